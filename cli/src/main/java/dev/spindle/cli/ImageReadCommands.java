@@ -1,0 +1,148 @@
+package dev.spindle.cli;
+
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.ImageExtractor;
+import dev.spindle.image.PathResolver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Reading an image from the command line: ls, cat, stat, extract. */
+final class ImageReadCommands {
+  private ImageReadCommands() {}
+
+  /** What every read command takes: the image and how to open it. */
+  abstract static class Base implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Parameters(index = "0", paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
+    String image;
+
+    @Option(names = "--mode", defaultValue = "indexed",
+        description = "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    Image open() throws IOException {
+      return Image.open(common.images().locate(image), AccessMode.parse(mode));
+    }
+  }
+
+  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List a directory of an image.")
+  static final class Ls extends Base {
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", defaultValue = "/") String path;
+
+    @Option(names = "-l", description = "Long format: mode, object id, size.") boolean longFormat;
+
+    @Option(names = "-R", description = "Recurse into directories.") boolean recursive;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Image img = open()) {
+        ImageEntry e = new PathResolver(img).resolve(path, true);
+        if (!e.isDirectory()) {
+          print(img, e);
+        } else {
+          list(img, e);
+        }
+      }
+      return 0;
+    }
+
+    private void list(Image img, ImageEntry dir) throws IOException {
+      for (ImageEntry c : img.list(dir)) {
+        print(img, c);
+        if (recursive && c.isDirectory()) {
+          list(img, c);
+        }
+      }
+    }
+
+    private void print(Image img, ImageEntry e) throws IOException {
+      String name = recursive ? e.path() : e.name();
+      if (e.isDirectory()) {
+        name += "/";
+      }
+      if (e.isSymlink()) {
+        name += " -> " + img.readLink(e);
+      }
+      if (longFormat) {
+        System.out.printf("%s %s %s %10d %s%n", e.modeString(), e.type(), e.id().name(), e.size(), name);
+      } else {
+        System.out.println(name);
+      }
+    }
+  }
+
+  @Command(name = "cat", mixinStandardHelpOptions = true, description = "Write a file of an image to stdout.")
+  static final class Cat extends Base {
+    @Parameters(index = "1", paramLabel = "PATH") String path;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Image img = open()) {
+        ImageEntry e = new PathResolver(img).resolve(path, true);
+        if (e.isDirectory()) {
+          throw new IOException(path + ": is a directory");
+        }
+        PrintStream out = System.out;
+        try (InputStream in = img.open(e)) {
+          in.transferTo(out);
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "stat", mixinStandardHelpOptions = true, description = "Show one entry of an image.")
+  static final class Stat extends Base {
+    @Parameters(index = "1", paramLabel = "PATH") String path;
+
+    @Option(names = {"-L", "--dereference"}, description = "Follow a symlink at the end of PATH.")
+    boolean follow;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Image img = open()) {
+        ImageEntry e = new PathResolver(img).resolve(path, follow);
+        System.out.println("path: /" + e.path());
+        System.out.println("type: " + (e.isDirectory() ? "directory" : e.isSymlink() ? "symlink" : e.type().equals("commit") ? "submodule" : "file"));
+        System.out.println("mode: " + e.modeString());
+        System.out.println("id:   " + e.id().name());
+        System.out.println("size: " + e.size());
+        if (e.isSymlink()) {
+          System.out.println("link: " + img.readLink(e));
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "extract", mixinStandardHelpOptions = true,
+      description = "Write an image (or one of its paths) to a directory on the host.")
+  static final class Extract extends Base {
+    @Parameters(index = "1", paramLabel = "DIR") Path target;
+
+    @Option(names = "--path", defaultValue = "/", description = "Only this path of the image.")
+    String path;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Image img = open()) {
+        ImageEntry e = new PathResolver(img).resolve(path, true);
+        ImageExtractor x = new ImageExtractor(img, common.progress());
+        x.extract(e, e.isDirectory() ? target : target.resolve(e.name()));
+        System.out.println("extracted " + x.files() + " files, " + x.bytes() + " bytes to " + target);
+      }
+      return 0;
+    }
+  }
+}

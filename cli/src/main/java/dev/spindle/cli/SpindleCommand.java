@@ -1,0 +1,16 @@
+package dev.spindle.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(
+    name = "spindle",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Sandboxes that are cheap to start, copy and move.",
+    subcommands = {ImageCommand.class, QuickstartCommand.class},
+    footer = {
+      "",
+      "Store: $SPINDLE_HOME, else ~/.spindle (or --home DIR on any command).",
+      "Run 'spindle COMMAND --help' for a command's options."
+    })
+final class SpindleCommand {}

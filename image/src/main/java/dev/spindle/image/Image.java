@@ -1,0 +1,234 @@
+package dev.spindle.image;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.treewalk.CanonicalTreeParser;
+import org.eclipse.jgit.treewalk.TreeWalk;
+
+/**
+ * An open, read-only image file. Thread-safe: every call takes its own JGit reader over the shared
+ * file channel, and the path index is an immutable memory mapping.
+ */
+public final class Image implements Closeable {
+  private final Path file;
+  private final FileChannel channel;
+  private final ImageHeader header;
+  private final ImageRepository repo;
+  private final AccessMode mode;
+  private final PathIndex index; // null in lazy mode
+  private final ImageEntry rootEntry;
+
+  private Image(Path file, FileChannel channel, ImageHeader header, AccessMode mode)
+      throws IOException {
+    this.file = file;
+    this.channel = channel;
+    this.header = header;
+    this.mode = mode;
+    this.repo = ImageRepository.open(channel, header);
+    this.rootEntry = new ImageEntry("", ImageEntry.TREE, header.root(), 0);
+    if (mode == AccessMode.INDEXED) {
+      ByteBuffer map =
+          channel.map(
+              FileChannel.MapMode.READ_ONLY, header.pathIndexOffset(), header.pathIndexLength());
+      this.index = PathIndex.read(file.toString(), header.pathIndexOffset(), map);
+    } else {
+      this.index = null;
+    }
+  }
+
+  /** Opens an image file; checks its header (magic, version, checksum, section bounds). */
+  public static Image open(Path file, AccessMode mode) throws IOException {
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+    try {
+      return new Image(file, ch, readHeader(file, ch), mode);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  static ImageHeader readHeader(Path file, FileChannel ch) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(ImageHeader.SIZE);
+    while (b.hasRemaining() && ch.read(b, b.position()) > 0) {}
+    return ImageHeader.decode(file.toString(), b.array(), ch.size());
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public ImageHeader header() {
+    return header;
+  }
+
+  public AccessMode mode() {
+    return mode;
+  }
+
+  public ObjectId root() {
+    return header.root();
+  }
+
+  public ImageEntry rootEntry() {
+    return rootEntry;
+  }
+
+  ImageRepository repository() {
+    return repo;
+  }
+
+  FileChannel channel() {
+    return channel;
+  }
+
+  /** The commit the image was made from. */
+  public CommitInfo commit() throws IOException {
+    try (RevWalk rw = new RevWalk(repo)) {
+      RevCommit c = rw.parseCommit(header.commit());
+      PersonIdent a = c.getAuthorIdent();
+      return new CommitInfo(
+          c.copy(),
+          c.getTree().copy(),
+          a.getName(),
+          a.getEmailAddress(),
+          OffsetDateTime.ofInstant(a.getWhenAsInstant(), a.getZoneId()),
+          c.getFullMessage());
+    }
+  }
+
+  /**
+   * The entry at {@code path} ("" or "/" for the root; leading '/' optional), without following
+   * symlinks. Use {@link PathResolver} for resolution through symlinks.
+   */
+  public Optional<ImageEntry> lookup(String path) throws IOException {
+    String p = trim(path);
+    if (p.isEmpty()) {
+      return Optional.of(rootEntry);
+    }
+    if (index != null) {
+      return index.find(p);
+    }
+    try (ObjectReader reader = repo.newObjectReader();
+        TreeWalk tw = TreeWalk.forPath(reader, p, header.root())) {
+      if (tw == null) {
+        return Optional.empty();
+      }
+      return Optional.of(entry(reader, p, tw.getFileMode(0), tw.getObjectId(0)));
+    }
+  }
+
+  /** The entries of directory {@code dir}, in Git's order. */
+  public List<ImageEntry> list(ImageEntry dir) throws IOException {
+    if (!dir.isDirectory()) {
+      throw new IOException(dir.path() + ": not a directory");
+    }
+    List<ImageEntry> out = new ArrayList<>();
+    try (ObjectReader reader = repo.newObjectReader()) {
+      CanonicalTreeParser p = new CanonicalTreeParser();
+      p.reset(reader.open(dir.id(), Constants.OBJ_TREE).getCachedBytes());
+      String prefix = dir.path().isEmpty() ? "" : dir.path() + "/";
+      for (; !p.eof(); p.next()) {
+        String child = prefix + p.getEntryPathString();
+        out.add(entry(reader, child, p.getEntryFileMode(), p.getEntryObjectId()));
+      }
+    }
+    return out;
+  }
+
+  /** All bytes of a blob (file content or symlink target). */
+  public byte[] read(ImageEntry e) throws IOException {
+    try (ObjectReader reader = repo.newObjectReader()) {
+      ObjectLoader l = reader.open(e.id(), Constants.OBJ_BLOB);
+      return l.getCachedBytes(Integer.MAX_VALUE - 8);
+    }
+  }
+
+  /** A stream over a blob; for large files it inflates as it goes instead of all at once. */
+  public InputStream open(ImageEntry e) throws IOException {
+    ObjectReader reader = repo.newObjectReader();
+    try {
+      InputStream in = reader.open(e.id(), Constants.OBJ_BLOB).openStream();
+      return new java.io.FilterInputStream(in) {
+        @Override
+        public void close() throws IOException {
+          try {
+            super.close();
+          } finally {
+            reader.close();
+          }
+        }
+      };
+    } catch (IOException | RuntimeException ex) {
+      reader.close();
+      throw ex;
+    }
+  }
+
+  /** A symlink's target, as stored. */
+  public String readLink(ImageEntry e) throws IOException {
+    if (!e.isSymlink()) {
+      throw new IOException(e.path() + ": not a symbolic link");
+    }
+    return new String(read(e), StandardCharsets.UTF_8);
+  }
+
+  /** The entry at {@code path}, or a {@link NoSuchFileException} naming it. */
+  public ImageEntry require(String path) throws IOException {
+    return lookup(path)
+        .orElseThrow(() -> new NoSuchFileException(path, null, "not in image " + file));
+  }
+
+  private static ImageEntry entry(ObjectReader reader, String path, FileMode m, ObjectId id)
+      throws IOException {
+    long size = 0;
+    if (m.getObjectType() == Constants.OBJ_BLOB) {
+      try {
+        size = reader.getObjectSize(id, Constants.OBJ_BLOB);
+      } catch (MissingObjectException e) {
+        throw new IOException("image damaged: " + path + " names missing object " + id.name(), e);
+      }
+    }
+    return new ImageEntry(path, m.getBits(), id.copy(), size);
+  }
+
+  static String trim(String path) {
+    int start = 0;
+    int end = path.length();
+    while (start < end && path.charAt(start) == '/') {
+      start++;
+    }
+    while (end > start && path.charAt(end - 1) == '/') {
+      end--;
+    }
+    return path.substring(start, end);
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      repo.close();
+    } finally {
+      channel.close();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.spindle.image;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jgit.internal.storage.dfs.DfsObjDatabase;
+import org.eclipse.jgit.internal.storage.dfs.DfsOutputStream;
+import org.eclipse.jgit.internal.storage.dfs.DfsPackDescription;
+import org.eclipse.jgit.internal.storage.dfs.DfsReaderOptions;
+import org.eclipse.jgit.internal.storage.dfs.DfsReftableDatabase;
+import org.eclipse.jgit.internal.storage.dfs.DfsRepository;
+import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryBuilder;
+import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryDescription;
+import org.eclipse.jgit.internal.storage.dfs.ReadableChannel;
+import org.eclipse.jgit.internal.storage.pack.PackExt;
+import org.eclipse.jgit.lib.RefDatabase;
+
+/**
+ * A read-only JGit repository whose single pack is the PACK and IDX sections of an image file.
+ * JGit's DFS layer is the seam for packs that do not live as {@code pack-*.pack} files (see
+ * PLATFORM.md): it brings JGit's block cache, delta-base cache and object reader for free.
+ */
+final class ImageRepository extends DfsRepository {
+  // JGit's block cache is global and keyed by repository name: give every open image its own.
+  private static final AtomicLong OPENED = new AtomicLong();
+
+  private final ObjDb objdb;
+  private final RefDatabase refdb;
+
+  private ImageRepository(Builder b, FileChannel file, ImageHeader h) {
+    super(b);
+    objdb = new ObjDb(this, file, h);
+    refdb = new DfsReftableDatabase(this) {};
+  }
+
+  static ImageRepository open(FileChannel file, ImageHeader h) throws IOException {
+    Builder b = new Builder();
+    b.setRepositoryDescription(
+        new DfsRepositoryDescription("spindle-image-" + OPENED.incrementAndGet()));
+    return new ImageRepository(b, file, h);
+  }
+
+  @Override
+  public DfsObjDatabase getObjectDatabase() {
+    return objdb;
+  }
+
+  @Override
+  public RefDatabase getRefDatabase() {
+    return refdb;
+  }
+
+  static final class Builder extends DfsRepositoryBuilder<Builder, ImageRepository> {
+    @Override
+    public ImageRepository build() {
+      throw new UnsupportedOperationException("use ImageRepository.open");
+    }
+  }
+
+  private static final class ObjDb extends DfsObjDatabase {
+    private final FileChannel file;
+    private final ImageHeader header;
+    private final List<DfsPackDescription> packs;
+
+    ObjDb(DfsRepository repo, FileChannel file, ImageHeader h) {
+      super(repo, new DfsReaderOptions());
+      this.file = file;
+      this.header = h;
+      DfsPackDescription d =
+          new DfsPackDescription(repo.getDescription(), "pack-" + h.commit().name(), PackSource.INSERT);
+      d.addFileExt(PackExt.PACK);
+      d.addFileExt(PackExt.INDEX);
+      d.setFileSize(PackExt.PACK, h.packLength());
+      d.setFileSize(PackExt.INDEX, h.idxLength());
+      d.setObjectCount(h.objectCount());
+      d.setIndexVersion(2);
+      packs = List.of(d);
+    }
+
+    @Override
+    protected List<DfsPackDescription> listPacks() {
+      return packs;
+    }
+
+    @Override
+    protected ReadableChannel openFile(DfsPackDescription desc, PackExt ext)
+        throws FileNotFoundException {
+      return switch (ext) {
+        case PACK -> new RegionChannel(file, header.packOffset(), header.packLength());
+        case INDEX -> new RegionChannel(file, header.idxOffset(), header.idxLength());
+        default -> throw new FileNotFoundException(desc.getFileName(ext));
+      };
+    }
+
+    @Override
+    protected DfsPackDescription newPack(PackSource source) {
+      throw new UnsupportedOperationException("images are read-only");
+    }
+
+    @Override
+    protected void commitPackImpl(
+        Collection<DfsPackDescription> desc, Collection<DfsPackDescription> replace) {
+      throw new UnsupportedOperationException("images are read-only");
+    }
+
+    @Override
+    protected void rollbackPack(Collection<DfsPackDescription> desc) {}
+
+    @Override
+    protected DfsOutputStream writeFile(DfsPackDescription desc, PackExt ext) {
+      throw new UnsupportedOperationException("images are read-only");
+    }
+
+    @Override
+    public long getApproximateObjectCount() {
+      return header.objectCount();
+    }
+  }
+}

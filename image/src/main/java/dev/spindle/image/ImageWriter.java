@@ -1,0 +1,139 @@
+package dev.spindle.image;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.CRC32C;
+import org.eclipse.jgit.internal.storage.pack.PackWriter;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.pack.PackConfig;
+import org.eclipse.jgit.treewalk.TreeWalk;
+
+/**
+ * Writes one commit and its whole tree (not its history) from a repository into an image file:
+ * header, PACK, IDX, path index. The pack is shallow, so a commit taken from a repository keeps
+ * its own id, author and message while its parents stay out.
+ */
+final class ImageWriter {
+  private final PackSettings settings;
+  private final Progress progress;
+
+  ImageWriter(PackSettings settings, Progress progress) {
+    this.settings = settings;
+    this.progress = progress;
+  }
+
+  /** Pack tuning: delta search window and depth, as {@code git gc --aggressive} names them. */
+  record PackSettings(int window, int depth, int compressionLevel) {
+    static final PackSettings DEFAULT = new PackSettings(250, 50, 9);
+  }
+
+  ImageHeader write(Repository repo, ObjectId commitId, FileChannel out) throws IOException {
+    try (ObjectReader reader = repo.newObjectReader();
+        RevWalk rw = new RevWalk(reader)) {
+      RevCommit commit = rw.parseCommit(commitId);
+      ObjectId root = commit.getTree().getId();
+      byte[] pathIndex = PathIndex.write(entries(reader, root));
+
+      PackConfig cfg = new PackConfig(repo);
+      cfg.setDeltaCompress(true);
+      cfg.setDeltaSearchWindowSize(settings.window());
+      cfg.setMaxDeltaDepth(settings.depth());
+      cfg.setCompressionLevel(settings.compressionLevel());
+      // One delta-search thread: JGit's threads steal work from each other, which would make
+      // the pack (and so the image) differ from run to run; images must be reproducible.
+      cfg.setThreads(1);
+      cfg.setReuseDeltas(true);
+      cfg.setReuseObjects(true);
+      cfg.setDeltaBaseAsOffset(true);
+      cfg.setIndexVersion(2);
+
+      try (PackWriter pw = new PackWriter(cfg, reader)) {
+        pw.setShallowPack(1, Set.of());
+        JGitProgress pm = new JGitProgress(progress);
+        pw.preparePack(pm, Set.of(commit), PackWriter.NONE, PackWriter.NONE);
+
+        long packOffset = ImageHeader.SIZE;
+        out.position(packOffset);
+        writeStream(out, s -> pw.writePack(pm, pm, s));
+        long idxOffset = out.position();
+        writeStream(out, pw::writeIndex);
+        long pathOffset = out.position();
+        writeFully(out, ByteBuffer.wrap(pathIndex));
+        long end = out.position();
+
+        CRC32C crc = new CRC32C();
+        crc.update(pathIndex);
+        ImageHeader header =
+            new ImageHeader(
+                ImageHeader.VERSION,
+                commit.copy(),
+                root.copy(),
+                packOffset,
+                idxOffset - packOffset,
+                idxOffset,
+                pathOffset - idxOffset,
+                pathOffset,
+                end - pathOffset,
+                Math.toIntExact(pw.getObjectCount()),
+                (int) crc.getValue());
+        out.position(0);
+        writeFully(out, ByteBuffer.wrap(header.encode()));
+        out.truncate(end);
+        return header;
+      }
+    }
+  }
+
+  /** Every path below {@code root}, trees included, with blob sizes. */
+  static List<ImageEntry> entries(ObjectReader reader, ObjectId root) throws IOException {
+    List<ImageEntry> list = new ArrayList<>();
+    try (TreeWalk tw = new TreeWalk(reader)) {
+      tw.addTree(root);
+      tw.setRecursive(true);
+      tw.setPostOrderTraversal(true);
+      while (tw.next()) {
+        if (tw.isSubtree() && !tw.isPostChildren()) {
+          continue;
+        }
+        FileMode mode = tw.getFileMode(0);
+        ObjectId id = tw.getObjectId(0);
+        long size = 0;
+        if (mode.getObjectType() == Constants.OBJ_BLOB) {
+          size = reader.getObjectSize(id, Constants.OBJ_BLOB);
+        }
+        list.add(new ImageEntry(tw.getPathString(), mode.getBits(), id, size));
+      }
+    }
+    return list;
+  }
+
+  private interface StreamWriter {
+    void write(OutputStream out) throws IOException;
+  }
+
+  private static void writeStream(FileChannel ch, StreamWriter w) throws IOException {
+    OutputStream raw = Channels.newOutputStream(ch);
+    BufferedOutputStream buf = new BufferedOutputStream(raw, 1 << 16);
+    w.write(buf);
+    buf.flush();
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+}
