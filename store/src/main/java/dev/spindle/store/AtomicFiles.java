@@ -1,8 +1,6 @@
 package dev.spindle.store;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -43,9 +41,9 @@ public final class AtomicFiles {
   /** Writes {@code bytes} to {@code target} atomically. */
   public static void write(Path target, byte[] bytes) throws IOException {
     write(target, ch -> {
-      try (OutputStream out = Channels.newOutputStream(ch)) {
-        out.write(bytes);
-        out.flush();
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        ch.write(b);
       }
     });
   }

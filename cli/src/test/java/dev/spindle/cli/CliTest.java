@@ -1,0 +1,116 @@
+package dev.spindle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI in-process, against a temporary home: what a user types and sees. */
+class CliTest {
+  @TempDir Path tmp;
+
+  record Result(int code, String out, String err) {}
+
+  private synchronized Result run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      String[] all = new String[args.length + 2];
+      System.arraycopy(args, 0, all, 0, args.length);
+      all[args.length] = "--home";
+      all[args.length + 1] = tmp.resolve("home").toString();
+      int code = Main.run(all);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void makeVerifyReadExportImport() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src/dir"));
+    Files.writeString(src.resolve("f.txt"), "content\n");
+    Files.createSymbolicLink(tmp.resolve("src/link"), Path.of("dir/f.txt"));
+
+    Result made = run("image", "make", tmp.resolve("src").toString(), "-t", "t1", "-d", "2026-01-01T00:00:00Z",
+        "--author", "Ada <ada@example.org>");
+    assertThat(made.code()).as(made.err()).isZero();
+    assertThat(made.out()).contains("root    ");
+
+    Result v = run("image", "verify", "t1");
+    assertThat(v.code()).isZero();
+    assertThat(v.out()).contains("author: Ada <ada@example.org>").contains("ok");
+
+    assertThat(run("image", "ls", "t1", "-R").out()).contains("dir/f.txt").contains("link -> dir/f.txt");
+    assertThat(run("image", "cat", "t1", "/link").out()).isEqualTo("content\n");
+    assertThat(run("image", "cat", "t1", "dir/f.txt", "--mode", "lazy").out()).isEqualTo("content\n");
+    assertThat(run("image", "stat", "t1", "link").out()).contains("type: symlink").contains("link: dir/f.txt");
+
+    Path exported = tmp.resolve("t1.img");
+    assertThat(run("image", "export", "t1", exported.toString()).code()).isZero();
+    Result imp = run("image", "import", exported.toString(), "-t", "t2");
+    assertThat(imp.code()).as(imp.err()).isZero();
+    assertThat(run("image", "list").out()).contains("t1").contains("t2");
+
+    Path out = tmp.resolve("extracted");
+    assertThat(run("image", "extract", "t2", out.toString()).code()).isZero();
+    assertThat(Files.readString(out.resolve("dir/f.txt"))).isEqualTo("content\n");
+    assertThat(Files.readSymbolicLink(out.resolve("link"))).isEqualTo(Path.of("dir/f.txt"));
+  }
+
+  @Test
+  void damagedImageFailsVerifyAndImportNamingTheOffset() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    Files.writeString(src.resolve("f.txt"), "some content that will be damaged\n");
+    assertThat(run("image", "make", src.toString(), "-t", "good").code()).isZero();
+    Path exported = tmp.resolve("x.img");
+    run("image", "export", "good", exported.toString());
+    byte[] b = Files.readAllBytes(exported);
+    b[200] ^= 1;
+    Files.write(exported, b);
+    Result v = run("image", "verify", exported.toString());
+    assertThat(v.code()).isEqualTo(1);
+    assertThat(v.err()).contains("at byte").contains("damaged");
+    Result imp = run("image", "import", exported.toString(), "-t", "bad");
+    assertThat(imp.code()).isEqualTo(1);
+    assertThat(run("image", "list").out()).doesNotContain("bad");
+  }
+
+  @Test
+  void errorsAreOneLineNamingWhatWasWrong() {
+    Result badTag = run("image", "make", tmp.toString(), "-t", "no/slash");
+    assertThat(badTag.code()).isEqualTo(1);
+    assertThat(badTag.err()).startsWith("spindle: error: invalid tag 'no/slash'");
+    Result missing = run("image", "verify", "nothing-here");
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err()).contains("nothing-here");
+    Result date = run("image", "make", tmp.toString(), "-t", "x", "-d", "yesterday");
+    assertThat(date.err()).contains("--date must be RFC 3339");
+    Result usage = run("image", "make");
+    assertThat(usage.code()).isEqualTo(2);
+  }
+
+  @Test
+  void helpExplains() {
+    Result h = run("image", "make", "--help");
+    assertThat(h.code()).isZero();
+    assertThat(h.out()).contains("git write-tree").contains("Examples:");
+  }
+
+  @Test
+  void quickstartRunsOnEmbeddedDefaults() {
+    Result q = run("quickstart");
+    assertThat(q.code()).as(q.err()).isZero();
+    assertThat(q.out()).contains("verified").contains("Guide, version 1");
+  }
+}
