@@ -56,6 +56,10 @@ final class ImageMakeCommand implements Callable<Integer> {
   @Option(names = "--files", description = "Treat a directory as plain files even if it is a Git repository.")
   boolean files;
 
+  @Option(names = "--window", paramLabel = "N",
+      description = "Delta search window (default 10, as git gc; 250 as git gc --aggressive).")
+  Integer window;
+
   @Option(names = "--force", description = "Replace an existing image with the same tag.")
   boolean force;
 
@@ -75,6 +79,9 @@ final class ImageMakeCommand implements Callable<Integer> {
         throw new IllegalArgumentException(
             "--date must be RFC 3339, e.g. 2026-01-01T00:00:00Z, got: " + date);
       }
+    }
+    if (window != null) {
+      o = o.withPackWindow(window);
     }
     if (author != null) {
       o = o.withAuthor(author);

@@ -23,7 +23,6 @@ import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.treewalk.CanonicalTreeParser;
-import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
  * An open, read-only image file. Thread-safe: every call takes its own JGit reader over the shared
@@ -37,6 +36,10 @@ public final class Image implements Closeable {
   private final AccessMode mode;
   private final PathIndex index; // null in lazy mode
   private final ImageEntry rootEntry;
+  private final TreeCache trees = new TreeCache(TREE_CACHE_BYTES);
+
+  /** Trees kept inflated for lazy lookups; a whole /usr/share/doc fits in a few MB. */
+  private static final long TREE_CACHE_BYTES = 32L << 20;
 
   private Image(Path file, FileChannel channel, ImageHeader header, AccessMode mode)
       throws IOException {
@@ -128,12 +131,12 @@ public final class Image implements Closeable {
     if (index != null) {
       return index.find(p);
     }
-    try (ObjectReader reader = repo.newObjectReader();
-        TreeWalk tw = TreeWalk.forPath(reader, p, header.root())) {
-      if (tw == null) {
+    try (ObjectReader reader = repo.newObjectReader()) {
+      TreeCache.Hit h = trees.walk(reader, header.root(), p);
+      if (h == null) {
         return Optional.empty();
       }
-      return Optional.of(entry(reader, p, tw.getFileMode(0), tw.getObjectId(0)));
+      return Optional.of(entry(reader, p, FileMode.fromBits(h.mode()), h.id()));
     }
   }
 

@@ -32,13 +32,10 @@ public final class ImageMaker {
   private final ImageWriter.PackSettings pack;
 
   public ImageMaker(MakeOptions options, Progress progress) {
-    this(options, progress, ImageWriter.PackSettings.DEFAULT);
-  }
-
-  ImageMaker(MakeOptions options, Progress progress, ImageWriter.PackSettings pack) {
     this.options = options;
     this.progress = progress;
-    this.pack = pack;
+    ImageWriter.PackSettings d = ImageWriter.PackSettings.DEFAULT;
+    this.pack = new ImageWriter.PackSettings(options.packWindow(), d.depth(), d.compressionLevel());
   }
 
   /** Makes an image of {@code source} at {@code target}; returns its header. */

@@ -66,7 +66,7 @@ final class ImageRepository extends DfsRepository {
     private final List<DfsPackDescription> packs;
 
     ObjDb(DfsRepository repo, FileChannel file, ImageHeader h) {
-      super(repo, new DfsReaderOptions());
+      super(repo, readerOptions());
       this.file = file;
       this.header = h;
       DfsPackDescription d =
@@ -78,6 +78,16 @@ final class ImageRepository extends DfsRepository {
       d.setObjectCount(h.objectCount());
       d.setIndexVersion(2);
       packs = List.of(d);
+    }
+
+    /**
+     * A larger delta-base cache than JGit's 10 MB default: verify and random reads resolve long
+     * delta chains, and a base evicted too early is inflated again for each of its children.
+     */
+    private static DfsReaderOptions readerOptions() {
+      DfsReaderOptions o = new DfsReaderOptions();
+      o.setDeltaBaseCacheLimit(64 << 20);
+      return o;
     }
 
     @Override

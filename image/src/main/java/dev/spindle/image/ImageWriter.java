@@ -35,9 +35,16 @@ final class ImageWriter {
     this.progress = progress;
   }
 
-  /** Pack tuning: delta search window and depth, as {@code git gc --aggressive} names them. */
+  /**
+   * Pack tuning, as git names it. The default window is git's own (10): on /usr/lib/python3.11
+   * a window of 250 (git gc --aggressive) made the image 0.5% smaller and took 2-3x longer, JGit's
+   * delta search being most of the time (bench/image, 2026-11-24).
+   */
   record PackSettings(int window, int depth, int compressionLevel) {
-    static final PackSettings DEFAULT = new PackSettings(250, 50, 9);
+    static final PackSettings DEFAULT =
+        new PackSettings(Integer.getInteger("spindle.pack.window", 10),
+            Integer.getInteger("spindle.pack.depth", 50),
+            Integer.getInteger("spindle.pack.level", 9));
   }
 
   ImageHeader write(Repository repo, ObjectId commitId, FileChannel out) throws IOException {

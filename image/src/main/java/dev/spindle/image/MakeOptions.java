@@ -10,21 +10,22 @@ import java.util.regex.Pattern;
  * same tree, date and author always give a byte-identical image.
  */
 public record MakeOptions(String ref, OffsetDateTime date, String authorName, String authorEmail,
-    boolean directoryAsFiles) {
+    boolean directoryAsFiles, int packWindow) {
   private static final Pattern IDENT = Pattern.compile("\\s*(.*?)\\s*<([^<>]*)>\\s*");
   public static final String DEFAULT_NAME = "Spindle";
   public static final String DEFAULT_EMAIL = "spindle@localhost";
 
   public static MakeOptions defaults() {
-    return new MakeOptions(null, null, DEFAULT_NAME, DEFAULT_EMAIL, false);
+    return new MakeOptions(null, null, DEFAULT_NAME, DEFAULT_EMAIL, false,
+        ImageWriter.PackSettings.DEFAULT.window());
   }
 
   public MakeOptions withRef(String r) {
-    return new MakeOptions(r, date, authorName, authorEmail, directoryAsFiles);
+    return new MakeOptions(r, date, authorName, authorEmail, directoryAsFiles, packWindow);
   }
 
   public MakeOptions withDate(OffsetDateTime d) {
-    return new MakeOptions(ref, d, authorName, authorEmail, directoryAsFiles);
+    return new MakeOptions(ref, d, authorName, authorEmail, directoryAsFiles, packWindow);
   }
 
   /** Parses {@code "Name <mail>"}, as git prints an identity. */
@@ -34,11 +35,22 @@ public record MakeOptions(String ref, OffsetDateTime date, String authorName, St
       throw new IllegalArgumentException(
           "--author must look like \"Name <mail@example.org>\", got: " + ident);
     }
-    return new MakeOptions(ref, date, m.group(1), m.group(2), directoryAsFiles);
+    return new MakeOptions(ref, date, m.group(1), m.group(2), directoryAsFiles, packWindow);
   }
 
   /** Treat a directory as plain files even when it holds a Git repository. */
   public MakeOptions withDirectoryAsFiles(boolean b) {
-    return new MakeOptions(ref, date, authorName, authorEmail, b);
+    return new MakeOptions(ref, date, authorName, authorEmail, b, packWindow);
+  }
+
+  /**
+   * The delta search window: how many similar objects each object is compared with. Larger
+   * finds more deltas (smaller image) for more time; git gc --aggressive uses 250.
+   */
+  public MakeOptions withPackWindow(int w) {
+    if (w < 0 || w > 10_000) {
+      throw new IllegalArgumentException("--window must be between 0 and 10000, got: " + w);
+    }
+    return new MakeOptions(ref, date, authorName, authorEmail, directoryAsFiles, w);
   }
 }
