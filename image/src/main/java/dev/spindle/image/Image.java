@@ -107,16 +107,22 @@ public final class Image implements Closeable {
   /** The commit the image was made from. */
   public CommitInfo commit() throws IOException {
     try (RevWalk rw = new RevWalk(repo)) {
-      RevCommit c = rw.parseCommit(header.commit());
-      PersonIdent a = c.getAuthorIdent();
-      return new CommitInfo(
-          c.copy(),
-          c.getTree().copy(),
-          a.getName(),
-          a.getEmailAddress(),
-          OffsetDateTime.ofInstant(a.getWhenAsInstant(), a.getZoneId()),
-          c.getFullMessage());
+      return commitUnchecked(rw);
+    } catch (RuntimeException e) {
+      throw damaged("reading the commit", e);
     }
+  }
+
+  private CommitInfo commitUnchecked(RevWalk rw) throws IOException {
+    RevCommit c = rw.parseCommit(header.commit());
+    PersonIdent a = c.getAuthorIdent();
+    return new CommitInfo(
+        c.copy(),
+        c.getTree().copy(),
+        a.getName(),
+        a.getEmailAddress(),
+        OffsetDateTime.ofInstant(a.getWhenAsInstant(), a.getZoneId()),
+        c.getFullMessage());
   }
 
   /**
@@ -124,6 +130,14 @@ public final class Image implements Closeable {
    * symlinks. Use {@link PathResolver} for resolution through symlinks.
    */
   public Optional<ImageEntry> lookup(String path) throws IOException {
+    try {
+      return lookupUnchecked(path);
+    } catch (RuntimeException e) {
+      throw damaged("looking up " + path, e);
+    }
+  }
+
+  private Optional<ImageEntry> lookupUnchecked(String path) throws IOException {
     String p = trim(path);
     if (p.isEmpty()) {
       return Optional.of(rootEntry);
@@ -145,6 +159,14 @@ public final class Image implements Closeable {
     if (!dir.isDirectory()) {
       throw new IOException(dir.path() + ": not a directory");
     }
+    try {
+      return listUnchecked(dir);
+    } catch (RuntimeException e) {
+      throw damaged("listing /" + dir.path(), e);
+    }
+  }
+
+  private List<ImageEntry> listUnchecked(ImageEntry dir) throws IOException {
     List<ImageEntry> out = new ArrayList<>();
     try (ObjectReader reader = repo.newObjectReader()) {
       CanonicalTreeParser p = new CanonicalTreeParser();
@@ -163,6 +185,8 @@ public final class Image implements Closeable {
     try (ObjectReader reader = repo.newObjectReader()) {
       ObjectLoader l = reader.open(e.id(), Constants.OBJ_BLOB);
       return l.getCachedBytes(Integer.MAX_VALUE - 8);
+    } catch (RuntimeException ex) {
+      throw damaged("reading /" + e.path(), ex);
     }
   }
 
@@ -181,9 +205,12 @@ public final class Image implements Closeable {
           }
         }
       };
-    } catch (IOException | RuntimeException ex) {
+    } catch (IOException ex) {
       reader.close();
       throw ex;
+    } catch (RuntimeException ex) {
+      reader.close();
+      throw damaged("reading /" + e.path(), ex);
     }
   }
 
@@ -212,6 +239,17 @@ public final class Image implements Closeable {
       }
     }
     return new ImageEntry(path, m.getBits(), id.copy(), size);
+  }
+
+  /**
+   * JGit and the path index signal some damage with unchecked exceptions (an index past the end
+   * of an array, a malformed tree); callers of an image get an IOException naming the file.
+   */
+  private ImageFormatException damaged(String what, RuntimeException e) {
+    ImageFormatException x =
+        new ImageFormatException(file.toString(), -1, "image damaged while " + what + ": " + e);
+    x.initCause(e);
+    return x;
   }
 
   static String trim(String path) {

@@ -7,7 +7,7 @@ public final class ImageFormatException extends IOException {
   private final long offset;
 
   public ImageFormatException(String file, long offset, String message) {
-    super(file + ": at byte " + offset + ": " + message);
+    super(offset >= 0 ? file + ": at byte " + offset + ": " + message : file + ": " + message);
     this.offset = offset;
   }
 

@@ -56,8 +56,9 @@ public final class PathResolver {
     int hops = 0;
     while (!todo.isEmpty()) {
       String name = todo.pollFirst();
-      if (name.equals(".")) {
-        continue;
+      if (!current.isDirectory()) {
+        // As the kernel: "file/x", and also "file/..", is ENOTDIR.
+        throw new NotDirectoryException("/" + String.join("/", done));
       }
       if (name.equals("..")) {
         if (!done.isEmpty()) {
@@ -66,8 +67,8 @@ public final class PathResolver {
         current = done.isEmpty() ? image.rootEntry() : image.lookup(String.join("/", done)).orElseThrow();
         continue;
       }
-      if (!current.isDirectory()) {
-        throw new NotDirectoryException("/" + String.join("/", done));
+      if (name.equals(".")) {
+        continue;
       }
       done.add(name);
       Optional<ImageEntry> next = image.lookup(String.join("/", done));

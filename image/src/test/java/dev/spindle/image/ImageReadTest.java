@@ -106,6 +106,10 @@ class ImageReadTest {
       assertThatThrownBy(() -> r.resolve("dangling", true)).isInstanceOf(NoSuchFileException.class);
       assertThat(r.resolve("dangling", false).isSymlink()).isTrue();
       assertThatThrownBy(() -> r.resolve("README.md/x", true)).isInstanceOf(FileSystemException.class);
+      assertThatThrownBy(() -> r.resolve("README.md/..", true))
+          .isInstanceOf(java.nio.file.NotDirectoryException.class);
+      assertThatThrownBy(() -> r.resolve("a/x.txt/.", true))
+          .isInstanceOf(java.nio.file.NotDirectoryException.class);
     }
   }
 
