@@ -218,6 +218,9 @@ final class ImagePath implements Path {
     }
     List<String> out = new ArrayList<>();
     for (int i = common; i < from.size(); i++) {
+      if (from.get(i).equals("..")) { // climbing back down would need the name ".." left
+        throw new IllegalArgumentException("cannot relativize " + other + " against " + this);
+      }
       out.add("..");
     }
     out.addAll(to.subList(common, to.size()));
