@@ -15,6 +15,9 @@ record Env(AccessMode mode, long bufferLimit) {
   /** Blobs up to this size are read whole into memory when opened (see {@link BlobChannel}). */
   static final long DEFAULT_BUFFER_LIMIT = 8L << 20;
 
+  /** A buffered blob is one Java array, so no more than an array can hold. */
+  static final long MAX_BUFFER_LIMIT = Integer.MAX_VALUE - 8;
+
   private static final Set<String> KEYS = Set.of(MODE, BUFFER_LIMIT);
 
   static Env parse(Map<String, ?> env) {
@@ -43,8 +46,9 @@ record Env(AccessMode mode, long bufferLimit) {
           default -> throw new IllegalArgumentException(
               BUFFER_LIMIT + " must be a number of bytes, got: " + b);
         };
-    if (limit < 0) {
-      throw new IllegalArgumentException(BUFFER_LIMIT + " must not be negative, got: " + limit);
+    if (limit < 0 || limit > MAX_BUFFER_LIMIT) {
+      throw new IllegalArgumentException(
+          BUFFER_LIMIT + " must be 0.." + MAX_BUFFER_LIMIT + " bytes, got: " + limit);
     }
     return new Env(mode, limit);
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -19,6 +20,7 @@ import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.FileSystems;
 import java.nio.file.FileVisitOption;
@@ -138,7 +140,54 @@ abstract class AbstractImageFileSystemTest {
     }
   }
 
+  @Test
+  void walkFollowingALinkToAnAncestorDetectsTheLoopAsTheDefaultFileSystemDoes() throws IOException {
+    Path src = Files.createDirectories(tmp.resolve("cycle-" + mode() + "/d"));
+    Files.writeString(src.resolve("f"), "f");
+    Files.createSymbolicLink(src.resolve("up"), Path.of(".."));
+    Path image = tmp.resolve("cycle-" + mode() + ".img");
+    new dev.spindle.image.ImageMaker(
+            dev.spindle.image.MakeOptions.defaults(), dev.spindle.image.Progress.NONE)
+        .make(src.getParent().toString(), image);
+    try (FileSystem cycle = FileSystems.newFileSystem(image, Map.of("mode", mode()))) {
+      for (Path top : List.of(src.getParent(), cycle.getPath("/"))) {
+        try (Stream<Path> walk = Files.walk(top, FileVisitOption.FOLLOW_LINKS)) {
+          assertThatThrownBy(walk::count)
+              .as(top.toString())
+              .isInstanceOf(UncheckedIOException.class)
+              .hasCauseInstanceOf(FileSystemLoopException.class);
+        }
+      }
+    }
+  }
+
   // ---- content ----
+
+  @Test
+  void filesCopyOutToTheDefaultFileSystem() throws IOException {
+    Path out = tmp.resolve("copied-" + mode());
+    Files.copy(fs.getPath("/big.bin"), out);
+    assertThat(Files.mismatch(out, fixture.source().resolve("big.bin"))).isEqualTo(-1);
+  }
+
+  @Test
+  void concurrentReadersSeeTheSameBytes() throws Exception {
+    byte[] big = Files.readAllBytes(fixture.source().resolve("big.bin"));
+    fs.close();
+    fs = FileSystems.newFileSystem(
+        fixture.image(), Map.of("mode", mode(), "bufferLimit", 64 * 1024));
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+      List<java.util.concurrent.Future<byte[]>> reads = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String name = i % 2 == 0 ? "big.bin" : "日本/データ.txt";
+        reads.add(pool.submit(() -> Files.readAllBytes(fs.getPath(name))));
+      }
+      for (int i = 0; i < reads.size(); i++) {
+        assertThat(reads.get(i).get())
+            .isEqualTo(i % 2 == 0 ? big : "データ\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+  }
 
   @Test
   void readsWholeFilesAndStreams() throws IOException {
@@ -448,6 +497,11 @@ abstract class AbstractImageFileSystemTest {
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> provider.newFileSystem(tmp, Map.of()))
         .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> FileSystems.newFileSystem(URI.create("spindle:" + text.toUri()), Map.of()))
+        .isInstanceOf(dev.spindle.image.ImageFormatException.class)
+        .hasMessageContaining(text.toString());
+    assertThatThrownBy(() -> FileSystems.newFileSystem(URI.create("spindle:http://x/y!/"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class);
     // Every installed provider declined (zipfs too, for a name not ending .zip or .jar).
     assertThatThrownBy(() -> FileSystems.newFileSystem(text))
         .isInstanceOf(java.nio.file.ProviderNotFoundException.class);
@@ -460,6 +514,8 @@ abstract class AbstractImageFileSystemTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eager");
     assertThatThrownBy(() -> FileSystems.newFileSystem(fixture.image(), Map.of("create", "true")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("create");
+    assertThatThrownBy(() -> FileSystems.newFileSystem(fixture.image(), Map.of("bufferLimit", -1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bufferLimit");
     fs = FileSystems.newFileSystem(fixture.image(), Map.of("mode", mode()));
   }
 
