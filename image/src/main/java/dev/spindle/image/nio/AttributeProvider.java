@@ -1,6 +1,7 @@
 package dev.spindle.image.nio;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * One attribute view's string form ({@code "view:name"}): its name, the attributes it has, and
@@ -73,6 +74,6 @@ enum AttributeProvider {
   abstract Object get(ImageFileAttributes a, String name);
 
   private static List<String> concat(List<String> a, List<String> b, List<String> c) {
-    return java.util.stream.Stream.of(a, b, c).flatMap(List::stream).toList();
+    return Stream.of(a, b, c).flatMap(List::stream).toList();
   }
 }

@@ -17,7 +17,7 @@ import java.util.Set;
  * object id as file key (so a directory cycle through symlinks shows as the same key).
  */
 record ImageFileAttributes(ImageEntry entry, FileTime time) implements PosixFileAttributes {
-  static final UserPrincipal ROOT = new Principal("root");
+  static final Principal ROOT = new Principal("root");
   private static final Set<PosixFilePermission> RWXR_XR_X =
       PosixFilePermissions.fromString("rwxr-xr-x");
   private static final Set<PosixFilePermission> RW_R__R__ =
@@ -86,7 +86,7 @@ record ImageFileAttributes(ImageEntry entry, FileTime time) implements PosixFile
 
   @Override
   public GroupPrincipal group() {
-    return (GroupPrincipal) ROOT;
+    return ROOT;
   }
 
   @Override

@@ -123,16 +123,16 @@ public final class SpindleFileSystemProvider extends FileSystemProvider {
 
   @Override
   public FileSystem getFileSystem(URI uri) {
-    return openFileSystem(uri);
+    return openFileSystem(ImageUris.parse(uri).imageFile());
   }
 
   @Override
   public Path getPath(URI uri) {
-    return openFileSystem(uri).getPath(ImageUris.parse(uri).entry());
+    ImageUris.Parts parts = ImageUris.parse(uri);
+    return openFileSystem(parts.imageFile()).getPath(parts.entry());
   }
 
-  private ImageFileSystem openFileSystem(URI uri) {
-    Path file = ImageUris.parse(uri).imageFile();
+  private ImageFileSystem openFileSystem(Path file) {
     ImageFileSystem fs;
     try {
       fs = fileSystems.get(file.toRealPath());
