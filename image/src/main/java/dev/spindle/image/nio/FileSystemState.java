@@ -42,13 +42,10 @@ final class FileSystemState {
     resources.remove(c);
   }
 
-  /**
-   * Marks the state closed and closes every registered resource, keeping the first failure.
-   * Returns false when it was already closed, so the owner closes its own parts only once.
-   */
-  boolean close() throws IOException {
+  /** Marks the state closed and closes every registered resource once, keeping the first failure. */
+  void close() throws IOException {
     if (!open.compareAndSet(true, false)) {
-      return false;
+      return;
     }
     IOException first = null;
     for (Closeable c : Set.copyOf(resources)) {
@@ -66,6 +63,5 @@ final class FileSystemState {
     if (first != null) {
       throw first;
     }
-    return true;
   }
 }

@@ -13,6 +13,7 @@ import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 
 /**
@@ -27,6 +28,7 @@ final class ImageFileSystem extends FileSystem {
   private final ImageFileStore store;
   private final FileOperations operations;
   private final ImagePath root;
+  private final AtomicBoolean imageClosed = new AtomicBoolean();
 
   private ImageFileSystem(SpindleFileSystemProvider provider, Path imageFile, Image image, Env env)
       throws IOException {
@@ -66,9 +68,18 @@ final class ImageFileSystem extends FileSystem {
     return provider;
   }
 
+  /** Closes what it handed out, then the image, then leaves the registry, whatever fails. */
   @Override
   public void close() throws IOException {
-    if (!state.close()) {
+    try {
+      state.close();
+    } finally {
+      closeImage();
+    }
+  }
+
+  private void closeImage() throws IOException {
+    if (!imageClosed.compareAndSet(false, true)) {
       return;
     }
     try {

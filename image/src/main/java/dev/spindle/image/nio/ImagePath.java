@@ -2,6 +2,7 @@ package dev.spindle.image.nio;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -258,9 +260,14 @@ final class ImagePath implements Path {
     return out.iterator();
   }
 
+  /** By UTF-8 bytes, as UnixPath and Git order names (String order differs past U+FFFF). */
   @Override
   public int compareTo(Path other) {
-    return toString().compareTo(((ImagePath) other).toString());
+    return Arrays.compareUnsigned(utf8(), ((ImagePath) other).utf8());
+  }
+
+  private byte[] utf8() {
+    return toString().getBytes(StandardCharsets.UTF_8);
   }
 
   @Override

@@ -35,7 +35,7 @@ final class ImagePathTest {
   private static final List<String> PATHS =
       List.of("", "/", "a", "a/b", "/a", "/a/b", "/a/b/c", "a/../b", "./a", "a/./b/..", "../x",
           "/..", "/../a", "a/b/../../..", "..", ".", "b/a", "a/b/c/d", "x/y", "é/日本", "a//b/",
-          ".hidden", "/a/b.txt");
+          ".hidden", "/a/b.txt", "\uFFFD", "\uD83D\uDE00", "a b");
 
   @TempDir static Path tmp;
   static FileSystem fs;
