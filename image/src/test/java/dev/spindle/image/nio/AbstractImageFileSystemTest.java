@@ -40,7 +40,6 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,16 +49,8 @@ import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Constants;
-import org.eclipse.jgit.lib.FileMode;
-import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
-import org.eclipse.jgit.lib.PersonIdent;
-import org.eclipse.jgit.lib.RefUpdate;
-import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.lib.TreeFormatter;
-import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -408,7 +399,7 @@ abstract class AbstractImageFileSystemTest {
   void aSubmoduleIsNeitherFileNorDirectory() throws IOException {
     Path image = tmp.resolve("submodule-" + mode() + ".img");
     new ImageMaker(MakeOptions.defaults(), Progress.NONE)
-        .make(repositoryWithSubmodule(tmp.resolve("repo-" + mode() + ".git")).toString(), image);
+        .make(ImageFixture.repositoryWithSubmodule(tmp.resolve("repo-" + mode() + ".git")).toString(), image);
     try (FileSystem repo = FileSystems.newFileSystem(image, Map.of("mode", mode()))) {
       Path sub = repo.getPath("/lib/sub");
       BasicFileAttributes a = Files.readAttributes(sub, BasicFileAttributes.class);
@@ -421,35 +412,6 @@ abstract class AbstractImageFileSystemTest {
         assertThat(walk.map(Path::toString)).containsExactlyInAnyOrder("/", "/lib", "/lib/sub", "/README");
       }
     }
-  }
-
-  /** A bare repository whose HEAD commit has a README and a gitlink at lib/sub. */
-  private static Path repositoryWithSubmodule(Path gitDir) throws IOException {
-    try (Repository repo = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setBare().build()) {
-      repo.create(true);
-      try (ObjectInserter ins = repo.newObjectInserter()) {
-        ObjectId readme = ins.insert(Constants.OBJ_BLOB, "read me\n".getBytes(StandardCharsets.UTF_8));
-        TreeFormatter lib = new TreeFormatter();
-        lib.append("sub", FileMode.GITLINK, ObjectId.fromString("0123456789abcdef0123456789abcdef01234567"));
-        ObjectId libId = ins.insert(lib);
-        TreeFormatter top = new TreeFormatter();
-        top.append("README", FileMode.REGULAR_FILE, readme);
-        top.append("lib", FileMode.TREE, libId);
-        CommitBuilder c = new CommitBuilder();
-        c.setTreeId(ins.insert(top));
-        PersonIdent who = new PersonIdent("T", "t@example.org", ImageFixture.DATE.toInstant(), ZoneOffset.UTC);
-        c.setAuthor(who);
-        c.setCommitter(who);
-        c.setMessage("with a submodule\n");
-        ObjectId commit = ins.insert(c);
-        ins.flush();
-        RefUpdate u = repo.updateRef("refs/heads/main");
-        u.setNewObjectId(commit);
-        u.forceUpdate();
-        repo.updateRef(Constants.HEAD).link("refs/heads/main");
-      }
-    }
-    return gitDir;
   }
 
   // ---- directories, links, identity ----

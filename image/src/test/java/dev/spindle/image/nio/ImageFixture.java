@@ -11,6 +11,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Random;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.TreeFormatter;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
 /**
  * A source directory with every kind of entry an image holds, and the image made from it. The
@@ -53,6 +63,35 @@ record ImageFixture(Path source, Path image) {
     new ImageMaker(MakeOptions.defaults().withDate(DATE), Progress.NONE)
         .make(src.toString(), image);
     return new ImageFixture(src, image);
+  }
+
+  /** A bare repository whose HEAD commit has a README and a gitlink at lib/sub. */
+  static Path repositoryWithSubmodule(Path gitDir) throws IOException {
+    try (Repository repo = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setBare().build()) {
+      repo.create(true);
+      try (ObjectInserter ins = repo.newObjectInserter()) {
+        ObjectId readme = ins.insert(Constants.OBJ_BLOB, "read me\n".getBytes(StandardCharsets.UTF_8));
+        TreeFormatter lib = new TreeFormatter();
+        lib.append("sub", FileMode.GITLINK, ObjectId.fromString("0123456789abcdef0123456789abcdef01234567"));
+        ObjectId libId = ins.insert(lib);
+        TreeFormatter top = new TreeFormatter();
+        top.append("README", FileMode.REGULAR_FILE, readme);
+        top.append("lib", FileMode.TREE, libId);
+        CommitBuilder c = new CommitBuilder();
+        c.setTreeId(ins.insert(top));
+        PersonIdent who = new PersonIdent("T", "t@example.org", DATE.toInstant(), ZoneOffset.UTC);
+        c.setAuthor(who);
+        c.setCommitter(who);
+        c.setMessage("with a submodule\n");
+        ObjectId commit = ins.insert(c);
+        ins.flush();
+        RefUpdate u = repo.updateRef("refs/heads/main");
+        u.setNewObjectId(commit);
+        u.forceUpdate();
+        repo.updateRef(Constants.HEAD).link("refs/heads/main");
+      }
+    }
+    return gitDir;
   }
 
   private static void file(Path root, String path, String content, String perms)
