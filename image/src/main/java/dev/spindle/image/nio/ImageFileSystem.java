@@ -41,7 +41,7 @@ final class ImageFileSystem extends FileSystem {
     this.root = ImagePath.root(this);
   }
 
-  /** Opens {@code imageFile} (a real path whose header magic was checked); closes it on failure. */
+  /** Opens {@code imageFile} (a real path); Image.open checks its header; closes it on failure. */
   static ImageFileSystem open(SpindleFileSystemProvider provider, Path imageFile, Env env)
       throws IOException {
     Image image = Image.open(imageFile, env.mode());
