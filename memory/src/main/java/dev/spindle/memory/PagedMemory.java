@@ -119,7 +119,6 @@ public final class PagedMemory implements Memory {
      */
     public void restore(PageTable table) {
         adopt(table);
-        segments.restoreDropped(table.droppedSegments());
     }
 
     private void adopt(PageTable table) {
@@ -133,6 +132,7 @@ public final class PagedMemory implements Memory {
         table.copyFramesTo(frames);
         pages = n;
         source = table.source();
+        segments.restoreDropped(table.droppedSegments());
     }
 
     /** The state of page {@code page} (below {@link #pages()}). */
