@@ -168,27 +168,36 @@ public final class PagedMemory implements Memory {
 
     // ---------------------------------------------------------------- page resolution
 
+    // The hot paths index the frame arrays directly and let the JVM's array check catch an index
+    // past them (only an out-of-bounds access gets there). With an explicit range test first,
+    // PagedMemoryBench measured sequential i32 reads at 1.15-2.4x ByteArrayMemory's; with the
+    // catch, 1.0x. A null frame (not loaded, or not private) is tested explicitly: it is the
+    // copy-on-write path, taken once per page.
+
     /** The frame to read {@code size} bytes at {@code addr} from (all in one page). */
     private byte[] readFrame(int addr, int size) {
-        int index = addr >>> SHIFT;
-        if (index < frames.length) {
-            byte[] frame = frames[index];
+        try {
+            byte[] frame = frames[addr >>> SHIFT];
             if (frame != null) {
                 return frame;
             }
+        } catch (ArrayIndexOutOfBoundsException e) {
+            // past the largest possible memory: load() reports it
         }
         return load(addr, size);
     }
 
     /** The private frame to write {@code size} bytes at {@code addr} to (all in one page). */
     private byte[] writeFrame(int addr, int size) {
-        int index = addr >>> SHIFT;
-        if (index < writable.length) {
-            byte[] frame = writable[index];
+        try {
+            byte[] frame = writable[addr >>> SHIFT];
             if (frame != null) {
                 return frame;
             }
+        } catch (ArrayIndexOutOfBoundsException e) {
+            // past the largest possible memory: reported below
         }
+        int index = addr >>> SHIFT;
         if (index >= pages) {
             throw Bounds.outOfBounds(addr, size, sizeInBytes());
         }
