@@ -2,6 +2,7 @@ package dev.spindle.memory;
 
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.ChicoryException;
+
 import java.util.function.Function;
 
 /**
@@ -13,7 +14,10 @@ final class Bounds {
 
     private Bounds() {}
 
-    /** Throws a {@link WasmRuntimeException} unless {@code [addr, addr + size)} lies in {@code [0, limit)}. */
+    /**
+     * Throws a {@link WasmRuntimeException} unless {@code [addr, addr + size)} lies in {@code [0,
+     * limit)}.
+     */
     static void check(int addr, int size, int limit) {
         check(addr, size, limit, WasmRuntimeException::new);
     }

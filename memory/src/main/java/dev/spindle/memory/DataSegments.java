@@ -7,11 +7,12 @@ import com.dylibso.chicory.wasm.UninstantiableException;
 import com.dylibso.chicory.wasm.types.ActiveDataSegment;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.PassiveDataSegment;
+
 import java.util.BitSet;
 
 /**
- * A memory's data segments: applies the active ones at instantiation, serves the passive ones
- * to {@code memory.init}, and remembers which were dropped ({@code data.drop}), since that is
+ * A memory's data segments: applies the active ones at instantiation, serves the passive ones to
+ * {@code memory.init}, and remembers which were dropped ({@code data.drop}), since that is
  * guest-visible state a snapshot must carry. The module's segment array is never modified, so
  * restoring an older snapshot can "undrop" a segment.
  */
@@ -27,8 +28,8 @@ final class DataSegments {
 
     /**
      * Records the module's segments and, if {@code apply}, writes the active segments of memory
-     * {@code memoryIndex}, checking each against {@code limit} bytes first as Chicory does
-     * ({@link UninstantiableException}).
+     * {@code memoryIndex}, checking each against {@code limit} bytes first as Chicory does ({@link
+     * UninstantiableException}).
      */
     void initialize(
             Instance instance,

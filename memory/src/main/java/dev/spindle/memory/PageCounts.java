@@ -1,8 +1,8 @@
 package dev.spindle.memory;
 
 /**
- * How many pages of a memory are in each {@link PageState}: the sizing figures of a sandbox
- * (its own bytes are {@link #privateBytes()}; shared pages are paid for once per snapshot).
+ * How many pages of a memory are in each {@link PageState}: the sizing figures of a sandbox (its
+ * own bytes are {@link #privateBytes()}; shared pages are paid for once per snapshot).
  */
 public record PageCounts(int zeroPages, int sharedPages, int privatePages, int unloadedPages) {
 

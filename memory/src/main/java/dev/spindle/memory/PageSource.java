@@ -1,15 +1,15 @@
 package dev.spindle.memory;
 
 /**
- * Where the bytes of a page that is not in memory yet come from: a snapshot file, a peer node,
- * the durable store. A {@link PagedMemory} calls it on the first touch of such a page (read or
- * write); a {@link PageTable} calls it when a reader asks for such a page.
+ * Where the bytes of a page that is not in memory yet come from: a snapshot file, a peer node, the
+ * durable store. A {@link PagedMemory} calls it on the first touch of such a page (read or write);
+ * a {@link PageTable} calls it when a reader asks for such a page.
  *
  * <p>Contract: {@link #load} returns exactly {@value Pages#SIZE} bytes in an array that nobody
  * writes afterwards (callers share it between memories and copy it before writing); it may be
- * called from several threads at once and more than once for the same page, so an
- * implementation that fetches over the network caches or deduplicates itself. A wrong length is
- * rejected with an {@link IllegalStateException} naming the page.
+ * called from several threads at once and more than once for the same page, so an implementation
+ * that fetches over the network caches or deduplicates itself. A wrong length is rejected with an
+ * {@link IllegalStateException} naming the page.
  */
 @FunctionalInterface
 public interface PageSource {

@@ -4,7 +4,10 @@ package dev.spindle.memory;
 public enum PageState {
     /** Never written since the memory was created or zeroed: reads as zeros, no storage. */
     ZERO,
-    /** Held in memory and read-only: shared with snapshots or other memories, copied on its first write. */
+    /**
+     * Held in memory and read-only: shared with snapshots or other memories, copied on its first
+     * write.
+     */
     SHARED,
     /** Owned by one memory and writable in place. Never found in a {@link PageTable}. */
     PRIVATE,

@@ -13,9 +13,9 @@ import java.util.Objects;
  *
  * <p><b>Thread safety.</b> A table never changes and its pages are never written again (the memory
  * that made it copies a page before its next write), so any thread may read a table's pages while
- * the memory that made it keeps running, e.g. a background persister. Its fields are final, so
- * even a table handed over without synchronisation shows the bytes of its instant. Reading an
- * {@link PageState#UNLOADED} page calls the table's {@link PageSource} from the reading thread.
+ * the memory that made it keeps running, e.g. a background persister. Its fields are final, so even
+ * a table handed over without synchronisation shows the bytes of its instant. Reading an {@link
+ * PageState#UNLOADED} page calls the table's {@link PageSource} from the reading thread.
  */
 public final class PageTable {
     /** One frame per page: {@link Pages#ZERO}, a shared frame, or null for an unloaded page. */
@@ -59,7 +59,9 @@ public final class PageTable {
         return frames.length;
     }
 
-    /** The state of page {@code page}: {@link PageState#ZERO}, {@code SHARED} or {@code UNLOADED}. */
+    /**
+     * The state of page {@code page}: {@link PageState#ZERO}, {@code SHARED} or {@code UNLOADED}.
+     */
     public PageState state(int page) {
         Objects.checkIndex(page, frames.length);
         byte[] frame = frames[page];

@@ -2,15 +2,15 @@ package dev.spindle.memory;
 
 import static dev.spindle.memory.MemoryOps.SIZE;
 import static dev.spindle.memory.MemoryOps.contents;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+
 import dev.spindle.memory.MemoryOps.Op;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
+
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -18,10 +18,14 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Snapshots and branches on random histories: every live memory and every snapshot is modelled
- * by its own {@link ByteArrayMemory} copy, so a memory that sees another's write, or a snapshot
- * that changes after its instant, fails the comparison.
+ * Snapshots and branches on random histories: every live memory and every snapshot is modelled by
+ * its own {@link ByteArrayMemory} copy, so a memory that sees another's write, or a snapshot that
+ * changes after its instant, fails the comparison.
  */
 class CopyOnWriteTest {
     private static final int MAX_PAGES = 4;
@@ -29,7 +33,11 @@ class CopyOnWriteTest {
 
     /** One step of a history: an operation on a memory, a snapshot of one, or a branch. */
     record Step(Kind kind, int target, Op op) {
-        enum Kind { OP, SNAPSHOT, BRANCH }
+        enum Kind {
+            OP,
+            SNAPSHOT,
+            BRANCH
+        }
 
         @Override
         public String toString() {
@@ -86,8 +94,9 @@ class CopyOnWriteTest {
     @Provide
     Arbitrary<List<Step>> histories() {
         Arbitrary<Integer> target = Arbitraries.integers().between(0, 7);
-        Arbitrary<Step> op = Combinators.combine(target, MemoryOps.ops(MAX_PAGES))
-                .as((t, o) -> new Step(Step.Kind.OP, t, o));
+        Arbitrary<Step> op =
+                Combinators.combine(target, MemoryOps.ops(MAX_PAGES))
+                        .as((t, o) -> new Step(Step.Kind.OP, t, o));
         Arbitrary<Step> snapshot = target.map(t -> new Step(Step.Kind.SNAPSHOT, t, null));
         Arbitrary<Step> branch = target.map(t -> new Step(Step.Kind.BRANCH, t, null));
         return MemoryOps.weighted(

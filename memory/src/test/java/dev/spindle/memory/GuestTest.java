@@ -1,6 +1,7 @@
 package dev.spindle.memory;
 
 import static dev.spindle.memory.MemoryOps.contents;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
@@ -10,12 +11,14 @@ import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.function.Function;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A real guest (src/test/c/guest.c, built to src/test/resources/guest/guest.wasm) on {@link

@@ -3,13 +3,15 @@ package dev.spindle.memory;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.function.Function;
+
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.Tuple;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.function.Function;
 
 /**
  * Random operations on a Chicory {@link Memory} and their comparable outcomes, for differential
@@ -53,7 +55,8 @@ final class MemoryOps {
      */
     record Thrown(Class<?> type, boolean outOfBounds) {
         static Thrown of(RuntimeException e) {
-            return new Thrown(e.getClass(), String.valueOf(e.getMessage()).startsWith(Bounds.PREFIX));
+            return new Thrown(
+                    e.getClass(), String.valueOf(e.getMessage()).startsWith(Bounds.PREFIX));
         }
     }
 
@@ -70,8 +73,8 @@ final class MemoryOps {
     }
 
     /**
-     * Addresses biased to page boundaries (where the slow paths live) and the end of a memory of
-     * up to {@code maxPages} pages, plus uniform and arbitrary (negative, huge) ones.
+     * Addresses biased to page boundaries (where the slow paths live) and the end of a memory of up
+     * to {@code maxPages} pages, plus uniform and arbitrary (negative, huge) ones.
      */
     static Arbitrary<Integer> addresses(int maxPages) {
         Arbitrary<Integer> nearBoundary =
@@ -122,10 +125,23 @@ final class MemoryOps {
     private static Arbitrary<Op> typedReads(Arbitrary<Integer> addr) {
         Arbitrary<String> names =
                 Arbitraries.of(
-                        "read", "readShort", "readU16", "readInt", "readLong", "readF32",
-                        "readFloat", "readF64", "readDouble", "readU8", "readI8", "readI16",
-                        "readI32", "readU32", "readI64");
-        return Combinators.combine(names, addr).as((name, a) -> op(name + "(" + a + ")", m -> typedRead(m, name, a)));
+                        "read",
+                        "readShort",
+                        "readU16",
+                        "readInt",
+                        "readLong",
+                        "readF32",
+                        "readFloat",
+                        "readF64",
+                        "readDouble",
+                        "readU8",
+                        "readI8",
+                        "readI16",
+                        "readI32",
+                        "readU32",
+                        "readI64");
+        return Combinators.combine(names, addr)
+                .as((name, a) -> op(name + "(" + a + ")", m -> typedRead(m, name, a)));
     }
 
     private static Object typedRead(Memory m, String name, int a) {
@@ -151,13 +167,19 @@ final class MemoryOps {
 
     private static Arbitrary<Op> typedWrites(Arbitrary<Integer> addr) {
         Arbitrary<String> names =
-                Arbitraries.of("writeByte", "writeShort", "writeI32", "writeLong", "writeF32", "writeF64");
+                Arbitraries.of(
+                        "writeByte", "writeShort", "writeI32", "writeLong", "writeF32", "writeF64");
         Arbitrary<Long> values =
                 weighted(
                         new Choice<>(4, Arbitraries.longs()),
-                        new Choice<>(1, Arbitraries.of(0L, -1L, 0x7FC0_0001L, 0x7FF0_0000_0000_0001L)));
+                        new Choice<>(
+                                1, Arbitraries.of(0L, -1L, 0x7FC0_0001L, 0x7FF0_0000_0000_0001L)));
         return Combinators.combine(names, addr, values)
-                .as((name, a, v) -> op(name + "(" + a + ", " + v + ")", m -> run(() -> typedWrite(m, name, a, v))));
+                .as(
+                        (name, a, v) ->
+                                op(
+                                        name + "(" + a + ", " + v + ")",
+                                        m -> run(() -> typedWrite(m, name, a, v))));
     }
 
     private static void typedWrite(Memory m, String name, int a, long v) {
@@ -174,55 +196,129 @@ final class MemoryOps {
 
     private static Arbitrary<Op> bulk(Arbitrary<Integer> addr) {
         Arbitrary<Integer> len = lengths();
-        Arbitrary<Byte> fillByte = weighted(
-                new Choice<>(1, Arbitraries.just((byte) 0)), new Choice<>(1, Arbitraries.bytes()));
+        Arbitrary<Byte> fillByte =
+                weighted(
+                        new Choice<>(1, Arbitraries.just((byte) 0)),
+                        new Choice<>(1, Arbitraries.bytes()));
         Arbitrary<Op> write =
-                Combinators.combine(addr, len, Arbitraries.integers().between(-2, 5), Arbitraries.longs())
-                        .as((a, n, slack, seed) -> {
-                            byte[] data = randomBytes(Math.max(0, n) + Math.max(0, slack), seed);
-                            int offset = Math.max(-1, slack / 2);
-                            return op(
-                                    "write(" + a + ", byte[" + data.length + "], " + offset + ", " + n + ")",
-                                    m -> run(() -> m.write(a, data, offset, n)));
-                        });
-        Arbitrary<Op> read = Combinators.combine(addr, len)
-                .as((a, n) -> op("readBytes(" + a + ", " + n + ")", m -> ByteBuffer.wrap(m.readBytes(a, n))));
-        Arbitrary<Op> copy = Combinators.combine(addr, addr, len)
-                .as((d, s, n) -> op("copy(" + d + ", " + s + ", " + n + ")", m -> run(() -> m.copy(d, s, n))));
-        Arbitrary<Op> fill = Combinators.combine(fillByte, addr, len)
-                .as((b, from, n) -> op(
-                        "fill(" + b + ", " + from + ", " + (from + n) + ")",
-                        m -> run(() -> m.fill(b, from, from + n))));
-        Arbitrary<Op> fillPages = Combinators.combine(fillByte, Arbitraries.integers().between(0, 4), Arbitraries.integers().between(1, 3))
-                .as((b, page, n) -> op(
-                        "fill(" + b + ", page " + page + ", " + n + " pages)",
-                        m -> run(() -> m.fill(b, page * SIZE, (page + n) * SIZE))));
+                Combinators.combine(
+                                addr,
+                                len,
+                                Arbitraries.integers().between(-2, 5),
+                                Arbitraries.longs())
+                        .as(
+                                (a, n, slack, seed) -> {
+                                    byte[] data =
+                                            randomBytes(Math.max(0, n) + Math.max(0, slack), seed);
+                                    int offset = Math.max(-1, slack / 2);
+                                    return op(
+                                            "write("
+                                                    + a
+                                                    + ", byte["
+                                                    + data.length
+                                                    + "], "
+                                                    + offset
+                                                    + ", "
+                                                    + n
+                                                    + ")",
+                                            m -> run(() -> m.write(a, data, offset, n)));
+                                });
+        Arbitrary<Op> read =
+                Combinators.combine(addr, len)
+                        .as(
+                                (a, n) ->
+                                        op(
+                                                "readBytes(" + a + ", " + n + ")",
+                                                m -> ByteBuffer.wrap(m.readBytes(a, n))));
+        Arbitrary<Op> copy =
+                Combinators.combine(addr, addr, len)
+                        .as(
+                                (d, s, n) ->
+                                        op(
+                                                "copy(" + d + ", " + s + ", " + n + ")",
+                                                m -> run(() -> m.copy(d, s, n))));
+        Arbitrary<Op> fill =
+                Combinators.combine(fillByte, addr, len)
+                        .as(
+                                (b, from, n) ->
+                                        op(
+                                                "fill(" + b + ", " + from + ", " + (from + n) + ")",
+                                                m -> run(() -> m.fill(b, from, from + n))));
+        Arbitrary<Op> fillPages =
+                Combinators.combine(
+                                fillByte,
+                                Arbitraries.integers().between(0, 4),
+                                Arbitraries.integers().between(1, 3))
+                        .as(
+                                (b, page, n) ->
+                                        op(
+                                                "fill(" + b + ", page " + page + ", " + n
+                                                        + " pages)",
+                                                m ->
+                                                        run(
+                                                                () ->
+                                                                        m.fill(
+                                                                                b,
+                                                                                page * SIZE,
+                                                                                (page + n)
+                                                                                        * SIZE))));
         Arbitrary<Integer> page = Arbitraries.integers().between(0, 4);
-        Arbitrary<Op> copyPages = Combinators.combine(page, page, Arbitraries.integers().between(1, 2), Arbitraries.integers().between(-1, 1))
-                .as((d, s, n, skew) -> op(
-                        "copy(page " + d + ", page " + s + " + " + skew + ", " + n + " pages)",
-                        m -> run(() -> m.copy(d * SIZE, s * SIZE + skew, n * SIZE))));
+        Arbitrary<Op> copyPages =
+                Combinators.combine(
+                                page,
+                                page,
+                                Arbitraries.integers().between(1, 2),
+                                Arbitraries.integers().between(-1, 1))
+                        .as(
+                                (d, s, n, skew) ->
+                                        op(
+                                                "copy(page "
+                                                        + d
+                                                        + ", page "
+                                                        + s
+                                                        + " + "
+                                                        + skew
+                                                        + ", "
+                                                        + n
+                                                        + " pages)",
+                                                m ->
+                                                        run(
+                                                                () ->
+                                                                        m.copy(
+                                                                                d * SIZE,
+                                                                                s * SIZE + skew,
+                                                                                n * SIZE))));
         return Arbitraries.oneOf(write, read, copy, copyPages, fill, fillPages);
     }
 
     /**
      * Atomic operations at aligned addresses, as Wasm requires (misaligned ones trap earlier).
-     * Their model is the plain read-modify-write they mean, not {@code ByteArrayMemory}'s
-     * atomics: on JDK 25 byte-array view VarHandles support no volatile or atomic access mode,
-     * so Chicory 1.7.5's {@code ByteArrayMemory} falls back to a monitor map that exists only for
-     * shared memories and turns the resulting NullPointerException into "out of bounds memory
-     * access" for every atomic on a non-shared memory (checked in {@code ChicoryQuirksTest}).
+     * Their model is the plain read-modify-write they mean, not {@code ByteArrayMemory}'s atomics:
+     * on JDK 25 byte-array view VarHandles support no volatile or atomic access mode, so Chicory
+     * 1.7.5's {@code ByteArrayMemory} falls back to a monitor map that exists only for shared
+     * memories and turns the resulting NullPointerException into "out of bounds memory access" for
+     * every atomic on a non-shared memory (checked in {@code ChicoryQuirksTest}).
      */
     private static Arbitrary<Op> atomics(int maxPages) {
-        Arbitrary<String> names = Arbitraries.of(
-                "atomicReadInt", "atomicWriteLong", "atomicAddInt", "atomicCmpxchgLong",
-                "atomicXchgShort", "atomicOrByte", "atomicReadLong", "atomicAndShort");
-        Arbitrary<Integer> aligned = Arbitraries.integers().between(0, maxPages * SIZE / 8).map(i -> i * 8 - 8);
+        Arbitrary<String> names =
+                Arbitraries.of(
+                        "atomicReadInt",
+                        "atomicWriteLong",
+                        "atomicAddInt",
+                        "atomicCmpxchgLong",
+                        "atomicXchgShort",
+                        "atomicOrByte",
+                        "atomicReadLong",
+                        "atomicAndShort");
+        Arbitrary<Integer> aligned =
+                Arbitraries.integers().between(0, maxPages * SIZE / 8).map(i -> i * 8 - 8);
         return Combinators.combine(names, aligned, Arbitraries.longs())
-                .as((name, a, v) -> new Op(
-                        name + "(" + a + ", " + v + ")",
-                        m -> atomic(m, name, a, v),
-                        m -> atomicModel(m, name, a, v)));
+                .as(
+                        (name, a, v) ->
+                                new Op(
+                                        name + "(" + a + ", " + v + ")",
+                                        m -> atomic(m, name, a, v),
+                                        m -> atomicModel(m, name, a, v)));
     }
 
     private static Object atomic(Memory m, String name, int a, long v) {

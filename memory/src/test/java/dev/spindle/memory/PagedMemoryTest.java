@@ -2,6 +2,7 @@ package dev.spindle.memory;
 
 import static dev.spindle.memory.MemoryOps.SIZE;
 import static dev.spindle.memory.MemoryOps.contents;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,13 +11,15 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.PassiveDataSegment;
+
+import org.junit.jupiter.api.Test;
+
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
 
 /** Page states, page identity, accounting, sources and restore, example by example. */
 class PagedMemoryTest {
@@ -123,10 +126,11 @@ class PagedMemoryTest {
     @Test
     void unloadedPagesAreLoadedOnceOnFirstTouchAndNotForWholePageWrites() {
         var loads = new ConcurrentHashMap<Integer, AtomicInteger>();
-        PageSource source = index -> {
-            loads.computeIfAbsent(index, k -> new AtomicInteger()).incrementAndGet();
-            return MemoryOps.randomBytes(SIZE, index);
-        };
+        PageSource source =
+                index -> {
+                    loads.computeIfAbsent(index, k -> new AtomicInteger()).incrementAndGet();
+                    return MemoryOps.randomBytes(SIZE, index);
+                };
         var memory = branch(PageTable.unloaded(4, source));
         assertThat(memory.counts()).isEqualTo(new PageCounts(0, 0, 0, 4));
 
@@ -165,13 +169,15 @@ class PagedMemoryTest {
         memory.restore(small);
         assertThat(memory.pages()).isEqualTo(4);
         assertThat(memory.readLong(8)).isEqualTo(42);
-        assertThatThrownBy(() -> memory.readLong(6 * SIZE)).isInstanceOf(WasmRuntimeException.class);
+        assertThatThrownBy(() -> memory.readLong(6 * SIZE))
+                .isInstanceOf(WasmRuntimeException.class);
         memory.writeLong(8, 44);
 
         memory.restore(large);
         assertThat(memory.readLong(6 * SIZE)).isEqualTo(7);
         assertThat(memory.readLong(8)).isEqualTo(43);
-        assertThat(CopyOnWriteTest.tableContents(small).getLong(8)).isEqualTo(Long.reverseBytes(42));
+        assertThat(CopyOnWriteTest.tableContents(small).getLong(8))
+                .isEqualTo(Long.reverseBytes(42));
         assertThatThrownBy(() -> memory.restore(PageTable.zero(9)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
@@ -233,15 +239,17 @@ class PagedMemoryTest {
         ByteBuffer expected = ByteBuffer.wrap(MemoryOps.randomBytes(4 * SIZE, 1));
         ExecutorService reader = Executors.newSingleThreadExecutor();
         try {
-            Future<Integer> mismatches = reader.submit(() -> {
-                int bad = 0;
-                for (int pass = 0; pass < 50; pass++) {
-                    if (!CopyOnWriteTest.tableContents(table).equals(expected)) {
-                        bad++;
-                    }
-                }
-                return bad;
-            });
+            Future<Integer> mismatches =
+                    reader.submit(
+                            () -> {
+                                int bad = 0;
+                                for (int pass = 0; pass < 50; pass++) {
+                                    if (!CopyOnWriteTest.tableContents(table).equals(expected)) {
+                                        bad++;
+                                    }
+                                }
+                                return bad;
+                            });
             for (int round = 0; round < 50; round++) {
                 memory.fill((byte) round, 0, 4 * SIZE - 1);
                 memory.snapshot(); // every page becomes shared again: the next round copies

@@ -1,8 +1,10 @@
 package dev.spindle.memory.bench;
 
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+
 import dev.spindle.memory.PageTable;
 import dev.spindle.memory.PagedMemory;
-import com.dylibso.chicory.wasm.types.MemoryLimits;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,9 +18,10 @@ import java.util.Random;
 
 /**
  * Does backing shared pages with {@code mmap(MAP_PRIVATE)} of a snapshot file pay off against
- * byte[] pages? Measures, on a 64 MiB memory: making a child (a page-table copy vs mapping the
- * file privately), reading all of it, and the first writes after the fork, sparse (one i32 per
- * 4 KiB) and dense (every i32); each warmed up {@value #WARMUP} times, best of {@value #ROUNDS}. Findings in memory/DESIGN-NOTES.md.
+ * byte[] pages? Measures, on a 64 MiB memory: making a child (a page-table copy vs mapping the file
+ * privately), reading all of it, and the first writes after the fork, sparse (one i32 per 4 KiB)
+ * and dense (every i32); each warmed up {@value #WARMUP} times, best of {@value #ROUNDS}. Findings
+ * in memory/DESIGN-NOTES.md.
  *
  * <p>Run like {@link PagedMemoryBench}, with main class {@code
  * dev.spindle.memory.bench.MmapVsArrayBench} and {@code --enable-native-access=ALL-UNNAMED}.
@@ -47,11 +50,25 @@ public final class MmapVsArrayBench {
             PageTable table = parent.snapshot();
             data = null;
 
-            System.out.printf("%-40s %12s %12s%n", "64 MiB, best of " + ROUNDS + " (ms)", "byte[] pages", "mmap PRIVATE");
-            row("make a child", () -> sink = PagedMemory.branch(limits, table).pages(), () -> withMapping(file, m -> sink = m.byteSize()));
-            row("child reads every i32 (first pass)", () -> readAll(child(limits, table)), () -> withMapping(file, MmapVsArrayBench::readAll));
-            row("child writes one i32 per 4 KiB", () -> writeEvery(child(limits, table), 4096), () -> withMapping(file, m -> writeEvery(m, 4096)));
-            row("child writes every i32", () -> writeEvery(child(limits, table), 4), () -> withMapping(file, m -> writeEvery(m, 4)));
+            System.out.printf(
+                    "%-40s %12s %12s%n",
+                    "64 MiB, best of " + ROUNDS + " (ms)", "byte[] pages", "mmap PRIVATE");
+            row(
+                    "make a child",
+                    () -> sink = PagedMemory.branch(limits, table).pages(),
+                    () -> withMapping(file, m -> sink = m.byteSize()));
+            row(
+                    "child reads every i32 (first pass)",
+                    () -> readAll(child(limits, table)),
+                    () -> withMapping(file, MmapVsArrayBench::readAll));
+            row(
+                    "child writes one i32 per 4 KiB",
+                    () -> writeEvery(child(limits, table), 4096),
+                    () -> withMapping(file, m -> writeEvery(m, 4096)));
+            row(
+                    "child writes every i32",
+                    () -> writeEvery(child(limits, table), 4),
+                    () -> withMapping(file, m -> writeEvery(m, 4)));
         } finally {
             Files.deleteIfExists(file);
         }

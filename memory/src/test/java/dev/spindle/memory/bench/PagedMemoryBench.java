@@ -6,7 +6,9 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+
 import dev.spindle.memory.PagedMemory;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,15 +26,15 @@ import java.util.function.Function;
 /**
  * {@link PagedMemory} beside Chicory's {@link ByteArrayMemory}, printed as a table of ratios
  * (target: paged at most 1.5x the built-in one). A plain harness, not a test and not JMH: each
- * implementation runs in its own JVM so that every {@code Memory} call site stays monomorphic,
- * as it is in a sandbox; the two JVMs alternate {@value #ROUNDS} times, each workload is warmed
- * up then timed {@value #RUNS} times, and the fastest run is kept: the machines have 2 cores
- * shared with other work, and the minimum is the figure least disturbed by it.
+ * implementation runs in its own JVM so that every {@code Memory} call site stays monomorphic, as
+ * it is in a sandbox; the two JVMs alternate {@value #ROUNDS} times, each workload is warmed up
+ * then timed {@value #RUNS} times, and the fastest run is kept: the machines have 2 cores shared
+ * with other work, and the minimum is the figure least disturbed by it.
  *
- * <p>Workloads on a 16 MiB memory (256 pages): sequential i32 writes then reads, random i64
- * reads and writes, sequential byte reads, 1 MiB {@code copy}, the first write to each page
- * after a snapshot (copy-on-write; on {@code ByteArrayMemory} a plain write), and the C guest's
- * {@code work} in Chicory's compiled mode.
+ * <p>Workloads on a 16 MiB memory (256 pages): sequential i32 writes then reads, random i64 reads
+ * and writes, sequential byte reads, 1 MiB {@code copy}, the first write to each page after a
+ * snapshot (copy-on-write; on {@code ByteArrayMemory} a plain write), and the C guest's {@code
+ * work} in Chicory's compiled mode.
  *
  * <p>Run: {@code mvn -q -pl memory test-compile dependency:build-classpath
  * -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test} then {@code java -cp
@@ -73,23 +75,38 @@ public final class PagedMemoryBench {
             for (Impl impl : Impl.values()) {
                 for (String line : runInChildJvm(impl)) {
                     String[] f = line.split("\t");
-                    double[] t = table.computeIfAbsent(f[0], k -> new double[] {Double.MAX_VALUE, Double.MAX_VALUE});
+                    double[] t =
+                            table.computeIfAbsent(
+                                    f[0], k -> new double[] {Double.MAX_VALUE, Double.MAX_VALUE});
                     t[impl.ordinal()] = Math.min(t[impl.ordinal()], Double.parseDouble(f[1]));
                 }
             }
         }
-        System.out.printf("%-34s %14s %14s %7s%n", "workload (ns per op)", "ByteArrayMemory", "PagedMemory", "ratio");
-        table.forEach((name, t) -> System.out.printf("%-34s %14.2f %14.2f %7.2f%n", name, t[0], t[1], t[1] / t[0]));
+        System.out.printf(
+                "%-34s %14s %14s %7s%n",
+                "workload (ns per op)", "ByteArrayMemory", "PagedMemory", "ratio");
+        table.forEach(
+                (name, t) ->
+                        System.out.printf(
+                                "%-34s %14.2f %14.2f %7.2f%n", name, t[0], t[1], t[1] / t[0]));
     }
 
     private static List<String> runInChildJvm(Impl impl) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                        PagedMemoryBench.class.getName(), impl.name())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process p =
+                new ProcessBuilder(
+                                java,
+                                "-Xmx1g",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                PagedMemoryBench.class.getName(),
+                                impl.name())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .start();
         List<String> lines = new ArrayList<>();
-        try (var r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (var r =
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 lines.add(line);
             }
@@ -170,13 +187,17 @@ public final class PagedMemoryBench {
         try (InputStream in = PagedMemoryBench.class.getResourceAsStream("/guest/guest.wasm")) {
             var module = Parser.parse(in);
             var compiled = MachineFactoryCompiler.compile(module);
-            report("guest instantiate + work(8 pages)", 1, () -> {
-                Instance instance = Instance.builder(module)
-                        .withMachineFactory(compiled)
-                        .withMemoryFactory(impl.factory)
-                        .build();
-                sink = instance.export("work").apply(8, 1)[0];
-            });
+            report(
+                    "guest instantiate + work(8 pages)",
+                    1,
+                    () -> {
+                        Instance instance =
+                                Instance.builder(module)
+                                        .withMachineFactory(compiled)
+                                        .withMemoryFactory(impl.factory)
+                                        .build();
+                        sink = instance.export("work").apply(8, 1)[0];
+                    });
         }
     }
 
