@@ -1,6 +1,7 @@
 package dev.spindle.memory;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Objects;
@@ -72,12 +73,13 @@ public final class PageTable {
     }
 
     /**
-     * A read-only view of page {@code page}'s {@value Pages#SIZE} bytes; no copy is made. An
-     * unloaded page is loaded from the source (not cached here: the source caches).
+     * A read-only, little-endian (as Wasm) view of page {@code page}'s {@value Pages#SIZE} bytes;
+     * no copy is made. An unloaded page is loaded from the source (not cached here: the source
+     * caches).
      */
     public ByteBuffer page(int page) {
         Objects.checkIndex(page, frames.length);
-        return ByteBuffer.wrap(frame(page)).asReadOnlyBuffer();
+        return ByteBuffer.wrap(frame(page)).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Counts of pages by state (never any private pages). */

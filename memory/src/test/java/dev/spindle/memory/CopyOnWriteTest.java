@@ -19,6 +19,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -84,7 +85,7 @@ class CopyOnWriteTest {
     }
 
     static ByteBuffer tableContents(PageTable table) {
-        ByteBuffer all = ByteBuffer.allocate(table.pages() * SIZE);
+        ByteBuffer all = ByteBuffer.allocate(table.pages() * SIZE).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < table.pages(); i++) {
             all.put(table.page(i));
         }
