@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.function.Function;
 
 /**
@@ -27,6 +29,10 @@ import java.util.function.Function;
  */
 class GuestTest {
     private static final WasmModule MODULE = parse("/guest/guest.wasm");
+
+    /** Compiled once to JVM bytecode, shared by every compiled-mode instance. */
+    private static final Function<Instance, Machine> COMPILED_MACHINE =
+            MachineFactoryCompiler.compile(MODULE);
 
     /** One test body, several harnesses: the engine is the parameter. */
     enum Engine {
@@ -39,7 +45,7 @@ class GuestTest {
         COMPILED {
             @Override
             Instance.Builder builder() {
-                return Instance.builder(MODULE).withMachineFactory(MachineFactoryCompiler::compile);
+                return Instance.builder(MODULE).withMachineFactory(COMPILED_MACHINE);
             }
         };
 
@@ -101,6 +107,44 @@ class GuestTest {
         assertThat(CopyOnWriteTest.tableContents(table))
                 .isNotEqualTo(contents(parent.memory()).limit(table.pages() * MemoryOps.SIZE));
         assertThat(child.memory()).isSameAs(childMemory);
+    }
+
+    /**
+     * A child whose pages all start unloaded, served one by one by a {@link PageSource} (as a
+     * remote parent will): it loads only what the guest touches, then computes what its parent
+     * computes.
+     */
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void aBranchServedByAPageSourceLoadsOnlyWhatTheGuestTouches(Engine engine) {
+        Instance parent = engine.instantiate(PagedMemory::new);
+        call(parent, "bump");
+        call(parent, "work", 3, 1);
+        PageTable table = ((PagedMemory) parent.memory()).snapshot();
+        var loaded = new ConcurrentSkipListSet<Integer>();
+        PageSource remote =
+                index -> {
+                    loaded.add(index);
+                    byte[] copy = new byte[MemoryOps.SIZE];
+                    table.page(index).get(copy);
+                    return copy;
+                };
+
+        Instance child =
+                engine.instantiate(
+                        limits ->
+                                PagedMemory.branch(
+                                        limits, PageTable.unloaded(table.pages(), remote)));
+
+        assertThat(call(child, "bump")).isEqualTo(9);
+        assertThat(table.pages()).isEqualTo(5);
+        assertThat(loaded).isNotEmpty().allMatch(page -> page < 2);
+        assertThat(((PagedMemory) child.memory()).counts().unloadedPages())
+                .isGreaterThanOrEqualTo(3);
+
+        call(parent, "bump");
+        assertThat(call(child, "work", 1, 5)).isEqualTo(call(parent, "work", 1, 5));
+        assertThat(contents(child.memory())).isEqualTo(contents(parent.memory()));
     }
 
     private static long call(Instance instance, String name, long... args) {
