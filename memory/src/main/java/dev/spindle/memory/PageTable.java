@@ -1,0 +1,122 @@
+package dev.spindle.memory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Objects;
+
+/**
+ * An immutable page table: the state of a {@link PagedMemory} at one instant, made by {@link
+ * PagedMemory#snapshot()} in O(pages) without copying any page, and the seed of any number of
+ * children ({@link PagedMemory#branch}) that share every page until they write it. Copying a
+ * sandbox's memory is copying this table.
+ *
+ * <p><b>Thread safety.</b> A table never changes and its pages are never written again (the memory
+ * that made it copies a page before its next write), so any thread may read a table's pages while
+ * the memory that made it keeps running, e.g. a background persister. Its fields are final, so even
+ * a table handed over without synchronisation shows the bytes of its instant. Reading an {@link
+ * PageState#UNLOADED} page calls the table's {@link PageSource} from the reading thread.
+ */
+public final class PageTable {
+    /** One frame per page: {@link Pages#ZERO}, a shared frame, or null for an unloaded page. */
+    private final byte[][] frames;
+
+    private final PageSource source;
+    private final BitSet droppedSegments;
+
+    PageTable(byte[][] frames, PageSource source, BitSet droppedSegments) {
+        this.frames = frames;
+        this.source = source;
+        this.droppedSegments = droppedSegments;
+    }
+
+    /**
+     * A table of {@code pages} pages that are all {@link PageState#UNLOADED}: each is loaded from
+     * {@code source} on first touch (a snapshot file, a remote parent).
+     */
+    public static PageTable unloaded(int pages, PageSource source) {
+        Objects.requireNonNull(source, "source");
+        checkPageCount(pages);
+        return new PageTable(new byte[pages][], source, new BitSet());
+    }
+
+    /** A table of {@code pages} zero pages. */
+    public static PageTable zero(int pages) {
+        checkPageCount(pages);
+        byte[][] frames = new byte[pages][];
+        Arrays.fill(frames, Pages.ZERO);
+        return new PageTable(frames, PageSource.NONE, new BitSet());
+    }
+
+    private static void checkPageCount(int pages) {
+        if (pages < 0 || pages > com.dylibso.chicory.runtime.Memory.RUNTIME_MAX_PAGES) {
+            throw new IllegalArgumentException("page count out of range: " + pages);
+        }
+    }
+
+    /** The number of pages (the memory's size in Wasm pages at the snapshot's instant). */
+    public int pages() {
+        return frames.length;
+    }
+
+    /**
+     * The state of page {@code page}: {@link PageState#ZERO}, {@code SHARED} or {@code UNLOADED}.
+     */
+    public PageState state(int page) {
+        Objects.checkIndex(page, frames.length);
+        byte[] frame = frames[page];
+        if (frame == null) {
+            return PageState.UNLOADED;
+        }
+        return frame == Pages.ZERO ? PageState.ZERO : PageState.SHARED;
+    }
+
+    /**
+     * A read-only, little-endian (as Wasm) view of page {@code page}'s {@value Pages#SIZE} bytes;
+     * no copy is made. An unloaded page is loaded from the source (not cached here: the source
+     * caches).
+     */
+    public ByteBuffer page(int page) {
+        Objects.checkIndex(page, frames.length);
+        return ByteBuffer.wrap(frame(page)).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Counts of pages by state (never any private pages). */
+    public PageCounts counts() {
+        int zero = 0;
+        int unloaded = 0;
+        for (byte[] frame : frames) {
+            if (frame == null) {
+                unloaded++;
+            } else if (frame == Pages.ZERO) {
+                zero++;
+            }
+        }
+        return new PageCounts(zero, frames.length - zero - unloaded, 0, unloaded);
+    }
+
+    /** Page {@code page}'s frame, loading it if needed. The caller must not write it. */
+    byte[] frame(int page) {
+        byte[] frame = frames[page];
+        return frame != null ? frame : Pages.checkLoaded(source.load(page), page);
+    }
+
+    /** The frame as stored: null for an unloaded page. For memories and identity tests. */
+    byte[] storedFrame(int page) {
+        return frames[page];
+    }
+
+    void copyFramesTo(byte[][] dest) {
+        System.arraycopy(frames, 0, dest, 0, frames.length);
+    }
+
+    PageSource source() {
+        return source;
+    }
+
+    /** Passive data segments dropped by the guest before the snapshot (a copy). */
+    BitSet droppedSegments() {
+        return (BitSet) droppedSegments.clone();
+    }
+}
