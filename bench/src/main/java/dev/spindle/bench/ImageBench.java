@@ -240,12 +240,18 @@ public final class ImageBench {
     return new double[] {imageBest, diskBest};
   }
 
-  /** Up to {@code n} paths of the deepest files (depth 5 where the tree has it). */
+  /** Up to {@code n} paths (files or directories) at depth 5, or the deepest the tree has. */
   private static List<String> deepest(Path root, List<Path> all, int n) {
-    List<String> rel = new ArrayList<>(all.stream().map(p -> root.relativize(p).toString()).toList());
-    int max = rel.stream().mapToInt(s -> s.split("/").length).max().orElse(0);
+    java.util.Set<String> paths = new java.util.HashSet<>();
+    for (Path p : all) {
+      Path rel = root.relativize(p);
+      for (int i = 1; i <= rel.getNameCount(); i++) {
+        paths.add(rel.subpath(0, i).toString());
+      }
+    }
+    int max = paths.stream().mapToInt(s -> s.split("/").length).max().orElse(0);
     int want = Math.min(5, max);
-    List<String> chosen = new ArrayList<>(rel.stream().filter(s -> s.split("/").length == want).toList());
+    List<String> chosen = new ArrayList<>(paths.stream().filter(s -> s.split("/").length == want).sorted().toList());
     Collections.shuffle(chosen, RANDOM);
     return chosen.subList(0, Math.min(n, chosen.size()));
   }
