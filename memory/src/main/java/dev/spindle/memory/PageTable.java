@@ -19,6 +19,9 @@ import java.util.Objects;
  * PageState#UNLOADED} page calls the table's {@link PageSource} from the reading thread.
  */
 public final class PageTable {
+    /** Bytes per page: one Wasm page. */
+    public static final int PAGE_SIZE = Pages.SIZE;
+
     /** One frame per page: {@link Pages#ZERO}, a shared frame, or null for an unloaded page. */
     private final byte[][] frames;
 
@@ -39,6 +42,22 @@ public final class PageTable {
         Objects.requireNonNull(source, "source");
         checkPageCount(pages);
         return new PageTable(new byte[pages][], source, new BitSet());
+    }
+
+    /**
+     * A table restored from storage: pages in {@code zeroPages} are zero, every other page is
+     * {@link PageState#UNLOADED} and comes from {@code source} on first touch; {@code
+     * droppedSegments} are the passive data segments the guest had dropped.
+     */
+    public static PageTable restored(
+            int pages, BitSet zeroPages, BitSet droppedSegments, PageSource source) {
+        Objects.requireNonNull(source, "source");
+        checkPageCount(pages);
+        byte[][] frames = new byte[pages][];
+        for (int i = zeroPages.nextSetBit(0); i >= 0 && i < pages; i = zeroPages.nextSetBit(i + 1)) {
+            frames[i] = Pages.ZERO;
+        }
+        return new PageTable(frames, source, (BitSet) droppedSegments.clone());
     }
 
     /** A table of {@code pages} zero pages. */
@@ -116,7 +135,7 @@ public final class PageTable {
     }
 
     /** Passive data segments dropped by the guest before the snapshot (a copy). */
-    BitSet droppedSegments() {
+    public BitSet droppedSegments() {
         return (BitSet) droppedSegments.clone();
     }
 }
