@@ -1,0 +1,264 @@
+package dev.spindle.sandbox;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.sandbox.wasi.Wasi;
+import dev.spindle.sandbox.wasi.WasiExit;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * A WebAssembly/WASI guest with its files, streams and limits. Build one with
+ * {@link #builder(byte[])}, then either {@link #run()} it as a command ({@code _start}) or
+ * {@link #startReactor()} it and call its exports. A trap, an exit or a limit ends the guest with
+ * a result or a {@link SandboxException}, never the host JVM.
+ */
+public final class Sandbox {
+    private final Builder config;
+
+    private Sandbox(Builder config) {
+        this.config = config;
+    }
+
+    public static Builder builder(byte[] wasm) {
+        return new Builder(wasm.clone());
+    }
+
+    public static Builder builder(Path wasm) throws IOException {
+        return new Builder(Files.readAllBytes(wasm));
+    }
+
+    /**
+     * Runs a command module's {@code _start}.
+     *
+     * @return the exit code and captured output
+     * @throws SandboxLimitException if the guest hit the timeout, memory or output limit
+     * @throws SandboxException if the guest trapped or could not be instantiated
+     */
+    public RunResult run() {
+        Streams streams = new Streams(config);
+        try (Wasi wasi = wasi(streams)) {
+            int code = Watchdog.run("spindle-guest", config.timeout, () -> {
+                Instance instance = null;
+                try {
+                    instance = instantiate(wasi);
+                    instance.export("_start").apply();
+                    return 0;
+                } catch (WasiExit exit) {
+                    return exit.code();
+                } catch (RuntimeException | StackOverflowError e) {
+                    throw MemoryCheck.explain(e, instance, config.maxMemoryPages);
+                }
+            });
+            return new RunResult(code, streams.stdout(), streams.stderr());
+        }
+    }
+
+    /**
+     * Instantiates a reactor module and runs its {@code _initialize} (when exported) under the
+     * timeout. Close the reactor to release its files.
+     */
+    public Reactor startReactor() {
+        Streams streams = new Streams(config);
+        Wasi wasi = wasi(streams);
+        try {
+            Instance instance = Watchdog.run("spindle-guest-init", config.timeout, () -> {
+                Instance i = null;
+                try {
+                    i = instantiate(wasi);
+                    if (hasExport(i, "_initialize")) {
+                        i.export("_initialize").apply();
+                    }
+                    return i;
+                } catch (RuntimeException | StackOverflowError e) {
+                    throw MemoryCheck.explain(e, i, config.maxMemoryPages);
+                }
+            });
+            return new Reactor(instance, wasi, streams, config.timeout, config.maxMemoryPages);
+        } catch (RuntimeException e) {
+            wasi.close();
+            throw e;
+        }
+    }
+
+    private static boolean hasExport(Instance i, String name) {
+        try {
+            i.exportType(name);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private Wasi wasi(Streams streams) {
+        Wasi.Builder w = Wasi.builder().args(config.args).stdin(config.stdin)
+                .stdout(streams.out).stderr(streams.err);
+        config.env.forEach(w::env);
+        config.preopens.forEach(w::preopen);
+        if (config.randomSeed != null) {
+            w.randomSeed(config.randomSeed);
+        }
+        return w.build();
+    }
+
+    private Instance instantiate(Wasi wasi) {
+        WasmModule module = Parser.parse(config.wasm);
+        Instance.Builder b = Instance.builder(module)
+                .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())
+                .withStart(false);
+        MemoryLimits limits = MemoryCheck.limits(module, config.maxMemoryPages);
+        if (limits != null) {
+            b.withMemoryLimits(limits);
+        }
+        if (config.memoryFactory != null) {
+            b.withMemoryFactory(config.memoryFactory);
+        }
+        if (config.engine == Engine.COMPILED) {
+            b.withMachineFactory(MachineFactoryCompiler.compile(module));
+        }
+        return b.build();
+    }
+
+    /** The guest's stdio: captured (capped) or the caller's streams. */
+    static final class Streams {
+        final OutputStream out;
+        final OutputStream err;
+
+        Streams(Builder config) {
+            out = config.stdout != null ? config.stdout : new CappedOutput("stdout", config.outputCap);
+            err = config.stderr != null ? config.stderr : new CappedOutput("stderr", config.outputCap);
+        }
+
+        byte[] stdout() {
+            return out instanceof CappedOutput c ? c.toByteArray() : new byte[0];
+        }
+
+        byte[] stderr() {
+            return err instanceof CappedOutput c ? c.toByteArray() : new byte[0];
+        }
+    }
+
+    /** Configuration of a sandbox; every setting has a safe default. */
+    public static final class Builder {
+        private final byte[] wasm;
+        private final List<String> args = new ArrayList<>(List.of("guest"));
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final Map<String, Path> preopens = new LinkedHashMap<>();
+        private InputStream stdin = InputStream.nullInputStream();
+        private OutputStream stdout;
+        private OutputStream stderr;
+        private int outputCap = 16 << 20;
+        private Engine engine = Engine.COMPILED;
+        private Function<MemoryLimits, Memory> memoryFactory;
+        private Duration timeout = Duration.ofMinutes(5);
+        private int maxMemoryPages = MemoryLimits.MAX_PAGES;
+        private Long randomSeed;
+
+        private Builder(byte[] wasm) {
+            this.wasm = wasm;
+        }
+
+        /** argv after argv[0] (which is "guest" unless {@link #argv0} changes it). */
+        public Builder args(String... args) {
+            String argv0 = this.args.getFirst();
+            this.args.clear();
+            this.args.add(argv0);
+            this.args.addAll(List.of(args));
+            return this;
+        }
+
+        public Builder argv0(String name) {
+            args.set(0, name);
+            return this;
+        }
+
+        public Builder env(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder stdin(byte[] bytes) {
+            return stdin(new ByteArrayInputStream(bytes.clone()));
+        }
+
+        public Builder stdin(InputStream in) {
+            stdin = Objects.requireNonNull(in);
+            return this;
+        }
+
+        /** Streams stdout to {@code out} instead of capturing it. */
+        public Builder stdout(OutputStream out) {
+            stdout = Objects.requireNonNull(out);
+            return this;
+        }
+
+        /** Streams stderr to {@code err} instead of capturing it. */
+        public Builder stderr(OutputStream err) {
+            stderr = Objects.requireNonNull(err);
+            return this;
+        }
+
+        /** The most bytes captured per stream; more stops the guest (default 16 MiB). */
+        public Builder outputCap(int bytes) {
+            outputCap = bytes;
+            return this;
+        }
+
+        /** Lets the guest reach host directory {@code host} as {@code guestPath}. */
+        public Builder preopen(String guestPath, Path host) {
+            preopens.put(guestPath, host);
+            return this;
+        }
+
+        public Builder engine(Engine engine) {
+            this.engine = Objects.requireNonNull(engine);
+            return this;
+        }
+
+        /** Where linear memory comes from (Spindle's paged memory); default Chicory's. */
+        public Builder memoryFactory(Function<MemoryLimits, Memory> factory) {
+            memoryFactory = Objects.requireNonNull(factory);
+            return this;
+        }
+
+        /** Wall-clock limit of a run, of reactor initialisation and of each reactor call. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        /** The most 64 KiB pages the guest's memory may grow to. */
+        public Builder maxMemoryPages(int pages) {
+            if (pages < 0 || pages > MemoryLimits.MAX_PAGES) {
+                throw new IllegalArgumentException("maxMemoryPages must be 0.." + MemoryLimits.MAX_PAGES);
+            }
+            maxMemoryPages = pages;
+            return this;
+        }
+
+        public Builder randomSeed(long seed) {
+            randomSeed = seed;
+            return this;
+        }
+
+        public Sandbox build() {
+            return new Sandbox(this);
+        }
+    }
+}
