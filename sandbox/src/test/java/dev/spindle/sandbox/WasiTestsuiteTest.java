@@ -1,10 +1,12 @@
 package dev.spindle.sandbox;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -93,11 +95,23 @@ class WasiTestsuiteTest {
             copyTree(wasm.resolveSibling(spec.get("root").asText()), copy);
             b.preopen("/", copy);
         }
-        RunResult r = b.build().run();
-        String detail = "exit " + r.exitCode() + ", stdout [" + r.stdoutText() + "], stderr [" + r.stderrText() + "]";
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        b.stderr(stderr);
+        RunResult r;
+        try {
+            r = b.build().run();
+        } catch (SandboxException e) {
+            OUTCOMES.put(key, "failed: " + e.getMessage() + ", stderr [" + stderr.toString(UTF_8).strip() + "]");
+            throw e;
+        }
+        String detail = "exit " + r.exitCode() + ", stdout [" + r.stdoutText() + "], stderr ["
+                + stderr.toString(UTF_8).strip() + "]";
         OUTCOMES.put(key, "failed: " + detail);
         assertThat(r.exitCode()).as(detail).isEqualTo(spec.path("exit_code").asInt(0));
-        assertThat(r.stdoutText()).as(detail).isEqualTo(spec.path("stdout").asText(""));
+        // As in the suite's reference runner, stdout is judged only when the spec gives it.
+        if (spec.has("stdout")) {
+            assertThat(r.stdoutText()).as(detail).isEqualTo(spec.get("stdout").asText());
+        }
         OUTCOMES.put(key, "passed");
     }
 

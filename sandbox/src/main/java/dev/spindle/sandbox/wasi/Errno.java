@@ -39,6 +39,7 @@ final class Errno {
     static final int NOSYS = 52;
     static final int NOTDIR = 54;
     static final int NOTEMPTY = 55;
+    static final int NOTSOCK = 57;
     static final int NOTSUP = 58;
     static final int OVERFLOW = 61;
     static final int PERM = 63;

@@ -77,10 +77,10 @@ final class HostModule {
         h.add("proc_raise", "i", (m, a) -> proc.procRaise(i(a[0])));
         h.add("sched_yield", "", (m, a) -> proc.schedYield());
         // Sockets are not offered: a sandbox has no network unless Spindle grants one later.
-        h.add("sock_accept", "iii", (m, a) -> Errno.NOTSUP);
-        h.add("sock_recv", "iiiiii", (m, a) -> Errno.NOTSUP);
-        h.add("sock_send", "iiiii", (m, a) -> Errno.NOTSUP);
-        h.add("sock_shutdown", "ii", (m, a) -> Errno.NOTSUP);
+        h.add("sock_accept", "iii", (m, a) -> proc.notASocket(i(a[0])));
+        h.add("sock_recv", "iiiiii", (m, a) -> proc.notASocket(i(a[0])));
+        h.add("sock_send", "iiiii", (m, a) -> proc.notASocket(i(a[0])));
+        h.add("sock_shutdown", "ii", (m, a) -> proc.notASocket(i(a[0])));
         h.functions.add(new HostFunction(Abi.MODULE, "proc_exit",
                 FunctionType.of(List.of(ValType.I32), List.of()), (inst, a) -> {
                     proc.procExit(i(a[0]));

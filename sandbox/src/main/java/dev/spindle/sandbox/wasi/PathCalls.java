@@ -38,6 +38,9 @@ final class PathCalls {
         long base = rightsBase & dir.rightsInheriting();
         long inheriting = rightsInheriting & dir.rightsInheriting();
         boolean write = (base & Abi.RIGHT_FD_WRITE) != 0 || trunc;
+        if (trunc) {
+            dir.require(1L << 19); // path_filestat_set_size
+        }
         Path host = r.host();
         LinkOption[] links = follow ? FOLLOW : NOFOLLOW;
 
@@ -151,7 +154,8 @@ final class PathCalls {
             throw new WasiError(Errno.PERM); // no hard links to directories, as on Linux
         }
         if (from.trailingSlash() || to.trailingSlash()) {
-            throw new WasiError(Files.exists(to.host(), NOFOLLOW) ? Errno.EXIST : Errno.NOTDIR);
+            // A trailing slash names a directory, and no link to a file can be one.
+            throw new WasiError(Files.exists(to.host(), NOFOLLOW) ? Errno.EXIST : Errno.NOENT);
         }
         Files.createLink(to.host(), from.host());
         return Errno.SUCCESS;
@@ -198,6 +202,10 @@ final class PathCalls {
 
     int pathSymlink(Memory m, int oldPath, int oldLen, int dirFd, int newPath, int newLen) throws IOException {
         String target = string(m, oldPath, oldLen);
+        if (target.startsWith("/")) {
+            // It could never be followed inside the sandbox (see PathResolver), so refuse it now.
+            throw new WasiError(Errno.PERM);
+        }
         PathResolver.Resolved r = resolve(m, dirFd, newPath, newLen, false);
         if (Files.exists(r.host(), NOFOLLOW) || Files.isSymbolicLink(r.host())) {
             throw new WasiError(Errno.EXIST);

@@ -52,7 +52,10 @@ final class PathResolver {
         if (path.isEmpty()) {
             throw new WasiError(Errno.NOENT);
         }
-        if (path.startsWith("/") || path.indexOf('\0') >= 0) {
+        if (path.indexOf('\0') >= 0) {
+            throw new WasiError(Errno.INVAL);
+        }
+        if (path.startsWith("/")) {
             throw new WasiError(Errno.NOTCAPABLE);
         }
         boolean trailingSlash = path.endsWith("/");

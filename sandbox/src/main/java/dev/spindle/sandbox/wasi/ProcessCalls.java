@@ -24,6 +24,12 @@ final class ProcessCalls {
         return Errno.NOSYS;
     }
 
+    /** Every {@code sock_*} call: no descriptor of a sandbox is a socket. */
+    int notASocket(int fd) {
+        fds.get(fd);
+        return Errno.NOTSOCK;
+    }
+
     int schedYield() {
         Thread.yield();
         return Errno.SUCCESS;
