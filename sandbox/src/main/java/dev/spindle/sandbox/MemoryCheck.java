@@ -8,11 +8,11 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
  * The memory limit. The cap becomes the memory's maximum, so {@code memory.grow} past it returns
  * -1 as the Wasm spec says, and the guest decides what to do (C's {@code malloc} returns NULL).
  * Chicory's {@code Memory} reports no refused growth, so when a guest fails with its memory
- * within one growth step ({@value #GROWTH_STEP_PAGES} pages, 1 MiB) of the cap, the failure is
+ * within one growth step ({@value #GROWTH_STEP_PAGES} pages, 2 MiB) of the cap, the failure is
  * reported as the memory limit: that is the common way a refused grow shows up.
  */
 final class MemoryCheck {
-    static final int GROWTH_STEP_PAGES = 16;
+    static final int GROWTH_STEP_PAGES = 32;
 
     private MemoryCheck() {}
 

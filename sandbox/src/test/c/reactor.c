@@ -1,0 +1,29 @@
+// Reactor guest (-mexec-model=reactor): no main; the host calls exports after _initialize.
+#include <stdint.h>
+#include <stdio.h>
+
+static int32_t counter;
+
+// Runs from _initialize: proves the host ran it before the first call.
+__attribute__((constructor)) static void init(void) { counter = 100; }
+
+__attribute__((export_name("add"))) int32_t add(int32_t a, int32_t b) { return a + b; }
+
+__attribute__((export_name("fib"))) int64_t fib(int64_t n) {
+    int64_t a = 0, b = 1;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = a + b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+__attribute__((export_name("next"))) int32_t next(void) { return ++counter; }
+
+__attribute__((export_name("shout"))) void shout(void) {
+    printf("counter is %d\n", counter);
+    fflush(stdout);
+}
+
+__attribute__((export_name("crash"))) void crash(void) { __builtin_trap(); }
