@@ -26,6 +26,10 @@ public final class Wasi implements AutoCloseable {
     private final Clocks clocks;
     private final GuestRandom random;
     private final HostFunction[] functions;
+    final FdCalls fdCalls;
+    final PathCalls pathCalls;
+    final ClockRandomCalls clockRandomCalls;
+    final ArgsEnvCalls argsEnvCalls;
 
     private Wasi(WasiState state, FdTable fds) {
         this.args = state.args();
@@ -33,9 +37,12 @@ public final class Wasi implements AutoCloseable {
         this.fds = fds;
         this.clocks = new Clocks(state.realtimeOffsetNanos(), state.monotonicNanos());
         this.random = new GuestRandom(state.randomState());
-        ClockRandomCalls clockCalls = new ClockRandomCalls(clocks, random);
-        this.functions = HostModule.functions(new FdCalls(fds), new PathCalls(fds), clockCalls,
-                new ArgsEnvCalls(args, env), new ProcessCalls(fds, clockCalls));
+        this.fdCalls = new FdCalls(fds);
+        this.pathCalls = new PathCalls(fds);
+        this.clockRandomCalls = new ClockRandomCalls(clocks, random);
+        this.argsEnvCalls = new ArgsEnvCalls(args, env);
+        this.functions = HostModule.functions(fdCalls, pathCalls, clockRandomCalls, argsEnvCalls,
+                new ProcessCalls(fds, clockRandomCalls));
     }
 
     public static Builder builder() {
