@@ -55,9 +55,8 @@ public final class Sandbox {
         Streams streams = new Streams(config);
         try (Wasi wasi = wasi(streams)) {
             int code = Watchdog.run("spindle-guest", config.timeout, () -> {
-                Instance instance = null;
+                Instance instance = instantiate(wasi);
                 try {
-                    instance = instantiate(wasi);
                     instance.export("_start").apply();
                     return 0;
                 } catch (WasiExit exit) {
@@ -79,10 +78,9 @@ public final class Sandbox {
         Wasi wasi = wasi(streams);
         try {
             Instance instance = Watchdog.run("spindle-guest-init", config.timeout, () -> {
-                Instance i = null;
+                Instance i = instantiate(wasi);
                 try {
-                    i = instantiate(wasi);
-                    if (hasExport(i, "_initialize")) {
+                    if (exports(i.module(), "_initialize")) {
                         i.export("_initialize").apply();
                     }
                     return i;
@@ -97,13 +95,13 @@ public final class Sandbox {
         }
     }
 
-    private static boolean hasExport(Instance i, String name) {
-        try {
-            i.exportType(name);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
+    private static boolean exports(WasmModule module, String name) {
+        for (int i = 0; i < module.exportSection().exportCount(); i++) {
+            if (module.exportSection().getExport(i).name().equals(name)) {
+                return true;
+            }
         }
+        return false;
     }
 
     private Wasi wasi(Streams streams) {
@@ -117,7 +115,22 @@ public final class Sandbox {
         return w.build();
     }
 
+    /**
+     * Parses, links and (in compiled mode) compiles the module, running its start function and
+     * data initialisation. Failures here are the module's, not a trap of running code, and say so.
+     */
     private Instance instantiate(Wasi wasi) {
+        try {
+            return newInstance(wasi);
+        } catch (SandboxException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            SandboxException own = Failures.find(e, SandboxException.class);
+            throw own != null ? own : new SandboxException("cannot instantiate the module: " + e.getMessage(), e);
+        }
+    }
+
+    private Instance newInstance(Wasi wasi) {
         WasmModule module = Parser.parse(config.wasm);
         Instance.Builder b = Instance.builder(module)
                 .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())

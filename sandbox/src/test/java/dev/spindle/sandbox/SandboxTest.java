@@ -154,6 +154,7 @@ class SandboxTest {
         assertThatThrownBy(spin::run).isInstanceOfSatisfying(SandboxLimitException.class,
                 e -> assertThat(e.limit()).isEqualTo(SandboxLimitException.Limit.TIMEOUT))
                 .hasMessageContaining("TIMEOUT limit").hasMessageContaining("was stopped");
+        assertThat(Thread.currentThread().isInterrupted()).as("only the guest thread is interrupted").isFalse();
         // The same JVM runs the next guest normally.
         assertThat(Sandbox.builder(Guests.command("hello")).engine(engine).build().run().exitCode()).isZero();
     }
@@ -167,6 +168,14 @@ class SandboxTest {
         assertThatThrownBy(hog::run).isInstanceOfSatisfying(SandboxLimitException.class,
                 e -> assertThat(e.limit()).isEqualTo(SandboxLimitException.Limit.MEMORY))
                 .hasMessageContaining("of at most 256 pages");
+    }
+
+    @Test
+    void malformedModuleIsAnInstantiationErrorNotATrap() {
+        Sandbox s = Sandbox.builder(new byte[] {0, 'a', 's', 'm', 9, 9, 9, 9}).build();
+
+        assertThatThrownBy(s::run).isInstanceOf(SandboxException.class)
+                .hasMessageStartingWith("cannot instantiate the module");
     }
 
     @Test

@@ -245,7 +245,12 @@ final class FdCalls {
         int used = 0;
         for (long i = cookie; i < names.size() && used < bufLen; i++) {
             String name = names.get((int) i);
-            Path p = name.equals("..") ? dir.host().resolve("..").normalize() : dir.host().resolve(name);
+            // ".." of a preopen is reported as the preopen itself: nothing above it is visible.
+            Path p = switch (name) {
+                case "." -> dir.host();
+                case ".." -> dir.path().isEmpty() ? dir.host() : dir.host().resolve("..").normalize();
+                default -> dir.host().resolve(name);
+            };
             byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
             ByteBuffer e = ByteBuffer.allocate(Abi.DIRENT_HEADER + nameBytes.length)
                     .order(java.nio.ByteOrder.LITTLE_ENDIAN);
