@@ -175,6 +175,20 @@ class WasiCallsTest {
     }
 
     @Test
+    void iovecOutsideGuestMemoryIsEfaultBeforeAnyHostAllocation() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Wasi w = Wasi.builder().stdout(out).build();
+        m.writeI32(IOV, BUF);
+        m.writeI32(IOV + 4, Integer.MAX_VALUE); // 2 GiB from a 64 KiB memory
+
+        assertThat(call(() -> w.fdCalls.fdWrite(m, 1, IOV, 1, OUT))).isEqualTo(Errno.FAULT);
+        m.writeI32(IOV + 4, 5);
+        m.write(BUF, "hello".getBytes(UTF_8), 0, 5);
+        assertThat(call(() -> w.fdCalls.fdWrite(m, 1, IOV, 1, OUT))).isZero();
+        assertThat(out.toString(UTF_8)).isEqualTo("hello");
+    }
+
+    @Test
     void readdirCookieResumesTheListing() throws IOException {
         Files.writeString(dir.resolve("b"), "");
         Files.writeString(dir.resolve("a"), "");
