@@ -27,3 +27,26 @@ __attribute__((export_name("shout"))) void shout(void) {
 }
 
 __attribute__((export_name("crash"))) void crash(void) { __builtin_trap(); }
+
+// Never returns and never calls the host: only the engine's interrupt check can stop it.
+__attribute__((export_name("spin"))) void spin(void) {
+    volatile unsigned n = 0;
+    for (;;) {
+        n++;
+    }
+}
+
+// Unbounded recursion with a local in linear memory: overflows the C (shadow) stack, which
+// lives in linear memory, so the guest traps with an out-of-bounds access.
+__attribute__((export_name("recurse_shadow"))) int32_t recurse_shadow(int32_t n) {
+    volatile char pad[64];
+    pad[0] = (char) n;
+    return recurse_shadow(n + 1) + pad[0];
+}
+
+// Unbounded recursion with nothing in linear memory: only the engine's own (JVM) stack runs
+// out. The call goes through a volatile pointer so it cannot be turned into a loop.
+int32_t recurse(int32_t n);
+static int32_t (*volatile self)(int32_t) = recurse;
+
+__attribute__((export_name("recurse"))) int32_t recurse(int32_t n) { return self(n + 1) + 1; }

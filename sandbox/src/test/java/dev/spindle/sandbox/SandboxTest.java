@@ -138,6 +138,24 @@ class SandboxTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void runawayReactorCallIsStoppedAndUnboundedRecursionTraps(Engine engine) throws IOException {
+        try (Reactor r = Sandbox.builder(Guests.reactor("reactor")).engine(engine).timeout(Duration.ofMillis(500))
+                .build().startReactor()) {
+            assertThatThrownBy(() -> r.call("spin")).isInstanceOfSatisfying(SandboxLimitException.class,
+                    e -> assertThat(e.limit()).isEqualTo(SandboxLimitException.Limit.TIMEOUT));
+        }
+        try (Reactor r = Sandbox.builder(Guests.reactor("reactor")).engine(engine).build().startReactor()) {
+            assertThatThrownBy(() -> r.call("recurse", 0)).isInstanceOf(SandboxException.class)
+                    .hasMessageContaining("call stack exhausted");
+        }
+        try (Reactor r = Sandbox.builder(Guests.reactor("reactor")).engine(engine).build().startReactor()) {
+            assertThatThrownBy(() -> r.call("recurse_shadow", 0)).isInstanceOf(SandboxException.class)
+                    .hasMessageContaining("guest trapped: out of bounds memory access");
+        }
+    }
+
     @Test
     void unknownExportIsAClearError() throws IOException {
         try (Reactor r = Sandbox.builder(Guests.reactor("reactor")).build().startReactor()) {
