@@ -88,7 +88,21 @@ final class PathCalls {
     private static FileFd file(DirFd dir, PathResolver.Resolved r, long base, long inheriting,
             int fdFlags, boolean write, Set<OpenOption> extra) throws IOException {
         boolean read = (base & Abi.RIGHT_FD_READ) != 0;
-        SeekableByteChannel ch = FdTable.open(r.host(), read, write, extra);
+        // The resolver has followed every link already; O_NOFOLLOW on the open itself means a
+        // link swapped in meanwhile fails instead of leading out of the sandbox. Providers
+        // without links (the JDK's zipfs) reject the option (IllegalArgumentException) and need
+        // no such guard.
+        Set<OpenOption> options = new HashSet<>(extra);
+        options.add(LinkOption.NOFOLLOW_LINKS);
+        SeekableByteChannel ch;
+        try {
+            ch = FdTable.open(r.host(), read, write, options);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            if (e instanceof java.nio.file.ReadOnlyFileSystemException) {
+                throw e;
+            }
+            ch = FdTable.open(r.host(), read, write, extra);
+        }
         boolean writable = write || extra.contains(StandardOpenOption.WRITE)
                 && (base & Abi.RIGHT_FD_WRITE) != 0;
         return new FileFd(dir.preopen(), r.preopenPath(), r.host(), ch, read, writable,
