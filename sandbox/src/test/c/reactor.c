@@ -50,3 +50,15 @@ int32_t recurse(int32_t n);
 static int32_t (*volatile self)(int32_t) = recurse;
 
 __attribute__((export_name("recurse"))) int32_t recurse(int32_t n) { return self(n + 1) + 1; }
+
+// Raw descriptor I/O for the WASI-state tests: no stdio buffering in guest memory, so the
+// offset lives only in the host's descriptor table.
+#include <fcntl.h>
+#include <unistd.h>
+
+__attribute__((export_name("open_file"))) int32_t open_file(void) { return open("/data/file.txt", O_RDONLY); }
+
+__attribute__((export_name("read_byte"))) int32_t read_byte(int32_t fd) {
+    unsigned char c;
+    return read(fd, &c, 1) == 1 ? c : -1;
+}

@@ -9,6 +9,7 @@ import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import dev.spindle.sandbox.wasi.Wasi;
 import dev.spindle.sandbox.wasi.WasiExit;
+import dev.spindle.sandbox.wasi.WasiState;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,6 +106,13 @@ public final class Sandbox {
     }
 
     private Wasi wasi(Streams streams) {
+        if (config.wasiState != null) {
+            try {
+                return Wasi.restore(config.wasiState, config.stdin, streams.out, streams.err);
+            } catch (IOException e) {
+                throw new SandboxException("cannot restore the WASI state: " + e.getMessage(), e);
+            }
+        }
         Wasi.Builder w = Wasi.builder().args(config.args).stdin(config.stdin)
                 .stdout(streams.out).stderr(streams.err);
         config.env.forEach(w::env);
@@ -182,6 +190,7 @@ public final class Sandbox {
         private Duration timeout = Duration.ofMinutes(5);
         private int maxMemoryPages = MemoryLimits.MAX_PAGES;
         private Long randomSeed;
+        private WasiState wasiState;
 
         private Builder(byte[] wasm) {
             this.wasm = wasm;
@@ -267,6 +276,15 @@ public final class Sandbox {
 
         public Builder randomSeed(long seed) {
             randomSeed = seed;
+            return this;
+        }
+
+        /**
+         * Starts the guest's WASI layer from a captured state (open files at their offsets,
+         * clocks, random stream) instead of from args, env, preopens and seed, which it replaces.
+         */
+        public Builder wasiState(WasiState state) {
+            wasiState = Objects.requireNonNull(state);
             return this;
         }
 

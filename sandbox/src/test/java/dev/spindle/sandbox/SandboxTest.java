@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dylibso.chicory.runtime.ByteArrayMemory;
+import dev.spindle.sandbox.wasi.WasiState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -125,6 +126,33 @@ class SandboxTest {
             assertThat(r.call("next")).containsExactly(102);
             assertThat(r.call("shout")).isEmpty();
             assertThat(new String(r.stdout(), UTF_8)).isEqualTo("counter is 102\n");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void childSandboxContinuesReadingFromTheParentsCapturedWasiState(Engine engine) throws IOException {
+        Path data = Files.createDirectory(tmp.resolve("data"));
+        Files.writeString(data.resolve("file.txt"), "abcdefgh");
+        WasiState state;
+        int fd;
+        try (Reactor parent = Sandbox.builder(Guests.reactor("reactor")).engine(engine).preopen("/data", data)
+                .build().startReactor()) {
+            fd = (int) parent.call("open_file")[0];
+            assertThat(parent.call("read_byte", fd)).containsExactly('a');
+            assertThat(parent.call("read_byte", fd)).containsExactly('b');
+            state = parent.wasiState();
+        }
+        assertThat(state.fds()).anySatisfy(f -> {
+            assertThat(f.fd()).isEqualTo(fd);
+            assertThat(f.path()).isEqualTo("file.txt");
+            assertThat(f.offset()).isEqualTo(2);
+        });
+
+        try (Reactor child = Sandbox.builder(Guests.reactor("reactor")).engine(engine).wasiState(state)
+                .build().startReactor()) {
+            assertThat(child.call("read_byte", fd)).containsExactly('c');
+            assertThat(child.call("read_byte", fd)).containsExactly('d');
         }
     }
 
