@@ -18,11 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A WebAssembly/WASI guest with its files, streams and limits. Build one with
@@ -31,11 +33,28 @@ import java.util.function.Function;
  * a result or a {@link SandboxException}, never the host JVM.
  */
 public final class Sandbox {
-    private final Builder config;
+    private final Config config;
 
-    private Sandbox(Builder config) {
+    private Sandbox(Config config) {
         this.config = config;
     }
+
+    /** A built sandbox's settings, frozen: changing the builder later does not change it. */
+    private record Config(
+            byte[] wasm,
+            List<String> args,
+            Map<String, String> env,
+            Map<String, Path> preopens,
+            Supplier<InputStream> stdin,
+            OutputStream stdout,
+            OutputStream stderr,
+            int outputCap,
+            Engine engine,
+            Function<MemoryLimits, Memory> memoryFactory,
+            Duration timeout,
+            int maxMemoryPages,
+            Long randomSeed,
+            WasiState wasiState) {}
 
     public static Builder builder(byte[] wasm) {
         return new Builder(wasm.clone());
@@ -55,7 +74,7 @@ public final class Sandbox {
     public RunResult run() {
         Streams streams = new Streams(config);
         try (Wasi wasi = wasi(streams)) {
-            int code = Watchdog.run("spindle-guest", config.timeout, () -> {
+            int code = Watchdog.run("spindle-guest", config.timeout(), () -> {
                 Instance instance = instantiate(wasi);
                 try {
                     instance.export("_start").apply();
@@ -63,7 +82,7 @@ public final class Sandbox {
                 } catch (WasiExit exit) {
                     return exit.code();
                 } catch (RuntimeException | StackOverflowError e) {
-                    throw MemoryCheck.explain(e, instance, config.maxMemoryPages);
+                    throw MemoryCheck.explain(e, instance, config.maxMemoryPages());
                 }
             });
             return new RunResult(code, streams.stdout(), streams.stderr());
@@ -78,7 +97,7 @@ public final class Sandbox {
         Streams streams = new Streams(config);
         Wasi wasi = wasi(streams);
         try {
-            Instance instance = Watchdog.run("spindle-guest-init", config.timeout, () -> {
+            Instance instance = Watchdog.run("spindle-guest-init", config.timeout(), () -> {
                 Instance i = instantiate(wasi);
                 try {
                     if (exports(i.module(), "_initialize")) {
@@ -86,10 +105,10 @@ public final class Sandbox {
                     }
                     return i;
                 } catch (RuntimeException | StackOverflowError e) {
-                    throw MemoryCheck.explain(e, i, config.maxMemoryPages);
+                    throw MemoryCheck.explain(e, i, config.maxMemoryPages());
                 }
             });
-            return new Reactor(instance, wasi, streams, config.timeout, config.maxMemoryPages);
+            return new Reactor(instance, wasi, streams, config.timeout(), config.maxMemoryPages());
         } catch (RuntimeException e) {
             wasi.close();
             throw e;
@@ -106,19 +125,19 @@ public final class Sandbox {
     }
 
     private Wasi wasi(Streams streams) {
-        if (config.wasiState != null) {
+        if (config.wasiState() != null) {
             try {
-                return Wasi.restore(config.wasiState, config.stdin, streams.out, streams.err);
+                return Wasi.restore(config.wasiState(), config.stdin().get(), streams.out, streams.err);
             } catch (IOException e) {
                 throw new SandboxException("cannot restore the WASI state: " + e.getMessage(), e);
             }
         }
-        Wasi.Builder w = Wasi.builder().args(config.args).stdin(config.stdin)
+        Wasi.Builder w = Wasi.builder().args(config.args()).stdin(config.stdin().get())
                 .stdout(streams.out).stderr(streams.err);
-        config.env.forEach(w::env);
-        config.preopens.forEach(w::preopen);
-        if (config.randomSeed != null) {
-            w.randomSeed(config.randomSeed);
+        config.env().forEach(w::env);
+        config.preopens().forEach(w::preopen);
+        if (config.randomSeed() != null) {
+            w.randomSeed(config.randomSeed());
         }
         return w.build();
     }
@@ -139,18 +158,18 @@ public final class Sandbox {
     }
 
     private Instance newInstance(Wasi wasi) {
-        WasmModule module = Parser.parse(config.wasm);
+        WasmModule module = Parser.parse(config.wasm());
         Instance.Builder b = Instance.builder(module)
                 .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())
                 .withStart(false);
-        MemoryLimits limits = MemoryCheck.limits(module, config.maxMemoryPages);
+        MemoryLimits limits = MemoryCheck.limits(module, config.maxMemoryPages());
         if (limits != null) {
             b.withMemoryLimits(limits);
         }
-        if (config.memoryFactory != null) {
-            b.withMemoryFactory(config.memoryFactory);
+        if (config.memoryFactory() != null) {
+            b.withMemoryFactory(config.memoryFactory());
         }
-        if (config.engine == Engine.COMPILED) {
+        if (config.engine() == Engine.COMPILED) {
             b.withMachineFactory(MachineFactoryCompiler.compile(module));
         }
         return b.build();
@@ -161,9 +180,9 @@ public final class Sandbox {
         final OutputStream out;
         final OutputStream err;
 
-        Streams(Builder config) {
-            out = config.stdout != null ? config.stdout : new CappedOutput("stdout", config.outputCap);
-            err = config.stderr != null ? config.stderr : new CappedOutput("stderr", config.outputCap);
+        Streams(Config config) {
+            out = config.stdout() != null ? config.stdout() : new CappedOutput("stdout", config.outputCap());
+            err = config.stderr() != null ? config.stderr() : new CappedOutput("stderr", config.outputCap());
         }
 
         byte[] stdout() {
@@ -181,7 +200,7 @@ public final class Sandbox {
         private final List<String> args = new ArrayList<>(List.of("guest"));
         private final Map<String, String> env = new LinkedHashMap<>();
         private final Map<String, Path> preopens = new LinkedHashMap<>();
-        private InputStream stdin = InputStream.nullInputStream();
+        private Supplier<InputStream> stdin = InputStream::nullInputStream;
         private OutputStream stdout;
         private OutputStream stderr;
         private int outputCap = 16 << 20;
@@ -215,12 +234,17 @@ public final class Sandbox {
             return this;
         }
 
+        /** The guest's stdin; each run of the sandbox reads these bytes from the start. */
         public Builder stdin(byte[] bytes) {
-            return stdin(new ByteArrayInputStream(bytes.clone()));
+            byte[] copy = bytes.clone();
+            stdin = () -> new ByteArrayInputStream(copy);
+            return this;
         }
 
+        /** The guest's stdin, shared by every run of the sandbox. */
         public Builder stdin(InputStream in) {
-            stdin = Objects.requireNonNull(in);
+            Objects.requireNonNull(in);
+            stdin = () -> in;
             return this;
         }
 
@@ -238,6 +262,9 @@ public final class Sandbox {
 
         /** The most bytes captured per stream; more stops the guest (default 16 MiB). */
         public Builder outputCap(int bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("outputCap must be >= 0");
+            }
             outputCap = bytes;
             return this;
         }
@@ -288,8 +315,14 @@ public final class Sandbox {
             return this;
         }
 
+        /** An unmodifiable copy that keeps insertion order (the guest sees env in this order). */
+        private static <V> Map<String, V> ordered(Map<String, V> map) {
+            return Collections.unmodifiableMap(new LinkedHashMap<>(map));
+        }
+
         public Sandbox build() {
-            return new Sandbox(this);
+            return new Sandbox(new Config(wasm, List.copyOf(args), ordered(env), ordered(preopens), stdin, stdout, stderr,
+                    outputCap, engine, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
         }
     }
 }

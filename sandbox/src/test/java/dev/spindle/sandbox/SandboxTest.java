@@ -38,6 +38,16 @@ class SandboxTest {
     }
 
     @Test
+    void aBuiltSandboxIsAFrozenRecipeThatRunsAgain() throws IOException {
+        Sandbox.Builder b = Sandbox.builder(Guests.bytes(Guests.command("hello"))).args("one").stdin("in".getBytes(UTF_8));
+        Sandbox s = b.build();
+        b.args("changed").env("GREETING", "changed");
+
+        assertThat(s.run().stdoutText()).isEqualTo("hello one\nstdin: in\n");
+        assertThat(s.run().stdoutText()).as("stdin bytes are read afresh").isEqualTo("hello one\nstdin: in\n");
+    }
+
+    @Test
     void environmentIsOnlyWhatTheHostGives() throws IOException {
         RunResult r = Sandbox.builder(Guests.bytes(Guests.command("hello"))).build().run();
 
