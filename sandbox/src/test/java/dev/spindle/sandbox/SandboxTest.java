@@ -123,6 +123,9 @@ class SandboxTest {
                     .preopen("/img", fs.getPath("/")).build().run();
 
             assertThat(r.stdoutText()).isEqualTo("from a zip\ncannot open /img/missing: No such file or directory\n");
+            RunResult list = Sandbox.builder(Guests.command("reader")).args("-l", "/img")
+                    .preopen("/img", fs.getPath("/")).build().run();
+            assertThat(list.stdoutText()).isEqualTo("motd\n");
         }
     }
 
