@@ -19,7 +19,22 @@ final class Watchdog {
     /** How long a stopped guest gets to unwind before the caller gives up on it. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
+    private static final Duration REINTERRUPT = Duration.ofMillis(50);
+
     private Watchdog() {}
+
+    /**
+     * Interrupts the guest until it ends or the grace period is over. Once is not enough: a host
+     * call may consume the interrupt (an {@code InterruptedIOException} clears the flag), and the
+     * guest would then run on; interrupting again catches it at its next check.
+     */
+    private static void stop(Thread guest) throws InterruptedException {
+        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+        while (guest.isAlive() && System.nanoTime() < deadline) {
+            guest.interrupt();
+            guest.join(REINTERRUPT);
+        }
+    }
 
     static <T> T run(String name, Duration timeout, Callable<T> task) {
         Object[] result = new Object[1];
@@ -38,8 +53,7 @@ final class Watchdog {
             guest.join(timeout);
             if (guest.isAlive()) {
                 timedOut = true;
-                guest.interrupt();
-                guest.join(STOP_GRACE);
+                stop(guest);
             }
         } catch (InterruptedException e) {
             guest.interrupt();

@@ -8,6 +8,8 @@ import com.dylibso.chicory.runtime.ByteArrayMemory;
 import dev.spindle.sandbox.wasi.WasiState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.net.URI;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -216,6 +218,18 @@ class SandboxTest {
         assertThat(Thread.currentThread().isInterrupted()).as("only the guest thread is interrupted").isFalse();
         // The same JVM runs the next guest normally.
         assertThat(Sandbox.builder(Guests.command("hello")).engine(engine).build().run().exitCode()).isZero();
+    }
+
+    @Test
+    void guestBlockedReadingStdinIsStoppedByTheTimeout() throws IOException {
+        PipedOutputStream neverWritten = new PipedOutputStream();
+        Sandbox s = Sandbox.builder(Guests.command("hello")).stdin(new PipedInputStream(neverWritten))
+                .timeout(Duration.ofMillis(500)).build();
+
+        assertThatThrownBy(s::run).isInstanceOfSatisfying(SandboxLimitException.class,
+                e -> assertThat(e.limit()).isEqualTo(SandboxLimitException.Limit.TIMEOUT))
+                .hasMessageContaining("was stopped");
+        neverWritten.close();
     }
 
     @ParameterizedTest

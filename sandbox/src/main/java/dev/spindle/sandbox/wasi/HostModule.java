@@ -1,10 +1,13 @@
 package dev.spindle.sandbox.wasi;
 
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -105,6 +108,11 @@ final class HostModule {
     static int invoke(Call call, Memory m, long[] args) {
         try {
             return call.apply(m, args);
+        } catch (InterruptedIOException | ClosedByInterruptException e) {
+            // The sandbox is stopping the guest: keep the interrupt and end the guest, rather
+            // than hand the guest an errno and let it run on.
+            Thread.currentThread().interrupt();
+            throw new ChicoryInterruptedException("interrupted in a WASI call");
         } catch (WasiError | IOException | UnsupportedOperationException | IllegalStateException
                 | IllegalArgumentException | SecurityException e) {
             return Errno.of(e);
