@@ -3,6 +3,7 @@ package dev.spindle.sandbox;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
@@ -34,9 +35,26 @@ import java.util.function.Supplier;
  */
 public final class Sandbox {
     private final Config config;
+    private Prepared prepared;
 
     private Sandbox(Config config) {
         this.config = config;
+    }
+
+    /**
+     * The parsed module and, in compiled mode, its machine factory: made once per sandbox and
+     * shared by all its runs and reactors, since compiling a large guest takes seconds (~30 s
+     * for CRuby, PLATFORM.md) while instantiating is cheap.
+     */
+    record Prepared(WasmModule module, Function<Instance, Machine> machines) {}
+
+    synchronized Prepared prepared() {
+        if (prepared == null) {
+            WasmModule module = Parser.parse(config.wasm());
+            prepared = new Prepared(module,
+                    config.engine() == Engine.COMPILED ? MachineFactoryCompiler.compile(module) : null);
+        }
+        return prepared;
     }
 
     /** A built sandbox's settings, frozen: changing the builder later does not change it. */
@@ -158,7 +176,8 @@ public final class Sandbox {
     }
 
     private Instance newInstance(Wasi wasi) {
-        WasmModule module = Parser.parse(config.wasm());
+        Prepared p = prepared();
+        WasmModule module = p.module();
         Instance.Builder b = Instance.builder(module)
                 .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())
                 .withStart(false);
@@ -169,8 +188,8 @@ public final class Sandbox {
         if (config.memoryFactory() != null) {
             b.withMemoryFactory(config.memoryFactory());
         }
-        if (config.engine() == Engine.COMPILED) {
-            b.withMachineFactory(MachineFactoryCompiler.compile(module));
+        if (p.machines() != null) {
+            b.withMachineFactory(p.machines());
         }
         return b.build();
     }

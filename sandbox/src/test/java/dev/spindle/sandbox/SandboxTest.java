@@ -47,6 +47,10 @@ class SandboxTest {
 
         assertThat(s.run().stdoutText()).isEqualTo("hello one\nstdin: in\n");
         assertThat(s.run().stdoutText()).as("stdin bytes are read afresh").isEqualTo("hello one\nstdin: in\n");
+        Sandbox.Prepared first = s.prepared();
+        s.run();
+        assertThat(s.prepared()).as("parsed and compiled once per sandbox").isSameAs(first);
+        assertThat(first.machines()).isNotNull();
     }
 
     @Test
