@@ -65,7 +65,10 @@ final class Abi {
     static final long RIGHT_FD_WRITE = 1L << 6;
     static final long RIGHT_FD_ADVISE = 1L << 7;
     static final long RIGHT_FD_ALLOCATE = 1L << 8;
+    static final long RIGHT_PATH_CREATE_FILE = 1L << 10;
+    static final long RIGHT_PATH_OPEN = 1L << 13;
     static final long RIGHT_FD_READDIR = 1L << 14;
+    static final long RIGHT_PATH_FILESTAT_SET_SIZE = 1L << 19;
     static final long RIGHT_FD_FILESTAT_GET = 1L << 21;
     static final long RIGHT_FD_FILESTAT_SET_SIZE = 1L << 22;
     static final long RIGHT_FD_FILESTAT_SET_TIMES = 1L << 23;

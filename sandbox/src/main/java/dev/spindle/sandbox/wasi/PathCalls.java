@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
@@ -28,7 +29,7 @@ final class PathCalls {
     int pathOpen(Memory m, int dirFd, int lookupFlags, int path, int pathLen, int oflags,
             long rightsBase, long rightsInheriting, int fdFlags, int fdPtr) throws IOException {
         DirFd dir = fds.dir(dirFd);
-        dir.require(1L << 13); // path_open
+        dir.require(Abi.RIGHT_PATH_OPEN);
         boolean follow = (lookupFlags & Abi.LOOKUP_SYMLINK_FOLLOW) != 0;
         PathResolver.Resolved r = PathResolver.resolve(dir, string(m, path, pathLen), follow);
         boolean creat = (oflags & Abi.OFLAGS_CREAT) != 0;
@@ -39,7 +40,7 @@ final class PathCalls {
         long inheriting = rightsInheriting & dir.rightsInheriting();
         boolean write = (base & Abi.RIGHT_FD_WRITE) != 0 || trunc;
         if (trunc) {
-            dir.require(1L << 19); // path_filestat_set_size
+            dir.require(Abi.RIGHT_PATH_FILESTAT_SET_SIZE);
         }
         Path host = r.host();
         LinkOption[] links = follow ? FOLLOW : NOFOLLOW;
@@ -75,7 +76,7 @@ final class PathCalls {
             if (wantDir) {
                 throw new WasiError(r.trailingSlash() ? Errno.ISDIR : Errno.INVAL);
             }
-            dir.require(1L << 10); // path_create_file
+            dir.require(Abi.RIGHT_PATH_CREATE_FILE);
             // Java ignores CREATE on a read-only open, so a created file is opened for writing
             // too; the fd's own rights still decide whether the guest may write.
             opened = file(dir, r, base, inheriting, fdFlags, write,
@@ -98,13 +99,14 @@ final class PathCalls {
         try {
             ch = FdTable.open(r.host(), read, write, options);
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            if (e instanceof java.nio.file.ReadOnlyFileSystemException) {
+            if (e instanceof ReadOnlyFileSystemException) {
                 throw e;
             }
             ch = FdTable.open(r.host(), read, write, extra);
         }
-        boolean writable = write || extra.contains(StandardOpenOption.WRITE)
-                && (base & Abi.RIGHT_FD_WRITE) != 0;
+        // Rights, not how the channel was opened, decide what the guest may do; restore
+        // derives the same from the captured rights.
+        boolean writable = (base & Abi.RIGHT_FD_WRITE) != 0;
         return new FileFd(dir.preopen(), r.preopenPath(), r.host(), ch, read, writable,
                 base, inheriting, fdFlags, 0);
     }
