@@ -1,0 +1,74 @@
+package dev.spindle.sandbox;
+
+import com.dylibso.chicory.runtime.Instance;
+import dev.spindle.sandbox.wasi.Wasi;
+import dev.spindle.sandbox.wasi.WasiExit;
+import dev.spindle.sandbox.wasi.WasiState;
+import java.time.Duration;
+
+/**
+ * An initialised reactor module: call its exports by name. Each call runs under the sandbox's
+ * timeout; after a trap, exit or limit the reactor is dead, because the guest's memory may be
+ * half-updated.
+ */
+public final class Reactor implements AutoCloseable {
+    private final Instance instance;
+    private final Wasi wasi;
+    private final Sandbox.Streams streams;
+    private final Duration timeout;
+    private final int maxMemoryPages;
+    private RuntimeException death;
+
+    Reactor(Instance instance, Wasi wasi, Sandbox.Streams streams, Duration timeout, int maxMemoryPages) {
+        this.instance = instance;
+        this.wasi = wasi;
+        this.streams = streams;
+        this.timeout = timeout;
+        this.maxMemoryPages = maxMemoryPages;
+    }
+
+    /**
+     * Calls export {@code name} with i32/i64 arguments (an i32 in the low 32 bits of a long).
+     *
+     * @return the export's results, one long per result
+     */
+    public long[] call(String name, long... args) {
+        if (death != null) {
+            throw new SandboxException("reactor is dead after an earlier failure", death);
+        }
+        try {
+            long[] out = Watchdog.run("spindle-guest-call", timeout, () -> {
+                try {
+                    return instance.export(name).apply(args);
+                } catch (RuntimeException | StackOverflowError e) {
+                    throw MemoryCheck.explain(e, instance, maxMemoryPages);
+                }
+            });
+            return out == null ? new long[0] : out;
+        } catch (RuntimeException e) {
+            death = e;
+            if (e instanceof WasiExit exit) {
+                throw new SandboxException("reactor called proc_exit(" + exit.code() + ")", exit);
+            }
+            throw e;
+        }
+    }
+
+    /** The guest's WASI state between calls (what a snapshot stores). */
+    public WasiState wasiState() {
+        return wasi.capture();
+    }
+
+    public byte[] stdout() {
+        return streams.stdout();
+    }
+
+    public byte[] stderr() {
+        return streams.stderr();
+    }
+
+    @Override
+    public void close() {
+        wasi.close();
+    }
+}

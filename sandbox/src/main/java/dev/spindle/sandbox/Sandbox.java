@@ -1,0 +1,347 @@
+package dev.spindle.sandbox;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.sandbox.wasi.Wasi;
+import dev.spindle.sandbox.wasi.WasiExit;
+import dev.spindle.sandbox.wasi.WasiState;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A WebAssembly/WASI guest with its files, streams and limits. Build one with
+ * {@link #builder(byte[])}, then either {@link #run()} it as a command ({@code _start}) or
+ * {@link #startReactor()} it and call its exports. A trap, an exit or a limit ends the guest with
+ * a result or a {@link SandboxException}, never the host JVM.
+ */
+public final class Sandbox {
+    private final Config config;
+    private Prepared prepared;
+
+    private Sandbox(Config config) {
+        this.config = config;
+    }
+
+    /**
+     * The parsed module and, in compiled mode, its machine factory: made once per sandbox and
+     * shared by all its runs and reactors, since compiling a large guest takes seconds (~30 s
+     * for CRuby, PLATFORM.md) while instantiating is cheap.
+     */
+    record Prepared(WasmModule module, Function<Instance, Machine> machines) {}
+
+    synchronized Prepared prepared() {
+        if (prepared == null) {
+            WasmModule module = Parser.parse(config.wasm());
+            prepared = new Prepared(module,
+                    config.engine() == Engine.COMPILED ? MachineFactoryCompiler.compile(module) : null);
+        }
+        return prepared;
+    }
+
+    /** A built sandbox's settings, frozen: changing the builder later does not change it. */
+    private record Config(
+            byte[] wasm,
+            List<String> args,
+            Map<String, String> env,
+            Map<String, Path> preopens,
+            Supplier<InputStream> stdin,
+            OutputStream stdout,
+            OutputStream stderr,
+            int outputCap,
+            Engine engine,
+            Function<MemoryLimits, Memory> memoryFactory,
+            Duration timeout,
+            int maxMemoryPages,
+            Long randomSeed,
+            WasiState wasiState) {}
+
+    public static Builder builder(byte[] wasm) {
+        return new Builder(wasm.clone());
+    }
+
+    public static Builder builder(Path wasm) throws IOException {
+        return new Builder(Files.readAllBytes(wasm));
+    }
+
+    /**
+     * Runs a command module's {@code _start}.
+     *
+     * @return the exit code and captured output
+     * @throws SandboxLimitException if the guest hit the timeout, memory or output limit
+     * @throws SandboxException if the guest trapped or could not be instantiated
+     */
+    public RunResult run() {
+        Streams streams = new Streams(config);
+        try (Wasi wasi = wasi(streams)) {
+            int code = Watchdog.run("spindle-guest", config.timeout(), () -> {
+                Instance instance = instantiate(wasi);
+                try {
+                    instance.export("_start").apply();
+                    return 0;
+                } catch (WasiExit exit) {
+                    return exit.code();
+                } catch (RuntimeException | StackOverflowError e) {
+                    throw MemoryCheck.explain(e, instance, config.maxMemoryPages());
+                }
+            });
+            return new RunResult(code, streams.stdout(), streams.stderr());
+        }
+    }
+
+    /**
+     * Instantiates a reactor module and runs its {@code _initialize} (when exported) under the
+     * timeout. Close the reactor to release its files.
+     */
+    public Reactor startReactor() {
+        Streams streams = new Streams(config);
+        Wasi wasi = wasi(streams);
+        try {
+            Instance instance = Watchdog.run("spindle-guest-init", config.timeout(), () -> {
+                Instance i = instantiate(wasi);
+                try {
+                    if (exports(i.module(), "_initialize")) {
+                        i.export("_initialize").apply();
+                    }
+                    return i;
+                } catch (RuntimeException | StackOverflowError e) {
+                    throw MemoryCheck.explain(e, i, config.maxMemoryPages());
+                }
+            });
+            return new Reactor(instance, wasi, streams, config.timeout(), config.maxMemoryPages());
+        } catch (RuntimeException e) {
+            wasi.close();
+            throw e;
+        }
+    }
+
+    private static boolean exports(WasmModule module, String name) {
+        for (int i = 0; i < module.exportSection().exportCount(); i++) {
+            if (module.exportSection().getExport(i).name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Wasi wasi(Streams streams) {
+        if (config.wasiState() != null) {
+            try {
+                return Wasi.restore(config.wasiState(), config.stdin().get(), streams.out, streams.err);
+            } catch (IOException e) {
+                throw new SandboxException("cannot restore the WASI state: " + e.getMessage(), e);
+            }
+        }
+        Wasi.Builder w = Wasi.builder().args(config.args()).stdin(config.stdin().get())
+                .stdout(streams.out).stderr(streams.err);
+        config.env().forEach(w::env);
+        config.preopens().forEach(w::preopen);
+        if (config.randomSeed() != null) {
+            w.randomSeed(config.randomSeed());
+        }
+        return w.build();
+    }
+
+    /**
+     * Parses, links and (in compiled mode) compiles the module, running its start function and
+     * data initialisation. Failures here are the module's, not a trap of running code, and say so.
+     */
+    private Instance instantiate(Wasi wasi) {
+        try {
+            return newInstance(wasi);
+        } catch (SandboxException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            SandboxException own = Failures.find(e, SandboxException.class);
+            throw own != null ? own : new SandboxException("cannot instantiate the module: " + e.getMessage(), e);
+        }
+    }
+
+    private Instance newInstance(Wasi wasi) {
+        Prepared p = prepared();
+        WasmModule module = p.module();
+        Instance.Builder b = Instance.builder(module)
+                .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())
+                .withStart(false);
+        MemoryLimits limits = MemoryCheck.limits(module, config.maxMemoryPages());
+        if (limits != null) {
+            b.withMemoryLimits(limits);
+        }
+        if (config.memoryFactory() != null) {
+            b.withMemoryFactory(config.memoryFactory());
+        }
+        if (p.machines() != null) {
+            b.withMachineFactory(p.machines());
+        }
+        return b.build();
+    }
+
+    /** The guest's stdio: captured (capped) or the caller's streams. */
+    static final class Streams {
+        final OutputStream out;
+        final OutputStream err;
+
+        Streams(Config config) {
+            out = config.stdout() != null ? config.stdout() : new CappedOutput("stdout", config.outputCap());
+            err = config.stderr() != null ? config.stderr() : new CappedOutput("stderr", config.outputCap());
+        }
+
+        byte[] stdout() {
+            return out instanceof CappedOutput c ? c.toByteArray() : new byte[0];
+        }
+
+        byte[] stderr() {
+            return err instanceof CappedOutput c ? c.toByteArray() : new byte[0];
+        }
+    }
+
+    /** Configuration of a sandbox; every setting has a safe default. */
+    public static final class Builder {
+        private final byte[] wasm;
+        private final List<String> args = new ArrayList<>(List.of("guest"));
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final Map<String, Path> preopens = new LinkedHashMap<>();
+        private Supplier<InputStream> stdin = InputStream::nullInputStream;
+        private OutputStream stdout;
+        private OutputStream stderr;
+        private int outputCap = 16 << 20;
+        private Engine engine = Engine.COMPILED;
+        private Function<MemoryLimits, Memory> memoryFactory;
+        private Duration timeout = Duration.ofMinutes(5);
+        private int maxMemoryPages = MemoryLimits.MAX_PAGES;
+        private Long randomSeed;
+        private WasiState wasiState;
+
+        private Builder(byte[] wasm) {
+            this.wasm = wasm;
+        }
+
+        /** argv after argv[0] (which is "guest" unless {@link #argv0} changes it). */
+        public Builder args(String... args) {
+            String argv0 = this.args.getFirst();
+            this.args.clear();
+            this.args.add(argv0);
+            this.args.addAll(List.of(args));
+            return this;
+        }
+
+        public Builder argv0(String name) {
+            args.set(0, name);
+            return this;
+        }
+
+        public Builder env(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        /** The guest's stdin; each run of the sandbox reads these bytes from the start. */
+        public Builder stdin(byte[] bytes) {
+            byte[] copy = bytes.clone();
+            stdin = () -> new ByteArrayInputStream(copy);
+            return this;
+        }
+
+        /** The guest's stdin, shared by every run of the sandbox. */
+        public Builder stdin(InputStream in) {
+            Objects.requireNonNull(in);
+            stdin = () -> in;
+            return this;
+        }
+
+        /** Streams stdout to {@code out} instead of capturing it. */
+        public Builder stdout(OutputStream out) {
+            stdout = Objects.requireNonNull(out);
+            return this;
+        }
+
+        /** Streams stderr to {@code err} instead of capturing it. */
+        public Builder stderr(OutputStream err) {
+            stderr = Objects.requireNonNull(err);
+            return this;
+        }
+
+        /** The most bytes captured per stream; more stops the guest (default 16 MiB). */
+        public Builder outputCap(int bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("outputCap must be >= 0");
+            }
+            outputCap = bytes;
+            return this;
+        }
+
+        /** Lets the guest reach host directory {@code host} as {@code guestPath}. */
+        public Builder preopen(String guestPath, Path host) {
+            preopens.put(guestPath, host);
+            return this;
+        }
+
+        public Builder engine(Engine engine) {
+            this.engine = Objects.requireNonNull(engine);
+            return this;
+        }
+
+        /** Where linear memory comes from (Spindle's paged memory); default Chicory's. */
+        public Builder memoryFactory(Function<MemoryLimits, Memory> factory) {
+            memoryFactory = Objects.requireNonNull(factory);
+            return this;
+        }
+
+        /** Wall-clock limit of a run, of reactor initialisation and of each reactor call. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        /** The most 64 KiB pages the guest's memory may grow to. */
+        public Builder maxMemoryPages(int pages) {
+            if (pages < 0 || pages > MemoryLimits.MAX_PAGES) {
+                throw new IllegalArgumentException("maxMemoryPages must be 0.." + MemoryLimits.MAX_PAGES);
+            }
+            maxMemoryPages = pages;
+            return this;
+        }
+
+        public Builder randomSeed(long seed) {
+            randomSeed = seed;
+            return this;
+        }
+
+        /**
+         * Starts the guest's WASI layer from a captured state (open files at their offsets,
+         * clocks, random stream) instead of from args, env, preopens and seed, which it replaces.
+         */
+        public Builder wasiState(WasiState state) {
+            wasiState = Objects.requireNonNull(state);
+            return this;
+        }
+
+        /** An unmodifiable copy that keeps insertion order (the guest sees env in this order). */
+        private static <V> Map<String, V> ordered(Map<String, V> map) {
+            return Collections.unmodifiableMap(new LinkedHashMap<>(map));
+        }
+
+        public Sandbox build() {
+            return new Sandbox(new Config(wasm, List.copyOf(args), ordered(env), ordered(preopens), stdin, stdout, stderr,
+                    outputCap, engine, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
+        }
+    }
+}
