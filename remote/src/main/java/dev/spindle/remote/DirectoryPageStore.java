@@ -1,0 +1,45 @@
+package dev.spindle.remote;
+
+import dev.spindle.store.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/** Pages as files {@code <root>/<2 hex>/<62 hex>}, each written atomically: the default store. */
+public final class DirectoryPageStore implements PageStore {
+  private final Path root;
+
+  public DirectoryPageStore(Path root) {
+    this.root = root;
+  }
+
+  private Path path(byte[] hash) {
+    String h = HexFormat.of().formatHex(hash);
+    return root.resolve(h.substring(0, 2)).resolve(h.substring(2));
+  }
+
+  @Override
+  public Optional<byte[]> get(byte[] hash) throws IOException {
+    try {
+      return Optional.of(Files.readAllBytes(path(hash)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void put(byte[] hash, byte[] page) throws IOException {
+    Path p = path(hash);
+    if (!Files.exists(p)) {
+      AtomicFiles.write(p, page);
+    }
+  }
+
+  @Override
+  public boolean contains(byte[] hash) {
+    return Files.exists(path(hash));
+  }
+}

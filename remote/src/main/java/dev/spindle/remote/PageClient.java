@@ -1,0 +1,129 @@
+package dev.spindle.remote;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One connection to a parent's page service, used by one child. Requests are synchronous and
+ * serialised (a child faults one page at a time; batching is how it asks for more), with connect
+ * and read timeouts so a dead parent is noticed, not waited on.
+ */
+final class PageClient implements Closeable {
+  private final InetSocketAddress address;
+  private final int timeoutMillis;
+  private final int pageSize;
+  private Socket socket;
+  private DataInputStream in;
+  private DataOutputStream out;
+
+  PageClient(InetSocketAddress address, int timeoutMillis, int pageSize) {
+    this.address = address;
+    this.timeoutMillis = timeoutMillis;
+    this.pageSize = pageSize;
+  }
+
+  /** Fetches pages {@code indices}; returns their bytes in the same order. */
+  synchronized byte[][] fetch(Capability cap, int[] indices) throws IOException {
+    ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 2 + 4 * indices.length);
+    req.put(cap.bytes()).putShort((short) indices.length);
+    for (int i : indices) {
+      req.putInt(i);
+    }
+    PageProtocol.Frame f = roundTrip(PageProtocol.GET_PAGES, req.array());
+    ByteBuffer p = ByteBuffer.wrap(f.payload());
+    int status = Byte.toUnsignedInt(p.get());
+    if (status != PageProtocol.OK) {
+      throw new PageServiceException(status, message(p));
+    }
+    int count = Short.toUnsignedInt(p.getShort());
+    if (count != indices.length || p.remaining() != count * (4 + pageSize)) {
+      throw new IOException("page service answered " + count + " pages for " + indices.length + " asked");
+    }
+    byte[][] pages = new byte[count][];
+    for (int i = 0; i < count; i++) {
+      int index = p.getInt();
+      if (index != indices[i]) {
+        throw new IOException("page service sent page " + index + " for page " + indices[i]);
+      }
+      pages[i] = new byte[pageSize];
+      p.get(pages[i]);
+    }
+    return pages;
+  }
+
+  synchronized void release(Capability cap) throws IOException {
+    PageProtocol.Frame f = roundTrip(PageProtocol.RELEASE, cap.bytes());
+    ByteBuffer p = ByteBuffer.wrap(f.payload());
+    int status = Byte.toUnsignedInt(p.get());
+    if (status != PageProtocol.OK) {
+      throw new PageServiceException(status, message(p));
+    }
+  }
+
+  private PageProtocol.Frame roundTrip(int type, byte[] payload) throws IOException {
+    try {
+      connect();
+      PageProtocol.write(out, type, payload);
+      PageProtocol.Frame f = PageProtocol.read(in, PageProtocol.maxResponse(pageSize));
+      if (f == null) {
+        throw new IOException("page service at " + address + " closed the connection");
+      }
+      return f;
+    } catch (IOException e) {
+      disconnect();
+      throw e;
+    }
+  }
+
+  private static String message(ByteBuffer p) {
+    if (p.remaining() < 2) {
+      return "";
+    }
+    int len = Short.toUnsignedInt(p.getShort());
+    byte[] m = new byte[Math.min(len, p.remaining())];
+    p.get(m);
+    return new String(m, StandardCharsets.UTF_8);
+  }
+
+  private void connect() throws IOException {
+    if (socket != null) {
+      return;
+    }
+    Socket s = new Socket();
+    try {
+      s.connect(address, timeoutMillis);
+      s.setSoTimeout(timeoutMillis);
+      s.setTcpNoDelay(true);
+    } catch (IOException e) {
+      s.close();
+      throw new IOException("page service at " + address + " does not answer: " + e.getMessage(), e);
+    }
+    socket = s;
+    in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
+    out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
+  }
+
+  private void disconnect() {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
+      socket = null;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    disconnect();
+  }
+}

@@ -1,0 +1,80 @@
+package dev.spindle.remote;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The page service's frames over TCP, version 1 (big-endian). Every frame is {@code u32 length,
+ * u8 version, u8 type, payload}; lengths are bounded before anything is allocated.
+ *
+ * <pre>
+ * GET_PAGES (1): 16-byte capability, u16 count (1..{@value #MAX_BATCH}), count × u32 page index
+ * RELEASE   (2): 16-byte capability
+ * PAGES  (0x81): u8 status, then for OK: u16 count, count × (u32 index, page bytes);
+ *                otherwise: u16 length, UTF-8 message
+ * </pre>
+ */
+final class PageProtocol {
+  static final int VERSION = 1;
+  static final int GET_PAGES = 1;
+  static final int RELEASE = 2;
+  static final int PAGES = 0x81;
+  static final int MAX_BATCH = 64;
+  static final int MAX_REQUEST = 2 + Capability.BYTES + 2 + 4 * MAX_BATCH;
+
+  static final int OK = 0;
+  static final int UNKNOWN_CAPABILITY = 1;
+  static final int EXPIRED = 2;
+  static final int BAD_REQUEST = 3;
+  static final int NO_SUCH_PAGE = 4;
+
+  private PageProtocol() {}
+
+  static int maxResponse(int pageSize) {
+    return 2 + 1 + 2 + MAX_BATCH * (4 + pageSize);
+  }
+
+  /** A frame read off the wire: its type and payload. */
+  record Frame(int type, byte[] payload) {}
+
+  static Frame read(DataInputStream in, int maxLength) throws IOException {
+    int len;
+    try {
+      len = in.readInt();
+    } catch (EOFException e) {
+      return null; // clean close between frames
+    }
+    if (len < 2 || len > maxLength) {
+      throw new IOException("frame length " + len + " out of bounds (max " + maxLength + ")");
+    }
+    int version = in.readUnsignedByte();
+    if (version != VERSION) {
+      throw new IOException("unsupported page protocol version " + version);
+    }
+    int type = in.readUnsignedByte();
+    byte[] payload = new byte[len - 2];
+    in.readFully(payload);
+    return new Frame(type, payload);
+  }
+
+  static void write(DataOutputStream out, int type, byte[] payload) throws IOException {
+    out.writeInt(payload.length + 2);
+    out.writeByte(VERSION);
+    out.writeByte(type);
+    out.write(payload);
+    out.flush();
+  }
+
+  static byte[] error(int status, String message) {
+    byte[] m = message.getBytes(StandardCharsets.UTF_8);
+    byte[] b = new byte[3 + m.length];
+    b[0] = (byte) status;
+    b[1] = (byte) (m.length >>> 8);
+    b[2] = (byte) m.length;
+    System.arraycopy(m, 0, b, 3, m.length);
+    return b;
+  }
+}

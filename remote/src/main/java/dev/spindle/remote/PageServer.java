@@ -1,0 +1,171 @@
+package dev.spindle.remote;
+
+import dev.spindle.memory.PageTable;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Serves pages of exported page tables to children on other nodes. A table is immutable, so
+ * serving needs no locking and the parent keeps running (its later writes copy pages first, as a
+ * live snapshot's do). Each export is reachable only with its capability, until it expires or
+ * is released.
+ */
+public final class PageServer implements Closeable {
+  private static final int IDLE_TIMEOUT_MS = 60_000;
+
+  private record Export(PageTable table, long expiresAtMillis) {}
+
+  private final ServerSocket socket;
+  private final Map<Capability, Export> exports = new ConcurrentHashMap<>();
+  private final AtomicLong pagesServed = new AtomicLong();
+  private final AtomicLong requestsRefused = new AtomicLong();
+  private final Thread acceptor;
+
+  private PageServer(ServerSocket socket) {
+    this.socket = socket;
+    this.acceptor = Thread.ofPlatform().daemon().name("spindle-page-server").start(this::accept);
+  }
+
+  /** Listens on {@code bind} (port 0 picks one). */
+  public static PageServer start(InetSocketAddress bind) throws IOException {
+    ServerSocket s = new ServerSocket();
+    s.setReuseAddress(true);
+    s.bind(bind);
+    return new PageServer(s);
+  }
+
+  public InetSocketAddress address() {
+    return (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+
+  /** Makes {@code table}'s pages readable with a new capability for {@code ttl}. */
+  public Capability export(PageTable table, Duration ttl) {
+    Capability c = Capability.random();
+    exports.put(c, new Export(table, System.currentTimeMillis() + ttl.toMillis()));
+    return c;
+  }
+
+  /** Forgets an export: later requests with its capability are refused. */
+  public boolean release(Capability c) {
+    return exports.remove(c) != null;
+  }
+
+  /** Descriptors this node currently serves. */
+  public int exports() {
+    return exports.size();
+  }
+
+  public long pagesServed() {
+    return pagesServed.get();
+  }
+
+  public long requestsRefused() {
+    return requestsRefused.get();
+  }
+
+  private void accept() {
+    while (!socket.isClosed()) {
+      try {
+        Socket s = socket.accept();
+        Thread.ofVirtual().name("spindle-page-conn").start(() -> serve(s));
+      } catch (IOException e) {
+        if (socket.isClosed()) {
+          return;
+        }
+      }
+    }
+  }
+
+  private void serve(Socket s) {
+    try (s) {
+      s.setSoTimeout(IDLE_TIMEOUT_MS);
+      s.setTcpNoDelay(true);
+      DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
+      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 17));
+      PageProtocol.Frame f;
+      while ((f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null) {
+        PageProtocol.write(out, PageProtocol.PAGES, answer(f));
+      }
+    } catch (SocketException e) {
+      // peer went away
+    } catch (IOException e) {
+      requestsRefused.incrementAndGet(); // malformed frame: drop the connection
+    }
+  }
+
+  private byte[] answer(PageProtocol.Frame f) {
+    ByteBuffer p = ByteBuffer.wrap(f.payload());
+    if (p.remaining() < Capability.BYTES) {
+      return refuse(PageProtocol.BAD_REQUEST, "no capability");
+    }
+    byte[] capBytes = new byte[Capability.BYTES];
+    p.get(capBytes);
+    Capability cap = Capability.of(capBytes);
+    Export e = exports.get(cap);
+    if (e == null) {
+      return refuse(PageProtocol.UNKNOWN_CAPABILITY, "unknown or released capability");
+    }
+    if (System.currentTimeMillis() > e.expiresAtMillis()) {
+      exports.remove(cap);
+      return refuse(PageProtocol.EXPIRED, "capability expired");
+    }
+    if (f.type() == PageProtocol.RELEASE) {
+      exports.remove(cap);
+      return new byte[] {PageProtocol.OK, 0, 0};
+    }
+    if (f.type() != PageProtocol.GET_PAGES || p.remaining() < 2) {
+      return refuse(PageProtocol.BAD_REQUEST, "unknown request type " + f.type());
+    }
+    int count = Short.toUnsignedInt(p.getShort());
+    if (count < 1 || count > PageProtocol.MAX_BATCH || p.remaining() != 4 * count) {
+      return refuse(PageProtocol.BAD_REQUEST, "bad page count " + count);
+    }
+    ByteArrayOutputStream b = new ByteArrayOutputStream(3 + count * (4 + PageTable.PAGE_SIZE));
+    b.write(PageProtocol.OK);
+    b.write(count >>> 8);
+    b.write(count);
+    for (int i = 0; i < count; i++) {
+      int index = p.getInt();
+      if (index < 0 || index >= e.table().pages()) {
+        return refuse(PageProtocol.NO_SUCH_PAGE, "page " + index + " is not in the descriptor");
+      }
+      b.writeBytes(ByteBuffer.allocate(4).putInt(index).array());
+      ByteBuffer page = e.table().page(index);
+      byte[] copy = new byte[page.remaining()];
+      page.get(copy);
+      b.writeBytes(copy);
+    }
+    pagesServed.addAndGet(count);
+    return b.toByteArray();
+  }
+
+  private byte[] refuse(int status, String message) {
+    requestsRefused.incrementAndGet();
+    return PageProtocol.error(status, message);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+    exports.clear();
+    try {
+      acceptor.join(1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package dev.spindle.remote;
+
+import dev.spindle.memory.PageSource;
+import dev.spindle.memory.PageTable;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where a resumed child's pages come from: the parent's page service on first touch, checked
+ * against the descriptor's hash, with the next pages of the same fault fetched in the same
+ * request (prefetch window) and kept until touched; the durable store when the parent does not
+ * answer, times out or sends a page whose hash is wrong. A page neither has stops the child.
+ */
+public final class RemotePageSource implements PageSource {
+  /** After the parent failed, go straight to the store for this long instead of timing out per page. */
+  private static final long PARENT_BACKOFF_MS = 5_000;
+
+  private final Descriptor d;
+  private final PageClient client;
+  private final PageStore fallback;
+  private final int window;
+  private final Map<Integer, byte[]> prefetched = new ConcurrentHashMap<>();
+  private final BitSet requested = new BitSet();
+  private volatile long parentDownUntil;
+  private volatile String parentFailure;
+  final AtomicLong faults = new AtomicLong();
+  final AtomicLong pagesFetched = new AtomicLong();
+  final AtomicLong fallbackPages = new AtomicLong();
+  final AtomicLong corruptPages = new AtomicLong();
+
+  RemotePageSource(Descriptor d, PageClient client, PageStore fallback, int window) {
+    this.d = d;
+    this.client = client;
+    this.fallback = fallback;
+    this.window = Math.max(1, Math.min(window, PageProtocol.MAX_BATCH));
+  }
+
+  /** Counters for tests, metrics and benchmarks. */
+  public record Stats(long faults, long pagesFetched, long bytesFetched, long fallbackPages, long corruptPages) {}
+
+  public Stats stats() {
+    long fetched = pagesFetched.get();
+    return new Stats(faults.get(), fetched, fetched * PageTable.PAGE_SIZE, fallbackPages.get(),
+        corruptPages.get());
+  }
+
+  @Override
+  public byte[] load(int index) {
+    byte[] p = prefetched.remove(index);
+    if (p != null) {
+      return p;
+    }
+    faults.incrementAndGet();
+    if (System.currentTimeMillis() >= parentDownUntil) {
+      try {
+        byte[][] pages = client.fetch(d.capability(), batch(index));
+        byte[] mine = null;
+        int[] asked = lastBatch;
+        for (int k = 0; k < asked.length; k++) {
+          pagesFetched.incrementAndGet();
+          if (!matches(asked[k], pages[k])) {
+            corruptPages.incrementAndGet();
+            continue; // the store is asked for it when it is touched
+          }
+          if (asked[k] == index) {
+            mine = pages[k];
+          } else {
+            prefetched.put(asked[k], pages[k]);
+          }
+        }
+        if (mine != null) {
+          return mine;
+        }
+        parentFailure = "sent page " + index + " with a wrong hash";
+      } catch (IOException e) {
+        parentFailure = e.getMessage();
+        parentDownUntil = System.currentTimeMillis() + PARENT_BACKOFF_MS;
+      }
+    }
+    return fromStore(index);
+  }
+
+  private int[] lastBatch;
+
+  /** The faulting page and the next non-zero pages not yet asked for, up to the window. */
+  private synchronized int[] batch(int index) {
+    List<Integer> b = new ArrayList<>();
+    b.add(index);
+    requested.set(index);
+    for (int i = index + 1; i < d.pages() && b.size() < window; i++) {
+      if (!requested.get(i) && !d.isZero(i)) {
+        b.add(i);
+        requested.set(i);
+      }
+    }
+    lastBatch = b.stream().mapToInt(Integer::intValue).toArray();
+    return lastBatch;
+  }
+
+  private byte[] fromStore(int index) {
+    String why = "parent " + d.host() + ":" + d.port() + " failed (" + parentFailure + ")";
+    if (fallback == null) {
+      throw new RemotePageException("page " + index + ": " + why + " and there is no fallback store");
+    }
+    Optional<byte[]> p;
+    try {
+      p = fallback.get(d.hash(index));
+    } catch (IOException e) {
+      throw new RemotePageException("page " + index + ": " + why + " and the store failed: " + e.getMessage());
+    }
+    if (p.isEmpty() || !matches(index, p.get())) {
+      throw new RemotePageException("page " + index + ": " + why + " and the store has no page "
+          + HexFormat.of().formatHex(d.hash(index)) + (p.isPresent() ? " with the right content" : ""));
+    }
+    fallbackPages.incrementAndGet();
+    return p.get();
+  }
+
+  private boolean matches(int index, byte[] page) {
+    if (page.length != PageTable.PAGE_SIZE) {
+      return false;
+    }
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(page);
+      return Arrays.equals(h, d.hash(index));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

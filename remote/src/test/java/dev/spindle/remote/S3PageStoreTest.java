@@ -1,0 +1,71 @@
+package dev.spindle.remote;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spindle.memory.PagedMemory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
+
+/** The fallback store on a real S3 API (S3Proxy in-process), spoken to with the AWS SDK. */
+class S3PageStoreTest {
+  S3Proxy proxy;
+  BlobStoreContext context;
+  S3Client s3;
+
+  @BeforeEach
+  void start() throws Exception {
+    context = ContextBuilder.newBuilder("transient").credentials("id", "secret")
+        .overrides(new Properties()).build(BlobStoreContext.class);
+    proxy = S3Proxy.builder().blobStore(context.getBlobStore())
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "access", "secret-key")
+        .endpoint(URI.create("http://127.0.0.1:0")).build();
+    proxy.start();
+    while (!proxy.getState().equals("STARTED")) {
+      Thread.sleep(10);
+    }
+    s3 = S3PageStore.client(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1",
+        "access", "secret-key");
+    s3.createBucket(CreateBucketRequest.builder().bucket("pages").build());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    s3.close();
+    proxy.stop();
+    context.close();
+  }
+
+  @Test
+  void childFinishesFromTheBucketWhenTheParentIsGone() throws Exception {
+    S3PageStore store = new S3PageStore(s3, "pages", "node-a/");
+    PagedMemory parent = Patterns.filled(8, 11);
+    Descriptor d;
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      RemoteFork.Prepared p = RemoteFork.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1",
+          Duration.ofMinutes(1), store, Executors.newSingleThreadExecutor());
+      assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
+      d = p.descriptor();
+    }
+    assertThat(store.contains(d.hash(0))).isTrue();
+    RemoteFork.Resumed r = RemoteFork.resume(d, store, 4, Duration.ofSeconds(2));
+    PagedMemory child = Patterns.child(r.table());
+    for (int a = 0; a < 8 * Patterns.PAGE; a += 4) {
+      assertThat(child.readInt(a)).isEqualTo(Patterns.expected(a, 11));
+    }
+    assertThat(r.source().stats().fallbackPages()).isEqualTo(d.nonZeroPages());
+    assertThat(r.source().stats().pagesFetched()).isZero();
+  }
+}
