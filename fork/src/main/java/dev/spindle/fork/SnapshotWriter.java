@@ -109,18 +109,12 @@ final class SnapshotWriter {
 
   private static void writeRun(FileChannel ch, PageTable table, BitSet zero, byte[] hashes,
       int from, int to) throws IOException {
-    MessageDigest md = SnapshotFormat.sha256();
     for (int i = from; i < to; i++) {
       if (zero.get(i)) {
         continue; // a hole in memory.bin, an all-zero hash entry
       }
       ByteBuffer page = table.page(i);
-      md.update(page.duplicate());
-      try {
-        md.digest(hashes, i * SnapshotFormat.HASH_BYTES, SnapshotFormat.HASH_BYTES);
-      } catch (java.security.DigestException e) {
-        throw new IllegalStateException(e);
-      }
+      System.arraycopy(table.sha256(i), 0, hashes, i * SnapshotFormat.HASH_BYTES, SnapshotFormat.HASH_BYTES);
       long pos = (long) i * PageTable.PAGE_SIZE;
       while (page.hasRemaining()) {
         pos += ch.write(page, pos);

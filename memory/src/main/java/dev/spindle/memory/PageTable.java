@@ -4,7 +4,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 
 /**
  * An immutable page table: the state of a {@link PagedMemory} at one instant, made by {@link
@@ -99,6 +104,42 @@ public final class PageTable {
     public ByteBuffer page(int page) {
         Objects.checkIndex(page, frames.length);
         return ByteBuffer.wrap(frame(page)).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Page hashes by frame. A frame in a table is never written again, so its hash never changes:
+     * computing it once per frame makes a second snapshot or fork of a sandbox that wrote a few
+     * pages cost a lookup per page instead of hashing all of memory (SHA-256 runs at ~2 GB/s per
+     * core here, so 1 GiB costs ~0.5 s the first time). Arrays hash and compare by identity, and
+     * the map is weak, so frames no table holds are forgotten.
+     */
+    private static final Map<byte[], byte[]> HASHES =
+            Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** The SHA-256 of page {@code page}'s bytes, or 32 zero bytes for a zero page. */
+    public byte[] sha256(int page) {
+        Objects.checkIndex(page, frames.length);
+        byte[] frame = frames[page];
+        if (frame == Pages.ZERO) {
+            return new byte[32];
+        }
+        if (frame == null) {
+            return digest(frame(page));
+        }
+        byte[] h = HASHES.get(frame);
+        if (h == null) {
+            h = digest(frame);
+            HASHES.put(frame, h);
+        }
+        return h.clone();
+    }
+
+    private static byte[] digest(byte[] frame) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(frame);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Counts of pages by state (never any private pages). */

@@ -4,7 +4,6 @@ import dev.spindle.memory.PageState;
 import dev.spindle.memory.PageTable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.concurrent.CompletableFuture;
@@ -29,16 +28,9 @@ public final class RemoteFork {
   public static Prepared prepare(PageTable table, byte[] state, PageServer server, String advertisedHost,
       Duration ttl, PageStore store, Executor background) {
     byte[] hashes = new byte[table.pages() * Descriptor.HASH_BYTES];
-    MessageDigest md = sha256();
     for (int i = 0; i < table.pages(); i++) {
-      if (table.state(i) == PageState.ZERO) {
-        continue;
-      }
-      md.update(table.page(i));
-      try {
-        md.digest(hashes, i * Descriptor.HASH_BYTES, Descriptor.HASH_BYTES);
-      } catch (java.security.DigestException e) {
-        throw new IllegalStateException(e);
+      if (table.state(i) != PageState.ZERO) {
+        System.arraycopy(table.sha256(i), 0, hashes, i * Descriptor.HASH_BYTES, Descriptor.HASH_BYTES);
       }
     }
     Capability cap = server.export(table, ttl);
@@ -82,13 +74,5 @@ public final class RemoteFork {
       }
     }
     return new Resumed(PageTable.restored(d.pages(), zero, d.droppedSegments(), source), source);
-  }
-
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
