@@ -1,0 +1,205 @@
+package dev.spindle.bench;
+
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.memory.PageTable;
+import dev.spindle.memory.PagedMemory;
+import dev.spindle.remote.Descriptor;
+import dev.spindle.remote.DescriptorCodec;
+import dev.spindle.remote.PageServer;
+import dev.spindle.remote.RemoteFork;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The remote-fork benchmark at the page level ({@code bench/remote}): a parent memory of 64 MiB,
+ * 256 MiB and 1 GiB is prepared (descriptor), resumed from the descriptor alone, and touched at
+ * 1%, 10% and 100% of its pages over loopback TCP, beside (a) a local branch of the same table
+ * and (b) copying the whole memory to the child first, then branching (the Firecracker/CRIU way).
+ * All in one run. Usage: {@code bench/remote [--quick]}.
+ */
+public final class RemoteBench {
+  private static final int PAGE = PageTable.PAGE_SIZE;
+
+  private RemoteBench() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = List.of(args).contains("--quick");
+    int[] mibs = quick ? new int[] {64, 256} : new int[] {64, 256, 1024};
+    Table prep = new Table("parent", "prepare (first)", "prepare (again)", "descriptor", "resume to first access");
+    Table touch = new Table("parent", "touch", "remote fork", "local branch", "copy all, then branch",
+        "remote/local", "remote/copy-all", "bytes moved/touched");
+    Table prefetch = new Table("parent", "sequential scan faults, window 1", "window 16", "cut");
+    Table rate = new Table("parent", "children resumed + first access", "children/s");
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      for (int mib : mibs) {
+        int pages = mib * 1024 * 1024 / PAGE;
+        PagedMemory parent = fill(pages);
+        String label = mib + " MiB";
+        long t0 = System.nanoTime();
+        RemoteFork.Prepared p = prep(parent, server);
+        double first = ms(t0);
+        t0 = System.nanoTime();
+        p = prep(parent, server);
+        double again = ms(t0);
+        byte[] wire = DescriptorCodec.encode(p.descriptor());
+        double[] resume = new double[7];
+        for (int i = 0; i < resume.length; i++) {
+          t0 = System.nanoTime();
+          Descriptor d = DescriptorCodec.decode(wire);
+          RemoteFork.Resumed r = RemoteFork.resume(d, null, 16, Duration.ofSeconds(10));
+          PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
+          child.readInt(0);
+          resume[i] = ms(t0);
+        }
+        prep.row(label, f(first) + " ms", f(again) + " ms", String.format("%.1f KiB", wire.length / 1024.0),
+            f(median(resume)) + " ms");
+
+        PageTable table = parent.snapshot();
+        for (int pct : new int[] {1, 10, 100}) {
+          int[] order = touchOrder(pages, pct);
+          RemoteFork.Resumed r = RemoteFork.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
+          t0 = System.nanoTime();
+          PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
+          long sum = touch(child, order);
+          double remote = ms(t0);
+          t0 = System.nanoTime();
+          PagedMemory local = PagedMemory.branch(new MemoryLimits(pages, pages), table);
+          sum -= touch(local, order);
+          double localMs = ms(t0);
+          t0 = System.nanoTime();
+          PageTable copied = copyAll(table);
+          PagedMemory full = PagedMemory.branch(new MemoryLimits(pages, pages), copied);
+          sum += touch(full, order) - touch(full, order);
+          double copyMs = ms(t0);
+          if (sum != 0) {
+            throw new IllegalStateException("children disagree");
+          }
+          double moved = r.source().stats().bytesFetched() / (double) ((long) order.length * PAGE);
+          touch.row(label, pct + "%", f(remote) + " ms", f(localMs) + " ms", f(copyMs) + " ms",
+              Table.ratio(remote, localMs), Table.ratio(remote, copyMs), String.format("%.2f", moved));
+          child = null;
+          full = null;
+          copied = null;
+          System.gc();
+        }
+
+        int[] seq = touchOrder(pages, 100);
+        RemoteFork.Resumed w1 = RemoteFork.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
+        touch(PagedMemory.branch(new MemoryLimits(pages, pages), w1.table()), seq);
+        RemoteFork.Resumed w16 = RemoteFork.resume(DescriptorCodec.decode(wire), null, 16, Duration.ofSeconds(10));
+        touch(PagedMemory.branch(new MemoryLimits(pages, pages), w16.table()), seq);
+        prefetch.row(label, w1.source().stats().faults(), w16.source().stats().faults(),
+            String.format("%.1fx", w1.source().stats().faults() / (double) Math.max(1, w16.source().stats().faults())));
+        System.gc();
+
+        int children = quick ? 50 : 200;
+        t0 = System.nanoTime();
+        for (int c = 0; c < children; c++) {
+          RemoteFork.Resumed r = RemoteFork.resume(DescriptorCodec.decode(wire), null, 16, Duration.ofSeconds(10));
+          PagedMemory.branch(new MemoryLimits(pages, pages), r.table()).readInt(c % pages * PAGE);
+        }
+        double all = ms(t0);
+        rate.row(label, children, String.format("%.0f", children / (all / 1000)));
+        parent = null;
+        System.gc();
+      }
+    }
+    System.out.println("\n## Prepare and resume (targets: prepare <= 1 ms at 1 GiB; resume <= 3 ms)\n");
+    System.out.print(prep.render());
+    System.out.println("\n## Child touching pages: remote fork vs local branch vs copying everything first"
+        + " (targets: 10% touch <= 2x local; bytes moved <= 1.2x touched)\n");
+    System.out.print(touch.render());
+    System.out.println("\n## Prefetch on a sequential scan (target: faults cut >= 5x)\n");
+    System.out.print(prefetch.render());
+    System.out.println("\n## Children forked from one parent to the other node\n");
+    System.out.print(rate.render());
+  }
+
+  private static RemoteFork.Prepared prep(PagedMemory parent, PageServer server) {
+    return RemoteFork.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(10),
+        null, Runnable::run);
+  }
+
+  private static PagedMemory fill(int pages) {
+    PagedMemory m = new PagedMemory(new MemoryLimits(pages, pages));
+    byte[] page = new byte[PAGE];
+    Random r = new Random(1);
+    for (int p = 0; p < pages; p++) {
+      r.nextBytes(page);
+      m.write(p * PAGE, page, 0, PAGE);
+    }
+    return m;
+  }
+
+  /** Page indices to touch: every page in order for 100%, else a random sample. */
+  private static int[] touchOrder(int pages, int pct) {
+    List<Integer> all = new ArrayList<>();
+    for (int i = 0; i < pages; i++) {
+      all.add(i);
+    }
+    if (pct < 100) {
+      Collections.shuffle(all, new Random(pct));
+    }
+    return all.subList(0, Math.max(1, pages * pct / 100)).stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static long touch(PagedMemory m, int[] pages) {
+    long sum = 0;
+    for (int p : pages) {
+      sum += m.readInt(p * PAGE + 64);
+    }
+    return sum;
+  }
+
+  /** The baseline: every page crosses loopback TCP before the child starts. */
+  private static PageTable copyAll(PageTable table) throws Exception {
+    try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread sender = Thread.ofPlatform().start(() -> {
+        try (Socket s = ss.accept(); DataOutputStream out = new DataOutputStream(
+            new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 20))) {
+          byte[] buf = new byte[PAGE];
+          for (int i = 0; i < table.pages(); i++) {
+            table.page(i).get(buf);
+            out.write(buf);
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      PagedMemory received = new PagedMemory(new MemoryLimits(table.pages(), table.pages()));
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+          DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 20))) {
+        byte[] buf = new byte[PAGE];
+        for (int i = 0; i < table.pages(); i++) {
+          in.readFully(buf);
+          received.write(i * PAGE, buf, 0, PAGE);
+        }
+      }
+      sender.join();
+      return received.snapshot();
+    }
+  }
+
+  private static double median(double[] t) {
+    double[] c = t.clone();
+    java.util.Arrays.sort(c);
+    return c[c.length / 2];
+  }
+
+  private static double ms(long t0) {
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  private static String f(double v) {
+    return String.format("%.2f", v);
+  }
+}
