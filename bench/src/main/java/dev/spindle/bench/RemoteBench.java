@@ -35,8 +35,9 @@ public final class RemoteBench {
     boolean quick = List.of(args).contains("--quick");
     int[] mibs = quick ? new int[] {64, 256} : new int[] {64, 256, 1024};
     Table prep = new Table("parent", "prepare (first)", "prepare (again)", "descriptor", "resume to first access");
-    Table touch = new Table("parent", "touch", "remote fork", "local branch", "copy all, then branch",
-        "remote/local", "remote/copy-all", "bytes moved/touched");
+    Table touch = new Table("parent", "touch", "remote fork", "remote, prefetch 16", "local branch",
+        "copy all, then branch", "remote/local", "remote/copy-all", "bytes moved/touched",
+        "same, prefetch 16");
     Table prefetch = new Table("parent", "sequential scan faults, window 1", "window 16", "cut");
     Table rate = new Table("parent", "children resumed + first access", "children/s");
     try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -71,6 +72,11 @@ public final class RemoteBench {
           PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
           long sum = touch(child, order);
           double remote = ms(t0);
+          RemoteFork.Resumed r16 = RemoteFork.resume(DescriptorCodec.decode(wire), null, 16, Duration.ofSeconds(10));
+          t0 = System.nanoTime();
+          PagedMemory child16 = PagedMemory.branch(new MemoryLimits(pages, pages), r16.table());
+          sum += touch(child16, order) - touch(child16, order);
+          double remote16 = ms(t0);
           t0 = System.nanoTime();
           PagedMemory local = PagedMemory.branch(new MemoryLimits(pages, pages), table);
           sum -= touch(local, order);
@@ -84,9 +90,12 @@ public final class RemoteBench {
             throw new IllegalStateException("children disagree");
           }
           double moved = r.source().stats().bytesFetched() / (double) ((long) order.length * PAGE);
-          touch.row(label, pct + "%", f(remote) + " ms", f(localMs) + " ms", f(copyMs) + " ms",
-              Table.ratio(remote, localMs), Table.ratio(remote, copyMs), String.format("%.2f", moved));
+          double moved16 = r16.source().stats().bytesFetched() / (double) ((long) order.length * PAGE);
+          touch.row(label, pct + "%", f(remote) + " ms", f(remote16) + " ms", f(localMs) + " ms",
+              f(copyMs) + " ms", Table.ratio(remote, localMs), Table.ratio(remote, copyMs),
+              String.format("%.2f", moved), String.format("%.2f", moved16));
           child = null;
+          child16 = null;
           full = null;
           copied = null;
           System.gc();
