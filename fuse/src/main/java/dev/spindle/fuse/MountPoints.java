@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** The mount table of this process, and unmounting by mount point. */
 public final class MountPoints {
@@ -32,43 +31,14 @@ public final class MountPoints {
 
   /** Unmounts a FUSE mount the way an unprivileged user can: {@code fusermount3 -u DIR}. */
   public static void unmountFuse(Path dir) throws IOException {
-    run(List.of("fusermount3", "-u", dir.toString()), "fusermount3 failed to unmount " + dir,
+    SystemCommand.run(List.of("fusermount3", "-u", dir.toString()), "fusermount3 failed to unmount " + dir,
         "fusermount3 not found: apt-get install fuse3");
   }
 
   /** Unmounts any mount ({@code umount DIR}); root only. */
   public static void unmount(Path dir) throws IOException {
-    run(List.of("umount", dir.toString()), "umount failed to unmount " + dir,
+    SystemCommand.run(List.of("umount", dir.toString()), "umount failed to unmount " + dir,
         "umount not found: apt-get install mount");
-  }
-
-  /**
-   * Runs a short system command; on failure throws {@code failure + ": " + its stderr}. Stdout
-   * and stderr are merged, both are short for the commands used here.
-   */
-  static String run(List<String> command, String failure, String missing) throws IOException {
-    Process p;
-    try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new IOException(missing, e);
-    }
-    try {
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(failure + ": " + command.getFirst() + " did not finish in 60 s");
-      }
-      if (p.exitValue() != 0) {
-        throw new IOException(failure + ": " + (out.isEmpty() ? "exit code " + p.exitValue() : out));
-      }
-      return out;
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException(failure + ": interrupted", e);
-    }
   }
 
   private static String decode(String s) {
