@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Sandboxes that are cheap to start, copy and move.",
     subcommands = {
-      ImageCommand.class, MountCommand.class, UmountCommand.class,
+      ImageCommand.class, MountCommand.class, UmountCommand.class, ContainerCommand.class,
       QuickstartCommand.class
     },
     footer = {

@@ -9,14 +9,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Runs OCI containers from images: {@code runc} over {@code overlay(upper, lower = FUSE mount
- * of the image)}. Each container gets {@code STATE/<id>/} holding {@code lower/} (the FUSE
- * mount), {@code upper/}, {@code work/} and {@code bundle/} ({@code config.json} and
- * {@code rootfs/}, the overlay).
+ * of the image)}, with each container's parts under {@code STATE/<id>/} (see {@link Layout}).
  */
 public final class ContainerRuntime {
   private static final SecureRandom IDS = new SecureRandom();
@@ -27,34 +29,36 @@ public final class ContainerRuntime {
     this.stateRoot = stateRoot;
   }
 
-  /** Starts {@code spec} over {@code image}; the image must stay open until the container closes. */
+  /**
+   * Starts {@code spec} over {@code image}; the image must stay open until the container closes.
+   * First reaps what killed processes left (see {@link #reap()}).
+   */
   public Container start(Image image, ContainerSpec spec, MountOptions mountOptions) throws IOException {
     Runc runc = Runc.locate();
-    String id = "spindle-" + HexFormat.of().formatHex(random6());
-    Path dir = Files.createDirectories(stateRoot).toRealPath().resolve(id);
+    reap(runc);
+    Layout at = new Layout(Files.createDirectories(stateRoot).toRealPath().resolve("spindle-" + randomHex()));
+    String id = at.id();
     UndoStack undo = new UndoStack();
     try {
-      Files.createDirectory(dir);
-      undo.push("remove " + dir, () -> deleteTree(dir));
-      Path lower = Files.createDirectory(dir.resolve("lower"));
+      Files.createDirectory(at.dir());
+      undo.push("remove " + at.dir(), () -> deleteTree(at.dir()));
+      Owner.current().write(at.owner());
       Path upper = spec.upperDir() != null
           ? Files.createDirectories(spec.upperDir()).toRealPath()
-          : Files.createDirectory(dir.resolve("upper"));
-      Path work = Files.createDirectory(dir.resolve("work"));
-      Path bundle = Files.createDirectory(dir.resolve("bundle"));
-      Path rootfs = Files.createDirectory(bundle.resolve("rootfs"));
-
-      ImageMount fuse = ImageMount.mount(image, lower, mountOptions);
-      undo.push("unmount the FUSE mount " + lower, fuse::close);
-      Overlay.mount(lower, upper, work, rootfs);
-      undo.push("unmount the overlay " + rootfs, () -> Overlay.unmount(rootfs));
-
+          : Files.createDirectory(at.upper());
+      for (Path d : List.of(at.lower(), at.work(), at.bundle(), at.rootfs())) {
+        Files.createDirectory(d);
+      }
+      ImageMount fuse = ImageMount.mount(image, at.lower(), mountOptions);
+      undo.push("unmount the FUSE mount " + at.lower(), fuse::close);
+      Overlay.mount(at.lower(), upper, at.work(), at.rootfs());
+      undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
       OciConfig.JSON.writer(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(bundle.resolve("config.json").toFile(), OciConfig.of(spec, "rootfs", Cgroups.pathOf(id)));
+          .writeValue(at.config().toFile(), OciConfig.of(spec, "rootfs", Cgroups.pathOf(id)));
       undo.push("remove the cgroups of " + id, () -> Cgroups.remove(id));
       undo.push("delete runc container " + id, () -> runc.deleteForce(id));
-      Process p = runc.run(bundle, id, spec.inheritIo());
-      return new Container(id, rootfs, upper, p, runc, undo);
+      Process p = runc.run(at.bundle(), id, spec.inheritIo());
+      return new Container(id, at.rootfs(), upper, p, runc, undo);
     } catch (IOException | RuntimeException e) {
       try {
         undo.runAll();
@@ -73,10 +77,46 @@ public final class ContainerRuntime {
     }
   }
 
-  private static byte[] random6() {
+  /**
+   * Removes the containers whose owning process is gone (killed with SIGKILL, or the machine's
+   * JVM crashed): their runc container, cgroups, overlay, dead FUSE mount and state. A shutdown
+   * hook covers SIGTERM and Ctrl-C; this covers what no hook can. Returns the ids reaped.
+   */
+  public List<String> reap() throws IOException {
+    return reap(Runc.locate());
+  }
+
+  private List<String> reap(Runc runc) throws IOException {
+    List<String> reaped = new ArrayList<>();
+    if (!Files.isDirectory(stateRoot)) {
+      return reaped;
+    }
+    List<Path> dirs;
+    try (Stream<Path> s = Files.list(stateRoot)) {
+      dirs = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path d : dirs) {
+      Layout at = new Layout(d.toRealPath());
+      Optional<Owner> owner = Owner.read(at.owner());
+      if (owner.isEmpty() || owner.get().isAlive()) {
+        continue; // no owner yet: being set up right now; alive: not ours to touch
+      }
+      UndoStack undo = new UndoStack();
+      undo.push("remove " + at.dir(), () -> deleteTree(at.dir()));
+      undo.push("unmount the FUSE mount " + at.lower(), () -> Overlay.unmount(at.lower()));
+      undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
+      undo.push("remove the cgroups of " + at.id(), () -> Cgroups.remove(at.id()));
+      undo.push("delete runc container " + at.id(), () -> runc.deleteForce(at.id()));
+      undo.runAll();
+      reaped.add(at.id());
+    }
+    return reaped;
+  }
+
+  private static String randomHex() {
     byte[] b = new byte[6];
     IDS.nextBytes(b);
-    return b;
+    return HexFormat.of().formatHex(b);
   }
 
   /**
@@ -91,8 +131,8 @@ public final class ContainerRuntime {
     if (!Files.exists(dir)) {
       return;
     }
-    try (var s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
     }

@@ -153,6 +153,22 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void containersOfAKilledOwnerAreReapedByTheNextRuntime() throws Exception {
+    Container c = start(ContainerSpec.of("sh", "-c", "echo started; read x"));
+    assertThat(new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8)).readLine()).isEqualTo("started");
+    // As if the owning JVM had been SIGKILLed: its owner record names a process that has ended.
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    new Owner(gone.pid(), gone.info().startInstant().orElse(java.time.Instant.EPOCH)).write(new Layout(state.resolve(c.id())).owner());
+    Container alive = start(ContainerSpec.of("sh", "-c", "exit 0")); // reaps first
+    assertThat(alive.waitFor()).isZero();
+    alive.close();
+    assertNothingLeft(c);
+    assertThat(c.isRunning()).isFalse();
+    assertThat(new ContainerRuntime(state).reap()).isEmpty();
+  }
+
+  @Test
   void aMissingCommandFailsWithRuncsMessageAndCleansUp() throws Exception {
     Container c = start(ContainerSpec.of("/no/such/command"));
     String err = new String(c.stderr().readAllBytes(), StandardCharsets.UTF_8);
