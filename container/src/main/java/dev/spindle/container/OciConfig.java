@@ -26,7 +26,7 @@ final class OciConfig {
     c.put("ociVersion", "1.0.2");
     ObjectNode p = c.putObject("process");
     p.put("terminal", false);
-    p.putObject("user").put("uid", 0).put("gid", 0);
+    p.putObject("user").put("uid", spec.uid()).put("gid", spec.gid());
     strings(p.putArray("args"), spec.args());
     strings(p.putArray("env"), spec.env());
     p.put("cwd", spec.cwd());
