@@ -68,9 +68,13 @@ class ContainerRuntimeTest {
   }
 
   Container start(ContainerSpec spec) throws IOException {
+    return start(spec, MountOptions.defaults());
+  }
+
+  Container start(ContainerSpec spec, MountOptions options) throws IOException {
     state = tmp.resolve("state");
     runtime = new ContainerRuntime(state);
-    Container c = runtime.start(image, spec, MountOptions.defaults());
+    Container c = runtime.start(image, spec, options);
     started.add(c);
     return c;
   }
@@ -166,6 +170,21 @@ class ContainerRuntimeTest {
     assertNothingLeft(c);
     assertThat(c.isRunning()).isFalse();
     assertThat(new ContainerRuntime(state).reap()).isEmpty();
+  }
+
+  @Test
+  void theTraceListsWhatTheContainerOpenedInOrder() throws Exception {
+    Path trace = tmp.resolve("trace.jsonl");
+    Container c = start(ContainerSpec.of("sh", "-c", "cat /etc/motd"), MountOptions.defaults().withTrace(trace));
+    assertThat(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("welcome to the image\n");
+    assertThat(c.waitFor()).isZero();
+    c.close(); // the trace is complete once the mount is gone
+    List<String> paths = new ArrayList<>();
+    for (String line : Files.readAllLines(trace)) {
+      paths.add(OciConfig.JSON.readTree(line).get("path").asText());
+    }
+    // the shell's binary is opened (exec) before the file cat reads; each once
+    assertThat(paths).containsExactly("/bin/busybox", "/etc/motd");
   }
 
   @Test

@@ -79,7 +79,7 @@ class ImageMountTest {
 
   @BeforeEach
   void prepare() throws IOException {
-    mnt = Files.createDirectories(tmp.resolve("mnt"));
+    mnt = Files.createDirectories(tmp.resolve("mount point")); // a space: /proc/self/mountinfo escapes it as \040
   }
 
   void mount(AccessMode mode, MountOptions options) throws IOException {
