@@ -11,8 +11,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,13 +30,16 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * of lower layers; {@code .wh..wh..opq} in a directory hides everything lower layers put there.
  *
  * <p>Runs as root over untrusted archives, so no path ever leaves the root: names with {@code ..}
- * are refused, and nothing on the way to an entry is followed through a symlink (a symlink or
- * file where a later layer needs a directory is replaced by a directory). What an image cannot
- * hold is skipped and counted: devices, FIFOs, owners, times, modes beyond the execute bit.
+ * are refused, and symlinks on the way to an entry resolve inside the root as in a chroot (see
+ * {@link #directory}); the entry itself replaces whatever is at its path, never writing through
+ * it. What an image cannot hold is skipped and counted: devices, FIFOs; owners, times and modes
+ * beyond the execute bit are dropped.
  */
 final class LayerApplier {
   private static final String WHITEOUT = ".wh.";
   private static final String OPAQUE = ".wh..wh..opq";
+  /** Linux's limit of symlinks per lookup (ELOOP). */
+  private static final int MAX_HOPS = 40;
 
   private final Path root;
   private int skipped;
@@ -92,14 +97,14 @@ final class LayerApplier {
     String dir = slash < 0 ? "" : rel.substring(0, slash);
     String base = rel.substring(slash + 1);
     if (base.equals(OPAQUE)) {
-      Path d = directory(dir);
+      Path d = directory(dir, layer);
       clearLower(d, dir, mine);
       return;
     }
     if (base.startsWith(WHITEOUT)) {
       String hidden = (dir.isEmpty() ? "" : dir + "/") + base.substring(WHITEOUT.length());
       if (!mine.contains(hidden)) {
-        deleteTree(directory(dir).resolve(base.substring(WHITEOUT.length())));
+        deleteTree(directory(dir, layer).resolve(base.substring(WHITEOUT.length())));
       }
       return;
     }
@@ -107,7 +112,7 @@ final class LayerApplier {
       skipped++; // no such thing in a Git tree (and commons-compress calls a FIFO a file)
       return;
     }
-    Path parent = directory(dir);
+    Path parent = directory(dir, layer);
     Path p = parent.resolve(base);
     if (e.isDirectory()) {
       if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
@@ -118,7 +123,7 @@ final class LayerApplier {
       deleteTree(p);
       Files.createSymbolicLink(p, Path.of(e.getLinkName()));
     } else if (e.isLink()) {
-      Path target = resolveExisting(normalize(e.getLinkName(), layer), layer, rel);
+      Path target = linkTarget(normalize(e.getLinkName(), layer), layer, rel);
       deleteTree(p);
       Files.copy(target, p, LinkOption.NOFOLLOW_LINKS, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
     } else if (e.isFile()) {
@@ -148,32 +153,73 @@ final class LayerApplier {
     return String.join("/", parts);
   }
 
-  /** The directory {@code rel} under the root, made where missing; never through a symlink. */
-  private Path directory(String rel) throws IOException {
-    Path p = root;
-    if (rel.isEmpty()) {
-      return p;
-    }
-    for (String s : rel.split("/")) {
-      p = p.resolve(s);
+  /**
+   * The directory {@code rel} names, resolved as the kernel would inside a chroot at the root:
+   * symlinks on the way are followed (an absolute target starts again at the root, {@code ..}
+   * stops at the root, at most {@value #MAX_HOPS} hops), missing directories are made, and a
+   * file where a directory must be is replaced. So a layer writes through a lower layer's
+   * {@code /bin -> usr/bin} as Docker does, and nothing it names can leave the root.
+   */
+  private Path directory(String rel, String layer) throws IOException {
+    Deque<String> todo = new ArrayDeque<>(components(rel));
+    List<String> done = new ArrayList<>(); // below the root, each a real directory
+    int hops = 0;
+    while (!todo.isEmpty()) {
+      String s = todo.pop();
+      if (s.equals("..")) {
+        if (!done.isEmpty()) {
+          done.removeLast();
+        }
+        continue;
+      }
+      Path p = under(done).resolve(s);
+      if (Files.isSymbolicLink(p)) {
+        if (++hops > MAX_HOPS) {
+          throw new IOException("layer " + layer + ": more than " + MAX_HOPS + " symlinks on the way to " + rel);
+        }
+        String target = Files.readSymbolicLink(p).toString();
+        List<String> t = components(target);
+        for (int i = t.size() - 1; i >= 0; i--) {
+          todo.push(t.get(i));
+        }
+        if (target.startsWith("/")) {
+          done.clear();
+        }
+        continue;
+      }
       if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
         deleteTree(p);
         Files.createDirectory(p);
       }
+      done.add(s);
+    }
+    return under(done);
+  }
+
+  private Path under(List<String> parts) {
+    Path p = root;
+    for (String s : parts) {
+      p = p.resolve(s);
     }
     return p;
   }
 
-  /** A regular file an earlier entry made (the target of a hard link), without following links. */
-  private Path resolveExisting(String rel, String layer, String link) throws IOException {
-    Path p = root;
-    for (String s : rel.split("/")) {
-      if (Files.isSymbolicLink(p)) {
-        break;
+  /** Path components without empty ones and ".". */
+  private static List<String> components(String path) {
+    List<String> out = new ArrayList<>();
+    for (String s : path.split("/")) {
+      if (!s.isEmpty() && !s.equals(".")) {
+        out.add(s);
       }
-      p = p.resolve(s);
     }
-    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || !p.equals(root.resolve(rel))) {
+    return out;
+  }
+
+  /** The regular file a hard link names (an earlier entry of the image), resolved like any path. */
+  private Path linkTarget(String rel, String layer, String link) throws IOException {
+    int slash = rel.lastIndexOf('/');
+    Path p = directory(slash < 0 ? "" : rel.substring(0, slash), layer).resolve(rel.substring(slash + 1));
+    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException("layer " + layer + ": hard link " + link + " points at " + rel
           + ", which is not a file of the image");
     }

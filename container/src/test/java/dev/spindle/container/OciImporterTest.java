@@ -119,15 +119,22 @@ class OciImporterTest {
   }
 
   @Test
-  void nothingLeavesTheRoot(@TempDir Path outside) throws IOException {
-    // An absolute symlink from a lower layer must not let a later layer write on the host.
-    byte[] l1 = new OciFixture.Layer().symlink("lib", outside.toString()).tar();
-    byte[] l2 = new OciFixture.Layer().file("lib/x", "inside\n").tar();
+  void symlinksResolveInsideTheRootAsInAChroot(@TempDir Path outside) throws IOException {
+    // An absolute symlink in a lower layer must not let a later layer write on the host; a
+    // relative one (usrmerge's bin -> usr/bin) is written through, as Docker does.
+    byte[] l1 = new OciFixture.Layer().symlink("lib", outside.toString()).dir("usr").dir("usr/bin")
+        .file("usr/bin/old", "old\n").symlink("bin", "usr/bin").symlink("up", "../../..").tar();
+    byte[] l2 = new OciFixture.Layer().file("lib/x", "inside\n").file("bin/new", "new\n").file("up/y", "y").tar();
     byte[] cfg = OciFixture.config(List.of(), List.of("sh"), List.of(), "", "", List.of(l1, l2));
     importAs("oci-layout:" + OciFixture.ociLayout(tmp.resolve("l"), cfg, List.of(l1, l2)), "safe");
     assertThat(outside.resolve("x")).doesNotExist();
+    assertThat(tmp.resolve("y")).doesNotExist();
     try (Image img = Image.open(store.path(Tag.of("safe")), AccessMode.LAZY)) {
-      assertThat(text(img, "lib/x")).isEqualTo("inside\n");
+      assertThat(img.readLink(img.require("lib"))).isEqualTo(outside.toString());
+      assertThat(text(img, outside + "/x")).as("re-rooted").isEqualTo("inside\n");
+      assertThat(img.readLink(img.require("bin"))).isEqualTo("usr/bin");
+      assertThat(img.list(img.require("usr/bin"))).extracting(ImageEntry::name).containsExactly("new", "old");
+      assertThat(text(img, "y")).as("'..' stops at the root").isEqualTo("y");
     }
     byte[] evil = new OciFixture.Layer().file("../evil", "x").tar();
     byte[] cfg2 = OciFixture.config(List.of(), List.of("sh"), List.of(), "", "", List.of(evil));
