@@ -33,6 +33,7 @@ final class OpenBlob implements Closeable {
   private InputStream stream;
   private FileChannel spill;
   private long inflated;
+  private IOException failure;
   private boolean closed;
 
   OpenBlob(Image image, ImageEntry entry) {
@@ -77,26 +78,44 @@ final class OpenBlob implements Closeable {
   }
 
   private void inflateTo(long end) throws IOException {
-    if (spill == null) {
-      Path tmp = Files.createTempFile("spindle-fuse-", ".blob");
-      try {
-        spill = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      } finally {
-        Files.delete(tmp); // unlinked at once: the space goes back when the handle closes, even on a crash
-      }
-      stream = image.open(entry);
+    if (failure != null) {
+      throw new IOException("/" + entry.path() + ": unreadable: " + failure.getMessage(), failure);
     }
-    byte[] buf = new byte[CHUNK];
-    while (inflated < end) {
-      int r = stream.read(buf);
-      if (r < 0) {
-        checkSize(inflated); // throws: the stream ended before the size the header promised
-        throw new IOException("/" + entry.path() + ": blob ended at " + inflated);
+    try {
+      if (stream == null) {
+        InputStream s = image.open(entry);
+        try {
+          spill = spillFile();
+        } catch (IOException e) {
+          s.close();
+          throw e;
+        }
+        stream = s;
       }
-      ByteBuffer b = ByteBuffer.wrap(buf, 0, r);
-      while (b.hasRemaining()) {
-        inflated += spill.write(b, inflated);
+      byte[] buf = new byte[CHUNK];
+      while (inflated < end) {
+        int r = stream.read(buf);
+        if (r < 0) {
+          checkSize(inflated); // throws: the stream ended before the size the header promised
+          throw new IOException("/" + entry.path() + ": blob ended at " + inflated);
+        }
+        ByteBuffer b = ByteBuffer.wrap(buf, 0, r);
+        while (b.hasRemaining()) {
+          inflated += spill.write(b, inflated);
+        }
       }
+    } catch (IOException e) {
+      failure = e; // a damaged blob stays damaged: later reads fail at once, without re-inflating
+      throw e;
+    }
+  }
+
+  private static FileChannel spillFile() throws IOException {
+    Path tmp = Files.createTempFile("spindle-fuse-", ".blob");
+    try {
+      return FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } finally {
+      Files.delete(tmp); // unlinked at once: the space goes back when the handle closes, even on a crash
     }
   }
 

@@ -190,6 +190,43 @@ class ImageMountTest {
   }
 
   @Test
+  void concurrentReadersGetTheRightBytes() throws Exception {
+    mount(AccessMode.LAZY, MountOptions.defaults());
+    String big = sha256(Files.readAllBytes(source.resolve("a/big.bin")));
+    List<Process> ps = new ArrayList<>();
+    for (int i = 0; i < 4; i++) { // four processes, four handles on the same large blob at once
+      ps.add(new ProcessBuilder("sha256sum", mnt.resolve("a/big.bin").toString()).start());
+    }
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+      List<java.util.concurrent.Future<Boolean>> same = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        String name = "many/f" + i;
+        same.add(pool.submit(() -> Files.readString(mnt.resolve(name)).equals(Files.readString(source.resolve(name)))));
+      }
+      for (var f : same) {
+        assertThat(f.get()).isTrue();
+      }
+    }
+    for (Process p : ps) {
+      assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).startsWith(big);
+      assertThat(p.waitFor()).isZero();
+    }
+  }
+
+  @Test
+  void aDamagedBlobReadsAsAnIoErrorAndTheRestStillWorks() throws Exception {
+    Path damaged = tmp.resolve("damaged.img");
+    byte[] b = Files.readAllBytes(imageFile);
+    b[b.length / 2] ^= 0x55; // the middle of the file is the large incompressible blob
+    Files.write(damaged, b);
+    image = Image.open(damaged, AccessMode.INDEXED);
+    mount = ImageMount.mount(image, mnt, MountOptions.defaults());
+    assertThatThrownBy(() -> Files.readAllBytes(mnt.resolve("a/big.bin")))
+        .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+    assertThat(Files.readString(mnt.resolve("hello.txt"))).isEqualTo("hello, fuse\n");
+  }
+
+  @Test
   void traceListsEachFirstOpenOnceWithTheReadersPid() throws Exception {
     Path trace = tmp.resolve("trace.jsonl");
     mount(AccessMode.INDEXED, MountOptions.defaults().withTrace(trace));
