@@ -28,10 +28,6 @@ final class HandleTable {
     }
   }
 
-  int size() {
-    return open.size();
-  }
-
   /** Closes what the kernel never released (the mount went away with files still open). */
   void closeAll() throws IOException {
     IOException first = null;

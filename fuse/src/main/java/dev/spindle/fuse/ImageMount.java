@@ -96,11 +96,6 @@ public final class ImageMount implements AutoCloseable {
     return dir;
   }
 
-  /** Files open now (handles the kernel has not released). */
-  public int openHandles() {
-    return ops.handles().size();
-  }
-
   /**
    * Blocks until something else unmounts the directory ({@code spindle umount},
    * {@code fusermount3 -u}, {@code umount}). jfuse does not expose the end of its FUSE loop, so

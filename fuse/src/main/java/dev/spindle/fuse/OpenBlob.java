@@ -41,10 +41,6 @@ final class OpenBlob implements Closeable {
     this.entry = entry;
   }
 
-  ImageEntry entry() {
-    return entry;
-  }
-
   /** Copies up to {@code size} bytes at {@code offset} into {@code dst}; returns the count. */
   synchronized int read(ByteBuffer dst, long offset, long size) throws IOException {
     if (closed) {
