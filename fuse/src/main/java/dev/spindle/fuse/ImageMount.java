@@ -46,13 +46,15 @@ public final class ImageMount implements AutoCloseable {
   /** Mounts {@code image} at the existing, empty directory {@code dir}; returns once it serves. */
   public static ImageMount mount(Image image, Path dir, MountOptions options) throws IOException {
     LibFuse.requireAvailable();
-    if (!Files.isDirectory(dir)) {
+    Path abs = dir.toAbsolutePath().normalize();
+    // Checked first: the mount a killed process left cannot even be stat'ed ("Transport
+    // endpoint is not connected"), and "not a directory" would send the user the wrong way.
+    refuseMountPoint(abs);
+    if (!Files.isDirectory(abs)) {
       throw new IOException("cannot mount at " + dir + ": not a directory");
     }
-    Path at = dir.toRealPath();
-    if (MountPoints.isMounted(at)) {
-      throw new IOException("cannot mount at " + at + ": already a mount point");
-    }
+    Path at = abs.toRealPath();
+    refuseMountPoint(at);
     AccessTrace trace = options.trace() == null ? AccessTrace.off() : AccessTrace.to(options.trace());
     Fuse fuse = null;
     try {
@@ -71,6 +73,13 @@ public final class ImageMount implements AutoCloseable {
         e.addSuppressed(suppressed);
       }
       throw new IOException("cannot mount image " + image.file() + " at " + at + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void refuseMountPoint(Path dir) throws IOException {
+    if (MountPoints.isMounted(dir)) {
+      throw new IOException("cannot mount at " + dir + ": already a mount point"
+          + " (if the process serving it was killed: spindle umount " + dir + ")");
     }
   }
 
