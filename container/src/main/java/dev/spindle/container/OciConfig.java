@@ -13,7 +13,11 @@ import java.util.List;
 final class OciConfig {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** runc's default capability set (runc spec), enough for a shell and ordinary tools. */
+  /**
+   * Docker's default capability set: runc spec's three (AUDIT_WRITE, KILL, NET_BIND_SERVICE)
+   * are too few for package managers and init scripts (chown, setuid), and nothing here grants
+   * administration of the host (no SYS_ADMIN, NET_ADMIN, SYS_PTRACE).
+   */
   private static final List<String> CAPABILITIES =
       List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
           "CAP_FOWNER", "CAP_FSETID", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_SYS_CHROOT",
