@@ -1,0 +1,200 @@
+package dev.spindle.cli;
+
+import dev.spindle.container.Container;
+import dev.spindle.container.ContainerRuntime;
+import dev.spindle.container.ContainerSpec;
+import dev.spindle.container.ImageUsers;
+import dev.spindle.container.OciImageConfig;
+import dev.spindle.container.OciImporter;
+import dev.spindle.fuse.MountOptions;
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageStore;
+import dev.spindle.image.MakeOptions;
+import dev.spindle.store.Tag;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "container",
+    mixinStandardHelpOptions = true,
+    description = "OCI containers from images: runc over overlay(upper, FUSE mount of the image).",
+    subcommands = {ContainerCommand.Run.class, ContainerCommand.Import.class, ContainerCommand.Reap.class})
+final class ContainerCommand {
+  private ContainerCommand() {}
+
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Run CMD in a container of an image, in the foreground; exits with the container's exit",
+        "code. Without CMD, an imported image runs its Entrypoint + Cmd with its Env, WorkingDir",
+        "and User. Mounts, cgroups and the runc container are removed at the end, also on Ctrl-C",
+        "or SIGTERM (runs as root: runc, overlay and cgroups need it)."
+      })
+  static final class Run implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Parameters(index = "0", paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
+    String image;
+
+    @Parameters(index = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
+    List<String> command = new ArrayList<>();
+
+    @Option(names = "--memory", paramLabel = "SIZE", description = "Memory limit, e.g. 256m, 1g.")
+    String memory;
+
+    @Option(names = "--pids", paramLabel = "N", description = "At most N processes and threads.")
+    long pids;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "NAME=VALUE", description = "Environment (default: a PATH only).")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside (default: the image's, else /).")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "Run as (names from the image's /etc/passwd; default: the image's, else root).")
+    String user;
+
+    @Option(names = "--upper", paramLabel = "DIR",
+        description = "Keep the container's writes in DIR (default: a temporary directory, removed).")
+    Path upper;
+
+    @Option(names = "--trace", paramLabel = "FILE", description = "Record each first open of an image file (JSON lines).")
+    Path trace;
+
+    @Option(names = "--mode", defaultValue = "indexed", description = "Image path lookups: indexed or lazy.")
+    String mode;
+
+    @Override
+    public Integer call() throws Exception {
+      Path file = common.images().locate(image);
+      Optional<OciImageConfig> oci = OciImageConfig.readFor(file);
+      List<String> args = command;
+      if (args.isEmpty()) {
+        args = oci.map(OciImageConfig::command).orElse(List.of());
+        if (args.isEmpty()) {
+          throw new IllegalArgumentException("no command: the image has no Entrypoint or Cmd; give one after '--',"
+              + " e.g. spindle container run " + image + " -- sh -c 'echo hi'");
+        }
+      }
+      ContainerSpec spec = ContainerSpec.of(args);
+      if (oci.isPresent()) {
+        spec = oci.get().applyTo(spec);
+      }
+      if (workdir != null) {
+        spec = spec.withCwd(workdir);
+      }
+      spec = spec.withPids(pids).withUpperDir(upper).withInheritedIo(true);
+      if (memory != null) {
+        spec = spec.withMemory(ContainerSpec.parseSize(memory));
+      }
+      if (!env.isEmpty()) {
+        List<String> all = new ArrayList<>(spec.env());
+        all.addAll(env);
+        spec = spec.withEnv(all);
+      }
+      ContainerRuntime runtime = new ContainerRuntime(common.home().root().resolve("containers"));
+      Image img = Image.open(file, AccessMode.parse(mode));
+      Container c;
+      try {
+        String who = user != null ? user : oci.map(OciImageConfig::user).orElse("");
+        int[] ids = ImageUsers.resolve(img, who);
+        c = runtime.start(img, spec.withUser(ids[0], ids[1]), new MountOptions(trace));
+      } catch (IOException | RuntimeException e) {
+        img.close();
+        throw e;
+      }
+      Closer closer = new Closer(c, img);
+      // SIGTERM and Ctrl-C: kill the container and remove its mounts and cgroups before exiting.
+      Thread hook = new Thread(closer::closeQuietly, "spindle-container-cleanup");
+      Runtime.getRuntime().addShutdownHook(hook);
+      int code = c.waitFor();
+      closer.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook ran or runs; it found everything closed
+      }
+      return code;
+    }
+  }
+
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Import a container image: oci-layout:DIR (an OCI image layout) or docker-archive:FILE.tar",
+        "(docker save). Layers are applied in order with whiteouts into one image; Entrypoint, Cmd,",
+        "Env, WorkingDir, User and the image id are kept beside it (images/TAG.oci.json)."
+      })
+  static final class Import implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Parameters(index = "0", paramLabel = "SOURCE", description = "oci-layout:DIR or docker-archive:FILE.tar")
+    String source;
+
+    @Option(names = {"-t", "--tag"}, required = true, description = "Tag to store the image under.")
+    String tag;
+
+    @Option(names = "--force", description = "Replace an existing image with the same tag.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+      Tag t = Tag.of(tag);
+      ImageStore store = common.images();
+      if (store.exists(t) && !force) {
+        throw new IllegalArgumentException("an image tagged '" + tag + "' exists already (use --force to replace it)");
+      }
+      OciImporter.Result r = new OciImporter(store, common.progress()).importImage(source, t, MakeOptions.defaults());
+      System.out.println("imported " + source + " as " + tag + ": " + r.layers() + " layers, root "
+          + r.header().root().name() + ", image id " + r.config().imageId());
+      if (r.skipped() > 0) {
+        System.out.println("skipped " + r.skipped() + " devices and FIFOs (an image holds files, directories and symlinks)");
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "reap",
+      mixinStandardHelpOptions = true,
+      description = "Remove what containers of killed spindle processes left (runc, cgroups, mounts).")
+  static final class Reap implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+      for (String id : new ContainerRuntime(common.home().root().resolve("containers")).reap()) {
+        System.out.println("reaped " + id);
+      }
+      return 0;
+    }
+  }
+
+  /** Closes the container, then the image, once, whoever comes first (main thread or hook). */
+  private record Closer(Container container, Image image) {
+    synchronized void close() throws IOException {
+      try (Image i = image) {
+        container.close();
+      }
+    }
+
+    void closeQuietly() {
+      try {
+        close();
+      } catch (IOException | RuntimeException e) {
+        System.err.println("spindle: " + e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.spindle.cli;
+
+import dev.spindle.fuse.ImageMount;
+import dev.spindle.fuse.MountOptions;
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "mount",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Mount an image read-only at DIR with FUSE, in the foreground: serves until",
+      "'spindle umount DIR', Ctrl-C or SIGTERM, and unmounts cleanly on each."
+    })
+final class MountCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Parameters(index = "0", paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
+  String image;
+
+  @Parameters(index = "1", paramLabel = "DIR", description = "An existing, empty directory.")
+  Path dir;
+
+  @Option(names = "--trace", paramLabel = "FILE",
+      description = "Write each first open (path, id, size, pid, time) as a JSON line to FILE.")
+  Path trace;
+
+  @Option(names = "--mode", defaultValue = "indexed",
+      description = "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
+  String mode;
+
+  @Override
+  public Integer call() throws Exception {
+    Image img = Image.open(common.images().locate(image), AccessMode.parse(mode));
+    ImageMount m;
+    try {
+      m = ImageMount.mount(img, dir, new MountOptions(trace));
+    } catch (IOException | RuntimeException e) {
+      img.close();
+      throw e;
+    }
+    Closer closer = new Closer(m, img);
+    // SIGTERM and Ctrl-C run shutdown hooks: the mount must not outlive the process serving it.
+    Thread hook = new Thread(closer::closeQuietly, "spindle-umount");
+    Runtime.getRuntime().addShutdownHook(hook);
+    System.err.println("spindle: mounted " + image + " at " + m.mountPoint()
+        + " (read-only); stop with Ctrl-C or 'spindle umount " + m.mountPoint() + "'");
+    m.awaitUnmounted();
+    closer.close();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running or ran; it found everything closed
+    }
+    return 0;
+  }
+
+  /** Closes the mount, then the image, once, whoever comes first (main thread or hook). */
+  private record Closer(ImageMount mount, Image image) {
+    synchronized void close() throws IOException {
+      try (Image i = image) {
+        mount.close();
+      }
+    }
+
+    void closeQuietly() {
+      try {
+        close();
+      } catch (IOException | RuntimeException e) {
+        System.err.println("spindle: " + e.getMessage());
+      }
+    }
+  }
+}

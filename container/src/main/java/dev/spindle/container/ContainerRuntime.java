@@ -1,0 +1,140 @@
+package dev.spindle.container;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.spindle.fuse.ImageMount;
+import dev.spindle.fuse.MountOptions;
+import dev.spindle.fuse.MountPoints;
+import dev.spindle.image.Image;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Runs OCI containers from images: {@code runc} over {@code overlay(upper, lower = FUSE mount
+ * of the image)}, with each container's parts under {@code STATE/<id>/} (see {@link Layout}).
+ */
+public final class ContainerRuntime {
+  private static final SecureRandom IDS = new SecureRandom();
+
+  private final Path stateRoot;
+
+  public ContainerRuntime(Path stateRoot) {
+    this.stateRoot = stateRoot;
+  }
+
+  /**
+   * Starts {@code spec} over {@code image}; the image must stay open until the container closes.
+   * First reaps what killed processes left (see {@link #reap()}).
+   */
+  public Container start(Image image, ContainerSpec spec, MountOptions mountOptions) throws IOException {
+    Runc runc = Runc.locate();
+    reap(runc);
+    Layout at = new Layout(Files.createDirectories(stateRoot).toRealPath().resolve("spindle-" + randomHex()));
+    String id = at.id();
+    UndoStack undo = new UndoStack();
+    try {
+      Files.createDirectory(at.dir());
+      undo.push("remove " + at.dir(), () -> deleteTree(at.dir()));
+      Owner.current().write(at.owner());
+      Path upper = spec.upperDir() != null
+          ? Files.createDirectories(spec.upperDir()).toRealPath()
+          : Files.createDirectory(at.upper());
+      for (Path d : List.of(at.lower(), at.work(), at.bundle(), at.rootfs())) {
+        Files.createDirectory(d);
+      }
+      ImageMount fuse = ImageMount.mount(image, at.lower(), mountOptions);
+      undo.push("unmount the FUSE mount " + at.lower(), fuse::close);
+      Overlay.mount(at.lower(), upper, at.work(), at.rootfs());
+      undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
+      OciConfig.JSON.writer(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(at.config().toFile(), OciConfig.of(spec, "rootfs", Cgroups.pathOf(id)));
+      undo.push("remove the cgroups of " + id, () -> Cgroups.remove(id));
+      undo.push("delete runc container " + id, () -> runc.deleteForce(id));
+      Process p = runc.run(at.bundle(), id, spec.inheritIo());
+      return new Container(id, at.rootfs(), upper, p, runc, undo);
+    } catch (IOException | RuntimeException e) {
+      try {
+        undo.runAll();
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  /** Runs {@code spec} to its end with this process's stdio; returns the container's exit code. */
+  public int run(Image image, ContainerSpec spec, MountOptions mountOptions)
+      throws IOException, InterruptedException {
+    try (Container c = start(image, spec.withInheritedIo(true), mountOptions)) {
+      return c.waitFor();
+    }
+  }
+
+  /**
+   * Removes the containers whose owning process is gone (killed with SIGKILL, or the machine's
+   * JVM crashed): their runc container, cgroups, overlay, dead FUSE mount and state. A shutdown
+   * hook covers SIGTERM and Ctrl-C; this covers what no hook can. Returns the ids reaped.
+   */
+  public List<String> reap() throws IOException {
+    return reap(Runc.locate());
+  }
+
+  private List<String> reap(Runc runc) throws IOException {
+    List<String> reaped = new ArrayList<>();
+    if (!Files.isDirectory(stateRoot)) {
+      return reaped;
+    }
+    List<Path> dirs;
+    try (Stream<Path> s = Files.list(stateRoot)) {
+      dirs = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path d : dirs) {
+      Layout at = new Layout(d.toRealPath());
+      Optional<Owner> owner = Owner.read(at.owner());
+      if (owner.isEmpty() || owner.get().isAlive()) {
+        continue; // no owner yet: being set up right now; alive: not ours to touch
+      }
+      UndoStack undo = new UndoStack();
+      undo.push("remove " + at.dir(), () -> deleteTree(at.dir()));
+      undo.push("unmount the FUSE mount " + at.lower(), () -> Overlay.unmount(at.lower()));
+      undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
+      undo.push("remove the cgroups of " + at.id(), () -> Cgroups.remove(at.id()));
+      undo.push("delete runc container " + at.id(), () -> runc.deleteForce(at.id()));
+      undo.runAll();
+      reaped.add(at.id());
+    }
+    return reaped;
+  }
+
+  private static String randomHex() {
+    byte[] b = new byte[6];
+    IDS.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /**
+   * Removes a container's state directory. Refuses while anything is still mounted inside it:
+   * deleting through a live overlay would reach into what it was made of.
+   */
+  private static void deleteTree(Path dir) throws IOException {
+    List<Path> mounted = MountPoints.list().stream().filter(m -> m.startsWith(dir)).toList();
+    if (!mounted.isEmpty()) {
+      throw new IOException("still mounted, not removing " + dir + ": " + mounted);
+    }
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.spindle.container;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.ImageStore;
+import dev.spindle.image.MakeOptions;
+import dev.spindle.image.Progress;
+import dev.spindle.store.Tag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+/**
+ * Imports a container image ({@code oci-layout:DIR} or {@code docker-archive:FILE.tar}) as a
+ * Spindle image: layers applied in order into one tree (whiteouts honoured), the tree made into
+ * an image under the tag, the run config kept beside it ({@link OciImageConfig}).
+ */
+public final class OciImporter {
+  /** What an import did. {@code skipped}: entries an image cannot hold (devices, FIFOs). */
+  public record Result(ImageHeader header, OciImageConfig config, int layers, int skipped) {}
+
+  private final ImageStore store;
+  private final Progress progress;
+
+  public OciImporter(ImageStore store, Progress progress) {
+    this.store = store;
+    this.progress = progress;
+  }
+
+  public Result importImage(String source, Tag tag, MakeOptions options) throws IOException {
+    Path scratch = Files.createTempDirectory("spindle-oci-");
+    try {
+      OciArchive.Parts parts = OciArchive.read(source, scratch);
+      OciImageConfig config = OciImageConfig.parse(parts.config());
+      List<String> diffIds = diffIds(parts.config());
+      if (!diffIds.isEmpty() && diffIds.size() != parts.layers().size()) {
+        throw new IOException(source + ": the config lists " + diffIds.size() + " layers, the manifest "
+            + parts.layers().size());
+      }
+      Path rootfs = Files.createDirectory(scratch.resolve("rootfs"));
+      LayerApplier applier = new LayerApplier(rootfs);
+      for (int i = 0; i < parts.layers().size(); i++) {
+        OciArchive.Layer layer = parts.layers().get(i);
+        String diffId;
+        try (InputStream in = layer.open()) {
+          diffId = applier.apply(in, layer.name());
+          in.transferTo(OutputStream.nullOutputStream()); // to the end, where the digest is checked
+        }
+        if (!diffIds.isEmpty() && !diffIds.get(i).equals(diffId)) {
+          throw new IOException("layer " + layer.name() + " is damaged: its uncompressed sha256 is "
+              + diffId + ", the config says " + diffIds.get(i));
+        }
+      }
+      MakeOptions o = options.withDirectoryAsFiles(true); // a .git inside the image is just files
+      if (o.date() == null) {
+        o = o.withDate(created(parts.config())); // same image, same bytes
+      }
+      ImageHeader header = store.make(rootfs.toString(), tag, o, progress);
+      config.writeFor(store.path(tag));
+      return new Result(header, config, parts.layers().size(), applier.skipped());
+    } finally {
+      LayerApplier.deleteTree(scratch);
+    }
+  }
+
+  private static List<String> diffIds(byte[] config) throws IOException {
+    JsonNode ids = OciArchive.json(config, "image config").path("rootfs").path("diff_ids");
+    return ids.isArray() ? ids.valueStream().map(JsonNode::asText).toList() : List.of();
+  }
+
+  private static OffsetDateTime created(byte[] config) throws IOException {
+    String c = OciArchive.json(config, "image config").path("created").asText("");
+    try {
+      return c.isEmpty() ? OffsetDateTime.parse("1970-01-01T00:00:00Z") : OffsetDateTime.parse(c);
+    } catch (DateTimeParseException e) {
+      throw new IOException("image config: 'created' is not an RFC 3339 date: " + c, e);
+    }
+  }
+}

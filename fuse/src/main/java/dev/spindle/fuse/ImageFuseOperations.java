@@ -1,0 +1,277 @@
+package dev.spindle.fuse;
+
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageEntry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import org.cryptomator.jfuse.api.DirFiller;
+import org.cryptomator.jfuse.api.Errno;
+import org.cryptomator.jfuse.api.FileInfo;
+import org.cryptomator.jfuse.api.FuseOperations;
+import org.cryptomator.jfuse.api.Stat;
+import org.cryptomator.jfuse.api.Statvfs;
+import org.cryptomator.jfuse.api.TimeSpec;
+
+/**
+ * The FUSE callbacks of a read-only image. libfuse's high-level API hands over whole paths whose
+ * symlinks the kernel has already followed, so each path is one {@link Image#lookup} (no
+ * resolution here). Callbacks run on several libfuse worker threads at once; {@link Image} is
+ * thread-safe and the handle table is concurrent.
+ *
+ * <p>No exception may leave a callback: it would unwind into native code through an FFM upcall
+ * and kill the JVM. {@link #guard} turns every failure into an errno.
+ */
+final class ImageFuseOperations implements FuseOperations {
+  private static final int DIR_MODE = Stat.S_IFDIR | 0755;
+  private static final int FILE_MODE = Stat.S_IFREG | 0644;
+  private static final int EXEC_MODE = Stat.S_IFREG | 0755;
+  private static final int LINK_MODE = Stat.S_IFLNK | 0777;
+  private static final int BLOCK = 4096;
+  private static final int O_ACCMODE = 3;
+
+  private final Image image;
+  private final Errno errno;
+  private final AccessTrace trace;
+  private final HandleTable handles = new HandleTable();
+  private final Instant time;
+  private final long imageBytes;
+
+  ImageFuseOperations(Image image, Errno errno, AccessTrace trace) throws IOException {
+    this.image = image;
+    this.errno = errno;
+    this.trace = trace;
+    // An image stores no per-file times: every entry carries the commit date, the same on
+    // every mount, so tools that compare mtimes (make, rsync) see nothing change.
+    this.time = image.commit().date().toInstant();
+    this.imageBytes = java.nio.file.Files.size(image.file());
+  }
+
+  HandleTable handles() {
+    return handles;
+  }
+
+  @Override
+  public Errno errno() {
+    return errno;
+  }
+
+  @Override
+  public Set<Operation> supportedOperations() {
+    return EnumSet.of(Operation.GET_ATTR, Operation.READ_DIR, Operation.OPEN, Operation.READ,
+        Operation.RELEASE, Operation.READLINK, Operation.STATFS,
+        // Writes: the mount is "ro", so the kernel refuses them first; these answer anyway.
+        Operation.CREATE, Operation.WRITE, Operation.MKDIR, Operation.RMDIR, Operation.UNLINK,
+        Operation.RENAME, Operation.SYMLINK, Operation.TRUNCATE, Operation.CHMOD,
+        Operation.CHOWN, Operation.UTIMENS, Operation.SET_XATTR, Operation.REMOVE_XATTR);
+  }
+
+  @Override
+  public int getattr(String path, Stat stat, FileInfo fi) {
+    return guard(path, () -> {
+      Optional<ImageEntry> e = image.lookup(path);
+      if (e.isEmpty()) {
+        return -errno.enoent();
+      }
+      fill(stat, e.get());
+      return 0;
+    });
+  }
+
+  @Override
+  public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
+    return guard(path, () -> {
+      Optional<ImageEntry> dir = image.lookup(path);
+      if (dir.isEmpty()) {
+        return -errno.enoent();
+      }
+      if (!isDirectory(dir.get())) {
+        return -errno.enotdir();
+      }
+      boolean plus = (flags & FUSE_READDIR_PLUS) != 0;
+      filler.fill(".", st -> fill(st, dir.get()), 0, 0);
+      filler.fill("..", st -> {}, 0, 0);
+      if (dir.get().isDirectory()) { // a submodule (gitlink) reads as an empty directory
+        for (ImageEntry c : image.list(dir.get())) {
+          // With readdirplus the attributes travel with the names: no getattr per entry.
+          if (filler.fill(c.name(), st -> fill(st, c), 0, plus ? DirFiller.FUSE_FILL_DIR_PLUS : 0) != 0) {
+            return -errno.enomem();
+          }
+        }
+      }
+      return 0;
+    });
+  }
+
+  @Override
+  public int open(String path, FileInfo fi) {
+    return guard(path, () -> {
+      if ((fi.getFlags() & O_ACCMODE) != 0) {
+        return -errno.erofs();
+      }
+      Optional<ImageEntry> e = image.lookup(path);
+      if (e.isEmpty()) {
+        return -errno.enoent();
+      }
+      if (isDirectory(e.get())) {
+        return -errno.eisdir();
+      }
+      fi.setFh(handles.add(new OpenBlob(image, e.get())));
+      trace.opened(e.get(), LibFuse::callerPid);
+      return 0;
+    });
+  }
+
+  @Override
+  public int read(String path, ByteBuffer buf, long size, long offset, FileInfo fi) {
+    return guard(path, () -> {
+      OpenBlob b = handles.get(fi.getFh());
+      return b == null ? -errno.ebadf() : b.read(buf, offset, size);
+    });
+  }
+
+  @Override
+  public int release(String path, FileInfo fi) {
+    return guard(path, () -> {
+      handles.release(fi.getFh());
+      return 0;
+    });
+  }
+
+  @Override
+  public int readlink(String path, ByteBuffer buf, long len) {
+    return guard(path, () -> {
+      Optional<ImageEntry> e = image.lookup(path);
+      if (e.isEmpty()) {
+        return -errno.enoent();
+      }
+      if (!e.get().isSymlink()) {
+        return -errno.einval();
+      }
+      byte[] target = image.readLink(e.get()).getBytes(StandardCharsets.UTF_8);
+      int n = (int) Math.min(target.length, len - 1); // libfuse wants it NUL-terminated, truncated to fit
+      buf.put(target, 0, n).put((byte) 0);
+      return 0;
+    });
+  }
+
+  @Override
+  public int statfs(String path, Statvfs s) {
+    s.setBsize(BLOCK);
+    s.setFrsize(BLOCK);
+    s.setBlocks((imageBytes + BLOCK - 1) / BLOCK);
+    s.setBfree(0);
+    s.setBavail(0);
+    s.setNameMax(255);
+    return 0;
+  }
+
+  @Override
+  public int create(String path, int mode, FileInfo fi) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int write(String path, ByteBuffer buf, long size, long offset, FileInfo fi) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int mkdir(String path, int mode) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int rmdir(String path) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int unlink(String path) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int rename(String oldpath, String newpath, int flags) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int symlink(String linkname, String target) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int truncate(String path, long size, FileInfo fi) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int chmod(String path, int mode, FileInfo fi) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int chown(String path, int uid, int gid, FileInfo fi) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int utimens(String path, TimeSpec atime, TimeSpec mtime, FileInfo fi) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int setxattr(String path, String name, ByteBuffer value, int flags) {
+    return -errno.erofs();
+  }
+
+  @Override
+  public int removexattr(String path, String name) {
+    return -errno.erofs();
+  }
+
+  private static boolean isDirectory(ImageEntry e) {
+    return e.isDirectory() || e.mode() == ImageEntry.GITLINK;
+  }
+
+  private void fill(Stat st, ImageEntry e) {
+    if (isDirectory(e)) {
+      st.setMode(DIR_MODE);
+      // nlink 1 on a directory means "not counted" (as btrfs): find's leaf optimisation stays off.
+      st.setNLink((short) 1);
+      st.setSize(BLOCK);
+    } else {
+      st.setMode(e.isSymlink() ? LINK_MODE : e.isExecutable() ? EXEC_MODE : FILE_MODE);
+      st.setNLink((short) 1);
+      st.setSize(e.size());
+    }
+    st.setUid(0);
+    st.setGid(0);
+    st.aTime().set(time);
+    st.mTime().set(time);
+    st.cTime().set(time);
+  }
+
+  /** A callback body; may throw, {@link #guard} maps the throw to an errno. */
+  private interface Body {
+    int run() throws IOException;
+  }
+
+  private int guard(String path, Body body) {
+    try {
+      return body.run();
+    } catch (NoSuchFileException e) {
+      return -errno.enoent();
+    } catch (Throwable t) {
+      // Damage in the image or a bug: the process reading gets EIO, the operator a line.
+      System.err.println("spindle-fuse: " + path + ": " + t);
+      return -errno.eio();
+    }
+  }
+}
