@@ -150,6 +150,11 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
+      return importOci(common, source, tag, force);
+    }
+
+    /** Shared with {@code spindle image import oci-layout:…|docker-archive:…}. */
+    static int importOci(CommonOptions common, String source, String tag, boolean force) throws Exception {
       Tag t = Tag.of(tag);
       ImageStore store = common.images();
       if (store.exists(t) && !force) {

@@ -35,11 +35,12 @@ final class ImageTransferCommands {
   }
 
   @Command(name = "import", mixinStandardHelpOptions = true,
-      description = "Verify an image file whole, then store it under a tag.")
+      description = {"Verify an image file whole, then store it under a tag; or import an OCI",
+          "image (oci-layout:DIR, docker-archive:FILE.tar): layers applied in order with whiteouts."})
   static final class Import implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(paramLabel = "FILE") Path file;
+    @Parameters(paramLabel = "FILE|oci-layout:DIR|docker-archive:FILE.tar") String source;
 
     @Option(names = {"-t", "--tag"}, description = "Tag (default: the file name without extension).")
     String tag;
@@ -49,6 +50,13 @@ final class ImageTransferCommands {
 
     @Override
     public Integer call() throws Exception {
+      if (source.startsWith("oci-layout:") || source.startsWith("docker-archive:")) {
+        if (tag == null) {
+          throw new IllegalArgumentException("-t TAG is required to import " + source);
+        }
+        return ContainerCommand.Import.importOci(common, source, tag, force);
+      }
+      Path file = Path.of(source);
       String name = tag;
       if (name == null) {
         name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");

@@ -32,8 +32,11 @@ public final class ImageStore {
     return tags.list();
   }
 
+  /** Removes the image and what lives beside it under the same tag (e.g. an OCI run config). */
   public boolean delete(Tag tag) throws IOException {
-    return tags.delete(tag);
+    boolean deleted = tags.delete(tag);
+    Files.deleteIfExists(tags.directory().resolve(tag.value() + ".oci.json"));
+    return deleted;
   }
 
   /** Makes an image of {@code source} under {@code tag}. */
