@@ -110,7 +110,7 @@ final class Catalog implements AutoCloseable {
       db.put(readyImage(t, null, null, r.commit().root().name(), r.commit().commit().name(),
           Files.size(images.path(t)), (int) r.objects(), null));
     } else {
-      db.put(row(t.value(), IMAGE, "failed", null, null, "damaged: " + r.problems().getFirst()));
+      db.put(row(t.value(), IMAGE, "failed", null, null, damage(r)));
     }
   }
 
@@ -125,7 +125,7 @@ final class Catalog implements AutoCloseable {
       return "missing: " + p + " is gone";
     }
     VerifyReport r = new ImageVerifier(Progress.NONE).verify(p);
-    return r.ok() ? null : "damaged: " + r.problems().getFirst();
+    return r.ok() ? null : damage(r);
   }
 
   private String checkSnapshot(Tag t) {
@@ -138,6 +138,11 @@ final class Catalog implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       return "damaged: " + e.getMessage();
     }
+  }
+
+  /** The verifier's findings in one line: the first few, each naming its offset or object. */
+  private static String damage(VerifyReport r) {
+    return "damaged: " + String.join("; ", r.problems().stream().limit(3).map(Object::toString).toList());
   }
 
   /** Leftovers of image writes a crash interrupted ({@code images/.<tag>.img.*.tmp}). */
