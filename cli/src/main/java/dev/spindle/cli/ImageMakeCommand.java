@@ -76,6 +76,9 @@ final class ImageMakeCommand implements Callable<Integer> {
       }
       return RemoteImages.make(node.client(common.home()), source, tag, ref, !noWait);
     }
+    if (noWait) {
+      throw new IllegalArgumentException("--no-wait goes with --node (an embedded make always waits)");
+    }
     Tag t = Tag.of(tag);
     var store = common.images();
     if (store.exists(t) && !force) {

@@ -9,6 +9,9 @@ import org.eclipse.jetty.util.Fields;
 
 /** One request as a route sees it: path parameters, query, the JSON body; and its answer. */
 final class Exchange {
+  /** The largest request body read: a base64 module of up to ~48 MiB. */
+  static final long MAX_BODY = 64L << 20;
+
   final Request request;
   final Map<String, String> params;
   private final ObjectMapper json;
@@ -43,6 +46,10 @@ final class Exchange {
 
   /** Reads the body as {@code type}; malformed JSON and unknown fields become 400s in {@link Errors}. */
   <T> T body(Class<T> type) throws IOException {
+    if (request.getLength() > MAX_BODY) {
+      throw new ApiError(413, "too_large", "the body has " + request.getLength() + " bytes; the most is " + MAX_BODY
+          + " (send a large module as a file on the node or inside an image)");
+    }
     // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
     String text = Content.Source.asString(request);
     if (text == null || text.isBlank()) {

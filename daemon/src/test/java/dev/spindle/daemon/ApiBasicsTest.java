@@ -92,6 +92,19 @@ class ApiBasicsTest {
   }
 
   @Test
+  void aBodyOverTheCapIs413BeforeItIsRead() throws Exception {
+    java.net.URI u = java.net.URI.create(node.url);
+    try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+      String req = "POST /v1/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + (Exchange.MAX_BODY + 1) + "\r\n\r\n{";
+      s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream())).readLine();
+      assertThat(status).isEqualTo("HTTP/1.1 413 Payload Too Large");
+    }
+  }
+
+  @Test
   void unknownRoutesAndMethodsAndTags() throws Exception {
     RawHttp.Answer route = RawHttp.send("GET", node.url + "/v2/images", token, null);
     assertThat(route.status()).isEqualTo(404);
