@@ -198,9 +198,10 @@ final class Catalog implements AutoCloseable {
   /** Claims a tag for new work: 409 when it names something ready or in flight. */
   void claim(ImageInfo row) throws IOException {
     Tag t = Tag.of(row.tag());
-    if (IMAGE.equals(row.kind()) && images.exists(t) && db.get(row.tag()).isEmpty()
-        || SNAPSHOT.equals(row.kind()) && snapshots.exists(t) && db.get(row.tag()).isEmpty()) {
-      throw ApiError.conflict("tag_exists", "tag '" + row.tag() + "' exists (a file in the store)");
+    // One namespace: a file of either kind holds the tag, even one no row knows yet.
+    if ((images.exists(t) || snapshots.exists(t)) && db.get(row.tag()).isEmpty()) {
+      throw ApiError.conflict("tag_exists", "tag '" + row.tag() + "' exists (" + (images.exists(t) ? "an image" : "a snapshot")
+          + " file in the store)");
     }
     if (!db.claim(row)) {
       ImageInfo other = db.get(row.tag()).orElseThrow();
