@@ -63,8 +63,22 @@ final class ImageMakeCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace an existing image with the same tag.")
   boolean force;
 
+  @Mixin NodeOptions node;
+
+  @Option(names = "--no-wait", description = "With --node: return at once; the image is made in the background.")
+  boolean noWait;
+
   @Override
   public Integer call() throws Exception {
+    if (node.remote()) {
+      if (date != null || author != null || window != null || files || force) {
+        throw new IllegalArgumentException("--date, --author, --window, --files and --force are for embedded makes, not with --node");
+      }
+      return RemoteImages.make(node.client(common.home()), source, tag, ref, !noWait);
+    }
+    if (noWait) {
+      throw new IllegalArgumentException("--no-wait goes with --node (an embedded make always waits)");
+    }
     Tag t = Tag.of(tag);
     var store = common.images();
     if (store.exists(t) && !force) {

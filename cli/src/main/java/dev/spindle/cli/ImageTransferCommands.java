@@ -82,8 +82,13 @@ final class ImageTransferCommands {
   static final class ListTags implements Callable<Integer> {
     @Mixin CommonOptions common;
 
+    @Mixin NodeOptions node;
+
     @Override
     public Integer call() throws Exception {
+      if (node.remote()) {
+        return RemoteImages.list(node.client(common.home()));
+      }
       ImageStore store = common.images();
       for (Tag t : store.list()) {
         Path p = store.path(t);

@@ -29,7 +29,9 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     description = {
       "Run Spindle's main path on embedded defaults: write a sample tree, make an image of it,",
-      "verify it, read it back in both access modes, and print what each step took."
+      "verify it, read it back in both access modes; then start an embedded node (daemon on a",
+      "free loopback port), make an image and run a guest from it over the REST API, and print",
+      "what each step took."
     })
 final class QuickstartCommand implements Callable<Integer> {
   static final String TAG = "quickstart";
@@ -43,6 +45,8 @@ final class QuickstartCommand implements Callable<Integer> {
     try {
       long t = System.nanoTime();
       int files = writeSample(sample);
+      QuickstartNode.writeGuest(sample);
+      files++;
       times.put("write sample tree (" + files + " files)", ms(t));
 
       ImageStore store = common.images();
@@ -81,11 +85,12 @@ final class QuickstartCommand implements Callable<Integer> {
           }
         }
       }
+      QuickstartNode.run(common.home(), sample, times);
       System.out.println();
       System.out.printf("%-40s %10s%n", "step", "ms");
       times.forEach((k, v) -> System.out.printf("%-40s %10.1f%n", k, v));
       System.out.println();
-      System.out.println("Next: ./spindle image ls " + TAG + " -R -l   |   ./spindle --help");
+      System.out.println("Next: ./spindle image ls " + TAG + " -R -l   |   ./spindle daemon   |   ./spindle doctor");
       return 0;
     } finally {
       deleteTree(sample);

@@ -8,8 +8,14 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Sandboxes that are cheap to start, copy and move.",
     subcommands = {
-      ImageCommand.class, MountCommand.class, UmountCommand.class, ContainerCommand.class,
-      QuickstartCommand.class
+      ImageCommand.class,
+      QuickstartCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      ContainerCommand.class,
+      DaemonCommand.class,
+      SandboxCommands.class,
+      DoctorCommand.class
     },
     footer = {
       "",

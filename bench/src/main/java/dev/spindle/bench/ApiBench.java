@@ -1,0 +1,229 @@
+package dev.spindle.bench;
+
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.Api.Wasm;
+import dev.spindle.client.SpindleClient;
+import dev.spindle.daemon.DaemonMain;
+import dev.spindle.daemon.SampleGuest;
+import dev.spindle.sandbox.Reactor;
+import dev.spindle.sandbox.Sandbox;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The API benchmark ({@code bench/api}): what the REST API costs over doing the same in-process.
+ * A daemon runs in its own JVM on a loopback port; this process is the load generator.
+ *
+ * <ul>
+ *   <li>spawn: 100 reactors of the sample guest, one {@code POST /v1/sandboxes} with {@code n=100}
+ *       beside {@code Sandbox.build()} + 100 {@code startReactor()} (median of several rounds);
+ *   <li>call: {@code add(40, 2)} from T threads, each with its own sandbox (calls into one sandbox
+ *       are serialised), a bounded number of calls per thread and a time cap; p50/p99 latency
+ *       and throughput, beside {@code Reactor.call} in-process with the same threads.
+ * </ul>
+ *
+ * <p>Usage: {@code bench/api [--quick]}. Loopback only; the daemon is killed at the end.
+ */
+public final class ApiBench {
+  private static final int SPAWN = 100;
+  private static final long TIME_CAP_NANOS = 15_000_000_000L;
+
+  private final boolean quick;
+  private final byte[] wasm = SampleGuest.wasm();
+  private final Table table = new Table("measure", "in-process", "REST (loopback)", "REST / in-process");
+
+  private ApiBench(boolean quick) {
+    this.quick = quick;
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = Arrays.asList(args).contains("--quick");
+    new ApiBench(quick).run();
+  }
+
+  private void run() throws Exception {
+    Path home = Files.createTempDirectory("spindle-apibench-");
+    Process daemon = startDaemon(home);
+    try {
+      String url = readUrl(daemon);
+      SpindleClient client = SpindleClient.connect(url, Files.readString(home.resolve("daemon.token")).strip());
+      spawn(client);
+      int calls = quick ? 2_000 : 20_000;
+      for (int threads : new int[] {1, 4}) {
+        calls(client, threads, calls);
+      }
+      System.out.println("## Spindle API vs in-process (sample reactor, " + Runtime.getRuntime().availableProcessors()
+          + " CPUs, " + (quick ? "quick" : "full") + " run)");
+      System.out.println();
+      System.out.print(table.render());
+    } finally {
+      daemon.destroyForcibly();
+      daemon.waitFor();
+      ImageBench.delete(home);
+    }
+  }
+
+  private void spawn(SpindleClient client) throws Exception {
+    int rounds = quick ? 3 : 7;
+    double[] local = new double[rounds];
+    double[] rest = new double[rounds];
+    for (int round = -2; round < rounds; round++) { // two warm-up rounds
+      long t = System.nanoTime();
+      Sandbox s = Sandbox.builder(wasm).build();
+      List<Reactor> rs = new ArrayList<>();
+      for (int i = 0; i < SPAWN; i++) {
+        rs.add(s.startReactor());
+      }
+      double l = (System.nanoTime() - t) / 1e6;
+      rs.forEach(Reactor::close);
+      t = System.nanoTime();
+      List<SandboxInfo> made = client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, SPAWN, null));
+      double r = (System.nanoTime() - t) / 1e6;
+      for (SandboxInfo i : made) {
+        client.deleteSandbox(i.id());
+      }
+      if (round >= 0) {
+        local[round] = l;
+        rest[round] = r;
+      }
+    }
+    double ml = median(local);
+    double mr = median(rest);
+    table.row("spawn " + SPAWN + " sandboxes, ms (median of " + rounds + ")", f(ml), f(mr), ratio(mr, ml));
+  }
+
+  /** Per-thread latencies in nanoseconds, and the wall time of the whole run. */
+  private record Load(long[] latencies, long wallNanos) {
+    double throughput() {
+      return latencies.length / (wallNanos / 1e9);
+    }
+
+    double percentile(double p) {
+      long[] s = latencies.clone();
+      Arrays.sort(s);
+      return s[Math.min(s.length - 1, (int) Math.ceil(p * s.length) - 1)] / 1e3;
+    }
+  }
+
+  @FunctionalInterface
+  private interface Caller {
+    void call() throws Exception;
+  }
+
+  private void calls(SpindleClient client, int threads, int callsPerThread) throws Exception {
+    Sandbox s = Sandbox.builder(wasm).build();
+    List<Reactor> reactors = new ArrayList<>();
+    List<Caller> local = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      Reactor r = s.startReactor();
+      reactors.add(r);
+      local.add(() -> r.call("add", 40, 2));
+    }
+    List<SandboxInfo> made = client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, threads, null));
+    List<Caller> rest = new ArrayList<>();
+    for (SandboxInfo i : made) {
+      rest.add(() -> client.call(i.id(), "add", 40, 2));
+    }
+    drive(local, Math.min(2_000, callsPerThread));
+    drive(rest, Math.min(2_000, callsPerThread));
+    Load l = drive(local, callsPerThread);
+    Load r = drive(rest, callsPerThread);
+    reactors.forEach(Reactor::close);
+    for (SandboxInfo i : made) {
+      client.deleteSandbox(i.id());
+    }
+    String t = threads + " thread" + (threads > 1 ? "s" : "");
+    table.row("call add(), " + t + ": p50 µs", f(l.percentile(0.50)), f(r.percentile(0.50)),
+        ratio(r.percentile(0.50), l.percentile(0.50)));
+    table.row("call add(), " + t + ": p99 µs", f(l.percentile(0.99)), f(r.percentile(0.99)),
+        ratio(r.percentile(0.99), l.percentile(0.99)));
+    table.row("call add(), " + t + ": calls/s (" + r.latencies.length + " REST calls)", f(l.throughput()),
+        f(r.throughput()), ratio(r.throughput(), l.throughput()));
+  }
+
+  /** Each caller on its own thread, {@code n} calls or until the time cap, whichever first. */
+  private static Load drive(List<Caller> callers, int n) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(callers.size());
+    try {
+      long start = System.nanoTime();
+      long deadline = start + TIME_CAP_NANOS;
+      List<Future<long[]>> fs = new ArrayList<>();
+      for (Caller c : callers) {
+        Callable<long[]> task = () -> {
+          long[] lat = new long[n];
+          int done = 0;
+          while (done < n && System.nanoTime() < deadline) {
+            long t = System.nanoTime();
+            c.call();
+            lat[done++] = System.nanoTime() - t;
+          }
+          return Arrays.copyOf(lat, done);
+        };
+        fs.add(pool.submit(task));
+      }
+      List<long[]> all = new ArrayList<>();
+      for (Future<long[]> f : fs) {
+        all.add(f.get());
+      }
+      long wall = System.nanoTime() - start;
+      return new Load(all.stream().flatMapToLong(Arrays::stream).toArray(), wall);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Process startDaemon(Path home) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
+        "-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
+        "--listen", "127.0.0.1:0", "--home", home.toString())
+        .redirectErrorStream(true).start();
+  }
+
+  private static String readUrl(Process p) throws IOException {
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = r.readLine()) != null) {
+      int at = line.indexOf("listening on ");
+      if (at >= 0) {
+        Thread drain = new Thread(() -> {
+          try {
+            r.transferTo(java.io.Writer.nullWriter());
+          } catch (IOException e) {
+            // the daemon ended
+          }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        return line.substring(at + "listening on ".length()).split(" ")[0];
+      }
+    }
+    throw new IOException("the daemon ended before listening");
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
+  }
+
+  private static String f(double v) {
+    return v >= 100 ? String.format("%.0f", v) : String.format("%.1f", v);
+  }
+
+  private static String ratio(double a, double b) {
+    return String.format("%.1f×", a / b);
+  }
+}

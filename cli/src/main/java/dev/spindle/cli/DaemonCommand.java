@@ -1,0 +1,45 @@
+package dev.spindle.cli;
+
+import dev.spindle.daemon.DaemonConfig;
+import dev.spindle.daemon.DaemonMain;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "daemon",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a Spindle node: the REST API (/v1, described at /v1/openapi.json) over this home's",
+      "images, snapshots and sandboxes. A bearer token is generated on first start into",
+      "HOME/daemon.token (mode 0600) and required on every call but /healthz."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  spindle daemon                                 # 127.0.0.1:8889",
+      "  spindle image list --node http://127.0.0.1:8889",
+      "  curl -H \"Authorization: Bearer $(cat ~/.spindle/daemon.token)\" http://127.0.0.1:8889/v1/images"
+    })
+final class DaemonCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8889",
+      description = "Address to listen on (default ${DEFAULT-VALUE}: loopback only; the API runs code).")
+  String listen;
+
+  @Option(names = "--max-concurrent", paramLabel = "N", defaultValue = "64",
+      description = "Requests handled at once; more are answered 503 (default ${DEFAULT-VALUE}).")
+  int maxConcurrent;
+
+  @Option(names = "--max-sandboxes", paramLabel = "N", defaultValue = "10000",
+      description = "Sandboxes held at once; more are answered 503 (default ${DEFAULT-VALUE}).")
+  int maxSandboxes;
+
+  @Override
+  public Integer call() throws Exception {
+    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes));
+    return 0;
+  }
+}

@@ -1,0 +1,136 @@
+package dev.spindle.cli;
+
+import dev.spindle.client.Api;
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.Limits;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.Api.Wasm;
+import dev.spindle.client.SpindleClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code spindle sandbox ...}: sandboxes on a node (a daemon), through the Java SDK. */
+@Command(
+    name = "sandbox",
+    mixinStandardHelpOptions = true,
+    description = "Start, call, read and end sandboxes on a Spindle node (default " + Api.DEFAULT_NODE + ").",
+    subcommands = {
+      SandboxCommands.Create.class,
+      SandboxCommands.ListAll.class,
+      SandboxCommands.CallExport.class,
+      SandboxCommands.Output.class,
+      SandboxCommands.Remove.class
+    })
+final class SandboxCommands {
+  /** What every sandbox command takes: the home (for the token) and the node. */
+  abstract static class Base implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Mixin NodeOptions node;
+
+    SpindleClient client() throws IOException {
+      return node.client(common.home(), node.node != null ? node.node : Api.DEFAULT_NODE);
+    }
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Start N sandboxes of a module: a .wasm file here, or IMAGE:PATH inside an image on the node.")
+  static final class Create extends Base {
+    @Parameters(index = "0", paramLabel = "WASM|IMAGE:PATH") String module;
+
+    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments of a command module.")
+    List<String> args;
+
+    @Option(names = "-n", defaultValue = "1", description = "How many (1..1000, default ${DEFAULT-VALUE}).") int n;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V") Map<String, String> env = new LinkedHashMap<>();
+
+    @Option(names = "--timeout-ms", paramLabel = "MS", description = "Per call (reactor) or per run (command).")
+    Long timeoutMs;
+
+    @Option(names = "--max-memory-pages", paramLabel = "N") Integer maxPages;
+
+    @Override
+    public Integer call() throws Exception {
+      Path file = Path.of(module);
+      Wasm wasm;
+      if (Files.isRegularFile(file)) {
+        wasm = Wasm.bytes(Files.readAllBytes(file));
+      } else if (module.contains(":")) {
+        wasm = Wasm.inImage(module.substring(0, module.indexOf(':')), module.substring(module.indexOf(':') + 1));
+      } else {
+        throw new IllegalArgumentException("no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
+      }
+      Limits limits = timeoutMs == null && maxPages == null ? null : new Limits(timeoutMs, maxPages, null);
+      for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(wasm, args, env, n, limits))) {
+        System.out.println(s.id() + " " + s.kind() + " " + s.status());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List the node's sandboxes.")
+  static final class ListAll extends Base {
+    @Override
+    public Integer call() throws Exception {
+      for (SandboxInfo s : client().sandboxes()) {
+        System.out.printf("%-16s %-8s %-8s %s%n", s.id(), s.kind(), s.status(),
+            s.exitCode() != null ? "exit " + s.exitCode() : s.error() != null ? s.error() : "");
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "call", mixinStandardHelpOptions = true, description = "Call a reactor's export; prints its results.")
+  static final class CallExport extends Base {
+    @Parameters(index = "0", paramLabel = "ID") String id;
+
+    @Parameters(index = "1", paramLabel = "EXPORT") String export;
+
+    @Parameters(index = "2..*", paramLabel = "INT") long[] args = new long[0];
+
+    @Override
+    public Integer call() throws Exception {
+      List<Long> r = client().call(id, export, args);
+      System.out.println(String.join(" ", r.stream().map(String::valueOf).toList()));
+      return 0;
+    }
+  }
+
+  @Command(name = "output", mixinStandardHelpOptions = true, description = "Print what a sandbox wrote (stdout, then stderr to stderr).")
+  static final class Output extends Base {
+    @Parameters(index = "0", paramLabel = "ID") String id;
+
+    @Override
+    public Integer call() throws Exception {
+      Api.Output o = client().output(id);
+      System.out.print(o.stdout());
+      System.err.print(o.stderr());
+      return 0;
+    }
+  }
+
+  @Command(name = "rm", mixinStandardHelpOptions = true, description = "End sandboxes.")
+  static final class Remove extends Base {
+    @Parameters(paramLabel = "ID", arity = "1..*") List<String> ids;
+
+    @Override
+    public Integer call() throws Exception {
+      SpindleClient c = client();
+      for (String id : ids) {
+        c.deleteSandbox(id);
+        System.out.println("removed " + id);
+      }
+      return 0;
+    }
+  }
+}

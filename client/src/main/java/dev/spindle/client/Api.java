@@ -1,0 +1,122 @@
+package dev.spindle.client;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The node's REST API as values: one record per request and response body. The daemon parses and
+ * writes these same records, so the SDK and the server cannot drift apart. On the wire names are
+ * snake_case ({@code sizeBytes} is {@code size_bytes}); absent optional fields are {@code null}.
+ */
+public final class Api {
+  private Api() {}
+
+  /** Where the node's bearer token lives inside a Spindle home (mode 0600). */
+  public static final String TOKEN_FILE = "daemon.token";
+
+  /** The default listen address of {@code spindle daemon}. */
+  public static final String DEFAULT_NODE = "http://127.0.0.1:8889";
+
+  /**
+   * The mapper both ends use: snake_case, no nulls written, and unknown fields rejected so a
+   * misspelt request field is a 400 naming it rather than silently ignored.
+   */
+  public static ObjectMapper mapper() {
+    return JsonMapper.builder()
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .build();
+  }
+
+  /** {@code {"error": {"code", "message"}}}: every failure the node answers. */
+  public record ErrorBody(Error error) {}
+
+  /** A stable machine-readable code and a sentence saying what was wrong. */
+  public record Error(String code, String message) {}
+
+  public record Version(String version, String java, String api) {}
+
+  /** {@code POST /v1/images}: make an image of {@code source}; {@code wait=false} answers 202. */
+  // "wait" cannot be a record component (it would override Object.wait), hence the rename.
+  public record MakeImage(String source, String tag, String ref, @JsonProperty("wait") Boolean awaitReady) {
+    public MakeImage(String source, String tag) {
+      this(source, tag, null, true);
+    }
+  }
+
+  /** An image or a snapshot (they share one tag namespace). */
+  public record ImageInfo(
+      String tag,
+      String kind,
+      String status,
+      String source,
+      String ref,
+      String root,
+      String commit,
+      Long sizeBytes,
+      Integer objects,
+      String parent,
+      String createdAt,
+      String updatedAt,
+      String error) {
+    public boolean ready() {
+      return "ready".equals(status);
+    }
+  }
+
+  public record ImageList(List<ImageInfo> images) {}
+
+  /** A module to run: exactly one of base64 bytes, a host file, or a path inside an image. */
+  public record Wasm(String base64, String file, String image, String path) {
+    public static Wasm bytes(byte[] wasm) {
+      return new Wasm(java.util.Base64.getEncoder().encodeToString(wasm), null, null, null);
+    }
+
+    public static Wasm file(String hostPath) {
+      return new Wasm(null, hostPath, null, null);
+    }
+
+    public static Wasm inImage(String tag, String path) {
+      return new Wasm(null, null, tag, path);
+    }
+  }
+
+  /** Per-sandbox limits; null means the node's default. */
+  public record Limits(Long timeoutMs, Integer maxMemoryPages, Integer outputCap) {}
+
+  /** {@code POST /v1/sandboxes}: start {@code n} (default 1, at most 1000) sandboxes of one module. */
+  public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits) {
+    public CreateSandboxes(Wasm wasm) {
+      this(wasm, null, null, null, null);
+    }
+  }
+
+  /**
+   * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran);
+   * {@code status} ready, running, exited or dead (a trap or limit ended it).
+   */
+  public record SandboxInfo(
+      String id, String kind, String status, Integer exitCode, String createdAt, String error) {}
+
+  public record SandboxList(List<SandboxInfo> sandboxes) {}
+
+  /** {@code POST /v1/sandboxes/{id}/call}: i32/i64 arguments as numbers. */
+  public record Call(String export, List<Long> args) {}
+
+  public record CallResult(List<Long> results) {}
+
+  /** What the guest wrote so far (UTF-8, undecodable bytes replaced). */
+  public record Output(String stdout, String stderr) {}
+
+  /** {@code POST /v1/sandboxes/{id}/snapshot}: mode full or live. */
+  public record Snapshot(String tag, String mode, @JsonProperty("wait") Boolean awaitReady) {}
+}

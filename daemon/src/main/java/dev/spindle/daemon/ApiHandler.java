@@ -1,0 +1,97 @@
+package dev.spindle.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Every request passes here, in this order: route (404/405), token (401, except open routes),
+ * concurrency cap (503, except uncapped routes), the route's work, errors mapped to JSON, and a
+ * latency observation under the route's template.
+ */
+final class ApiHandler extends Handler.Abstract {
+  private final Router router;
+  private final String token;
+  private final Semaphore cap;
+  private final int capacity;
+  private final Metrics metrics;
+  private final ObjectMapper json;
+
+  ApiHandler(Router router, String token, int maxConcurrent, Metrics metrics, ObjectMapper json) {
+    this.router = router;
+    this.token = token;
+    this.capacity = maxConcurrent;
+    this.cap = new Semaphore(maxConcurrent);
+    this.metrics = metrics;
+    this.json = json;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    long t0 = System.nanoTime();
+    String method = request.getMethod();
+    String routeName = "unmatched";
+    Exchange x = new Exchange(request, Map.of(), json);
+    boolean held = false;
+    try {
+      Router.Match m = router.match(method, request.getHttpURI().getDecodedPath());
+      routeName = m.route().template();
+      x = new Exchange(request, m.params(), json);
+      if (!m.route().open()) {
+        authorize(request);
+      }
+      if (!m.route().uncapped()) {
+        if (!cap.tryAcquire()) {
+          metrics.rejectedBusy.increment();
+          throw new ApiError(503, "busy", "the node is at its concurrency cap (" + capacity
+              + " requests at once); retry later");
+        }
+        held = true;
+        metrics.inFlight.incrementAndGet();
+      }
+      m.route().handler().handle(x);
+    } catch (Throwable e) {
+      ApiError a = Errors.map(e instanceof java.util.concurrent.ExecutionException ee && ee.getCause() != null
+          ? ee.getCause() : e);
+      if (a.status == 500) {
+        System.err.println("spindle daemon: " + method + " " + request.getHttpURI().getPath() + ": " + e);
+      }
+      x.json(a.status, Errors.body(a));
+      if (a.status == 401) {
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"spindle\"");
+      }
+      if (a.status == 503) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+      }
+    } finally {
+      if (held) {
+        metrics.inFlight.decrementAndGet();
+        cap.release();
+      }
+    }
+    metrics.observe(method, routeName, x.status, System.nanoTime() - t0);
+    response.setStatus(x.status);
+    if (x.status != 204) {
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, x.contentType);
+    }
+    response.write(true, ByteBuffer.wrap(x.body), callback);
+    return true;
+  }
+
+  private void authorize(Request request) {
+    String h = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+    if (h == null || !h.startsWith("Bearer ")) {
+      throw new ApiError(401, "unauthorized", "missing 'Authorization: Bearer TOKEN' (the token is in the node's "
+          + "home, file daemon.token)");
+    }
+    if (!TokenFile.matches(token, h.substring("Bearer ".length()).strip())) {
+      throw new ApiError(401, "unauthorized", "wrong token");
+    }
+  }
+}

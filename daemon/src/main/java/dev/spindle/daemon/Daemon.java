@@ -1,0 +1,131 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api;
+import dev.spindle.fork.SnapshotStore;
+import dev.spindle.image.ImageStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * A running node: the HTTP server (Jetty 12), its state and its sandboxes. {@link #start} recovers
+ * the state first (what a crash interrupted becomes {@code failed}, ready tags are verified), then
+ * listens. {@link #close} stops listening and ends the sandboxes.
+ */
+public final class Daemon implements AutoCloseable {
+  private final Server server;
+  private final StateDb db;
+  private final Catalog catalog;
+  private final Sandboxes sandboxes;
+  private final String token;
+  private final Path tokenFile;
+  private final List<String> recovered;
+
+  private Daemon(Server server, StateDb db, Catalog catalog, Sandboxes sandboxes, String token, Path tokenFile,
+      List<String> recovered) {
+    this.server = server;
+    this.db = db;
+    this.catalog = catalog;
+    this.sandboxes = sandboxes;
+    this.token = token;
+    this.tokenFile = tokenFile;
+    this.recovered = recovered;
+  }
+
+  public static Daemon start(DaemonConfig config) throws IOException {
+    return start(config, new SnapshotService.Unavailable());
+  }
+
+  static Daemon start(DaemonConfig config, SnapshotService snapshotService) throws IOException {
+    config.home().create();
+    Path root = config.home().root();
+    String token = TokenFile.loadOrCreate(root);
+    StateDb db = new StateDb(root.resolve("state.db"));
+    Catalog catalog = new Catalog(config.home(), new ImageStore(config.home()), new SnapshotStore(config.home()), db);
+    List<String> recovered;
+    try {
+      recovered = catalog.recover();
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog));
+
+    Metrics metrics = new Metrics();
+    metrics.gauge("spindle_sandboxes", sandboxes::count);
+    metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
+    metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));
+    metrics.gauge("spindle_images_failed", () -> catalog.count(Catalog.IMAGE, "failed"));
+    metrics.gauge("spindle_snapshots_ready", () -> catalog.count(Catalog.SNAPSHOT, "ready"));
+    metrics.gauge("spindle_snapshots_writing", () -> catalog.count(Catalog.SNAPSHOT, "writing"));
+    metrics.gauge("spindle_snapshots_failed", () -> catalog.count(Catalog.SNAPSHOT, "failed"));
+
+    Router router = routes(catalog, sandboxes, snapshotService, metrics);
+    // Request threads beyond the cap only answer 503, so the pool stays a little above it.
+    QueuedThreadPool pool = new QueuedThreadPool(Math.max(16, config.maxConcurrent() + 8), 4);
+    pool.setName("spindle-http");
+    Server server = new Server(pool);
+    ServerConnector c = new ServerConnector(server, 1, 1);
+    c.setHost(config.host());
+    c.setPort(config.port());
+    server.addConnector(c);
+    server.setHandler(new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper()));
+    server.setStopTimeout(2000);
+    Daemon d = new Daemon(server, db, catalog, sandboxes, token, TokenFile.path(root), recovered);
+    try {
+      server.start();
+    } catch (Exception e) {
+      d.close();
+      throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+    }
+    return d;
+  }
+
+  /** The route table, built the same way for the server and for the OpenAPI test. */
+  static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, Metrics metrics) {
+    Router router = new Router();
+    new SystemRoutes(metrics).register(router);
+    new ImageRoutes(catalog).register(router);
+    new SandboxRoutes(sandboxes, catalog, snapshotService).register(router);
+    return router;
+  }
+
+  /** {@code http://host:port} as bound (the real port when 0 was asked). */
+  public String url() {
+    ServerConnector c = (ServerConnector) server.getConnectors()[0];
+    String host = c.getHost().contains(":") ? "[" + c.getHost() + "]" : c.getHost();
+    return "http://" + host + ":" + c.getLocalPort();
+  }
+
+  public String token() {
+    return token;
+  }
+
+  public Path tokenFile() {
+    return tokenFile;
+  }
+
+  /** What start-up recovery changed (one line per tag), for the log. */
+  public List<String> recovered() {
+    return recovered;
+  }
+
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      // Stopping: the sockets close with the process anyway.
+    }
+    sandboxes.close();
+    catalog.close();
+    db.close();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.spindle.daemon;
+
+import dev.spindle.store.SpindleHome;
+import java.nio.file.Path;
+
+/**
+ * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
+ * [--max-concurrent N] [--max-sandboxes N]}: a node in its own process (what the tests and the
+ * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
+ * listens, then serves until killed.
+ */
+public final class DaemonMain {
+  private DaemonMain() {}
+
+  public static void main(String[] args) throws Exception {
+    DaemonConfig c = DaemonConfig.defaults(SpindleHome.fromEnvironment());
+    String listen = null;
+    int concurrent = c.maxConcurrent();
+    int sandboxes = c.maxSandboxes();
+    for (int i = 0; i < args.length; i++) {
+      String v = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--listen" -> listen = v;
+        case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(), c.maxSandboxes());
+        case "--max-concurrent" -> concurrent = Integer.parseInt(v);
+        case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
+        default -> {
+          System.err.println("spindle daemon: unknown argument " + args[i]);
+          System.exit(2);
+        }
+      }
+      i++;
+    }
+    if (listen != null) {
+      c = c.listen(listen);
+    }
+    run(c.withCaps(concurrent, sandboxes));
+  }
+
+  /** Starts a node, says where, and serves until the process ends. */
+  public static void run(DaemonConfig c) throws Exception {
+    Daemon d = Daemon.start(c);
+    Runtime.getRuntime().addShutdownHook(new Thread(d::close, "spindle-daemon-stop"));
+    d.recovered().forEach(line -> System.out.println("recovered: " + line));
+    System.out.println("spindle daemon listening on " + d.url() + " (home " + c.home().root() + ", token in "
+        + d.tokenFile() + ")");
+    System.out.flush();
+    d.join();
+  }
+}

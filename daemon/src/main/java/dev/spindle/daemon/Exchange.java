@@ -1,0 +1,84 @@
+package dev.spindle.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Map;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.Fields;
+
+/** One request as a route sees it: path parameters, query, the JSON body; and its answer. */
+final class Exchange {
+  /** The largest request body read: a base64 module of up to ~48 MiB. */
+  static final long MAX_BODY = 64L << 20;
+
+  final Request request;
+  final Map<String, String> params;
+  private final ObjectMapper json;
+  private final Fields query;
+  int status = 200;
+  String contentType = "application/json";
+  byte[] body = new byte[0];
+
+  Exchange(Request request, Map<String, String> params, ObjectMapper json) {
+    this.request = request;
+    this.params = params;
+    this.json = json;
+    this.query = Request.extractQueryParameters(request);
+  }
+
+  String param(String name) {
+    return params.get(name);
+  }
+
+  /** A boolean query flag: absent is false; anything but true/false is a 400 naming it. */
+  boolean flag(String name) {
+    String v = query.getValue(name);
+    if (v == null) {
+      return false;
+    }
+    return switch (v) {
+      case "true", "1", "" -> true;
+      case "false", "0" -> false;
+      default -> throw ApiError.badRequest("bad_query", "query parameter '" + name + "' must be true or false, got '" + v + "'");
+    };
+  }
+
+  /** Reads the body as {@code type}; malformed JSON and unknown fields become 400s in {@link Errors}. */
+  <T> T body(Class<T> type) throws IOException {
+    if (request.getLength() > MAX_BODY) {
+      throw new ApiError(413, "too_large", "the body has " + request.getLength() + " bytes; the most is " + MAX_BODY
+          + " (send a large module as a file on the node or inside an image)");
+    }
+    // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
+    String text = Content.Source.asString(request);
+    if (text == null || text.isBlank()) {
+      throw ApiError.badRequest("bad_json", "the request needs a JSON body (" + type.getSimpleName() + ")");
+    }
+    T value = json.readValue(text, type);
+    if (value == null) {
+      throw ApiError.badRequest("bad_json", "the body must be a JSON object, not null");
+    }
+    return value;
+  }
+
+  void json(int status, Object value) throws IOException {
+    this.status = status;
+    this.contentType = "application/json";
+    this.body = json.writeValueAsBytes(value);
+  }
+
+  void json(Object value) throws IOException {
+    json(200, value);
+  }
+
+  void text(String contentType, byte[] bytes) {
+    this.contentType = contentType;
+    this.body = bytes;
+  }
+
+  void noContent() {
+    this.status = 204;
+    this.body = new byte[0];
+  }
+}

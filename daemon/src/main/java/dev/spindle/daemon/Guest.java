@@ -1,0 +1,103 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.sandbox.Reactor;
+import dev.spindle.sandbox.RunResult;
+import dev.spindle.sandbox.SandboxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * One sandbox the node holds: a started reactor whose exports are called, or a command whose
+ * {@code _start} runs once on a worker. Calls into one reactor are serialised (a Chicory
+ * instance is single-threaded); different sandboxes run in parallel.
+ */
+final class Guest {
+  final String id;
+  final String image;
+  private final Set<String> exports;
+  private final Instant created = Instant.now();
+  private final Reactor reactor;
+  private volatile String status;
+  private volatile RunResult result;
+  private volatile String error;
+
+  private Guest(String id, String image, Set<String> exports, Reactor reactor, String status) {
+    this.id = id;
+    this.image = image;
+    this.exports = exports;
+    this.reactor = reactor;
+    this.status = status;
+  }
+
+  static Guest reactor(String id, String image, Set<String> exports, Reactor r) {
+    return new Guest(id, image, exports, r, "ready");
+  }
+
+  static Guest command(String id, String image) {
+    return new Guest(id, image, Set.of(), null, "running");
+  }
+
+  boolean isReactor() {
+    return reactor != null;
+  }
+
+  /** The reactor, for a snapshot; callers hold this guest's lock while they use it. */
+  Reactor reactor() {
+    return reactor;
+  }
+
+  synchronized long[] call(String export, long[] args) {
+    if (reactor == null) {
+      throw ApiError.conflict("not_a_reactor", "sandbox " + id + " is a command module; only reactors take calls");
+    }
+    if (!exports.contains(export)) {
+      throw ApiError.badRequest("unknown_export", "sandbox " + id + " exports no function '" + export + "'; it exports "
+          + String.join(", ", exports.stream().sorted().toList()));
+    }
+    if ("dead".equals(status)) {
+      throw ApiError.conflict("sandbox_dead", "sandbox " + id + " is dead: " + error);
+    }
+    try {
+      return reactor.call(export, args);
+    } catch (SandboxException e) {
+      status = "dead";
+      error = e.getMessage();
+      throw e;
+    }
+  }
+
+  void finished(RunResult r) {
+    result = r;
+    status = "exited";
+  }
+
+  void died(Throwable e) {
+    error = e.getMessage() == null ? e.toString() : e.getMessage();
+    status = "dead";
+  }
+
+  byte[] stdout() {
+    return reactor != null ? reactor.stdout() : result != null ? result.stdout() : new byte[0];
+  }
+
+  byte[] stderr() {
+    return reactor != null ? reactor.stderr() : result != null ? result.stderr() : new byte[0];
+  }
+
+  SandboxInfo info() {
+    return new SandboxInfo(id, reactor != null ? "reactor" : "command", status,
+        result != null ? result.exitCode() : null, created.toString(), error);
+  }
+
+  void close() {
+    if (reactor != null) {
+      reactor.close();
+    }
+  }
+
+  static String text(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

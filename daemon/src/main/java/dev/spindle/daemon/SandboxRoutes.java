@@ -1,0 +1,109 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api.Call;
+import dev.spindle.client.Api.CallResult;
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.ImageInfo;
+import dev.spindle.client.Api.Output;
+import dev.spindle.client.Api.SandboxList;
+import dev.spindle.client.Api.Snapshot;
+import dev.spindle.store.Tag;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+
+/** {@code /v1/sandboxes}: start, list, call, read output, snapshot, delete. */
+final class SandboxRoutes {
+  private final Sandboxes sandboxes;
+  private final Catalog catalog;
+  private final SnapshotService snapshots;
+
+  SandboxRoutes(Sandboxes sandboxes, Catalog catalog, SnapshotService snapshots) {
+    this.sandboxes = sandboxes;
+    this.catalog = catalog;
+    this.snapshots = snapshots;
+  }
+
+  void register(Router r) {
+    r.add("POST", "/v1/sandboxes", x -> x.json(201, new SandboxList(sandboxes.create(x.body(CreateSandboxes.class)))));
+    r.add("GET", "/v1/sandboxes", x -> x.json(new SandboxList(sandboxes.list())));
+    r.add("GET", "/v1/sandboxes/{id}", x -> x.json(sandboxes.get(x.param("id")).info()));
+    r.add("DELETE", "/v1/sandboxes/{id}", x -> {
+      sandboxes.delete(x.param("id"));
+      x.noContent();
+    });
+    r.add("POST", "/v1/sandboxes/{id}/call", this::call);
+    r.add("GET", "/v1/sandboxes/{id}/output", x -> {
+      Guest g = sandboxes.get(x.param("id"));
+      x.json(new Output(Guest.text(g.stdout()), Guest.text(g.stderr())));
+    });
+    r.add("POST", "/v1/sandboxes/{id}/snapshot", this::snapshot);
+  }
+
+  private void call(Exchange x) throws Exception {
+    Guest g = sandboxes.get(x.param("id"));
+    Call c = x.body(Call.class);
+    if (c.export() == null || c.export().isEmpty()) {
+      throw ApiError.badRequest("bad_field", "field 'export' is required: the name of an exported function");
+    }
+    List<Long> a = c.args() == null ? List.of() : c.args();
+    long[] args = new long[a.size()];
+    for (int i = 0; i < args.length; i++) {
+      if (a.get(i) == null) {
+        throw ApiError.badRequest("bad_field", "field 'args[" + i + "]' must be a number");
+      }
+      args[i] = a.get(i);
+    }
+    long[] out = g.call(c.export(), args);
+    x.json(new CallResult(java.util.Arrays.stream(out).boxed().toList()));
+  }
+
+  /**
+   * Claims the tag (409 when taken), then hands the guest to the {@link SnapshotService}. With
+   * {@code wait} the answer is the ready snapshot (201); without, 202 with status {@code writing}.
+   */
+  private void snapshot(Exchange x) throws Exception {
+    Guest g = sandboxes.get(x.param("id"));
+    Snapshot s = x.body(Snapshot.class);
+    Tag tag = Catalog.tag(s.tag(), "tag");
+    SnapshotService.Mode mode = mode(s.mode());
+    if (!g.isReactor()) {
+      throw ApiError.conflict("not_a_reactor", "sandbox " + g.id + " is a command module; only reactors can be snapshotted");
+    }
+    catalog.claim(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", "sandbox:" + g.id, g.image, null));
+    CompletableFuture<Void> done;
+    try {
+      synchronized (g) {
+        done = snapshots.snapshot(g.reactor(), tag, mode);
+      }
+    } catch (Exception | Error e) {
+      catalog.release(tag.value());
+      throw e;
+    }
+    CompletableFuture<ImageInfo> settled = done.handle((ok, err) -> {
+      if (err != null) {
+        catalog.fail(tag.value(), "snapshot failed: " + err.getMessage());
+        return catalog.get(tag.value());
+      }
+      ImageInfo claimed = catalog.get(tag.value());
+      return catalog.settle(new ImageInfo(tag.value(), Catalog.SNAPSHOT, "ready", claimed.source(), null, null, null,
+          null, null, claimed.parent(), claimed.createdAt(), null, null));
+    });
+    if (Boolean.FALSE.equals(s.awaitReady())) {
+      x.json(202, catalog.get(tag.value()));
+    } else {
+      x.json(201, settled.get());
+    }
+  }
+
+  private static SnapshotService.Mode mode(String m) {
+    if (m == null) {
+      return SnapshotService.Mode.FULL;
+    }
+    return switch (m.toLowerCase(Locale.ROOT)) {
+      case "full" -> SnapshotService.Mode.FULL;
+      case "live" -> SnapshotService.Mode.LIVE;
+      default -> throw ApiError.badRequest("bad_field", "field 'mode' must be full or live, got '" + m + "'");
+    };
+  }
+}

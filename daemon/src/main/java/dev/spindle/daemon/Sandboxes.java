@@ -1,0 +1,176 @@
+package dev.spindle.daemon;
+
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.Limits;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.sandbox.Sandbox;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sandboxes this node runs, by id. They live in this process only: a restart ends them (their
+ * memory was the process's), unlike images and snapshots, which are files with rows.
+ */
+final class Sandboxes implements AutoCloseable {
+  static final int MAX_PER_REQUEST = 1000;
+  /** Node defaults, so a request that names no limits cannot take the host. */
+  static final Limits DEFAULT_LIMITS = new Limits(60_000L, 4096, 1 << 20);
+
+  private final Map<String, Guest> guests = new ConcurrentHashMap<>();
+  private final AtomicInteger reserved = new AtomicInteger();
+  private final int max;
+  private final WasmSource wasm;
+  private final SecureRandom random = new SecureRandom();
+  private final ExecutorService commands = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "spindle-command");
+    t.setDaemon(true);
+    return t;
+  });
+
+  Sandboxes(int max, WasmSource wasm) {
+    this.max = max;
+    this.wasm = wasm;
+  }
+
+  int count() {
+    return guests.size();
+  }
+
+  /**
+   * Starts {@code n} sandboxes of one module, compiled once and shared (Sandbox keeps its compiled
+   * module for every reactor it starts). All or nothing: if one fails, those started are closed.
+   */
+  List<SandboxInfo> create(CreateSandboxes req) throws IOException {
+    int n = req.n() == null ? 1 : req.n();
+    if (n < 1 || n > MAX_PER_REQUEST) {
+      throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
+    }
+    WasmSource.Loaded module = wasm.load(req.wasm());
+    Set<String> exports = exports(module.bytes());
+    Sandbox sandbox = build(req, module.bytes());
+    if (reserved.addAndGet(n) > max) {
+      reserved.addAndGet(-n);
+      throw new ApiError(503, "capacity", "the node holds " + guests.size() + " of at most " + max
+          + " sandboxes; " + n + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
+    }
+    List<Guest> started = new ArrayList<>();
+    try {
+      boolean reactor = !exports.contains("_start");
+      for (int i = 0; i < n; i++) {
+        String id = newId();
+        Guest g = reactor ? Guest.reactor(id, module.image(), exports, sandbox.startReactor())
+            : Guest.command(id, module.image());
+        started.add(g);
+        if (!reactor) {
+          commands.execute(() -> {
+            try {
+              g.finished(sandbox.run());
+            } catch (RuntimeException e) {
+              g.died(e);
+            }
+          });
+        }
+      }
+    } catch (RuntimeException e) {
+      started.forEach(Guest::close);
+      reserved.addAndGet(-n);
+      throw e;
+    }
+    started.forEach(g -> guests.put(g.id, g));
+    return started.stream().map(Guest::info).toList();
+  }
+
+  private static Set<String> exports(byte[] bytes) {
+    WasmModule m;
+    try {
+      m = Parser.parse(bytes);
+    } catch (ChicoryException | IllegalArgumentException e) {
+      throw ApiError.badRequest("bad_wasm", "field 'wasm' is not a WebAssembly module: " + e.getMessage());
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < m.exportSection().exportCount(); i++) {
+      var x = m.exportSection().getExport(i);
+      if (x.exportType() == ExternalType.FUNCTION) {
+        names.add(x.name());
+      }
+    }
+    return names;
+  }
+
+  private static Sandbox build(CreateSandboxes req, byte[] bytes) {
+    Limits l = req.limits() == null ? DEFAULT_LIMITS : req.limits();
+    Sandbox.Builder b = Sandbox.builder(bytes);
+    if (req.args() != null) {
+      b.args(req.args().toArray(String[]::new));
+    }
+    if (req.env() != null) {
+      req.env().forEach(b::env);
+    }
+    try {
+      b.timeout(Duration.ofMillis(pick(l.timeoutMs(), DEFAULT_LIMITS.timeoutMs())));
+      b.maxMemoryPages(pick(l.maxMemoryPages(), DEFAULT_LIMITS.maxMemoryPages()));
+      b.outputCap(pick(l.outputCap(), DEFAULT_LIMITS.outputCap()));
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest("bad_field", "field 'limits': " + e.getMessage());
+    }
+    if (l.timeoutMs() != null && l.timeoutMs() <= 0) {
+      throw ApiError.badRequest("bad_field", "field 'limits.timeout_ms' must be > 0");
+    }
+    return b.build();
+  }
+
+  private static <T> T pick(T given, T fallback) {
+    return given != null ? given : fallback;
+  }
+
+  private String newId() {
+    byte[] b = new byte[6];
+    random.nextBytes(b);
+    return "sb-" + HexFormat.of().formatHex(b);
+  }
+
+  Guest get(String id) {
+    Guest g = guests.get(id);
+    if (g == null) {
+      throw ApiError.notFound("no sandbox '" + id + "' on this node");
+    }
+    return g;
+  }
+
+  List<SandboxInfo> list() {
+    return guests.values().stream().map(Guest::info).sorted((a, b) -> a.createdAt().compareTo(b.createdAt())).toList();
+  }
+
+  void delete(String id) {
+    Guest g = guests.remove(id);
+    if (g == null) {
+      throw ApiError.notFound("no sandbox '" + id + "' on this node");
+    }
+    reserved.decrementAndGet();
+    synchronized (g) {
+      g.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    guests.values().forEach(Guest::close);
+    guests.clear();
+    commands.shutdownNow();
+  }
+}

@@ -1,0 +1,157 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api.ImageInfo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The node's state in SQLite ({@code <home>/state.db}): one row per tag, image or snapshot, with
+ * its status ({@code writing} is in-flight work), what it was made from, and its parent
+ * (lineage). A committed transaction survives {@code kill -9} (SQLite's journal), so after a
+ * restart every row says what was true when the process died; {@link Catalog} then reconciles
+ * the rows with the files. One connection, used under this object's lock: the node's writes are
+ * few and small.
+ */
+final class StateDb implements AutoCloseable {
+  private static final String COLUMNS =
+      "tag, kind, status, source, ref, root, commit_id, size_bytes, objects, parent, created_at, updated_at, error";
+
+  private final Connection db;
+
+  StateDb(Path file) throws IOException {
+    try {
+      db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      try (Statement s = db.createStatement()) {
+        s.execute("PRAGMA journal_mode=WAL");
+        s.execute("PRAGMA synchronous=FULL");
+        s.execute("PRAGMA busy_timeout=5000");
+        s.execute("""
+            CREATE TABLE IF NOT EXISTS artifacts (
+              tag TEXT PRIMARY KEY,
+              kind TEXT NOT NULL CHECK (kind IN ('image', 'snapshot')),
+              status TEXT NOT NULL CHECK (status IN ('writing', 'ready', 'failed')),
+              source TEXT, ref TEXT, root TEXT, commit_id TEXT,
+              size_bytes INTEGER, objects INTEGER,
+              parent TEXT,
+              created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+              error TEXT)""");
+        s.execute("CREATE INDEX IF NOT EXISTS artifacts_parent ON artifacts(parent)");
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot open the node's state database " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  synchronized Optional<ImageInfo> get(String tag) {
+    List<ImageInfo> r = query("SELECT " + COLUMNS + " FROM artifacts WHERE tag = ?", tag);
+    return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
+  }
+
+  synchronized List<ImageInfo> all() {
+    return query("SELECT " + COLUMNS + " FROM artifacts ORDER BY tag");
+  }
+
+  synchronized List<ImageInfo> withStatus(String status) {
+    return query("SELECT " + COLUMNS + " FROM artifacts WHERE status = ? ORDER BY tag", status);
+  }
+
+  synchronized List<ImageInfo> children(String parent) {
+    return query("SELECT " + COLUMNS + " FROM artifacts WHERE parent = ? ORDER BY tag", parent);
+  }
+
+  synchronized int count(String kind, String status) {
+    return query("SELECT " + COLUMNS + " FROM artifacts WHERE kind = ? AND status = ?", kind, status).size();
+  }
+
+  /** Inserts or replaces the whole row; {@code updated_at} becomes now. */
+  synchronized void put(ImageInfo i) {
+    String now = Instant.now().toString();
+    exec("INSERT OR REPLACE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        i.tag(), i.kind(), i.status(), i.source(), i.ref(), i.root(), i.commit(), i.sizeBytes(),
+        i.objects(), i.parent(), i.createdAt() == null ? now : i.createdAt(), now, i.error());
+  }
+
+  /**
+   * Inserts a {@code writing} row only if the tag is free, in one statement, so two requests for
+   * one tag cannot both win. A {@code failed} row does not hold its tag.
+   */
+  synchronized boolean claim(ImageInfo i) {
+    exec("DELETE FROM artifacts WHERE tag = ? AND status = 'failed'", i.tag());
+    String now = Instant.now().toString();
+    return exec("INSERT OR IGNORE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        i.tag(), i.kind(), "writing", i.source(), i.ref(), null, null, null, null, i.parent(), now, now, null) == 1;
+  }
+
+  synchronized void fail(String tag, String error) {
+    exec("UPDATE artifacts SET status = 'failed', error = ?, updated_at = ? WHERE tag = ?",
+        error, Instant.now().toString(), tag);
+  }
+
+  synchronized void delete(String tag) {
+    exec("DELETE FROM artifacts WHERE tag = ?", tag);
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      db.close();
+    } catch (SQLException e) {
+      // Closing at shutdown: nothing left to do with the error.
+    }
+  }
+
+  private int exec(String sql, Object... args) {
+    try (PreparedStatement p = prepare(sql, args)) {
+      return p.executeUpdate();
+    } catch (SQLException e) {
+      throw new IllegalStateException("state database: " + e.getMessage(), e);
+    }
+  }
+
+  private List<ImageInfo> query(String sql, Object... args) {
+    try (PreparedStatement p = prepare(sql, args); ResultSet r = p.executeQuery()) {
+      List<ImageInfo> out = new ArrayList<>();
+      while (r.next()) {
+        out.add(new ImageInfo(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5),
+            r.getString(6), r.getString(7), longOrNull(r, 8), intOrNull(r, 9),
+            r.getString(10), r.getString(11), r.getString(12), r.getString(13)));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new IllegalStateException("state database: " + e.getMessage(), e);
+    }
+  }
+
+  private static Long longOrNull(ResultSet r, int column) throws SQLException {
+    long v = r.getLong(column);
+    return r.wasNull() ? null : v;
+  }
+
+  private static Integer intOrNull(ResultSet r, int column) throws SQLException {
+    int v = r.getInt(column);
+    return r.wasNull() ? null : v;
+  }
+
+  private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+    PreparedStatement p = db.prepareStatement(sql);
+    for (int i = 0; i < args.length; i++) {
+      if (args[i] == null) {
+        p.setNull(i + 1, Types.NULL);
+      } else {
+        p.setObject(i + 1, args[i]);
+      }
+    }
+    return p;
+  }
+}

@@ -1,0 +1,95 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.SpindleClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real node in its own JVM ({@link DaemonMain} on the module's runtime class path, which the
+ * build writes to {@code target/daemon-classpath.txt}), listening on a free loopback port. Tests
+ * end it by PID in {@code finally}/{@code @AfterEach}; {@link #kill9} is the crash.
+ */
+final class DaemonProcess implements AutoCloseable {
+  final Process process;
+  final String url;
+  final Path home;
+  final List<String> startupLines;
+
+  private DaemonProcess(Process process, String url, Path home, List<String> lines) {
+    this.process = process;
+    this.url = url;
+    this.home = home;
+    this.startupLines = lines;
+  }
+
+  static DaemonProcess start(Path home, String... extra) throws IOException {
+    String cp = Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
+        + Files.readString(Path.of("target/daemon-classpath.txt")).strip();
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:TieredStopAtLevel=1",
+        "-cp", cp, DaemonMain.class.getName(),
+        "--listen", "127.0.0.1:0", "--home", home.toString()));
+    cmd.addAll(List.of(extra));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    List<String> lines = new ArrayList<>();
+    try {
+      String line;
+      while ((line = r.readLine()) != null) {
+        lines.add(line);
+        int at = line.indexOf("listening on ");
+        if (at >= 0) {
+          String url = line.substring(at + "listening on ".length()).split(" ")[0];
+          // Keep draining the output so the daemon never blocks on a full pipe.
+          Thread drain = new Thread(() -> {
+            try {
+              while (r.readLine() != null) {
+                // discard
+              }
+            } catch (IOException e) {
+              // the process ended
+            }
+          }, "daemon-output");
+          drain.setDaemon(true);
+          drain.start();
+          return new DaemonProcess(p, url, home, lines);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      p.destroyForcibly();
+      throw e;
+    }
+    p.destroyForcibly();
+    throw new IOException("the daemon ended before listening:\n" + String.join("\n", lines));
+  }
+
+  String token() throws IOException {
+    return Files.readString(home.resolve("daemon.token")).strip();
+  }
+
+  SpindleClient client() throws IOException {
+    return SpindleClient.connect(url, token());
+  }
+
+  /** SIGKILL by PID: no shutdown hook runs, as in a crash. */
+  void kill9() throws InterruptedException {
+    ProcessHandle h = process.toHandle();
+    h.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill9();
+    }
+  }
+}

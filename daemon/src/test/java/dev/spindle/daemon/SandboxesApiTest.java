@@ -1,0 +1,166 @@
+package dev.spindle.daemon;
+
+import static dev.spindle.daemon.ImagesApiTest.catchApi;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.Limits;
+import dev.spindle.client.Api.MakeImage;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.Api.Snapshot;
+import dev.spindle.client.Api.Wasm;
+import dev.spindle.client.ApiException;
+import dev.spindle.client.SpindleClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sandboxes of real C guests over the API of a real daemon process. */
+class SandboxesApiTest {
+  @TempDir static Path tmp;
+  static DaemonProcess node;
+  static SpindleClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = DaemonProcess.start(tmp.resolve("home"));
+    client = node.client();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    node.close();
+  }
+
+  @Test
+  void reactorCreateCallOutputDelete() throws Exception {
+    List<SandboxInfo> made = client.createSandboxes(
+        new CreateSandboxes(Wasm.bytes(TestGuests.reactor("counter")), null, null, 3, null));
+    assertThat(made).hasSize(3).allSatisfy(s -> {
+      assertThat(s.kind()).isEqualTo("reactor");
+      assertThat(s.status()).isEqualTo("ready");
+    });
+    assertThat(made.stream().map(SandboxInfo::id).distinct()).hasSize(3);
+    String a = made.get(0).id();
+    String b = made.get(1).id();
+
+    assertThat(client.call(a, "add", 40, 2)).containsExactly(42L);
+    assertThat(client.call(a, "next")).containsExactly(101L);
+    assertThat(client.call(a, "next")).containsExactly(102L);
+    assertThat(client.call(b, "next")).as("each sandbox has its own memory").containsExactly(101L);
+    client.call(a, "shout");
+    assertThat(client.output(a).stdout()).isEqualTo("counter is 102\n");
+    assertThat(client.output(b).stdout()).isEmpty();
+    assertThat(client.sandboxes()).extracting(SandboxInfo::id).contains(a, b);
+    assertThat(client.metrics()).containsPattern("spindle_sandboxes [1-9]");
+
+    ApiException noSuch = catchApi(() -> client.call(a, "nope"));
+    assertThat(noSuch.status()).isEqualTo(400);
+    assertThat(noSuch.code()).isEqualTo("unknown_export");
+    assertThat(noSuch.getMessage()).contains("add").contains("next");
+
+    ApiException trap = catchApi(() -> client.call(b, "crash"));
+    assertThat(trap.status()).isEqualTo(422);
+    assertThat(trap.code()).isEqualTo("guest_failed");
+    assertThat(client.sandbox(b).status()).isEqualTo("dead");
+    assertThat(catchApi(() -> client.call(b, "next")).code()).isEqualTo("sandbox_dead");
+    assertThat(client.call(a, "next")).as("a trap in one sandbox leaves the others").containsExactly(103L);
+
+    for (SandboxInfo s : made) {
+      client.deleteSandbox(s.id());
+    }
+    assertThat(catchApi(() -> client.sandbox(a)).status()).isEqualTo(404);
+    assertThat(catchApi(() -> client.call(a, "next")).code()).isEqualTo("not_found");
+  }
+
+  @Test
+  void commandRunsWithArgsAndEnvAndReportsItsExitCode() throws Exception {
+    SandboxInfo s = client.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.command("hello")),
+        List.of("world"), Map.of("WHO", "spindle"), 1, null)).getFirst();
+    assertThat(s.kind()).isEqualTo("command");
+    SandboxInfo done = s;
+    while (done.status().equals("running")) {
+      Thread.sleep(10);
+      done = client.sandbox(s.id());
+    }
+    assertThat(done.status()).isEqualTo("exited");
+    assertThat(done.exitCode()).isEqualTo(3);
+    assertThat(client.output(s.id()).stdout()).isEqualTo("hello world spindle\n");
+    assertThat(catchApi(() -> client.call(s.id(), "main")).code()).isEqualTo("not_a_reactor");
+    client.deleteSandbox(s.id());
+  }
+
+  @Test
+  void moduleFromAPathInsideAnImage() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("guest-image/bin"));
+    Files.write(dir.resolve("counter.wasm"), TestGuests.reactor("counter"));
+    client.makeImage(new MakeImage(tmp.resolve("guest-image").toString(), "guests"));
+    SandboxInfo s = client.createSandboxes(new CreateSandboxes(Wasm.inImage("guests", "/bin/counter.wasm"))).getFirst();
+    assertThat(client.call(s.id(), "add", 1, 2)).containsExactly(3L);
+    client.deleteSandbox(s.id());
+
+    ApiException notThere = catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.inImage("guests", "/bin/x.wasm"))));
+    assertThat(notThere.status()).isEqualTo(400);
+    assertThat(notThere.getMessage()).contains("wasm.path");
+    ApiException noImage = catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.inImage("nothing", "/a"))));
+    assertThat(noImage.status()).isEqualTo(404);
+  }
+
+  @Test
+  void badModulesAndCountsAre400() throws Exception {
+    assertThat(catchApi(() -> client.createSandboxes(new CreateSandboxes(new Wasm("%%%", null, null, null)))).getMessage())
+        .contains("wasm.base64");
+    assertThat(catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.bytes("not wasm".getBytes())))).code())
+        .isEqualTo("bad_wasm");
+    assertThat(catchApi(() -> client.createSandboxes(new CreateSandboxes(new Wasm("AA==", "/x", null, null)))).getMessage())
+        .contains("exactly one");
+    ApiException many = catchApi(() -> client.createSandboxes(
+        new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1001, null)));
+    assertThat(many.status()).isEqualTo(400);
+    assertThat(many.getMessage()).contains("'n'");
+    assertThat(catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file("relative.wasm")))).getMessage())
+        .contains("wasm.file");
+  }
+
+  @Test
+  void snapshotIs501UntilTheForkModuleIsWiredAndLeavesTheTagFree() throws Exception {
+    SandboxInfo s = client.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()))).getFirst();
+    ApiException e = catchApi(() -> client.snapshot(s.id(), new Snapshot("snap", "live", true)));
+    assertThat(e.status()).isEqualTo(501);
+    assertThat(e.code()).isEqualTo("not_implemented");
+    assertThat(catchApi(() -> client.image("snap")).status()).isEqualTo(404);
+    assertThat(catchApi(() -> client.snapshot(s.id(), new Snapshot("snap", "sideways", true))).getMessage())
+        .contains("'mode'");
+    client.deleteSandbox(s.id());
+  }
+
+  /** A second node with tight caps: 503 for too many sandboxes and for too many requests at once. */
+  @Test
+  void capsAnswer503() throws Exception {
+    try (DaemonProcess small = DaemonProcess.start(tmp.resolve("small"), "--max-sandboxes", "2", "--max-concurrent", "1")) {
+      SpindleClient c = small.client();
+      ApiException full = catchApi(() -> c.createSandboxes(
+          new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 3, null)));
+      assertThat(full.status()).isEqualTo(503);
+      assertThat(full.code()).isEqualTo("capacity");
+
+      SandboxInfo spinner = c.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.reactor("counter")), null, null, 1,
+          new Limits(5_000L, null, null))).getFirst();
+      CompletableFuture<ApiException> spin = CompletableFuture.supplyAsync(() -> catchApi(() -> c.call(spinner.id(), "spin")));
+      while (!c.metrics().contains("spindle_http_requests_in_flight 1")) {
+        Thread.sleep(5);
+      }
+      ApiException busy = catchApi(c::images);
+      assertThat(busy.status()).isEqualTo(503);
+      assertThat(busy.code()).isEqualTo("busy");
+      assertThat(spin.get().code()).as("the spinning call is stopped by its timeout").isEqualTo("limit_timeout");
+      assertThat(c.images()).isEmpty();
+    }
+  }
+}
