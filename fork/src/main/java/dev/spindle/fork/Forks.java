@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Snapshots and branches of reactor sandboxes, over a Spindle home: {@link #start} a sandbox,
@@ -74,22 +75,37 @@ public final class Forks implements AutoCloseable {
     Reactor r = guest.reactor();
     SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(),
         r.wasiState());
-    ObjectNode json = JsonNodeFactory.instance.objectNode();
-    json.put("mode", mode.json());
-    json.put("parent", guest.parent().map(Tag::value).orElse(null));
-    json.put("created_at", Instant.now().toString());
-    json.set("sandbox", state.toJson());
+    Tag parent = guest.parent().orElse(null);
+    Instant now = Instant.now();
+    // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
+    Supplier<ObjectNode> json = () -> stateJson(mode, parent, now, state);
     CompletableFuture<Void> persisted;
     if (mode == SnapshotMode.FULL) {
-      store.persist(tag, table, json);
+      store.persist(tag, table, json.get());
       persisted = CompletableFuture.completedFuture(null);
     } else {
       persisted = store.persistAsync(tag, table, json).thenApply(w -> null);
     }
-    SandboxSnapshot s = new SandboxSnapshot(tag, mode, table, state, guest.parent().orElse(null),
-        guest.sandbox(), persisted);
+    SandboxSnapshot s = new SandboxSnapshot(tag, mode, table, state, parent, guest.sandbox(), persisted);
     taken.put(tag, s);
     return s;
+  }
+
+  private static ObjectNode stateJson(SnapshotMode mode, Tag parent, Instant created, SandboxState state) {
+    ObjectNode json = JsonNodeFactory.instance.objectNode();
+    json.put("mode", mode.json());
+    json.put("parent", parent == null ? null : parent.value());
+    json.put("created_at", created.toString());
+    json.set("sandbox", state.toJson());
+    return json;
+  }
+
+  /**
+   * Forgets the in-memory copy of snapshot {@code tag} (its page table keeps every page of its
+   * instant alive); branches already made keep what they share. The files are not touched.
+   */
+  public void release(Tag tag) {
+    taken.remove(tag);
   }
 
   /** The snapshot {@code tag}: the one taken in this process, else the persisted one. */
