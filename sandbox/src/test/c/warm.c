@@ -21,6 +21,12 @@ __attribute__((export_name("tick"))) int64_t tick(void) {
     return r;
 }
 
+// Counts runs of the constructors (_initialize): a branched or resumed reactor must not run them
+// again. Volatile, so the compiler cannot fold the constructor into the data segment.
+static volatile int32_t initialised;
+__attribute__((constructor)) static void count_init(void) { initialised++; }
+__attribute__((export_name("inits"))) int32_t inits(void) { return initialised; }
+
 static uint64_t mix(uint64_t x) {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;

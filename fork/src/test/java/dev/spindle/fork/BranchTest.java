@@ -75,6 +75,7 @@ class BranchTest {
       for (int k = 0; k < children.size(); k++) {
         Guest c = children.get(k);
         assertThat(one(c, "size")).isEqualTo(ENTRIES);
+        assertThat(one(c, "inits")).as("_initialize ran once, in the parent").isEqualTo(1);
         assertThat(one(c, "checksum")).isEqualTo(sum);
         for (int i = k; i < ENTRIES; i += 97 * 3) {
           assertThat(one(c, "lookup", i - i % 97)).isEqualTo(expected[i - i % 97]);
