@@ -262,6 +262,8 @@ public final class BranchBench {
     System.out.println(snapshots.render());
     System.out.println("Targets: 100 children from a 1 GiB parent <= 10 ms; <= 64 KiB private per child before"
         + " writes; live pause <= 1 ms at 1 GiB; full snapshot >= 2 GB/s.");
+    System.out.println("- cold start × N: one cold start (median of three up to 256 MiB) times N;"
+        + " branch: the best of 5 runs (2 for N = 1000), children closed between runs");
     notes.forEach(n -> System.out.println("- " + n));
     System.out.println("- pause CPU: the snapshotting thread's CPU time (wall time minus preemption on a"
         + " shared machine); load average at the end: " + String.format("%.1f",
