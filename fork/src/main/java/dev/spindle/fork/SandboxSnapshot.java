@@ -54,6 +54,11 @@ public final class SandboxSnapshot {
     return state.moduleSha256();
   }
 
+  /** The root of the image the sandbox's files came from, if it was started with one. */
+  public Optional<String> imageRoot() {
+    return Optional.ofNullable(state.imageRoot());
+  }
+
   /**
    * Completes when the snapshot's files are ready (at once for a full snapshot or one opened from
    * the store), exceptionally if writing them failed.

@@ -1,6 +1,7 @@
 package dev.spindle.fork;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PageCounts;
 import dev.spindle.memory.PagedMemory;
@@ -182,6 +183,25 @@ class BranchTest {
   }
 
   @Test
+  void aSnapshotJustTakenBranchesFromMemoryEvenWithItsFilesGone() throws Exception {
+    String root = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    try (Forks forks = new Forks(new SpindleHome(tmp));
+        Guest parent = forks.start(sandbox(Engine.COMPILED), root)) {
+      long sum = one(parent, "warm", ENTRIES);
+      SandboxSnapshot s = forks.snapshot(parent, Tag.of("mem"), SnapshotMode.LIVE);
+      s.persisted().get();
+      assertThat(forks.store().delete(Tag.of("mem"))).isTrue();
+      assertThat(forks.open(Tag.of("mem"))).isSameAs(s);
+      try (Guest c = forks.branch(s, 1).getFirst()) {
+        assertThat(c.counts().unloadedPages()).as("no page comes from disk").isZero();
+        assertThat(one(c, "checksum")).isEqualTo(sum);
+      }
+      forks.release(Tag.of("mem"));
+      assertThatThrownBy(() -> forks.open(Tag.of("mem"))).isInstanceOf(java.nio.file.NoSuchFileException.class);
+    }
+  }
+
+  @Test
   void persistedSnapshotBranchesAfterARestartWithTheWarmState() throws Exception {
     long sum;
     long entry;
@@ -192,9 +212,17 @@ class BranchTest {
       one(parent, "tick");
       forks.snapshot(parent, Tag.of("disk"), SnapshotMode.FULL);
     }
+    String root = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    try (Forks forks = new Forks(new SpindleHome(tmp));
+        Guest withImage = forks.start(sandbox(Engine.COMPILED), root)) {
+      forks.snapshot(withImage, Tag.of("img"), SnapshotMode.FULL);
+    }
     try (Forks restarted = new Forks(new SpindleHome(tmp))) {
       SandboxSnapshot s = restarted.open(Tag.of("disk"));
       assertThat(s.parent()).isEmpty();
+      assertThat(s.imageRoot()).isEmpty();
+      assertThat(restarted.open(Tag.of("img")).imageRoot()).contains(root);
+      assertThat(s.moduleSha256()).isEqualTo(restarted.open(Tag.of("img")).moduleSha256());
       List<Guest> children = restarted.branch(s, 2);
       for (Guest c : children) {
         assertThat(c.counts().privatePages()).isZero();
