@@ -122,7 +122,13 @@ record SandboxState(String moduleSha256, String imageRoot, InstanceState instanc
     List<WasiState.Preopen> preopens = new ArrayList<>();
     for (JsonFields.Element e : w.array("preopens")) {
       JsonFields p = e.object();
-      preopens.add(new WasiState.Preopen(p.text("guest_path"), Path.of(p.text("host_path"))));
+      Path host;
+      try {
+        host = Path.of(p.text("host_path"));
+      } catch (java.nio.file.InvalidPathException bad) {
+        throw p.damaged(e.path + ".host_path", "is not a path: " + bad.getMessage());
+      }
+      preopens.add(new WasiState.Preopen(p.text("guest_path"), host));
     }
     List<WasiState.Fd> fds = new ArrayList<>();
     for (JsonFields.Element e : w.array("fds")) {

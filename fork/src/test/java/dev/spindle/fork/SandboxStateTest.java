@@ -76,8 +76,61 @@ class SandboxStateTest {
         "field sandbox.wasi.fds[1].kind is not a descriptor kind: socket");
     assertDamaged(s -> ((ObjectNode) s.get("wasi").get("fds").get(1)).put("preopen", 4),
         "field sandbox.wasi.fds[1].preopen names no preopen: 4");
+    assertDamaged(s -> ((ObjectNode) s.get("wasi").get("preopens").get(0)).put("host_path", "a\0b"),
+        "field sandbox.wasi.preopens[0].host_path is not a path");
     assertDamaged(s -> ((ObjectNode) s.get("wasi")).put("args", "guest"),
         "field sandbox.wasi.args is not an array");
+  }
+
+  /**
+   * Fuzzes the reader: every node of a valid state in turn is removed, nulled or replaced by a
+   * value of another type (plus random multi-node damage); the reader either accepts the result
+   * or refuses it with a {@link SnapshotDamagedException} naming a field, never anything else.
+   */
+  @Test
+  void damagedStatesAreRefusedOnlyWithANamedFieldError() {
+    java.util.Random r = new java.util.Random(7);
+    JsonNode[] replacements = {JSON.getNodeFactory().nullNode(), JSON.getNodeFactory().textNode("x"),
+        JSON.getNodeFactory().numberNode(1.5), JSON.getNodeFactory().numberNode(Long.MAX_VALUE),
+        JSON.getNodeFactory().booleanNode(true), JSON.createObjectNode(), JSON.createArrayNode(),
+        JSON.getNodeFactory().numberNode(-2)};
+    int refused = 0;
+    for (int round = 0; round < 3000; round++) {
+      ObjectNode s = stateJson();
+      int damages = 1 + (round % 3);
+      for (int d = 0; d < damages; d++) {
+        List<JsonNode> containers = new java.util.ArrayList<>();
+        collect(s.get("sandbox"), containers);
+        JsonNode c = containers.get(r.nextInt(containers.size()));
+        JsonNode with = replacements[r.nextInt(replacements.length)];
+        if (c instanceof ObjectNode o && o.size() > 0) {
+          List<String> names = new java.util.ArrayList<>();
+          o.fieldNames().forEachRemaining(names::add);
+          String field = names.get(r.nextInt(names.size()));
+          if (r.nextBoolean()) {
+            o.remove(field);
+          } else {
+            o.set(field, with);
+          }
+        } else if (c instanceof ArrayNode a && a.size() > 0) {
+          a.set(r.nextInt(a.size()), with);
+        }
+      }
+      try {
+        SandboxState.fromJson(FILE, s);
+      } catch (SnapshotDamagedException e) {
+        assertThat(e.getMessage()).startsWith(FILE + ": field sandbox");
+        refused++;
+      }
+    }
+    assertThat(refused).isGreaterThan(2000);
+  }
+
+  private static void collect(JsonNode n, List<JsonNode> out) {
+    if (n.isContainerNode()) {
+      out.add(n);
+      n.forEach(child -> collect(child, out));
+    }
   }
 
   @Test
