@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
       ContainerCommand.class,
       DaemonCommand.class,
       SandboxCommands.class,
-      DoctorCommand.class
+      DoctorCommand.class,
+      SnapshotCommand.class,
+      BranchCommand.class
     },
     footer = {
       "",

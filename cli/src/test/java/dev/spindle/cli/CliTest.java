@@ -113,4 +113,30 @@ class CliTest {
     assertThat(q.code()).as(q.err()).isZero();
     assertThat(q.out()).contains("verified").contains("Guide, version 1");
   }
+
+  @Test
+  void snapshotCreateThenBranchPrintsEachChildsOutputAndASummary() throws Exception {
+    String wasm = dev.spindle.sandbox.Guests.reactor("warm").toString();
+    Result made = run("snapshot", "create", "--wasm", wasm, "--call", "warm", "500", "--call", "tick",
+        "-t", "w1", "--mode", "live");
+    assertThat(made.code()).as(made.err()).isZero();
+    assertThat(made.out()).contains("warm(500) = ").contains("tick() = 1\n")
+        .contains("snapshot w1 (live): ");
+
+    Result b = run("branch", "w1", "-n", "3", "--call", "tick", "--call", "show", "7", "--call", "apply", "2", "-9");
+    assertThat(b.code()).as(b.err()).isZero();
+    for (int i = 0; i < 3; i++) {
+      assertThat(b.out()).contains("[" + i + "] tick() = 2\n").contains("[" + i + "] apply(2, -9) = -8\n")
+          .containsPattern("\\[" + i + "\\] entry 7 = \\d+ of 500\\n");
+    }
+    assertThat(b.out()).containsPattern("3 children started in [0-9.]+ ms .*; shared [0-9.]+ (KiB|MiB) \\(once\\), "
+        + "private [0-9.]+ KiB in all \\([0-9.]+ KiB per child\\)");
+
+    Result bad = run("branch", "w1", "--call", "tick", "x");
+    assertThat(bad.code()).as("a usage error").isEqualTo(2);
+    assertThat(bad.err()).contains("--call tick: argument 'x' is not an integer");
+    Result missing = run("branch", "nope");
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err()).contains("spindle: error: ").contains("nope");
+  }
 }

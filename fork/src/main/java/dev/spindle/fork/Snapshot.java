@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A persisted snapshot, opened: its state and a page table whose pages load from {@code
@@ -33,6 +34,13 @@ public final class Snapshot implements Closeable {
   private final FileChannel memory;
   private final PageTable table;
 
+  /**
+   * Pages loaded so far, shared by every branch of this snapshot: a frame from a page source is
+   * never written (a memory copies it before its first write), so N children reading one page
+   * cost one read and one hash check, not N.
+   */
+  private final AtomicReferenceArray<byte[]> loaded;
+
   private Snapshot(Path dir, ObjectNode state, int pages, byte[] hashes, FileChannel memory,
       BitSet dropped) {
     this.dir = dir;
@@ -40,13 +48,14 @@ public final class Snapshot implements Closeable {
     this.pages = pages;
     this.hashes = hashes;
     this.memory = memory;
+    this.loaded = new AtomicReferenceArray<>(pages);
     BitSet zero = new BitSet(pages);
     for (int i = 0; i < pages; i++) {
       if (isZeroHash(i)) {
         zero.set(i);
       }
     }
-    PageSource source = this::load;
+    PageSource source = this::loadShared;
     this.table = PageTable.restored(pages, zero, dropped, source);
   }
 
@@ -149,6 +158,17 @@ public final class Snapshot implements Closeable {
       }
     }
     return true;
+  }
+
+  private byte[] loadShared(int index) {
+    byte[] page = loaded.get(index);
+    if (page == null) {
+      page = load(index);
+      if (!loaded.compareAndSet(index, null, page)) {
+        page = loaded.get(index);
+      }
+    }
+    return page;
   }
 
   /** Loads page {@code index} from memory.bin and checks its hash; damage stops the guest. */

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -73,7 +74,7 @@ public final class SnapshotStore {
   /** Persists a snapshot and returns when it is ready (a full snapshot's path). */
   public SnapshotWriter.Written persist(Tag tag, PageTable table, ObjectNode state) throws IOException {
     claim(tag);
-    return writeClaimed(tag, table, state);
+    return writeClaimed(tag, table, state, Runtime.getRuntime().availableProcessors());
   }
 
   /**
@@ -82,12 +83,25 @@ public final class SnapshotStore {
    */
   public CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table, ObjectNode state)
       throws IOException {
+    return persistAsync(tag, table, () -> state);
+  }
+
+  /**
+   * As {@link #persistAsync(Tag, PageTable, ObjectNode)}, with the state built on the writer
+   * thread, off the caller's path. The writer hashes with one core fewer than the machine has
+   * (at least one): the sandbox it snapshots keeps running and needs a core.
+   */
+  public CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table,
+      Supplier<ObjectNode> state) throws IOException {
     claim(tag);
     CompletableFuture<SnapshotWriter.Written> f = new CompletableFuture<>();
+    int cores = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     background.execute(() -> {
       try {
-        f.complete(writeClaimed(tag, table, state));
+        f.complete(writeClaimed(tag, table, state.get(), cores));
       } catch (IOException | RuntimeException e) {
+        failures.put(tag, e.getMessage() == null ? e.toString() : e.getMessage());
+        inFlight.remove(tag);
         f.completeExceptionally(e);
       }
     });
@@ -105,7 +119,7 @@ public final class SnapshotStore {
     inFlight.put(tag, SnapshotStatus.WRITING);
   }
 
-  private SnapshotWriter.Written writeClaimed(Tag tag, PageTable table, ObjectNode state)
+  private SnapshotWriter.Written writeClaimed(Tag tag, PageTable table, ObjectNode state, int cores)
       throws IOException {
     Path tmp = null;
     try {
@@ -114,7 +128,7 @@ public final class SnapshotStore {
       ObjectNode s = state.deepCopy();
       s.put("tag", tag.value());
       s.put("kind", "snapshot");
-      SnapshotWriter.Written w = SnapshotWriter.write(tmp, table, s);
+      SnapshotWriter.Written w = SnapshotWriter.write(tmp, table, s, cores);
       AtomicFiles.fsyncDirectory(tmp);
       Files.move(tmp, directory(tag), StandardCopyOption.ATOMIC_MOVE);
       AtomicFiles.fsyncDirectory(root);

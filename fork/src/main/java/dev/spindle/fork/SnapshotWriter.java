@@ -35,6 +35,11 @@ final class SnapshotWriter {
   record Written(int pages, int zeroPages, String pageHashesSha256, long bytes) {}
 
   static Written write(Path dir, PageTable table, ObjectNode state) throws IOException {
+    return write(dir, table, state, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** Writes with at most {@code cores} hashing workers. */
+  static Written write(Path dir, PageTable table, ObjectNode state, int cores) throws IOException {
     Files.createDirectories(dir);
     int pages = table.pages();
     byte[] hashes = new byte[pages * SnapshotFormat.HASH_BYTES];
@@ -46,7 +51,7 @@ final class SnapshotWriter {
     }
     Path mem = dir.resolve(SnapshotFormat.MEMORY);
     try (FileChannel ch = FileChannel.open(mem, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      writePages(ch, table, zero, hashes);
+      writePages(ch, table, zero, hashes, cores);
       // Dense size even when the last pages are zero (holes).
       ch.truncate((long) pages * PageTable.PAGE_SIZE);
       if (ch.size() < (long) pages * PageTable.PAGE_SIZE) {
@@ -71,10 +76,10 @@ final class SnapshotWriter {
     return new Written(pages, zero.cardinality(), rootHex, (long) pages * PageTable.PAGE_SIZE);
   }
 
-  private static void writePages(FileChannel ch, PageTable table, BitSet zero, byte[] hashes)
-      throws IOException {
+  private static void writePages(FileChannel ch, PageTable table, BitSet zero, byte[] hashes,
+      int cores) throws IOException {
     int pages = table.pages();
-    int workers = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), pages / 16));
+    int workers = Math.max(1, Math.min(cores, pages / 16));
     if (workers == 1) {
       writeRun(ch, table, zero, hashes, 0, pages);
       return;

@@ -167,6 +167,11 @@ public final class PageTable {
         return frames[page];
     }
 
+    /** The frames in an array of {@code capacity} (at least {@link #pages()}), null beyond. */
+    byte[][] framesCopy(int capacity) {
+        return Arrays.copyOf(frames, capacity);
+    }
+
     void copyFramesTo(byte[][] dest) {
         System.arraycopy(frames, 0, dest, 0, frames.length);
     }

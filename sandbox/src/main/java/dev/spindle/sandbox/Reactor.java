@@ -1,6 +1,7 @@
 package dev.spindle.sandbox;
 
 import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
 import dev.spindle.sandbox.wasi.Wasi;
 import dev.spindle.sandbox.wasi.WasiExit;
 import dev.spindle.sandbox.wasi.WasiState;
@@ -57,6 +58,19 @@ public final class Reactor implements AutoCloseable {
     /** The guest's WASI state between calls (what a snapshot stores). */
     public WasiState wasiState() {
         return wasi.capture();
+    }
+
+    /**
+     * The instance's globals, tables and dropped element segments between calls (with {@link
+     * #memory()} and {@link #wasiState()}, what a snapshot stores).
+     */
+    public InstanceState instanceState() {
+        return InstanceStates.capture(instance);
+    }
+
+    /** The guest's linear memory: the same object for the reactor's whole life. */
+    public Memory memory() {
+        return instance.memory();
     }
 
     public byte[] stdout() {

@@ -133,6 +133,48 @@ public final class Sandbox {
         }
     }
 
+    /**
+     * Resumes a reactor from captured state instead of starting it: a new instance of this
+     * sandbox's module (parsed and compiled once, shared by every resumed reactor) whose linear
+     * memory comes from {@code memory} (e.g. a {@code PagedMemory} branched from a snapshot's page
+     * table), whose globals and tables are set from {@code instance}, and whose WASI layer starts
+     * from {@code wasi} (replacing this sandbox's args, env, preopens and seed). Neither the
+     * module's start function nor {@code _initialize} runs: their effects are in the state.
+     *
+     * @throws SandboxException if the module has a start function (instantiation would run it
+     *     again) or the state does not fit the module
+     */
+    public Reactor resumeReactor(InstanceState instance, WasiState wasi,
+            Function<MemoryLimits, Memory> memory) {
+        Objects.requireNonNull(instance, "instance");
+        Objects.requireNonNull(memory, "memory");
+        if (prepared().module().startSection().isPresent()) {
+            throw new SandboxException("cannot resume this module: it has a start function, which "
+                    + "instantiation would run again over the captured memory", null);
+        }
+        Streams streams = new Streams(config);
+        Wasi w;
+        try {
+            w = Wasi.restore(wasi, config.stdin().get(), streams.out, streams.err);
+        } catch (IOException e) {
+            throw new SandboxException("cannot restore the WASI state: " + e.getMessage(), e);
+        }
+        try {
+            // No guest code runs here (no start function, no _initialize), so no watchdog thread.
+            Instance i = instantiate(() -> newInstance(w).withMemoryFactory(memory).build());
+            InstanceStates.apply(instance, i);
+            return new Reactor(i, w, streams, config.timeout(), config.maxMemoryPages());
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    /** The module's bytes (a copy). */
+    public byte[] wasm() {
+        return config.wasm().clone();
+    }
+
     private static boolean exports(WasmModule module, String name) {
         for (int i = 0; i < module.exportSection().exportCount(); i++) {
             if (module.exportSection().getExport(i).name().equals(name)) {
@@ -165,8 +207,12 @@ public final class Sandbox {
      * data initialisation. Failures here are the module's, not a trap of running code, and say so.
      */
     private Instance instantiate(Wasi wasi) {
+        return instantiate(() -> newInstance(wasi).build());
+    }
+
+    private static Instance instantiate(Supplier<Instance> instantiation) {
         try {
-            return newInstance(wasi);
+            return instantiation.get();
         } catch (SandboxException e) {
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
@@ -175,7 +221,7 @@ public final class Sandbox {
         }
     }
 
-    private Instance newInstance(Wasi wasi) {
+    private Instance.Builder newInstance(Wasi wasi) {
         Prepared p = prepared();
         WasmModule module = p.module();
         Instance.Builder b = Instance.builder(module)
@@ -191,7 +237,7 @@ public final class Sandbox {
         if (p.machines() != null) {
             b.withMachineFactory(p.machines());
         }
-        return b.build();
+        return b;
     }
 
     /** The guest's stdio: captured (capped) or the caller's streams. */

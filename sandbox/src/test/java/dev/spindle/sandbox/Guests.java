@@ -22,20 +22,20 @@ import java.util.concurrent.TimeUnit;
  * cached binary the calling test is skipped, naming the packages to install
  * ({@code sandbox/APT-PACKAGES}).
  */
-final class Guests {
+public final class Guests {
     private static final List<String> FLAGS = List.of("--target=wasm32-wasi", "-O2", "-g0");
 
     private Guests() {}
 
-    static Path command(String name) {
+    public static Path command(String name) {
         return build(name, List.of());
     }
 
-    static Path reactor(String name) {
+    public static Path reactor(String name) {
         return build(name, List.of("-mexec-model=reactor"));
     }
 
-    static byte[] bytes(Path wasm) {
+    public static byte[] bytes(Path wasm) {
         try {
             return Files.readAllBytes(wasm);
         } catch (IOException e) {

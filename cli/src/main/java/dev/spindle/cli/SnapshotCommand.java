@@ -1,0 +1,73 @@
+package dev.spindle.cli;
+
+import dev.spindle.fork.Forks;
+import dev.spindle.fork.Guest;
+import dev.spindle.fork.SandboxSnapshot;
+import dev.spindle.fork.SnapshotMode;
+import dev.spindle.memory.PageCounts;
+import dev.spindle.memory.PagedMemory;
+import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.Tag;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "snapshot",
+    mixinStandardHelpOptions = true,
+    description = "Snapshots of reactor sandboxes (memory pages, globals, tables, WASI state).",
+    subcommands = {SnapshotCommand.Create.class})
+final class SnapshotCommand {
+  private SnapshotCommand() {}
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Start a reactor module, make the calls, then snapshot it as TAG.",
+        "'full' returns when the snapshot is written; 'live' returns after the page table is",
+        "taken (no page copied) and writes in the background (this command still waits for it",
+        "before exiting)."
+      })
+  static final class Create implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Option(names = "--wasm", required = true, paramLabel = "PATH", description = "A reactor module (WASI).")
+    Path wasm;
+
+    @Option(names = {"-t", "--tag"}, required = true, paramLabel = "TAG", description = "The snapshot's tag.")
+    String tag;
+
+    @Option(names = "--mode", paramLabel = "full|live", defaultValue = "full",
+        description = "full (default) or live.")
+    String mode;
+
+    @Option(names = "--engine", paramLabel = "compiled|interpreter", defaultValue = "compiled",
+        description = "Chicory engine (default compiled).")
+    String engine;
+
+    @Mixin CallOptions calls;
+
+    @Override
+    public Integer call() throws Exception {
+      SnapshotMode m = SnapshotMode.parse(mode);
+      Tag t = Tag.of(tag);
+      Sandbox sandbox = Sandbox.builder(wasm).engine(BranchCommand.engine(engine))
+          .memoryFactory(PagedMemory::new).build();
+      try (Forks forks = new Forks(common.home().create()); Guest g = forks.start(sandbox)) {
+        calls.run(g, "", System.out);
+        long t0 = System.nanoTime();
+        SandboxSnapshot s = forks.snapshot(g, t, m);
+        long returned = System.nanoTime() - t0;
+        s.persisted().get();
+        long written = System.nanoTime() - t0;
+        PageCounts p = s.table().counts();
+        System.out.printf("snapshot %s (%s): %d pages, %d zero; returned in %.3f ms, written in %.1f ms%n",
+            t.value(), m.json(), p.pages(), p.zeroPages(), returned / 1e6, written / 1e6);
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package dev.spindle.fork;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spindle.memory.PageTable;
+import dev.spindle.memory.PagedMemory;
+import dev.spindle.sandbox.Reactor;
+import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.wasi.WasiState;
+import dev.spindle.store.SpindleHome;
+import dev.spindle.store.Tag;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Snapshots and branches of reactor sandboxes, over a Spindle home: {@link #start} a sandbox,
+ * {@link #snapshot} it between calls (full or live), {@link #branch} N children from a snapshot
+ * (each sharing every page it has not written), {@link #open} a persisted snapshot after a
+ * restart. Snapshots taken here stay in memory too, so branching from them reads no disk.
+ */
+public final class Forks implements AutoCloseable {
+  private final SnapshotStore store;
+  private final ModuleStore modules;
+  private final Map<Tag, SandboxSnapshot> taken = new ConcurrentHashMap<>();
+  private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
+  private final List<Snapshot> opened = new ArrayList<>();
+
+  public Forks(SpindleHome home) {
+    this.store = new SnapshotStore(home);
+    this.modules = new ModuleStore(home);
+  }
+
+  /** The snapshot files (status of live snapshots, recovery, listing). */
+  public SnapshotStore store() {
+    return store;
+  }
+
+  /** Starts {@code sandbox} as a reactor (running {@code _initialize}); its memory must be paged. */
+  public Guest start(Sandbox sandbox) throws IOException {
+    return start(sandbox, null);
+  }
+
+  /**
+   * Starts {@code sandbox} as a reactor whose files come from the image with root {@code
+   * imageRoot} (recorded in its snapshots). The module is stored by hash now, so that snapshots
+   * never write it on their caller's path.
+   */
+  public Guest start(Sandbox sandbox, String imageRoot) throws IOException {
+    byte[] wasm = sandbox.wasm();
+    String sha = ModuleStore.sha256(wasm);
+    modules.put(sha, wasm);
+    return new Guest(sandbox.startReactor(), sandbox, sha, null, imageRoot);
+  }
+
+  /**
+   * Snapshots {@code guest} between calls. Both modes take the page table in O(pages) without
+   * copying a byte, then capture globals, tables and WASI state; {@link SnapshotMode#FULL} returns
+   * when the files are written, {@link SnapshotMode#LIVE} at once (see {@link
+   * SandboxSnapshot#persisted()}), while the guest may keep running: its next write to any page
+   * copies the page first, so the snapshot keeps this instant's bytes.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException if the tag is taken
+   */
+  public SandboxSnapshot snapshot(Guest guest, Tag tag, SnapshotMode mode) throws IOException {
+    Objects.requireNonNull(mode, "mode");
+    PageTable table = guest.memory().snapshot();
+    Reactor r = guest.reactor();
+    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(),
+        r.wasiState());
+    Tag parent = guest.parent().orElse(null);
+    Instant now = Instant.now();
+    // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
+    Supplier<ObjectNode> json = () -> stateJson(mode, parent, now, state);
+    CompletableFuture<Void> persisted;
+    if (mode == SnapshotMode.FULL) {
+      store.persist(tag, table, json.get());
+      persisted = CompletableFuture.completedFuture(null);
+    } else {
+      persisted = store.persistAsync(tag, table, json).thenApply(w -> null);
+    }
+    SandboxSnapshot s = new SandboxSnapshot(tag, mode, table, state, parent, guest.sandbox(), persisted);
+    taken.put(tag, s);
+    return s;
+  }
+
+  private static ObjectNode stateJson(SnapshotMode mode, Tag parent, Instant created, SandboxState state) {
+    ObjectNode json = JsonNodeFactory.instance.objectNode();
+    json.put("mode", mode.json());
+    json.put("parent", parent == null ? null : parent.value());
+    json.put("created_at", created.toString());
+    json.set("sandbox", state.toJson());
+    return json;
+  }
+
+  /**
+   * Forgets the in-memory copy of snapshot {@code tag} (its page table keeps every page of its
+   * instant alive); branches already made keep what they share. The files are not touched.
+   */
+  public void release(Tag tag) {
+    taken.remove(tag);
+  }
+
+  /** The snapshot {@code tag}: the one taken in this process, else the persisted one. */
+  public SandboxSnapshot open(Tag tag) throws IOException {
+    SandboxSnapshot s = taken.get(tag);
+    return s != null ? s : open(tag, null);
+  }
+
+  /**
+   * The persisted snapshot {@code tag}, its module run with {@code settings} applied to a fresh
+   * builder (engine, timeout, memory cap; null for the defaults). Pages load from the file on
+   * first touch, each checked against its SHA-256. The snapshot's files stay open until {@link
+   * #close()}.
+   */
+  public SandboxSnapshot open(Tag tag, Consumer<Sandbox.Builder> settings) throws IOException {
+    Snapshot files = store.open(tag);
+    try {
+      ObjectNode json = files.state();
+      java.nio.file.Path file = files.directory().resolve(SnapshotFormat.STATE);
+      SandboxState state = SandboxState.fromJson(file, json);
+      JsonFields top = new JsonFields(file, "", json);
+      SnapshotMode mode;
+      try {
+        mode = SnapshotMode.parse(top.text("mode"));
+      } catch (IllegalArgumentException e) {
+        throw top.damaged("mode", e.getMessage());
+      }
+      String parent = top.optionalText("parent");
+      Sandbox sandbox = settings == null
+          ? sandboxes.computeIfAbsent(state.moduleSha256(), sha -> build(sha, null))
+          : build(state.moduleSha256(), settings);
+      synchronized (opened) {
+        opened.add(files);
+      }
+      return new SandboxSnapshot(tag, mode, files.table(), state,
+          parent == null ? null : Tag.of(parent), sandbox, CompletableFuture.completedFuture(null));
+    } catch (RuntimeException e) {
+      files.close();
+      throw e;
+    }
+  }
+
+  private Sandbox build(String sha, Consumer<Sandbox.Builder> settings) {
+    byte[] wasm;
+    try {
+      wasm = modules.get(sha);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Sandbox.Builder b = Sandbox.builder(wasm).memoryFactory(PagedMemory::new);
+    if (settings != null) {
+      settings.accept(b);
+    }
+    return b.build();
+  }
+
+  /**
+   * Starts {@code n} children of {@code snapshot}. Each shares every page of the snapshot (and so
+   * with its siblings) until it writes it; none runs {@code _initialize} again. Each gets its own
+   * WASI layer from the snapshot's state with its own random stream ({@link ChildSeeds}: no two
+   * children and no child and its parent repeat each other's random bytes) and its own clocks,
+   * the monotonic one continuing from the snapshot's reading.
+   */
+  public List<Guest> branch(SandboxSnapshot snapshot, int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("n must be >= 0");
+    }
+    SandboxState s = snapshot.state();
+    PageTable table = snapshot.table();
+    List<Guest> children = new ArrayList<>(n);
+    try {
+      for (int i = 0; i < n; i++) {
+        Reactor r = snapshot.sandbox().resumeReactor(s.instance(), reseeded(s.wasi()),
+            limits -> PagedMemory.branch(limits, table));
+        children.add(new Guest(r, snapshot.sandbox(), s.moduleSha256(), snapshot.tag(), s.imageRoot()));
+      }
+    } catch (RuntimeException e) {
+      children.forEach(Guest::close);
+      throw e;
+    }
+    return children;
+  }
+
+  private static WasiState reseeded(WasiState w) {
+    return new WasiState(w.args(), w.env(), w.preopens(), w.fds(), w.realtimeOffsetNanos(),
+        w.monotonicNanos(), ChildSeeds.next());
+  }
+
+  /** Closes the files of snapshots opened from the store (their branches must be done). */
+  @Override
+  public void close() throws IOException {
+    synchronized (opened) {
+      for (Snapshot s : opened) {
+        s.close();
+      }
+      opened.clear();
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.spindle.fork;
+
+import dev.spindle.memory.PageCounts;
+import dev.spindle.memory.PagedMemory;
+import dev.spindle.sandbox.Reactor;
+import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.Tag;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A running reactor sandbox that can be snapshotted and branched: started by {@link Forks#start}
+ * or made by {@link Forks#branch}. Its memory is a {@link PagedMemory}, whose page table is what a
+ * snapshot copies.
+ */
+public final class Guest implements AutoCloseable {
+  private final Reactor reactor;
+  private final Sandbox sandbox;
+  private final PagedMemory memory;
+  private final String moduleSha256;
+  private final Tag parent;
+  private final String imageRoot;
+
+  Guest(Reactor reactor, Sandbox sandbox, String moduleSha256, Tag parent, String imageRoot) {
+    this.reactor = Objects.requireNonNull(reactor);
+    this.sandbox = sandbox;
+    this.moduleSha256 = moduleSha256;
+    this.parent = parent;
+    this.imageRoot = imageRoot;
+    if (!(reactor.memory() instanceof PagedMemory paged)) {
+      reactor.close();
+      throw new IllegalArgumentException("a snapshot needs Spindle's paged memory, the sandbox has "
+          + (reactor.memory() == null ? "no memory" : reactor.memory().getClass().getName())
+          + ": build it with memoryFactory(PagedMemory::new)");
+    }
+    this.memory = paged;
+  }
+
+  /** Calls an export (see {@link Reactor#call}). */
+  public long[] call(String export, long... args) {
+    return reactor.call(export, args);
+  }
+
+  /** The reactor itself: output, WASI state. */
+  public Reactor reactor() {
+    return reactor;
+  }
+
+  /** This sandbox's pages by state: what it holds alone is {@code privateBytes()}. */
+  public PageCounts counts() {
+    return memory.counts();
+  }
+
+  /** The snapshot this guest was branched from, if it was. */
+  public Optional<Tag> parent() {
+    return Optional.ofNullable(parent);
+  }
+
+  PagedMemory memory() {
+    return memory;
+  }
+
+  Sandbox sandbox() {
+    return sandbox;
+  }
+
+  String moduleSha256() {
+    return moduleSha256;
+  }
+
+  String imageRoot() {
+    return imageRoot;
+  }
+
+  @Override
+  public void close() {
+    reactor.close();
+  }
+}

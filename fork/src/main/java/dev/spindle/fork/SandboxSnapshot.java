@@ -1,0 +1,77 @@
+package dev.spindle.fork;
+
+import dev.spindle.memory.PageTable;
+import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.Tag;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A snapshot of a reactor sandbox, in memory: its page table (shared by every branch, so
+ * branching from a snapshot just taken reads no disk), its globals, tables and WASI state, and the
+ * module, parsed and compiled once for all branches. Made by {@link Forks#snapshot} or {@link
+ * Forks#open}.
+ */
+public final class SandboxSnapshot {
+  private final Tag tag;
+  private final SnapshotMode mode;
+  private final PageTable table;
+  private final SandboxState state;
+  private final Tag parent;
+  private final Sandbox sandbox;
+  private final CompletableFuture<Void> persisted;
+
+  SandboxSnapshot(Tag tag, SnapshotMode mode, PageTable table, SandboxState state, Tag parent,
+      Sandbox sandbox, CompletableFuture<Void> persisted) {
+    this.tag = tag;
+    this.mode = mode;
+    this.table = table;
+    this.state = state;
+    this.parent = parent;
+    this.sandbox = sandbox;
+    this.persisted = persisted;
+  }
+
+  public Tag tag() {
+    return tag;
+  }
+
+  public SnapshotMode mode() {
+    return mode;
+  }
+
+  /** The memory at the snapshot's instant. */
+  public PageTable table() {
+    return table;
+  }
+
+  /** The snapshot the snapshotted sandbox was branched from, if any (lineage). */
+  public Optional<Tag> parent() {
+    return Optional.ofNullable(parent);
+  }
+
+  public String moduleSha256() {
+    return state.moduleSha256();
+  }
+
+  /** The root of the image the sandbox's files came from, if it was started with one. */
+  public Optional<String> imageRoot() {
+    return Optional.ofNullable(state.imageRoot());
+  }
+
+  /**
+   * Completes when the snapshot's files are ready (at once for a full snapshot or one opened from
+   * the store), exceptionally if writing them failed.
+   */
+  public CompletableFuture<Void> persisted() {
+    return persisted.copy();
+  }
+
+  SandboxState state() {
+    return state;
+  }
+
+  Sandbox sandbox() {
+    return sandbox;
+  }
+}
