@@ -1,6 +1,7 @@
 package dev.spindle.sandbox;
 
 import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
 import dev.spindle.sandbox.wasi.Wasi;
 import dev.spindle.sandbox.wasi.WasiExit;
 import dev.spindle.sandbox.wasi.WasiState;
@@ -52,6 +53,15 @@ public final class Reactor implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The guest's linear memory, for passing data that does not fit in i32/i64 arguments (strings
+     * through the guest's own allocator, as the canonical ABI does). The same object for the
+     * reactor's whole life (PLATFORM.md: compiled code captures it).
+     */
+    public Memory memory() {
+        return instance.memory();
     }
 
     /** The guest's WASI state between calls (what a snapshot stores). */

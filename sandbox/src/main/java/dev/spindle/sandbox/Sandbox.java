@@ -8,6 +8,7 @@ import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.wasi.Wasi;
 import dev.spindle.sandbox.wasi.WasiExit;
 import dev.spindle.sandbox.wasi.WasiState;
@@ -36,6 +37,7 @@ import java.util.function.Supplier;
 public final class Sandbox {
     private final Config config;
     private Prepared prepared;
+    private CompiledCache compiledCache;
 
     private Sandbox(Config config) {
         this.config = config;
@@ -51,10 +53,24 @@ public final class Sandbox {
     synchronized Prepared prepared() {
         if (prepared == null) {
             WasmModule module = Parser.parse(config.wasm());
-            prepared = new Prepared(module,
-                    config.engine() == Engine.COMPILED ? MachineFactoryCompiler.compile(module) : null);
+            prepared = new Prepared(module, config.engine() == Engine.COMPILED ? compile(module) : null);
         }
         return prepared;
+    }
+
+    /** Compiles to JVM bytecode, or loads the classes a previous compile of the same bytes left. */
+    private Function<Instance, Machine> compile(WasmModule module) {
+        MachineFactoryCompiler.Builder compiler = MachineFactoryCompiler.builder(module);
+        compiledCache = CompiledCache.of(config.compiledCacheRoot(), config.wasm());
+        if (compiledCache != null) {
+            compiler.withCache(compiledCache);
+        }
+        return compiler.compile();
+    }
+
+    /** The compiled-module cache entry this sandbox used, or null (interpreter, cache off). */
+    synchronized CompiledCache compiledCache() {
+        return compiledCache;
     }
 
     /** A built sandbox's settings, frozen: changing the builder later does not change it. */
@@ -68,6 +84,7 @@ public final class Sandbox {
             OutputStream stderr,
             int outputCap,
             Engine engine,
+            Path compiledCacheRoot,
             Function<MemoryLimits, Memory> memoryFactory,
             Duration timeout,
             int maxMemoryPages,
@@ -224,7 +241,8 @@ public final class Sandbox {
         private OutputStream stderr;
         private int outputCap = 16 << 20;
         private Engine engine = Engine.COMPILED;
-        private Function<MemoryLimits, Memory> memoryFactory;
+        private Path compiledCacheRoot = CompiledCache.defaultRoot();
+        private Function<MemoryLimits, Memory> memoryFactory = PagedMemory::new;
         private Duration timeout = Duration.ofMinutes(5);
         private int maxMemoryPages = MemoryLimits.MAX_PAGES;
         private Long randomSeed;
@@ -299,7 +317,27 @@ public final class Sandbox {
             return this;
         }
 
-        /** Where linear memory comes from (Spindle's paged memory); default Chicory's. */
+        /**
+         * Where compiled modules are kept by the SHA-256 of their bytes, so that only the first
+         * start of a module pays the compile. Default {@code $SPINDLE_CACHE/compiled}, else
+         * {@code ~/.cache/spindle/compiled}.
+         */
+        public Builder compiledCache(Path root) {
+            compiledCacheRoot = Objects.requireNonNull(root);
+            return this;
+        }
+
+        /** Compiles on every start (for measuring the compile). */
+        public Builder noCompiledCache() {
+            compiledCacheRoot = null;
+            return this;
+        }
+
+        /**
+         * Where linear memory comes from. Default: Spindle's {@link PagedMemory}, which snapshot and
+         * branch need and which runs within 1.3x of Chicory's {@code ByteArrayMemory}
+         * (memory/DESIGN-NOTES.md); pass {@code ByteArrayMemory::new} to compare.
+         */
         public Builder memoryFactory(Function<MemoryLimits, Memory> factory) {
             memoryFactory = Objects.requireNonNull(factory);
             return this;
@@ -341,7 +379,7 @@ public final class Sandbox {
 
         public Sandbox build() {
             return new Sandbox(new Config(wasm, List.copyOf(args), ordered(env), ordered(preopens), stdin, stdout, stderr,
-                    outputCap, engine, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
+                    outputCap, engine, compiledCacheRoot, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
         }
     }
 }
