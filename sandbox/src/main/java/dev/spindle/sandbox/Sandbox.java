@@ -1,6 +1,7 @@
 package dev.spindle.sandbox;
 
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
@@ -195,8 +196,10 @@ public final class Sandbox {
     private Instance newInstance(Wasi wasi) {
         Prepared p = prepared();
         WasmModule module = p.module();
+        HostFunction[] provided = wasi.hostFunctions();
         Instance.Builder b = Instance.builder(module)
-                .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())
+                .withImportValues(ImportValues.builder().addFunction(provided)
+                        .addFunction(ImportStubs.missing(module, provided).toArray(HostFunction[]::new)).build())
                 .withStart(false);
         MemoryLimits limits = MemoryCheck.limits(module, config.maxMemoryPages());
         if (limits != null) {
