@@ -36,6 +36,8 @@ final class CompiledCache implements Cache {
 
     private final Path file;
     private boolean hit;
+    private boolean loaded;
+    private byte[] jar;
     private IOException writeFailure;
 
     private CompiledCache(Path file) {
@@ -65,7 +67,29 @@ final class CompiledCache implements Cache {
 
     /** The cached jar, or null when absent or damaged (a damaged file is removed). */
     @Override
-    public byte[] get(String chicoryDigest) throws IOException {
+    public byte[] get(String chicoryDigest) {
+        try {
+            byte[] jar = load();
+            hit = jar != null;
+            return jar;
+        } catch (IOException e) {
+            return null; // an unreadable entry costs a compile, never the guest
+        }
+    }
+
+    /**
+     * Reads and checks the entry once (later calls return the same answer). A sound entry means
+     * these exact module bytes were parsed, validated and compiled before.
+     */
+    byte[] load() throws IOException {
+        if (!loaded) {
+            loaded = true;
+            jar = read();
+        }
+        return jar;
+    }
+
+    private byte[] read() throws IOException {
         byte[] stored;
         try {
             stored = Files.readAllBytes(file);
@@ -73,10 +97,9 @@ final class CompiledCache implements Cache {
             return null;
         }
         if (stored.length > HASH) {
-            byte[] jar = Arrays.copyOfRange(stored, HASH, stored.length);
-            if (Arrays.equals(sha256(jar), Arrays.copyOf(stored, HASH))) {
-                hit = true;
-                return jar;
+            byte[] body = Arrays.copyOfRange(stored, HASH, stored.length);
+            if (Arrays.equals(sha256(body), Arrays.copyOf(stored, HASH))) {
+                return body;
             }
         }
         Files.deleteIfExists(file);
