@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Sandboxes that are cheap to start, copy and move.",
-    subcommands = {ImageCommand.class, QuickstartCommand.class},
+    subcommands = {ImageCommand.class, RunCommand.class, QuickstartCommand.class},
     footer = {
       "",
       "Store: $SPINDLE_HOME, else ~/.spindle (or --home DIR on any command).",

@@ -20,18 +20,18 @@ import java.util.concurrent.TimeUnit;
  * cached as {@code ~/.cache/spindle/guests/<sha256 of source and flags>.wasm}, so a machine that
  * built them once (or CI with a warm cache) does not need clang. Without clang and without a
  * cached binary the calling test is skipped, naming the packages to install
- * ({@code sandbox/APT-PACKAGES}).
+ * ({@code sandbox/APT-PACKAGES}). Public, in the module's test jar, for other modules' tests (cli).
  */
-final class Guests {
+public final class Guests {
     private static final List<String> FLAGS = List.of("--target=wasm32-wasi", "-O2", "-g0");
 
     private Guests() {}
 
-    static Path command(String name) {
+    public static Path command(String name) {
         return build(name, List.of());
     }
 
-    static Path reactor(String name) {
+    public static Path reactor(String name) {
         return build(name, List.of("-mexec-model=reactor"));
     }
 
