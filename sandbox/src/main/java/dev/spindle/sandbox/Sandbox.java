@@ -1,5 +1,6 @@
 package dev.spindle.sandbox;
 
+import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
@@ -81,7 +82,11 @@ public final class Sandbox {
 
     /** Compiles to JVM bytecode, or loads the classes a previous compile of the same bytes left. */
     private Function<Instance, Machine> compile(WasmModule module) {
-        MachineFactoryCompiler.Builder compiler = MachineFactoryCompiler.builder(module);
+        // Functions too large for one JVM method run in Chicory's interpreter (4 of CRuby's, its
+        // VM loop among them). Chicory would print a warning per function to the host's stderr,
+        // which `spindle run` shares with the guest's, so the fallback is silent.
+        MachineFactoryCompiler.Builder compiler = MachineFactoryCompiler.builder(module)
+                .withInterpreterFallback(InterpreterFallback.SILENT);
         if (compiledCache != null) {
             compiler.withCache(compiledCache);
         }

@@ -47,7 +47,9 @@ class CompiledCacheTest {
         Sandbox second = sandbox("two");
         assertThat(second.run().stdoutText()).isEqualTo("hello two\n");
         assertThat(second.compiledCache().hit()).isFalse();
-        assertThat(Files.readAllBytes(file)).isEqualTo(sound); // Chicory's output is deterministic
+        Sandbox check = sandbox("check"); // the rewritten entry is sound (the jar itself carries a
+        check.run();                       // timestamp, so it need not equal the first one)
+        assertThat(check.compiledCache().hit()).isTrue();
 
         Files.write(file, Arrays.copyOf(sound, 40)); // torn write
         Sandbox third = sandbox("three");
