@@ -13,9 +13,10 @@ import java.util.List;
 /**
  * Host functions for the imports Spindle does not provide, so that a guest built for a richer host
  * still instantiates. CRuby from npm ({@code @ruby/3.4-wasm-wasi}) imports 24 functions of its
- * JavaScript bridge ({@code rb-js-abi-host.*}, {@code canonical_abi.*}) beyond WASI. Measured: boot
- * ({@code ruby-init}) calls none of them; every {@code rb-eval-string-protect} calls
- * {@code canonical_abi.resource_new_rb-abi-value} to turn its result into a host handle. So a
+ * JavaScript bridge ({@code rb-js-abi-host.*}, {@code canonical_abi.*}) beyond WASI. Measured with
+ * every stub trapping: {@code canonical_abi.resource_new_rb-abi-value} is the one reached while
+ * booting and evaluating plain Ruby ({@code rb-eval-string-protect} returns its result as a host
+ * handle). So a
  * canonical-ABI {@code resource_new_*} returns handle 0 and {@code resource_drop_*} does nothing (the
  * host keeps no guest values: Spindle reads only the status word), and every other stub traps
  * with a message naming the import.
