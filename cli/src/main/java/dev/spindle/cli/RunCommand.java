@@ -1,5 +1,9 @@
 package dev.spindle.cli;
 
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Engine;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
@@ -19,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Stack;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IParameterConsumer;
@@ -72,6 +77,11 @@ final class RunCommand implements Callable<Integer> {
       description = "Default: ${DEFAULT-VALUE}.")
   String engine;
 
+  @Option(names = "--memory", defaultValue = "paged", paramLabel = "paged|builtin",
+      description = "Linear memory: Spindle's paged copy-on-write memory, or Chicory's ByteArrayMemory "
+          + "(for comparison). Default: ${DEFAULT-VALUE}.")
+  String memory;
+
   @Option(names = "--timeout", paramLabel = "DURATION", description = "Wall-clock limit, e.g. 500ms, 30s, 2m.")
   String timeout;
 
@@ -116,7 +126,7 @@ final class RunCommand implements Callable<Integer> {
       }
       Sandbox.Builder b = Sandbox.builder(readModule(imageFs)).argv0(Path.of(wasm).getFileName().toString())
           .args(args.toArray(String[]::new)).stdout(System.out).stderr(System.err)
-          .engine(parseEngine());
+          .engine(parseEngine()).memoryFactory(parseMemory());
       for (String kv : env) {
         int eq = kv.indexOf('=');
         if (eq <= 0) {
@@ -229,6 +239,14 @@ final class RunCommand implements Callable<Integer> {
       case "compiled" -> Engine.COMPILED;
       case "interpreter" -> Engine.INTERPRETER;
       default -> throw new IllegalArgumentException("--engine: expected compiled or interpreter: " + engine);
+    };
+  }
+
+  private Function<MemoryLimits, Memory> parseMemory() {
+    return switch (memory.toLowerCase(Locale.ROOT)) {
+      case "paged" -> PagedMemory::new;
+      case "builtin" -> ByteArrayMemory::new;
+      default -> throw new IllegalArgumentException("--memory: expected paged or builtin: " + memory);
     };
   }
 

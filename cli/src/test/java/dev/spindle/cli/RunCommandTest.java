@@ -69,6 +69,14 @@ class RunCommandTest {
   }
 
   @Test
+  void chicorysMemoryIsSelectableForComparison() {
+    Result r = run("--wasm", Guests.command("hello").toString(), "--memory", "builtin", "--", "x");
+    assertThat(r.out()).isEqualTo("hello x\n");
+    assertThat(run("--wasm", fsops.toString(), "--memory", "flat").err())
+        .isEqualTo("spindle: error: --memory: expected paged or builtin: flat\n");
+  }
+
+  @Test
   void theModuleAndAWritableDirectoryComeFromTheImage() throws Exception {
     Path upper = tmp.resolve("upper");
     Result r = run("--image", "base", "--wasm", "/bin/fsops.wasm", "--dir", "/data=image:/etc", "--upper", upper.toString(),
