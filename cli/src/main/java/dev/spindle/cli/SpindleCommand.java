@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
     description = "Sandboxes that are cheap to start, copy and move.",
     subcommands = {
       ImageCommand.class,
+      RunCommand.class,
       QuickstartCommand.class,
       MountCommand.class,
       UmountCommand.class,

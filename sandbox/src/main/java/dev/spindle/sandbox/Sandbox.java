@@ -1,6 +1,8 @@
 package dev.spindle.sandbox;
 
+import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
@@ -8,6 +10,7 @@ import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.wasi.Wasi;
 import dev.spindle.sandbox.wasi.WasiExit;
 import dev.spindle.sandbox.wasi.WasiState;
@@ -36,6 +39,7 @@ import java.util.function.Supplier;
 public final class Sandbox {
     private final Config config;
     private Prepared prepared;
+    private CompiledCache compiledCache;
 
     private Sandbox(Config config) {
         this.config = config;
@@ -50,11 +54,49 @@ public final class Sandbox {
 
     synchronized Prepared prepared() {
         if (prepared == null) {
-            WasmModule module = Parser.parse(config.wasm());
-            prepared = new Prepared(module,
-                    config.engine() == Engine.COMPILED ? MachineFactoryCompiler.compile(module) : null);
+            boolean compiled = config.engine() == Engine.COMPILED;
+            compiledCache = compiled ? CompiledCache.of(config.compiledCacheRoot(), config.wasm()) : null;
+            WasmModule module = parse(compiledCache != null && cachedCompileOf(compiledCache));
+            prepared = new Prepared(module, compiled ? compile(module) : null);
         }
         return prepared;
+    }
+
+    /**
+     * Validation is skipped for bytes the cache says were validated and compiled before (their
+     * SHA-256 names the entry): it is half of parsing CRuby's 30 MB module (fresh JVM, 2026-11-24:
+     * 5.8-6.1 s with, 2.8-3.2 s without). Trusting the entry adds no trust: it holds bytecode the
+     * JVM runs.
+     */
+    private WasmModule parse(boolean validatedBefore) {
+        return Parser.builder().withValidation(!validatedBefore).build()
+                .parse(() -> new ByteArrayInputStream(config.wasm()));
+    }
+
+    private static boolean cachedCompileOf(CompiledCache cache) {
+        try {
+            return cache.load() != null;
+        } catch (IOException e) {
+            return false; // unreadable cache: validate and compile as if absent
+        }
+    }
+
+    /** Compiles to JVM bytecode, or loads the classes a previous compile of the same bytes left. */
+    private Function<Instance, Machine> compile(WasmModule module) {
+        // Functions too large for one JVM method run in Chicory's interpreter (4 of CRuby's, its
+        // VM loop among them). Chicory would print a warning per function to the host's stderr,
+        // which `spindle run` shares with the guest's, so the fallback is silent.
+        MachineFactoryCompiler.Builder compiler = MachineFactoryCompiler.builder(module)
+                .withInterpreterFallback(InterpreterFallback.SILENT);
+        if (compiledCache != null) {
+            compiler.withCache(compiledCache);
+        }
+        return compiler.compile();
+    }
+
+    /** The compiled-module cache entry this sandbox used, or null (interpreter, cache off). */
+    synchronized CompiledCache compiledCache() {
+        return compiledCache;
     }
 
     /** A built sandbox's settings, frozen: changing the builder later does not change it. */
@@ -68,6 +110,7 @@ public final class Sandbox {
             OutputStream stderr,
             int outputCap,
             Engine engine,
+            Path compiledCacheRoot,
             Function<MemoryLimits, Memory> memoryFactory,
             Duration timeout,
             int maxMemoryPages,
@@ -224,8 +267,10 @@ public final class Sandbox {
     private Instance.Builder newInstance(Wasi wasi) {
         Prepared p = prepared();
         WasmModule module = p.module();
+        HostFunction[] provided = wasi.hostFunctions();
         Instance.Builder b = Instance.builder(module)
-                .withImportValues(ImportValues.builder().addFunction(wasi.hostFunctions()).build())
+                .withImportValues(ImportValues.builder().addFunction(provided)
+                        .addFunction(ImportStubs.missing(module, provided).toArray(HostFunction[]::new)).build())
                 .withStart(false);
         MemoryLimits limits = MemoryCheck.limits(module, config.maxMemoryPages());
         if (limits != null) {
@@ -270,7 +315,8 @@ public final class Sandbox {
         private OutputStream stderr;
         private int outputCap = 16 << 20;
         private Engine engine = Engine.COMPILED;
-        private Function<MemoryLimits, Memory> memoryFactory;
+        private Path compiledCacheRoot = CompiledCache.defaultRoot();
+        private Function<MemoryLimits, Memory> memoryFactory = PagedMemory::new;
         private Duration timeout = Duration.ofMinutes(5);
         private int maxMemoryPages = MemoryLimits.MAX_PAGES;
         private Long randomSeed;
@@ -345,7 +391,27 @@ public final class Sandbox {
             return this;
         }
 
-        /** Where linear memory comes from (Spindle's paged memory); default Chicory's. */
+        /**
+         * Where compiled modules are kept by the SHA-256 of their bytes, so that only the first
+         * start of a module pays the compile. Default {@code $SPINDLE_CACHE/compiled}, else
+         * {@code ~/.cache/spindle/compiled}.
+         */
+        public Builder compiledCache(Path root) {
+            compiledCacheRoot = Objects.requireNonNull(root);
+            return this;
+        }
+
+        /** Compiles on every start (for measuring the compile). */
+        public Builder noCompiledCache() {
+            compiledCacheRoot = null;
+            return this;
+        }
+
+        /**
+         * Where linear memory comes from. Default: Spindle's {@link PagedMemory}, which snapshot and
+         * branch need and which runs within 1.3x of Chicory's {@code ByteArrayMemory}
+         * (memory/DESIGN-NOTES.md); pass {@code ByteArrayMemory::new} to compare.
+         */
         public Builder memoryFactory(Function<MemoryLimits, Memory> factory) {
             memoryFactory = Objects.requireNonNull(factory);
             return this;
@@ -387,7 +453,7 @@ public final class Sandbox {
 
         public Sandbox build() {
             return new Sandbox(new Config(wasm, List.copyOf(args), ordered(env), ordered(preopens), stdin, stdout, stderr,
-                    outputCap, engine, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
+                    outputCap, engine, compiledCacheRoot, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
         }
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * cached as {@code ~/.cache/spindle/guests/<sha256 of source and flags>.wasm}, so a machine that
  * built them once (or CI with a warm cache) does not need clang. Without clang and without a
  * cached binary the calling test is skipped, naming the packages to install
- * ({@code sandbox/APT-PACKAGES}).
+ * ({@code sandbox/APT-PACKAGES}). Public, in the module's test jar, for other modules' tests (cli).
  */
 public final class Guests {
     private static final List<String> FLAGS = List.of("--target=wasm32-wasi", "-O2", "-g0");

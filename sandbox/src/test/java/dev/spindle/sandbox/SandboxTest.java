@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dylibso.chicory.runtime.ByteArrayMemory;
+import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.wasi.WasiState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -276,5 +277,15 @@ class SandboxTest {
 
         assertThat(made).hasValue(1);
         assertThat(r.stdoutText()).isEqualTo("hello paged\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void memoryIsSpindlesPagedMemoryByDefault(Engine engine) throws IOException {
+        try (Reactor r = Sandbox.builder(Guests.reactor("reactor")).engine(engine).build().startReactor()) {
+            assertThat(r.memory()).isInstanceOf(PagedMemory.class);
+            assertThat(r.call("next")).containsExactly(101);
+            assertThat(((PagedMemory) r.memory()).counts().privatePages()).isPositive();
+        }
     }
 }

@@ -43,9 +43,9 @@ final class Errno {
     static final int NOTSUP = 58;
     static final int OVERFLOW = 61;
     static final int PERM = 63;
-    static final int ROFS = 66;
-    static final int SPIPE = 67;
-    static final int XDEV = 72;
+    static final int ROFS = 69;
+    static final int SPIPE = 70;
+    static final int XDEV = 75;
     static final int NOTCAPABLE = 76;
 
     /** The errno for a failure of a {@code java.nio.file} operation. */

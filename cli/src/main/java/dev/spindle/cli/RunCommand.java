@@ -1,0 +1,278 @@
+package dev.spindle.cli;
+
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.memory.PagedMemory;
+import dev.spindle.sandbox.Engine;
+import dev.spindle.sandbox.Reactor;
+import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxException;
+import dev.spindle.sandbox.SandboxLimitException;
+import dev.spindle.sandbox.overlay.OverlayFileSystems;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Stack;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IParameterConsumer;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code spindle run}: a WASI module with files from host directories and an image. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Run a WebAssembly (WASI) module in a sandbox.",
+    footer = {
+      "",
+      "Image directories (--dir GUEST=image:PATH) are writable: writes go to an upper layer",
+      "(--upper DIR, else a temporary directory removed afterwards); the image never changes.",
+      "Exit code: the guest's; " + RunCommand.EXIT_TIMEOUT + " timeout, " + RunCommand.EXIT_MEMORY
+          + " memory limit, " + RunCommand.EXIT_OUTPUT + " output limit, " + RunCommand.EXIT_TRAP
+          + " trap or module error."
+    })
+final class RunCommand implements Callable<Integer> {
+  static final int EXIT_TIMEOUT = 124; // as coreutils timeout(1)
+  static final int EXIT_MEMORY = 125;
+  static final int EXIT_OUTPUT = 123;
+  static final int EXIT_TRAP = 134; // 128 + SIGABRT, as a native program that aborts
+
+  @Mixin CommonOptions common;
+
+  @Option(names = "--image", paramLabel = "TAG|FILE", description = "Image for --wasm and --dir GUEST=image:PATH.")
+  String image;
+
+  @Option(names = "--wasm", required = true, paramLabel = "PATH",
+      description = "The module: a host file, else (with --image) a path inside the image.")
+  String wasm;
+
+  @Option(names = "--env", paramLabel = "K=V", description = "Environment variable (repeatable).")
+  List<String> env = new ArrayList<>();
+
+  @Option(names = "--dir", paramLabel = "GUEST=HOSTDIR|GUEST=image:PATH",
+      description = "Preopened directory (repeatable): a host directory, or an image directory under a writable layer.")
+  List<String> dirs = new ArrayList<>();
+
+  @Option(names = "--upper", paramLabel = "DIR",
+      description = "Keep the writable layers of image directories here (one subdirectory per GUEST).")
+  Path upper;
+
+  @Option(names = "--engine", defaultValue = "compiled", paramLabel = "compiled|interpreter",
+      description = "Default: ${DEFAULT-VALUE}.")
+  String engine;
+
+  @Option(names = "--memory", defaultValue = "paged", paramLabel = "paged|builtin",
+      description = "Linear memory: Spindle's paged copy-on-write memory, or Chicory's ByteArrayMemory "
+          + "(for comparison). Default: ${DEFAULT-VALUE}.")
+  String memory;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "Wall-clock limit, e.g. 500ms, 30s, 2m.")
+  String timeout;
+
+  @Option(names = "--max-memory", paramLabel = "SIZE", description = "Linear-memory limit, e.g. 64MiB, 1g.")
+  String maxMemory;
+
+  @Option(names = "--call", arity = "1..*", paramLabel = "EXPORT [ARG]", parameterConsumer = CallWords.class,
+      description = "Call an export of a reactor after _initialize and print its results (repeatable).")
+  List<List<String>> calls = new ArrayList<>();
+
+  /**
+   * Each {@code --call} takes the words up to the next {@code --option} as one call (picocli's
+   * repeated groups would append a second {@code --call} to the first).
+   */
+  static final class CallWords implements IParameterConsumer {
+    @Override
+    public void consumeParameters(Stack<String> args, ArgSpec option, CommandSpec command) {
+      List<String> words = new ArrayList<>();
+      while (!args.isEmpty() && (words.isEmpty() || !args.peek().startsWith("--"))) {
+        words.add(args.pop());
+      }
+      if (words.isEmpty()) {
+        throw new ParameterException(command.commandLine(), "--call: needs an export name");
+      }
+      List<List<String>> calls = option.getValue();
+      calls.add(words);
+    }
+  }
+
+  @Parameters(paramLabel = "ARGS", description = "Arguments for the guest (after --).")
+  List<String> args = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    List<AutoCloseable> open = new ArrayList<>();
+    Path tempUpper = null;
+    try {
+      FileSystem imageFs = null;
+      if (image != null) {
+        imageFs = FileSystems.newFileSystem(common.images().locate(image), Map.of("mode", "indexed"));
+        open.add(imageFs);
+      }
+      Sandbox.Builder b = Sandbox.builder(readModule(imageFs)).argv0(Path.of(wasm).getFileName().toString())
+          .args(args.toArray(String[]::new)).stdout(System.out).stderr(System.err)
+          .engine(parseEngine()).memoryFactory(parseMemory());
+      for (String kv : env) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--env: expected K=V: " + kv);
+        }
+        b.env(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+      for (String d : dirs) {
+        int eq = d.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--dir: expected GUEST=HOSTDIR or GUEST=image:PATH: " + d);
+        }
+        String guest = d.substring(0, eq);
+        String source = d.substring(eq + 1);
+        if (source.startsWith("image:")) {
+          if (imageFs == null) {
+            throw new IllegalArgumentException("--dir " + d + ": needs --image");
+          }
+          Path lower = imageFs.getPath("/").resolve(source.substring("image:".length()));
+          if (!Files.isDirectory(lower)) {
+            throw new IllegalArgumentException("--dir " + d + ": not a directory in the image: " + lower);
+          }
+          if (upper == null && tempUpper == null) {
+            tempUpper = Files.createTempDirectory("spindle-upper-");
+          }
+          Path layer = Files.createDirectories((upper != null ? upper : tempUpper).resolve(layerName(guest)));
+          FileSystem overlay = OverlayFileSystems.newFileSystem(lower, layer);
+          open.add(overlay);
+          b.preopen(guest, overlay.getPath("/"));
+        } else {
+          Path host = Path.of(source);
+          if (!Files.isDirectory(host)) {
+            throw new IllegalArgumentException("--dir " + d + ": not a directory: " + source);
+          }
+          b.preopen(guest, host);
+        }
+      }
+      if (timeout != null) {
+        b.timeout(RunLimits.duration(timeout));
+      }
+      if (maxMemory != null) {
+        b.maxMemoryPages(RunLimits.pages(maxMemory));
+      }
+      return execute(b.build());
+    } finally {
+      System.out.flush();
+      for (AutoCloseable c : open.reversed()) {
+        c.close();
+      }
+      if (tempUpper != null) {
+        deleteTree(tempUpper);
+      }
+    }
+  }
+
+  private int execute(Sandbox sandbox) {
+    try {
+      if (calls.isEmpty()) {
+        return sandbox.run().exitCode();
+      }
+      try (Reactor reactor = sandbox.startReactor()) {
+        for (List<String> c : calls) {
+          long[] in = new long[c.size() - 1];
+          for (int i = 0; i < in.length; i++) {
+            in[i] = parseArg(c.get(0), c.get(i + 1));
+          }
+          long[] out = reactor.call(c.get(0), in);
+          StringBuilder line = new StringBuilder();
+          for (long v : out) {
+            line.append(line.isEmpty() ? "" : " ").append(v);
+          }
+          System.out.println(line);
+        }
+      }
+      return 0;
+    } catch (SandboxLimitException e) {
+      return fail(e.getMessage(), switch (e.limit()) {
+        case TIMEOUT -> EXIT_TIMEOUT;
+        case MEMORY -> EXIT_MEMORY;
+        case OUTPUT -> EXIT_OUTPUT;
+      });
+    } catch (SandboxException e) {
+      return fail(e.getMessage(), EXIT_TRAP);
+    }
+  }
+
+  private static int fail(String message, int code) {
+    System.out.flush();
+    System.err.println("spindle: " + message);
+    return code;
+  }
+
+  private byte[] readModule(FileSystem imageFs) throws IOException {
+    Path host = Path.of(wasm);
+    if (Files.isRegularFile(host)) {
+      return Files.readAllBytes(host);
+    }
+    if (imageFs != null) {
+      Path inImage = imageFs.getPath("/").resolve(wasm);
+      if (Files.isRegularFile(inImage)) {
+        return Files.readAllBytes(inImage);
+      }
+      throw new IllegalArgumentException("--wasm: no such file on the host or in image " + image + ": " + wasm);
+    }
+    throw new IllegalArgumentException("--wasm: no such file: " + wasm);
+  }
+
+  private Engine parseEngine() {
+    return switch (engine.toLowerCase(Locale.ROOT)) {
+      case "compiled" -> Engine.COMPILED;
+      case "interpreter" -> Engine.INTERPRETER;
+      default -> throw new IllegalArgumentException("--engine: expected compiled or interpreter: " + engine);
+    };
+  }
+
+  private Function<MemoryLimits, Memory> parseMemory() {
+    return switch (memory.toLowerCase(Locale.ROOT)) {
+      case "paged" -> PagedMemory::new;
+      case "builtin" -> ByteArrayMemory::new;
+      default -> throw new IllegalArgumentException("--memory: expected paged or builtin: " + memory);
+    };
+  }
+
+  private static long parseArg(String export, String arg) {
+    try {
+      return arg.startsWith("0x") ? Long.parseUnsignedLong(arg.substring(2), 16) : Long.parseLong(arg);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--call " + export + ": not an integer argument: " + arg);
+    }
+  }
+
+  /** "/data/x" → "data_x": one layer directory per guest path. */
+  private static String layerName(String guest) {
+    String name = guest.replaceAll("^/+|/+$", "").replaceAll("[^A-Za-z0-9._-]", "_");
+    return name.isEmpty() ? "root" : name;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.delete(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package dev.spindle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spindle.sandbox.Guests;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code spindle run} in-process with the sandbox module's C guests. */
+class RunCommandTest {
+  @TempDir Path tmp;
+
+  record Result(int code, String out, String err) {}
+
+  private synchronized Result run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      String[] all = new String[args.length + 2];
+      all[0] = "--home";
+      all[1] = tmp.resolve("home").toString();
+      System.arraycopy(args, 0, all, 2, args.length);
+      all = prepend("run", all);
+      int code = Main.run(all);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static String[] prepend(String first, String[] rest) {
+    String[] all = new String[rest.length + 1];
+    all[0] = first;
+    System.arraycopy(rest, 0, all, 1, rest.length);
+    return all;
+  }
+
+  private Path fsops;
+
+  @BeforeEach
+  void makeImage() throws Exception {
+    fsops = Guests.command("fsops");
+    Path src = Files.createDirectories(tmp.resolve("src/etc"));
+    Files.writeString(src.resolve("motd"), "from the image");
+    Files.createDirectories(tmp.resolve("src/bin"));
+    Files.copy(fsops, tmp.resolve("src/bin/fsops.wasm"));
+    assertThat(Main.run("image", "make", tmp.resolve("src").toString(), "-t", "base", "-q",
+        "--home", tmp.resolve("home").toString())).isZero();
+  }
+
+  @Test
+  void theGuestsExitCodeOutputArgsAndEnvironmentPassThrough() {
+    Result r = run("--wasm", Guests.command("hello").toString(), "--env", "GREETING=hi", "--", "a", "b", "7");
+
+    assertThat(r.out()).isEqualTo("hi a b 7\n");
+    assertThat(r.err()).isEqualTo("argc=4\n");
+    assertThat(r.code()).isEqualTo(7);
+  }
+
+  @Test
+  void chicorysMemoryIsSelectableForComparison() {
+    Result r = run("--wasm", Guests.command("hello").toString(), "--memory", "builtin", "--", "x");
+    assertThat(r.out()).isEqualTo("hello x\n");
+    assertThat(run("--wasm", fsops.toString(), "--memory", "flat").err())
+        .isEqualTo("spindle: error: --memory: expected paged or builtin: flat\n");
+  }
+
+  @Test
+  void theModuleAndAWritableDirectoryComeFromTheImage() throws Exception {
+    Path upper = tmp.resolve("upper");
+    Result r = run("--image", "base", "--wasm", "/bin/fsops.wasm", "--dir", "/data=image:/etc", "--upper", upper.toString(),
+        "--engine", "interpreter", "--", "cat:/data/motd", "append:/data/motd=!", "cat:/data/motd");
+
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out()).isEqualTo("/data/motd:from the image\nappend /data/motd\n/data/motd:from the image!\n");
+    assertThat(r.code()).isZero();
+    assertThat(Files.readString(upper.resolve("data/motd"))).isEqualTo("from the image!");
+    assertThat(run("--image", "base", "--wasm", "/bin/fsops.wasm", "--dir", "/data=image:/etc", "--", "cat:/data/motd")
+        .out()).isEqualTo("/data/motd:from the image\n"); // a fresh temporary layer: the image is unchanged
+  }
+
+  @Test
+  void hostDirectoriesAreWritableInPlace() throws Exception {
+    Path host = Files.createDirectories(tmp.resolve("host"));
+    Result r = run("--wasm", fsops.toString(), "--dir", "/h=" + host, "--", "write:/h/out.txt=written");
+
+    assertThat(r.code()).isZero();
+    assertThat(Files.readString(host.resolve("out.txt"))).isEqualTo("written");
+  }
+
+  @Test
+  void callsExportsOfAReactorAndPrintsTheirResults() {
+    Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "2", "40", "--call", "next",
+        "--call", "shout");
+
+    assertThat(r.out()).isEqualTo("42\n101\ncounter is 101\n\n");
+    assertThat(r.code()).isZero();
+  }
+
+  @Test
+  void limitsAndTrapsEndWithOneLineAndTheirOwnExitCodes() {
+    Result timeout = run("--wasm", Guests.command("spin").toString(), "--timeout", "300ms");
+    assertThat(timeout.code()).isEqualTo(RunCommand.EXIT_TIMEOUT);
+    assertThat(timeout.err()).startsWith("spindle: TIMEOUT limit:").hasLineCount(1);
+
+    Result memory = run("--wasm", Guests.command("hog").toString(), "--max-memory", "4MiB");
+    assertThat(memory.code()).isEqualTo(RunCommand.EXIT_MEMORY);
+    assertThat(memory.err()).contains("spindle: MEMORY limit:");
+
+    Result trap = run("--wasm", Guests.reactor("reactor").toString(), "--call", "crash");
+    assertThat(trap.code()).isEqualTo(RunCommand.EXIT_TRAP);
+    assertThat(trap.err()).startsWith("spindle: ").contains("trap").hasLineCount(1);
+  }
+
+  @Test
+  void badOptionsNameWhatIsWrong() {
+    assertThat(run("--wasm", "nope.wasm").err()).isEqualTo("spindle: error: --wasm: no such file: nope.wasm\n");
+    assertThat(run("--wasm", fsops.toString(), "--max-memory", "lots").err())
+        .isEqualTo("spindle: error: --max-memory: not a size (e.g. 64MiB, 1g): lots\n");
+    assertThat(run("--wasm", fsops.toString(), "--timeout", "0s").err())
+        .isEqualTo("spindle: error: --timeout: must be positive: 0s\n");
+    assertThat(run("--wasm", fsops.toString(), "--dir", "/d=image:/etc").err())
+        .isEqualTo("spindle: error: --dir /d=image:/etc: needs --image\n");
+    assertThat(run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "two").err())
+        .isEqualTo("spindle: error: --call add: not an integer argument: two\n");
+  }
+}
