@@ -77,11 +77,6 @@ public final class Reactor implements AutoCloseable {
         return InstanceStates.capture(instance);
     }
 
-    /** The guest's linear memory: the same object for the reactor's whole life. */
-    public Memory memory() {
-        return instance.memory();
-    }
-
     public byte[] stdout() {
         return streams.stdout();
     }
