@@ -84,10 +84,12 @@ class NodeCliTest {
   }
 
   @Test
-  void quickstartRunsAGuestOnAnEmbeddedNode() {
+  void quickstartRunsAGuestSnapshotsItLiveAndBranches100ChildrenOnAnEmbeddedNode() {
     CliRunner.Result q = new CliRunner(tmp.resolve("home")).run("quickstart", "-q");
     assertThat(q.code()).as(q.err()).isZero();
     assertThat(q.out()).contains("add(40, 2) = 42").contains("next() x100 = 100")
-        .contains("sandbox start from the image (API)").contains("snapshot + branch: not available");
+        .contains("sandbox start from the image (API)")
+        .contains("100 of 100 continued the parent's counter from 101 to 102")
+        .contains("branch 100 children (API)");
   }
 }

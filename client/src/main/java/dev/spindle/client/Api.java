@@ -93,10 +93,23 @@ public final class Api {
   /** Per-sandbox limits; null means the node's default. */
   public record Limits(Long timeoutMs, Integer maxMemoryPages, Integer outputCap) {}
 
-  /** {@code POST /v1/sandboxes}: start {@code n} (default 1, at most 1000) sandboxes of one module. */
-  public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits) {
+  /**
+   * {@code POST /v1/sandboxes}: {@code n} (default 1, at most 1000) sandboxes of a module ({@code wasm}), or {@code n}
+   * branches of a snapshot ({@code snapshot}: a tag; each shares every page it has not written).
+   */
+  public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
+      String snapshot) {
     public CreateSandboxes(Wasm wasm) {
-      this(wasm, null, null, null, null);
+      this(wasm, null, null, null, null, null);
+    }
+
+    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits) {
+      this(wasm, args, env, n, limits, null);
+    }
+
+    /** {@code n} branches of snapshot {@code tag}. */
+    public static CreateSandboxes branch(String tag, int n) {
+      return new CreateSandboxes(null, null, null, n, null, tag);
     }
   }
 

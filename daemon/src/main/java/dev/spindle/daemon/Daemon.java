@@ -4,6 +4,7 @@ import dev.spindle.client.Api;
 import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageStore;
 import java.io.IOException;
+import dev.spindle.fork.Forks;
 import java.nio.file.Path;
 import java.util.List;
 import org.eclipse.jetty.server.Server;
@@ -36,9 +37,10 @@ public final class Daemon implements AutoCloseable {
   }
 
   public static Daemon start(DaemonConfig config) throws IOException {
-    return start(config, new SnapshotService.Unavailable());
+    return start(config, null);
   }
 
+  /** Starts a node; {@code snapshotService} null for the real one (tests pass a stand-in). */
   static Daemon start(DaemonConfig config, SnapshotService snapshotService) throws IOException {
     config.home().create();
     Path root = config.home().root();
@@ -52,7 +54,11 @@ public final class Daemon implements AutoCloseable {
       db.close();
       throw e;
     }
-    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog));
+    Forks forks = new Forks(config.home());
+    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog), forks, catalog);
+    if (snapshotService == null) {
+      snapshotService = new SnapshotService.ForkSnapshots(forks);
+    }
 
     Metrics metrics = new Metrics();
     metrics.gauge("spindle_sandboxes", sandboxes::count);

@@ -19,24 +19,33 @@ final class Guest {
   private final Set<String> exports;
   private final Instant created = Instant.now();
   private final Reactor reactor;
+  /** The snapshot-capable guest behind a reactor (null for a command). */
+  private final dev.spindle.fork.Guest forked;
   private volatile String status;
   private volatile RunResult result;
   private volatile String error;
 
-  private Guest(String id, String image, Set<String> exports, Reactor reactor, String status) {
+  private Guest(String id, String image, Set<String> exports, dev.spindle.fork.Guest forked, String status) {
     this.id = id;
     this.image = image;
     this.exports = exports;
-    this.reactor = reactor;
+    this.forked = forked;
+    this.reactor = forked == null ? null : forked.reactor();
     this.status = status;
   }
 
-  static Guest reactor(String id, String image, Set<String> exports, Reactor r) {
-    return new Guest(id, image, exports, r, "ready");
+  /** A reactor; {@code exports} null when unknown (a branch of a snapshot). */
+  static Guest reactor(String id, String image, Set<String> exports, dev.spindle.fork.Guest g) {
+    return new Guest(id, image, exports, g, "ready");
   }
 
   static Guest command(String id, String image) {
     return new Guest(id, image, Set.of(), null, "running");
+  }
+
+  /** The guest a snapshot captures; callers hold this guest's lock while they use it. */
+  dev.spindle.fork.Guest forked() {
+    return forked;
   }
 
   boolean isReactor() {
@@ -52,7 +61,7 @@ final class Guest {
     if (reactor == null) {
       throw ApiError.conflict("not_a_reactor", "sandbox " + id + " is a command module; only reactors take calls");
     }
-    if (!exports.contains(export)) {
+    if (exports != null && !exports.contains(export)) {
       throw ApiError.badRequest("unknown_export", "sandbox " + id + " exports no function '" + export + "'; it exports "
           + String.join(", ", exports.stream().sorted().toList()));
     }
@@ -92,8 +101,8 @@ final class Guest {
   }
 
   void close() {
-    if (reactor != null) {
-      reactor.close();
+    if (forked != null) {
+      forked.close();
     }
   }
 

@@ -74,7 +74,7 @@ final class SandboxRoutes {
     CompletableFuture<Void> done;
     try {
       synchronized (g) {
-        done = snapshots.snapshot(g.reactor(), tag, mode);
+        done = snapshots.snapshot(g, tag, mode);
       }
     } catch (Exception | Error e) {
       catalog.release(tag.value());

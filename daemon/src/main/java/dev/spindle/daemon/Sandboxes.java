@@ -7,7 +7,10 @@ import com.dylibso.chicory.wasm.types.ExternalType;
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.Limits;
 import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.fork.Forks;
+import dev.spindle.fork.SandboxSnapshot;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -42,9 +45,14 @@ final class Sandboxes implements AutoCloseable {
     return t;
   });
 
-  Sandboxes(int max, WasmSource wasm) {
+  private final Forks forks;
+  private final Catalog catalog;
+
+  Sandboxes(int max, WasmSource wasm, Forks forks, Catalog catalog) {
     this.max = max;
     this.wasm = wasm;
+    this.forks = forks;
+    this.catalog = catalog;
   }
 
   int count() {
@@ -60,20 +68,25 @@ final class Sandboxes implements AutoCloseable {
     if (n < 1 || n > MAX_PER_REQUEST) {
       throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
+    if (req.snapshot() != null) {
+      if (req.wasm() != null) {
+        throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
+      }
+      return branch(req, n);
+    }
+    if (req.wasm() == null) {
+      throw ApiError.badRequest("bad_field", "field 'wasm' (a module) or 'snapshot' (a tag to branch) is required");
+    }
     WasmSource.Loaded module = wasm.load(req.wasm());
     Set<String> exports = exports(module.bytes());
     Sandbox sandbox = build(req, module.bytes());
-    if (reserved.addAndGet(n) > max) {
-      reserved.addAndGet(-n);
-      throw new ApiError(503, "capacity", "the node holds " + guests.size() + " of at most " + max
-          + " sandboxes; " + n + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
-    }
+    reserve(n);
     List<Guest> started = new ArrayList<>();
     try {
       boolean reactor = !exports.contains("_start");
       for (int i = 0; i < n; i++) {
         String id = newId();
-        Guest g = reactor ? Guest.reactor(id, module.image(), exports, sandbox.startReactor())
+        Guest g = reactor ? Guest.reactor(id, module.image(), exports, forks.start(sandbox))
             : Guest.command(id, module.image());
         started.add(g);
         if (!reactor) {
@@ -93,6 +106,40 @@ final class Sandboxes implements AutoCloseable {
     }
     started.forEach(g -> guests.put(g.id, g));
     return started.stream().map(Guest::info).toList();
+  }
+
+  /** {@code n} branches of a snapshot: one page table shared by all, no _initialize. */
+  private List<SandboxInfo> branch(CreateSandboxes req, int n) throws IOException {
+    Tag tag = Catalog.tag(req.snapshot(), "snapshot");
+    // The catalog is the truth: a deleted snapshot is gone even if this process still holds it.
+    var row = catalog.get(tag.value());
+    if (!Catalog.SNAPSHOT.equals(row.kind()) || !"ready".equals(row.status())) {
+      forks.release(tag);
+      throw ApiError.conflict("not_a_ready_snapshot", "tag '" + tag + "' is " + row.kind() + " " + row.status()
+          + "; only a ready snapshot can be branched");
+    }
+    SandboxSnapshot snap = forks.open(tag);
+    reserve(n);
+    List<Guest> started = new ArrayList<>();
+    try {
+      for (dev.spindle.fork.Guest child : forks.branch(snap, n)) {
+        started.add(Guest.reactor(newId(), "snapshot:" + tag, null, child));
+      }
+    } catch (RuntimeException e) {
+      started.forEach(Guest::close);
+      reserved.addAndGet(-n);
+      throw e;
+    }
+    started.forEach(g -> guests.put(g.id, g));
+    return started.stream().map(Guest::info).toList();
+  }
+
+  private void reserve(int n) {
+    if (reserved.addAndGet(n) > max) {
+      reserved.addAndGet(-n);
+      throw new ApiError(503, "capacity", "the node holds " + guests.size() + " of at most " + max
+          + " sandboxes; " + n + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
+    }
   }
 
   private static Set<String> exports(byte[] bytes) {
@@ -172,5 +219,10 @@ final class Sandboxes implements AutoCloseable {
     guests.values().forEach(Guest::close);
     guests.clear();
     commands.shutdownNow();
+    try {
+      forks.close();
+    } catch (IOException e) {
+      // Closing: the snapshot files' channels close with the process anyway.
+    }
   }
 }

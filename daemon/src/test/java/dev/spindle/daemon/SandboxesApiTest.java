@@ -129,15 +129,55 @@ class SandboxesApiTest {
   }
 
   @Test
-  void snapshotIs501UntilTheForkModuleIsWiredAndLeavesTheTagFree() throws Exception {
-    SandboxInfo s = client.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()))).getFirst();
-    ApiException e = catchApi(() -> client.snapshot(s.id(), new Snapshot("snap", "live", true)));
-    assertThat(e.status()).isEqualTo(501);
-    assertThat(e.code()).isEqualTo("not_implemented");
-    assertThat(catchApi(() -> client.image("snap")).status()).isEqualTo(404);
-    assertThat(catchApi(() -> client.snapshot(s.id(), new Snapshot("snap", "sideways", true))).getMessage())
+  void liveSnapshotThenBranchesResumeTheWarmStateAndStayApart() throws Exception {
+    SandboxInfo parent = client.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.reactor("counter")))).getFirst();
+    for (int i = 0; i < 5; i++) {
+      client.call(parent.id(), "next");
+    }
+    assertThat(client.snapshot(parent.id(), new Snapshot("warm", "live", true)).status()).isEqualTo("ready");
+    assertThat(client.image("warm").kind()).isEqualTo("snapshot");
+    assertThat(client.call(parent.id(), "next")).as("the parent runs on").containsExactly(106L);
+
+    List<SandboxInfo> kids = client.createSandboxes(CreateSandboxes.branch("warm", 3));
+    assertThat(kids).hasSize(3).allSatisfy(k -> assertThat(k.kind()).isEqualTo("reactor"));
+    assertThat(client.call(kids.get(0).id(), "next")).as("the snapshot's instant, not the parent's later write")
+        .containsExactly(106L);
+    assertThat(client.call(kids.get(0).id(), "next")).containsExactly(107L);
+    assertThat(client.call(kids.get(1).id(), "next")).as("siblings do not see each other").containsExactly(106L);
+    assertThat(client.call(parent.id(), "next")).containsExactly(107L);
+
+    ApiException both = catchApi(() -> client.createSandboxes(
+        new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1, null, "warm")));
+    assertThat(both.status()).isEqualTo(400);
+    assertThat(catchApi(() -> client.createSandboxes(CreateSandboxes.branch("nope", 1))).status()).isEqualTo(404);
+    assertThat(catchApi(() -> client.snapshot(parent.id(), new Snapshot("warm", "full", true))).status())
+        .as("the tag is taken").isEqualTo(409);
+    assertThat(catchApi(() -> client.snapshot(parent.id(), new Snapshot("x", "sideways", true))).getMessage())
         .contains("'mode'");
-    client.deleteSandbox(s.id());
+    for (SandboxInfo k : kids) {
+      client.deleteSandbox(k.id());
+    }
+    client.deleteSandbox(parent.id());
+  }
+
+  @Test
+  void aSnapshotBranchesAfterTheDaemonIsKilledAndRestarted() throws Exception {
+    Path home = tmp.resolve("restart-home");
+    try (DaemonProcess first = DaemonProcess.start(home)) {
+      SpindleClient c = first.client();
+      String id = c.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.reactor("counter")))).getFirst().id();
+      c.call(id, "next");
+      c.call(id, "next");
+      assertThat(c.snapshot(id, new Snapshot("kept", "full", true)).status()).isEqualTo("ready");
+      first.kill9();
+    }
+    try (DaemonProcess second = DaemonProcess.start(home)) {
+      SpindleClient c = second.client();
+      assertThat(c.image("kept").status()).isEqualTo("ready");
+      List<SandboxInfo> kids = c.createSandboxes(CreateSandboxes.branch("kept", 2));
+      assertThat(c.call(kids.get(0).id(), "next")).containsExactly(103L);
+      assertThat(c.call(kids.get(1).id(), "next")).containsExactly(103L);
+    }
   }
 
   /** A second node with tight caps: 503 for too many sandboxes and for too many requests at once. */

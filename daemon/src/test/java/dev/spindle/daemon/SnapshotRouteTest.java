@@ -10,7 +10,6 @@ import dev.spindle.client.Api.Snapshot;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.ApiException;
 import dev.spindle.client.SpindleClient;
-import dev.spindle.sandbox.Reactor;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.nio.file.Files;
@@ -22,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The snapshot route and lineage against a stand-in {@link SnapshotService} (the real one is not
- * wired yet), so this node runs in-process; the HTTP is still real. Checks the tag protocol the
+ * The snapshot route and lineage against a stand-in {@link SnapshotService} that completes when
+ * the test says, so this node runs in-process; the HTTP is still real. Checks the tag protocol the
  * real service will rely on: claim (409 when taken), 202 writing then ready, parent = the image
  * the sandbox came from, and deleting a parent with dependents.
  */
@@ -36,7 +35,7 @@ class SnapshotRouteTest {
     final List<Mode> modes = new ArrayList<>();
 
     @Override
-    public synchronized CompletableFuture<Void> snapshot(Reactor reactor, Tag tag, Mode mode) {
+    public synchronized CompletableFuture<Void> snapshot(Guest guest, Tag tag, Mode mode) {
       CompletableFuture<Void> f = new CompletableFuture<>();
       pending.add(f);
       modes.add(mode);
