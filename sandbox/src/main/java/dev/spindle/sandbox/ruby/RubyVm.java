@@ -43,13 +43,26 @@ public final class RubyVm implements AutoCloseable {
     public static RubyVm start(Sandbox sandbox, List<String> args) {
         Reactor reactor = sandbox.startReactor();
         try {
-            RubyVm vm = new RubyVm(reactor);
-            vm.init(args);
-            return vm;
+            return init(reactor, args);
         } catch (RuntimeException e) {
             reactor.close();
             throw e;
         }
+    }
+
+    /** Initialises the VM in a started reactor (e.g. one started by the fork module to snapshot). */
+    public static RubyVm init(Reactor reactor, List<String> args) {
+        RubyVm vm = new RubyVm(reactor);
+        vm.init(args);
+        return vm;
+    }
+
+    /**
+     * A VM that is already initialised, with whatever it loaded: a branch of a snapshot of a warm
+     * interpreter. Nothing runs again; the next {@link #eval} sees the snapshot's Ruby state.
+     */
+    public static RubyVm attach(Reactor reactor) {
+        return new RubyVm(reactor);
     }
 
     private void init(List<String> args) {
