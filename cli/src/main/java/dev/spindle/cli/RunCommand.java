@@ -32,6 +32,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import dev.spindle.fork.Forks;
+import dev.spindle.fork.Guest;
+import dev.spindle.fork.SandboxSnapshot;
+import dev.spindle.fork.SnapshotMode;
+import dev.spindle.store.Tag;
 import picocli.CommandLine.Parameters;
 
 /** {@code spindle run}: a WASI module with files from host directories and an image. */
@@ -111,6 +116,15 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
+  @Option(names = "--snapshot", paramLabel = "TAG",
+      description = "After the calls, snapshot the reactor under TAG (branch it with 'spindle branch TAG -n N').")
+  String snapshot;
+
+  @Option(names = "--mode", defaultValue = "full", paramLabel = "full|live",
+      description = "Snapshot mode: full (written before returning) or live (page table only, written in the"
+          + " background while the sandbox runs on). Default: ${DEFAULT-VALUE}.")
+  String mode;
+
   @Parameters(paramLabel = "ARGS", description = "Arguments for the guest (after --).")
   List<String> args = new ArrayList<>();
 
@@ -182,10 +196,13 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private int execute(Sandbox sandbox) {
+  private int execute(Sandbox sandbox) throws Exception {
     try {
       if (calls.isEmpty()) {
         return sandbox.run().exitCode();
+      }
+      if (snapshot != null) {
+        return executeAndSnapshot(sandbox);
       }
       try (Reactor reactor = sandbox.startReactor()) {
         for (List<String> c : calls) {
@@ -193,12 +210,7 @@ final class RunCommand implements Callable<Integer> {
           for (int i = 0; i < in.length; i++) {
             in[i] = parseArg(c.get(0), c.get(i + 1));
           }
-          long[] out = reactor.call(c.get(0), in);
-          StringBuilder line = new StringBuilder();
-          for (long v : out) {
-            line.append(line.isEmpty() ? "" : " ").append(v);
-          }
-          System.out.println(line);
+          printResults(reactor.call(c.get(0), in));
         }
       }
       return 0;
@@ -211,6 +223,36 @@ final class RunCommand implements Callable<Integer> {
     } catch (SandboxException e) {
       return fail(e.getMessage(), EXIT_TRAP);
     }
+  }
+
+  /** Runs the calls in a snapshot-capable guest, then snapshots it (the fork module). */
+  private int executeAndSnapshot(Sandbox sandbox) throws Exception {
+    Tag tag = Tag.of(snapshot);
+    SnapshotMode m = SnapshotMode.parse(mode);
+    try (Forks forks = new Forks(common.home()); Guest guest = forks.start(sandbox)) {
+      for (List<String> c : calls) {
+        long[] in = new long[c.size() - 1];
+        for (int i = 0; i < in.length; i++) {
+          in[i] = parseArg(c.get(0), c.get(i + 1));
+        }
+        printResults(guest.call(c.get(0), in));
+      }
+      long t0 = System.nanoTime();
+      SandboxSnapshot s = forks.snapshot(guest, tag, m);
+      double pauseMs = (System.nanoTime() - t0) / 1e6;
+      s.persisted().get();
+      System.err.printf("snapshot %s (%s): %d pages, paused the sandbox %.2f ms, ready in %.1f ms%n",
+          tag, mode, s.table().pages(), pauseMs, (System.nanoTime() - t0) / 1e6);
+      return 0;
+    }
+  }
+
+  private static void printResults(long[] out) {
+    StringBuilder line = new StringBuilder();
+    for (long v : out) {
+      line.append(line.isEmpty() ? "" : " ").append(v);
+    }
+    System.out.println(line);
   }
 
   private static int fail(String message, int code) {

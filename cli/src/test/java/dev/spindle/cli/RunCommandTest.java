@@ -109,6 +109,29 @@ class RunCommandTest {
   }
 
   @Test
+  void runWithSnapshotStoresTheReactorAndBranchesResumeIt() {
+    Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "next", "--call", "next",
+        "--snapshot", "after2", "--mode", "live");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("101\n102\n");
+    assertThat(r.err()).contains("snapshot after2 (live): ").contains("ready in");
+    assertThat(tmp.resolve("home/snapshots/after2/memory.bin")).exists();
+
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      assertThat(Main.run("branch", "after2", "-n", "2", "--call", "next", "--home", tmp.resolve("home").toString()))
+          .isZero();
+    } finally {
+      System.setOut(oldOut);
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("[0] next() = 103\n").contains("[1] next() = 103\n");
+    assertThat(run("--wasm", Guests.reactor("reactor").toString(), "--call", "next", "--snapshot", "after2").code())
+        .as("the tag is taken").isNotZero();
+  }
+
+  @Test
   void limitsAndTrapsEndWithOneLineAndTheirOwnExitCodes() {
     Result timeout = run("--wasm", Guests.command("spin").toString(), "--timeout", "300ms");
     assertThat(timeout.code()).isEqualTo(RunCommand.EXIT_TIMEOUT);
