@@ -67,7 +67,18 @@ public final class Api {
       String parent,
       String createdAt,
       String updatedAt,
-      String error) {
+      String error,
+      Double pauseMs,
+      Integer chainDepth,
+      List<String> ancestors,
+      List<String> dependents) {
+    /** A row without lineage and pause (the node fills those in when it answers). */
+    public ImageInfo(String tag, String kind, String status, String source, String ref, String root, String commit,
+        Long sizeBytes, Integer objects, String parent, String createdAt, String updatedAt, String error) {
+      this(tag, kind, status, source, ref, root, commit, sizeBytes, objects, parent, createdAt, updatedAt, error,
+          null, null, null, null);
+    }
+
     public boolean ready() {
       return "ready".equals(status);
     }

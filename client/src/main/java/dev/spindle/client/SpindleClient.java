@@ -156,6 +156,11 @@ public final class SpindleClient {
     return call("POST", "v1/sandboxes/" + enc(id) + "/snapshot", request, ImageInfo.class);
   }
 
+  /** Flattens a snapshot's chain (cuts its lineage link; its files are already whole). */
+  public ImageInfo compact(String tag) {
+    return call("POST", "v1/images/" + enc(tag) + "/compact", null, ImageInfo.class);
+  }
+
   // --- plumbing ---------------------------------------------------------------------------
 
   private <T> T get(String path, Class<T> type) {

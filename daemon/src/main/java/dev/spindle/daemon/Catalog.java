@@ -171,7 +171,7 @@ final class Catalog implements AutoCloseable {
     claim(row(tag.value(), IMAGE, "writing", m.source(), m.ref(), null));
     CompletableFuture<ImageInfo> done = CompletableFuture.supplyAsync(() -> build(tag, m), makers);
     if (Boolean.FALSE.equals(m.awaitReady())) {
-      return db.get(tag.value()).orElseThrow();
+      return withLineage(db.get(tag.value()).orElseThrow());
     }
     try {
       return done.get();
@@ -188,10 +188,10 @@ final class Catalog implements AutoCloseable {
       ImageInfo ready = readyImage(tag, m.source(), m.ref(), h.root().name(), h.commit().name(),
           Files.size(images.path(tag)), h.objectCount(), claimed.createdAt());
       db.put(ready);
-      return db.get(tag.value()).orElseThrow();
+      return withLineage(db.get(tag.value()).orElseThrow());
     } catch (IOException | RuntimeException e) {
       db.fail(tag.value(), "make failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-      return db.get(tag.value()).orElseThrow();
+      return withLineage(db.get(tag.value()).orElseThrow());
     }
   }
 
@@ -213,7 +213,7 @@ final class Catalog implements AutoCloseable {
 
   ImageInfo settle(ImageInfo row) {
     db.put(row);
-    return db.get(row.tag()).orElseThrow();
+    return withLineage(db.get(row.tag()).orElseThrow());
   }
 
   void fail(String tag, String why) {
@@ -226,12 +226,46 @@ final class Catalog implements AutoCloseable {
   }
 
   List<ImageInfo> list() {
-    return db.all();
+    return db.all().stream().map(this::withLineage).toList();
   }
 
   ImageInfo get(String tagText) {
     Tag tag = tag(tagText, "tag");
-    return db.get(tag.value()).orElseThrow(() -> ApiError.notFound("no image or snapshot tagged '" + tag + "'"));
+    return withLineage(db.get(tag.value())
+        .orElseThrow(() -> ApiError.notFound("no image or snapshot tagged '" + tag + "'")));
+  }
+
+  /**
+   * The row with its lineage: ancestors (parent first, up to the image a chain starts from), the
+   * chain depth (how many snapshots stand between it and that image), and its direct dependents.
+   */
+  private ImageInfo withLineage(ImageInfo i) {
+    List<String> ancestors = new java.util.ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>(List.of(i.tag()));
+    for (String p = i.parent(); p != null && seen.add(p); ) {
+      ancestors.add(p);
+      p = db.get(p).map(ImageInfo::parent).orElse(null);
+    }
+    List<String> dependents = db.children(i.tag()).stream().map(ImageInfo::tag).toList();
+    int depth = SNAPSHOT.equals(i.kind()) ? ancestors.size() : 0;
+    return new ImageInfo(i.tag(), i.kind(), i.status(), i.source(), i.ref(), i.root(), i.commit(), i.sizeBytes(),
+        i.objects(), i.parent(), i.createdAt(), i.updatedAt(), i.error(), i.pauseMs(), depth, ancestors,
+        dependents);
+  }
+
+  /**
+   * Flattens a snapshot's chain. Snapshot files are always whole (every page is in its own
+   * memory.bin, whatever it was branched from), so compacting only cuts the lineage link: the
+   * parent can then be deleted without {@code cascade}, and the snapshot's depth becomes 0.
+   */
+  ImageInfo compact(String tagText) {
+    ImageInfo i = get(tagText);
+    if (!SNAPSHOT.equals(i.kind()) || !"ready".equals(i.status())) {
+      throw ApiError.conflict("not_a_ready_snapshot", "tag '" + i.tag() + "' is " + article(i.kind()) + " ("
+          + i.status() + "); only a ready snapshot can be compacted");
+    }
+    db.clearParent(i.tag());
+    return get(i.tag());
   }
 
   /**

@@ -72,9 +72,13 @@ final class SandboxRoutes {
     }
     catalog.claim(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", "sandbox:" + g.id, g.image, null));
     CompletableFuture<Void> done;
+    double pauseMs;
     try {
       synchronized (g) {
+        // The guest is held (no call runs) only while the snapshot is taken: its pause.
+        long t0 = System.nanoTime();
         done = snapshots.snapshot(g, tag, mode);
+        pauseMs = (System.nanoTime() - t0) / 1e6;
       }
     } catch (Exception | Error e) {
       catalog.release(tag.value());
@@ -87,7 +91,7 @@ final class SandboxRoutes {
       }
       ImageInfo claimed = catalog.get(tag.value());
       return catalog.settle(new ImageInfo(tag.value(), Catalog.SNAPSHOT, "ready", claimed.source(), null, null, null,
-          null, null, claimed.parent(), claimed.createdAt(), null, null));
+          null, null, claimed.parent(), claimed.createdAt(), null, null, pauseMs, null, null, null));
     });
     if (Boolean.FALSE.equals(s.awaitReady())) {
       x.json(202, catalog.get(tag.value()));

@@ -123,7 +123,8 @@ final class Sandboxes implements AutoCloseable {
     List<Guest> started = new ArrayList<>();
     try {
       for (dev.spindle.fork.Guest child : forks.branch(snap, n)) {
-        started.add(Guest.reactor(newId(), "snapshot:" + tag, null, child));
+        // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
+        started.add(Guest.reactor(newId(), tag.value(), null, child));
       }
     } catch (RuntimeException e) {
       started.forEach(Guest::close);

@@ -25,7 +25,8 @@ import java.util.Optional;
  */
 final class StateDb implements AutoCloseable {
   private static final String COLUMNS =
-      "tag, kind, status, source, ref, root, commit_id, size_bytes, objects, parent, created_at, updated_at, error";
+      "tag, kind, status, source, ref, root, commit_id, size_bytes, objects, parent, created_at, updated_at, error,"
+          + " pause_ms";
 
   private final Connection db;
 
@@ -47,10 +48,23 @@ final class StateDb implements AutoCloseable {
               created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
               error TEXT)""");
         s.execute("CREATE INDEX IF NOT EXISTS artifacts_parent ON artifacts(parent)");
+        addColumnIfMissing(s, "pause_ms", "REAL");
       }
     } catch (SQLException e) {
       throw new IOException("cannot open the node's state database " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Schema version 2 added pause_ms: a state.db written by an older node gains it in place. */
+  private static void addColumnIfMissing(Statement s, String column, String type) throws SQLException {
+    try (ResultSet r = s.executeQuery("PRAGMA table_info(artifacts)")) {
+      while (r.next()) {
+        if (column.equals(r.getString("name"))) {
+          return;
+        }
+      }
+    }
+    s.execute("ALTER TABLE artifacts ADD COLUMN " + column + " " + type);
   }
 
   synchronized Optional<ImageInfo> get(String tag) {
@@ -77,9 +91,9 @@ final class StateDb implements AutoCloseable {
   /** Inserts or replaces the whole row; {@code updated_at} becomes now. */
   synchronized void put(ImageInfo i) {
     String now = Instant.now().toString();
-    exec("INSERT OR REPLACE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    exec("INSERT OR REPLACE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         i.tag(), i.kind(), i.status(), i.source(), i.ref(), i.root(), i.commit(), i.sizeBytes(),
-        i.objects(), i.parent(), i.createdAt() == null ? now : i.createdAt(), now, i.error());
+        i.objects(), i.parent(), i.createdAt() == null ? now : i.createdAt(), now, i.error(), i.pauseMs());
   }
 
   /**
@@ -89,8 +103,9 @@ final class StateDb implements AutoCloseable {
   synchronized boolean claim(ImageInfo i) {
     exec("DELETE FROM artifacts WHERE tag = ? AND status = 'failed'", i.tag());
     String now = Instant.now().toString();
-    return exec("INSERT OR IGNORE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        i.tag(), i.kind(), "writing", i.source(), i.ref(), null, null, null, null, i.parent(), now, now, null) == 1;
+    return exec("INSERT OR IGNORE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        i.tag(), i.kind(), "writing", i.source(), i.ref(), null, null, null, null, i.parent(), now, now, null,
+        null) == 1;
   }
 
   synchronized void fail(String tag, String error) {
@@ -125,12 +140,23 @@ final class StateDb implements AutoCloseable {
       while (r.next()) {
         out.add(new ImageInfo(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5),
             r.getString(6), r.getString(7), longOrNull(r, 8), intOrNull(r, 9),
-            r.getString(10), r.getString(11), r.getString(12), r.getString(13)));
+            r.getString(10), r.getString(11), r.getString(12), r.getString(13), doubleOrNull(r, 14),
+            null, null, null));
       }
       return out;
     } catch (SQLException e) {
       throw new IllegalStateException("state database: " + e.getMessage(), e);
     }
+  }
+
+  private static Double doubleOrNull(ResultSet r, int column) throws SQLException {
+    double v = r.getDouble(column);
+    return r.wasNull() ? null : v;
+  }
+
+  /** Cuts a snapshot's lineage link (compact: its files are already whole). */
+  synchronized void clearParent(String tag) {
+    exec("UPDATE artifacts SET parent = NULL, updated_at = ? WHERE tag = ?", Instant.now().toString(), tag);
   }
 
   private static Long longOrNull(ResultSet r, int column) throws SQLException {

@@ -4,6 +4,7 @@ import static dev.spindle.daemon.ImagesApiTest.catchApi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.Limits;
 import dev.spindle.client.Api.MakeImage;
 import dev.spindle.client.Api.SandboxInfo;
@@ -154,9 +155,25 @@ class SandboxesApiTest {
         .as("the tag is taken").isEqualTo(409);
     assertThat(catchApi(() -> client.snapshot(parent.id(), new Snapshot("x", "sideways", true))).getMessage())
         .contains("'mode'");
+    // A snapshot of a branch: a chain, with lineage both ways, then compacted.
+    assertThat(client.snapshot(kids.get(0).id(), new Snapshot("warm2", "full", true)).status()).isEqualTo("ready");
+    ImageInfo second = client.image("warm2");
+    assertThat(second.parent()).isEqualTo("warm");
+    assertThat(second.ancestors()).containsExactly("warm");
+    assertThat(second.chainDepth()).isEqualTo(1);
+    assertThat(second.pauseMs()).isNotNull().isPositive();
+    assertThat(client.image("warm").dependents()).containsExactly("warm2");
+    assertThat(catchApi(() -> client.deleteImage("warm", false)).status()).isEqualTo(409);
+    ImageInfo flat = client.compact("warm2");
+    assertThat(flat.chainDepth()).isZero();
+    assertThat(flat.ancestors()).isEmpty();
+    assertThat(client.image("warm").dependents()).isEmpty();
+    List<SandboxInfo> fromFlat = client.createSandboxes(CreateSandboxes.branch("warm2", 1));
+    assertThat(client.call(fromFlat.getFirst().id(), "next")).containsExactly(108L);
     for (SandboxInfo k : kids) {
       client.deleteSandbox(k.id());
     }
+    client.deleteSandbox(fromFlat.getFirst().id());
     client.deleteSandbox(parent.id());
   }
 
