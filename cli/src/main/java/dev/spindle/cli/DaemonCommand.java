@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "daemon",
+    header = "Run a Spindle node: the REST API over this home.",
     mixinStandardHelpOptions = true,
     description = {
       "Run a Spindle node: the REST API (/v1, described at /v1/openapi.json) over this home's",

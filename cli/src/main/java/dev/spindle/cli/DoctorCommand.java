@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "doctor",
+    header = "Check what Spindle needs on this machine.",
     mixinStandardHelpOptions = true,
     description = {
       "Check what Spindle needs on this machine: the JDK, FUSE, runc, userfaultfd, free disk in",

@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 
 @Command(
     name = "image",
+    header = "Make, verify, read, export and import file-system images.",
     mixinStandardHelpOptions = true,
     description = {
       "Make, verify and read file-system images: a Git PACK + IDX with a header and a path",

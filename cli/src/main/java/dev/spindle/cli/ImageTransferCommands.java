@@ -35,6 +35,7 @@ final class ImageTransferCommands {
   }
 
   @Command(name = "import", mixinStandardHelpOptions = true,
+      header = "Store an image file (verified first), or import an OCI layout or docker archive.",
       description = {"Verify an image file whole, then store it under a tag; or import an OCI",
           "image (oci-layout:DIR, docker-archive:FILE.tar): layers applied in order with whiteouts."})
   static final class Import implements Callable<Integer> {

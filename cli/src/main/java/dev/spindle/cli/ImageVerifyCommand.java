@@ -11,6 +11,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(
     name = "verify",
+    header = "Check every byte of an image; name the object and offset of any damage.",
     mixinStandardHelpOptions = true,
     description = {
       "Check an image whole: header, PACK and IDX checksums, every object's CRC and content",

@@ -14,6 +14,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(
     name = "mount",
+    header = "Mount an image read-only with FUSE (foreground).",
     mixinStandardHelpOptions = true,
     description = {
       "Mount an image read-only at DIR with FUSE, in the foreground: serves until",

@@ -26,6 +26,7 @@ import picocli.CommandLine.Mixin;
 
 @Command(
     name = "quickstart",
+    header = "Run the main path on embedded defaults and print timings.",
     mixinStandardHelpOptions = true,
     description = {
       "Run Spindle's main path on embedded defaults: write a sample tree, make an image of it,",
