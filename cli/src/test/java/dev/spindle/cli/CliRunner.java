@@ -23,11 +23,11 @@ final class CliRunner {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      String[] all = new String[args.length + 2];
-      System.arraycopy(args, 0, all, 0, args.length);
-      all[args.length] = "--home";
-      all[args.length + 1] = home.toString();
-      int code = Main.run(all);
+      // --home goes before "--": what follows it belongs to the guest.
+      java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+      int dashes = all.indexOf("--");
+      all.addAll(dashes < 0 ? all.size() : dashes, java.util.List.of("--home", home.toString()));
+      int code = Main.run(all.toArray(String[]::new));
       return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);

@@ -2,9 +2,6 @@ package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -14,26 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
   @TempDir Path tmp;
 
-  record Result(int code, String out, String err) {}
-
-  private synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      String[] all = new String[args.length + 2];
-      System.arraycopy(args, 0, all, 0, args.length);
-      all[args.length] = "--home";
-      all[args.length + 1] = tmp.resolve("home").toString();
-      int code = Main.run(all);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private CliRunner.Result run(String... args) {
+    return new CliRunner(tmp.resolve("home")).run(args);
   }
 
   @Test
@@ -42,12 +21,12 @@ class CliTest {
     Files.writeString(src.resolve("f.txt"), "content\n");
     Files.createSymbolicLink(tmp.resolve("src/link"), Path.of("dir/f.txt"));
 
-    Result made = run("image", "make", tmp.resolve("src").toString(), "-t", "t1", "-d", "2026-01-01T00:00:00Z",
+    CliRunner.Result made = run("image", "make", tmp.resolve("src").toString(), "-t", "t1", "-d", "2026-01-01T00:00:00Z",
         "--author", "Ada <ada@example.org>");
     assertThat(made.code()).as(made.err()).isZero();
     assertThat(made.out()).contains("root    ");
 
-    Result v = run("image", "verify", "t1");
+    CliRunner.Result v = run("image", "verify", "t1");
     assertThat(v.code()).isZero();
     assertThat(v.out()).contains("author: Ada <ada@example.org>").contains("ok");
 
@@ -58,7 +37,7 @@ class CliTest {
 
     Path exported = tmp.resolve("t1.img");
     assertThat(run("image", "export", "t1", exported.toString()).code()).isZero();
-    Result imp = run("image", "import", exported.toString(), "-t", "t2");
+    CliRunner.Result imp = run("image", "import", exported.toString(), "-t", "t2");
     assertThat(imp.code()).as(imp.err()).isZero();
     assertThat(run("image", "list").out()).contains("t1").contains("t2");
 
@@ -78,38 +57,38 @@ class CliTest {
     byte[] b = Files.readAllBytes(exported);
     b[200] ^= 1;
     Files.write(exported, b);
-    Result v = run("image", "verify", exported.toString());
+    CliRunner.Result v = run("image", "verify", exported.toString());
     assertThat(v.code()).isEqualTo(1);
     assertThat(v.err()).contains("at byte").contains("damaged");
-    Result imp = run("image", "import", exported.toString(), "-t", "bad");
+    CliRunner.Result imp = run("image", "import", exported.toString(), "-t", "bad");
     assertThat(imp.code()).isEqualTo(1);
     assertThat(run("image", "list").out()).doesNotContain("bad");
   }
 
   @Test
   void errorsAreOneLineNamingWhatWasWrong() {
-    Result badTag = run("image", "make", tmp.toString(), "-t", "no/slash");
+    CliRunner.Result badTag = run("image", "make", tmp.toString(), "-t", "no/slash");
     assertThat(badTag.code()).isEqualTo(1);
     assertThat(badTag.err()).startsWith("spindle: error: invalid tag 'no/slash'");
-    Result missing = run("image", "verify", "nothing-here");
+    CliRunner.Result missing = run("image", "verify", "nothing-here");
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.err()).contains("nothing-here");
-    Result date = run("image", "make", tmp.toString(), "-t", "x", "-d", "yesterday");
+    CliRunner.Result date = run("image", "make", tmp.toString(), "-t", "x", "-d", "yesterday");
     assertThat(date.err()).contains("--date must be RFC 3339");
-    Result usage = run("image", "make");
+    CliRunner.Result usage = run("image", "make");
     assertThat(usage.code()).isEqualTo(2);
   }
 
   @Test
   void helpExplains() {
-    Result h = run("image", "make", "--help");
+    CliRunner.Result h = run("image", "make", "--help");
     assertThat(h.code()).isZero();
     assertThat(h.out()).contains("git write-tree").contains("Examples:");
   }
 
   @Test
   void quickstartRunsOnEmbeddedDefaults() {
-    Result q = run("quickstart");
+    CliRunner.Result q = run("quickstart");
     assertThat(q.code()).as(q.err()).isZero();
     assertThat(q.out()).contains("verified").contains("Guide, version 1");
   }
@@ -117,13 +96,13 @@ class CliTest {
   @Test
   void snapshotCreateThenBranchPrintsEachChildsOutputAndASummary() throws Exception {
     String wasm = dev.spindle.sandbox.Guests.reactor("warm").toString();
-    Result made = run("snapshot", "create", "--wasm", wasm, "--call", "warm", "500", "--call", "tick",
+    CliRunner.Result made = run("snapshot", "create", "--wasm", wasm, "--call", "warm", "500", "--call", "tick",
         "-t", "w1", "--mode", "live");
     assertThat(made.code()).as(made.err()).isZero();
     assertThat(made.out()).contains("warm(500) = ").contains("tick() = 1\n")
         .contains("snapshot w1 (live): ");
 
-    Result b = run("branch", "w1", "-n", "3", "--call", "tick", "--call", "show", "7", "--call", "apply", "2", "-9");
+    CliRunner.Result b = run("branch", "w1", "-n", "3", "--call", "tick", "--call", "show", "7", "--call", "apply", "2", "-9");
     assertThat(b.code()).as(b.err()).isZero();
     for (int i = 0; i < 3; i++) {
       assertThat(b.out()).contains("[" + i + "] tick() = 2\n").contains("[" + i + "] apply(2, -9) = -8\n")
@@ -132,10 +111,10 @@ class CliTest {
     assertThat(b.out()).containsPattern("3 children started in [0-9.]+ ms .*; shared [0-9.]+ (KiB|MiB) \\(once\\), "
         + "private [0-9.]+ KiB in all \\([0-9.]+ KiB per child\\)");
 
-    Result bad = run("branch", "w1", "--call", "tick", "x");
+    CliRunner.Result bad = run("branch", "w1", "--call", "tick", "x");
     assertThat(bad.code()).as("a usage error").isEqualTo(2);
     assertThat(bad.err()).contains("--call tick: argument 'x' is not an integer");
-    Result missing = run("branch", "nope");
+    CliRunner.Result missing = run("branch", "nope");
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.err()).contains("spindle: error: ").contains("nope");
   }

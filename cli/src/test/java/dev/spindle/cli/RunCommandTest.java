@@ -3,9 +3,6 @@ package dev.spindle.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.sandbox.Guests;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,34 +13,12 @@ import org.junit.jupiter.api.io.TempDir;
 class RunCommandTest {
   @TempDir Path tmp;
 
-  record Result(int code, String out, String err) {}
 
-  private synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      String[] all = new String[args.length + 2];
-      all[0] = "--home";
-      all[1] = tmp.resolve("home").toString();
-      System.arraycopy(args, 0, all, 2, args.length);
-      all = prepend("run", all);
-      int code = Main.run(all);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
-  private static String[] prepend(String first, String[] rest) {
-    String[] all = new String[rest.length + 1];
-    all[0] = first;
-    System.arraycopy(rest, 0, all, 1, rest.length);
-    return all;
+  private CliRunner.Result run(String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "run";
+    System.arraycopy(args, 0, all, 1, args.length);
+    return new CliRunner(tmp.resolve("home")).run(all);
   }
 
   private Path fsops;
@@ -61,7 +36,7 @@ class RunCommandTest {
 
   @Test
   void theGuestsExitCodeOutputArgsAndEnvironmentPassThrough() {
-    Result r = run("--wasm", Guests.command("hello").toString(), "--env", "GREETING=hi", "--", "a", "b", "7");
+    CliRunner.Result r = run("--wasm", Guests.command("hello").toString(), "--env", "GREETING=hi", "--", "a", "b", "7");
 
     assertThat(r.out()).isEqualTo("hi a b 7\n");
     assertThat(r.err()).isEqualTo("argc=4\n");
@@ -70,7 +45,7 @@ class RunCommandTest {
 
   @Test
   void chicorysMemoryIsSelectableForComparison() {
-    Result r = run("--wasm", Guests.command("hello").toString(), "--memory", "builtin", "--", "x");
+    CliRunner.Result r = run("--wasm", Guests.command("hello").toString(), "--memory", "builtin", "--", "x");
     assertThat(r.out()).isEqualTo("hello x\n");
     assertThat(run("--wasm", fsops.toString(), "--memory", "flat").err())
         .isEqualTo("spindle: error: --memory: expected paged or builtin: flat\n");
@@ -79,7 +54,7 @@ class RunCommandTest {
   @Test
   void theModuleAndAWritableDirectoryComeFromTheImage() throws Exception {
     Path upper = tmp.resolve("upper");
-    Result r = run("--image", "base", "--wasm", "/bin/fsops.wasm", "--dir", "/data=image:/etc", "--upper", upper.toString(),
+    CliRunner.Result r = run("--image", "base", "--wasm", "/bin/fsops.wasm", "--dir", "/data=image:/etc", "--upper", upper.toString(),
         "--engine", "interpreter", "--", "cat:/data/motd", "append:/data/motd=!", "cat:/data/motd");
 
     assertThat(r.err()).isEmpty();
@@ -93,7 +68,7 @@ class RunCommandTest {
   @Test
   void hostDirectoriesAreWritableInPlace() throws Exception {
     Path host = Files.createDirectories(tmp.resolve("host"));
-    Result r = run("--wasm", fsops.toString(), "--dir", "/h=" + host, "--", "write:/h/out.txt=written");
+    CliRunner.Result r = run("--wasm", fsops.toString(), "--dir", "/h=" + host, "--", "write:/h/out.txt=written");
 
     assertThat(r.code()).isZero();
     assertThat(Files.readString(host.resolve("out.txt"))).isEqualTo("written");
@@ -101,7 +76,7 @@ class RunCommandTest {
 
   @Test
   void callsExportsOfAReactorAndPrintsTheirResults() {
-    Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "2", "40", "--call", "next",
+    CliRunner.Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "2", "40", "--call", "next",
         "--call", "shout");
 
     assertThat(r.out()).isEqualTo("42\n101\ncounter is 101\n\n");
@@ -110,38 +85,31 @@ class RunCommandTest {
 
   @Test
   void runWithSnapshotStoresTheReactorAndBranchesResumeIt() {
-    Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "next", "--call", "next",
+    CliRunner.Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "next", "--call", "next",
         "--snapshot", "after2", "--mode", "live");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).isEqualTo("101\n102\n");
     assertThat(r.err()).contains("snapshot after2 (live): ").contains("ready in");
     assertThat(tmp.resolve("home/snapshots/after2/memory.bin")).exists();
 
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      assertThat(Main.run("branch", "after2", "-n", "2", "--call", "next", "--home", tmp.resolve("home").toString()))
-          .isZero();
-    } finally {
-      System.setOut(oldOut);
-    }
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("[0] next() = 103\n").contains("[1] next() = 103\n");
+    CliRunner.Result b = new CliRunner(tmp.resolve("home")).run("branch", "after2", "-n", "2", "--call", "next");
+    assertThat(b.code()).as(b.err()).isZero();
+    assertThat(b.out()).contains("[0] next() = 103\n").contains("[1] next() = 103\n");
     assertThat(run("--wasm", Guests.reactor("reactor").toString(), "--call", "next", "--snapshot", "after2").code())
         .as("the tag is taken").isNotZero();
   }
 
   @Test
   void limitsAndTrapsEndWithOneLineAndTheirOwnExitCodes() {
-    Result timeout = run("--wasm", Guests.command("spin").toString(), "--timeout", "300ms");
+    CliRunner.Result timeout = run("--wasm", Guests.command("spin").toString(), "--timeout", "300ms");
     assertThat(timeout.code()).isEqualTo(RunCommand.EXIT_TIMEOUT);
     assertThat(timeout.err()).startsWith("spindle: TIMEOUT limit:").hasLineCount(1);
 
-    Result memory = run("--wasm", Guests.command("hog").toString(), "--max-memory", "4MiB");
+    CliRunner.Result memory = run("--wasm", Guests.command("hog").toString(), "--max-memory", "4MiB");
     assertThat(memory.code()).isEqualTo(RunCommand.EXIT_MEMORY);
     assertThat(memory.err()).contains("spindle: MEMORY limit:");
 
-    Result trap = run("--wasm", Guests.reactor("reactor").toString(), "--call", "crash");
+    CliRunner.Result trap = run("--wasm", Guests.reactor("reactor").toString(), "--call", "crash");
     assertThat(trap.code()).isEqualTo(RunCommand.EXIT_TRAP);
     assertThat(trap.err()).startsWith("spindle: ").contains("trap").hasLineCount(1);
   }

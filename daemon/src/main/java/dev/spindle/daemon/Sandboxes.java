@@ -80,26 +80,38 @@ final class Sandboxes implements AutoCloseable {
     WasmSource.Loaded module = wasm.load(req.wasm());
     Set<String> exports = exports(module.bytes());
     Sandbox sandbox = build(req, module.bytes());
+    boolean reactor = !exports.contains("_start");
+    return admit(n, i -> {
+      String id = newId();
+      if (reactor) {
+        return Guest.reactor(id, module.image(), exports, forks.start(sandbox));
+      }
+      Guest g = Guest.command(id, module.image());
+      commands.execute(() -> {
+        try {
+          g.finished(sandbox.run());
+        } catch (RuntimeException e) {
+          g.died(e);
+        }
+      });
+      return g;
+    });
+  }
+
+  /** Starts one sandbox of a request. */
+  private interface Starter {
+    Guest start(int index) throws IOException;
+  }
+
+  /** Reserves room for {@code n}, then starts them: all or nothing (those started are closed). */
+  private List<SandboxInfo> admit(int n, Starter starter) throws IOException {
     reserve(n);
     List<Guest> started = new ArrayList<>();
     try {
-      boolean reactor = !exports.contains("_start");
       for (int i = 0; i < n; i++) {
-        String id = newId();
-        Guest g = reactor ? Guest.reactor(id, module.image(), exports, forks.start(sandbox))
-            : Guest.command(id, module.image());
-        started.add(g);
-        if (!reactor) {
-          commands.execute(() -> {
-            try {
-              g.finished(sandbox.run());
-            } catch (RuntimeException e) {
-              g.died(e);
-            }
-          });
-        }
+        started.add(starter.start(i));
       }
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       started.forEach(Guest::close);
       reserved.addAndGet(-n);
       throw e;
@@ -119,20 +131,8 @@ final class Sandboxes implements AutoCloseable {
           + "; only a ready snapshot can be branched");
     }
     SandboxSnapshot snap = forks.open(tag);
-    reserve(n);
-    List<Guest> started = new ArrayList<>();
-    try {
-      for (dev.spindle.fork.Guest child : forks.branch(snap, n)) {
-        // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
-        started.add(Guest.reactor(newId(), tag.value(), null, child));
-      }
-    } catch (RuntimeException e) {
-      started.forEach(Guest::close);
-      reserved.addAndGet(-n);
-      throw e;
-    }
-    started.forEach(g -> guests.put(g.id, g));
-    return started.stream().map(Guest::info).toList();
+    // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
+    return admit(n, i -> Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst()));
   }
 
   private void reserve(int n) {
