@@ -3,6 +3,13 @@ package dev.spindle.sandbox;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs guest code on its own thread and stops it at a deadline. Chicory 1.7.5 has no fuel
@@ -24,52 +31,104 @@ final class Watchdog {
     private Watchdog() {}
 
     /**
-     * Interrupts the guest until it ends or the grace period is over. Once is not enough: a host
-     * call may consume the interrupt (an {@code InterruptedIOException} clears the flag), and the
-     * guest would then run on; interrupting again catches it at its next check.
+     * Guest threads, kept for reuse: starting a thread with a 64 MiB stack for every call cost
+     * ~280 us per call (bench/api), most of a call's time. A pooled thread runs one guest call at
+     * a time; the pool grows when calls overlap and shrinks after a minute idle.
      */
-    private static void stop(Thread guest) throws InterruptedException {
-        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
-        while (guest.isAlive() && System.nanoTime() < deadline) {
-            guest.interrupt();
-            guest.join(REINTERRUPT);
+    private static final ExecutorService GUESTS = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), task -> {
+                Thread t = new Thread(null, task, "spindle-guest", GUEST_STACK_BYTES);
+                t.setDaemon(true);
+                return t;
+            });
+
+    /**
+     * One guest call on a pooled thread. The thread is interrupted only while this call runs on
+     * it ({@link #interrupt}), never after: a late interrupt would land in the next guest's call.
+     */
+    private static final class Call<T> implements Callable<T> {
+        private final Callable<T> task;
+        private final String name;
+        private Thread runner;
+        private boolean done;
+
+        Call(Callable<T> task, String name) {
+            this.task = task;
+            this.name = name;
+        }
+
+        @Override
+        public T call() throws Exception {
+            Thread self = Thread.currentThread();
+            String previous = self.getName();
+            synchronized (this) {
+                runner = self;
+            }
+            self.setName(name);
+            try {
+                return task.call();
+            } finally {
+                synchronized (this) {
+                    done = true;
+                    runner = null;
+                    Thread.interrupted(); // clear what a stop delivered, before the thread is reused
+                }
+                self.setName(previous);
+            }
+        }
+
+        synchronized void interrupt() {
+            if (!done && runner != null) {
+                runner.interrupt();
+            }
+        }
+
+        synchronized boolean running() {
+            return !done;
         }
     }
 
     static <T> T run(String name, Duration timeout, Callable<T> task) {
-        Object[] result = new Object[1];
-        Throwable[] failure = new Throwable[1];
-        Thread guest = new Thread(null, () -> {
-            try {
-                result[0] = task.call();
-            } catch (Throwable t) {
-                failure[0] = t;
-            }
-        }, name, GUEST_STACK_BYTES);
-        guest.setDaemon(true);
-        guest.start();
-        boolean timedOut = false;
+        Call<T> call = new Call<>(task, name);
+        Future<T> future = GUESTS.submit(call);
         try {
-            guest.join(timeout);
-            if (guest.isAlive()) {
-                timedOut = true;
-                stop(guest);
-            }
+            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            boolean stopped = stop(call, future);
+            throw new SandboxLimitException(SandboxLimitException.Limit.TIMEOUT, "guest ran longer than " + timeout
+                    + (stopped ? " and was stopped" : " and did not stop within " + STOP_GRACE), null);
         } catch (InterruptedException e) {
-            guest.interrupt();
+            call.interrupt();
             Thread.currentThread().interrupt();
             throw new SandboxException("interrupted while waiting for the guest", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ChicoryInterruptedException) {
+                throw new SandboxLimitException(SandboxLimitException.Limit.TIMEOUT,
+                        "guest ran longer than " + timeout + " and was stopped", cause);
+            }
+            throw Failures.translate(cause);
         }
-        if (timedOut || failure[0] instanceof ChicoryInterruptedException) {
-            String how = guest.isAlive() ? " and did not stop within " + STOP_GRACE : " and was stopped";
-            throw new SandboxLimitException(SandboxLimitException.Limit.TIMEOUT,
-                    "guest ran longer than " + timeout + how, failure[0]);
+    }
+
+    /**
+     * Interrupts the guest until it ends or the grace period is over. Once is not enough: a host
+     * call may consume the interrupt (an {@code InterruptedIOException} clears the flag), and the
+     * guest would then run on; interrupting again catches it at its next check.
+     */
+    private static boolean stop(Call<?> call, Future<?> future) {
+        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+        while (call.running() && System.nanoTime() < deadline) {
+            call.interrupt();
+            try {
+                future.get(REINTERRUPT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // still running, or ended by the interrupt: look again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
-        if (failure[0] != null) {
-            throw Failures.translate(failure[0]);
-        }
-        @SuppressWarnings("unchecked")
-        T t = (T) result[0];
-        return t;
+        return !call.running();
     }
 }
