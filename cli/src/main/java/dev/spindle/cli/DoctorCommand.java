@@ -54,6 +54,7 @@ final class DoctorCommand implements Callable<Integer> {
     List<Check> checks = new ArrayList<>();
     checks.add(jdk());
     checks.add(fuse());
+    checks.add(mounts());
     checks.add(runc());
     checks.add(userfaultfd());
     checks.add(disk(home));
@@ -86,6 +87,23 @@ final class DoctorCommand implements Callable<Integer> {
     }
     return new Check("fuse", Level.WARN, (dev ? "" : "no /dev/fuse (modprobe fuse); ")
         + (fusermount != null ? "" : "no fusermount3 (apt-get install fuse3); ") + "needed for FUSE mounts of images");
+  }
+
+  /** Spindle FUSE mounts whose process died: each named with the command that clears it. */
+  static Check mounts() {
+    List<java.nio.file.Path> all;
+    try {
+      all = dev.spindle.fuse.MountPoints.spindleMounts();
+    } catch (java.io.IOException e) {
+      return new Check("mounts", Level.WARN, "cannot read /proc/self/mountinfo: " + e.getMessage());
+    }
+    List<String> stale = all.stream().filter(dev.spindle.fuse.MountPoints::isStale)
+        .map(p -> p + " (clear it: spindle umount " + p + ")").toList();
+    if (!stale.isEmpty()) {
+      return new Check("mounts", Level.FAIL, "stale Spindle FUSE mount(s), their process died: "
+          + String.join("; ", stale));
+    }
+    return new Check("mounts", Level.OK, all.size() + " Spindle FUSE mount(s), none stale");
   }
 
   static Check runc() {

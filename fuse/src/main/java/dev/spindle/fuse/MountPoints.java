@@ -25,6 +25,39 @@ public final class MountPoints {
     return out;
   }
 
+  /**
+   * Spindle's own FUSE mounts in this namespace (file system type {@code fuse.spindle}, from the
+   * {@code subtype=spindle} mount option), alive or not.
+   */
+  public static List<Path> spindleMounts() throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (String line : Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8)) {
+      int sep = line.indexOf(" - ");
+      String[] f = line.split(" ");
+      if (sep > 0 && f.length > 4 && line.substring(sep + 3).startsWith("fuse.spindle ")) {
+        out.add(Path.of(decode(f[4])));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether the process serving a FUSE mount is gone: the kernel then answers every access with
+   * ENOTCONN ("Transport endpoint is not connected") until the mount is removed.
+   */
+  public static boolean isStale(Path dir) {
+    // Not stat: a mount's attributes are cached by the kernel for a day (kernel_cache, long
+    // attr_timeout), so stat can succeed on a dead mount. Opening the directory always asks the
+    // server.
+    try (var entries = Files.newDirectoryStream(dir)) {
+      entries.iterator().hasNext();
+      return false;
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return String.valueOf(e.getMessage()).contains("Transport endpoint is not connected")
+          || String.valueOf(e.getCause()).contains("Transport endpoint is not connected");
+    }
+  }
+
   public static boolean isMounted(Path dir) throws IOException {
     return list().contains(dir.toAbsolutePath().normalize());
   }
