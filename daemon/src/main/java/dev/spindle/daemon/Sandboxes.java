@@ -134,6 +134,19 @@ final class Sandboxes implements AutoCloseable {
     return started.stream().map(Guest::info).toList();
   }
 
+  /** Holds a guest made elsewhere (a resumed remote fork); it is closed if the node is full. */
+  SandboxInfo adopt(dev.spindle.fork.Guest child, String image) {
+    try {
+      reserve(1);
+    } catch (ApiError e) {
+      child.close();
+      throw e;
+    }
+    Guest g = Guest.reactor(newId(), image, null, child);
+    guests.put(g.id, g);
+    return g.info();
+  }
+
   private void reserve(int n) {
     if (reserved.addAndGet(n) > max) {
       reserved.addAndGet(-n);
