@@ -38,7 +38,15 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    c = c.withCaps(concurrent, sandboxes);
+    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore);
+  }
+
+  /**
+   * Starts a node whose page service listens on {@code pageListen} ({@code HOST:PORT}; null: the
+   * API's host, a free port) with its fallback page store in {@code pageStore} (null: {@code
+   * HOME/pages}).
+   */
+  public static void run(DaemonConfig c, String pageListen, Path pageStore) throws Exception {
     RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore);
     run(c, pageListen == null ? remote : remote.listen(pageListen));
   }
@@ -48,7 +56,7 @@ public final class DaemonMain {
     run(c, RemoteOptions.defaults(c));
   }
 
-  static void run(DaemonConfig c, RemoteOptions remote) throws Exception {
+  private static void run(DaemonConfig c, RemoteOptions remote) throws Exception {
     Daemon d = Daemon.start(c, remote, null);
     Runtime.getRuntime().addShutdownHook(new Thread(d::close, "spindle-daemon-stop"));
     d.recovered().forEach(line -> System.out.println("recovered: " + line));
