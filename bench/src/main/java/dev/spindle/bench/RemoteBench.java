@@ -131,6 +131,15 @@ public final class RemoteBench {
     System.out.print(prefetch.render());
     System.out.println("\n## Children forked from one parent to the other node\n");
     System.out.print(rate.render());
+    java.nio.file.Path work = java.nio.file.Files.createTempDirectory("spindle-remote-bench");
+    Table guests;
+    try {
+      guests = GuestResumeBench.run(quick ? new int[] {64} : new int[] {64, 1024}, work);
+    } finally {
+      BranchBench.deleteTree(work);
+    }
+    System.out.println("\n## Whole sandbox: descriptor to the child's first guest instruction (warm.c)\n");
+    System.out.print(guests.render());
   }
 
   private static RemoteFork.Prepared prep(PagedMemory parent, PageServer server) {
