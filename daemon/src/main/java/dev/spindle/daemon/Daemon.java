@@ -78,7 +78,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     Metrics metrics = new Metrics();
-    remote.metrics(metrics);
+    remote.metrics(metrics, sandboxes::holds);
     metrics.gauge("spindle_sandboxes", sandboxes::count);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
     metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));

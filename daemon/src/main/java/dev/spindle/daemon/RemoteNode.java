@@ -20,13 +20,11 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.ToLongFunction;
+import java.util.function.Predicate;
 
 /**
  * This node's part in remote fork: the page service that serves its prepared sandboxes' pages,
@@ -50,7 +48,12 @@ final class RemoteNode implements AutoCloseable {
     return t;
   });
   private final Map<String, Held> held = new ConcurrentHashMap<>();
-  private final Queue<RemotePageSource> children = new ConcurrentLinkedQueue<>();
+  /** Page sources of resumed children still held, by sandbox id; see {@link #retire}. */
+  private final Map<String, RemotePageSource> children = new ConcurrentHashMap<>();
+  /** Totals of children already deleted: a source holds its descriptor, so it is not kept. */
+  private long retiredFetched;
+  private long retiredFallback;
+  private long retiredFaults;
   private final SecureRandom random = new SecureRandom();
 
   private RemoteNode(PageServer server, PageStore store, RemoteForks forks) {
@@ -79,6 +82,11 @@ final class RemoteNode implements AutoCloseable {
     return new Prepared(id, DescriptorCodec.encode(p.descriptor()));
   }
 
+  /** Counts {@code pages} (a resumed child's) in the metrics while sandbox {@code id} is held. */
+  void adopted(String id, RemotePageSource pages) {
+    children.put(id, pages);
+  }
+
   /** Resumes a descriptor here; the child's pages come on first touch. */
   RemoteForks.Child resume(byte[] encoded) throws IOException {
     Descriptor d;
@@ -97,7 +105,6 @@ final class RemoteNode implements AutoCloseable {
     } catch (dev.spindle.fork.SnapshotDamagedException e) {
       throw ApiError.badRequest("bad_descriptor", e.getMessage());
     }
-    children.add(c.pages());
     return c;
   }
 
@@ -143,22 +150,36 @@ final class RemoteNode implements AutoCloseable {
     return a.getAddress().getHostAddress() + ":" + a.getPort();
   }
 
-  void metrics(Metrics m) {
-    m.gauge("spindle_remote_descriptors_held", held::size);
+  /**
+   * Gauges; the children's are totals over this node's life, children no longer in {@code held}
+   * (the node's sandboxes) folded into retired totals at each scrape.
+   */
+  void metrics(Metrics m, Predicate<String> held) {
+    m.gauge("spindle_remote_descriptors_held", this.held::size);
     m.gauge("spindle_remote_pages_served", server::pagesServed);
     m.gauge("spindle_remote_requests_refused", server::requestsRefused);
-    m.gauge("spindle_remote_pages_fetched", () -> children(RemotePageSource.Stats::pagesFetched));
-    m.gauge("spindle_remote_fallback_pages", () -> children(RemotePageSource.Stats::fallbackPages));
-    m.gauge("spindle_remote_page_faults", () -> children(RemotePageSource.Stats::faults));
+    m.gauge("spindle_remote_pages_fetched", () -> totals(held).pagesFetched());
+    m.gauge("spindle_remote_fallback_pages", () -> totals(held).fallbackPages());
+    m.gauge("spindle_remote_page_faults", () -> totals(held).faults());
   }
 
-  /** A sum over the children resumed here (a child's statistics outlive it: these are totals). */
-  private long children(ToLongFunction<RemotePageSource.Stats> f) {
-    long n = 0;
-    for (RemotePageSource s : children) {
-      n += f.applyAsLong(s.stats());
+  private synchronized RemotePageSource.Stats totals(Predicate<String> held) {
+    long fetched = retiredFetched;
+    long fallback = retiredFallback;
+    long faults = retiredFaults;
+    for (var e : children.entrySet()) {
+      RemotePageSource.Stats s = e.getValue().stats();
+      if (!held.test(e.getKey())) {
+        children.remove(e.getKey());
+        retiredFetched += s.pagesFetched();
+        retiredFallback += s.fallbackPages();
+        retiredFaults += s.faults();
+      }
+      fetched += s.pagesFetched();
+      fallback += s.fallbackPages();
+      faults += s.faults();
     }
-    return n;
+    return new RemotePageSource.Stats(faults, fetched, fetched * dev.spindle.memory.PageTable.PAGE_SIZE, fallback, 0);
   }
 
   @Override

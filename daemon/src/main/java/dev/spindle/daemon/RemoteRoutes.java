@@ -82,6 +82,9 @@ final class RemoteRoutes {
     } catch (IllegalArgumentException e) {
       throw ApiError.badRequest("bad_field", "field 'descriptor' is not base64: " + e.getMessage());
     }
-    x.json(201, sandboxes.adopt(remote.resume(bytes).guest(), "remote"));
+    dev.spindle.fork.RemoteForks.Child c = remote.resume(bytes);
+    SandboxInfo child = sandboxes.adopt(c.guest(), "remote");
+    remote.adopted(child.id(), c.pages());
+    x.json(201, child);
   }
 }

@@ -204,6 +204,10 @@ final class Sandboxes implements AutoCloseable {
     return "sb-" + HexFormat.of().formatHex(b);
   }
 
+  boolean holds(String id) {
+    return guests.containsKey(id);
+  }
+
   Guest get(String id) {
     Guest g = guests.get(id);
     if (g == null) {

@@ -68,6 +68,12 @@ class RemoteForkApiTest {
       assertThat(ca.call(parent, "check", 8)).containsExactly(0L);
       assertThat(cb.call(child, "check", 9)).containsExactly(0L);
 
+      // The node's totals outlive the child.
+      long fetched = metric(cb, "spindle_remote_pages_fetched");
+      cb.deleteSandbox(child);
+      assertThat(metric(cb, "spindle_remote_pages_fetched")).isEqualTo(fetched);
+      assertThat(metric(cb, "spindle_remote_page_faults")).isPositive();
+
       ca.releaseDescriptor(f.descriptorId());
       assertThat(ca.descriptors()).isEmpty();
       assertThat(metric(ca, "spindle_remote_descriptors_held")).isZero();
