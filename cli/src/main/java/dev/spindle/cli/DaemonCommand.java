@@ -41,10 +41,10 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Where the remote-fork page service listens (default: the API's host, a free port).")
   String pageListen;
 
-  @Option(names = "--page-store", paramLabel = "DIR",
-      description = "Fallback store of forked sandboxes' pages (default HOME/pages); share it between nodes "
-          + "so a child finishes when its parent's node is gone.")
-  java.nio.file.Path pageStore;
+  @Option(names = "--page-store", paramLabel = "DIR|s3://BUCKET[/PREFIX]?endpoint=URL",
+      description = "Fallback store of forked sandboxes' pages (default HOME/pages; S3 keys from AWS_ACCESS_KEY_ID and "
+          + "AWS_SECRET_ACCESS_KEY); share it between nodes so a child finishes when its parent's node is gone.")
+  String pageStore;
 
   @Override
   public Integer call() throws Exception {

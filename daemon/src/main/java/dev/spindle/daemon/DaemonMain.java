@@ -16,7 +16,7 @@ public final class DaemonMain {
     DaemonConfig c = DaemonConfig.defaults(SpindleHome.fromEnvironment());
     String listen = null;
     String pageListen = null;
-    Path pageStore = null;
+    String pageStore = null;
     int concurrent = c.maxConcurrent();
     int sandboxes = c.maxSandboxes();
     for (int i = 0; i < args.length; i++) {
@@ -27,7 +27,7 @@ public final class DaemonMain {
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
         case "--page-listen" -> pageListen = v;
-        case "--page-store" -> pageStore = Path.of(v);
+        case "--page-store" -> pageStore = v;
         default -> {
           System.err.println("spindle daemon: unknown argument " + args[i]);
           System.exit(2);
@@ -43,10 +43,11 @@ public final class DaemonMain {
 
   /**
    * Starts a node whose page service listens on {@code pageListen} ({@code HOST:PORT}; null: the
-   * API's host, a free port) with its fallback page store in {@code pageStore} (null: {@code
+   * API's host, a free port) with its fallback page store {@code pageStore}: a directory or {@code
+   * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, keys from the AWS_* environment (null: {@code
    * HOME/pages}).
    */
-  public static void run(DaemonConfig c, String pageListen, Path pageStore) throws Exception {
+  public static void run(DaemonConfig c, String pageListen, String pageStore) throws Exception {
     RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore);
     run(c, pageListen == null ? remote : remote.listen(pageListen));
   }

@@ -8,6 +8,7 @@ import dev.spindle.remote.DescriptorException;
 import dev.spindle.remote.DirectoryPageStore;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.PageStore;
+import dev.spindle.remote.PageStores;
 import dev.spindle.remote.RemoteFork;
 import dev.spindle.remote.RemotePageSource;
 import java.io.IOException;
@@ -63,9 +64,14 @@ final class RemoteNode implements AutoCloseable {
   }
 
   static RemoteNode start(RemoteOptions o, Path home, RemoteForks forks) throws IOException {
-    Path dir = o.pageStore() != null ? o.pageStore() : home.resolve("pages");
-    PageServer s = PageServer.start(new InetSocketAddress(o.pageHost(), o.pagePort()));
-    return new RemoteNode(s, new DirectoryPageStore(dir), forks);
+    PageStore store;
+    try {
+      store = o.pageStore() != null ? PageStores.open(o.pageStore(), System.getenv())
+          : new DirectoryPageStore(home.resolve("pages"));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    return new RemoteNode(PageServer.start(new InetSocketAddress(o.pageHost(), o.pagePort())), store, forks);
   }
 
   /** A prepared fork: its id here and the encoded descriptor. */

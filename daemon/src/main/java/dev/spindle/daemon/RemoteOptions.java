@@ -1,17 +1,16 @@
 package dev.spindle.daemon;
 
-import java.nio.file.Path;
-
 /**
  * How a node takes part in remote fork: where its page service listens (the host is also what
- * descriptors advertise to children) and the directory of the fallback page store. Two nodes
+ * descriptors advertise to children) and the fallback page store. Two nodes
  * that should survive each other's death point at one store directory (a shared disk here; S3 in
  * a cluster).
  *
  * @param pagePort 0 picks a free port
- * @param pageStore null for {@code HOME/pages}
+ * @param pageStore a directory or {@code s3://BUCKET[/PREFIX]?endpoint=URL} ({@code
+ *     remote.PageStores}); null for {@code HOME/pages}
  */
-record RemoteOptions(String pageHost, int pagePort, Path pageStore) {
+record RemoteOptions(String pageHost, int pagePort, String pageStore) {
   RemoteOptions {
     if (pagePort < 0 || pagePort > 65535) {
       throw new IllegalArgumentException("page port must be 0..65535, got " + pagePort);
@@ -34,7 +33,7 @@ record RemoteOptions(String pageHost, int pagePort, Path pageStore) {
     }
   }
 
-  RemoteOptions store(Path dir) {
-    return new RemoteOptions(pageHost, pagePort, dir);
+  RemoteOptions store(String spec) {
+    return new RemoteOptions(pageHost, pagePort, spec);
   }
 }

@@ -2,6 +2,7 @@ package dev.spindle.daemon;
 
 import static dev.spindle.daemon.ImagesApiTest.catchApi;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.DescriptorInfo;
@@ -140,6 +141,12 @@ class RemoteForkApiTest {
       // Bytes that are no descriptor name what is wrong.
       assertThat(catchApi(() -> cb.resume(new byte[] {1, 2, 3})).code()).isEqualTo("bad_descriptor");
     }
+  }
+
+  @Test
+  void aNodeWithAnUnusablePageStoreDoesNotStart() {
+    assertThatThrownBy(() -> DaemonProcess.start(tmp.resolve("c"), "--page-store", "s3://bucket").close())
+        .hasMessageContaining("the daemon ended before listening").hasMessageContaining("needs ?endpoint=URL");
   }
 
   private DaemonProcess node(String name, Path store) throws Exception {
