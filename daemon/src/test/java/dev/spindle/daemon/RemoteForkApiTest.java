@@ -107,6 +107,14 @@ class RemoteForkApiTest {
       SpindleClient ca = a.client();
       SpindleClient cb = b.client();
       String parent = filled(ca, 5);
+
+      // A node that refuses the descriptor (here: a wrong token): 502, and nothing stays exported.
+      ApiException unresumed = catchApi(() -> ca.fork(parent, new Fork(b.url, "not-the-token", null)));
+      assertThat(unresumed.status()).isEqualTo(502);
+      assertThat(unresumed.code()).isEqualTo("resume_failed");
+      assertThat(ca.descriptors()).isEmpty();
+      assertThat(cb.sandboxes()).isEmpty();
+
       ForkResult f = ca.fork(parent, new Fork(null, null, null));
       assertThat(f.child()).isNull();
       byte[] bytes = Base64.getDecoder().decode(f.descriptor());
