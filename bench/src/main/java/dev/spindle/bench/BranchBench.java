@@ -86,7 +86,7 @@ public final class BranchBench {
     }
   }
 
-  private static byte[] compileGuest(Path source, Path work) throws IOException, InterruptedException {
+  static byte[] compileGuest(Path source, Path work) throws IOException, InterruptedException {
     Path out = work.resolve("warm.wasm");
     Cmd.run(work, List.of("clang", "--target=wasm32-wasi", "-O2", "-g0", "-mexec-model=reactor", "-o",
         out.toString(), source.toAbsolutePath().toString()));
@@ -283,7 +283,7 @@ public final class BranchBench {
     return String.format("%.1f KiB", bytes / 1024.0);
   }
 
-  private static void deleteTree(Path p) throws IOException {
+  static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) {
       return;
     }

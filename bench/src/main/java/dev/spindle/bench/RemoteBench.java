@@ -24,7 +24,8 @@ import java.util.Random;
  * 256 MiB and 1 GiB is prepared (descriptor), resumed from the descriptor alone, and touched at
  * 1%, 10% and 100% of its pages over loopback TCP, beside (a) a local branch of the same table
  * and (b) copying the whole memory to the child first, then branching (the Firecracker/CRIU way).
- * All in one run. Usage: {@code bench/remote [--quick]}.
+ * All in one run; then a whole sandbox ({@link GuestResumeBench}). Usage: {@code bench/remote
+ * [--quick] [--guests-only]}.
  */
 public final class RemoteBench {
   private static final int PAGE = PageTable.PAGE_SIZE;
@@ -33,7 +34,9 @@ public final class RemoteBench {
 
   public static void main(String[] args) throws Exception {
     boolean quick = List.of(args).contains("--quick");
-    int[] mibs = quick ? new int[] {64, 256} : new int[] {64, 256, 1024};
+    // --guests-only: just the whole-sandbox table (its own setup is the slow part of a full run).
+    boolean guestsOnly = List.of(args).contains("--guests-only");
+    int[] mibs = guestsOnly ? new int[0] : quick ? new int[] {64, 256} : new int[] {64, 256, 1024};
     Table prep = new Table("parent", "prepare (first)", "prepare (again)", "descriptor", "resume to first access");
     Table touch = new Table("parent", "touch", "remote fork", "remote, prefetch 16", "local branch",
         "copy all, then branch", "remote/local", "remote/copy-all", "bytes moved/touched",
@@ -122,15 +125,26 @@ public final class RemoteBench {
         System.gc();
       }
     }
-    System.out.println("\n## Prepare and resume (targets: prepare <= 1 ms at 1 GiB; resume <= 3 ms)\n");
-    System.out.print(prep.render());
-    System.out.println("\n## Child touching pages: remote fork vs local branch vs copying everything first"
-        + " (targets: 10% touch <= 2x local; bytes moved <= 1.2x touched)\n");
-    System.out.print(touch.render());
-    System.out.println("\n## Prefetch on a sequential scan (target: faults cut >= 5x)\n");
-    System.out.print(prefetch.render());
-    System.out.println("\n## Children forked from one parent to the other node\n");
-    System.out.print(rate.render());
+    if (!guestsOnly) {
+      System.out.println("\n## Prepare and resume (targets: prepare <= 1 ms at 1 GiB; resume <= 3 ms)\n");
+      System.out.print(prep.render());
+      System.out.println("\n## Child touching pages: remote fork vs local branch vs copying everything first"
+          + " (targets: 10% touch <= 2x local; bytes moved <= 1.2x touched)\n");
+      System.out.print(touch.render());
+      System.out.println("\n## Prefetch on a sequential scan (target: faults cut >= 5x)\n");
+      System.out.print(prefetch.render());
+      System.out.println("\n## Children forked from one parent to the other node\n");
+      System.out.print(rate.render());
+    }
+    java.nio.file.Path work = java.nio.file.Files.createTempDirectory("spindle-remote-bench");
+    Table guests;
+    try {
+      guests = GuestResumeBench.run(quick ? new int[] {64} : new int[] {64, 1024}, work);
+    } finally {
+      BranchBench.deleteTree(work);
+    }
+    System.out.println("\n## Whole sandbox: descriptor to the child's first guest instruction (warm.c)\n");
+    System.out.print(guests.render());
   }
 
   private static RemoteFork.Prepared prep(PagedMemory parent, PageServer server) {

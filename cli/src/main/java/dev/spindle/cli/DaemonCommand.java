@@ -38,9 +38,19 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Sandboxes held at once; more are answered 503 (default ${DEFAULT-VALUE}).")
   int maxSandboxes;
 
+  @Option(names = "--page-listen", paramLabel = "HOST:PORT",
+      description = "Where the remote-fork page service listens (default: the API's host, a free port).")
+  String pageListen;
+
+  @Option(names = "--page-store", paramLabel = "DIR|s3://BUCKET[/PREFIX]?endpoint=URL",
+      description = "Fallback store of forked sandboxes' pages (default HOME/pages; S3 keys from AWS_ACCESS_KEY_ID and "
+          + "AWS_SECRET_ACCESS_KEY); share it between nodes so a child finishes when its parent's node is gone.")
+  String pageStore;
+
   @Override
   public Integer call() throws Exception {
-    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes));
+    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes),
+        pageListen, pageStore);
     return 0;
   }
 }

@@ -18,7 +18,9 @@ import picocli.CommandLine.Command;
       SandboxCommands.class,
       DoctorCommand.class,
       SnapshotCommand.class,
-      BranchCommand.class
+      BranchCommand.class,
+      RemoteForkCommands.ForkCommand.class,
+      RemoteForkCommands.ResumeCommand.class
     },
     footer = {
       "",

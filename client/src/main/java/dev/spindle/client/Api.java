@@ -143,4 +143,31 @@ public final class Api {
 
   /** {@code POST /v1/sandboxes/{id}/snapshot}: mode full or live. */
   public record Snapshot(String tag, String mode, @JsonProperty("wait") Boolean awaitReady) {}
+
+  /**
+   * {@code POST /v1/sandboxes/{id}/fork}: with {@code node} (and that node's {@code token}) the
+   * child is resumed there; without, the answer carries the descriptor. {@code ttl_seconds}: how
+   * long the parent's node serves the pages (default one hour).
+   */
+  public record Fork(String node, String token, Long ttlSeconds) {}
+
+  /**
+   * A prepared fork: the descriptor's id on the parent's node and its size; {@code child} and
+   * {@code node} when it was resumed elsewhere, else {@code descriptor} (base64).
+   */
+  public record ForkResult(String descriptorId, Integer descriptorBytes, String node, SandboxInfo child,
+      String descriptor) {}
+
+  /** {@code POST /v1/resume}: a descriptor (base64) made by a fork on another node. */
+  public record Resume(String descriptor) {}
+
+  /**
+   * A descriptor this node serves pages for: capability prefix only (it is a secret); {@code
+   * fallback} is the upload of its pages to the store: {@code uploading}, {@code ready} or {@code
+   * failed: ...}.
+   */
+  public record DescriptorInfo(String id, String sandbox, String capability, Integer pages, Integer nonZeroPages,
+      String expiresAt, String fallback) {}
+
+  public record DescriptorList(List<DescriptorInfo> descriptors) {}
 }

@@ -161,6 +161,25 @@ public final class SpindleClient {
     return call("POST", "v1/images/" + enc(tag) + "/compact", null, ImageInfo.class);
   }
 
+  /** Forks sandbox {@code id}: to another node, or into a descriptor (see {@link Api.Fork}). */
+  public Api.ForkResult fork(String id, Api.Fork request) {
+    return call("POST", "v1/sandboxes/" + enc(id) + "/fork", request, Api.ForkResult.class);
+  }
+
+  /** Resumes a sandbox on this node from a descriptor's bytes. */
+  public SandboxInfo resume(byte[] descriptor) {
+    return call("POST", "v1/resume", new Api.Resume(java.util.Base64.getEncoder().encodeToString(descriptor)),
+        SandboxInfo.class);
+  }
+
+  public List<Api.DescriptorInfo> descriptors() {
+    return get("v1/descriptors", Api.DescriptorList.class).descriptors();
+  }
+
+  public void releaseDescriptor(String id) {
+    check(send("DELETE", "v1/descriptors/" + enc(id), null));
+  }
+
   // --- plumbing ---------------------------------------------------------------------------
 
   private <T> T get(String path, Class<T> type) {

@@ -5,6 +5,7 @@ import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageStore;
 import java.io.IOException;
 import dev.spindle.fork.Forks;
+import dev.spindle.fork.RemoteForks;
 import java.nio.file.Path;
 import java.util.List;
 import org.eclipse.jetty.server.Server;
@@ -21,16 +22,18 @@ public final class Daemon implements AutoCloseable {
   private final StateDb db;
   private final Catalog catalog;
   private final Sandboxes sandboxes;
+  private final RemoteNode remote;
   private final String token;
   private final Path tokenFile;
   private final List<String> recovered;
 
-  private Daemon(Server server, StateDb db, Catalog catalog, Sandboxes sandboxes, String token, Path tokenFile,
-      List<String> recovered) {
+  private Daemon(Server server, StateDb db, Catalog catalog, Sandboxes sandboxes, RemoteNode remote, String token,
+      Path tokenFile, List<String> recovered) {
     this.server = server;
     this.db = db;
     this.catalog = catalog;
     this.sandboxes = sandboxes;
+    this.remote = remote;
     this.token = token;
     this.tokenFile = tokenFile;
     this.recovered = recovered;
@@ -40,8 +43,13 @@ public final class Daemon implements AutoCloseable {
     return start(config, null);
   }
 
-  /** Starts a node; {@code snapshotService} null for the real one (tests pass a stand-in). */
   static Daemon start(DaemonConfig config, SnapshotService snapshotService) throws IOException {
+    return start(config, RemoteOptions.defaults(config), snapshotService);
+  }
+
+  /** Starts a node; {@code snapshotService} null for the real one (tests pass a stand-in). */
+  static Daemon start(DaemonConfig config, RemoteOptions remoteOptions, SnapshotService snapshotService)
+      throws IOException {
     config.home().create();
     Path root = config.home().root();
     String token = TokenFile.loadOrCreate(root);
@@ -60,7 +68,17 @@ public final class Daemon implements AutoCloseable {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
 
+    RemoteNode remote;
+    try {
+      remote = RemoteNode.start(remoteOptions, root, new RemoteForks(forks));
+    } catch (IOException e) {
+      db.close();
+      throw new IOException("cannot start the page service on " + remoteOptions.pageHost() + ":"
+          + remoteOptions.pagePort() + ": " + e.getMessage(), e);
+    }
+
     Metrics metrics = new Metrics();
+    remote.metrics(metrics, sandboxes::holds);
     metrics.gauge("spindle_sandboxes", sandboxes::count);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
     metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));
@@ -69,7 +87,7 @@ public final class Daemon implements AutoCloseable {
     metrics.gauge("spindle_snapshots_writing", () -> catalog.count(Catalog.SNAPSHOT, "writing"));
     metrics.gauge("spindle_snapshots_failed", () -> catalog.count(Catalog.SNAPSHOT, "failed"));
 
-    Router router = routes(catalog, sandboxes, snapshotService, metrics);
+    Router router = routes(catalog, sandboxes, snapshotService, remote, metrics);
     // Request threads beyond the cap only answer 503, so the pool stays a little above it.
     QueuedThreadPool pool = new QueuedThreadPool(Math.max(16, config.maxConcurrent() + 8), 4);
     pool.setName("spindle-http");
@@ -80,7 +98,7 @@ public final class Daemon implements AutoCloseable {
     server.addConnector(c);
     server.setHandler(new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper()));
     server.setStopTimeout(2000);
-    Daemon d = new Daemon(server, db, catalog, sandboxes, token, TokenFile.path(root), recovered);
+    Daemon d = new Daemon(server, db, catalog, sandboxes, remote, token, TokenFile.path(root), recovered);
     try {
       server.start();
     } catch (Exception e) {
@@ -92,10 +110,16 @@ public final class Daemon implements AutoCloseable {
 
   /** The route table, built the same way for the server and for the OpenAPI test. */
   static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, Metrics metrics) {
+    return routes(catalog, sandboxes, snapshotService, null, metrics);
+  }
+
+  static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, RemoteNode remote,
+      Metrics metrics) {
     Router router = new Router();
     new SystemRoutes(metrics).register(router);
     new ImageRoutes(catalog).register(router);
     new SandboxRoutes(sandboxes, catalog, snapshotService).register(router);
+    new RemoteRoutes(sandboxes, remote).register(router);
     return router;
   }
 
@@ -104,6 +128,11 @@ public final class Daemon implements AutoCloseable {
     ServerConnector c = (ServerConnector) server.getConnectors()[0];
     String host = c.getHost().contains(":") ? "[" + c.getHost() + "]" : c.getHost();
     return "http://" + host + ":" + c.getLocalPort();
+  }
+
+  /** Where this node's page service listens (what its descriptors advertise). */
+  public String pageService() {
+    return remote.address();
   }
 
   public String token() {
@@ -131,6 +160,7 @@ public final class Daemon implements AutoCloseable {
       // Stopping: the sockets close with the process anyway.
     }
     sandboxes.close();
+    remote.close();
     catalog.close();
     db.close();
   }

@@ -15,6 +15,8 @@ public final class DaemonMain {
   public static void main(String[] args) throws Exception {
     DaemonConfig c = DaemonConfig.defaults(SpindleHome.fromEnvironment());
     String listen = null;
+    String pageListen = null;
+    String pageStore = null;
     int concurrent = c.maxConcurrent();
     int sandboxes = c.maxSandboxes();
     for (int i = 0; i < args.length; i++) {
@@ -24,6 +26,8 @@ public final class DaemonMain {
         case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(), c.maxSandboxes());
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
+        case "--page-listen" -> pageListen = v;
+        case "--page-store" -> pageStore = v;
         default -> {
           System.err.println("spindle daemon: unknown argument " + args[i]);
           System.exit(2);
@@ -34,16 +38,31 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes));
+    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore);
+  }
+
+  /**
+   * Starts a node whose page service listens on {@code pageListen} ({@code HOST:PORT}; null: the
+   * API's host, a free port) with its fallback page store {@code pageStore}: a directory or {@code
+   * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, keys from the AWS_* environment (null: {@code
+   * HOME/pages}).
+   */
+  public static void run(DaemonConfig c, String pageListen, String pageStore) throws Exception {
+    RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore);
+    run(c, pageListen == null ? remote : remote.listen(pageListen));
   }
 
   /** Starts a node, says where, and serves until the process ends. */
   public static void run(DaemonConfig c) throws Exception {
-    Daemon d = Daemon.start(c);
+    run(c, RemoteOptions.defaults(c));
+  }
+
+  private static void run(DaemonConfig c, RemoteOptions remote) throws Exception {
+    Daemon d = Daemon.start(c, remote, null);
     Runtime.getRuntime().addShutdownHook(new Thread(d::close, "spindle-daemon-stop"));
     d.recovered().forEach(line -> System.out.println("recovered: " + line));
     System.out.println("spindle daemon listening on " + d.url() + " (home " + c.home().root() + ", token in "
-        + d.tokenFile() + ")");
+        + d.tokenFile() + ", pages on " + d.pageService() + ")");
     System.out.flush();
     d.join();
   }

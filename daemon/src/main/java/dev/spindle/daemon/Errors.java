@@ -27,6 +27,7 @@ final class Errors {
           "the body is not valid JSON: " + j.getOriginalMessage().split("\n")[0]);
       case SandboxLimitException l -> new ApiError(422, "limit_" + l.limit().name().toLowerCase(), l.getMessage());
       case SandboxException s -> new ApiError(422, "guest_failed", s.getMessage());
+      case dev.spindle.remote.RemotePageException p -> new ApiError(502, "page_unavailable", p.getMessage());
       case UnsupportedOperationException u -> new ApiError(501, "not_implemented", u.getMessage());
       default -> new ApiError(500, "internal", e.getClass().getSimpleName() + ": " + e.getMessage());
     };

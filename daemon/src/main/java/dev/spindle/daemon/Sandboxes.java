@@ -135,6 +135,19 @@ final class Sandboxes implements AutoCloseable {
     return admit(n, i -> Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst()));
   }
 
+  /** Holds a guest made elsewhere (a resumed remote fork); it is closed if the node is full. */
+  SandboxInfo adopt(dev.spindle.fork.Guest child, String image) {
+    try {
+      reserve(1);
+    } catch (ApiError e) {
+      child.close();
+      throw e;
+    }
+    Guest g = Guest.reactor(newId(), image, null, child);
+    guests.put(g.id, g);
+    return g.info();
+  }
+
   private void reserve(int n) {
     if (reserved.addAndGet(n) > max) {
       reserved.addAndGet(-n);
@@ -190,6 +203,10 @@ final class Sandboxes implements AutoCloseable {
     byte[] b = new byte[6];
     random.nextBytes(b);
     return "sb-" + HexFormat.of().formatHex(b);
+  }
+
+  boolean holds(String id) {
+    return guests.containsKey(id);
   }
 
   Guest get(String id) {

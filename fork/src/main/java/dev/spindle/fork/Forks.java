@@ -189,7 +189,17 @@ public final class Forks implements AutoCloseable {
     return children;
   }
 
-  private static WasiState reseeded(WasiState w) {
+  /** The module store (remote fork carries modules between nodes). */
+  ModuleStore modules() {
+    return modules;
+  }
+
+  /** The one {@link Sandbox} (module compiled once) per stored module, default settings. */
+  Sandbox sandboxFor(String sha256) {
+    return sandboxes.computeIfAbsent(sha256, sha -> build(sha, null));
+  }
+
+  static WasiState reseeded(WasiState w) {
     return new WasiState(w.args(), w.env(), w.preopens(), w.fds(), w.realtimeOffsetNanos(),
         w.monotonicNanos(), ChildSeeds.next());
   }

@@ -43,7 +43,7 @@ public record Descriptor(
   }
 
   /** The pages a child must fetch at most: every non-zero page. */
-  int nonZeroPages() {
+  public int nonZeroPages() {
     int n = 0;
     for (int i = 0; i < pages; i++) {
       if (!isZero(i)) {

@@ -1,12 +1,14 @@
 package dev.spindle.remote;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PagedMemory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Executors;
 import org.gaul.s3proxy.AuthenticationType;
@@ -67,5 +69,22 @@ class S3PageStoreTest {
     }
     assertThat(r.source().stats().fallbackPages()).isEqualTo(d.nonZeroPages());
     assertThat(r.source().stats().pagesFetched()).isZero();
+  }
+
+  @Test
+  void aNodeNamesItsStoreByOneString() throws Exception {
+    String spec = "s3://pages/node-b?endpoint=http://127.0.0.1:" + proxy.getPort() + "&region=us-east-1";
+    Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
+    PageStore store = PageStores.open(spec, env);
+    byte[] page = new byte[Patterns.PAGE];
+    page[7] = 9;
+    byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(page);
+    store.put(hash, page);
+    assertThat(new S3PageStore(s3, "pages", "node-b/").get(hash)).hasValue(page);
+
+    assertThat(PageStores.open("/tmp/somewhere", env)).isInstanceOf(DirectoryPageStore.class);
+    assertThatThrownBy(() -> PageStores.open("s3://pages", env)).hasMessageContaining("endpoint=URL");
+    assertThatThrownBy(() -> PageStores.open(spec, Map.of())).hasMessageContaining("AWS_ACCESS_KEY_ID");
+    assertThatThrownBy(() -> PageStores.open(spec + "&secret=x", env)).hasMessageContaining("unknown parameter 'secret'");
   }
 }

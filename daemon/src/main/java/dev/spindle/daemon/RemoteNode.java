@@ -1,0 +1,200 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api.DescriptorInfo;
+import dev.spindle.fork.RemoteForks;
+import dev.spindle.remote.Descriptor;
+import dev.spindle.remote.DescriptorCodec;
+import dev.spindle.remote.DescriptorException;
+import dev.spindle.remote.DirectoryPageStore;
+import dev.spindle.remote.PageServer;
+import dev.spindle.remote.PageStore;
+import dev.spindle.remote.PageStores;
+import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePageSource;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+
+/**
+ * This node's part in remote fork: the page service that serves its prepared sandboxes' pages,
+ * the fallback store their pages are uploaded to, the descriptors it holds for children, and the
+ * page sources of the children it resumed (for the metrics).
+ */
+final class RemoteNode implements AutoCloseable {
+  static final Duration DEFAULT_TTL = Duration.ofHours(1);
+  /** Pages asked for per fault beyond the one touched: sequential touches then cost one round trip per 8. */
+  static final int PREFETCH = 8;
+  static final Duration PAGE_TIMEOUT = Duration.ofSeconds(5);
+
+  private record Held(String id, String sandbox, Descriptor descriptor, CompletableFuture<Long> upload) {}
+
+  private final PageServer server;
+  private final PageStore store;
+  private final RemoteForks forks;
+  private final ExecutorService uploads = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "spindle-page-upload");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<String, Held> held = new ConcurrentHashMap<>();
+  /** Page sources of resumed children still held, by sandbox id; see {@link #retire}. */
+  private final Map<String, RemotePageSource> children = new ConcurrentHashMap<>();
+  /** Totals of children already deleted: a source holds its descriptor, so it is not kept. */
+  private long retiredFetched;
+  private long retiredFallback;
+  private long retiredFaults;
+  private final SecureRandom random = new SecureRandom();
+
+  private RemoteNode(PageServer server, PageStore store, RemoteForks forks) {
+    this.server = server;
+    this.store = store;
+    this.forks = forks;
+  }
+
+  static RemoteNode start(RemoteOptions o, Path home, RemoteForks forks) throws IOException {
+    PageStore store;
+    try {
+      store = o.pageStore() != null ? PageStores.open(o.pageStore(), System.getenv())
+          : new DirectoryPageStore(home.resolve("pages"));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    return new RemoteNode(PageServer.start(new InetSocketAddress(o.pageHost(), o.pagePort())), store, forks);
+  }
+
+  /** A prepared fork: its id here and the encoded descriptor. */
+  record Prepared(String id, byte[] descriptor) {}
+
+  /** Prepares {@code g} (its lock held by the caller): see {@link RemoteForks#prepare}. */
+  Prepared prepare(Guest g, Duration ttl) throws IOException {
+    String host = server.address().getAddress().getHostAddress();
+    RemoteFork.Prepared p = forks.prepare(g.forked(), server, host, ttl, store, uploads);
+    byte[] hex = new byte[6];
+    random.nextBytes(hex);
+    String id = "fd-" + HexFormat.of().formatHex(hex);
+    held.put(id, new Held(id, g.id, p.descriptor(), p.upload()));
+    return new Prepared(id, DescriptorCodec.encode(p.descriptor()));
+  }
+
+  /** Counts {@code pages} (a resumed child's) in the metrics while sandbox {@code id} is held. */
+  void adopted(String id, RemotePageSource pages) {
+    children.put(id, pages);
+  }
+
+  /** Resumes a descriptor here; the child's pages come on first touch. */
+  RemoteForks.Child resume(byte[] encoded) throws IOException {
+    Descriptor d;
+    try {
+      d = DescriptorCodec.decode(encoded);
+    } catch (DescriptorException e) {
+      throw ApiError.badRequest("bad_descriptor", "field 'descriptor': " + e.getMessage());
+    }
+    if (d.expiresAtMillis() < System.currentTimeMillis()) {
+      throw new ApiError(410, "descriptor_expired", "the descriptor expired at "
+          + Instant.ofEpochMilli(d.expiresAtMillis()) + "; fork the sandbox again");
+    }
+    RemoteForks.Child c;
+    try {
+      c = forks.resume(d, store, PREFETCH, PAGE_TIMEOUT);
+    } catch (dev.spindle.fork.SnapshotDamagedException e) {
+      throw ApiError.badRequest("bad_descriptor", e.getMessage());
+    }
+    return c;
+  }
+
+  /** Held descriptors, oldest expiry first; expired ones are released on the way. */
+  List<DescriptorInfo> list() {
+    long now = System.currentTimeMillis();
+    held.values().removeIf(h -> {
+      if (h.descriptor().expiresAtMillis() < now) {
+        server.release(h.descriptor().capability());
+        return true;
+      }
+      return false;
+    });
+    return held.values().stream()
+        .sorted(Comparator.comparingLong(h -> h.descriptor().expiresAtMillis()))
+        .map(h -> new DescriptorInfo(h.id(), h.sandbox(), h.descriptor().capability().toString(),
+            h.descriptor().pages(), h.descriptor().nonZeroPages(), Instant.ofEpochMilli(h.descriptor().expiresAtMillis()).toString(),
+            fallback(h.upload())))
+        .toList();
+  }
+
+  /** The upload to the fallback store: {@code ready}, {@code uploading} or {@code failed: why}. */
+  private static String fallback(CompletableFuture<Long> upload) {
+    if (!upload.isDone()) {
+      return "uploading";
+    }
+    return upload.isCompletedExceptionally()
+        ? "failed: " + upload.exceptionNow().getMessage()
+        : "ready";
+  }
+
+  /** Stops serving a descriptor's pages: children still fetching fall back to the store. */
+  void release(String id) {
+    Held h = held.remove(id);
+    if (h == null) {
+      throw ApiError.notFound("no descriptor '" + id + "' on this node");
+    }
+    server.release(h.descriptor().capability());
+  }
+
+  String address() {
+    InetSocketAddress a = server.address();
+    return a.getAddress().getHostAddress() + ":" + a.getPort();
+  }
+
+  /**
+   * Gauges; the children's are totals over this node's life, children no longer in {@code held}
+   * (the node's sandboxes) folded into retired totals at each scrape.
+   */
+  void metrics(Metrics m, Predicate<String> held) {
+    m.gauge("spindle_remote_descriptors_held", this.held::size);
+    m.gauge("spindle_remote_pages_served", server::pagesServed);
+    m.gauge("spindle_remote_requests_refused", server::requestsRefused);
+    m.gauge("spindle_remote_pages_fetched", () -> totals(held).pagesFetched());
+    m.gauge("spindle_remote_fallback_pages", () -> totals(held).fallbackPages());
+    m.gauge("spindle_remote_page_faults", () -> totals(held).faults());
+  }
+
+  private synchronized RemotePageSource.Stats totals(Predicate<String> held) {
+    long fetched = retiredFetched;
+    long fallback = retiredFallback;
+    long faults = retiredFaults;
+    for (var e : children.entrySet()) {
+      RemotePageSource.Stats s = e.getValue().stats();
+      if (!held.test(e.getKey())) {
+        children.remove(e.getKey());
+        retiredFetched += s.pagesFetched();
+        retiredFallback += s.fallbackPages();
+        retiredFaults += s.faults();
+      }
+      fetched += s.pagesFetched();
+      fallback += s.fallbackPages();
+      faults += s.faults();
+    }
+    return new RemotePageSource.Stats(faults, fetched, fetched * dev.spindle.memory.PageTable.PAGE_SIZE, fallback, 0);
+  }
+
+  @Override
+  public void close() {
+    uploads.shutdownNow();
+    try {
+      server.close();
+    } catch (IOException e) {
+      // Closing: the socket closes with the process anyway.
+    }
+  }
+}

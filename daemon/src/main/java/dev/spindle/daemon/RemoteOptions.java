@@ -1,0 +1,39 @@
+package dev.spindle.daemon;
+
+/**
+ * How a node takes part in remote fork: where its page service listens (the host is also what
+ * descriptors advertise to children) and the fallback page store. Two nodes
+ * that should survive each other's death point at one store directory (a shared disk here; S3 in
+ * a cluster).
+ *
+ * @param pagePort 0 picks a free port
+ * @param pageStore a directory or {@code s3://BUCKET[/PREFIX]?endpoint=URL} ({@code
+ *     remote.PageStores}); null for {@code HOME/pages}
+ */
+record RemoteOptions(String pageHost, int pagePort, String pageStore) {
+  RemoteOptions {
+    if (pagePort < 0 || pagePort > 65535) {
+      throw new IllegalArgumentException("page port must be 0..65535, got " + pagePort);
+    }
+  }
+
+  /** The page service on the API's host, a free port; the store under the home. */
+  static RemoteOptions defaults(DaemonConfig c) {
+    return new RemoteOptions(c.host(), 0, null);
+  }
+
+  /** {@code host:port}, {@code :port} or {@code port}, as {@code --listen}. */
+  RemoteOptions listen(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    String h = colon > 0 ? hostPort.substring(0, colon) : pageHost;
+    try {
+      return new RemoteOptions(h, Integer.parseInt(hostPort.substring(colon + 1)), pageStore);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--page-listen wants HOST:PORT, e.g. 127.0.0.1:8890, got '" + hostPort + "'");
+    }
+  }
+
+  RemoteOptions store(String spec) {
+    return new RemoteOptions(pageHost, pagePort, spec);
+  }
+}

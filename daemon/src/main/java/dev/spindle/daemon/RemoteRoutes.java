@@ -1,0 +1,90 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api.DescriptorList;
+import dev.spindle.client.Api.Fork;
+import dev.spindle.client.Api.ForkResult;
+import dev.spindle.client.Api.Resume;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.ApiException;
+import dev.spindle.client.SpindleClient;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Base64;
+
+/** Remote fork: {@code POST /v1/sandboxes/{id}/fork}, {@code POST /v1/resume}, {@code /v1/descriptors}. */
+final class RemoteRoutes {
+  private final Sandboxes sandboxes;
+  private final RemoteNode remote;
+
+  RemoteRoutes(Sandboxes sandboxes, RemoteNode remote) {
+    this.sandboxes = sandboxes;
+    this.remote = remote;
+  }
+
+  void register(Router r) {
+    r.add("POST", "/v1/sandboxes/{id}/fork", this::fork);
+    r.add("POST", "/v1/resume", this::resume);
+    r.add("GET", "/v1/descriptors", x -> x.json(new DescriptorList(remote.list())));
+    r.add("DELETE", "/v1/descriptors/{id}", x -> {
+      remote.release(x.param("id"));
+      x.noContent();
+    });
+  }
+
+  /**
+   * Prepares the sandbox; with {@code node}, hands the descriptor to that node and answers the
+   * child there (the descriptor is released again if that node refuses it), else answers the
+   * descriptor.
+   */
+  private void fork(Exchange x) throws Exception {
+    Guest g = sandboxes.get(x.param("id"));
+    Fork f = x.body(Fork.class);
+    if (!g.isReactor()) {
+      throw ApiError.conflict("not_a_reactor", "sandbox " + g.id + " is a command module; only reactors can be forked");
+    }
+    if (f.ttlSeconds() != null && f.ttlSeconds() <= 0) {
+      throw ApiError.badRequest("bad_field", "field 'ttl_seconds' must be > 0");
+    }
+    if (f.node() != null && f.token() == null) {
+      throw ApiError.badRequest("bad_field", "field 'token' is required with 'node': the token of the node to resume on");
+    }
+    Duration ttl = f.ttlSeconds() == null ? RemoteNode.DEFAULT_TTL : Duration.ofSeconds(f.ttlSeconds());
+    RemoteNode.Prepared p;
+    synchronized (g) {
+      if ("dead".equals(g.info().status())) {
+        throw ApiError.conflict("sandbox_dead", "sandbox " + g.id + " is dead: " + g.info().error());
+      }
+      p = remote.prepare(g, ttl);
+    }
+    if (f.node() == null) {
+      x.json(201, new ForkResult(p.id(), p.descriptor().length, null, null,
+          Base64.getEncoder().encodeToString(p.descriptor())));
+      return;
+    }
+    SandboxInfo child;
+    try {
+      child = SpindleClient.connect(f.node(), f.token()).resume(p.descriptor());
+    } catch (ApiException | UncheckedIOException | IllegalArgumentException e) {
+      remote.release(p.id());
+      throw new ApiError(502, "resume_failed", "the node " + f.node() + " did not resume the fork: " + e.getMessage());
+    }
+    x.json(201, new ForkResult(p.id(), p.descriptor().length, f.node(), child, null));
+  }
+
+  private void resume(Exchange x) throws Exception {
+    Resume r = x.body(Resume.class);
+    if (r.descriptor() == null) {
+      throw ApiError.badRequest("bad_field", "field 'descriptor' (base64 of a descriptor) is required");
+    }
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(r.descriptor());
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest("bad_field", "field 'descriptor' is not base64: " + e.getMessage());
+    }
+    dev.spindle.fork.RemoteForks.Child c = remote.resume(bytes);
+    SandboxInfo child = sandboxes.adopt(c.guest(), "remote");
+    remote.adopted(child.id(), c.pages());
+    x.json(201, child);
+  }
+}

@@ -1,0 +1,191 @@
+package dev.spindle.daemon;
+
+import static dev.spindle.daemon.ImagesApiTest.catchApi;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.DescriptorInfo;
+import dev.spindle.client.Api.Fork;
+import dev.spindle.client.Api.ForkResult;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.Api.Wasm;
+import dev.spindle.client.ApiException;
+import dev.spindle.client.SpindleClient;
+import dev.spindle.remote.Capability;
+import dev.spindle.remote.Descriptor;
+import dev.spindle.remote.DescriptorCodec;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Remote fork between two real nodes (two daemon processes on loopback, each with its own home):
+ * the C guest {@code fill.c} fills memory with a pattern on one node and checks it on the other.
+ */
+class RemoteForkApiTest {
+  private static final int MIB = 16;
+  /** One Wasm page is 64 KiB: 16 MiB of pattern is 256 pages. */
+  private static final int PATTERN_PAGES = MIB * 16;
+
+  @TempDir Path tmp;
+
+  @Test
+  void childContinuesOnTheOtherNodeFetchingWhatItTouchesAndNeverSeesLaterParentWrites() throws Exception {
+    Path store = tmp.resolve("pages");
+    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store)) {
+      SpindleClient ca = a.client();
+      SpindleClient cb = b.client();
+      String parent = filled(ca, 7);
+
+      ForkResult f = ca.fork(parent, new Fork(b.url, b.token(), null));
+      assertThat(f.node()).isEqualTo(b.url);
+      assertThat(f.descriptor()).isNull();
+      String child = f.child().id();
+      assertThat(cb.sandbox(child).status()).isEqualTo("ready");
+      List<DescriptorInfo> held = ca.descriptors();
+      assertThat(held).extracting(DescriptorInfo::id).containsExactly(f.descriptorId());
+      assertThat(held.getFirst().nonZeroPages()).isGreaterThan(PATTERN_PAGES);
+      assertThat(held.getFirst().capability()).startsWith("cap:").hasSizeLessThan(20);
+
+      // The parent writes everything again at once: the child keeps the fork's instant.
+      assertThat(ca.call(parent, "fill", MIB, 8)).containsExactly(0L);
+
+      // 64 KiB of pattern: the child moves about that part, not its 16 MiB.
+      assertThat(cb.call(child, "check_range", 1024, 64, 7)).containsExactly(0L);
+      long touched = metric(cb, "spindle_remote_pages_fetched");
+      assertThat(touched).isPositive().isLessThan(PATTERN_PAGES / 4);
+      assertThat(metric(ca, "spindle_remote_pages_served")).isEqualTo(touched);
+
+      assertThat(cb.call(child, "check", 7)).containsExactly(0L);
+      assertThat(metric(cb, "spindle_remote_pages_fetched")).isGreaterThanOrEqualTo(PATTERN_PAGES);
+      assertThat(metric(cb, "spindle_remote_fallback_pages")).isZero();
+      assertThat(ca.call(parent, "check", 8)).containsExactly(0L);
+
+      // The child's own writes stay its own.
+      assertThat(cb.call(child, "fill", MIB, 9)).containsExactly(0L);
+      assertThat(ca.call(parent, "check", 8)).containsExactly(0L);
+      assertThat(cb.call(child, "check", 9)).containsExactly(0L);
+
+      // The node's totals outlive the child.
+      long fetched = metric(cb, "spindle_remote_pages_fetched");
+      cb.deleteSandbox(child);
+      assertThat(metric(cb, "spindle_remote_pages_fetched")).isEqualTo(fetched);
+      assertThat(metric(cb, "spindle_remote_page_faults")).isPositive();
+
+      ca.releaseDescriptor(f.descriptorId());
+      assertThat(ca.descriptors()).isEmpty();
+      assertThat(metric(ca, "spindle_remote_descriptors_held")).isZero();
+    }
+  }
+
+  @Test
+  void childFinishesFromTheFallbackStoreAfterTheParentsNodeIsKilled() throws Exception {
+    Path store = tmp.resolve("pages");
+    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store)) {
+      SpindleClient ca = a.client();
+      SpindleClient cb = b.client();
+      String parent = filled(ca, 3);
+      ForkResult f = ca.fork(parent, new Fork(b.url, b.token(), null));
+      String child = f.child().id();
+      assertThat(cb.call(child, "check_range", 0, 64, 3)).containsExactly(0L);
+      awaitFallback(ca, f.descriptorId());
+
+      a.kill9();
+      assertThat(cb.call(child, "check", 3)).containsExactly(0L);
+      assertThat(cb.call(child, "mib")).containsExactly((long) MIB);
+      assertThat(metric(cb, "spindle_remote_fallback_pages")).isGreaterThan(PATTERN_PAGES / 2);
+    }
+  }
+
+  @Test
+  void aStolenReleasedOrExpiredCapabilityGetsNoPage() throws Exception {
+    // Separate stores: what the parent's page service refuses, the child cannot get elsewhere.
+    try (DaemonProcess a = node("a", tmp.resolve("pages-a")); DaemonProcess b = node("b", tmp.resolve("pages-b"))) {
+      SpindleClient ca = a.client();
+      SpindleClient cb = b.client();
+      String parent = filled(ca, 5);
+
+      // A node that refuses the descriptor (here: a wrong token): 502, and nothing stays exported.
+      ApiException unresumed = catchApi(() -> ca.fork(parent, new Fork(b.url, "not-the-token", null)));
+      assertThat(unresumed.status()).isEqualTo(502);
+      assertThat(unresumed.code()).isEqualTo("resume_failed");
+      assertThat(ca.descriptors()).isEmpty();
+      assertThat(cb.sandboxes()).isEmpty();
+
+      ForkResult f = ca.fork(parent, new Fork(null, null, null));
+      assertThat(f.child()).isNull();
+      byte[] bytes = Base64.getDecoder().decode(f.descriptor());
+      assertThat(bytes).hasSize(f.descriptorBytes());
+      Descriptor d = DescriptorCodec.decode(bytes);
+
+      // A guessed capability: resumed (lazily), but its first page is refused by the parent.
+      Descriptor forged = new Descriptor(d.pages(), d.pageHashes(), d.droppedSegments(), d.state(), d.host(),
+          d.port(), Capability.random(), d.expiresAtMillis());
+      String thief = cb.resume(DescriptorCodec.encode(forged)).id();
+      long refused = metric(ca, "spindle_remote_requests_refused");
+      ApiException e = catchApi(() -> cb.call(thief, "check", 5));
+      assertThat(e.status()).isIn(422, 502);
+      assertThat(e.getMessage()).containsPattern("page \\d+");
+      assertThat(metric(ca, "spindle_remote_requests_refused")).isGreaterThan(refused);
+      assertThat(metric(ca, "spindle_remote_pages_served")).isZero();
+
+      // The real descriptor works until released.
+      SandboxInfo child = cb.resume(bytes);
+      assertThat(cb.call(child.id(), "check_range", 0, 64, 5)).containsExactly(0L);
+      ca.releaseDescriptor(f.descriptorId());
+      SandboxInfo late = cb.resume(bytes);
+      assertThat(catchApi(() -> cb.call(late.id(), "check", 5)).getMessage()).containsPattern("page \\d+");
+
+      // An expired descriptor is refused before anything runs.
+      Descriptor expired = new Descriptor(d.pages(), d.pageHashes(), d.droppedSegments(), d.state(), d.host(),
+          d.port(), d.capability(), System.currentTimeMillis() - 1);
+      ApiException gone = catchApi(() -> cb.resume(DescriptorCodec.encode(expired)));
+      assertThat(gone.status()).isEqualTo(410);
+      assertThat(gone.code()).isEqualTo("descriptor_expired");
+
+      // Bytes that are no descriptor name what is wrong.
+      assertThat(catchApi(() -> cb.resume(new byte[] {1, 2, 3})).code()).isEqualTo("bad_descriptor");
+    }
+  }
+
+  @Test
+  void aNodeWithAnUnusablePageStoreDoesNotStart() {
+    assertThatThrownBy(() -> DaemonProcess.start(tmp.resolve("c"), "--page-store", "s3://bucket").close())
+        .hasMessageContaining("the daemon ended before listening").hasMessageContaining("needs ?endpoint=URL");
+  }
+
+  private DaemonProcess node(String name, Path store) throws Exception {
+    return DaemonProcess.start(tmp.resolve(name), "--page-store", store.toString());
+  }
+
+  /** A reactor of fill.c with {@value #MIB} MiB filled with seed's pattern. */
+  private static String filled(SpindleClient c, int seed) throws Exception {
+    SandboxInfo s = c.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.reactor("fill")), null, null, 1, null,
+        null)).getFirst();
+    assertThat(c.call(s.id(), "fill", MIB, seed)).containsExactly(0L);
+    return s.id();
+  }
+
+  private static void awaitFallback(SpindleClient c, String id) throws InterruptedException {
+    while (true) {
+      String state = c.descriptors().stream().filter(d -> d.id().equals(id)).findFirst().orElseThrow().fallback();
+      assertThat(state).doesNotStartWith("failed");
+      if (state.equals("ready")) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  static long metric(SpindleClient c, String name) {
+    for (String line : c.metrics().split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return (long) Double.parseDouble(line.substring(name.length() + 1).strip());
+      }
+    }
+    throw new AssertionError("no metric " + name);
+  }
+}

@@ -1,0 +1,66 @@
+package dev.spindle.fork;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Base64;
+
+/**
+ * The opaque state bytes of a remote-fork descriptor: {@code {"version": 1, "sandbox":
+ * SandboxState, "module_base64": wasm}}. The module travels inside the descriptor so that a
+ * descriptor alone (sent by the parent's node, or kept in a file and resumed later) is enough on
+ * any node, with no call back to the parent's HTTP API and no second secret; it costs the
+ * module's size once per fork (kilobytes for C guests), and the child checks it against the
+ * state's SHA-256 before storing it.
+ */
+record ForkState(SandboxState sandbox, byte[] module) {
+  static final int VERSION = 1;
+  /** Names the source in error messages, as a file path names a snapshot's state.json. */
+  private static final Path SOURCE = Path.of("descriptor");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  byte[] toBytes() {
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    o.put("version", VERSION);
+    o.set("sandbox", sandbox.toJson());
+    o.put("module_base64", Base64.getEncoder().encodeToString(module));
+    try {
+      return JSON.writeValueAsBytes(o);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** @throws SnapshotDamagedException naming the field when the bytes are not such a state */
+  static ForkState fromBytes(byte[] bytes) {
+    JsonNode o;
+    try {
+      o = JSON.readTree(bytes);
+    } catch (IOException e) {
+      throw new SnapshotDamagedException(SOURCE + ": state is not JSON: " + e.getMessage());
+    }
+    if (o == null || !o.isObject()) {
+      throw new SnapshotDamagedException(SOURCE + ": state is not a JSON object");
+    }
+    JsonFields top = new JsonFields(SOURCE, "", o);
+    int version = top.intValue("version");
+    if (version != VERSION) {
+      throw top.damaged("version", "is " + version + " (this Spindle reads " + VERSION + ")");
+    }
+    SandboxState state = SandboxState.fromJson(SOURCE, o);
+    byte[] module;
+    try {
+      module = Base64.getDecoder().decode(top.text("module_base64"));
+    } catch (IllegalArgumentException e) {
+      throw top.damaged("module_base64", "is not base64: " + e.getMessage());
+    }
+    String actual = ModuleStore.sha256(module);
+    if (!actual.equals(state.moduleSha256())) {
+      throw top.damaged("module_base64", "hashes to " + actual + ", not the state's module " + state.moduleSha256());
+    }
+    return new ForkState(state, module);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.spindle.fork;
+
+import dev.spindle.memory.PageTable;
+import dev.spindle.memory.PagedMemory;
+import dev.spindle.remote.Descriptor;
+import dev.spindle.remote.PageServer;
+import dev.spindle.remote.PageStore;
+import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePageSource;
+import dev.spindle.sandbox.Reactor;
+import dev.spindle.sandbox.Sandbox;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+
+/**
+ * Remote fork of running sandboxes: the sandbox-level half over {@link RemoteFork} (pages). The
+ * fork module depends on the remote module, not the other way round, because the remote module
+ * knows pages only while a sandbox's state (globals, tables, WASI, module) is this module's.
+ */
+public final class RemoteForks {
+  private final Forks forks;
+
+  public RemoteForks(Forks forks) {
+    this.forks = forks;
+  }
+
+  /**
+   * Prepares {@code guest} to continue elsewhere, between calls (the caller holds its lock): its
+   * page table is taken as a live snapshot takes it (no page copied; the guest keeps running and
+   * its later writes copy first, so the child sees this instant), its state and module become the
+   * descriptor's state bytes, the table is exported on {@code server}, and its pages go to {@code
+   * store} in the background.
+   */
+  public RemoteFork.Prepared prepare(Guest guest, PageServer server, String advertisedHost, Duration ttl,
+      PageStore store, Executor background) throws IOException {
+    PageTable table = guest.memory().snapshot();
+    Reactor r = guest.reactor();
+    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), r.wasiState());
+    byte[] bytes = new ForkState(state, forks.modules().get(guest.moduleSha256())).toBytes();
+    return RemoteFork.prepare(table, bytes, server, advertisedHost, ttl, store, background);
+  }
+
+  /** A resumed child and where its pages come from (for statistics). */
+  public record Child(Guest guest, RemotePageSource pages) {}
+
+  /**
+   * Continues the sandbox a descriptor describes, on this node: its module (carried in the
+   * descriptor, checked against its SHA-256) is stored and compiled once per module, its pages
+   * are all remote until first touch (from the parent's page service, else {@code store}), and
+   * it gets its own random stream and clocks as a branch does. It runs at once.
+   *
+   * @throws SnapshotDamagedException when the descriptor's state is not a sandbox state
+   */
+  public Child resume(Descriptor d, PageStore store, int prefetchWindow, Duration timeout) throws IOException {
+    ForkState fs = ForkState.fromBytes(d.state());
+    SandboxState s = fs.sandbox();
+    forks.modules().put(s.moduleSha256(), fs.module());
+    Sandbox sandbox = forks.sandboxFor(s.moduleSha256());
+    RemoteFork.Resumed resumed = RemoteFork.resume(d, store, prefetchWindow, timeout);
+    Reactor r = sandbox.resumeReactor(s.instance(), Forks.reseeded(s.wasi()),
+        limits -> PagedMemory.branch(limits, resumed.table()));
+    return new Child(new Guest(r, sandbox, s.moduleSha256(), null, s.imageRoot()), resumed.source());
+  }
+}

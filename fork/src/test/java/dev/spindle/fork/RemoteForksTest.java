@@ -1,0 +1,82 @@
+package dev.spindle.fork;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spindle.remote.Descriptor;
+import dev.spindle.remote.DescriptorCodec;
+import dev.spindle.remote.DirectoryPageStore;
+import dev.spindle.remote.PageServer;
+import dev.spindle.remote.RemoteFork;
+import dev.spindle.sandbox.Engine;
+import dev.spindle.store.SpindleHome;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Remote fork of the warm C guest between two homes in one process (the daemon's tests do it
+ * between processes): globals, heap and module reach the child; a tampered module is refused.
+ */
+class RemoteForksTest {
+  @TempDir Path tmp;
+
+  @Test
+  void theChildOnAnotherHomeContinuesFromTheParentsInstant() throws Exception {
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Forks a = new Forks(new SpindleHome(tmp.resolve("a")));
+        Forks b = new Forks(new SpindleHome(tmp.resolve("b")));
+        Guest parent = a.start(BranchTest.sandbox(Engine.COMPILED))) {
+      BranchTest.one(parent, "warm", BranchTest.ENTRIES);
+      BranchTest.one(parent, "touch", 1);
+      parent.call("fill_cells", 42);
+      assertThat(BranchTest.one(parent, "tick")).isEqualTo(1);
+      long lookup = BranchTest.one(parent, "lookup", 500);
+      DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("pages"));
+      RemoteFork.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), store,
+          Runnable::run);
+      assertThat(p.upload().get()).isPositive();
+      parent.call("fill_cells", 7);
+      BranchTest.one(parent, "tick");
+
+      byte[] wire = DescriptorCodec.encode(p.descriptor());
+      RemoteForks.Child c = new RemoteForks(b).resume(DescriptorCodec.decode(wire), store, 8, Duration.ofSeconds(5));
+      try (Guest child = c.guest()) {
+        assertThat(c.pages().stats().pagesFetched()).isZero();
+        assertThat(BranchTest.one(child, "tick")).isEqualTo(2);
+        assertThat(BranchTest.one(child, "peek", 1000)).isEqualTo(42 + 1000); // the parent has 7 + 1000 now
+        assertThat(BranchTest.one(child, "lookup", 500)).isEqualTo(lookup);
+        assertThat(c.pages().stats().pagesFetched()).isPositive();
+      }
+      String sha = ModuleStore.sha256(parent.sandbox().wasm());
+      assertThat(Files.readAllBytes(tmp.resolve("b/modules/" + sha + ".wasm"))).isEqualTo(parent.sandbox().wasm());
+    }
+  }
+
+  @Test
+  void aModuleThatDoesNotHashToTheStatesIsRefused() throws Exception {
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Forks a = new Forks(new SpindleHome(tmp.resolve("a")));
+        Forks b = new Forks(new SpindleHome(tmp.resolve("b")));
+        Guest parent = a.start(BranchTest.sandbox(Engine.COMPILED))) {
+      Descriptor d = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
+          Runnable::run).descriptor();
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode state = (ObjectNode) json.readTree(d.state());
+      state.put("module_base64", Base64.getEncoder().encodeToString(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}));
+      Descriptor tampered = new Descriptor(d.pages(), d.pageHashes(), d.droppedSegments(),
+          json.writeValueAsBytes(state), d.host(), d.port(), d.capability(), d.expiresAtMillis());
+      assertThatThrownBy(() -> new RemoteForks(b).resume(tampered, null, 8, Duration.ofSeconds(5)))
+          .isInstanceOf(SnapshotDamagedException.class)
+          .hasMessageContaining("module_base64").hasMessageContaining("not the state's module");
+      assertThat(tmp.resolve("b/modules")).doesNotExist();
+    }
+  }
+}
