@@ -30,13 +30,18 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   static DaemonProcess start(Path home, String... extra) throws IOException {
+    return startOn(home, "127.0.0.1", "512m", extra);
+  }
+
+  /** A daemon on a loopback {@code host} (e.g. 127.0.0.2) with a JVM heap of {@code heap}. */
+  static DaemonProcess startOn(Path home, String host, String heap, String... extra) throws IOException {
     String cp = Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
         + Files.readString(Path.of("target/daemon-classpath.txt")).strip();
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:TieredStopAtLevel=1",
+        "--enable-native-access=ALL-UNNAMED", "-Xmx" + heap, "-XX:TieredStopAtLevel=1",
         "-cp", cp, DaemonMain.class.getName(),
-        "--listen", "127.0.0.1:0", "--home", home.toString()));
+        "--listen", host + ":0", "--home", home.toString()));
     cmd.addAll(List.of(extra));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
