@@ -149,7 +149,11 @@ public final class Api {
    * child is resumed there; without, the answer carries the descriptor. {@code ttl_seconds}: how
    * long the parent's node serves the pages (default one hour).
    */
-  public record Fork(String node, String token, Long ttlSeconds) {}
+  public record Fork(String node, String token, Long ttlSeconds, Boolean replay) {
+    public Fork(String node, String token, Long ttlSeconds) {
+      this(node, token, ttlSeconds, null);
+    }
+  }
 
   /**
    * A prepared fork: the descriptor's id on the parent's node and its size; {@code child} and
@@ -158,8 +162,16 @@ public final class Api {
   public record ForkResult(String descriptorId, Integer descriptorBytes, String node, SandboxInfo child,
       String descriptor) {}
 
-  /** {@code POST /v1/resume}: a descriptor (base64) made by a fork on another node. */
-  public record Resume(String descriptor) {}
+  /**
+   * {@code POST /v1/resume}: a descriptor (base64) made by a fork on another node. {@code replay}
+   * (default true): fetch the parent's working set (pages it wrote since its last snapshot or
+   * fork) in the background; false moves only what the child touches.
+   */
+  public record Resume(String descriptor, Boolean replay) {
+    public Resume(String descriptor) {
+      this(descriptor, null);
+    }
+  }
 
   /**
    * A descriptor this node serves pages for: capability prefix only (it is a secret); {@code

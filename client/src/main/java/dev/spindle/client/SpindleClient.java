@@ -168,7 +168,12 @@ public final class SpindleClient {
 
   /** Resumes a sandbox on this node from a descriptor's bytes. */
   public SandboxInfo resume(byte[] descriptor) {
-    return call("POST", "v1/resume", new Api.Resume(java.util.Base64.getEncoder().encodeToString(descriptor)),
+    return resume(descriptor, null);
+  }
+
+  /** As {@link #resume(byte[])}; {@code replay} false fetches only what the child touches. */
+  public SandboxInfo resume(byte[] descriptor, Boolean replay) {
+    return call("POST", "v1/resume", new Api.Resume(java.util.Base64.getEncoder().encodeToString(descriptor), replay),
         SandboxInfo.class);
   }
 

@@ -100,9 +100,20 @@ final class Guest {
         result != null ? result.exitCode() : null, created.toString(), error);
   }
 
+  private volatile Runnable onClose = () -> {};
+
+  /** Runs {@code r} when this sandbox ends (a resumed child tells its parent's node). */
+  void onClose(Runnable r) {
+    onClose = r;
+  }
+
   void close() {
-    if (forked != null) {
-      forked.close();
+    try {
+      if (forked != null) {
+        forked.close();
+      }
+    } finally {
+      onClose.run();
     }
   }
 

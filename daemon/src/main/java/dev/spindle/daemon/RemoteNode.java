@@ -94,7 +94,7 @@ final class RemoteNode implements AutoCloseable {
   }
 
   /** Resumes a descriptor here; the child's pages come on first touch. */
-  RemoteForks.Child resume(byte[] encoded) throws IOException {
+  RemoteForks.Child resume(byte[] encoded, boolean replay) throws IOException {
     Descriptor d;
     try {
       d = DescriptorCodec.decode(encoded);
@@ -107,14 +107,17 @@ final class RemoteNode implements AutoCloseable {
     }
     RemoteForks.Child c;
     try {
-      c = forks.resume(d, store, PREFETCH, PAGE_TIMEOUT);
+      c = forks.resume(d, store, PREFETCH, PAGE_TIMEOUT, replay);
     } catch (dev.spindle.fork.SnapshotDamagedException e) {
       throw ApiError.badRequest("bad_descriptor", e.getMessage());
     }
     return c;
   }
 
-  /** Held descriptors, oldest expiry first; expired ones are released on the way. */
+  /**
+   * Held descriptors, oldest expiry first; expired ones are released on the way, and those their
+   * child released (it ended) are forgotten.
+   */
   List<DescriptorInfo> list() {
     long now = System.currentTimeMillis();
     held.values().removeIf(h -> {
@@ -122,7 +125,7 @@ final class RemoteNode implements AutoCloseable {
         server.release(h.descriptor().capability());
         return true;
       }
-      return false;
+      return !server.isExported(h.descriptor().capability());
     });
     return held.values().stream()
         .sorted(Comparator.comparingLong(h -> h.descriptor().expiresAtMillis()))
@@ -161,7 +164,7 @@ final class RemoteNode implements AutoCloseable {
    * (the node's sandboxes) folded into retired totals at each scrape.
    */
   void metrics(Metrics m, Predicate<String> held) {
-    m.gauge("spindle_remote_descriptors_held", this.held::size);
+    m.gauge("spindle_remote_descriptors_held", () -> list().size());
     m.gauge("spindle_remote_pages_served", server::pagesServed);
     m.gauge("spindle_remote_requests_refused", server::requestsRefused);
     m.gauge("spindle_remote_pages_fetched", () -> totals(held).pagesFetched());

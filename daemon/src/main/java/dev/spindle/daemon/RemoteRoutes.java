@@ -63,7 +63,7 @@ final class RemoteRoutes {
     }
     SandboxInfo child;
     try {
-      child = SpindleClient.connect(f.node(), f.token()).resume(p.descriptor());
+      child = SpindleClient.connect(f.node(), f.token()).resume(p.descriptor(), f.replay());
     } catch (ApiException | UncheckedIOException | IllegalArgumentException e) {
       remote.release(p.id());
       throw new ApiError(502, "resume_failed", "the node " + f.node() + " did not resume the fork: " + e.getMessage());
@@ -82,8 +82,9 @@ final class RemoteRoutes {
     } catch (IllegalArgumentException e) {
       throw ApiError.badRequest("bad_field", "field 'descriptor' is not base64: " + e.getMessage());
     }
-    dev.spindle.fork.RemoteForks.Child c = remote.resume(bytes);
-    SandboxInfo child = sandboxes.adopt(c.guest(), "remote");
+    dev.spindle.fork.RemoteForks.Child c = remote.resume(bytes, !Boolean.FALSE.equals(r.replay()));
+    // When the child ends, its parent's node may drop the descriptor's pages at once.
+    SandboxInfo child = sandboxes.adopt(c.guest(), "remote", c.pages()::release);
     remote.adopted(child.id(), c.pages());
     x.json(201, child);
   }

@@ -135,15 +135,20 @@ final class Sandboxes implements AutoCloseable {
     return admit(n, i -> Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst()));
   }
 
-  /** Holds a guest made elsewhere (a resumed remote fork); it is closed if the node is full. */
-  SandboxInfo adopt(dev.spindle.fork.Guest child, String image) {
+  /**
+   * Holds a guest made elsewhere (a resumed remote fork); it is closed if the node is full.
+   * {@code onClose} runs when it ends, whichever way.
+   */
+  SandboxInfo adopt(dev.spindle.fork.Guest child, String image, Runnable onClose) {
     try {
       reserve(1);
     } catch (ApiError e) {
       child.close();
+      onClose.run();
       throw e;
     }
     Guest g = Guest.reactor(newId(), image, null, child);
+    g.onClose(onClose);
     guests.put(g.id, g);
     return g.info();
   }

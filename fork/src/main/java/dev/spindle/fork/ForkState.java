@@ -10,13 +10,15 @@ import java.util.Base64;
 
 /**
  * The opaque state bytes of a remote-fork descriptor: {@code {"version": 1, "sandbox":
- * SandboxState, "module_base64": wasm}}. The module travels inside the descriptor so that a
+ * SandboxState, "module_base64": wasm, "working_set": [page, …]}}. The working set is the pages
+ * the parent wrote since its last snapshot or fork (its private pages, in page order): the child
+ * fetches them in the background, as they are the ones the parent was using. The module travels inside the descriptor so that a
  * descriptor alone (sent by the parent's node, or kept in a file and resumed later) is enough on
  * any node, with no call back to the parent's HTTP API and no second secret; it costs the
  * module's size once per fork (kilobytes for C guests), and the child checks it against the
  * state's SHA-256 before storing it.
  */
-record ForkState(SandboxState sandbox, byte[] module) {
+record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
   static final int VERSION = 1;
   /** Names the source in error messages, as a file path names a snapshot's state.json. */
   private static final Path SOURCE = Path.of("descriptor");
@@ -27,6 +29,10 @@ record ForkState(SandboxState sandbox, byte[] module) {
     o.put("version", VERSION);
     o.set("sandbox", sandbox.toJson());
     o.put("module_base64", Base64.getEncoder().encodeToString(module));
+    var ws = o.putArray("working_set");
+    for (int page : workingSet) {
+      ws.add(page);
+    }
     try {
       return JSON.writeValueAsBytes(o);
     } catch (IOException e) {
@@ -61,6 +67,20 @@ record ForkState(SandboxState sandbox, byte[] module) {
     if (!actual.equals(state.moduleSha256())) {
       throw top.damaged("module_base64", "hashes to " + actual + ", not the state's module " + state.moduleSha256());
     }
-    return new ForkState(state, module);
+    JsonNode ws = o.get("working_set");
+    int[] workingSet = new int[0];
+    if (ws != null) {
+      if (!ws.isArray()) {
+        throw top.damaged("working_set", "is not an array of page numbers");
+      }
+      workingSet = new int[ws.size()];
+      for (int i = 0; i < ws.size(); i++) {
+        if (!ws.get(i).canConvertToInt() || ws.get(i).asInt() < 0) {
+          throw top.damaged("working_set[" + i + "]", "is not a page number: " + ws.get(i));
+        }
+        workingSet[i] = ws.get(i).asInt();
+      }
+    }
+    return new ForkState(state, module, workingSet);
   }
 }

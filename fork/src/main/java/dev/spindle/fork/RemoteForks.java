@@ -34,10 +34,15 @@ public final class RemoteForks {
    */
   public RemoteFork.Prepared prepare(Guest guest, PageServer server, String advertisedHost, Duration ttl,
       PageStore store, Executor background) throws IOException {
-    PageTable table = guest.memory().snapshot();
+    // Pages written since the last snapshot or fork are private now: they are the working set
+    // the child replays in the background. (A snapshot makes every page shared again.)
+    dev.spindle.memory.PagedMemory memory = guest.memory();
+    int[] workingSet = java.util.stream.IntStream.range(0, memory.pages())
+        .filter(i -> memory.state(i) == dev.spindle.memory.PageState.PRIVATE).toArray();
+    PageTable table = memory.snapshot();
     Reactor r = guest.reactor();
     SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), r.wasiState());
-    byte[] bytes = new ForkState(state, forks.modules().get(guest.moduleSha256())).toBytes();
+    byte[] bytes = new ForkState(state, forks.modules().get(guest.moduleSha256()), workingSet).toBytes();
     return RemoteFork.prepare(table, bytes, server, advertisedHost, ttl, store, background);
   }
 
@@ -53,6 +58,16 @@ public final class RemoteForks {
    * @throws SnapshotDamagedException when the descriptor's state is not a sandbox state
    */
   public Child resume(Descriptor d, PageStore store, int prefetchWindow, Duration timeout) throws IOException {
+    return resume(d, store, prefetchWindow, timeout, true);
+  }
+
+  /**
+   * As above; with {@code replay} the parent's working set (the pages it wrote since its last
+   * snapshot or fork, recorded in the descriptor) is fetched in the background, so the child's
+   * first touches of them cost no round trip; without, only touched pages move.
+   */
+  public Child resume(Descriptor d, PageStore store, int prefetchWindow, Duration timeout, boolean replay)
+      throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
     forks.modules().put(s.moduleSha256(), fs.module());
@@ -60,6 +75,9 @@ public final class RemoteForks {
     RemoteFork.Resumed resumed = RemoteFork.resume(d, store, prefetchWindow, timeout);
     Reactor r = sandbox.resumeReactor(s.instance(), Forks.reseeded(s.wasi()),
         limits -> PagedMemory.branch(limits, resumed.table()));
+    if (replay) {
+      resumed.source().replayInBackground(fs.workingSet());
+    }
     return new Child(new Guest(r, sandbox, s.moduleSha256(), null, s.imageRoot()), resumed.source());
   }
 }

@@ -47,7 +47,8 @@ class RemoteForksTest {
       BranchTest.one(parent, "tick");
 
       byte[] wire = DescriptorCodec.encode(p.descriptor());
-      RemoteForks.Child c = new RemoteForks(b).resume(DescriptorCodec.decode(wire), store, 8, Duration.ofSeconds(5));
+      RemoteForks.Child c = new RemoteForks(b).resume(DescriptorCodec.decode(wire), store, 8, Duration.ofSeconds(5),
+          false);
       try (Guest child = c.guest()) {
         assertThat(c.pages().stats().pagesFetched()).isZero();
         assertThat(BranchTest.one(child, "tick")).isEqualTo(2);
@@ -57,6 +58,44 @@ class RemoteForksTest {
       }
       String sha = ModuleStore.sha256(parent.sandbox().wasm());
       assertThat(Files.readAllBytes(tmp.resolve("b/modules/" + sha + ".wasm"))).isEqualTo(parent.sandbox().wasm());
+    }
+  }
+
+  @Test
+  void theParentsWorkingSetIsReplayedInTheBackgroundSoTouchingItCostsNoFault() throws Exception {
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Forks a = new Forks(new SpindleHome(tmp.resolve("a")));
+        Forks b = new Forks(new SpindleHome(tmp.resolve("b")));
+        Guest parent = a.start(BranchTest.sandbox(Engine.COMPILED))) {
+      BranchTest.one(parent, "warm", BranchTest.ENTRIES);
+      BranchTest.one(parent, "touch", 1);
+      // After a snapshot every page is shared; what the parent writes next is its working set.
+      a.snapshot(parent, dev.spindle.store.Tag.of("base"), SnapshotMode.FULL);
+      parent.call("fill_cells", 42);
+      assertThat(parent.counts().privatePages()).as("%s", parent.counts()).isPositive();
+      RemoteFork.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
+          Runnable::run);
+      int[] ws = ForkState.fromBytes(p.descriptor().state()).workingSet();
+      assertThat(ws).as("pages written since the snapshot").isNotEmpty();
+      RemoteForks.Child cold = new RemoteForks(b).resume(p.descriptor(), null, 1, Duration.ofSeconds(5), false);
+      long coldFaults;
+      try (Guest child = cold.guest()) {
+        assertThat(BranchTest.one(child, "peek", 1000)).isEqualTo(42 + 1000);
+        coldFaults = cold.pages().stats().faults();
+      }
+      RemoteForks.Child c = new RemoteForks(b).resume(p.descriptor(), null, 1, Duration.ofSeconds(5), true);
+      try (Guest child = c.guest()) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (c.pages().replayedPages() < ws.length && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(c.pages().replayedPages()).isEqualTo(ws.length).isLessThan(p.descriptor().nonZeroPages());
+        long before = c.pages().stats().faults();
+        assertThat(BranchTest.one(child, "peek", 1000)).isEqualTo(42 + 1000);
+        assertThat(c.pages().stats().faults() - before)
+            .as("the written pages came with the replay; only pages the parent merely read still fault")
+            .isLessThan(coldFaults);
+      }
     }
   }
 

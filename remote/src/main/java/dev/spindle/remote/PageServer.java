@@ -64,6 +64,11 @@ public final class PageServer implements Closeable {
     return exports.remove(c) != null;
   }
 
+  /** Whether {@code c} still grants reading (not released; expiry is checked on use). */
+  public boolean isExported(Capability c) {
+    return exports.containsKey(c);
+  }
+
   /** Descriptors this node currently serves. */
   public int exports() {
     return exports.size();

@@ -36,6 +36,8 @@ public final class RemotePageSource implements PageSource {
   final AtomicLong pagesFetched = new AtomicLong();
   final AtomicLong fallbackPages = new AtomicLong();
   final AtomicLong corruptPages = new AtomicLong();
+  private final AtomicLong replayed = new AtomicLong();
+  private volatile boolean released;
 
   RemotePageSource(Descriptor d, PageClient client, PageStore fallback, int window) {
     this.d = d;
@@ -62,9 +64,9 @@ public final class RemotePageSource implements PageSource {
     faults.incrementAndGet();
     if (System.currentTimeMillis() >= parentDownUntil) {
       try {
-        byte[][] pages = client.fetch(d.capability(), batch(index));
+        int[] asked = batch(index);
+        byte[][] pages = client.fetch(d.capability(), asked);
         byte[] mine = null;
-        int[] asked = lastBatch;
         for (int k = 0; k < asked.length; k++) {
           pagesFetched.incrementAndGet();
           if (!matches(asked[k], pages[k])) {
@@ -89,8 +91,6 @@ public final class RemotePageSource implements PageSource {
     return fromStore(index);
   }
 
-  private int[] lastBatch;
-
   /** The faulting page and the next non-zero pages not yet asked for, up to the window. */
   private synchronized int[] batch(int index) {
     List<Integer> b = new ArrayList<>();
@@ -102,8 +102,76 @@ public final class RemotePageSource implements PageSource {
         requested.set(i);
       }
     }
-    lastBatch = b.stream().mapToInt(Integer::intValue).toArray();
-    return lastBatch;
+    return b.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /**
+   * Fetches {@code pages} (the parent's working set) in the background, in order and in batches,
+   * so the child's first touches of them find them here. Pages already asked for are skipped; a
+   * failure stops the replay quietly, since touching a page still fetches it (or falls back).
+   */
+  public void replayInBackground(int[] pages) {
+    if (pages.length == 0) {
+      return;
+    }
+    Thread.ofVirtual().name("spindle-replay").start(() -> {
+      int i = 0;
+      while (i < pages.length && !released) {
+        List<Integer> want = new ArrayList<>();
+        synchronized (this) {
+          while (i < pages.length && want.size() < PageProtocol.MAX_BATCH) {
+            int p = pages[i++];
+            if (p >= 0 && p < d.pages() && !requested.get(p) && !d.isZero(p)) {
+              requested.set(p);
+              want.add(p);
+            }
+          }
+        }
+        if (want.isEmpty()) {
+          continue;
+        }
+        int[] asked = want.stream().mapToInt(Integer::intValue).toArray();
+        try {
+          byte[][] got = client.fetch(d.capability(), asked);
+          for (int k = 0; k < asked.length; k++) {
+            pagesFetched.incrementAndGet();
+            replayed.incrementAndGet();
+            if (matches(asked[k], got[k])) {
+              prefetched.put(asked[k], got[k]);
+            } else {
+              corruptPages.incrementAndGet();
+            }
+          }
+        } catch (IOException e) {
+          synchronized (this) {
+            for (int p : asked) {
+              requested.clear(p); // let a touch fetch them (or fall back)
+            }
+          }
+          return;
+        }
+      }
+    });
+  }
+
+  /** Pages fetched by the working-set replay (a subset of {@code pagesFetched}). */
+  public long replayedPages() {
+    return replayed.get();
+  }
+
+  /**
+   * Tells the parent's node this child needs no more pages (it ended), so the node can drop the
+   * descriptor's pages at once instead of at expiry. Best effort: the lease expires anyway.
+   */
+  public void release() {
+    released = true;
+    try {
+      client.release(d.capability());
+    } catch (IOException e) {
+      // The parent may be gone already; its lease expires on its own.
+    } finally {
+      client.close();
+    }
   }
 
   private byte[] fromStore(int index) {
