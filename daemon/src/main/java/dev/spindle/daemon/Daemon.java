@@ -95,6 +95,7 @@ public final class Daemon implements AutoCloseable {
     Router router = new Router();
     new SystemRoutes(metrics).register(router);
     new ImageRoutes(catalog).register(router);
+    new ImageFileRoutes(catalog).register(router);
     new SandboxRoutes(sandboxes, catalog, snapshotService).register(router);
     return router;
   }

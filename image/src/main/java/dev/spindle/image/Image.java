@@ -47,7 +47,7 @@ public final class Image implements Closeable {
     this.channel = channel;
     this.header = header;
     this.mode = mode;
-    this.repo = ImageRepository.open(channel, header);
+    this.repo = ImageRepository.open(channel, header, RemoteBlobs.of(file, header, channel));
     this.rootEntry = new ImageEntry("", ImageEntry.TREE, header.root(), 0);
     if (mode == AccessMode.INDEXED) {
       ByteBuffer map =

@@ -36,6 +36,7 @@ public final class ImageStore {
   public boolean delete(Tag tag) throws IOException {
     boolean deleted = tags.delete(tag);
     Files.deleteIfExists(tags.directory().resolve(tag.value() + ".oci.json"));
+    Files.deleteIfExists(RemoteImage.marker(tags.path(tag)));
     return deleted;
   }
 
