@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       ImageTransferCommands.Import.class,
       ImageTransferCommands.ListTags.class,
       ImageTransferCommands.Remove.class,
+      ImagePullCommands.Pull.class,
+      ImagePullCommands.Cache.class,
       ImageReadCommands.Ls.class,
       ImageReadCommands.Cat.class,
       ImageReadCommands.Stat.class,

@@ -68,6 +68,7 @@ public final class Daemon implements AutoCloseable {
     metrics.gauge("spindle_snapshots_ready", () -> catalog.count(Catalog.SNAPSHOT, "ready"));
     metrics.gauge("spindle_snapshots_writing", () -> catalog.count(Catalog.SNAPSHOT, "writing"));
     metrics.gauge("spindle_snapshots_failed", () -> catalog.count(Catalog.SNAPSHOT, "failed"));
+    CacheGauges.register(metrics, config.home());
 
     Router router = routes(catalog, sandboxes, snapshotService, metrics);
     // Request threads beyond the cap only answer 503, so the pool stays a little above it.

@@ -216,6 +216,8 @@ class LazyPullTest {
       assertThat(get(blob + i.require("etc").id().name(), null).statusCode()).isEqualTo(404);
     }
     assertThat(get(blob + "nothex", null).statusCode()).isEqualTo(400);
+    assertThat(new String(get(node.url + "/metrics", null).body()))
+        .contains("spindle_object_cache_fetched_bytes").contains("spindle_object_cache_cap_bytes");
   }
 
   private static HttpResponse<byte[]> get(String url, String range) throws Exception {
