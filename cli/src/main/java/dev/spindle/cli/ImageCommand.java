@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ImageTransferCommands.Remove.class,
       ImagePullCommands.Pull.class,
       ImagePullCommands.Cache.class,
+      ImageSignCommand.class,
       ImageReadCommands.Ls.class,
       ImageReadCommands.Cat.class,
       ImageReadCommands.Stat.class,

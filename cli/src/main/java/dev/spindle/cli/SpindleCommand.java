@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       SandboxCommands.class,
       DoctorCommand.class,
       SnapshotCommand.class,
-      BranchCommand.class
+      BranchCommand.class,
+      KeyCommand.class
     },
     footer = {
       "",

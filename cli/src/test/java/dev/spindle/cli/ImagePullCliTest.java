@@ -44,4 +44,28 @@ class ImagePullCliTest {
     CliRunner.Result cache = cli.run("image", "cache");
     assertThat(cache.out()).contains("objects  1").contains("bytes    8 of " + (1 << 20));
   }
+
+  @Test
+  void signsAndVerifiesWithAKeyAndRefusesAnotherKeyOrNone() throws Exception {
+    CliRunner cli = new CliRunner(tmp.resolve("home"));
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    Files.writeString(src.resolve("f.txt"), "x\n");
+    assertThat(cli.run("image", "make", src.toString(), "-t", "app").code()).isZero();
+    Path key = tmp.resolve("key");
+    assertThat(cli.run("key", "new", key.toString()).out()).contains("public " + key + ".pub");
+    CliRunner.Result unsigned = cli.run("image", "verify", "app", "--key", key + ".pub");
+    assertThat(unsigned.code()).isEqualTo(1);
+    assertThat(unsigned.err()).contains("is unsigned");
+
+    assertThat(cli.run("image", "sign", "app", "--key", key.toString()).code()).isZero();
+    CliRunner.Result ok = cli.run("image", "verify", "app", "--key", key + ".pub");
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("signed by key ").contains("ok");
+
+    Path other = tmp.resolve("other");
+    assertThat(cli.run("key", "new", other.toString()).code()).isZero();
+    CliRunner.Result wrong = cli.run("image", "verify", "app", "--key", other + ".pub");
+    assertThat(wrong.code()).isEqualTo(1);
+    assertThat(wrong.err()).contains("not by the trusted key");
+  }
 }

@@ -37,6 +37,7 @@ public final class ImageStore {
     boolean deleted = tags.delete(tag);
     Files.deleteIfExists(tags.directory().resolve(tag.value() + ".oci.json"));
     Files.deleteIfExists(RemoteImage.marker(tags.path(tag)));
+    Files.deleteIfExists(ImageSignatures.signatureOf(tags.path(tag)));
     return deleted;
   }
 
