@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       ImagePullCommands.Pull.class,
       ImagePullCommands.Cache.class,
       ImageSignCommand.class,
+      ImageProfileCommands.Profile.class,
+      ImageProfileCommands.Debloat.class,
       ImageReadCommands.Ls.class,
       ImageReadCommands.Cat.class,
       ImageReadCommands.Stat.class,

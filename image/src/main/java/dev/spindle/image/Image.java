@@ -104,6 +104,13 @@ public final class Image implements Closeable {
     return channel;
   }
 
+  /** The path index section, byte for byte (an image of the same tree carries the same one). */
+  byte[] pathIndexSection() throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(header.pathIndexLength()));
+    while (b.hasRemaining() && channel.read(b, header.pathIndexOffset() + b.position()) > 0) {}
+    return b.array();
+  }
+
   /** The commit the image was made from. */
   public CommitInfo commit() throws IOException {
     try (RevWalk rw = new RevWalk(repo)) {

@@ -72,6 +72,16 @@ final class ImageWriter {
    */
   ImageHeader writeMetadata(Repository repo, ObjectId commitId, byte[] pathIndex, FileChannel out)
       throws IOException {
+    return writeSelected(repo, commitId, pathIndex, List.of(), out);
+  }
+
+  /**
+   * Writes the commit, every tree, then exactly {@code blobs} in that order (JGit keeps the order
+   * within a type; a reused delta's base is written just before it), beside the given path index.
+   */
+  ImageHeader writeSelected(
+      Repository repo, ObjectId commitId, byte[] pathIndex, List<ObjectId> blobs, FileChannel out)
+      throws IOException {
     try (ObjectReader reader = repo.newObjectReader();
         ObjectWalk ow = new ObjectWalk(reader)) {
       RevCommit commit = ow.parseCommit(commitId);
@@ -84,6 +94,9 @@ final class ImageWriter {
         if (o.getType() != Constants.OBJ_BLOB) {
           objects.add(o);
         }
+      }
+      for (ObjectId b : blobs) {
+        objects.add(ow.lookupBlob(b));
       }
       try (PackWriter pw = new PackWriter(packConfig(repo), reader)) {
         pw.preparePack(objects.iterator());

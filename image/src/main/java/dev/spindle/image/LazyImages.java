@@ -6,7 +6,6 @@ import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,12 +45,8 @@ public final class LazyImages {
     try (Image img = Image.open(image, AccessMode.LAZY);
         FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE,
             StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      ImageHeader h = img.header();
-      ByteBuffer pathIndex = ByteBuffer.allocate(Math.toIntExact(h.pathIndexLength()));
-      while (pathIndex.hasRemaining()
-          && img.channel().read(pathIndex, h.pathIndexOffset() + pathIndex.position()) > 0) {}
       new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
-          .writeMetadata(img.repository(), h.commit(), pathIndex.array(), ch);
+          .writeMetadata(img.repository(), img.header().commit(), img.pathIndexSection(), ch);
     }
   }
 
