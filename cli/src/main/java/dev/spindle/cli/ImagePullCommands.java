@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import dev.spindle.client.SpindleClient;
 import dev.spindle.container.ContainerSpec;
+import dev.spindle.fuse.AccessTraces;
 import dev.spindle.image.LazyImages;
 import dev.spindle.image.VerifyReport;
 import dev.spindle.store.SpindleHome;
@@ -46,6 +47,10 @@ final class ImagePullCommands {
         description = "Cap the home's object cache (e.g. 512M, 2G); kept for later runs.")
     String cacheSize;
 
+    @Option(names = "--prefetch", paramLabel = "PROFILE",
+        description = "With --lazy: fetch the files of PROFILE ('image profile') now, in recorded order.")
+    Path prefetch;
+
     @Override
     public Integer call() throws Exception {
       SpindleHome home = common.home();
@@ -65,6 +70,11 @@ final class ImagePullCommands {
       Path p = common.images().path(t);
       System.out.println((lazy ? "pulled lazily " : "pulled ") + tag + " from " + from + " as " + t
           + " (root " + r.commit().root().name() + ", " + Files.size(p) + " bytes stored)");
+      if (lazy && prefetch != null) {
+        int n = LazyImages.prefetch(p, AccessTraces.paths(prefetch));
+        System.out.println("prefetched " + n + " files of " + prefetch + " ("
+            + LazyImages.cacheStats(home).bytesFetched() + " bytes fetched)");
+      }
       return 0;
     }
   }

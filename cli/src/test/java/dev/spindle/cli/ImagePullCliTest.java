@@ -30,6 +30,13 @@ class ImagePullCliTest {
       assertThat(lazy.code()).as(lazy.err()).isZero();
       assertThat(lazy.out()).contains("pulled lazily src from " + url + " as app");
       assertThat(cli.run("image", "cat", "app", "docs/readme.txt").out()).isEqualTo("read me\n");
+
+      Path profile = tmp.resolve("profile");
+      Files.writeString(profile, "{\"path\":\"/docs/other.txt\"}\n/not/there\n");
+      CliRunner.Result hot = cli.run("image", "pull", "src", "--from", url, "--token", node.token(),
+          "--lazy", "-t", "hot", "--prefetch", profile.toString());
+      assertThat(hot.code()).as(hot.err()).isZero();
+      assertThat(hot.out()).contains("prefetched 1 files of " + profile);
       CliRunner.Result verify = cli.run("image", "verify", "app");
       assertThat(verify.code()).as(verify.out() + verify.err()).isZero();
 
@@ -42,7 +49,7 @@ class ImagePullCliTest {
       assertThat(wrong.err()).contains("401");
     }
     CliRunner.Result cache = cli.run("image", "cache");
-    assertThat(cache.out()).contains("objects  1").contains("bytes    8 of " + (1 << 20));
+    assertThat(cache.out()).contains("objects  2").contains("bytes    17 of " + (1 << 20));
   }
 
   @Test

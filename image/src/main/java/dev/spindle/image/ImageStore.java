@@ -57,6 +57,7 @@ public final class ImageStore {
     if (r.ok()) {
       Files.createDirectories(tags.directory());
       AtomicFiles.copy(file, tags.path(tag));
+      Files.deleteIfExists(RemoteImage.marker(tags.path(tag))); // a whole image now, not lazy
     }
     return r;
   }

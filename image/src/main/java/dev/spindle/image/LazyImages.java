@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Optional;
 import org.eclipse.jgit.errors.IncorrectObjectTypeException;
 import org.eclipse.jgit.errors.MissingObjectException;
@@ -125,6 +126,25 @@ public final class LazyImages {
       Files.deleteIfExists(tmp);
       throw e;
     }
+  }
+
+  /**
+   * Fetches the blobs of {@code paths} (a profile's hot files, in recorded order) into the object
+   * cache now, so a later run finds them local; paths the image lacks are skipped. Returns how many
+   * files were read.
+   */
+  public static int prefetch(Path image, List<String> paths) throws IOException {
+    int n = 0;
+    try (Image img = Image.open(image, AccessMode.INDEXED)) {
+      for (String p : paths) {
+        Optional<ImageEntry> e = img.lookup(p);
+        if (e.isPresent() && !e.get().isDirectory() && e.get().mode() != ImageEntry.GITLINK) {
+          img.read(e.get());
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   /** True when {@code image} was pulled lazily (its blobs come from a node). */
