@@ -1,12 +1,14 @@
 package dev.spindle.cli;
 
 import dev.spindle.image.CommitInfo;
+import dev.spindle.image.ImageSignatures;
 import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.VerifyReport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -23,6 +25,10 @@ final class ImageVerifyCommand implements Callable<Integer> {
 
   @Parameters(paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
   String image;
+
+  @Option(names = "--key", paramLabel = "KEY.pub",
+      description = "Also require a signature by this public key ('image sign'); refuse otherwise.")
+  Path key;
 
   @Override
   public Integer call() throws Exception {
@@ -45,6 +51,14 @@ final class ImageVerifyCommand implements Callable<Integer> {
     System.out.printf(
         "%d objects, %.1f MB unpacked, checked in %.2f s (%.0f MB/s)%n",
         r.objects(), r.unpackedBytes() / 1e6, s, r.unpackedBytes() / 1e6 / Math.max(s, 1e-9));
+    if (r.ok() && key != null) {
+      try {
+        System.out.println("signed by key " + ImageSignatures.verify(file, key));
+      } catch (ImageSignatures.RefusedException e) {
+        System.err.println("spindle: " + e.getMessage());
+        return 1;
+      }
+    }
     if (r.ok()) {
       System.out.println("ok");
       return 0;

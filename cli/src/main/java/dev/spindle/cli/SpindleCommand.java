@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
       SnapshotCommand.class,
       BranchCommand.class,
       RemoteForkCommands.ForkCommand.class,
-      RemoteForkCommands.ResumeCommand.class
+      RemoteForkCommands.ResumeCommand.class,
+      KeyCommand.class
     },
     footer = {
       "",

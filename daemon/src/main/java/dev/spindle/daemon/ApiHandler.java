@@ -1,10 +1,14 @@
 package dev.spindle.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -80,8 +84,45 @@ final class ApiHandler extends Handler.Abstract {
     if (x.status != 204) {
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, x.contentType);
     }
-    response.write(true, ByteBuffer.wrap(x.body), callback);
+    x.headers.forEach(response.getHeaders()::put);
+    if (x.stream != null && x.status < 300) {
+      writeStream(x, response, callback);
+    } else {
+      closeQuietly(x.stream); // an error after a route set a stream
+      response.write(true, ByteBuffer.wrap(x.body), callback);
+    }
     return true;
+  }
+
+  private static void closeQuietly(InputStream in) {
+    if (in != null) {
+      try {
+        in.close();
+      } catch (IOException e) {
+        // nothing was sent from it
+      }
+    }
+  }
+
+  /** Streams a large body (an image file) in chunks instead of holding it in memory. */
+  private static void writeStream(Exchange x, Response response, Callback callback) {
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, x.streamLength);
+    try (InputStream in = x.stream; OutputStream out = Content.Sink.asOutputStream(response)) {
+      // Exactly the announced length: a range's stream runs on to the end of the file.
+      byte[] buf = new byte[1 << 16];
+      for (long left = x.streamLength; left > 0; ) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+        if (n < 0) {
+          throw new java.io.EOFException("the body ended " + left + " bytes early");
+        }
+        out.write(buf, 0, n);
+        left -= n;
+      }
+    } catch (IOException | RuntimeException e) {
+      callback.failed(e);
+      return;
+    }
+    callback.succeeded();
   }
 
   private void authorize(Request request) {

@@ -86,6 +86,7 @@ public final class Daemon implements AutoCloseable {
     metrics.gauge("spindle_snapshots_ready", () -> catalog.count(Catalog.SNAPSHOT, "ready"));
     metrics.gauge("spindle_snapshots_writing", () -> catalog.count(Catalog.SNAPSHOT, "writing"));
     metrics.gauge("spindle_snapshots_failed", () -> catalog.count(Catalog.SNAPSHOT, "failed"));
+    CacheGauges.register(metrics, config.home());
 
     Router router = routes(catalog, sandboxes, snapshotService, remote, metrics);
     // Request threads beyond the cap only answer 503, so the pool stays a little above it.
@@ -118,6 +119,7 @@ public final class Daemon implements AutoCloseable {
     Router router = new Router();
     new SystemRoutes(metrics).register(router);
     new ImageRoutes(catalog).register(router);
+    new ImageFileRoutes(catalog).register(router);
     new SandboxRoutes(sandboxes, catalog, snapshotService).register(router);
     new RemoteRoutes(sandboxes, remote).register(router);
     return router;

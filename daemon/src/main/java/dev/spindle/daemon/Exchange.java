@@ -2,6 +2,8 @@ package dev.spindle.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -19,6 +21,10 @@ final class Exchange {
   int status = 200;
   String contentType = "application/json";
   byte[] body = new byte[0];
+  /** A body too large to hold in memory (an image file), streamed after the headers; or null. */
+  InputStream stream;
+  long streamLength;
+  final Map<String, String> headers = new LinkedHashMap<>();
 
   Exchange(Request request, Map<String, String> params, ObjectMapper json) {
     this.request = request;
@@ -75,6 +81,14 @@ final class Exchange {
   void text(String contentType, byte[] bytes) {
     this.contentType = contentType;
     this.body = bytes;
+  }
+
+  /** Answers {@code length} bytes read from {@code in}, which the handler closes once written. */
+  void stream(int status, String contentType, InputStream in, long length) {
+    this.status = status;
+    this.contentType = contentType;
+    this.stream = in;
+    this.streamLength = length;
   }
 
   void noContent() {

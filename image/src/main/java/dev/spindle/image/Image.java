@@ -47,7 +47,7 @@ public final class Image implements Closeable {
     this.channel = channel;
     this.header = header;
     this.mode = mode;
-    this.repo = ImageRepository.open(channel, header);
+    this.repo = ImageRepository.open(channel, header, RemoteBlobs.of(file, header, channel));
     this.rootEntry = new ImageEntry("", ImageEntry.TREE, header.root(), 0);
     if (mode == AccessMode.INDEXED) {
       ByteBuffer map =
@@ -102,6 +102,13 @@ public final class Image implements Closeable {
 
   FileChannel channel() {
     return channel;
+  }
+
+  /** The path index section, byte for byte (an image of the same tree carries the same one). */
+  byte[] pathIndexSection() throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(header.pathIndexLength()));
+    while (b.hasRemaining() && channel.read(b, header.pathIndexOffset() + b.position()) > 0) {}
+    return b.array();
   }
 
   /** The commit the image was made from. */

@@ -16,6 +16,7 @@ import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryBuilder;
 import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryDescription;
 import org.eclipse.jgit.internal.storage.dfs.ReadableChannel;
 import org.eclipse.jgit.internal.storage.pack.PackExt;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.RefDatabase;
 
 /**
@@ -29,18 +30,32 @@ final class ImageRepository extends DfsRepository {
 
   private final ObjDb objdb;
   private final RefDatabase refdb;
+  private final RemoteBlobs remote; // null unless the image was pulled lazily
 
-  private ImageRepository(Builder b, FileChannel file, ImageHeader h) {
+  private ImageRepository(Builder b, FileChannel file, ImageHeader h, RemoteBlobs remote) {
     super(b);
+    this.remote = remote;
     objdb = new ObjDb(this, file, h);
     refdb = new DfsReftableDatabase(this) {};
   }
 
   static ImageRepository open(FileChannel file, ImageHeader h) throws IOException {
+    return open(file, h, null);
+  }
+
+  /** {@code remote}: where blobs the PACK lacks come from (a lazily pulled image), or null. */
+  static ImageRepository open(FileChannel file, ImageHeader h, RemoteBlobs remote)
+      throws IOException {
     Builder b = new Builder();
     b.setRepositoryDescription(
         new DfsRepositoryDescription("spindle-image-" + OPENED.incrementAndGet()));
-    return new ImageRepository(b, file, h);
+    return new ImageRepository(b, file, h, remote);
+  }
+
+  @Override
+  public ObjectReader newObjectReader() {
+    ObjectReader local = super.newObjectReader();
+    return remote == null ? local : new LazyBlobReader(local, remote);
   }
 
   @Override

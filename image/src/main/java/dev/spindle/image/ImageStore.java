@@ -36,6 +36,8 @@ public final class ImageStore {
   public boolean delete(Tag tag) throws IOException {
     boolean deleted = tags.delete(tag);
     Files.deleteIfExists(tags.directory().resolve(tag.value() + ".oci.json"));
+    Files.deleteIfExists(RemoteImage.marker(tags.path(tag)));
+    Files.deleteIfExists(ImageSignatures.signatureOf(tags.path(tag)));
     return deleted;
   }
 
@@ -55,6 +57,7 @@ public final class ImageStore {
     if (r.ok()) {
       Files.createDirectories(tags.directory());
       AtomicFiles.copy(file, tags.path(tag));
+      Files.deleteIfExists(RemoteImage.marker(tags.path(tag))); // a whole image now, not lazy
     }
     return r;
   }

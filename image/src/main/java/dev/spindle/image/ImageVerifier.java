@@ -35,9 +35,20 @@ public final class ImageVerifier {
   private final Progress progress;
   private final List<VerifyReport.Problem> problems = new ArrayList<>();
   private long unpacked;
+  private final boolean metadataOnly;
+  private PathIndex remoteSizes; // set while verifying a lazily pulled image: its blobs are remote
 
   public ImageVerifier(Progress progress) {
+    this(progress, false);
+  }
+
+  /**
+   * {@code metadataOnly}: the image holds its commit and trees but no blob (a lazy pull); blobs are
+   * checked against their id when fetched, so here only their sizes come from the path index.
+   */
+  ImageVerifier(Progress progress, boolean metadataOnly) {
     this.progress = progress;
+    this.metadataOnly = metadataOnly;
   }
 
   public VerifyReport verify(Path file) throws IOException {
@@ -56,6 +67,16 @@ public final class ImageVerifier {
         return new VerifyReport(null, 0, 0, List.copyOf(problems));
       }
       boolean[] crcOk = checkCrcs(ch, h, entries);
+      remoteSizes = null;
+      if (metadataOnly || RemoteImage.isLazy(file)) {
+        try {
+          remoteSizes = PathIndex.read(file.toString(), h.pathIndexOffset(),
+              ch.map(FileChannel.MapMode.READ_ONLY, h.pathIndexOffset(), h.pathIndexLength()));
+        } catch (IOException | RuntimeException e) {
+          problem(h.pathIndexOffset(), null, "path index unreadable: " + e.getMessage());
+          return new VerifyReport(null, entries.size(), 0, List.copyOf(problems));
+        }
+      }
       CommitInfo info = null;
       try (Image img = Image.open(file, AccessMode.LAZY)) {
         rehash(img, h, entries, crcOk);
@@ -291,11 +312,12 @@ public final class ImageVerifier {
         ObjectId id = tw.getObjectId(0);
         long size = 0;
         if (m != FileMode.GITLINK) {
-          if (!reader.has(id)) {
+          if (remoteSizes != null && m.getObjectType() == Constants.OBJ_BLOB) {
+            size = remoteSizes.find(tw.getPathString()).map(ImageEntry::size).orElse(-1L);
+          } else if (!reader.has(id)) {
             problem(-1, id, "missing: named by " + tw.getPathString() + " but not in the PACK");
             continue;
-          }
-          if (m.getObjectType() == Constants.OBJ_BLOB) {
+          } else if (m.getObjectType() == Constants.OBJ_BLOB) {
             size = reader.getObjectSize(id, Constants.OBJ_BLOB);
           }
         }

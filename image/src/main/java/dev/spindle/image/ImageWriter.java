@@ -16,7 +16,9 @@ import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.ObjectWalk;
 import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevObject;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.pack.PackConfig;
 import org.eclipse.jgit.treewalk.TreeWalk;
@@ -54,54 +56,103 @@ final class ImageWriter {
       ObjectId root = commit.getTree().getId();
       byte[] pathIndex = PathIndex.write(entries(reader, root));
 
-      PackConfig cfg = new PackConfig(repo);
-      cfg.setDeltaCompress(true);
-      cfg.setDeltaSearchWindowSize(settings.window());
-      cfg.setMaxDeltaDepth(settings.depth());
-      cfg.setCompressionLevel(settings.compressionLevel());
-      // One delta-search thread: JGit's threads steal work from each other, which would make
-      // the pack (and so the image) differ from run to run; images must be reproducible.
-      cfg.setThreads(1);
-      cfg.setReuseDeltas(true);
-      cfg.setReuseObjects(true);
-      cfg.setDeltaBaseAsOffset(true);
-      cfg.setIndexVersion(2);
-
-      try (PackWriter pw = new PackWriter(cfg, reader)) {
+      try (PackWriter pw = new PackWriter(packConfig(repo), reader)) {
         pw.setShallowPack(1, Set.of());
         JGitProgress pm = new JGitProgress(progress);
         pw.preparePack(pm, Set.of(commit), PackWriter.NONE, PackWriter.NONE);
-
-        long packOffset = ImageHeader.SIZE;
-        out.position(packOffset);
-        writeStream(out, s -> pw.writePack(pm, pm, s));
-        long idxOffset = out.position();
-        writeStream(out, pw::writeIndex);
-        long pathOffset = out.position();
-        writeFully(out, ByteBuffer.wrap(pathIndex));
-        long end = out.position();
-
-        CRC32C crc = new CRC32C();
-        crc.update(pathIndex);
-        ImageHeader header =
-            new ImageHeader(
-                ImageHeader.VERSION,
-                commit.copy(),
-                root.copy(),
-                packOffset,
-                idxOffset - packOffset,
-                idxOffset,
-                pathOffset - idxOffset,
-                pathOffset,
-                end - pathOffset,
-                Math.toIntExact(pw.getObjectCount()),
-                (int) crc.getValue());
-        out.position(0);
-        writeFully(out, ByteBuffer.wrap(header.encode()));
-        out.truncate(end);
-        return header;
+        return writeSections(pw, pm, commit, root, pathIndex, out);
       }
     }
+  }
+
+  /**
+   * Writes the metadata of an image: its commit and every tree, but no blob, beside the given path
+   * index (the source image's, byte for byte). A lazily pulled image is this file; its blobs are
+   * fetched by id when first read.
+   */
+  ImageHeader writeMetadata(Repository repo, ObjectId commitId, byte[] pathIndex, FileChannel out)
+      throws IOException {
+    return writeSelected(repo, commitId, pathIndex, List.of(), out);
+  }
+
+  /**
+   * Writes the commit, every tree, then exactly {@code blobs} in that order (JGit keeps the order
+   * within a type; a reused delta's base is written just before it), beside the given path index.
+   */
+  ImageHeader writeSelected(
+      Repository repo, ObjectId commitId, byte[] pathIndex, List<ObjectId> blobs, FileChannel out)
+      throws IOException {
+    try (ObjectReader reader = repo.newObjectReader();
+        ObjectWalk ow = new ObjectWalk(reader)) {
+      RevCommit commit = ow.parseCommit(commitId);
+      List<RevObject> objects = new ArrayList<>();
+      objects.add(commit);
+      // Walk from the tree, not the commit: a commit from a repository keeps parents the image
+      // does not hold.
+      ow.markStart(ow.parseTree(commit.getTree()));
+      for (RevObject o; (o = ow.nextObject()) != null; ) {
+        if (o.getType() != Constants.OBJ_BLOB) {
+          objects.add(o);
+        }
+      }
+      for (ObjectId b : blobs) {
+        objects.add(ow.lookupBlob(b));
+      }
+      try (PackWriter pw = new PackWriter(packConfig(repo), reader)) {
+        pw.preparePack(objects.iterator());
+        JGitProgress pm = new JGitProgress(progress);
+        return writeSections(pw, pm, commit, commit.getTree().copy(), pathIndex, out);
+      }
+    }
+  }
+
+  private PackConfig packConfig(Repository repo) {
+    PackConfig cfg = new PackConfig(repo);
+    cfg.setDeltaCompress(true);
+    cfg.setDeltaSearchWindowSize(settings.window());
+    cfg.setMaxDeltaDepth(settings.depth());
+    cfg.setCompressionLevel(settings.compressionLevel());
+    // One delta-search thread: JGit's threads steal work from each other, which would make
+    // the pack (and so the image) differ from run to run; images must be reproducible.
+    cfg.setThreads(1);
+    cfg.setReuseDeltas(true);
+    cfg.setReuseObjects(true);
+    cfg.setDeltaBaseAsOffset(true);
+    cfg.setIndexVersion(2);
+    return cfg;
+  }
+
+  private static ImageHeader writeSections(
+      PackWriter pw, JGitProgress pm, RevCommit commit, ObjectId root, byte[] pathIndex,
+      FileChannel out) throws IOException {
+    long packOffset = ImageHeader.SIZE;
+    out.position(packOffset);
+    writeStream(out, s -> pw.writePack(pm, pm, s));
+    long idxOffset = out.position();
+    writeStream(out, pw::writeIndex);
+    long pathOffset = out.position();
+    writeFully(out, ByteBuffer.wrap(pathIndex));
+    long end = out.position();
+
+    CRC32C crc = new CRC32C();
+    crc.update(pathIndex);
+    ImageHeader header =
+        new ImageHeader(
+            ImageHeader.VERSION,
+            commit.copy(),
+            root.copy(),
+            packOffset,
+            idxOffset - packOffset,
+            idxOffset,
+            pathOffset - idxOffset,
+            pathOffset,
+            end - pathOffset,
+            Math.toIntExact(pw.getObjectCount()),
+            (int) crc.getValue());
+    out.position(0);
+    writeFully(out, ByteBuffer.wrap(header.encode()));
+    out.truncate(end);
+    return header;
   }
 
   /** Every path below {@code root}, trees included, with blob sizes. */

@@ -1,0 +1,104 @@
+package dev.spindle.cli;
+
+import dev.spindle.client.SpindleClient;
+import dev.spindle.container.ContainerSpec;
+import dev.spindle.fuse.AccessTraces;
+import dev.spindle.image.LazyImages;
+import dev.spindle.image.VerifyReport;
+import dev.spindle.store.SpindleHome;
+import dev.spindle.store.Tag;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Images from another node: {@code pull} (whole or lazy) and the object cache lazy images use. */
+final class ImagePullCommands {
+  private ImagePullCommands() {}
+
+  @Command(name = "pull", mixinStandardHelpOptions = true,
+      description = {"Fetch an image from a node. Whole (default): the image file, verified, then",
+          "stored. --lazy: only its commit, trees and path index; file contents are fetched on",
+          "first read, checked against their Git id and kept in the home's object cache."})
+  static final class Pull implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Parameters(paramLabel = "TAG", description = "The image's tag on the node.") String tag;
+
+    @Option(names = "--from", paramLabel = "NODE_URL", required = true,
+        description = "The node serving the image (e.g. http://10.0.0.2:8889).")
+    URI from;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+        description = "The node's bearer token. Default: $SPINDLE_TOKEN, else the home's daemon.token.")
+    String token;
+
+    @Option(names = {"-t", "--tag"}, paramLabel = "LOCAL_TAG", description = "Store under this tag (default: TAG).")
+    String localTag;
+
+    @Option(names = "--lazy", description = "Fetch metadata now, file contents on first read.")
+    boolean lazy;
+
+    @Option(names = "--cache-size", paramLabel = "SIZE",
+        description = "Cap the home's object cache (e.g. 512M, 2G); kept for later runs.")
+    String cacheSize;
+
+    @Option(names = "--prefetch", paramLabel = "PROFILE",
+        description = "With --lazy: fetch the files of PROFILE ('image profile') now, in recorded order.")
+    Path prefetch;
+
+    @Override
+    public Integer call() throws Exception {
+      SpindleHome home = common.home();
+      String tok = token != null ? token : SpindleClient.defaultToken(home.root());
+      Tag t = Tag.of(localTag != null ? localTag : tag);
+      if (cacheSize != null) {
+        LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
+      }
+      VerifyReport r = lazy
+          ? LazyImages.pullLazy(home, t, from, tok, tag, common.progress())
+          : LazyImages.pull(home, t, from, tok, tag, common.progress());
+      if (!r.ok()) {
+        r.problems().forEach(p -> System.err.println(from + " " + tag + ": " + p));
+        System.err.println("spindle: not pulled: the image from " + from + " is damaged");
+        return 1;
+      }
+      Path p = common.images().path(t);
+      System.out.println((lazy ? "pulled lazily " : "pulled ") + tag + " from " + from + " as " + t
+          + " (root " + r.commit().root().name() + ", " + Files.size(p) + " bytes stored)");
+      if (lazy && prefetch != null) {
+        int n = LazyImages.prefetch(p, AccessTraces.paths(prefetch));
+        System.out.println("prefetched " + n + " files of " + prefetch + " ("
+            + LazyImages.cacheStats(home).bytesFetched() + " bytes fetched)");
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "cache", mixinStandardHelpOptions = true,
+      description = "Show (and with --cache-size set) the object cache lazily pulled images share.")
+  static final class Cache implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Option(names = "--cache-size", paramLabel = "SIZE", description = "New cap (e.g. 512M); evicts down to it.")
+    String cacheSize;
+
+    @Override
+    public Integer call() throws Exception {
+      SpindleHome home = common.home();
+      if (cacheSize != null) {
+        LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
+      }
+      LazyImages.CacheStats s = LazyImages.cacheStats(home);
+      System.out.println("cache    " + LazyImages.objectCache(home));
+      System.out.println("objects  " + s.objects());
+      System.out.println("bytes    " + s.bytes() + " of " + s.cap());
+      System.out.println("evicted  " + s.evictions());
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.spindle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.spindle.fuse.AccessTraces;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** profile a real container run (runc over FUSE), then debloat the image by that profile. */
+class ImageProfileCliTest {
+  private static final Path BUSYBOX = Path.of("/bin/busybox");
+
+  @TempDir Path tmp;
+
+  @Test
+  void profilesARunAndPutsItsFilesFirst() throws Exception {
+    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
+    assumeTrue(Files.isExecutable(BUSYBOX), "skipped: no " + BUSYBOX + " (apt-get install busybox-static)");
+    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")),
+        "skipped: no runc");
+    Path root = Files.createDirectories(tmp.resolve("rootfs"));
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(BUSYBOX, bin.resolve("busybox"));
+    for (String applet : List.of("sh", "cat")) {
+      Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+    }
+    Path etc = Files.createDirectories(root.resolve("etc"));
+    Files.writeString(etc.resolve("motd"), "welcome\n");
+    for (int i = 0; i < 5; i++) {
+      Files.writeString(etc.resolve("unused" + i), "never opened " + i + "\n");
+    }
+    Path home = tmp.resolve("home");
+    CliRunner cli = new CliRunner(home);
+    assertThat(cli.run("image", "make", root.toString(), "-t", "app").code()).isZero();
+
+    Path profile = tmp.resolve("app.profile");
+    // --home before "--": the runner's own, appended last, lands in CMD (sh -c's $0 and $1).
+    CliRunner.Result ran = cli.run("image", "profile", "app", "-o", profile.toString(), "--home", home.toString(),
+        "--", "sh", "-c", "cat /etc/motd");
+    assertThat(ran.code()).as(ran.out() + ran.err()).isZero();
+    assertThat(AccessTraces.paths(profile)).containsExactly("/bin/busybox", "/etc/motd");
+
+    CliRunner.Result slim = cli.run("image", "debloat", "app", "--profile", profile.toString(), "-t", "slim");
+    assertThat(slim.code()).as(slim.err()).isZero();
+    // cold: the five unused files and the two symlinks (sh, cat), never opened as themselves
+    assertThat(slim.out()).contains("hot: 2 files").contains("cold: 7 files");
+    assertThat(cli.run("image", "verify", "slim").code()).isZero();
+    assertThat(cli.run("image", "cat", "slim", "etc/unused3").out()).isEqualTo("never opened 3\n");
+  }
+}

@@ -1,0 +1,90 @@
+package dev.spindle.daemon;
+
+import dev.spindle.image.LazyImages;
+import dev.spindle.store.Tag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * An image's bytes, for other nodes pulling it: the whole file (with {@code Range}), its metadata
+ * image (what a lazy pull stores) and one blob by id (what a lazy image fetches on first read).
+ */
+final class ImageFileRoutes {
+  private static final String OCTETS = "application/octet-stream";
+
+  private final Catalog catalog;
+
+  ImageFileRoutes(Catalog catalog) {
+    this.catalog = catalog;
+  }
+
+  void register(Router r) {
+    r.add("GET", "/v1/images/{tag}/file", this::file);
+    r.add("GET", "/v1/images/{tag}/metadata", this::metadata);
+    r.add("GET", "/v1/images/{tag}/objects/{id}", this::object);
+  }
+
+  /** The image file of a tag; only whole images are served (a lazily pulled one has no blobs). */
+  private Path image(Exchange x) {
+    String t = x.param("tag");
+    if (!Tag.isValid(t)) {
+      throw ApiError.badRequest("bad_tag", "tag '" + t + "' must match [A-Za-z0-9_-]{1,64}");
+    }
+    Path p = catalog.images().path(Tag.of(t));
+    if (!Files.isRegularFile(p) || LazyImages.isLazy(p)) {
+      throw ApiError.notFound("no whole image tagged '" + t + "' on this node");
+    }
+    return p;
+  }
+
+  private void file(Exchange x) throws IOException {
+    Path p = image(x);
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
+    try {
+      long size = ch.size();
+      ByteRange range = ByteRange.parse(x.request.getHeaders().get("Range"), size);
+      x.headers.put("Accept-Ranges", "bytes");
+      if (range == null) {
+        x.stream(200, OCTETS, Channels.newInputStream(ch), size);
+        return;
+      }
+      x.headers.put("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + size);
+      ch.position(range.first());
+      InputStream in = Channels.newInputStream(ch);
+      x.stream(206, OCTETS, in, range.length());
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  private void metadata(Exchange x) throws IOException {
+    Path p = image(x);
+    Path tmp = Files.createTempFile("spindle-metadata-", ".img");
+    try {
+      LazyImages.writeMetadata(p, tmp);
+      long size = Files.size(tmp);
+      // Unlinked at once on Linux: nothing is left behind whatever happens to the request.
+      x.stream(200, OCTETS, Files.newInputStream(tmp, StandardOpenOption.DELETE_ON_CLOSE), size);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  private void object(Exchange x) throws IOException {
+    Path p = image(x);
+    String id = x.param("id");
+    if (!LazyImages.isObjectId(id)) {
+      throw ApiError.badRequest("bad_id", "'" + id + "' is not a Git object id (40 hex digits)");
+    }
+    byte[] blob = LazyImages.readBlob(p, id).orElseThrow(
+        () -> ApiError.notFound("image '" + x.param("tag") + "' holds no blob " + id));
+    x.text(OCTETS, blob);
+  }
+}

@@ -1,0 +1,163 @@
+package dev.spindle.image;
+
+import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.SpindleHome;
+import dev.spindle.store.Tag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.jgit.errors.IncorrectObjectTypeException;
+import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
+
+/**
+ * Images between nodes. A node serves an image's file, its metadata image (commit, trees and path
+ * index, no blob) and single blobs; a puller takes the whole file (verified, then stored), or only
+ * the metadata image plus a marker naming the node: such a lazy image opens like any other, and
+ * each blob is fetched on first read, checked against its id and kept in the home's object cache.
+ *
+ * <p>Why objects, not byte ranges of the PACK: a blob fetched by id is checked by its own id alone
+ * (a PACK range holds deltas whose bases live elsewhere, so it cannot be checked by itself), and an
+ * object cache keyed by id is shared by every image holding that blob.
+ */
+public final class LazyImages {
+  private LazyImages() {}
+
+  /** The object cache's counters (of this process) and contents (on disk). */
+  public record CacheStats(
+      long hits, long misses, long bytesFetched, long evictions, int objects, long bytes, long cap) {}
+
+  /** The home's object cache, shared by all its lazily pulled images. */
+  public static Path objectCache(SpindleHome home) {
+    return home.root().resolve("objects");
+  }
+
+  /** Writes the metadata image of {@code image} (node side): its commit and trees, no blob. */
+  public static void writeMetadata(Path image, Path out) throws IOException {
+    try (Image img = Image.open(image, AccessMode.LAZY);
+        FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE,
+            StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
+          .writeMetadata(img.repository(), img.header().commit(), img.pathIndexSection(), ch);
+    }
+  }
+
+  /** True for a Git object id as a request names it: 40 hexadecimal digits. */
+  public static boolean isObjectId(String id) {
+    return id.length() == Constants.OBJECT_ID_STRING_LENGTH && ObjectId.isId(id);
+  }
+
+  /** The content of blob {@code id} of {@code image} (node side), empty when it holds none. */
+  public static Optional<byte[]> readBlob(Path image, String id) throws IOException {
+    ObjectId oid = ObjectId.fromString(id);
+    try (Image img = Image.open(image, AccessMode.LAZY);
+        ObjectReader reader = img.repository().newObjectReader()) {
+      return Optional.of(
+          reader.open(oid, Constants.OBJ_BLOB).getCachedBytes(Integer.MAX_VALUE - 8));
+    } catch (MissingObjectException | IncorrectObjectTypeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Fetches the whole image {@code remoteTag} from {@code node}, verifies it and stores it under
+   * {@code tag}; a damaged image is refused and nothing is stored.
+   */
+  public static VerifyReport pull(
+      SpindleHome home, Tag tag, URI node, String token, String remoteTag, Progress progress)
+      throws IOException {
+    ImageStore store = new ImageStore(home);
+    Path target = store.path(tag);
+    Path tmp = download(new NodeImages(new RemoteImage(node, remoteTag, token, objectCache(home))),
+        target, true);
+    try {
+      VerifyReport r = store.importFile(tmp, tag, progress);
+      if (r.ok()) {
+        Files.deleteIfExists(RemoteImage.marker(target)); // an earlier lazy pull of the tag
+      }
+      return r;
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Fetches only the metadata image of {@code remoteTag}, verifies it (trees hash to the root, the
+   * path index matches them) and stores it under {@code tag} with a marker naming the node.
+   */
+  public static VerifyReport pullLazy(
+      SpindleHome home, Tag tag, URI node, String token, String remoteTag, Progress progress)
+      throws IOException {
+    Path target = new ImageStore(home).path(tag);
+    RemoteImage remote = new RemoteImage(node, remoteTag, token, objectCache(home));
+    Path tmp = download(new NodeImages(remote), target, false);
+    try {
+      VerifyReport r = new ImageVerifier(progress, true).verify(tmp);
+      if (r.ok()) {
+        // Marker first: an image file never exists without what it needs to read its blobs.
+        remote.write(target);
+        AtomicFiles.publish(tmp, target);
+      }
+      return r;
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static Path download(NodeImages node, Path target, boolean whole) throws IOException {
+    Files.createDirectories(target.getParent());
+    Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+    try (InputStream in = whole ? node.file() : node.metadata()) {
+      Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      return tmp;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  /**
+   * Fetches the blobs of {@code paths} (a profile's hot files, in recorded order) into the object
+   * cache now, so a later run finds them local; paths the image lacks are skipped. Returns how many
+   * files were read.
+   */
+  public static int prefetch(Path image, List<String> paths) throws IOException {
+    int n = 0;
+    try (Image img = Image.open(image, AccessMode.INDEXED)) {
+      for (String p : paths) {
+        Optional<ImageEntry> e = img.lookup(p);
+        if (e.isPresent() && !e.get().isDirectory() && e.get().mode() != ImageEntry.GITLINK) {
+          img.read(e.get());
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** True when {@code image} was pulled lazily (its blobs come from a node). */
+  public static boolean isLazy(Path image) {
+    return RemoteImage.isLazy(image);
+  }
+
+  public static CacheStats cacheStats(SpindleHome home) throws IOException {
+    return ObjectCache.of(objectCache(home)).stats();
+  }
+
+  /** Caps the home's object cache at {@code bytes} (kept on disk) and evicts down to it. */
+  public static void cacheSize(SpindleHome home, long bytes) throws IOException {
+    ObjectCache.of(objectCache(home)).cap(bytes);
+  }
+}

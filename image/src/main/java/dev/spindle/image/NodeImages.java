@@ -1,0 +1,67 @@
+package dev.spindle.image;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.eclipse.jgit.lib.ObjectId;
+
+/**
+ * A node's image routes as a puller sees them: the image file, its metadata image, one blob. Every
+ * answer but 200 is an IOException naming the node, the route and what it said.
+ */
+final class NodeImages {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  private final RemoteImage remote;
+
+  NodeImages(RemoteImage remote) {
+    this.remote = remote;
+  }
+
+  InputStream file() throws IOException {
+    return get("/file");
+  }
+
+  InputStream metadata() throws IOException {
+    return get("/metadata");
+  }
+
+  byte[] blob(ObjectId id) throws IOException {
+    try (InputStream in = get("/objects/" + id.name())) {
+      return in.readAllBytes();
+    }
+  }
+
+  private InputStream get(String what) throws IOException {
+    String base = remote.node().toString().replaceAll("/+$", "");
+    URI uri = URI.create(base + "/v1/images/"
+        + URLEncoder.encode(remote.tag(), StandardCharsets.UTF_8) + what);
+    HttpRequest.Builder rq = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET();
+    if (!remote.token().isEmpty()) {
+      rq.header("Authorization", "Bearer " + remote.token());
+    }
+    HttpResponse<InputStream> r;
+    try {
+      r = HTTP.send(rq.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted fetching " + uri, e);
+    }
+    if (r.statusCode() != 200) {
+      String body;
+      try (InputStream in = r.body()) {
+        body = new String(in.readNBytes(512), StandardCharsets.UTF_8);
+      }
+      throw new IOException("node " + remote.node() + " answered " + r.statusCode() + " for GET "
+          + uri.getPath() + ": " + body);
+    }
+    return r.body();
+  }
+}
