@@ -38,8 +38,7 @@ class ImageProfileCliTest {
     assertThat(cli.run("image", "make", root.toString(), "-t", "app").code()).isZero();
 
     Path profile = tmp.resolve("app.profile");
-    // --home before "--": the runner's own, appended last, lands in CMD (sh -c's $0 and $1).
-    CliRunner.Result ran = cli.run("image", "profile", "app", "-o", profile.toString(), "--home", home.toString(),
+    CliRunner.Result ran = cli.run("image", "profile", "app", "-o", profile.toString(),
         "--", "sh", "-c", "cat /etc/motd");
     assertThat(ran.code()).as(ran.out() + ran.err()).isZero();
     assertThat(AccessTraces.paths(profile)).containsExactly("/bin/busybox", "/etc/motd");
