@@ -80,6 +80,8 @@ public final class Daemon implements AutoCloseable {
     Metrics metrics = new Metrics();
     remote.metrics(metrics, sandboxes::holds);
     metrics.gauge("spindle_sandboxes", sandboxes::count);
+    metrics.gauge("spindle_pages_shared", () -> sandboxes.pages()[0]);
+    metrics.gauge("spindle_pages_private", () -> sandboxes.pages()[1]);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
     metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));
     metrics.gauge("spindle_images_failed", () -> catalog.count(Catalog.IMAGE, "failed"));

@@ -60,6 +60,24 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /**
+   * Pages over all sandboxes by state: {@code [shared, private]}. Shared pages are held once
+   * however many sandboxes share them (a branch's unwritten pages); private ones are each
+   * sandbox's own copies.
+   */
+  long[] pages() {
+    long shared = 0;
+    long own = 0;
+    for (Guest g : guests.values()) {
+      if (g.forked() != null) {
+        var c = g.forked().counts();
+        shared += c.sharedPages();
+        own += c.privatePages();
+      }
+    }
+    return new long[] {shared, own};
+  }
+
+  /**
    * Starts {@code n} sandboxes of one module, compiled once and shared (Sandbox keeps its compiled
    * module for every reactor it starts). All or nothing: if one fails, those started are closed.
    */

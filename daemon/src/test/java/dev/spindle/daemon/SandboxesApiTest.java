@@ -141,6 +141,8 @@ class SandboxesApiTest {
 
     List<SandboxInfo> kids = client.createSandboxes(CreateSandboxes.branch("warm", 3));
     assertThat(kids).hasSize(3).allSatisfy(k -> assertThat(k.kind()).isEqualTo("reactor"));
+    assertThat(client.metrics()).as("the children share the snapshot's pages")
+        .containsPattern("spindle_pages_shared [1-9]").contains("spindle_pages_private ");
     assertThat(client.call(kids.get(0).id(), "next")).as("the snapshot's instant, not the parent's later write")
         .containsExactly(106L);
     assertThat(client.call(kids.get(0).id(), "next")).containsExactly(107L);
