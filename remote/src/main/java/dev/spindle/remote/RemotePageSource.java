@@ -91,17 +91,31 @@ public final class RemotePageSource implements PageSource {
     return fromStore(index);
   }
 
-  /** The faulting page and the next non-zero pages not yet asked for, up to the window. */
+  /** The page a sequential reader faults on next: just past the last fault or batch. */
+  private int sequentialNext = -1;
+
+  /**
+   * The faulting page, and, when the faults run sequentially (this one is just past the last
+   * fault or the last batch), the next non-zero pages not yet asked for, up to the window: a
+   * readahead. Random faults fetch only their page: a fixed 16-page window moved 8-16x the
+   * bytes touched on a 10% random touch (bench/remote), while sequential scans keep their cut.
+   */
   private synchronized int[] batch(int index) {
     List<Integer> b = new ArrayList<>();
     b.add(index);
     requested.set(index);
-    for (int i = index + 1; i < d.pages() && b.size() < window; i++) {
+    int limit = index == sequentialNext ? window : 1;
+    for (int i = index + 1; i < d.pages() && b.size() < limit; i++) {
       if (!requested.get(i) && !d.isZero(i)) {
         b.add(i);
         requested.set(i);
       }
     }
+    int next = b.getLast() + 1;
+    while (next < d.pages() && d.isZero(next)) {
+      next++; // zero pages are never fetched: the reader's next fault skips them
+    }
+    sequentialNext = next;
     return b.stream().mapToInt(Integer::intValue).toArray();
   }
 
