@@ -100,9 +100,7 @@ final class OverlayProvider extends FileSystemProvider {
         if (!options.contains(StandardOpenOption.CREATE) && !options.contains(StandardOpenOption.CREATE_NEW)) {
             throw new NoSuchFileException(p.toString());
         }
-        Layers.checkNotReserved(p, names);
-        layers.copyUpParents(p, names);
-        layers.removeWhiteout(names);
+        makeWay(p, layers, names);
         return Files.newByteChannel(layers.upper(names), options, attrs);
     }
 
@@ -131,17 +129,30 @@ final class OverlayProvider extends FileSystemProvider {
         };
     }
 
+    private static void requireAbsent(OverlayPath p, Layers layers, List<String> names) throws IOException {
+        if (layers.find(names) != null) {
+            throw new FileAlreadyExistsException(p.toString());
+        }
+    }
+
+    /**
+     * Makes way for a new entry at {@code names} in the upper layer: the name is not a reserved
+     * whiteout name, its parents are copied up, and a whiteout of a deleted lower entry there is
+     * removed. Returns whether one was (a new directory must then hide the old one's contents).
+     */
+    private static boolean makeWay(OverlayPath p, Layers layers, List<String> names) throws IOException {
+        Layers.checkNotReserved(p, names);
+        layers.copyUpParents(p, names);
+        return layers.removeWhiteout(names);
+    }
+
     @Override
     public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
         OverlayPath p = OverlayPath.check(dir);
         Layers layers = layers(p);
         List<String> names = names(p);
-        if (layers.find(names) != null) {
-            throw new FileAlreadyExistsException(p.toString());
-        }
-        Layers.checkNotReserved(p, names);
-        layers.copyUpParents(p, names);
-        boolean replacesDeleted = layers.removeWhiteout(names);
+        requireAbsent(p, layers, names);
+        boolean replacesDeleted = makeWay(p, layers, names);
         Files.createDirectory(layers.upper(names), attrs);
         if (replacesDeleted) {
             layers.markOpaque(names);
@@ -245,12 +256,8 @@ final class OverlayProvider extends FileSystemProvider {
         OverlayPath p = OverlayPath.check(link);
         Layers layers = layers(p);
         List<String> names = names(p);
-        if (layers.find(names) != null) {
-            throw new FileAlreadyExistsException(p.toString());
-        }
-        Layers.checkNotReserved(p, names);
-        layers.copyUpParents(p, names);
-        layers.removeWhiteout(names);
+        requireAbsent(p, layers, names);
+        makeWay(p, layers, names);
         Path u = layers.upper(names);
         Files.createSymbolicLink(u, u.getFileSystem().getPath(target.toString()), attrs);
     }
@@ -261,13 +268,10 @@ final class OverlayProvider extends FileSystemProvider {
         OverlayPath e = OverlayPath.check(existing);
         Layers layers = layers(p);
         List<String> names = names(p);
-        if (layers.find(names) != null) {
-            throw new FileAlreadyExistsException(p.toString());
-        }
+        requireAbsent(p, layers, names);
         Layers.checkNotReserved(p, names);
         Path upperExisting = layers.copyUp(e, names(e));
-        layers.copyUpParents(p, names);
-        layers.removeWhiteout(names);
+        makeWay(p, layers, names);
         Files.createLink(layers.upper(names), upperExisting);
     }
 
