@@ -128,8 +128,7 @@ class RemoteForkApiTest {
       Descriptor d = DescriptorCodec.decode(bytes);
 
       // A guessed capability: resumed (lazily), but its first page is refused by the parent.
-      Descriptor forged = new Descriptor(d.pages(), d.pageHashes(), d.droppedSegments(), d.state(), d.host(),
-          d.port(), Capability.random(), d.expiresAtMillis());
+      Descriptor forged = d.withCapability(Capability.random());
       String thief = cb.resume(DescriptorCodec.encode(forged)).id();
       long refused = metric(ca, "spindle_remote_requests_refused");
       ApiException e = catchApi(() -> cb.call(thief, "check", 5));
@@ -146,8 +145,7 @@ class RemoteForkApiTest {
       assertThat(catchApi(() -> cb.call(late.id(), "check", 5)).getMessage()).containsPattern("page \\d+");
 
       // An expired descriptor is refused before anything runs.
-      Descriptor expired = new Descriptor(d.pages(), d.pageHashes(), d.droppedSegments(), d.state(), d.host(),
-          d.port(), d.capability(), System.currentTimeMillis() - 1);
+      Descriptor expired = d.withExpiry(System.currentTimeMillis() - 1);
       ApiException gone = catchApi(() -> cb.resume(DescriptorCodec.encode(expired)));
       assertThat(gone.status()).isEqualTo(410);
       assertThat(gone.code()).isEqualTo("descriptor_expired");

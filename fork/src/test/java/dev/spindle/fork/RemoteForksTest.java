@@ -110,7 +110,7 @@ class RemoteForksTest {
       ObjectMapper json = new ObjectMapper();
       ObjectNode state = (ObjectNode) json.readTree(d.state());
       state.put("module_base64", Base64.getEncoder().encodeToString(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}));
-      Descriptor tampered = new Descriptor(d.pages(), d.pageHashes(), d.droppedSegments(),
+      Descriptor tampered = new Descriptor(d.pages(), d.pageHashes(), d.pendingHashes(), d.droppedSegments(),
           json.writeValueAsBytes(state), d.host(), d.port(), d.capability(), d.expiresAtMillis());
       assertThatThrownBy(() -> new RemoteForks(b).resume(tampered, null, 8, Duration.ofSeconds(5)))
           .isInstanceOf(SnapshotDamagedException.class)

@@ -1,8 +1,5 @@
 package dev.spindle.remote;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.BufferUnderflowException;
 import java.nio.charset.StandardCharsets;
@@ -10,56 +7,67 @@ import java.util.BitSet;
 import java.util.zip.CRC32C;
 
 /**
- * The descriptor's wire and file encoding, version 1 (big-endian):
+ * The descriptor's wire and file encoding (big-endian). Version 2, written:
  *
  * <pre>
- *   4  magic "SPDS"        1  version (1)
- *   4  pages N             32×N page hashes
- *   4  dropped-segment bitset length L, L bytes (BitSet.toByteArray)
+ *   4  magic "SPDS"        1  version (2)
+ *   4  pages N
+ *   4  pending-hash bitset length P, P bytes (BitSet.toByteArray)
+ *   4  zero-page bitset length Z, Z bytes
+ *   32×K SHA-256 of each page neither zero nor pending, ascending (K = N - zero - pending)
+ *   4  dropped-segment bitset length L, L bytes
  *   4  state length S, S bytes (JSON)
  *   2  host length H, H bytes (UTF-8)   4 port
  *   16 capability          8  expiry (epoch ms)
  *   4  CRC32C of everything before
  * </pre>
  *
- * Decoding checks every length against what is left and names the byte offset of a problem.
+ * Version 1 (still read) had N × 32 hash bytes, zero for a zero page, in place of the bitsets and
+ * hashes. Decoding checks every length against what is left and names the byte offset of a
+ * problem.
  */
 public final class DescriptorCodec {
   static final byte[] MAGIC = "SPDS".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   /** 65536 Wasm pages = 4 GiB, the most a 32-bit memory has. */
   static final int MAX_PAGES = 65536;
   static final int MAX_STATE = 64 << 20;
+  private static final int HASH = Descriptor.HASH_BYTES;
 
   private DescriptorCodec() {}
 
   public static byte[] encode(Descriptor d) {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + d.pageHashes().length + d.state().length);
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.write(MAGIC);
-      out.writeByte(VERSION);
-      out.writeInt(d.pages());
-      out.write(d.pageHashes());
-      byte[] dropped = d.droppedSegments().toByteArray();
-      out.writeInt(dropped.length);
-      out.write(dropped);
-      out.writeInt(d.state().length);
-      out.write(d.state());
-      byte[] host = d.host().getBytes(StandardCharsets.UTF_8);
-      out.writeShort(host.length);
-      out.write(host);
-      out.writeInt(d.port());
-      out.write(d.capability().bytes());
-      out.writeLong(d.expiresAtMillis());
-      out.flush();
-      CRC32C crc = new CRC32C();
-      crc.update(bytes.toByteArray());
-      out.writeInt((int) crc.getValue());
-      return bytes.toByteArray();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    BitSet zero = new BitSet(d.pages());
+    for (int i = 0; i < d.pages(); i++) {
+      if (d.isZero(i)) {
+        zero.set(i);
+      }
     }
+    byte[] pending = d.pendingHashes().toByteArray();
+    byte[] zeros = zero.toByteArray();
+    byte[] dropped = d.droppedSegments().toByteArray();
+    byte[] host = d.host().getBytes(StandardCharsets.UTF_8);
+    int hashed = d.pages() - zero.cardinality() - d.pendingHashes().cardinality();
+    // Sized exactly and written once: a 1 GiB memory's descriptor is half a megabyte.
+    ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 1 + 4 + 4 + pending.length + 4 + zeros.length
+        + hashed * HASH + 4 + dropped.length + 4 + d.state().length + 2 + host.length + 4
+        + Capability.BYTES + 8 + 4);
+    out.put(MAGIC).put((byte) VERSION).putInt(d.pages());
+    out.putInt(pending.length).put(pending).putInt(zeros.length).put(zeros);
+    byte[] all = d.pageHashes();
+    for (int i = 0; i < d.pages(); i++) {
+      if (!zero.get(i) && !d.isPending(i)) {
+        out.put(all, i * HASH, HASH);
+      }
+    }
+    out.putInt(dropped.length).put(dropped);
+    out.putInt(d.state().length).put(d.state());
+    out.putShort((short) host.length).put(host);
+    out.putInt(d.port()).put(d.capability().bytes()).putLong(d.expiresAtMillis());
+    CRC32C crc = new CRC32C();
+    crc.update(out.array(), 0, out.position());
+    out.putInt((int) crc.getValue());
+    return out.array();
   }
 
   /** Decodes and checks a descriptor; throws {@link DescriptorException} naming the offset. */
@@ -72,7 +80,7 @@ public final class DescriptorCodec {
         }
       }
       int version = Byte.toUnsignedInt(in.get());
-      if (version != VERSION) {
+      if (version != 1 && version != VERSION) {
         throw new DescriptorException(4, "unsupported descriptor version " + version);
       }
       if (b.length < 4) {
@@ -87,9 +95,34 @@ public final class DescriptorCodec {
       if (pages < 0 || pages > MAX_PAGES) {
         throw new DescriptorException(5, "page count " + pages + " out of range");
       }
-      byte[] hashes = take(in, (long) pages * Descriptor.HASH_BYTES, "page hashes");
-      int droppedLen = in.getInt();
-      BitSet dropped = BitSet.valueOf(take(in, droppedLen, "dropped segments"));
+      byte[] hashes;
+      BitSet pending;
+      if (version == 1) {
+        hashes = take(in, (long) pages * HASH, "page hashes");
+        pending = new BitSet();
+      } else {
+        pending = bits(in, pages, "pending hashes");
+        BitSet zero = bits(in, pages, "zero pages");
+        if (zero.intersects(pending)) {
+          BitSet both = (BitSet) zero.clone();
+          both.and(pending);
+          throw new DescriptorException(in.position(), "page " + both.nextSetBit(0) + " is both zero and pending");
+        }
+        hashes = new byte[pages * HASH];
+        for (int i = 0; i < pages; i++) {
+          if (!zero.get(i) && !pending.get(i)) {
+            int at = in.position();
+            if (in.remaining() < HASH) {
+              throw new DescriptorException(at, "page hashes: page " + i + "'s hash is missing");
+            }
+            in.get(hashes, i * HASH, HASH);
+            if (isAllZero(hashes, i * HASH)) {
+              throw new DescriptorException(at, "page " + i + " has an all-zero hash but is not a zero page");
+            }
+          }
+        }
+      }
+      BitSet dropped = BitSet.valueOf(take(in, in.getInt(), "dropped segments"));
       int stateLen = in.getInt();
       if (stateLen > MAX_STATE) {
         throw new DescriptorException(in.position() - 4, "state of " + stateLen + " bytes is too large");
@@ -106,10 +139,28 @@ public final class DescriptorCodec {
       if (in.remaining() != 4) {
         throw new DescriptorException(in.position(), (in.remaining() - 4) + " unexpected trailing bytes");
       }
-      return new Descriptor(pages, hashes, dropped, state, host, port, cap, expires);
+      return new Descriptor(pages, hashes, pending, dropped, state, host, port, cap, expires);
     } catch (BufferUnderflowException e) {
       throw new DescriptorException(in.position(), "truncated");
     }
+  }
+
+  private static BitSet bits(ByteBuffer in, int pages, String what) throws DescriptorException {
+    int at = in.position();
+    BitSet bits = BitSet.valueOf(take(in, in.getInt(), what));
+    if (bits.length() > pages) {
+      throw new DescriptorException(at, what + ": page " + (bits.length() - 1) + " of " + pages);
+    }
+    return bits;
+  }
+
+  private static boolean isAllZero(byte[] b, int from) {
+    for (int k = from; k < from + HASH; k++) {
+      if (b[k] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static byte[] take(ByteBuffer in, long len, String what) throws DescriptorException {

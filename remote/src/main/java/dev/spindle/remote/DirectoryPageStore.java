@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Optional;
 
-/** Pages as files {@code <root>/<2 hex>/<62 hex>}, each written atomically: the default store. */
+/**
+ * Pages as files {@code <root>/<2 hex>/<62 hex>}, and descriptors' hash lists as {@code
+ * <root>/hashes/<id>}, each written atomically: the default store.
+ */
 public final class DirectoryPageStore implements PageStore {
   private final Path root;
 
@@ -41,5 +44,19 @@ public final class DirectoryPageStore implements PageStore {
   @Override
   public boolean contains(byte[] hash) {
     return Files.exists(path(hash));
+  }
+
+  @Override
+  public void putHashes(String descriptorId, byte[] hashes) throws IOException {
+    AtomicFiles.write(root.resolve("hashes").resolve(descriptorId), hashes);
+  }
+
+  @Override
+  public Optional<byte[]> getHashes(String descriptorId) throws IOException {
+    try {
+      return Optional.of(Files.readAllBytes(root.resolve("hashes").resolve(descriptorId)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
   }
 }

@@ -30,42 +30,77 @@ final class PageClient implements Closeable {
     this.pageSize = pageSize;
   }
 
-  /** Fetches pages {@code indices}; returns their bytes in the same order. */
-  synchronized byte[][] fetch(Capability cap, int[] indices) throws IOException {
+  /** Pages as the parent sent them, in the order asked, each with the hash the parent computed. */
+  record Fetched(byte[][] pages, byte[][] hashes) {}
+
+  /** Fetches pages {@code indices}. */
+  synchronized Fetched fetch(Capability cap, int[] indices) throws IOException {
     ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 2 + 4 * indices.length);
     req.put(cap.bytes()).putShort((short) indices.length);
     for (int i : indices) {
       req.putInt(i);
     }
-    PageProtocol.Frame f = roundTrip(PageProtocol.GET_PAGES, req.array());
-    ByteBuffer p = ByteBuffer.wrap(f.payload());
-    int status = Byte.toUnsignedInt(p.get());
-    if (status != PageProtocol.OK) {
-      throw new PageServiceException(status, message(p));
-    }
+    ByteBuffer p = ok(roundTrip(PageProtocol.GET_PAGES, req.array()));
     int count = Short.toUnsignedInt(p.getShort());
-    if (count != indices.length || p.remaining() != count * (4 + pageSize)) {
+    if (count != indices.length || p.remaining() != count * (4 + PageProtocol.HASH + pageSize)) {
       throw new IOException("page service answered " + count + " pages for " + indices.length + " asked");
     }
     byte[][] pages = new byte[count][];
+    byte[][] hashes = new byte[count][];
     for (int i = 0; i < count; i++) {
       int index = p.getInt();
       if (index != indices[i]) {
         throw new IOException("page service sent page " + index + " for page " + indices[i]);
       }
+      hashes[i] = new byte[PageProtocol.HASH];
+      p.get(hashes[i]);
       pages[i] = new byte[pageSize];
       p.get(pages[i]);
     }
-    return pages;
+    return new Fetched(pages, hashes);
   }
 
-  synchronized void release(Capability cap) throws IOException {
-    PageProtocol.Frame f = roundTrip(PageProtocol.RELEASE, cap.bytes());
+  /** The hashes of pages {@code first .. first+count-1}, 32 bytes each (zero for a zero page). */
+  synchronized byte[] hashes(Capability cap, int first, int count) throws IOException {
+    ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 6);
+    req.put(cap.bytes()).putInt(first).putShort((short) count);
+    ByteBuffer p = ok(roundTrip(PageProtocol.GET_HASHES, req.array()));
+    int n = Short.toUnsignedInt(p.getShort());
+    if (n != count || p.remaining() != count * PageProtocol.HASH) {
+      throw new IOException("page service answered " + n + " hashes for " + count + " asked");
+    }
+    byte[] h = new byte[count * PageProtocol.HASH];
+    p.get(h);
+    return h;
+  }
+
+  private static ByteBuffer ok(PageProtocol.Frame f) throws PageServiceException {
     ByteBuffer p = ByteBuffer.wrap(f.payload());
     int status = Byte.toUnsignedInt(p.get());
     if (status != PageProtocol.OK) {
       throw new PageServiceException(status, message(p));
     }
+    return p;
+  }
+
+  /**
+   * Opens the connection in the background, so that the child's first fault does not pay for the
+   * TCP handshake; a failure is left for the first request to report (and fall back on).
+   */
+  void warmUpInBackground() {
+    Thread.ofVirtual().name("spindle-page-connect").start(() -> {
+      synchronized (this) {
+        try {
+          connect();
+        } catch (IOException e) {
+          // the first request reports it
+        }
+      }
+    });
+  }
+
+  synchronized void release(Capability cap) throws IOException {
+    ok(roundTrip(PageProtocol.RELEASE, cap.bytes()));
   }
 
   private PageProtocol.Frame roundTrip(int type, byte[] payload) throws IOException {

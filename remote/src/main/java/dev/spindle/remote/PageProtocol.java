@@ -7,22 +7,33 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The page service's frames over TCP, version 1 (big-endian). Every frame is {@code u32 length,
+ * The page service's frames over TCP, version 2 (big-endian). Every frame is {@code u32 length,
  * u8 version, u8 type, payload}; lengths are bounded before anything is allocated.
  *
  * <pre>
- * GET_PAGES (1): 16-byte capability, u16 count (1..{@value #MAX_BATCH}), count × u32 page index
- * RELEASE   (2): 16-byte capability
- * PAGES  (0x81): u8 status, then for OK: u16 count, count × (u32 index, page bytes);
- *                otherwise: u16 length, UTF-8 message
+ * GET_PAGES  (1): 16-byte capability, u16 count (1..{@value #MAX_BATCH}), count × u32 page index
+ * RELEASE    (2): 16-byte capability
+ * GET_HASHES (3): 16-byte capability, u32 first page, u16 count (1..{@value #MAX_HASHES})
+ * answer  (0x81): u8 status, then for OK:
+ *                   to GET_PAGES: u16 count, count × (u32 index, 32-byte SHA-256, page bytes)
+ *                   to GET_HASHES: u16 count, count × 32-byte SHA-256 (zero for a zero page)
+ *                   to RELEASE: u16 0
+ *                 otherwise: u16 length, UTF-8 message
  * </pre>
+ *
+ * A page travels with its hash so that a child can check a page whose hash was still pending in
+ * its descriptor against what the parent hashed: damage on the way is caught either way.
  */
 final class PageProtocol {
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   static final int GET_PAGES = 1;
   static final int RELEASE = 2;
+  static final int GET_HASHES = 3;
   static final int PAGES = 0x81;
   static final int MAX_BATCH = 64;
+  /** 4096 hashes: 128 KiB, a quarter of a 1 GiB memory's list per request. */
+  static final int MAX_HASHES = 4096;
+  static final int HASH = Descriptor.HASH_BYTES;
   static final int MAX_REQUEST = 2 + Capability.BYTES + 2 + 4 * MAX_BATCH;
 
   static final int OK = 0;
@@ -34,7 +45,7 @@ final class PageProtocol {
   private PageProtocol() {}
 
   static int maxResponse(int pageSize) {
-    return 2 + 1 + 2 + MAX_BATCH * (4 + pageSize);
+    return 2 + 1 + 2 + Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH);
   }
 
   /** A frame read off the wire: its type and payload. */

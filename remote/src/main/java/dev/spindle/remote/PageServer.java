@@ -3,7 +3,6 @@ package dev.spindle.remote;
 import dev.spindle.memory.PageTable;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -54,6 +53,8 @@ public final class PageServer implements Closeable {
 
   /** Makes {@code table}'s pages readable with a new capability for {@code ttl}. */
   public Capability export(PageTable table, Duration ttl) {
+    long now = System.currentTimeMillis();
+    exports.values().removeIf(e -> now > e.expiresAtMillis());
     Capability c = Capability.random();
     exports.put(c, new Export(table, System.currentTimeMillis() + ttl.toMillis()));
     return c;
@@ -69,8 +70,10 @@ public final class PageServer implements Closeable {
     return exports.containsKey(c);
   }
 
-  /** Descriptors this node currently serves. */
+  /** Descriptors this node currently serves (expired ones are dropped here). */
   public int exports() {
+    long now = System.currentTimeMillis();
+    exports.values().removeIf(e -> now > e.expiresAtMillis());
     return exports.size();
   }
 
@@ -125,12 +128,15 @@ public final class PageServer implements Closeable {
       return refuse(PageProtocol.UNKNOWN_CAPABILITY, "unknown or released capability");
     }
     if (System.currentTimeMillis() > e.expiresAtMillis()) {
-      exports.remove(cap);
+      // Kept until the next sweep, so that every request with it is told why.
       return refuse(PageProtocol.EXPIRED, "capability expired");
     }
     if (f.type() == PageProtocol.RELEASE) {
       exports.remove(cap);
       return new byte[] {PageProtocol.OK, 0, 0};
+    }
+    if (f.type() == PageProtocol.GET_HASHES && p.remaining() == 6) {
+      return hashes(e.table(), p.getInt(), Short.toUnsignedInt(p.getShort()));
     }
     if (f.type() != PageProtocol.GET_PAGES || p.remaining() < 2) {
       return refuse(PageProtocol.BAD_REQUEST, "unknown request type " + f.type());
@@ -139,23 +145,32 @@ public final class PageServer implements Closeable {
     if (count < 1 || count > PageProtocol.MAX_BATCH || p.remaining() != 4 * count) {
       return refuse(PageProtocol.BAD_REQUEST, "bad page count " + count);
     }
-    ByteArrayOutputStream b = new ByteArrayOutputStream(3 + count * (4 + PageTable.PAGE_SIZE));
-    b.write(PageProtocol.OK);
-    b.write(count >>> 8);
-    b.write(count);
+    ByteBuffer b = ByteBuffer.allocate(3 + count * (4 + PageProtocol.HASH + PageTable.PAGE_SIZE));
+    b.put((byte) PageProtocol.OK).putShort((short) count);
     for (int i = 0; i < count; i++) {
       int index = p.getInt();
       if (index < 0 || index >= e.table().pages()) {
         return refuse(PageProtocol.NO_SUCH_PAGE, "page " + index + " is not in the descriptor");
       }
-      b.writeBytes(ByteBuffer.allocate(4).putInt(index).array());
-      ByteBuffer page = e.table().page(index);
-      byte[] copy = new byte[page.remaining()];
-      page.get(copy);
-      b.writeBytes(copy);
+      // Hashing here (once per frame; cached) is what lets a child check a page whose hash was
+      // pending in its descriptor.
+      b.putInt(index).put(e.table().sha256(index)).put(e.table().page(index));
     }
     pagesServed.addAndGet(count);
-    return b.toByteArray();
+    return b.array();
+  }
+
+  private byte[] hashes(PageTable table, int first, int count) {
+    if (count < 1 || count > PageProtocol.MAX_HASHES || first < 0 || first > table.pages() - count) {
+      return refuse(PageProtocol.NO_SUCH_PAGE, "pages " + first + ".." + (first + count - 1L)
+          + " are not all in the descriptor (" + table.pages() + " pages)");
+    }
+    ByteBuffer b = ByteBuffer.allocate(3 + count * PageProtocol.HASH);
+    b.put((byte) PageProtocol.OK).putShort((short) count);
+    for (int i = first; i < first + count; i++) {
+      b.put(table.sha256(i));
+    }
+    return b.array();
   }
 
   private byte[] refuse(int status, String message) {

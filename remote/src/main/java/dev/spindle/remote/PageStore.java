@@ -13,4 +13,13 @@ public interface PageStore {
   void put(byte[] hash, byte[] page) throws IOException;
 
   boolean contains(byte[] hash) throws IOException;
+
+  /**
+   * Saves a descriptor's full page-hash list (32 bytes a page), under its {@link Descriptor#id()}:
+   * a child whose descriptor had pending hashes needs it to find pages here once the parent is
+   * gone.
+   */
+  void putHashes(String descriptorId, byte[] hashes) throws IOException;
+
+  Optional<byte[]> getHashes(String descriptorId) throws IOException;
 }

@@ -19,13 +19,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * against the descriptor's hash, with the next pages of the same fault fetched in the same
  * request (prefetch window) and kept until touched; the durable store when the parent does not
  * answer, times out or sends a page whose hash is wrong. A page neither has stops the child.
+ *
+ * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
+ * page must match the hash the parent computed, so damage on the way is caught), and as a list
+ * fetched in the background over a second connection from resume on; when the parent is gone,
+ * from the list it saved in the store. A page whose hash the child never learnt is not taken
+ * from the store: it stops the child, naming the page.
  */
 public final class RemotePageSource implements PageSource {
   /** After the parent failed, go straight to the store for this long instead of timing out per page. */
   private static final long PARENT_BACKOFF_MS = 5_000;
+  private static final int HASH = Descriptor.HASH_BYTES;
 
   private final Descriptor d;
   private final PageClient client;
+  /** Page hashes as known now: the descriptor's, then pending ones as they are learnt. */
+  private final byte[] hashes;
+  private final BitSet pending;
   private final PageStore fallback;
   private final int window;
   private final Map<Integer, byte[]> prefetched = new ConcurrentHashMap<>();
@@ -37,6 +47,7 @@ public final class RemotePageSource implements PageSource {
   final AtomicLong fallbackPages = new AtomicLong();
   final AtomicLong corruptPages = new AtomicLong();
   private final AtomicLong replayed = new AtomicLong();
+  private final AtomicLong hashListBytes = new AtomicLong();
   private volatile boolean released;
 
   RemotePageSource(Descriptor d, PageClient client, PageStore fallback, int window) {
@@ -44,15 +55,68 @@ public final class RemotePageSource implements PageSource {
     this.client = client;
     this.fallback = fallback;
     this.window = Math.max(1, Math.min(window, PageProtocol.MAX_BATCH));
+    this.hashes = d.pageHashes().clone();
+    this.pending = (BitSet) d.pendingHashes().clone();
   }
 
-  /** Counters for tests, metrics and benchmarks. */
+  /**
+   * Fetches the hashes the descriptor left pending, over a connection of its own ({@code
+   * hashClient}) so that faults never queue behind it. A failure stops it quietly: pages still
+   * come with their hashes, and the store holds the full list.
+   */
+  void learnHashesInBackground(PageClient hashClient) {
+    if (pendingHashes() == 0) {
+      hashClient.close();
+      return;
+    }
+    Thread.ofVirtual().name("spindle-hashes").start(() -> {
+      try (hashClient) {
+        int first;
+        while (!released && (first = nextPending()) >= 0) {
+          int count = Math.min(PageProtocol.MAX_HASHES, d.pages() - first);
+          byte[] got = hashClient.hashes(d.capability(), first, count);
+          hashListBytes.addAndGet(got.length);
+          learn(first, got);
+        }
+      } catch (IOException e) {
+        // see above
+      }
+    });
+  }
+
+  private synchronized int nextPending() {
+    return pending.nextSetBit(0);
+  }
+
+  /** Pages whose hash the child has not learnt yet. */
+  public synchronized int pendingHashes() {
+    return pending.cardinality();
+  }
+
+  /** Takes the hashes of pages {@code first..} from {@code list}, for the pages still pending. */
+  private synchronized void learn(int first, byte[] list) {
+    int count = list.length / HASH;
+    for (int i = pending.nextSetBit(first); i >= 0 && i < first + count; i = pending.nextSetBit(i + 1)) {
+      System.arraycopy(list, (i - first) * HASH, hashes, i * HASH, HASH);
+      pending.clear(i);
+    }
+  }
+
+  /** Page {@code i}'s hash, or null while pending. */
+  private synchronized byte[] knownHash(int i) {
+    return pending.get(i) ? null : Arrays.copyOfRange(hashes, i * HASH, (i + 1) * HASH);
+  }
+
+  /**
+   * Counters for tests, metrics and benchmarks. {@code bytesFetched} counts what came from the
+   * parent: pages with their hashes, and hash lists.
+   */
   public record Stats(long faults, long pagesFetched, long bytesFetched, long fallbackPages, long corruptPages) {}
 
   public Stats stats() {
     long fetched = pagesFetched.get();
-    return new Stats(faults.get(), fetched, fetched * PageTable.PAGE_SIZE, fallbackPages.get(),
-        corruptPages.get());
+    return new Stats(faults.get(), fetched, fetched * (PageTable.PAGE_SIZE + HASH) + hashListBytes.get(),
+        fallbackPages.get(), corruptPages.get());
   }
 
   @Override
@@ -65,11 +129,12 @@ public final class RemotePageSource implements PageSource {
     if (System.currentTimeMillis() >= parentDownUntil) {
       try {
         int[] asked = batch(index);
-        byte[][] pages = client.fetch(d.capability(), asked);
+        PageClient.Fetched got = client.fetch(d.capability(), asked);
+        byte[][] pages = got.pages();
         byte[] mine = null;
         for (int k = 0; k < asked.length; k++) {
           pagesFetched.incrementAndGet();
-          if (!matches(asked[k], pages[k])) {
+          if (!matches(asked[k], pages[k], got.hashes()[k])) {
             corruptPages.incrementAndGet();
             continue; // the store is asked for it when it is touched
           }
@@ -146,12 +211,12 @@ public final class RemotePageSource implements PageSource {
         }
         int[] asked = want.stream().mapToInt(Integer::intValue).toArray();
         try {
-          byte[][] got = client.fetch(d.capability(), asked);
+          PageClient.Fetched got = client.fetch(d.capability(), asked);
           for (int k = 0; k < asked.length; k++) {
             pagesFetched.incrementAndGet();
             replayed.incrementAndGet();
-            if (matches(asked[k], got[k])) {
-              prefetched.put(asked[k], got[k]);
+            if (matches(asked[k], got.pages()[k], got.hashes()[k])) {
+              prefetched.put(asked[k], got.pages()[k]);
             } else {
               corruptPages.incrementAndGet();
             }
@@ -194,28 +259,80 @@ public final class RemotePageSource implements PageSource {
       throw new RemotePageException("page " + index + ": " + why + " and there is no fallback store");
     }
     Optional<byte[]> p;
+    byte[] hash;
     try {
-      p = fallback.get(d.hash(index));
+      hash = knownHash(index);
+      if (hash == null) {
+        hash = hashFromStore(index, why);
+      }
+      p = fallback.get(hash);
     } catch (IOException e) {
       throw new RemotePageException("page " + index + ": " + why + " and the store failed: " + e.getMessage());
     }
-    if (p.isEmpty() || !matches(index, p.get())) {
+    if (p.isEmpty() || !matches(index, p.get(), null)) {
       throw new RemotePageException("page " + index + ": " + why + " and the store has no page "
-          + HexFormat.of().formatHex(d.hash(index)) + (p.isPresent() ? " with the right content" : ""));
+          + HexFormat.of().formatHex(hash) + (p.isPresent() ? " with the right content" : ""));
     }
     fallbackPages.incrementAndGet();
     return p.get();
   }
 
-  private boolean matches(int index, byte[] page) {
+  /**
+   * Learns the pending hashes from the list the parent saved in the store after saving the
+   * pages. A list that contradicts a hash the descriptor gives is not used.
+   */
+  private byte[] hashFromStore(int index, String why) throws IOException {
+    Optional<byte[]> list = fallback.getHashes(d.id());
+    String problem = list.isEmpty()
+        ? "the store has no hash list for descriptor " + d.id() + " (its pages were still being saved)"
+        : list.get().length != d.pages() * HASH
+            ? "the store's hash list for descriptor " + d.id() + " has " + list.get().length + " bytes"
+            : contradiction(list.get());
+    if (problem != null) {
+      throw new RemotePageException("page " + index + ": " + why + ", its hash was still pending, and " + problem);
+    }
+    learn(0, list.get());
+    return knownHash(index);
+  }
+
+  private String contradiction(byte[] list) {
+    for (int i = 0; i < d.pages(); i++) {
+      if (!d.isPending(i) && !Arrays.equals(list, i * HASH, (i + 1) * HASH, d.pageHashes(), i * HASH, (i + 1) * HASH)) {
+        return "the store's hash list for descriptor " + d.id() + " contradicts the descriptor at page " + i;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether {@code page} is page {@code index}'s content: its hash is the known one, or, while
+   * that is pending, the one the parent sent with it ({@code sent}), which is then learnt.
+   */
+  private boolean matches(int index, byte[] page, byte[] sent) {
     if (page.length != PageTable.PAGE_SIZE) {
       return false;
     }
+    byte[] h;
     try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(page);
-      return Arrays.equals(h, d.hash(index));
+      h = MessageDigest.getInstance("SHA-256").digest(page);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+    byte[] known = knownHash(index);
+    if (known != null) {
+      return Arrays.equals(h, known);
+    }
+    if (sent != null && Arrays.equals(h, sent)) {
+      learnOne(index, h);
+      return true;
+    }
+    return false;
+  }
+
+  private synchronized void learnOne(int index, byte[] h) {
+    if (pending.get(index)) {
+      System.arraycopy(h, 0, hashes, index * HASH, HASH);
+      pending.clear(index);
     }
   }
 }

@@ -11,7 +11,10 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
-/** Pages in an S3-compatible bucket as objects {@code <prefix>pages/<sha256 hex>}: for clusters. */
+/**
+ * Pages in an S3-compatible bucket as objects {@code <prefix>pages/<sha256 hex>}, and descriptors'
+ * hash lists as {@code <prefix>hashes/<id>}: for clusters.
+ */
 public final class S3PageStore implements PageStore {
   private final S3Client s3;
   private final String bucket;
@@ -51,23 +54,40 @@ public final class S3PageStore implements PageStore {
 
   @Override
   public Optional<byte[]> get(byte[] hash) throws IOException {
-    try {
-      return Optional.of(s3.getObjectAsBytes(
-          GetObjectRequest.builder().bucket(bucket).key(key(hash)).build()).asByteArray());
-    } catch (NoSuchKeyException e) {
-      return Optional.empty();
-    } catch (S3Exception e) {
-      throw new IOException("s3://" + bucket + "/" + key(hash) + ": " + e.getMessage(), e);
-    }
+    return getObject(key(hash));
   }
 
   @Override
   public void put(byte[] hash, byte[] page) throws IOException {
+    putObject(key(hash), page);
+  }
+
+  @Override
+  public void putHashes(String descriptorId, byte[] hashes) throws IOException {
+    putObject(prefix + "hashes/" + descriptorId, hashes);
+  }
+
+  @Override
+  public Optional<byte[]> getHashes(String descriptorId) throws IOException {
+    return getObject(prefix + "hashes/" + descriptorId);
+  }
+
+  private Optional<byte[]> getObject(String key) throws IOException {
     try {
-      s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key(hash)).build(),
-          RequestBody.fromBytes(page));
+      return Optional.of(s3.getObjectAsBytes(
+          GetObjectRequest.builder().bucket(bucket).key(key).build()).asByteArray());
+    } catch (NoSuchKeyException e) {
+      return Optional.empty();
     } catch (S3Exception e) {
-      throw new IOException("s3://" + bucket + "/" + key(hash) + ": " + e.getMessage(), e);
+      throw new IOException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void putObject(String key, byte[] bytes) throws IOException {
+    try {
+      s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key).build(), RequestBody.fromBytes(bytes));
+    } catch (S3Exception e) {
+      throw new IOException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
     }
   }
 

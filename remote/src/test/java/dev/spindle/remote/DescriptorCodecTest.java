@@ -39,6 +39,59 @@ class DescriptorCodecTest {
   }
 
   @Test
+  void pendingHashesTravelAsABitsetSoAFreshGiBDescribesInAFewKiB() throws Exception {
+    Descriptor d = sample(16384);
+    byte[] hashes = d.pageHashes().clone();
+    BitSet pending = new BitSet();
+    for (int i = 1; i < 16384; i++) {
+      if (i % 5 != 0) {
+        pending.set(i);
+        Arrays.fill(hashes, i * 32, i * 32 + 32, (byte) 0);
+      }
+    }
+    Descriptor p = new Descriptor(16384, hashes, pending, d.droppedSegments(), d.state(), d.host(), d.port(),
+        d.capability(), d.expiresAtMillis());
+    byte[] b = DescriptorCodec.encode(p);
+    Descriptor back = DescriptorCodec.decode(b);
+    assertThat(back.pendingHashes()).isEqualTo(pending);
+    assertThat(back.pageHashes()).isEqualTo(hashes);
+    assertThat(back.isZero(0)).isTrue();
+    assertThat(back.isZero(1)).isFalse();
+    assertThat(back.nonZeroPages()).isEqualTo(16383);
+    // 3,276 hashed pages × 32 bytes plus two 2 KiB bitsets.
+    assertThat(b.length).isBetween(3276 * 32, 3276 * 32 + 5000);
+  }
+
+  @Test
+  void version1DescriptorsAreStillRead() throws Exception {
+    Descriptor d = sample(8);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+    out.write("SPDS".getBytes());
+    out.writeByte(1);
+    out.writeInt(8);
+    out.write(d.pageHashes());
+    byte[] dropped = d.droppedSegments().toByteArray();
+    out.writeInt(dropped.length);
+    out.write(dropped);
+    out.writeInt(d.state().length);
+    out.write(d.state());
+    out.writeShort(9);
+    out.write("127.0.0.2".getBytes());
+    out.writeInt(7070);
+    out.write(d.capability().bytes());
+    out.writeLong(123456789L);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(bytes.toByteArray());
+    out.writeInt((int) crc.getValue());
+    Descriptor back = DescriptorCodec.decode(bytes.toByteArray());
+    assertThat(back.pageHashes()).isEqualTo(d.pageHashes());
+    assertThat(back.pendingHashes().isEmpty()).isTrue();
+    assertThat(back.capability()).isEqualTo(d.capability());
+    assertThat(back.isZero(0)).isTrue();
+  }
+
+  @Test
   void damageIsNamedWithItsOffset() {
     byte[] b = DescriptorCodec.encode(sample(4));
     byte[] magic = b.clone();

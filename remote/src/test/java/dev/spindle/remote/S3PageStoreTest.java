@@ -61,7 +61,8 @@ class S3PageStoreTest {
       assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
       d = p.descriptor();
     }
-    assertThat(store.contains(d.hash(0))).isTrue();
+    assertThat(store.contains(parent.snapshot().sha256(0))).isTrue();
+    assertThat(store.getHashes(d.id())).as("the descriptor's hash list").isPresent();
     RemoteFork.Resumed r = RemoteFork.resume(d, store, 4, Duration.ofSeconds(2));
     PagedMemory child = Patterns.child(r.table());
     for (int a = 0; a < 8 * Patterns.PAGE; a += 4) {
