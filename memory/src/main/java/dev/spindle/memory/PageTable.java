@@ -29,11 +29,18 @@ public final class PageTable {
 
     private final PageSource source;
     private final BitSet droppedSegments;
+    /** Pages whose frame was private when the table was made, so never hashed before it. */
+    private final BitSet neverHashed;
 
     PageTable(byte[][] frames, PageSource source, BitSet droppedSegments) {
+        this(frames, source, droppedSegments, new BitSet());
+    }
+
+    PageTable(byte[][] frames, PageSource source, BitSet droppedSegments, BitSet neverHashed) {
         this.frames = frames;
         this.source = source;
         this.droppedSegments = droppedSegments;
+        this.neverHashed = neverHashed;
     }
 
     /**
@@ -142,7 +149,7 @@ public final class PageTable {
             if (frame == Pages.ZERO) {
                 continue;
             }
-            byte[] h = frame == null ? null : FrameHashes.get(frame);
+            byte[] h = frame == null || neverHashed.get(i) ? null : FrameHashes.get(frame);
             if (h == null) {
                 unknown.set(i);
             } else {
