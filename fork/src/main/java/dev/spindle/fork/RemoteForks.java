@@ -46,8 +46,22 @@ public final class RemoteForks {
     return RemoteFork.prepare(table, bytes, server, advertisedHost, ttl, store, background);
   }
 
-  /** A resumed child and where its pages come from (for statistics). */
-  public record Child(Guest guest, RemotePageSource pages) {}
+  /**
+   * A resumed child and where its pages come from (for statistics). Closing it closes the guest
+   * and stops its page source: a working-set replay still running would otherwise go on moving
+   * the parent's working set for a child that is gone. The descriptor is not released (other
+   * children may share it): {@link RemotePageSource#release()} does that.
+   */
+  public record Child(Guest guest, RemotePageSource pages) implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        guest.close();
+      } finally {
+        pages.close();
+      }
+    }
+  }
 
   /**
    * Continues the sandbox a descriptor describes, on this node: its module (carried in the

@@ -86,8 +86,9 @@ public final class RemoteFork {
     InetSocketAddress parent = new InetSocketAddress(d.host(), d.port());
     PageClient client = new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE);
     client.warmUpInBackground();
-    RemotePageSource source = new RemotePageSource(d, client, store, prefetchWindow);
-    source.learnHashesInBackground(new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE));
+    PageClient background = new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE);
+    RemotePageSource source = new RemotePageSource(d, client, background, store, prefetchWindow);
+    source.learnHashesInBackground();
     BitSet zero = new BitSet(d.pages());
     for (int i = 0; i < d.pages(); i++) {
       if (d.isZero(i)) {

@@ -26,13 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * from the list it saved in the store. A page whose hash the child never learnt is not taken
  * from the store: it stops the child, naming the page.
  */
-public final class RemotePageSource implements PageSource {
+public final class RemotePageSource implements PageSource, AutoCloseable {
   /** After the parent failed, go straight to the store for this long instead of timing out per page. */
   private static final long PARENT_BACKOFF_MS = 5_000;
   private static final int HASH = Descriptor.HASH_BYTES;
 
   private final Descriptor d;
+  /** Faults only: a fault never waits behind background work. */
   private final PageClient client;
+  /** The hash list and the working-set replay, which move up to a whole memory. */
+  private final PageClient background;
   /** Page hashes as known now: the descriptor's, then pending ones as they are learnt. */
   private final byte[] hashes;
   private final BitSet pending;
@@ -50,9 +53,10 @@ public final class RemotePageSource implements PageSource {
   private final AtomicLong hashListBytes = new AtomicLong();
   private volatile boolean released;
 
-  RemotePageSource(Descriptor d, PageClient client, PageStore fallback, int window) {
+  RemotePageSource(Descriptor d, PageClient client, PageClient background, PageStore fallback, int window) {
     this.d = d;
     this.client = client;
+    this.background = background;
     this.fallback = fallback;
     this.window = Math.max(1, Math.min(window, PageProtocol.MAX_BATCH));
     this.hashes = d.pageHashes().clone();
@@ -60,21 +64,20 @@ public final class RemotePageSource implements PageSource {
   }
 
   /**
-   * Fetches the hashes the descriptor left pending, over a connection of its own ({@code
-   * hashClient}) so that faults never queue behind it. A failure stops it quietly: pages still
-   * come with their hashes, and the store holds the full list.
+   * Fetches the hashes the descriptor left pending, over the background connection so that
+   * faults never queue behind it. A failure stops it quietly: pages still come with their
+   * hashes, and the store holds the full list.
    */
-  void learnHashesInBackground(PageClient hashClient) {
+  void learnHashesInBackground() {
     if (pendingHashes() == 0) {
-      hashClient.close();
       return;
     }
     Thread.ofVirtual().name("spindle-hashes").start(() -> {
-      try (hashClient) {
+      try {
         int first;
         while (!released && (first = nextPending()) >= 0) {
           int count = Math.min(PageProtocol.MAX_HASHES, d.pages() - first);
-          byte[] got = hashClient.hashes(d.capability(), first, count);
+          byte[] got = background.hashes(d.capability(), first, count);
           hashListBytes.addAndGet(got.length);
           learn(first, got);
         }
@@ -186,7 +189,8 @@ public final class RemotePageSource implements PageSource {
 
   /**
    * Fetches {@code pages} (the parent's working set) in the background, in order and in batches,
-   * so the child's first touches of them find them here. Pages already asked for are skipped; a
+   * over the background connection (faults never queue behind it), so the child's first touches
+   * of them find them here. Pages already asked for are skipped; a
    * failure stops the replay quietly, since touching a page still fetches it (or falls back).
    */
   public void replayInBackground(int[] pages) {
@@ -211,7 +215,7 @@ public final class RemotePageSource implements PageSource {
         }
         int[] asked = want.stream().mapToInt(Integer::intValue).toArray();
         try {
-          PageClient.Fetched got = client.fetch(d.capability(), asked);
+          PageClient.Fetched got = background.fetch(d.capability(), asked);
           for (int k = 0; k < asked.length; k++) {
             pagesFetched.incrementAndGet();
             replayed.incrementAndGet();
@@ -249,8 +253,19 @@ public final class RemotePageSource implements PageSource {
     } catch (IOException e) {
       // The parent may be gone already; its lease expires on its own.
     } finally {
-      client.close();
+      close();
     }
+  }
+
+  /**
+   * Stops this child's use of the parent (the background replay and hash list, and the
+   * connections) without releasing the descriptor, which other children may share.
+   */
+  @Override
+  public void close() {
+    released = true;
+    client.close();
+    background.close();
   }
 
   private byte[] fromStore(int index) {
