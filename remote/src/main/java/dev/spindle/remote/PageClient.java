@@ -40,7 +40,15 @@ final class PageClient implements Closeable {
     for (int i : indices) {
       req.putInt(i);
     }
-    ByteBuffer p = ok(roundTrip(PageProtocol.GET_PAGES, req.array()));
+    return pages(roundTrip(PageProtocol.GET_PAGES, req.array()), indices, pageSize);
+  }
+
+  /** Parses an answer to GET_PAGES {@code indices}: bytes from the network, checked throughout. */
+  static Fetched pages(PageProtocol.Frame f, int[] indices, int pageSize) throws IOException {
+    ByteBuffer p = ok(f);
+    if (p.remaining() < 2) {
+      throw new IOException("page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
+    }
     int count = Short.toUnsignedInt(p.getShort());
     if (count != indices.length || p.remaining() != count * (4 + PageProtocol.HASH + pageSize)) {
       throw new IOException("page service answered " + count + " pages for " + indices.length + " asked");
@@ -64,8 +72,13 @@ final class PageClient implements Closeable {
   synchronized byte[] hashes(Capability cap, int first, int count) throws IOException {
     ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 6);
     req.put(cap.bytes()).putInt(first).putShort((short) count);
-    ByteBuffer p = ok(roundTrip(PageProtocol.GET_HASHES, req.array()));
-    int n = Short.toUnsignedInt(p.getShort());
+    return hashes(roundTrip(PageProtocol.GET_HASHES, req.array()), count);
+  }
+
+  /** Parses an answer to GET_HASHES for {@code count} pages. */
+  static byte[] hashes(PageProtocol.Frame f, int count) throws IOException {
+    ByteBuffer p = ok(f);
+    int n = p.remaining() < 2 ? -1 : Short.toUnsignedInt(p.getShort());
     if (n != count || p.remaining() != count * PageProtocol.HASH) {
       throw new IOException("page service answered " + n + " hashes for " + count + " asked");
     }
@@ -74,8 +87,11 @@ final class PageClient implements Closeable {
     return h;
   }
 
-  private static ByteBuffer ok(PageProtocol.Frame f) throws PageServiceException {
+  private static ByteBuffer ok(PageProtocol.Frame f) throws IOException {
     ByteBuffer p = ByteBuffer.wrap(f.payload());
+    if (!p.hasRemaining()) {
+      throw new IOException("page service sent an empty answer");
+    }
     int status = Byte.toUnsignedInt(p.get());
     if (status != PageProtocol.OK) {
       throw new PageServiceException(status, message(p));
