@@ -100,6 +100,7 @@ public final class Daemon implements AutoCloseable {
     c.setPort(config.port());
     server.addConnector(c);
     server.setHandler(new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper()));
+    server.setErrorHandler(new JsonErrorHandler(Api.mapper()));
     server.setStopTimeout(2000);
     Daemon d = new Daemon(server, db, catalog, sandboxes, remote, token, TokenFile.path(root), recovered);
     try {
