@@ -47,10 +47,15 @@ final class DaemonCommand implements Callable<Integer> {
           + "AWS_SECRET_ACCESS_KEY); share it between nodes so a child finishes when its parent's node is gone.")
   String pageStore;
 
+  @Option(names = "--page-advertise", paramLabel = "HOST",
+      description = {"The address other nodes reach this node's page service at, written into the descriptors it",
+          "prepares (default: the address it listens on; required when that is 0.0.0.0 or ::)."})
+  String pageAdvertise;
+
   @Override
   public Integer call() throws Exception {
     DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes),
-        pageListen, pageStore);
+        pageListen, pageStore, pageAdvertise);
     return 0;
   }
 }

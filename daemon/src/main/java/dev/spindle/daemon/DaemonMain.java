@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
- * [--max-concurrent N] [--max-sandboxes N]}: a node in its own process (what the tests and the
+ * [--max-concurrent N] [--max-sandboxes N] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
+ * [--page-advertise HOST]}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
  */
@@ -17,6 +18,7 @@ public final class DaemonMain {
     String listen = null;
     String pageListen = null;
     String pageStore = null;
+    String pageAdvertise = null;
     int concurrent = c.maxConcurrent();
     int sandboxes = c.maxSandboxes();
     for (int i = 0; i < args.length; i++) {
@@ -28,6 +30,7 @@ public final class DaemonMain {
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
         case "--page-listen" -> pageListen = v;
         case "--page-store" -> pageStore = v;
+        case "--page-advertise" -> pageAdvertise = v;
         default -> {
           System.err.println("spindle daemon: unknown argument " + args[i]);
           System.exit(2);
@@ -38,17 +41,18 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore);
+    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore, pageAdvertise);
   }
 
   /**
    * Starts a node whose page service listens on {@code pageListen} ({@code HOST:PORT}; null: the
    * API's host, a free port) with its fallback page store {@code pageStore}: a directory or {@code
    * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, keys from the AWS_* environment (null: {@code
-   * HOME/pages}).
+   * HOME/pages}), advertised to children as {@code pageAdvertise} (null: the host it listens on).
    */
-  public static void run(DaemonConfig c, String pageListen, String pageStore) throws Exception {
-    RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore);
+  public static void run(DaemonConfig c, String pageListen, String pageStore, String pageAdvertise)
+      throws Exception {
+    RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore).advertise(pageAdvertise);
     run(c, pageListen == null ? remote : remote.listen(pageListen));
   }
 

@@ -41,6 +41,12 @@ final class RemoteNode implements AutoCloseable {
   private record Held(String id, String sandbox, Descriptor descriptor, CompletableFuture<Long> upload) {}
 
   private final PageServer server;
+  /**
+   * The page service's host as descriptors name it (--page-advertise, else the bound address);
+   * null when it listens on every address and none was given, {@link #noAddress} saying so.
+   */
+  private final String advertisedHost;
+  private final String noAddress;
   private final PageStore store;
   private final RemoteForks forks;
   private final ExecutorService uploads = Executors.newSingleThreadExecutor(r -> {
@@ -57,8 +63,10 @@ final class RemoteNode implements AutoCloseable {
   private long retiredFaults;
   private final SecureRandom random = new SecureRandom();
 
-  private RemoteNode(PageServer server, PageStore store, RemoteForks forks) {
+  private RemoteNode(PageServer server, String advertisedHost, String noAddress, PageStore store, RemoteForks forks) {
     this.server = server;
+    this.advertisedHost = advertisedHost;
+    this.noAddress = noAddress;
     this.store = store;
     this.forks = forks;
   }
@@ -71,7 +79,17 @@ final class RemoteNode implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }
-    return new RemoteNode(PageServer.start(new InetSocketAddress(o.pageHost(), o.pagePort())), store, forks);
+    PageServer server = PageServer.start(new InetSocketAddress(o.pageHost(), o.pagePort()));
+    String advertised;
+    String why = null;
+    try {
+      advertised = o.advertisedHost(server.address());
+    } catch (IOException e) {
+      // The node serves everything else; only preparing a fork needs an address to name.
+      advertised = null;
+      why = e.getMessage();
+    }
+    return new RemoteNode(server, advertised, why, store, forks);
   }
 
   /** A prepared fork: its id here and the encoded descriptor. */
@@ -79,8 +97,10 @@ final class RemoteNode implements AutoCloseable {
 
   /** Prepares {@code g} (its lock held by the caller): see {@link RemoteForks#prepare}. */
   Prepared prepare(Guest g, Duration ttl) throws IOException {
-    String host = server.address().getAddress().getHostAddress();
-    RemoteFork.Prepared p = forks.prepare(g.forked(), server, host, ttl, store, uploads);
+    if (advertisedHost == null) {
+      throw ApiError.conflict("no_page_address", "this node cannot prepare forks: " + noAddress);
+    }
+    RemoteFork.Prepared p = forks.prepare(g.forked(), server, advertisedHost, ttl, store, uploads);
     byte[] hex = new byte[6];
     random.nextBytes(hex);
     String id = "fd-" + HexFormat.of().formatHex(hex);
@@ -155,8 +175,8 @@ final class RemoteNode implements AutoCloseable {
   }
 
   String address() {
-    InetSocketAddress a = server.address();
-    return a.getAddress().getHostAddress() + ":" + a.getPort();
+    return advertisedHost != null ? advertisedHost + ":" + server.address().getPort()
+        : server.address().getAddress().getHostAddress() + ":" + server.address().getPort() + " (no --page-advertise)";
   }
 
   /**

@@ -156,6 +156,32 @@ class RemoteForkApiTest {
   }
 
   @Test
+  void aPageServiceOnEveryAddressNeedsTheAddressChildrenUse() throws Exception {
+    Path store = tmp.resolve("pages");
+    try (DaemonProcess a = DaemonProcess.startOn(tmp.resolve("a"), "127.0.0.2", "1g", "--page-store", store.toString(),
+            "--page-listen", "0.0.0.0:0", "--page-advertise", "127.0.0.2");
+        DaemonProcess b = node("b", store, "127.0.0.3");
+        DaemonProcess c = DaemonProcess.startOn(tmp.resolve("c"), "127.0.0.4", "1g", "--page-store", store.toString(),
+            "--page-listen", "0.0.0.0:0")) {
+      String parent = filled(a.client(), 5);
+      ForkResult f = a.client().fork(parent, new Fork(b.url, b.token(), null, false));
+      assertThat(a.client().descriptors().getFirst().id()).isEqualTo(f.descriptorId());
+      assertThat(b.client().call(f.child().id(), "check", 5)).containsExactly(0L);
+      assertThat(metric(b.client(), "spindle_remote_fallback_pages")).as("every page came from a's service").isZero();
+
+      // Bound to every address with nothing advertised: the node runs, but will not write a
+      // descriptor naming 0.0.0.0.
+      SpindleClient cc = c.client();
+      String other = filled(cc, 6);
+      String bToken = b.token();
+      ApiException e = catchApi(() -> cc.fork(other, new Fork(b.url, bToken, null, false)));
+      assertThat(e.status()).isEqualTo(409);
+      assertThat(e.code()).isEqualTo("no_page_address");
+      assertThat(e.getMessage()).contains("--page-advertise");
+    }
+  }
+
+  @Test
   void aNodeWithAnUnusablePageStoreDoesNotStart() {
     assertThatThrownBy(() -> DaemonProcess.start(tmp.resolve("c"), "--page-store", "s3://bucket").close())
         .hasMessageContaining("the daemon ended before listening").hasMessageContaining("needs ?endpoint=URL");
