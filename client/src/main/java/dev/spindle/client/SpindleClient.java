@@ -171,11 +171,23 @@ public final class SpindleClient {
     return resume(descriptor, null);
   }
 
-  /** As {@link #resume(byte[])}; {@code replay} false fetches only what the child touches. */
+  /**
+   * As {@link #resume(byte[])}; {@code replay} false fetches only what the child touches. The
+   * descriptor goes as it is ({@code application/octet-stream}), not as base64 in JSON.
+   */
   public SandboxInfo resume(byte[] descriptor, Boolean replay) {
-    return call("POST", "v1/resume", new Api.Resume(java.util.Base64.getEncoder().encodeToString(descriptor), replay),
-        SandboxInfo.class);
+    String path = "v1/resume" + (replay == null ? "" : "?replay=" + replay);
+    HttpResponse<String> r = check(send("POST", path, new Octets(descriptor)));
+    try {
+      return json.readValue(r.body(), SandboxInfo.class);
+    } catch (JsonProcessingException e) {
+      throw new ApiException(r.statusCode(), "bad_response",
+          "POST " + path + ": the node's answer is not a SandboxInfo: " + e.getOriginalMessage());
+    }
   }
+
+  /** A request body sent as bytes rather than JSON. */
+  private record Octets(byte[] bytes) {}
 
   public List<Api.DescriptorInfo> descriptors() {
     return get("v1/descriptors", Api.DescriptorList.class).descriptors();
@@ -226,6 +238,9 @@ public final class SpindleClient {
           .header("Authorization", "Bearer " + token);
       if (body == null) {
         b.method(method, HttpRequest.BodyPublishers.noBody());
+      } else if (body instanceof Octets o) {
+        b.header("Content-Type", "application/octet-stream")
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(o.bytes()));
       } else {
         b.header("Content-Type", "application/json")
             .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));

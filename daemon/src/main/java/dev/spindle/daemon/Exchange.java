@@ -50,6 +50,31 @@ final class Exchange {
     };
   }
 
+  /** Whether the body is declared raw bytes ({@code application/octet-stream}) rather than JSON. */
+  boolean isOctets() {
+    String type = request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE);
+    return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/octet-stream");
+  }
+
+  /** The body as bytes, at most {@code max} of them (413 beyond). */
+  byte[] bytes(long max) throws IOException {
+    if (request.getLength() > max) {
+      throw new ApiError(413, "too_large", "the body has " + request.getLength() + " bytes; the most is " + max);
+    }
+    java.nio.ByteBuffer b = Content.Source.asByteBuffer(request);
+    if (b.remaining() > max) {
+      throw new ApiError(413, "too_large", "the body has more than " + max + " bytes");
+    }
+    byte[] out = new byte[b.remaining()];
+    b.get(out);
+    return out;
+  }
+
+  /** A query parameter's value, or null. */
+  String query(String name) {
+    return query.getValue(name);
+  }
+
   /** Reads the body as {@code type}; malformed JSON and unknown fields become 400s in {@link Errors}. */
   <T> T body(Class<T> type) throws IOException {
     if (request.getLength() > MAX_BODY) {

@@ -13,6 +13,9 @@ import java.util.Base64;
 
 /** Remote fork: {@code POST /v1/sandboxes/{id}/fork}, {@code POST /v1/resume}, {@code /v1/descriptors}. */
 final class RemoteRoutes {
+  /** A 4 GiB memory's page hashes (2 MiB) and a generous state. */
+  private static final long MAX_DESCRIPTOR = 80L << 20;
+
   private final Sandboxes sandboxes;
   private final RemoteNode remote;
 
@@ -71,18 +74,32 @@ final class RemoteRoutes {
     x.json(201, new ForkResult(p.id(), p.descriptor().length, f.node(), child, null));
   }
 
+  /**
+   * Resumes a descriptor sent as it is ({@code application/octet-stream}, {@code ?replay=false}
+   * optional), or as base64 in JSON ({@code {"descriptor", "replay"}}).
+   */
   private void resume(Exchange x) throws Exception {
-    Resume r = x.body(Resume.class);
-    if (r.descriptor() == null) {
-      throw ApiError.badRequest("bad_field", "field 'descriptor' (base64 of a descriptor) is required");
-    }
     byte[] bytes;
-    try {
-      bytes = Base64.getDecoder().decode(r.descriptor());
-    } catch (IllegalArgumentException e) {
-      throw ApiError.badRequest("bad_field", "field 'descriptor' is not base64: " + e.getMessage());
+    boolean replay;
+    if (x.isOctets()) {
+      bytes = x.bytes(MAX_DESCRIPTOR);
+      if (bytes.length == 0) {
+        throw ApiError.badRequest("bad_descriptor", "the body is empty: send the descriptor's bytes");
+      }
+      replay = x.query("replay") == null || x.flag("replay");
+    } else {
+      Resume r = x.body(Resume.class);
+      if (r.descriptor() == null) {
+        throw ApiError.badRequest("bad_field", "field 'descriptor' (base64 of a descriptor) is required");
+      }
+      try {
+        bytes = Base64.getDecoder().decode(r.descriptor());
+      } catch (IllegalArgumentException e) {
+        throw ApiError.badRequest("bad_field", "field 'descriptor' is not base64: " + e.getMessage());
+      }
+      replay = !Boolean.FALSE.equals(r.replay());
     }
-    dev.spindle.fork.RemoteForks.Child c = remote.resume(bytes, !Boolean.FALSE.equals(r.replay()));
+    dev.spindle.fork.RemoteForks.Child c = remote.resume(bytes, replay);
     // When the child ends, its parent's node may drop the descriptor's pages at once.
     SandboxInfo child = sandboxes.adopt(c.guest(), "remote", c.pages()::release);
     remote.adopted(child.id(), c.pages());

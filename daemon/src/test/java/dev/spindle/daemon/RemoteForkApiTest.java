@@ -127,19 +127,27 @@ class RemoteForkApiTest {
       assertThat(bytes).hasSize(f.descriptorBytes());
       Descriptor d = DescriptorCodec.decode(bytes);
 
-      // A guessed capability: resumed (lazily), but its first page is refused by the parent.
+      // A guessed capability: b lacks the module, and the parent refuses it as it refuses pages.
       Descriptor forged = d.withCapability(Capability.random());
-      String thief = cb.resume(DescriptorCodec.encode(forged)).id();
       long refused = metric(ca, "spindle_remote_requests_refused");
-      ApiException e = catchApi(() -> cb.call(thief, "check", 5));
-      assertThat(e.status()).isIn(422, 502);
-      assertThat(e.getMessage()).containsPattern("page \\d+");
+      ApiException e = catchApi(() -> cb.resume(DescriptorCodec.encode(forged)));
+      assertThat(e.status()).isEqualTo(502);
+      assertThat(e.getMessage()).contains("module ").contains("unknown or released capability");
+      assertThat(cb.sandboxes()).isEmpty();
       assertThat(metric(ca, "spindle_remote_requests_refused")).isGreaterThan(refused);
       assertThat(metric(ca, "spindle_remote_pages_served")).isZero();
 
-      // The real descriptor works until released.
+      // The real descriptor works until released: as bytes (what the SDK sends), and as base64 in JSON.
       SandboxInfo child = cb.resume(bytes);
       assertThat(cb.call(child.id(), "check_range", 0, 64, 5)).containsExactly(0L);
+      RawHttp.Answer asJson = RawHttp.send("POST", b.url + "/v1/resume", b.token(),
+          "{\"descriptor\": \"" + f.descriptor() + "\", \"replay\": false}");
+      assertThat(asJson.status()).as(asJson.body()).isEqualTo(201);
+      String twin = asJson.json().path("id").asText();
+      assertThat(cb.call(twin, "check_range", 64, 64, 5)).containsExactly(0L);
+      RawHttp.Answer empty = RawHttp.sendBytes("POST", b.url + "/v1/resume", b.token(), new byte[0]);
+      assertThat(empty.status()).isEqualTo(400);
+      assertThat(empty.code()).isEqualTo("bad_descriptor");
       ca.releaseDescriptor(f.descriptorId());
       SandboxInfo late = cb.resume(bytes);
       assertThat(catchApi(() -> cb.call(late.id(), "check", 5)).getMessage()).containsPattern("page \\d+");

@@ -9,17 +9,20 @@ import java.nio.file.Path;
 import java.util.Base64;
 
 /**
- * The opaque state bytes of a remote-fork descriptor: {@code {"version": 1, "sandbox":
- * SandboxState, "module_base64": wasm, "working_set": [page, …]}}. The working set is the pages
- * the parent wrote since its last snapshot or fork (its private pages, in page order): the child
- * fetches them in the background, as they are the ones the parent was using. The module travels inside the descriptor so that a
- * descriptor alone (sent by the parent's node, or kept in a file and resumed later) is enough on
- * any node, with no call back to the parent's HTTP API and no second secret; it costs the
- * module's size once per fork (kilobytes for C guests), and the child checks it against the
- * state's SHA-256 before storing it.
+ * The opaque state bytes of a remote-fork descriptor: {@code {"version": 2, "sandbox":
+ * SandboxState, "working_set": [page, …]}}. The working set is the pages the parent wrote since
+ * its last snapshot or fork (its private pages, in page order): the child fetches them in the
+ * background, as they are the ones the parent was using.
+ *
+ * <p>The module is named by the state's SHA-256 only: a node that has it uses its own copy, one
+ * that lacks it asks the parent's page service under the descriptor's capability (no second
+ * secret), else the fallback store, and checks it against the hash. Version 1 carried the module
+ * inside ({@code module_base64}), which cost every fork the module's size (188 KiB of a 64 MiB
+ * C guest's descriptor; ~20 MB for CRuby) and every resume its decoding and hashing; it is still
+ * read ({@code module} is null otherwise).
  */
 record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   /** Names the source in error messages, as a file path names a snapshot's state.json. */
   private static final Path SOURCE = Path.of("descriptor");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,7 +31,9 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
     o.put("version", VERSION);
     o.set("sandbox", sandbox.toJson());
-    o.put("module_base64", Base64.getEncoder().encodeToString(module));
+    if (module != null) {
+      o.put("module_base64", Base64.getEncoder().encodeToString(module));
+    }
     var ws = o.putArray("working_set");
     for (int page : workingSet) {
       ws.add(page);
@@ -53,19 +58,21 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
     }
     JsonFields top = new JsonFields(SOURCE, "", o);
     int version = top.intValue("version");
-    if (version != VERSION) {
-      throw top.damaged("version", "is " + version + " (this Spindle reads " + VERSION + ")");
+    if (version != 1 && version != VERSION) {
+      throw top.damaged("version", "is " + version + " (this Spindle reads 1 and " + VERSION + ")");
     }
     SandboxState state = SandboxState.fromJson(SOURCE, o);
-    byte[] module;
-    try {
-      module = Base64.getDecoder().decode(top.text("module_base64"));
-    } catch (IllegalArgumentException e) {
-      throw top.damaged("module_base64", "is not base64: " + e.getMessage());
-    }
-    String actual = ModuleStore.sha256(module);
-    if (!actual.equals(state.moduleSha256())) {
-      throw top.damaged("module_base64", "hashes to " + actual + ", not the state's module " + state.moduleSha256());
+    byte[] module = null;
+    if (version == 1 || o.has("module_base64")) {
+      try {
+        module = Base64.getDecoder().decode(top.text("module_base64"));
+      } catch (IllegalArgumentException e) {
+        throw top.damaged("module_base64", "is not base64: " + e.getMessage());
+      }
+      String actual = ModuleStore.sha256(module);
+      if (!actual.equals(state.moduleSha256())) {
+        throw top.damaged("module_base64", "hashes to " + actual + ", not the state's module " + state.moduleSha256());
+      }
     }
     JsonNode ws = o.get("working_set");
     int[] workingSet = new int[0];

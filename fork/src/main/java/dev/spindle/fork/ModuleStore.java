@@ -29,6 +29,11 @@ final class ModuleStore {
     return root.resolve(sha256 + ".wasm");
   }
 
+  /** Whether a module with this hash is stored (not checked: {@link #get} checks). */
+  boolean has(String sha256) {
+    return Files.isRegularFile(path(sha256));
+  }
+
   /** Stores the module unless a module with this hash is already stored. */
   void put(String sha256, byte[] wasm) throws IOException {
     Path p = path(sha256);

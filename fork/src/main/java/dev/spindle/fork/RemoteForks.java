@@ -19,6 +19,9 @@ import java.util.concurrent.Executor;
  * knows pages only while a sandbox's state (globals, tables, WASI, module) is this module's.
  */
 public final class RemoteForks {
+  /** The largest module fetched from a parent: CRuby's is ~20-30 MB. */
+  private static final int MAX_MODULE = 256 << 20;
+
   private final Forks forks;
 
   public RemoteForks(Forks forks) {
@@ -28,7 +31,8 @@ public final class RemoteForks {
   /**
    * Prepares {@code guest} to continue elsewhere, between calls (the caller holds its lock): its
    * page table is taken as a live snapshot takes it (no page copied; the guest keeps running and
-   * its later writes copy first, so the child sees this instant), its state and module become the
+   * its later writes copy first, so the child sees this instant), its state (naming its module by
+   * hash; the module is served under the descriptor's capability and saved in the store) becomes the
    * descriptor's state bytes, the table is exported on {@code server}, and its pages go to {@code
    * store} in the background.
    */
@@ -42,8 +46,9 @@ public final class RemoteForks {
     PageTable table = memory.snapshot();
     Reactor r = guest.reactor();
     SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), r.wasiState());
-    byte[] bytes = new ForkState(state, forks.modules().get(guest.moduleSha256()), workingSet).toBytes();
-    return RemoteFork.prepare(table, bytes, server, advertisedHost, ttl, store, background);
+    byte[] bytes = new ForkState(state, null, workingSet).toBytes();
+    return RemoteFork.prepare(table, bytes, forks.modules().get(guest.moduleSha256()), server, advertisedHost, ttl,
+        store, background);
   }
 
   /**
@@ -64,8 +69,9 @@ public final class RemoteForks {
   }
 
   /**
-   * Continues the sandbox a descriptor describes, on this node: its module (carried in the
-   * descriptor, checked against its SHA-256) is stored and compiled once per module, its pages
+   * Continues the sandbox a descriptor describes, on this node: its module (this node's copy, else
+   * fetched from the parent's page service or the store, checked against its SHA-256) is stored
+   * and compiled once per module, its pages
    * are all remote until first touch (from the parent's page service, else {@code store}), and
    * it gets its own random stream and clocks as a branch does. It runs at once.
    *
@@ -84,9 +90,19 @@ public final class RemoteForks {
       throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
-    forks.modules().put(s.moduleSha256(), fs.module());
-    Sandbox sandbox = forks.sandboxFor(s.moduleSha256());
+    if (fs.module() != null) {
+      forks.modules().put(s.moduleSha256(), fs.module());
+    }
     RemoteFork.Resumed resumed = RemoteFork.resume(d, store, prefetchWindow, timeout);
+    if (!forks.modules().has(s.moduleSha256())) {
+      try {
+        forks.modules().put(s.moduleSha256(), resumed.source().module(s.moduleSha256(), MAX_MODULE));
+      } catch (RuntimeException e) {
+        resumed.source().close();
+        throw e;
+      }
+    }
+    Sandbox sandbox = forks.sandboxFor(s.moduleSha256());
     Reactor r = sandbox.resumeReactor(s.instance(), Forks.reseeded(s.wasi()),
         limits -> PagedMemory.branch(limits, resumed.table()));
     if (replay) {

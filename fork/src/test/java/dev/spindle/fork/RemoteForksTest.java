@@ -62,6 +62,45 @@ class RemoteForksTest {
   }
 
   @Test
+  void aNodeWithoutTheModuleGetsItFromTheStoreWhenTheParentIsGoneElseStopsNamingIt() throws Exception {
+    DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("pages"));
+    byte[] wire;
+    String sha;
+    try (Forks a = new Forks(new SpindleHome(tmp.resolve("a")));
+        Guest parent = a.start(BranchTest.sandbox(Engine.COMPILED))) {
+      BranchTest.one(parent, "warm", BranchTest.ENTRIES);
+      BranchTest.one(parent, "touch", 1);
+      parent.call("fill_cells", 9);
+      sha = ModuleStore.sha256(parent.sandbox().wasm());
+      try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+        RemoteFork.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), store,
+            Runnable::run);
+        p.upload().get();
+        wire = DescriptorCodec.encode(p.descriptor());
+      }
+    }
+    assertThat(new String(DescriptorCodec.decode(wire).state())).as("the state names the module, no more")
+        .contains(sha).doesNotContain("module_base64");
+    try (Forks b = new Forks(new SpindleHome(tmp.resolve("b")))) {
+      RemoteForks.Child c = new RemoteForks(b).resume(DescriptorCodec.decode(wire), store, 8, Duration.ofSeconds(2),
+          false);
+      try (c) {
+        assertThat(BranchTest.one(c.guest(), "peek", 3)).isEqualTo(9 + 3);
+        assertThat(c.pages().stats().fallbackPages()).isPositive();
+      }
+      assertThat(tmp.resolve("b/modules/" + sha + ".wasm")).exists();
+    }
+    Files.delete(tmp.resolve("pages").resolve(sha.substring(0, 2)).resolve(sha.substring(2)));
+    try (Forks c = new Forks(new SpindleHome(tmp.resolve("c")))) {
+      assertThatThrownBy(() -> new RemoteForks(c).resume(DescriptorCodec.decode(wire), store, 8, Duration.ofSeconds(2),
+          false))
+          .isInstanceOf(dev.spindle.remote.RemotePageException.class)
+          .hasMessageContaining("module " + sha).hasMessageContaining("the store has no such module");
+      assertThat(tmp.resolve("c/modules/" + sha + ".wasm")).doesNotExist();
+    }
+  }
+
+  @Test
   void theParentsWorkingSetIsReplayedInTheBackgroundSoTouchingItCostsNoFault() throws Exception {
     try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         Forks a = new Forks(new SpindleHome(tmp.resolve("a")));

@@ -87,6 +87,28 @@ final class PageClient implements Closeable {
     return h;
   }
 
+  /** The exported module, fetched in chunks; at most {@code maxBytes} long. */
+  synchronized byte[] module(Capability cap, int maxBytes) throws IOException {
+    byte[] module = null;
+    int offset = 0;
+    do {
+      ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 4).put(cap.bytes()).putInt(offset);
+      ByteBuffer p = ok(roundTrip(PageProtocol.GET_MODULE, req.array()));
+      int total = p.remaining() >= 4 ? p.getInt() : -1;
+      if (total < 0 || total > maxBytes || (module != null && total != module.length)
+          || p.remaining() > total - offset || (p.remaining() == 0 && offset < total)) {
+        throw new IOException("page service sent a bad module chunk at offset " + offset);
+      }
+      if (module == null) {
+        module = new byte[total];
+      }
+      int n = p.remaining();
+      p.get(module, offset, n);
+      offset += n;
+    } while (offset < module.length);
+    return module;
+  }
+
   private static ByteBuffer ok(PageProtocol.Frame f) throws IOException {
     ByteBuffer p = ByteBuffer.wrap(f.payload());
     if (!p.hasRemaining()) {

@@ -14,9 +14,12 @@ import java.nio.charset.StandardCharsets;
  * GET_PAGES  (1): 16-byte capability, u16 count (1..{@value #MAX_BATCH}), count × u32 page index
  * RELEASE    (2): 16-byte capability
  * GET_HASHES (3): 16-byte capability, u32 first page, u16 count (1..{@value #MAX_HASHES})
+ * GET_MODULE (4): 16-byte capability, u32 offset
+ *                 (the sandbox's Wasm module, for a child whose node lacks it, in chunks)
  * answer  (0x81): u8 status, then for OK:
  *                   to GET_PAGES: u16 count, count × (u32 index, 32-byte SHA-256, page bytes)
  *                   to GET_HASHES: u16 count, count × 32-byte SHA-256 (zero for a zero page)
+ *                   to GET_MODULE: u32 module length, then up to {@value #MAX_CHUNK} bytes from offset
  *                   to RELEASE: u16 0
  *                 otherwise: u16 length, UTF-8 message
  * </pre>
@@ -29,6 +32,9 @@ final class PageProtocol {
   static final int GET_PAGES = 1;
   static final int RELEASE = 2;
   static final int GET_HASHES = 3;
+  static final int GET_MODULE = 4;
+  /** Module bytes per answer: 2 MiB, so a 30 MB CRuby module takes 15 round trips. */
+  static final int MAX_CHUNK = 2 << 20;
   static final int PAGES = 0x81;
   static final int MAX_BATCH = 64;
   /** 4096 hashes: 128 KiB, a quarter of a 1 GiB memory's list per request. */
@@ -45,7 +51,7 @@ final class PageProtocol {
   private PageProtocol() {}
 
   static int maxResponse(int pageSize) {
-    return 2 + 1 + 2 + Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH);
+    return 2 + 1 + 4 + Math.max(Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH), MAX_CHUNK);
   }
 
   /** A frame read off the wire: its type and payload. */

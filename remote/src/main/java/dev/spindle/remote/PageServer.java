@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PageServer implements Closeable {
   private static final int IDLE_TIMEOUT_MS = 60_000;
 
-  private record Export(PageTable table, long expiresAtMillis) {}
+  /** An exported table, and the module children may ask for (null when there is none). */
+  private record Export(PageTable table, byte[] module, long expiresAtMillis) {}
 
   private final ServerSocket socket;
   private final Map<Capability, Export> exports = new ConcurrentHashMap<>();
@@ -53,10 +54,18 @@ public final class PageServer implements Closeable {
 
   /** Makes {@code table}'s pages readable with a new capability for {@code ttl}. */
   public Capability export(PageTable table, Duration ttl) {
+    return export(table, null, ttl);
+  }
+
+  /**
+   * As {@link #export(PageTable, Duration)}, with the sandbox's Wasm module readable under the
+   * same capability, for a child whose node does not have it.
+   */
+  public Capability export(PageTable table, byte[] module, Duration ttl) {
     long now = System.currentTimeMillis();
     exports.values().removeIf(e -> now > e.expiresAtMillis());
     Capability c = Capability.random();
-    exports.put(c, new Export(table, System.currentTimeMillis() + ttl.toMillis()));
+    exports.put(c, new Export(table, module, System.currentTimeMillis() + ttl.toMillis()));
     return c;
   }
 
@@ -147,6 +156,9 @@ public final class PageServer implements Closeable {
       exports.remove(cap);
       return new byte[] {PageProtocol.OK, 0, 0};
     }
+    if (f.type() == PageProtocol.GET_MODULE && p.remaining() == 4) {
+      return module(e.module(), p.getInt());
+    }
     if (f.type() == PageProtocol.GET_HASHES && p.remaining() == 6) {
       return hashes(e.table(), p.getInt(), Short.toUnsignedInt(p.getShort()));
     }
@@ -170,6 +182,17 @@ public final class PageServer implements Closeable {
     }
     pagesServed.addAndGet(count);
     return b.array();
+  }
+
+  private byte[] module(byte[] module, int offset) {
+    if (module == null) {
+      return refuse(PageProtocol.NO_SUCH_PAGE, "this descriptor has no module to serve");
+    }
+    if (offset < 0 || offset > module.length) {
+      return refuse(PageProtocol.BAD_REQUEST, "module offset " + offset + " of " + module.length + " bytes");
+    }
+    int n = Math.min(PageProtocol.MAX_CHUNK, module.length - offset);
+    return ByteBuffer.allocate(5 + n).put((byte) PageProtocol.OK).putInt(module.length).put(module, offset, n).array();
   }
 
   private byte[] hashes(PageTable table, int first, int count) {

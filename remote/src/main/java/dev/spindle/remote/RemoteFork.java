@@ -34,19 +34,29 @@ public final class RemoteFork {
    */
   public static Prepared prepare(PageTable table, byte[] state, PageServer server, String advertisedHost,
       Duration ttl, PageStore store, Executor background) {
+    return prepare(table, state, null, server, advertisedHost, ttl, store, background);
+  }
+
+  /**
+   * As above, with the sandbox's Wasm {@code module} (or null): served under the descriptor's
+   * capability to children whose node lacks it, and saved in the store by its SHA-256, so that
+   * neither the descriptor nor a node that already has the module carries it again.
+   */
+  public static Prepared prepare(PageTable table, byte[] state, byte[] module, PageServer server,
+      String advertisedHost, Duration ttl, PageStore store, Executor background) {
     byte[] hashes = new byte[table.pages() * Descriptor.HASH_BYTES];
     BitSet pending = table.knownSha256s(hashes);
-    Capability cap = server.export(table, ttl);
+    Capability cap = server.export(table, module, ttl);
     InetSocketAddress a = server.address();
     Descriptor d = new Descriptor(table.pages(), hashes, pending, table.droppedSegments(), state,
         advertisedHost, a.getPort(), cap, System.currentTimeMillis() + ttl.toMillis());
     CompletableFuture<Long> upload = store == null && pending.isEmpty()
         ? CompletableFuture.completedFuture(0L)
-        : CompletableFuture.supplyAsync(() -> hashAndUpload(d, table, store), background);
+        : CompletableFuture.supplyAsync(() -> hashAndUpload(d, table, module, store), background);
     return new Prepared(d, upload);
   }
 
-  private static long hashAndUpload(Descriptor d, PageTable table, PageStore store) {
+  private static long hashAndUpload(Descriptor d, PageTable table, byte[] module, PageStore store) {
     byte[] all = d.pageHashes().clone();
     // Last page first: a child asks for the list from the first page on, and the page service
     // hashes what it is asked for; meeting in the middle, each frame is hashed once.
@@ -69,6 +79,12 @@ public final class RemoteFork {
         store.put(hash.clone(), page);
         written++;
       }
+      if (module != null) {
+        byte[] sha = sha256(module);
+        if (!store.contains(sha)) {
+          store.put(sha, module);
+        }
+      }
       // Last: a child that finds the list may rely on every page being there.
       if (!d.pendingHashes().isEmpty()) {
         store.putHashes(d.id(), all);
@@ -77,6 +93,14 @@ public final class RemoteFork {
       throw new java.io.UncheckedIOException(e);
     }
     return written;
+  }
+
+  static byte[] sha256(byte[] bytes) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A child's page table and its source (for statistics), from a descriptor alone. */

@@ -237,6 +237,41 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     });
   }
 
+  /**
+   * The sandbox's Wasm module whose SHA-256 is {@code sha256Hex}, for a node that lacks it: from
+   * the parent's page service (under the descriptor's capability), else from the store (the
+   * parent saves it there with the pages); checked against the hash either way.
+   *
+   * @throws RemotePageException naming the module when neither has it
+   */
+  public byte[] module(String sha256Hex, int maxBytes) {
+    byte[] want = HexFormat.of().parseHex(sha256Hex);
+    String parent;
+    try {
+      byte[] m = background.module(d.capability(), maxBytes);
+      if (Arrays.equals(RemoteFork.sha256(m), want)) {
+        return m;
+      }
+      parent = "sent a module with another hash";
+    } catch (IOException e) {
+      parent = "failed (" + e.getMessage() + ")";
+    }
+    String why = "module " + sha256Hex + ": parent " + d.host() + ":" + d.port() + " " + parent;
+    if (fallback == null) {
+      throw new RemotePageException(why + " and there is no fallback store");
+    }
+    Optional<byte[]> m;
+    try {
+      m = fallback.get(want);
+    } catch (IOException e) {
+      throw new RemotePageException(why + " and the store failed: " + e.getMessage());
+    }
+    if (m.isEmpty() || !Arrays.equals(RemoteFork.sha256(m.get()), want)) {
+      throw new RemotePageException(why + " and the store has " + (m.isEmpty() ? "no such module" : "a damaged copy"));
+    }
+    return m.get();
+  }
+
   /** Pages fetched by the working-set replay (a subset of {@code pagesFetched}). */
   public long replayedPages() {
     return replayed.get();
