@@ -76,7 +76,7 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
-      Path file = common.images().locate(image);
+      Path file = common.usableImage(image);
       Optional<OciImageConfig> oci = OciImageConfig.readFor(file);
       List<String> args = command;
       if (args.isEmpty()) {

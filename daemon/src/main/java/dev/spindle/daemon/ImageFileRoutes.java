@@ -27,6 +27,16 @@ final class ImageFileRoutes {
     r.add("GET", "/v1/images/{tag}/file", this::file);
     r.add("GET", "/v1/images/{tag}/metadata", this::metadata);
     r.add("GET", "/v1/images/{tag}/objects/{id}", this::object);
+    r.add("GET", "/v1/images/{tag}/signature", this::signature);
+  }
+
+  /** The image's signature file ('spindle image sign'), for pullers whose node requires one. */
+  private void signature(Exchange x) throws IOException {
+    Path sig = dev.spindle.image.ImageSignatures.signatureOf(image(x));
+    if (!Files.isRegularFile(sig)) {
+      throw ApiError.notFound("image '" + x.param("tag") + "' is unsigned on this node");
+    }
+    x.text("text/plain; charset=utf-8", Files.readAllBytes(sig));
   }
 
   /** The image file of a tag; only whole images are served (a lazily pulled one has no blobs). */

@@ -42,7 +42,7 @@ public final class ImageSignatures {
   public static final class RefusedException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    RefusedException(String message) {
+    public RefusedException(String message) {
       super(message);
     }
   }
@@ -141,6 +141,27 @@ public final class ImageSignatures {
           + "(the image or its signature was altered after signing): refused");
     }
     return want;
+  }
+
+  /** The fingerprint of a public key file ({@code KEY.pub} of {@code spindle key new}). */
+  public static String fingerprint(Path publicKey) throws IOException {
+    try {
+      return fingerprint(readPublic(publicKey));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new IOException(publicKey + ": not an Ed25519 public key (KEY.pub of 'spindle key new'): "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** The fingerprint of the key that signed {@code image}, if it carries a signature. */
+  static java.util.Optional<String> signer(Path image) throws IOException {
+    Properties p = new Properties();
+    try {
+      p.load(new StringReader(Files.readString(signatureOf(image), StandardCharsets.UTF_8)));
+    } catch (NoSuchFileException e) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(p.getProperty("key", "?"));
   }
 
   private static ImageHeader header(Path image) throws IOException {

@@ -77,16 +77,43 @@ public final class LazyImages {
       throws IOException {
     ImageStore store = new ImageStore(home);
     Path target = store.path(tag);
-    Path tmp = download(new NodeImages(new RemoteImage(node, remoteTag, token, objectCache(home))),
-        target, true);
+    NodeImages images = new NodeImages(new RemoteImage(node, remoteTag, token, objectCache(home)));
+    Path tmp = download(images, target, true);
+    Path tmpSig = ImageSignatures.signatureOf(tmp);
     try {
+      boolean signed = fetchSignature(images, tmp);
+      TrustedKeys.of(home).require(tmp, remoteTag + " from " + node);
       VerifyReport r = store.importFile(tmp, tag, progress);
       if (r.ok()) {
         Files.deleteIfExists(RemoteImage.marker(target)); // an earlier lazy pull of the tag
+        keepSignature(signed, tmpSig, target);
       }
       return r;
     } finally {
       Files.deleteIfExists(tmp);
+      Files.deleteIfExists(tmpSig);
+    }
+  }
+
+  /**
+   * Fetches the node's signature of the image beside {@code tmp}, so the node's policy can be
+   * checked before anything is stored; false when the node holds it unsigned.
+   */
+  private static boolean fetchSignature(NodeImages images, Path tmp) throws IOException {
+    java.util.Optional<byte[]> sig = images.signature();
+    if (sig.isPresent()) {
+      Files.write(ImageSignatures.signatureOf(tmp), sig.get());
+    }
+    return sig.isPresent();
+  }
+
+  /** The pulled image's signature goes beside it (or an older one goes away). */
+  private static void keepSignature(boolean signed, Path tmpSig, Path target) throws IOException {
+    Path sig = ImageSignatures.signatureOf(target);
+    if (signed) {
+      AtomicFiles.write(sig, Files.readAllBytes(tmpSig));
+    } else {
+      Files.deleteIfExists(sig);
     }
   }
 
@@ -99,17 +126,24 @@ public final class LazyImages {
       throws IOException {
     Path target = new ImageStore(home).path(tag);
     RemoteImage remote = new RemoteImage(node, remoteTag, token, objectCache(home));
-    Path tmp = download(new NodeImages(remote), target, false);
+    NodeImages images = new NodeImages(remote);
+    Path tmp = download(images, target, false);
+    Path tmpSig = ImageSignatures.signatureOf(tmp);
     try {
+      // The metadata image has the whole image's commit and root: the same signature covers it.
+      boolean signed = fetchSignature(images, tmp);
+      TrustedKeys.of(home).require(tmp, remoteTag + " from " + node);
       VerifyReport r = new ImageVerifier(progress, true).verify(tmp);
       if (r.ok()) {
         // Marker first: an image file never exists without what it needs to read its blobs.
         remote.write(target);
+        keepSignature(signed, tmpSig, target);
         AtomicFiles.publish(tmp, target);
       }
       return r;
     } finally {
       Files.deleteIfExists(tmp);
+      Files.deleteIfExists(tmpSig);
     }
   }
 

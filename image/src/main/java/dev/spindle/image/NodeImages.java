@@ -33,6 +33,24 @@ final class NodeImages {
     return get("/metadata");
   }
 
+  /** The image's signature file, or empty when the node holds it unsigned (404). */
+  java.util.Optional<byte[]> signature() throws IOException {
+    try (InputStream in = get("/signature")) {
+      return java.util.Optional.of(in.readNBytes(64 << 10));
+    } catch (NotFound e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** A 404: the node does not have what was asked. */
+  static final class NotFound extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotFound(String message) {
+      super(message);
+    }
+  }
+
   byte[] blob(ObjectId id) throws IOException {
     try (InputStream in = get("/objects/" + id.name())) {
       return in.readAllBytes();
@@ -59,8 +77,9 @@ final class NodeImages {
       try (InputStream in = r.body()) {
         body = new String(in.readNBytes(512), StandardCharsets.UTF_8);
       }
-      throw new IOException("node " + remote.node() + " answered " + r.statusCode() + " for GET "
-          + uri.getPath() + ": " + body);
+      String message = "node " + remote.node() + " answered " + r.statusCode() + " for GET " + uri.getPath() + ": "
+          + body;
+      throw r.statusCode() == 404 ? new NotFound(message) : new IOException(message);
     }
     return r.body();
   }

@@ -1,0 +1,105 @@
+package dev.spindle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spindle.daemon.Daemon;
+import dev.spindle.daemon.DaemonConfig;
+import dev.spindle.store.SpindleHome;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node that trusts keys ({@code spindle key trust}) pulls, mounts and runs only images signed by
+ * one of them, and says which check failed: unsigned, signed by a key it does not trust, or altered
+ * after signing. Pulls are checked before anything is stored, against the signature the serving
+ * node holds.
+ */
+class TrustPolicyCliTest {
+  @TempDir Path tmp;
+
+  @Test
+  void runAndMountNeedASignatureByATrustedKeyOnceTheNodeTrustsOne() throws Exception {
+    CliRunner cli = new CliRunner(tmp.resolve("home"));
+    Path src = Files.createDirectories(tmp.resolve("src/bin"));
+    Files.copy(dev.spindle.sandbox.Guests.command("hello"), src.resolve("hello.wasm"));
+    assertThat(cli.run("image", "make", src.getParent().toString(), "-t", "app", "-q").code()).isZero();
+    Path key = tmp.resolve("key");
+    Path other = tmp.resolve("other");
+    assertThat(cli.run("key", "new", key.toString()).code()).isZero();
+    assertThat(cli.run("key", "new", other.toString()).code()).isZero();
+
+    // No trusted key: nothing is required.
+    assertThat(cli.run("key", "list").out()).contains("no trusted keys");
+    CliRunner.Result free = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    assertThat(free.out()).as(free.err()).isEqualTo("hello x\n");
+
+    CliRunner.Result trusted = cli.run("key", "trust", key + ".pub");
+    assertThat(trusted.code()).as(trusted.err()).isZero();
+    String fp = trusted.out().split(" ")[2];
+    assertThat(cli.run("key", "list").out()).contains(fp);
+
+    CliRunner.Result unsigned = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    assertThat(unsigned.code()).isEqualTo(1);
+    assertThat(unsigned.out()).isEmpty();
+    assertThat(unsigned.err()).contains("image 'app' is unsigned").contains("requires a signature by a trusted key");
+    CliRunner.Result mount = cli.run("mount", "app", Files.createDirectories(tmp.resolve("mnt")).toString());
+    assertThat(mount.code()).isEqualTo(1);
+    assertThat(mount.err()).contains("image 'app' is unsigned");
+
+    assertThat(cli.run("image", "sign", "app", "--key", other.toString()).code()).isZero();
+    CliRunner.Result untrusted = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    assertThat(untrusted.code()).isEqualTo(1);
+    assertThat(untrusted.err()).contains("is signed by key").contains("which this node does not trust (trusted: " + fp);
+
+    assertThat(cli.run("image", "sign", "app", "--key", key.toString()).code()).isZero();
+    CliRunner.Result signed = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    assertThat(signed.out()).as(signed.err()).isEqualTo("hello x\n");
+
+    // The signature names another commit and root now: altered.
+    Path sig = tmp.resolve("home/images/app.img.sig");
+    String forged = Files.readString(sig).replaceAll("signature=.", "signature=A");
+    Files.writeString(sig, forged);
+    CliRunner.Result altered = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    assertThat(altered.code()).isEqualTo(1);
+    assertThat(altered.err()).contains("does not match its commit and root");
+
+    assertThat(cli.run("key", "untrust", fp).code()).isZero();
+    assertThat(cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x").out()).isEqualTo("hello x\n");
+  }
+
+  @Test
+  void aPullIsCheckedBeforeAnythingIsStoredAndKeepsTheSignature() throws Exception {
+    Path nodeHome = tmp.resolve("node");
+    CliRunner node = new CliRunner(nodeHome);
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    Files.writeString(src.resolve("f.txt"), "x\n");
+    assertThat(node.run("image", "make", src.toString(), "-t", "signed", "-q").code()).isZero();
+    assertThat(node.run("image", "make", src.toString(), "-t", "plain", "-q").code()).isZero();
+    Path key = tmp.resolve("key");
+    assertThat(node.run("key", "new", key.toString()).code()).isZero();
+    assertThat(node.run("image", "sign", "signed", "--key", key.toString()).code()).isZero();
+
+    CliRunner cli = new CliRunner(tmp.resolve("puller"));
+    assertThat(cli.run("key", "trust", key + ".pub").code()).isZero();
+    try (Daemon d = Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
+      for (String mode : new String[] {"", "--lazy"}) {
+        String local = mode.isEmpty() ? "whole" : "lazy";
+        CliRunner.Result plain = mode.isEmpty()
+            ? cli.run("image", "pull", "plain", "--from", d.url(), "--token", d.token(), "-t", local)
+            : cli.run("image", "pull", "plain", "--from", d.url(), "--token", d.token(), "-t", local, mode);
+        assertThat(plain.code()).isEqualTo(1);
+        assertThat(plain.err()).contains("plain from " + d.url() + " is unsigned");
+        assertThat(tmp.resolve("puller/images/" + local + ".img")).doesNotExist();
+
+        CliRunner.Result ok = mode.isEmpty()
+            ? cli.run("image", "pull", "signed", "--from", d.url(), "--token", d.token(), "-t", local)
+            : cli.run("image", "pull", "signed", "--from", d.url(), "--token", d.token(), "-t", local, mode);
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(tmp.resolve("puller/images/" + local + ".img.sig")).exists();
+        assertThat(cli.run("image", "verify", local, "--key", key + ".pub").code()).isZero();
+      }
+    }
+  }
+}
