@@ -42,7 +42,7 @@ final class MountCommand implements Callable<Integer> {
     Image img = Image.open(common.usableImage(image), AccessMode.parse(mode));
     ImageMount m;
     try {
-      m = ImageMount.mount(img, dir, new MountOptions(trace));
+      m = ImageMount.mount(img, dir, new MountOptions(trace, null));
     } catch (IOException | RuntimeException e) {
       img.close();
       throw e;

@@ -49,5 +49,11 @@ class ImageProfileCliTest {
     assertThat(slim.out()).contains("hot: 2 files").contains("cold: 7 files");
     assertThat(cli.run("image", "verify", "slim").code()).isZero();
     assertThat(cli.run("image", "cat", "slim", "etc/unused3").out()).isEqualTo("never opened 3\n");
+
+    // A run that opens a cold file works, and says so.
+    CliRunner.Result cold = cli.run("container", "run", "slim", "--hot", profile.toString(),
+        "--", "sh", "-c", "cat /etc/motd /etc/unused3 > /dev/null");
+    assertThat(cold.code()).as(cold.err()).isZero();
+    assertThat(cold.err()).contains("opened 3 image files, 1 of them cold (not in " + profile + ")");
   }
 }

@@ -18,9 +18,12 @@ public final class Container implements AutoCloseable {
   private final Process runc;
   private final Runc runtime;
   private final UndoStack undo;
+  private final dev.spindle.fuse.ImageMount image;
   private boolean closed;
 
-  Container(String id, Path rootfs, Path upper, Process runc, Runc runtime, UndoStack undo) {
+  Container(String id, Path rootfs, Path upper, Process runc, Runc runtime, UndoStack undo,
+      dev.spindle.fuse.ImageMount image) {
+    this.image = image;
     this.id = id;
     this.rootfs = rootfs;
     this.upper = upper;
@@ -91,5 +94,15 @@ public final class Container implements AutoCloseable {
     } finally {
       undo.runAll();
     }
+  }
+
+  /** Image files the container opened (first opens through the FUSE lower layer). */
+  public long firstOpens() {
+    return image.firstOpens();
+  }
+
+  /** Of those, files outside the mount's hot set: its run needed them from the cold part. */
+  public long coldOpens() {
+    return image.coldOpens();
   }
 }

@@ -55,7 +55,7 @@ public final class ImageMount implements AutoCloseable {
     }
     Path at = abs.toRealPath();
     refuseMountPoint(at);
-    AccessTrace trace = options.trace() == null ? AccessTrace.off() : AccessTrace.to(options.trace());
+    AccessTrace trace = AccessTrace.of(options);
     Fuse fuse = null;
     try {
       FuseBuilder builder = Fuse.builder();
@@ -99,6 +99,19 @@ public final class ImageMount implements AutoCloseable {
 
   private static boolean isRoot() throws IOException {
     return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+  }
+
+  /** Files opened through this mount at least once. */
+  public long firstOpens() {
+    return trace.firstOpens();
+  }
+
+  /**
+   * Files outside the hot set ({@link MountOptions#hot}) opened at least once: what a debloated
+   * image's run needed from its cold part (0 without a hot set).
+   */
+  public long coldOpens() {
+    return trace.coldOpens();
   }
 
   public Path mountPoint() {

@@ -252,6 +252,21 @@ class ImageMountTest {
   }
 
   @Test
+  void firstOpensOutsideTheHotSetAreServedAndCountedAsCold() throws Exception {
+    Path trace = tmp.resolve("hot-trace.jsonl");
+    mount(AccessMode.INDEXED, MountOptions.defaults().withTrace(trace).withHot(List.of("hello.txt")));
+    assertThat(Files.readString(mnt.resolve("hello.txt"))).isEqualTo("hello, fuse\n");
+    assertThat(Files.readAllBytes(mnt.resolve("a/big.bin"))).hasSize(BIG);
+    Files.readAllBytes(mnt.resolve("a/big.bin"));
+    assertThat(mount.firstOpens()).isEqualTo(2);
+    assertThat(mount.coldOpens()).isEqualTo(1);
+    mount.close();
+    List<String> lines = Files.readAllLines(trace);
+    assertThat(new ObjectMapper().readTree(lines.get(0)).has("cold")).isFalse();
+    assertThat(new ObjectMapper().readTree(lines.get(1)).get("cold").asBoolean()).isTrue();
+  }
+
+  @Test
   void unmountByFusermountIsSeenAndCloseCleansUp() throws Exception {
     mount(AccessMode.INDEXED, MountOptions.defaults());
     assertThat(MountPoints.isMounted(mnt)).isTrue();
