@@ -79,9 +79,25 @@ final class ContainerCommand {
             "outside it are cold; they are served all the same, counted, and reported on exit."})
     Path hot;
 
+    @Option(names = "--prefetch", paramLabel = "PROFILE",
+        description = {"For a lazily pulled image: fetch PROFILE's files ('image profile') in the background",
+            "from the start, in recorded order, while the container starts and runs."})
+    Path prefetch;
+
     @Override
     public Integer call() throws Exception {
       Path file = common.usableImage(image);
+      if (prefetch != null && dev.spindle.image.LazyImages.isLazy(file)) {
+        List<String> hot = dev.spindle.fuse.AccessTraces.paths(prefetch);
+        // A failure here costs only speed: the run fetches what it opens anyway.
+        Thread.ofPlatform().daemon().name("spindle-prefetch").start(() -> {
+          try {
+            dev.spindle.image.LazyImages.prefetch(file, hot);
+          } catch (IOException e) {
+            System.err.println("spindle: prefetch of " + prefetch + " stopped: " + e.getMessage());
+          }
+        });
+      }
       MountOptions mountOptions = new MountOptions(trace, null);
       if (hot != null) {
         mountOptions = mountOptions.withHot(dev.spindle.fuse.AccessTraces.paths(hot));

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ImageTransferCommands.ListTags.class,
       ImageTransferCommands.Remove.class,
       ImagePullCommands.Pull.class,
+      ImagePullCommands.Push.class,
       ImagePullCommands.Cache.class,
       ImageSignCommand.class,
       ImageProfileCommands.Profile.class,

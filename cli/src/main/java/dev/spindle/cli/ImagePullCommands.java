@@ -21,16 +21,18 @@ final class ImagePullCommands {
   private ImagePullCommands() {}
 
   @Command(name = "pull", mixinStandardHelpOptions = true,
-      description = {"Fetch an image from a node. Whole (default): the image file, verified, then",
-          "stored. --lazy: only its commit, trees and path index; file contents are fetched on",
-          "first read, checked against their Git id and kept in the home's object cache."})
+      description = {"Fetch an image from a node, or from a bucket it was pushed to ('image push').",
+          "Whole (default): the image file, verified, then stored. --lazy: only its commit, trees",
+          "and path index; file contents are fetched on first read, checked against their Git id",
+          "and kept in the home's object cache. A bucket is s3://BUCKET[/PREFIX]?endpoint=URL, its",
+          "keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."})
   static final class Pull implements Callable<Integer> {
     @Mixin CommonOptions common;
 
     @Parameters(paramLabel = "TAG", description = "The image's tag on the node.") String tag;
 
-    @Option(names = "--from", paramLabel = "NODE_URL", required = true,
-        description = "The node serving the image (e.g. http://10.0.0.2:8889).")
+    @Option(names = "--from", paramLabel = "NODE_URL|s3://BUCKET[/PREFIX]?endpoint=URL", required = true,
+        description = "The node serving the image (e.g. http://10.0.0.2:8889), or a bucket.")
     URI from;
 
     @Option(names = "--token", paramLabel = "TOKEN",
@@ -54,7 +56,8 @@ final class ImagePullCommands {
     @Override
     public Integer call() throws Exception {
       SpindleHome home = common.home();
-      String tok = token != null ? token : SpindleClient.defaultToken(home.root());
+      String tok = token != null ? token
+          : dev.spindle.store.Bucket.isBucket(from.toString()) ? "" : SpindleClient.defaultToken(home.root());
       Tag t = Tag.of(localTag != null ? localTag : tag);
       if (cacheSize != null) {
         LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
@@ -75,6 +78,39 @@ final class ImagePullCommands {
         System.out.println("prefetched " + n + " files of " + prefetch + " ("
             + LazyImages.cacheStats(home).bytesFetched() + " bytes fetched)");
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "push", mixinStandardHelpOptions = true,
+      description = {"Copy a whole image to an S3-compatible bucket, laid out for whole and lazy pulls:",
+          "images/TAG.img, its metadata image and signature, and each file's content as",
+          "objects/GIT_ID, shared by every image pushed there (blobs already there are not sent).",
+          "Keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."})
+  static final class Push implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Parameters(paramLabel = "TAG|FILE", description = "The image to push.") String image;
+
+    @Option(names = "--to", paramLabel = "s3://BUCKET[/PREFIX]?endpoint=URL", required = true,
+        description = "The bucket, e.g. 's3://images/prod?endpoint=http://10.0.0.9:9000'.")
+    String to;
+
+    @Option(names = {"-t", "--tag"}, paramLabel = "REMOTE_TAG",
+        description = "The tag in the bucket (default: the image's tag).")
+    String remoteTag;
+
+    @Override
+    public Integer call() throws Exception {
+      java.nio.file.Path file = common.images().locate(image);
+      String tag = remoteTag != null ? remoteTag
+          : file.getFileName().toString().replaceFirst("\\.img$", "");
+      if (!Tag.isValid(tag)) {
+        throw new IllegalArgumentException("'" + tag + "' is not a tag ([A-Za-z0-9_-]{1,64}): give one with -t");
+      }
+      LazyImages.Pushed p = LazyImages.push(file, tag, to, System.getenv(), common.progress());
+      System.out.println("pushed " + image + " as " + tag + ": " + p.imageBytes() + " bytes of image, " + p.blobs()
+          + " blobs (" + p.blobBytes() + " bytes) sent, " + p.blobsPresent() + " already there");
       return 0;
     }
   }

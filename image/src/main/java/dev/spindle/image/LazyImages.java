@@ -79,7 +79,7 @@ public final class LazyImages {
       throws IOException {
     ImageStore store = new ImageStore(home);
     Path target = store.path(tag);
-    NodeImages images = new NodeImages(new RemoteImage(node, remoteTag, token, objectCache(home)));
+    ImageOrigin images = ImageOrigin.of(new RemoteImage(node, remoteTag, token, objectCache(home)));
     Path tmp = download(images, target, true);
     Path tmpSig = ImageSignatures.signatureOf(tmp);
     try {
@@ -101,7 +101,7 @@ public final class LazyImages {
    * Fetches the node's signature of the image beside {@code tmp}, so the node's policy can be
    * checked before anything is stored; false when the node holds it unsigned.
    */
-  private static boolean fetchSignature(NodeImages images, Path tmp) throws IOException {
+  private static boolean fetchSignature(ImageOrigin images, Path tmp) throws IOException {
     java.util.Optional<byte[]> sig = images.signature();
     if (sig.isPresent()) {
       Files.write(ImageSignatures.signatureOf(tmp), sig.get());
@@ -128,7 +128,7 @@ public final class LazyImages {
       throws IOException {
     Path target = new ImageStore(home).path(tag);
     RemoteImage remote = new RemoteImage(node, remoteTag, token, objectCache(home));
-    NodeImages images = new NodeImages(remote);
+    ImageOrigin images = ImageOrigin.of(remote);
     Path tmp = download(images, target, false);
     Path tmpSig = ImageSignatures.signatureOf(tmp);
     try {
@@ -149,7 +149,7 @@ public final class LazyImages {
     }
   }
 
-  private static Path download(NodeImages node, Path target, boolean whole) throws IOException {
+  private static Path download(ImageOrigin node, Path target, boolean whole) throws IOException {
     Files.createDirectories(target.getParent());
     Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
     try (InputStream in = whole ? node.file() : node.metadata()) {
@@ -162,6 +162,21 @@ public final class LazyImages {
       Files.deleteIfExists(tmp);
       throw e;
     }
+  }
+
+  /** What {@link #push} did. */
+  public record Pushed(int blobs, int blobsPresent, long blobBytes, long imageBytes) {}
+
+  /**
+   * Pushes the whole image {@code file} as {@code tag} to the bucket {@code spec} ({@code
+   * s3://BUCKET[/PREFIX]?endpoint=URL}, keys from {@code env}), laid out for whole and lazy pulls
+   * ({@link BucketImages}); blobs the bucket holds already are not sent again.
+   */
+  public static Pushed push(Path file, String tag, String spec, java.util.Map<String, String> env, Progress progress)
+      throws IOException {
+    BucketImages.Pushed p = new BucketImages(dev.spindle.store.Bucket.open(spec, env, "image destination"), tag)
+        .push(file, progress);
+    return new Pushed(p.blobs(), p.blobsPresent(), p.blobBytes(), p.imageBytes());
   }
 
   /**

@@ -15,7 +15,7 @@ import org.eclipse.jgit.lib.ObjectId;
  * A node's image routes as a puller sees them: the image file, its metadata image, one blob. Every
  * answer but 200 is an IOException naming the node, the route and what it said.
  */
-final class NodeImages {
+final class NodeImages implements ImageOrigin {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -25,16 +25,19 @@ final class NodeImages {
     this.remote = remote;
   }
 
-  InputStream file() throws IOException {
+  @Override
+  public InputStream file() throws IOException {
     return get("/file");
   }
 
-  InputStream metadata() throws IOException {
+  @Override
+  public InputStream metadata() throws IOException {
     return get("/metadata");
   }
 
   /** The image's signature file, or empty when the node holds it unsigned (404). */
-  java.util.Optional<byte[]> signature() throws IOException {
+  @Override
+  public java.util.Optional<byte[]> signature() throws IOException {
     try (InputStream in = get("/signature")) {
       return java.util.Optional.of(in.readNBytes(64 << 10));
     } catch (NotFound e) {
@@ -51,7 +54,8 @@ final class NodeImages {
     }
   }
 
-  byte[] blob(ObjectId id) throws IOException {
+  @Override
+  public byte[] blob(ObjectId id) throws IOException {
     try (InputStream in = get("/objects/" + id.name())) {
       return in.readAllBytes();
     }

@@ -13,11 +13,11 @@ import org.eclipse.jgit.lib.ObjectId;
  * read through the shared {@link ObjectCache} and fetched from the node on a miss.
  */
 final class RemoteBlobs {
-  private final NodeImages node;
+  private final ImageOrigin node;
   private final ObjectCache cache;
   private final Map<ObjectId, Long> sizes;
 
-  private RemoteBlobs(NodeImages node, ObjectCache cache, Map<ObjectId, Long> sizes) {
+  private RemoteBlobs(ImageOrigin node, ObjectCache cache, Map<ObjectId, Long> sizes) {
     this.node = node;
     this.cache = cache;
     this.sizes = sizes;
@@ -38,7 +38,7 @@ final class RemoteBlobs {
         sizes.put(e.id(), e.size());
       }
     }
-    return new RemoteBlobs(new NodeImages(remote), ObjectCache.of(remote.cache()), sizes);
+    return new RemoteBlobs(ImageOrigin.of(remote), ObjectCache.of(remote.cache()), sizes);
   }
 
   boolean holds(AnyObjectId id) {

@@ -38,7 +38,7 @@ class S3PageStoreTest {
     while (!proxy.getState().equals("STARTED")) {
       Thread.sleep(10);
     }
-    s3 = S3PageStore.client(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1",
+    s3 = dev.spindle.store.Bucket.client(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1",
         "access", "secret-key");
     s3.createBucket(CreateBucketRequest.builder().bucket("pages").build());
   }
@@ -52,7 +52,7 @@ class S3PageStoreTest {
 
   @Test
   void childFinishesFromTheBucketWhenTheParentIsGone() throws Exception {
-    S3PageStore store = new S3PageStore(s3, "pages", "node-a/");
+    S3PageStore store = new S3PageStore(new dev.spindle.store.Bucket(s3, "pages", "node-a/"));
     PagedMemory parent = Patterns.filled(8, 11);
     Descriptor d;
     try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -81,7 +81,7 @@ class S3PageStoreTest {
     page[7] = 9;
     byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(page);
     store.put(hash, page);
-    assertThat(new S3PageStore(s3, "pages", "node-b/").get(hash)).hasValue(page);
+    assertThat(new S3PageStore(new dev.spindle.store.Bucket(s3, "pages", "node-b/")).get(hash)).hasValue(page);
 
     assertThat(PageStores.open("/tmp/somewhere", env)).isInstanceOf(DirectoryPageStore.class);
     assertThatThrownBy(() -> PageStores.open("s3://pages", env)).hasMessageContaining("endpoint=URL");

@@ -1,0 +1,72 @@
+package dev.spindle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.spindle.daemon.Daemon;
+import dev.spindle.daemon.DaemonConfig;
+import dev.spindle.image.LazyImages;
+import dev.spindle.store.SpindleHome;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real runc container over a lazily pulled image whose object cache is far smaller than what the
+ * run reads: objects are evicted while the container runs (the busybox binary among them, once
+ * read), files still read back whole, and the run succeeds.
+ */
+class LazyContainerCliTest {
+  private static final Path BUSYBOX = Path.of("/bin/busybox");
+  private static final int FILES = 4;
+  private static final int SIZE = 96 * 1024;
+
+  @TempDir Path tmp;
+
+  @Test
+  void aContainerRunsOverALazyImageWhileATightCacheEvicts() throws Exception {
+    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
+    assumeTrue(Files.isExecutable(BUSYBOX), "skipped: no " + BUSYBOX + " (apt-get install busybox-static)");
+    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")),
+        "skipped: no runc");
+    Path root = Files.createDirectories(tmp.resolve("rootfs"));
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(BUSYBOX, bin.resolve("busybox"));
+    for (String applet : List.of("sh", "cat", "wc", "test")) {
+      Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+    }
+    Path data = Files.createDirectories(root.resolve("data"));
+    Random r = new Random(8);
+    StringBuilder files = new StringBuilder();
+    for (int i = 0; i < FILES; i++) {
+      byte[] b = new byte[SIZE];
+      for (int k = 0; k < SIZE; k++) {
+        b[k] = (byte) ('a' + r.nextInt(26)); // text: no file shares content with another
+      }
+      Files.write(data.resolve("f" + i), b);
+      files.append(" /data/f").append(i);
+    }
+    Path nodeHome = tmp.resolve("node");
+    assertThat(new CliRunner(nodeHome).run("image", "make", root.toString(), "-t", "app", "-q").code()).isZero();
+    SpindleHome home = new SpindleHome(tmp.resolve("puller"));
+    CliRunner cli = new CliRunner(home.root());
+    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
+      // A cap of two files: the binary and the four files cannot all stay.
+      CliRunner.Result pulled = cli.run("image", "pull", "app", "--from", node.url(), "--token", node.token(),
+          "--lazy", "--cache-size", (2 * SIZE / 1024) + "K");
+      assertThat(pulled.code()).as(pulled.err()).isZero();
+      // Twice over the files: the second pass reads what the first evicted (the kernel's page cache
+      // may serve some of it), and the byte count must be whole.
+      String script = "n=$(cat" + files + files + " | wc -c); test \"$n\" -eq " + (2L * FILES * SIZE);
+      CliRunner.Result ran = cli.run("container", "run", "app", "--", "sh", "-c", script);
+      assertThat(ran.code()).as(ran.err()).isZero();
+    }
+    LazyImages.CacheStats s = LazyImages.cacheStats(home);
+    assertThat(s.evictions()).as("%s", s).isPositive();
+    assertThat(s.bytes()).isLessThanOrEqualTo(2L * SIZE);
+    assertThat(s.bytesFetched()).isGreaterThanOrEqualTo((long) FILES * SIZE + Files.size(BUSYBOX));
+  }
+}
