@@ -1,33 +1,21 @@
 package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.fuse.AccessTraces;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** profile a real container run (runc over FUSE), then debloat the image by that profile. */
 class ImageProfileCliTest {
-  private static final Path BUSYBOX = Path.of("/bin/busybox");
-
   @TempDir Path tmp;
 
   @Test
   void profilesARunAndPutsItsFilesFirst() throws Exception {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
-    assumeTrue(Files.isExecutable(BUSYBOX), "skipped: no " + BUSYBOX + " (apt-get install busybox-static)");
-    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")),
-        "skipped: no runc");
-    Path root = Files.createDirectories(tmp.resolve("rootfs"));
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(BUSYBOX, bin.resolve("busybox"));
-    for (String applet : List.of("sh", "cat")) {
-      Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-    }
+    BusyboxRoot.assumeContainers();
+    Path root = BusyboxRoot.make(tmp.resolve("rootfs"), "sh", "cat");
     Path etc = Files.createDirectories(root.resolve("etc"));
     Files.writeString(etc.resolve("motd"), "welcome\n");
     for (int i = 0; i < 5; i++) {

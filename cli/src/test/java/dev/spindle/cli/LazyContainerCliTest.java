@@ -1,7 +1,6 @@
 package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
@@ -9,7 +8,6 @@ import dev.spindle.image.LazyImages;
 import dev.spindle.store.SpindleHome;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
  * read), files still read back whole, and the run succeeds.
  */
 class LazyContainerCliTest {
-  private static final Path BUSYBOX = Path.of("/bin/busybox");
   private static final int FILES = 4;
   private static final int SIZE = 96 * 1024;
 
@@ -28,16 +25,8 @@ class LazyContainerCliTest {
 
   @Test
   void aContainerRunsOverALazyImageWhileATightCacheEvicts() throws Exception {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
-    assumeTrue(Files.isExecutable(BUSYBOX), "skipped: no " + BUSYBOX + " (apt-get install busybox-static)");
-    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")),
-        "skipped: no runc");
-    Path root = Files.createDirectories(tmp.resolve("rootfs"));
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(BUSYBOX, bin.resolve("busybox"));
-    for (String applet : List.of("sh", "cat", "wc", "test")) {
-      Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-    }
+    BusyboxRoot.assumeContainers();
+    Path root = BusyboxRoot.make(tmp.resolve("rootfs"), "sh", "cat", "wc", "test");
     Path data = Files.createDirectories(root.resolve("data"));
     Random r = new Random(8);
     StringBuilder files = new StringBuilder();
@@ -67,6 +56,6 @@ class LazyContainerCliTest {
     LazyImages.CacheStats s = LazyImages.cacheStats(home);
     assertThat(s.evictions()).as("%s", s).isPositive();
     assertThat(s.bytes()).isLessThanOrEqualTo(2L * SIZE);
-    assertThat(s.bytesFetched()).isGreaterThanOrEqualTo((long) FILES * SIZE + Files.size(BUSYBOX));
+    assertThat(s.bytesFetched()).isGreaterThanOrEqualTo((long) FILES * SIZE + Files.size(BusyboxRoot.BUSYBOX));
   }
 }

@@ -143,13 +143,15 @@ public final class PageTable {
         if (dest.length != frames.length * 32) {
             throw new IllegalArgumentException(dest.length + " bytes for " + frames.length + " hashes");
         }
-        BitSet unknown = new BitSet(frames.length);
-        for (int i = 0; i < frames.length; i++) {
+        // Pages written since the table's memory last made a table are unknown as a block (a bulk
+        // copy of the bitset); only the others are looked up.
+        BitSet unknown = (BitSet) neverHashed.clone();
+        for (int i = neverHashed.nextClearBit(0); i < frames.length; i = neverHashed.nextClearBit(i + 1)) {
             byte[] frame = frames[i];
             if (frame == Pages.ZERO) {
                 continue;
             }
-            byte[] h = frame == null || neverHashed.get(i) ? null : FrameHashes.get(frame);
+            byte[] h = frame == null ? null : FrameHashes.get(frame);
             if (h == null) {
                 unknown.set(i);
             } else {
