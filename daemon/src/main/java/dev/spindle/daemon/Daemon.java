@@ -122,7 +122,9 @@ public final class Daemon implements AutoCloseable {
     Router router = new Router();
     new SystemRoutes(metrics).register(router);
     new ImageRoutes(catalog).register(router);
-    new ImageFileRoutes(catalog).register(router);
+    ImageFileRoutes files = new ImageFileRoutes(catalog);
+    files.register(router);
+    metrics.gauge("spindle_image_bytes_served", files::bytesServed);
     new SandboxRoutes(sandboxes, catalog, snapshotService).register(router);
     new RemoteRoutes(sandboxes, remote).register(router);
     return router;

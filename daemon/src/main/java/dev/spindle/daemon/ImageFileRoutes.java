@@ -18,9 +18,15 @@ final class ImageFileRoutes {
   private static final String OCTETS = "application/octet-stream";
 
   private final Catalog catalog;
+  /** Body bytes answered by these routes, as sent (a gzipped blob counts compressed). */
+  private final java.util.concurrent.atomic.LongAdder bytesServed = new java.util.concurrent.atomic.LongAdder();
 
   ImageFileRoutes(Catalog catalog) {
     this.catalog = catalog;
+  }
+
+  long bytesServed() {
+    return bytesServed.sum();
   }
 
   void register(Router r) {
@@ -36,7 +42,9 @@ final class ImageFileRoutes {
     if (!Files.isRegularFile(sig)) {
       throw ApiError.notFound("image '" + x.param("tag") + "' is unsigned on this node");
     }
-    x.text("text/plain; charset=utf-8", Files.readAllBytes(sig));
+    byte[] body = Files.readAllBytes(sig);
+    x.text("text/plain; charset=utf-8", body);
+    bytesServed.add(body.length);
   }
 
   /** The image file of a tag; only whole images are served (a lazily pulled one has no blobs). */
@@ -61,12 +69,14 @@ final class ImageFileRoutes {
       x.headers.put("Accept-Ranges", "bytes");
       if (range == null) {
         x.stream(200, OCTETS, Channels.newInputStream(ch), size);
+        bytesServed.add(size);
         return;
       }
       x.headers.put("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + size);
       ch.position(range.first());
       InputStream in = Channels.newInputStream(ch);
       x.stream(206, OCTETS, in, range.length());
+      bytesServed.add(range.length());
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -81,6 +91,7 @@ final class ImageFileRoutes {
       long size = Files.size(tmp);
       // Unlinked at once on Linux: nothing is left behind whatever happens to the request.
       x.stream(200, OCTETS, Files.newInputStream(tmp, StandardOpenOption.DELETE_ON_CLOSE), size);
+      bytesServed.add(size);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
       throw e;
@@ -95,6 +106,22 @@ final class ImageFileRoutes {
     }
     byte[] blob = LazyImages.readBlob(p, id).orElseThrow(
         () -> ApiError.notFound("image '" + x.param("tag") + "' holds no blob " + id));
-    x.text(OCTETS, blob);
+    // Blobs leave the PACK inflated (a puller checks them by id); gzip gives back what the PACK's
+    // zlib saved, for pullers that ask.
+    byte[] body = blob;
+    String accept = x.request.getHeaders().get("Accept-Encoding");
+    if (accept != null && accept.contains("gzip") && blob.length > 512) {
+      java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream(blob.length / 2);
+      try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(z)) {
+        gz.write(blob);
+      }
+      if (z.size() < blob.length) {
+        body = z.toByteArray();
+        x.headers.put("Content-Encoding", "gzip");
+      }
+    }
+    x.headers.put("Vary", "Accept-Encoding");
+    x.text(OCTETS, body);
+    bytesServed.add(body.length);
   }
 }

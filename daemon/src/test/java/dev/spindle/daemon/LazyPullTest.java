@@ -220,6 +220,46 @@ class LazyPullTest {
         .contains("spindle_object_cache_fetched_bytes").contains("spindle_object_cache_cap_bytes");
   }
 
+  @Test
+  void blobsTravelGzippedWhenAskedAndTheNodeCountsWhatItSent() throws Exception {
+    Path text = Files.createDirectories(tmp.resolve("text"));
+    String line = "the same words again and again, as text files and libraries repeat themselves\n";
+    Files.writeString(text.resolve("notes.txt"), line.repeat(2000));
+    node.client().makeImage(new MakeImage(text.toString(), "text"));
+    String id;
+    try (Image i = Image.open(node.home.resolve("images/text.img"), AccessMode.INDEXED)) {
+      id = i.require("notes.txt").id().name();
+    }
+    String blob = node.url + "/v1/images/text/objects/" + id;
+    long before = metric("spindle_image_bytes_served");
+    HttpResponse<byte[]> zipped = HTTP.send(HttpRequest.newBuilder(URI.create(blob))
+        .header("Authorization", "Bearer " + node.token()).header("Accept-Encoding", "gzip").build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(zipped.headers().firstValue("Content-Encoding")).hasValue("gzip");
+    assertThat(zipped.body().length).isLessThan(line.length() * 2000 / 20);
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))) {
+      assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(line.repeat(2000));
+    }
+    assertThat(metric("spindle_image_bytes_served") - before).isEqualTo(zipped.body().length);
+    // Without asking, the blob comes as it is; and a lazy pull (which asks) reads it back whole.
+    assertThat(get(blob, null).headers().firstValue("Content-Encoding")).isEmpty();
+    SpindleHome h = home("gzip");
+    assertThat(LazyImages.pullLazy(h, Tag.of("t"), URI.create(node.url), node.token(), "text", Progress.NONE).ok())
+        .isTrue();
+    try (Image i = Image.open(new ImageStore(h).path(Tag.of("t")), AccessMode.INDEXED)) {
+      assertThat(i.read(i.require("notes.txt"))).hasSize(line.length() * 2000);
+    }
+  }
+
+  private static long metric(String name) throws Exception {
+    for (String l : new String(get(node.url + "/metrics", null).body()).split("\n")) {
+      if (l.startsWith(name + " ")) {
+        return (long) Double.parseDouble(l.substring(name.length() + 1).strip());
+      }
+    }
+    throw new AssertionError("no metric " + name);
+  }
+
   private static HttpResponse<byte[]> get(String url, String range) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
         .header("Authorization", "Bearer " + node.token());

@@ -65,7 +65,8 @@ final class NodeImages implements ImageOrigin {
     String base = remote.node().toString().replaceAll("/+$", "");
     URI uri = URI.create(base + "/v1/images/"
         + URLEncoder.encode(remote.tag(), StandardCharsets.UTF_8) + what);
-    HttpRequest.Builder rq = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET();
+    HttpRequest.Builder rq = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET()
+        .header("Accept-Encoding", "gzip"); // a node gzips blobs (they leave its PACK inflated)
     if (!remote.token().isEmpty()) {
       rq.header("Authorization", "Bearer " + remote.token());
     }
@@ -85,6 +86,7 @@ final class NodeImages implements ImageOrigin {
           + body;
       throw r.statusCode() == 404 ? new NotFound(message) : new IOException(message);
     }
-    return r.body();
+    boolean gzip = r.headers().firstValue("Content-Encoding").map(v -> v.equalsIgnoreCase("gzip")).orElse(false);
+    return gzip ? new java.util.zip.GZIPInputStream(r.body()) : r.body();
   }
 }
