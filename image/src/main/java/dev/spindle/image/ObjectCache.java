@@ -133,13 +133,41 @@ final class ObjectCache {
         return b;
       }
       misses.incrementAndGet();
-      b = source.fetch(id);
+      return fetchOnce(id, size, source);
+    } finally {
+      evict();
+    }
+  }
+
+  /** Fetches in progress, by blob: a second reader of the same blob waits for the first's fetch. */
+  private final Map<ObjectId, java.util.concurrent.CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+
+  /**
+   * Fetches {@code id} once however many threads miss it at the same time: a background prefetch
+   * and the run it serves often reach the same blob together.
+   */
+  private byte[] fetchOnce(ObjectId id, long size, Source source) throws IOException {
+    java.util.concurrent.CompletableFuture<byte[]> mine = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<byte[]> theirs = inFlight.putIfAbsent(id, mine);
+    if (theirs != null) {
+      try {
+        return theirs.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+      }
+    }
+    try {
+      byte[] b = source.fetch(id);
       fetched.addAndGet(b.length);
       check(id, size, b);
       store(id, b);
+      mine.complete(b);
       return b;
+    } catch (IOException | RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
     } finally {
-      evict();
+      inFlight.remove(id, mine);
     }
   }
 

@@ -3,7 +3,7 @@ package dev.spindle.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.store.Bucket;
+import dev.spindle.store.S3ProxyServer;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.net.URI;
@@ -11,18 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 
 /**
  * Images pushed to a real S3 API (S3Proxy in-process, the AWS SDK as client) and pulled from it,
@@ -31,27 +24,14 @@ import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
  */
 class BucketImagesTest {
   @TempDir Path tmp;
-  S3Proxy proxy;
-  BlobStoreContext context;
-  S3Client s3;
+  S3ProxyServer s3;
   String spec;
   final Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
 
   @BeforeEach
   void start() throws Exception {
-    context = ContextBuilder.newBuilder("transient").credentials("id", "secret")
-        .overrides(new Properties()).build(BlobStoreContext.class);
-    proxy = S3Proxy.builder().blobStore(context.getBlobStore())
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "access", "secret-key")
-        .endpoint(URI.create("http://127.0.0.1:0")).build();
-    proxy.start();
-    while (!proxy.getState().equals("STARTED")) {
-      Thread.sleep(10);
-    }
-    String endpoint = "http://127.0.0.1:" + proxy.getPort();
-    s3 = Bucket.client(URI.create(endpoint), "us-east-1", "access", "secret-key");
-    s3.createBucket(CreateBucketRequest.builder().bucket("images").build());
-    spec = "s3://images/prod?endpoint=" + endpoint;
+    s3 = S3ProxyServer.start("images");
+    spec = "s3://images/prod?endpoint=" + s3.endpoint();
     // A lazy image reads its bucket later, with the keys of the process reading it.
     System.setProperty("aws.accessKeyId", "access");
     System.setProperty("aws.secretAccessKey", "secret-key");
@@ -62,8 +42,6 @@ class BucketImagesTest {
     System.clearProperty("aws.accessKeyId");
     System.clearProperty("aws.secretAccessKey");
     s3.close();
-    proxy.stop();
-    context.close();
   }
 
   private Path image(String name, String... files) throws Exception {
@@ -116,7 +94,7 @@ class BucketImagesTest {
     try (Image img = Image.open(app, AccessMode.INDEXED)) {
       id = img.require("readme.txt").id().name();
     }
-    new Bucket(s3, "images", "prod/").put("objects/" + id, "read you\n".getBytes(StandardCharsets.UTF_8));
+    s3.bucket("prod/").put("objects/" + id, "read you\n".getBytes(StandardCharsets.UTF_8));
     try (Image img = Image.open(new ImageStore(home).path(Tag.of("t")), AccessMode.INDEXED)) {
       assertThatThrownBy(() -> img.read(img.require("readme.txt"))).hasMessageContaining(id);
     }

@@ -4,55 +4,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PagedMemory;
+import dev.spindle.store.S3ProxyServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executors;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 
 /** The fallback store on a real S3 API (S3Proxy in-process), spoken to with the AWS SDK. */
 class S3PageStoreTest {
-  S3Proxy proxy;
-  BlobStoreContext context;
-  S3Client s3;
+  S3ProxyServer s3;
 
   @BeforeEach
   void start() throws Exception {
-    context = ContextBuilder.newBuilder("transient").credentials("id", "secret")
-        .overrides(new Properties()).build(BlobStoreContext.class);
-    proxy = S3Proxy.builder().blobStore(context.getBlobStore())
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "access", "secret-key")
-        .endpoint(URI.create("http://127.0.0.1:0")).build();
-    proxy.start();
-    while (!proxy.getState().equals("STARTED")) {
-      Thread.sleep(10);
-    }
-    s3 = dev.spindle.store.Bucket.client(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1",
-        "access", "secret-key");
-    s3.createBucket(CreateBucketRequest.builder().bucket("pages").build());
+    s3 = S3ProxyServer.start("pages");
   }
 
   @AfterEach
   void stop() throws Exception {
     s3.close();
-    proxy.stop();
-    context.close();
   }
 
   @Test
   void childFinishesFromTheBucketWhenTheParentIsGone() throws Exception {
-    S3PageStore store = new S3PageStore(new dev.spindle.store.Bucket(s3, "pages", "node-a/"));
+    S3PageStore store = new S3PageStore(s3.bucket("node-a/"));
     PagedMemory parent = Patterns.filled(8, 11);
     Descriptor d;
     try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -74,14 +52,14 @@ class S3PageStoreTest {
 
   @Test
   void aNodeNamesItsStoreByOneString() throws Exception {
-    String spec = "s3://pages/node-b?endpoint=http://127.0.0.1:" + proxy.getPort() + "&region=us-east-1";
+    String spec = "s3://pages/node-b?endpoint=" + s3.endpoint() + "&region=us-east-1";
     Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
     PageStore store = PageStores.open(spec, env);
     byte[] page = new byte[Patterns.PAGE];
     page[7] = 9;
     byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(page);
     store.put(hash, page);
-    assertThat(new S3PageStore(new dev.spindle.store.Bucket(s3, "pages", "node-b/")).get(hash)).hasValue(page);
+    assertThat(new S3PageStore(s3.bucket("node-b/")).get(hash)).hasValue(page);
 
     assertThat(PageStores.open("/tmp/somewhere", env)).isInstanceOf(DirectoryPageStore.class);
     assertThatThrownBy(() -> PageStores.open("s3://pages", env)).hasMessageContaining("endpoint=URL");
