@@ -1,25 +1,27 @@
 package dev.spindle.sandbox.wasi;
 
-import java.nio.file.Path;
+import java.util.List;
 
 /**
- * An open directory: a preopen or one opened below it. It holds no host handle, only the path,
- * so it costs nothing to keep or to snapshot; every lookup starts from {@link #host()}.
+ * An open directory: a preopen or one opened below it. It is (preopen, components), never a host
+ * path or handle: every lookup from it starts again at the preopen's root and walks down through
+ * {@link PreopenRoot}, so a directory renamed away and replaced by a link cannot carry the guest
+ * anywhere new. It costs nothing to keep or to snapshot.
  */
 final class DirFd extends Descriptor {
     private final int preopen;
-    private final String path;
-    private final Path host;
+    private final List<String> components;
     private final String preopenName;
 
     /**
+     * @param components the directory below the preopen, links resolved; empty for the preopen
      * @param preopenName the guest name if this fd is a preopen itself, else null
      */
-    DirFd(int preopen, String path, Path host, String preopenName, long rightsBase, long rightsInheriting, int fdFlags) {
+    DirFd(int preopen, List<String> components, String preopenName, long rightsBase,
+            long rightsInheriting, int fdFlags) {
         super(rightsBase, rightsInheriting, fdFlags);
         this.preopen = preopen;
-        this.path = path;
-        this.host = host;
+        this.components = List.copyOf(components);
         this.preopenName = preopenName;
     }
 
@@ -27,12 +29,12 @@ final class DirFd extends Descriptor {
         return preopen;
     }
 
-    String path() {
-        return path;
+    List<String> components() {
+        return components;
     }
 
-    Path host() {
-        return host;
+    String path() {
+        return String.join("/", components);
     }
 
     /** The guest name of this preopen, or null when the fd was opened by the guest. */
@@ -43,7 +45,7 @@ final class DirFd extends Descriptor {
     @Override
     WasiState.Fd capture(int fd) {
         return new WasiState.Fd(
-                fd, WasiState.Kind.DIRECTORY, preopen, path, preopenName != null, rightsBase(),
+                fd, WasiState.Kind.DIRECTORY, preopen, path(), preopenName != null, rightsBase(),
                 rightsInheriting(), fdFlags(), 0);
     }
 

@@ -157,8 +157,12 @@ final class FdCalls {
     int fdFilestatGet(Memory m, int fd, int ptr) throws IOException {
         switch (fds.get(fd)) {
             case StdioFd _ -> FileStats.write(m, ptr, 0, 0, Abi.FILETYPE_CHARACTER_DEVICE, 1, 0, 0, 0, 0);
-            case FileFd f -> FileStats.write(m, ptr, f.host());
-            case DirFd d -> FileStats.write(m, ptr, d.host());
+            case FileFd f -> FileStats.write(m, ptr, f.self().path());
+            case DirFd d -> {
+                try (PreopenRoot.Access a = fds.root(d).exact(d.components())) {
+                    FileStats.write(m, ptr, a.path());
+                }
+            }
         }
         return Errno.SUCCESS;
     }
@@ -177,12 +181,15 @@ final class FdCalls {
     }
 
     int fdFilestatSetTimes(int fd, long atim, long mtim, int fstFlags) throws IOException {
-        Path host = switch (fds.get(fd)) {
-            case FileFd f -> f.host();
-            case DirFd d -> d.host();
+        switch (fds.get(fd)) {
+            case FileFd f -> FileStats.setTimes(f.self().path(), atim, mtim, fstFlags);
+            case DirFd d -> {
+                try (PreopenRoot.Access a = fds.root(d).exact(d.components())) {
+                    FileStats.setTimes(a.path(), atim, mtim, fstFlags);
+                }
+            }
             case StdioFd _ -> throw new WasiError(Errno.NOTSUP);
-        };
-        FileStats.setTimes(host, atim, mtim, fstFlags);
+        }
         return Errno.SUCCESS;
     }
 
@@ -235,30 +242,46 @@ final class FdCalls {
             throw new WasiError(d instanceof FileFd ? Errno.NOTDIR : Errno.BADF);
         }
         dir.require(Abi.RIGHT_FD_READDIR);
+        PreopenRoot root = fds.root(dir);
         List<String> names = new ArrayList<>(List.of(".", ".."));
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.host())) {
-            List<String> children = new ArrayList<>();
-            s.forEach(p -> children.add(p.getFileName().toString()));
-            children.sort(null);
-            names.addAll(children);
-        }
         int used = 0;
-        for (long i = cookie; i < names.size() && used < bufLen; i++) {
-            String name = names.get((int) i);
-            // ".." of a preopen is reported as the preopen itself: nothing above it is visible.
-            Path p = switch (name) {
-                case "." -> dir.host();
-                case ".." -> dir.path().isEmpty() ? dir.host() : dir.host().resolve("..").normalize();
-                default -> dir.host().resolve(name);
-            };
-            byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-            ByteBuffer e = ByteBuffer.allocate(Abi.DIRENT_HEADER + nameBytes.length)
-                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            e.putLong(i + 1).putLong(FileStats.inode(p)).putInt(nameBytes.length)
-                    .put((byte) direntType(p)).put(new byte[3]).put(nameBytes);
-            int n = Math.min(e.capacity(), bufLen - used);
-            m.write(buf + used, e.array(), 0, n);
-            used += n;
+        try (PreopenRoot.Access self = root.exact(dir.components())) {
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(self.path())) {
+                List<String> children = new ArrayList<>();
+                s.forEach(p -> children.add(p.getFileName().toString()));
+                children.sort(null);
+                names.addAll(children);
+            }
+            for (long i = cookie; i < names.size() && used < bufLen; i++) {
+                String name = names.get((int) i);
+                long inode;
+                int type;
+                if (name.equals("..") && !dir.components().isEmpty()) {
+                    List<String> parent = dir.components().subList(0, dir.components().size() - 1);
+                    try (PreopenRoot.Access up = root.exact(parent)) {
+                        inode = FileStats.inode(up.path()); // followed: it may be a /proc/self/fd link
+                        type = Abi.FILETYPE_DIRECTORY;
+                    }
+                } else {
+                    // ".." of a preopen is reported as the preopen itself: nothing above it is visible.
+                    if (name.equals(".") || name.equals("..")) {
+                        inode = FileStats.inode(self.path());
+                        type = Abi.FILETYPE_DIRECTORY;
+                    } else {
+                        Path p = self.path().resolve(name);
+                        inode = FileStats.inode(p, LinkOption.NOFOLLOW_LINKS);
+                        type = direntType(p);
+                    }
+                }
+                byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+                ByteBuffer e = ByteBuffer.allocate(Abi.DIRENT_HEADER + nameBytes.length)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                e.putLong(i + 1).putLong(inode).putInt(nameBytes.length)
+                        .put((byte) type).put(new byte[3]).put(nameBytes);
+                int n = Math.min(e.capacity(), bufLen - used);
+                m.write(buf + used, e.array(), 0, n);
+                used += n;
+            }
         }
         m.writeI32(bufusedPtr, used);
         return Errno.SUCCESS;

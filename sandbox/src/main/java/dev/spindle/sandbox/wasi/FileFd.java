@@ -2,16 +2,17 @@ package dev.spindle.sandbox.wasi;
 
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.Path;
 
 /**
  * An open regular file. The guest's offset lives here, not in the channel, so a snapshot reads
- * it without touching the channel and positional and streaming I/O share one code path.
+ * it without touching the channel and positional and streaming I/O share one code path. Its
+ * {@link #self()} names this very file for stat and times (on the host's file system, the file
+ * itself even if its path now names another).
  */
 final class FileFd extends Descriptor {
     private final int preopen;
     private final String path;
-    private final Path host;
+    private final PreopenRoot.Access self;
     private final SeekableByteChannel channel;
     private final boolean readable;
     private final boolean writable;
@@ -20,7 +21,7 @@ final class FileFd extends Descriptor {
     FileFd(
             int preopen,
             String path,
-            Path host,
+            PreopenRoot.Access self,
             SeekableByteChannel channel,
             boolean readable,
             boolean writable,
@@ -31,15 +32,16 @@ final class FileFd extends Descriptor {
         super(rightsBase, rightsInheriting, fdFlags);
         this.preopen = preopen;
         this.path = path;
-        this.host = host;
+        this.self = self;
         this.channel = channel;
         this.readable = readable;
         this.writable = writable;
         this.offset = offset;
     }
 
-    Path host() {
-        return host;
+    /** Valid while this descriptor is open. */
+    PreopenRoot.Access self() {
+        return self;
     }
 
     SeekableByteChannel channel() {
@@ -75,6 +77,8 @@ final class FileFd extends Descriptor {
             channel.close();
         } catch (IOException e) {
             // Nothing the guest can do about a failed close of a file it only read or wrote.
+        } finally {
+            self.close();
         }
     }
 

@@ -60,10 +60,10 @@ final class FileStats {
     }
 
     /** The inode number of {@code path}, for directory entries. */
-    static long inode(Path path) {
+    static long inode(Path path, LinkOption... options) {
         try {
             if (path.getFileSystem().supportedFileAttributeViews().contains("unix")) {
-                return (Long) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+                return (Long) Files.getAttribute(path, "unix:ino", options);
             }
         } catch (IOException | RuntimeException e) {
             // fall through to the derived number

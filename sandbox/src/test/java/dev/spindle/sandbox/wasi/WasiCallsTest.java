@@ -2,6 +2,7 @@ package dev.spindle.sandbox.wasi;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Memory;
@@ -115,6 +116,50 @@ class WasiCallsTest {
         m.write(PATH, p, 0, p.length);
         assertThat(restored.pathCalls.pathOpen(m, sub, 0, PATH, p.length, 0, READ_RIGHTS, 0, 0, OUT)).isZero();
         assertThat(read(restored, openedFd(), 10)).isEqualTo("deep");
+    }
+
+    @Test
+    void restoreNeverFollowsALinkSwappedInForAnOpenFileOrDirectory() throws IOException {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path outside = Files.createDirectory(dir.resolve("outside"));
+        Files.writeString(outside.resolve("f"), "SECRET");
+        Files.createDirectory(root.resolve("sub"));
+        Files.writeString(root.resolve("f"), "inside");
+        Wasi w = wasi(root, 1);
+        assertThat(open(w, "f", 0, READ_RIGHTS, 0)).isZero();
+        byte[] sub = "sub".getBytes(UTF_8);
+        m.write(PATH, sub, 0, sub.length);
+        assertThat(w.pathCalls.pathOpen(m, PREOPEN_FD, 0, PATH, sub.length, Abi.OFLAGS_DIRECTORY,
+                Abi.RIGHTS_ALL & ~Abi.RIGHTS_FILE_ONLY, Abi.RIGHTS_ALL, 0, OUT)).isZero();
+        WasiState state = w.capture();
+        w.close();
+
+        // The guest (or anyone) swaps the open file for a link out before the snapshot is restored.
+        Files.delete(root.resolve("f"));
+        Files.createSymbolicLink(root.resolve("f"), Path.of("../outside/f"));
+        assertThatThrownBy(() -> Wasi.restore(state, null, null, null))
+                .isInstanceOf(IOException.class).hasMessageContaining("'f'");
+
+        Files.delete(root.resolve("f"));
+        Files.writeString(root.resolve("f"), "inside");
+        Files.delete(root.resolve("sub"));
+        Files.createSymbolicLink(root.resolve("sub"), Path.of("../outside"));
+        assertThatThrownBy(() -> Wasi.restore(state, null, null, null))
+                .isInstanceOf(IOException.class).hasMessageContaining("'sub'");
+    }
+
+    @Test
+    void restoreRefusesAStateWhosePathsClimb() throws IOException {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Files.writeString(dir.resolve("secret"), "SECRET");
+        WasiState fresh = Wasi.builder().preopen("/", root).randomSeed(1).state();
+        List<WasiState.Fd> fds = new java.util.ArrayList<>(fresh.fds());
+        fds.add(new WasiState.Fd(4, WasiState.Kind.FILE, 0, "../secret", false, READ_RIGHTS, 0, 0, 0));
+        WasiState tampered = new WasiState(fresh.args(), fresh.env(), fresh.preopens(), fds,
+                fresh.realtimeOffsetNanos(), fresh.monotonicNanos(), fresh.randomState());
+
+        assertThatThrownBy(() -> Wasi.restore(tampered, null, null, null))
+                .isInstanceOf(IOException.class).hasMessageContaining("leaves its preopen");
     }
 
     @Test
