@@ -97,8 +97,8 @@ final class CraftedTrees implements AutoCloseable {
   ObjectId commit(ObjectId tree) throws IOException {
     CommitBuilder c = new CommitBuilder();
     c.setTreeId(tree);
-    PersonIdent who =
-        new PersonIdent("T", "t@example.org", TestTrees.DATE.toInstant(), TestTrees.DATE.getOffset());
+    PersonIdent who = new PersonIdent(
+        "T", "t@example.org", TestTrees.DATE.toInstant(), TestTrees.DATE.getOffset());
     c.setAuthor(who);
     c.setCommitter(who);
     c.setMessage("crafted\n");
