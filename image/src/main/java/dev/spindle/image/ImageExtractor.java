@@ -2,18 +2,42 @@ package dev.spindle.image;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Writes an image's tree (or a subtree) to a host directory: files with their executable bit,
  * symlinks as symlinks. Names are checked before they touch the host, so a crafted image cannot
  * write outside the target ('..', '.', '/' or NUL in a name is refused).
+ *
+ * <p>Nothing below the target is ever followed or overwritten: a verified image cannot hold two
+ * entries of one name, but an unverified one can (a symlink {@code x} to a directory outside, then
+ * a directory {@code x}), and so can a target that already holds a symlink. So each directory is
+ * created one component at a time after an lstat, an existing entry is refused unless it is a real
+ * directory, and files are created with {@code O_CREAT|O_EXCL|O_NOFOLLOW}. The target itself, and
+ * the directories above it, are the caller's choice and are taken as they are.
  */
 public final class ImageExtractor {
+  private static final Set<PosixFilePermission> EXECUTABLE =
+      PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final Set<PosixFilePermission> REGULAR =
+      PosixFilePermissions.fromString("rw-r--r--");
+  private static final Set<OpenOption> NEW_FILE =
+      Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+
   private final Image image;
   private final Progress progress;
   private long files;
@@ -54,7 +78,7 @@ public final class ImageExtractor {
       }
       Path t = target.resolve(name);
       if (e.isDirectory()) {
-        Files.createDirectories(t);
+        createDirectory(e, t);
         extractTree(e, t);
       } else {
         extractOne(e, t);
@@ -62,20 +86,63 @@ public final class ImageExtractor {
     }
   }
 
-  private void extractOne(ImageEntry e, Path t) throws IOException {
-    if (Files.exists(t, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      throw new FileAlreadyExistsException(t.toString(), null, "will not overwrite");
-    }
-    if (e.isSymlink()) {
-      Files.createSymbolicLink(t, Path.of(image.readLink(e)));
-    } else if (e.isRegularFile()) {
-      try (InputStream in = image.open(e)) {
-        bytes += Files.copy(in, t, StandardCopyOption.REPLACE_EXISTING);
+  /**
+   * Creates directory {@code t} for {@code e}, or takes the real directory already there. A
+   * symlink there is refused: descending into it would write wherever it points.
+   */
+  private static void createDirectory(ImageEntry e, Path t) throws IOException {
+    BasicFileAttributes a = lstat(t);
+    if (a == null) {
+      try {
+        Files.createDirectory(t); // mkdir(2): fails on anything there, a symlink included
+        return;
+      } catch (FileAlreadyExistsException raced) {
+        a = lstat(t);
+        if (a == null) {
+          throw raced;
+        }
       }
-      Files.setPosixFilePermissions(
-          t, PosixFilePermissions.fromString(e.isExecutable() ? "rwxr-xr-x" : "rw-r--r--"));
-    } else {
-      return; // a submodule (gitlink) has no content in the image
+    }
+    if (a.isSymbolicLink()) {
+      throw new FileSystemException(t.toString(), null,
+          "is a symbolic link; extracting /" + e.path() + " will not follow it");
+    }
+    if (!a.isDirectory()) {
+      throw new FileAlreadyExistsException(t.toString(), null,
+          "exists; extracting /" + e.path() + " will not overwrite it");
+    }
+  }
+
+  private static BasicFileAttributes lstat(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private void extractOne(ImageEntry e, Path t) throws IOException {
+    try {
+      if (e.isSymlink()) {
+        // symlink(2) never follows the link path; the link's target is not looked at.
+        Files.createSymbolicLink(t, Path.of(image.readLink(e)));
+      } else if (e.isRegularFile()) {
+        Set<PosixFilePermission> perms = e.isExecutable() ? EXECUTABLE : REGULAR;
+        try (InputStream in = image.open(e);
+            OutputStream out = Channels.newOutputStream(Files.newByteChannel(
+                t, NEW_FILE, PosixFilePermissions.asFileAttribute(perms)))) {
+          bytes += in.transferTo(out);
+        }
+        // Again, as the umask may have taken bits away at creation; NOFOLLOW so that a link put
+        // there since is refused, not chmod-ed through.
+        Files.getFileAttributeView(t, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .setPermissions(perms);
+      } else {
+        return; // a submodule (gitlink) has no content in the image
+      }
+    } catch (FileAlreadyExistsException already) {
+      throw new FileAlreadyExistsException(t.toString(), null,
+          "exists; extracting /" + e.path() + " will not overwrite it");
     }
     files++;
     progress.advance(1);

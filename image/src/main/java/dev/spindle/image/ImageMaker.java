@@ -14,9 +14,11 @@ import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.FetchConnection;
 import org.eclipse.jgit.transport.RefSpec;
@@ -24,7 +26,8 @@ import org.eclipse.jgit.transport.Transport;
 
 /**
  * Makes an image from a directory, a local repository or a remote Git URL, and writes it
- * atomically: the target path holds either the old file or the whole new one, never a part.
+ * atomically: the target path holds either the old file or the whole new one, never a part. A
+ * source whose trees are malformed ({@link TreeChecks}) is refused before anything is written.
  */
 public final class ImageMaker {
   private final MakeOptions options;
@@ -46,6 +49,7 @@ public final class ImageMaker {
       case ImageSource.Directory d -> {
         try (InMemoryRepository repo = newMemoryRepository()) {
           ObjectId commit = commitDirectory(repo, d.dir());
+          requireWellFormed(repo, commit, d.dir().toString());
           AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, out));
         }
       }
@@ -53,17 +57,38 @@ public final class ImageMaker {
         try (Repository repo = new FileRepositoryBuilder().setGitDir(l.gitDir().toFile())
             .setMustExist(true).build()) {
           ObjectId commit = resolve(repo, l.gitDir().toString());
+          requireWellFormed(repo, commit, l.gitDir().toString());
           AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, out));
         }
       }
       case ImageSource.RemoteRepository r -> {
         try (InMemoryRepository repo = newMemoryRepository()) {
           ObjectId commit = fetch(repo, r);
+          requireWellFormed(repo, commit, r.uri().toString());
           AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, out));
         }
       }
     }
     return header[0];
+  }
+
+  /**
+   * Refuses a commit whose trees git would call malformed. A repository can hold such trees (JGit
+   * and git write what they are given), and a directory can too: a name like '.GIT' that git add
+   * refuses. Every verify would refuse the image anyway; refusing here says so before the work.
+   */
+  private static void requireWellFormed(Repository repo, ObjectId commit, String where)
+      throws IOException {
+    List<TreeChecks.Problem> problems;
+    try (ObjectReader reader = repo.newObjectReader();
+        RevWalk rw = new RevWalk(reader)) {
+      problems = TreeChecks.checkAll(reader, rw.parseCommit(commit).getTree());
+    }
+    if (!problems.isEmpty()) {
+      String more = problems.size() == 1 ? "" : " (and " + (problems.size() - 1) + " more)";
+      throw new IOException(
+          "cannot make an image of " + where + ": " + problems.getFirst().message() + more);
+    }
   }
 
   private ImageWriter writer() {

@@ -26,8 +26,9 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 /**
  * Checks every byte of an image: header, PACK checksum, IDX checksum and its agreement with the
  * PACK, each object's CRC (which pinpoints which object's bytes are damaged), each object's
- * content against its id, that every tree entry resolves, and the path index against the trees.
- * Damage is reported with the file offset and the object it hits, never thrown.
+ * content against its id, that every tree is well formed ({@link TreeChecks}) and every tree entry
+ * resolves, and the path index against the trees. Damage is reported with the file offset and the
+ * object it hits, never thrown.
  */
 public final class ImageVerifier {
   private static final int CHUNK = 1 << 16;
@@ -37,6 +38,7 @@ public final class ImageVerifier {
   private long unpacked;
   private final boolean metadataOnly;
   private PathIndex remoteSizes; // set while verifying a lazily pulled image: its blobs are remote
+  private PackIndex packIndex; // the image's IDX, to give a malformed tree's offset
 
   public ImageVerifier(Progress progress) {
     this(progress, false);
@@ -139,6 +141,7 @@ public final class ImageVerifier {
       problem(h.idxOffset(), null, "IDX unreadable: " + e.getMessage());
       return null;
     }
+    packIndex = pi;
     List<PackIndex.MutableEntry> list = new ArrayList<>();
     for (PackIndex.MutableEntry e : pi) {
       list.add(e.cloneEntry());
@@ -286,7 +289,11 @@ public final class ImageVerifier {
     return bytes;
   }
 
-  /** The commit and its root; every tree entry resolves; the path index matches the trees. */
+  /**
+   * The commit and its root; every tree is well formed and every tree entry resolves; the path
+   * index matches the trees. A metadata-only image holds every tree, so a lazy pull checks them all
+   * too.
+   */
   private CommitInfo checkTrees(Image img, ImageHeader h, FileChannel ch) throws IOException {
     CommitInfo info;
     try {
@@ -301,6 +308,10 @@ public final class ImageVerifier {
     List<ImageEntry> walked = new ArrayList<>();
     try (ObjectReader reader = img.repository().newObjectReader();
         TreeWalk tw = new TreeWalk(reader)) {
+      for (TreeChecks.Problem p : TreeChecks.checkAll(reader, h.root())) {
+        long at = packIndex.findOffset(p.tree());
+        problem(at < 0 ? -1 : h.packOffset() + at, p.tree(), p.message());
+      }
       tw.addTree(h.root());
       tw.setRecursive(true);
       tw.setPostOrderTraversal(true);
