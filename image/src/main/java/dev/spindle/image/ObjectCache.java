@@ -34,10 +34,13 @@ final class ObjectCache {
   private static final String CAP_FILE = "cache-size";
   private static final Map<Path, ObjectCache> OPEN = new ConcurrentHashMap<>();
 
-  /** Where a missing blob comes from. */
+  /**
+   * Where a missing blob comes from: at most {@code size} bytes of it (negative: unknown), failing
+   * rather than reading on, since what a node or bucket sends is untrusted until it is checked.
+   */
   @FunctionalInterface
   interface Source {
-    byte[] fetch(ObjectId id) throws IOException;
+    byte[] fetch(ObjectId id, long size) throws IOException;
   }
 
   private static final class Entry {
@@ -157,7 +160,7 @@ final class ObjectCache {
       }
     }
     try {
-      byte[] b = source.fetch(id);
+      byte[] b = source.fetch(id, size);
       fetched.addAndGet(b.length);
       check(id, size, b);
       store(id, b);

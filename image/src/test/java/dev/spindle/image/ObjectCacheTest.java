@@ -24,7 +24,7 @@ class ObjectCacheTest {
 
   private byte[] read(ObjectCache cache, byte[] content) throws IOException {
     ObjectId id = ObjectCache.idOf(content);
-    return cache.blob(id, content.length, i -> {
+    return cache.blob(id, content.length, (i, size) -> {
       fetched.add(i);
       return content;
     });
@@ -34,7 +34,7 @@ class ObjectCacheTest {
   void aBlobThatDoesNotHashToItsIdIsRefusedAndNotStored() throws IOException {
     ObjectCache cache = ObjectCache.unshared(dir);
     ObjectId id = ObjectCache.idOf(blob('a'));
-    assertThatThrownBy(() -> cache.blob(id, 1000, i -> blob('b')))
+    assertThatThrownBy(() -> cache.blob(id, 1000, (i, size) -> blob('b')))
         .hasMessageContaining("object " + id.name() + " refused")
         .hasMessageContaining(ObjectCache.idOf(blob('b')).name());
     assertThat(cache.stats().objects()).isZero();
@@ -86,4 +86,5 @@ class ObjectCacheTest {
     assertThat(read(cache, blob('a'))).isEqualTo(blob('a'));
     assertThat(fetched).hasSize(2);
   }
+
 }
