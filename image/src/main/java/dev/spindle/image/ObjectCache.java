@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.store.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -283,7 +284,9 @@ final class ObjectCache {
     if (newCap < 0) {
       throw new IllegalArgumentException("cache size must not be negative: " + newCap);
     }
-    Files.writeString(dir.resolve(CAP_FILE), Long.toString(newCap), StandardCharsets.UTF_8);
+    // Atomically: written in place, a crash mid-write left an empty or torn file that every later
+    // open of the home refused as "not a size in bytes".
+    AtomicFiles.write(dir.resolve(CAP_FILE), Long.toString(newCap).getBytes(StandardCharsets.UTF_8));
     synchronized (this) {
       cap = newCap;
     }

@@ -87,4 +87,15 @@ class ObjectCacheTest {
     assertThat(fetched).hasSize(2);
   }
 
+  @Test
+  void theCapIsReplacedWholeNeverWrittenInPlace() throws IOException {
+    ObjectCache cache = ObjectCache.unshared(dir);
+    cache.cap(5000);
+    cache.cap(123);
+    assertThat(java.nio.file.Files.readString(dir.resolve("cache-size"))).isEqualTo("123");
+    try (var names = java.nio.file.Files.list(dir)) {
+      assertThat(names.map(p -> p.getFileName().toString())).containsExactly("cache-size"); // no temporary left
+    }
+    assertThat(ObjectCache.unshared(dir).stats().cap()).isEqualTo(123);
+  }
 }
