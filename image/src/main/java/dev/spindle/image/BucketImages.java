@@ -97,9 +97,14 @@ final class BucketImages implements ImageOrigin {
   }
 
   @Override
-  public byte[] blob(ObjectId id) throws IOException {
-    return bucket.get("objects/" + id.name()).orElseThrow(() -> new NoSuchFileException(bucket.where("objects/" + id.name()),
-        null, "the bucket holds no blob " + id.name() + " (was the image pushed whole?)"));
+  public byte[] blob(ObjectId id, long size) throws IOException {
+    // Streamed and bounded, not Bucket.get: whoever can write the bucket could put a huge object
+    // under a small blob's key, and reading it whole would exhaust the reader's memory.
+    String key = "objects/" + id.name();
+    try (InputStream in = bucket.stream(key).orElseThrow(() -> new NoSuchFileException(bucket.where(key),
+        null, "the bucket holds no blob " + id.name() + " (was the image pushed whole?)"))) {
+      return ImageOrigin.readBlob(in, id, size, "bucket", bucket.where(key));
+    }
   }
 
   private InputStream require(String key) throws IOException {

@@ -55,9 +55,11 @@ final class NodeImages implements ImageOrigin {
   }
 
   @Override
-  public byte[] blob(ObjectId id) throws IOException {
+  public byte[] blob(ObjectId id, long size) throws IOException {
+    // Bounded by the path index's size, not by what the node says: the answer is gzipped, so a
+    // few kilobytes on the wire could otherwise inflate into an OutOfMemoryError.
     try (InputStream in = get("/objects/" + id.name())) {
-      return in.readAllBytes();
+      return ImageOrigin.readBlob(in, id, size, "node", remote.node().toString());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.store.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -34,10 +35,13 @@ final class ObjectCache {
   private static final String CAP_FILE = "cache-size";
   private static final Map<Path, ObjectCache> OPEN = new ConcurrentHashMap<>();
 
-  /** Where a missing blob comes from. */
+  /**
+   * Where a missing blob comes from: at most {@code size} bytes of it (negative: unknown), failing
+   * rather than reading on, since what a node or bucket sends is untrusted until it is checked.
+   */
   @FunctionalInterface
   interface Source {
-    byte[] fetch(ObjectId id) throws IOException;
+    byte[] fetch(ObjectId id, long size) throws IOException;
   }
 
   private static final class Entry {
@@ -157,7 +161,7 @@ final class ObjectCache {
       }
     }
     try {
-      byte[] b = source.fetch(id);
+      byte[] b = source.fetch(id, size);
       fetched.addAndGet(b.length);
       check(id, size, b);
       store(id, b);
@@ -280,7 +284,9 @@ final class ObjectCache {
     if (newCap < 0) {
       throw new IllegalArgumentException("cache size must not be negative: " + newCap);
     }
-    Files.writeString(dir.resolve(CAP_FILE), Long.toString(newCap), StandardCharsets.UTF_8);
+    // Atomically: written in place, a crash mid-write left an empty or torn file that every later
+    // open of the home refused as "not a size in bytes".
+    AtomicFiles.write(dir.resolve(CAP_FILE), Long.toString(newCap).getBytes(StandardCharsets.UTF_8));
     synchronized (this) {
       cap = newCap;
     }

@@ -101,4 +101,23 @@ class BucketImagesTest {
     assertThatThrownBy(() -> LazyImages.pull(home, Tag.of("none"), URI.create(spec), "", "nothere", Progress.NONE))
         .hasMessageContaining("no image 'nothere' in the bucket");
   }
+
+  @Test
+  void anOversizedObjectInTheBucketFailsBoundedAndNothingIsCached() throws Exception {
+    Path app = image("big", "x.bin");
+    LazyImages.push(app, "big", spec, env, Progress.NONE);
+    SpindleHome home = new SpindleHome(tmp.resolve("home"));
+    assertThat(LazyImages.pullLazy(home, Tag.of("big"), URI.create(spec), "", "big", Progress.NONE).ok()).isTrue();
+    String id;
+    try (Image img = Image.open(app, AccessMode.INDEXED)) {
+      id = img.require("readme.txt").id().name();
+    }
+    // 8 MiB under an 8-byte blob's key: read only to its 9th byte, never whole.
+    s3.bucket("prod/").put("objects/" + id, new byte[8 << 20]);
+    try (Image img = Image.open(new ImageStore(home).path(Tag.of("big")), AccessMode.INDEXED)) {
+      assertThatThrownBy(() -> img.read(img.require("readme.txt")))
+          .hasStackTraceContaining("object " + id + ": the bucket sent more than 8 bytes");
+    }
+    assertThat(LazyImages.cacheStats(home).objects()).isZero();
+  }
 }

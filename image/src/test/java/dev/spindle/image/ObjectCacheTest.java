@@ -24,7 +24,7 @@ class ObjectCacheTest {
 
   private byte[] read(ObjectCache cache, byte[] content) throws IOException {
     ObjectId id = ObjectCache.idOf(content);
-    return cache.blob(id, content.length, i -> {
+    return cache.blob(id, content.length, (i, size) -> {
       fetched.add(i);
       return content;
     });
@@ -34,7 +34,7 @@ class ObjectCacheTest {
   void aBlobThatDoesNotHashToItsIdIsRefusedAndNotStored() throws IOException {
     ObjectCache cache = ObjectCache.unshared(dir);
     ObjectId id = ObjectCache.idOf(blob('a'));
-    assertThatThrownBy(() -> cache.blob(id, 1000, i -> blob('b')))
+    assertThatThrownBy(() -> cache.blob(id, 1000, (i, size) -> blob('b')))
         .hasMessageContaining("object " + id.name() + " refused")
         .hasMessageContaining(ObjectCache.idOf(blob('b')).name());
     assertThat(cache.stats().objects()).isZero();
@@ -85,5 +85,17 @@ class ObjectCacheTest {
     java.nio.file.Files.write(dir.resolve(n.substring(0, 2)).resolve(n.substring(2)), blob('x'));
     assertThat(read(cache, blob('a'))).isEqualTo(blob('a'));
     assertThat(fetched).hasSize(2);
+  }
+
+  @Test
+  void theCapIsReplacedWholeNeverWrittenInPlace() throws IOException {
+    ObjectCache cache = ObjectCache.unshared(dir);
+    cache.cap(5000);
+    cache.cap(123);
+    assertThat(java.nio.file.Files.readString(dir.resolve("cache-size"))).isEqualTo("123");
+    try (var names = java.nio.file.Files.list(dir)) {
+      assertThat(names.map(p -> p.getFileName().toString())).containsExactly("cache-size"); // no temporary left
+    }
+    assertThat(ObjectCache.unshared(dir).stats().cap()).isEqualTo(123);
   }
 }

@@ -141,13 +141,40 @@ final class PageClient implements Closeable {
     ok(roundTrip(PageProtocol.RELEASE, cap.bytes()));
   }
 
+  /**
+   * One request and its answer. A connection opened earlier (the warm-up, or a previous request's)
+   * may have been closed by the server meanwhile: it drops a connection that shows no capability
+   * within seconds of opening (the warm-up one, if the child's first fault comes later) and one
+   * idle for a minute. Closed before answering, such a request is sent once more on a new one.
+   */
   private PageProtocol.Frame roundTrip(int type, byte[] payload) throws IOException {
+    boolean reused = socket != null;
+    try {
+      return attempt(type, payload);
+    } catch (ClosedByPeer | java.net.SocketException e) {
+      if (!reused) {
+        throw e;
+      }
+      return attempt(type, payload);
+    }
+  }
+
+  /** The server closed the connection before answering. */
+  private static final class ClosedByPeer extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ClosedByPeer(String message) {
+      super(message);
+    }
+  }
+
+  private PageProtocol.Frame attempt(int type, byte[] payload) throws IOException {
     try {
       connect();
       PageProtocol.write(out, type, payload);
       PageProtocol.Frame f = PageProtocol.read(in, PageProtocol.maxResponse(pageSize));
       if (f == null) {
-        throw new IOException("page service at " + address + " closed the connection");
+        throw new ClosedByPeer("page service at " + address + " closed the connection");
       }
       return f;
     } catch (IOException e) {

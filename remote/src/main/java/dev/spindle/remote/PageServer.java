@@ -6,13 +6,17 @@ import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,9 +26,34 @@ import java.util.concurrent.atomic.AtomicLong;
  * serving needs no locking and the parent keeps running (its later writes copy pages first, as a
  * live snapshot's do). Each export is reachable only with its capability, until it expires or
  * is released.
+ *
+ * <p>Connections are capped ({@link Limits}): anyone who can reach the port can open them, and
+ * each costs a platform thread (3,000 idle ones took a node from 35 to 1,391 threads). Beyond the
+ * caps a connection is closed at once; one that has not shown an exported capability within the
+ * first-frame timeout is dropped, so a flood of silent connections holds its slots for seconds,
+ * not the minute an idle child is allowed.
  */
 public final class PageServer implements Closeable {
   private static final int IDLE_TIMEOUT_MS = 60_000;
+
+  /**
+   * Caps on connections: in total, per peer address (a child holds two; a node running many
+   * children of one parent, a few dozen), and how long a new connection may take to send a frame
+   * naming an exported capability.
+   */
+  public record Limits(int maxConnections, int maxConnectionsPerPeer, Duration firstFrameTimeout) {
+    public static final Limits DEFAULT = new Limits(256, 32, Duration.ofSeconds(2));
+
+    public Limits {
+      if (maxConnections < 1 || maxConnectionsPerPeer < 1) {
+        throw new IllegalArgumentException("connection caps must be at least 1: " + maxConnections + ", "
+            + maxConnectionsPerPeer);
+      }
+      if (firstFrameTimeout.isNegative() || firstFrameTimeout.isZero()) {
+        throw new IllegalArgumentException("first-frame timeout must be positive: " + firstFrameTimeout);
+      }
+    }
+  }
 
   /** An exported table, and the module children may ask for (null when there is none). */
   private record Export(PageTable table, byte[] module, long expiresAtMillis) {}
@@ -33,19 +62,31 @@ public final class PageServer implements Closeable {
   private final Map<Capability, Export> exports = new ConcurrentHashMap<>();
   private final AtomicLong pagesServed = new AtomicLong();
   private final AtomicLong requestsRefused = new AtomicLong();
+  private final AtomicLong connectionsRefused = new AtomicLong();
+  private final AtomicLong connectionsTimedOut = new AtomicLong();
+  private final Limits limits;
+  /** Open connections, in total and by peer address; guarded by {@code this}. */
+  private int open;
+  private final Map<InetAddress, Integer> openByPeer = new HashMap<>();
   private final Thread acceptor;
 
-  private PageServer(ServerSocket socket) {
+  private PageServer(ServerSocket socket, Limits limits) {
     this.socket = socket;
+    this.limits = limits;
     this.acceptor = Thread.ofPlatform().daemon().name("spindle-page-server").start(this::accept);
   }
 
-  /** Listens on {@code bind} (port 0 picks one). */
+  /** Listens on {@code bind} (port 0 picks one), with the {@link Limits#DEFAULT default} caps. */
   public static PageServer start(InetSocketAddress bind) throws IOException {
+    return start(bind, Limits.DEFAULT);
+  }
+
+  /** Listens on {@code bind} (port 0 picks one), with {@code limits} on connections. */
+  public static PageServer start(InetSocketAddress bind, Limits limits) throws IOException {
     ServerSocket s = new ServerSocket();
     s.setReuseAddress(true);
     s.bind(bind);
-    return new PageServer(s);
+    return new PageServer(s, limits);
   }
 
   public InetSocketAddress address() {
@@ -94,29 +135,94 @@ public final class PageServer implements Closeable {
     return requestsRefused.get();
   }
 
+  /** Connections closed on arrival because a cap ({@link Limits}) was reached. */
+  public long connectionsRefused() {
+    return connectionsRefused.get();
+  }
+
+  /** Connections dropped for sending no frame with an exported capability in time. */
+  public long connectionsTimedOut() {
+    return connectionsTimedOut.get();
+  }
+
+  /** Connections open now. */
+  public synchronized int connections() {
+    return open;
+  }
+
   private void accept() {
     while (!socket.isClosed()) {
+      Socket s;
       try {
-        Socket s = socket.accept();
-        // A platform thread per connection: a connection is a child's fault path, and a platform
-        // thread wakes on its socket directly where a virtual one goes through the poller and a
-        // carrier. Measured on random faults over a 1 GiB parent: 92-123 us a page against
-        // 122-169 us. A child holds two connections; idle ones close after a minute.
-        Thread.ofPlatform().daemon().name("spindle-page-conn").start(() -> serve(s));
+        s = socket.accept();
       } catch (IOException e) {
         if (socket.isClosed()) {
           return;
         }
+        continue;
+      }
+      InetAddress peer = s.getInetAddress();
+      // Refused before a thread exists: the caps are what bound the threads.
+      if (!admit(peer)) {
+        connectionsRefused.incrementAndGet();
+        closeQuietly(s);
+        continue;
+      }
+      try {
+        // A platform thread per connection: a connection is a child's fault path, and a platform
+        // thread wakes on its socket directly where a virtual one goes through the poller and a
+        // carrier. Measured on random faults over a 1 GiB parent: 92-123 us a page against
+        // 122-169 us. A child holds two connections; idle ones close after a minute.
+        Thread.ofPlatform().daemon().name("spindle-page-conn").start(() -> {
+          try {
+            serve(s);
+          } finally {
+            leave(peer);
+          }
+        });
+      } catch (OutOfMemoryError | RuntimeException e) {
+        // No thread to be had (the node's limit): refuse this one, keep accepting.
+        leave(peer);
+        connectionsRefused.incrementAndGet();
+        closeQuietly(s);
       }
     }
   }
 
+  private synchronized boolean admit(InetAddress peer) {
+    int mine = openByPeer.getOrDefault(peer, 0);
+    if (open >= limits.maxConnections() || mine >= limits.maxConnectionsPerPeer()) {
+      return false;
+    }
+    open++;
+    openByPeer.put(peer, mine + 1);
+    return true;
+  }
+
+  private synchronized void leave(InetAddress peer) {
+    open--;
+    openByPeer.computeIfPresent(peer, (k, n) -> n == 1 ? null : n - 1);
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // closing a refused connection: nothing to do
+    }
+  }
+
   private void serve(Socket s) {
+    FirstFrameDeadline deadline = null;
     try (s) {
-      s.setSoTimeout(IDLE_TIMEOUT_MS);
       s.setTcpNoDelay(true);
-      serve(new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16)),
-          new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 17)));
+      deadline = new FirstFrameDeadline(s, limits.firstFrameTimeout());
+      serve(new DataInputStream(new BufferedInputStream(deadline, 1 << 16)),
+          new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 17)), deadline::lift);
+    } catch (SocketTimeoutException e) {
+      if (deadline != null && !deadline.lifted()) {
+        connectionsTimedOut.incrementAndGet(); // silent, slow or never authenticated
+      } // else idle past the idle timeout: a child that stopped faulting
     } catch (SocketException e) {
       // peer went away
     } catch (IOException e) {
@@ -125,15 +231,90 @@ public final class PageServer implements Closeable {
   }
 
   /**
+   * The socket's input with a deadline for the first frame naming an exported capability: until
+   * {@link #lift}, each read may only wait what is left of it (an SO_TIMEOUT alone restarts with
+   * every byte, so a peer trickling a byte a second would never be dropped); then the idle timeout.
+   */
+  private static final class FirstFrameDeadline extends FilterInputStream {
+    private final Socket socket;
+    private final long deadlineNanos;
+    private boolean lifted;
+
+    FirstFrameDeadline(Socket socket, Duration timeout) throws IOException {
+      super(socket.getInputStream());
+      this.socket = socket;
+      this.deadlineNanos = System.nanoTime() + timeout.toNanos();
+      socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
+    }
+
+    boolean lifted() {
+      return lifted;
+    }
+
+    void lift() throws IOException {
+      if (!lifted) {
+        lifted = true;
+        socket.setSoTimeout(IDLE_TIMEOUT_MS);
+      }
+    }
+
+    private void beforeRead() throws IOException {
+      if (lifted) {
+        return;
+      }
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        throw new SocketTimeoutException("no frame with an exported capability in time");
+      }
+      socket.setSoTimeout((int) Math.max(1, Duration.ofNanos(left).toMillis()));
+    }
+
+    @Override
+    public int read() throws IOException {
+      beforeRead();
+      return super.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      beforeRead();
+      return super.read(b, off, len);
+    }
+  }
+
+  /** Something to run once a connection has shown an exported capability. */
+  @FunctionalInterface
+  interface OnAuthenticated {
+    void run() throws IOException;
+  }
+
+  /**
    * Answers the frames of one connection until it closes. Bytes from anywhere: a malformed frame
    * ends the connection with an IOException, any other request gets an answer (the fuzz test
    * holds it to that).
    */
   void serve(DataInputStream in, DataOutputStream out) throws IOException {
+    serve(in, out, () -> {});
+  }
+
+  private void serve(DataInputStream in, DataOutputStream out, OnAuthenticated authenticated) throws IOException {
     PageProtocol.Frame f;
     while ((f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null) {
+      // Before answering: a RELEASE ends the export it names, yet it showed the capability.
+      if (namesExport(f)) {
+        authenticated.run();
+      }
       PageProtocol.write(out, PageProtocol.PAGES, answer(f));
     }
+  }
+
+  /** Whether {@code f} names a capability exported here and not expired: it is a child's. */
+  private boolean namesExport(PageProtocol.Frame f) {
+    if (f.payload().length < Capability.BYTES) {
+      return false;
+    }
+    Export e = exports.get(Capability.of(java.util.Arrays.copyOf(f.payload(), Capability.BYTES)));
+    return e != null && System.currentTimeMillis() <= e.expiresAtMillis();
   }
 
   private byte[] answer(PageProtocol.Frame f) {
