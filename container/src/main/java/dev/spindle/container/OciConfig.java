@@ -3,25 +3,41 @@ package dev.spindle.container;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
  * The OCI runtime config ({@code config.json}, runtime-spec 1.0) of a Spindle container: what
  * {@code runc spec} writes, minus the terminal, plus the spec's command, limits and an explicit
- * cgroups path (so cleanup knows which cgroup directories are ours).
+ * cgroups path (so cleanup knows which cgroup directories are ours), and hardened as Docker
+ * runs containers: few capabilities, no-new-privileges, a seccomp allowlist, masked and
+ * read-only /proc and /sys paths.
  */
 final class OciConfig {
   static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * Docker's default capability set: runc spec's three (AUDIT_WRITE, KILL, NET_BIND_SERVICE)
-   * are too few for package managers and init scripts (chown, setuid), and nothing here grants
-   * administration of the host (no SYS_ADMIN, NET_ADMIN, SYS_PTRACE).
+   * Docker's default capability set minus MKNOD (a device node is what a container must not
+   * make: the overlay is nodev, runc bind-mounts the few devices it needs), NET_RAW (packet
+   * spoofing; the network namespace has only loopback) and SETFCAP (file capabilities are a way
+   * to keep privileges past exec). What is left lets package managers and init scripts chown,
+   * change user and read any file of the container. Nothing grants administration (no
+   * SYS_ADMIN, DAC_READ_SEARCH, NET_ADMIN, SYS_PTRACE, SYS_MODULE).
    */
   private static final List<String> CAPABILITIES =
       List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
-          "CAP_FOWNER", "CAP_FSETID", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_SYS_CHROOT",
-          "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETFCAP");
+          "CAP_FOWNER", "CAP_FSETID", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_SYS_CHROOT");
+
+  /**
+   * Moby's default seccomp profile for x86_64 as it applies without CAP_SYS_ADMIN and the other
+   * capabilities it gates on (only chroot's CAP_SYS_CHROOT is granted): syscalls outside the
+   * allowlist fail with EPERM; clone may not make namespaces; clone3, whose flags seccomp cannot
+   * see, fails with ENOSYS so libc falls back to clone. Names this libseccomp does not know are
+   * skipped by runc.
+   */
+  private static final String SECCOMP = "seccomp.json";
 
   private OciConfig() {}
 
@@ -65,12 +81,27 @@ final class OciConfig {
     for (String type : List.of("pid", "network", "ipc", "uts", "mount")) {
       ns.addObject().put("type", type);
     }
+    linux.set("seccomp", seccomp());
+    // runc spec's lists; plus, as Docker, powercap (RAPL energy counters leak what other
+    // processes compute, CVE-2020-8694).
     strings(linux.putArray("maskedPaths"), List.of("/proc/acpi", "/proc/asound", "/proc/kcore",
         "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-        "/proc/sched_debug", "/sys/firmware", "/proc/scsi"));
+        "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap"));
     strings(linux.putArray("readonlyPaths"), List.of("/proc/bus", "/proc/fs", "/proc/irq",
         "/proc/sys", "/proc/sysrq-trigger"));
     return c;
+  }
+
+  /** A fresh copy each time: the caller may change its config. */
+  static ObjectNode seccomp() {
+    try (InputStream in = OciConfig.class.getResourceAsStream(SECCOMP)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + SECCOMP + " is missing from the build");
+      }
+      return (ObjectNode) JSON.readTree(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the seccomp profile " + SECCOMP, e);
+    }
   }
 
   private static void mount(ArrayNode mounts, String dest, String type, String source, String... options) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -47,5 +48,36 @@ class ContainerSpecTest {
     JsonNode unlimited = OciConfig.of(ContainerSpec.of("sh"), "rootfs", "/spindle/y");
     assertThat(unlimited.at("/linux/resources").has("memory")).isFalse();
     assertThat(unlimited.at("/linux/resources").has("pids")).isFalse();
+  }
+
+  @Test
+  void fewCapabilitiesNoNewPrivilegesAndSeccomp() {
+    JsonNode c = OciConfig.of(ContainerSpec.of("sh"), "rootfs", "/spindle/x");
+    for (String set : List.of("bounding", "effective", "permitted")) {
+      assertThat(texts(c.at("/process/capabilities/" + set))).as(set).contains("CAP_CHOWN", "CAP_SETUID", "CAP_KILL")
+          .doesNotContain("CAP_SYS_ADMIN", "CAP_DAC_READ_SEARCH", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETFCAP",
+              "CAP_SYS_PTRACE", "CAP_NET_ADMIN", "CAP_SYS_MODULE");
+    }
+    assertThat(c.at("/process/noNewPrivileges").asBoolean()).isTrue();
+    assertThat(texts(c.at("/linux/maskedPaths"))).contains("/proc/kcore", "/proc/keys", "/sys/firmware");
+    assertThat(texts(c.at("/linux/readonlyPaths"))).contains("/proc/sys", "/proc/sysrq-trigger");
+    JsonNode seccomp = c.at("/linux/seccomp");
+    assertThat(seccomp.at("/defaultAction").asText()).isEqualTo("SCMP_ACT_ERRNO");
+    assertThat(texts(seccomp.at("/architectures"))).contains("SCMP_ARCH_X86_64");
+    List<String> allowed = new ArrayList<>();
+    for (JsonNode rule : seccomp.at("/syscalls")) {
+      if (rule.at("/action").asText().equals("SCMP_ACT_ALLOW") && !rule.has("args")) {
+        allowed.addAll(texts(rule.at("/names")));
+      }
+    }
+    assertThat(allowed).contains("read", "write", "execve", "openat", "futex", "chroot")
+        .doesNotContain("mount", "umount2", "unshare", "setns", "pivot_root", "keyctl", "bpf", "init_module",
+            "open_by_handle_at", "kexec_load", "reboot", "swapon", "clone", "clone3");
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
   }
 }
