@@ -65,8 +65,18 @@ final class ContainerCommand {
     String user;
 
     @Option(names = "--upper", paramLabel = "DIR",
-        description = "Keep the container's writes in DIR (default: a temporary directory, removed).")
+        description = {"Keep the container's writes in DIR (default: a temporary directory, removed). DIR itself",
+            "becomes owned by the container's root (host uid 100000 or root's /etc/subuid range)."})
     Path upper;
+
+    @Option(names = "--privileged-root",
+        description = {"Run without a user namespace: the container's root is host root. By default it is an",
+            "unprivileged host user (container ids 0-65535 = host 100000-165535, or root's /etc/subuid range).",
+            "This gives away: capabilities MKNOD, NET_RAW, SETFCAP on top of CHOWN, DAC_OVERRIDE, FOWNER,",
+            "SETUID... acting on host ids; files it writes to --upper belong to host root (setuid binaries",
+            "and device nodes included; the overlay is still nosuid,nodev, the host's view of DIR is not);",
+            "a kernel exploit inside is host root. Seccomp and no-new-privileges stay."})
+    boolean privilegedRoot;
 
     @Option(names = "--trace", paramLabel = "FILE", description = "Record each first open of an image file (JSON lines).")
     Path trace;
@@ -118,7 +128,7 @@ final class ContainerCommand {
       if (workdir != null) {
         spec = spec.withCwd(workdir);
       }
-      spec = spec.withPids(pids).withUpperDir(upper).withInheritedIo(true);
+      spec = spec.withPids(pids).withUpperDir(upper).withInheritedIo(true).withPrivilegedRoot(privilegedRoot);
       if (memory != null) {
         spec = spec.withMemory(ContainerSpec.parseSize(memory));
       }

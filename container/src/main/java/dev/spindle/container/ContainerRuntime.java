@@ -7,6 +7,7 @@ import dev.spindle.fuse.MountPoints;
 import dev.spindle.image.Image;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -31,11 +32,15 @@ public final class ContainerRuntime {
 
   /**
    * Starts {@code spec} over {@code image}; the image must stay open until the container closes.
-   * First reaps what killed processes left (see {@link #reap()}).
+   * First reaps what killed processes left (see {@link #reap()}). Unless the spec asks for
+   * privileged root, the container runs in a {@link UserNamespace}: the image's files and the
+   * upper directory (the directory itself, not what an earlier run left in it) belong to its
+   * root, an unprivileged host user.
    */
   public Container start(Image image, ContainerSpec spec, MountOptions mountOptions) throws IOException {
     Runc runc = Runc.locate();
     reap(runc);
+    UserNamespace userns = spec.privilegedRoot() ? null : UserNamespace.forRoot();
     Layout at = new Layout(Files.createDirectories(stateRoot).toRealPath().resolve("spindle-" + randomHex()));
     String id = at.id();
     UndoStack undo = new UndoStack();
@@ -46,15 +51,30 @@ public final class ContainerRuntime {
       Path upper = spec.upperDir() != null
           ? Files.createDirectories(spec.upperDir()).toRealPath()
           : Files.createDirectory(at.upper());
-      for (Path d : List.of(at.lower(), at.work(), at.bundle(), at.rootfs())) {
+      for (Path d : List.of(at.lower(), at.work(), at.bundle())) {
         Files.createDirectory(d);
       }
-      ImageMount fuse = ImageMount.mount(image, at.lower(), mountOptions);
+      Files.createDirectories(Layout.ROOTFS_PARENT);
+      Files.createDirectory(at.rootfs());
+      undo.push("remove the mount point " + at.rootfs(), () -> removeMountPoint(at.rootfs()));
+      MountOptions lowerOptions = mountOptions;
+      if (userns != null) {
+        // The container's root creates files in upper's top directory (overlay's "/"); overlay
+        // itself uses work with the mounter's (host root's) rights, owned alike for tidiness.
+        for (Path d : List.of(upper, at.work())) {
+          Files.setAttribute(d, "unix:uid", userns.hostUid(), LinkOption.NOFOLLOW_LINKS);
+          Files.setAttribute(d, "unix:gid", userns.hostGid(), LinkOption.NOFOLLOW_LINKS);
+        }
+        // The image's files as the container's root's: owned by host root they would show as
+        // nobody inside and no one there could change them (copy-up checks the lower's owner).
+        lowerOptions = mountOptions.withOwner(userns.hostUid(), userns.hostGid());
+      }
+      ImageMount fuse = ImageMount.mount(image, at.lower(), lowerOptions);
       undo.push("unmount the FUSE mount " + at.lower(), fuse::close);
       Overlay.mount(at.lower(), upper, at.work(), at.rootfs());
       undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
       OciConfig.JSON.writer(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(at.config().toFile(), OciConfig.of(spec, "rootfs", Cgroups.pathOf(id)));
+          .writeValue(at.config().toFile(), OciConfig.of(spec, at.rootfs().toString(), Cgroups.pathOf(id), userns));
       undo.push("remove the cgroups of " + id, () -> Cgroups.remove(id));
       undo.push("delete runc container " + id, () -> runc.deleteForce(id));
       Process p = runc.run(at.bundle(), id, spec.inheritIo());
@@ -104,6 +124,7 @@ public final class ContainerRuntime {
       UndoStack undo = new UndoStack();
       undo.push("remove " + at.dir(), () -> deleteTree(at.dir()));
       undo.push("unmount the FUSE mount " + at.lower(), () -> Overlay.unmount(at.lower()));
+      undo.push("remove the mount point " + at.rootfs(), () -> removeMountPoint(at.rootfs()));
       undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
       undo.push("remove the cgroups of " + at.id(), () -> Cgroups.remove(at.id()));
       undo.push("delete runc container " + at.id(), () -> runc.deleteForce(at.id()));
@@ -111,6 +132,14 @@ public final class ContainerRuntime {
       reaped.add(at.id());
     }
     return reaped;
+  }
+
+  /** Removes the overlay's (empty) mount point; refuses while the overlay is still there. */
+  private static void removeMountPoint(Path dir) throws IOException {
+    if (MountPoints.isMounted(dir)) {
+      throw new IOException("still mounted, not removing " + dir);
+    }
+    Files.deleteIfExists(dir);
   }
 
   private static String randomHex() {

@@ -9,6 +9,8 @@ import java.util.List;
 /**
  * The container's root: overlayfs with the image's FUSE mount as the read-only lower layer and a
  * directory as the writable upper one (overlay over a FUSE lower works here, PLATFORM.md).
+ * Mounted nosuid and nodev: a setuid binary or device node the container (or a kept upper
+ * directory from an earlier run) puts there is only a file.
  */
 final class Overlay {
   private Overlay() {}
@@ -20,7 +22,7 @@ final class Overlay {
         throw new IOException("overlay cannot use a path with ',' or ':': " + s);
       }
     }
-    String options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+    String options = "nosuid,nodev,lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
     SystemCommand.run(List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()),
         "cannot mount overlay at " + target + " (" + options + ")",
         "mount not found: apt-get install mount");

@@ -81,8 +81,11 @@ class ContainerRuntimeTest {
 
   @AfterEach
   void closeAll() throws IOException {
+    // All closed before any check: a failed check must not leave the next one's mounts behind.
     for (Container c : started) {
       c.close();
+    }
+    for (Container c : started) {
       assertNothingLeft(c);
     }
   }
@@ -93,7 +96,29 @@ class ContainerRuntimeTest {
     assertThat(Runc.locate().list()).as("runc containers left").doesNotContain(c.id());
     assertThat(Cgroups.existing(c.id())).as("cgroups left").isEmpty();
     assertThat(state.resolve(c.id())).as("state left").doesNotExist();
+    assertThat(MountPoints.list()).as("overlay left").doesNotContain(c.rootfs());
+    assertThat(c.rootfs()).as("mount point left").doesNotExist();
   }
+
+  /** Runs {@code spec} to its end; its stdout (stderr in the failure message). */
+  private String output(ContainerSpec spec) throws Exception {
+    Container c = start(spec);
+    String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(c.stderr().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(c.waitFor()).as("exit code; stderr: " + err).isZero();
+    c.close();
+    return out;
+  }
+
+  /** The value of {@code name:} in /proc/self/status lines. */
+  private static String status(String out, String name) {
+    return out.lines().filter(l -> l.startsWith(name + ":")).map(l -> l.substring(name.length() + 1).strip())
+        .findFirst().orElseThrow(() -> new AssertionError("no " + name + " in: " + out));
+  }
+
+  private static final int CAP_DAC_READ_SEARCH = 2;
+  private static final int CAP_SYS_ADMIN = 21;
+  private static final int CAP_MKNOD = 27;
 
   @Test
   void runsACommandAndReturnsItsOutputAndExitCode() throws Exception {
@@ -195,5 +220,59 @@ class ContainerRuntimeTest {
     assertThat(err).contains("/no/such/command").contains("no such file or directory");
     c.close();
     assertNothingLeft(c);
+  }
+
+  @Test
+  void rootIsAnUnprivilegedHostUserUnderSeccompWithoutAdminCapabilities() throws Exception {
+    String out = output(ContainerSpec.of("sh", "-c", "cat /proc/self/uid_map;"
+        + " busybox grep -E '^(Seccomp|CapEff):' /proc/self/status;"
+        + " if busybox mknod /null c 1 3; then echo mknod: made; else echo mknod: refused; fi;"
+        + " echo owner: $(busybox stat -c '%u:%g' /etc/motd); echo whoami: $(busybox id -u)"));
+    String[] map = out.lines().findFirst().orElseThrow().strip().split("\\s+");
+    assertThat(String.join(" ", map)).as("uid_map").isNotEqualTo("0 0 4294967295");
+    assertThat(map[0]).isEqualTo("0");
+    assertThat(Long.parseLong(map[1])).as("host uid of the container's root").isPositive()
+        .isEqualTo(UserNamespace.forRoot().hostUid());
+    assertThat(map[2]).isEqualTo(String.valueOf(UserNamespace.SIZE));
+    assertThat(status(out, "Seccomp")).as("seccomp mode (2: filter)").isEqualTo("2");
+    long capEff = Long.parseUnsignedLong(status(out, "CapEff"), 16);
+    assertThat(capEff & 1).as("CAP_CHOWN kept").isEqualTo(1);
+    for (int cap : new int[] {CAP_SYS_ADMIN, CAP_MKNOD, CAP_DAC_READ_SEARCH}) {
+      assertThat(capEff & (1L << cap)).as("capability " + cap + " in CapEff " + Long.toHexString(capEff)).isZero();
+    }
+    assertThat(status(out, "mknod")).isEqualTo("refused");
+    assertThat(status(out, "owner")).as("the image's files are the container root's").isEqualTo("0:0");
+    assertThat(status(out, "whoami")).isEqualTo("0");
+  }
+
+  @Test
+  void aSetuidBinaryInAKeptUpperIsInertAndNotHostRoots() throws Exception {
+    Path upper = tmp.resolve("upper");
+    // busybox picks its applet by the name it is run as: /id runs the setuid copy as id.
+    String out = output(ContainerSpec.of("sh", "-c", "cat /bin/busybox > /suid && busybox chmod 4755 /suid"
+        + " && busybox ln -s suid /id && echo mode: $(busybox stat -c %a /suid);"
+        + " echo root: $(busybox grep ' / / ' /proc/self/mountinfo)")
+        .withUpperDir(upper));
+    assertThat(status(out, "mode")).isEqualTo("4755");
+    // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ...
+    String[] root = status(out, "root").split(" ");
+    assertThat(List.of(root[5].split(","))).as("options of / inside").contains("nosuid", "nodev");
+    Path suid = upper.resolve("suid");
+    assertThat((Integer) Files.getAttribute(suid, "unix:mode") & 04000).as("setuid bit kept on the host").isNotZero();
+    assertThat(Files.getAttribute(suid, "unix:uid")).as("owner on the host: the mapped root, not root")
+        .isEqualTo(UserNamespace.forRoot().hostUid());
+    // A later run over the same upper: an ordinary user runs it and stays who it is.
+    assertThat(output(ContainerSpec.of("/id", "-u").withUpperDir(upper).withUser(1000, 1000)))
+        .isEqualTo("1000\n");
+  }
+
+  @Test
+  void privilegedRootIsHostRootStillUnderSeccomp() throws Exception {
+    String out = output(ContainerSpec.of("sh", "-c", "cat /proc/self/uid_map;"
+        + " busybox grep -E '^(Seccomp|CapEff):' /proc/self/status").withPrivilegedRoot(true));
+    assertThat(String.join(" ", out.lines().findFirst().orElseThrow().strip().split("\\s+")))
+        .isEqualTo("0 0 4294967295");
+    assertThat(status(out, "Seccomp")).isEqualTo("2");
+    assertThat(Long.parseUnsignedLong(status(out, "CapEff"), 16) & (1L << CAP_SYS_ADMIN)).isZero();
   }
 }

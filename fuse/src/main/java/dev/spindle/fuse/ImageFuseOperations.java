@@ -41,11 +41,15 @@ final class ImageFuseOperations implements FuseOperations {
   private final HandleTable handles = new HandleTable();
   private final Instant time;
   private final long imageBytes;
+  private final int uid;
+  private final int gid;
 
-  ImageFuseOperations(Image image, Errno errno, AccessTrace trace) throws IOException {
+  ImageFuseOperations(Image image, Errno errno, AccessTrace trace, int uid, int gid) throws IOException {
     this.image = image;
     this.errno = errno;
     this.trace = trace;
+    this.uid = uid;
+    this.gid = gid;
     // An image stores no per-file times: every entry carries the commit date, the same on
     // every mount, so tools that compare mtimes (make, rsync) see nothing change.
     this.time = image.commit().date().toInstant();
@@ -251,8 +255,8 @@ final class ImageFuseOperations implements FuseOperations {
       st.setNLink((short) 1);
       st.setSize(e.size());
     }
-    st.setUid(0);
-    st.setGid(0);
+    st.setUid(uid);
+    st.setGid(gid);
     st.aTime().set(time);
     st.mTime().set(time);
     st.cTime().set(time);

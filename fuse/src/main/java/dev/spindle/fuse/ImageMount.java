@@ -60,7 +60,7 @@ public final class ImageMount implements AutoCloseable {
     try {
       FuseBuilder builder = Fuse.builder();
       builder.setLibraryPath(LibFuse.LIBRARY);
-      ImageFuseOperations ops = new ImageFuseOperations(image, builder.errno(), trace);
+      ImageFuseOperations ops = new ImageFuseOperations(image, builder.errno(), trace, options.uid(), options.gid());
       fuse = builder.build(ops);
       fuse.mount("spindle", at, "-o", mountOptions(image));
       return new ImageMount(at, fuse, ops, trace);

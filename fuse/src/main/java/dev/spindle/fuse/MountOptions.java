@@ -7,11 +7,21 @@ import java.util.Set;
  * How to mount an image. {@code trace}: a file that receives one JSON line per first open (null:
  * no trace). {@code hot}: the image's hot files (a profile's paths, {@code /}-rooted), against
  * which first opens of other files are counted as cold ({@link ImageMount#coldOpens()}) and marked
- * {@code "cold": true} in the trace; null: no hot set, nothing is cold.
+ * {@code "cold": true} in the trace; null: no hot set, nothing is cold. {@code uid}/{@code gid}:
+ * the owner every file of the mount shows (default root, 0:0; a user-namespaced container's root
+ * maps to other host ids, see {@link #withOwner}).
  */
-public record MountOptions(Path trace, Set<String> hot) {
+public record MountOptions(Path trace, Set<String> hot, int uid, int gid) {
   public MountOptions {
     hot = hot == null ? null : Set.copyOf(hot);
+    if (uid < 0 || gid < 0) {
+      throw new IllegalArgumentException("owner ids must not be negative");
+    }
+  }
+
+  /** Files owned by root. */
+  public MountOptions(Path trace, Set<String> hot) {
+    this(trace, hot, 0, 0);
   }
 
   public static MountOptions defaults() {
@@ -19,7 +29,17 @@ public record MountOptions(Path trace, Set<String> hot) {
   }
 
   public MountOptions withTrace(Path file) {
-    return new MountOptions(file, hot);
+    return new MountOptions(file, hot, uid, gid);
+  }
+
+  /**
+   * Every file and directory shows {@code uid:gid} as its owner. An image keeps no owners; a
+   * container whose root is host uid 100000 in a user namespace must own the image's files to
+   * write over them (overlay copy-up) as root may, and the files of host root would show as
+   * nobody there, writable by no one.
+   */
+  public MountOptions withOwner(int u, int g) {
+    return new MountOptions(trace, hot, u, g);
   }
 
   /** Paths as a profile lists them; a missing leading {@code /} is added. */
@@ -28,6 +48,6 @@ public record MountOptions(Path trace, Set<String> hot) {
     for (String p : paths) {
       s.add(p.startsWith("/") ? p : "/" + p);
     }
-    return new MountOptions(trace, s);
+    return new MountOptions(trace, s, uid, gid);
   }
 }

@@ -148,6 +148,17 @@ class ImageMountTest {
   }
 
   @Test
+  void anOwnerGivenInTheOptionsOwnsEveryFile() throws Exception {
+    mount(AccessMode.INDEXED, MountOptions.defaults().withOwner(100000, 100001));
+    for (Path p : List.of(mnt, mnt.resolve("hello.txt"), mnt.resolve("a/b"), mnt.resolve("bin/run.sh"))) {
+      assertThat(Files.getAttribute(p, "unix:uid")).as(p.toString()).isEqualTo(100000);
+      assertThat(Files.getAttribute(p, "unix:gid")).as(p.toString()).isEqualTo(100001);
+    }
+    assertThat(Files.getAttribute(mnt.resolve("link-to-hello"), "unix:uid", LinkOption.NOFOLLOW_LINKS))
+        .isEqualTo(100000);
+  }
+
+  @Test
   void writesFailReadOnly() throws Exception {
     mount(AccessMode.INDEXED, MountOptions.defaults());
     assertThatThrownBy(() -> Files.writeString(mnt.resolve("new.txt"), "x"))
