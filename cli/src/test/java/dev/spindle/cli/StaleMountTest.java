@@ -31,7 +31,9 @@ class StaleMountTest {
         System.getProperty("java.class.path"), Main.class.getName(), "mount", "m", dir.toString(),
         "--home", home.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("mount.log").toFile()).start();
     try {
-      for (int i = 0; i < 200 && !MountPoints.isMounted(dir); i++) {
+      // A JVM start on a loaded 2-core machine can take many seconds: wait up to a minute, or
+      // until the mounting process has died.
+      for (int i = 0; i < 1200 && mount.isAlive() && !MountPoints.isMounted(dir); i++) {
         Thread.sleep(50);
       }
       assertThat(MountPoints.isMounted(dir)).as(Files.readString(tmp.resolve("mount.log"))).isTrue();
