@@ -45,6 +45,12 @@ public final class RemoteForks {
         .filter(i -> memory.state(i) == dev.spindle.memory.PageState.PRIVATE).toArray();
     PageTable table = memory.snapshot();
     Reactor r = guest.reactor();
+    if (!r.wasiState().preopens().isEmpty()) {
+      // A descriptor must name no host path: the node resuming it would open that path as given.
+      throw new IOException("a sandbox with preopened directories ("
+          + r.wasiState().preopens().stream().map(p -> p.guestPath()).toList()
+          + ") cannot be forked to another node: its directories are host paths of this node");
+    }
     SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), r.wasiState());
     byte[] bytes = new ForkState(state, null, workingSet).toBytes();
     return RemoteFork.prepare(table, bytes, forks.modules().get(guest.moduleSha256()), server, advertisedHost, ttl,
@@ -90,6 +96,12 @@ public final class RemoteForks {
       throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
+    if (!s.wasi().preopens().isEmpty()) {
+      // Whoever wrote the descriptor chose these paths; this node maps no host directory for it.
+      throw new SnapshotDamagedException("the descriptor's sandbox has preopened directories "
+          + s.wasi().preopens().stream().map(p -> p.guestPath()).toList()
+          + ": a resumed sandbox gets no host directory");
+    }
     if (fs.module() != null) {
       forks.modules().put(s.moduleSha256(), fs.module());
     }

@@ -157,4 +157,38 @@ class RemoteForksTest {
       assertThat(tmp.resolve("b/modules")).doesNotExist();
     }
   }
+
+  @Test
+  void aDescriptorNamingHostDirectoriesIsRefused() throws Exception {
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Forks a = new Forks(new SpindleHome(tmp.resolve("a")));
+        Forks b = new Forks(new SpindleHome(tmp.resolve("b")));
+        Guest parent = a.start(BranchTest.sandbox(Engine.COMPILED))) {
+      Descriptor d = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
+          Runnable::run).descriptor();
+      // Whoever can post a descriptor writes its state: here one that maps the host's / into the guest.
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode state = (ObjectNode) json.readTree(d.state());
+      ObjectNode wasi = (ObjectNode) state.path("sandbox").path("wasi");
+      wasi.putArray("preopens").addObject().put("guest_path", "/host").put("host_path", "/");
+      Descriptor tampered = new Descriptor(d.pages(), d.pageHashes(), d.pendingHashes(), d.droppedSegments(),
+          json.writeValueAsBytes(state), d.host(), d.port(), d.capability(), d.expiresAtMillis());
+
+      assertThatThrownBy(() -> new RemoteForks(b).resume(tampered, null, 8, Duration.ofSeconds(5)))
+          .isInstanceOf(SnapshotDamagedException.class)
+          .hasMessageContaining("preopened directories [/host]");
+    }
+  }
+
+  @Test
+  void aSandboxWithHostDirectoriesIsNotPrepared() throws Exception {
+    java.nio.file.Path data = java.nio.file.Files.createDirectories(tmp.resolve("data"));
+    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Forks a = new Forks(new SpindleHome(tmp.resolve("a")));
+        Guest parent = a.start(dev.spindle.sandbox.Sandbox.builder(dev.spindle.sandbox.Guests.bytes(dev.spindle.sandbox.Guests.reactor("warm")))
+            .engine(Engine.COMPILED).preopen("/data", data).build())) {
+      assertThatThrownBy(() -> new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
+          Runnable::run)).isInstanceOf(java.io.IOException.class).hasMessageContaining("preopened directories ([/data])");
+    }
+  }
 }
