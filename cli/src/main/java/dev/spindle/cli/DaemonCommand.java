@@ -1,7 +1,11 @@
 package dev.spindle.cli;
 
+import dev.spindle.daemon.AccessOptions;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.daemon.DaemonMain;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,10 +56,21 @@ final class DaemonCommand implements Callable<Integer> {
           "prepares (default: the address it listens on; required when that is 0.0.0.0 or ::)."})
   String pageAdvertise;
 
+  @Option(names = "--peer", paramLabel = "URL",
+      description = {"Another node this one trusts (repeatable), e.g. http://10.0.0.3:8889: the only nodes it forks",
+          "to, resumes descriptors from (checked with the key the peer serves) and makes images from by URL.",
+          "Two nodes that name each other fork to each other with no other setting. Default: none."})
+  List<String> peers = new ArrayList<>();
+
+  @Option(names = "--allow-path", paramLabel = "DIR",
+      description = {"A directory whose files API clients may name (repeatable): image sources and wasm.file.",
+          "Default: none, so a token holder runs sandboxes but cannot read this host's files."})
+  List<Path> allowPaths = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes),
-        pageListen, pageStore, pageAdvertise);
+        pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths));
     return 0;
   }
 }

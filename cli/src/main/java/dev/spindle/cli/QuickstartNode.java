@@ -8,6 +8,7 @@ import dev.spindle.client.Api.SandboxInfo;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.ApiException;
 import dev.spindle.client.SpindleClient;
+import dev.spindle.daemon.AccessOptions;
 import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.daemon.SampleGuest;
@@ -37,7 +38,9 @@ final class QuickstartNode {
 
   static void run(SpindleHome home, Path sample, Map<String, Double> times) throws Exception {
     long t = System.nanoTime();
-    try (Daemon node = Daemon.start(DaemonConfig.defaults(home).listen("127.0.0.1:0"))) {
+    // The embedded node makes its image from the sample tree, so that tree is its one --allow-path.
+    try (Daemon node = Daemon.start(DaemonConfig.defaults(home).listen("127.0.0.1:0"),
+        new AccessOptions(List.of(), List.of(sample)))) {
       SpindleClient c = SpindleClient.connect(node.url(), node.token());
       times.put("node start (embedded daemon)", ms(t));
       System.out.println("node: embedded daemon at " + node.url() + " (token in " + node.tokenFile() + ")");

@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.daemon.AccessOptions;
 import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.daemon.SampleGuest;
@@ -23,7 +24,9 @@ class NodeCliTest {
     Files.writeString(src.resolve("f.txt"), "x\n");
     Path wasm = tmp.resolve("guest.wasm");
     Files.write(wasm, SampleGuest.wasm());
-    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(home)).listen("127.0.0.1:0"))) {
+    // The node reads the sources 'image make --node' names only under its --allow-path.
+    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(home)).listen("127.0.0.1:0"),
+        new AccessOptions(java.util.List.of(), java.util.List.of(src)))) {
       String url = node.url();
       CliRunner.Result made = cli.run("image", "make", src.toString(), "-t", "remote", "--node", url);
       assertThat(made.code()).as(made.err()).isZero();

@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.daemon.AccessOptions;
 import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.daemon.SampleGuest;
@@ -21,8 +22,13 @@ class RemoteForkCliTest {
     CliRunner cli = new CliRunner(homeA);
     Path wasm = tmp.resolve("guest.wasm");
     Files.write(wasm, SampleGuest.wasm());
-    try (Daemon a = Daemon.start(DaemonConfig.defaults(new SpindleHome(homeA)).listen("127.0.0.1:0"));
-        Daemon b = Daemon.start(DaemonConfig.defaults(new SpindleHome(tmp.resolve("b"))).listen("127.0.0.1:0"))) {
+    // Two nodes that list each other with --peer: ports chosen first so each can name the other.
+    int portA = freePort();
+    int portB = freePort();
+    try (Daemon a = Daemon.start(DaemonConfig.defaults(new SpindleHome(homeA)).listen("127.0.0.1:" + portA),
+            new AccessOptions(java.util.List.of("http://127.0.0.1:" + portB), java.util.List.of()));
+        Daemon b = Daemon.start(DaemonConfig.defaults(new SpindleHome(tmp.resolve("b"))).listen("127.0.0.1:" + portB),
+            new AccessOptions(java.util.List.of("http://127.0.0.1:" + portA), java.util.List.of()))) {
       String id = cli.run("sandbox", "create", wasm.toString(), "--node", a.url()).out().split(" ")[0];
       for (int i = 0; i < 3; i++) {
         cli.run("sandbox", "call", id, "next", "--node", a.url());
@@ -48,6 +54,12 @@ class RemoteForkCliTest {
 
       CliRunner.Result both = cli.run("fork", id, "--to", b.url(), "-o", file.toString(), "--node", a.url());
       assertThat(both.code()).isNotZero();
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
     }
   }
 }

@@ -45,6 +45,9 @@ public final class Api {
 
   public record Version(String version, String java, String api) {}
 
+  /** A node's descriptor-sealing key ({@code GET /v1/node/key}, open): X.509, base64. */
+  public record NodeKeyInfo(String algorithm, String publicKey) {}
+
   /** {@code POST /v1/images}: make an image of {@code source}; {@code wait=false} answers 202. */
   // "wait" cannot be a record component (it would override Object.wait), hence the rename.
   public record MakeImage(String source, String tag, String ref, @JsonProperty("wait") Boolean awaitReady) {

@@ -40,16 +40,21 @@ public final class Daemon implements AutoCloseable {
   }
 
   public static Daemon start(DaemonConfig config) throws IOException {
-    return start(config, null);
+    return start(config, AccessOptions.none());
   }
 
   static Daemon start(DaemonConfig config, SnapshotService snapshotService) throws IOException {
-    return start(config, RemoteOptions.defaults(config), snapshotService);
+    return start(config, RemoteOptions.defaults(config), AccessOptions.none(), snapshotService);
+  }
+
+  /** Starts a node that may reach the peers and read the directories {@code access} names. */
+  public static Daemon start(DaemonConfig config, AccessOptions access) throws IOException {
+    return start(config, RemoteOptions.defaults(config), access, null);
   }
 
   /** Starts a node; {@code snapshotService} null for the real one (tests pass a stand-in). */
-  static Daemon start(DaemonConfig config, RemoteOptions remoteOptions, SnapshotService snapshotService)
-      throws IOException {
+  static Daemon start(DaemonConfig config, RemoteOptions remoteOptions, AccessOptions access,
+      SnapshotService snapshotService) throws IOException {
     config.home().create();
     Path root = config.home().root();
     String token = TokenFile.loadOrCreate(root);
@@ -62,15 +67,24 @@ public final class Daemon implements AutoCloseable {
       db.close();
       throw e;
     }
+    NodeKey key;
+    NodePolicy policy;
+    try {
+      key = NodeKey.loadOrCreate(root);
+      policy = new NodePolicy(access.peers(), access.allowPaths(), key.publicKey());
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
     Forks forks = new Forks(config.home());
-    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog), forks, catalog);
+    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog, policy), forks, catalog);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
 
     RemoteNode remote;
     try {
-      remote = RemoteNode.start(remoteOptions, root, new RemoteForks(forks));
+      remote = RemoteNode.start(remoteOptions, root, new RemoteForks(forks), key, policy);
     } catch (IOException e) {
       db.close();
       throw new IOException("cannot start the page service on " + remoteOptions.pageHost() + ":"
@@ -90,7 +104,7 @@ public final class Daemon implements AutoCloseable {
     metrics.gauge("spindle_snapshots_failed", () -> catalog.count(Catalog.SNAPSHOT, "failed"));
     CacheGauges.register(metrics, config.home());
 
-    Router router = routes(catalog, sandboxes, snapshotService, remote, metrics);
+    Router router = routes(catalog, sandboxes, snapshotService, remote, policy, metrics);
     // Request threads beyond the cap only answer 503, so the pool stays a little above it.
     QueuedThreadPool pool = new QueuedThreadPool(Math.max(16, config.maxConcurrent() + 8), 4);
     pool.setName("spindle-http");
@@ -114,14 +128,14 @@ public final class Daemon implements AutoCloseable {
 
   /** The route table, built the same way for the server and for the OpenAPI test. */
   static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, Metrics metrics) {
-    return routes(catalog, sandboxes, snapshotService, null, metrics);
+    return routes(catalog, sandboxes, snapshotService, null, NodePolicy.closed(new byte[0]), metrics);
   }
 
   static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, RemoteNode remote,
-      Metrics metrics) {
+      NodePolicy policy, Metrics metrics) {
     Router router = new Router();
     new SystemRoutes(metrics).register(router);
-    new ImageRoutes(catalog).register(router);
+    new ImageRoutes(catalog, policy).register(router);
     ImageFileRoutes files = new ImageFileRoutes(catalog);
     files.register(router);
     metrics.gauge("spindle_image_bytes_served", files::bytesServed);

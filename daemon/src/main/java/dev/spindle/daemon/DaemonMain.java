@@ -6,7 +6,7 @@ import java.nio.file.Path;
 /**
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
  * [--max-concurrent N] [--max-sandboxes N] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
- * [--page-advertise HOST]}: a node in its own process (what the tests and the
+ * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]...}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
  */
@@ -21,6 +21,8 @@ public final class DaemonMain {
     String pageAdvertise = null;
     int concurrent = c.maxConcurrent();
     int sandboxes = c.maxSandboxes();
+    java.util.List<String> peers = new java.util.ArrayList<>();
+    java.util.List<Path> allowPaths = new java.util.ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -31,6 +33,8 @@ public final class DaemonMain {
         case "--page-listen" -> pageListen = v;
         case "--page-store" -> pageStore = v;
         case "--page-advertise" -> pageAdvertise = v;
+        case "--peer" -> peers.add(v);
+        case "--allow-path" -> allowPaths.add(Path.of(v));
         default -> {
           System.err.println("spindle daemon: unknown argument " + args[i]);
           System.exit(2);
@@ -41,7 +45,8 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore, pageAdvertise);
+    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore, pageAdvertise,
+        new AccessOptions(peers, allowPaths));
   }
 
   /**
@@ -50,19 +55,19 @@ public final class DaemonMain {
    * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, keys from the AWS_* environment (null: {@code
    * HOME/pages}), advertised to children as {@code pageAdvertise} (null: the host it listens on).
    */
-  public static void run(DaemonConfig c, String pageListen, String pageStore, String pageAdvertise)
-      throws Exception {
+  public static void run(DaemonConfig c, String pageListen, String pageStore, String pageAdvertise,
+      AccessOptions access) throws Exception {
     RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore).advertise(pageAdvertise);
-    run(c, pageListen == null ? remote : remote.listen(pageListen));
+    run(c, pageListen == null ? remote : remote.listen(pageListen), access);
   }
 
   /** Starts a node, says where, and serves until the process ends. */
   public static void run(DaemonConfig c) throws Exception {
-    run(c, RemoteOptions.defaults(c));
+    run(c, RemoteOptions.defaults(c), AccessOptions.none());
   }
 
-  private static void run(DaemonConfig c, RemoteOptions remote) throws Exception {
-    Daemon d = Daemon.start(c, remote, null);
+  private static void run(DaemonConfig c, RemoteOptions remote, AccessOptions access) throws Exception {
+    Daemon d = Daemon.start(c, remote, access, null);
     Runtime.getRuntime().addShutdownHook(new Thread(d::close, "spindle-daemon-stop"));
     d.recovered().forEach(line -> System.out.println("recovered: " + line));
     System.out.println("spindle daemon listening on " + d.url() + " (home " + c.home().root() + ", token in "

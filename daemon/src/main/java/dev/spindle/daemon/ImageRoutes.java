@@ -7,9 +7,11 @@ import dev.spindle.client.Api.MakeImage;
 /** {@code /v1/images}: images and snapshots, one tag namespace. */
 final class ImageRoutes {
   private final Catalog catalog;
+  private final NodePolicy policy;
 
-  ImageRoutes(Catalog catalog) {
+  ImageRoutes(Catalog catalog, NodePolicy policy) {
     this.catalog = catalog;
+    this.policy = policy;
   }
 
   void register(Router r) {
@@ -26,6 +28,11 @@ final class ImageRoutes {
 
   private void make(Exchange x) throws Exception {
     MakeImage m = x.body(MakeImage.class);
+    if (m.source() != null && !m.source().isBlank()) {
+      Catalog.tag(m.tag(), "tag"); // a bad tag is named before the source is looked at
+      // A client names a source; the node reads or fetches it only where its operator allows.
+      m = new MakeImage(policy.requireImageSource(m.source()), m.tag(), m.ref(), m.awaitReady());
+    }
     ImageInfo i = catalog.make(m);
     if ("failed".equals(i.status())) {
       throw new ApiError(422, "make_failed", i.error());

@@ -62,16 +62,22 @@ final class RemoteNode implements AutoCloseable {
   private long retiredFallback;
   private long retiredFaults;
   private final SecureRandom random = new SecureRandom();
+  private final NodeKey key;
+  private final NodePolicy policy;
 
-  private RemoteNode(PageServer server, String advertisedHost, String noAddress, PageStore store, RemoteForks forks) {
+  private RemoteNode(PageServer server, String advertisedHost, String noAddress, PageStore store, RemoteForks forks,
+      NodeKey key, NodePolicy policy) {
     this.server = server;
     this.advertisedHost = advertisedHost;
     this.noAddress = noAddress;
     this.store = store;
     this.forks = forks;
+    this.key = key;
+    this.policy = policy;
   }
 
-  static RemoteNode start(RemoteOptions o, Path home, RemoteForks forks) throws IOException {
+  static RemoteNode start(RemoteOptions o, Path home, RemoteForks forks, NodeKey key, NodePolicy policy)
+      throws IOException {
     PageStore store;
     try {
       store = o.pageStore() != null ? PageStores.open(o.pageStore(), System.getenv())
@@ -89,7 +95,7 @@ final class RemoteNode implements AutoCloseable {
       advertised = null;
       why = e.getMessage();
     }
-    return new RemoteNode(server, advertised, why, store, forks);
+    return new RemoteNode(server, advertised, why, store, forks, key, policy);
   }
 
   /** A prepared fork: its id here and the encoded descriptor. */
@@ -105,7 +111,7 @@ final class RemoteNode implements AutoCloseable {
     random.nextBytes(hex);
     String id = "fd-" + HexFormat.of().formatHex(hex);
     held.put(id, new Held(id, g.id, p.descriptor(), p.upload()));
-    return new Prepared(id, DescriptorCodec.encode(p.descriptor()));
+    return new Prepared(id, DescriptorSeal.seal(key, DescriptorCodec.encode(p.descriptor())));
   }
 
   /** Counts {@code pages} (a resumed child's) in the metrics while sandbox {@code id} is held. */
@@ -113,8 +119,21 @@ final class RemoteNode implements AutoCloseable {
     children.put(id, pages);
   }
 
-  /** Resumes a descriptor here; the child's pages come on first touch. */
-  RemoteForks.Child resume(byte[] encoded, boolean replay) throws IOException {
+  /** This node's public key, X.509-encoded: what its peers check its descriptors' seals with. */
+  byte[] publicKey() {
+    return key.publicKey();
+  }
+
+  NodePolicy policy() {
+    return policy;
+  }
+
+  /**
+   * Resumes a sealed descriptor here, once its seal checks (this node's own or a peer's); the
+   * child's pages come on first touch.
+   */
+  RemoteForks.Child resume(byte[] sealed, boolean replay) throws IOException {
+    byte[] encoded = DescriptorSeal.open(sealed, policy::trustsSigner).descriptor();
     Descriptor d;
     try {
       d = DescriptorCodec.decode(encoded);

@@ -2,6 +2,7 @@ package dev.spindle.daemon;
 
 import dev.spindle.client.Api.DescriptorList;
 import dev.spindle.client.Api.Fork;
+import dev.spindle.client.Api.NodeKeyInfo;
 import dev.spindle.client.Api.ForkResult;
 import dev.spindle.client.Api.Resume;
 import dev.spindle.client.Api.SandboxInfo;
@@ -25,6 +26,9 @@ final class RemoteRoutes {
   }
 
   void register(Router r) {
+    // Open: a peer fetches it knowing only this node's URL (its operator's --peer).
+    r.addOpen("GET", "/v1/node/key", x -> x.json(new NodeKeyInfo("Ed25519",
+        Base64.getEncoder().encodeToString(remote.publicKey()))));
     r.add("POST", "/v1/sandboxes/{id}/fork", this::fork);
     r.add("POST", "/v1/resume", this::resume);
     r.add("GET", "/v1/descriptors", x -> x.json(new DescriptorList(remote.list())));
@@ -51,6 +55,9 @@ final class RemoteRoutes {
     if (f.node() != null && f.token() == null) {
       throw ApiError.badRequest("bad_field", "field 'token' is required with 'node': the token of the node to resume on");
     }
+    if (f.node() != null) {
+      remote.policy().requirePeer(f.node(), "node");
+    }
     Duration ttl = f.ttlSeconds() == null ? RemoteNode.DEFAULT_TTL : Duration.ofSeconds(f.ttlSeconds());
     RemoteNode.Prepared p;
     synchronized (g) {
@@ -67,9 +74,14 @@ final class RemoteRoutes {
     SandboxInfo child;
     try {
       child = SpindleClient.connect(f.node(), f.token()).resume(p.descriptor(), f.replay());
-    } catch (ApiException | UncheckedIOException | IllegalArgumentException e) {
+    } catch (ApiException e) {
       remote.release(p.id());
-      throw new ApiError(502, "resume_failed", "the node " + f.node() + " did not resume the fork: " + e.getMessage());
+      // What the other node said is not repeated: its answer is its own, not ours to relay.
+      throw new ApiError(502, "resume_failed", "the node " + f.node() + " refused the fork (HTTP " + e.status()
+          + "); its log says why");
+    } catch (UncheckedIOException | IllegalArgumentException e) {
+      remote.release(p.id());
+      throw new ApiError(502, "resume_failed", "the node " + f.node() + " could not be reached to resume the fork");
     }
     x.json(201, new ForkResult(p.id(), p.descriptor().length, f.node(), child, null));
   }

@@ -12,16 +12,19 @@ import java.util.Base64;
 
 /**
  * Where a sandbox's module comes from: base64 bytes in the request, a file on the node's host
- * (absolute path), or a path inside a ready image. Exactly one, checked here.
+ * (absolute, under an {@code --allow-path} directory), or a path inside a ready image. Exactly
+ * one, checked here.
  */
 final class WasmSource {
   /** The module's bytes and, when it came from an image, that image's tag (the lineage). */
   record Loaded(byte[] bytes, String image) {}
 
   private final Catalog catalog;
+  private final NodePolicy policy;
 
-  WasmSource(Catalog catalog) {
+  WasmSource(Catalog catalog, NodePolicy policy) {
     this.catalog = catalog;
+    this.policy = policy;
   }
 
   Loaded load(Wasm w) throws IOException {
@@ -43,9 +46,10 @@ final class WasmSource {
       }
     }
     if (w.file() != null) {
-      Path p = Path.of(w.file());
-      if (!p.isAbsolute() || !Files.isRegularFile(p)) {
-        throw ApiError.badRequest("bad_field", "field 'wasm.file' must be an absolute path to a file on the node: " + w.file());
+      // Checked before the file is looked at, so a refusal tells nothing about the node's files.
+      Path p = policy.requireAllowed(w.file(), "wasm.file");
+      if (!Files.isRegularFile(p)) {
+        throw ApiError.badRequest("bad_field", "field 'wasm.file' is not a regular file");
       }
       return new Loaded(Files.readAllBytes(p), null);
     }

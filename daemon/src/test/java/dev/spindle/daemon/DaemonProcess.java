@@ -35,13 +35,29 @@ final class DaemonProcess implements AutoCloseable {
 
   /** A daemon on a loopback {@code host} (e.g. 127.0.0.2) with a JVM heap of {@code heap}. */
   static DaemonProcess startOn(Path home, String host, String heap, String... extra) throws IOException {
+    return startAt(home, host + ":0", heap, extra);
+  }
+
+  /** A port free on every loopback address now, for nodes that must name each other before they start. */
+  static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /**
+   * A daemon listening on {@code hostPort}. The test is the node's operator: the test's temporary
+   * directory (the home's parent) is an --allow-path, so images can be made from its files.
+   */
+  static DaemonProcess startAt(Path home, String hostPort, String heap, String... extra) throws IOException {
     String cp = Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
         + Files.readString(Path.of("target/daemon-classpath.txt")).strip();
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "-Xmx" + heap, "-XX:TieredStopAtLevel=1",
         "-cp", cp, DaemonMain.class.getName(),
-        "--listen", host + ":0", "--home", home.toString()));
+        "--listen", hostPort, "--home", home.toString(),
+        "--allow-path", home.toAbsolutePath().getParent().toString()));
     cmd.addAll(List.of(extra));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -20,10 +20,13 @@ class ImagesApiTest {
   static DaemonProcess node;
   static SpindleClient client;
   static Path source;
+  /** A Git server that never answers, listed as the node's peer so images may be made from it. */
+  static HangingGitServer git;
 
   @BeforeAll
   static void start() throws Exception {
-    node = DaemonProcess.start(tmp.resolve("home"));
+    git = new HangingGitServer();
+    node = DaemonProcess.start(tmp.resolve("home"), "--peer", git.url());
     client = node.client();
     source = Files.createDirectories(tmp.resolve("src/dir"));
     Files.writeString(source.resolve("a.txt"), "alpha\n");
@@ -32,6 +35,7 @@ class ImagesApiTest {
   @AfterAll
   static void stop() throws Exception {
     node.close();
+    git.close();
   }
 
   @Test
@@ -64,7 +68,7 @@ class ImagesApiTest {
 
   @Test
   void aTagInFlightIs409AndCannotBeDeleted() throws Exception {
-    try (HangingGitServer git = new HangingGitServer()) {
+    {
       ImageInfo w = client.makeImage(new MakeImage(git.url(), "stuck", null, false));
       assertThat(w.status()).isEqualTo("writing");
       ApiException dup = catchApi(() -> client.makeImage(new MakeImage(source.toString(), "stuck")));

@@ -17,6 +17,7 @@ import dev.spindle.remote.Capability;
 import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class RemoteForkApiTest {
   @Test
   void childContinuesOnTheOtherNodeFetchingWhatItTouchesAndNeverSeesLaterParentWrites() throws Exception {
     Path store = tmp.resolve("pages");
-    try (DaemonProcess a = node("a", store, "127.0.0.2"); DaemonProcess b = node("b", store, "127.0.0.3")) {
+    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store)) {
       SpindleClient ca = a.client();
       SpindleClient cb = b.client();
       String parent = filled(ca, 7, BIG_MIB);
@@ -125,12 +126,15 @@ class RemoteForkApiTest {
       assertThat(f.child()).isNull();
       byte[] bytes = Base64.getDecoder().decode(f.descriptor());
       assertThat(bytes).hasSize(f.descriptorBytes());
-      Descriptor d = DescriptorCodec.decode(bytes);
+      DescriptorSeal.Opened opened = DescriptorSeal.open(bytes, k -> true);
+      Descriptor d = DescriptorCodec.decode(opened.descriptor());
+      // Only a's own key makes a seal b accepts: the test plays a's operator, who can read it.
+      NodeKey aKey = NodeKey.loadOrCreate(tmp.resolve("a"));
 
       // A guessed capability: b lacks the module, and the parent refuses it as it refuses pages.
       Descriptor forged = d.withCapability(Capability.random());
       long refused = metric(ca, "spindle_remote_requests_refused");
-      ApiException e = catchApi(() -> cb.resume(DescriptorCodec.encode(forged)));
+      ApiException e = catchApi(() -> cb.resume(DescriptorSeal.seal(aKey, DescriptorCodec.encode(forged))));
       assertThat(e.status()).isEqualTo(502);
       assertThat(e.getMessage()).contains("module ").contains("unknown or released capability");
       assertThat(cb.sandboxes()).isEmpty();
@@ -154,23 +158,67 @@ class RemoteForkApiTest {
 
       // An expired descriptor is refused before anything runs.
       Descriptor expired = d.withExpiry(System.currentTimeMillis() - 1);
-      ApiException gone = catchApi(() -> cb.resume(DescriptorCodec.encode(expired)));
+      ApiException gone = catchApi(() -> cb.resume(DescriptorSeal.seal(aKey, DescriptorCodec.encode(expired))));
       assertThat(gone.status()).isEqualTo(410);
       assertThat(gone.code()).isEqualTo("descriptor_expired");
 
-      // Bytes that are no descriptor name what is wrong.
-      assertThat(catchApi(() -> cb.resume(new byte[] {1, 2, 3})).code()).isEqualTo("bad_descriptor");
+      // Bytes that are no sealed descriptor are refused before anything else is read.
+      assertThat(catchApi(() -> cb.resume(new byte[] {1, 2, 3})).code()).isEqualTo("unsigned_descriptor");
+    }
+  }
+
+  @Test
+  void onlySealedDescriptorsFromPeersResumeAndForksGoOnlyToPeers() throws Exception {
+    Path store = tmp.resolve("pages");
+    // a and b list each other; c lists them but neither lists c (it is not in their --peer).
+    String cAddress = addresses.remove("c");
+    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store);
+        DaemonProcess c = DaemonProcess.startAt(tmp.resolve("c"), cAddress, "1g", "--page-store", store.toString(),
+            "--peer", "http://" + addresses.get("a"), "--peer", "http://" + addresses.get("b"))) {
+      SpindleClient ca = a.client();
+      SpindleClient cb = b.client();
+      String parent = filled(ca, 4);
+      byte[] sealed = Base64.getDecoder().decode(ca.fork(parent, new Fork(null, null, null)).descriptor());
+      byte[] plain = DescriptorSeal.open(sealed, k -> true).descriptor();
+
+      // The bare descriptor (what a CRC alone guarded), a flipped byte, another node's seal.
+      ApiException unsigned = catchApi(() -> cb.resume(plain));
+      assertThat(unsigned.status()).isEqualTo(403);
+      assertThat(unsigned.code()).isEqualTo("unsigned_descriptor");
+      byte[] altered = sealed.clone();
+      altered[altered.length - 40] ^= 1;
+      ApiException changed = catchApi(() -> cb.resume(altered));
+      assertThat(changed.status()).isEqualTo(403);
+      assertThat(changed.getMessage()).contains("altered");
+      byte[] bySomeoneElse = DescriptorSeal.seal(NodeKey.loadOrCreate(tmp.resolve("c")), plain);
+      ApiException foreign = catchApi(() -> cb.resume(bySomeoneElse));
+      assertThat(foreign.code()).isEqualTo("untrusted_descriptor");
+      assertThat(foreign.getMessage()).contains("--peer");
+      assertThat(cb.sandboxes()).isEmpty();
+
+      // c trusts a, but a does not fork to c, and b does not resume what c seals.
+      String cToken = c.token();
+      ApiException notAPeer = catchApi(() -> ca.fork(parent, new Fork(c.url, cToken, null, false)));
+      assertThat(notAPeer.status()).isEqualTo(403);
+      assertThat(notAPeer.code()).isEqualTo("not_a_peer");
+      SpindleClient cc = c.client();
+      String cParent = filled(cc, 6);
+      byte[] fromC = Base64.getDecoder().decode(cc.fork(cParent, new Fork(null, null, null)).descriptor());
+      assertThat(catchApi(() -> cb.resume(fromC)).code()).isEqualTo("untrusted_descriptor");
+
+      // The sealed descriptor from a peer resumes, and so does a fork straight to the peer.
+      assertThat(cb.call(cb.resume(sealed).id(), "check_range", 0, 64, 4)).containsExactly(0L);
+      ForkResult direct = ca.fork(parent, new Fork(b.url, b.token(), null, false));
+      assertThat(cb.call(direct.child().id(), "check", 4)).containsExactly(0L);
     }
   }
 
   @Test
   void aPageServiceOnEveryAddressNeedsTheAddressChildrenUse() throws Exception {
     Path store = tmp.resolve("pages");
-    try (DaemonProcess a = DaemonProcess.startOn(tmp.resolve("a"), "127.0.0.2", "1g", "--page-store", store.toString(),
-            "--page-listen", "0.0.0.0:0", "--page-advertise", "127.0.0.2");
-        DaemonProcess b = node("b", store, "127.0.0.3");
-        DaemonProcess c = DaemonProcess.startOn(tmp.resolve("c"), "127.0.0.4", "1g", "--page-store", store.toString(),
-            "--page-listen", "0.0.0.0:0")) {
+    try (DaemonProcess a = node("a", store, "--page-listen", "0.0.0.0:0", "--page-advertise", "127.0.0.2");
+        DaemonProcess b = node("b", store);
+        DaemonProcess c = node("c", store, "--page-listen", "0.0.0.0:0")) {
       String parent = filled(a.client(), 5);
       ForkResult f = a.client().fork(parent, new Fork(b.url, b.token(), null, false));
       assertThat(a.client().descriptors().getFirst().id()).isEqualTo(f.descriptorId());
@@ -195,13 +243,26 @@ class RemoteForkApiTest {
         .hasMessageContaining("the daemon ended before listening").hasMessageContaining("needs ?endpoint=URL");
   }
 
-  private DaemonProcess node(String name, Path store) throws Exception {
-    return node(name, store, "127.0.0.1");
+  /** Each node's address, chosen before any starts so that each can list the others with --peer. */
+  private final java.util.Map<String, String> addresses = new java.util.LinkedHashMap<>();
+
+  @org.junit.jupiter.api.BeforeEach
+  void plan() throws Exception {
+    addresses.put("a", "127.0.0.2:" + DaemonProcess.freePort());
+    addresses.put("b", "127.0.0.3:" + DaemonProcess.freePort());
+    addresses.put("c", "127.0.0.4:" + DaemonProcess.freePort());
   }
 
-  /** A node on its own loopback address (its page service binds there too). */
-  private DaemonProcess node(String name, Path store, String host) throws Exception {
-    return DaemonProcess.startOn(tmp.resolve(name), host, "2g", "--page-store", store.toString());
+  /** Node {@code name} on its planned address, the other planned nodes its peers. */
+  private DaemonProcess node(String name, Path store, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--page-store", store.toString()));
+    addresses.forEach((other, address) -> {
+      if (!other.equals(name)) {
+        args.addAll(List.of("--peer", "http://" + address));
+      }
+    });
+    args.addAll(List.of(extra));
+    return DaemonProcess.startAt(tmp.resolve(name), addresses.get(name), "2g", args.toArray(String[]::new));
   }
 
   /** A reactor of fill.c with {@value #MIB} MiB filled with seed's pattern. */

@@ -22,7 +22,8 @@ class RestartTest {
     Path src = Files.createDirectories(tmp.resolve("src"));
     Files.writeString(src.resolve("f.txt"), "some content that will be damaged\n");
     String token;
-    try (HangingGitServer git = new HangingGitServer(); DaemonProcess first = DaemonProcess.start(home)) {
+    try (HangingGitServer git = new HangingGitServer();
+        DaemonProcess first = DaemonProcess.start(home, "--peer", git.url())) {
       SpindleClient c = first.client();
       token = first.token();
       c.makeImage(new MakeImage(src.toString(), "keep"));

@@ -49,7 +49,8 @@ class SnapshotRouteTest {
     Path dir = Files.createDirectories(tmp.resolve("src"));
     Files.write(dir.resolve("guest.wasm"), SampleGuest.wasm());
     DaemonConfig config = DaemonConfig.defaults(new SpindleHome(tmp.resolve("home"))).listen("127.0.0.1:0");
-    try (Daemon d = Daemon.start(config, service)) {
+    try (Daemon d = Daemon.start(config, RemoteOptions.defaults(config),
+        new AccessOptions(java.util.List.of(), java.util.List.of(tmp)), service)) {
       SpindleClient c = SpindleClient.connect(d.url(), d.token());
       c.makeImage(new MakeImage(dir.toString(), "base"));
       String id = c.createSandboxes(new CreateSandboxes(Wasm.inImage("base", "guest.wasm"))).getFirst().id();
