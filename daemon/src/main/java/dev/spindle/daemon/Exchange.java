@@ -3,6 +3,7 @@ package dev.spindle.daemon;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.io.Content;
@@ -58,15 +59,28 @@ final class Exchange {
 
   /** The body as bytes, at most {@code max} of them (413 beyond). */
   byte[] bytes(long max) throws IOException {
-    if (request.getLength() > max) {
-      throw new ApiError(413, "too_large", "the body has " + request.getLength() + " bytes; the most is " + max);
+    return read(max, "");
+  }
+
+  /**
+   * Reads the body, refusing it (413) past {@code max} bytes. A declared Content-Length over the
+   * cap is refused before a byte is read; a chunked body declares none, so the cap is also counted
+   * while reading: at most {@code max + 1} bytes are taken, the one over telling a body that is too
+   * large from one that is exactly the cap. Jetty's idle timeout ({@link Daemon#IDLE_TIMEOUT})
+   * bounds each blocking read here, so a client that stops sending frees the thread.
+   */
+  private byte[] read(long max, String hint) throws IOException {
+    long declared = request.getLength();
+    if (declared > max) {
+      throw new ApiError(413, "too_large", "the body has " + declared + " bytes; the most is " + max + hint);
     }
-    java.nio.ByteBuffer b = Content.Source.asByteBuffer(request);
-    if (b.remaining() > max) {
-      throw new ApiError(413, "too_large", "the body has more than " + max + " bytes");
+    byte[] out;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      out = in.readNBytes(Math.toIntExact(max + 1));
     }
-    byte[] out = new byte[b.remaining()];
-    b.get(out);
+    if (out.length > max) {
+      throw new ApiError(413, "too_large", "the body has more than " + max + " bytes" + hint);
+    }
     return out;
   }
 
@@ -77,12 +91,9 @@ final class Exchange {
 
   /** Reads the body as {@code type}; malformed JSON and unknown fields become 400s in {@link Errors}. */
   <T> T body(Class<T> type) throws IOException {
-    if (request.getLength() > MAX_BODY) {
-      throw new ApiError(413, "too_large", "the body has " + request.getLength() + " bytes; the most is " + MAX_BODY
-          + " (send a large module as a file on the node or inside an image)");
-    }
+    byte[] bytes = read(MAX_BODY, " (send a large module as a file on the node or inside an image)");
     // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
-    String text = Content.Source.asString(request);
+    String text = new String(bytes, StandardCharsets.UTF_8);
     if (text == null || text.isBlank()) {
       throw ApiError.badRequest("bad_json", "the request needs a JSON body (" + type.getSimpleName() + ")");
     }
