@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.daemon.DaemonMain;
+import dev.spindle.daemon.NodeLimits;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,6 +39,18 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Sandboxes held at once; more are answered 503 (default ${DEFAULT-VALUE}).")
   int maxSandboxes;
 
+  @Option(names = "--max-timeout", paramLabel = "DURATION", defaultValue = "10m",
+      description = "The largest limits.timeout_ms a request may ask, e.g. 30s, 10m (default ${DEFAULT-VALUE}).")
+  String maxTimeout;
+
+  @Option(names = "--max-memory", paramLabel = "SIZE", defaultValue = "4GiB",
+      description = "The largest limits.max_memory_pages a request may ask, e.g. 256MiB (default ${DEFAULT-VALUE}).")
+  String maxMemory;
+
+  @Option(names = "--max-output", paramLabel = "SIZE", defaultValue = "64MiB",
+      description = "The largest limits.output_cap a request may ask (default ${DEFAULT-VALUE}).")
+  String maxOutput;
+
   @Option(names = "--page-listen", paramLabel = "HOST:PORT",
       description = "Where the remote-fork page service listens (default: the API's host, a free port).")
   String pageListen;
@@ -54,8 +67,10 @@ final class DaemonCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes),
-        pageListen, pageStore, pageAdvertise);
+    NodeLimits limits = NodeLimits.defaults().withOption("--max-timeout", maxTimeout)
+        .withOption("--max-memory", maxMemory).withOption("--max-output", maxOutput);
+    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes)
+        .withLimits(limits), pageListen, pageStore, pageAdvertise);
     return 0;
   }
 }

@@ -67,7 +67,7 @@ public final class Daemon implements AutoCloseable {
       throw e;
     }
     Forks forks = new Forks(config.home());
-    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog), forks, catalog);
+    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog), forks, catalog);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }

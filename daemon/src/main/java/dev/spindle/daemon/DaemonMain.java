@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
- * [--max-concurrent N] [--max-sandboxes N] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
+ * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
+ * [--max-output SIZE] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
  * [--page-advertise HOST]}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
@@ -21,13 +22,16 @@ public final class DaemonMain {
     String pageAdvertise = null;
     int concurrent = c.maxConcurrent();
     int sandboxes = c.maxSandboxes();
+    NodeLimits limits = c.limits();
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--listen" -> listen = v;
-        case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(), c.maxSandboxes());
+        case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(),
+            c.maxSandboxes(), c.limits());
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
+        case "--max-timeout", "--max-memory", "--max-output" -> limits = limits.withOption(args[i], v);
         case "--page-listen" -> pageListen = v;
         case "--page-store" -> pageStore = v;
         case "--page-advertise" -> pageAdvertise = v;
@@ -41,7 +45,7 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore, pageAdvertise);
+    run(c.withCaps(concurrent, sandboxes).withLimits(limits), pageListen, pageStore, pageAdvertise);
   }
 
   /**

@@ -37,6 +37,7 @@ final class Sandboxes implements AutoCloseable {
   private final Map<String, Guest> guests = new ConcurrentHashMap<>();
   private final AtomicInteger reserved = new AtomicInteger();
   private final int max;
+  private final NodeLimits ceilings;
   private final WasmSource wasm;
   private final SecureRandom random = new SecureRandom();
   private final ExecutorService commands = Executors.newCachedThreadPool(r -> {
@@ -48,8 +49,9 @@ final class Sandboxes implements AutoCloseable {
   private final Forks forks;
   private final Catalog catalog;
 
-  Sandboxes(int max, WasmSource wasm, Forks forks, Catalog catalog) {
+  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog) {
     this.max = max;
+    this.ceilings = ceilings;
     this.wasm = wasm;
     this.forks = forks;
     this.catalog = catalog;
@@ -86,6 +88,7 @@ final class Sandboxes implements AutoCloseable {
     if (n < 1 || n > MAX_PER_REQUEST) {
       throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
+    Applied limits = limits(req.limits());
     if (req.snapshot() != null) {
       if (req.wasm() != null) {
         throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
@@ -97,7 +100,7 @@ final class Sandboxes implements AutoCloseable {
     }
     WasmSource.Loaded module = wasm.load(req.wasm());
     Set<String> exports = exports(module.bytes());
-    Sandbox sandbox = build(req, module.bytes());
+    Sandbox sandbox = build(req, limits, module.bytes());
     boolean reactor = !exports.contains("_start");
     return admit(n, i -> {
       String id = newId();
@@ -196,8 +199,36 @@ final class Sandboxes implements AutoCloseable {
     return names;
   }
 
-  private static Sandbox build(CreateSandboxes req, byte[] bytes) {
-    Limits l = req.limits() == null ? DEFAULT_LIMITS : req.limits();
+  /** A request's limits as they will run: each checked against the node's ceiling, defaults for those not named. */
+  record Applied(long timeoutMs, int maxMemoryPages, int outputCap) {}
+
+  /**
+   * Every limit a request names must be between 1 and the node's ceiling, else a 400 naming it
+   * (an unchecked timeout_ms of Long.MAX_VALUE overflowed the watchdog into a 500). The defaults
+   * are lowered to the ceilings when an operator set those lower.
+   */
+  Applied limits(Limits l) {
+    Limits given = l == null ? new Limits(null, null, null) : l;
+    long timeout = check("limits.timeout_ms", given.timeoutMs(), ceilings.maxTimeout().toMillis(),
+        DEFAULT_LIMITS.timeoutMs());
+    long pages = check("limits.max_memory_pages", given.maxMemoryPages(), ceilings.maxMemoryPages(),
+        DEFAULT_LIMITS.maxMemoryPages());
+    long output = check("limits.output_cap", given.outputCap(), ceilings.maxOutput(), DEFAULT_LIMITS.outputCap());
+    return new Applied(timeout, (int) pages, (int) output);
+  }
+
+  private static long check(String field, Number given, long ceiling, long fallback) {
+    if (given == null) {
+      return Math.min(fallback, ceiling);
+    }
+    long v = given.longValue();
+    if (v < 1 || v > ceiling) {
+      throw ApiError.badRequest("bad_field", "field '" + field + "' must be between 1 and " + ceiling + ", got " + v);
+    }
+    return v;
+  }
+
+  private static Sandbox build(CreateSandboxes req, Applied l, byte[] bytes) {
     Sandbox.Builder b = Sandbox.builder(bytes);
     if (req.args() != null) {
       b.args(req.args().toArray(String[]::new));
@@ -205,21 +236,10 @@ final class Sandboxes implements AutoCloseable {
     if (req.env() != null) {
       req.env().forEach(b::env);
     }
-    try {
-      b.timeout(Duration.ofMillis(pick(l.timeoutMs(), DEFAULT_LIMITS.timeoutMs())));
-      b.maxMemoryPages(pick(l.maxMemoryPages(), DEFAULT_LIMITS.maxMemoryPages()));
-      b.outputCap(pick(l.outputCap(), DEFAULT_LIMITS.outputCap()));
-    } catch (IllegalArgumentException e) {
-      throw ApiError.badRequest("bad_field", "field 'limits': " + e.getMessage());
-    }
-    if (l.timeoutMs() != null && l.timeoutMs() <= 0) {
-      throw ApiError.badRequest("bad_field", "field 'limits.timeout_ms' must be > 0");
-    }
+    b.timeout(Duration.ofMillis(l.timeoutMs()));
+    b.maxMemoryPages(l.maxMemoryPages());
+    b.outputCap(l.outputCap());
     return b.build();
-  }
-
-  private static <T> T pick(T given, T fallback) {
-    return given != null ? given : fallback;
   }
 
   private String newId() {
