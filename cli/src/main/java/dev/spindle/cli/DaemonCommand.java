@@ -51,6 +51,11 @@ final class DaemonCommand implements Callable<Integer> {
       description = "The largest limits.output_cap a request may ask (default ${DEFAULT-VALUE}).")
   String maxOutput;
 
+  @Option(names = "--memory-budget", paramLabel = "SIZE",
+      description = {"Guest memory all sandboxes together may reach, each counted at its maximum; a create past it",
+          "is answered 503 (default: three quarters of the JVM's maximum heap, where guest memory lives)."})
+  String memoryBudget;
+
   @Option(names = "--page-listen", paramLabel = "HOST:PORT",
       description = "Where the remote-fork page service listens (default: the API's host, a free port).")
   String pageListen;
@@ -69,6 +74,9 @@ final class DaemonCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     NodeLimits limits = NodeLimits.defaults().withOption("--max-timeout", maxTimeout)
         .withOption("--max-memory", maxMemory).withOption("--max-output", maxOutput);
+    if (memoryBudget != null) {
+      limits = limits.withOption("--memory-budget", memoryBudget);
+    }
     DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes)
         .withLimits(limits), pageListen, pageStore, pageAdvertise);
     return 0;

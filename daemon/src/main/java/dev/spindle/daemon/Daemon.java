@@ -67,7 +67,8 @@ public final class Daemon implements AutoCloseable {
       throw e;
     }
     Forks forks = new Forks(config.home());
-    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog), forks, catalog);
+    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog), forks,
+        catalog);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
@@ -84,6 +85,8 @@ public final class Daemon implements AutoCloseable {
     Metrics metrics = new Metrics();
     remote.metrics(metrics, sandboxes::holds);
     metrics.gauge("spindle_sandboxes", sandboxes::count);
+    metrics.gauge("spindle_sandbox_memory_reserved_bytes", sandboxes::memoryHeld);
+    metrics.gauge("spindle_sandbox_memory_budget_bytes", () -> config.limits().memoryBudget());
     metrics.gauge("spindle_pages_shared", () -> sandboxes.pages()[0]);
     metrics.gauge("spindle_pages_private", () -> sandboxes.pages()[1]);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));

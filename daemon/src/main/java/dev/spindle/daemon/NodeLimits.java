@@ -7,13 +7,16 @@ import java.util.regex.Pattern;
 
 /**
  * What the sandboxes of one node may take: ceilings on each request's {@code limits} (a request
- * over one is a 400, so no client can ask for more than the operator allows).
+ * over one is a 400, so no client can ask for more than the operator allows), and a memory budget
+ * for all sandboxes together (a create that would pass it is a 503).
  *
  * @param maxTimeout the largest {@code limits.timeout_ms}
  * @param maxMemoryPages the largest {@code limits.max_memory_pages} (64 KiB Wasm pages)
  * @param maxOutput the largest {@code limits.output_cap}, in bytes
+ * @param memoryBudget bytes of guest memory all sandboxes together may reach: the sum of each
+ *     one's memory maximum
  */
-public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput) {
+public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput, long memoryBudget) {
   /** A Wasm page. */
   static final long PAGE = 64 * 1024;
   /** The most a 32-bit memory can have: 4 GiB. */
@@ -31,23 +34,37 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput)
     if (maxOutput < 1) {
       throw new IllegalArgumentException("the output ceiling must be at least 1 byte, got " + maxOutput);
     }
+    if (memoryBudget < PAGE) {
+      throw new IllegalArgumentException("the memory budget must be at least 64KiB, got " + memoryBudget);
+    }
   }
 
-  /** Ten minutes, 4 GiB and 64 MiB a sandbox. */
+  /**
+   * Ten minutes, 4 GiB and 64 MiB a sandbox; a budget of three quarters of this JVM's largest
+   * heap. Guest memory is pages of {@code byte[]} on the Java heap (PagedMemory), so the heap,
+   * not the machine's RAM, is what sandboxes exhaust: past it any thread of the node, the HTTP
+   * server's included, fails with OutOfMemoryError. The quarter left is for the node itself
+   * (request bodies up to 64 MiB, snapshots being written, page caches).
+   */
   public static NodeLimits defaults() {
-    return new NodeLimits(Duration.ofMinutes(10), MAX_PAGES, 64 << 20);
+    return new NodeLimits(Duration.ofMinutes(10), MAX_PAGES, 64 << 20,
+        Math.max(PAGE, Runtime.getRuntime().maxMemory() / 4 * 3));
   }
 
   public NodeLimits withMaxTimeout(Duration d) {
-    return new NodeLimits(d, maxMemoryPages, maxOutput);
+    return new NodeLimits(d, maxMemoryPages, maxOutput, memoryBudget);
   }
 
   public NodeLimits withMaxMemoryPages(int pages) {
-    return new NodeLimits(maxTimeout, pages, maxOutput);
+    return new NodeLimits(maxTimeout, pages, maxOutput, memoryBudget);
   }
 
   public NodeLimits withMaxOutput(int bytes) {
-    return new NodeLimits(maxTimeout, maxMemoryPages, bytes);
+    return new NodeLimits(maxTimeout, maxMemoryPages, bytes, memoryBudget);
+  }
+
+  public NodeLimits withMemoryBudget(long bytes) {
+    return new NodeLimits(maxTimeout, maxMemoryPages, maxOutput, bytes);
   }
 
   /** Applies one command-line option ({@code --max-timeout} and the like) given as text. */
@@ -70,6 +87,13 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput)
           throw new IllegalArgumentException(option + ": must be between 1 byte and 2GiB: " + value);
         }
         yield withMaxOutput((int) bytes);
+      }
+      case "--memory-budget" -> {
+        long bytes = size(option, value);
+        if (bytes < PAGE) {
+          throw new IllegalArgumentException(option + ": must be at least 64KiB: " + value);
+        }
+        yield withMemoryBudget(bytes);
       }
       default -> throw new IllegalArgumentException("not a node limit: " + option);
     };

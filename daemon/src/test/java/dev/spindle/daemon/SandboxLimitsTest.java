@@ -1,14 +1,24 @@
 package dev.spindle.daemon;
 
+import static dev.spindle.daemon.ImagesApiTest.catchApi;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.Limits;
+import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.Api.Snapshot;
+import dev.spindle.client.Api.Wasm;
+import dev.spindle.client.ApiException;
+import dev.spindle.client.SpindleClient;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Each request's limits against the node's ceilings (400 naming the field), on real daemon processes.
+ * Each request's limits against the node's ceilings (400 naming the field), and the memory budget
+ * of all sandboxes together (503 {@code capacity}), on real daemon processes.
  */
 class SandboxLimitsTest {
   @TempDir Path tmp;
@@ -52,6 +62,51 @@ class SandboxLimitsTest {
           .status()).isEqualTo(201);
       // The defaults (60 s, 256 MiB, 1 MiB) are lowered to ceilings set below them.
       assertThat(create(node, token, null).status()).isEqualTo(201);
+    }
+  }
+
+  @Test
+  void aCreateOrBranchPastTheMemoryBudgetIs503UntilASandboxIsDeleted() throws Exception {
+    // 8 pages (512 KiB) a sandbox: two fit a 1 MiB budget, a third does not.
+    try (DaemonProcess node = DaemonProcess.start(tmp.resolve("home"), "--memory-budget", "1MiB")) {
+      SpindleClient c = node.client();
+      Limits small = new Limits(null, 8, null);
+      String a = c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1, small))
+          .getFirst().id();
+
+      ApiException two = catchApi(() -> c.createSandboxes(
+          new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 2, small)));
+      assertThat(two.status()).isEqualTo(503);
+      assertThat(two.code()).isEqualTo("capacity");
+      assertThat(two.getMessage()).contains("memory budget").contains("--memory-budget");
+      assertThat(c.sandboxes()).as("all or nothing: none of the two started").hasSize(1);
+      assertThat(c.metrics()).contains("spindle_sandbox_memory_reserved_bytes 524288")
+          .contains("spindle_sandbox_memory_budget_bytes 1048576");
+
+      // The defaults (4096 pages, 256 MiB) do not fit at all.
+      assertThat(catchApi(() -> c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm())))).code())
+          .isEqualTo("capacity");
+
+      // A branch takes its snapshot's maximum: one fits beside its parent, two do not.
+      c.call(a, "next");
+      assertThat(c.snapshot(a, new Snapshot("warm", "live", true)).status()).isEqualTo("ready");
+      ApiException branches = catchApi(() -> c.createSandboxes(CreateSandboxes.branch("warm", 2)));
+      assertThat(branches.status()).isEqualTo(503);
+      assertThat(branches.code()).isEqualTo("capacity");
+      SandboxInfo b = c.createSandboxes(CreateSandboxes.branch("warm", 1)).getFirst();
+      assertThat(c.call(b.id(), "next")).as("the branch resumes the warm state").containsExactly(2L);
+
+      ApiException full = catchApi(() -> c.createSandboxes(
+          new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1, small)));
+      assertThat(full.status()).isEqualTo(503);
+      assertThat(full.code()).isEqualTo("capacity");
+
+      c.deleteSandbox(b.id());
+      List<SandboxInfo> again = c.createSandboxes(
+          new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1, small));
+      assertThat(again).hasSize(1);
+      assertThat(c.call(again.getFirst().id(), "add", 1, 1)).containsExactly(2L);
+      assertThat(c.metrics()).contains("spindle_sandbox_memory_reserved_bytes 1048576");
     }
   }
 
