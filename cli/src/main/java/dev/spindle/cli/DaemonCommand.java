@@ -56,6 +56,10 @@ final class DaemonCommand implements Callable<Integer> {
           "is answered 503 (default: three quarters of the JVM's maximum heap, where guest memory lives)."})
   String memoryBudget;
 
+  @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s",
+      description = "How long a connection may send nothing, mid-body too, before it is closed (default ${DEFAULT-VALUE}).")
+  String idleTimeout;
+
   @Option(names = "--page-listen", paramLabel = "HOST:PORT",
       description = "Where the remote-fork page service listens (default: the API's host, a free port).")
   String pageListen;
@@ -73,7 +77,8 @@ final class DaemonCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     NodeLimits limits = NodeLimits.defaults().withOption("--max-timeout", maxTimeout)
-        .withOption("--max-memory", maxMemory).withOption("--max-output", maxOutput);
+        .withOption("--max-memory", maxMemory).withOption("--max-output", maxOutput)
+        .withOption("--idle-timeout", idleTimeout);
     if (memoryBudget != null) {
       limits = limits.withOption("--memory-budget", memoryBudget);
     }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import dev.spindle.fork.Forks;
 import dev.spindle.fork.RemoteForks;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -19,9 +18,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * listens. {@link #close} stops listening and ends the sandboxes.
  */
 public final class Daemon implements AutoCloseable {
-  /** How long a connection may send nothing, mid-body included, before it is closed. */
-  static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
-
   private final Server server;
   private final StateDb db;
   private final Catalog catalog;
@@ -104,9 +100,9 @@ public final class Daemon implements AutoCloseable {
     Server server = new Server(pool);
     ServerConnector c = new ServerConnector(server, 1, 1);
     // A request thread blocked reading a body that stopped arriving is released after this long
-    // without a byte: Jetty 12 fails the pending read (Exchange sees an IOException) and closes the
+    // without a byte: Jetty 12 fails the pending read (Exchange answers 408) and closes the
     // connection. Set here rather than left to Jetty's default, which no reader of this file sees.
-    c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+    c.setIdleTimeout(config.limits().idleTimeout().toMillis());
     c.setHost(config.host());
     c.setPort(config.port());
     server.addConnector(c);

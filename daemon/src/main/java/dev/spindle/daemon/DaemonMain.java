@@ -6,7 +6,7 @@ import java.nio.file.Path;
 /**
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
  * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
- * [--max-output SIZE] [--memory-budget SIZE] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
+ * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
  * [--page-advertise HOST]}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
@@ -31,7 +31,7 @@ public final class DaemonMain {
             c.maxSandboxes(), c.limits());
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
-        case "--max-timeout", "--max-memory", "--max-output", "--memory-budget" ->
+        case "--max-timeout", "--max-memory", "--max-output", "--memory-budget", "--idle-timeout" ->
             limits = limits.withOption(args[i], v);
         case "--page-listen" -> pageListen = v;
         case "--page-store" -> pageStore = v;

@@ -8,15 +8,18 @@ import java.util.regex.Pattern;
 /**
  * What the sandboxes of one node may take: ceilings on each request's {@code limits} (a request
  * over one is a 400, so no client can ask for more than the operator allows), and a memory budget
- * for all sandboxes together (a create that would pass it is a 503).
+ * for all sandboxes together (a create that would pass it is a 503); and how long a client may
+ * hold a request thread without sending.
  *
  * @param maxTimeout the largest {@code limits.timeout_ms}
  * @param maxMemoryPages the largest {@code limits.max_memory_pages} (64 KiB Wasm pages)
  * @param maxOutput the largest {@code limits.output_cap}, in bytes
  * @param memoryBudget bytes of guest memory all sandboxes together may reach: the sum of each
  *     one's memory maximum
+ * @param idleTimeout how long a connection may send nothing, in the middle of a body too
  */
-public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput, long memoryBudget) {
+public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput, long memoryBudget,
+    Duration idleTimeout) {
   /** A Wasm page. */
   static final long PAGE = 64 * 1024;
   /** The most a 32-bit memory can have: 4 GiB. */
@@ -37,6 +40,9 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
     if (memoryBudget < PAGE) {
       throw new IllegalArgumentException("the memory budget must be at least 64KiB, got " + memoryBudget);
     }
+    if (idleTimeout.toMillis() < 1) {
+      throw new IllegalArgumentException("the idle timeout must be at least 1ms, got " + idleTimeout);
+    }
   }
 
   /**
@@ -44,27 +50,31 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
    * heap. Guest memory is pages of {@code byte[]} on the Java heap (PagedMemory), so the heap,
    * not the machine's RAM, is what sandboxes exhaust: past it any thread of the node, the HTTP
    * server's included, fails with OutOfMemoryError. The quarter left is for the node itself
-   * (request bodies up to 64 MiB, snapshots being written, page caches).
+   * (request bodies up to 64 MiB, snapshots being written, page caches). Thirty seconds idle.
    */
   public static NodeLimits defaults() {
     return new NodeLimits(Duration.ofMinutes(10), MAX_PAGES, 64 << 20,
-        Math.max(PAGE, Runtime.getRuntime().maxMemory() / 4 * 3));
+        Math.max(PAGE, Runtime.getRuntime().maxMemory() / 4 * 3), Duration.ofSeconds(30));
   }
 
   public NodeLimits withMaxTimeout(Duration d) {
-    return new NodeLimits(d, maxMemoryPages, maxOutput, memoryBudget);
+    return new NodeLimits(d, maxMemoryPages, maxOutput, memoryBudget, idleTimeout);
   }
 
   public NodeLimits withMaxMemoryPages(int pages) {
-    return new NodeLimits(maxTimeout, pages, maxOutput, memoryBudget);
+    return new NodeLimits(maxTimeout, pages, maxOutput, memoryBudget, idleTimeout);
   }
 
   public NodeLimits withMaxOutput(int bytes) {
-    return new NodeLimits(maxTimeout, maxMemoryPages, bytes, memoryBudget);
+    return new NodeLimits(maxTimeout, maxMemoryPages, bytes, memoryBudget, idleTimeout);
   }
 
   public NodeLimits withMemoryBudget(long bytes) {
-    return new NodeLimits(maxTimeout, maxMemoryPages, maxOutput, bytes);
+    return new NodeLimits(maxTimeout, maxMemoryPages, maxOutput, bytes, idleTimeout);
+  }
+
+  public NodeLimits withIdleTimeout(Duration d) {
+    return new NodeLimits(maxTimeout, maxMemoryPages, maxOutput, memoryBudget, d);
   }
 
   /** Applies one command-line option ({@code --max-timeout} and the like) given as text. */
@@ -74,6 +84,7 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
     }
     return switch (option) {
       case "--max-timeout" -> withMaxTimeout(duration(option, value));
+      case "--idle-timeout" -> withIdleTimeout(duration(option, value));
       case "--max-memory" -> {
         long bytes = size(option, value);
         if (bytes < PAGE || bytes > MAX_PAGES * PAGE) {

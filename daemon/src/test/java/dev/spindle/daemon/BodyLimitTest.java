@@ -109,6 +109,69 @@ class BodyLimitTest {
     node.client().deleteSandbox(id);
   }
 
+  @Test
+  void aStalledOrTrickledBodyIs408WithinBoundsAndTheNodeStaysUp(@TempDir Path home) throws Exception {
+    try (DaemonProcess slow = DaemonProcess.start(home, "--idle-timeout", "1s")) {
+      // A body that stops: the idle timeout fails the blocked read.
+      long t0 = System.nanoTime();
+      List<String> stalled = slowPost(slow, 0);
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(stalled.getFirst()).isEqualTo("HTTP/1.1 408 Request Timeout");
+      assertThat(stalled.getLast()).contains("\"body_timeout\"");
+      assertThat(ms).as("answered after about the idle timeout").isBetween(900L, 15_000L);
+
+      // A byte every 400 ms never trips the idle timeout, but is far under the rate a body must keep.
+      t0 = System.nanoTime();
+      List<String> trickled = slowPost(slow, 400);
+      ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(trickled.getFirst()).isEqualTo("HTTP/1.1 408 Request Timeout");
+      assertThat(trickled.getLast()).contains("\"body_too_slow\"");
+      assertThat(ms).isBetween(Exchange.BODY_GRACE.toMillis(), Exchange.BODY_GRACE.toMillis() + 15_000L);
+
+      assertThat(RawHttp.send("GET", slow.url + "/healthz", null, null).status()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * Starts a chunked body, then sends one more byte every {@code everyMs} (0: nothing more) until
+   * the node answers; its answer's lines.
+   */
+  private static List<String> slowPost(DaemonProcess node, long everyMs) throws Exception {
+    URI u = URI.create(node.url);
+    try (Socket s = new Socket(u.getHost(), u.getPort())) {
+      s.setSoTimeout(60_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /v1/sandboxes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + node.token()
+          + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      chunk(out, "{\"args\": [".getBytes(StandardCharsets.US_ASCII), 0, 10);
+      out.flush();
+      Thread drip = new Thread(() -> {
+        try {
+          while (everyMs > 0) {
+            Thread.sleep(everyMs);
+            chunk(out, " ".getBytes(StandardCharsets.US_ASCII), 0, 1);
+            out.flush();
+          }
+        } catch (IOException | InterruptedException e) {
+          // the node answered and closed
+        }
+      }, "drip");
+      drip.setDaemon(true);
+      drip.start();
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      List<String> lines = new ArrayList<>();
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        lines.add(line);
+        if (line.startsWith("{")) {
+          break;
+        }
+      }
+      drip.interrupt();
+      return lines;
+    }
+  }
+
   /** Chunked, no Content-Length; and the connection closes after the answer, which ends its last line. */
   private static String head(String path) {
     return "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
