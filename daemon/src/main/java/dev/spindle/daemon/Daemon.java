@@ -62,7 +62,13 @@ public final class Daemon implements AutoCloseable {
       db.close();
       throw e;
     }
-    Forks forks = new Forks(config.home());
+    Sandboxes.Applied node = Sandboxes.limits(null, config.limits());
+    // A branch of a snapshot read back from disk and a resumed child have no request limits: they
+    // run with the node's defaults, except memory, which was their parent's and may be up to the
+    // ceiling; without this they ran with the sandbox builder's own (4 GiB, 5 min), whatever the
+    // ceilings.
+    Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
+        .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
     Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog), forks,
         catalog);
     if (snapshotService == null) {

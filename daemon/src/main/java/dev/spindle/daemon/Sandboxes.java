@@ -99,7 +99,7 @@ final class Sandboxes implements AutoCloseable {
     if (n < 1 || n > MAX_PER_REQUEST) {
       throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
-    Applied limits = limits(req.limits());
+    Applied limits = limits(req.limits(), ceilings);
     if (req.snapshot() != null) {
       if (req.wasm() != null) {
         throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
@@ -305,7 +305,7 @@ final class Sandboxes implements AutoCloseable {
    * (an unchecked timeout_ms of Long.MAX_VALUE overflowed the watchdog into a 500). The defaults
    * are lowered to the ceilings when an operator set those lower.
    */
-  Applied limits(Limits l) {
+  static Applied limits(Limits l, NodeLimits ceilings) {
     Limits given = l == null ? new Limits(null, null, null) : l;
     long timeout = check("limits.timeout_ms", given.timeoutMs(), ceilings.maxTimeout().toMillis(),
         DEFAULT_LIMITS.timeoutMs());

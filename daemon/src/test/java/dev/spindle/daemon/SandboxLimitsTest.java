@@ -110,6 +110,30 @@ class SandboxLimitsTest {
     }
   }
 
+  @Test
+  void branchesOfASnapshotReadBackFromDiskRunAtTheNodesMemoryCeiling() throws Exception {
+    Path home = tmp.resolve("home");
+    String[] flags = {"--max-memory", "1MiB", "--memory-budget", "1MiB"};
+    try (DaemonProcess first = DaemonProcess.start(home, flags)) {
+      SpindleClient c = first.client();
+      String a = c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1,
+          new Limits(null, 8, null))).getFirst().id();
+      c.call(a, "next");
+      assertThat(c.snapshot(a, new Snapshot("disk", "full", true)).status()).isEqualTo("ready");
+    }
+    // After a restart the snapshot's sandbox is built anew: at the 16-page ceiling (1 MiB), not the
+    // 4 GiB a sandbox gets when nothing caps it, so one branch fits the budget and two do not.
+    try (DaemonProcess second = DaemonProcess.start(home, flags)) {
+      SpindleClient c = second.client();
+      ApiException two = catchApi(() -> c.createSandboxes(CreateSandboxes.branch("disk", 2)));
+      assertThat(two.code()).isEqualTo("capacity");
+      assertThat(two.getMessage()).contains("2 more of up to 1 MiB each");
+      SandboxInfo b = c.createSandboxes(CreateSandboxes.branch("disk", 1)).getFirst();
+      assertThat(c.call(b.id(), "next")).containsExactly(2L);
+      assertThat(c.metrics()).contains("spindle_sandbox_memory_reserved_bytes 1048576");
+    }
+  }
+
   private static RawHttp.Answer create(DaemonProcess node, String token, String limits) throws Exception {
     String body = "{\"wasm\": {\"base64\": \"" + WASM + "\"}" + (limits == null ? "" : ", \"limits\": " + limits) + "}";
     return RawHttp.send("POST", node.url + "/v1/sandboxes", token, body);
