@@ -3,6 +3,7 @@ package dev.spindle.cli;
 import dev.spindle.daemon.AccessOptions;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.daemon.DaemonMain;
+import dev.spindle.daemon.NodeLimits;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,27 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Sandboxes held at once; more are answered 503 (default ${DEFAULT-VALUE}).")
   int maxSandboxes;
 
+  @Option(names = "--max-timeout", paramLabel = "DURATION", defaultValue = "10m",
+      description = "The largest limits.timeout_ms a request may ask, e.g. 30s, 10m (default ${DEFAULT-VALUE}).")
+  String maxTimeout;
+
+  @Option(names = "--max-memory", paramLabel = "SIZE", defaultValue = "4GiB",
+      description = "The largest limits.max_memory_pages a request may ask, e.g. 256MiB (default ${DEFAULT-VALUE}).")
+  String maxMemory;
+
+  @Option(names = "--max-output", paramLabel = "SIZE", defaultValue = "64MiB",
+      description = "The largest limits.output_cap a request may ask (default ${DEFAULT-VALUE}).")
+  String maxOutput;
+
+  @Option(names = "--memory-budget", paramLabel = "SIZE",
+      description = {"Guest memory all sandboxes together may reach, each counted at its maximum; a create past it",
+          "is answered 503 (default: three quarters of the JVM's maximum heap, where guest memory lives)."})
+  String memoryBudget;
+
+  @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s",
+      description = "How long a connection may send nothing, mid-body too, before it is closed (default ${DEFAULT-VALUE}).")
+  String idleTimeout;
+
   @Option(names = "--page-listen", paramLabel = "HOST:PORT",
       description = "Where the remote-fork page service listens (default: the API's host, a free port).")
   String pageListen;
@@ -69,8 +91,14 @@ final class DaemonCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes),
-        pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths));
+    NodeLimits limits = NodeLimits.defaults().withOption("--max-timeout", maxTimeout)
+        .withOption("--max-memory", maxMemory).withOption("--max-output", maxOutput)
+        .withOption("--idle-timeout", idleTimeout);
+    if (memoryBudget != null) {
+      limits = limits.withOption("--memory-budget", memoryBudget);
+    }
+    DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes)
+        .withLimits(limits), pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths));
     return 0;
   }
 }

@@ -76,8 +76,15 @@ public final class Daemon implements AutoCloseable {
       db.close();
       throw e;
     }
-    Forks forks = new Forks(config.home());
-    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), new WasmSource(catalog, policy), forks, catalog);
+    Sandboxes.Applied node = Sandboxes.limits(null, config.limits());
+    // A branch of a snapshot read back from disk and a resumed child have no request limits: they
+    // run with the node's defaults, except memory, which was their parent's and may be up to the
+    // ceiling; without this they ran with the sandbox builder's own (4 GiB, 5 min), whatever the
+    // ceilings.
+    Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
+        .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
+    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog, policy), forks,
+        catalog);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
@@ -94,6 +101,8 @@ public final class Daemon implements AutoCloseable {
     Metrics metrics = new Metrics();
     remote.metrics(metrics, sandboxes::holds);
     metrics.gauge("spindle_sandboxes", sandboxes::count);
+    metrics.gauge("spindle_sandbox_memory_reserved_bytes", sandboxes::memoryHeld);
+    metrics.gauge("spindle_sandbox_memory_budget_bytes", () -> config.limits().memoryBudget());
     metrics.gauge("spindle_pages_shared", () -> sandboxes.pages()[0]);
     metrics.gauge("spindle_pages_private", () -> sandboxes.pages()[1]);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
@@ -110,6 +119,10 @@ public final class Daemon implements AutoCloseable {
     pool.setName("spindle-http");
     Server server = new Server(pool);
     ServerConnector c = new ServerConnector(server, 1, 1);
+    // A request thread blocked reading a body that stopped arriving is released after this long
+    // without a byte: Jetty 12 fails the pending read (Exchange answers 408) and closes the
+    // connection. Set here rather than left to Jetty's default, which no reader of this file sees.
+    c.setIdleTimeout(config.limits().idleTimeout().toMillis());
     c.setHost(config.host());
     c.setPort(config.port());
     server.addConnector(c);

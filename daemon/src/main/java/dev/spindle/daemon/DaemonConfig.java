@@ -9,8 +9,10 @@ import dev.spindle.store.SpindleHome;
  * @param port 0 picks a free port
  * @param maxConcurrent requests handled at once before answering 503
  * @param maxSandboxes sandboxes held at once before {@code POST /v1/sandboxes} answers 503
+ * @param limits the ceilings on each sandbox's limits and the memory budget of them all
  */
-public record DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes) {
+public record DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes,
+    NodeLimits limits) {
   public static final int DEFAULT_PORT = 8889;
 
   public DaemonConfig {
@@ -20,6 +22,11 @@ public record DaemonConfig(SpindleHome home, String host, int port, int maxConcu
     if (maxConcurrent < 1 || maxSandboxes < 1) {
       throw new IllegalArgumentException("caps must be at least 1");
     }
+    java.util.Objects.requireNonNull(limits, "limits");
+  }
+
+  public DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes) {
+    this(home, host, port, maxConcurrent, maxSandboxes, NodeLimits.defaults());
   }
 
   public static DaemonConfig defaults(SpindleHome home) {
@@ -36,13 +43,17 @@ public record DaemonConfig(SpindleHome home, String host, int port, int maxConcu
       p = hostPort.substring(colon + 1);
     }
     try {
-      return new DaemonConfig(home, h, Integer.parseInt(p), maxConcurrent, maxSandboxes);
+      return new DaemonConfig(home, h, Integer.parseInt(p), maxConcurrent, maxSandboxes, limits);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--listen wants HOST:PORT, e.g. 127.0.0.1:8889, got '" + hostPort + "'");
     }
   }
 
   public DaemonConfig withCaps(int concurrent, int sandboxes) {
-    return new DaemonConfig(home, host, port, concurrent, sandboxes);
+    return new DaemonConfig(home, host, port, concurrent, sandboxes, limits);
+  }
+
+  public DaemonConfig withLimits(NodeLimits l) {
+    return new DaemonConfig(home, host, port, maxConcurrent, maxSandboxes, l);
   }
 }

@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
- * [--max-concurrent N] [--max-sandboxes N] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
+ * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
+ * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
  * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]...}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
@@ -23,13 +24,17 @@ public final class DaemonMain {
     int sandboxes = c.maxSandboxes();
     java.util.List<String> peers = new java.util.ArrayList<>();
     java.util.List<Path> allowPaths = new java.util.ArrayList<>();
+    NodeLimits limits = c.limits();
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--listen" -> listen = v;
-        case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(), c.maxSandboxes());
+        case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(),
+            c.maxSandboxes(), c.limits());
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
+        case "--max-timeout", "--max-memory", "--max-output", "--memory-budget", "--idle-timeout" ->
+            limits = limits.withOption(args[i], v);
         case "--page-listen" -> pageListen = v;
         case "--page-store" -> pageStore = v;
         case "--page-advertise" -> pageAdvertise = v;
@@ -45,7 +50,7 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes), pageListen, pageStore, pageAdvertise,
+    run(c.withCaps(concurrent, sandboxes).withLimits(limits), pageListen, pageStore, pageAdvertise,
         new AccessOptions(peers, allowPaths));
   }
 

@@ -101,6 +101,32 @@ final class Guest {
   }
 
   private volatile Runnable onClose = () -> {};
+  /** Guards {@link #memory} and {@link #ended}: not {@code this}, which a call holds while it runs. */
+  private final Object budget = new Object();
+  /** Bytes of the node's memory budget this sandbox holds (its memory maximum). */
+  private long memory;
+  private boolean ended;
+
+  /** Holds {@code bytes} of the budget for this sandbox; false if it has already given its share back. */
+  boolean holdMemory(long bytes) {
+    synchronized (budget) {
+      if (ended) {
+        return false;
+      }
+      memory = bytes;
+      return true;
+    }
+  }
+
+  /** What this sandbox held of the budget, given back: the first call tells, later ones say 0. */
+  long releaseMemory() {
+    synchronized (budget) {
+      ended = true;
+      long m = memory;
+      memory = 0;
+      return m;
+    }
+  }
 
   /** Runs {@code r} when this sandbox ends (a resumed child tells its parent's node). */
   void onClose(Runnable r) {

@@ -23,7 +23,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The sandboxes this node runs, by id. They live in this process only: a restart ends them (their
@@ -35,8 +35,15 @@ final class Sandboxes implements AutoCloseable {
   static final Limits DEFAULT_LIMITS = new Limits(60_000L, 4096, 1 << 20);
 
   private final Map<String, Guest> guests = new ConcurrentHashMap<>();
-  private final AtomicInteger reserved = new AtomicInteger();
+  /** Sandboxes held or being started; guarded by {@code this}, with {@link #memoryHeld}. */
+  private int reserved;
+  /**
+   * Bytes of the memory budget held: each sandbox's memory maximum, from before it starts until
+   * it ends (a command's run, else its delete). Guarded by {@code this}.
+   */
+  private long memoryHeld;
   private final int max;
+  private final NodeLimits ceilings;
   private final WasmSource wasm;
   private final SecureRandom random = new SecureRandom();
   private final ExecutorService commands = Executors.newCachedThreadPool(r -> {
@@ -48,8 +55,9 @@ final class Sandboxes implements AutoCloseable {
   private final Forks forks;
   private final Catalog catalog;
 
-  Sandboxes(int max, WasmSource wasm, Forks forks, Catalog catalog) {
+  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog) {
     this.max = max;
+    this.ceilings = ceilings;
     this.wasm = wasm;
     this.forks = forks;
     this.catalog = catalog;
@@ -57,6 +65,11 @@ final class Sandboxes implements AutoCloseable {
 
   int count() {
     return guests.size();
+  }
+
+  /** Bytes of the memory budget the node's sandboxes hold (the sum of their memory maximums). */
+  synchronized long memoryHeld() {
+    return memoryHeld;
   }
 
   /**
@@ -86,6 +99,7 @@ final class Sandboxes implements AutoCloseable {
     if (n < 1 || n > MAX_PER_REQUEST) {
       throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
+    Applied limits = limits(req.limits(), ceilings);
     if (req.snapshot() != null) {
       if (req.wasm() != null) {
         throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
@@ -96,10 +110,12 @@ final class Sandboxes implements AutoCloseable {
       throw ApiError.badRequest("bad_field", "field 'wasm' (a module) or 'snapshot' (a tag to branch) is required");
     }
     WasmSource.Loaded module = wasm.load(req.wasm());
-    Set<String> exports = exports(module.bytes());
-    Sandbox sandbox = build(req, module.bytes());
+    WasmModule parsed = parse(module.bytes());
+    Set<String> exports = exports(parsed);
+    long memory = maxMemory(parsed, limits.maxMemoryPages());
+    Sandbox sandbox = build(req, limits, module.bytes());
     boolean reactor = !exports.contains("_start");
-    return admit(n, i -> {
+    return admit(n, memory, i -> {
       String id = newId();
       if (reactor) {
         return Guest.reactor(id, module.image(), exports, forks.start(sandbox));
@@ -110,6 +126,9 @@ final class Sandboxes implements AutoCloseable {
           g.finished(sandbox.run());
         } catch (RuntimeException e) {
           g.died(e);
+        } finally {
+          // The run's memory is garbage now; the sandbox stays listed for its output.
+          release(g);
         }
       });
       return g;
@@ -121,17 +140,30 @@ final class Sandboxes implements AutoCloseable {
     Guest start(int index) throws IOException;
   }
 
-  /** Reserves room for {@code n}, then starts them: all or nothing (those started are closed). */
-  private List<SandboxInfo> admit(int n, Starter starter) throws IOException {
-    reserve(n);
+  /**
+   * Reserves room for {@code n} whose memory may reach {@code memory} bytes each, then starts
+   * them: all or nothing (those started are closed, the room given back).
+   */
+  private List<SandboxInfo> admit(int n, long memory, Starter starter) throws IOException {
+    reserve(n, memory);
+    long pending = n * memory;
     List<Guest> started = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
-        started.add(starter.start(i));
+        Guest g = starter.start(i);
+        started.add(g);
+        pending -= memory;
+        if (!g.holdMemory(memory)) {
+          unreserve(0, memory); // a command that has already finished
+        }
       }
     } catch (IOException | RuntimeException e) {
       started.forEach(Guest::close);
-      reserved.addAndGet(-n);
+      long back = pending;
+      for (Guest g : started) {
+        back += g.releaseMemory();
+      }
+      unreserve(n, back);
       throw e;
     }
     started.forEach(g -> guests.put(g.id, g));
@@ -149,8 +181,26 @@ final class Sandboxes implements AutoCloseable {
           + "; only a ready snapshot can be branched");
     }
     SandboxSnapshot snap = forks.open(tag);
-    // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
-    return admit(n, i -> Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst()));
+    // A branch takes its memory maximum from the snapshot's sandbox, which only a branch tells; so
+    // one is made first. That allocates no guest memory (its pages are the snapshot's until it
+    // writes them), and it is closed if the n do not fit the budget.
+    dev.spindle.fork.Guest first = forks.branch(snap, 1).getFirst();
+    AtomicBoolean handed = new AtomicBoolean();
+    try {
+      // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
+      return admit(n, maxMemory(first), i -> {
+        if (i == 0) {
+          handed.set(true);
+          return Guest.reactor(newId(), tag.value(), null, first);
+        }
+        return Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst());
+      });
+    } catch (IOException | RuntimeException e) {
+      if (!handed.get()) {
+        first.close();
+      }
+      throw e;
+    }
   }
 
   /**
@@ -158,34 +208,85 @@ final class Sandboxes implements AutoCloseable {
    * {@code onClose} runs when it ends, whichever way.
    */
   SandboxInfo adopt(dev.spindle.fork.Guest child, String image, Runnable onClose) {
+    // Its pages arrive from the parent's node as they are touched: held to the budget at its
+    // maximum like any other, before any is fetched.
+    long memory = maxMemory(child);
     try {
-      reserve(1);
+      reserve(1, memory);
     } catch (ApiError e) {
       child.close();
       onClose.run();
       throw e;
     }
     Guest g = Guest.reactor(newId(), image, null, child);
+    g.holdMemory(memory);
     g.onClose(onClose);
     guests.put(g.id, g);
     return g.info();
   }
 
-  private void reserve(int n) {
-    if (reserved.addAndGet(n) > max) {
-      reserved.addAndGet(-n);
+  /**
+   * Takes room for {@code n} sandboxes and {@code n * memory} bytes of the memory budget, or
+   * answers 503 {@code capacity}. Memory is counted at each sandbox's maximum, not at what it uses
+   * now: a guest grows without asking, so only the maximums summed keep the node's heap from
+   * running out whatever the guests do.
+   */
+  private synchronized void reserve(int n, long memory) {
+    if (reserved + n > max) {
       throw new ApiError(503, "capacity", "the node holds " + guests.size() + " of at most " + max
           + " sandboxes; " + n + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
     }
+    long budget = ceilings.memoryBudget();
+    if (memoryHeld + n * memory > budget) {
+      throw new ApiError(503, "capacity", "the node's sandboxes may use up to " + mib(memoryHeld) + " of its "
+          + mib(budget) + " memory budget; " + n + " more of up to " + mib(memory) + " each do not fit (delete some, "
+          + "ask for less with 'limits.max_memory_pages', or start the daemon with a larger --memory-budget)");
+    }
+    reserved += n;
+    memoryHeld += n * memory;
   }
 
-  private static Set<String> exports(byte[] bytes) {
-    WasmModule m;
+  private synchronized void unreserve(int n, long memory) {
+    reserved -= n;
+    memoryHeld -= memory;
+  }
+
+  /** Gives back what {@code g} holds of the budget; once, however many ways it ends. */
+  private void release(Guest g) {
+    unreserve(0, g.releaseMemory());
+  }
+
+  /** MiB where whole, else KiB (memory comes in 64 KiB pages, so a small budget is no "0 MiB"). */
+  private static String mib(long bytes) {
+    return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
+  }
+
+  /**
+   * The most memory a new sandbox of {@code module} can reach: its declared maximum lowered to the
+   * cap, as the sandbox will run it (no memory, none).
+   */
+  private static long maxMemory(WasmModule module, int cap) {
+    if (module.memorySection().isEmpty() || module.memorySection().get().memoryCount() == 0) {
+      return 0;
+    }
+    return Math.min(module.memorySection().get().getMemory(0).limits().maximumPages(), cap) * NodeLimits.PAGE;
+  }
+
+  /** The most memory a started guest can reach, its maximum as its memory was made. */
+  private static long maxMemory(dev.spindle.fork.Guest g) {
+    var memory = g.reactor().memory();
+    return memory == null ? 0 : memory.maximumPages() * NodeLimits.PAGE;
+  }
+
+  private static WasmModule parse(byte[] bytes) {
     try {
-      m = Parser.parse(bytes);
+      return Parser.parse(bytes);
     } catch (ChicoryException | IllegalArgumentException e) {
       throw ApiError.badRequest("bad_wasm", "field 'wasm' is not a WebAssembly module: " + e.getMessage());
     }
+  }
+
+  private static Set<String> exports(WasmModule m) {
     Set<String> names = new HashSet<>();
     for (int i = 0; i < m.exportSection().exportCount(); i++) {
       var x = m.exportSection().getExport(i);
@@ -196,8 +297,36 @@ final class Sandboxes implements AutoCloseable {
     return names;
   }
 
-  private static Sandbox build(CreateSandboxes req, byte[] bytes) {
-    Limits l = req.limits() == null ? DEFAULT_LIMITS : req.limits();
+  /** A request's limits as they will run: each checked against the node's ceiling, defaults for those not named. */
+  record Applied(long timeoutMs, int maxMemoryPages, int outputCap) {}
+
+  /**
+   * Every limit a request names must be between 1 and the node's ceiling, else a 400 naming it
+   * (an unchecked timeout_ms of Long.MAX_VALUE overflowed the watchdog into a 500). The defaults
+   * are lowered to the ceilings when an operator set those lower.
+   */
+  static Applied limits(Limits l, NodeLimits ceilings) {
+    Limits given = l == null ? new Limits(null, null, null) : l;
+    long timeout = check("limits.timeout_ms", given.timeoutMs(), ceilings.maxTimeout().toMillis(),
+        DEFAULT_LIMITS.timeoutMs());
+    long pages = check("limits.max_memory_pages", given.maxMemoryPages(), ceilings.maxMemoryPages(),
+        DEFAULT_LIMITS.maxMemoryPages());
+    long output = check("limits.output_cap", given.outputCap(), ceilings.maxOutput(), DEFAULT_LIMITS.outputCap());
+    return new Applied(timeout, (int) pages, (int) output);
+  }
+
+  private static long check(String field, Number given, long ceiling, long fallback) {
+    if (given == null) {
+      return Math.min(fallback, ceiling);
+    }
+    long v = given.longValue();
+    if (v < 1 || v > ceiling) {
+      throw ApiError.badRequest("bad_field", "field '" + field + "' must be between 1 and " + ceiling + ", got " + v);
+    }
+    return v;
+  }
+
+  private static Sandbox build(CreateSandboxes req, Applied l, byte[] bytes) {
     Sandbox.Builder b = Sandbox.builder(bytes);
     if (req.args() != null) {
       b.args(req.args().toArray(String[]::new));
@@ -205,21 +334,10 @@ final class Sandboxes implements AutoCloseable {
     if (req.env() != null) {
       req.env().forEach(b::env);
     }
-    try {
-      b.timeout(Duration.ofMillis(pick(l.timeoutMs(), DEFAULT_LIMITS.timeoutMs())));
-      b.maxMemoryPages(pick(l.maxMemoryPages(), DEFAULT_LIMITS.maxMemoryPages()));
-      b.outputCap(pick(l.outputCap(), DEFAULT_LIMITS.outputCap()));
-    } catch (IllegalArgumentException e) {
-      throw ApiError.badRequest("bad_field", "field 'limits': " + e.getMessage());
-    }
-    if (l.timeoutMs() != null && l.timeoutMs() <= 0) {
-      throw ApiError.badRequest("bad_field", "field 'limits.timeout_ms' must be > 0");
-    }
+    b.timeout(Duration.ofMillis(l.timeoutMs()));
+    b.maxMemoryPages(l.maxMemoryPages());
+    b.outputCap(l.outputCap());
     return b.build();
-  }
-
-  private static <T> T pick(T given, T fallback) {
-    return given != null ? given : fallback;
   }
 
   private String newId() {
@@ -249,9 +367,12 @@ final class Sandboxes implements AutoCloseable {
     if (g == null) {
       throw ApiError.notFound("no sandbox '" + id + "' on this node");
     }
-    reserved.decrementAndGet();
-    synchronized (g) {
-      g.close();
+    try {
+      synchronized (g) {
+        g.close();
+      }
+    } finally {
+      unreserve(1, g.releaseMemory());
     }
   }
 

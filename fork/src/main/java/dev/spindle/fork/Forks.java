@@ -32,10 +32,22 @@ public final class Forks implements AutoCloseable {
   private final Map<Tag, SandboxSnapshot> taken = new ConcurrentHashMap<>();
   private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
   private final List<Snapshot> opened = new ArrayList<>();
+  /** Applied to the sandbox of a persisted snapshot or a resumed child; null for the defaults. */
+  private final Consumer<Sandbox.Builder> defaults;
 
   public Forks(SpindleHome home) {
+    this(home, null);
+  }
+
+  /**
+   * Forks whose snapshots read back from disk and resumed children run with {@code defaults}
+   * applied to their builder (timeout, memory cap, output cap): what a node allows when no
+   * request named limits for them. Null for the builder's own defaults.
+   */
+  public Forks(SpindleHome home, Consumer<Sandbox.Builder> defaults) {
     this.store = new SnapshotStore(home);
     this.modules = new ModuleStore(home);
+    this.defaults = defaults;
   }
 
   /** The snapshot files (status of live snapshots, recovery, listing). */
@@ -158,6 +170,8 @@ public final class Forks implements AutoCloseable {
     Sandbox.Builder b = Sandbox.builder(wasm).memoryFactory(PagedMemory::new);
     if (settings != null) {
       settings.accept(b);
+    } else if (defaults != null) {
+      defaults.accept(b);
     }
     return b.build();
   }
