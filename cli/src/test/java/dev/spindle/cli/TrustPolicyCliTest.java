@@ -175,5 +175,29 @@ class TrustPolicyCliTest {
     CliRunner.Result there = other.run("image", "import", shipped.toString(), "-t", "app", "-q");
     assertThat(there.code()).as(there.err()).isZero();
     assertThat(other.run("image", "cat", "app", "f.txt").out()).isEqualTo("x\n");
+    assertThat(other.run("image", "cat", shipped.toString(), "f.txt").out()).isEqualTo("x\n");
+
+    // A file's signature covers its commit and root: altered content beside a copied signature is
+    // found by verifying the file whole before it is used.
+    Path altered = tmp.resolve("altered.img");
+    Files.copy(shipped, altered);
+    Files.copy(tmp.resolve("shipped.img.sig"), tmp.resolve("altered.img.sig"));
+    long at;
+    try (dev.spindle.image.Image img = dev.spindle.image.Image.open(altered, dev.spindle.image.AccessMode.LAZY)) {
+      at = img.header().packOffset() + img.header().packLength() / 2;
+    }
+    try (var ch = java.nio.channels.FileChannel.open(altered, java.nio.file.StandardOpenOption.READ,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      ch.read(b, at);
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~b.get(0)}), at);
+    }
+    CliRunner.Result tampered = other.run("image", "cat", altered.toString(), "f.txt");
+    assertThat(tampered.code()).isEqualTo(1);
+    assertThat(tampered.out()).isEmpty();
+    assertThat(tampered.err()).contains("image '" + altered + "' does not hash up to the commit and root");
+    CliRunner.Result tamperedImport = other.run("image", "import", altered.toString(), "-t", "altered", "-q");
+    assertThat(tamperedImport.code()).isEqualTo(1);
+    assertThat(tmp.resolve("other/images/altered.img")).doesNotExist();
   }
 }

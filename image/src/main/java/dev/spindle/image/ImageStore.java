@@ -21,7 +21,8 @@ import java.util.List;
  * run, mount, ls, cat, stat, extract, debloat, a daemon's sandbox from an image, quickstart) gets
  * it from {@link #open} or {@link #usable}, and whatever brings an image in (import, pull) goes
  * through {@link #importFile}; each refuses an image not signed by a trusted key, naming it and
- * saying how to fix it. The unchecked ways are named so ({@link #locateUnchecked}, {@link #path})
+ * saying how to fix it. An image file from outside the store is also verified whole first, as the
+ * signature covers only its commit and root. The unchecked ways are named so ({@link #locateUnchecked}, {@link #path})
  * and serve what must work on any image in the store: {@code image sign} (an unsigned image is
  * what it is for), {@code image verify} and {@code doctor} (they report on an image, they do not
  * use it), {@code image list} and {@code rm} (the catalog), {@code export}, {@code push} and the
@@ -185,6 +186,7 @@ public final class ImageStore {
   public Path usable(String tagOrFile) throws IOException {
     Path p = locateUnchecked(tagOrFile);
     trusted.require(p, null, "image '" + tagOrFile + "'", signHint(tagOrFile));
+    requireIntact(p, tagOrFile);
     return p;
   }
 
@@ -192,11 +194,35 @@ public final class ImageStore {
     Image img = Image.open(file, mode);
     try {
       trusted.require(file, img.header(), "image '" + name + "'", signHint(name));
+      requireIntact(file, name);
       return img;
     } catch (IOException | RuntimeException e) {
       img.close();
       throw e;
     }
+  }
+
+  /**
+   * Under a policy, a file from outside the store is verified whole before it is used: a signature
+   * covers the commit and root, and only the verifier proves the bytes hash up to them (a copied
+   * signature beside altered content would pass otherwise). A stored image was verified on its way
+   * in (make, import, pull), so it is not rehashed on every use.
+   */
+  private void requireIntact(Path file, String name) throws IOException {
+    if (stored(file) || !trusted.enforced()) {
+      return;
+    }
+    VerifyReport r = new ImageVerifier(Progress.NONE).verify(file);
+    if (!r.ok()) {
+      throw new ImageSignatures.RefusedException("image '" + name + "' does not hash up to the commit and root its "
+          + "signature covers (" + r.problems().getFirst() + "): it was altered after signing, or is damaged; "
+          + "get an intact copy ('spindle image verify " + name + "' names every damage)");
+    }
+  }
+
+  private boolean stored(Path file) {
+    Path dir = file.toAbsolutePath().normalize().getParent();
+    return dir != null && dir.equals(tags.directory().toAbsolutePath().normalize());
   }
 
   private static String signHint(String name) {
