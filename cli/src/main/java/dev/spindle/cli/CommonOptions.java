@@ -25,16 +25,6 @@ final class CommonOptions {
     return new ImageStore(home());
   }
 
-  /**
-   * The image to mount or run: {@link ImageStore#locate}, then the node's signature policy
-   * ({@code spindle key trust}): refused, saying which check failed, unless it is satisfied.
-   */
-  java.nio.file.Path usableImage(String tagOrFile) throws java.io.IOException {
-    java.nio.file.Path p = images().locate(tagOrFile);
-    dev.spindle.image.TrustedKeys.of(home()).require(p, "image '" + tagOrFile + "'");
-    return p;
-  }
-
   Progress progress() {
     return TerminalProgress.forTerminal(quiet);
   }

@@ -96,7 +96,7 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
-      Path file = common.usableImage(image);
+      Path file = common.images().usable(image);
       if (prefetch != null && dev.spindle.image.LazyImages.isLazy(file)) {
         List<String> hot = dev.spindle.fuse.AccessTraces.paths(prefetch);
         // A failure here costs only speed: the run fetches what it opens anyway.
@@ -138,7 +138,8 @@ final class ContainerCommand {
         spec = spec.withEnv(all);
       }
       ContainerRuntime runtime = new ContainerRuntime(common.home().root().resolve("containers"));
-      Image img = Image.open(file, AccessMode.parse(mode));
+      // Checked again as opened: the check is bound to the bytes the container gets.
+      Image img = common.images().open(image, AccessMode.parse(mode));
       Container c;
       try {
         String who = user != null ? user : oci.map(OciImageConfig::user).orElse("");

@@ -64,7 +64,7 @@ final class ImageProfileCommands {
     @Override
     public Integer call() throws Exception {
       ImageStore store = common.images();
-      Path src = store.locate(image);
+      Path src = store.usable(image);
       Tag t = Tag.of(newTag);
       Files.createDirectories(store.path(t).getParent());
       ImageDebloater.Report r = ImageDebloater.debloat(src, AccessTraces.paths(profile), store.path(t));

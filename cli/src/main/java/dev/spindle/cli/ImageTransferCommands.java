@@ -93,6 +93,7 @@ final class ImageTransferCommands {
       ImageStore store = common.images();
       for (Tag t : store.list()) {
         Path p = store.path(t);
+        // Unchecked: the catalog lists every image, signed or not; only its root is read.
         try (Image img = Image.open(p, AccessMode.LAZY)) {
           System.out.printf("%-24s %s %10d bytes%n", t, img.root().name(), Files.size(p));
         } catch (java.io.IOException e) {

@@ -39,7 +39,7 @@ final class MountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Image img = Image.open(common.usableImage(image), AccessMode.parse(mode));
+    Image img = common.images().open(image, AccessMode.parse(mode));
     ImageMount m;
     try {
       m = ImageMount.mount(img, dir, new MountOptions(trace, null));

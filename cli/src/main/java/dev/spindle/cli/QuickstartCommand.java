@@ -76,7 +76,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
       for (AccessMode mode : AccessMode.values()) {
         t = System.nanoTime();
-        try (Image img = Image.open(file, mode)) {
+        try (Image img = store.open(Tag.of(TAG), mode)) {
           ImageEntry e = new PathResolver(img).resolve("docs/latest/guide.md", true);
           String text = new String(img.read(e), StandardCharsets.UTF_8);
           times.put("open + read via symlink (" + mode.name().toLowerCase() + ")", ms(t));

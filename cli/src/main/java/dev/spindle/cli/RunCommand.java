@@ -135,7 +135,7 @@ final class RunCommand implements Callable<Integer> {
     try {
       FileSystem imageFs = null;
       if (image != null) {
-        imageFs = FileSystems.newFileSystem(common.usableImage(image), Map.of("mode", "indexed"));
+        imageFs = FileSystems.newFileSystem(common.images().usable(image), Map.of("mode", "indexed"));
         open.add(imageFs);
       }
       Sandbox.Builder b = Sandbox.builder(readModule(imageFs)).argv0(Path.of(wasm).getFileName().toString())

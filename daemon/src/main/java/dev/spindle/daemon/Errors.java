@@ -28,6 +28,8 @@ final class Errors {
       case SandboxLimitException l -> new ApiError(422, "limit_" + l.limit().name().toLowerCase(), l.getMessage());
       case SandboxException s -> new ApiError(422, "guest_failed", s.getMessage());
       case dev.spindle.remote.RemotePageException p -> new ApiError(502, "page_unavailable", p.getMessage());
+      // An image the node's signature policy refuses: the client can fix it (sign, trust a key).
+      case dev.spindle.image.ImageSignatures.RefusedException r -> new ApiError(403, "untrusted_image", r.getMessage());
       case UnsupportedOperationException u -> new ApiError(501, "not_implemented", u.getMessage());
       default -> new ApiError(500, "internal", e.getClass().getSimpleName() + ": " + e.getMessage());
     };

@@ -107,6 +107,14 @@ public final class ImageSignatures {
    * too.
    */
   public static String verify(Path image, Path publicKey) throws IOException {
+    return verify(image, header(image), publicKey);
+  }
+
+  /**
+   * {@link #verify(Path, Path)} against {@code h}, the header of the image as a caller opened it:
+   * the check then covers the bytes in use, not whatever the path names a moment later.
+   */
+  static String verify(Path image, ImageHeader h, Path publicKey) throws IOException {
     PublicKey trusted;
     try {
       trusted = readPublic(publicKey);
@@ -131,7 +139,7 @@ public final class ImageSignatures {
     try {
       Signature s = Signature.getInstance(ALGORITHM);
       s.initVerify(trusted);
-      s.update(message(header(image)));
+      s.update(message(h));
       ok = s.verify(Base64.getDecoder().decode(p.getProperty("signature", "")));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       ok = false;

@@ -67,28 +67,39 @@ public final class TrustedKeys {
    * @throws ImageSignatures.RefusedException saying which check failed
    */
   public Optional<String> require(Path image, String what) throws IOException {
+    return require(image, null, what, null);
+  }
+
+  /**
+   * {@link #require(Path, String)} against {@code header}, the image as its user opened it (null:
+   * read it from the file), so the check covers the bytes in use. {@code fix}, when not null, ends
+   * each refusal: how to make the image usable here.
+   */
+  Optional<String> require(Path image, ImageHeader header, String what, String fix) throws IOException {
     List<Path> keys = keys();
     if (keys.isEmpty()) {
       return Optional.empty();
     }
+    String how = fix == null ? "" : "; " + fix;
     String policy = " (this node trusts " + keys.size() + " key" + (keys.size() == 1 ? "" : "s")
         + ": 'spindle key list')";
     Optional<String> signer = ImageSignatures.signer(image);
     if (signer.isEmpty()) {
       throw new ImageSignatures.RefusedException(what + " is unsigned, and this node requires a signature by a "
-          + "trusted key" + policy);
+          + "trusted key" + policy + how);
     }
     Path key = dir.resolve(signer.get() + ".pub");
     if (!keys.contains(key)) {
       List<String> trusted = new ArrayList<>();
       keys.forEach(k -> trusted.add(k.getFileName().toString().replace(".pub", "")));
       throw new ImageSignatures.RefusedException(what + " is signed by key " + signer.get()
-          + ", which this node does not trust (trusted: " + String.join(", ", trusted) + ")");
+          + ", which this node does not trust (trusted: " + String.join(", ", trusted) + ")" + how);
     }
     try {
-      return Optional.of(ImageSignatures.verify(image, key));
+      return Optional.of(header == null ? ImageSignatures.verify(image, key)
+          : ImageSignatures.verify(image, header, key));
     } catch (ImageSignatures.RefusedException e) {
-      throw new ImageSignatures.RefusedException(what + ": " + e.getMessage());
+      throw new ImageSignatures.RefusedException(what + ": " + e.getMessage() + how);
     }
   }
 }
