@@ -27,10 +27,16 @@ public final class Guest implements AutoCloseable {
     this.moduleSha256 = moduleSha256;
     this.parent = parent;
     this.imageRoot = imageRoot;
+    if (reactor.memory() == null) {
+      // A module that declares no memory has no page to keep: an empty paged memory stands in,
+      // so it snapshots, branches and counts like any other (it used to be refused with a 500).
+      this.memory = new PagedMemory(new com.dylibso.chicory.wasm.types.MemoryLimits(0, 0));
+      return;
+    }
     if (!(reactor.memory() instanceof PagedMemory paged)) {
       reactor.close();
       throw new IllegalArgumentException("a snapshot needs Spindle's paged memory, the sandbox has "
-          + (reactor.memory() == null ? "no memory" : reactor.memory().getClass().getName())
+          + reactor.memory().getClass().getName()
           + ": build it with memoryFactory(PagedMemory::new)");
     }
     this.memory = paged;

@@ -201,6 +201,27 @@ class BranchTest {
     }
   }
 
+  /** A module with no memory at all: {@code (func (export "answer") (result i32) i32.const 42)}. */
+  private static final byte[] NO_MEMORY = {
+      0, 'a', 's', 'm', 1, 0, 0, 0,
+      1, 5, 1, 0x60, 0, 1, 0x7f, // type: () -> i32
+      3, 2, 1, 0, // one function of that type
+      7, 10, 1, 6, 'a', 'n', 's', 'w', 'e', 'r', 0, 0, // export "answer"
+      10, 6, 1, 4, 0, 0x41, 42, 0x0b}; // i32.const 42
+
+  @Test
+  void aModuleWithoutMemoryRunsSnapshotsAndBranches() throws Exception {
+    try (Forks forks = new Forks(new SpindleHome(tmp));
+        Guest parent = forks.start(Sandbox.builder(NO_MEMORY).build())) {
+      assertThat(one(parent, "answer")).isEqualTo(42);
+      SandboxSnapshot s = forks.snapshot(parent, Tag.of("bare"), SnapshotMode.FULL);
+      try (Guest c = forks.branch(s, 1).getFirst()) {
+        assertThat(one(c, "answer")).isEqualTo(42);
+        assertThat(c.counts().privatePages()).isZero();
+      }
+    }
+  }
+
   @Test
   void persistedSnapshotBranchesAfterARestartWithTheWarmState() throws Exception {
     long sum;
