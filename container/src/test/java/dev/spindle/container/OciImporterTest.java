@@ -144,6 +144,43 @@ class OciImporterTest {
   }
 
   @Test
+  void tarSlipVariantsNeitherWriteOutsideNorBringHostFilesIn(@TempDir Path outside) throws IOException {
+    Files.writeString(outside.resolve("secret"), "HOST SECRET\n");
+    Files.writeString(outside.resolve("victim"), "keep\n");
+    // Each layer tries one way out; each must either be refused naming the entry or be re-rooted.
+    List<byte[]> attempts = List.of(
+        new OciFixture.Layer().hardlink("h", outside.resolve("secret").toString()).tar(),
+        new OciFixture.Layer().hardlink("h", "../../../../../../../.." + outside.resolve("secret")).tar(),
+        new OciFixture.Layer().symlink("out", outside.toString()).hardlink("h", "out/secret").tar(),
+        new OciFixture.Layer().symlink("out", outside.toString()).file("out/victim", "PWNED\n").tar(),
+        new OciFixture.Layer().file(outside.resolve("victim").toString(), "PWNED\n").tar(),
+        new OciFixture.Layer().symlink("out", outside.toString()).file("out/.wh.victim", "").tar(),
+        new OciFixture.Layer().dir("d").file("d/../../victim", "PWNED\n").tar());
+    int i = 0;
+    for (byte[] layer : attempts) {
+      String tag = "slip" + i++;
+      byte[] cfg = OciFixture.config(List.of(), List.of("sh"), List.of(), "", "", List.of(layer));
+      Path layout = OciFixture.ociLayout(tmp.resolve(tag), cfg, List.of(layer));
+      try {
+        importAs("oci-layout:" + layout, tag);
+      } catch (IOException | RuntimeException refused) {
+        assertThat(refused.getMessage()).as(tag).isNotBlank();
+        continue;
+      }
+      try (Image img = Image.open(store.path(Tag.of(tag)), AccessMode.LAZY)) {
+        if (img.lookup("h").isPresent()) {
+          assertThat(text(img, "h")).as(tag + ": a hard link never carries a host file in").doesNotContain("HOST SECRET");
+        }
+      }
+    }
+    assertThat(Files.readString(outside.resolve("victim"))).isEqualTo("keep\n");
+    assertThat(Files.readString(outside.resolve("secret"))).isEqualTo("HOST SECRET\n");
+    try (var files = Files.list(outside)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("secret", "victim");
+    }
+  }
+
+  @Test
   void unknownSourcesAreNamed() {
     assertThatThrownBy(() -> importAs("registry:docker.io/library/busybox", "x"))
         .hasMessageContaining("oci-layout:DIR or docker-archive:FILE.tar");
