@@ -50,7 +50,8 @@ class DaemonRequestFuzzTest {
         Files.write(src.resolve("guest.wasm"), SampleGuest.wasm());
         Files.writeString(src.resolve("a.txt"), "hello");
         DaemonConfig config = DaemonConfig.defaults(new SpindleHome(tmp.resolve("home"))).listen("127.0.0.1:0");
-        Daemon d = Daemon.start(config);
+        // The fuzzer is the operator here: src is the one directory clients may name.
+        Daemon d = Daemon.start(config, new AccessOptions(java.util.List.of(), java.util.List.of(src)));
         SpindleClient c = SpindleClient.connect(d.url(), d.token());
         c.makeImage(new MakeImage(src.toString(), "base"));
         String id = c.createSandboxes(new CreateSandboxes(Wasm.inImage("base", "guest.wasm"))).getFirst().id();
