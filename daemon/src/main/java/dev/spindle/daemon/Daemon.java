@@ -5,6 +5,7 @@ import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageStore;
 import java.io.IOException;
 import dev.spindle.fork.Forks;
+import dev.spindle.memory.FrameBudget;
 import dev.spindle.fork.RemoteForks;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,6 +82,8 @@ public final class Daemon implements AutoCloseable {
     // run with the node's defaults, except memory, which was their parent's and may be up to the
     // ceiling; without this they ran with the sandbox builder's own (4 GiB, 5 min), whatever the
     // ceilings.
+    // Guest pages count against the budget from now on (one node per process).
+    FrameBudget.global().limitBytes(config.limits().memoryBudget());
     Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
         .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
     Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog, policy), forks,
@@ -101,7 +104,7 @@ public final class Daemon implements AutoCloseable {
     Metrics metrics = new Metrics();
     remote.metrics(metrics, sandboxes::holds);
     metrics.gauge("spindle_sandboxes", sandboxes::count);
-    metrics.gauge("spindle_sandbox_memory_reserved_bytes", sandboxes::memoryHeld);
+    metrics.gauge("spindle_sandbox_memory_used_bytes", () -> FrameBudget.global().usedBytes());
     metrics.gauge("spindle_sandbox_memory_budget_bytes", () -> config.limits().memoryBudget());
     metrics.gauge("spindle_pages_shared", () -> sandboxes.pages()[0]);
     metrics.gauge("spindle_pages_private", () -> sandboxes.pages()[1]);

@@ -7,6 +7,7 @@ import com.dylibso.chicory.wasm.types.ExternalType;
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.Limits;
 import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.memory.FrameBudget;
 import dev.spindle.fork.Forks;
 import dev.spindle.fork.SandboxSnapshot;
 import dev.spindle.sandbox.Sandbox;
@@ -112,7 +113,7 @@ final class Sandboxes implements AutoCloseable {
     WasmSource.Loaded module = wasm.load(req.wasm());
     WasmModule parsed = parse(module.bytes());
     Set<String> exports = exports(parsed);
-    long memory = maxMemory(parsed, limits.maxMemoryPages());
+    long memory = initialMemory(parsed, limits.maxMemoryPages());
     Sandbox sandbox = build(req, limits, module.bytes());
     boolean reactor = !exports.contains("_start");
     return admit(n, memory, i -> {
@@ -181,14 +182,13 @@ final class Sandboxes implements AutoCloseable {
           + "; only a ready snapshot can be branched");
     }
     SandboxSnapshot snap = forks.open(tag);
-    // A branch takes its memory maximum from the snapshot's sandbox, which only a branch tells; so
-    // one is made first. That allocates no guest memory (its pages are the snapshot's until it
-    // writes them), and it is closed if the n do not fit the budget.
+    // Branches start with no page of their own (their pages are the snapshot's until they write
+    // them); one is made first, and closed if the n do not fit.
     dev.spindle.fork.Guest first = forks.branch(snap, 1).getFirst();
     AtomicBoolean handed = new AtomicBoolean();
     try {
       // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
-      return admit(n, maxMemory(first), i -> {
+      return admit(n, 0, i -> {
         if (i == 0) {
           handed.set(true);
           return Guest.reactor(newId(), tag.value(), null, first);
@@ -208,9 +208,8 @@ final class Sandboxes implements AutoCloseable {
    * {@code onClose} runs when it ends, whichever way.
    */
   SandboxInfo adopt(dev.spindle.fork.Guest child, String image, Runnable onClose) {
-    // Its pages arrive from the parent's node as they are touched: held to the budget at its
-    // maximum like any other, before any is fetched.
-    long memory = maxMemory(child);
+    // Its pages arrive from the parent's node as they are touched, each counted as it arrives.
+    long memory = 0;
     try {
       reserve(1, memory);
     } catch (ApiError e) {
@@ -226,21 +225,22 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /**
-   * Takes room for {@code n} sandboxes and {@code n * memory} bytes of the memory budget, or
-   * answers 503 {@code capacity}. Memory is counted at each sandbox's maximum, not at what it uses
-   * now: a guest grows without asking, so only the maximums summed keep the node's heap from
-   * running out whatever the guests do.
+   * Takes room for {@code n} sandboxes that start with {@code memory} bytes each, or answers 503
+   * {@code capacity}. The memory budget is of pages actually held ({@link FrameBudget}, set at
+   * start): a guest's write past it traps that guest, and while it is used up nothing new starts.
+   * Counting each sandbox at its maximum instead would refuse 100 branches of a 256 MiB sandbox
+   * that share all but a few pages.
    */
   private synchronized void reserve(int n, long memory) {
     if (reserved + n > max) {
       throw new ApiError(503, "capacity", "the node holds " + guests.size() + " of at most " + max
           + " sandboxes; " + n + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
     }
-    long budget = ceilings.memoryBudget();
-    if (memoryHeld + n * memory > budget) {
-      throw new ApiError(503, "capacity", "the node's sandboxes may use up to " + mib(memoryHeld) + " of its "
-          + mib(budget) + " memory budget; " + n + " more of up to " + mib(memory) + " each do not fit (delete some, "
-          + "ask for less with 'limits.max_memory_pages', or start the daemon with a larger --memory-budget)");
+    FrameBudget frames = FrameBudget.global();
+    if (!frames.tryReserve(n * memory + NodeLimits.PAGE)) {
+      throw new ApiError(503, "capacity", "the node's guests hold " + mib(frames.usedBytes()) + " of its "
+          + mib(ceilings.memoryBudget()) + " memory budget; " + n + " more starting with " + mib(memory)
+          + " each do not fit (delete some, or start the daemon with a larger --memory-budget)");
     }
     reserved += n;
     memoryHeld += n * memory;
@@ -262,20 +262,15 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /**
-   * The most memory a new sandbox of {@code module} can reach: its declared maximum lowered to the
-   * cap, as the sandbox will run it (no memory, none).
+   * The memory a new sandbox of {@code module} starts with (what instantiation may write, its data
+   * segments): its declared initial size, within the cap. What it writes later is counted page by
+   * page as it writes ({@link FrameBudget}).
    */
-  private static long maxMemory(WasmModule module, int cap) {
+  private static long initialMemory(WasmModule module, int cap) {
     if (module.memorySection().isEmpty() || module.memorySection().get().memoryCount() == 0) {
       return 0;
     }
-    return Math.min(module.memorySection().get().getMemory(0).limits().maximumPages(), cap) * NodeLimits.PAGE;
-  }
-
-  /** The most memory a started guest can reach, its maximum as its memory was made. */
-  private static long maxMemory(dev.spindle.fork.Guest g) {
-    var memory = g.reactor().memory();
-    return memory == null ? 0 : memory.maximumPages() * NodeLimits.PAGE;
+    return Math.min(module.memorySection().get().getMemory(0).limits().initialPages(), cap) * NodeLimits.PAGE;
   }
 
   private static WasmModule parse(byte[] bytes) {

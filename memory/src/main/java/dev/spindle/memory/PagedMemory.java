@@ -258,7 +258,9 @@ public final class PagedMemory implements Memory {
             return frame;
         }
         byte[] current = frames[index];
-        frame = keep && current != ZERO ? loaded(index).clone() : new byte[SIZE];
+        // Counted against the process's frame budget: a write past it traps this guest, not the JVM.
+        frame = keep && current != ZERO ? FrameBudget.global().count(loaded(index).clone())
+                : FrameBudget.global().allocate();
         frames[index] = frame;
         writable[index] = frame;
         return frame;
