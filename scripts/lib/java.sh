@@ -1,6 +1,15 @@
 # Sourced by the project's scripts: picks a JDK >= 25 and exports JAVA_HOME.
 # The machines' default `java` is 17, so PATH alone is not trusted.
 spindle_java_version() { # prints the feature version of $1/bin/java, or nothing
+  # The JDK's release file says it without starting a JVM (that costs as much as the CLI's own
+  # start); a JDK without one is asked.
+  local line
+  if [ -f "$1/release" ]; then
+    while IFS= read -r line; do
+      case $line in JAVA_VERSION=*) line=${line#*\"}; line=${line%%[.\"]*}
+        [ -n "$line" ] && [ -z "${line//[0-9]/}" ] && { echo "$line"; return 0; } ;; esac
+    done < "$1/release"
+  fi
   "$1/bin/java" -XshowSettings:properties -version 2>&1 \
     | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
 }

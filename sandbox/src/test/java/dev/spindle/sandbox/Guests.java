@@ -57,7 +57,7 @@ public final class Guests {
                 return wasm;
             }
             assumeTrue(clangAvailable(), "clang not found: install the packages in sandbox/APT-PACKAGES "
-                    + "(apt-get install -y $(cat sandbox/APT-PACKAGES)) to build the C test guests");
+                    + "(apt-get install -y $(sed 's/#.*//' sandbox/APT-PACKAGES)) to build the C test guests");
             Files.createDirectories(cache);
             Path tmp = Files.createTempFile(cache, name, ".wasm.tmp");
             List<String> cmd = new ArrayList<>(List.of("clang"));
