@@ -53,6 +53,9 @@ public final class Sandbox {
     record Prepared(WasmModule module, Function<Instance, Machine> machines) {}
 
     synchronized Prepared prepared() {
+        if (prepared == null && config.precompiled() != null) {
+            prepared = config.precompiled();
+        }
         if (prepared == null) {
             boolean compiled = config.engine() == Engine.COMPILED;
             compiledCache = compiled ? CompiledCache.of(config.compiledCacheRoot(), config.wasm()) : null;
@@ -115,7 +118,9 @@ public final class Sandbox {
             Duration timeout,
             int maxMemoryPages,
             Long randomSeed,
-            WasiState wasiState) {}
+            WasiState wasiState,
+            Prepared precompiled,
+            List<HostFunction> hostFunctions) {}
 
     public static Builder builder(byte[] wasm) {
         return new Builder(wasm.clone());
@@ -268,6 +273,11 @@ public final class Sandbox {
         Prepared p = prepared();
         WasmModule module = p.module();
         HostFunction[] provided = wasi.hostFunctions();
+        if (!config.hostFunctions().isEmpty()) {
+            List<HostFunction> all = new ArrayList<>(List.of(provided));
+            all.addAll(config.hostFunctions());
+            provided = all.toArray(HostFunction[]::new);
+        }
         Instance.Builder b = Instance.builder(module)
                 .withImportValues(ImportValues.builder().addFunction(provided)
                         .addFunction(ImportStubs.missing(module, provided).toArray(HostFunction[]::new)).build())
@@ -321,6 +331,8 @@ public final class Sandbox {
         private int maxMemoryPages = MemoryLimits.MAX_PAGES;
         private Long randomSeed;
         private WasiState wasiState;
+        private Prepared precompiled;
+        private final List<HostFunction> hostFunctions = new ArrayList<>();
 
         private Builder(byte[] wasm) {
             this.wasm = wasm;
@@ -446,6 +458,28 @@ public final class Sandbox {
             return this;
         }
 
+        /**
+         * Runs {@code module} with {@code machines}, a machine factory compiled ahead of time (e.g.
+         * by Chicory's build-time compiler into classes on the class path), instead of parsing and
+         * compiling this builder's bytes. The bytes still name the module (its SHA-256 keys
+         * snapshots and the module store) and must be the module the machines were compiled from;
+         * the engine and compiled-module cache settings do not apply.
+         */
+        public Builder precompiled(WasmModule module, Function<Instance, Machine> machines) {
+            precompiled = new Prepared(Objects.requireNonNull(module), Objects.requireNonNull(machines));
+            return this;
+        }
+
+        /**
+         * Host functions the module imports beyond WASI (e.g. an embedding's error callback). A
+         * function is shared by every instance of the sandbox, resumed reactors included: it tells
+         * them apart by the {@code Instance} it is called with.
+         */
+        public Builder hostFunctions(HostFunction... functions) {
+            hostFunctions.addAll(List.of(functions));
+            return this;
+        }
+
         /** An unmodifiable copy that keeps insertion order (the guest sees env in this order). */
         private static <V> Map<String, V> ordered(Map<String, V> map) {
             return Collections.unmodifiableMap(new LinkedHashMap<>(map));
@@ -453,7 +487,8 @@ public final class Sandbox {
 
         public Sandbox build() {
             return new Sandbox(new Config(wasm, List.copyOf(args), ordered(env), ordered(preopens), stdin, stdout, stderr,
-                    outputCap, engine, compiledCacheRoot, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
+                    outputCap, engine, compiledCacheRoot, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState,
+                    precompiled, List.copyOf(hostFunctions)));
         }
     }
 }
