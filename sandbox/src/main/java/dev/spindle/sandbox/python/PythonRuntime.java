@@ -58,6 +58,14 @@ public final class PythonRuntime implements AutoCloseable {
     private final Reactor reactor;
     private int outputCap = DEFAULT_OUTPUT_CAP;
     private int evals;
+    /*
+     * A guest buffer for execute's argument, kept between evals (grown when too small) so that an
+     * eval is two guest calls (execute, deallocate of the result) instead of four: each call is a
+     * hand-off to a guest thread. A branched child starts without one (its parent's stays
+     * allocated in the child's copy of the heap: one small block).
+     */
+    private int argsPtr;
+    private int argsCapacity;
 
     private PythonRuntime(Reactor reactor) {
         this.reactor = reactor;
@@ -250,9 +258,7 @@ public final class PythonRuntime implements AutoCloseable {
         args.put((byte) 1).putInt(src.length).put(src);
         args.put((byte) 1).putInt(file.length).put(file);
         args.put((byte) 1).putInt(outputCap);
-        int argsPtr = copyIn(args.array());
-        int result = (int) reactor.call("execute", argsPtr)[0];
-        free(argsPtr);
+        int result = (int) reactor.call("execute", argsBuffer(args.array()))[0];
         if (result == 0) {
             String error = HOST_ERRORS.remove(memory());
             throw new SandboxException("the Python host failed: " + (error == null ? "no error reported" : error), null);
@@ -283,6 +289,19 @@ public final class PythonRuntime implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new SandboxException("guest.py answered something other than its JSON: " + e.getMessage(), e);
         }
+    }
+
+    private int argsBuffer(byte[] bytes) {
+        if (bytes.length > argsCapacity) {
+            if (argsPtr != 0) {
+                free(argsPtr);
+            }
+            int capacity = Math.max(bytes.length, 4096);
+            argsPtr = (int) reactor.call("allocate", capacity)[0];
+            argsCapacity = capacity;
+        }
+        memory().write(argsPtr, bytes);
+        return argsPtr;
     }
 
     private static byte[] ints(int... values) {

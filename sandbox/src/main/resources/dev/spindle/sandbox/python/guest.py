@@ -2,14 +2,18 @@
 # The host calls run(code, filename, cap) for every eval; its answer is one JSON string, so the
 # Java side needs no knowledge of Python objects. State lives in _namespace, which persists
 # between evals (and in snapshots, since it is guest memory like everything else).
-import ast
-import json
-import linecache
+#
+# Only C modules are imported up front (_ast, _json, sys): setup then costs the import of this
+# file alone, not of ast, json (which pulls in re), traceback and linecache, which are pure Python
+# and slow to load in a WebAssembly interpreter. traceback and linecache load on the first error.
+import _ast
+import _json
 import sys
-import traceback
 
 _namespace = {"__name__": "__main__", "__builtins__": __builtins__}
 _GUEST_FILE = __file__
+# Sources of evaluated code by filename, handed to linecache when a traceback is formatted.
+_sources = {}
 
 
 class OutputLimitExceeded(BaseException):
@@ -73,6 +77,11 @@ def _user_traceback(tb):
 
 
 def _error(e):
+    import linecache
+    import traceback
+
+    for filename, code in _sources.items():
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     t = type(e)
     name = t.__qualname__ if t.__module__ in ("builtins", "__main__") else f"{t.__module__}.{t.__qualname__}"
     te = traceback.TracebackException(t, e, _user_traceback(e.__traceback__), compact=True)
@@ -96,10 +105,10 @@ def _exit_status(e, err):
 
 def _run(code, filename, out, err):
     # Like a notebook cell: the last statement, if an expression, is evaluated for its value.
-    tree = ast.parse(code, filename, "exec")
+    tree = compile(code, filename, "exec", _ast.PyCF_ONLY_AST)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    if tree.body and isinstance(tree.body[-1], _ast.Expr):
+        last = _ast.Expression(tree.body.pop().value)
     exec(compile(tree, filename, "exec"), _namespace)
     if last is not None:
         value = eval(compile(last, filename, "eval"), _namespace)
@@ -110,8 +119,12 @@ def _run(code, filename, out, err):
 
 
 def run(code, filename, cap):
-    # Tracebacks show the source lines of evaluated code, as they do for files.
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    # Tracebacks show the source lines of evaluated code, as they do for files; a traceback
+    # rarely reaches code evaluated long ago, so only the latest sources are kept.
+    _sources.pop(filename, None)
+    _sources[filename] = code
+    if len(_sources) > 1000:
+        del _sources[next(iter(_sources))]
     out = _Capture("stdout", cap)
     err = _Capture("stderr", cap)
     saved = sys.stdout, sys.stderr
@@ -128,6 +141,20 @@ def run(code, filename, cap):
         error = _error(e)
     finally:
         sys.stdout, sys.stderr = saved
-    # ASCII-only JSON: a lone surrogate in a str would make the host's UTF-8 encoding fail.
-    return json.dumps({"stdout": out.getvalue(), "stderr": err.getvalue(), "value": value, "error": error},
-                      ensure_ascii=True)
+    return _json_answer(out.getvalue(), err.getvalue(), value, error)
+
+
+def _json_string(s):
+    # ASCII-only JSON (as json.dumps(ensure_ascii=True)): a lone surrogate in a str would make the
+    # host's UTF-8 encoding fail.
+    return "null" if s is None else _json.encode_basestring_ascii(s)
+
+
+def _json_answer(stdout, stderr, value, error):
+    if error is None:
+        e = "null"
+    else:
+        e = '{"type": %s, "message": %s, "traceback": %s}' % (
+            _json_string(error["type"]), _json_string(error["message"]), _json_string(error["traceback"]))
+    return '{"stdout": %s, "stderr": %s, "value": %s, "error": %s}' % (
+        _json_string(stdout), _json_string(stderr), _json_string(value), e)
