@@ -55,4 +55,26 @@ class PythonBranchTest {
       parent.close();
     }
   }
+
+  @Test
+  void aPersistedWarmSnapshotBranchesAfterARestart() throws Exception {
+    SpindleHome home = new SpindleHome(tmp.resolve("home"));
+    try (Forks forks = new Forks(home)) {
+      Guest parent = forks.start(PythonRuntime.sandbox(tmp.resolve("guest")).timeout(Duration.ofMinutes(2)).build());
+      PythonRuntime warm = PythonRuntime.setup(parent.reactor());
+      assertThat(warm.eval("import decimal\nprice = decimal.Decimal('19.99')").ok()).isTrue();
+      forks.snapshot(parent, Tag.of("python-disk"), SnapshotMode.FULL);
+      parent.close();
+    }
+    // A new Forks reads the snapshot and its stored module from disk: the module's bytes alone
+    // find the precompiled machine (PythonModule), since they hold no code to compile.
+    try (Forks forks = new Forks(home)) {
+      SandboxSnapshot snap = forks.open(Tag.of("python-disk"));
+      List<Guest> kids = forks.branch(snap, 2);
+      assertThat(PythonRuntime.attach(kids.get(0).reactor()).eval("str(price * 3)").value()).isEqualTo("'59.97'");
+      assertThat(PythonRuntime.attach(kids.get(1).reactor()).eval("price += 1\nprice").value())
+          .isEqualTo("Decimal('20.99')");
+      kids.forEach(Guest::close);
+    }
+  }
 }

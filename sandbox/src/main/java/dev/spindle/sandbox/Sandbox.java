@@ -48,17 +48,29 @@ public final class Sandbox {
     /**
      * The parsed module and, in compiled mode, its machine factory: made once per sandbox and
      * shared by all its runs and reactors, since compiling a large guest takes seconds (~30 s
-     * for CRuby, PLATFORM.md) while instantiating is cheap.
+     * for CRuby, PLATFORM.md) while instantiating is cheap. {@code hostFunctions}: the imports
+     * beyond WASI a {@link PrecompiledModule} found by the module's hash brings.
      */
-    record Prepared(WasmModule module, Function<Instance, Machine> machines) {}
+    record Prepared(WasmModule module, Function<Instance, Machine> machines, List<HostFunction> hostFunctions) {
+        Prepared(WasmModule module, Function<Instance, Machine> machines) {
+            this(module, machines, List.of());
+        }
+    }
 
     synchronized Prepared prepared() {
         if (prepared == null && config.precompiled() != null) {
             prepared = config.precompiled();
         }
         if (prepared == null) {
+            byte[] sha256 = CompiledCache.sha256(config.wasm());
+            PrecompiledModule known = PrecompiledModule.find(sha256);
+            if (known != null) {
+                // Compiled at build time; its bytes may hold no code to interpret or compile.
+                prepared = new Prepared(known.module(), known.machines(), List.copyOf(known.hostFunctions()));
+                return prepared;
+            }
             boolean compiled = config.engine() == Engine.COMPILED;
-            compiledCache = compiled ? CompiledCache.of(config.compiledCacheRoot(), config.wasm()) : null;
+            compiledCache = compiled ? CompiledCache.ofHash(config.compiledCacheRoot(), sha256) : null;
             WasmModule module = parse(compiledCache != null && cachedCompileOf(compiledCache));
             prepared = new Prepared(module, compiled ? compile(module) : null);
         }
@@ -273,8 +285,9 @@ public final class Sandbox {
         Prepared p = prepared();
         WasmModule module = p.module();
         HostFunction[] provided = wasi.hostFunctions();
-        if (!config.hostFunctions().isEmpty()) {
+        if (!p.hostFunctions().isEmpty() || !config.hostFunctions().isEmpty()) {
             List<HostFunction> all = new ArrayList<>(List.of(provided));
+            all.addAll(p.hostFunctions());
             all.addAll(config.hostFunctions());
             provided = all.toArray(HostFunction[]::new);
         }

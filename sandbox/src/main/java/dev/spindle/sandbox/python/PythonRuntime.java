@@ -96,6 +96,10 @@ public final class PythonRuntime implements AutoCloseable {
         }
     }
 
+    static WasmModule parsedModule() {
+        return Module.PARSED;
+    }
+
     /** The module's bytes (a copy): what names it in snapshots and the module store. */
     public static byte[] moduleBytes() {
         return Module.BYTES.clone();
@@ -167,7 +171,7 @@ public final class PythonRuntime implements AutoCloseable {
      * one) through this import and then returns 0 from execute. One function serves every
      * instance of the sandbox, branches included, so the message is kept by the caller's memory.
      */
-    private static HostFunction returnError() {
+    static HostFunction returnError() {
         FunctionType type = FunctionType.of(List.of(ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32),
                 List.of());
         return new HostFunction("trino", "return_error", type, (instance, args) -> {

@@ -87,6 +87,18 @@ class PythonRuntimeTest {
     }
 
     @Test
+    void aSandboxBuiltFromTheBytesAloneRunsTheGeneratedMachine() throws Exception {
+        byte[] bytes = PythonRuntime.moduleBytes();
+        assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes)))
+                .isEqualTo(PythonModule.SHA256);
+        // As the fork module builds one from a stored module: found by hash, not compiled (the
+        // bytes' function bodies are empty), with the host's error callback linked.
+        try (var reactor = Sandbox.builder(bytes).timeout(Duration.ofSeconds(60)).build().startReactor()) {
+            assertThat(reactor.call("allocate", 16)[0]).isNotZero();
+        }
+    }
+
+    @Test
     void arithmeticJsonRegexAndFormattingPrintWhatNativePythonPrints() throws Exception {
         sameAsNative("print(2 ** 100, 7 // 2, -7 % 3, 1 / 3, round(2.675, 2), divmod(17, 5))\n"
                 + "import math\nprint(math.factorial(30), math.isqrt(10**20 + 1), math.pi)");
