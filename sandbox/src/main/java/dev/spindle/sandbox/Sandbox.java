@@ -40,6 +40,8 @@ public final class Sandbox {
     private final Config config;
     private Prepared prepared;
     private CompiledCache compiledCache;
+    private WasmModule resumeModule;
+    private boolean buildTimeCompiled;
 
     private Sandbox(Config config) {
         this.config = config;
@@ -60,6 +62,7 @@ public final class Sandbox {
     synchronized Prepared prepared() {
         if (prepared == null && config.precompiled() != null) {
             prepared = config.precompiled();
+            buildTimeCompiled = true;
         }
         if (prepared == null) {
             byte[] sha256 = CompiledCache.sha256(config.wasm());
@@ -67,6 +70,7 @@ public final class Sandbox {
             if (known != null) {
                 // Compiled at build time; its bytes may hold no code to interpret or compile.
                 prepared = new Prepared(known.module(), known.machines(), List.copyOf(known.hostFunctions()));
+                buildTimeCompiled = true;
                 return prepared;
             }
             boolean compiled = config.engine() == Engine.COMPILED;
@@ -107,6 +111,20 @@ public final class Sandbox {
             compiler.withCache(compiledCache);
         }
         return compiler.compile();
+    }
+
+    /**
+     * The module resumed reactors are instantiated from, made once: for a module compiled at build
+     * time, one without active element initialisers ({@link ResumeModules}); otherwise the module
+     * itself, because the machine factory Chicory compiles at run time refuses an instance of any
+     * other module object ("Instance module does not match factory module").
+     */
+    private synchronized WasmModule resumeModule() {
+        if (resumeModule == null) {
+            Prepared p = prepared();
+            resumeModule = buildTimeCompiled ? ResumeModules.withoutActiveElementInitialisers(p.module()) : p.module();
+        }
+        return resumeModule;
     }
 
     /** The compiled-module cache entry this sandbox used, or null (interpreter, cache off). */
@@ -221,7 +239,8 @@ public final class Sandbox {
         }
         try {
             // No guest code runs here (no start function, no _initialize), so no watchdog thread.
-            Instance i = instantiate(() -> newInstance(w).withMemoryFactory(memory).build());
+            WasmModule module = resumeModule();
+            Instance i = instantiate(() -> newInstance(w, module).withMemoryFactory(memory).build());
             InstanceStates.apply(instance, i);
             return new Reactor(i, w, streams, config.timeout(), config.maxMemoryPages());
         } catch (RuntimeException e) {
@@ -282,8 +301,11 @@ public final class Sandbox {
     }
 
     private Instance.Builder newInstance(Wasi wasi) {
+        return newInstance(wasi, prepared().module());
+    }
+
+    private Instance.Builder newInstance(Wasi wasi, WasmModule module) {
         Prepared p = prepared();
-        WasmModule module = p.module();
         HostFunction[] provided = wasi.hostFunctions();
         if (!p.hostFunctions().isEmpty() || !config.hostFunctions().isEmpty()) {
             List<HostFunction> all = new ArrayList<>(List.of(provided));
