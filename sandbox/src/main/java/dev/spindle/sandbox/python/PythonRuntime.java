@@ -230,6 +230,21 @@ public final class PythonRuntime implements AutoCloseable {
         free(namePtr);
     }
 
+    /**
+     * Reseeds Python's {@code random} module, if imported, from the guest's random source. A branch
+     * has its own WASI random stream (the fork module reseeds each child), but a {@code random}
+     * imported before the snapshot holds the parent's generator state, which every child would
+     * otherwise repeat draw for draw. Call it on each branch before its first eval. Not reseeded:
+     * the string-hash secret, fixed when the module was pre-initialised (Wizer) and shared by every
+     * Python sandbox; CPython cannot change it in a running interpreter.
+     */
+    public void reseed() {
+        EvalResult r = eval("import sys\nif 'random' in sys.modules:\n    sys.modules['random'].seed()", "<spindle>");
+        if (!r.ok()) {
+            throw new SandboxException("cannot reseed random: " + r.error().message(), null);
+        }
+    }
+
     /** The most UTF-8 bytes kept per stream per eval (default 16 MiB); more ends the eval. */
     public PythonRuntime outputCap(int bytes) {
         if (bytes < 0) {

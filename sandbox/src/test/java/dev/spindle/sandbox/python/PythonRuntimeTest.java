@@ -173,6 +173,14 @@ class PythonRuntimeTest {
     }
 
     @Test
+    void anAllocationPastTheMemoryCapIsAMemoryErrorInPython() {
+        // The module declares a 64 MiB maximum; memory.grow past it fails and malloc returns NULL.
+        EvalResult r = py.eval("blob = bytearray(256 * 2**20)");
+        assertThat(r.error().type()).isEqualTo("MemoryError");
+        assertThat(py.eval("small = bytearray(2**20)\nlen(small)").value()).isEqualTo("1048576");
+    }
+
+    @Test
     void outputPastTheCapEndsTheEvalButNotTheInterpreter() {
         py.outputCap(1000);
         try {
