@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       ImageCommand.class,
       RunCommand.class,
+      PythonCommand.class,
       QuickstartCommand.class,
       MountCommand.class,
       UmountCommand.class,

@@ -46,10 +46,15 @@ final class CompiledCache implements Cache {
 
     /** The cache entry for module {@code wasm} under {@code root}, or null when caching is off. */
     static CompiledCache of(Path root, byte[] wasm) {
+        return ofHash(root, sha256(wasm));
+    }
+
+    /** As {@link #of(Path, byte[])} for a module whose SHA-256 is known. */
+    static CompiledCache ofHash(Path root, byte[] sha256) {
         if (root == null || CHICORY_VERSION == null) {
             return null;
         }
-        return new CompiledCache(root.resolve(HexFormat.of().formatHex(sha256(wasm)))
+        return new CompiledCache(root.resolve(HexFormat.of().formatHex(sha256))
                 .resolve("chicory-" + CHICORY_VERSION + ".bin"));
     }
 

@@ -40,6 +40,8 @@ public final class Sandbox {
     private final Config config;
     private Prepared prepared;
     private CompiledCache compiledCache;
+    private WasmModule resumeModule;
+    private boolean buildTimeCompiled;
 
     private Sandbox(Config config) {
         this.config = config;
@@ -48,14 +50,31 @@ public final class Sandbox {
     /**
      * The parsed module and, in compiled mode, its machine factory: made once per sandbox and
      * shared by all its runs and reactors, since compiling a large guest takes seconds (~30 s
-     * for CRuby, PLATFORM.md) while instantiating is cheap.
+     * for CRuby, PLATFORM.md) while instantiating is cheap. {@code hostFunctions}: the imports
+     * beyond WASI a {@link PrecompiledModule} found by the module's hash brings.
      */
-    record Prepared(WasmModule module, Function<Instance, Machine> machines) {}
+    record Prepared(WasmModule module, Function<Instance, Machine> machines, List<HostFunction> hostFunctions) {
+        Prepared(WasmModule module, Function<Instance, Machine> machines) {
+            this(module, machines, List.of());
+        }
+    }
 
     synchronized Prepared prepared() {
+        if (prepared == null && config.precompiled() != null) {
+            prepared = config.precompiled();
+            buildTimeCompiled = true;
+        }
         if (prepared == null) {
+            byte[] sha256 = CompiledCache.sha256(config.wasm());
+            PrecompiledModule known = PrecompiledModule.find(sha256);
+            if (known != null) {
+                // Compiled at build time; its bytes may hold no code to interpret or compile.
+                prepared = new Prepared(known.module(), known.machines(), List.copyOf(known.hostFunctions()));
+                buildTimeCompiled = true;
+                return prepared;
+            }
             boolean compiled = config.engine() == Engine.COMPILED;
-            compiledCache = compiled ? CompiledCache.of(config.compiledCacheRoot(), config.wasm()) : null;
+            compiledCache = compiled ? CompiledCache.ofHash(config.compiledCacheRoot(), sha256) : null;
             WasmModule module = parse(compiledCache != null && cachedCompileOf(compiledCache));
             prepared = new Prepared(module, compiled ? compile(module) : null);
         }
@@ -94,6 +113,20 @@ public final class Sandbox {
         return compiler.compile();
     }
 
+    /**
+     * The module resumed reactors are instantiated from, made once: for a module compiled at build
+     * time, one without active element initialisers ({@link ResumeModules}); otherwise the module
+     * itself, because the machine factory Chicory compiles at run time refuses an instance of any
+     * other module object ("Instance module does not match factory module").
+     */
+    private synchronized WasmModule resumeModule() {
+        if (resumeModule == null) {
+            Prepared p = prepared();
+            resumeModule = buildTimeCompiled ? ResumeModules.withoutActiveElementInitialisers(p.module()) : p.module();
+        }
+        return resumeModule;
+    }
+
     /** The compiled-module cache entry this sandbox used, or null (interpreter, cache off). */
     synchronized CompiledCache compiledCache() {
         return compiledCache;
@@ -115,7 +148,9 @@ public final class Sandbox {
             Duration timeout,
             int maxMemoryPages,
             Long randomSeed,
-            WasiState wasiState) {}
+            WasiState wasiState,
+            Prepared precompiled,
+            List<HostFunction> hostFunctions) {}
 
     public static Builder builder(byte[] wasm) {
         return new Builder(wasm.clone());
@@ -204,7 +239,8 @@ public final class Sandbox {
         }
         try {
             // No guest code runs here (no start function, no _initialize), so no watchdog thread.
-            Instance i = instantiate(() -> newInstance(w).withMemoryFactory(memory).build());
+            WasmModule module = resumeModule();
+            Instance i = instantiate(() -> newInstance(w, module).withMemoryFactory(memory).build());
             InstanceStates.apply(instance, i);
             return new Reactor(i, w, streams, config.timeout(), config.maxMemoryPages());
         } catch (RuntimeException e) {
@@ -265,9 +301,18 @@ public final class Sandbox {
     }
 
     private Instance.Builder newInstance(Wasi wasi) {
+        return newInstance(wasi, prepared().module());
+    }
+
+    private Instance.Builder newInstance(Wasi wasi, WasmModule module) {
         Prepared p = prepared();
-        WasmModule module = p.module();
         HostFunction[] provided = wasi.hostFunctions();
+        if (!p.hostFunctions().isEmpty() || !config.hostFunctions().isEmpty()) {
+            List<HostFunction> all = new ArrayList<>(List.of(provided));
+            all.addAll(p.hostFunctions());
+            all.addAll(config.hostFunctions());
+            provided = all.toArray(HostFunction[]::new);
+        }
         Instance.Builder b = Instance.builder(module)
                 .withImportValues(ImportValues.builder().addFunction(provided)
                         .addFunction(ImportStubs.missing(module, provided).toArray(HostFunction[]::new)).build())
@@ -321,6 +366,8 @@ public final class Sandbox {
         private int maxMemoryPages = MemoryLimits.MAX_PAGES;
         private Long randomSeed;
         private WasiState wasiState;
+        private Prepared precompiled;
+        private final List<HostFunction> hostFunctions = new ArrayList<>();
 
         private Builder(byte[] wasm) {
             this.wasm = wasm;
@@ -446,6 +493,28 @@ public final class Sandbox {
             return this;
         }
 
+        /**
+         * Runs {@code module} with {@code machines}, a machine factory compiled ahead of time (e.g.
+         * by Chicory's build-time compiler into classes on the class path), instead of parsing and
+         * compiling this builder's bytes. The bytes still name the module (its SHA-256 keys
+         * snapshots and the module store) and must be the module the machines were compiled from;
+         * the engine and compiled-module cache settings do not apply.
+         */
+        public Builder precompiled(WasmModule module, Function<Instance, Machine> machines) {
+            precompiled = new Prepared(Objects.requireNonNull(module), Objects.requireNonNull(machines));
+            return this;
+        }
+
+        /**
+         * Host functions the module imports beyond WASI (e.g. an embedding's error callback). A
+         * function is shared by every instance of the sandbox, resumed reactors included: it tells
+         * them apart by the {@code Instance} it is called with.
+         */
+        public Builder hostFunctions(HostFunction... functions) {
+            hostFunctions.addAll(List.of(functions));
+            return this;
+        }
+
         /** An unmodifiable copy that keeps insertion order (the guest sees env in this order). */
         private static <V> Map<String, V> ordered(Map<String, V> map) {
             return Collections.unmodifiableMap(new LinkedHashMap<>(map));
@@ -453,7 +522,8 @@ public final class Sandbox {
 
         public Sandbox build() {
             return new Sandbox(new Config(wasm, List.copyOf(args), ordered(env), ordered(preopens), stdin, stdout, stderr,
-                    outputCap, engine, compiledCacheRoot, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState));
+                    outputCap, engine, compiledCacheRoot, memoryFactory, timeout, maxMemoryPages, randomSeed, wasiState,
+                    precompiled, List.copyOf(hostFunctions)));
         }
     }
 }
