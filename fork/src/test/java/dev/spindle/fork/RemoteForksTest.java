@@ -146,11 +146,8 @@ class RemoteForksTest {
         Guest parent = a.start(BranchTest.sandbox(Engine.COMPILED))) {
       Descriptor d = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
           Runnable::run).descriptor();
-      ObjectMapper json = new ObjectMapper();
-      ObjectNode state = (ObjectNode) json.readTree(d.state());
-      state.put("module_base64", Base64.getEncoder().encodeToString(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}));
-      Descriptor tampered = new Descriptor(d.pages(), d.pageHashes(), d.pendingHashes(), d.droppedSegments(),
-          json.writeValueAsBytes(state), d.host(), d.port(), d.capability(), d.expiresAtMillis());
+      Descriptor tampered = withState(d, state -> state.put("module_base64",
+          Base64.getEncoder().encodeToString(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0})));
       assertThatThrownBy(() -> new RemoteForks(b).resume(tampered, null, 8, Duration.ofSeconds(5)))
           .isInstanceOf(SnapshotDamagedException.class)
           .hasMessageContaining("module_base64").hasMessageContaining("not the state's module");
@@ -167,12 +164,8 @@ class RemoteForksTest {
       Descriptor d = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
           Runnable::run).descriptor();
       // Whoever can post a descriptor writes its state: here one that maps the host's / into the guest.
-      ObjectMapper json = new ObjectMapper();
-      ObjectNode state = (ObjectNode) json.readTree(d.state());
-      ObjectNode wasi = (ObjectNode) state.path("sandbox").path("wasi");
-      wasi.putArray("preopens").addObject().put("guest_path", "/host").put("host_path", "/");
-      Descriptor tampered = new Descriptor(d.pages(), d.pageHashes(), d.pendingHashes(), d.droppedSegments(),
-          json.writeValueAsBytes(state), d.host(), d.port(), d.capability(), d.expiresAtMillis());
+      Descriptor tampered = withState(d, state -> ((ObjectNode) state.path("sandbox").path("wasi"))
+          .putArray("preopens").addObject().put("guest_path", "/host").put("host_path", "/"));
 
       assertThatThrownBy(() -> new RemoteForks(b).resume(tampered, null, 8, Duration.ofSeconds(5)))
           .isInstanceOf(SnapshotDamagedException.class)
@@ -190,5 +183,14 @@ class RemoteForksTest {
       assertThatThrownBy(() -> new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
           Runnable::run)).isInstanceOf(java.io.IOException.class).hasMessageContaining("preopened directories ([/data])");
     }
+  }
+
+  /** {@code d} with its state's JSON changed by {@code edit}: what anyone who posts a descriptor can do. */
+  private static Descriptor withState(Descriptor d, java.util.function.Consumer<ObjectNode> edit) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode state = (ObjectNode) json.readTree(d.state());
+    edit.accept(state);
+    return new Descriptor(d.pages(), d.pageHashes(), d.pendingHashes(), d.droppedSegments(),
+        json.writeValueAsBytes(state), d.host(), d.port(), d.capability(), d.expiresAtMillis());
   }
 }
