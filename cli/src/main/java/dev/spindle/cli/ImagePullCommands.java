@@ -57,7 +57,7 @@ final class ImagePullCommands {
     public Integer call() throws Exception {
       SpindleHome home = common.home();
       String tok = token != null ? token
-          : dev.spindle.store.Bucket.isBucket(from.toString()) ? "" : SpindleClient.defaultToken(home.root());
+          : dev.spindle.bucket.Bucket.isBucket(from.toString()) ? "" : SpindleClient.defaultToken(home.root());
       Tag t = Tag.of(localTag != null ? localTag : tag);
       if (cacheSize != null) {
         LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));

@@ -1,6 +1,6 @@
 package dev.spindle.image;
 
-import dev.spindle.store.Bucket;
+import dev.spindle.bucket.Bucket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;

@@ -175,7 +175,7 @@ public final class LazyImages {
    */
   public static Pushed push(Path file, String tag, String spec, java.util.Map<String, String> env, Progress progress)
       throws IOException {
-    BucketImages.Pushed p = new BucketImages(dev.spindle.store.Bucket.open(spec, env, "image destination"), tag)
+    BucketImages.Pushed p = new BucketImages(dev.spindle.bucket.Bucket.open(spec, env, "image destination"), tag)
         .push(file, progress);
     return new Pushed(p.blobs(), p.blobsPresent(), p.blobBytes(), p.imageBytes());
   }

@@ -3,7 +3,7 @@ package dev.spindle.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.store.S3ProxyServer;
+import dev.spindle.bucket.S3ProxyServer;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.net.URI;

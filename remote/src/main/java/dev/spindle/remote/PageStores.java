@@ -1,6 +1,6 @@
 package dev.spindle.remote;
 
-import dev.spindle.store.Bucket;
+import dev.spindle.bucket.Bucket;
 import java.nio.file.Path;
 import java.util.Map;
 

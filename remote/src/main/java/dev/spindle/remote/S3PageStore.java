@@ -1,6 +1,6 @@
 package dev.spindle.remote;
 
-import dev.spindle.store.Bucket;
+import dev.spindle.bucket.Bucket;
 import java.io.IOException;
 import java.util.HexFormat;
 import java.util.Optional;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PagedMemory;
-import dev.spindle.store.S3ProxyServer;
+import dev.spindle.bucket.S3ProxyServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

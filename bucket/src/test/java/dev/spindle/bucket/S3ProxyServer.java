@@ -1,4 +1,4 @@
-package dev.spindle.store;
+package dev.spindle.bucket;
 
 import java.net.URI;
 import java.util.Properties;

@@ -1,4 +1,4 @@
-package dev.spindle.store;
+package dev.spindle.bucket;
 
 import java.io.IOException;
 import java.io.InputStream;
