@@ -2,9 +2,12 @@ package dev.spindle.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Assumptions;
@@ -36,9 +39,11 @@ public final class Requirements {
 
   /** Skips the calling test, or fails it where required, unless every one of {@code tools} is here. */
   public static void require(Tool... tools) {
-    for (Tool t : tools) {
-      require(t, PROBED.computeIfAbsent(t, Tool::probe), "");
-    }
+    List<Tool> missing = missing(tools);
+    // A required one first: one that may be skipped must not hide it.
+    Set<Tool> required = tools(REQUIRE);
+    missing.stream().filter(required::contains).findFirst().or(() -> missing.stream().findFirst())
+        .ifPresent(t -> require(t, false, ""));
   }
 
   /**
@@ -50,12 +55,37 @@ public final class Requirements {
     if (present && !tools(ABSENT).contains(tool)) {
       return;
     }
-    String message = tool.what() + " is missing" + (detail.isEmpty() ? "" : " (" + detail + ")")
-        + ". To have it: " + tool.install() + ".";
     if (tools(REQUIRE).contains(tool)) {
-      fail(message + " The build requires it (-D" + REQUIRE + "=" + System.getProperty(REQUIRE) + ").");
+      fail(missingMessage(tool, detail) + " The build requires it (-D" + REQUIRE + "="
+          + System.getProperty(REQUIRE) + ").");
     }
-    Assumptions.abort("skipped: " + message + " With -D" + REQUIRE + "=all this fails.");
+    Assumptions.abort(skipped(tool, detail));
+  }
+
+  /**
+   * Why a test that needs {@code tools} is skipped here; empty where it may run: every tool is
+   * here, or one that is missing is required, so that the test must run to fail.
+   */
+  static Optional<String> skipReason(Tool... tools) {
+    List<Tool> missing = missing(tools);
+    if (missing.isEmpty() || missing.stream().anyMatch(tools(REQUIRE)::contains)) {
+      return Optional.empty();
+    }
+    return Optional.of(skipped(missing.getFirst(), ""));
+  }
+
+  private static List<Tool> missing(Tool... tools) {
+    Set<Tool> absent = tools(ABSENT);
+    return Arrays.stream(tools).filter(t -> absent.contains(t) || !PROBED.computeIfAbsent(t, Tool::probe)).toList();
+  }
+
+  private static String missingMessage(Tool tool, String detail) {
+    return tool.what() + " is missing" + (detail.isEmpty() ? "" : " (" + detail + ")")
+        + ". To have it: " + tool.install() + ".";
+  }
+
+  private static String skipped(Tool tool, String detail) {
+    return "skipped: " + missingMessage(tool, detail) + " With -D" + REQUIRE + "=all this fails.";
   }
 
   static Set<Tool> tools(String property) {

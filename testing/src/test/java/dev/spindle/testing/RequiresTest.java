@@ -86,7 +86,7 @@ class RequiresTest {
   @Test
   void aMissingToolSkipsTheClassByDefault() {
     TestExecutionSummary s = run(ClassNeedsClang.class, Map.of(Requirements.ABSENT, "clang"));
-    assertThat(s.getContainersAbortedCount()).isEqualTo(1);
+    assertThat(s.getContainersSkippedCount()).as("skipped, so that reports count it").isEqualTo(1);
     assertThat(s.getTotalFailureCount()).isZero();
     assertThat(RAN).isEmpty();
   }
@@ -104,16 +104,33 @@ class RequiresTest {
   @Test
   void onlyTheListedToolsAreRequired() {
     assertThat(run(ClassNeedsClang.class, Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "fuse,runc"))
-        .getContainersAbortedCount()).isEqualTo(1);
+        .getContainersSkippedCount()).isEqualTo(1);
     assertThat(run(ClassNeedsClang.class, Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "runc, CLANG"))
         .getContainersFailedCount()).isEqualTo(1);
+    assertThat(RAN).isEmpty();
+  }
+
+  @Requires({Tool.FUSE, Tool.CLANG})
+  static class ClassNeedsFuseAndClang {
+    @Test
+    void body() {
+      RAN.add("class");
+    }
+  }
+
+  @Test
+  void aRequiredMissingToolFailsEvenBesideOneThatMayBeSkipped() {
+    TestExecutionSummary s = run(ClassNeedsFuseAndClang.class,
+        Map.of(Requirements.ABSENT, "fuse,clang", Requirements.REQUIRE, "clang"));
+    assertThat(s.getContainersFailedCount()).isEqualTo(1);
+    assertThat(failure(s)).startsWith("clang is missing");
     assertThat(RAN).isEmpty();
   }
 
   @Test
   void onAMethodOnlyThatMethodIsSkippedOrFailed() {
     TestExecutionSummary skipped = run(MethodNeedsSuite.class, Map.of(Requirements.ABSENT, "wasi-suite"));
-    assertThat(skipped.getTestsAbortedCount()).isEqualTo(1);
+    assertThat(skipped.getTestsSkippedCount()).isEqualTo(1);
     assertThat(skipped.getTestsSucceededCount()).isEqualTo(1);
     assertThat(RAN).containsExactly("needsNothing");
     RAN.clear();
