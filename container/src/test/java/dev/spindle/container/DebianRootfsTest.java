@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * scripts/debian-rootfs) imported from a docker-save archive, run under runc over the FUSE mount
  * of the image. The oracle is the same command in a chroot of the unpacked root file system.
  */
-@Requires({Tool.FUSE, Tool.RUNC})
+@Requires({Tool.FUSE, Tool.RUNC, Tool.DEBIAN_ROOTFS})
 class DebianRootfsTest {
   private static final String PYTHON = "import json, sqlite3, email, sys;"
       + " print(json.dumps({'sqlite': sqlite3.sqlite_version, 'email': email.__name__, 'py': sys.version.split()[0]}))";
@@ -60,8 +60,9 @@ class DebianRootfsTest {
   }
 
   /**
-   * Runs scripts/debian-rootfs; skips the tests when it cannot make the file system here (no
-   * debootstrap, not root, no network on first use), or fails them where the build requires it.
+   * Runs scripts/debian-rootfs; skips the tests when it cannot make the file system here (not
+   * root, no network on first use; no debootstrap and nothing cached is seen by @Requires), or
+   * fails them where the build requires it.
    */
   private static String script(String... args) throws Exception {
     Path s = Path.of("..", "scripts", "debian-rootfs").toAbsolutePath().normalize();
