@@ -3,6 +3,8 @@ package dev.spindle.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.fuse.AccessTraces;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,8 +15,8 @@ class ImageProfileCliTest {
   @TempDir Path tmp;
 
   @Test
+  @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})
   void profilesARunAndPutsItsFilesFirst() throws Exception {
-    BusyboxRoot.assumeContainers();
     Path root = BusyboxRoot.make(tmp.resolve("rootfs"), "sh", "cat");
     Path etc = Files.createDirectories(root.resolve("etc"));
     Files.writeString(etc.resolve("motd"), "welcome\n");

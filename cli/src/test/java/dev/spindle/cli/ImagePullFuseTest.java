@@ -1,7 +1,6 @@
 package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
@@ -13,6 +12,8 @@ import dev.spindle.image.ImageStore;
 import dev.spindle.image.LazyImages;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -23,8 +24,8 @@ class ImagePullFuseTest {
   @TempDir Path tmp;
 
   @Test
+  @Requires(Tool.FUSE)
   void aLazyImageReadsThroughAFuseMount() throws Exception {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
     Path nodeHome = tmp.resolve("node");
     Path src = Files.createDirectories(tmp.resolve("src/etc"));
     Files.writeString(src.resolve("motd"), "fetched on first read\n");

@@ -6,6 +6,8 @@ import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.image.LazyImages;
 import dev.spindle.store.SpindleHome;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -24,8 +26,8 @@ class LazyContainerCliTest {
   @TempDir Path tmp;
 
   @Test
+  @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})
   void aContainerRunsOverALazyImageWhileATightCacheEvicts() throws Exception {
-    BusyboxRoot.assumeContainers();
     Path root = BusyboxRoot.make(tmp.resolve("rootfs"), "sh", "cat", "wc", "test");
     Path data = Files.createDirectories(root.resolve("data"));
     Random r = new Random(8);

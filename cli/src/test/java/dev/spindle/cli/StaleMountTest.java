@@ -1,9 +1,10 @@
 package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.fuse.MountPoints;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +19,8 @@ class StaleMountTest {
   @TempDir Path tmp;
 
   @Test
+  @Requires(Tool.FUSE)
   void doctorNamesAStaleMountAndUmountClearsIt() throws Exception {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "no /dev/fuse: FUSE tests skipped");
     Path home = tmp.resolve("home");
     Path src = Files.createDirectories(tmp.resolve("src"));
     Files.writeString(src.resolve("a.txt"), "a\n");

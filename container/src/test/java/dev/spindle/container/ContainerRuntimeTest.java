@@ -1,7 +1,6 @@
 package dev.spindle.container;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.fuse.MountOptions;
 import dev.spindle.fuse.MountPoints;
@@ -10,6 +9,8 @@ import dev.spindle.image.Image;
 import dev.spindle.image.ImageMaker;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real containers: runc over overlay over a FUSE mount of a busybox image made here. */
+@Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})
 class ContainerRuntimeTest {
   private static final Path BUSYBOX = Path.of("/bin/busybox");
 
@@ -40,13 +42,6 @@ class ContainerRuntimeTest {
 
   @BeforeAll
   static void makeBusyboxImage() throws IOException {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
-    assumeTrue(Files.isExecutable(BUSYBOX), "skipped: no " + BUSYBOX + " (apt-get install busybox-static)");
-    try {
-      Runc.locate();
-    } catch (IOException e) {
-      assumeTrue(false, "skipped: " + e.getMessage());
-    }
     Path root = Files.createDirectories(shared.resolve("rootfs"));
     Path bin = Files.createDirectories(root.resolve("bin"));
     Files.copy(BUSYBOX, bin.resolve("busybox"));

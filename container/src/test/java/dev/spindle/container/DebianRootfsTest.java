@@ -1,7 +1,6 @@
 package dev.spindle.container;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.fuse.MountOptions;
 import dev.spindle.fuse.MountPoints;
@@ -12,6 +11,9 @@ import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Requirements;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * scripts/debian-rootfs) imported from a docker-save archive, run under runc over the FUSE mount
  * of the image. The oracle is the same command in a chroot of the unpacked root file system.
  */
+@Requires({Tool.FUSE, Tool.RUNC, Tool.DEBIAN_ROOTFS})
 class DebianRootfsTest {
   private static final String PYTHON = "import json, sqlite3, email, sys;"
       + " print(json.dumps({'sqlite': sqlite3.sqlite_version, 'email': email.__name__, 'py': sys.version.split()[0]}))";
@@ -39,12 +42,6 @@ class DebianRootfsTest {
 
   @BeforeAll
   static void importDebian() throws Exception {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
-    try {
-      Runc.locate();
-    } catch (IOException e) {
-      assumeTrue(false, "skipped: " + e.getMessage());
-    }
     Path archive = Path.of(script("--docker-archive"));
     rootfs = Path.of(script());
     store = new ImageStore(new SpindleHome(tmp.resolve("home")));
@@ -62,7 +59,11 @@ class DebianRootfsTest {
     }
   }
 
-  /** Runs scripts/debian-rootfs; skips the tests when it cannot make the file system here. */
+  /**
+   * Runs scripts/debian-rootfs; skips the tests when it cannot make the file system here (not
+   * root, no network on first use; no debootstrap and nothing cached is seen by @Requires), or
+   * fails them where the build requires it.
+   */
   private static String script(String... args) throws Exception {
     Path s = Path.of("..", "scripts", "debian-rootfs").toAbsolutePath().normalize();
     List<String> cmd = new java.util.ArrayList<>(List.of(s.toString()));
@@ -70,8 +71,8 @@ class DebianRootfsTest {
     Process p = new ProcessBuilder(cmd).redirectError(tmp.resolve("debian-rootfs.log").toFile()).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     boolean done = p.waitFor(15, TimeUnit.MINUTES);
-    assumeTrue(done && p.exitValue() == 0, "skipped: scripts/debian-rootfs could not make a Debian root file system: "
-        + Files.readString(tmp.resolve("debian-rootfs.log")));
+    Requirements.require(Tool.DEBIAN_ROOTFS, done && p.exitValue() == 0,
+        "scripts/debian-rootfs could not make it: " + Files.readString(tmp.resolve("debian-rootfs.log")));
     return out;
   }
 

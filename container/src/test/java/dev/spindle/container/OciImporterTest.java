@@ -2,7 +2,6 @@ package dev.spindle.container;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.fuse.MountOptions;
 import dev.spindle.fuse.MountPoints;
@@ -14,6 +13,8 @@ import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -202,14 +203,8 @@ class OciImporterTest {
   }
 
   @Test
+  @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})
   void runningWithoutACommandUsesEntrypointCmdEnvAndWorkingDir() throws Exception {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")) && Files.isExecutable(Path.of("/bin/busybox")),
-        "skipped: needs /dev/fuse and busybox-static");
-    try {
-      Runc.locate();
-    } catch (IOException e) {
-      assumeTrue(false, "skipped: " + e.getMessage());
-    }
     importAs("oci-layout:" + OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, layer2)), "app");
     Path file = store.path(Tag.of("app"));
     OciImageConfig c = OciImageConfig.readFor(file).orElseThrow();

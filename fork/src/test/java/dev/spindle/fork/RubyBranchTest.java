@@ -1,13 +1,14 @@
 package dev.spindle.fork;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.ruby.RubyVm;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Requirements;
+import dev.spindle.testing.Tool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class RubyBranchTest {
   @Test
   void warmRubyBranchesSeeTheWarmStateAndNeverEachOther() throws Exception {
     Path wasm = rubyWasm();
-    assumeTrue(Files.exists(wasm), "CRuby from npm not installed (scripts/npm-guests): skipped");
+    Requirements.require(Tool.NPM_GUESTS, Files.exists(wasm), "CRuby from npm not installed (scripts/npm-guests)");
     Sandbox sandbox = Sandbox.builder(wasm).memoryFactory(PagedMemory::new).build();
     try (Forks forks = new Forks(new SpindleHome(tmp))) {
       Guest parent = forks.start(sandbox);

@@ -2,7 +2,6 @@ package dev.spindle.fuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +10,8 @@ import dev.spindle.image.Image;
 import dev.spindle.image.ImageMaker;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** A real FUSE mount, read through the kernel by Java and by real processes. */
+@Requires(Tool.FUSE)
 class ImageMountTest {
   private static final OffsetDateTime DATE = OffsetDateTime.parse("2026-01-02T03:04:05Z");
   private static final int BIG = OpenBlob.IN_MEMORY_MAX + 1_500_000; // takes the spill-file path
@@ -53,7 +55,6 @@ class ImageMountTest {
 
   @BeforeAll
   static void makeImage() throws IOException {
-    assumeTrue(Files.exists(Path.of("/dev/fuse")), "skipped: /dev/fuse is missing, FUSE cannot work here");
     source = Files.createDirectories(shared.resolve("src"));
     Files.writeString(source.resolve("hello.txt"), "hello, fuse\n");
     Files.write(source.resolve("empty"), new byte[0]);

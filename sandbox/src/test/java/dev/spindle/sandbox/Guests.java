@@ -1,7 +1,7 @@
 package dev.spindle.sandbox;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import dev.spindle.testing.Requirements;
+import dev.spindle.testing.Tool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,14 +13,14 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The C guests under {@code src/test/c}, compiled with clang for wasm32-wasi on first use and
  * cached as {@code ~/.cache/spindle/guests/<sha256 of source and flags>.wasm}, so a machine that
  * built them once (or CI with a warm cache) does not need clang. Without clang and without a
  * cached binary the calling test is skipped, naming the packages to install
- * ({@code sandbox/APT-PACKAGES}). Public, in the module's test jar, for other modules' tests (cli).
+ * ({@code sandbox/APT-PACKAGES}), or fails where the build requires clang
+ * ({@code -Dspindle.require}). Public, in the module's test jar, for other modules' tests (cli).
  */
 public final class Guests {
     private static final List<String> FLAGS = List.of("--target=wasm32-wasi", "-O2", "-g0");
@@ -56,8 +56,8 @@ public final class Guests {
             if (Files.exists(wasm)) {
                 return wasm;
             }
-            assumeTrue(clangAvailable(), "clang not found: install the packages in sandbox/APT-PACKAGES "
-                    + "(apt-get install -y $(sed 's/#.*//' sandbox/APT-PACKAGES)) to build the C test guests");
+            // Only here, not on the tests: with the guest cached, clang is not needed.
+            Requirements.require(Tool.CLANG);
             Files.createDirectories(cache);
             Path tmp = Files.createTempFile(cache, name, ".wasm.tmp");
             List<String> cmd = new ArrayList<>(List.of("clang"));
@@ -85,18 +85,5 @@ public final class Guests {
     private static Path sources() {
         Path local = Path.of("src/test/c");
         return Files.isDirectory(local) ? local : TestFiles.findUpward("sandbox/src/test/c");
-    }
-
-    private static boolean clangAvailable() {
-        try {
-            Process p = new ProcessBuilder("clang", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 }

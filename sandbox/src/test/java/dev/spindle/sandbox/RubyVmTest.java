@@ -2,12 +2,13 @@ package dev.spindle.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.image.ImageMaker;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.sandbox.ruby.RubyVm;
+import dev.spindle.testing.Requirements;
+import dev.spindle.testing.Tool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +59,10 @@ class RubyVmTest {
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("6\nhello, ruby\n12\n{\"a\":[1,null]}\nstill_alive\n");
     }
 
-    /** The npm guests ({@code scripts/npm-guests}), installed on first use; skips without npm. */
+    /**
+     * The npm guests ({@code scripts/npm-guests}), installed on first use; skips without npm, or
+     * fails where the build requires them ({@code -Dspindle.require}).
+     */
     static final class NpmGuests {
         private NpmGuests() {}
 
@@ -70,11 +74,12 @@ class RubyVmTest {
             }
             Path wasm = RubyVm.wasm(prefix);
             if (!Files.exists(wasm)) {
+                Requirements.require(Tool.NPM_GUESTS); // npm, to install them
                 Path script = TestFiles.findUpward("scripts/npm-guests");
-                assumeTrue(script != null, "scripts/npm-guests not found: Ruby tests skipped");
+                Requirements.require(Tool.NPM_GUESTS, script != null, "scripts/npm-guests not found");
                 Process p = new ProcessBuilder(script.toString()).inheritIO().start();
-                assumeTrue(p.waitFor() == 0 && Files.exists(wasm),
-                        "npm could not install " + RubyVm.NPM_PACKAGE + " (is npm installed?): Ruby tests skipped");
+                Requirements.require(Tool.NPM_GUESTS, p.waitFor() == 0 && Files.exists(wasm),
+                        "npm could not install " + RubyVm.NPM_PACKAGE);
             }
             return wasm;
         }
