@@ -63,10 +63,26 @@ public final class Image implements Closeable {
   public static Image open(Path file, AccessMode mode) throws IOException {
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
     try {
-      return new Image(file, ch, readHeader(file, ch), mode);
+      ImageHeader h = readHeader(file, ch);
+      checkIdxLayout(file, ch, h);
+      return new Image(file, ch, h, mode);
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
+    }
+  }
+
+  /**
+   * JGit sizes its tables from the IDX's fan-out table when it first reads it; a damaged one made
+   * opening (not only verifying) an unverified file allocate gigabytes. One read of the IDX
+   * (28 bytes an object) checks its layout first.
+   */
+  private static void checkIdxLayout(Path file, FileChannel ch, ImageHeader h) throws IOException {
+    ByteBuffer idx = ByteBuffer.allocate(Math.toIntExact(h.idxLength()));
+    while (idx.hasRemaining() && ch.read(idx, h.idxOffset() + idx.position()) > 0) {}
+    String problem = ImageVerifier.idxLayoutProblem(idx.array());
+    if (problem != null) {
+      throw new ImageFormatException(file.toString(), h.idxOffset(), problem);
     }
   }
 

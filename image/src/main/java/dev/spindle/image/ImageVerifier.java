@@ -134,6 +134,11 @@ public final class ImageVerifier {
       problem(h.idxOffset() + idx.length - 40, null,
           "IDX/PACK mismatch: the IDX was written for another PACK (or the PACK trailer is damaged)");
     }
+    String layout = idxLayoutProblem(idx);
+    if (layout != null) {
+      problem(h.idxOffset(), null, layout);
+      return null;
+    }
     PackIndex pi;
     try {
       pi = PackIndex.read(new ByteArrayInputStream(idx));
@@ -152,9 +157,61 @@ public final class ImageVerifier {
     list.sort(Comparator.comparingLong(PackIndex.MutableEntry::getOffset));
     this.crcs = new long[list.size()];
     for (int i = 0; i < list.size(); i++) {
-      crcs[i] = pi.findCRC32(list.get(i).toObjectId());
+      try {
+        crcs[i] = pi.findCRC32(list.get(i).toObjectId());
+      } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+        // The fan-out table disagrees with the names: the IDX cannot find what it lists.
+        problem(h.idxOffset(), list.get(i).toObjectId(), "IDX cannot find an object it lists (fan-out table damaged)");
+        return null;
+      }
     }
     return list;
+  }
+
+  private static final int IDX_MAGIC = 0xff744f63;
+  /** Magic and version, the 256-entry fan-out table, and the two trailing SHA-1s. */
+  private static final int IDX_FIXED = 8 + 256 * 4 + 40;
+
+  /**
+   * The IDX's layout, checked before JGit reads it: JGit sizes its tables from the fan-out
+   * table's last count, so a damaged one made it allocate gigabytes or index past its arrays.
+   * Returns what is wrong, or null.
+   */
+  static String idxLayoutProblem(byte[] idx) {
+    ByteBuffer b = ByteBuffer.wrap(idx);
+    if (idx.length < IDX_FIXED) {
+      return "IDX section too short (" + idx.length + " bytes)";
+    }
+    if (b.getInt(0) != IDX_MAGIC || b.getInt(4) != 2) {
+      return "IDX is not a version 2 pack index";
+    }
+    long n = 0;
+    for (int i = 0; i < 256; i++) {
+      long f = Integer.toUnsignedLong(b.getInt(8 + 4 * i));
+      if (f < n) {
+        return "IDX fan-out table decreases at entry " + i;
+      }
+      n = f;
+    }
+    if (n > (idx.length - IDX_FIXED) / 28) {
+      return "IDX claims " + n + " objects, more than its " + idx.length + " bytes can hold";
+    }
+    int names = 8 + 256 * 4;
+    int offsets = names + (int) n * 24;
+    long large = 0;
+    for (int i = 0; i < n; i++) {
+      if (b.getInt(offsets + 4 * i) < 0) {
+        large++;
+      }
+      if (i > 0 && Arrays.compareUnsigned(idx, names + 20 * (i - 1), names + 20 * i, idx, names + 20 * i,
+          names + 20 * (i + 1)) >= 0) {
+        return "IDX object names are not sorted and unique at entry " + i;
+      }
+    }
+    if (IDX_FIXED + 28 * n + 8 * large != idx.length) {
+      return "IDX is " + idx.length + " bytes, not what " + n + " objects take";
+    }
+    return null;
   }
 
   private long[] crcs;
