@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Repeated {@code --call EXPORT [ARG...]} options: exports of a reactor guest to call in order,
- * with integer arguments. Shared by {@code snapshot create} and {@code branch}. Each {@code
+ * with integer arguments. Shared by {@code run}, {@code snapshot create} and {@code branch}. Each {@code
  * --call} takes the words up to the next option (picocli's multi-value options would merge
  * repeated occurrences into one list; negative numbers stay arguments).
  */
@@ -35,15 +35,26 @@ final class CallOptions {
       String export = args.pop();
       List<Long> values = new ArrayList<>();
       while (!args.isEmpty() && !isOption(args.peek(), commandSpec)) {
-        String word = args.pop();
-        try {
-          values.add(Long.decode(word));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--call " + export + ": argument '" + word + "' is not an integer");
-        }
+        values.add(parseArg(export, args.pop()));
       }
       List<Call> list = argSpec.getValue();
       list.add(new Call(export, values.stream().mapToLong(Long::longValue).toArray()));
+    }
+
+    /**
+     * The one reading of a {@code --call} argument in every command: decimal (a leading zero is
+     * still decimal: 010 is 10), or hexadecimal after {@code 0x} (all 64 bits, so 0xffffffffffffffff
+     * is -1).
+     */
+    static long parseArg(String export, String word) {
+      try {
+        if (word.startsWith("0x") || word.startsWith("0X")) {
+          return Long.parseUnsignedLong(word.substring(2), 16);
+        }
+        return Long.parseLong(word);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--call " + export + ": argument '" + word + "' is not an integer");
+      }
     }
 
     private static boolean isOption(String word, CommandSpec spec) {

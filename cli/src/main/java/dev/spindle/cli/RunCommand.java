@@ -21,15 +21,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Stack;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.IParameterConsumer;
-import picocli.CommandLine.Model.ArgSpec;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import dev.spindle.fork.Forks;
@@ -93,28 +88,8 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--max-memory", paramLabel = "SIZE", description = "Linear-memory limit, e.g. 64MiB, 1g.")
   String maxMemory;
 
-  @Option(names = "--call", arity = "1..*", paramLabel = "EXPORT [ARG]", parameterConsumer = CallWords.class,
-      description = "Call an export of a reactor after _initialize and print its results (repeatable).")
-  List<List<String>> calls = new ArrayList<>();
-
-  /**
-   * Each {@code --call} takes the words up to the next {@code --option} as one call (picocli's
-   * repeated groups would append a second {@code --call} to the first).
-   */
-  static final class CallWords implements IParameterConsumer {
-    @Override
-    public void consumeParameters(Stack<String> args, ArgSpec option, CommandSpec command) {
-      List<String> words = new ArrayList<>();
-      while (!args.isEmpty() && (words.isEmpty() || !args.peek().startsWith("--"))) {
-        words.add(args.pop());
-      }
-      if (words.isEmpty()) {
-        throw new ParameterException(command.commandLine(), "--call: needs an export name");
-      }
-      List<List<String>> calls = option.getValue();
-      calls.add(words);
-    }
-  }
+  /** Exports to call after _initialize; each one's results are printed on a line, space-separated. */
+  @Mixin CallOptions calls;
 
   @Option(names = "--snapshot", paramLabel = "TAG",
       description = "After the calls, snapshot the reactor under TAG (branch it with 'spindle branch TAG -n N').")
@@ -198,19 +173,15 @@ final class RunCommand implements Callable<Integer> {
 
   private int execute(Sandbox sandbox) throws Exception {
     try {
-      if (calls.isEmpty()) {
+      if (calls.calls.isEmpty()) {
         return sandbox.run().exitCode();
       }
       if (snapshot != null) {
         return executeAndSnapshot(sandbox);
       }
       try (Reactor reactor = sandbox.startReactor()) {
-        for (List<String> c : calls) {
-          long[] in = new long[c.size() - 1];
-          for (int i = 0; i < in.length; i++) {
-            in[i] = parseArg(c.get(0), c.get(i + 1));
-          }
-          printResults(reactor.call(c.get(0), in));
+        for (CallOptions.Call c : calls.calls) {
+          printResults(reactor.call(c.export(), c.args()));
         }
       }
       return 0;
@@ -230,12 +201,8 @@ final class RunCommand implements Callable<Integer> {
     Tag tag = Tag.of(snapshot);
     SnapshotMode m = SnapshotMode.parse(mode);
     try (Forks forks = new Forks(common.home()); Guest guest = forks.start(sandbox)) {
-      for (List<String> c : calls) {
-        long[] in = new long[c.size() - 1];
-        for (int i = 0; i < in.length; i++) {
-          in[i] = parseArg(c.get(0), c.get(i + 1));
-        }
-        printResults(guest.call(c.get(0), in));
+      for (CallOptions.Call c : calls.calls) {
+        printResults(guest.call(c.export(), c.args()));
       }
       long t0 = System.nanoTime();
       SandboxSnapshot s = forks.snapshot(guest, tag, m);
@@ -290,14 +257,6 @@ final class RunCommand implements Callable<Integer> {
       case "builtin" -> ByteArrayMemory::new;
       default -> throw new IllegalArgumentException("--memory: expected paged or builtin: " + memory);
     };
-  }
-
-  private static long parseArg(String export, String arg) {
-    try {
-      return arg.startsWith("0x") ? Long.parseUnsignedLong(arg.substring(2), 16) : Long.parseLong(arg);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--call " + export + ": not an integer argument: " + arg);
-    }
   }
 
   /** "/data/x" → "data_x": one layer directory per guest path. */

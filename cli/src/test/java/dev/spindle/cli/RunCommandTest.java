@@ -115,6 +115,15 @@ class RunCommandTest {
   }
 
   @Test
+  void callArgumentsReadTheSameInEveryCommand() {
+    // Decimal even with a leading zero (010 is ten, not octal eight), hexadecimal after 0x.
+    CliRunner.Result r = run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "010", "0x10");
+    assertThat(r.out()).isEqualTo("26\n");
+    assertThat(CallOptions.Consumer.parseArg("f", "-7")).isEqualTo(-7);
+    assertThat(CallOptions.Consumer.parseArg("f", "0xffffffffffffffff")).isEqualTo(-1);
+  }
+
+  @Test
   void badOptionsNameWhatIsWrong() {
     assertThat(run("--wasm", "nope.wasm").err()).isEqualTo("spindle: error: --wasm: no such file: nope.wasm\n");
     assertThat(run("--wasm", fsops.toString(), "--max-memory", "lots").err())
@@ -123,7 +132,8 @@ class RunCommandTest {
         .isEqualTo("spindle: error: --timeout: must be positive: 0s\n");
     assertThat(run("--wasm", fsops.toString(), "--dir", "/d=image:/etc").err())
         .isEqualTo("spindle: error: --dir /d=image:/etc: needs --image\n");
-    assertThat(run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "two").err())
-        .isEqualTo("spindle: error: --call add: not an integer argument: two\n");
+    CliRunner.Result two = run("--wasm", Guests.reactor("reactor").toString(), "--call", "add", "two");
+    assertThat(two.err()).contains("--call add: argument 'two' is not an integer");
+    assertThat(two.code()).as("a usage error, as in snapshot and branch").isEqualTo(2);
   }
 }
