@@ -32,26 +32,16 @@ final class BranchCommand implements Callable<Integer> {
   @Option(names = "-n", paramLabel = "N", defaultValue = "1", description = "How many children (default 1).")
   int n;
 
-  @Option(names = "--engine", paramLabel = "compiled|interpreter", defaultValue = "compiled",
-      description = "Chicory engine (default compiled).")
-  String engine;
+  @Mixin EngineOption engine;
 
   @Mixin CallOptions calls;
-
-  static Engine engine(String name) {
-    try {
-      return Engine.valueOf(name.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown engine '" + name + "' (compiled or interpreter)");
-    }
-  }
 
   @Override
   public Integer call() throws Exception {
     if (n < 1) {
       throw new IllegalArgumentException("-n must be at least 1");
     }
-    Engine e = engine(engine);
+    Engine e = engine.engine;
     try (Forks forks = new Forks(common.home())) {
       SandboxSnapshot s = forks.open(Tag.of(tag), b -> b.engine(e));
       forks.branch(s, 1).forEach(Guest::close); // compiles the module: not part of the timing

@@ -22,6 +22,8 @@ public final class Main {
   /** Runs a command line and returns the exit code (tests call this in-process). */
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new SpindleCommand());
+    // Enum options (--engine, --memory-model, --mode ...) take their values in any case.
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(Main::reportError);
     return cl.execute(args);
   }

@@ -73,14 +73,18 @@ final class RunCommand implements Callable<Integer> {
       description = "Keep the writable layers of image directories here (one subdirectory per GUEST).")
   Path upper;
 
-  @Option(names = "--engine", defaultValue = "compiled", paramLabel = "compiled|interpreter",
-      description = "Default: ${DEFAULT-VALUE}.")
-  String engine;
+  @Mixin EngineOption engine;
 
-  @Option(names = "--memory", defaultValue = "paged", paramLabel = "paged|builtin",
-      description = "Linear memory: Spindle's paged copy-on-write memory, or Chicory's ByteArrayMemory "
-          + "(for comparison). Default: ${DEFAULT-VALUE}.")
-  String memory;
+  /** Which linear memory a guest gets (--memory is a size in 'container run'; this is not one). */
+  enum MemoryModel {
+    PAGED,
+    BUILTIN
+  }
+
+  @Option(names = "--memory-model", defaultValue = "paged", paramLabel = "MODEL",
+      description = "Linear memory: ${COMPLETION-CANDIDATES}: Spindle's paged copy-on-write memory, or Chicory's "
+          + "ByteArrayMemory (for comparison). Default: ${DEFAULT-VALUE}.")
+  MemoryModel memoryModel;
 
   @Option(names = "--timeout", paramLabel = "DURATION", description = "Wall-clock limit, e.g. 500ms, 30s, 2m.")
   String timeout;
@@ -115,7 +119,7 @@ final class RunCommand implements Callable<Integer> {
       }
       Sandbox.Builder b = Sandbox.builder(readModule(imageFs)).argv0(Path.of(wasm).getFileName().toString())
           .args(args.toArray(String[]::new)).stdout(System.out).stderr(System.err)
-          .engine(parseEngine()).memoryFactory(parseMemory());
+          .engine(engine.engine).memoryFactory(memoryFactory());
       for (String kv : env) {
         int eq = kv.indexOf('=');
         if (eq <= 0) {
@@ -243,19 +247,10 @@ final class RunCommand implements Callable<Integer> {
     throw new IllegalArgumentException("--wasm: no such file: " + wasm);
   }
 
-  private Engine parseEngine() {
-    return switch (engine.toLowerCase(Locale.ROOT)) {
-      case "compiled" -> Engine.COMPILED;
-      case "interpreter" -> Engine.INTERPRETER;
-      default -> throw new IllegalArgumentException("--engine: expected compiled or interpreter: " + engine);
-    };
-  }
-
-  private Function<MemoryLimits, Memory> parseMemory() {
-    return switch (memory.toLowerCase(Locale.ROOT)) {
-      case "paged" -> PagedMemory::new;
-      case "builtin" -> ByteArrayMemory::new;
-      default -> throw new IllegalArgumentException("--memory: expected paged or builtin: " + memory);
+  private Function<MemoryLimits, Memory> memoryFactory() {
+    return switch (memoryModel) {
+      case PAGED -> PagedMemory::new;
+      case BUILTIN -> ByteArrayMemory::new;
     };
   }
 

@@ -44,9 +44,7 @@ final class SnapshotCommand {
         description = "full (default) or live.")
     String mode;
 
-    @Option(names = "--engine", paramLabel = "compiled|interpreter", defaultValue = "compiled",
-        description = "Chicory engine (default compiled).")
-    String engine;
+    @Mixin EngineOption engine;
 
     @Mixin CallOptions calls;
 
@@ -54,7 +52,7 @@ final class SnapshotCommand {
     public Integer call() throws Exception {
       SnapshotMode m = SnapshotMode.parse(mode);
       Tag t = Tag.of(tag);
-      Sandbox sandbox = Sandbox.builder(wasm).engine(BranchCommand.engine(engine))
+      Sandbox sandbox = Sandbox.builder(wasm).engine(engine.engine)
           .memoryFactory(PagedMemory::new).build();
       try (Forks forks = new Forks(common.home().create()); Guest g = forks.start(sandbox)) {
         calls.run(g, "", System.out);

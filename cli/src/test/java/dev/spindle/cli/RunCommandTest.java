@@ -45,10 +45,12 @@ class RunCommandTest {
 
   @Test
   void chicorysMemoryIsSelectableForComparison() {
-    CliRunner.Result r = run("--wasm", Guests.command("hello").toString(), "--memory", "builtin", "--", "x");
+    CliRunner.Result r = run("--wasm", Guests.command("hello").toString(), "--memory-model", "builtin", "--", "x");
     assertThat(r.out()).isEqualTo("hello x\n");
-    assertThat(run("--wasm", fsops.toString(), "--memory", "flat").err())
-        .isEqualTo("spindle: error: --memory: expected paged or builtin: flat\n");
+    CliRunner.Result flat = run("--wasm", fsops.toString(), "--memory-model", "flat");
+    assertThat(flat.err()).contains("--memory-model").contains("PAGED, BUILTIN").contains("'flat'");
+    assertThat(flat.code()).isEqualTo(2);
+    assertThat(run("--wasm", fsops.toString(), "--engine", "jit").err()).contains("COMPILED, INTERPRETER");
   }
 
   @Test
