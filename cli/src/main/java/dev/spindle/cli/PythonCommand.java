@@ -37,12 +37,7 @@ final class PythonCommand implements Callable<Integer> {
   @Option(names = "-c", paramLabel = "CODE", description = "The program, as a string (python3 -c).")
   String code;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", description = "Wall-clock limit, e.g. 500ms, 30s, 2m.")
-  String timeout;
-
-  @Option(names = "--max-memory", paramLabel = "SIZE",
-      description = "Linear-memory limit, e.g. 32MiB (the module's own maximum is 64 MiB).")
-  String maxMemory;
+  @Mixin LimitOptions limits;
 
   @Parameters(paramLabel = "FILE [ARGS]", description = "A script on the host and its arguments (without -c),"
       + " or the arguments of -c.")
@@ -67,12 +62,7 @@ final class PythonCommand implements Callable<Integer> {
       throw new IllegalArgumentException("give -c CODE or a FILE (an interactive prompt is not supported)");
     }
     Sandbox.Builder b = PythonRuntime.sandbox();
-    if (timeout != null) {
-      b.timeout(RunLimits.duration(timeout));
-    }
-    if (maxMemory != null) {
-      b.maxMemoryPages(RunLimits.pages(maxMemory));
-    }
+    limits.apply(b);
     try (PythonRuntime py = PythonRuntime.start(b.build())) {
       // sys.argv and __file__ as python3 sets them.
       StringBuilder prelude = new StringBuilder("import sys\nsys.argv = [");

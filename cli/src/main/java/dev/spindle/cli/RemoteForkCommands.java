@@ -57,8 +57,13 @@ final class RemoteForkCommands {
         description = "The destination node's token (default: the one used for --node).")
     String toToken;
 
-    @Option(names = "--ttl-seconds", paramLabel = "S", description = "How long this node serves the pages (default 3600).")
-    Long ttlSeconds;
+    @Option(names = "--ttl", paramLabel = "DURATION",
+        description = "How long this node serves the pages, e.g. 10m, 1h (default 1h).")
+    String ttl;
+
+    private Long ttlSeconds() {
+      return ttl == null ? null : Math.max(1, RunLimits.duration(ttl).toSeconds());
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -66,11 +71,11 @@ final class RemoteForkCommands {
       if (destination.to != null) {
         String token = toToken != null ? toToken
             : node.token != null ? node.token : SpindleClient.defaultToken(common.home().root());
-        ForkResult r = c.fork(sandbox, new Fork(destination.to, token, ttlSeconds));
+        ForkResult r = c.fork(sandbox, new Fork(destination.to, token, ttlSeconds()));
         System.out.println(r.child().id() + " on " + r.node() + " (descriptor " + r.descriptorId() + ", "
             + r.descriptorBytes() + " bytes)");
       } else {
-        ForkResult r = c.fork(sandbox, new Fork(null, null, ttlSeconds));
+        ForkResult r = c.fork(sandbox, new Fork(null, null, ttlSeconds()));
         AtomicFiles.write(destination.output.toAbsolutePath(), Base64.getDecoder().decode(r.descriptor()));
         System.out.println("descriptor " + r.descriptorId() + ": " + r.descriptorBytes() + " bytes in "
             + destination.output);

@@ -86,11 +86,7 @@ final class RunCommand implements Callable<Integer> {
           + "ByteArrayMemory (for comparison). Default: ${DEFAULT-VALUE}.")
   MemoryModel memoryModel;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", description = "Wall-clock limit, e.g. 500ms, 30s, 2m.")
-  String timeout;
-
-  @Option(names = "--max-memory", paramLabel = "SIZE", description = "Linear-memory limit, e.g. 64MiB, 1g.")
-  String maxMemory;
+  @Mixin LimitOptions limits;
 
   /** Exports to call after _initialize; each one's results are printed on a line, space-separated. */
   @Mixin CallOptions calls;
@@ -157,12 +153,7 @@ final class RunCommand implements Callable<Integer> {
           b.preopen(guest, host);
         }
       }
-      if (timeout != null) {
-        b.timeout(RunLimits.duration(timeout));
-      }
-      if (maxMemory != null) {
-        b.maxMemoryPages(RunLimits.pages(maxMemory));
-      }
+      limits.apply(b);
       return execute(b.build());
     } finally {
       System.out.flush();

@@ -45,6 +45,26 @@ final class RunLimits {
     return d;
   }
 
+  /** A size in bytes ("1MiB", "512k", bytes without a unit; k/m/g are binary), 1 B to 2 GiB - 1. */
+  static int bytes(String option, String text) {
+    Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches() || m.group(1).length() > 12) {
+      throw new IllegalArgumentException(option + ": not a size (e.g. 1MiB, 512k): " + text);
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "b" : m.group(2);
+    long bytes = n << switch (unit.charAt(0)) {
+      case 'k' -> 10;
+      case 'm' -> 20;
+      case 'g' -> 30;
+      default -> 0;
+    };
+    if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(option + ": must be between 1 byte and 2GiB: " + text);
+    }
+    return (int) bytes;
+  }
+
   /**
    * A memory size ("64MiB", "512k", "1g", bytes without a unit; k/m/g are binary) as 64 KiB
    * Wasm pages, rounded down; at least one page and at most the 4 GiB a 32-bit memory can hold.

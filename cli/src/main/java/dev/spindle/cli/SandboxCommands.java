@@ -2,7 +2,6 @@ package dev.spindle.cli;
 
 import dev.spindle.client.Api;
 import dev.spindle.client.Api.CreateSandboxes;
-import dev.spindle.client.Api.Limits;
 import dev.spindle.client.Api.SandboxInfo;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.SpindleClient;
@@ -54,10 +53,7 @@ final class SandboxCommands {
 
     @Option(names = {"-e", "--env"}, paramLabel = "K=V") Map<String, String> env = new LinkedHashMap<>();
 
-    @Option(names = "--timeout-ms", paramLabel = "MS", description = "Per call (reactor) or per run (command).")
-    Long timeoutMs;
-
-    @Option(names = "--max-memory-pages", paramLabel = "N") Integer maxPages;
+    @Mixin LimitOptions limits;
 
     @Override
     public Integer call() throws Exception {
@@ -70,8 +66,7 @@ final class SandboxCommands {
       } else {
         throw new IllegalArgumentException("no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
       }
-      Limits limits = timeoutMs == null && maxPages == null ? null : new Limits(timeoutMs, maxPages, null);
-      for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(wasm, args, env, n, limits))) {
+      for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(wasm, args, env, n, limits.api()))) {
         System.out.println(s.id() + " " + s.kind() + " " + s.status());
       }
       return 0;

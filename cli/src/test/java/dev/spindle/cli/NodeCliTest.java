@@ -36,6 +36,13 @@ class NodeCliTest {
       CliRunner.Result later = cli.run("image", "make", src.toString(), "-t", "later", "--node", url, "--no-wait");
       assertThat(later.out()).contains("status  writing");
 
+      // Limits as in 'run': durations and sizes, checked here before anything is sent.
+      CliRunner.Result limited = cli.run("sandbox", "create", wasm.toString(), "--timeout", "5s", "--max-memory",
+          "1MiB", "--max-output", "4k", "--node", url);
+      assertThat(limited.code()).as(limited.err()).isZero();
+      assertThat(cli.run("sandbox", "create", wasm.toString(), "--max-output", "lots", "--node", url).err())
+          .contains("--max-output: not a size");
+      cli.run("sandbox", "rm", limited.out().split(" ")[0], "--node", url);
       CliRunner.Result created = cli.run("sandbox", "create", wasm.toString(), "-n", "2", "--node", url);
       assertThat(created.code()).as(created.err()).isZero();
       String[] lines = created.out().strip().split("\n");
