@@ -16,7 +16,8 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
- * Imports a container image ({@code oci-layout:DIR} or {@code docker-archive:FILE.tar}) as a
+ * Imports a container image ({@code oci-layout:DIR}, {@code docker-archive:FILE.tar} or {@code
+ * docker://HOST/REPO:TAG}, see {@link RegistryPull}) as a
  * Spindle image: layers applied in order into one tree (whiteouts honoured), the tree made into
  * an image under the tag, the run config kept beside it ({@link OciImageConfig}).
  */
@@ -33,9 +34,28 @@ public final class OciImporter {
   }
 
   public Result importImage(String source, Tag tag, MakeOptions options) throws IOException {
+    return importImage(source, tag, options, null);
+  }
+
+  /**
+   * Imports {@code source}, which may also be {@code docker://HOST[:PORT]/REPO[:TAG|@DIGEST]}, an
+   * image in a registry, reached as {@code registry} says (required for such a source).
+   */
+  public Result importImage(String source, Tag tag, MakeOptions options, RegistryOptions registry)
+      throws IOException {
     Path scratch = Files.createTempDirectory("spindle-oci-");
     try {
-      OciArchive.Parts parts = OciArchive.read(source, scratch);
+      RegistryPull.Pulled pulled = null;
+      OciArchive.Parts parts;
+      if (RegistryRef.isRegistry(source)) {
+        if (registry == null) {
+          throw new IllegalArgumentException("importing from a registry needs RegistryOptions: " + source);
+        }
+        pulled = RegistryPull.pull(RegistryRef.parse(source), registry, progress);
+        parts = pulled.parts();
+      } else {
+        parts = OciArchive.read(source, scratch);
+      }
       OciImageConfig config = OciImageConfig.parse(parts.config());
       List<String> diffIds = diffIds(parts.config());
       if (!diffIds.isEmpty() && diffIds.size() != parts.layers().size()) {
@@ -62,6 +82,9 @@ public final class OciImporter {
       }
       ImageHeader header = store.make(rootfs.toString(), tag, o, progress);
       config.writeFor(store.path(tag));
+      if (pulled != null) {
+        pulled.discard(); // in the image now; kept only while a rerun could resume them
+      }
       return new Result(header, config, parts.layers().size(), applier.skipped());
     } finally {
       LayerApplier.deleteTree(scratch);
