@@ -183,6 +183,10 @@ final class ContainerCommand {
 
     @Mixin RegistryFlags registry;
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+        description = "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
+    String platform;
+
     @Parameters(index = "0", paramLabel = "SOURCE",
         description = "oci-layout:DIR, docker-archive:FILE.tar or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")
     String source;
@@ -195,7 +199,7 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
-      return importOci(common, source, tag, force, registry.options(common.home()));
+      return importOci(common, source, tag, force, registry.options(common.home(), platform));
     }
 
     /** Shared with {@code spindle image import oci-layout:…|docker-archive:…|docker://…}. */

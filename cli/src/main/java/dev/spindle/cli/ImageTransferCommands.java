@@ -45,6 +45,10 @@ final class ImageTransferCommands {
 
     @Mixin RegistryFlags registry;
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+        description = "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
+    String platform;
+
     @Parameters(paramLabel = "FILE|oci-layout:DIR|docker-archive:FILE.tar|docker://HOST/REPO:TAG") String source;
 
     @Option(names = {"-t", "--tag"}, description = "Tag (default: the file name without extension).")
@@ -59,7 +63,7 @@ final class ImageTransferCommands {
         if (tag == null) {
           throw new IllegalArgumentException("-t TAG is required to import " + source);
         }
-        return ContainerCommand.Import.importOci(common, source, tag, force, registry.options(common.home()));
+        return ContainerCommand.Import.importOci(common, source, tag, force, registry.options(common.home(), platform));
       }
       Path file = Path.of(source);
       String name = tag;

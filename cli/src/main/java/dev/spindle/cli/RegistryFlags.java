@@ -11,15 +11,12 @@ final class RegistryFlags {
           + " ~/.docker/config.json, used by default).")
   String creds;
 
-  @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
-      description = "The image to take from a multi-platform index (default: linux/amd64).")
-  String platform;
-
   @Option(names = "--insecure",
       description = "Talk plain HTTP to the registry: no TLS, credentials cross the network in clear.")
   boolean insecure;
 
-  RegistryOptions options(SpindleHome home) {
+  /** {@code platform}: OS/ARCH[/VARIANT] to take from an index, null for linux/amd64. */
+  RegistryOptions options(SpindleHome home, String platform) {
     return new RegistryOptions(creds, RegistryOptions.defaultDockerConfig(), platform, insecure,
         RegistryOptions.stagingIn(home.root()));
   }

@@ -76,7 +76,7 @@ final class RegistryClient implements AutoCloseable {
     for (int hops = 0; ; ) {
       HttpRequest.Builder b = HttpRequest.newBuilder(target).method(m, body).timeout(Duration.ofMinutes(5));
       headers.forEach(b::header);
-      boolean registry = sameOrigin(target, uri);
+      boolean registry = sameOrigin(target, ref.api(insecure, "")); // credentials go to the registry only
       if (authorization != null && registry) {
         b.header("Authorization", authorization);
       }
@@ -109,6 +109,52 @@ final class RegistryClient implements AutoCloseable {
         continue;
       }
       return r;
+    }
+  }
+
+  /** True when the registry holds blob {@code digest} (HEAD, so nothing is sent twice). */
+  boolean hasBlob(String digest) throws IOException {
+    HttpResponse<InputStream> r = send("HEAD", ref.api(insecure, "blobs/" + digest), Map.of(),
+        HttpRequest.BodyPublishers.noBody());
+    r.body().close();
+    if (r.statusCode() == 200 || r.statusCode() == 404) {
+      return r.statusCode() == 200;
+    }
+    throw failure("blob " + digest, r.statusCode());
+  }
+
+  /** Uploads a blob in one PUT (POST for an upload session first); the registry checks the digest. */
+  void putBlob(String digest, long size, HttpRequest.BodyPublisher body) throws IOException {
+    HttpResponse<InputStream> start = send("POST", ref.api(insecure, "blobs/uploads/"), Map.of(),
+        HttpRequest.BodyPublishers.noBody());
+    start.body().close();
+    if (start.statusCode() != 202) {
+      throw failure("upload of blob " + digest, start.statusCode());
+    }
+    URI location;
+    try {
+      location = ref.api(insecure, "blobs/uploads/").resolve(start.headers().firstValue("Location")
+          .orElseThrow(() -> new IOException(where() + ": upload of blob " + digest + ": 202 without a Location")));
+    } catch (IllegalArgumentException bad) {
+      throw new IOException(where() + ": upload of blob " + digest + ": its Location is not a URI", bad);
+    }
+    checkScheme(location, "upload location");
+    URI put = URI.create(location + (location.getRawQuery() == null ? "?" : "&") + "digest="
+        + URLEncoder.encode(digest, StandardCharsets.UTF_8));
+    HttpResponse<InputStream> r = send("PUT", put, Map.of("Content-Type", "application/octet-stream"), body);
+    r.body().close();
+    if (r.statusCode() != 201) {
+      throw failure("upload of blob " + digest + " (" + size + " bytes)", r.statusCode());
+    }
+  }
+
+  /** Stores {@code manifest} under {@code reference} (a tag). */
+  void putManifest(String reference, String mediaType, byte[] manifest) throws IOException {
+    HttpResponse<InputStream> r = send("PUT", ref.api(insecure, "manifests/" + reference),
+        Map.of("Content-Type", mediaType), HttpRequest.BodyPublishers.ofByteArray(manifest));
+    r.body().close();
+    if (r.statusCode() != 201) {
+      throw failure("manifest " + ref, r.statusCode());
     }
   }
 

@@ -241,7 +241,7 @@ final class RegistryPull {
     }
   }
 
-  private static String sha256(Path file) throws IOException {
+  static String sha256(Path file) throws IOException {
     MessageDigest md = LayerApplier.sha256();
     try (InputStream in = Files.newInputStream(file)) {
       byte[] buf = new byte[1 << 16];
