@@ -6,6 +6,7 @@ import dev.spindle.image.ImageStore;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.store.Tag;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -64,17 +65,27 @@ public final class OciImporter {
       }
       Path rootfs = Files.createDirectory(scratch.resolve("rootfs"));
       LayerApplier applier = new LayerApplier(rootfs);
-      for (int i = 0; i < parts.layers().size(); i++) {
-        OciArchive.Layer layer = parts.layers().get(i);
-        String diffId;
-        try (InputStream in = layer.open()) {
-          diffId = applier.apply(in, layer.name());
-          in.transferTo(OutputStream.nullOutputStream()); // to the end, where the digest is checked
+      long bytes = 0;
+      for (OciArchive.Layer layer : parts.layers()) {
+        bytes += Files.size(layer.file());
+      }
+      // Applying a large layer takes a while with nothing else to show: its bytes read are the units.
+      progress.begin("applying layers", bytes);
+      try {
+        for (int i = 0; i < parts.layers().size(); i++) {
+          OciArchive.Layer layer = parts.layers().get(i);
+          String diffId;
+          try (InputStream in = new Counted(layer.open(), progress)) {
+            diffId = applier.apply(in, layer.name());
+            in.transferTo(OutputStream.nullOutputStream()); // to the end, where the digest is checked
+          }
+          if (!diffIds.isEmpty() && !diffIds.get(i).equals(diffId)) {
+            throw new IOException("layer " + layer.name() + " is damaged: its uncompressed sha256 is "
+                + diffId + ", the config says " + diffIds.get(i));
+          }
         }
-        if (!diffIds.isEmpty() && !diffIds.get(i).equals(diffId)) {
-          throw new IOException("layer " + layer.name() + " is damaged: its uncompressed sha256 is "
-              + diffId + ", the config says " + diffIds.get(i));
-        }
+      } finally {
+        progress.end();
       }
       MakeOptions o = options.withDirectoryAsFiles(true); // a .git inside the image is just files
       if (o.date() == null) {
@@ -102,6 +113,34 @@ public final class OciImporter {
       return c.isEmpty() ? OffsetDateTime.parse("1970-01-01T00:00:00Z") : OffsetDateTime.parse(c);
     } catch (DateTimeParseException e) {
       throw new IOException("image config: 'created' is not an RFC 3339 date: " + c, e);
+    }
+  }
+
+  /** Reports the bytes read through it as progress. */
+  private static final class Counted extends FilterInputStream {
+    private final Progress progress;
+
+    Counted(InputStream in, Progress progress) {
+      super(in);
+      this.progress = progress;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        progress.advance(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        progress.advance(n);
+      }
+      return n;
     }
   }
 }

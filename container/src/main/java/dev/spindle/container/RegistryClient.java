@@ -300,6 +300,8 @@ final class RegistryClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted talking to " + where());
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IOException(where() + ": " + e + (insecure ? "" : " (a registry without TLS needs --insecure)"), e);
     } catch (IOException e) {
       // The JDK's message names the host and the failure (refused, reset, TLS), never the peer's words.
       throw new IOException(where() + ": " + e, e);
