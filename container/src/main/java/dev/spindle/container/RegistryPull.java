@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.spindle.image.Progress;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -157,8 +158,16 @@ final class RegistryPull {
       int fruitless = 0;
       while (have < size) {
         Map<String, String> range = have > 0 ? Map.of("Range", "bytes=" + have + "-") : Map.of();
-        HttpResponse<InputStream> r = client.get("blobs/" + digest, range);
         long before = have;
+        HttpResponse<InputStream> r;
+        try {
+          r = client.get("blobs/" + digest, range);
+        } catch (InterruptedIOException e) {
+          throw e;
+        } catch (IOException unreachable) { // a connection refused or reset before an answer: one more try
+          fruitless = giveUpAfter(fruitless + 1, digest, have, size, dir, unreachable);
+          continue;
+        }
         try (InputStream in = r.body()) {
           int s = r.statusCode();
           if (s == 200 && have > 0) { // the range was ignored: the whole blob comes
@@ -179,11 +188,7 @@ final class RegistryPull {
           have = copy(in, ch, md, have, size, digest, progress);
         }
         if (have < size) {
-          fruitless = have > before ? 1 : fruitless + 1;
-          if (fruitless >= TRIES) {
-            throw new IOException("blob " + digest + ": the connection broke " + TRIES + " times in a row; "
-                + have + " of " + size + " bytes are staged in " + dir + ", and the same import resumes there");
-          }
+          fruitless = giveUpAfter(have > before ? 1 : fruitless + 1, digest, have, size, dir, null);
         }
       }
       ch.force(true);
@@ -195,6 +200,25 @@ final class RegistryPull {
       Files.move(part, done, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return done;
     }
+  }
+
+  /**
+   * After {@code fruitless} tries in a row that brought nothing, waits a little longer each time
+   * (a registry restarting, a flaky link), or gives up at {@value #TRIES}, saying what is kept.
+   */
+  private static int giveUpAfter(int fruitless, String digest, long have, long size, Path dir, IOException cause)
+      throws IOException {
+    if (fruitless >= TRIES) {
+      throw new IOException("blob " + digest + ": the connection broke " + TRIES + " times in a row; "
+          + have + " of " + size + " bytes are staged in " + dir + ", and the same import resumes there", cause);
+    }
+    try {
+      Thread.sleep(250L * (fruitless - 1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted fetching blob " + digest);
+    }
+    return fruitless;
   }
 
   /**

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A TCP proxy to a local port that breaks one connection, once, after it has carried {@code
  * cutAfter} bytes towards the client: a download interrupted mid-blob. It notes whether a client
- * then asked for a byte range.
+ * asked for a byte range.
  */
 final class CuttingProxy implements AutoCloseable {
   private final ServerSocket server;
@@ -22,10 +22,18 @@ final class CuttingProxy implements AutoCloseable {
   final AtomicBoolean cut = new AtomicBoolean();
   final AtomicBoolean rangeAsked = new AtomicBoolean();
 
+  private final boolean staysDown;
+
   CuttingProxy(int upstream, long cutAfter) throws IOException {
+    this(upstream, cutAfter, false);
+  }
+
+  /** {@code staysDown}: after the cut, every new connection is closed at once (the link is gone). */
+  CuttingProxy(int upstream, long cutAfter, boolean staysDown) throws IOException {
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.upstream = upstream;
     this.cutAfter = cutAfter;
+    this.staysDown = staysDown;
     Thread.ofVirtual().start(this::accept);
   }
 
@@ -37,6 +45,10 @@ final class CuttingProxy implements AutoCloseable {
     while (!server.isClosed()) {
       try {
         Socket client = server.accept();
+        if (staysDown && cut.get()) {
+          client.close();
+          continue;
+        }
         Socket up = new Socket(InetAddress.getLoopbackAddress(), upstream);
         Thread.ofVirtual().start(() -> pump(client, up, false));
         Thread.ofVirtual().start(() -> pump(up, client, true));

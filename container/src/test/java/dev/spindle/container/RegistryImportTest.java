@@ -198,6 +198,30 @@ class RegistryImportTest {
     }
   }
 
+  @Test
+  void aDownloadThatCannotGoOnFailsCleanlyAndTheNextRunResumesIt() throws Exception {
+    byte[] big = new OciFixture.Layer().file("big", random(2 << 20, 13), 0644).tar();
+    byte[] cfg = OciFixture.config(List.of("/big"), List.of(), List.of(), "/", "", List.of(big));
+    Path dir = OciFixture.ociLayout(tmp.resolve("down"), cfg, List.of(OciFixture.gzip(big)));
+    registry.push("oci:" + dir, "test/down:v1");
+    String digest = OciFixture.digest(OciFixture.gzip(big));
+    try (CuttingProxy gone = new CuttingProxy(registry.port, 1 << 20, true)) {
+      assertThatThrownBy(() -> pull("docker://127.0.0.1:" + gone.port() + "/test/down:v1", "down",
+          options(TestRegistry.USER + ":" + TestRegistry.PASSWORD)))
+          .hasMessageStartingWith("blob " + digest + ": the connection broke 4 times in a row; ")
+          .hasMessageContaining("and the same import resumes there");
+    }
+    assertThat(store.exists(Tag.of("down"))).isFalse();
+    assertThat(staged()).extracting(p -> p.getFileName().toString()).containsExactly(digest.substring(7) + ".part");
+    try (CuttingProxy up = new CuttingProxy(registry.port, Long.MAX_VALUE)) {
+      OciImporter.Result r = pull("docker://127.0.0.1:" + up.port() + "/test/down:v1", "down",
+          options(TestRegistry.USER + ":" + TestRegistry.PASSWORD));
+      assertThat(up.rangeAsked).as("the second run resumed the staged part").isTrue();
+      assertThat(r.header().root()).isEqualTo(directRoot(dir));
+    }
+    assertThat(staged()).isEmpty();
+  }
+
   private List<Path> staged() throws IOException {
     Path dir = RegistryOptions.stagingIn(home).resolve("sha256");
     if (!Files.isDirectory(dir)) {
