@@ -114,6 +114,21 @@ class RegistryImportTest {
   }
 
   @Test
+  void bearerTokensAreFetchedFromTheRealmTheChallengeNames() throws Exception {
+    try (TokenFront front = new TokenFront(registry)) {
+      OciImporter.Result r = pull("docker://" + front.host() + "/test/app:v1", "token",
+          options(TestRegistry.USER + ":" + TestRegistry.PASSWORD));
+      assertThat(r.header().root()).isEqualTo(directRoot(layout));
+      assertThat(front.scopes).as("our scope, not the challenge's").containsOnly("repository:test/app:pull");
+      assertThatThrownBy(() -> pull("docker://" + front.host() + "/test/app:v1", "bad",
+          options(TestRegistry.USER + ":wrong")))
+          .hasMessage("registry " + front.host() + ": token: 401 unauthorized: the registry refused the"
+              + " credentials for spindle");
+      assertThat(store.exists(Tag.of("bad"))).isFalse();
+    }
+  }
+
+  @Test
   void aMultiPlatformIndexGivesThePlatformAskedFor() throws Exception {
     Path multi = shared.resolve("multi");
     byte[] amd = new OciFixture.Layer().file("arch", "amd64\n").tar();
