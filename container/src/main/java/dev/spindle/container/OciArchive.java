@@ -176,8 +176,11 @@ final class OciArchive {
   static JsonNode json(byte[] bytes, String what) throws IOException {
     try {
       return OciConfig.JSON.readTree(bytes);
-    } catch (IOException e) {
-      throw new IOException(what + " is not valid JSON: " + e.getMessage(), e);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Where, not what: Jackson's message quotes the input, which may come from a registry.
+      var at = e.getLocation();
+      throw new IOException(what + " is not valid JSON" + (at == null ? ""
+          : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);
     }
   }
 

@@ -107,6 +107,9 @@ class RegistryImportTest {
     }
     assertThat(staged()).as("staged blobs go once the image is made").isEmpty();
 
+    String manifest = TestRegistry.run(List.of("skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
+        TestRegistry.USER + ":" + TestRegistry.PASSWORD, registry.ref("test/app:v1")));
+    assertThat(manifest).as("the registry holds each compression").contains("tar+gzip").contains("tar+zstd");
     String digest = registry.digest("test/app:v1");
     OciImporter.Result byDigest = pull(registry.ref("test/app@" + digest), "app-by-digest",
         options(TestRegistry.USER + ":" + TestRegistry.PASSWORD));
