@@ -6,6 +6,7 @@ import dev.spindle.container.ContainerSpec;
 import dev.spindle.container.ImageUsers;
 import dev.spindle.container.OciImageConfig;
 import dev.spindle.container.OciImporter;
+import dev.spindle.container.RegistryOptions;
 import dev.spindle.fuse.MountOptions;
 import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
@@ -172,14 +173,22 @@ final class ContainerCommand {
       name = "import",
       mixinStandardHelpOptions = true,
       description = {
-        "Import a container image: oci-layout:DIR (an OCI image layout) or docker-archive:FILE.tar",
-        "(docker save). Layers are applied in order with whiteouts into one image; Entrypoint, Cmd,",
-        "Env, WorkingDir, User and the image id are kept beside it (images/TAG.oci.json)."
+        "Import a container image: oci-layout:DIR (an OCI image layout), docker-archive:FILE.tar",
+        "(docker save) or docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (a registry). Layers are applied in",
+        "order with whiteouts into one image; Entrypoint, Cmd, Env, WorkingDir, User and the image id",
+        "are kept beside it (images/TAG.oci.json)."
       })
   static final class Import implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "SOURCE", description = "oci-layout:DIR or docker-archive:FILE.tar")
+    @Mixin RegistryFlags registry;
+
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+        description = "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
+    String platform;
+
+    @Parameters(index = "0", paramLabel = "SOURCE",
+        description = "oci-layout:DIR, docker-archive:FILE.tar or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")
     String source;
 
     @Option(names = {"-t", "--tag"}, required = true, description = "Tag to store the image under.")
@@ -190,17 +199,19 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
-      return importOci(common, source, tag, force);
+      return importOci(common, source, tag, force, registry.options(common.home(), platform));
     }
 
-    /** Shared with {@code spindle image import oci-layout:…|docker-archive:…}. */
-    static int importOci(CommonOptions common, String source, String tag, boolean force) throws Exception {
+    /** Shared with {@code spindle image import oci-layout:…|docker-archive:…|docker://…}. */
+    static int importOci(CommonOptions common, String source, String tag, boolean force, RegistryOptions registry)
+        throws Exception {
       Tag t = Tag.of(tag);
       ImageStore store = common.images();
       if (store.exists(t) && !force) {
         throw new IllegalArgumentException("an image tagged '" + tag + "' exists already (use --force to replace it)");
       }
-      OciImporter.Result r = new OciImporter(store, common.progress()).importImage(source, t, MakeOptions.defaults());
+      OciImporter.Result r = new OciImporter(store, common.progress())
+          .importImage(source, t, MakeOptions.defaults(), registry);
       System.out.println("imported " + source + " as " + tag + ": " + r.layers() + " layers, root "
           + r.header().root().name() + ", image id " + r.config().imageId());
       if (r.skipped() > 0) {

@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import dev.spindle.client.SpindleClient;
 import dev.spindle.container.ContainerSpec;
+import dev.spindle.container.RegistryImages;
 import dev.spindle.fuse.AccessTraces;
 import dev.spindle.image.LazyImages;
 import dev.spindle.image.VerifyReport;
@@ -21,18 +22,21 @@ final class ImagePullCommands {
   private ImagePullCommands() {}
 
   @Command(name = "pull", mixinStandardHelpOptions = true,
-      description = {"Fetch an image from a node, or from a bucket it was pushed to ('image push').",
+      description = {"Fetch an image from a node, or from a bucket or registry it was pushed to ('image push').",
           "Whole (default): the image file, verified, then stored. --lazy: only its commit, trees",
           "and path index; file contents are fetched on first read, checked against their Git id",
           "and kept in the home's object cache. A bucket is s3://BUCKET[/PREFIX]?endpoint=URL, its",
-          "keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."})
+          "keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. A registry is",
+          "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (whole pulls only)."})
   static final class Pull implements Callable<Integer> {
     @Mixin CommonOptions common;
 
+    @Mixin RegistryFlags registry;
+
     @Parameters(paramLabel = "TAG", description = "The image's tag on the node.") String tag;
 
-    @Option(names = "--from", paramLabel = "NODE_URL|s3://BUCKET[/PREFIX]?endpoint=URL", required = true,
-        description = "The node serving the image (e.g. http://10.0.0.2:8889), or a bucket.")
+    @Option(names = "--from", paramLabel = "NODE_URL|s3://BUCKET[/PREFIX]?endpoint=URL|docker://HOST/REPO:TAG",
+        required = true, description = "The node serving the image (e.g. http://10.0.0.2:8889), a bucket or a registry.")
     URI from;
 
     @Option(names = "--token", paramLabel = "TOKEN",
@@ -55,6 +59,9 @@ final class ImagePullCommands {
 
     @Override
     public Integer call() throws Exception {
+      if (from.toString().startsWith("docker://")) {
+        return fromRegistry();
+      }
       SpindleHome home = common.home();
       String tok = token != null ? token
           : dev.spindle.bucket.Bucket.isBucket(from.toString()) ? "" : SpindleClient.defaultToken(home.root());
@@ -80,20 +87,41 @@ final class ImagePullCommands {
       }
       return 0;
     }
+
+    /** The image of a registry artifact ('image push --to docker://…'); the registry's tag names it. */
+    private int fromRegistry() throws Exception {
+      if (lazy) {
+        throw new IllegalArgumentException("--lazy is not supported from a registry yet: pull whole");
+      }
+      Tag t = Tag.of(localTag != null ? localTag : tag);
+      VerifyReport r = RegistryImages.pull(common.images(), t, from.toString(),
+          registry.options(common.home(), null), common.progress());
+      if (!r.ok()) {
+        r.problems().forEach(p -> System.err.println(from + ": " + p));
+        System.err.println("spindle: not pulled: the image from " + from + " is damaged");
+        return 1;
+      }
+      System.out.println("pulled " + from + " as " + t + " (root " + r.commit().root().name() + ", "
+          + Files.size(common.images().path(t)) + " bytes stored)");
+      return 0;
+    }
   }
 
   @Command(name = "push", mixinStandardHelpOptions = true,
       description = {"Copy a whole image to an S3-compatible bucket, laid out for whole and lazy pulls:",
           "images/TAG.img, its metadata image and signature, and each file's content as",
           "objects/GIT_ID, shared by every image pushed there (blobs already there are not sent).",
-          "Keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."})
+          "Keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Or to an OCI registry,",
+          "docker://HOST[:PORT]/REPO:TAG, as an artifact: the image file and its signature as blobs."})
   static final class Push implements Callable<Integer> {
     @Mixin CommonOptions common;
 
+    @Mixin RegistryFlags registry;
+
     @Parameters(paramLabel = "TAG|FILE", description = "The image to push.") String image;
 
-    @Option(names = "--to", paramLabel = "s3://BUCKET[/PREFIX]?endpoint=URL", required = true,
-        description = "The bucket, e.g. 's3://images/prod?endpoint=http://10.0.0.9:9000'.")
+    @Option(names = "--to", paramLabel = "s3://BUCKET[/PREFIX]?endpoint=URL|docker://HOST/REPO:TAG", required = true,
+        description = "The bucket, e.g. 's3://images/prod?endpoint=http://10.0.0.9:9000', or a registry.")
     String to;
 
     @Option(names = {"-t", "--tag"}, paramLabel = "REMOTE_TAG",
@@ -104,6 +132,15 @@ final class ImagePullCommands {
     public Integer call() throws Exception {
       // Unchecked, like export: the signature goes with it and pullers apply their own policy.
       java.nio.file.Path file = common.images().locateUnchecked(image);
+      if (to.startsWith("docker://")) {
+        if (LazyImages.isLazy(file)) {
+          throw new IllegalArgumentException(image + " was pulled lazily (its blobs are not here): pull it whole first");
+        }
+        RegistryImages.Pushed p = RegistryImages.push(file, to, registry.options(common.home(), null), common.progress());
+        System.out.println("pushed " + image + " to " + to + ": " + p.imageBytes() + " bytes of image, "
+            + p.bytesSent() + " bytes sent, manifest " + p.manifestDigest());
+        return 0;
+      }
       String tag = remoteTag != null ? remoteTag
           : file.getFileName().toString().replaceFirst("\\.img$", "");
       if (!Tag.isValid(tag)) {

@@ -35,13 +35,21 @@ final class ImageTransferCommands {
   }
 
   @Command(name = "import", mixinStandardHelpOptions = true,
-      header = "Store an image file (verified first), or import an OCI layout or docker archive.",
+      header = "Store an image file (verified first), or import a container image.",
       description = {"Verify an image file whole, then store it under a tag; or import an OCI",
-          "image (oci-layout:DIR, docker-archive:FILE.tar): layers applied in order with whiteouts."})
+          "image (oci-layout:DIR, docker-archive:FILE.tar, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]",
+          "from a registry, every digest checked, a broken download resumed): layers applied in",
+          "order with whiteouts."})
   static final class Import implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(paramLabel = "FILE|oci-layout:DIR|docker-archive:FILE.tar") String source;
+    @Mixin RegistryFlags registry;
+
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+        description = "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
+    String platform;
+
+    @Parameters(paramLabel = "FILE|oci-layout:DIR|docker-archive:FILE.tar|docker://HOST/REPO:TAG") String source;
 
     @Option(names = {"-t", "--tag"}, description = "Tag (default: the file name without extension).")
     String tag;
@@ -51,11 +59,11 @@ final class ImageTransferCommands {
 
     @Override
     public Integer call() throws Exception {
-      if (source.startsWith("oci-layout:") || source.startsWith("docker-archive:")) {
+      if (source.startsWith("oci-layout:") || source.startsWith("docker-archive:") || source.startsWith("docker://")) {
         if (tag == null) {
           throw new IllegalArgumentException("-t TAG is required to import " + source);
         }
-        return ContainerCommand.Import.importOci(common, source, tag, force);
+        return ContainerCommand.Import.importOci(common, source, tag, force, registry.options(common.home(), platform));
       }
       Path file = Path.of(source);
       String name = tag;

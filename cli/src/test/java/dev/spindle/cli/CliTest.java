@@ -77,6 +77,21 @@ class CliTest {
     assertThat(date.err()).contains("--date must be RFC 3339");
     CliRunner.Result usage = run("image", "make");
     assertThat(usage.code()).isEqualTo(2);
+    CliRunner.Result noHost = run("image", "import", "docker://debian:12", "-t", "d");
+    assertThat(noHost.code()).isEqualTo(1);
+    assertThat(noHost.err()).contains("name the registry, docker://HOST[:PORT]/REPO:TAG");
+    CliRunner.Result platform = run("image", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--platform", "amd64");
+    assertThat(platform.err()).contains("a platform is OS/ARCH[/VARIANT]");
+    // Port 9 (discard) on loopback: nothing answers, and the error says which registry failed.
+    CliRunner.Result down = run("container", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--insecure");
+    assertThat(down.code()).isEqualTo(1);
+    assertThat(down.err()).startsWith("spindle: ").contains("registry 127.0.0.1:9: ");
+    CliRunner.Result lazy = run("image", "pull", "d", "--from", "docker://127.0.0.1:9/x:1", "--lazy");
+    assertThat(lazy.err()).contains("--lazy is not supported from a registry yet");
+    CliRunner.Result toDigest = run("image", "push", tmp.resolve("none.img").toString(), "--to",
+        "docker://127.0.0.1:9/x@sha256:" + "0".repeat(64));
+    assertThat(toDigest.code()).isEqualTo(1);
+    assertThat(run("image", "list").out()).doesNotContain("d ");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.spindle.container;
 
+import io.airlift.compress.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,7 +55,7 @@ final class LayerApplier {
   }
 
   /**
-   * Applies one layer (plain or gzip tar); returns {@code sha256:<hex>} of the uncompressed tar,
+   * Applies one layer (plain, gzip or zstd tar, told apart by their magic numbers); returns {@code sha256:<hex>} of the uncompressed tar,
    * the layer's diff id, which the caller checks against the image config.
    */
   String apply(InputStream layer, String name) throws IOException {
@@ -82,7 +83,7 @@ final class LayerApplier {
     }
     if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5
         && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
-      throw new IOException("layer " + name + " is zstd-compressed: only plain and gzip layers are supported");
+      return new ZstdInputStream(in);
     }
     return in;
   }

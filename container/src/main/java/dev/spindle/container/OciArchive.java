@@ -67,10 +67,10 @@ final class OciArchive {
       throw new IOException(dir + ": unsupported imageLayoutVersion " + layoutVersion);
     }
     JsonNode index = json(Files.readAllBytes(dir.resolve("index.json")), dir + "/index.json");
-    JsonNode desc = pickManifest(index, dir + "/index.json");
+    JsonNode desc = pickManifest(index, dir + "/index.json", Platform.DEFAULT);
     JsonNode manifest = json(blob(dir, desc), "manifest " + desc.path("digest").asText());
     while (isIndex(desc, manifest)) { // an index of manifests (multi-platform): pick one
-      desc = pickManifest(manifest, "index " + desc.path("digest").asText());
+      desc = pickManifest(manifest, "index " + desc.path("digest").asText(), Platform.DEFAULT);
       manifest = json(blob(dir, desc), "manifest " + desc.path("digest").asText());
     }
     byte[] config = blob(dir, manifest.path("config"));
@@ -82,24 +82,26 @@ final class OciArchive {
     return new Parts(config, layers);
   }
 
-  private static boolean isIndex(JsonNode desc, JsonNode manifest) {
+  static boolean isIndex(JsonNode desc, JsonNode manifest) {
     String t = manifest.path("mediaType").asText(desc.path("mediaType").asText());
     return t.equals(INDEX_TYPE) || t.equals(DOCKER_LIST_TYPE) || (manifest.has("manifests") && !manifest.has("layers"));
   }
 
-  /** The only manifest, or the linux/amd64 one of several. */
-  private static JsonNode pickManifest(JsonNode index, String where) throws IOException {
+  /**
+   * The manifest for {@code platform} of several, or the only one when it names no platform (a
+   * single-image layout). An index of one other platform's image is refused, not run wrongly.
+   */
+  static JsonNode pickManifest(JsonNode index, String where, Platform platform) throws IOException {
     JsonNode ms = index.path("manifests");
-    if (ms.size() == 1) {
+    if (ms.size() == 1 && !ms.get(0).has("platform")) {
       return ms.get(0);
     }
     for (JsonNode m : ms) {
-      JsonNode p = m.path("platform");
-      if (p.path("os").asText().equals("linux") && p.path("architecture").asText().equals("amd64")) {
+      if (platform.matches(m.path("platform"))) {
         return m;
       }
     }
-    throw new IOException(where + ": " + ms.size() + " manifests and none for linux/amd64");
+    throw new IOException(where + ": " + ms.size() + " manifests and none for " + platform);
   }
 
   private static Parts readDockerDir(Path dir, String where) throws IOException {
@@ -140,7 +142,7 @@ final class OciArchive {
     return p;
   }
 
-  private static String digest(JsonNode desc, String what) throws IOException {
+  static String digest(JsonNode desc, String what) throws IOException {
     String d = desc.path("digest").asText();
     if (!SHA256.matcher(d).matches()) {
       throw new IOException(what + " digest must be sha256:<64 hex>, got: '" + d + "'");
@@ -174,8 +176,11 @@ final class OciArchive {
   static JsonNode json(byte[] bytes, String what) throws IOException {
     try {
       return OciConfig.JSON.readTree(bytes);
-    } catch (IOException e) {
-      throw new IOException(what + " is not valid JSON: " + e.getMessage(), e);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Where, not what: Jackson's message quotes the input, which may come from a registry.
+      var at = e.getLocation();
+      throw new IOException(what + " is not valid JSON" + (at == null ? ""
+          : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.spindle.image.ImageStore;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.store.Tag;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +17,8 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
- * Imports a container image ({@code oci-layout:DIR} or {@code docker-archive:FILE.tar}) as a
+ * Imports a container image ({@code oci-layout:DIR}, {@code docker-archive:FILE.tar} or {@code
+ * docker://HOST/REPO:TAG}, see {@link RegistryPull}) as a
  * Spindle image: layers applied in order into one tree (whiteouts honoured), the tree made into
  * an image under the tag, the run config kept beside it ({@link OciImageConfig}).
  */
@@ -33,9 +35,28 @@ public final class OciImporter {
   }
 
   public Result importImage(String source, Tag tag, MakeOptions options) throws IOException {
+    return importImage(source, tag, options, null);
+  }
+
+  /**
+   * Imports {@code source}, which may also be {@code docker://HOST[:PORT]/REPO[:TAG|@DIGEST]}, an
+   * image in a registry, reached as {@code registry} says (required for such a source).
+   */
+  public Result importImage(String source, Tag tag, MakeOptions options, RegistryOptions registry)
+      throws IOException {
     Path scratch = Files.createTempDirectory("spindle-oci-");
     try {
-      OciArchive.Parts parts = OciArchive.read(source, scratch);
+      RegistryPull.Pulled pulled = null;
+      OciArchive.Parts parts;
+      if (RegistryRef.isRegistry(source)) {
+        if (registry == null) {
+          throw new IllegalArgumentException("importing from a registry needs RegistryOptions: " + source);
+        }
+        pulled = RegistryPull.pull(RegistryRef.parse(source), registry, progress);
+        parts = pulled.parts();
+      } else {
+        parts = OciArchive.read(source, scratch);
+      }
       OciImageConfig config = OciImageConfig.parse(parts.config());
       List<String> diffIds = diffIds(parts.config());
       if (!diffIds.isEmpty() && diffIds.size() != parts.layers().size()) {
@@ -44,17 +65,27 @@ public final class OciImporter {
       }
       Path rootfs = Files.createDirectory(scratch.resolve("rootfs"));
       LayerApplier applier = new LayerApplier(rootfs);
-      for (int i = 0; i < parts.layers().size(); i++) {
-        OciArchive.Layer layer = parts.layers().get(i);
-        String diffId;
-        try (InputStream in = layer.open()) {
-          diffId = applier.apply(in, layer.name());
-          in.transferTo(OutputStream.nullOutputStream()); // to the end, where the digest is checked
+      long bytes = 0;
+      for (OciArchive.Layer layer : parts.layers()) {
+        bytes += Files.size(layer.file());
+      }
+      // Applying a large layer takes a while with nothing else to show: its bytes read are the units.
+      progress.begin("applying layers", bytes);
+      try {
+        for (int i = 0; i < parts.layers().size(); i++) {
+          OciArchive.Layer layer = parts.layers().get(i);
+          String diffId;
+          try (InputStream in = new Counted(layer.open(), progress)) {
+            diffId = applier.apply(in, layer.name());
+            in.transferTo(OutputStream.nullOutputStream()); // to the end, where the digest is checked
+          }
+          if (!diffIds.isEmpty() && !diffIds.get(i).equals(diffId)) {
+            throw new IOException("layer " + layer.name() + " is damaged: its uncompressed sha256 is "
+                + diffId + ", the config says " + diffIds.get(i));
+          }
         }
-        if (!diffIds.isEmpty() && !diffIds.get(i).equals(diffId)) {
-          throw new IOException("layer " + layer.name() + " is damaged: its uncompressed sha256 is "
-              + diffId + ", the config says " + diffIds.get(i));
-        }
+      } finally {
+        progress.end();
       }
       MakeOptions o = options.withDirectoryAsFiles(true); // a .git inside the image is just files
       if (o.date() == null) {
@@ -62,6 +93,9 @@ public final class OciImporter {
       }
       ImageHeader header = store.make(rootfs.toString(), tag, o, progress);
       config.writeFor(store.path(tag));
+      if (pulled != null) {
+        pulled.discard(); // in the image now; kept only while a rerun could resume them
+      }
       return new Result(header, config, parts.layers().size(), applier.skipped());
     } finally {
       LayerApplier.deleteTree(scratch);
@@ -78,7 +112,35 @@ public final class OciImporter {
     try {
       return c.isEmpty() ? OffsetDateTime.parse("1970-01-01T00:00:00Z") : OffsetDateTime.parse(c);
     } catch (DateTimeParseException e) {
-      throw new IOException("image config: 'created' is not an RFC 3339 date: " + c, e);
+      throw new IOException("image config: 'created' is not an RFC 3339 date", e); // not echoed: a registry's text
+    }
+  }
+
+  /** Reports the bytes read through it as progress. */
+  private static final class Counted extends FilterInputStream {
+    private final Progress progress;
+
+    Counted(InputStream in, Progress progress) {
+      super(in);
+      this.progress = progress;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        progress.advance(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        progress.advance(n);
+      }
+      return n;
     }
   }
 }

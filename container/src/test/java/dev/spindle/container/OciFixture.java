@@ -1,6 +1,7 @@
 package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.airlift.compress.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -87,6 +88,14 @@ final class OciFixture {
     return out.toByteArray();
   }
 
+  static byte[] zstd(byte[] b) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ZstdOutputStream z = new ZstdOutputStream(out)) {
+      z.write(b);
+    }
+    return out.toByteArray();
+  }
+
   static String digest(byte[] b) {
     return "sha256:" + HexFormat.of().formatHex(LayerApplier.sha256().digest(b));
   }
@@ -120,9 +129,7 @@ final class OciFixture {
     m.put("mediaType", "application/vnd.oci.image.manifest.v1+json");
     m.set("config", descriptor(blobs, "application/vnd.oci.image.config.v1+json", config));
     for (byte[] l : layerBlobs) {
-      boolean gz = (l[0] & 0xff) == 0x1f;
-      m.withArray("layers").add(descriptor(blobs,
-          "application/vnd.oci.image.layer.v1.tar" + (gz ? "+gzip" : ""), l));
+      m.withArray("layers").add(descriptor(blobs, layerType(l), l));
     }
     byte[] manifest = OciConfig.JSON.writeValueAsBytes(m);
     ObjectNode index = OciConfig.JSON.createObjectNode();
@@ -132,7 +139,14 @@ final class OciFixture {
     return dir;
   }
 
-  private static ObjectNode descriptor(Path blobs, String mediaType, byte[] blob) throws IOException {
+  /** The media type for a layer blob, by its magic number, as a registry client would label it. */
+  static String layerType(byte[] l) {
+    boolean gz = (l[0] & 0xff) == 0x1f;
+    boolean zst = (l[0] & 0xff) == 0x28 && (l[1] & 0xff) == 0xb5;
+    return "application/vnd.oci.image.layer.v1.tar" + (gz ? "+gzip" : zst ? "+zstd" : "");
+  }
+
+  static ObjectNode descriptor(Path blobs, String mediaType, byte[] blob) throws IOException {
     String d = digest(blob);
     Files.write(blobs.resolve(d.substring(7)), blob);
     ObjectNode n = OciConfig.JSON.createObjectNode();

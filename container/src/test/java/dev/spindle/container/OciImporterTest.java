@@ -99,6 +99,16 @@ class OciImporterTest {
   }
 
   @Test
+  void zstdLayersGiveTheSameImageAsPlainAndGzipOnes() throws IOException {
+    Path plain = OciFixture.ociLayout(tmp.resolve("plain"), config, List.of(layer1, OciFixture.gzip(layer2)));
+    Path zstd = OciFixture.ociLayout(tmp.resolve("zstd"), config,
+        List.of(OciFixture.zstd(layer1), OciFixture.zstd(layer2)));
+    OciImporter.Result a = importAs("oci-layout:" + plain, "plain");
+    OciImporter.Result b = importAs("oci-layout:" + zstd, "zstd");
+    assertThat(b.header().root()).isEqualTo(a.header().root());
+  }
+
+  @Test
   void aDamagedLayerIsRefusedAndNothingIsStored() throws IOException {
     Path layout = OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, layer2));
     Path blob = layout.resolve("blobs/sha256").resolve(OciFixture.digest(layer2).substring(7));
