@@ -1,6 +1,8 @@
 package dev.spindle.container;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import dev.spindle.testing.Requirements;
+import dev.spindle.testing.Tool;
+
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -37,10 +39,10 @@ final class TestRegistry implements AutoCloseable {
     this.process = process;
   }
 
-  /** Skips the calling tests, saying why, when the server or skopeo is not installed. */
+  /** Skips the calling tests when the server or skopeo is not installed, and fails them in CI. */
   static void assumeInstalled() {
-    assumeTrue(Files.isExecutable(REGISTRY), "skipped: docker-registry is not installed (apt-get install docker-registry)");
-    assumeTrue(onPath("skopeo"), "skipped: skopeo is not installed (apt-get install skopeo)");
+    Requirements.require(Tool.REGISTRY);
+    Requirements.require(Tool.SKOPEO);
   }
 
   static TestRegistry start(Path dir) throws Exception {

@@ -42,6 +42,20 @@ public enum Tool {
       return runs("clang", "--version");
     }
   },
+  /** The CNCF distribution server (Debian's docker-registry), which the registry tests start. */
+  REGISTRY("docker-registry", "apt-get install docker-registry") {
+    @Override
+    boolean probe() {
+      return Files.isExecutable(Path.of("/usr/bin/docker-registry"));
+    }
+  },
+  /** skopeo, the registry tests' oracle of what a registry holds. */
+  SKOPEO("skopeo", "apt-get install skopeo") {
+    @Override
+    boolean probe() {
+      return onPath("skopeo");
+    }
+  },
   /** The official WASI conformance suite, beside the repository. */
   WASI_SUITE("the WASI conformance suite (../shared/wasi-testsuite)",
       "git clone https://github.com/WebAssembly/wasi-testsuite ../shared/wasi-testsuite (beside the repository)") {
