@@ -133,6 +133,37 @@ public final class PythonRuntime implements AutoCloseable {
                 .preopen("/guest", guestDir);
     }
 
+    /** Spindle's {@code guest.py}, read once. */
+    private static final class GuestFile {
+        static final byte[] BYTES = read();
+        static final String SHA256 = sha256(BYTES);
+
+        private static byte[] read() {
+            try (InputStream in = PythonRuntime.class.getResourceAsStream("guest.py")) {
+                return in.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private static String sha256(byte[] bytes) {
+            try {
+                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /**
+     * The SHA-256 (hex) of Spindle's {@code guest.py}: with the module's, what a warm interpreter
+     * depends on (its code is imported into the interpreter's memory at setup), so a snapshot of
+     * one is valid only for the same pair.
+     */
+    public static String guestSha256() {
+        return GuestFile.SHA256;
+    }
+
     private static Path defaultGuestRoot() {
         String env = System.getenv("SPINDLE_CACHE");
         Path base = env != null && !env.isEmpty() ? Path.of(env)
@@ -145,17 +176,8 @@ public final class PythonRuntime implements AutoCloseable {
      * the same bytes across restarts and a changed guest.py never replaces one in use.
      */
     private static Path guestDir(Path root) throws IOException {
-        byte[] guest;
-        try (InputStream in = PythonRuntime.class.getResourceAsStream("guest.py")) {
-            guest = in.readAllBytes();
-        }
-        String sha;
-        try {
-            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(guest));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        Path dir = root.resolve(sha.substring(0, 16));
+        byte[] guest = GuestFile.BYTES;
+        Path dir = root.resolve(guestSha256().substring(0, 16));
         Path file = dir.resolve("guest.py");
         if (!Files.exists(file) || !java.util.Arrays.equals(Files.readAllBytes(file), guest)) {
             Files.createDirectories(dir);
