@@ -49,6 +49,8 @@ public final class PythonRuntime implements AutoCloseable {
     private static final int INTEGER = 5;
     private static final int VARCHAR = 11;
     private static final String GUEST_FUNCTION = "run";
+    /** Bits of guest.py's {@code run(code, filename, cap, flags)}. */
+    private static final int RESEED = 1;
     private static final int DEFAULT_OUTPUT_CAP = 16 << 20;
 
     /** Errors the host reported through {@code trino.return_error}, by the instance's memory. */
@@ -66,6 +68,8 @@ public final class PythonRuntime implements AutoCloseable {
      */
     private int argsPtr;
     private int argsCapacity;
+    /** Whether the next eval reseeds {@code random} first ({@link #reseed}). */
+    private boolean reseedPending;
 
     private PythonRuntime(Reactor reactor) {
         this.reactor = reactor;
@@ -238,7 +242,7 @@ public final class PythonRuntime implements AutoCloseable {
     private void setup() {
         // setup keeps the two type pointers for every later execute: they are never freed.
         byte[] name = (GUEST_FUNCTION + "\0").getBytes(StandardCharsets.US_ASCII);
-        byte[] argType = ints(ROW, 3, VARCHAR, VARCHAR, INTEGER);
+        byte[] argType = ints(ROW, 4, VARCHAR, VARCHAR, INTEGER, INTEGER);
         byte[] retType = ints(VARCHAR);
         int namePtr = copyIn(name);
         try {
@@ -253,18 +257,17 @@ public final class PythonRuntime implements AutoCloseable {
     }
 
     /**
-     * Reseeds Python's {@code random} module, if imported, from the guest's random source. A branch
-     * has its own WASI random stream (the fork module reseeds each child), but a {@code random}
-     * imported before the snapshot holds the parent's generator state, which every child would
-     * otherwise repeat draw for draw. Call it on each branch before its first eval. Not reseeded:
-     * the string-hash secret, fixed when the module was pre-initialised (Wizer) and shared by every
-     * Python sandbox; CPython cannot change it in a running interpreter.
+     * Reseeds Python's {@code random} module, if imported, from the guest's random source, at the
+     * start of the next {@link #eval} (in the same guest call: a reseed of its own cost a branch's
+     * first eval twice as much). A branch has its own WASI random stream (the fork module reseeds
+     * each child), but a {@code random} imported before the snapshot holds the parent's generator
+     * state, which every child would otherwise repeat draw for draw. Call it on each branch before
+     * its first eval. Not reseeded: the string-hash secret, fixed when the module was
+     * pre-initialised (Wizer) and shared by every Python sandbox; CPython cannot change it in a
+     * running interpreter.
      */
     public void reseed() {
-        EvalResult r = eval("import sys\nif 'random' in sys.modules:\n    sys.modules['random'].seed()", "<spindle>");
-        if (!r.ok()) {
-            throw new SandboxException("cannot reseed random: " + r.error().message(), null);
-        }
+        reseedPending = true;
     }
 
     /** The most UTF-8 bytes kept per stream per eval (default 16 MiB); more ends the eval. */
@@ -293,12 +296,15 @@ public final class PythonRuntime implements AutoCloseable {
         evals++;
         byte[] src = code.getBytes(StandardCharsets.UTF_8);
         byte[] file = filename.getBytes(StandardCharsets.UTF_8);
-        // A ROW(VARCHAR, VARCHAR, INTEGER) value: a presence byte before the row and each field.
-        ByteBuffer args = ByteBuffer.allocate(1 + 5 + src.length + 5 + file.length + 5).order(ByteOrder.LITTLE_ENDIAN);
+        // A ROW(VARCHAR, VARCHAR, INTEGER, INTEGER) value: a presence byte before the row and each field.
+        ByteBuffer args = ByteBuffer.allocate(1 + 5 + src.length + 5 + file.length + 5 + 5)
+                .order(ByteOrder.LITTLE_ENDIAN);
         args.put((byte) 1);
         args.put((byte) 1).putInt(src.length).put(src);
         args.put((byte) 1).putInt(file.length).put(file);
         args.put((byte) 1).putInt(outputCap);
+        args.put((byte) 1).putInt(reseedPending ? RESEED : 0);
+        reseedPending = false;
         int result = (int) reactor.call("execute", argsBuffer(args.array()))[0];
         if (result == 0) {
             String error = HOST_ERRORS.remove(memory());
