@@ -119,6 +119,14 @@ public final class PythonBench {
           return best
       """;
 
+  /** Branch + first eval rounds before those measured. */
+  private static final int WARMUP = 100;
+  /**
+   * Rounds of 100 children before those measured: the first rounds run in a cold JIT (70 ms for
+   * 100 in-process; 8-14 ms once warm, 2026-12-05).
+   */
+  private static final int HUNDRED_WARMUP = 20;
+
   private final boolean quick;
   private final Table table = new Table("measure", "Spindle", "baseline", "ratio", "target");
 
@@ -132,6 +140,7 @@ public final class PythonBench {
 
   private void run() throws Exception {
     Path tmp = Files.createTempDirectory("spindle-pybench-");
+    String loadBefore = loadAverage();
     try {
       inProcess(tmp);
       rest(tmp.resolve("node"));
@@ -140,6 +149,9 @@ public final class PythonBench {
           + " CPUs, JDK " + Runtime.version() + ", " + (quick ? "quick" : "full") + " run");
       System.out.println();
       System.out.print(table.render());
+      System.out.println();
+      // The machine is shared: the load says how much of it this run had.
+      System.out.println("Load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() + ".");
     } finally {
       ImageBench.delete(tmp);
     }
@@ -167,9 +179,10 @@ public final class PythonBench {
       warm.eval("__import__('os').close(3)", "<spindle>");
       SandboxSnapshot snap = forks.snapshot(parent, Tag.of("warm"), SnapshotMode.FULL);
 
+      // A node's JIT has seen many branches and first evals: warm up as a running node would be.
       int rounds = quick ? 10 : 30;
       double[] branchFirst = new double[rounds];
-      for (int i = -5; i < rounds; i++) {
+      for (int i = -WARMUP; i < rounds; i++) {
         long t = System.nanoTime();
         Guest child = forks.branch(snap, 1).getFirst();
         PythonRuntime py = PythonRuntime.attach(child.reactor());
@@ -190,7 +203,7 @@ public final class PythonBench {
 
       int hundredRounds = quick ? 3 : 7;
       double[] hundred = new double[hundredRounds];
-      for (int i = -2; i < hundredRounds; i++) {
+      for (int i = -HUNDRED_WARMUP; i < hundredRounds; i++) {
         long t = System.nanoTime();
         List<Guest> kids = forks.branch(snap, 100);
         double d = ms(t);
@@ -237,7 +250,7 @@ public final class PythonBench {
 
       int rounds = quick ? 10 : 30;
       double[] first = new double[rounds];
-      for (int i = -5; i < rounds; i++) {
+      for (int i = -WARMUP; i < rounds; i++) {
         long t = System.nanoTime();
         String k = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
         String v = c.eval(k, "1+1").value();
@@ -254,7 +267,7 @@ public final class PythonBench {
 
       int hundredRounds = quick ? 3 : 7;
       double[] hundred = new double[hundredRounds];
-      for (int i = -2; i < hundredRounds; i++) {
+      for (int i = -HUNDRED_WARMUP; i < hundredRounds; i++) {
         long t = System.nanoTime();
         List<SandboxInfo> kids = c.createSandboxes(CreateSandboxes.python(100, null));
         double d = ms(t);
@@ -374,6 +387,15 @@ public final class PythonBench {
       }
     }
     throw new IOException("the daemon ended before listening");
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 
   private static void check(String expected, String got) {
