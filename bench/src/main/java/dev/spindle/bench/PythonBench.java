@@ -145,8 +145,11 @@ public final class PythonBench {
       inProcess(tmp);
       rest(tmp.resolve("node"));
       workloads(tmp.resolve("work-guest"));
+      List<String> xx = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+          .filter(a -> a.startsWith("-XX:")).toList();
       System.out.println("## Spindle Python (CPython 3.13 on Chicory) — " + Runtime.getRuntime().availableProcessors()
-          + " CPUs, JDK " + Runtime.version() + ", " + (quick ? "quick" : "full") + " run");
+          + " CPUs, JDK " + Runtime.version() + ", " + (xx.isEmpty() ? "default JIT" : String.join(" ", xx)) + ", "
+          + (quick ? "quick" : "full") + " run");
       System.out.println();
       System.out.print(table.render());
       System.out.println();
@@ -363,6 +366,9 @@ public final class PythonBench {
   private static Process startDaemon(Path home) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx2g"));
+    // The node runs with this JVM's JIT options (bench/python: those ./spindle gives the daemon).
+    java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-XX:") && !a.startsWith("-XX:StartFlightRecording")).forEach(cmd::add);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
         "--listen", "127.0.0.1:0", "--home", home.toString()));
     return new ProcessBuilder(cmd).redirectErrorStream(true).start();
