@@ -17,6 +17,7 @@ import dev.spindle.store.Tag;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,7 +146,7 @@ public final class PythonBench {
       inProcess(tmp);
       rest(tmp.resolve("node"));
       workloads(tmp.resolve("work-guest"));
-      List<String> xx = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+      List<String> xx = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
           .filter(a -> a.startsWith("-XX:")).toList();
       System.out.println("## Spindle Python (CPython 3.13 on Chicory) — " + Runtime.getRuntime().availableProcessors()
           + " CPUs, JDK " + Runtime.version() + ", " + (xx.isEmpty() ? "default JIT" : String.join(" ", xx)) + ", "
@@ -367,7 +368,7 @@ public final class PythonBench {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx2g"));
     // The node runs with this JVM's JIT options (bench/python: those ./spindle gives the daemon).
-    java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+    ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
         .filter(a -> a.startsWith("-XX:") && !a.startsWith("-XX:StartFlightRecording")).forEach(cmd::add);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
         "--listen", "127.0.0.1:0", "--home", home.toString()));
