@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import dev.spindle.client.Api;
 import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.Limits;
 import dev.spindle.client.Api.SandboxInfo;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.SpindleClient;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Parameters;
       SandboxCommands.Create.class,
       SandboxCommands.ListAll.class,
       SandboxCommands.CallExport.class,
+      SandboxCommands.Eval.class,
       SandboxCommands.Output.class,
       SandboxCommands.Remove.class
     })
@@ -42,9 +44,13 @@ final class SandboxCommands {
   }
 
   @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Start N sandboxes of a module: a .wasm file here, or IMAGE:PATH inside an image on the node.")
+      description = "Start N sandboxes of a module: a .wasm file here, or IMAGE:PATH inside an image on the node; "
+          + "or, with --runtime python, N CPython interpreters (branches of the node's warm one) for 'sandbox eval'.")
   static final class Create extends Base {
-    @Parameters(index = "0", paramLabel = "WASM|IMAGE:PATH") String module;
+    @Parameters(index = "0", arity = "0..1", paramLabel = "WASM|IMAGE:PATH") String module;
+
+    @Option(names = "--runtime", paramLabel = "RUNTIME", description = "wasm (default: run the module) or python.")
+    String runtime;
 
     @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments of a command module.")
     List<String> args;
@@ -57,6 +63,19 @@ final class SandboxCommands {
 
     @Override
     public Integer call() throws Exception {
+      Limits limits = this.limits.api();
+      if (runtime != null && !runtime.equals("wasm")) {
+        if (module != null || args != null) {
+          throw new IllegalArgumentException("--runtime " + runtime + " takes no module or arguments");
+        }
+        for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(null, null, null, n, limits, null, runtime))) {
+          System.out.println(s.id() + " " + s.runtime() + " " + s.status());
+        }
+        return 0;
+      }
+      if (module == null) {
+        throw new IllegalArgumentException("name a module (WASM or IMAGE:PATH), or give --runtime python");
+      }
       Path file = Path.of(module);
       Wasm wasm;
       if (Files.isRegularFile(file)) {
@@ -66,7 +85,7 @@ final class SandboxCommands {
       } else {
         throw new IllegalArgumentException("no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
       }
-      for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(wasm, args, env, n, limits.api()))) {
+      for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(wasm, args, env, n, limits))) {
         System.out.println(s.id() + " " + s.kind() + " " + s.status());
       }
       return 0;
@@ -97,6 +116,31 @@ final class SandboxCommands {
     public Integer call() throws Exception {
       List<Long> r = client().call(id, export, args);
       System.out.println(String.join(" ", r.stream().map(String::valueOf).toList()));
+      return 0;
+    }
+  }
+
+  @Command(name = "eval", mixinStandardHelpOptions = true,
+      description = "Evaluate Python code in a Python sandbox (its state persists between evals): prints what it "
+          + "printed, then the value of its last expression; an exception's traceback goes to stderr and exits 1.")
+  static final class Eval extends Base {
+    @Parameters(index = "0", paramLabel = "ID") String id;
+
+    @Parameters(index = "1", paramLabel = "CODE", description = "Python source; - reads it from stdin.") String code;
+
+    @Override
+    public Integer call() throws Exception {
+      String src = "-".equals(code) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : code;
+      Api.EvalResult r = client().eval(id, src);
+      System.out.print(r.stdout());
+      System.err.print(r.stderr());
+      if (r.value() != null) {
+        System.out.println(r.value());
+      }
+      if (r.error() != null) {
+        System.err.print(r.error().traceback());
+        return 1;
+      }
       return 0;
     }
   }

@@ -62,6 +62,24 @@ class NodeCliTest {
   }
 
   @Test
+  void pythonSandboxesAreCreatedAndEvaluatedFromTheCommandLine() throws Exception {
+    Path home = tmp.resolve("home");
+    CliRunner cli = new CliRunner(home);
+    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(home)).listen("127.0.0.1:0"))) {
+      String url = node.url();
+      CliRunner.Result created = cli.run("sandbox", "create", "--runtime", "python", "--node", url);
+      assertThat(created.code()).as(created.err()).isZero();
+      assertThat(created.out()).contains(" python ready");
+      String id = created.out().strip().split(" ")[0];
+      assertThat(cli.run("sandbox", "eval", id, "x = 20\nprint('set')", "--node", url).out()).isEqualTo("set\n");
+      assertThat(cli.run("sandbox", "eval", id, "x * 2 + 2", "--node", url).out()).isEqualTo("42\n");
+      CliRunner.Result raised = cli.run("sandbox", "eval", id, "{}['k']", "--node", url);
+      assertThat(raised.code()).isEqualTo(1);
+      assertThat(raised.err()).contains("Traceback").contains("KeyError: 'k'");
+    }
+  }
+
+  @Test
   void doctorPrintsEachCheckAndFailsOnADamagedImage() throws Exception {
     Path home = tmp.resolve("home");
     CliRunner cli = new CliRunner(home);

@@ -109,30 +109,64 @@ public final class Api {
 
   /**
    * {@code POST /v1/sandboxes}: {@code n} (default 1, at most 1000) sandboxes of a module ({@code wasm}), or {@code n}
-   * branches of a snapshot ({@code snapshot}: a tag; each shares every page it has not written).
+   * branches of a snapshot ({@code snapshot}: a tag; each shares every page it has not written), or with {@code
+   * runtime} {@code python} {@code n} CPython interpreters (branches of the node's warm one; no {@code wasm}).
+   * {@code runtime} is {@code wasm} when absent.
    */
   public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
-      String snapshot) {
+      String snapshot, String runtime) {
     public CreateSandboxes(Wasm wasm) {
-      this(wasm, null, null, null, null, null);
+      this(wasm, null, null, null, null, null, null);
     }
 
     public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits) {
-      this(wasm, args, env, n, limits, null);
+      this(wasm, args, env, n, limits, null, null);
+    }
+
+    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
+        String snapshot) {
+      this(wasm, args, env, n, limits, snapshot, null);
     }
 
     /** {@code n} branches of snapshot {@code tag}. */
     public static CreateSandboxes branch(String tag, int n) {
-      return new CreateSandboxes(null, null, null, n, null, tag);
+      return new CreateSandboxes(null, null, null, n, null, tag, null);
+    }
+
+    /** {@code n} Python sandboxes; {@code limits} null for the node's defaults. */
+    public static CreateSandboxes python(int n, Limits limits) {
+      return new CreateSandboxes(null, null, null, n, limits, null, "python");
     }
   }
 
   /**
    * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran);
-   * {@code status} ready, running, exited or dead (a trap or limit ended it).
+   * {@code status} ready, running, exited or dead (a trap or limit ended it); {@code runtime}
+   * {@code python} for an interpreter that takes {@code eval}, else {@code wasm}.
    */
   public record SandboxInfo(
-      String id, String kind, String status, Integer exitCode, String createdAt, String error) {}
+      String id, String kind, String status, Integer exitCode, String createdAt, String error, String runtime) {
+    public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error) {
+      this(id, kind, status, exitCode, createdAt, error, null);
+    }
+  }
+
+  /** {@code POST /v1/sandboxes/{id}/eval}: Python source, run in the sandbox's one namespace. */
+  public record Eval(String code) {}
+
+  /**
+   * What an eval printed, and either the {@code repr} of its last expression statement ({@code
+   * value}, absent for {@code None} or a statement, as in a notebook cell) or the exception it
+   * raised ({@code error}). A Python exception is a 200 with {@code error}, not an HTTP error.
+   */
+  public record EvalResult(String stdout, String stderr, String value, EvalError error) {
+    public boolean ok() {
+      return error == null;
+    }
+  }
+
+  /** A Python exception: its type ({@code ZeroDivisionError}, {@code json.JSONDecodeError}), message and traceback. */
+  public record EvalError(String type, String message, String traceback) {}
 
   public record SandboxList(List<SandboxInfo> sandboxes) {}
 

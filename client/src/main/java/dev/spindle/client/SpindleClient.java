@@ -148,6 +148,15 @@ public final class SpindleClient {
     return call("POST", "v1/sandboxes/" + enc(id) + "/call", new Call(export, a), CallResult.class).results();
   }
 
+  /**
+   * Evaluates Python {@code code} in sandbox {@code id} (one created with runtime {@code python},
+   * or a branch of one). A Python exception is in the result; a timeout is an {@link
+   * ApiException} ({@code limit_timeout}) and leaves the sandbox dead.
+   */
+  public Api.EvalResult eval(String id, String code) {
+    return call("POST", "v1/sandboxes/" + enc(id) + "/eval", new Api.Eval(code), Api.EvalResult.class);
+  }
+
   public Output output(String id) {
     return get("v1/sandboxes/" + enc(id) + "/output", Output.class);
   }

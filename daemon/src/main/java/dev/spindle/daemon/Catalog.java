@@ -33,6 +33,11 @@ import java.util.concurrent.Executors;
 final class Catalog implements AutoCloseable {
   static final String IMAGE = "image";
   static final String SNAPSHOT = "snapshot";
+  /**
+   * Tags the node makes for itself (a warm interpreter's snapshot, {@link WarmPython}): listed and
+   * deletable like any snapshot, but no client can claim one, so none can stand in for the node's.
+   */
+  static final String RUNTIME_PREFIX = "runtime-";
 
   private final SpindleHome home;
   private final ImageStore images;
@@ -197,6 +202,22 @@ final class Catalog implements AutoCloseable {
 
   /** Claims a tag for new work: 409 when it names something ready or in flight. */
   void claim(ImageInfo row) throws IOException {
+    if (row.tag().startsWith(RUNTIME_PREFIX)) {
+      throw ApiError.badRequest("bad_tag", "tags starting '" + RUNTIME_PREFIX + "' are the node's own (its warm "
+          + "interpreters); choose another tag");
+    }
+    claimAny(row);
+  }
+
+  /** Claims one of the node's own tags ({@link #RUNTIME_PREFIX}), as {@link #claim} does a client's. */
+  void claimRuntime(ImageInfo row) throws IOException {
+    if (!row.tag().startsWith(RUNTIME_PREFIX)) {
+      throw new IllegalArgumentException("not a runtime tag: " + row.tag());
+    }
+    claimAny(row);
+  }
+
+  private void claimAny(ImageInfo row) throws IOException {
     Tag t = Tag.of(row.tag());
     // One namespace: a file of either kind holds the tag, even one no row knows yet.
     if ((images.exists(t) || snapshots.exists(t)) && db.get(row.tag()).isEmpty()) {
@@ -223,6 +244,11 @@ final class Catalog implements AutoCloseable {
   /** Removes a claim whose work never started (e.g. the operation is not available). */
   void release(String tag) {
     db.delete(tag);
+  }
+
+  /** The row of {@code tag}, if any (no lineage). */
+  java.util.Optional<ImageInfo> find(String tag) {
+    return db.get(tag);
   }
 
   List<ImageInfo> list() {

@@ -4,8 +4,12 @@ import dev.spindle.client.Api.SandboxInfo;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.RunResult;
 import dev.spindle.sandbox.SandboxException;
+import dev.spindle.sandbox.SandboxLimitException;
+import dev.spindle.sandbox.python.EvalResult;
+import dev.spindle.sandbox.python.PythonRuntime;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -25,22 +29,42 @@ final class Guest {
   private volatile RunResult result;
   private volatile String error;
 
-  private Guest(String id, String image, Set<String> exports, dev.spindle.fork.Guest forked, String status) {
+  /** The interpreter of a Python sandbox (null for others); guarded by {@code this}. */
+  private final PythonRuntime python;
+  /**
+   * Whether Python's {@code random} was reseeded in this sandbox: done before its first eval,
+   * not at branch time, where an eval per child would cost more than the branch.
+   */
+  private boolean reseeded;
+
+  private Guest(String id, String image, Set<String> exports, dev.spindle.fork.Guest forked, String status,
+      int outputCap) {
     this.id = id;
     this.image = image;
     this.exports = exports;
     this.forked = forked;
     this.reactor = forked == null ? null : forked.reactor();
     this.status = status;
+    this.python = forked != null && WarmPython.isPython(forked.moduleSha256())
+        ? PythonRuntime.attach(reactor).outputCap(outputCap) : null;
   }
 
-  /** A reactor; {@code exports} null when unknown (a branch of a snapshot). */
-  static Guest reactor(String id, String image, Set<String> exports, dev.spindle.fork.Guest g) {
-    return new Guest(id, image, exports, g, "ready");
+  /**
+   * A reactor; {@code exports} null when unknown (a branch of a snapshot). One running CPython (a
+   * branch of the warm interpreter or of a snapshot of one, or such a child resumed here) is a
+   * Python sandbox: it takes {@link #eval}, each stream of an eval kept up to {@code outputCap}
+   * bytes.
+   */
+  static Guest reactor(String id, String image, Set<String> exports, dev.spindle.fork.Guest g, int outputCap) {
+    return new Guest(id, image, exports, g, "ready", outputCap);
   }
 
   static Guest command(String id, String image) {
-    return new Guest(id, image, Set.of(), null, "running");
+    return new Guest(id, image, Set.of(), null, "running", 0);
+  }
+
+  boolean isPython() {
+    return python != null;
   }
 
   /** The guest a snapshot captures; callers hold this guest's lock while they use it. */
@@ -77,6 +101,40 @@ final class Guest {
     }
   }
 
+  /**
+   * Evaluates Python code in this sandbox's namespace. A Python exception is in the result. A
+   * limit (the timeout, the memory cap) or a failure of the interpreter itself ends the sandbox:
+   * its memory may be mid-update, so it is dead, and the error says so.
+   */
+  synchronized EvalResult eval(String code) {
+    if (python == null) {
+      throw ApiError.conflict("not_an_interpreter", "sandbox " + id + " runs a WebAssembly module, not an interpreter; "
+          + "call its exports instead (create one with runtime 'python' to evaluate code)");
+    }
+    if ("dead".equals(status)) {
+      throw ApiError.conflict("sandbox_dead", "sandbox " + id + " is dead: " + error);
+    }
+    try {
+      if (!reseeded) {
+        // A branch holds its parent's generator state if random was imported before the
+        // snapshot; without this every sibling would repeat the same draws.
+        python.reseed();
+        reseeded = true;
+      }
+      return python.eval(code);
+    } catch (SandboxLimitException e) {
+      status = "dead";
+      error = e.getMessage();
+      throw new ApiError(422, "limit_" + e.limit().name().toLowerCase(Locale.ROOT), e.getMessage()
+          + "; the sandbox is dead now (the interpreter was stopped mid-eval, so its memory may be mid-update): "
+          + "delete it, or branch a snapshot taken before");
+    } catch (SandboxException e) {
+      status = "dead";
+      error = e.getMessage();
+      throw new ApiError(422, "guest_failed", e.getMessage() + "; the sandbox is dead now");
+    }
+  }
+
   void finished(RunResult r) {
     result = r;
     status = "exited";
@@ -97,7 +155,7 @@ final class Guest {
 
   SandboxInfo info() {
     return new SandboxInfo(id, reactor != null ? "reactor" : "command", status,
-        result != null ? result.exitCode() : null, created.toString(), error);
+        result != null ? result.exitCode() : null, created.toString(), error, python != null ? "python" : "wasm");
   }
 
   private volatile Runnable onClose = () -> {};

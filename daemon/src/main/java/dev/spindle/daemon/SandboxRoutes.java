@@ -1,18 +1,21 @@
 package dev.spindle.daemon;
 
+import dev.spindle.client.Api;
 import dev.spindle.client.Api.Call;
 import dev.spindle.client.Api.CallResult;
 import dev.spindle.client.Api.CreateSandboxes;
+import dev.spindle.client.Api.Eval;
 import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.Output;
 import dev.spindle.client.Api.SandboxList;
 import dev.spindle.client.Api.Snapshot;
+import dev.spindle.sandbox.python.EvalResult;
 import dev.spindle.store.Tag;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
-/** {@code /v1/sandboxes}: start, list, call, read output, snapshot, delete. */
+/** {@code /v1/sandboxes}: start, list, call, evaluate (Python), read output, snapshot, delete. */
 final class SandboxRoutes {
   private final Sandboxes sandboxes;
   private final Catalog catalog;
@@ -33,6 +36,7 @@ final class SandboxRoutes {
       x.noContent();
     });
     r.add("POST", "/v1/sandboxes/{id}/call", this::call);
+    r.add("POST", "/v1/sandboxes/{id}/eval", this::eval);
     r.add("GET", "/v1/sandboxes/{id}/output", x -> {
       Guest g = sandboxes.get(x.param("id"));
       x.json(new Output(Guest.text(g.stdout()), Guest.text(g.stderr())));
@@ -56,6 +60,18 @@ final class SandboxRoutes {
     }
     long[] out = g.call(c.export(), args);
     x.json(new CallResult(java.util.Arrays.stream(out).boxed().toList()));
+  }
+
+  private void eval(Exchange x) throws Exception {
+    Guest g = sandboxes.get(x.param("id"));
+    Eval e = x.body(Eval.class);
+    if (e.code() == null) {
+      throw ApiError.badRequest("bad_field", "field 'code' is required: Python source");
+    }
+    EvalResult r = g.eval(e.code());
+    EvalResult.Error err = r.error();
+    x.json(new Api.EvalResult(r.stdout(), r.stderr(), r.value(),
+        err == null ? null : new Api.EvalError(err.type(), err.message(), err.traceback())));
   }
 
   /**

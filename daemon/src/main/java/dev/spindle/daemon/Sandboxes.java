@@ -55,13 +55,15 @@ final class Sandboxes implements AutoCloseable {
 
   private final Forks forks;
   private final Catalog catalog;
+  private final WarmPython python;
 
-  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog) {
+  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog, WarmPython python) {
     this.max = max;
     this.ceilings = ceilings;
     this.wasm = wasm;
     this.forks = forks;
     this.catalog = catalog;
+    this.python = python;
   }
 
   int count() {
@@ -101,11 +103,23 @@ final class Sandboxes implements AutoCloseable {
       throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
     Applied limits = limits(req.limits(), ceilings);
+    String runtime = req.runtime() == null ? "wasm" : req.runtime();
+    switch (runtime) {
+      case "wasm" -> { }
+      case "python" -> {
+        return python(req, n, limits);
+      }
+      // RubyVm evaluates code but is not yet a reactor the fork module can snapshot and branch.
+      case "ruby" -> throw ApiError.badRequest("unsupported_runtime", "runtime 'ruby' is not served by this node yet; "
+          + "runtimes: wasm (the default), python");
+      default -> throw ApiError.badRequest("bad_field", "field 'runtime' must be wasm (the default) or python, got '"
+          + runtime + "'");
+    }
     if (req.snapshot() != null) {
       if (req.wasm() != null) {
         throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
       }
-      return branch(req, n);
+      return branch(req, n, limits);
     }
     if (req.wasm() == null) {
       throw ApiError.badRequest("bad_field", "field 'wasm' (a module) or 'snapshot' (a tag to branch) is required");
@@ -119,7 +133,7 @@ final class Sandboxes implements AutoCloseable {
     return admit(n, memory, i -> {
       String id = newId();
       if (reactor) {
-        return Guest.reactor(id, module.image(), exports, forks.start(sandbox));
+        return Guest.reactor(id, module.image(), exports, forks.start(sandbox), limits.outputCap());
       }
       Guest g = Guest.command(id, module.image());
       commands.execute(() -> {
@@ -171,8 +185,32 @@ final class Sandboxes implements AutoCloseable {
     return started.stream().map(Guest::info).toList();
   }
 
+  /**
+   * {@code n} CPython sandboxes: branches of the node's warm interpreter (booted on first need),
+   * each held to the request's limits. The first eval of each reseeds its {@code random}.
+   */
+  private List<SandboxInfo> python(CreateSandboxes req, int n, Applied limits) throws IOException {
+    if (req.wasm() != null || req.snapshot() != null || req.args() != null || req.env() != null) {
+      throw ApiError.badRequest("bad_field", "runtime 'python' takes only 'n' and 'limits' (the interpreter is the "
+          + "node's; to continue a Python sandbox's state, branch a snapshot of it with {\"snapshot\": TAG})");
+    }
+    SandboxSnapshot snap = python.snapshot();
+    return branchAdmitted(snap, n, limits, python.tag().value());
+  }
+
+  /**
+   * {@code n} children of {@code snap} under the request's limits, admitted all or nothing. Their
+   * "image" is the snapshot: a snapshot of a child names it as parent.
+   */
+  private List<SandboxInfo> branchAdmitted(SandboxSnapshot snap, int n, Applied limits, String image)
+      throws IOException {
+    return admit(n, 0, i -> Guest.reactor(newId(), image, null, forks.branch(snap, 1,
+        Duration.ofMillis(limits.timeoutMs()), limits.maxMemoryPages(), limits.outputCap()).getFirst(),
+        limits.outputCap()));
+  }
+
   /** {@code n} branches of a snapshot: one page table shared by all, no _initialize. */
-  private List<SandboxInfo> branch(CreateSandboxes req, int n) throws IOException {
+  private List<SandboxInfo> branch(CreateSandboxes req, int n, Applied limits) throws IOException {
     Tag tag = Catalog.tag(req.snapshot(), "snapshot");
     // The catalog is the truth: a deleted snapshot is gone even if this process still holds it.
     var row = catalog.get(tag.value());
@@ -182,6 +220,11 @@ final class Sandboxes implements AutoCloseable {
           + "; only a ready snapshot can be branched");
     }
     SandboxSnapshot snap = forks.open(tag);
+    if (WarmPython.isPython(snap.moduleSha256())) {
+      // Python children take evals under the request's limits; a runaway eval must stop at the
+      // timeout the client asked for, not the node's default.
+      return branchAdmitted(snap, n, limits, tag.value());
+    }
     // Branches start with no page of their own (their pages are the snapshot's until they write
     // them); one is made first, and closed if the n do not fit.
     dev.spindle.fork.Guest first = forks.branch(snap, 1).getFirst();
@@ -191,9 +234,9 @@ final class Sandboxes implements AutoCloseable {
       return admit(n, 0, i -> {
         if (i == 0) {
           handed.set(true);
-          return Guest.reactor(newId(), tag.value(), null, first);
+          return Guest.reactor(newId(), tag.value(), null, first, limits.outputCap());
         }
-        return Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst());
+        return Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst(), limits.outputCap());
       });
     } catch (IOException | RuntimeException e) {
       if (!handed.get()) {
@@ -217,7 +260,8 @@ final class Sandboxes implements AutoCloseable {
       onClose.run();
       throw e;
     }
-    Guest g = Guest.reactor(newId(), image, null, child);
+    // A resumed CPython takes evals; its output cap is the node's default (no request named one).
+    Guest g = Guest.reactor(newId(), image, null, child, limits(null, ceilings).outputCap());
     g.holdMemory(memory);
     g.onClose(onClose);
     guests.put(g.id, g);

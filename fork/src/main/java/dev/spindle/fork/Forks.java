@@ -10,6 +10,7 @@ import dev.spindle.sandbox.wasi.WasiState;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -184,6 +185,19 @@ public final class Forks implements AutoCloseable {
    * the monotonic one continuing from the snapshot's reading.
    */
   public List<Guest> branch(SandboxSnapshot snapshot, int n) {
+    return branch(snapshot.sandbox(), snapshot, n);
+  }
+
+  /**
+   * As {@link #branch(SandboxSnapshot, int)}, the children held to other limits than the
+   * snapshot's sandbox (a request's: a per-call timeout, a memory cap, an output cap). The module
+   * stays parsed and compiled once ({@link Sandbox#withLimits}).
+   */
+  public List<Guest> branch(SandboxSnapshot snapshot, int n, Duration timeout, int maxMemoryPages, int outputCap) {
+    return branch(snapshot.sandbox().withLimits(timeout, maxMemoryPages, outputCap), snapshot, n);
+  }
+
+  private List<Guest> branch(Sandbox sandbox, SandboxSnapshot snapshot, int n) {
     if (n < 0) {
       throw new IllegalArgumentException("n must be >= 0");
     }
@@ -192,9 +206,9 @@ public final class Forks implements AutoCloseable {
     List<Guest> children = new ArrayList<>(n);
     try {
       for (int i = 0; i < n; i++) {
-        Reactor r = snapshot.sandbox().resumeReactor(s.instance(), reseeded(s.wasi()),
+        Reactor r = sandbox.resumeReactor(s.instance(), reseeded(s.wasi()),
             limits -> PagedMemory.branch(limits, table));
-        children.add(new Guest(r, snapshot.sandbox(), s.moduleSha256(), snapshot.tag(), s.imageRoot()));
+        children.add(new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot()));
       }
     } catch (RuntimeException e) {
       children.forEach(Guest::close);

@@ -70,7 +70,8 @@ public final class Guest implements AutoCloseable {
     return sandbox;
   }
 
-  String moduleSha256() {
+  /** The SHA-256 (hex) of the module it runs: what tells a CPython guest from others. */
+  public String moduleSha256() {
     return moduleSha256;
   }
 

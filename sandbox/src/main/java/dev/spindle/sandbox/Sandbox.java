@@ -249,6 +249,29 @@ public final class Sandbox {
         }
     }
 
+    /**
+     * This sandbox with other limits: a per-call (reactor) or per-run timeout, a memory cap in
+     * 64 KiB pages and an output cap per stream. It shares this one's parsed and compiled module
+     * (and its bytes), so it costs no parse or compile: a node holds one sandbox per module and
+     * derives one per request's limits.
+     */
+    public Sandbox withLimits(Duration timeout, int maxMemoryPages, int outputCap) {
+        Config c = config;
+        Builder check = new Builder(new byte[0]).timeout(timeout).maxMemoryPages(maxMemoryPages).outputCap(outputCap);
+        Sandbox s = new Sandbox(new Config(c.wasm(), c.args(), c.env(), c.preopens(), c.stdin(), c.stdout(), c.stderr(),
+                check.outputCap, c.engine(), c.compiledCacheRoot(), c.memoryFactory(), check.timeout,
+                check.maxMemoryPages, c.randomSeed(), c.wasiState(), c.precompiled(), c.hostFunctions()));
+        synchronized (this) {
+            // Made here first, so that every sandbox derived from this one shares them.
+            resumeModule();
+            s.prepared = prepared;
+            s.compiledCache = compiledCache;
+            s.resumeModule = resumeModule;
+            s.buildTimeCompiled = buildTimeCompiled;
+        }
+        return s;
+    }
+
     /** The module's bytes (a copy). */
     public byte[] wasm() {
         return config.wasm().clone();

@@ -49,6 +49,8 @@ public final class PythonRuntime implements AutoCloseable {
     private static final int INTEGER = 5;
     private static final int VARCHAR = 11;
     private static final String GUEST_FUNCTION = "run";
+    /** Bits of guest.py's {@code run(code, filename, cap, flags)}. */
+    private static final int RESEED = 1;
     private static final int DEFAULT_OUTPUT_CAP = 16 << 20;
 
     /** Errors the host reported through {@code trino.return_error}, by the instance's memory. */
@@ -66,6 +68,8 @@ public final class PythonRuntime implements AutoCloseable {
      */
     private int argsPtr;
     private int argsCapacity;
+    /** Whether the next eval reseeds {@code random} first ({@link #reseed}). */
+    private boolean reseedPending;
 
     private PythonRuntime(Reactor reactor) {
         this.reactor = reactor;
@@ -133,6 +137,37 @@ public final class PythonRuntime implements AutoCloseable {
                 .preopen("/guest", guestDir);
     }
 
+    /** Spindle's {@code guest.py}, read once. */
+    private static final class GuestFile {
+        static final byte[] BYTES = read();
+        static final String SHA256 = sha256(BYTES);
+
+        private static byte[] read() {
+            try (InputStream in = PythonRuntime.class.getResourceAsStream("guest.py")) {
+                return in.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private static String sha256(byte[] bytes) {
+            try {
+                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /**
+     * The SHA-256 (hex) of Spindle's {@code guest.py}: with the module's, what a warm interpreter
+     * depends on (its code is imported into the interpreter's memory at setup), so a snapshot of
+     * one is valid only for the same pair.
+     */
+    public static String guestSha256() {
+        return GuestFile.SHA256;
+    }
+
     private static Path defaultGuestRoot() {
         String env = System.getenv("SPINDLE_CACHE");
         Path base = env != null && !env.isEmpty() ? Path.of(env)
@@ -145,17 +180,8 @@ public final class PythonRuntime implements AutoCloseable {
      * the same bytes across restarts and a changed guest.py never replaces one in use.
      */
     private static Path guestDir(Path root) throws IOException {
-        byte[] guest;
-        try (InputStream in = PythonRuntime.class.getResourceAsStream("guest.py")) {
-            guest = in.readAllBytes();
-        }
-        String sha;
-        try {
-            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(guest));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        Path dir = root.resolve(sha.substring(0, 16));
+        byte[] guest = GuestFile.BYTES;
+        Path dir = root.resolve(guestSha256().substring(0, 16));
         Path file = dir.resolve("guest.py");
         if (!Files.exists(file) || !java.util.Arrays.equals(Files.readAllBytes(file), guest)) {
             Files.createDirectories(dir);
@@ -216,7 +242,7 @@ public final class PythonRuntime implements AutoCloseable {
     private void setup() {
         // setup keeps the two type pointers for every later execute: they are never freed.
         byte[] name = (GUEST_FUNCTION + "\0").getBytes(StandardCharsets.US_ASCII);
-        byte[] argType = ints(ROW, 3, VARCHAR, VARCHAR, INTEGER);
+        byte[] argType = ints(ROW, 4, VARCHAR, VARCHAR, INTEGER, INTEGER);
         byte[] retType = ints(VARCHAR);
         int namePtr = copyIn(name);
         try {
@@ -231,18 +257,17 @@ public final class PythonRuntime implements AutoCloseable {
     }
 
     /**
-     * Reseeds Python's {@code random} module, if imported, from the guest's random source. A branch
-     * has its own WASI random stream (the fork module reseeds each child), but a {@code random}
-     * imported before the snapshot holds the parent's generator state, which every child would
-     * otherwise repeat draw for draw. Call it on each branch before its first eval. Not reseeded:
-     * the string-hash secret, fixed when the module was pre-initialised (Wizer) and shared by every
-     * Python sandbox; CPython cannot change it in a running interpreter.
+     * Reseeds Python's {@code random} module, if imported, from the guest's random source, at the
+     * start of the next {@link #eval} (in the same guest call: a reseed of its own cost a branch's
+     * first eval twice as much). A branch has its own WASI random stream (the fork module reseeds
+     * each child), but a {@code random} imported before the snapshot holds the parent's generator
+     * state, which every child would otherwise repeat draw for draw. Call it on each branch before
+     * its first eval. Not reseeded: the string-hash secret, fixed when the module was
+     * pre-initialised (Wizer) and shared by every Python sandbox; CPython cannot change it in a
+     * running interpreter.
      */
     public void reseed() {
-        EvalResult r = eval("import sys\nif 'random' in sys.modules:\n    sys.modules['random'].seed()", "<spindle>");
-        if (!r.ok()) {
-            throw new SandboxException("cannot reseed random: " + r.error().message(), null);
-        }
+        reseedPending = true;
     }
 
     /** The most UTF-8 bytes kept per stream per eval (default 16 MiB); more ends the eval. */
@@ -271,12 +296,15 @@ public final class PythonRuntime implements AutoCloseable {
         evals++;
         byte[] src = code.getBytes(StandardCharsets.UTF_8);
         byte[] file = filename.getBytes(StandardCharsets.UTF_8);
-        // A ROW(VARCHAR, VARCHAR, INTEGER) value: a presence byte before the row and each field.
-        ByteBuffer args = ByteBuffer.allocate(1 + 5 + src.length + 5 + file.length + 5).order(ByteOrder.LITTLE_ENDIAN);
+        // A ROW(VARCHAR, VARCHAR, INTEGER, INTEGER) value: a presence byte before the row and each field.
+        ByteBuffer args = ByteBuffer.allocate(1 + 5 + src.length + 5 + file.length + 5 + 5)
+                .order(ByteOrder.LITTLE_ENDIAN);
         args.put((byte) 1);
         args.put((byte) 1).putInt(src.length).put(src);
         args.put((byte) 1).putInt(file.length).put(file);
         args.put((byte) 1).putInt(outputCap);
+        args.put((byte) 1).putInt(reseedPending ? RESEED : 0);
+        reseedPending = false;
         int result = (int) reactor.call("execute", argsBuffer(args.array()))[0];
         if (result == 0) {
             String error = HOST_ERRORS.remove(memory());

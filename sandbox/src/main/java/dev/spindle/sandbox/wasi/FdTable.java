@@ -109,6 +109,41 @@ final class FdTable {
         return out;
     }
 
+    /** Captured descriptors and the preopens they name. */
+    record Captured(List<WasiState.Preopen> preopens, List<WasiState.Fd> fds) {}
+
+    /**
+     * The descriptors, and only the preopens some open descriptor still names (renumbered in
+     * order): once the guest has closed a preopen and everything below it, no state taken after
+     * names its host path. So a guest can shed a directory before a snapshot (CPython's warm
+     * interpreter drops the shared directory its guest module came from), and a state without
+     * host paths can be forked to another node.
+     */
+    Captured captureInUse() {
+        List<WasiState.Fd> all = capture();
+        int[] renumbered = new int[preopens.size()];
+        java.util.Arrays.fill(renumbered, -1);
+        for (WasiState.Fd f : all) {
+            if (f.preopen() >= 0 && f.preopen() < renumbered.length) {
+                renumbered[f.preopen()] = 0;
+            }
+        }
+        List<WasiState.Preopen> kept = new ArrayList<>();
+        for (int i = 0; i < renumbered.length; i++) {
+            if (renumbered[i] == 0) {
+                renumbered[i] = kept.size();
+                kept.add(preopens.get(i));
+            }
+        }
+        List<WasiState.Fd> fdsOut = new ArrayList<>(all.size());
+        for (WasiState.Fd f : all) {
+            fdsOut.add(f.preopen() < 0 || f.preopen() >= renumbered.length ? f
+                    : new WasiState.Fd(f.fd(), f.kind(), renumbered[f.preopen()], f.path(), f.preopened(),
+                            f.rightsBase(), f.rightsInheriting(), f.fdFlags(), f.offset()));
+        }
+        return new Captured(kept, fdsOut);
+    }
+
     /**
      * The descriptors of {@code state}, reopened through their preopens' roots exactly as the
      * guest's own calls are (never by host path: a file swapped for a link before the snapshot

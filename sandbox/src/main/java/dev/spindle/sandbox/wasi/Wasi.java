@@ -60,7 +60,9 @@ public final class Wasi implements AutoCloseable {
 
     /** All state as plain values; call it while the guest is paused (not inside a call). */
     public WasiState capture() {
-        return new WasiState(args, env, fds.preopens(), fds.capture(), clocks.realtimeOffsetNanos(),
+        // Preopens the guest closed (with all below them) are left out: see FdTable.captureInUse.
+        FdTable.Captured c = fds.captureInUse();
+        return new WasiState(args, env, c.preopens(), c.fds(), clocks.realtimeOffsetNanos(),
                 clocks.monotonic(), random.state());
     }
 

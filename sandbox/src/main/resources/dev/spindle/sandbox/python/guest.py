@@ -1,5 +1,5 @@
 # Spindle's Python guest module, imported by trino-wasm-python's host (pyhost.c) from /guest.
-# The host calls run(code, filename, cap) for every eval; its answer is one JSON string, so the
+# The host calls run(code, filename, cap, flags) for every eval; its answer is one JSON string, so the
 # Java side needs no knowledge of Python objects. State lives in _namespace, which persists
 # between evals (and in snapshots, since it is guest memory like everything else).
 #
@@ -118,7 +118,18 @@ def _run(code, filename, out, err):
     return None
 
 
-def run(code, filename, cap):
+# Bits of run()'s flags.
+_RESEED = 1
+
+
+def run(code, filename, cap, flags):
+    if flags & _RESEED:
+        # A branch of a snapshot holds its parent's generator state if random was imported before
+        # the snapshot: reseeded from this sandbox's own WASI random stream, in the same call as the
+        # eval (a separate eval per branch cost as much again as the first eval itself).
+        r = sys.modules.get("random")
+        if r is not None:
+            r.seed()
     # Tracebacks show the source lines of evaluated code, as they do for files; a traceback
     # rarely reaches code evaluated long ago, so only the latest sources are kept.
     _sources.pop(filename, None)

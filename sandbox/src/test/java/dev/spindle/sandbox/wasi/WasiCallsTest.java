@@ -119,6 +119,31 @@ class WasiCallsTest {
     }
 
     @Test
+    void aPreopenClosedWithEverythingBelowItIsLeftOutOfTheState() throws IOException {
+        Path other = Files.createDirectory(dir.resolve("other"));
+        Files.writeString(other.resolve("g"), "kept");
+        Wasi w = Wasi.builder().preopen("/gone", Files.createDirectory(dir.resolve("gone"))).preopen("/other", other)
+                .build();
+        int otherFd = PREOPEN_FD + 1;
+        byte[] g = "g".getBytes(UTF_8);
+        m.write(PATH, g, 0, g.length);
+        assertThat(w.pathCalls.pathOpen(m, otherFd, 0, PATH, g.length, 0, READ_RIGHTS, READ_RIGHTS, 0, OUT)).isZero();
+        int file = openedFd();
+        assertThat(w.capture().preopens()).hasSize(2);
+
+        assertThat(w.fdCalls.fdClose(PREOPEN_FD)).isZero();
+        WasiState state = w.capture();
+        assertThat(state.preopens()).extracting(WasiState.Preopen::guestPath).containsExactly("/other");
+        assertThat(state.fds()).allSatisfy(f -> assertThat(f.preopen()).isIn(-1, 0));
+        try (Wasi restored = Wasi.restore(state, null, null, null)) {
+            assertThat(read(restored, file, 4)).as("a file below the kept preopen, renumbered").isEqualTo("kept");
+            assertThat(call(() -> restored.fdCalls.fdPrestatGet(m, PREOPEN_FD, OUT))).isEqualTo(Errno.BADF);
+            assertThat(restored.fdCalls.fdPrestatGet(m, otherFd, OUT)).isZero();
+        }
+        w.close();
+    }
+
+    @Test
     void restoreNeverFollowsALinkSwappedInForAnOpenFileOrDirectory() throws IOException {
         Path root = Files.createDirectory(dir.resolve("root"));
         Path outside = Files.createDirectory(dir.resolve("outside"));

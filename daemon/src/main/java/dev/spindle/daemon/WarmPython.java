@@ -1,0 +1,106 @@
+package dev.spindle.daemon;
+
+import dev.spindle.client.Api.ImageInfo;
+import dev.spindle.fork.Forks;
+import dev.spindle.fork.SandboxSnapshot;
+import dev.spindle.fork.SnapshotMode;
+import dev.spindle.sandbox.python.EvalResult;
+import dev.spindle.sandbox.python.PythonModule;
+import dev.spindle.sandbox.python.PythonRuntime;
+import dev.spindle.store.Tag;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The node's warm CPython: booted and set up once (seconds), kept as a snapshot under the home,
+ * and branched for every Python sandbox (milliseconds). The snapshot's tag names the module's
+ * and {@code guest.py}'s hashes ({@code runtime-python-<module>-<guest>}), since the set-up
+ * interpreter holds both in its memory: a node that restarts with the same pair branches the
+ * snapshot it made before; another pair makes its own. It is a catalog row like any snapshot
+ * (listed, verified at start-up, deletable: the next Python sandbox then boots a new one), in
+ * the node's own tag prefix, which no client can claim.
+ */
+final class WarmPython {
+  /** The node's own work, not a client's: a boot is not held to request limits. */
+  private static final Duration BOOT_TIMEOUT = Duration.ofMinutes(3);
+
+  private final Forks forks;
+  private final Catalog catalog;
+  private final Path guestRoot;
+  private final Tag tag;
+  /** The snapshot, once made or opened; guarded by {@code this}. */
+  private SandboxSnapshot snapshot;
+
+  /** {@code guestRoot}: where {@code guest.py} is kept (under the home, never a client's path). */
+  WarmPython(Forks forks, Catalog catalog, Path guestRoot) {
+    this.forks = forks;
+    this.catalog = catalog;
+    this.guestRoot = guestRoot;
+    this.tag = Tag.of(Catalog.RUNTIME_PREFIX + "python-" + PythonModule.SHA256.substring(0, 16) + "-"
+        + PythonRuntime.guestSha256().substring(0, 8));
+  }
+
+  static boolean isPython(String moduleSha256) {
+    return PythonModule.SHA256.equals(moduleSha256);
+  }
+
+  Tag tag() {
+    return tag;
+  }
+
+  /**
+   * The warm snapshot: the one this process holds, else the persisted one (after a restart),
+   * else a new one booted now. Callers wait while it boots (one at a time). The catalog is the
+   * truth: a deleted row means boot again.
+   */
+  synchronized SandboxSnapshot snapshot() throws IOException {
+    ImageInfo row = catalog.find(tag.value()).orElse(null);
+    if (row != null && Catalog.SNAPSHOT.equals(row.kind()) && row.ready()) {
+      if (snapshot == null) {
+        snapshot = forks.open(tag);
+      }
+      return snapshot;
+    }
+    if (snapshot != null) {
+      forks.release(tag);
+      snapshot = null;
+    }
+    if (row != null) {
+      // Failed (damaged files, an interrupted boot): its files go, but not the snapshots made from
+      // its branches, which are whole and stand alone (their parent link is only lineage).
+      catalog.snapshots().delete(tag);
+      catalog.release(tag.value());
+    }
+    snapshot = boot();
+    return snapshot;
+  }
+
+  private SandboxSnapshot boot() throws IOException {
+    String source = "runtime:python " + PythonRuntime.ARTIFACT;
+    catalog.claimRuntime(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", source, null, null));
+    try {
+      SandboxSnapshot s;
+      try (dev.spindle.fork.Guest parent = forks.start(PythonRuntime.sandbox(guestRoot).timeout(BOOT_TIMEOUT).build())) {
+        PythonRuntime py = PythonRuntime.setup(parent.reactor());
+        // guest.py is imported now (it lives in guest memory); the directory it came from is
+        // shared by every Python sandbox of the node, so no child may reach it: fd 3 is closed
+        // before the snapshot, and children resume without it (a resumed fd table has only the
+        // fds the snapshot had open).
+        EvalResult closed = py.eval("__import__('os').close(3)", "<spindle>");
+        if (!closed.ok()) {
+          throw new IOException("cannot close /guest in the warm interpreter: " + closed.error().message());
+        }
+        s = forks.snapshot(parent, tag, SnapshotMode.FULL);
+      }
+      catalog.settle(new ImageInfo(tag.value(), Catalog.SNAPSHOT, "ready", source, null, null, null, null, null,
+          null, Instant.now().toString(), null, null));
+      return s;
+    } catch (IOException | RuntimeException e) {
+      forks.release(tag);
+      catalog.fail(tag.value(), "booting the warm Python interpreter failed: " + e.getMessage());
+      throw e;
+    }
+  }
+}
