@@ -27,7 +27,7 @@ import java.util.Random;
  * times from a snapshot held in memory, beside a cold start of the same guest (instantiate the
  * already-compiled module, run {@code _initialize}, warm it up) and beside wasmtime instantiating
  * a module whose memory is the same bytes as one data segment with {@code memory_init_cow} (the
- * Wizer path; PLATFORM.md), all in one run. Also: private bytes per child before and after a
+ * Wizer path; docs/PLATFORM-FACTS.md), all in one run. Also: private bytes per child before and after a
  * small write, the live-snapshot pause (p50, p99) while the parent keeps writing between
  * snapshots, and full-snapshot throughput. Before timing, the branch and snapshot paths are
  * warmed up on a small guest (4,000 branches, 300 live snapshots), as in a long-running host.

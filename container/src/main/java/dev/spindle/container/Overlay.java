@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * The container's root: overlayfs with the image's FUSE mount as the read-only lower layer and a
- * directory as the writable upper one (overlay over a FUSE lower works here, PLATFORM.md).
+ * directory as the writable upper one (overlay over a FUSE lower works here, docs/PLATFORM-FACTS.md).
  * Mounted nosuid and nodev: a setuid binary or device node the container (or a kept upper
  * directory from an earlier run) puts there is only a file.
  */

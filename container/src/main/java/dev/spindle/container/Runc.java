@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The OCI runtime: {@code runc} (1.1.5 here). Not crun: crun 1.8.1 refuses this machine's hybrid
- * cgroups (PLATFORM.md). State stays in runc's default root, so {@code runc list} shows Spindle's
+ * cgroups (docs/PLATFORM-FACTS.md). State stays in runc's default root, so {@code runc list} shows Spindle's
  * containers next to any others.
  */
 final class Runc {

@@ -17,7 +17,7 @@ import java.nio.file.Path;
  */
 @SuppressWarnings("restricted") // FFM into libfuse; the JVM runs with --enable-native-access
 final class LibFuse {
-  /** Debian's path (PLATFORM.md); jfuse's default name lookup does not find it. */
+  /** Debian's path (docs/PLATFORM-FACTS.md); jfuse's default name lookup does not find it. */
   static final String LIBRARY = "/usr/lib/x86_64-linux-gnu/libfuse3.so.3";
 
   static final Path DEVICE = Path.of("/dev/fuse");

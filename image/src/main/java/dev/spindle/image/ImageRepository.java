@@ -22,7 +22,7 @@ import org.eclipse.jgit.lib.RefDatabase;
 /**
  * A read-only JGit repository whose single pack is the PACK and IDX sections of an image file.
  * JGit's DFS layer is the seam for packs that do not live as {@code pack-*.pack} files (see
- * PLATFORM.md): it brings JGit's block cache, delta-base cache and object reader for free.
+ * docs/PLATFORM-FACTS.md): it brings JGit's block cache, delta-base cache and object reader for free.
  */
 final class ImageRepository extends DfsRepository {
   // JGit's block cache is global and keyed by repository name: give every open image its own.

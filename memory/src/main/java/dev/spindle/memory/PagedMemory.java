@@ -29,7 +29,7 @@ import java.util.Objects;
  *
  * <p>Plug it in with {@code Instance.builder(module).withMemoryFactory(PagedMemory::new)}. The
  * object stays the same for the instance's whole life, as Chicory's compiled mode requires
- * (PLATFORM.md): tables are swapped inside it. Semantics mirror Chicory 1.7.5's {@code
+ * (docs/PLATFORM-FACTS.md): tables are swapped inside it. Semantics mirror Chicory 1.7.5's {@code
  * ByteArrayMemory} (little-endian, the same out-of-bounds exceptions and message prefix, a failed
  * access changes nothing), which the tests check differentially on random operation sequences.
  *

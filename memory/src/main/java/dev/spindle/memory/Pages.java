@@ -8,7 +8,7 @@ import com.dylibso.chicory.runtime.Memory;
  * <p>A Spindle page is one Wasm page (64 KiB): {@link Memory#pages()} counts in that unit, so a
  * page-table entry maps to exactly one unit of {@code memory.grow}, and the table of a maximal
  * 32,767-page memory stays at 32,767 entries. A first write to a shared page copies 64 KiB (about 3
- * µs at the 19-20 GB/s memcpy measured on these machines, PLATFORM.md).
+ * µs at the 19-20 GB/s memcpy measured on these machines, docs/PLATFORM-FACTS.md).
  */
 final class Pages {
     static final int SHIFT = 16;

@@ -16,7 +16,7 @@ import java.util.Properties;
 
 /**
  * Chicory's compiled classes for one module, kept on disk so that a second start skips the
- * Wasm-to-bytecode compile (~30 s for CRuby, PLATFORM.md). Chicory 1.7.5 has the seam:
+ * Wasm-to-bytecode compile (~30 s for CRuby, docs/PLATFORM-FACTS.md). Chicory 1.7.5 has the seam:
  * {@code MachineFactoryCompiler.builder(module).withCache(Cache)} hands over the generated classes
  * as one jar blob after compiling and, on a hit, loads them with its own class loader instead of
  * compiling. Spindle owns where the blob lives and checks it:

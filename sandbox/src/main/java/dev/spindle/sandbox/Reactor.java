@@ -58,7 +58,7 @@ public final class Reactor implements AutoCloseable {
     /**
      * The guest's linear memory, for passing data that does not fit in i32/i64 arguments (strings
      * through the guest's own allocator, as the canonical ABI does). The same object for the
-     * reactor's whole life (PLATFORM.md: compiled code captures it).
+     * reactor's whole life (docs/PLATFORM-FACTS.md: compiled code captures it).
      */
     public Memory memory() {
         return instance.memory();

@@ -50,7 +50,7 @@ public final class Sandbox {
     /**
      * The parsed module and, in compiled mode, its machine factory: made once per sandbox and
      * shared by all its runs and reactors, since compiling a large guest takes seconds (~30 s
-     * for CRuby, PLATFORM.md) while instantiating is cheap. {@code hostFunctions}: the imports
+     * for CRuby, docs/PLATFORM-FACTS.md) while instantiating is cheap. {@code hostFunctions}: the imports
      * beyond WASI a {@link PrecompiledModule} found by the module's hash brings.
      */
     record Prepared(WasmModule module, Function<Instance, Machine> machines, List<HostFunction> hostFunctions) {
