@@ -111,6 +111,11 @@ class PythonApiTest {
     assertThat(client.eval(py, "eval('1+1')").value()).isEqualTo("2");
     ApiException noCode = catchApi(() -> client.eval(py, null));
     assertThat(noCode.code()).isEqualTo("bad_field");
+    ApiException call = catchApi(() -> client.call(py, "spindle_eval"));
+    assertThat(call.status()).isEqualTo(409);
+    assertThat(call.code()).isEqualTo("not_a_wasm_sandbox");
+    assertThat(call.getMessage()).contains("/eval");
+    assertThat(client.eval(py, "1 + 2").value()).as("a refused call leaves the sandbox as it was").isEqualTo("3");
   }
 
   @Test
