@@ -193,6 +193,28 @@ class PythonApiTest {
   }
 
   @Test
+  void aNodeStartedWithWarmPythonBootsTheWarmSnapshotWithoutARequest() throws Exception {
+    try (DaemonProcess warmed = DaemonProcess.startOn(tmp.resolve("warm-home"), "127.0.0.1", "1g", "--warm", "python")) {
+      SpindleClient c = warmed.client();
+      ImageInfo warm = null;
+      // No Python request is made: the snapshot appears on its own. Polled, not timed.
+      for (long deadline = System.nanoTime() + 60_000_000_000L; System.nanoTime() < deadline; Thread.sleep(250)) {
+        warm = c.images().stream().filter(i -> i.tag().startsWith("runtime-python-") && i.ready()).findFirst()
+            .orElse(null);
+        if (warm != null) {
+          break;
+        }
+      }
+      assertThat(warm).as("the runtime-python-… snapshot, listed within 60 s of start").isNotNull();
+      assertThat(warm.kind()).isEqualTo("snapshot");
+      String id = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
+      assertThat(c.eval(id, "6 * 7").value()).isEqualTo("42");
+      assertThat(c.image(warm.tag()).createdAt()).as("the first request branched the warm one, no new boot")
+          .isEqualTo(warm.createdAt());
+    }
+  }
+
+  @Test
   void aPythonSandboxForksToAnotherNodeAndContinuesThere() throws Exception {
     String a = "127.0.0.2:" + DaemonProcess.freePort();
     String b = "127.0.0.3:" + DaemonProcess.freePort();
