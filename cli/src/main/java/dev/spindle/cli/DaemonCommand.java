@@ -89,6 +89,11 @@ final class DaemonCommand implements Callable<Integer> {
           "Default: none, so a token holder runs sandboxes but cannot read this host's files."})
   List<Path> allowPaths = new ArrayList<>();
 
+  @Option(names = "--warm", paramLabel = "RUNTIME",
+      description = {"Boot this runtime's warm snapshot in the background as soon as the node listens (repeatable;",
+          "only python), so the first Python request does not wait seconds for it. Default: none (on first need)."})
+  List<String> warm = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     NodeLimits limits = NodeLimits.defaults().withOption("--max-timeout", maxTimeout)
@@ -98,7 +103,7 @@ final class DaemonCommand implements Callable<Integer> {
       limits = limits.withOption("--memory-budget", memoryBudget);
     }
     DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes)
-        .withLimits(limits), pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths));
+        .withLimits(limits).withWarm(warm), pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths));
     return 0;
   }
 }

@@ -139,6 +139,7 @@ public final class Daemon implements AutoCloseable {
       d.close();
       throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
+    config.warm().forEach(sandboxes::warm);
     return d;
   }
 

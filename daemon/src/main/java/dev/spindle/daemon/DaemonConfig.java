@@ -1,6 +1,8 @@
 package dev.spindle.daemon;
 
 import dev.spindle.store.SpindleHome;
+import java.util.LinkedHashSet;
+import java.util.List;
 
 /**
  * How a node runs: its home, where it listens (loopback by default: the API drives code
@@ -10,10 +12,14 @@ import dev.spindle.store.SpindleHome;
  * @param maxConcurrent requests handled at once before answering 503
  * @param maxSandboxes sandboxes held at once before {@code POST /v1/sandboxes} answers 503
  * @param limits the ceilings on each sandbox's limits and the memory budget of them all
+ * @param warm the runtimes whose warm snapshot is made (or opened) in the background as soon as the
+ *     node listens ({@code --warm python}), so no request waits for the boot; empty: on first need
  */
 public record DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes,
-    NodeLimits limits) {
+    NodeLimits limits, List<String> warm) {
   public static final int DEFAULT_PORT = 8889;
+  /** The runtimes {@code --warm} takes. */
+  public static final List<String> WARM_RUNTIMES = List.of("python");
 
   public DaemonConfig {
     if (port < 0 || port > 65535) {
@@ -23,6 +29,16 @@ public record DaemonConfig(SpindleHome home, String host, int port, int maxConcu
       throw new IllegalArgumentException("caps must be at least 1");
     }
     java.util.Objects.requireNonNull(limits, "limits");
+    warm = List.copyOf(new LinkedHashSet<>(warm));
+    for (String r : warm) {
+      if (!WARM_RUNTIMES.contains(r)) {
+        throw new IllegalArgumentException("--warm takes " + String.join(", ", WARM_RUNTIMES) + ", got '" + r + "'");
+      }
+    }
+  }
+
+  public DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes, NodeLimits limits) {
+    this(home, host, port, maxConcurrent, maxSandboxes, limits, List.of());
   }
 
   public DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes) {
@@ -43,17 +59,22 @@ public record DaemonConfig(SpindleHome home, String host, int port, int maxConcu
       p = hostPort.substring(colon + 1);
     }
     try {
-      return new DaemonConfig(home, h, Integer.parseInt(p), maxConcurrent, maxSandboxes, limits);
+      return new DaemonConfig(home, h, Integer.parseInt(p), maxConcurrent, maxSandboxes, limits, warm);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--listen wants HOST:PORT, e.g. 127.0.0.1:8889, got '" + hostPort + "'");
     }
   }
 
   public DaemonConfig withCaps(int concurrent, int sandboxes) {
-    return new DaemonConfig(home, host, port, concurrent, sandboxes, limits);
+    return new DaemonConfig(home, host, port, concurrent, sandboxes, limits, warm);
   }
 
   public DaemonConfig withLimits(NodeLimits l) {
-    return new DaemonConfig(home, host, port, maxConcurrent, maxSandboxes, l);
+    return new DaemonConfig(home, host, port, maxConcurrent, maxSandboxes, l, warm);
+  }
+
+  /** {@code runtimes}: each one of {@link #WARM_RUNTIMES} (repeats are dropped). */
+  public DaemonConfig withWarm(List<String> runtimes) {
+    return new DaemonConfig(home, host, port, maxConcurrent, maxSandboxes, limits, runtimes);
   }
 }

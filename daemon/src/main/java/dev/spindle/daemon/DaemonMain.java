@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
  * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
  * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
- * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]...}: a node in its own process (what the tests and the
+ * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]... [--warm python]...}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
  */
@@ -24,13 +24,14 @@ public final class DaemonMain {
     int sandboxes = c.maxSandboxes();
     java.util.List<String> peers = new java.util.ArrayList<>();
     java.util.List<Path> allowPaths = new java.util.ArrayList<>();
+    java.util.List<String> warm = new java.util.ArrayList<>();
     NodeLimits limits = c.limits();
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--listen" -> listen = v;
         case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(),
-            c.maxSandboxes(), c.limits());
+            c.maxSandboxes(), c.limits(), c.warm());
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
         case "--max-timeout", "--max-memory", "--max-output", "--memory-budget", "--idle-timeout" ->
@@ -40,6 +41,7 @@ public final class DaemonMain {
         case "--page-advertise" -> pageAdvertise = v;
         case "--peer" -> peers.add(v);
         case "--allow-path" -> allowPaths.add(Path.of(v));
+        case "--warm" -> warm.add(v);
         default -> {
           System.err.println("spindle daemon: unknown argument " + args[i]);
           System.exit(2);
@@ -50,7 +52,7 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes).withLimits(limits), pageListen, pageStore, pageAdvertise,
+    run(c.withCaps(concurrent, sandboxes).withLimits(limits).withWarm(warm), pageListen, pageStore, pageAdvertise,
         new AccessOptions(peers, allowPaths));
   }
 

@@ -85,6 +85,12 @@ final class Guest {
     if (reactor == null) {
       throw ApiError.conflict("not_a_reactor", "sandbox " + id + " is a command module; only reactors take calls");
     }
+    if (python != null) {
+      // Its exports are the interpreter's internal interface (guest.py's ABI), not an API: a call
+      // with the wrong arguments could leave the interpreter mid-update.
+      throw ApiError.conflict("not_a_wasm_sandbox", "sandbox " + id + " is a Python sandbox; its exports are the "
+          + "interpreter's internal interface: evaluate code with POST /v1/sandboxes/" + id + "/eval instead");
+    }
     if (exports != null && !exports.contains(export)) {
       throw ApiError.badRequest("unknown_export", "sandbox " + id + " exports no function '" + export + "'; it exports "
           + String.join(", ", exports.stream().sorted().toList()));

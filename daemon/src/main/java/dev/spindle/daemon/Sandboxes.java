@@ -70,6 +70,27 @@ final class Sandboxes implements AutoCloseable {
     return guests.size();
   }
 
+  /**
+   * Makes (or opens) {@code runtime}'s warm snapshot on a background thread ({@code --warm}), so
+   * the first request for it does not wait for the boot; one that comes meanwhile waits for this
+   * boot rather than starting another. A failure is recorded on the snapshot's row (status
+   * {@code failed}), and the next request boots again.
+   */
+  void warm(String runtime) {
+    if (!"python".equals(runtime)) {
+      throw new IllegalArgumentException("no warm snapshot for runtime '" + runtime + "'");
+    }
+    Thread t = new Thread(() -> {
+      try {
+        python.snapshot();
+      } catch (IOException | RuntimeException e) {
+        System.err.println("spindle daemon: --warm python failed: " + e.getMessage());
+      }
+    }, "spindle-warm-python");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** Bytes of the memory budget the node's sandboxes hold (the sum of their memory maximums). */
   synchronized long memoryHeld() {
     return memoryHeld;

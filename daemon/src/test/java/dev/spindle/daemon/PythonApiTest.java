@@ -111,6 +111,11 @@ class PythonApiTest {
     assertThat(client.eval(py, "eval('1+1')").value()).isEqualTo("2");
     ApiException noCode = catchApi(() -> client.eval(py, null));
     assertThat(noCode.code()).isEqualTo("bad_field");
+    ApiException call = catchApi(() -> client.call(py, "spindle_eval"));
+    assertThat(call.status()).isEqualTo(409);
+    assertThat(call.code()).isEqualTo("not_a_wasm_sandbox");
+    assertThat(call.getMessage()).contains("/eval");
+    assertThat(client.eval(py, "1 + 2").value()).as("a refused call leaves the sandbox as it was").isEqualTo("3");
   }
 
   @Test
@@ -184,6 +189,28 @@ class PythonApiTest {
         draws.add(c.eval(k.id(), "random.random()").value());
       }
       assertThat(draws).hasSize(3);
+    }
+  }
+
+  @Test
+  void aNodeStartedWithWarmPythonBootsTheWarmSnapshotWithoutARequest() throws Exception {
+    try (DaemonProcess warmed = DaemonProcess.startOn(tmp.resolve("warm-home"), "127.0.0.1", "1g", "--warm", "python")) {
+      SpindleClient c = warmed.client();
+      ImageInfo warm = null;
+      // No Python request is made: the snapshot appears on its own. Polled, not timed.
+      for (long deadline = System.nanoTime() + 60_000_000_000L; System.nanoTime() < deadline; Thread.sleep(250)) {
+        warm = c.images().stream().filter(i -> i.tag().startsWith("runtime-python-") && i.ready()).findFirst()
+            .orElse(null);
+        if (warm != null) {
+          break;
+        }
+      }
+      assertThat(warm).as("the runtime-python-… snapshot, listed within 60 s of start").isNotNull();
+      assertThat(warm.kind()).isEqualTo("snapshot");
+      String id = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
+      assertThat(c.eval(id, "6 * 7").value()).isEqualTo("42");
+      assertThat(c.image(warm.tag()).createdAt()).as("the first request branched the warm one, no new boot")
+          .isEqualTo(warm.createdAt());
     }
   }
 
