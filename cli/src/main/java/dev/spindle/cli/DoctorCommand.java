@@ -1,6 +1,8 @@
 package dev.spindle.cli;
 
 import dev.spindle.client.Api;
+import dev.spindle.container.RegistryOptions;
+import dev.spindle.container.RegistryProbe;
 import dev.spindle.image.ImageStore;
 import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.Progress;
@@ -31,8 +33,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Check what Spindle needs on this machine: the JDK, FUSE, runc, userfaultfd, free disk in",
-      "the home, the daemon's port, and the store (every image verifies). Each check prints ok or",
-      "what to do. Exit code 1 when a check Spindle cannot work without fails."
+      "the home, the daemon's port, and the store (every image verifies); and each registry named",
+      "with --registry answers the OCI distribution API (GET /v2/, logging in as 'image import'",
+      "would). Each check prints ok or what to do. Exit code 1 when a check Spindle cannot work",
+      "without fails, or a registry named does not answer as one."
     })
 final class DoctorCommand implements Callable<Integer> {
   /** One finding: FAIL stops Spindle, WARN disables a feature (FUSE mounts, containers, ...). */
@@ -48,6 +52,12 @@ final class DoctorCommand implements Callable<Integer> {
       description = "The node address to check (default ${DEFAULT-VALUE}).")
   String node;
 
+  @Option(names = "--registry", paramLabel = "docker://HOST[:PORT]",
+      description = "A registry to check (repeatable); --creds and --insecure apply to each.")
+  List<String> registries = new ArrayList<>();
+
+  @Mixin RegistryFlags registryFlags;
+
   @Override
   public Integer call() {
     SpindleHome home = common.home();
@@ -60,6 +70,10 @@ final class DoctorCommand implements Callable<Integer> {
     checks.add(disk(home));
     checks.add(port(URI.create(node)));
     checks.add(store(home));
+    RegistryOptions options = registryFlags.options(home, null);
+    for (String r : registries) {
+      checks.add(registry(r, options));
+    }
     int width = checks.stream().mapToInt(c -> c.name().length()).max().orElse(10);
     for (Check c : checks) {
       String mark = switch (c.level()) {
@@ -187,6 +201,13 @@ final class DoctorCommand implements Callable<Integer> {
     } catch (IOException e) {
       return new Check("store", Level.FAIL, "cannot read " + home.images() + ": " + e.getMessage());
     }
+  }
+
+  /** A registry's base endpoint: anything but a registry answering, logged in if it asks, fails. */
+  static Check registry(String source, RegistryOptions options) {
+    RegistryProbe p = RegistryProbe.check(source, options);
+    return new Check("registry " + p.address(),
+        p.outcome() == RegistryProbe.Outcome.OK ? Level.OK : Level.FAIL, p.detail());
   }
 
   private static Path onPath(String program) {

@@ -39,27 +39,54 @@ final class RegistryClient implements AutoCloseable {
   /** A manifest as the registry holds it: its bytes, their digest (checked) and media type. */
   record Manifest(byte[] bytes, String digest, String mediaType) {}
 
+  /** An answer other than the one expected, its status code kept for callers that tell them apart. */
+  static final class StatusException extends IOException {
+    private static final long serialVersionUID = 1L;
+    final int status;
+
+    StatusException(String message, int status) {
+      super(message);
+      this.status = status;
+    }
+  }
+
   private final RegistryRef ref;
   private final boolean insecure;
   private final RegistryCredentials creds;
-  private final String scope;
+  private final String scope; // null for the base endpoint: a token for no repository
+  private final Duration timeout;
   private final HttpClient http;
   private String authorization; // what the last challenge asked for; null before any
 
   /** {@code actions}: {@code pull}, or {@code pull,push}, the token's scope. */
   RegistryClient(RegistryRef ref, boolean insecure, RegistryCredentials creds, String actions) {
+    this(ref, insecure, creds, actions, Duration.ofSeconds(30), Duration.ofMinutes(5));
+  }
+
+  /**
+   * {@code actions} null for a client of the base endpoint only ({@link RegistryRef#parseEndpoint});
+   * {@code connect} and {@code timeout} bound a connection and each request.
+   */
+  RegistryClient(RegistryRef ref, boolean insecure, RegistryCredentials creds, String actions, Duration connect,
+      Duration timeout) {
     this.ref = ref;
     this.insecure = insecure;
     this.creds = creds;
-    this.scope = "repository:" + ref.repository() + ":" + actions;
+    this.scope = actions == null ? null : "repository:" + ref.repository() + ":" + actions;
+    this.timeout = timeout;
     // HTTP/1.1: over plain HTTP the JDK would try an h2c upgrade, which some registries and
     // proxies mishandle; blobs are fetched one at a time, so HTTP/2 would win nothing here.
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(30)).build();
+        .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(connect).build();
   }
 
   RegistryRef ref() {
     return ref;
+  }
+
+  /** True once a challenge was answered: requests now carry a token or Basic credentials. */
+  boolean authenticated() {
+    return authorization != null;
   }
 
   /** GET {@code path} below {@code /v2/REPO/}, authenticated; the caller reads and closes the body. */
@@ -74,7 +101,7 @@ final class RegistryClient implements AutoCloseable {
     URI target = uri;
     String m = method;
     for (int hops = 0; ; ) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(target).method(m, body).timeout(Duration.ofMinutes(5));
+      HttpRequest.Builder b = HttpRequest.newBuilder(target).method(m, body).timeout(timeout);
       headers.forEach(b::header);
       boolean registry = sameOrigin(target, ref.api(insecure, "")); // credentials go to the registry only
       if (authorization != null && registry) {
@@ -204,7 +231,7 @@ final class RegistryClient implements AutoCloseable {
   }
 
   /** The error for an answer other than the one expected: status code and our reason only. */
-  IOException failure(String what, int status) {
+  StatusException failure(String what, int status) {
     String reason = switch (status) {
       case 401 -> creds == null
           ? "unauthorized: the registry needs credentials (--creds USER:PASS, or docker login)"
@@ -215,7 +242,7 @@ final class RegistryClient implements AutoCloseable {
       case 429 -> "too many requests: try again later";
       default -> status >= 500 ? "the registry failed" : "refused";
     };
-    return new IOException(where() + ": " + what + ": " + status + " " + reason);
+    return new StatusException(where() + ": " + what + ": " + status + " " + reason, status);
   }
 
   private String where() {
@@ -240,9 +267,13 @@ final class RegistryClient implements AutoCloseable {
       if (p.containsKey("service")) {
         q.append("service=").append(URLEncoder.encode(p.get("service"), StandardCharsets.UTF_8)).append('&');
       }
-      q.append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-      URI uri = URI.create(realm + (realm.getRawQuery() == null ? "?" : "&") + q);
-      HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofMinutes(1));
+      if (scope != null) {
+        q.append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8)).append('&');
+      }
+      String query = q.isEmpty() ? "" : q.substring(0, q.length() - 1);
+      URI uri = URI.create(realm + (query.isEmpty() ? "" : (realm.getRawQuery() == null ? "?" : "&") + query));
+      HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET().timeout(timeout.compareTo(Duration.ofMinutes(1)) < 0
+          ? timeout : Duration.ofMinutes(1));
       if (creds != null) {
         b.header("Authorization", creds.basic());
       }

@@ -64,6 +64,33 @@ record RegistryRef(String host, String repository, String tag, String digest) {
     return new RegistryRef(host, name, tag, digest);
   }
 
+  /**
+   * A registry itself, {@code docker://HOST[:PORT]} (a trailing slash allowed), for its base
+   * endpoint {@code /v2/}: the repository is empty.
+   */
+  static RegistryRef parseEndpoint(String source) {
+    String host = source.startsWith(PREFIX) ? source.substring(PREFIX.length()) : "";
+    if (host.endsWith("/")) {
+      host = host.substring(0, host.length() - 1);
+    }
+    if (!HOST.matcher(host).matches() || !(host.contains(".") || host.contains(":") || host.equals("localhost"))) {
+      throw new IllegalArgumentException("a registry is docker://HOST[:PORT] (Docker Hub is docker://docker.io), got: "
+          + source);
+    }
+    return new RegistryRef(host, "", null, null);
+  }
+
+  /** The API's base endpoint, {@code /v2/}, which every registry answers (200, or 401 with a challenge). */
+  URI base(boolean insecure) {
+    return URI.create((insecure ? "http://" : "https://") + apiHost() + "/v2/");
+  }
+
+  /** {@code HOST:PORT} the API answers at, the scheme's default port named. */
+  String address(boolean insecure) {
+    String h = apiHost();
+    return h.matches(".*:[0-9]+") ? h : h + ":" + (insecure ? 80 : 443);
+  }
+
   /** Where the API answers: Docker Hub's name for people is not its API's. */
   String apiHost() {
     return host.equals("docker.io") ? "registry-1.docker.io" : host;
