@@ -1,5 +1,6 @@
 package dev.spindle.bench;
 
+import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ import java.util.List;
  */
 final class BenchGuests {
   private final Path sources;
-  private final Path cache = Path.of(System.getProperty("user.home"), ".cache", "spindle", "guests", "bench");
+  private final Path cache = SpindleCache.root().resolve("guests/bench");
 
   BenchGuests(Path repo) {
     this.sources = repo.resolve("bench/src/main/c");

@@ -10,6 +10,7 @@ import dev.spindle.memory.PageCounts;
 import dev.spindle.memory.PageTable;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.SpindleCache;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;
@@ -59,7 +60,7 @@ public final class BranchBench {
 
   public static void main(String[] args) throws Exception {
     int[] sizes = {64, 1024};
-    Path venv = Path.of(System.getProperty("user.home"), ".cache", "spindle", "venv");
+    Path venv = SpindleCache.root().resolve("venv");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();

@@ -8,6 +8,7 @@ import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.image.VerifyReport;
+import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -61,7 +62,7 @@ public final class ImageBench {
         System.exit(2);
       }
     }
-    Path cache = Path.of(System.getProperty("user.home"), ".cache", "spindle", "bench");
+    Path cache = SpindleCache.root().resolve("bench");
     Files.createDirectories(cache);
     if (trees.isEmpty()) {
       trees.add(new String[] {"python3.11-lib", "/usr/lib/python3.11"});

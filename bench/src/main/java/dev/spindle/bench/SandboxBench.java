@@ -8,6 +8,7 @@ import dev.spindle.sandbox.Engine;
 import dev.spindle.sandbox.RunResult;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.ruby.RubyVm;
+import dev.spindle.store.SpindleCache;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -135,7 +136,7 @@ public final class SandboxBench {
     double jw = freshJvm("c", hello, cache.toString(), "hello");
     t.row("C hello", kib(hello), "fresh JVM", ms(jc), ms(jw), Table.ratio(jc, jw));
     if (ruby) {
-      Path rubyWasm = RubyVm.wasm(Path.of(System.getProperty("user.home"), ".cache", "spindle", "guests", "npm"));
+      Path rubyWasm = RubyVm.wasm(SpindleCache.root().resolve("guests/npm"));
       if (Files.exists(rubyWasm) || new ProcessBuilder(repo.resolve("scripts/npm-guests").toString())
           .inheritIO().start().waitFor() == 0 && Files.exists(rubyWasm)) {
         double rc = timeMs(() -> rubyStart(rubyWasm, cache));

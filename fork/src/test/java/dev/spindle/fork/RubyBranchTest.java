@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.ruby.RubyVm;
+import dev.spindle.store.SpindleCache;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.testing.Requirements;
@@ -26,10 +27,7 @@ class RubyBranchTest {
   @TempDir Path tmp;
 
   private static Path rubyWasm() {
-    String cache = System.getenv("SPINDLE_CACHE");
-    Path prefix = cache != null && !cache.isEmpty() ? Path.of(cache, "guests", "npm")
-        : Path.of(System.getProperty("user.home"), ".cache", "spindle", "guests", "npm");
-    return RubyVm.wasm(prefix);
+    return RubyVm.wasm(SpindleCache.root().resolve("guests/npm"));
   }
 
   private static String out(Guest g) {

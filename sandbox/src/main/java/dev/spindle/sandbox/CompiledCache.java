@@ -2,6 +2,7 @@ package dev.spindle.sandbox;
 
 import com.dylibso.chicory.compiler.Cache;
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -60,10 +61,7 @@ final class CompiledCache implements Cache {
 
     /** {@code $SPINDLE_CACHE/compiled}, else {@code ~/.cache/spindle/compiled}. */
     static Path defaultRoot() {
-        String env = System.getenv("SPINDLE_CACHE");
-        Path base = env != null && !env.isEmpty() ? Path.of(env)
-                : Path.of(System.getProperty("user.home"), ".cache", "spindle");
-        return base.resolve("compiled");
+        return SpindleCache.root().resolve("compiled");
     }
 
     Path file() {

@@ -1,5 +1,6 @@
 package dev.spindle.sandbox;
 
+import dev.spindle.store.SpindleCache;
 import dev.spindle.testing.Requirements;
 import dev.spindle.testing.Tool;
 import java.io.IOException;
@@ -51,7 +52,7 @@ public final class Guests {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(Files.readAllBytes(source));
             sha.update(String.join(" ", flags).getBytes(StandardCharsets.UTF_8));
-            Path cache = Path.of(System.getProperty("user.home"), ".cache", "spindle", "guests");
+            Path cache = SpindleCache.root().resolve("guests");
             Path wasm = cache.resolve(HexFormat.of().formatHex(sha.digest()) + ".wasm");
             if (Files.exists(wasm)) {
                 return wasm;

@@ -7,6 +7,7 @@ import dev.spindle.image.ImageMaker;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.sandbox.ruby.RubyVm;
+import dev.spindle.store.SpindleCache;
 import dev.spindle.testing.Requirements;
 import dev.spindle.testing.Tool;
 import java.io.ByteArrayOutputStream;
@@ -67,11 +68,7 @@ class RubyVmTest {
         private NpmGuests() {}
 
         static synchronized Path ruby() throws IOException, InterruptedException {
-            Path prefix = Path.of(System.getProperty("user.home"), ".cache", "spindle", "guests", "npm");
-            String env = System.getenv("SPINDLE_CACHE");
-            if (env != null && !env.isEmpty()) {
-                prefix = Path.of(env, "guests", "npm");
-            }
+            Path prefix = SpindleCache.root().resolve("guests/npm");
             Path wasm = RubyVm.wasm(prefix);
             if (!Files.exists(wasm)) {
                 Requirements.require(Tool.NPM_GUESTS); // npm, to install them

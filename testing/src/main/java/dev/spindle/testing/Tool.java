@@ -83,6 +83,7 @@ public enum Tool {
       "apt-get install debootstrap, then run scripts/debian-rootfs as root with the network once") {
     @Override
     boolean probe() {
+      // The rule of dev.spindle.store.SpindleCache.root(), copied: testing does not depend on store.
       String cache = System.getenv("SPINDLE_CACHE");
       Path root = cache != null && !cache.isEmpty() ? Path.of(cache)
           : Path.of(System.getProperty("user.home"), ".cache", "spindle");

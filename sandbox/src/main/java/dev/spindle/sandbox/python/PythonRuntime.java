@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.SandboxException;
+import dev.spindle.store.SpindleCache;
 import io.trino.wasm.python.Python;
 import io.trino.wasm.python.PythonMachine;
 import java.io.ByteArrayInputStream;
@@ -169,10 +170,7 @@ public final class PythonRuntime implements AutoCloseable {
     }
 
     private static Path defaultGuestRoot() {
-        String env = System.getenv("SPINDLE_CACHE");
-        Path base = env != null && !env.isEmpty() ? Path.of(env)
-                : Path.of(System.getProperty("user.home"), ".cache", "spindle");
-        return base.resolve("python");
+        return SpindleCache.root().resolve("python");
     }
 
     /**
