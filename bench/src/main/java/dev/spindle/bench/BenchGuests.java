@@ -1,5 +1,6 @@
 package dev.spindle.bench;
 
+import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -49,13 +49,9 @@ final class BenchGuests {
   }
 
   private static String hash(byte[] source, String command) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(source);
-      sha.update(command.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest sha = Hashes.sha256();
+    sha.update(source);
+    sha.update(command.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
   }
 }

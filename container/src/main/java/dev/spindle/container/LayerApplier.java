@@ -1,5 +1,6 @@
 package dev.spindle.container;
 
+import dev.spindle.store.Hashes;
 import io.airlift.compress.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -10,8 +11,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -60,7 +59,7 @@ final class LayerApplier {
    */
   String apply(InputStream layer, String name) throws IOException {
     BufferedInputStream buffered = new BufferedInputStream(layer);
-    DigestInputStream uncompressed = new DigestInputStream(decompress(buffered, name), sha256());
+    DigestInputStream uncompressed = new DigestInputStream(decompress(buffered, name), Hashes.sha256());
     Set<String> mine = new HashSet<>(); // paths this layer wrote: whiteouts only hide lower ones
     TarArchiveInputStream tar = new TarArchiveInputStream(uncompressed);
     try {
@@ -256,14 +255,6 @@ final class LayerApplier {
       for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(q);
       }
-    }
-  }
-
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK always has SHA-256", e);
     }
   }
 }

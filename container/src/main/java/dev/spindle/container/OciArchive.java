@@ -1,6 +1,7 @@
 package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -167,7 +168,7 @@ final class OciArchive {
   }
 
   static void check(byte[] bytes, String digest, String what) throws IOException {
-    String actual = "sha256:" + HexFormat.of().formatHex(LayerApplier.sha256().digest(bytes));
+    String actual = "sha256:" + Hashes.sha256Hex(bytes);
     if (!actual.equals(digest)) {
       throw new IOException(what + " is damaged: its sha256 is " + actual + ", expected " + digest);
     }
@@ -211,7 +212,7 @@ final class OciArchive {
     private boolean checked;
 
     VerifyingStream(InputStream in, String expected, String name) {
-      super(in, LayerApplier.sha256());
+      super(in, Hashes.sha256());
       this.expected = expected;
       this.name = name;
     }

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,7 +34,7 @@ public record OciImageConfig(
   static OciImageConfig parse(byte[] configBlob) throws IOException {
     JsonNode root = OciArchive.json(configBlob, "image config");
     JsonNode c = root.path("config");
-    String id = "sha256:" + HexFormat.of().formatHex(LayerApplier.sha256().digest(configBlob));
+    String id = "sha256:" + Hashes.sha256Hex(configBlob);
     return new OciImageConfig(id, strings(c.path("Entrypoint")), strings(c.path("Cmd")),
         strings(c.path("Env")), c.path("WorkingDir").asText(""), c.path("User").asText(""));
   }

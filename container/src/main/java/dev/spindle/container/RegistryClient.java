@@ -1,6 +1,7 @@
 package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -11,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -348,7 +348,7 @@ final class RegistryClient implements AutoCloseable {
   }
 
   static String sha256(byte[] b) {
-    return "sha256:" + HexFormat.of().formatHex(LayerApplier.sha256().digest(b));
+    return "sha256:" + Hashes.sha256Hex(b);
   }
 
   @Override

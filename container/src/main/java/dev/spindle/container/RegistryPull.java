@@ -2,6 +2,7 @@ package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spindle.image.Progress;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -147,7 +148,7 @@ final class RegistryPull {
         }
         Files.delete(done);
       }
-      MessageDigest md = LayerApplier.sha256();
+      MessageDigest md = Hashes.sha256();
       long have = ch.size();
       if (have > size) {
         ch.truncate(0);
@@ -266,7 +267,7 @@ final class RegistryPull {
   }
 
   static String sha256(Path file) throws IOException {
-    MessageDigest md = LayerApplier.sha256();
+    MessageDigest md = Hashes.sha256();
     try (InputStream in = Files.newInputStream(file)) {
       byte[] buf = new byte[1 << 16];
       for (int n; (n = in.read(buf)) > 0; ) {

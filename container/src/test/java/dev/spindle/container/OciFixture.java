@@ -1,6 +1,7 @@
 package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spindle.store.Hashes;
 import io.airlift.compress.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -97,7 +97,7 @@ final class OciFixture {
   }
 
   static String digest(byte[] b) {
-    return "sha256:" + HexFormat.of().formatHex(LayerApplier.sha256().digest(b));
+    return "sha256:" + Hashes.sha256Hex(b);
   }
 
   /** An image config: entrypoint, cmd, env, working dir, user, and the layers' diff ids. */

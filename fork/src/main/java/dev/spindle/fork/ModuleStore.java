@@ -1,12 +1,12 @@
 package dev.spindle.fork;
 
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleHome;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 
 /**
  * Wasm modules by SHA-256 under {@code $SPINDLE_HOME/modules/<sha256>.wasm}, so a snapshot names
@@ -21,8 +21,7 @@ final class ModuleStore {
   }
 
   static String sha256(byte[] wasm) {
-    MessageDigest md = SnapshotFormat.sha256();
-    return SnapshotFormat.hex(md.digest(wasm));
+    return Hashes.sha256Hex(wasm);
   }
 
   private Path path(String sha256) {

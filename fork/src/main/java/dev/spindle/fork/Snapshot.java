@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spindle.memory.PageSource;
 import dev.spindle.memory.PageTable;
+import dev.spindle.store.Hashes;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -94,8 +94,7 @@ public final class Snapshot implements Closeable {
       throw damaged(hashPath, "has " + hashes.length + " bytes, expected "
           + (pages * SnapshotFormat.HASH_BYTES) + " for " + pages + " pages");
     }
-    MessageDigest md = SnapshotFormat.sha256();
-    String root = SnapshotFormat.hex(md.digest(hashes));
+    String root = Hashes.sha256Hex(hashes);
     JsonNode stored = state.get("page_hashes_sha256");
     if (stored == null || !stored.asText().equals(root)) {
       throw damaged(statePath, "field page_hashes_sha256 does not match " + SnapshotFormat.HASHES);
@@ -187,7 +186,7 @@ public final class Snapshot implements Closeable {
       throw new SnapshotDamagedException(dir.resolve(SnapshotFormat.MEMORY) + ": page " + index
           + " cannot be read: " + e.getMessage());
     }
-    byte[] actual = SnapshotFormat.sha256().digest(page);
+    byte[] actual = Hashes.sha256(page);
     int off = index * SnapshotFormat.HASH_BYTES;
     if (!Arrays.equals(actual, 0, 32, hashes, off, off + 32)) {
       throw damaged(dir.resolve(SnapshotFormat.MEMORY), "page " + index + " (bytes " + pos + ".."

@@ -21,14 +21,6 @@ final class SnapshotFormat {
 
   private SnapshotFormat() {}
 
-  static java.security.MessageDigest sha256() {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   static String hex(byte[] b) {
     return java.util.HexFormat.of().formatHex(b);
   }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spindle.memory.PageState;
 import dev.spindle.memory.PageTable;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -60,7 +61,7 @@ final class SnapshotWriter {
       ch.force(true);
     }
     writeFile(dir.resolve(SnapshotFormat.HASHES), hashes);
-    MessageDigest root = SnapshotFormat.sha256();
+    MessageDigest root = Hashes.sha256();
     root.update(hashes);
     String rootHex = SnapshotFormat.hex(root.digest());
 

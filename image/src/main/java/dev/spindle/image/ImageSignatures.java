@@ -1,6 +1,7 @@
 package dev.spindle.image;
 
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -14,7 +15,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -193,12 +193,7 @@ public final class ImageSignatures {
 
   /** The first 16 hex digits of the SHA-256 of the public key's encoding. */
   static String fingerprint(PublicKey k) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(k.getEncoded());
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return HexFormat.of().formatHex(Hashes.sha256(k.getEncoded()), 0, 8);
   }
 
   private static byte[] base64(byte[] b) {

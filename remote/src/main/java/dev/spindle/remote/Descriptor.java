@@ -1,7 +1,6 @@
 package dev.spindle.remote;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.spindle.store.Hashes;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HexFormat;
@@ -85,12 +84,7 @@ public record Descriptor(
    * anything: the first 16 bytes of the SHA-256 of its capability, in hex.
    */
   public String id() {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(capability.bytes());
-      return HexFormat.of().formatHex(h, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return HexFormat.of().formatHex(Hashes.sha256(capability.bytes()), 0, 16);
   }
 
   /** The same descriptor with another capability (tests forge stolen ones with it). */

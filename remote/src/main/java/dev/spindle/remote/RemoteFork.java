@@ -1,6 +1,7 @@
 package dev.spindle.remote;
 
 import dev.spindle.memory.PageTable;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -80,7 +81,7 @@ public final class RemoteFork {
         written++;
       }
       if (module != null) {
-        byte[] sha = sha256(module);
+        byte[] sha = Hashes.sha256(module);
         if (!store.contains(sha)) {
           store.put(sha, module);
         }
@@ -93,14 +94,6 @@ public final class RemoteFork {
       throw new java.io.UncheckedIOException(e);
     }
     return written;
-  }
-
-  static byte[] sha256(byte[] bytes) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** A child's page table and its source (for statistics), from a descriptor alone. */

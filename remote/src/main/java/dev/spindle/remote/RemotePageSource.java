@@ -2,8 +2,8 @@ package dev.spindle.remote;
 
 import dev.spindle.memory.PageSource;
 import dev.spindle.memory.PageTable;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -249,7 +249,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     String parent;
     try {
       byte[] m = background.module(d.capability(), maxBytes);
-      if (Arrays.equals(RemoteFork.sha256(m), want)) {
+      if (Arrays.equals(Hashes.sha256(m), want)) {
         return m;
       }
       parent = "sent a module with another hash";
@@ -266,7 +266,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     } catch (IOException e) {
       throw new RemotePageException(why + " and the store failed: " + e.getMessage());
     }
-    if (m.isEmpty() || !Arrays.equals(RemoteFork.sha256(m.get()), want)) {
+    if (m.isEmpty() || !Arrays.equals(Hashes.sha256(m.get()), want)) {
       throw new RemotePageException(why + " and the store has " + (m.isEmpty() ? "no such module" : "a damaged copy"));
     }
     return m.get();
@@ -362,12 +362,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     if (page.length != PageTable.PAGE_SIZE) {
       return false;
     }
-    byte[] h;
-    try {
-      h = MessageDigest.getInstance("SHA-256").digest(page);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] h = Hashes.sha256(page);
     byte[] known = knownHash(index);
     if (known != null) {
       return Arrays.equals(h, known);

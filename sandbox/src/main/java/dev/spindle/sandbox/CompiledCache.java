@@ -2,6 +2,7 @@ package dev.spindle.sandbox;
 
 import com.dylibso.chicory.compiler.Cache;
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,8 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Properties;
@@ -47,7 +46,7 @@ final class CompiledCache implements Cache {
 
     /** The cache entry for module {@code wasm} under {@code root}, or null when caching is off. */
     static CompiledCache of(Path root, byte[] wasm) {
-        return ofHash(root, sha256(wasm));
+        return ofHash(root, Hashes.sha256(wasm));
     }
 
     /** As {@link #of(Path, byte[])} for a module whose SHA-256 is known. */
@@ -101,7 +100,7 @@ final class CompiledCache implements Cache {
         }
         if (stored.length > HASH) {
             byte[] body = Arrays.copyOfRange(stored, HASH, stored.length);
-            if (Arrays.equals(sha256(body), Arrays.copyOf(stored, HASH))) {
+            if (Arrays.equals(Hashes.sha256(body), Arrays.copyOf(stored, HASH))) {
                 return body;
             }
         }
@@ -121,7 +120,7 @@ final class CompiledCache implements Cache {
             }
             Files.createDirectories(file.getParent());
             byte[] stored = new byte[HASH + jar.length];
-            System.arraycopy(sha256(jar), 0, stored, 0, HASH);
+            System.arraycopy(Hashes.sha256(jar), 0, stored, 0, HASH);
             System.arraycopy(jar, 0, stored, HASH, jar.length);
             AtomicFiles.write(file, stored);
         } catch (IOException e) {
@@ -137,14 +136,6 @@ final class CompiledCache implements Cache {
     /** Why the last store failed, or null. */
     IOException writeFailure() {
         return writeFailure;
-    }
-
-    static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK lacks SHA-256", e);
-        }
     }
 
     /** Chicory's compiler version from its Maven metadata (kept in a shaded jar), or null. */

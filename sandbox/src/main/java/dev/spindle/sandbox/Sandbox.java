@@ -14,6 +14,7 @@ import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.wasi.Wasi;
 import dev.spindle.sandbox.wasi.WasiExit;
 import dev.spindle.sandbox.wasi.WasiState;
+import dev.spindle.store.Hashes;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,7 +66,7 @@ public final class Sandbox {
             buildTimeCompiled = true;
         }
         if (prepared == null) {
-            byte[] sha256 = CompiledCache.sha256(config.wasm());
+            byte[] sha256 = Hashes.sha256(config.wasm());
             PrecompiledModule known = PrecompiledModule.find(sha256);
             if (known != null) {
                 // Compiled at build time; its bytes may hold no code to interpret or compile.

@@ -2,11 +2,11 @@ package dev.spindle.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +26,7 @@ class CompiledCacheTest {
         assertThat(entry.hit()).isFalse();
         assertThat(entry.file()).exists();
         assertThat(entry.file().getParent().getFileName().toString())
-                .isEqualTo(HexFormat.of().formatHex(CompiledCache.sha256(Guests.bytes(Guests.command("hello")))));
+                .isEqualTo(Hashes.sha256Hex(Guests.bytes(Guests.command("hello"))));
 
         Sandbox second = sandbox("two");
         assertThat(second.run().stdoutText()).isEqualTo("hello two\n");

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.SandboxException;
+import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleCache;
 import io.trino.wasm.python.Python;
 import io.trino.wasm.python.PythonMachine;
@@ -24,10 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -141,21 +139,13 @@ public final class PythonRuntime implements AutoCloseable {
     /** Spindle's {@code guest.py}, read once. */
     private static final class GuestFile {
         static final byte[] BYTES = read();
-        static final String SHA256 = sha256(BYTES);
+        static final String SHA256 = Hashes.sha256Hex(BYTES);
 
         private static byte[] read() {
             try (InputStream in = PythonRuntime.class.getResourceAsStream("guest.py")) {
                 return in.readAllBytes();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
-            }
-        }
-
-        private static String sha256(byte[] bytes) {
-            try {
-                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
             }
         }
     }
