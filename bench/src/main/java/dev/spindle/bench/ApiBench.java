@@ -8,6 +8,7 @@ import dev.spindle.daemon.DaemonMain;
 import dev.spindle.daemon.SampleGuest;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.Trees;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -71,7 +72,7 @@ public final class ApiBench {
     } finally {
       daemon.destroyForcibly();
       daemon.waitFor();
-      ImageBench.delete(home);
+      Trees.delete(home);
     }
   }
 

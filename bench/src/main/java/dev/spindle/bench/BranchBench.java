@@ -13,6 +13,7 @@ import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.SpindleCache;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,7 +84,7 @@ public final class BranchBench {
       }
       b.print();
     } finally {
-      deleteTree(work);
+      Trees.delete(work);
     }
   }
 
@@ -233,7 +234,7 @@ public final class BranchBench {
       notes.add(label + ": cold start (instantiate + _initialize + warm(" + ENTRIES + ") + touch) "
           + ms(cold) + "; " + table.pages() + " pages, " + table.zeroPages() + " zero");
     }
-    deleteTree(home);
+    Trees.delete(home);
   }
 
   /** wasmtime's numbers for the same memory image, or null (with a note) if it cannot run. */
@@ -282,16 +283,5 @@ public final class BranchBench {
 
   private static String kib(long bytes) {
     return String.format("%.1f KiB", bytes / 1024.0);
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var s = Files.walk(p)) {
-      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    }
   }
 }

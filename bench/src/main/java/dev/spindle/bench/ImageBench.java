@@ -9,6 +9,7 @@ import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.image.VerifyReport;
 import dev.spindle.store.SpindleCache;
+import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -85,7 +86,7 @@ public final class ImageBench {
       }
       b.print();
     } finally {
-      delete(work);
+      Trees.delete(work);
     }
   }
 
@@ -172,7 +173,7 @@ public final class ImageBench {
     reads.row(label, String.format("%.0f MB/s", rr[0]), String.format("%.0f MB/s", rr[1]),
         Table.ratio(rr[1] > 0 ? 1 / rr[0] : 0, 1 / rr[1]), sample.size());
     Files.delete(img);
-    delete(repo);
+    Trees.delete(repo);
   }
 
   private void print() {
@@ -280,7 +281,7 @@ public final class ImageBench {
     if (Files.exists(done)) {
       return dir.resolve("tree");
     }
-    delete(dir);
+    Trees.delete(dir);
     Path tree = dir.resolve("tree");
     for (int i = 0; i < n; i++) {
       Path f = tree.resolve(String.format("d%02d/e%02d/f%02d/g%02d/file%06d.txt",
@@ -300,16 +301,5 @@ public final class ImageBench {
 
   private static double secs(long t0) {
     return (System.nanoTime() - t0) / 1e9;
-  }
-
-  static void delete(Path root) throws IOException {
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.sorted(Collections.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -14,6 +14,7 @@ import dev.spindle.sandbox.python.EvalResult;
 import dev.spindle.sandbox.python.PythonRuntime;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -167,7 +168,7 @@ public final class PythonBench {
       // The machine is shared: the load says how much of it this run had.
       System.out.println("Load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() + ".");
     } finally {
-      ImageBench.delete(tmp);
+      Trees.delete(tmp);
     }
   }
 

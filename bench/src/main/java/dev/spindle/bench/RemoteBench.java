@@ -7,6 +7,7 @@ import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.RemoteFork;
+import dev.spindle.store.Trees;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.InetAddress;
@@ -152,7 +153,7 @@ public final class RemoteBench {
     try {
       guests = GuestResumeBench.run(quick ? new int[] {64} : new int[] {64, 1024}, work);
     } finally {
-      BranchBench.deleteTree(work);
+      Trees.delete(work);
     }
     System.out.println("\n## Whole sandbox: descriptor to the child's first guest instruction (warm.c)\n");
     System.out.print(guests.render());

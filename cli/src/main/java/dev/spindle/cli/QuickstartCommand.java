@@ -10,17 +10,16 @@ import dev.spindle.image.MakeOptions;
 import dev.spindle.image.PathResolver;
 import dev.spindle.image.VerifyReport;
 import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.OffsetDateTime;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -94,7 +93,7 @@ final class QuickstartCommand implements Callable<Integer> {
       System.out.println("Next: ./spindle image ls " + TAG + " -R -l   |   ./spindle daemon   |   ./spindle doctor");
       return 0;
     } finally {
-      deleteTree(sample);
+      Trees.delete(sample);
     }
   }
 
@@ -125,16 +124,5 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     Files.writeString(root.resolve(".hidden"), "hidden files are kept\n");
     return n + 1;
-  }
-
-  static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -10,20 +10,18 @@ import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.SandboxException;
 import dev.spindle.sandbox.SandboxLimitException;
 import dev.spindle.sandbox.overlay.OverlayFileSystems;
+import dev.spindle.store.Trees;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -161,7 +159,7 @@ final class RunCommand implements Callable<Integer> {
         c.close();
       }
       if (tempUpper != null) {
-        deleteTree(tempUpper);
+        Trees.delete(tempUpper);
       }
     }
   }
@@ -249,17 +247,5 @@ final class RunCommand implements Callable<Integer> {
   private static String layerName(String guest) {
     String name = guest.replaceAll("^/+|/+$", "").replaceAll("[^A-Za-z0-9._-]", "_");
     return name.isEmpty() ? "root" : name;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    }
   }
 }

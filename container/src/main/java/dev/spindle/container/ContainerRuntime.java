@@ -5,13 +5,13 @@ import dev.spindle.fuse.ImageMount;
 import dev.spindle.fuse.MountOptions;
 import dev.spindle.fuse.MountPoints;
 import dev.spindle.image.Image;
+import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -157,13 +157,6 @@ public final class ContainerRuntime {
     if (!mounted.isEmpty()) {
       throw new IOException("still mounted, not removing " + dir + ": " + mounted);
     }
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
+    Trees.delete(dir);
   }
 }

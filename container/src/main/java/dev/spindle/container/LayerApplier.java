@@ -1,6 +1,7 @@
 package dev.spindle.container;
 
 import dev.spindle.store.Hashes;
+import dev.spindle.store.Trees;
 import io.airlift.compress.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -104,7 +104,7 @@ final class LayerApplier {
     if (base.startsWith(WHITEOUT)) {
       String hidden = (dir.isEmpty() ? "" : dir + "/") + base.substring(WHITEOUT.length());
       if (!mine.contains(hidden)) {
-        deleteTree(directory(dir, layer).resolve(base.substring(WHITEOUT.length())));
+        Trees.delete(directory(dir, layer).resolve(base.substring(WHITEOUT.length())));
       }
       return;
     }
@@ -116,18 +116,18 @@ final class LayerApplier {
     Path p = parent.resolve(base);
     if (e.isDirectory()) {
       if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-        deleteTree(p);
+        Trees.delete(p);
         Files.createDirectory(p);
       }
     } else if (e.isSymbolicLink()) {
-      deleteTree(p);
+      Trees.delete(p);
       Files.createSymbolicLink(p, Path.of(e.getLinkName()));
     } else if (e.isLink()) {
       Path target = linkTarget(normalize(e.getLinkName(), layer), layer, rel);
-      deleteTree(p);
+      Trees.delete(p);
       Files.copy(target, p, LinkOption.NOFOLLOW_LINKS, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
     } else if (e.isFile()) {
-      deleteTree(p);
+      Trees.delete(p);
       Files.copy(tar, p);
       boolean exec = (e.getMode() & 0100) != 0;
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
@@ -188,7 +188,7 @@ final class LayerApplier {
         continue;
       }
       if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-        deleteTree(p);
+        Trees.delete(p);
         Files.createDirectory(p);
       }
       done.add(s);
@@ -237,23 +237,7 @@ final class LayerApplier {
       String rel = prefix + c.getFileName();
       boolean written = mine.contains(rel) || mine.stream().anyMatch(m -> m.startsWith(rel + "/"));
       if (!written) {
-        deleteTree(c);
-      }
-    }
-  }
-
-  /** Deletes a file, symlink (not its target) or directory tree, if there. */
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-      Files.delete(p);
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) { // walk does not follow symlinks
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
+        Trees.delete(c);
       }
     }
   }

@@ -6,6 +6,7 @@ import dev.spindle.image.ImageStore;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -98,7 +99,7 @@ public final class OciImporter {
       }
       return new Result(header, config, parts.layers().size(), applier.skipped());
     } finally {
-      LayerApplier.deleteTree(scratch);
+      Trees.delete(scratch);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.spindle.image.ImageStore;
 import dev.spindle.image.Progress;
 import dev.spindle.image.VerifyReport;
 import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
@@ -135,7 +136,7 @@ public final class RegistryImages {
       }
       return store.importFile(file, tag, progress);
     } finally {
-      LayerApplier.deleteTree(tmp);
+      Trees.delete(tmp);
     }
   }
 

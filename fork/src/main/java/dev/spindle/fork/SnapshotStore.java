@@ -5,6 +5,7 @@ import dev.spindle.memory.PageTable;
 import dev.spindle.store.AtomicFiles;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -21,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Snapshots by tag under {@code $SPINDLE_HOME/snapshots/<tag>/}. A snapshot is written into a
@@ -140,7 +140,7 @@ public final class SnapshotStore {
     } finally {
       inFlight.remove(tag);
       if (tmp != null) {
-        deleteTree(tmp);
+        Trees.delete(tmp);
       }
     }
   }
@@ -174,7 +174,7 @@ public final class SnapshotStore {
     // Rename first so the tag disappears at once, whole, then remove the files.
     Path gone = Files.createTempDirectory(root, ".deleting-");
     Files.move(d, gone.resolve("x"), StandardCopyOption.ATOMIC_MOVE);
-    deleteTree(gone);
+    Trees.delete(gone);
     return true;
   }
 
@@ -197,20 +197,9 @@ public final class SnapshotStore {
             failures.put(Tag.of(tag), "interrupted: the process stopped while writing");
           }
         }
-        deleteTree(p);
+        Trees.delete(p);
       }
     }
     return failed;
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    }
   }
 }
