@@ -9,10 +9,7 @@ import dev.spindle.daemon.SampleGuest;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.Trees;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +55,7 @@ public final class ApiBench {
     Path home = Files.createTempDirectory("spindle-apibench-");
     Process daemon = startDaemon(home);
     try {
-      String url = readUrl(daemon);
+      String url = NodeOutput.readUrl(daemon);
       SpindleClient client = SpindleClient.connect(url, Files.readString(home.resolve("daemon.token")).strip());
       spawn(client);
       int calls = quick ? 2_000 : 20_000;
@@ -193,26 +190,6 @@ public final class ApiBench {
         .redirectErrorStream(true).start();
   }
 
-  private static String readUrl(Process p) throws IOException {
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = r.readLine()) != null) {
-      int at = line.indexOf("listening on ");
-      if (at >= 0) {
-        Thread drain = new Thread(() -> {
-          try {
-            r.transferTo(java.io.Writer.nullWriter());
-          } catch (IOException e) {
-            // the daemon ended
-          }
-        });
-        drain.setDaemon(true);
-        drain.start();
-        return line.substring(at + "listening on ".length()).split(" ")[0];
-      }
-    }
-    throw new IOException("the daemon ended before listening");
-  }
 
   private static double median(double[] v) {
     double[] s = v.clone();

@@ -15,9 +15,7 @@ import dev.spindle.sandbox.python.PythonRuntime;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.store.Trees;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -258,7 +256,7 @@ public final class PythonBench {
   private void rest(Path home) throws Exception {
     Process daemon = startDaemon(home);
     try {
-      SpindleClient c = SpindleClient.connect(readUrl(daemon), Files.readString(home.resolve("daemon.token")).strip());
+      SpindleClient c = SpindleClient.connect(NodeOutput.readUrl(daemon), Files.readString(home.resolve("daemon.token")).strip());
       long t0 = System.nanoTime();
       String id = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
       check("2", c.eval(id, "1+1").value());
@@ -393,26 +391,6 @@ public final class PythonBench {
     return new ProcessBuilder(cmd).redirectErrorStream(true).start();
   }
 
-  private static String readUrl(Process p) throws IOException {
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = r.readLine()) != null) {
-      int at = line.indexOf("listening on ");
-      if (at >= 0) {
-        Thread drain = new Thread(() -> {
-          try {
-            r.transferTo(java.io.Writer.nullWriter());
-          } catch (IOException e) {
-            // the daemon ended
-          }
-        });
-        drain.setDaemon(true);
-        drain.start();
-        return line.substring(at + "listening on ".length()).split(" ")[0];
-      }
-    }
-    throw new IOException("the daemon ended before listening");
-  }
 
   private static String loadAverage() {
     try {
