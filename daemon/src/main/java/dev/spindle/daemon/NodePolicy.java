@@ -85,14 +85,6 @@ final class NodePolicy {
     }
   }
 
-  List<URI> peers() {
-    return peers;
-  }
-
-  List<Path> allowPaths() {
-    return allowPaths;
-  }
-
   /** Fails with 403 unless {@code url} is at one of the peers (same scheme, host and port). */
   void requirePeer(String url, String field) {
     URI u;
