@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  spindle daemon                                 # 127.0.0.1:8889",
-      "  spindle image list --node http://127.0.0.1:8889",
+      "  spindle image ls --node http://127.0.0.1:8889",
       "  curl -H \"Authorization: Bearer $(cat ~/.spindle/daemon.token)\" http://127.0.0.1:8889/v1/images"
     })
 final class DaemonCommand implements Callable<Integer> {

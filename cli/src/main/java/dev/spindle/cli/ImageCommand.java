@@ -15,7 +15,6 @@ import picocli.CommandLine.Command;
       ImageVerifyCommand.class,
       ImageTransferCommands.Export.class,
       ImageTransferCommands.Import.class,
-      ImageTransferCommands.ListTags.class,
       ImageTransferCommands.Remove.class,
       ImagePullCommands.Pull.class,
       ImagePullCommands.Push.class,

@@ -37,9 +37,28 @@ final class ImageReadCommands {
     }
   }
 
-  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List a directory of an image.")
-  static final class Ls extends Base {
+  /**
+   * {@code image ls}: with no image, the images in the store (what {@code list}, its alias, always
+   * meant); with one, a directory of it. One verb for listing, as in every other command group.
+   */
+  @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
+      description = {"List the images in the store, or, given an image, a directory of it.",
+          "  spindle image ls                 the images (also: spindle image list)",
+          "  spindle image ls app /etc -l     a directory of image app"})
+  static final class Ls implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @Mixin NodeOptions node;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TAG|FILE",
+        description = "A tag in the store, or an image file; none lists the store's images.")
+    String image;
+
     @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", defaultValue = "/") String path;
+
+    @Option(names = "--mode", defaultValue = "indexed",
+        description = "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
+    String mode;
 
     @Option(names = "-l", description = "Long format: mode, object id, size.") boolean longFormat;
 
@@ -47,7 +66,14 @@ final class ImageReadCommands {
 
     @Override
     public Integer call() throws Exception {
-      try (Image img = open()) {
+      if (image == null) {
+        return ImageTransferCommands.listImages(common, node);
+      }
+      if (node.remote()) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--node lists a node's images; reading one image's directories is local only");
+      }
+      try (Image img = common.images().open(image, AccessMode.parse(mode))) {
         ImageEntry e = new PathResolver(img).resolve(path, true);
         if (!e.isDirectory()) {
           print(img, e);

@@ -87,29 +87,22 @@ final class ImageTransferCommands {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the images in the store.")
-  static final class ListTags implements Callable<Integer> {
-    @Mixin CommonOptions common;
-
-    @Mixin NodeOptions node;
-
-    @Override
-    public Integer call() throws Exception {
-      if (node.remote()) {
-        return RemoteImages.list(node.client(common.home()));
-      }
-      ImageStore store = common.images();
-      for (Tag t : store.list()) {
-        Path p = store.path(t);
-        // Unchecked: the catalog lists every image, signed or not; only its root is read.
-        try (Image img = Image.open(p, AccessMode.LAZY)) {
-          System.out.printf("%-24s %s %10d bytes%n", t, img.root().name(), Files.size(p));
-        } catch (java.io.IOException e) {
-          System.out.printf("%-24s DAMAGED: %s%n", t, e.getMessage());
-        }
-      }
-      return 0;
+  /** The store's images (or a node's, with {@code --node}): {@code image ls} with no image. */
+  static int listImages(CommonOptions common, NodeOptions node) throws Exception {
+    if (node.remote()) {
+      return RemoteImages.list(node.client(common.home()));
     }
+    ImageStore store = common.images();
+    for (Tag t : store.list()) {
+      Path p = store.path(t);
+      // Unchecked: the catalog lists every image, signed or not; only its root is read.
+      try (Image img = Image.open(p, AccessMode.LAZY)) {
+        System.out.printf("%-24s %s %10d bytes%n", t, img.root().name(), Files.size(p));
+      } catch (java.io.IOException e) {
+        System.out.printf("%-24s DAMAGED: %s%n", t, e.getMessage());
+      }
+    }
+    return 0;
   }
 
   @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove an image from the store.")

@@ -57,7 +57,7 @@ final class KeyCommand {
     public Integer call() throws Exception {
       TrustedKeys trusted = TrustedKeys.of(common.home());
       if (!trusted.untrust(fingerprint)) {
-        System.err.println("spindle: key " + fingerprint + " was not trusted ('spindle key list')");
+        System.err.println("spindle: key " + fingerprint + " was not trusted ('spindle key ls')");
         return 1;
       }
       System.out.println("no longer trusting key " + fingerprint
@@ -66,7 +66,7 @@ final class KeyCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true,
+  @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
       description = "The keys this node trusts, and whether it requires signed images.")
   static final class ListKeys implements Callable<Integer> {
     @Mixin CommonOptions common;

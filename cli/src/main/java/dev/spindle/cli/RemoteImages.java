@@ -4,7 +4,7 @@ import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.MakeImage;
 import dev.spindle.client.SpindleClient;
 
-/** {@code image make} and {@code image list} when {@code --node} sends them to a daemon. */
+/** {@code image make} and {@code image ls} when {@code --node} sends them to a daemon. */
 final class RemoteImages {
   private RemoteImages() {}
 
@@ -19,7 +19,7 @@ final class RemoteImages {
       System.out.printf("root    %s%n", i.root());
       System.out.printf("objects %d, %d bytes, made in %d ms by %s%n", i.objects(), i.sizeBytes(), ms, node.base());
     } else {
-      System.out.printf("poll    spindle image list --node %s   (or GET /v1/images/%s)%n", node.base(), i.tag());
+      System.out.printf("poll    spindle image ls --node %s   (or GET /v1/images/%s)%n", node.base(), i.tag());
     }
     return 0;
   }

@@ -92,7 +92,7 @@ final class SandboxCommands {
     }
   }
 
-  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List the node's sandboxes.")
+  @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true, description = "List the node's sandboxes.")
   static final class ListAll extends Base {
     @Override
     public Integer call() throws Exception {

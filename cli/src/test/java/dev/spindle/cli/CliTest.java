@@ -39,7 +39,9 @@ class CliTest {
     assertThat(run("image", "export", "t1", exported.toString()).code()).isZero();
     CliRunner.Result imp = run("image", "import", exported.toString(), "-t", "t2");
     assertThat(imp.code()).as(imp.err()).isZero();
-    assertThat(run("image", "list").out()).contains("t1").contains("t2");
+    String images = run("image", "ls").out();
+    assertThat(images).contains("t1").contains("t2");
+    assertThat(run("image", "list").out()).as("'list' is an alias of 'ls'").isEqualTo(images);
 
     Path out = tmp.resolve("extracted");
     assertThat(run("image", "extract", "t2", out.toString()).code()).isZero();

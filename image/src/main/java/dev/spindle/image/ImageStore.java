@@ -25,7 +25,7 @@ import java.util.List;
  * signature covers only its commit and root. The unchecked ways are named so ({@link #locateUnchecked}, {@link #path})
  * and serve what must work on any image in the store: {@code image sign} (an unsigned image is
  * what it is for), {@code image verify} and {@code doctor} (they report on an image, they do not
- * use it), {@code image list} and {@code rm} (the catalog), {@code export}, {@code push} and the
+ * use it), {@code image ls} and {@code rm} (the catalog), {@code export}, {@code push} and the
  * daemon's image file routes (the bytes leave as they are, with their signature: the receiving
  * node applies its own policy), and writing a new image ({@code make}, OCI import: the result is
  * unsigned and, under a policy, unusable until signed).
