@@ -53,10 +53,9 @@ import java.util.Objects;
  *
  * <p><b>Cost.</b> An access inside a page is two array loads (directory, leaf) plus the
  * little-endian {@code VarHandle} access of {@code ByteArrayMemory}; a write also checks that the
- * page is private.
- * Measured against {@code ByteArrayMemory} ({@code PagedMemoryBench}, DESIGN-NOTES.md): sequential
- * i32 reads 0.99x, writes 1.29x, 1 MiB copies 1.0x; the first write to a shared page copies its 64
- * KiB, about 9 µs.
+ * page is private. Measured against {@code ByteArrayMemory} ({@code PagedMemoryBench},
+ * DESIGN-NOTES.md): sequential i32 reads 1.01x, writes 1.29x, 1 MiB copies 0.9-1.0x, as with the
+ * flat table; the first write to a shared page copies its 64 KiB, about 9 µs.
  */
 public final class PagedMemory implements Memory {
     private static final VarHandle SHORT =
