@@ -57,6 +57,14 @@ public final class Guest implements AutoCloseable {
     return memory.counts();
   }
 
+  /**
+   * Bytes of page table this guest holds alone (not shared with its snapshot or siblings): two
+   * small directories, plus a leaf per 256 pages it wrote or loaded ({@link PagedMemory#tableBytes}).
+   */
+  public long tableBytes() {
+    return memory.tableBytes();
+  }
+
   /** The snapshot this guest was branched from, if it was. */
   public Optional<Tag> parent() {
     return Optional.ofNullable(parent);

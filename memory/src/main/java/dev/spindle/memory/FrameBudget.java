@@ -28,7 +28,8 @@ public final class FrameBudget {
     private volatile long limitFrames = Long.MAX_VALUE;
     private long lastGc = System.nanoTime() - GC_INTERVAL_NANOS;
 
-    private FrameBudget() {}
+    /** A budget of its own, unlimited until {@link #limitBytes} (the process has {@link #global}). */
+    FrameBudget() {}
 
     /** The process's budget (unlimited until a node sets it). */
     public static FrameBudget global() {

@@ -10,9 +10,10 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * An immutable page table: the state of a {@link PagedMemory} at one instant, made by {@link
- * PagedMemory#snapshot()} in O(pages) without copying any page, and the seed of any number of
- * children ({@link PagedMemory#branch}) that share every page until they write it. Copying a
- * sandbox's memory is copying this table.
+ * PagedMemory#snapshot()} without copying any page or leaf (a directory of one reference per 256
+ * pages), and the seed of any number of children ({@link PagedMemory#branch}) that share every
+ * page, and every leaf of the table, until they write it. Copying a sandbox's memory is copying
+ * this table's directory.
  *
  * <p><b>Thread safety.</b> A table never changes and its pages are never written again (the memory
  * that made it copies a page before its next write), so any thread may read a table's pages while
@@ -24,20 +25,27 @@ public final class PageTable {
     /** Bytes per page: one Wasm page. */
     public static final int PAGE_SIZE = Pages.SIZE;
 
-    /** One frame per page: {@link Pages#ZERO}, a shared frame, or null for an unloaded page. */
-    private final byte[][] frames;
+    /**
+     * The pages, {@link Pages#LEAF} to a leaf: {@link Pages#ZERO}, a shared frame, or null for an
+     * unloaded page (and past {@link #pages}). A leaf is shared with the memory that made the table,
+     * its other tables and its children, and is never written again: a memory copies a leaf before
+     * it changes it. So a table costs its directory: one reference per 256 pages.
+     */
+    private final byte[][][] leaves;
 
+    private final int pages;
     private final PageSource source;
     private final BitSet droppedSegments;
     /** Pages whose frame was private when the table was made, so never hashed before it. */
     private final BitSet neverHashed;
 
-    PageTable(byte[][] frames, PageSource source, BitSet droppedSegments) {
-        this(frames, source, droppedSegments, new BitSet());
+    PageTable(byte[][][] leaves, int pages, PageSource source, BitSet droppedSegments) {
+        this(leaves, pages, source, droppedSegments, new BitSet());
     }
 
-    PageTable(byte[][] frames, PageSource source, BitSet droppedSegments, BitSet neverHashed) {
-        this.frames = frames;
+    PageTable(byte[][][] leaves, int pages, PageSource source, BitSet droppedSegments, BitSet neverHashed) {
+        this.leaves = leaves;
+        this.pages = pages;
         this.source = source;
         this.droppedSegments = droppedSegments;
         this.neverHashed = neverHashed;
@@ -50,7 +58,9 @@ public final class PageTable {
     public static PageTable unloaded(int pages, PageSource source) {
         Objects.requireNonNull(source, "source");
         checkPageCount(pages);
-        return new PageTable(new byte[pages][], source, new BitSet());
+        byte[][][] leaves = new byte[Pages.leaves(pages)][][];
+        Arrays.fill(leaves, Pages.NO_FRAMES);
+        return new PageTable(leaves, pages, source, new BitSet());
     }
 
     /**
@@ -62,19 +72,38 @@ public final class PageTable {
             int pages, BitSet zeroPages, BitSet droppedSegments, PageSource source) {
         Objects.requireNonNull(source, "source");
         checkPageCount(pages);
-        byte[][] frames = new byte[pages][];
-        for (int i = zeroPages.nextSetBit(0); i >= 0 && i < pages; i = zeroPages.nextSetBit(i + 1)) {
-            frames[i] = Pages.ZERO;
+        byte[][][] leaves = new byte[Pages.leaves(pages)][][];
+        for (int l = 0; l < leaves.length; l++) {
+            int from = l << Pages.LEAF_SHIFT;
+            int to = Math.min(pages, from + Pages.LEAF);
+            int zero = zeroPages.get(from, to).cardinality();
+            if (zero == 0) {
+                leaves[l] = Pages.NO_FRAMES;
+            } else if (zero == Pages.LEAF) {
+                leaves[l] = Pages.ZERO_LEAF;
+            } else {
+                byte[][] leaf = new byte[Pages.LEAF][];
+                for (int i = zeroPages.nextSetBit(from); i >= 0 && i < to; i = zeroPages.nextSetBit(i + 1)) {
+                    leaf[i - from] = Pages.ZERO;
+                }
+                leaves[l] = leaf;
+            }
         }
-        return new PageTable(frames, source, (BitSet) droppedSegments.clone());
+        return new PageTable(leaves, pages, source, (BitSet) droppedSegments.clone());
     }
 
     /** A table of {@code pages} zero pages. */
     public static PageTable zero(int pages) {
         checkPageCount(pages);
-        byte[][] frames = new byte[pages][];
-        Arrays.fill(frames, Pages.ZERO);
-        return new PageTable(frames, PageSource.NONE, new BitSet());
+        byte[][][] leaves = new byte[Pages.leaves(pages)][][];
+        Arrays.fill(leaves, Pages.ZERO_LEAF);
+        int partial = pages & Pages.LEAF_MASK;
+        if (partial != 0) {
+            byte[][] last = new byte[Pages.LEAF][];
+            Arrays.fill(last, 0, partial, Pages.ZERO);
+            leaves[leaves.length - 1] = last;
+        }
+        return new PageTable(leaves, pages, PageSource.NONE, new BitSet());
     }
 
     private static void checkPageCount(int pages) {
@@ -85,15 +114,15 @@ public final class PageTable {
 
     /** The number of pages (the memory's size in Wasm pages at the snapshot's instant). */
     public int pages() {
-        return frames.length;
+        return pages;
     }
 
     /**
      * The state of page {@code page}: {@link PageState#ZERO}, {@code SHARED} or {@code UNLOADED}.
      */
     public PageState state(int page) {
-        Objects.checkIndex(page, frames.length);
-        byte[] frame = frames[page];
+        Objects.checkIndex(page, pages);
+        byte[] frame = storedFrame(page);
         if (frame == null) {
             return PageState.UNLOADED;
         }
@@ -106,7 +135,7 @@ public final class PageTable {
      * caches).
      */
     public ByteBuffer page(int page) {
-        Objects.checkIndex(page, frames.length);
+        Objects.checkIndex(page, pages);
         return ByteBuffer.wrap(frame(page)).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -116,8 +145,8 @@ public final class PageTable {
      * per frame ({@link FrameHashes}).
      */
     public byte[] sha256(int page) {
-        Objects.checkIndex(page, frames.length);
-        byte[] frame = frames[page];
+        Objects.checkIndex(page, pages);
+        byte[] frame = storedFrame(page);
         if (frame == Pages.ZERO) {
             return new byte[32];
         }
@@ -140,14 +169,14 @@ public final class PageTable {
      * millisecond and hashes the rest in the background.
      */
     public BitSet knownSha256s(byte[] dest) {
-        if (dest.length != frames.length * 32) {
-            throw new IllegalArgumentException(dest.length + " bytes for " + frames.length + " hashes");
+        if (dest.length != pages * 32) {
+            throw new IllegalArgumentException(dest.length + " bytes for " + pages + " hashes");
         }
         // Pages written since the table's memory last made a table are unknown as a block (a bulk
         // copy of the bitset); only the others are looked up.
         BitSet unknown = (BitSet) neverHashed.clone();
-        for (int i = neverHashed.nextClearBit(0); i < frames.length; i = neverHashed.nextClearBit(i + 1)) {
-            byte[] frame = frames[i];
+        for (int i = neverHashed.nextClearBit(0); i < pages; i = neverHashed.nextClearBit(i + 1)) {
+            byte[] frame = storedFrame(i);
             if (frame == Pages.ZERO) {
                 continue;
             }
@@ -173,34 +202,55 @@ public final class PageTable {
     public PageCounts counts() {
         int zero = 0;
         int unloaded = 0;
-        for (byte[] frame : frames) {
-            if (frame == null) {
-                unloaded++;
-            } else if (frame == Pages.ZERO) {
-                zero++;
+        for (int l = 0; l < leaves.length; l++) {
+            byte[][] leaf = leaves[l];
+            int n = Math.min(Pages.LEAF, pages - (l << Pages.LEAF_SHIFT));
+            if (leaf == Pages.ZERO_LEAF) {
+                zero += n;
+            } else if (leaf == Pages.NO_FRAMES) {
+                unloaded += n;
+            } else {
+                for (int j = 0; j < n; j++) {
+                    byte[] frame = leaf[j];
+                    if (frame == null) {
+                        unloaded++;
+                    } else if (frame == Pages.ZERO) {
+                        zero++;
+                    }
+                }
             }
         }
-        return new PageCounts(zero, frames.length - zero - unloaded, 0, unloaded);
+        return new PageCounts(zero, pages - zero - unloaded, 0, unloaded);
     }
 
     /** Page {@code page}'s frame, loading it if needed. The caller must not write it. */
     byte[] frame(int page) {
-        byte[] frame = frames[page];
+        byte[] frame = storedFrame(page);
         return frame != null ? frame : Pages.checkLoaded(source.load(page), page);
     }
 
     /** The frame as stored: null for an unloaded page. For memories and identity tests. */
     byte[] storedFrame(int page) {
-        return frames[page];
+        return leaves[page >>> Pages.LEAF_SHIFT][page & Pages.LEAF_MASK];
     }
 
-    /** The frames in an array of {@code capacity} (at least {@link #pages()}), null beyond. */
-    byte[][] framesCopy(int capacity) {
-        return Arrays.copyOf(frames, capacity);
+    /**
+     * The directory in an array of {@code capacity} leaves (at least this table's), {@link
+     * Pages#NO_FRAMES} beyond: the leaves themselves are shared, never copied.
+     */
+    byte[][][] leavesCopy(int capacity) {
+        byte[][][] copy = Arrays.copyOf(leaves, capacity);
+        Arrays.fill(copy, leaves.length, capacity, Pages.NO_FRAMES);
+        return copy;
     }
 
-    void copyFramesTo(byte[][] dest) {
-        System.arraycopy(frames, 0, dest, 0, frames.length);
+    /** The number of leaves in the directory. */
+    int leafCount() {
+        return leaves.length;
+    }
+
+    void copyLeavesTo(byte[][][] dest) {
+        System.arraycopy(leaves, 0, dest, 0, leaves.length);
     }
 
     PageSource source() {

@@ -1,9 +1,15 @@
 package dev.spindle.memory;
 
+import static dev.spindle.memory.Pages.DIR_SHIFT;
+import static dev.spindle.memory.Pages.LEAF;
+import static dev.spindle.memory.Pages.LEAF_MASK;
+import static dev.spindle.memory.Pages.LEAF_SHIFT;
 import static dev.spindle.memory.Pages.MASK;
+import static dev.spindle.memory.Pages.NO_FRAMES;
 import static dev.spindle.memory.Pages.SHIFT;
 import static dev.spindle.memory.Pages.SIZE;
 import static dev.spindle.memory.Pages.ZERO;
+import static dev.spindle.memory.Pages.ZERO_LEAF;
 
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -21,7 +27,7 @@ import java.util.Objects;
 /**
  * A Wasm linear memory for Chicory backed by a software page table that Spindle owns, so that
  * copying a sandbox's memory is copying a table: {@link #snapshot()} freezes the current pages into
- * an immutable {@link PageTable} in O(pages) without copying bytes, {@link #branch} starts a child
+ * an immutable {@link PageTable} without copying bytes, {@link #branch} starts a child
  * memory that shares every page of a table, and {@link #restore} swaps a table in. A page is {@link
  * PageState#ZERO zero}, {@link PageState#SHARED shared} (copied on its first write), {@link
  * PageState#PRIVATE private}, or {@link PageState#UNLOADED unloaded} (fetched from a {@link
@@ -39,11 +45,17 @@ import java.util.Objects;
  * makes may be read by any thread while it keeps running (see {@link PageTable}). Shared memories
  * (the threads proposal) are rejected at construction.
  *
- * <p><b>Cost.</b> An access inside a page is the same array load plus little-endian {@code
- * VarHandle} access as {@code ByteArrayMemory}; a write also checks that the page is private.
- * Measured against {@code ByteArrayMemory} ({@code PagedMemoryBench}, DESIGN-NOTES.md): sequential
- * i32 reads 0.99x, writes 1.29x, 1 MiB copies 1.0x; the first write to a shared page copies its 64
- * KiB, about 9 µs.
+ * <p><b>Table.</b> Two levels: a directory of leaves of 256 pages (16 MiB) each. A table shares
+ * the memory's leaves, and a child copies only a table's directory (a 1 GiB child: 64 entries), so
+ * {@link #snapshot()} and {@link #branch} cost O(pages / 256) and a child holds no table of its
+ * own but two directories until it writes; the first write (or load) in a leaf copies that leaf's
+ * 256 references.
+ *
+ * <p><b>Cost.</b> An access inside a page is two array loads (directory, leaf) plus the
+ * little-endian {@code VarHandle} access of {@code ByteArrayMemory}; a write also checks that the
+ * page is private. Measured against {@code ByteArrayMemory} ({@code PagedMemoryBench},
+ * DESIGN-NOTES.md): sequential i32 reads 1.01x, writes 1.29x, 1 MiB copies 0.9-1.0x, as with the
+ * flat table; the first write to a shared page copies its 64 KiB, about 9 µs.
  */
 public final class PagedMemory implements Memory {
     private static final VarHandle SHORT =
@@ -56,17 +68,25 @@ public final class PagedMemory implements Memory {
     private final MemoryLimits limits;
 
     /**
-     * The readable frame of each page below {@link #pages}: {@link Pages#ZERO}, a shared frame, a
-     * private frame, or null while unloaded. Null at and above {@link #pages}. Sized to the pages
-     * in use and reallocated (doubling, up to the maximum) only by {@link #grow} and {@link
-     * #restore}: sizing it to the maximum up front cost every branched child 2 × 256 KiB of
-     * table for a module without a declared maximum (65,536 pages), 65-215 µs per child when
-     * 1,000 children were kept (allocation and GC), against 5-20 µs for a 4,096-entry table.
+     * The directory of readable leaves: leaf {@code l} holds the frames of pages {@code l * LEAF}
+     * to {@code l * LEAF + LEAF - 1}, each {@link Pages#ZERO}, a shared frame, a private frame, or
+     * null while unloaded (and null at and above {@link #pages}). A leaf is this memory's own (it
+     * may write it) exactly where {@link #writable} holds a leaf of its own; elsewhere it is shared
+     * with tables, siblings or the {@link Pages} constants and is copied before it changes.
+     * Directory entries past the pages in use hold {@link Pages#NO_FRAMES}. Sized to the leaves in
+     * use and reallocated (doubling, up to the maximum) only by {@link #grow} and {@link #restore}.
      */
-    private byte[][] frames;
+    private byte[][][] frames;
 
-    /** The frame of each private page (the same array as in {@link #frames}), else null. */
-    private byte[][] writable;
+    /**
+     * The directory of private frames: where this memory owns leaf {@code l}, a leaf holding each
+     * private page's frame (the same array as in {@link #frames}) and null for the others; else
+     * {@link Pages#NO_FRAMES}, so a write there takes the copy-on-write path without a test here.
+     */
+    private byte[][][] writable;
+
+    /** Where this memory's private frames are counted: the process's, or a test's own. */
+    private final FrameBudget budget;
 
     private final DataSegments segments = new DataSegments();
     private final Object atomicLock = new Object();
@@ -81,21 +101,23 @@ public final class PagedMemory implements Memory {
      * target).
      */
     public PagedMemory(MemoryLimits limits) {
-        this(limits, PageTable.zero(limits.initialPages()), false);
+        this(limits, PageTable.zero(limits.initialPages()), false, FrameBudget.global());
     }
 
-    private PagedMemory(MemoryLimits limits, PageTable table, boolean restoring) {
+    private PagedMemory(MemoryLimits limits, PageTable table, boolean restoring, FrameBudget budget) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.budget = budget;
         if (limits.shared()) {
             throw new ChicoryException(
                     "PagedMemory does not support shared memories (threads proposal) yet");
         }
         int n = table.pages();
         checkFits(n);
-        // A copy, not a fresh array filled by adopt(): the JIT skips zeroing what Arrays.copyOf
-        // fills, and a new memory has no private page to forget (bench/branch: a 1 GiB child).
-        this.frames = table.framesCopy(Math.min(maximumPages(), Math.max(n, limits.initialPages())));
-        this.writable = new byte[frames.length][];
+        // The table's directory, its leaves shared: a child of a 1 GiB parent copies 64 references.
+        this.frames = table.leavesCopy(Math.max(table.leafCount(),
+                Pages.leaves(Math.min(maximumPages(), limits.initialPages()))));
+        this.writable = new byte[frames.length][][];
+        Arrays.fill(writable, NO_FRAMES);
         this.restoring = restoring;
         this.pages = n;
         this.source = table.source();
@@ -113,11 +135,17 @@ public final class PagedMemory implements Memory {
      * @throws IllegalArgumentException if the table has more pages than {@code limits} allow
      */
     public static PagedMemory branch(MemoryLimits limits, PageTable table) {
-        return new PagedMemory(limits, table, true);
+        return new PagedMemory(limits, table, true, FrameBudget.global());
+    }
+
+    /** As {@link #branch(MemoryLimits, PageTable)}, its frames counted in {@code budget} (tests). */
+    static PagedMemory branch(MemoryLimits limits, PageTable table, FrameBudget budget) {
+        return new PagedMemory(limits, table, true, budget);
     }
 
     /**
-     * Freezes this memory's current state into an immutable table, in O(pages), copying no page:
+     * Freezes this memory's current state into an immutable table, in O(pages / 256 + leaves written
+     * since the last snapshot), copying no page and no leaf:
      * every private page becomes shared and is copied on its next write, so the table keeps exactly
      * the bytes of this instant however this memory goes on.
      */
@@ -125,18 +153,27 @@ public final class PagedMemory implements Memory {
         // Private frames were never in a table, so never hashed: telling the table spares a
         // remote fork a lookup (an object-header read, a cache miss) per page it wrote.
         BitSet neverHashed = new BitSet(pages);
-        for (int i = 0; i < pages; i++) {
-            if (writable[i] != null) {
-                neverHashed.set(i);
+        int leaves = Pages.leaves(pages);
+        for (int l = 0; l < leaves; l++) {
+            byte[][] w = writable[l];
+            if (w == NO_FRAMES) {
+                continue; // a shared leaf: no private page in it
             }
+            for (int j = 0; j < LEAF; j++) {
+                if (w[j] != null) {
+                    neverHashed.set((l << LEAF_SHIFT) + j);
+                }
+            }
+            // The table takes this leaf as it is: the next change to it copies it first.
+            writable[l] = NO_FRAMES;
         }
-        Arrays.fill(writable, 0, pages, null);
-        return new PageTable(Arrays.copyOf(frames, pages), source, segments.dropped(), neverHashed);
+        return new PageTable(Arrays.copyOf(frames, leaves), pages, source, segments.dropped(),
+                neverHashed);
     }
 
     /**
      * Replaces this memory's whole state by {@code table} (pages, size, dropped segments); all
-     * pages become shared with the table. O(pages).
+     * pages become shared with the table. O(pages / 256).
      *
      * @throws IllegalArgumentException if the table has more pages than the limits allow
      */
@@ -148,9 +185,10 @@ public final class PagedMemory implements Memory {
         int n = table.pages();
         checkFits(n);
         ensureCapacity(n);
-        Arrays.fill(writable, 0, Math.max(n, pages), null);
-        Arrays.fill(frames, n, Math.max(n, pages), null);
-        table.copyFramesTo(frames);
+        int leaves = Math.max(table.leafCount(), Pages.leaves(pages));
+        Arrays.fill(writable, 0, leaves, NO_FRAMES);
+        Arrays.fill(frames, table.leafCount(), leaves, NO_FRAMES);
+        table.copyLeavesTo(frames);
         pages = n;
         source = table.source();
         segments.restoreDropped(table.droppedSegments());
@@ -166,32 +204,70 @@ public final class PagedMemory implements Memory {
     /** The state of page {@code page} (below {@link #pages()}). */
     public PageState state(int page) {
         Objects.checkIndex(page, pages);
-        byte[] frame = frames[page];
+        byte[] frame = frames[page >>> LEAF_SHIFT][page & LEAF_MASK];
         if (frame == null) {
             return PageState.UNLOADED;
         }
-        if (writable[page] != null) {
+        if (writable[page >>> LEAF_SHIFT][page & LEAF_MASK] != null) {
             return PageState.PRIVATE;
         }
         return frame == ZERO ? PageState.ZERO : PageState.SHARED;
     }
 
-    /** Counts of this memory's pages by state; O(pages). */
+    /**
+     * Counts of this memory's pages by state; O(pages), a leaf shared whole with the {@link Pages}
+     * constants counted at once.
+     */
     public PageCounts counts() {
-        int[] byState = new int[PageState.values().length];
-        for (int i = 0; i < pages; i++) {
-            byState[state(i).ordinal()]++;
+        int zero = 0;
+        int priv = 0;
+        int unloaded = 0;
+        int leaves = Pages.leaves(pages);
+        for (int l = 0; l < leaves; l++) {
+            byte[][] leaf = frames[l];
+            int n = Math.min(LEAF, pages - (l << LEAF_SHIFT));
+            if (leaf == ZERO_LEAF) {
+                zero += n;
+                continue;
+            }
+            if (leaf == NO_FRAMES) {
+                unloaded += n;
+                continue;
+            }
+            byte[][] w = writable[l];
+            for (int j = 0; j < n; j++) {
+                byte[] frame = leaf[j];
+                if (frame == null) {
+                    unloaded++;
+                } else if (w[j] != null) {
+                    priv++;
+                } else if (frame == ZERO) {
+                    zero++;
+                }
+            }
         }
-        return new PageCounts(
-                byState[PageState.ZERO.ordinal()],
-                byState[PageState.SHARED.ordinal()],
-                byState[PageState.PRIVATE.ordinal()],
-                byState[PageState.UNLOADED.ordinal()]);
+        return new PageCounts(zero, pages - zero - priv - unloaded, priv, unloaded);
+    }
+
+    /**
+     * Bytes of page table this memory holds alone: its two directories and the leaves it owns
+     * (copied on a write or load in them), not the leaves it shares with tables and other
+     * memories. Estimated from the arrays' lengths with 16-byte headers and 4-byte references (the
+     * JVM's compressed references, below 32 GiB of heap).
+     */
+    public long tableBytes() {
+        long bytes = Pages.arrayBytes(frames.length) + Pages.arrayBytes(writable.length);
+        for (byte[][] w : writable) {
+            if (w != NO_FRAMES) {
+                bytes += 2 * Pages.arrayBytes(LEAF);
+            }
+        }
+        return bytes;
     }
 
     /** Page {@code page}'s current frame, for identity tests. */
     byte[] frame(int page) {
-        return frames[page];
+        return frames[page >>> LEAF_SHIFT][page & LEAF_MASK];
     }
 
     // ---------------------------------------------------------------- page resolution
@@ -205,7 +281,7 @@ public final class PagedMemory implements Memory {
     /** The frame to read {@code size} bytes at {@code addr} from (all in one page). */
     private byte[] readFrame(int addr, int size) {
         try {
-            byte[] frame = frames[addr >>> SHIFT];
+            byte[] frame = frames[addr >>> DIR_SHIFT][(addr >>> SHIFT) & LEAF_MASK];
             if (frame != null) {
                 return frame;
             }
@@ -218,7 +294,7 @@ public final class PagedMemory implements Memory {
     /** The private frame to write {@code size} bytes at {@code addr} to (all in one page). */
     private byte[] writeFrame(int addr, int size) {
         try {
-            byte[] frame = writable[addr >>> SHIFT];
+            byte[] frame = writable[addr >>> DIR_SHIFT][(addr >>> SHIFT) & LEAF_MASK];
             if (frame != null) {
                 return frame;
             }
@@ -239,12 +315,24 @@ public final class PagedMemory implements Memory {
 
     /** Page {@code index}'s frame (below {@link #pages}), loading it from the source if needed. */
     private byte[] loaded(int index) {
-        byte[] frame = frames[index];
+        byte[] frame = frames[index >>> LEAF_SHIFT][index & LEAF_MASK];
         if (frame == null) {
             frame = Pages.checkLoaded(source.load(index), index);
-            frames[index] = frame;
+            ownLeaf(index >>> LEAF_SHIFT)[index & LEAF_MASK] = frame;
         }
         return frame;
+    }
+
+    /**
+     * Leaf {@code l} of {@link #frames}, made this memory's own first if it is shared (a copy of
+     * its references, and a writable leaf with no private page yet).
+     */
+    private byte[][] ownLeaf(int l) {
+        if (writable[l] == NO_FRAMES) {
+            frames[l] = frames[l].clone();
+            writable[l] = new byte[LEAF][];
+        }
+        return frames[l];
     }
 
     /**
@@ -253,21 +341,56 @@ public final class PagedMemory implements Memory {
      * unloaded page is then not even loaded).
      */
     private byte[] own(int index, boolean keep) {
-        byte[] frame = writable[index];
+        int l = index >>> LEAF_SHIFT;
+        int j = index & LEAF_MASK;
+        byte[] frame = writable[l][j];
         if (frame != null) {
             return frame;
         }
-        byte[] current = frames[index];
+        byte[] current = frames[l][j];
         // Counted against the process's frame budget: a write past it traps this guest, not the JVM.
-        frame = keep && current != ZERO ? FrameBudget.global().count(loaded(index).clone())
-                : FrameBudget.global().allocate();
-        frames[index] = frame;
-        writable[index] = frame;
+        frame = keep && current != ZERO ? budget.count(loaded(index).clone()) : budget.allocate();
+        ownLeaf(l)[j] = frame;
+        writable[l][j] = frame;
         return frame;
+    }
+
+    /**
+     * Makes pages {@code [from, to)} zero pages (none private): a whole leaf becomes the shared
+     * {@link Pages#ZERO_LEAF}, a part of one is set in this memory's own copy.
+     */
+    private void zeroPages(int from, int to) {
+        while (from < to) {
+            int l = from >>> LEAF_SHIFT;
+            int end = Math.min(to, (l + 1) << LEAF_SHIFT);
+            if ((from & LEAF_MASK) == 0 && end - from == LEAF) {
+                frames[l] = ZERO_LEAF;
+                writable[l] = NO_FRAMES;
+            } else if (!alreadyZero(l, from & LEAF_MASK, ((end - 1) & LEAF_MASK) + 1)) {
+                Arrays.fill(ownLeaf(l), from & LEAF_MASK, ((end - 1) & LEAF_MASK) + 1, ZERO);
+                Arrays.fill(writable[l], from & LEAF_MASK, ((end - 1) & LEAF_MASK) + 1, null);
+            }
+            from = end;
+        }
     }
 
     private int sizeInBytes() {
         return pages * SIZE;
+    }
+
+    /**
+     * Whether slots {@code [from, to)} of leaf {@code l} are zero pages already, none private: then
+     * a shared leaf need not be copied to say so again (instantiation's {@code zero()}).
+     */
+    private boolean alreadyZero(int l, int from, int to) {
+        byte[][] leaf = frames[l];
+        byte[][] w = writable[l];
+        for (int j = from; j < to; j++) {
+            if (leaf[j] != ZERO || w[j] != null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- sizes
@@ -285,17 +408,21 @@ public final class PagedMemory implements Memory {
             return -1;
         }
         ensureCapacity(next);
-        Arrays.fill(frames, previous, next, ZERO);
+        zeroPages(previous, next);
         pages = next;
         return previous;
     }
 
-    /** Makes the frame arrays hold at least {@code n} pages (n within the maximum). */
+    /** Makes the directories hold the leaves of at least {@code n} pages (n within the maximum). */
     private void ensureCapacity(int n) {
-        if (n > frames.length) {
-            int capacity = (int) Math.min(maximumPages(), Math.max(n, 2L * frames.length));
+        int leaves = Pages.leaves(n);
+        if (leaves > frames.length) {
+            int old = frames.length;
+            int capacity = Math.min(Pages.leaves(maximumPages()), Math.max(leaves, 2 * old));
             frames = Arrays.copyOf(frames, capacity);
             writable = Arrays.copyOf(writable, capacity);
+            Arrays.fill(frames, old, capacity, NO_FRAMES);
+            Arrays.fill(writable, old, capacity, NO_FRAMES);
         }
     }
 
@@ -497,8 +624,7 @@ public final class PagedMemory implements Memory {
         if (restoring) {
             return;
         }
-        Arrays.fill(writable, 0, pages, null);
-        Arrays.fill(frames, 0, pages, ZERO);
+        zeroPages(0, pages);
     }
 
     /** Fills {@code [fromIndex, toIndex)}; whole pages filled with zero become zero pages. */
@@ -512,8 +638,7 @@ public final class PagedMemory implements Memory {
             int off = addr & MASK;
             int chunk = Math.min(remaining, SIZE - off);
             if (chunk == SIZE && value == 0) {
-                writable[index] = null;
-                frames[index] = ZERO;
+                zeroPages(index, index + 1);
             } else {
                 Arrays.fill(own(index, chunk < SIZE), off, off + chunk, value);
             }
