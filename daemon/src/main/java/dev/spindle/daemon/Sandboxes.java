@@ -406,6 +406,11 @@ final class Sandboxes implements AutoCloseable {
     return "sb-" + HexFormat.of().formatHex(b);
   }
 
+  /** Forgets this process's copy of a deleted snapshot; branches already made keep what they share. */
+  void forget(Tag tag) {
+    forks.release(tag);
+  }
+
   boolean holds(String id) {
     return guests.containsKey(id);
   }
