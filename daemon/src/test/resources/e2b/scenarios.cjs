@@ -171,6 +171,9 @@ if (!scenarios[name]) {
 }
 scenarios[name]().then((r) => {
   console.log('RESULT ' + JSON.stringify(r))
+  // runCode leaves its request timer pending when the answer is an error status (the SDK clears
+  // it only on success), which would keep node alive for its 60 s.
+  process.exit(0)
 }, (e) => {
   console.error(e)
   process.exit(1)
