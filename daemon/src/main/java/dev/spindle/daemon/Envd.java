@@ -18,8 +18,7 @@ final class Envd {
 
   /** Answers one envd request of {@code guest}; true when answered (always, here). */
   static boolean handle(Request request, Response response, Callback callback, Guest guest) {
-    String path = Request.getPathInContext(request);
-    if (path.endsWith("/health")) {
+    if (E2bHandler.sandboxPath(request).equals("/health")) {
       response.setStatus(204);
       callback.succeeded();
       return true;
