@@ -250,7 +250,8 @@ final class E2bSandboxes implements AutoCloseable {
 
   /**
    * {@code count} children of a running sandbox: a live snapshot of it (the parent pauses only
-   * while its page table is taken), branched {@code count} times, then the tag is dropped. Each
+   * while its page table is taken), branched {@code count} times from memory; its tag is dropped
+   * once its files are written. Each
    * child has its own id and token and continues the parent's state (its contexts included);
    * Python's {@code random} is reseeded in each before its first execution.
    */
@@ -261,14 +262,14 @@ final class E2bSandboxes implements AutoCloseable {
     try {
       Guest g = running(parent);
       Tag tag = Tag.of(FORK_PREFIX + suffix());
-      ImageInfo row = snapshots.take(g, tag, SnapshotService.Mode.LIVE).settled().get();
+      GuestSnapshots.Taken taken = snapshots.take(g, tag, SnapshotService.Mode.LIVE);
       try {
-        if (!"ready".equals(row.status())) {
-          throw new ApiError(500, "fork_failed", "forking sandbox '" + parent.id + "' failed: " + row.error());
-        }
-        children = start(tag.value(), count);
+        // The children branch the page table in memory at once.
+        children = sandboxes.branchTaken(tag, count);
       } finally {
-        dropTag(tag.value());
+        // The files, which nobody needs, are deleted once written (not before the branches are
+        // made: dropping the tag also drops the in-memory copy they branch).
+        taken.settled().whenComplete((row, err) -> dropTag(tag.value()));
       }
       contexts = new LinkedHashMap<>(parent.contexts);
     } finally {
