@@ -113,6 +113,10 @@ final class E2bSandboxes implements AutoCloseable {
         Instant.now().plus(c.timeout()), info.id());
     e.contexts.put("default", 0);
     try {
+      if (!sandboxes.get(info.id()).isPython()) {
+        throw new ApiError(400, "unsupported_template", "snapshot '" + c.template() + "' is of a WebAssembly "
+            + "sandbox, not a Python one; the E2B API runs Python sandboxes only");
+      }
       if (!c.envs().isEmpty()) {
         setEnvs(sandboxes.get(info.id()), c.envs());
       }
