@@ -51,13 +51,8 @@ final class ApiHandler extends Handler.Abstract {
         authorize(request);
       }
       if (!m.route().uncapped()) {
-        if (!cap.tryAcquire()) {
-          metrics.rejectedBusy.increment();
-          throw new ApiError(503, "busy", "the node is at its concurrency cap (" + capacity
-              + " requests at once); retry later");
-        }
+        enter();
         held = true;
-        metrics.inFlight.incrementAndGet();
       }
       m.route().handler().handle(x);
     } catch (Throwable e) {
@@ -75,8 +70,7 @@ final class ApiHandler extends Handler.Abstract {
       }
     } finally {
       if (held) {
-        metrics.inFlight.decrementAndGet();
-        cap.release();
+        leave();
       }
     }
     metrics.observe(method, routeName, x.status, System.nanoTime() - t0);
@@ -92,6 +86,24 @@ final class ApiHandler extends Handler.Abstract {
       response.write(true, ByteBuffer.wrap(x.body), callback);
     }
     return true;
+  }
+
+  /**
+   * Takes a slot of the node's concurrency cap (503 {@code busy} when none is free), for this
+   * handler's routes and for the requests {@link E2bHandler} serves; {@link #leave} gives it back.
+   */
+  void enter() {
+    if (!cap.tryAcquire()) {
+      metrics.rejectedBusy.increment();
+      throw new ApiError(503, "busy", "the node is at its concurrency cap (" + capacity
+          + " requests at once); retry later");
+    }
+    metrics.inFlight.incrementAndGet();
+  }
+
+  void leave() {
+    metrics.inFlight.decrementAndGet();
+    cap.release();
   }
 
   private static void closeQuietly(InputStream in) {

@@ -23,17 +23,19 @@ public final class Daemon implements AutoCloseable {
   private final StateDb db;
   private final Catalog catalog;
   private final Sandboxes sandboxes;
+  private final E2bSandboxes e2b;
   private final RemoteNode remote;
   private final String token;
   private final Path tokenFile;
   private final List<String> recovered;
 
-  private Daemon(Server server, StateDb db, Catalog catalog, Sandboxes sandboxes, RemoteNode remote, String token,
-      Path tokenFile, List<String> recovered) {
+  private Daemon(Server server, StateDb db, Catalog catalog, Sandboxes sandboxes, E2bSandboxes e2b, RemoteNode remote,
+      String token, Path tokenFile, List<String> recovered) {
     this.server = server;
     this.db = db;
     this.catalog = catalog;
     this.sandboxes = sandboxes;
+    this.e2b = e2b;
     this.remote = remote;
     this.token = token;
     this.tokenFile = tokenFile;
@@ -129,10 +131,13 @@ public final class Daemon implements AutoCloseable {
     c.setHost(config.host());
     c.setPort(config.port());
     server.addConnector(c);
-    server.setHandler(new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper()));
+    ApiHandler api = new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper());
+    E2bSandboxes e2b = new E2bSandboxes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService));
+    // E2B's API (/e2b) is served before the node's own routes, outside their table (see E2bHandler).
+    server.setHandler(new E2bHandler(api, e2b, token, metrics));
     server.setErrorHandler(new JsonErrorHandler(Api.mapper()));
     server.setStopTimeout(2000);
-    Daemon d = new Daemon(server, db, catalog, sandboxes, remote, token, TokenFile.path(root), recovered);
+    Daemon d = new Daemon(server, db, catalog, sandboxes, e2b, remote, token, TokenFile.path(root), recovered);
     try {
       server.start();
     } catch (Exception e) {
@@ -156,7 +161,7 @@ public final class Daemon implements AutoCloseable {
     ImageFileRoutes files = new ImageFileRoutes(catalog);
     files.register(router);
     metrics.gauge("spindle_image_bytes_served", files::bytesServed);
-    new SandboxRoutes(sandboxes, catalog, snapshotService).register(router);
+    new SandboxRoutes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService)).register(router);
     new RemoteRoutes(sandboxes, remote).register(router);
     return router;
   }
@@ -197,6 +202,7 @@ public final class Daemon implements AutoCloseable {
     } catch (Exception e) {
       // Stopping: the sockets close with the process anyway.
     }
+    e2b.close();
     sandboxes.close();
     remote.close();
     catalog.close();

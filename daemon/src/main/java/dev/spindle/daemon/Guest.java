@@ -113,6 +113,16 @@ final class Guest {
    * its memory may be mid-update, so it is dead, and the error says so.
    */
   synchronized EvalResult eval(String code) {
+    return eval(code, 0, false);
+  }
+
+  /**
+   * As {@link #eval(String)}, in namespace {@code namespace} (0 is {@link #eval(String)}'s) and,
+   * with {@code stream}, with the code's stdout and stderr written through to the reactor's
+   * captured streams as it writes them, for another thread to take meanwhile ({@link
+   * Reactor#takeStdout()}); the result's streams are empty then.
+   */
+  synchronized EvalResult eval(String code, int namespace, boolean stream) {
     if (python == null) {
       throw ApiError.conflict("not_an_interpreter", "sandbox " + id + " runs a WebAssembly module, not an interpreter; "
           + "call its exports instead (create one with runtime 'python' to evaluate code)");
@@ -127,7 +137,7 @@ final class Guest {
         python.reseed();
         reseeded = true;
       }
-      return python.eval(code);
+      return python.eval(code, "<cell " + (python.evals() + 1) + ">", namespace, stream);
     } catch (SandboxLimitException e) {
       status = "dead";
       error = e.getMessage();

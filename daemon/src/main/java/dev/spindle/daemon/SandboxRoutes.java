@@ -5,7 +5,6 @@ import dev.spindle.client.Api.Call;
 import dev.spindle.client.Api.CallResult;
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.Eval;
-import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.Output;
 import dev.spindle.client.Api.SandboxList;
 import dev.spindle.client.Api.Snapshot;
@@ -13,15 +12,14 @@ import dev.spindle.sandbox.python.EvalResult;
 import dev.spindle.store.Tag;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 
 /** {@code /v1/sandboxes}: start, list, call, evaluate (Python), read output, snapshot, delete. */
 final class SandboxRoutes {
   private final Sandboxes sandboxes;
   private final Catalog catalog;
-  private final SnapshotService snapshots;
+  private final GuestSnapshots snapshots;
 
-  SandboxRoutes(Sandboxes sandboxes, Catalog catalog, SnapshotService snapshots) {
+  SandboxRoutes(Sandboxes sandboxes, Catalog catalog, GuestSnapshots snapshots) {
     this.sandboxes = sandboxes;
     this.catalog = catalog;
     this.snapshots = snapshots;
@@ -83,36 +81,11 @@ final class SandboxRoutes {
     Snapshot s = x.body(Snapshot.class);
     Tag tag = Catalog.tag(s.tag(), "tag");
     SnapshotService.Mode mode = mode(s.mode());
-    if (!g.isReactor()) {
-      throw ApiError.conflict("not_a_reactor", "sandbox " + g.id + " is a command module; only reactors can be snapshotted");
-    }
-    catalog.claim(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", "sandbox:" + g.id, g.image, null));
-    CompletableFuture<Void> done;
-    double pauseMs;
-    try {
-      synchronized (g) {
-        // The guest is held (no call runs) only while the snapshot is taken: its pause.
-        long t0 = System.nanoTime();
-        done = snapshots.snapshot(g, tag, mode);
-        pauseMs = (System.nanoTime() - t0) / 1e6;
-      }
-    } catch (Exception | Error e) {
-      catalog.release(tag.value());
-      throw e;
-    }
-    CompletableFuture<ImageInfo> settled = done.handle((ok, err) -> {
-      if (err != null) {
-        catalog.fail(tag.value(), "snapshot failed: " + err.getMessage());
-        return catalog.get(tag.value());
-      }
-      ImageInfo claimed = catalog.get(tag.value());
-      return catalog.settle(new ImageInfo(tag.value(), Catalog.SNAPSHOT, "ready", claimed.source(), null, null, null,
-          null, null, claimed.parent(), claimed.createdAt(), null, null, pauseMs, null, null, null));
-    });
+    GuestSnapshots.Taken taken = snapshots.take(g, tag, mode);
     if (Boolean.FALSE.equals(s.awaitReady())) {
       x.json(202, catalog.get(tag.value()));
     } else {
-      x.json(201, settled.get());
+      x.json(201, taken.settled().get());
     }
   }
 

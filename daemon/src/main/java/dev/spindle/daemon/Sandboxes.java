@@ -406,6 +406,27 @@ final class Sandboxes implements AutoCloseable {
     return "sb-" + HexFormat.of().formatHex(b);
   }
 
+  /**
+   * {@code n} branches, under the node's default limits, of a Python snapshot this process has just
+   * taken: from its page table in memory, without waiting for its files (a fork: the tag is the
+   * caller's and is dropped once written).
+   */
+  List<SandboxInfo> branchTaken(Tag tag, int n) throws IOException {
+    if (n < 1 || n > MAX_PER_REQUEST) {
+      throw ApiError.badRequest("bad_field", "n must be 1.." + MAX_PER_REQUEST + ", got " + n);
+    }
+    SandboxSnapshot snap = forks.open(tag);
+    if (!WarmPython.isPython(snap.moduleSha256())) {
+      throw ApiError.conflict("not_python", "snapshot '" + tag + "' is not of a Python sandbox");
+    }
+    return branchAdmitted(snap, n, limits(null, ceilings), tag.value());
+  }
+
+  /** Forgets this process's copy of a deleted snapshot; branches already made keep what they share. */
+  void forget(Tag tag) {
+    forks.release(tag);
+  }
+
   boolean holds(String id) {
     return guests.containsKey(id);
   }

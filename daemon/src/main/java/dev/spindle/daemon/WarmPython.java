@@ -92,6 +92,13 @@ final class WarmPython {
         if (!closed.ok()) {
           throw new IOException("cannot close /guest in the warm interpreter: " + closed.error().message());
         }
+        // The first exception a sandbox formats loads and runs traceback's machinery (linecache,
+        // tokenize, their regular expressions): seconds in the interpreter, paid by every sandbox
+        // unless it is done once here, before the snapshot.
+        EvalResult raised = py.eval("1/0", "<spindle>");
+        if (raised.ok() || !"ZeroDivisionError".equals(raised.error().type())) {
+          throw new IOException("the warm interpreter did not format an exception: " + raised);
+        }
         s = forks.snapshot(parent, tag, SnapshotMode.FULL);
       }
       catalog.settle(new ImageInfo(tag.value(), Catalog.SNAPSHOT, "ready", source, null, null, null, null, null,

@@ -24,7 +24,7 @@ final class CappedOutput extends OutputStream {
     }
 
     @Override
-    public void write(byte[] b, int off, int len) {
+    public synchronized void write(byte[] b, int off, int len) {
         if (bytes.size() + (long) len > cap) {
             throw new SandboxLimitException(SandboxLimitException.Limit.OUTPUT,
                     name + " exceeded the capture cap of " + cap + " bytes", null);
@@ -32,7 +32,18 @@ final class CappedOutput extends OutputStream {
         bytes.write(b, off, len);
     }
 
-    byte[] toByteArray() {
+    synchronized byte[] toByteArray() {
         return bytes.toByteArray();
+    }
+
+    /**
+     * What was written since the last take, removed: a reader streaming a guest's output while it
+     * runs (another thread) takes it piece by piece, and the cap then bounds what is held between
+     * takes rather than all the guest ever wrote.
+     */
+    synchronized byte[] take() {
+        byte[] b = bytes.toByteArray();
+        bytes.reset();
+        return b;
     }
 }

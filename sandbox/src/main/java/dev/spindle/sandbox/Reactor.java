@@ -85,6 +85,20 @@ public final class Reactor implements AutoCloseable {
         return streams.stderr();
     }
 
+    /**
+     * The captured stdout written since the last take, removed from the capture; safe to call from
+     * another thread while a call runs (how a guest's output is streamed as it is written). Empty
+     * when stdout goes to the caller's own stream.
+     */
+    public byte[] takeStdout() {
+        return streams.takeStdout();
+    }
+
+    /** As {@link #takeStdout()}, for stderr. */
+    public byte[] takeStderr() {
+        return streams.takeStderr();
+    }
+
     @Override
     public void close() {
         wasi.close();

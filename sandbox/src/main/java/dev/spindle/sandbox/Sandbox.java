@@ -371,6 +371,14 @@ public final class Sandbox {
         byte[] stderr() {
             return err instanceof CappedOutput c ? c.toByteArray() : new byte[0];
         }
+
+        byte[] takeStdout() {
+            return out instanceof CappedOutput c ? c.take() : new byte[0];
+        }
+
+        byte[] takeStderr() {
+            return err instanceof CappedOutput c ? c.take() : new byte[0];
+        }
     }
 
     /** Configuration of a sandbox; every setting has a safe default. */

@@ -50,6 +50,9 @@ public final class PythonRuntime implements AutoCloseable {
     private static final String GUEST_FUNCTION = "run";
     /** Bits of guest.py's {@code run(code, filename, cap, flags)}. */
     private static final int RESEED = 1;
+    private static final int STREAM = 2;
+    /** The most namespaces an interpreter keeps apart (guest.py's flags carry the number from bit 8). */
+    public static final int MAX_NAMESPACES = 1 << 16;
     private static final int DEFAULT_OUTPUT_CAP = 16 << 20;
 
     /** Errors the host reported through {@code trino.return_error}, by the instance's memory. */
@@ -267,6 +270,11 @@ public final class PythonRuntime implements AutoCloseable {
         return this;
     }
 
+    /** How many evals this runtime object has made (names the next cell). */
+    public int evals() {
+        return evals;
+    }
+
     /** Evaluates {@code code} as a cell named {@code <cell N>} in tracebacks. */
     public EvalResult eval(String code) {
         return eval(code, "<cell " + (evals + 1) + ">");
@@ -281,6 +289,20 @@ public final class PythonRuntime implements AutoCloseable {
      * @throws SandboxException if the interpreter failed outside Python code
      */
     public EvalResult eval(String code, String filename) {
+        return eval(code, filename, 0, false);
+    }
+
+    /**
+     * As {@link #eval(String, String)}, in namespace {@code namespace} (0 is the one every other
+     * eval uses; each other number is its own, made empty on first use, as a notebook's contexts
+     * are) and, with {@code stream}, with {@code sys.stdout} and {@code sys.stderr} written through
+     * to the guest's WASI stdout and stderr as the code writes them, for a caller that reads them
+     * meanwhile ({@link Reactor#takeStdout()}); the result's streams are empty then.
+     */
+    public EvalResult eval(String code, String filename, int namespace, boolean stream) {
+        if (namespace < 0 || namespace >= MAX_NAMESPACES) {
+            throw new IllegalArgumentException("namespace must be 0.." + (MAX_NAMESPACES - 1) + ", got " + namespace);
+        }
         evals++;
         byte[] src = code.getBytes(StandardCharsets.UTF_8);
         byte[] file = filename.getBytes(StandardCharsets.UTF_8);
@@ -291,7 +313,7 @@ public final class PythonRuntime implements AutoCloseable {
         args.put((byte) 1).putInt(src.length).put(src);
         args.put((byte) 1).putInt(file.length).put(file);
         args.put((byte) 1).putInt(outputCap);
-        args.put((byte) 1).putInt(reseedPending ? RESEED : 0);
+        args.put((byte) 1).putInt((reseedPending ? RESEED : 0) | (stream ? STREAM : 0) | namespace << 8);
         reseedPending = false;
         int result = (int) reactor.call("execute", argsBuffer(args.array()))[0];
         if (result == 0) {

@@ -11,6 +11,9 @@ import _json
 import sys
 
 _namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+# Separate namespaces by number (run()'s flags >> 8; 0 is _namespace), each made on first use:
+# a notebook's "contexts", which share the interpreter (its modules) but not their variables.
+_namespaces = {0: _namespace}
 _GUEST_FILE = __file__
 # Sources of evaluated code by filename, handed to linecache when a traceback is formatted.
 _sources = {}
@@ -24,11 +27,14 @@ class OutputLimitExceeded(BaseException):
 class _Capture:
     """A text stream that keeps what is written, up to a cap in UTF-8 bytes."""
 
-    def __init__(self, name, cap):
+    def __init__(self, name, cap, fd=None):
         self.name = name
         self._parts = []
         self._size = 0
         self._cap = cap
+        # Streaming: what is written goes straight to this WASI fd (the host reads it while the
+        # eval runs) instead of being kept for the answer.
+        self._fd = fd
         self.encoding = "utf-8"
         self.errors = "strict"
 
@@ -39,12 +45,22 @@ class _Capture:
         if self._size + size > self._cap:
             # Keep what fits, so the caller sees the output up to the cap.
             room = self._cap - self._size
-            self._parts.append(s.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore"))
+            self._keep(s.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore"))
             self._size = self._cap
             raise OutputLimitExceeded(f"{self.name} passed the output cap of {self._cap} bytes")
-        self._parts.append(s)
+        self._keep(s)
         self._size += size
         return len(s)
+
+    def _keep(self, s):
+        if self._fd is None:
+            self._parts.append(s)
+            return
+        import os
+
+        data = s.encode("utf-8", "replace")
+        while data:
+            data = data[os.write(self._fd, data):]
 
     def writelines(self, lines):
         for line in lines:
@@ -103,23 +119,24 @@ def _exit_status(e, err):
     return 1
 
 
-def _run(code, filename, out, err):
+def _run(code, filename, namespace):
     # Like a notebook cell: the last statement, if an expression, is evaluated for its value.
     tree = compile(code, filename, "exec", _ast.PyCF_ONLY_AST)
     last = None
     if tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = _ast.Expression(tree.body.pop().value)
-    exec(compile(tree, filename, "exec"), _namespace)
+    exec(compile(tree, filename, "exec"), namespace)
     if last is not None:
-        value = eval(compile(last, filename, "eval"), _namespace)
+        value = eval(compile(last, filename, "eval"), namespace)
         if value is not None:
-            _namespace["_"] = value
+            namespace["_"] = value
             return repr(value)
     return None
 
 
-# Bits of run()'s flags.
+# Bits of run()'s flags; the bits from 8 up are the namespace's number.
 _RESEED = 1
+_STREAM = 2
 
 
 def run(code, filename, cap, flags):
@@ -136,14 +153,18 @@ def run(code, filename, cap, flags):
     _sources[filename] = code
     if len(_sources) > 1000:
         del _sources[next(iter(_sources))]
-    out = _Capture("stdout", cap)
-    err = _Capture("stderr", cap)
+    namespace = _namespaces.get(flags >> 8)
+    if namespace is None:
+        namespace = _namespaces[flags >> 8] = {"__name__": "__main__", "__builtins__": __builtins__}
+    stream = flags & _STREAM
+    out = _Capture("stdout", cap, 1 if stream else None)
+    err = _Capture("stderr", cap, 2 if stream else None)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     value = None
     error = None
     try:
-        value = _run(code, filename, out, err)
+        value = _run(code, filename, namespace)
     except SystemExit as e:
         error = {"type": "SystemExit", "message": str(_exit_status(e, err)), "traceback": ""}
     except OutputLimitExceeded as e:

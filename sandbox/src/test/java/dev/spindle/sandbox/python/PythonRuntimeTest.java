@@ -181,6 +181,35 @@ class PythonRuntimeTest {
     }
 
     @Test
+    void namespacesAreSeparateButShareTheInterpreter() {
+        assertThat(py.eval("ns_probe = 'zero'\nimport json").ok()).isTrue();
+        EvalResult other = py.eval("ns_probe_seen = 'ns_probe' in globals()\nimport json\n(ns_probe_seen, json.dumps(1))",
+                "<ctx>", 7, false);
+        assertThat(other.value()).isEqualTo("(False, '1')");
+        assertThat(py.eval("(ns_probe, 'ns_probe_seen' in globals())").value()).isEqualTo("('zero', False)");
+        assertThat(py.eval("ns_probe_seen", "<ctx>", 7, false).value()).isEqualTo("False");
+        assertThatThrownBy(() -> py.eval("1", "<x>", PythonRuntime.MAX_NAMESPACES, false))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aStreamedEvalWritesItsOutputToTheGuestsStreamsAsItGoes() {
+        py.reactor().takeStdout();
+        py.reactor().takeStderr();
+        EvalResult r = py.eval("import sys\nprint('out', 1)\nprint('err', file=sys.stderr)\n'v'", "<s>", 0, true);
+        assertThat(r.value()).isEqualTo("'v'");
+        assertThat(r.stdout()).isEmpty();
+        assertThat(r.stderr()).isEmpty();
+        assertThat(new String(py.reactor().takeStdout(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("out 1\n");
+        assertThat(new String(py.reactor().takeStderr(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("err\n");
+        // Taken, so gone; and an eval that is not streamed keeps its output for its answer.
+        assertThat(py.reactor().takeStdout()).isEmpty();
+        EvalResult kept = py.eval("print('kept')");
+        assertThat(kept.stdout()).isEqualTo("kept\n");
+        assertThat(py.reactor().takeStdout()).isEmpty();
+    }
+
+    @Test
     void outputPastTheCapEndsTheEvalButNotTheInterpreter() {
         py.outputCap(1000);
         try {
