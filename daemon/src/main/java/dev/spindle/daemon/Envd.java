@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
@@ -34,14 +33,13 @@ import org.eclipse.jetty.util.Callback;
  * CloseStdin), the plain-HTTP {@code /files} (download; upload as multipart or raw bytes) and
  * {@code /health}. Files act on the sandbox's writable tree ({@link Guest#filesRoot()}) through
  * {@link EnvdHostFiles}; commands run as {@link EnvdProgram} says. The caller (the E2B router)
- * has already picked the sandbox and checked its access token. One instance serves a node: it
- * holds each sandbox's table of running commands.
+ * has already picked the sandbox and checked its access token. The tables of running commands
+ * are kept per sandbox (by its {@link Guest}, weakly: a sandbox that is gone takes its table
+ * along), in one instance for the process ({@link #handle}).
  */
 final class Envd {
   private static final String FS = "/filesystem.Filesystem/";
   private static final String PROC = "/process.Process/";
-  /** The sandbox-side prefix the router serves under; what follows it is envd's own path. */
-  private static final String PREFIX = "/e2b/sandbox";
   /** Output is sent in data events of at most this many bytes. */
   private static final int CHUNK = 32 << 10;
   /** The deepest {@code files.list} walks, and the most entries one answers. */
@@ -59,19 +57,17 @@ final class Envd {
     this.connect = new EnvdConnect(json);
   }
 
+  private static final Envd NODE = new Envd();
+
   /** Serves one envd request for {@code guest}; always answers it (true). */
-  boolean handle(Request request, Response response, Callback callback, Guest guest) throws IOException {
-    return handle(request, response, callback, EnvdGuest.of(guest), guest);
+  static boolean handle(Request request, Response response, Callback callback, Guest guest) throws IOException {
+    return NODE.serve(request, response, callback, EnvdGuest.of(guest), guest);
   }
 
-  /** As above for any {@link EnvdGuest}; {@code key} names the sandbox whose running commands are kept. */
-  boolean handle(Request request, Response response, Callback callback, EnvdGuest guest, Object key)
+  /** As {@link #handle} for any {@link EnvdGuest}; {@code key} names the sandbox whose running commands are kept. */
+  boolean serve(Request request, Response response, Callback callback, EnvdGuest guest, Object key)
       throws IOException {
-    String path = request.getHttpURI().getDecodedPath();
-    int at = path.indexOf(PREFIX);
-    if (at == 0) {
-      path = path.substring(PREFIX.length());
-    }
+    String path = envdPath(request.getHttpURI().getDecodedPath());
     String method = request.getMethod();
     if (path.startsWith(FS) || path.startsWith(PROC)) {
       rpc(request, response, callback, guest, key, path, method);
@@ -85,6 +81,17 @@ final class Envd {
           + "it serves /files, /health and the Connect services filesystem.Filesystem and process.Process"));
     }
     return true;
+  }
+
+  /** envd's own path in a request's path, whatever prefix the router serves it under ({@code /e2b/sandbox}). */
+  static String envdPath(String path) {
+    for (String service : List.of(FS, PROC)) {
+      int i = path.indexOf(service);
+      if (i >= 0) {
+        return path.substring(i);
+      }
+    }
+    return path.endsWith("/files") ? "/files" : path.endsWith("/health") ? "/health" : path;
   }
 
   // ---- Connect RPC ----------------------------------------------------------------------------
@@ -198,9 +205,13 @@ final class Envd {
 
   /** The sandbox's tree, or a clear error when it has none (a WebAssembly sandbox, or no tree given yet). */
   static EnvdFiles files(EnvdGuest guest) {
-    return guest.filesRoot().<EnvdFiles>map(EnvdHostFiles::new).orElseThrow(() -> EnvdError.precondition(
+    return tree(guest).orElseThrow(() -> EnvdError.precondition(
         "sandbox " + guest.id() + " has no writable file tree: files and file commands need a Python sandbox with "
             + "its own tree"));
+  }
+
+  static Optional<EnvdFiles> tree(EnvdGuest guest) {
+    return guest.filesRoot().map(root -> new EnvdHostFiles(root, guest.filesMount()));
   }
 
   private ObjectNode wrapEntry(EnvdFiles.Entry e) {
@@ -322,7 +333,7 @@ final class Envd {
           + "in Python sandboxes (python -c, python FILE, and the built-ins " + String.join(", ", EnvdProgram.BUILT_INS)
           + ")");
     }
-    Optional<EnvdFiles> files = guest.filesRoot().map(EnvdHostFiles::new);
+    Optional<EnvdFiles> files = tree(guest);
     EnvdProgram program = new EnvdProgram(guest, files, cwd, envs);
     EnvdProcesses t = table(key);
     EnvdProcesses.Running r = t.start(req.hasNonNull("tag") ? req.get("tag").asText() : null, config.deepCopy());
@@ -528,9 +539,5 @@ final class Envd {
     n.put("code", e.http);
     n.put("message", e.getMessage());
     response.write(true, ByteBuffer.wrap(connect.json().writeValueAsBytes(n)), callback);
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }

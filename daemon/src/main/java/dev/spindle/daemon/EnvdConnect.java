@@ -99,9 +99,13 @@ final class EnvdConnect {
     response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(message)), callback);
   }
 
-  /** Answers a unary call with an error: Connect's status for the code and its error JSON. */
+  /**
+   * Answers a unary call with an error: its status (Connect's for the code, unless the failure
+   * has a more precise one: 415 for a wrong content type) and Connect's error JSON, which the
+   * client reads the code from.
+   */
   void unaryError(Response response, Callback callback, EnvdError e) throws IOException {
-    response.setStatus(e.code.http);
+    response.setStatus(e.http);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, UNARY_TYPE);
     response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(error(e))), callback);
   }

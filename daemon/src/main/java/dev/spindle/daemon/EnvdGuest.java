@@ -11,6 +11,11 @@ interface EnvdGuest {
   /** The host directory that is the sandbox's root ({@code /} in the guest), if it has a writable tree. */
   Optional<Path> filesRoot();
 
+  /** Where the guest sees {@link #filesRoot()}: its {@code /}, unless a test mounts it elsewhere. */
+  default EnvdPath filesMount() {
+    return new EnvdPath(java.util.List.of());
+  }
+
   boolean isPython();
 
   /** Evaluates code in the sandbox's interpreter; an {@link ApiError} when the sandbox cannot (dead, limit hit). */

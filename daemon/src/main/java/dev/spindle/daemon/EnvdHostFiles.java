@@ -27,14 +27,34 @@ import java.util.Locale;
  * sandbox module's {@link HostTree}, which reaches an object by its components without following
  * any link (the kernel's {@code openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)} where it has it),
  * so a guest that swaps a directory for a link between two calls gets an error, never the host's
- * files. The tree is opened per call: a call holds no fd once it returns.
+ * files. The tree is opened per call: a call holds no fd once it returns. The tree is the guest's
+ * {@code /} ({@link #EnvdHostFiles(Path)}), or is mounted at a directory of the guest, and a path
+ * outside that directory is refused.
  */
 final class EnvdHostFiles implements EnvdFiles {
   private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
   private final Path root;
+  private final EnvdPath mount;
 
+  /** {@code root} is the guest's {@code /}. */
   EnvdHostFiles(Path root) {
+    this(root, new EnvdPath(List.of()));
+  }
+
+  /** {@code root} is what the guest sees at {@code mount}. */
+  EnvdHostFiles(Path root, EnvdPath mount) {
     this.root = root;
+    this.mount = mount;
+  }
+
+  /** The components below the tree's root of a guest path, which must be at or below the mount. */
+  private List<String> host(EnvdPath path) {
+    List<String> c = path.components();
+    List<String> m = mount.components();
+    if (c.size() < m.size() || !c.subList(0, m.size()).equals(m)) {
+      throw EnvdError.invalid("path " + path + " is outside the sandbox's writable tree, which is " + mount);
+    }
+    return c.subList(m.size(), c.size());
   }
 
   @Override
@@ -81,9 +101,9 @@ final class EnvdHostFiles implements EnvdFiles {
   }
 
   /** A directory's names, sorted; the directory is opened exactly (a link there is an error). */
-  private static List<String> names(HostTree t, EnvdPath dir) throws IOException {
+  private List<String> names(HostTree t, EnvdPath dir) throws IOException {
     List<String> names = new ArrayList<>();
-    try (HostTree.Use u = t.exact(dir.components());
+    try (HostTree.Use u = t.exact(host(dir));
         DirectoryStream<Path> s = Files.newDirectoryStream(u.path())) {
       for (Path p : s) {
         names.add(p.getFileName().toString());
@@ -104,7 +124,7 @@ final class EnvdHostFiles implements EnvdFiles {
         throw EnvdError.invalid("path " + path + " is not a regular file (a " + e.type().name().toLowerCase(Locale.ROOT)
             + "; links are not followed)");
       }
-      try (HostTree.Use u = t.exact(path.components())) {
+      try (HostTree.Use u = t.exact(host(path))) {
         // The opened file is independent of the tree's fds, which close on return.
         InputStream in = Files.newInputStream(u.path());
         return new Opened(in, Files.size(u.path()));
@@ -116,12 +136,12 @@ final class EnvdHostFiles implements EnvdFiles {
 
   @Override
   public Entry write(EnvdPath path, byte[] data) {
-    if (path.isRoot()) {
-      throw EnvdError.invalid("cannot write the sandbox's root directory as a file");
+    if (host(path).isEmpty()) {
+      throw EnvdError.invalid("cannot write the root of the sandbox's tree as a file");
     }
     try (HostTree t = open()) {
       makeDirs(t, path.parent());
-      try (HostTree.Use u = t.at(path.components());
+      try (HostTree.Use u = t.at(host(path));
           OutputStream out = Files.newOutputStream(u.path(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
               StandardOpenOption.TRUNCATE_EXISTING, NOFOLLOW)) {
         out.write(data);
@@ -147,8 +167,8 @@ final class EnvdHostFiles implements EnvdFiles {
 
   @Override
   public void remove(EnvdPath path) {
-    if (path.isRoot()) {
-      throw EnvdError.invalid("cannot remove the sandbox's root directory");
+    if (host(path).isEmpty()) {
+      throw EnvdError.invalid("cannot remove the root of the sandbox's tree");
     }
     try (HostTree t = open()) {
       removeTree(t, path);
@@ -157,9 +177,9 @@ final class EnvdHostFiles implements EnvdFiles {
     }
   }
 
-  private static void removeTree(HostTree t, EnvdPath path) throws IOException {
+  private void removeTree(HostTree t, EnvdPath path) throws IOException {
     boolean dir;
-    try (HostTree.Use u = t.at(path.components())) {
+    try (HostTree.Use u = t.at(host(path))) {
       dir = Files.readAttributes(u.path(), PosixFileAttributes.class, NOFOLLOW).isDirectory();
     }
     if (dir) {
@@ -171,20 +191,20 @@ final class EnvdHostFiles implements EnvdFiles {
         }
       }
     }
-    try (HostTree.Use u = t.at(path.components())) {
+    try (HostTree.Use u = t.at(host(path))) {
       Files.delete(u.path()); // unlink or rmdir: never follows a link
     }
   }
 
   @Override
   public Entry rename(EnvdPath from, EnvdPath to) {
-    if (from.isRoot() || to.isRoot()) {
-      throw EnvdError.invalid("cannot move the sandbox's root directory, nor move onto it");
+    if (host(from).isEmpty() || host(to).isEmpty()) {
+      throw EnvdError.invalid("cannot move the root of the sandbox's tree, nor move onto it");
     }
     try (HostTree t = open()) {
       entry(t, from); // not found before making the destination's parents
       makeDirs(t, to.parent());
-      try (HostTree.Use a = t.at(from.components()); HostTree.Use b = t.at(to.components())) {
+      try (HostTree.Use a = t.at(host(from)); HostTree.Use b = t.at(host(to))) {
         // rename(2): follows neither name, replaces a file at the destination as envd does.
         Files.move(a.path(), b.path(), StandardCopyOption.ATOMIC_MOVE);
       }
@@ -198,7 +218,7 @@ final class EnvdHostFiles implements EnvdFiles {
     return HostTree.open(root);
   }
 
-  private static boolean exists(HostTree t, EnvdPath path) throws IOException {
+  private boolean exists(HostTree t, EnvdPath path) throws IOException {
     try {
       entry(t, path);
       return true;
@@ -208,8 +228,8 @@ final class EnvdHostFiles implements EnvdFiles {
   }
 
   /** Makes {@code dir} and its missing parents, one component at a time, each checked to be a directory. */
-  private static void makeDirs(HostTree t, EnvdPath dir) throws IOException {
-    List<String> c = dir.components();
+  private void makeDirs(HostTree t, EnvdPath dir) throws IOException {
+    List<String> c = host(dir);
     for (int i = 1; i <= c.size(); i++) {
       List<String> prefix = c.subList(0, i);
       try (HostTree.Use u = t.at(prefix)) {
@@ -224,8 +244,8 @@ final class EnvdHostFiles implements EnvdFiles {
     }
   }
 
-  private static Entry entry(HostTree t, EnvdPath path) throws IOException {
-    try (HostTree.Use u = t.at(path.components())) {
+  private Entry entry(HostTree t, EnvdPath path) throws IOException {
+    try (HostTree.Use u = t.at(host(path))) {
       PosixFileAttributes a = Files.readAttributes(u.path(), PosixFileAttributes.class, NOFOLLOW);
       Type type = a.isDirectory() ? Type.DIR : a.isRegularFile() ? Type.FILE : a.isSymbolicLink() ? Type.SYMLINK : Type.OTHER;
       String target = type == Type.SYMLINK ? Files.readSymbolicLink(u.path()).toString() : null;
@@ -251,6 +271,9 @@ final class EnvdHostFiles implements EnvdFiles {
       case AccessDeniedException x -> new EnvdError(EnvdError.Code.PERMISSION_DENIED, "permission denied: " + path);
       case FileSystemException x when x.getReason() != null && x.getReason().contains("No space") ->
           new EnvdError(EnvdError.Code.RESOURCE_EXHAUSTED, 507, "not enough space in the sandbox to write " + path);
+      case IOException x when !(x instanceof FileSystemException) && x.getMessage() != null
+          && x.getMessage().contains("NOFOLLOW_LINKS") ->
+          EnvdError.invalid(path + " is a symbolic link; links in the sandbox's tree are not followed");
       case FileSystemException x when x.getReason() != null && x.getReason().contains("symbolic link") ->
           EnvdError.invalid("a symbolic link is on the way to " + path + "; links in the sandbox's tree are not followed");
       case FileSystemException x when x.getReason() != null && x.getReason().contains("Too many levels") ->

@@ -174,8 +174,34 @@ final class EnvdProgram {
       }
       return Outcome.of(r.stdout(), stderr, code);
     }
-    String tb = e.traceback() != null ? e.traceback() : e.type() + ": " + e.message() + "\n";
+    String tb = e.traceback() != null ? trim(e.traceback()) : e.type() + ": " + e.message() + "\n";
     return Outcome.of(r.stdout(), stderr + tb, 1);
+  }
+
+  /**
+   * A traceback as {@code python} prints it for the program: without the frames of the eval, of
+   * the runner above and of runpy, which a process would not have.
+   */
+  static String trim(String traceback) {
+    StringBuilder out = new StringBuilder();
+    boolean skipping = false;
+    String[] lines = traceback.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String l = lines[i];
+      if (l.startsWith("  File \"")) {
+        skipping = l.startsWith("  File \"<cell ") || l.startsWith("  File \"<spindle-command>\"")
+            || l.contains("runpy");
+      } else if (!(skipping && l.startsWith("    "))) {
+        skipping = false;
+      }
+      if (!skipping) {
+        out.append(l);
+        if (i < lines.length - 1) {
+          out.append('\n');
+        }
+      }
+    }
+    return out.toString();
   }
 
   private static Outcome echo(List<String> args) {
