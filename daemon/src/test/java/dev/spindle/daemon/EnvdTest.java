@@ -516,7 +516,8 @@ class EnvdTest {
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[(int) EnvdConnect.MAX_REQUEST + 1])).build(),
         HttpResponse.BodyHandlers.ofByteArray());
-    assertThat(tooLarge.statusCode()).isEqualTo(400);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(JSON.readTree(tooLarge.body()).get("code").asText()).isEqualTo("invalid_argument");
     assertThat(JSON.readTree(tooLarge.body()).get("message").asText()).contains("the most is " + EnvdConnect.MAX_REQUEST);
 
     HttpResponse<byte[]> health = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
