@@ -76,6 +76,18 @@ public enum Tool {
     }
   },
   /**
+   * Node.js with E2B's SDKs, pinned in daemon/NPM-PACKAGES ({@code e2b}, {@code
+   * @e2b/code-interpreter}) and installed by {@code scripts/npm-guests} into the cache; what the
+   * probe can tell is whether node and npm are here to run and install them.
+   */
+  E2B_SDK("Node.js with E2B's SDKs (daemon/NPM-PACKAGES; scripts/npm-guests)",
+      "install Node.js 20 (node, npm), then run scripts/npm-guests") {
+    @Override
+    boolean probe() {
+      return runs("node", "--version") && runs("npm", "--version");
+    }
+  },
+  /**
    * The Debian root file system that {@code scripts/debian-rootfs} makes with debootstrap (as root,
    * with the network, once) and caches; the probe sees debootstrap or the cached one.
    */
