@@ -7,7 +7,7 @@ import java.util.List;
  * The SDK runs every command as {@code /bin/bash -l -c CMD}; a Python sandbox has no shell, so
  * {@code CMD} is split into words here the way bash would split a simple command: single quotes,
  * double quotes (with {@code \"}, {@code \\}, {@code \$}, {@code \`} escapes), backslashes, and a
- * leading {@code ~} as the home. Anything that needs a real shell (pipes, redirections, lists,
+ * tilde prefix as the home. Anything that needs a real shell (pipes, redirections, lists,
  * substitutions, variables, globs) is refused with a message saying what, never guessed at.
  */
 final class EnvdShell {
@@ -80,7 +80,8 @@ final class EnvdShell {
           inWord = true;
         }
         i += 2;
-      } else if (c == '~' && !inWord && (i + 1 == n || line.charAt(i + 1) == '/' || line.charAt(i + 1) == ' ')) {
+      } else if (c == '~' && tildePrefix(w, inWord)
+          && (i + 1 == n || " \t/".indexOf(line.charAt(i + 1)) >= 0 || (inWord && line.charAt(i + 1) == ':'))) {
         w.append(EnvdPath.HOME);
         inWord = true;
         i++;
@@ -96,6 +97,17 @@ final class EnvdShell {
       words.add(w.toString());
     }
     return words;
+  }
+
+  /**
+   * Whether a {@code ~} here starts a tilde prefix: at a word's start, or (bash's rule for words
+   * that look like assignments, arguments included) after the first {@code =} or a {@code :} of one.
+   */
+  private static boolean tildePrefix(StringBuilder w, boolean inWord) {
+    if (!inWord) {
+      return true;
+    }
+    return w.toString().matches("[A-Za-z_][A-Za-z0-9_]*=(.*:)?");
   }
 
   private static String describe(char c) {
