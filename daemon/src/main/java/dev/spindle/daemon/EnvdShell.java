@@ -80,8 +80,7 @@ final class EnvdShell {
           inWord = true;
         }
         i += 2;
-      } else if (c == '~' && tildePrefix(w, inWord)
-          && (i + 1 == n || " \t/".indexOf(line.charAt(i + 1)) >= 0 || (inWord && line.charAt(i + 1) == ':'))) {
+      } else if (c == '~' && tildePrefix(w, inWord) && (i + 1 == n || " \t/:".indexOf(line.charAt(i + 1)) >= 0)) {
         w.append(EnvdPath.HOME);
         inWord = true;
         i++;
