@@ -115,20 +115,18 @@ final class EnvdHostFiles implements EnvdFiles {
 
   @Override
   public Opened read(EnvdPath path) {
-    try (HostTree t = open()) {
-      Entry e = entry(t, path);
-      if (e.type() == Type.DIR) {
+    try (HostTree t = open(); HostTree.Use u = t.exact(host(path))) {
+      // The type is asked of the object exact() holds open, the one then opened: a file swapped
+      // for a FIFO in between cannot make the open block.
+      PosixFileAttributes a = Files.readAttributes(u.path(), PosixFileAttributes.class);
+      if (a.isDirectory()) {
         throw EnvdError.invalid("path " + path + " is a directory; list it instead");
       }
-      if (e.type() != Type.FILE) {
-        throw EnvdError.invalid("path " + path + " is not a regular file (a " + e.type().name().toLowerCase(Locale.ROOT)
-            + "; links are not followed)");
+      if (!a.isRegularFile()) {
+        throw EnvdError.invalid("path " + path + " is not a regular file");
       }
-      try (HostTree.Use u = t.exact(host(path))) {
-        // The opened file is independent of the tree's fds, which close on return.
-        InputStream in = Files.newInputStream(u.path());
-        return new Opened(in, Files.size(u.path()));
-      }
+      // The opened file is independent of the tree's fds, which close on return.
+      return new Opened(Files.newInputStream(u.path()), a.size());
     } catch (IOException e) {
       throw failure(path, e);
     }
@@ -141,6 +139,10 @@ final class EnvdHostFiles implements EnvdFiles {
     }
     try (HostTree t = open()) {
       makeDirs(t, path.parent());
+      if (exists(t, path) && entry(t, path).type() != Type.FILE) {
+        throw EnvdError.invalid("path " + path + " is not a regular file (a "
+            + entry(t, path).type().name().toLowerCase(Locale.ROOT) + "); links are not followed");
+      }
       try (HostTree.Use u = t.at(host(path));
           OutputStream out = Files.newOutputStream(u.path(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
               StandardOpenOption.TRUNCATE_EXISTING, NOFOLLOW)) {

@@ -342,6 +342,16 @@ class EnvdTest {
     assertThat(zipped.statusCode()).isEqualTo(200);
     assertThat(Files.readString(tree.resolve("home/user/z.txt"))).isEqualTo("zipped");
 
+    // A FIFO (which no sandbox can make, but a host or an image could hold) is refused, never opened:
+    // opening one blocks until a writer comes.
+    Process mkfifo = new ProcessBuilder("mkfifo", tree.resolve("home/user/fifo").toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+    HttpResponse<byte[]> fifo = download("/home/user/fifo");
+    assertThat(fifo.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(fifo.body()).get("message").asText()).contains("not a regular file");
+    assertThat(unary("filesystem.Filesystem/Stat", "{\"path\":\"/home/user/fifo\"}").body().get("entry").get("type")
+        .asText()).isEqualTo("FILE_TYPE_UNSPECIFIED");
+
     HttpResponse<byte[]> dir = download("/home/user");
     assertThat(dir.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(dir.body()).get("message").asText()).contains("is a directory");
