@@ -137,7 +137,9 @@ final class Envd {
         }
         s.end(null);
       } catch (RuntimeException e) {
-        s.end(envdError(e));
+        EnvdError x = envdError(e);
+        EnvdConnect.closeIfUnread(response, x);
+        s.end(x);
       }
     } catch (IOException | RuntimeException e) {
       callback.failed(e);
@@ -470,6 +472,8 @@ final class Envd {
   }
 
   private void upload(Request request, Response response, Callback callback, EnvdGuest guest) throws IOException {
+    // Read (bounded) before anything is judged: a refused upload leaves the connection clean.
+    byte[] body = new Exchange(request, Map.of(), connect.json()).bytes(Exchange.MAX_BODY);
     for (var f : request.getHeaders()) {
       if (f.getName().regionMatches(true, 0, "X-Metadata-", 0, "X-Metadata-".length())) {
         throw EnvdError.invalid("file metadata (X-Metadata-* headers) is not supported by Spindle's envd");
@@ -478,7 +482,6 @@ final class Envd {
     String query = Request.extractQueryParameters(request).getValue("path");
     EnvdFiles files = files(guest);
     String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-    byte[] body = new Exchange(request, Map.of(), connect.json()).bytes(Exchange.MAX_BODY);
     ArrayNode written = connect.json().createArrayNode();
     String boundary = EnvdMultipart.boundary(type);
     if (boundary != null) {
@@ -533,6 +536,7 @@ final class Envd {
 
   /** envd's HTTP error: the status and {@code {"code": STATUS, "message"}}. */
   private void httpError(Response response, Callback callback, EnvdError e) throws IOException {
+    EnvdConnect.closeIfUnread(response, e);
     response.setStatus(e.http);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     ObjectNode n = connect.object();

@@ -45,8 +45,13 @@ final class EnvdConnect {
     return json.createObjectNode();
   }
 
-  /** The request message of a unary ({@code stream} false) or server-streaming call. */
+  /**
+   * The request message of a unary ({@code stream} false) or server-streaming call. The body is
+   * read (bounded) before it is judged, so that a refused call leaves the connection clean for the
+   * client's next request.
+   */
   JsonNode read(Request request, boolean stream) throws IOException {
+    byte[] body = new Exchange(request, Map.of(), json).bytes(MAX_REQUEST);
     String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     String base = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
     String want = stream ? STREAM_TYPE : UNARY_TYPE;
@@ -58,7 +63,6 @@ final class EnvdConnect {
     if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
       throw EnvdError.unimplemented("compressed requests are not supported; send them uncompressed");
     }
-    byte[] body = new Exchange(request, Map.of(), json).bytes(MAX_REQUEST);
     if (stream) {
       if (body.length < 5) {
         throw EnvdError.invalid("a streaming call's body must be one envelope (5-byte prefix, then JSON)");
@@ -105,9 +109,20 @@ final class EnvdConnect {
    * client reads the code from.
    */
   void unaryError(Response response, Callback callback, EnvdError e) throws IOException {
+    closeIfUnread(response, e);
     response.setStatus(e.http);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, UNARY_TYPE);
     response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(error(e))), callback);
+  }
+
+  /**
+   * A body refused unread (declared too large, too slow) is still on the connection: the answer
+   * says the connection closes, so the client does not send its next request after it.
+   */
+  static void closeIfUnread(Response response, EnvdError e) {
+    if (e.http == 413 || e.http == 408) {
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
   }
 
   ObjectNode error(EnvdError e) {
