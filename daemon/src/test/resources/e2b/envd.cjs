@@ -59,6 +59,24 @@ async function main() {
   r.background = { pid: typeof bg.pid, result: (await bg.wait()).stdout }
   r.processes = await c.list()
   r.kill = await c.kill(424242)
+  // Round trips through the SDK (printed, not asserted): the median of 10 of each.
+  const median = async (f) => {
+    const t = []
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now()
+      await f(i)
+      t.push(performance.now() - t0)
+    }
+    return Math.round(t.sort((a, b) => a - b)[5] * 10) / 10
+  }
+  r.timingMs = {
+    exists: await median(() => f.exists('/guest/sdk/m/1.txt')),
+    write1KiB: await median((i) => f.write('/guest/sdk/t/' + i, 'x'.repeat(1024))),
+    read1KiB: await median((i) => f.read('/guest/sdk/t/' + i)),
+    list: await median(() => f.list('/guest/sdk')),
+    echo: await median(() => c.run('echo hi')),
+    pythonC: await median(() => c.run('python -c "print(1)"')),
+  }
   console.log('RESULT ' + JSON.stringify(r))
 }
 
