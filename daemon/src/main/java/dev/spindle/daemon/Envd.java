@@ -343,7 +343,8 @@ final class Envd {
       s.send(event("start", connect.object().put("pid", r.pid())));
       EnvdProgram.Outcome o;
       try {
-        o = shellLine(cmd, args) instanceof String line ? program.run(line) : program.run(words(cmd, args));
+        String line = shellLine(cmd, args);
+        o = program.run(line != null ? line : words(cmd, args));
       } catch (RuntimeException e) {
         r.done().completeExceptionally(e);
         throw e;
@@ -356,7 +357,7 @@ final class Envd {
   }
 
   /** The line of a {@code bash -c LINE} (how the SDK wraps every command), else null. */
-  private static Object shellLine(String cmd, List<String> args) {
+  private static String shellLine(String cmd, List<String> args) {
     if (!List.of("/bin/bash", "bash", "/bin/sh", "sh", "/usr/bin/bash").contains(cmd)) {
       return null;
     }

@@ -53,10 +53,6 @@ record EnvdPath(List<String> components) {
     return new EnvdPath(out);
   }
 
-  boolean isRoot() {
-    return components.isEmpty();
-  }
-
   String name() {
     return components.isEmpty() ? "/" : components.getLast();
   }

@@ -24,6 +24,7 @@ final class EnvdProgram {
   /** The most output a built-in gives (cat of a large file); past it the command fails. */
   static final int MAX_OUTPUT = 16 << 20;
   static final List<String> BUILT_INS = List.of("echo", "pwd", "ls", "cat", "mkdir", "rm");
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** How a command ended: its output, exit code, and the error envd reports beside a failure. */
   record Outcome(byte[] stdout, byte[] stderr, int exitCode, String error) {
@@ -111,7 +112,7 @@ final class EnvdProgram {
     p.put("cwd", cwd);
     String payload;
     try {
-      payload = Base64.getEncoder().encodeToString(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(p));
+      payload = Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(p));
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
