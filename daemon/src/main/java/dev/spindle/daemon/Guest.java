@@ -217,6 +217,20 @@ final class Guest {
     }
   }
 
+  // --- envd (E2B files and commands, issue 16): the sandbox's writable tree, set by whoever gives it one.
+  /** The host directory that is this sandbox's root as Python's open() sees it; null until it has one. */
+  private volatile java.nio.file.Path filesRoot;
+
+  /** The sandbox's writable tree on the host (its {@code /}), empty while it has none. */
+  java.util.Optional<java.nio.file.Path> filesRoot() {
+    return java.util.Optional.ofNullable(filesRoot);
+  }
+
+  /** Gives this sandbox its writable tree: {@code root} is what its Python sees as {@code /}. */
+  void filesRoot(java.nio.file.Path root) {
+    this.filesRoot = root;
+  }
+
   static String text(byte[] b) {
     return new String(b, StandardCharsets.UTF_8);
   }
