@@ -37,23 +37,32 @@ import java.util.concurrent.ThreadFactory;
  *       plain threads, which hand each call to a pooled guest thread.
  * </ul>
  *
- * <p>Usage: {@code bench/api [--quick]}. Loopback only; the daemon is killed at the end.
+ * <p>Usage: {@code bench/api [--quick] [--daemon-classpath CP]}. Loopback only; the daemon is
+ * killed at the end. {@code --daemon-classpath} runs the daemon from another build (e.g. the jar
+ * of an earlier commit), so that two servers are compared through the same client code.
  */
 public final class ApiBench {
   private static final int SPAWN = 100;
   private static final long TIME_CAP_NANOS = 15_000_000_000L;
 
   private final boolean quick;
+  private final String daemonClasspath;
   private final byte[] wasm = SampleGuest.wasm();
   private final Table table = new Table("measure", "in-process", "REST (loopback)", "REST / in-process");
 
-  private ApiBench(boolean quick) {
+  private ApiBench(boolean quick, String daemonClasspath) {
     this.quick = quick;
+    this.daemonClasspath = daemonClasspath;
   }
 
   public static void main(String[] args) throws Exception {
-    boolean quick = Arrays.asList(args).contains("--quick");
-    new ApiBench(quick).run();
+    List<String> a = Arrays.asList(args);
+    boolean quick = a.contains("--quick");
+    int cp = a.indexOf("--daemon-classpath");
+    if (cp >= 0 && cp + 1 >= args.length) {
+      throw new IllegalArgumentException("--daemon-classpath wants a class path");
+    }
+    new ApiBench(quick, cp >= 0 ? args[cp + 1] : System.getProperty("java.class.path")).run();
   }
 
   private void run() throws Exception {
@@ -209,10 +218,10 @@ public final class ApiBench {
     }
   }
 
-  private static Process startDaemon(Path home) throws IOException {
+  private Process startDaemon(Path home) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
+        "-cp", daemonClasspath, DaemonMain.class.getName(),
         "--listen", "127.0.0.1:0", "--home", home.toString())
         .redirectErrorStream(true).start();
   }
