@@ -1,5 +1,5 @@
 // Reactor guest for the daemon tests (-mexec-model=reactor): state across calls, output, a
-// call that never returns on its own (for the concurrency cap), and a trap.
+// call that never returns on its own (for the concurrency cap), a trap, and unbounded recursion.
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,3 +24,10 @@ __attribute__((export_name("spin"))) void spin(void) {
 }
 
 __attribute__((export_name("crash"))) void crash(void) { __builtin_trap(); }
+
+// Unbounded recursion with nothing in linear memory: only the JVM stack of the thread running the
+// call runs out. The call goes through a volatile pointer so it cannot be turned into a loop.
+int32_t recurse(int32_t n);
+static int32_t (*volatile self)(int32_t) = recurse;
+
+__attribute__((export_name("recurse"))) int32_t recurse(int32_t n) { return self(n + 1) + 1; }

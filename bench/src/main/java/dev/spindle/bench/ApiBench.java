@@ -6,6 +6,7 @@ import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.SpindleClient;
 import dev.spindle.daemon.DaemonMain;
 import dev.spindle.daemon.SampleGuest;
+import dev.spindle.sandbox.GuestThreads;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.Trees;
@@ -19,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * The API benchmark ({@code bench/api}): what the REST API costs over doing the same in-process.
@@ -29,26 +31,38 @@ import java.util.concurrent.Future;
  *       beside {@code Sandbox.build()} + 100 {@code startReactor()} (median of several rounds);
  *   <li>call: {@code add(40, 2)} from T threads, each with its own sandbox (calls into one sandbox
  *       are serialised), a bounded number of calls per thread and a time cap; p50/p99 latency
- *       and throughput, beside {@code Reactor.call} in-process with the same threads.
+ *       and throughput, beside {@code Reactor.call} in-process with the same threads. The
+ *       callers are big-stack threads ({@link GuestThreads}), so in-process calls run on them
+ *       (as the node's request threads run calls); one more row has in-process calls from
+ *       plain threads, which hand each call to a pooled guest thread.
  * </ul>
  *
- * <p>Usage: {@code bench/api [--quick]}. Loopback only; the daemon is killed at the end.
+ * <p>Usage: {@code bench/api [--quick] [--daemon-classpath CP]}. Loopback only; the daemon is
+ * killed at the end. {@code --daemon-classpath} runs the daemon from another build (e.g. the jar
+ * of an earlier commit), so that two servers are compared through the same client code.
  */
 public final class ApiBench {
   private static final int SPAWN = 100;
   private static final long TIME_CAP_NANOS = 15_000_000_000L;
 
   private final boolean quick;
+  private final String daemonClasspath;
   private final byte[] wasm = SampleGuest.wasm();
   private final Table table = new Table("measure", "in-process", "REST (loopback)", "REST / in-process");
 
-  private ApiBench(boolean quick) {
+  private ApiBench(boolean quick, String daemonClasspath) {
     this.quick = quick;
+    this.daemonClasspath = daemonClasspath;
   }
 
   public static void main(String[] args) throws Exception {
-    boolean quick = Arrays.asList(args).contains("--quick");
-    new ApiBench(quick).run();
+    List<String> a = Arrays.asList(args);
+    boolean quick = a.contains("--quick");
+    int cp = a.indexOf("--daemon-classpath");
+    if (cp >= 0 && cp + 1 >= args.length) {
+      throw new IllegalArgumentException("--daemon-classpath wants a class path");
+    }
+    new ApiBench(quick, cp >= 0 ? args[cp + 1] : System.getProperty("java.class.path")).run();
   }
 
   private void run() throws Exception {
@@ -56,11 +70,12 @@ public final class ApiBench {
     Process daemon = startDaemon(home);
     try {
       String url = NodeOutput.readUrl(daemon);
-      SpindleClient client = SpindleClient.connect(url, Files.readString(home.resolve("daemon.token")).strip());
+      String token = Files.readString(home.resolve("daemon.token")).strip();
+      SpindleClient client = SpindleClient.connect(url, token);
       spawn(client);
       int calls = quick ? 2_000 : 20_000;
       for (int threads : new int[] {1, 4}) {
-        calls(client, threads, calls);
+        calls(client, url, token, threads, calls);
       }
       System.out.println("## Spindle API vs in-process (sample reactor, " + Runtime.getRuntime().availableProcessors()
           + " CPUs, " + (quick ? "quick" : "full") + " run)");
@@ -120,7 +135,8 @@ public final class ApiBench {
     void call() throws Exception;
   }
 
-  private void calls(SpindleClient client, int threads, int callsPerThread) throws Exception {
+  private void calls(SpindleClient client, String url, String token, int threads, int callsPerThread)
+      throws Exception {
     Sandbox s = Sandbox.builder(wasm).build();
     List<Reactor> reactors = new ArrayList<>();
     List<Caller> local = new ArrayList<>();
@@ -131,13 +147,25 @@ public final class ApiBench {
     }
     List<SandboxInfo> made = client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, threads, null));
     List<Caller> rest = new ArrayList<>();
+    List<Caller> raw = new ArrayList<>();
+    List<KeepAliveHttp> sockets = new ArrayList<>();
     for (SandboxInfo i : made) {
       rest.add(() -> client.call(i.id(), "add", 40, 2));
+      KeepAliveHttp h = new KeepAliveHttp(url, token);
+      sockets.add(h);
+      raw.add(() -> h.post("/v1/sandboxes/" + i.id() + "/call", "{\"export\":\"add\",\"args\":[40,2]}"));
     }
-    drive(local, Math.min(2_000, callsPerThread));
-    drive(rest, Math.min(2_000, callsPerThread));
-    Load l = drive(local, callsPerThread);
-    Load r = drive(rest, callsPerThread);
+    drive(local, Math.min(2_000, callsPerThread), BIG_STACK);
+    drive(rest, Math.min(2_000, callsPerThread), BIG_STACK);
+    Load l = drive(local, callsPerThread, BIG_STACK);
+    Load r = drive(rest, callsPerThread, BIG_STACK);
+    drive(raw, Math.min(2_000, callsPerThread), BIG_STACK);
+    Load k = drive(raw, callsPerThread, BIG_STACK);
+    for (KeepAliveHttp h : sockets) {
+      h.close();
+    }
+    drive(local, Math.min(2_000, callsPerThread), Thread.ofPlatform().factory());
+    Load h = drive(local, callsPerThread, Thread.ofPlatform().factory());
     reactors.forEach(Reactor::close);
     for (SandboxInfo i : made) {
       client.deleteSandbox(i.id());
@@ -149,11 +177,19 @@ public final class ApiBench {
         ratio(r.percentile(0.99), l.percentile(0.99)));
     table.row("call add(), " + t + ": calls/s (" + r.latencies.length + " REST calls)", f(l.throughput()),
         f(r.throughput()), ratio(r.throughput(), l.throughput()));
+    String sock = "call add(), " + t + ", REST on a plain keep-alive socket per thread (no HttpClient): ";
+    table.row(sock + "p50 µs", "", f(k.percentile(0.50)), ratio(k.percentile(0.50), l.percentile(0.50)));
+    table.row(sock + "p99 µs", "", f(k.percentile(0.99)), ratio(k.percentile(0.99), l.percentile(0.99)));
+    table.row(sock + "calls/s", "", f(k.throughput()), ratio(k.throughput(), l.throughput()));
+    table.row("call add(), " + t + ", plain caller threads (hand-off): p50 µs / calls/s", f(h.percentile(0.50))
+        + " / " + f(h.throughput()), "", "");
   }
 
+  private static final ThreadFactory BIG_STACK = GuestThreads.factory("bench-caller");
+
   /** Each caller on its own thread, {@code n} calls or until the time cap, whichever first. */
-  private static Load drive(List<Caller> callers, int n) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(callers.size());
+  private static Load drive(List<Caller> callers, int n, ThreadFactory threads) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(callers.size(), threads);
     try {
       long start = System.nanoTime();
       long deadline = start + TIME_CAP_NANOS;
@@ -182,10 +218,10 @@ public final class ApiBench {
     }
   }
 
-  private static Process startDaemon(Path home) throws IOException {
+  private Process startDaemon(Path home) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
+        "-cp", daemonClasspath, DaemonMain.class.getName(),
         "--listen", "127.0.0.1:0", "--home", home.toString())
         .redirectErrorStream(true).start();
   }

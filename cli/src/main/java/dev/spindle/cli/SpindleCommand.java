@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
       BranchCommand.class,
       RemoteForkCommands.ForkCommand.class,
       RemoteForkCommands.ResumeCommand.class,
-      KeyCommand.class
+      KeyCommand.class,
+      AotTrainingCommand.class
     },
     footer = {
       "",

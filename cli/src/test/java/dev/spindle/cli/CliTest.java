@@ -103,6 +103,27 @@ class CliTest {
     assertThat(h.out()).contains("git write-tree").contains("Examples:");
   }
 
+  /**
+   * The launcher's AOT training run starts a node, calls a guest over the API and cleans up after
+   * itself; it is hidden from the help a user reads.
+   */
+  @Test
+  void aotTrainingRunsANodeAndLeavesNoHomeBehind() throws Exception {
+    Path tmpRoot = Path.of(System.getProperty("java.io.tmpdir"));
+    java.util.Set<Path> before = trainingHomes(tmpRoot);
+    assertThat(Main.run("aot-training")).isZero();
+    assertThat(trainingHomes(tmpRoot)).isSubsetOf(before);
+    assertThat(run("--help").out()).contains("daemon").doesNotContain("aot-training");
+  }
+
+  private static java.util.Set<Path> trainingHomes(Path tmpRoot) throws java.io.IOException {
+    try (var s = Files.newDirectoryStream(tmpRoot, "spindle-aot-training-*")) {
+      java.util.Set<Path> all = new java.util.HashSet<>();
+      s.forEach(all::add);
+      return all;
+    }
+  }
+
   @Test
   void quickstartRunsOnEmbeddedDefaults() {
     CliRunner.Result q = run("quickstart");

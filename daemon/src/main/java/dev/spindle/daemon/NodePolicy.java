@@ -38,8 +38,12 @@ final class NodePolicy {
   private final List<Path> allowPaths;
   private final byte[] ownKey;
   private final Map<URI, byte[]> peerKeys = new ConcurrentHashMap<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT)
-      .followRedirects(HttpClient.Redirect.NEVER).build();
+  /**
+   * Made on first use: building an HttpClient initialises the default SSLContext (JSSE, the JCA
+   * providers, the CA certificates), a fifth of a node's start-up CPU, and most nodes never ask a
+   * peer for its key.
+   */
+  private HttpClient http;
   private volatile long lastRefresh;
 
   NodePolicy(List<String> peers, List<Path> allowPaths, byte[] ownKey) {
@@ -100,6 +104,13 @@ final class NodePolicy {
     }
     throw new ApiError(403, "not_a_peer", "field '" + field + "': this node connects only to its peers "
         + (peers.isEmpty() ? "(none: start it with --peer URL)" : "(--peer " + peers + ")"));
+  }
+
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+    return http;
   }
 
   private static boolean sameOrigin(URI peer, URI u) {
@@ -210,7 +221,7 @@ final class NodePolicy {
 
   private byte[] fetchKey(URI peer) throws IOException, InterruptedException {
     HttpRequest req = HttpRequest.newBuilder(peer.resolve("/v1/node/key")).timeout(PEER_TIMEOUT).GET().build();
-    HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> r = http().send(req, HttpResponse.BodyHandlers.ofInputStream());
     try (InputStream in = r.body()) {
       byte[] body = in.readNBytes(MAX_KEY_ANSWER + 1);
       if (r.statusCode() != 200 || body.length > MAX_KEY_ANSWER) {

@@ -39,6 +39,31 @@ class SandboxesApiTest {
     node.close();
   }
 
+  /**
+   * Calls run on the request's own thread now (a big-stack Jetty thread): a guest that recurses
+   * without end exhausts that thread's stack, which must end the call with a clean error and leave
+   * the thread, and the node, serving.
+   */
+  @Test
+  void unboundedRecursionIsAGuestErrorAndTheNodeServesOn() throws Exception {
+    List<SandboxInfo> made = client.createSandboxes(
+        new CreateSandboxes(Wasm.bytes(TestGuests.reactor("counter")), null, null, 2, null));
+    for (int round = 0; round < 3; round++) { // each on whichever request thread takes it
+      SandboxInfo deep = client.createSandboxes(
+          new CreateSandboxes(Wasm.bytes(TestGuests.reactor("counter")), null, null, 1, null)).getFirst();
+      ApiException e = catchApi(() -> client.call(deep.id(), "recurse", 0));
+      assertThat(e.status()).isEqualTo(422);
+      assertThat(e.code()).isEqualTo("guest_failed");
+      assertThat(e.getMessage()).contains("call stack exhausted");
+      client.deleteSandbox(deep.id());
+    }
+    assertThat(client.call(made.get(0).id(), "add", 40, 2)).containsExactly(42L);
+    assertThat(client.call(made.get(1).id(), "add", 1, 2)).containsExactly(3L);
+    for (SandboxInfo s : made) {
+      client.deleteSandbox(s.id());
+    }
+  }
+
   @Test
   void reactorCreateCallOutputDelete() throws Exception {
     List<SandboxInfo> made = client.createSandboxes(
