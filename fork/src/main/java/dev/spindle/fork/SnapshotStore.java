@@ -46,6 +46,12 @@ public final class SnapshotStore {
   private final Map<Tag, String> failures = new ConcurrentHashMap<>();
   /** Bases that writes in flight read through, with how many: deleting one is refused. */
   private final Map<Tag, Integer> basesInUse = new java.util.HashMap<>();
+  /**
+   * Guards {@link #basesInUse} and the renames of delete and compact: its own lock, not the one
+   * {@link #claim} takes, so that a live snapshot's caller never waits for a delete's scan of the
+   * other snapshots' states.
+   */
+  private final Object bases = new Object();
   private final ExecutorService background =
       Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "spindle-snapshot-writer");
@@ -189,7 +195,7 @@ public final class SnapshotStore {
     if (root == null) {
       return null;
     }
-    synchronized (this) {
+    synchronized (bases) {
       if (!exists(base.tag())) {
         return null;
       }
@@ -206,8 +212,10 @@ public final class SnapshotStore {
     }
   }
 
-  private synchronized void releaseBase(Tag tag) {
-    basesInUse.computeIfPresent(tag, (t, n) -> n == 1 ? null : n - 1);
+  private void releaseBase(Tag tag) {
+    synchronized (bases) {
+      basesInUse.computeIfPresent(tag, (t, n) -> n == 1 ? null : n - 1);
+    }
   }
 
   private SnapshotWriter.Base readBase(Tag tag, String root) {
@@ -272,14 +280,14 @@ public final class SnapshotStore {
       tmp = Files.createTempDirectory(root, ".flattening-" + tag.value() + "-");
       SnapshotWriter.flatten(tmp, src, src.state());
       AtomicFiles.fsyncDirectory(tmp);
-      synchronized (this) {
-        Path old = root.resolve(COMPACTING_PREFIX + tag.value() + "-" + System.nanoTime());
+      Path old = root.resolve(COMPACTING_PREFIX + tag.value() + "-" + System.nanoTime());
+      synchronized (bases) {
         Files.move(directory(tag), old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(tmp, directory(tag), StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.fsyncDirectory(root);
         tmp = null;
-        Trees.delete(old);
       }
+      Trees.delete(old);
       return true;
     } finally {
       if (tmp != null) {
@@ -314,21 +322,24 @@ public final class SnapshotStore {
    * snapshot reads through it (compact or delete those first) or a write in flight is using it as
    * its base: a chain is never left with a missing link by this store.
    */
-  public synchronized boolean delete(Tag tag) throws IOException {
-    Path d = directory(tag);
-    if (!Files.isDirectory(d)) {
-      return false;
+  public boolean delete(Tag tag) throws IOException {
+    Path gone;
+    synchronized (bases) {
+      Path d = directory(tag);
+      if (!Files.isDirectory(d)) {
+        return false;
+      }
+      if (basesInUse.containsKey(tag)) {
+        throw new SnapshotInUseException(tag, List.of(), "a snapshot being written reads through it");
+      }
+      List<Tag> dependents = dependents(tag);
+      if (!dependents.isEmpty()) {
+        throw new SnapshotInUseException(tag, dependents, null);
+      }
+      // Rename first so the tag disappears at once, whole, then remove the files.
+      gone = Files.createTempDirectory(root, ".deleting-");
+      Files.move(d, gone.resolve("x"), StandardCopyOption.ATOMIC_MOVE);
     }
-    if (basesInUse.containsKey(tag)) {
-      throw new SnapshotInUseException(tag, List.of(), "a snapshot being written reads through it");
-    }
-    List<Tag> dependents = dependents(tag);
-    if (!dependents.isEmpty()) {
-      throw new SnapshotInUseException(tag, dependents, null);
-    }
-    // Rename first so the tag disappears at once, whole, then remove the files.
-    Path gone = Files.createTempDirectory(root, ".deleting-");
-    Files.move(d, gone.resolve("x"), StandardCopyOption.ATOMIC_MOVE);
     Trees.delete(gone);
     return true;
   }
