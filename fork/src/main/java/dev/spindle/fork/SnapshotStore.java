@@ -323,6 +323,15 @@ public final class SnapshotStore {
    * its base: a chain is never left with a missing link by this store.
    */
   public boolean delete(Tag tag) throws IOException {
+    return delete(tag, false);
+  }
+
+  /**
+   * Deletes snapshot {@code tag}; with {@code evenIfReadThrough}, also when other snapshots read
+   * through it (they then fail to open, naming the missing link): only for a base that is damaged
+   * already, whose dependents could not be compacted. A write in flight still blocks it.
+   */
+  public boolean delete(Tag tag, boolean evenIfReadThrough) throws IOException {
     Path gone;
     synchronized (bases) {
       Path d = directory(tag);
@@ -332,7 +341,7 @@ public final class SnapshotStore {
       if (basesInUse.containsKey(tag)) {
         throw new SnapshotInUseException(tag, List.of(), "a snapshot being written reads through it");
       }
-      List<Tag> dependents = dependents(tag);
+      List<Tag> dependents = evenIfReadThrough ? List.of() : dependents(tag);
       if (!dependents.isEmpty()) {
         throw new SnapshotInUseException(tag, dependents, null);
       }

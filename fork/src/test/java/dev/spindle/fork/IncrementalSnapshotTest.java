@@ -318,6 +318,15 @@ class IncrementalSnapshotTest {
   }
 
   @Test
+  void aBaseDeletedDespiteItsDependentsLeavesThemNamingTheMissingLink() throws Exception {
+    SnapshotStore store = chain();
+    assertThat(store.delete(Tag.of("b"), true)).isTrue();
+    assertThatThrownBy(() -> store.open(Tag.of("c"))).isInstanceOf(SnapshotDamagedException.class)
+        .hasMessageContaining("link 'c' reads through base 'b', which is missing");
+    assertThat(read(store, Tag.of("a"))).hasSize(8 * PAGE);
+  }
+
+  @Test
   void aCompactionStoppedBetweenItsRenamesIsPutBackByRecovery() throws Exception {
     SnapshotStore store = chain();
     byte[] c = read(store, Tag.of("c"));
