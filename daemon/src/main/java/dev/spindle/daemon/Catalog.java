@@ -280,16 +280,17 @@ final class Catalog implements AutoCloseable {
   }
 
   /**
-   * Flattens a snapshot's chain. Snapshot files are always whole (every page is in its own
-   * memory.bin, whatever it was branched from), so compacting only cuts the lineage link: the
-   * parent can then be deleted without {@code cascade}, and the snapshot's depth becomes 0.
+   * Flattens a snapshot's chain: an incremental snapshot (one that reads pages through its base)
+   * is rewritten whole and swapped in ({@link SnapshotStore#compact}), then the lineage link is
+   * cut, so the parent can be deleted without {@code cascade} and the snapshot's depth becomes 0.
    */
-  ImageInfo compact(String tagText) {
+  ImageInfo compact(String tagText) throws IOException {
     ImageInfo i = get(tagText);
     if (!SNAPSHOT.equals(i.kind()) || !"ready".equals(i.status())) {
       throw ApiError.conflict("not_a_ready_snapshot", "tag '" + i.tag() + "' is " + article(i.kind()) + " ("
           + i.status() + "); only a ready snapshot can be compacted");
     }
+    snapshots.compact(Tag.of(i.tag()));
     db.clearParent(i.tag());
     return get(i.tag());
   }
@@ -314,7 +315,13 @@ final class Catalog implements AutoCloseable {
     }
     Tag t = Tag.of(i.tag());
     if (SNAPSHOT.equals(i.kind())) {
-      snapshots.delete(t);
+      try {
+        snapshots.delete(t);
+      } catch (dev.spindle.fork.SnapshotInUseException e) {
+        // Read through by a snapshot that is not its child in the lineage (a later snapshot of
+        // the same sandbox): never leave that one with a missing link.
+        throw ApiError.conflict("has_dependents", e.getMessage());
+      }
     } else {
       images.delete(t);
     }

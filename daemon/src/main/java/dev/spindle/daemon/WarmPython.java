@@ -69,8 +69,17 @@ final class WarmPython {
     }
     if (row != null) {
       // Failed (damaged files, an interrupted boot): its files go, but not the snapshots made from
-      // its branches, which are whole and stand alone (their parent link is only lineage).
-      catalog.snapshots().delete(tag);
+      // its branches. Those that read pages through it (incremental) are compacted first, so they
+      // stand alone; one that cannot be (it needs a damaged page) is marked failed, naming why.
+      for (Tag dependent : catalog.snapshots().dependents(tag)) {
+        try {
+          catalog.snapshots().compact(dependent);
+        } catch (IOException | RuntimeException e) {
+          catalog.fail(dependent.value(), "damaged: its base " + tag.value() + " failed and it could not be"
+              + " made whole: " + e.getMessage());
+        }
+      }
+      catalog.snapshots().delete(tag, true);
       catalog.release(tag.value());
     }
     snapshot = boot();

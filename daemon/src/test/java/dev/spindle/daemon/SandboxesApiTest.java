@@ -191,10 +191,20 @@ class SandboxesApiTest {
     assertThat(second.pauseMs()).isNotNull().isPositive();
     assertThat(client.image("warm").dependents()).containsExactly("warm2");
     assertThat(catchApi(() -> client.deleteImage("warm", false)).status()).isEqualTo(409);
+    // A later snapshot of the parent itself reads its unchanged pages through "warm" (incremental),
+    // though it is no child of "warm" in the lineage.
+    assertThat(client.snapshot(parent.id(), new Snapshot("warm3", "full", true)).status()).isEqualTo("ready");
+    assertThat(client.image("warm3").parent()).isNull();
     ImageInfo flat = client.compact("warm2");
     assertThat(flat.chainDepth()).isZero();
     assertThat(flat.ancestors()).isEmpty();
     assertThat(client.image("warm").dependents()).isEmpty();
+    ApiException readThrough = catchApi(() -> client.deleteImage("warm", false));
+    assertThat(readThrough.status()).isEqualTo(409);
+    assertThat(readThrough.getMessage()).contains("warm3").contains("compact");
+    client.compact("warm3");
+    client.deleteImage("warm", false);
+    assertThat(client.images().stream().map(ImageInfo::tag)).contains("warm2", "warm3").doesNotContain("warm");
     List<SandboxInfo> fromFlat = client.createSandboxes(CreateSandboxes.branch("warm2", 1));
     assertThat(client.call(fromFlat.getFirst().id(), "next")).containsExactly(108L);
     for (SandboxInfo k : kids) {

@@ -92,14 +92,17 @@ public final class Forks implements AutoCloseable {
     Instant now = Instant.now();
     // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
     Supplier<ObjectNode> json = () -> stateJson(mode, parent, now, state);
-    CompletableFuture<Void> persisted;
+    // Written as the pages that differ from the snapshot the guest's memory derives from, when
+    // that one is on disk by then (else whole).
+    SnapshotBase base = guest.base();
+    CompletableFuture<String> root;
     if (mode == SnapshotMode.FULL) {
-      store.persist(tag, table, json.get());
-      persisted = CompletableFuture.completedFuture(null);
+      root = CompletableFuture.completedFuture(store.persist(tag, table, json.get(), base).pageHashesSha256());
     } else {
-      persisted = store.persistAsync(tag, table, json).thenApply(w -> null);
+      root = store.persistAsync(tag, table, json, base).thenApply(SnapshotWriter.Written::pageHashesSha256);
     }
-    SandboxSnapshot s = new SandboxSnapshot(tag, mode, table, state, parent, guest.sandbox(), persisted);
+    SandboxSnapshot s = new SandboxSnapshot(tag, mode, table, state, parent, guest.sandbox(), root);
+    guest.base(s.asBase());
     taken.put(tag, s);
     return s;
   }
@@ -154,7 +157,8 @@ public final class Forks implements AutoCloseable {
         opened.add(files);
       }
       return new SandboxSnapshot(tag, mode, files.table(), state,
-          parent == null ? null : Tag.of(parent), sandbox, CompletableFuture.completedFuture(null));
+          parent == null ? null : Tag.of(parent), sandbox,
+          CompletableFuture.completedFuture(files.pageHashesSha256()));
     } catch (RuntimeException e) {
       files.close();
       throw e;
@@ -208,7 +212,9 @@ public final class Forks implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         Reactor r = sandbox.resumeReactor(s.instance(), reseeded(s.wasi()),
             limits -> PagedMemory.branch(limits, table));
-        children.add(new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot()));
+        Guest child = new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot());
+        child.base(snapshot.asBase());
+        children.add(child);
       }
     } catch (RuntimeException e) {
       children.forEach(Guest::close);

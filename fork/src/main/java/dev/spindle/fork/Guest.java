@@ -20,6 +20,12 @@ public final class Guest implements AutoCloseable {
   private final String moduleSha256;
   private final Tag parent;
   private final String imageRoot;
+  /**
+   * The persisted snapshot this guest's memory derives from: the one it was branched from, then
+   * its own last snapshot. Its next snapshot is written as the pages that differ from it. Only
+   * the thread that holds the guest between calls (the one that snapshots it) sets it.
+   */
+  private volatile SnapshotBase base;
 
   Guest(Reactor reactor, Sandbox sandbox, String moduleSha256, Tag parent, String imageRoot) {
     this.reactor = Objects.requireNonNull(reactor);
@@ -85,6 +91,14 @@ public final class Guest implements AutoCloseable {
 
   String imageRoot() {
     return imageRoot;
+  }
+
+  SnapshotBase base() {
+    return base;
+  }
+
+  void base(SnapshotBase base) {
+    this.base = base;
   }
 
   @Override

@@ -20,16 +20,24 @@ public final class SandboxSnapshot {
   private final Tag parent;
   private final Sandbox sandbox;
   private final CompletableFuture<Void> persisted;
+  /** The root hash of the files once written: what a branch's snapshot is written onto. */
+  private final CompletableFuture<String> pageHashesSha256;
 
   SandboxSnapshot(Tag tag, SnapshotMode mode, PageTable table, SandboxState state, Tag parent,
-      Sandbox sandbox, CompletableFuture<Void> persisted) {
+      Sandbox sandbox, CompletableFuture<String> pageHashesSha256) {
     this.tag = tag;
     this.mode = mode;
     this.table = table;
     this.state = state;
     this.parent = parent;
     this.sandbox = sandbox;
-    this.persisted = persisted;
+    this.pageHashesSha256 = pageHashesSha256;
+    this.persisted = pageHashesSha256.thenApply(root -> null);
+  }
+
+  /** This snapshot as the base of its branches' snapshots. */
+  SnapshotBase asBase() {
+    return new SnapshotBase(tag, pageHashesSha256);
   }
 
   public Tag tag() {

@@ -33,6 +33,10 @@ public final class Snapshot implements Closeable {
   private final byte[] hashes;
   private final FileChannel memory;
   private final PageTable table;
+  /** The snapshot read through for inherited pages (format version 2), else null. */
+  private final Snapshot base;
+  /** Pages whose bytes are the base's (empty for a whole snapshot). */
+  private final BitSet inherited;
 
   /**
    * Pages loaded so far, shared by every branch of this snapshot: a frame from a page source is
@@ -42,8 +46,10 @@ public final class Snapshot implements Closeable {
   private final AtomicReferenceArray<byte[]> loaded;
 
   private Snapshot(Path dir, ObjectNode state, int pages, byte[] hashes, FileChannel memory,
-      BitSet dropped) {
+      BitSet dropped, Snapshot base, BitSet inherited) {
     this.dir = dir;
+    this.base = base;
+    this.inherited = inherited;
     this.state = state;
     this.pages = pages;
     this.hashes = hashes;
@@ -59,8 +65,16 @@ public final class Snapshot implements Closeable {
     this.table = PageTable.restored(pages, zero, dropped, source);
   }
 
-  /** Opens the snapshot in {@code dir}; a damaged one is refused naming the file and field. */
+  /**
+   * Opens the snapshot in {@code dir}; a damaged one is refused naming the file and field. An
+   * incremental snapshot (format version 2) opens its base, a sibling directory named by its tag,
+   * and so on down the chain: a missing, replaced or damaged link is refused naming the link.
+   */
   public static Snapshot open(Path dir) throws IOException {
+    return open(dir, 0);
+  }
+
+  private static Snapshot open(Path dir, int depth) throws IOException {
     Path statePath = dir.resolve(SnapshotFormat.STATE);
     if (!Files.isRegularFile(statePath)) {
       throw new NoSuchFileException(statePath.toString(), null, "not a snapshot (no state.json)");
@@ -76,9 +90,9 @@ public final class Snapshot implements Closeable {
       throw damaged(statePath, "is not valid JSON: " + e.getOriginalMessage());
     }
     int version = intField(statePath, state, "format_version");
-    if (version != SnapshotFormat.VERSION) {
+    if (version != SnapshotFormat.VERSION && version != SnapshotFormat.INCREMENTAL_VERSION) {
       throw damaged(statePath, "field format_version: " + version + " (this Spindle reads "
-          + SnapshotFormat.VERSION + ")");
+          + SnapshotFormat.VERSION + " and " + SnapshotFormat.INCREMENTAL_VERSION + ")");
     }
     int pageSize = intField(statePath, state, "page_size");
     if (pageSize != PageTable.PAGE_SIZE) {
@@ -89,6 +103,10 @@ public final class Snapshot implements Closeable {
       throw damaged(statePath, "field pages: " + pages + " is out of range");
     }
     Path hashPath = dir.resolve(SnapshotFormat.HASHES);
+    if (Files.size(hashPath) != (long) pages * SnapshotFormat.HASH_BYTES) {
+      throw damaged(hashPath, "has " + Files.size(hashPath) + " bytes, expected "
+          + (pages * SnapshotFormat.HASH_BYTES) + " for " + pages + " pages");
+    }
     byte[] hashes = Files.readAllBytes(hashPath);
     if (hashes.length != pages * SnapshotFormat.HASH_BYTES) {
       throw damaged(hashPath, "has " + hashes.length + " bytes, expected "
@@ -103,20 +121,113 @@ public final class Snapshot implements Closeable {
     JsonNode d = state.get("dropped_segments");
     if (d != null) {
       for (JsonNode x : d) {
-        if (!x.canConvertToInt() || x.asInt() < 0) {
+        if (!x.canConvertToInt() || x.asInt() < 0 || x.asInt() > 1_000_000) {
           throw damaged(statePath, "field dropped_segments holds " + x);
         }
         dropped.set(x.asInt());
       }
     }
+    Snapshot base = null;
+    BitSet inherited = new BitSet();
+    if (version == SnapshotFormat.INCREMENTAL_VERSION) {
+      base = openBase(dir, statePath, state, pages, hashes, inherited, depth);
+    }
     Path memPath = dir.resolve(SnapshotFormat.MEMORY);
-    FileChannel mem = FileChannel.open(memPath, StandardOpenOption.READ);
+    FileChannel mem;
+    try {
+      mem = FileChannel.open(memPath, StandardOpenOption.READ);
+    } catch (IOException e) {
+      closeQuietly(base);
+      throw e;
+    }
     if (mem.size() != (long) pages * PageTable.PAGE_SIZE) {
       long size = mem.size();
       mem.close();
+      closeQuietly(base);
       throw damaged(memPath, "has " + size + " bytes, expected " + ((long) pages * PageTable.PAGE_SIZE));
     }
-    return new Snapshot(dir, state, pages, hashes, mem, dropped);
+    return new Snapshot(dir, state, pages, hashes, mem, dropped, base, inherited);
+  }
+
+  /**
+   * Opens the base of an incremental snapshot and reads its inherited pages: the base must be the
+   * snapshot this one was written onto (same root hash), no deeper than {@link
+   * SnapshotFormat#MAX_CHAIN} links, and hold every inherited page with the hash this one records.
+   */
+  private static Snapshot openBase(Path dir, Path statePath, ObjectNode state, int pages, byte[] hashes,
+      BitSet inherited, int depth) throws IOException {
+    JsonNode b = state.get("base");
+    if (b == null || !b.isTextual() || !dev.spindle.store.Tag.isValid(b.asText())) {
+      throw damaged(statePath, "field base is missing or not a tag");
+    }
+    String baseTag = b.asText();
+    int chainDepth = intField(statePath, state, "chain_depth");
+    if (chainDepth < 1 || chainDepth > SnapshotFormat.MAX_CHAIN || depth + 1 > SnapshotFormat.MAX_CHAIN) {
+      throw damaged(statePath, "field chain_depth: " + chainDepth + " (chains are at most "
+          + SnapshotFormat.MAX_CHAIN + " links, this one is " + (depth + 1) + " deep here)");
+    }
+    JsonNode baseRoot = state.get("base_page_hashes_sha256");
+    if (baseRoot == null || !baseRoot.isTextual()) {
+      throw damaged(statePath, "field base_page_hashes_sha256 is missing");
+    }
+    Path bitsPath = dir.resolve(SnapshotFormat.INHERITED);
+    long want = (pages + 7) / 8;
+    if (!Files.isRegularFile(bitsPath) || Files.size(bitsPath) != want) {
+      throw damaged(bitsPath, Files.isRegularFile(bitsPath)
+          ? "has " + Files.size(bitsPath) + " bytes, expected " + want + " for " + pages + " pages"
+          : "is missing");
+    }
+    byte[] bits = Files.readAllBytes(bitsPath);
+    JsonNode bitsHash = state.get("inherited_bits_sha256");
+    if (bitsHash == null || !bitsHash.asText().equals(Hashes.sha256Hex(bits))) {
+      throw damaged(statePath, "field inherited_bits_sha256 does not match " + SnapshotFormat.INHERITED);
+    }
+    inherited.or(BitSet.valueOf(bits));
+    Path baseDir = dir.resolveSibling(baseTag);
+    String link = "link '" + tagOf(dir) + "' reads through base '" + baseTag + "'";
+    Snapshot base;
+    try {
+      base = open(baseDir, depth + 1);
+    } catch (NoSuchFileException e) {
+      throw new SnapshotDamagedException(statePath + ": " + link + ", which is missing (" + baseDir
+          + " has no snapshot; was it deleted?)");
+    } catch (SnapshotDamagedException e) {
+      throw new SnapshotDamagedException(statePath + ": " + link + ", which is damaged: " + e.getMessage());
+    }
+    try {
+      String actual = base.state.get("page_hashes_sha256").asText();
+      if (!actual.equals(baseRoot.asText())) {
+        throw damaged(statePath, link + ", which holds other memory than when this was written"
+            + " (its page_hashes_sha256 changed)");
+      }
+      int h = SnapshotFormat.HASH_BYTES;
+      for (int i = inherited.nextSetBit(0); i >= 0; i = inherited.nextSetBit(i + 1)) {
+        if (i >= pages || i >= base.pages
+            || !Arrays.equals(hashes, i * h, i * h + h, base.hashes, i * h, i * h + h)) {
+          throw damaged(statePath, link + ": page " + i + " is inherited but "
+              + (i >= pages || i >= base.pages ? "out of range" : "the base's page " + i + " has another SHA-256"));
+        }
+      }
+      return base;
+    } catch (RuntimeException e) {
+      base.close();
+      throw e;
+    }
+  }
+
+  private static String tagOf(Path dir) {
+    Path name = dir.getFileName();
+    return name == null ? dir.toString() : name.toString();
+  }
+
+  private static void closeQuietly(Snapshot s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // already failing: the open's own error is the one to report
+      }
+    }
   }
 
   private static int intField(Path file, ObjectNode state, String name) {
@@ -170,8 +281,38 @@ public final class Snapshot implements Closeable {
     return page;
   }
 
-  /** Loads page {@code index} from memory.bin and checks its hash; damage stops the guest. */
+  /**
+   * Page {@code index}'s bytes, checked against its hash, without keeping them (compaction reads
+   * every page once): through the base for an inherited page, zeros for a zero page.
+   */
+  byte[] read(int index) {
+    if (isZeroHash(index)) {
+      return new byte[PageTable.PAGE_SIZE];
+    }
+    if (inherited.get(index)) {
+      try {
+        return base.read(index);
+      } catch (SnapshotDamagedException e) {
+        throw new SnapshotDamagedException("snapshot '" + tagOf(dir) + "' page " + index
+            + " is inherited from '" + tagOf(base.dir) + "': " + e.getMessage());
+      }
+    }
+    return load(index);
+  }
+
+  /**
+   * Loads page {@code index} from memory.bin, or through the base for an inherited page, and checks
+   * its hash; damage stops the guest, naming the link and the page.
+   */
   byte[] load(int index) {
+    if (inherited.get(index)) {
+      try {
+        return base.loadShared(index);
+      } catch (SnapshotDamagedException e) {
+        throw new SnapshotDamagedException("snapshot '" + tagOf(dir) + "' page " + index
+            + " is inherited from '" + tagOf(base.dir) + "': " + e.getMessage());
+      }
+    }
     byte[] page = new byte[PageTable.PAGE_SIZE];
     ByteBuffer b = ByteBuffer.wrap(page);
     long pos = (long) index * PageTable.PAGE_SIZE;
@@ -189,7 +330,7 @@ public final class Snapshot implements Closeable {
     byte[] actual = Hashes.sha256(page);
     int off = index * SnapshotFormat.HASH_BYTES;
     if (!Arrays.equals(actual, 0, 32, hashes, off, off + 32)) {
-      throw damaged(dir.resolve(SnapshotFormat.MEMORY), "page " + index + " (bytes " + pos + ".."
+      throw damaged(dir.resolve(SnapshotFormat.MEMORY), "snapshot '" + tagOf(dir) + "' page " + index + " (bytes " + pos + ".."
           + (pos + PageTable.PAGE_SIZE - 1) + ") does not match its SHA-256");
     }
     return page;
@@ -200,7 +341,9 @@ public final class Snapshot implements Closeable {
     byte[] zeros = new byte[PageTable.PAGE_SIZE];
     for (int i = 0; i < pages; i++) {
       try {
-        if (isZeroHash(i)) {
+        if (inherited.get(i)) {
+          load(i); // through the chain, each link checking its own hash
+        } else if (isZeroHash(i)) {
           byte[] page = new byte[PageTable.PAGE_SIZE];
           memory.read(ByteBuffer.wrap(page), (long) i * PageTable.PAGE_SIZE);
           if (!Arrays.equals(page, zeros)) {
@@ -216,8 +359,39 @@ public final class Snapshot implements Closeable {
     return null;
   }
 
+  /** The tag of the base this snapshot reads inherited pages through (format version 2). */
+  public java.util.Optional<String> base() {
+    return java.util.Optional.ofNullable(base == null ? null : tagOf(base.dir));
+  }
+
+  /** Links from this snapshot down to a whole one: 0 for a whole snapshot. */
+  public int chainDepth() {
+    return base == null ? 0 : 1 + base.chainDepth();
+  }
+
+  /** Pages read through the base (none for a whole snapshot). */
+  public int inheritedPages() {
+    return inherited.cardinality();
+  }
+
+  /** The SHA-256 of the page hashes: the same for a snapshot and its compacted copy. */
+  String pageHashesSha256() {
+    return state.get("page_hashes_sha256").asText();
+  }
+
+  /** The page hashes as stored (32 bytes a page), not copied: callers must not write them. */
+  byte[] hashes() {
+    return hashes;
+  }
+
   @Override
   public void close() throws IOException {
-    memory.close();
+    try {
+      memory.close();
+    } finally {
+      if (base != null) {
+        base.close();
+      }
+    }
   }
 }

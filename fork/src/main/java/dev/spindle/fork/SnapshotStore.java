@@ -28,13 +28,30 @@ import java.util.function.Supplier;
  * hidden {@code .writing-<tag>-*} directory and renamed into place only when all its files are
  * fsynced, so a tag names a whole snapshot or nothing; a crash leaves only a hidden directory,
  * which {@link #recover()} removes and reports as failed.
+ *
+ * <p>A snapshot written with a {@link SnapshotBase} is incremental (format version 2): it holds
+ * the pages that differ from its base and reads the others through it. Deleting a snapshot that
+ * another reads through is refused ({@link SnapshotInUseException}) until those are compacted
+ * ({@link #compact}) or deleted; compacting rewrites a snapshot whole and swaps it in.
  */
 public final class SnapshotStore {
   private static final String WRITING_PREFIX = ".writing-";
+  /** The old files of a snapshot being compacted, between the two renames of the swap. */
+  private static final String COMPACTING_PREFIX = ".compacting-";
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final Path root;
   private final Map<Tag, SnapshotStatus> inFlight = new ConcurrentHashMap<>();
   private final Map<Tag, String> failures = new ConcurrentHashMap<>();
+  /** Bases that writes in flight read through, with how many: deleting one is refused. */
+  private final Map<Tag, Integer> basesInUse = new java.util.HashMap<>();
+  /**
+   * Guards {@link #basesInUse} and the renames of delete and compact: its own lock, not the one
+   * {@link #claim} takes, so that a live snapshot's caller never waits for a delete's scan of the
+   * other snapshots' states.
+   */
+  private final Object bases = new Object();
   private final ExecutorService background =
       Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "spindle-snapshot-writer");
@@ -73,8 +90,17 @@ public final class SnapshotStore {
 
   /** Persists a snapshot and returns when it is ready (a full snapshot's path). */
   public SnapshotWriter.Written persist(Tag tag, PageTable table, ObjectNode state) throws IOException {
+    return persist(tag, table, state, null);
+  }
+
+  /**
+   * Persists a snapshot whose memory derives from {@code base} (null for none): written as the
+   * pages that differ from it when the base is written and its chain is short enough, else whole.
+   */
+  SnapshotWriter.Written persist(Tag tag, PageTable table, ObjectNode state, SnapshotBase base)
+      throws IOException {
     claim(tag);
-    return writeClaimed(tag, table, state, Runtime.getRuntime().availableProcessors());
+    return writeClaimed(tag, table, state, Runtime.getRuntime().availableProcessors(), base);
   }
 
   /**
@@ -83,7 +109,7 @@ public final class SnapshotStore {
    */
   public CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table, ObjectNode state)
       throws IOException {
-    return persistAsync(tag, table, () -> state);
+    return persistAsync(tag, table, () -> state, null);
   }
 
   /**
@@ -93,12 +119,18 @@ public final class SnapshotStore {
    */
   public CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table,
       Supplier<ObjectNode> state) throws IOException {
+    return persistAsync(tag, table, state, null);
+  }
+
+  /** As {@link #persistAsync(Tag, PageTable, Supplier)}, incremental over {@code base} when it can be. */
+  CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table,
+      Supplier<ObjectNode> state, SnapshotBase base) throws IOException {
     claim(tag);
     CompletableFuture<SnapshotWriter.Written> f = new CompletableFuture<>();
     int cores = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     background.execute(() -> {
       try {
-        f.complete(writeClaimed(tag, table, state.get(), cores));
+        f.complete(writeClaimed(tag, table, state.get(), cores, base));
       } catch (IOException | RuntimeException e) {
         failures.put(tag, e.getMessage() == null ? e.toString() : e.getMessage());
         inFlight.remove(tag);
@@ -119,16 +151,18 @@ public final class SnapshotStore {
     inFlight.put(tag, SnapshotStatus.WRITING);
   }
 
-  private SnapshotWriter.Written writeClaimed(Tag tag, PageTable table, ObjectNode state, int cores)
-      throws IOException {
+  private SnapshotWriter.Written writeClaimed(Tag tag, PageTable table, ObjectNode state, int cores,
+      SnapshotBase base) throws IOException {
     Path tmp = null;
+    SnapshotWriter.Base b = null;
     try {
+      b = useBase(base);
       Files.createDirectories(root);
       tmp = Files.createTempDirectory(root, WRITING_PREFIX + tag.value() + "-");
       ObjectNode s = state.deepCopy();
       s.put("tag", tag.value());
       s.put("kind", "snapshot");
-      SnapshotWriter.Written w = SnapshotWriter.write(tmp, table, s, cores);
+      SnapshotWriter.Written w = SnapshotWriter.write(tmp, table, s, cores, b);
       AtomicFiles.fsyncDirectory(tmp);
       Files.move(tmp, directory(tag), StandardCopyOption.ATOMIC_MOVE);
       AtomicFiles.fsyncDirectory(root);
@@ -139,6 +173,123 @@ public final class SnapshotStore {
       throw e;
     } finally {
       inFlight.remove(tag);
+      if (b != null) {
+        releaseBase(Tag.of(b.tag()));
+      }
+      if (tmp != null) {
+        Trees.delete(tmp);
+      }
+    }
+  }
+
+  /**
+   * The base to write onto, marked in use so it cannot be deleted meanwhile; null (write whole)
+   * when there is none, it is not written yet or failed, its tag now holds other memory, it cannot
+   * be read, or its chain is already {@link SnapshotFormat#MAX_CHAIN} links deep.
+   */
+  private SnapshotWriter.Base useBase(SnapshotBase base) {
+    if (base == null) {
+      return null;
+    }
+    String root = base.readyRoot();
+    if (root == null) {
+      return null;
+    }
+    synchronized (bases) {
+      if (!exists(base.tag())) {
+        return null;
+      }
+      basesInUse.merge(base.tag(), 1, Integer::sum);
+    }
+    SnapshotWriter.Base b = null;
+    try {
+      b = readBase(base.tag(), root);
+      return b;
+    } finally {
+      if (b == null) {
+        releaseBase(base.tag());
+      }
+    }
+  }
+
+  private void releaseBase(Tag tag) {
+    synchronized (bases) {
+      basesInUse.computeIfPresent(tag, (t, n) -> n == 1 ? null : n - 1);
+    }
+  }
+
+  private SnapshotWriter.Base readBase(Tag tag, String root) {
+    Path dir = directory(tag);
+    try {
+      com.fasterxml.jackson.databind.JsonNode st = JSON.readTree(dir.resolve(SnapshotFormat.STATE).toFile());
+      int depth = st.path("chain_depth").asInt(0);
+      int pages = st.path("pages").asInt(-1);
+      if (!root.equals(st.path("page_hashes_sha256").asText()) || depth >= SnapshotFormat.MAX_CHAIN
+          || pages < 0 || pages > 65536) {
+        return null;
+      }
+      Path hp = dir.resolve(SnapshotFormat.HASHES);
+      if (Files.size(hp) != (long) pages * SnapshotFormat.HASH_BYTES) {
+        return null;
+      }
+      byte[] hashes = Files.readAllBytes(hp);
+      if (!dev.spindle.store.Hashes.sha256Hex(hashes).equals(root)) {
+        return null;
+      }
+      return new SnapshotWriter.Base(tag.value(), root, pages, hashes, depth);
+    } catch (IOException | RuntimeException e) {
+      return null; // an unreadable base: this snapshot is written whole
+    }
+  }
+
+  /** The tag's base if it is incremental (format version 2), read from its state; else empty. */
+  public Optional<Tag> baseOf(Tag tag) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode b =
+          JSON.readTree(directory(tag).resolve(SnapshotFormat.STATE).toFile()).get("base");
+      return b != null && b.isTextual() && Tag.isValid(b.asText()) ? Optional.of(Tag.of(b.asText()))
+          : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The snapshots that read through {@code tag} (their base is it), sorted. */
+  public List<Tag> dependents(Tag tag) throws IOException {
+    List<Tag> out = new ArrayList<>();
+    for (Tag t : list()) {
+      if (!t.equals(tag) && baseOf(t).filter(tag::equals).isPresent()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rewrites snapshot {@code tag} whole (format version 1) and swaps it in, so that its base can
+   * be deleted; its page hashes and root hash do not change, so snapshots reading through it stay
+   * valid. Returns false when it was whole already. The swap is two renames: a crash between them
+   * leaves the old files under {@code .compacting-<tag>-*}, which {@link #recover()} puts back.
+   */
+  public boolean compact(Tag tag) throws IOException {
+    Path tmp = null;
+    try (Snapshot src = open(tag)) {
+      if (src.chainDepth() == 0) {
+        return false;
+      }
+      tmp = Files.createTempDirectory(root, ".flattening-" + tag.value() + "-");
+      SnapshotWriter.flatten(tmp, src, src.state());
+      AtomicFiles.fsyncDirectory(tmp);
+      Path old = root.resolve(COMPACTING_PREFIX + tag.value() + "-" + System.nanoTime());
+      synchronized (bases) {
+        Files.move(directory(tag), old, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, directory(tag), StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.fsyncDirectory(root);
+        tmp = null;
+      }
+      Trees.delete(old);
+      return true;
+    } finally {
       if (tmp != null) {
         Trees.delete(tmp);
       }
@@ -166,14 +317,38 @@ public final class SnapshotStore {
     return tags;
   }
 
+  /**
+   * Deletes snapshot {@code tag}. Refused with {@link SnapshotInUseException} when another
+   * snapshot reads through it (compact or delete those first) or a write in flight is using it as
+   * its base: a chain is never left with a missing link by this store.
+   */
   public boolean delete(Tag tag) throws IOException {
-    Path d = directory(tag);
-    if (!Files.isDirectory(d)) {
-      return false;
+    return delete(tag, false);
+  }
+
+  /**
+   * Deletes snapshot {@code tag}; with {@code evenIfReadThrough}, also when other snapshots read
+   * through it (they then fail to open, naming the missing link): only for a base that is damaged
+   * already, whose dependents could not be compacted. A write in flight still blocks it.
+   */
+  public boolean delete(Tag tag, boolean evenIfReadThrough) throws IOException {
+    Path gone;
+    synchronized (bases) {
+      Path d = directory(tag);
+      if (!Files.isDirectory(d)) {
+        return false;
+      }
+      if (basesInUse.containsKey(tag)) {
+        throw new SnapshotInUseException(tag, List.of(), "a snapshot being written reads through it");
+      }
+      List<Tag> dependents = evenIfReadThrough ? List.of() : dependents(tag);
+      if (!dependents.isEmpty()) {
+        throw new SnapshotInUseException(tag, dependents, null);
+      }
+      // Rename first so the tag disappears at once, whole, then remove the files.
+      gone = Files.createTempDirectory(root, ".deleting-");
+      Files.move(d, gone.resolve("x"), StandardCopyOption.ATOMIC_MOVE);
     }
-    // Rename first so the tag disappears at once, whole, then remove the files.
-    Path gone = Files.createTempDirectory(root, ".deleting-");
-    Files.move(d, gone.resolve("x"), StandardCopyOption.ATOMIC_MOVE);
     Trees.delete(gone);
     return true;
   }
@@ -190,6 +365,15 @@ public final class SnapshotStore {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, ".*")) {
       for (Path p : ds) {
         String n = p.getFileName().toString();
+        if (n.startsWith(COMPACTING_PREFIX)) {
+          // A compaction stopped between its renames: the old files are whole, put them back.
+          String tag = n.substring(COMPACTING_PREFIX.length(), n.lastIndexOf('-'));
+          if (Tag.isValid(tag) && !exists(Tag.of(tag))) {
+            Files.move(p, directory(Tag.of(tag)), StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.fsyncDirectory(root);
+            continue;
+          }
+        }
         if (n.startsWith(WRITING_PREFIX)) {
           String tag = n.substring(WRITING_PREFIX.length(), n.lastIndexOf('-'));
           failed.add(tag);

@@ -292,6 +292,21 @@ class BranchTest {
         root.call("poke", 1, 999);
         assertThat(b.parent()).contains(Tag.of("a"));
         b.persisted().get();
+        // Written incrementally: only what the child changed, the rest read through "a".
+        try (Snapshot files = forks.store().open(Tag.of("b"))) {
+          assertThat(files.base()).contains("a");
+          assertThat(files.chainDepth()).isEqualTo(1);
+          assertThat(files.inheritedPages()).isPositive();
+          assertThat(files.pages() - files.inheritedPages() - files.state().get("zero_pages").asInt())
+              .isBetween(1, 4);
+        }
+        // A later snapshot of the root reads through the root's first one, so "a" stays.
+        forks.snapshot(root, Tag.of("a2"), SnapshotMode.FULL);
+        try (Snapshot files = forks.store().open(Tag.of("a2"))) {
+          assertThat(files.base()).contains("a");
+        }
+        assertThatThrownBy(() -> forks.store().delete(Tag.of("a"))).isInstanceOf(SnapshotInUseException.class)
+            .hasMessageContaining("a2").hasMessageContaining("b");
         try (Guest grandchild = forks.branch(b, 1).getFirst()) {
           assertThat(one(grandchild, "peek", 1)).isEqualTo(111);
           assertThat(one(grandchild, "peek", 2)).isEqualTo(222);
@@ -305,6 +320,10 @@ class BranchTest {
             // A snapshot of a branch from disk: its unloaded pages persist through the file.
             SandboxSnapshot c = restarted.snapshot(g, Tag.of("c"), SnapshotMode.FULL);
             assertThat(c.parent()).contains(Tag.of("b"));
+            try (Snapshot files = restarted.store().open(Tag.of("c"))) {
+              assertThat(files.base()).contains("b"); // its unloaded pages were never read
+              assertThat(files.chainDepth()).isEqualTo(2);
+            }
           }
         }
       }
