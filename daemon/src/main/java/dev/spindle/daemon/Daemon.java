@@ -87,7 +87,7 @@ public final class Daemon implements AutoCloseable {
     Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
         .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
     Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog, policy), forks,
-        catalog, new WarmPython(forks, catalog, root.resolve("runtimes").resolve("python")));
+        catalog, new WarmPython(forks, catalog));
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }

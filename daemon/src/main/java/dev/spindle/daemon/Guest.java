@@ -72,6 +72,16 @@ final class Guest {
     return forked;
   }
 
+  /**
+   * The host directory that is this sandbox's file tree at {@code /} (a Python sandbox's: {@code
+   * /home/user}, {@code /tmp}, whatever the guest wrote), private to it and deleted with it; null
+   * if it has none. The host may read and write it between calls (hold this guest's lock to be
+   * between calls); it is a plain directory, and the guest sees every change at its next call.
+   */
+  java.nio.file.Path filesRoot() {
+    return forked == null ? null : forked.privateDirs().get("/");
+  }
+
   boolean isReactor() {
     return reactor != null;
   }

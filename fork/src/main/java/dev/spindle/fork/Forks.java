@@ -10,6 +10,7 @@ import dev.spindle.sandbox.wasi.WasiState;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import java.util.function.Supplier;
 public final class Forks implements AutoCloseable {
   private final SnapshotStore store;
   private final ModuleStore modules;
+  private final SandboxFiles files;
   private final Map<Tag, SandboxSnapshot> taken = new ConcurrentHashMap<>();
   private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
   private final List<Snapshot> opened = new ArrayList<>();
@@ -48,12 +50,22 @@ public final class Forks implements AutoCloseable {
   public Forks(SpindleHome home, Consumer<Sandbox.Builder> defaults) {
     this.store = new SnapshotStore(home);
     this.modules = new ModuleStore(home);
+    this.files = store.files();
     this.defaults = defaults;
   }
 
   /** The snapshot files (status of live snapshots, recovery, listing). */
   public SnapshotStore store() {
     return store;
+  }
+
+  /**
+   * A new directory private to the sandbox that preopens it (with the empty directories {@code
+   * dirs}, relative): deleted when that sandbox closes; a snapshot records a copy of it as it was
+   * at that instant, and every branch of the snapshot gets its own private copy of that.
+   */
+  public Path privateRoot(List<String> dirs) throws IOException {
+    return files.newPrivateRoot(dirs);
   }
 
   /** Starts {@code sandbox} as a reactor (running {@code _initialize}); its memory must be paged. */
@@ -70,7 +82,7 @@ public final class Forks implements AutoCloseable {
     byte[] wasm = sandbox.wasm();
     String sha = ModuleStore.sha256(wasm);
     modules.put(sha, wasm);
-    return new Guest(sandbox.startReactor(), sandbox, sha, null, imageRoot);
+    return new Guest(sandbox.startReactor(), sandbox, sha, null, imageRoot, files);
   }
 
   /**
@@ -86,8 +98,15 @@ public final class Forks implements AutoCloseable {
     Objects.requireNonNull(mode, "mode");
     PageTable table = guest.memory().snapshot();
     Reactor r = guest.reactor();
-    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(),
-        r.wasiState());
+    WasiState wasi = r.wasiState();
+    if (store.status(tag).filter(st -> st != SnapshotStatus.FAILED).isPresent()) {
+      // Checked before the files are copied: a copy under this tag would replace the snapshot's.
+      throw new java.nio.file.FileAlreadyExistsException(tag.value(), null, "a snapshot with this tag exists");
+    }
+    // The private directories are copied now, on the caller's path: the files of this instant.
+    wasi = new WasiState(wasi.args(), wasi.env(), files.freeze(tag, wasi.preopens()), wasi.fds(),
+        wasi.realtimeOffsetNanos(), wasi.monotonicNanos(), wasi.randomState());
+    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
     Tag parent = guest.parent().orElse(null);
     Instant now = Instant.now();
     // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
@@ -206,15 +225,36 @@ public final class Forks implements AutoCloseable {
     List<Guest> children = new ArrayList<>(n);
     try {
       for (int i = 0; i < n; i++) {
-        Reactor r = sandbox.resumeReactor(s.instance(), reseeded(s.wasi()),
-            limits -> PagedMemory.branch(limits, table));
-        children.add(new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot()));
+        WasiState w = reseeded(s.wasi());
+        List<WasiState.Preopen> own = thaw(w.preopens());
+        Reactor r;
+        try {
+          r = sandbox.resumeReactor(s.instance(), new WasiState(w.args(), w.env(), own, w.fds(),
+              w.realtimeOffsetNanos(), w.monotonicNanos(), w.randomState()),
+              limits -> PagedMemory.branch(limits, table));
+        } catch (RuntimeException e) {
+          files.release(own);
+          throw e;
+        }
+        children.add(new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot(), files));
       }
     } catch (RuntimeException e) {
       children.forEach(Guest::close);
       throw e;
     }
     return children;
+  }
+
+  private List<WasiState.Preopen> thaw(List<WasiState.Preopen> preopens) {
+    try {
+      return files.thaw(preopens);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot copy the snapshot's files for a branch: " + e.getMessage(), e);
+    }
+  }
+
+  SandboxFiles files() {
+    return files;
   }
 
   /** The module store (remote fork carries modules between nodes). */

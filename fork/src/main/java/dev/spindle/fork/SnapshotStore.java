@@ -27,12 +27,14 @@ import java.util.function.Supplier;
  * Snapshots by tag under {@code $SPINDLE_HOME/snapshots/<tag>/}. A snapshot is written into a
  * hidden {@code .writing-<tag>-*} directory and renamed into place only when all its files are
  * fsynced, so a tag names a whole snapshot or nothing; a crash leaves only a hidden directory,
- * which {@link #recover()} removes and reports as failed.
+ * which {@link #recover()} removes and reports as failed. It also holds the copies of the
+ * sandboxes' private directories that snapshots record ({@link SandboxFiles}).
  */
 public final class SnapshotStore {
   private static final String WRITING_PREFIX = ".writing-";
 
   private final Path root;
+  private final SandboxFiles files;
   private final Map<Tag, SnapshotStatus> inFlight = new ConcurrentHashMap<>();
   private final Map<Tag, String> failures = new ConcurrentHashMap<>();
   private final ExecutorService background =
@@ -44,6 +46,12 @@ public final class SnapshotStore {
 
   public SnapshotStore(SpindleHome home) {
     this.root = home.root().resolve("snapshots");
+    this.files = new SandboxFiles(home);
+  }
+
+  /** The sandboxes' private directories and the snapshots' copies of them. */
+  SandboxFiles files() {
+    return files;
   }
 
   public Path directory(Tag tag) {
@@ -168,6 +176,7 @@ public final class SnapshotStore {
 
   public boolean delete(Tag tag) throws IOException {
     Path d = directory(tag);
+    files.delete(tag);
     if (!Files.isDirectory(d)) {
       return false;
     }
@@ -184,6 +193,10 @@ public final class SnapshotStore {
    */
   public List<String> recover() throws IOException {
     List<String> failed = new ArrayList<>();
+    // Private directories were of sandboxes that ended with the previous process; copies of
+    // sandbox files whose snapshot never finished (or was deleted midway) go too.
+    files.recover();
+    files.deleteOrphans(this::exists);
     if (!Files.isDirectory(root)) {
       return failed;
     }

@@ -1,0 +1,266 @@
+package dev.spindle.fork;
+
+import dev.spindle.sandbox.wasi.WasiState;
+import dev.spindle.store.SpindleHome;
+import dev.spindle.store.Tag;
+import dev.spindle.store.Trees;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The directories a sandbox owns, under {@code $SPINDLE_HOME/files/}: a preopen whose host
+ * directory is {@code live/<id>} is private to the one sandbox that preopens it (made by {@link
+ * #newPrivateRoot}, deleted when that sandbox closes); {@code frozen/<tag>/<i>} is the files of
+ * preopen {@code i} at the instant of snapshot {@code tag}, read only by branching. The place
+ * decides the role, so a snapshot's state needs no new field: a snapshot of a sandbox with a
+ * private directory records its frozen copy, and each branch gets its own private copy of that;
+ * siblings and the parent never see each other's later writes.
+ *
+ * <p>Freezing copies the directory on the snapshot's caller path (the guest is paused between
+ * calls, so the files are of the memory's instant in full and live mode alike); a copy goes to
+ * {@code frozen/.tmp-*} and is renamed into place whole, so a crash leaves no half-written
+ * snapshot of files ({@link #recover} removes the rest).
+ */
+final class SandboxFiles {
+  private static final String TMP = ".tmp-";
+  private final Path live;
+  private final Path frozen;
+  private final SecureRandom random = new SecureRandom();
+
+  SandboxFiles(SpindleHome home) {
+    Path root = home.root().resolve("files");
+    this.live = root.resolve("live");
+    this.frozen = root.resolve("frozen");
+  }
+
+  /** A new private directory holding the given empty directories (relative, '/'-separated). */
+  Path newPrivateRoot(List<String> dirs) throws IOException {
+    Files.createDirectories(live);
+    Path root = live.resolve(HexFormat.of().formatHex(bytes(12)));
+    Files.createDirectory(root);
+    try {
+      for (String d : dirs) {
+        Files.createDirectories(below(root, d));
+      }
+    } catch (IOException | RuntimeException e) {
+      Trees.delete(root);
+      throw e;
+    }
+    return root;
+  }
+
+  private byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  /** {@code rel} below {@code root}, refusing a path that could leave it (a state is input too). */
+  static Path below(Path root, String rel) throws IOException {
+    if (rel.isEmpty() || rel.startsWith("/") || rel.indexOf('\0') >= 0 || rel.length() > 4096) {
+      throw new IOException("directory '" + rel + "' is not a relative path");
+    }
+    for (String c : rel.split("/", -1)) {
+      if (c.isEmpty() || c.equals(".") || c.equals("..")) {
+        throw new IOException("directory '" + rel + "' is not a plain relative path");
+      }
+    }
+    return root.resolve(rel);
+  }
+
+  boolean isPrivate(Path host) {
+    Path p = host.toAbsolutePath().normalize();
+    return p.getParent() != null && p.getParent().equals(live.toAbsolutePath().normalize());
+  }
+
+  boolean isFrozen(Path host) {
+    Path p = host.toAbsolutePath().normalize();
+    Path tagDir = p.getParent();
+    return tagDir != null && tagDir.getParent() != null
+        && tagDir.getParent().equals(frozen.toAbsolutePath().normalize());
+  }
+
+  /**
+   * The preopens a snapshot records: each private one copied to {@code frozen/<tag>/<i>} now, the
+   * others as they are (host directories shared by whoever names them).
+   */
+  List<WasiState.Preopen> freeze(Tag tag, List<WasiState.Preopen> preopens) throws IOException {
+    if (preopens.stream().noneMatch(p -> isPrivate(p.hostPath()))) {
+      return preopens;
+    }
+    Files.createDirectories(frozen);
+    Path target = frozen.resolve(tag.value());
+    Path tmp = Files.createTempDirectory(frozen, TMP + tag.value() + "-");
+    try {
+      List<WasiState.Preopen> out = new ArrayList<>();
+      for (int i = 0; i < preopens.size(); i++) {
+        WasiState.Preopen p = preopens.get(i);
+        if (isPrivate(p.hostPath())) {
+          copyTree(p.hostPath(), tmp.resolve(Integer.toString(i)));
+          out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
+        } else {
+          out.add(p);
+        }
+      }
+      // A leftover of a snapshot under this tag that was deleted or failed: its files go first.
+      Trees.delete(target);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      tmp = null;
+      return out;
+    } finally {
+      if (tmp != null) {
+        Trees.delete(tmp);
+      }
+    }
+  }
+
+  /** The preopens of a new branch: each frozen one copied to a new private directory of its own. */
+  List<WasiState.Preopen> thaw(List<WasiState.Preopen> preopens) throws IOException {
+    List<WasiState.Preopen> out = new ArrayList<>();
+    try {
+      for (WasiState.Preopen p : preopens) {
+        if (isFrozen(p.hostPath())) {
+          if (!Files.isDirectory(p.hostPath(), LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("the files of preopen '" + p.guestPath() + "' are missing: " + p.hostPath());
+          }
+          Path root = newPrivateRoot(List.of());
+          out.add(new WasiState.Preopen(p.guestPath(), root));
+          copyContents(p.hostPath(), root);
+        } else {
+          out.add(p);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      release(out);
+      throw e;
+    }
+    return out;
+  }
+
+  /** Deletes the private directories among {@code preopens} (their sandbox has ended). */
+  void release(List<WasiState.Preopen> preopens) {
+    releaseDirs(preopens.stream().map(WasiState.Preopen::hostPath).toList());
+  }
+
+  /** Deletes the private directories among {@code dirs}. */
+  void releaseDirs(java.util.Collection<Path> dirs) {
+    for (Path p : dirs) {
+      if (isPrivate(p)) {
+        try {
+          Trees.delete(p);
+        } catch (IOException e) {
+          // Left for recover() at the next start; the sandbox is gone either way.
+        }
+      }
+    }
+  }
+
+  /**
+   * The directories below {@code root}, relative, parents first, if it holds nothing else: what a
+   * private directory of a sandbox forked to another node carries while files do not travel.
+   *
+   * @throws IOException naming the first file, or when there are more than {@code max}
+   */
+  static List<String> emptyDirs(String guestPath, Path root, int max) throws IOException {
+    List<String> dirs = new ArrayList<>();
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        if (!dir.equals(root)) {
+          if (dirs.size() == max) {
+            throw new IOException("preopen '" + guestPath + "' holds more than " + max + " directories");
+          }
+          dirs.add(root.relativize(dir).toString());
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        throw new IOException("preopen '" + guestPath + "' holds files ('" + root.relativize(file)
+            + "'), which do not travel to another node yet: only a sandbox whose private directories are "
+            + "empty (directories only) can be forked there");
+      }
+    });
+    return dirs;
+  }
+
+  /** Deletes snapshot {@code tag}'s files. */
+  void delete(Tag tag) throws IOException {
+    Trees.delete(frozen.resolve(tag.value()));
+  }
+
+  /**
+   * After a start: private directories belonged to sandboxes of the previous process (all ended),
+   * and temporary copies to snapshots that never finished.
+   */
+  void recover() throws IOException {
+    Trees.delete(live);
+    if (Files.isDirectory(frozen)) {
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(frozen, TMP + "*")) {
+        for (Path p : ds) {
+          Trees.delete(p);
+        }
+      }
+    }
+  }
+
+  /** {@code frozen/<tag>} directories whose snapshot is gone. */
+  void deleteOrphans(java.util.function.Predicate<Tag> exists) throws IOException {
+    if (!Files.isDirectory(frozen)) {
+      return;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(frozen)) {
+      for (Path p : ds) {
+        String n = p.getFileName().toString();
+        if (Tag.isValid(n) && !exists.test(Tag.of(n))) {
+          Trees.delete(p);
+        }
+      }
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    Files.createDirectory(to);
+    copyContents(from, to);
+  }
+
+  /**
+   * Copies what is below {@code from} into the existing directory {@code to}: directories, files
+   * and symbolic links as links (never followed, so a guest's link cannot pull host files in).
+   */
+  private static void copyContents(Path from, Path to) throws IOException {
+    Files.walkFileTree(from, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        if (!dir.equals(from)) {
+          Files.createDirectory(to.resolve(from.relativize(dir).toString()));
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Path dest = to.resolve(from.relativize(file).toString());
+        if (attrs.isSymbolicLink()) {
+          Files.createSymbolicLink(dest, Files.readSymbolicLink(file));
+        } else if (attrs.isRegularFile()) {
+          Files.copy(file, dest, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        // Anything else (a fifo, a socket) a guest cannot make through WASI: not copied.
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}
