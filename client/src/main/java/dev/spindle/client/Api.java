@@ -114,7 +114,17 @@ public final class Api {
    * {@code runtime} is {@code wasm} when absent.
    */
   public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
-      String snapshot, String runtime) {
+      String snapshot, String runtime, List<Dir> dirs) {
+    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
+        String snapshot, String runtime) {
+      this(wasm, args, env, n, limits, snapshot, runtime, null);
+    }
+
+    /** This request with each sandbox given {@code dirs}. */
+    public CreateSandboxes withDirs(List<Dir> dirs) {
+      return new CreateSandboxes(wasm, args, env, n, limits, snapshot, runtime, dirs);
+    }
+
     public CreateSandboxes(Wasm wasm) {
       this(wasm, null, null, null, null, null, null);
     }
@@ -136,6 +146,27 @@ public final class Api {
     /** {@code n} Python sandboxes; {@code limits} null for the node's defaults. */
     public static CreateSandboxes python(int n, Limits limits) {
       return new CreateSandboxes(null, null, null, n, limits, null, "python");
+    }
+  }
+
+  /**
+   * A directory each new sandbox sees at {@code guest} (an absolute path), exactly one source: an
+   * image's root ({@code image}: a ready image's tag), read-only, or with a private writable layer
+   * when {@code writable}; or an empty private directory ({@code scratch}). Never a host path.
+   * Private directories and layers snapshot and branch with the sandbox (each branch writes its
+   * own); a read-only image is shared, never copied.
+   */
+  public record Dir(String guest, String image, Boolean writable, Boolean scratch) {
+    public static Dir image(String guest, String tag) {
+      return new Dir(guest, tag, null, null);
+    }
+
+    public static Dir writableImage(String guest, String tag) {
+      return new Dir(guest, tag, true, null);
+    }
+
+    public static Dir scratch(String guest) {
+      return new Dir(guest, null, null, true);
     }
   }
 

@@ -86,8 +86,10 @@ public final class Daemon implements AutoCloseable {
     FrameBudget.global().limitBytes(config.limits().memoryBudget());
     Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
         .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
+    ImageDirOpener imageDirs = new ImageDirOpener(catalog);
+    forks.imageDirs(imageDirs);
     Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog, policy), forks,
-        catalog, new WarmPython(forks, catalog));
+        catalog, new WarmPython(forks, catalog), imageDirs);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }

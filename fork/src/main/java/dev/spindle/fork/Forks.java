@@ -68,6 +68,47 @@ public final class Forks implements AutoCloseable {
     return files.newPrivateRoot(dirs);
   }
 
+  /** How this node opens images for sandboxes' image directories (none: they are refused). */
+  public void imageDirs(ImageDirs opener) {
+    files.imageDirs(opener);
+  }
+
+  /**
+   * Image {@code tag}'s root, read-only, as a directory to preopen: shared by every sandbox that
+   * names it; a snapshot records it by tag and root tree id and its branches open it again.
+   */
+  public Path imageDir(String tag, String root) throws IOException {
+    return files.imageDir(tag, root);
+  }
+
+  /**
+   * Image {@code tag}'s root under a new private writable layer, as a directory to preopen: the
+   * sandbox's writes land in its own layer (deleted when it closes); a snapshot records a copy of
+   * the layer and the image beneath, and every branch gets its own copy of the layer.
+   */
+  public Path writableImageDir(String tag, String root) throws IOException {
+    return files.writableImageDir(tag, root);
+  }
+
+  /**
+   * Starts {@code sandbox}, whose preopens include {@code dirs} (made by {@link #privateRoot},
+   * {@link #imageDir}, {@link #writableImageDir}): if it fails to start, its private ones are
+   * deleted.
+   */
+  public Guest startWithDirs(Sandbox sandbox, Map<String, Path> dirs) throws IOException {
+    try {
+      return start(sandbox);
+    } catch (IOException | RuntimeException e) {
+      files.releaseDirs(dirs.values());
+      throw e;
+    }
+  }
+
+  /** Deletes the private ones among {@code dirs}, made for a sandbox that did not start. */
+  public void releaseDirs(java.util.Collection<Path> dirs) {
+    files.releaseDirs(dirs);
+  }
+
   /** Starts {@code sandbox} as a reactor (running {@code _initialize}); its memory must be paged. */
   public Guest start(Sandbox sandbox) throws IOException {
     return start(sandbox, null);

@@ -52,7 +52,7 @@ public final class RemoteForks {
     dev.spindle.sandbox.wasi.WasiState w = r.wasiState();
     java.util.Map<Integer, java.util.List<String>> privateDirs = new java.util.TreeMap<>();
     java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> sent = new java.util.ArrayList<>();
-    List<String> hostDirs = w.preopens().stream().filter(p -> !forks.files().isPrivate(p.hostPath()))
+    List<String> hostDirs = w.preopens().stream().filter(p -> !forks.files().isPlainPrivate(p.hostPath()))
         .map(p -> p.guestPath()).toList();
     if (!hostDirs.isEmpty()) {
       throw new IOException("a sandbox with preopened directories (" + hostDirs

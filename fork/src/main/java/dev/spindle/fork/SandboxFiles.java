@@ -34,14 +34,72 @@ import java.util.List;
  */
 final class SandboxFiles {
   private static final String TMP = ".tmp-";
+  /** Beside a frozen writable layer {@code I}: {@code I.image} names the image beneath (tag, root). */
+  private static final String IMAGE_SUFFIX = ".image";
   private final Path live;
   private final Path frozen;
   private final SecureRandom random = new SecureRandom();
+  private final Path images;
+  /** Directories on a file system other than the host's, by that file system: what they are. */
+  private final java.util.Map<java.nio.file.FileSystem, Mount> mounts = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile ImageDirs imageDirs;
+
+  /**
+   * An image directory: read-only ({@code upper} null; the image's file system, shared by every
+   * sandbox that names it) or with a private writable layer {@code upper} (an overlay of its own).
+   */
+  record Mount(String tag, String root, Path upper) {}
 
   SandboxFiles(SpindleHome home) {
     Path root = home.root().resolve("files");
     this.live = root.resolve("live");
     this.frozen = root.resolve("frozen");
+    this.images = root.resolve("images");
+  }
+
+  void imageDirs(ImageDirs opener) {
+    this.imageDirs = opener;
+  }
+
+  private Path openImage(String tag, String root) throws IOException {
+    ImageDirs opener = imageDirs;
+    if (opener == null) {
+      throw new IOException("image directory '" + tag + "' needs images, and this node gave the fork module none");
+    }
+    if (!Tag.isValid(tag) || (root != null && !root.matches("[0-9a-f]{40}"))) {
+      throw new IOException("image directory names no valid image: tag '" + tag + "', root '" + root + "'");
+    }
+    return opener.open(tag, root);
+  }
+
+  /** The read-only root of image {@code tag} (its tree {@code root}), for a preopen. */
+  Path imageDir(String tag, String root) throws IOException {
+    Path p = openImage(tag, root);
+    mounts.putIfAbsent(p.getFileSystem(), new Mount(tag, root, null));
+    return p;
+  }
+
+  /**
+   * Image {@code tag} (tree {@code root}) under a new private writable layer: an overlay whose
+   * upper directory is a private directory (OCI whiteouts; see {@code docs/FILES.md}).
+   */
+  Path writableImageDir(String tag, String root) throws IOException {
+    return overlay(tag, root, newPrivateRoot(List.of()));
+  }
+
+  private Path overlay(String tag, String root, Path upper) throws IOException {
+    try {
+      java.nio.file.FileSystem fs = dev.spindle.sandbox.overlay.OverlayFileSystems.newFileSystem(openImage(tag, root), upper);
+      mounts.put(fs, new Mount(tag, root, upper));
+      return fs.getPath("/");
+    } catch (IOException | RuntimeException e) {
+      Trees.delete(upper);
+      throw e;
+    }
+  }
+
+  private Mount mount(Path p) {
+    return p.getFileSystem() == java.nio.file.FileSystems.getDefault() ? null : mounts.get(p.getFileSystem());
   }
 
   /** A new private directory holding the given empty directories (relative, '/'-separated). */
@@ -79,12 +137,25 @@ final class SandboxFiles {
     return root.resolve(rel);
   }
 
+  /** Whether {@code host} is private to one sandbox: a private directory or a writable image layer. */
   boolean isPrivate(Path host) {
+    Mount m = mount(host);
+    return m != null ? m.upper() != null : isPlainPrivate(host);
+  }
+
+  /** Whether {@code host} is a private host directory (not an image's layer). */
+  boolean isPlainPrivate(Path host) {
+    if (host.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      return false;
+    }
     Path p = host.toAbsolutePath().normalize();
     return p.getParent() != null && p.getParent().equals(live.toAbsolutePath().normalize());
   }
 
   boolean isFrozen(Path host) {
+    if (host.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      return false;
+    }
     Path p = host.toAbsolutePath().normalize();
     Path tagDir = p.getParent();
     return tagDir != null && tagDir.getParent() != null
@@ -96,7 +167,7 @@ final class SandboxFiles {
    * others as they are (host directories shared by whoever names them).
    */
   List<WasiState.Preopen> freeze(Tag tag, List<WasiState.Preopen> preopens) throws IOException {
-    if (preopens.stream().noneMatch(p -> isPrivate(p.hostPath()))) {
+    if (preopens.stream().noneMatch(p -> isPrivate(p.hostPath()) || mount(p.hostPath()) != null)) {
       return preopens;
     }
     Files.createDirectories(frozen);
@@ -106,7 +177,16 @@ final class SandboxFiles {
       List<WasiState.Preopen> out = new ArrayList<>();
       for (int i = 0; i < preopens.size(); i++) {
         WasiState.Preopen p = preopens.get(i);
-        if (isPrivate(p.hostPath())) {
+        Mount m = mount(p.hostPath());
+        if (m != null && m.upper() == null) {
+          // Read-only: recorded by image, opened again for each branch (nothing to copy).
+          out.add(new WasiState.Preopen(p.guestPath(), imageMarker(m)));
+        } else if (m != null) {
+          // The writable layer is copied; the image beneath is named beside it.
+          copyTree(m.upper(), tmp.resolve(Integer.toString(i)));
+          Files.writeString(tmp.resolve(i + IMAGE_SUFFIX), m.tag() + "\n" + m.root() + "\n");
+          out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
+        } else if (isPlainPrivate(p.hostPath())) {
           copyTree(p.hostPath(), tmp.resolve(Integer.toString(i)));
           out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
         } else {
@@ -130,13 +210,23 @@ final class SandboxFiles {
     List<WasiState.Preopen> out = new ArrayList<>();
     try {
       for (WasiState.Preopen p : preopens) {
-        if (isFrozen(p.hostPath())) {
+        String[] image = imageOf(p.hostPath());
+        if (image != null) {
+          out.add(new WasiState.Preopen(p.guestPath(), imageDir(image[0], image[1])));
+        } else if (isFrozen(p.hostPath())) {
           if (!Files.isDirectory(p.hostPath(), LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("the files of preopen '" + p.guestPath() + "' are missing: " + p.hostPath());
           }
           Path root = newPrivateRoot(List.of());
-          out.add(new WasiState.Preopen(p.guestPath(), root));
-          copyContents(p.hostPath(), root);
+          Path sidecar = p.hostPath().resolveSibling(p.hostPath().getFileName() + IMAGE_SUFFIX);
+          if (Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS)) {
+            String[] ref = readImageRef(sidecar);
+            copyContents(p.hostPath(), root);
+            out.add(new WasiState.Preopen(p.guestPath(), overlay(ref[0], ref[1], root)));
+          } else {
+            out.add(new WasiState.Preopen(p.guestPath(), root));
+            copyContents(p.hostPath(), root);
+          }
         } else {
           out.add(p);
         }
@@ -156,7 +246,16 @@ final class SandboxFiles {
   /** Deletes the private directories among {@code dirs}. */
   void releaseDirs(java.util.Collection<Path> dirs) {
     for (Path p : dirs) {
-      if (isPrivate(p)) {
+      Mount m = mount(p);
+      if (m != null && m.upper() != null) {
+        mounts.remove(p.getFileSystem());
+        try {
+          p.getFileSystem().close();
+          Trees.delete(m.upper());
+        } catch (IOException e) {
+          // Left for recover() at the next start.
+        }
+      } else if (isPlainPrivate(p)) {
         try {
           Trees.delete(p);
         } catch (IOException e) {
@@ -194,6 +293,36 @@ final class SandboxFiles {
       }
     });
     return dirs;
+  }
+
+  /** The host path a snapshot records for a read-only image directory: {@code files/images/TAG/ROOT}. */
+  private Path imageMarker(Mount m) {
+    return images.resolve(m.tag()).resolve(m.root() == null ? "any" : m.root());
+  }
+
+  /** {@code [tag, root]} if {@code p} is such a marker, else null. */
+  private String[] imageOf(Path p) {
+    if (p.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      return null;
+    }
+    Path n = p.toAbsolutePath().normalize();
+    Path base = images.toAbsolutePath().normalize();
+    if (n.getParent() == null || n.getParent().getParent() == null || !n.getParent().getParent().equals(base)) {
+      return null;
+    }
+    String root = n.getFileName().toString();
+    return new String[] {n.getParent().getFileName().toString(), root.equals("any") ? null : root};
+  }
+
+  private static String[] readImageRef(Path sidecar) throws IOException {
+    if (Files.size(sidecar) > 200) {
+      throw new IOException(sidecar + ": not an image reference (too long)");
+    }
+    String[] lines = Files.readString(sidecar).split("\n");
+    if (lines.length != 2) {
+      throw new IOException(sidecar + ": not an image reference (tag and root on two lines)");
+    }
+    return new String[] {lines[0], lines[1].equals("null") ? null : lines[1]};
   }
 
   /** Deletes snapshot {@code tag}'s files. */
