@@ -144,14 +144,21 @@ public final class Forks implements AutoCloseable {
       // Checked before the files are copied: a copy under this tag would replace the snapshot's.
       throw new java.nio.file.FileAlreadyExistsException(tag.value(), null, "a snapshot with this tag exists");
     }
+    Tag parent = guest.parent().orElse(null);
     // The private directories are copied now, on the caller's path: the files of this instant.
-    wasi = new WasiState(wasi.args(), wasi.env(), files.freeze(tag, wasi.preopens()), wasi.fds(),
+    SandboxFiles.Frozen frozen = files.freeze(tag, parent, wasi.preopens());
+    wasi = new WasiState(wasi.args(), wasi.env(), frozen.preopens(), wasi.fds(),
         wasi.realtimeOffsetNanos(), wasi.monotonicNanos(), wasi.randomState());
     SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
-    Tag parent = guest.parent().orElse(null);
     Instant now = Instant.now();
     // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
-    Supplier<ObjectNode> json = () -> stateJson(mode, parent, now, state);
+    Supplier<ObjectNode> json = () -> {
+      ObjectNode j = stateJson(mode, parent, now, state);
+      if (frozen.commit() != null) {
+        j.put("files_commit", frozen.commit());
+      }
+      return j;
+    };
     CompletableFuture<Void> persisted;
     if (mode == SnapshotMode.FULL) {
       store.persist(tag, table, json.get());
@@ -316,6 +323,7 @@ public final class Forks implements AutoCloseable {
   /** Closes the files of snapshots opened from the store (their branches must be done). */
   @Override
   public void close() throws IOException {
+    files.repo().close();
     synchronized (opened) {
       for (Snapshot s : opened) {
         s.close();

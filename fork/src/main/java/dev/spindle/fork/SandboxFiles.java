@@ -17,6 +17,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The directories a sandbox owns, under {@code $SPINDLE_HOME/files/}: a preopen whose host
@@ -43,6 +44,7 @@ final class SandboxFiles {
   /** Directories on a file system other than the host's, by that file system: what they are. */
   private final java.util.Map<java.nio.file.FileSystem, Mount> mounts = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile ImageDirs imageDirs;
+  private final FilesRepo repo;
 
   /**
    * An image directory: read-only ({@code upper} null; the image's file system, shared by every
@@ -55,7 +57,15 @@ final class SandboxFiles {
     this.live = root.resolve("live");
     this.frozen = root.resolve("frozen");
     this.images = root.resolve("images");
+    this.repo = new FilesRepo(home.root().resolve("files.git"));
   }
+
+  FilesRepo repo() {
+    return repo;
+  }
+
+  /** What a snapshot records of its sandbox's directories: the preopens, and the files' commit. */
+  record Frozen(List<WasiState.Preopen> preopens, String commit) {}
 
   void imageDirs(ImageDirs opener) {
     this.imageDirs = opener;
@@ -166,10 +176,11 @@ final class SandboxFiles {
    * The preopens a snapshot records: each private one copied to {@code frozen/<tag>/<i>} now, the
    * others as they are (host directories shared by whoever names them).
    */
-  List<WasiState.Preopen> freeze(Tag tag, List<WasiState.Preopen> preopens) throws IOException {
+  Frozen freeze(Tag tag, Tag parent, List<WasiState.Preopen> preopens) throws IOException {
     if (preopens.stream().noneMatch(p -> isPrivate(p.hostPath()) || mount(p.hostPath()) != null)) {
-      return preopens;
+      return new Frozen(preopens, null);
     }
+    Map<String, Path> layers = new java.util.LinkedHashMap<>();
     Files.createDirectories(frozen);
     Path target = frozen.resolve(tag.value());
     Path tmp = Files.createTempDirectory(frozen, TMP + tag.value() + "-");
@@ -184,20 +195,25 @@ final class SandboxFiles {
         } else if (m != null) {
           // The writable layer is copied; the image beneath is named beside it.
           copyTree(m.upper(), tmp.resolve(Integer.toString(i)));
+          layers.put(p.guestPath(), tmp.resolve(Integer.toString(i)));
           Files.writeString(tmp.resolve(i + IMAGE_SUFFIX), m.tag() + "\n" + m.root() + "\n");
           out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
         } else if (isPlainPrivate(p.hostPath())) {
           copyTree(p.hostPath(), tmp.resolve(Integer.toString(i)));
+          layers.put(p.guestPath(), tmp.resolve(Integer.toString(i)));
           out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
         } else {
           out.add(p);
         }
       }
+      // The copies as Git objects: one commit on top of the parent snapshot's (objects first, the
+      // ref last; a crash before leaves unreferenced objects only).
+      String commit = layers.isEmpty() ? null : repo.commit(tag, layers, parent).name();
       // A leftover of a snapshot under this tag that was deleted or failed: its files go first.
       Trees.delete(target);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       tmp = null;
-      return out;
+      return new Frozen(out, commit);
     } finally {
       if (tmp != null) {
         Trees.delete(tmp);
@@ -327,6 +343,7 @@ final class SandboxFiles {
 
   /** Deletes snapshot {@code tag}'s files. */
   void delete(Tag tag) throws IOException {
+    repo.delete(tag);
     Trees.delete(frozen.resolve(tag.value()));
   }
 
@@ -347,6 +364,11 @@ final class SandboxFiles {
 
   /** {@code frozen/<tag>} directories whose snapshot is gone. */
   void deleteOrphans(java.util.function.Predicate<Tag> exists) throws IOException {
+    for (Tag t : repo.tags()) {
+      if (!exists.test(t)) {
+        repo.delete(t);
+      }
+    }
     if (!Files.isDirectory(frozen)) {
       return;
     }
