@@ -173,12 +173,19 @@ public final class Api {
   /**
    * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran);
    * {@code status} ready, running, exited or dead (a trap or limit ended it); {@code runtime}
-   * {@code python} for an interpreter that takes {@code eval}, else {@code wasm}.
+   * {@code python} for an interpreter that takes {@code eval}, else {@code wasm}; {@code
+   * privateFileBytes} the bytes of files in its private directories and layers (null: it has none).
    */
   public record SandboxInfo(
-      String id, String kind, String status, Integer exitCode, String createdAt, String error, String runtime) {
+      String id, String kind, String status, Integer exitCode, String createdAt, String error, String runtime,
+      Long privateFileBytes) {
     public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error) {
-      this(id, kind, status, exitCode, createdAt, error, null);
+      this(id, kind, status, exitCode, createdAt, error, null, null);
+    }
+
+    public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error,
+        String runtime) {
+      this(id, kind, status, exitCode, createdAt, error, runtime, null);
     }
   }
 

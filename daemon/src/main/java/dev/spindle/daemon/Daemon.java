@@ -110,6 +110,9 @@ public final class Daemon implements AutoCloseable {
     metrics.gauge("spindle_sandbox_memory_budget_bytes", () -> config.limits().memoryBudget());
     metrics.gauge("spindle_pages_shared", () -> sandboxes.pages()[0]);
     metrics.gauge("spindle_pages_private", () -> sandboxes.pages()[1]);
+    // Files (docs/FILES.md): private directories of running sandboxes, and snapshots' copies.
+    metrics.gauge("spindle_files_private_bytes", () -> forks.fileBytes()[0]);
+    metrics.gauge("spindle_files_snapshot_bytes", () -> forks.fileBytes()[1]);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
     metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));
     metrics.gauge("spindle_images_failed", () -> catalog.count(Catalog.IMAGE, "failed"));

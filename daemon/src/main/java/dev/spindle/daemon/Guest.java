@@ -170,8 +170,10 @@ final class Guest {
   }
 
   SandboxInfo info() {
+    Long files = forked == null || forked.privateDirs().isEmpty() ? null : forked.privateFileBytes();
     return new SandboxInfo(id, reactor != null ? "reactor" : "command", status,
-        result != null ? result.exitCode() : null, created.toString(), error, python != null ? "python" : "wasm");
+        result != null ? result.exitCode() : null, created.toString(), error, python != null ? "python" : "wasm",
+        files);
   }
 
   private volatile Runnable onClose = () -> {};

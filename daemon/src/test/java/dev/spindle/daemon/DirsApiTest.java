@@ -62,6 +62,9 @@ class DirsApiTest {
       assertThat(call(c, two.get(1), "read_file", APP, 1)).as("each sandbox has its own layer").isEqualTo(7);
       assertThat(call(c, two.get(1), "read_file", HOME, 1)).isEqualTo(ENOENT);
 
+      assertThat(c.sandbox(id).privateFileBytes()).as("f1 '70' in the layer, f1 '100' in scratch (the layer's "
+          + "whiteout for f2 is empty)").isEqualTo(5);
+      assertThat(c.metrics()).contains("spindle_files_private_bytes 5");
       c.snapshot(id, new Snapshot("with-files", "live", true));
       assertThat(call(c, id, "write_file", APP, 1, 71)).isZero();
       assertThat(call(c, id, "write_file", HOME, 2, 200)).isZero();

@@ -104,6 +104,15 @@ public final class Forks implements AutoCloseable {
     }
   }
 
+  /**
+   * Bytes of files on this home: {@code [private, snapshots]}, the running sandboxes' private
+   * directories and layers, and the snapshots' copies (each read by its branches, held once).
+   * A walk of both trees: O(files).
+   */
+  public long[] fileBytes() {
+    return files.bytes();
+  }
+
   /** Deletes the private ones among {@code dirs}, made for a sandbox that did not start. */
   public void releaseDirs(java.util.Collection<Path> dirs) {
     files.releaseDirs(dirs);

@@ -103,6 +103,18 @@ public final class Guest implements AutoCloseable {
     return java.util.Collections.unmodifiableMap(privateDirs);
   }
 
+  /**
+   * Bytes of the files in this sandbox's private directories (an image layer's: what it wrote):
+   * what it holds alone, as {@link #counts()} tells its private pages.
+   */
+  public long privateFileBytes() {
+    long total = 0;
+    for (java.nio.file.Path p : privateDirs.values()) {
+      total += SandboxFiles.bytesBelow(files.hostDirOf(p));
+    }
+    return total;
+  }
+
   @Override
   public void close() {
     try {

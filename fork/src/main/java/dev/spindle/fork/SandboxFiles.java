@@ -341,6 +341,47 @@ final class SandboxFiles {
     return new String[] {lines[0], lines[1].equals("null") ? null : lines[1]};
   }
 
+  /** Bytes of sandboxes' private directories ({@code live}) and of snapshots' copies ({@code frozen}). */
+  long[] bytes() {
+    return new long[] {bytesBelow(live), bytesBelow(frozen)};
+  }
+
+  /**
+   * The bytes of regular files below {@code dir} (links not followed; 0 if absent). Entries that
+   * disappear while it walks (a guest deleting them) are skipped.
+   */
+  static long bytesBelow(Path dir) {
+    long[] total = {0};
+    try {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        return 0;
+      }
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+          if (attrs.isRegularFile()) {
+            total[0] += attrs.size();
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException e) {
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      // A directory removed while walking: what was counted stands.
+    }
+    return total[0];
+  }
+
+  /** The host directory holding a private preopen's bytes: itself, or an overlay's upper. */
+  Path hostDirOf(Path p) {
+    Mount m = mount(p);
+    return m != null ? m.upper() : p;
+  }
+
   /** Deletes snapshot {@code tag}'s files. */
   void delete(Tag tag) throws IOException {
     repo.delete(tag);
