@@ -67,7 +67,10 @@ final class FilesRepo {
    */
   synchronized ObjectId commit(Tag tag, Map<String, Path> dirs, Tag parent) throws IOException {
     Repository r = repo();
-    try (ObjectInserter ins = r.newObjectInserter()) {
+    // One pack per snapshot rather than a loose object per file: 10,000 files took 20 s loose.
+    try (org.eclipse.jgit.internal.storage.file.PackInserter ins =
+        ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) r.getObjectDatabase()).newPackInserter()) {
+      ins.checkExisting(true);
       Map<String, Path> byGuest = new TreeMap<>(dirs);
       Path rootDir = byGuest.remove("/");
       // Nested guest paths (/a/b) become nested trees; the root's own entries come first.

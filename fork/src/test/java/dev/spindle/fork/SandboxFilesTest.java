@@ -70,4 +70,35 @@ class SandboxFilesTest {
           .hasMessageContaining("preopen '/'").hasMessageContaining("frozen/done/0");
     }
   }
+
+  @Test
+  void manyFilesSnapshotAndBranchWhole() throws Exception {
+    int n = Integer.getInteger("spindle.files.n", 1000);
+    SpindleHome home = new SpindleHome(tmp.resolve("home"));
+    try (Forks forks = new Forks(home)) {
+      Path root = forks.privateRoot(List.of());
+      for (int i = 0; i < n; i++) {
+        Path d = Files.createDirectories(root.resolve("d" + (i % 100)));
+        Files.writeString(d.resolve("f" + i), "file " + i + "\n");
+      }
+      try (Guest bare = forks.start(sandbox(Map.of()));
+          Guest g = forks.startWithDirs(sandbox(Map.of("/", root)), Map.of())) {
+        long t0 = System.nanoTime();
+        SandboxSnapshot none = forks.snapshot(bare, Tag.of("none"), SnapshotMode.FULL);
+        long t1 = System.nanoTime();
+        SandboxSnapshot with = forks.snapshot(g, Tag.of("with"), SnapshotMode.FULL);
+        long t2 = System.nanoTime();
+        forks.branch(none, 1).getFirst().close();
+        long t3 = System.nanoTime();
+        Guest child = forks.branch(with, 1).getFirst();
+        long t4 = System.nanoTime();
+        System.out.printf("files: %d files; snapshot %.1f ms without files, %.1f ms with; branch %.1f ms without, "
+            + "%.1f ms with%n", n, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6);
+        Path c = child.privateDirs().get("/");
+        assertThat(c.resolve("d7/f" + (n - 93))).hasContent("file " + (n - 93) + "\n");
+        assertThat(child.privateFileBytes()).isEqualTo(SandboxFiles.bytesBelow(root));
+        child.close();
+      }
+    }
+  }
 }
