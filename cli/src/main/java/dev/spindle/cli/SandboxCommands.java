@@ -59,7 +59,37 @@ final class SandboxCommands {
 
     @Option(names = {"-e", "--env"}, paramLabel = "K=V") Map<String, String> env = new LinkedHashMap<>();
 
+    @Option(names = "--dir", paramLabel = "GUEST=SOURCE",
+        description = "A directory for each sandbox (repeatable): GUEST=image:TAG (read-only), "
+            + "GUEST=image:TAG:rw (a private writable layer over the image), GUEST=scratch (empty, private). "
+            + "Private ones snapshot and branch with the sandbox.")
+    List<String> dirs = new java.util.ArrayList<>();
+
     @Mixin LimitOptions limits;
+
+    /** {@code --dir} values as the API's directories. */
+    static List<Api.Dir> dirs(List<String> given) {
+      List<Api.Dir> out = new java.util.ArrayList<>();
+      for (String d : given) {
+        int eq = d.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--dir: expected GUEST=image:TAG[:rw] or GUEST=scratch: " + d);
+        }
+        String guest = d.substring(0, eq);
+        String source = d.substring(eq + 1);
+        if (source.equals("scratch")) {
+          out.add(Api.Dir.scratch(guest));
+        } else if (source.startsWith("image:") && source.endsWith(":rw")) {
+          out.add(Api.Dir.writableImage(guest, source.substring("image:".length(), source.length() - ":rw".length())));
+        } else if (source.startsWith("image:")) {
+          out.add(Api.Dir.image(guest, source.substring("image:".length())));
+        } else {
+          throw new IllegalArgumentException("--dir " + d + ": the source is image:TAG[:rw] or scratch "
+              + "(a node takes no host paths)");
+        }
+      }
+      return out;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -85,7 +115,11 @@ final class SandboxCommands {
       } else {
         throw new IllegalArgumentException("no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
       }
-      for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(wasm, args, env, n, limits))) {
+      CreateSandboxes req = new CreateSandboxes(wasm, args, env, n, limits);
+      if (!dirs.isEmpty()) {
+        req = req.withDirs(dirs(dirs));
+      }
+      for (SandboxInfo s : client().createSandboxes(req)) {
         System.out.println(s.id() + " " + s.kind() + " " + s.status());
       }
       return 0;

@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "snapshot",
     mixinStandardHelpOptions = true,
-    description = "Snapshots of reactor sandboxes (memory pages, globals, tables, WASI state).",
-    subcommands = {SnapshotCommand.Create.class})
+    description = "Snapshots of reactor sandboxes (memory pages, globals, tables, WASI state, private files).",
+    subcommands = {SnapshotCommand.Create.class, SnapshotCommand.History.class})
 final class SnapshotCommand {
   private SnapshotCommand() {}
 
@@ -65,6 +65,34 @@ final class SnapshotCommand {
         System.out.printf("snapshot %s (%s): %d pages, %d zero; returned in %.3f ms, written in %.1f ms%n",
             t.value(), m.json(), p.pages(), p.zeroPages(), returned / 1e6, written / 1e6);
       }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "history",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Write snapshot TAG's files as Git history: a bare repository at DIR whose branch TAG",
+        "holds one commit per snapshot of the chain (the snapshot, the one its sandbox was",
+        "branched from, ...), each tree one directory per guest path. Read it with plain git:",
+        "git -C DIR log TAG, git -C DIR show TAG:home/user/f.txt, git clone DIR."
+      })
+  static final class History implements Callable<Integer> {
+    @Mixin CommonOptions common;
+
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "TAG") String tag;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR",
+        description = "A new (or empty) directory for the repository.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      dev.spindle.fork.FilesHistory.Exported e =
+          dev.spindle.fork.FilesHistory.export(common.home(), Tag.of(tag), out);
+      System.out.printf("%s: branch %s at %s, %d commits, %d objects%n", out, tag, e.commit(), e.commits(),
+          e.objects());
       return 0;
     }
   }

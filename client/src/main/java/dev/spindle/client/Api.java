@@ -114,7 +114,17 @@ public final class Api {
    * {@code runtime} is {@code wasm} when absent.
    */
   public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
-      String snapshot, String runtime) {
+      String snapshot, String runtime, List<Dir> dirs) {
+    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
+        String snapshot, String runtime) {
+      this(wasm, args, env, n, limits, snapshot, runtime, null);
+    }
+
+    /** This request with each sandbox given {@code dirs}. */
+    public CreateSandboxes withDirs(List<Dir> dirs) {
+      return new CreateSandboxes(wasm, args, env, n, limits, snapshot, runtime, dirs);
+    }
+
     public CreateSandboxes(Wasm wasm) {
       this(wasm, null, null, null, null, null, null);
     }
@@ -140,14 +150,42 @@ public final class Api {
   }
 
   /**
+   * A directory each new sandbox sees at {@code guest} (an absolute path), exactly one source: an
+   * image's root ({@code image}: a ready image's tag), read-only, or with a private writable layer
+   * when {@code writable}; or an empty private directory ({@code scratch}). Never a host path.
+   * Private directories and layers snapshot and branch with the sandbox (each branch writes its
+   * own); a read-only image is shared, never copied.
+   */
+  public record Dir(String guest, String image, Boolean writable, Boolean scratch) {
+    public static Dir image(String guest, String tag) {
+      return new Dir(guest, tag, null, null);
+    }
+
+    public static Dir writableImage(String guest, String tag) {
+      return new Dir(guest, tag, true, null);
+    }
+
+    public static Dir scratch(String guest) {
+      return new Dir(guest, null, null, true);
+    }
+  }
+
+  /**
    * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran);
    * {@code status} ready, running, exited or dead (a trap or limit ended it); {@code runtime}
-   * {@code python} for an interpreter that takes {@code eval}, else {@code wasm}.
+   * {@code python} for an interpreter that takes {@code eval}, else {@code wasm}; {@code
+   * privateFileBytes} the bytes of files in its private directories and layers (null: it has none).
    */
   public record SandboxInfo(
-      String id, String kind, String status, Integer exitCode, String createdAt, String error, String runtime) {
+      String id, String kind, String status, Integer exitCode, String createdAt, String error, String runtime,
+      Long privateFileBytes) {
     public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error) {
-      this(id, kind, status, exitCode, createdAt, error, null);
+      this(id, kind, status, exitCode, createdAt, error, null, null);
+    }
+
+    public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error,
+        String runtime) {
+      this(id, kind, status, exitCode, createdAt, error, runtime, null);
     }
   }
 

@@ -90,8 +90,10 @@ public final class Daemon implements AutoCloseable {
     FrameBudget.global().limitBytes(config.limits().memoryBudget());
     Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
         .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
+    ImageDirOpener imageDirs = new ImageDirOpener(catalog);
+    forks.imageDirs(imageDirs);
     Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog, policy), forks,
-        catalog, new WarmPython(forks, catalog, root.resolve("runtimes").resolve("python")));
+        catalog, new WarmPython(forks, catalog), imageDirs);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
@@ -112,6 +114,9 @@ public final class Daemon implements AutoCloseable {
     metrics.gauge("spindle_sandbox_memory_budget_bytes", () -> config.limits().memoryBudget());
     metrics.gauge("spindle_pages_shared", () -> sandboxes.pages()[0]);
     metrics.gauge("spindle_pages_private", () -> sandboxes.pages()[1]);
+    // Files (docs/FILES.md): private directories of running sandboxes, and snapshots' copies.
+    metrics.gauge("spindle_files_private_bytes", () -> forks.fileBytes()[0]);
+    metrics.gauge("spindle_files_snapshot_bytes", () -> forks.fileBytes()[1]);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
     metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));
     metrics.gauge("spindle_images_failed", () -> catalog.count(Catalog.IMAGE, "failed"));

@@ -72,6 +72,16 @@ final class Guest {
     return forked;
   }
 
+  /**
+   * The host directory that is this sandbox's file tree at {@code /} (a Python sandbox's: {@code
+   * /home/user}, {@code /tmp}, whatever the guest wrote), private to it and deleted with it; empty
+   * if it has none. The host may read and write it between calls (hold this guest's lock to be
+   * between calls); it is a plain directory, and the guest sees every change at its next call.
+   */
+  java.util.Optional<java.nio.file.Path> filesRoot() {
+    return forked == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(forked.privateDirs().get("/"));
+  }
+
   boolean isReactor() {
     return reactor != null;
   }
@@ -170,8 +180,10 @@ final class Guest {
   }
 
   SandboxInfo info() {
+    Long files = forked == null || forked.privateDirs().isEmpty() ? null : forked.privateFileBytes();
     return new SandboxInfo(id, reactor != null ? "reactor" : "command", status,
-        result != null ? result.exitCode() : null, created.toString(), error, python != null ? "python" : "wasm");
+        result != null ? result.exitCode() : null, created.toString(), error, python != null ? "python" : "wasm",
+        files);
   }
 
   private volatile Runnable onClose = () -> {};
@@ -215,20 +227,6 @@ final class Guest {
     } finally {
       onClose.run();
     }
-  }
-
-  // --- envd (E2B files and commands, issue 16): the sandbox's writable tree, set by whoever gives it one.
-  /** The host directory that is this sandbox's root as Python's open() sees it; null until it has one. */
-  private volatile java.nio.file.Path filesRoot;
-
-  /** The sandbox's writable tree on the host (its {@code /}), empty while it has none. */
-  java.util.Optional<java.nio.file.Path> filesRoot() {
-    return java.util.Optional.ofNullable(filesRoot);
-  }
-
-  /** Gives this sandbox its writable tree: {@code root} is what its Python sees as {@code /}. */
-  void filesRoot(java.nio.file.Path root) {
-    this.filesRoot = root;
   }
 
   static String text(byte[] b) {

@@ -56,8 +56,11 @@ final class Sandboxes implements AutoCloseable {
   private final Forks forks;
   private final Catalog catalog;
   private final WarmPython python;
+  private final ImageDirOpener imageDirs;
 
-  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog, WarmPython python) {
+  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog, WarmPython python,
+      ImageDirOpener imageDirs) {
+    this.imageDirs = imageDirs;
     this.max = max;
     this.ceilings = ceilings;
     this.wasm = wasm;
@@ -137,6 +140,9 @@ final class Sandboxes implements AutoCloseable {
           + runtime + "'");
     }
     if (req.snapshot() != null) {
+      if (req.dirs() != null) {
+        throw ApiError.badRequest("bad_field", "field 'dirs' goes with 'wasm': a branch has the snapshot's directories");
+      }
       if (req.wasm() != null) {
         throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
       }
@@ -151,10 +157,17 @@ final class Sandboxes implements AutoCloseable {
     long memory = initialMemory(parsed, limits.maxMemoryPages());
     Sandbox sandbox = build(req, limits, module.bytes());
     boolean reactor = !exports.contains("_start");
+    List<SandboxDirs.Spec> dirs = SandboxDirs.parse(req.dirs());
+    if (!dirs.isEmpty() && !reactor) {
+      throw ApiError.badRequest("bad_field", "field 'dirs' is for reactors (modules without _start), which can be "
+          + "snapshotted with their files; this module is a command");
+    }
+    Map<String, String> roots = SandboxDirs.roots(dirs, imageDirs);
     return admit(n, memory, i -> {
       String id = newId();
       if (reactor) {
-        return Guest.reactor(id, module.image(), exports, forks.start(sandbox), limits.outputCap());
+        return Guest.reactor(id, module.image(), exports, SandboxDirs.start(forks, sandbox, dirs, roots),
+            limits.outputCap());
       }
       Guest g = Guest.command(id, module.image());
       commands.execute(() -> {
@@ -211,7 +224,8 @@ final class Sandboxes implements AutoCloseable {
    * each held to the request's limits. The first eval of each reseeds its {@code random}.
    */
   private List<SandboxInfo> python(CreateSandboxes req, int n, Applied limits) throws IOException {
-    if (req.wasm() != null || req.snapshot() != null || req.args() != null || req.env() != null) {
+    if (req.wasm() != null || req.snapshot() != null || req.args() != null || req.env() != null
+        || req.dirs() != null) {
       throw ApiError.badRequest("bad_field", "runtime 'python' takes only 'n' and 'limits' (the interpreter is the "
           + "node's; to continue a Python sandbox's state, branch a snapshot of it with {\"snapshot\": TAG})");
     }

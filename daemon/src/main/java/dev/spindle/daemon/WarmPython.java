@@ -10,14 +10,15 @@ import dev.spindle.sandbox.python.PythonRuntime;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
  * The node's warm CPython: booted and set up once (seconds), kept as a snapshot under the home,
  * and branched for every Python sandbox (milliseconds). The snapshot's tag names the module's
- * and {@code guest.py}'s hashes ({@code runtime-python-<module>-<guest>}), since the set-up
- * interpreter holds both in its memory: a node that restarts with the same pair branches the
+ * and {@code guest.py}'s hashes ({@code runtime-python-<module>-<guest>-root}; "root": its files
+ * are a private tree at {@code /}, see {@link #boot}), since the set-up interpreter holds both in its memory: a node that restarts with the same pair branches the
  * snapshot it made before; another pair makes its own. It is a catalog row like any snapshot
  * (listed, verified at start-up, deletable: the next Python sandbox then boots a new one), in
  * the node's own tag prefix, which no client can claim.
@@ -28,18 +29,15 @@ final class WarmPython {
 
   private final Forks forks;
   private final Catalog catalog;
-  private final Path guestRoot;
   private final Tag tag;
   /** The snapshot, once made or opened; guarded by {@code this}. */
   private SandboxSnapshot snapshot;
 
-  /** {@code guestRoot}: where {@code guest.py} is kept (under the home, never a client's path). */
-  WarmPython(Forks forks, Catalog catalog, Path guestRoot) {
+  WarmPython(Forks forks, Catalog catalog) {
     this.forks = forks;
     this.catalog = catalog;
-    this.guestRoot = guestRoot;
     this.tag = Tag.of(Catalog.RUNTIME_PREFIX + "python-" + PythonModule.SHA256.substring(0, 16) + "-"
-        + PythonRuntime.guestSha256().substring(0, 8));
+        + PythonRuntime.guestSha256().substring(0, 8) + "-root");
   }
 
   static boolean isPython(String moduleSha256) {
@@ -91,15 +89,16 @@ final class WarmPython {
     catalog.claimRuntime(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", source, null, null));
     try {
       SandboxSnapshot s;
-      try (dev.spindle.fork.Guest parent = forks.start(PythonRuntime.sandbox(guestRoot).timeout(BOOT_TIMEOUT).build())) {
-        PythonRuntime py = PythonRuntime.setup(parent.reactor());
-        // guest.py is imported now (it lives in guest memory); the directory it came from is
-        // shared by every Python sandbox of the node, so no child may reach it: fd 3 is closed
-        // before the snapshot, and children resume without it (a resumed fd table has only the
-        // fds the snapshot had open).
-        EvalResult closed = py.eval("__import__('os').close(3)", "<spindle>");
-        if (!closed.ok()) {
-          throw new IOException("cannot close /guest in the warm interpreter: " + closed.error().message());
+      // Its file tree is a private directory at '/': the snapshot records a copy, and every
+      // Python sandbox (a branch) gets its own writable copy of that, which Python's open() sees.
+      Path root = forks.privateRoot(List.of("home/user", "tmp"));
+      try (dev.spindle.fork.Guest parent = forks.start(PythonRuntime.sandboxAtRoot(root).timeout(BOOT_TIMEOUT).build())) {
+        PythonRuntime py = PythonRuntime.setupAtRoot(parent.reactor(), root);
+        // The environment was fixed when the module was pre-initialised: HOME and the working
+        // directory are set in the interpreter (where E2B-style clients expect them).
+        EvalResult home = py.eval("import os\nos.environ['HOME'] = '/home/user'\nos.chdir('/home/user')", "<spindle>");
+        if (!home.ok()) {
+          throw new IOException("cannot set up /home/user in the warm interpreter: " + home.error().message());
         }
         // The first exception a sandbox formats loads and runs traceback's machinery (linecache,
         // tokenize, their regular expressions): seconds in the interpreter, paid by every sandbox

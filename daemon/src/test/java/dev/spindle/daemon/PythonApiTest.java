@@ -147,6 +147,34 @@ class PythonApiTest {
   }
 
   @Test
+  void eachPythonSandboxHasItsOwnWritableFilesThatSnapshotAndBranchWithIt() {
+    String parent = client.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
+    assertThat(client.eval(parent, "import os\nos.getcwd(), os.path.expanduser('~'), sorted(os.listdir('/'))").value())
+        .isEqualTo("('/home/user', '/home/user', ['home', 'tmp'])");
+    client.eval(parent, "open('/home/user/notes.txt', 'w').write('v1')\nopen('/tmp/scratch', 'w').write('s')");
+    String other = client.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
+    assertThat(client.eval(other, "os.path.exists('/home/user/notes.txt')").value())
+        .as("another Python sandbox of the node sees none of its files").isEqualTo("False");
+
+    client.snapshot(parent, new Snapshot("py-files", "live", true));
+    client.eval(parent, "open('/home/user/notes.txt', 'w').write('v2-later')\nos.remove('/tmp/scratch')");
+    List<SandboxInfo> kids = client.createSandboxes(CreateSandboxes.branch("py-files", 2));
+    String a = kids.get(0).id();
+    String b = kids.get(1).id();
+    assertThat(client.eval(a, "open('notes.txt').read(), open('/tmp/scratch').read()").value())
+        .as("a branch sees the files of the snapshot's instant").isEqualTo("('v1', 's')");
+    client.eval(a, "open('notes.txt', 'a').write('+a')\nos.mkdir('/home/user/a-dir')");
+    assertThat(client.eval(b, "open('notes.txt').read(), os.path.exists('a-dir')").value())
+        .as("siblings never see each other's writes").isEqualTo("('v1', False)");
+    assertThat(client.eval(parent, "open('notes.txt').read(), os.path.exists('/tmp/scratch')").value())
+        .as("nor does the parent").isEqualTo("('v2-later', False)");
+    assertThat(client.eval(a, "open('notes.txt').read()").value()).isEqualTo("'v1+a'");
+    for (String id : List.of(parent, other, a, b)) {
+      client.deleteSandbox(id);
+    }
+  }
+
+  @Test
   void aTimeoutStopsARunawayEvalAndMarksTheSandboxDead() {
     String id = client.createSandboxes(CreateSandboxes.python(1, new Limits(1_000L, null, null))).getFirst().id();
     assertThat(client.eval(id, "y = 2\ny").value()).isEqualTo("2");
@@ -175,10 +203,17 @@ class PythonApiTest {
       ImageInfo warm = c.images().stream().filter(i -> i.tag().startsWith("runtime-python-")).findFirst().orElseThrow();
       warmTag = warm.tag();
       createdAt = warm.createdAt();
+      c.eval(id, "open('/home/user/kept.txt', 'w').write('kept')");
+      c.snapshot(id, new Snapshot("py-restart-files", "full", true));
       first.kill9();
     }
     try (DaemonProcess second = DaemonProcess.startOn(home, "127.0.0.1", "1g")) {
       SpindleClient c = second.client();
+      String fromDisk = c.createSandboxes(CreateSandboxes.branch("py-restart-files", 1)).getFirst().id();
+      assertThat(c.eval(fromDisk, "open('/home/user/kept.txt').read()").value())
+          .as("a snapshot's files outlive the node's process").isEqualTo("'kept'");
+      assertThat(home.resolve("files/live")).as("private trees of the killed node's sandboxes are gone")
+          .satisfies(live -> assertThat(java.nio.file.Files.list(live).count()).isEqualTo(1));
       List<SandboxInfo> kids = c.createSandboxes(CreateSandboxes.python(3, null));
       ImageInfo warm = c.image(warmTag);
       assertThat(warm.status()).isEqualTo("ready");

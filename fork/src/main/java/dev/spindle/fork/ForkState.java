@@ -21,7 +21,14 @@ import java.util.Base64;
  * C guest's descriptor; ~20 MB for CRuby) and every resume its decoding and hashing; it is still
  * read ({@code module} is null otherwise).
  */
-record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
+record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.util.Map<Integer, java.util.List<String>> privateDirs) {
+  /** The most directories a private preopen may carry (what a node creates for a child). */
+  static final int MAX_PRIVATE_DIRS = 1024;
+
+  ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
+    this(sandbox, module, workingSet, java.util.Map.of());
+  }
+
   static final int VERSION = 2;
   /** Names the source in error messages, as a file path names a snapshot's state.json. */
   private static final Path SOURCE = Path.of("descriptor");
@@ -33,6 +40,15 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
     o.set("sandbox", sandbox.toJson());
     if (module != null) {
       o.put("module_base64", Base64.getEncoder().encodeToString(module));
+    }
+    if (!privateDirs.isEmpty()) {
+      var pd = o.putArray("private_dirs");
+      privateDirs.forEach((preopen, dirs) -> {
+        var e = pd.addObject();
+        e.put("preopen", preopen);
+        var d = e.putArray("dirs");
+        dirs.forEach(d::add);
+      });
     }
     var ws = o.putArray("working_set");
     for (int page : workingSet) {
@@ -88,6 +104,34 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
         workingSet[i] = ws.get(i).asInt();
       }
     }
-    return new ForkState(state, module, workingSet);
+    java.util.Map<Integer, java.util.List<String>> privateDirs = new java.util.TreeMap<>();
+    JsonNode pd = o.get("private_dirs");
+    if (pd != null) {
+      if (!pd.isArray() || pd.size() > state.wasi().preopens().size()) {
+        throw top.damaged("private_dirs", "is not an array of at most one entry per preopen");
+      }
+      for (int i = 0; i < pd.size(); i++) {
+        String at = "private_dirs[" + i + "]";
+        JsonNode e = pd.get(i);
+        JsonNode p = e.get("preopen");
+        JsonNode d = e.get("dirs");
+        if (p == null || !p.canConvertToInt() || p.asInt() < 0 || p.asInt() >= state.wasi().preopens().size()
+            || privateDirs.containsKey(p.asInt())) {
+          throw top.damaged(at + ".preopen", "names no preopen, or one named before");
+        }
+        if (d == null || !d.isArray() || d.size() > MAX_PRIVATE_DIRS) {
+          throw top.damaged(at + ".dirs", "is not an array of at most " + MAX_PRIVATE_DIRS + " directories");
+        }
+        java.util.List<String> dirs = new java.util.ArrayList<>();
+        for (int k = 0; k < d.size(); k++) {
+          if (!d.get(k).isTextual()) {
+            throw top.damaged(at + ".dirs[" + k + "]", "is not a string");
+          }
+          dirs.add(d.get(k).asText());
+        }
+        privateDirs.put(p.asInt(), dirs);
+      }
+    }
+    return new ForkState(state, module, workingSet, privateDirs);
   }
 }

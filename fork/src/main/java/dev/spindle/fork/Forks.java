@@ -10,6 +10,7 @@ import dev.spindle.sandbox.wasi.WasiState;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import java.util.function.Supplier;
 public final class Forks implements AutoCloseable {
   private final SnapshotStore store;
   private final ModuleStore modules;
+  private final SandboxFiles files;
   private final Map<Tag, SandboxSnapshot> taken = new ConcurrentHashMap<>();
   private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
   private final List<Snapshot> opened = new ArrayList<>();
@@ -48,12 +50,72 @@ public final class Forks implements AutoCloseable {
   public Forks(SpindleHome home, Consumer<Sandbox.Builder> defaults) {
     this.store = new SnapshotStore(home);
     this.modules = new ModuleStore(home);
+    this.files = store.files();
     this.defaults = defaults;
   }
 
   /** The snapshot files (status of live snapshots, recovery, listing). */
   public SnapshotStore store() {
     return store;
+  }
+
+  /**
+   * A new directory private to the sandbox that preopens it (with the empty directories {@code
+   * dirs}, relative): deleted when that sandbox closes; a snapshot records a copy of it as it was
+   * at that instant, and every branch of the snapshot gets its own private copy of that.
+   */
+  public Path privateRoot(List<String> dirs) throws IOException {
+    return files.newPrivateRoot(dirs);
+  }
+
+  /** How this node opens images for sandboxes' image directories (none: they are refused). */
+  public void imageDirs(ImageDirs opener) {
+    files.imageDirs(opener);
+  }
+
+  /**
+   * Image {@code tag}'s root, read-only, as a directory to preopen: shared by every sandbox that
+   * names it; a snapshot records it by tag and root tree id and its branches open it again.
+   */
+  public Path imageDir(String tag, String root) throws IOException {
+    return files.imageDir(tag, root);
+  }
+
+  /**
+   * Image {@code tag}'s root under a new private writable layer, as a directory to preopen: the
+   * sandbox's writes land in its own layer (deleted when it closes); a snapshot records a copy of
+   * the layer and the image beneath, and every branch gets its own copy of the layer.
+   */
+  public Path writableImageDir(String tag, String root) throws IOException {
+    return files.writableImageDir(tag, root);
+  }
+
+  /**
+   * Starts {@code sandbox}, whose preopens include {@code dirs} (made by {@link #privateRoot},
+   * {@link #imageDir}, {@link #writableImageDir}): if it fails to start, its private ones are
+   * deleted.
+   */
+  public Guest startWithDirs(Sandbox sandbox, Map<String, Path> dirs) throws IOException {
+    try {
+      return start(sandbox);
+    } catch (IOException | RuntimeException e) {
+      files.releaseDirs(dirs.values());
+      throw e;
+    }
+  }
+
+  /**
+   * Bytes of files on this home: {@code [private, snapshots]}, the running sandboxes' private
+   * directories and layers, and the snapshots' copies (each read by its branches, held once).
+   * A walk of both trees: O(files).
+   */
+  public long[] fileBytes() {
+    return files.bytes();
+  }
+
+  /** Deletes the private ones among {@code dirs}, made for a sandbox that did not start. */
+  public void releaseDirs(java.util.Collection<Path> dirs) {
+    files.releaseDirs(dirs);
   }
 
   /** Starts {@code sandbox} as a reactor (running {@code _initialize}); its memory must be paged. */
@@ -70,7 +132,7 @@ public final class Forks implements AutoCloseable {
     byte[] wasm = sandbox.wasm();
     String sha = ModuleStore.sha256(wasm);
     modules.put(sha, wasm);
-    return new Guest(sandbox.startReactor(), sandbox, sha, null, imageRoot);
+    return new Guest(sandbox.startReactor(), sandbox, sha, null, imageRoot, files);
   }
 
   /**
@@ -86,12 +148,26 @@ public final class Forks implements AutoCloseable {
     Objects.requireNonNull(mode, "mode");
     PageTable table = guest.memory().snapshot();
     Reactor r = guest.reactor();
-    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(),
-        r.wasiState());
+    WasiState wasi = r.wasiState();
+    if (store.status(tag).filter(st -> st != SnapshotStatus.FAILED).isPresent()) {
+      // Checked before the files are copied: a copy under this tag would replace the snapshot's.
+      throw new java.nio.file.FileAlreadyExistsException(tag.value(), null, "a snapshot with this tag exists");
+    }
     Tag parent = guest.parent().orElse(null);
+    // The private directories are copied now, on the caller's path: the files of this instant.
+    SandboxFiles.Frozen frozen = files.freeze(tag, parent, wasi.preopens());
+    wasi = new WasiState(wasi.args(), wasi.env(), frozen.preopens(), wasi.fds(),
+        wasi.realtimeOffsetNanos(), wasi.monotonicNanos(), wasi.randomState());
+    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
     Instant now = Instant.now();
     // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
-    Supplier<ObjectNode> json = () -> stateJson(mode, parent, now, state);
+    Supplier<ObjectNode> json = () -> {
+      ObjectNode j = stateJson(mode, parent, now, state);
+      if (frozen.commit() != null) {
+        j.put("files_commit", frozen.commit());
+      }
+      return j;
+    };
     // Written as the pages that differ from the snapshot the guest's memory derives from, when
     // that one is on disk by then (else whole).
     SnapshotBase base = guest.base();
@@ -210,9 +286,18 @@ public final class Forks implements AutoCloseable {
     List<Guest> children = new ArrayList<>(n);
     try {
       for (int i = 0; i < n; i++) {
-        Reactor r = sandbox.resumeReactor(s.instance(), reseeded(s.wasi()),
-            limits -> PagedMemory.branch(limits, table));
-        Guest child = new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot());
+        WasiState w = reseeded(s.wasi());
+        List<WasiState.Preopen> own = thaw(w.preopens());
+        Reactor r;
+        try {
+          r = sandbox.resumeReactor(s.instance(), new WasiState(w.args(), w.env(), own, w.fds(),
+              w.realtimeOffsetNanos(), w.monotonicNanos(), w.randomState()),
+              limits -> PagedMemory.branch(limits, table));
+        } catch (RuntimeException e) {
+          files.release(own);
+          throw e;
+        }
+        Guest child = new Guest(r, sandbox, s.moduleSha256(), snapshot.tag(), s.imageRoot(), files);
         child.base(snapshot.asBase());
         children.add(child);
       }
@@ -221,6 +306,18 @@ public final class Forks implements AutoCloseable {
       throw e;
     }
     return children;
+  }
+
+  private List<WasiState.Preopen> thaw(List<WasiState.Preopen> preopens) {
+    try {
+      return files.thaw(preopens);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot copy the snapshot's files for a branch: " + e.getMessage(), e);
+    }
+  }
+
+  SandboxFiles files() {
+    return files;
   }
 
   /** The module store (remote fork carries modules between nodes). */
@@ -241,6 +338,7 @@ public final class Forks implements AutoCloseable {
   /** Closes the files of snapshots opened from the store (their branches must be done). */
   @Override
   public void close() throws IOException {
+    files.repo().close();
     synchronized (opened) {
       for (Snapshot s : opened) {
         s.close();

@@ -26,13 +26,19 @@ public final class Guest implements AutoCloseable {
    * the thread that holds the guest between calls (the one that snapshots it) sets it.
    */
   private volatile SnapshotBase base;
+  /** Where its private directories live (deleted when it closes); null: it owns none. */
+  private final SandboxFiles files;
+  /** Its private directories by guest path, known from its start (a guest may close their fds). */
+  private final java.util.Map<String, java.nio.file.Path> privateDirs = new java.util.LinkedHashMap<>();
 
-  Guest(Reactor reactor, Sandbox sandbox, String moduleSha256, Tag parent, String imageRoot) {
+  Guest(Reactor reactor, Sandbox sandbox, String moduleSha256, Tag parent, String imageRoot, SandboxFiles files) {
+    this.files = files;
     this.reactor = Objects.requireNonNull(reactor);
     this.sandbox = sandbox;
     this.moduleSha256 = moduleSha256;
     this.parent = parent;
     this.imageRoot = imageRoot;
+    ownDirs();
     if (reactor.memory() == null) {
       // A module that declares no memory has no page to keep: an empty paged memory stands in,
       // so it snapshots, branches and counts like any other (it used to be refused with a 500).
@@ -46,6 +52,16 @@ public final class Guest implements AutoCloseable {
           + ": build it with memoryFactory(PagedMemory::new)");
     }
     this.memory = paged;
+  }
+
+  private void ownDirs() {
+    if (files != null) {
+      for (var p : reactor.wasiState().preopens()) {
+        if (files.isPrivate(p.hostPath())) {
+          privateDirs.put(p.guestPath(), p.hostPath());
+        }
+      }
+    }
   }
 
   /** Calls an export (see {@link Reactor#call}). */
@@ -101,8 +117,34 @@ public final class Guest implements AutoCloseable {
     this.base = base;
   }
 
+  /**
+   * The host directories private to this sandbox, by guest path (see {@link
+   * Forks#privateRoot}): the host may read and write them while the guest is between calls.
+   */
+  public java.util.Map<String, java.nio.file.Path> privateDirs() {
+    return java.util.Collections.unmodifiableMap(privateDirs);
+  }
+
+  /**
+   * Bytes of the files in this sandbox's private directories (an image layer's: what it wrote):
+   * what it holds alone, as {@link #counts()} tells its private pages.
+   */
+  public long privateFileBytes() {
+    long total = 0;
+    for (java.nio.file.Path p : privateDirs.values()) {
+      total += SandboxFiles.bytesBelow(files.hostDirOf(p));
+    }
+    return total;
+  }
+
   @Override
   public void close() {
-    reactor.close();
+    try {
+      reactor.close();
+    } finally {
+      if (files != null) {
+        files.releaseDirs(privateDirs.values());
+      }
+    }
   }
 }

@@ -11,6 +11,7 @@ import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -45,14 +46,27 @@ public final class RemoteForks {
         .filter(i -> memory.state(i) == dev.spindle.memory.PageState.PRIVATE).toArray();
     PageTable table = memory.snapshot();
     Reactor r = guest.reactor();
-    if (!r.wasiState().preopens().isEmpty()) {
-      // A descriptor must name no host path: the node resuming it would open that path as given.
-      throw new IOException("a sandbox with preopened directories ("
-          + r.wasiState().preopens().stream().map(p -> p.guestPath()).toList()
+    // A descriptor must name no host path: the node resuming it would open that path as given. A
+    // private directory goes as the list of its (empty) directories, made anew for the child; its
+    // files do not travel yet, so one holding any is refused.
+    dev.spindle.sandbox.wasi.WasiState w = r.wasiState();
+    java.util.Map<Integer, java.util.List<String>> privateDirs = new java.util.TreeMap<>();
+    java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> sent = new java.util.ArrayList<>();
+    List<String> hostDirs = w.preopens().stream().filter(p -> !forks.files().isPlainPrivate(p.hostPath()))
+        .map(p -> p.guestPath()).toList();
+    if (!hostDirs.isEmpty()) {
+      throw new IOException("a sandbox with preopened directories (" + hostDirs
           + ") cannot be forked to another node: its directories are host paths of this node");
     }
-    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), r.wasiState());
-    byte[] bytes = new ForkState(state, null, workingSet).toBytes();
+    for (int i = 0; i < w.preopens().size(); i++) {
+      var p = w.preopens().get(i);
+      privateDirs.put(i, SandboxFiles.emptyDirs(p.guestPath(), p.hostPath(), ForkState.MAX_PRIVATE_DIRS));
+      sent.add(new dev.spindle.sandbox.wasi.WasiState.Preopen(p.guestPath(), java.nio.file.Path.of("")));
+    }
+    w = new dev.spindle.sandbox.wasi.WasiState(w.args(), w.env(), sent, w.fds(), w.realtimeOffsetNanos(),
+        w.monotonicNanos(), w.randomState());
+    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), w);
+    byte[] bytes = new ForkState(state, null, workingSet, privateDirs).toBytes();
     return RemoteFork.prepare(table, bytes, forks.modules().get(guest.moduleSha256()), server, advertisedHost, ttl,
         store, background);
   }
@@ -96,11 +110,11 @@ public final class RemoteForks {
       throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
-    if (!s.wasi().preopens().isEmpty()) {
+    if (fs.privateDirs().size() != s.wasi().preopens().size()) {
       // Whoever wrote the descriptor chose these paths; this node maps no host directory for it.
       throw new SnapshotDamagedException("the descriptor's sandbox has preopened directories "
           + s.wasi().preopens().stream().map(p -> p.guestPath()).toList()
-          + ": a resumed sandbox gets no host directory");
+          + ": a resumed sandbox gets no host directory, only private ones made here");
     }
     if (fs.module() != null) {
       forks.modules().put(s.moduleSha256(), fs.module());
@@ -115,11 +129,25 @@ public final class RemoteForks {
       }
     }
     Sandbox sandbox = forks.sandboxFor(s.moduleSha256());
-    Reactor r = sandbox.resumeReactor(s.instance(), Forks.reseeded(s.wasi()),
-        limits -> PagedMemory.branch(limits, resumed.table()));
+    java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> own = new java.util.ArrayList<>();
+    Reactor r;
+    try {
+      for (int i = 0; i < s.wasi().preopens().size(); i++) {
+        own.add(new dev.spindle.sandbox.wasi.WasiState.Preopen(s.wasi().preopens().get(i).guestPath(),
+            forks.files().newPrivateRoot(fs.privateDirs().get(i))));
+      }
+      var w = Forks.reseeded(s.wasi());
+      r = sandbox.resumeReactor(s.instance(), new dev.spindle.sandbox.wasi.WasiState(w.args(), w.env(), own, w.fds(),
+          w.realtimeOffsetNanos(), w.monotonicNanos(), w.randomState()),
+          limits -> PagedMemory.branch(limits, resumed.table()));
+    } catch (IOException | RuntimeException e) {
+      forks.files().release(own);
+      resumed.source().close();
+      throw e;
+    }
     if (replay) {
       resumed.source().replayInBackground(fs.workingSet());
     }
-    return new Child(new Guest(r, sandbox, s.moduleSha256(), null, s.imageRoot()), resumed.source());
+    return new Child(new Guest(r, sandbox, s.moduleSha256(), null, s.imageRoot(), forks.files()), resumed.source());
   }
 }

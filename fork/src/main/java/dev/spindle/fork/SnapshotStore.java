@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * Snapshots by tag under {@code $SPINDLE_HOME/snapshots/<tag>/}. A snapshot is written into a
  * hidden {@code .writing-<tag>-*} directory and renamed into place only when all its files are
  * fsynced, so a tag names a whole snapshot or nothing; a crash leaves only a hidden directory,
- * which {@link #recover()} removes and reports as failed.
+ * which {@link #recover()} removes and reports as failed. It also holds the copies of the
+ * sandboxes' private directories that snapshots record ({@link SandboxFiles}).
  *
  * <p>A snapshot written with a {@link SnapshotBase} is incremental (format version 2): it holds
  * the pages that differ from its base and reads the others through it. Deleting a snapshot that
@@ -42,6 +43,7 @@ public final class SnapshotStore {
       new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final Path root;
+  private final SandboxFiles files;
   private final Map<Tag, SnapshotStatus> inFlight = new ConcurrentHashMap<>();
   private final Map<Tag, String> failures = new ConcurrentHashMap<>();
   /** Bases that writes in flight read through, with how many: deleting one is refused. */
@@ -61,6 +63,12 @@ public final class SnapshotStore {
 
   public SnapshotStore(SpindleHome home) {
     this.root = home.root().resolve("snapshots");
+    this.files = new SandboxFiles(home);
+  }
+
+  /** The sandboxes' private directories and the snapshots' copies of them. */
+  SandboxFiles files() {
+    return files;
   }
 
   public Path directory(Tag tag) {
@@ -345,6 +353,7 @@ public final class SnapshotStore {
       if (!dependents.isEmpty()) {
         throw new SnapshotInUseException(tag, dependents, null);
       }
+      files.delete(tag); // its copies of private directories (SandboxFiles), after the checks
       // Rename first so the tag disappears at once, whole, then remove the files.
       gone = Files.createTempDirectory(root, ".deleting-");
       Files.move(d, gone.resolve("x"), StandardCopyOption.ATOMIC_MOVE);
@@ -359,6 +368,10 @@ public final class SnapshotStore {
    */
   public List<String> recover() throws IOException {
     List<String> failed = new ArrayList<>();
+    // Private directories were of sandboxes that ended with the previous process; copies of
+    // sandbox files whose snapshot never finished (or was deleted midway) go too.
+    files.recover();
+    files.deleteOrphans(this::exists);
     if (!Files.isDirectory(root)) {
       return failed;
     }

@@ -139,6 +139,55 @@ public final class PythonRuntime implements AutoCloseable {
                 .preopen("/guest", guestDir);
     }
 
+    /**
+     * A sandbox builder for CPython whose whole file tree is the host directory {@code root}
+     * (preopened at {@code /}, fd 3), not {@code /guest} alone: what the node gives each Python
+     * sandbox as its private writable files. {@code guest.py} is written into {@code root} for
+     * {@link #setupAtRoot} to import and remove. Why this is not one more preopen: the module was
+     * pre-initialised (Wizer) with {@code /guest} at fd 3, so wasi-libc's table of preopens is
+     * frozen in its memory with that one entry, and a preopen added now is never looked up.
+     */
+    public static Sandbox.Builder sandboxAtRoot(Path root) {
+        try {
+            Files.write(root.resolve(GUEST_FILE), GuestFile.BYTES);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write guest.py into " + root, e);
+        }
+        return Sandbox.builder(Module.BYTES)
+                .argv0("python")
+                .precompiled(Module.PARSED, PythonMachine::new)
+                .hostFunctions(returnError())
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PYTHONIOENCODING", "utf-8")
+                .preopen("/", root);
+    }
+
+    /**
+     * Sets up an interpreter of {@link #sandboxAtRoot}: {@code guest} is imported from {@code
+     * /guest/guest.py} (wasi-libc maps the prefix {@code guest} to fd 3, whose host directory is
+     * {@code root}), then the prefix in wasi-libc's table is made empty, so that every absolute
+     * path resolves below fd 3, as for a preopen at {@code /}; {@code guest.py} is removed from
+     * {@code root}.
+     *
+     * @throws SandboxException if the table's entry is not where this build of the module keeps it
+     */
+    public static PythonRuntime setupAtRoot(Reactor reactor, Path root) {
+        PythonRuntime py = setup(reactor);
+        int patched = PreopenTable.rootAtFd3(reactor.memory());
+        if (patched == 0) {
+            throw new SandboxException("cannot find wasi-libc's preopen entry for fd 3 ('guest') in " + ARTIFACT
+                    + ": the module's layout is not the one this runtime knows", null);
+        }
+        try {
+            Files.delete(root.resolve(GUEST_FILE));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove guest.py from " + root, e);
+        }
+        return py;
+    }
+
+    private static final String GUEST_FILE = "guest.py";
+
     /** Spindle's {@code guest.py}, read once. */
     private static final class GuestFile {
         static final byte[] BYTES = read();
