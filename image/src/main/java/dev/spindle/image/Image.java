@@ -108,9 +108,23 @@ public final class Image implements Closeable {
     return EntryMetadata.defaults(e);
   }
 
-  /** How many entries of the image are {@code e}'s file (1 without hard links). */
-  public int linkCount(ImageEntry e) {
-    return metadata == null ? 1 : metadata.linkCount(metadata(e));
+  /**
+   * {@code st_nlink} of {@code e}: how many entries are its file (hard links), for a directory 2
+   * plus its subdirectories, as Linux counts. An image without metadata says 1 throughout ("not
+   * counted", as btrfs does for directories), as it always did.
+   */
+  public int linkCount(ImageEntry e) throws IOException {
+    if (metadata == null) {
+      return 1;
+    }
+    if (e.isDirectory()) {
+      int n = 2;
+      for (ImageEntry c : list(e)) {
+        n += c.isDirectory() ? 1 : 0;
+      }
+      return n;
+    }
+    return metadata.linkCount(metadata(e));
   }
 
   /** Opens an image file; checks its header (magic, version, checksum, section bounds). */

@@ -85,8 +85,8 @@ final class FileOperations {
     }
   }
 
-  private ImageFileAttributes attributes(ImageEntry e) {
-    return new ImageFileAttributes(e, time);
+  private ImageFileAttributes attributes(ImageEntry e) throws IOException {
+    return new ImageFileAttributes(e, time, image.metadata(e), image.linkCount(e));
   }
 
   ImagePath toRealPath(ImagePath path, LinkOption... options) throws IOException {
