@@ -150,8 +150,8 @@ final class FileOperations {
   <A extends BasicFileAttributes> A readAttributesIfExists(
       ImagePath path, Class<A> type, LinkOption... options) throws IOException {
     checkAttributesType(type);
-    return find(path, ReadOnlyOptions.follow(options)).map(e -> type.cast(attributes(e)))
-        .orElse(null);
+    Optional<ImageEntry> e = find(path, ReadOnlyOptions.follow(options));
+    return e.isPresent() ? type.cast(attributes(e.get())) : null;
   }
 
   private static void checkAttributesType(Class<?> type) {
