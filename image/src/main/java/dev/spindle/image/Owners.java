@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * Which owners {@code image make} of a directory records. As root, the files' own (a root file
  * system's service users are meant); otherwise none, since every file is then the maker's by
  * accident, unless {@code --owner UID:GID} names one for every entry. With none recorded, readers
- * show their default (root for the NIO provider and containers, the mounting user on a FUSE mount,
- * the extracting user on disk).
+ * show their default (root for the NIO provider, a FUSE mount and containers, the extracting user
+ * on disk).
  */
 public record Owners(Kind kind, int uid, int gid) {
   public enum Kind { FROM_FILES, NONE, FIXED }
