@@ -2,6 +2,7 @@ package dev.spindle.cli;
 
 import dev.spindle.image.ImageHeader;
 import dev.spindle.image.MakeOptions;
+import dev.spindle.image.Owners;
 import dev.spindle.store.Tag;
 import java.nio.file.Files;
 import java.time.OffsetDateTime;
@@ -19,6 +20,9 @@ import picocli.CommandLine.Parameters;
       "Make an image from a directory, a local Git repository or a remote Git URL.",
       "For a directory a commit is synthesised: the same files, date and author give a",
       "byte-identical image. The root printed equals 'git add -A -f && git write-tree'.",
+      "Beside the tree, a directory's image records every entry's mode bits, hard links,",
+      "extended attributes and empty directories, and its owners: as root the files' own,",
+      "otherwise none (readers show root) unless --owner names one.",
     },
     footer = {
       "",
@@ -60,6 +64,13 @@ final class ImageMakeCommand implements Callable<Integer> {
       description = "Delta search window (default 10, as git gc; 250 as git gc --aggressive).")
   Integer window;
 
+  @Option(names = "--owner", paramLabel = "UID:GID",
+      description = "Record this owner for every entry of a directory (default: the files' own as root, none otherwise).")
+  String owner;
+
+  @Option(names = "--no-owners", description = "Record no owners, even as root (readers show root).")
+  boolean noOwners;
+
   @Option(names = "--force", description = "Replace an existing image with the same tag.")
   boolean force;
 
@@ -71,8 +82,9 @@ final class ImageMakeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (node.remote()) {
-      if (date != null || author != null || window != null || files || force) {
-        throw new IllegalArgumentException("--date, --author, --window, --files and --force are for embedded makes, not with --node");
+      if (date != null || author != null || window != null || files || force || owner != null || noOwners) {
+        throw new IllegalArgumentException("--date, --author, --window, --files, --owner, --no-owners and --force"
+            + " are for embedded makes, not with --node");
       }
       return RemoteImages.make(node.client(common.home()), source, tag, ref, !noWait);
     }
@@ -99,6 +111,14 @@ final class ImageMakeCommand implements Callable<Integer> {
     }
     if (author != null) {
       o = o.withAuthor(author);
+    }
+    if (owner != null && noOwners) {
+      throw new IllegalArgumentException("--owner and --no-owners contradict each other: give one");
+    }
+    if (owner != null) {
+      o = o.withOwners(Owners.parse(owner));
+    } else if (noOwners) {
+      o = o.withOwners(Owners.NONE);
     }
     long t0 = System.nanoTime();
     ImageHeader h = store.make(source, t, o, common.progress());

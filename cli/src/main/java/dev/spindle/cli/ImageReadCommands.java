@@ -149,6 +149,16 @@ final class ImageReadCommands {
         if (e.isSymlink()) {
           System.out.println("link: " + img.readLink(e));
         }
+        // What the metadata section records (or the defaults of an image without one).
+        var m = img.metadata(e);
+        boolean owners = img.metadata().map(t -> t.ownersRecorded()).orElse(false);
+        System.out.printf("access: %04o%n", m.permissions());
+        System.out.println("owner: " + (owners ? Integer.toUnsignedString(m.uid()) + ":" + Integer.toUnsignedString(m.gid())
+            : "not recorded (root)"));
+        System.out.println("links: " + img.linkCount(e));
+        for (var x : m.xattrs()) {
+          System.out.println("xattr: " + x.name() + " (" + x.value().length + " bytes)");
+        }
       }
       return 0;
     }
@@ -169,6 +179,9 @@ final class ImageReadCommands {
         ImageExtractor x = new ImageExtractor(img, common.progress());
         x.extract(e, e.isDirectory() ? target : target.resolve(e.name()));
         System.out.println("extracted " + x.files() + " files, " + x.bytes() + " bytes to " + target);
+        for (String line : x.notRestored()) { // said, not hidden: the tree on disk differs there
+          System.err.println("not restored: " + line);
+        }
       }
       return 0;
     }

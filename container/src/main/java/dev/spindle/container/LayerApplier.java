@@ -1,5 +1,6 @@
 package dev.spindle.container;
 
+import dev.spindle.image.EntryMetadata;
 import dev.spindle.store.Hashes;
 import dev.spindle.store.Trees;
 import io.airlift.compress.zstd.ZstdInputStream;
@@ -7,6 +8,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -17,7 +19,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -32,8 +36,13 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * <p>Runs as root over untrusted archives, so no path ever leaves the root: names with {@code ..}
  * are refused, and symlinks on the way to an entry resolve inside the root as in a chroot (see
  * {@link #directory}); the entry itself replaces whatever is at its path, never writing through
- * it. What an image cannot hold is skipped and counted: devices, FIFOs; owners, times and modes
- * beyond the execute bit are dropped.
+ * it. What an image cannot hold is skipped and counted: devices, FIFOs; times are dropped.
+ *
+ * <p>The tree on disk is the contents (files keep only their execute bit, as a Git tree does;
+ * hard links are hard links); what the tars say of each entry's mode bits, owner and extended
+ * attributes ({@code SCHILY.xattr.*}, {@code LIBARCHIVE.xattr.*} PAX records) is kept apart in
+ * {@link #metadata}, by final path, for the image's metadata section: applying layers as an
+ * unprivileged user could not set it on disk.
  */
 final class LayerApplier {
   private static final String WHITEOUT = ".wh.";
@@ -43,9 +52,16 @@ final class LayerApplier {
 
   private final Path root;
   private int skipped;
+  private final Map<String, EntryMetadata> metadata = new HashMap<>();
+  private Map<String, byte[]> xattrs = Map.of(); // the current entry's, read exactly (PaxXattrs)
 
   LayerApplier(Path root) throws IOException {
     this.root = root.toRealPath();
+  }
+
+  /** What the layers said of each entry still in the tree, by its path from the root. */
+  Map<String, EntryMetadata> metadata() {
+    return Map.copyOf(metadata);
   }
 
   /** Entries skipped because an image cannot hold them (devices, FIFOs). */
@@ -61,9 +77,19 @@ final class LayerApplier {
     BufferedInputStream buffered = new BufferedInputStream(layer);
     DigestInputStream uncompressed = new DigestInputStream(decompress(buffered, name), Hashes.sha256());
     Set<String> mine = new HashSet<>(); // paths this layer wrote: whiteouts only hide lower ones
-    TarArchiveInputStream tar = new TarArchiveInputStream(uncompressed);
+    PaxXattrs raw = new PaxXattrs(uncompressed);
+    TarArchiveInputStream tar = new TarArchiveInputStream(raw);
     try {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        PaxXattrs.Found x = raw.next();
+        if (x.size() != e.getSize() && !(e.isDirectory() || e.isSymbolicLink() || e.isLink())) {
+          throw new IOException("layer " + name + ": entry " + bounded(e.getName())
+              + ": its size differs between the tar reader and the attribute reader");
+        }
+        if (x.problem() != null) {
+          throw new IOException("layer " + name + ": entry " + bounded(e.getName()) + " has " + x.problem());
+        }
+        xattrs = x.xattrs();
         applyEntry(tar, e, name, mine);
       }
     } catch (IllegalArgumentException malformed) {
@@ -91,7 +117,10 @@ final class LayerApplier {
       throws IOException {
     String rel = normalize(e.getName(), layer);
     if (rel.isEmpty()) {
-      return; // "./" itself
+      if (e.isDirectory()) {
+        metadata.put("", entryMetadata("", e, layer)); // "./" itself: the root's mode and owner
+      }
+      return;
     }
     int slash = rel.lastIndexOf('/');
     String dir = slash < 0 ? "" : rel.substring(0, slash);
@@ -125,7 +154,13 @@ final class LayerApplier {
     } else if (e.isLink()) {
       Path target = linkTarget(normalize(e.getLinkName(), layer), layer, rel);
       Trees.delete(p);
-      Files.copy(target, p, LinkOption.NOFOLLOW_LINKS, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+      Files.createLink(p, target); // one file, two names: the image keeps the link
+      EntryMetadata t = metadata.get(key(target));
+      if (t != null) { // a hard link's header carries no mode of its own: the file's
+        metadata.put(key(p), new EntryMetadata(key(p), t.mode(), t.uid(), t.gid(), 0, false, t.xattrs()));
+      }
+      mine.add(rel);
+      return;
     } else if (e.isFile()) {
       Trees.delete(p);
       Files.copy(tar, p);
@@ -135,7 +170,41 @@ final class LayerApplier {
       throw new IOException("layer " + layer + ": entry " + rel + " has a tar type spindle does not know: '"
           + (char) e.getLinkFlag() + "'");
     }
+    metadata.put(key(p), entryMetadata(key(p), e, layer));
     mine.add(rel);
+  }
+
+  /** A name from a layer, for a message: bounded, control characters escaped. */
+  private static String bounded(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length() && i < 100; i++) {
+      char c = s.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return b.append(s.length() > 100 ? "..." : "").toString();
+  }
+
+  private String key(Path p) {
+    return root.relativize(p).toString();
+  }
+
+  /** Mode bits, owner and extended attributes of a tar entry, bounded as an image holds them. */
+  private EntryMetadata entryMetadata(String path, TarArchiveEntry e, String layer) throws IOException {
+    long uid = e.getLongUserId();
+    long gid = e.getLongGroupId();
+    if (uid < 0 || gid < 0 || uid >= 0xffffffffL || gid >= 0xffffffffL) {
+      throw new IOException("layer " + layer + ": entry " + path + " has an owner id out of range");
+    }
+    List<EntryMetadata.Xattr> list = new ArrayList<>();
+    for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
+      int n = x.getKey().getBytes(StandardCharsets.UTF_8).length;
+      if (n == 0 || n > 255 || x.getKey().indexOf('.') <= 0 || x.getValue().length > 65536) {
+        throw new IOException("layer " + layer + ": entry " + path + ": extended attribute "
+            + bounded(x.getKey()) + " has a bad name or a value over 64 KiB");
+      }
+      list.add(new EntryMetadata.Xattr(x.getKey(), x.getValue()));
+    }
+    return new EntryMetadata(path, e.getMode() & EntryMetadata.PERMISSIONS, (int) uid, (int) gid, 0, false, list);
   }
 
   /** A tar name as a clean relative path; {@code ..} anywhere is refused. */
@@ -190,6 +259,7 @@ final class LayerApplier {
       if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
         Trees.delete(p);
         Files.createDirectory(p);
+        metadata.remove(key(p)); // made here, not by an entry: what a deleted entry said is gone
       }
       done.add(s);
     }

@@ -88,7 +88,8 @@ public final class OciImporter {
       } finally {
         progress.end();
       }
-      MakeOptions o = options.withDirectoryAsFiles(true); // a .git inside the image is just files
+      // A .git inside the image is just files; modes, owners and attributes are the layers' word.
+      MakeOptions o = options.withDirectoryAsFiles(true).withMetadata(applier.metadata());
       if (o.date() == null) {
         o = o.withDate(created(parts.config())); // same image, same bytes
       }

@@ -112,4 +112,20 @@ class DebianRootfsTest {
     assertThat(Integer.parseInt(out.lines().findFirst().orElseThrow().strip())).isGreaterThan(50);
     assertThat(out).isEqualTo(inChroot("sh", "-c", "ls /usr/bin | wc -l; readlink /usr/bin/python3; ls /usr/lib/python3.11 | wc -l"));
   }
+
+  /**
+   * Every entry's mode (setuid, sticky /tmp...), owner, link count and size, as GNU find prints
+   * them, is the same in the container as in a chroot of the original tree. Left out: /proc,
+   * /sys and /dev (the container mounts its own there) and a directory's size and link count
+   * (the file system's own; overlay counts a merged directory as 1).
+   */
+  @Test
+  void findSeesTheSameModesOwnersAndLinksAsAChroot() throws Exception {
+    String find = "find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune"
+        + " -o -type d -printf '%m %U %G - - %y %P\\n' -o -printf '%m %U %G %n %s %y %P\\n' | LC_ALL=C sort";
+    String out = inContainer("sh", "-c", find);
+    assertThat(out.lines().count()).isGreaterThan(1000);
+    assertThat(out).contains("1777 0 0 - - d tmp").contains(" f usr/bin/su").isEqualTo(inChroot("sh", "-c", find));
+    assertThat(out).containsPattern("4755 0 0 1 \\d+ f usr/bin/su\\n");
+  }
 }

@@ -1,7 +1,9 @@
 package dev.spindle.fuse;
 
 import dev.spindle.image.Image;
+import dev.spindle.image.EntryMetadata;
 import dev.spindle.image.ImageEntry;
+import dev.spindle.image.MetadataTable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +45,8 @@ final class ImageFuseOperations implements FuseOperations {
   private final long imageBytes;
   private final int uid;
   private final int gid;
+  private final boolean metadata; // the image records modes, owners, links (format version 2)
+  private final boolean owners;
 
   ImageFuseOperations(Image image, Errno errno, AccessTrace trace, int uid, int gid) throws IOException {
     this.image = image;
@@ -54,6 +58,8 @@ final class ImageFuseOperations implements FuseOperations {
     // every mount, so tools that compare mtimes (make, rsync) see nothing change.
     this.time = image.commit().date().toInstant();
     this.imageBytes = java.nio.file.Files.size(image.file());
+    this.metadata = image.metadata().isPresent();
+    this.owners = image.metadata().map(MetadataTable::ownersRecorded).orElse(false);
   }
 
   HandleTable handles() {
@@ -69,6 +75,7 @@ final class ImageFuseOperations implements FuseOperations {
   public Set<Operation> supportedOperations() {
     return EnumSet.of(Operation.GET_ATTR, Operation.READ_DIR, Operation.OPEN, Operation.READ,
         Operation.RELEASE, Operation.READLINK, Operation.STATFS,
+        Operation.GET_XATTR, Operation.LIST_XATTR,
         // Writes: the mount is "ro", so the kernel refuses them first; these answer anyway.
         Operation.CREATE, Operation.WRITE, Operation.MKDIR, Operation.RMDIR, Operation.UNLINK,
         Operation.RENAME, Operation.SYMLINK, Operation.TRUNCATE, Operation.CHMOD,
@@ -164,6 +171,57 @@ final class ImageFuseOperations implements FuseOperations {
     });
   }
 
+  /**
+   * An extended attribute as the image's metadata records it ({@code security.capability},
+   * {@code user.*}...). The kernel asks with an empty buffer for the size first.
+   */
+  @Override
+  public int getxattr(String path, String name, ByteBuffer value) {
+    return guard(path, () -> {
+      Optional<ImageEntry> e = image.lookup(path);
+      if (e.isEmpty()) {
+        return -errno.enoent();
+      }
+      for (EntryMetadata.Xattr x : image.metadata(e.get()).xattrs()) {
+        if (x.name().equals(name)) {
+          if (value.capacity() == 0) {
+            return x.value().length;
+          }
+          if (value.remaining() < x.value().length) {
+            return -errno.erange();
+          }
+          value.put(x.value());
+          return x.value().length;
+        }
+      }
+      return -errno.enodata();
+    });
+  }
+
+  /** The names of an entry's extended attributes, each NUL-terminated. */
+  @Override
+  public int listxattr(String path, ByteBuffer list) {
+    return guard(path, () -> {
+      Optional<ImageEntry> e = image.lookup(path);
+      if (e.isEmpty()) {
+        return -errno.enoent();
+      }
+      java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
+      for (EntryMetadata.Xattr x : image.metadata(e.get()).xattrs()) {
+        names.writeBytes(x.name().getBytes(StandardCharsets.UTF_8));
+        names.write(0);
+      }
+      if (list.capacity() == 0) {
+        return names.size();
+      }
+      if (list.remaining() < names.size()) {
+        return -errno.erange();
+      }
+      list.put(names.toByteArray());
+      return names.size();
+    });
+  }
+
   @Override
   public int statfs(String path, Statvfs s) {
     s.setBsize(BLOCK);
@@ -245,6 +303,28 @@ final class ImageFuseOperations implements FuseOperations {
   }
 
   private void fill(Stat st, ImageEntry e) {
+    if (metadata) {
+      // What the image records: every mode bit, owners, hard links; a directory counts its
+      // subdirectories, as Linux does. Recorded owners are shifted by the mount's owner (0:0
+      // unless a user-namespaced container's root is host 100000: image uid 1000 shows as 101000
+      // on the host, 1000 inside); without recorded owners, every entry is the mount's owner's.
+      EntryMetadata m = image.metadata(e);
+      st.setMode(m.mode());
+      int links;
+      try {
+        links = image.linkCount(e);
+      } catch (IOException x) {
+        throw new java.io.UncheckedIOException(x); // guard answers EIO
+      }
+      st.setNLink((short) Math.min(links, Short.MAX_VALUE));
+      st.setSize(isDirectory(e) ? BLOCK : e.size());
+      st.setUid(owners ? uid + m.uid() : uid);
+      st.setGid(owners ? gid + m.gid() : gid);
+      st.aTime().set(time);
+      st.mTime().set(time);
+      st.cTime().set(time);
+      return;
+    }
     if (isDirectory(e)) {
       st.setMode(DIR_MODE);
       // nlink 1 on a directory means "not counted" (as btrfs): find's leaf optimisation stays off.

@@ -12,7 +12,9 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
@@ -25,26 +27,93 @@ import org.eclipse.jgit.lib.TreeFormatter;
  * empty directories left out, a file executable when its owner may execute it, symlinks stored as
  * their target, {@code .git} left out. Device files, sockets, pipes and unreadable files are
  * refused with the path named, since an image that silently lacks them would lie.
+ *
+ * <p>Beside the tree it gathers what the tree cannot hold ({@link #metadata}): every entry's mode
+ * bits, owner (as {@link Owners} says), extended attributes and hard-link identity, and the empty
+ * directories the tree leaves out.
  */
 final class DirectoryTreeWriter {
   private final ObjectInserter inserter;
   private final Progress progress;
 
+  private final Owners owners;
+  private final Map<String, EntryMetadata> override;
+  private final List<EntryMetadata> gathered = new ArrayList<>();
+  private final Map<Object, List<String>> byFile = new HashMap<>(); // (dev, ino) -> paths
+  private final Map<String, Object> fileOf = new HashMap<>();
+
   DirectoryTreeWriter(ObjectInserter inserter, Progress progress) {
+    this(inserter, progress, Owners.NONE, null);
+  }
+
+  DirectoryTreeWriter(ObjectInserter inserter, Progress progress, Owners owners,
+      Map<String, EntryMetadata> override) {
     this.inserter = inserter;
     this.progress = progress;
+    this.owners = owners;
+    this.override = override == null ? Map.of() : override;
   }
 
   /** Writes the tree of {@code dir}; returns its id (the empty tree's id for an empty dir). */
   ObjectId write(Path dir) throws IOException {
-    ObjectId id = writeTree(dir);
+    gather(dir, "", false);
+    ObjectId id = writeTree(dir, "");
     return id == null ? inserter.insert(new TreeFormatter()) : id;
+  }
+
+  /**
+   * The metadata of what {@link #write} wrote. Hard links are numbered in path order, so the same
+   * directory gives the same table; a file linked only from outside the directory has none.
+   */
+  MetadataTable metadata() {
+    MetadataTable sorted = MetadataTable.of(owners.recorded() || !override.isEmpty(), gathered);
+    Map<Object, Integer> numbers = new HashMap<>();
+    List<EntryMetadata> out = new ArrayList<>();
+    for (EntryMetadata m : sorted.entries()) {
+      Object file = fileOf.get(m.path());
+      int link = 0;
+      if (file != null && byFile.get(file).size() > 1) {
+        link = numbers.computeIfAbsent(file, f -> numbers.size() + 1);
+      }
+      out.add(new EntryMetadata(m.path(), m.mode(), m.uid(), m.gid(), link, m.emptyDirectory(), m.xattrs()));
+    }
+    return MetadataTable.of(sorted.ownersRecorded(), out);
+  }
+
+  /** Records {@code p}'s metadata ({@code rel}: its path in the image). */
+  private void gather(Path p, String rel, boolean emptyDirectory) throws IOException {
+    Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,ino,dev,nlink", LinkOption.NOFOLLOW_LINKS);
+    int mode = (Integer) a.get("mode");
+    int uid = switch (owners.kind()) {
+      case FROM_FILES -> (Integer) a.get("uid");
+      case FIXED -> owners.uid();
+      case NONE -> 0;
+    };
+    int gid = switch (owners.kind()) {
+      case FROM_FILES -> (Integer) a.get("gid");
+      case FIXED -> owners.gid();
+      case NONE -> 0;
+    };
+    List<EntryMetadata.Xattr> xattrs = Xattrs.read(p);
+    EntryMetadata o = override.get(rel);
+    if (o != null) {
+      mode = (mode & EntryMetadata.S_IFMT) | o.permissions();
+      uid = o.uid();
+      gid = o.gid();
+      xattrs = o.xattrs();
+    }
+    if ((mode & EntryMetadata.S_IFMT) != EntryMetadata.S_IFDIR && (Integer) a.get("nlink") > 1) {
+      Object file = List.of(a.get("dev"), a.get("ino"));
+      byFile.computeIfAbsent(file, f -> new ArrayList<>()).add(rel);
+      fileOf.put(rel, file);
+    }
+    gathered.add(new EntryMetadata(rel, mode, uid, gid, 0, emptyDirectory, xattrs));
   }
 
   private record Child(byte[] sortKey, byte[] name, FileMode mode, ObjectId id) {}
 
   /** Returns null for a directory with nothing to store (git does not store empty trees). */
-  private ObjectId writeTree(Path dir) throws IOException {
+  private ObjectId writeTree(Path dir, String rel) throws IOException {
     List<Child> children = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
@@ -52,7 +121,7 @@ final class DirectoryTreeWriter {
         if (name.equals(".git")) {
           continue;
         }
-        Child c = child(p, name);
+        Child c = child(p, name, rel.isEmpty() ? name : rel + "/" + name);
         if (c != null) {
           children.add(c);
         }
@@ -71,17 +140,19 @@ final class DirectoryTreeWriter {
     return inserter.insert(tree);
   }
 
-  private Child child(Path p, String name) throws IOException {
+  private Child child(Path p, String name, String rel) throws IOException {
     byte[] raw = name.getBytes(StandardCharsets.UTF_8);
     PosixFileAttributes a =
         Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (a.isSymbolicLink()) {
       byte[] target = Files.readSymbolicLink(p).toString().getBytes(StandardCharsets.UTF_8);
       ObjectId id = inserter.insert(Constants.OBJ_BLOB, target);
+      gather(p, rel, false);
       return new Child(raw, raw, FileMode.SYMLINK, id);
     }
     if (a.isDirectory()) {
-      ObjectId id = writeTree(p);
+      ObjectId id = writeTree(p, rel);
+      gather(p, rel, id == null);
       if (id == null) {
         return null;
       }
@@ -103,6 +174,7 @@ final class DirectoryTreeWriter {
     } catch (AccessDeniedException e) {
       throw new IOException("cannot read " + p + ": permission denied", e);
     }
+    gather(p, rel, false);
     progress.advance(1);
     return new Child(raw, raw, mode, id);
   }

@@ -37,12 +37,13 @@ public final class Image implements Closeable {
   private final PathIndex index; // null in lazy mode
   private final ImageEntry rootEntry;
   private final TreeCache trees = new TreeCache(TREE_CACHE_BYTES);
+  private final MetadataTable metadata; // null: the image records none (format version 1)
 
   /** Trees kept inflated for lazy lookups; a whole /usr/share/doc fits in a few MB. */
   private static final long TREE_CACHE_BYTES = 32L << 20;
 
-  private Image(Path file, FileChannel channel, ImageHeader header, AccessMode mode)
-      throws IOException {
+  private Image(Path file, FileChannel channel, ImageHeader header, AccessMode mode,
+      boolean checkMetadata) throws IOException {
     this.file = file;
     this.channel = channel;
     this.header = header;
@@ -57,6 +58,73 @@ public final class Image implements Closeable {
     } else {
       this.index = null;
     }
+    this.metadata = checkMetadata ? loadMetadata() : null;
+  }
+
+  /**
+   * Reads and checks the metadata section on every open, as its SHA-256 must be the one the
+   * commit names: what FUSE, NIO and extract show of owners and modes is then what was signed. A
+   * version 1 image whose commit names a section has lost it (or had it cut off): refused.
+   */
+  private MetadataTable loadMetadata() throws IOException {
+    String named;
+    try (RevWalk rw = new RevWalk(repo)) {
+      named = MetadataTable.namedBy(rw.parseCommit(header.commit()).getFullMessage());
+    } catch (RuntimeException e) {
+      throw damaged("reading the commit", e);
+    }
+    byte[] section = metadataSection();
+    String problem = MetadataTable.sectionProblem(header, named, section);
+    if (problem != null) {
+      throw new ImageFormatException(file.toString(),
+          header.hasMetadata() ? header.metadataOffset() : 16, problem);
+    }
+    return section == null ? null : MetadataTable.read(file.toString(), header.metadataOffset(), section);
+  }
+
+  /** The metadata section, byte for byte, or null when the image has none. */
+  byte[] metadataSection() throws IOException {
+    if (!header.hasMetadata()) {
+      return null;
+    }
+    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(header.metadataLength()));
+    while (b.hasRemaining() && channel.read(b, header.metadataOffset() + b.position()) > 0) {}
+    return b.array();
+  }
+
+  /** The image's metadata table, if it records one (images made before it was kept do not). */
+  public Optional<MetadataTable> metadata() {
+    return Optional.ofNullable(metadata);
+  }
+
+  /** The metadata of {@code e}: as recorded, else {@link EntryMetadata#defaults}. */
+  public EntryMetadata metadata(ImageEntry e) {
+    if (metadata != null) {
+      Optional<EntryMetadata> m = metadata.get(e.path());
+      if (m.isPresent()) {
+        return m.get();
+      }
+    }
+    return EntryMetadata.defaults(e);
+  }
+
+  /**
+   * {@code st_nlink} of {@code e}: how many entries are its file (hard links), for a directory 2
+   * plus its subdirectories, as Linux counts. An image without metadata says 1 throughout ("not
+   * counted", as btrfs does for directories), as it always did.
+   */
+  public int linkCount(ImageEntry e) throws IOException {
+    if (metadata == null) {
+      return 1;
+    }
+    if (e.isDirectory()) {
+      int n = 2;
+      for (ImageEntry c : list(e)) {
+        n += c.isDirectory() ? 1 : 0;
+      }
+      return n;
+    }
+    return metadata.linkCount(metadata(e));
   }
 
   /** Opens an image file; checks its header (magic, version, checksum, section bounds). */
@@ -65,7 +133,20 @@ public final class Image implements Closeable {
     try {
       ImageHeader h = readHeader(file, ch);
       checkIdxLayout(file, ch, h);
-      return new Image(file, ch, h, mode);
+      return new Image(file, ch, h, mode, true);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  /** Opens without reading the metadata section: the verifier checks it and reports every problem. */
+  static Image openForVerify(Path file) throws IOException {
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+    try {
+      ImageHeader h = readHeader(file, ch);
+      checkIdxLayout(file, ch, h);
+      return new Image(file, ch, h, AccessMode.LAZY, false);
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -166,15 +247,25 @@ public final class Image implements Closeable {
       return Optional.of(rootEntry);
     }
     if (index != null) {
-      return index.find(p);
+      Optional<ImageEntry> e = index.find(p);
+      return e.isPresent() ? e : emptyDirectory(p);
     }
     try (ObjectReader reader = repo.newObjectReader()) {
       TreeCache.Hit h = trees.walk(reader, header.root(), p);
       if (h == null) {
-        return Optional.empty();
+        return emptyDirectory(p);
       }
       return Optional.of(entry(reader, p, FileMode.fromBits(h.mode()), h.id()));
     }
+  }
+
+  /** An empty directory at {@code p}, which only the metadata knows (a tree cannot hold one). */
+  private Optional<ImageEntry> emptyDirectory(String p) {
+    if (metadata == null) {
+      return Optional.empty();
+    }
+    return metadata.get(p).filter(EntryMetadata::emptyDirectory)
+        .map(m -> new ImageEntry(p, ImageEntry.TREE, Constants.EMPTY_TREE_ID, 0));
   }
 
   /** The entries of directory {@code dir}, in Git's order. */
@@ -191,6 +282,14 @@ public final class Image implements Closeable {
 
   private List<ImageEntry> listUnchecked(ImageEntry dir) throws IOException {
     List<ImageEntry> out = new ArrayList<>();
+    String prefixed = dir.path().isEmpty() ? "" : dir.path() + "/";
+    List<String> empty = metadata == null ? List.of() : metadata.emptyDirectoriesIn(dir.path());
+    for (String name : empty) {
+      out.add(new ImageEntry(prefixed + name, ImageEntry.TREE, Constants.EMPTY_TREE_ID, 0));
+    }
+    if (dir.id().equals(Constants.EMPTY_TREE_ID)) {
+      return out; // not in the pack when it is an empty directory's
+    }
     try (ObjectReader reader = repo.newObjectReader()) {
       CanonicalTreeParser p = new CanonicalTreeParser();
       p.reset(reader.open(dir.id(), Constants.OBJ_TREE).getCachedBytes());
@@ -199,6 +298,9 @@ public final class Image implements Closeable {
         String child = prefix + p.getEntryPathString();
         out.add(entry(reader, child, p.getEntryFileMode(), p.getEntryObjectId()));
       }
+    }
+    if (!empty.isEmpty()) {
+      out.sort(Image::gitOrder);
     }
     return out;
   }
@@ -273,6 +375,15 @@ public final class Image implements Closeable {
         new ImageFormatException(file.toString(), -1, "image damaged while " + what + ": " + e);
     x.initCause(e);
     return x;
+  }
+
+  /** Git's order of tree entries: unsigned bytes, a directory's name compared as name + "/". */
+  private static int gitOrder(ImageEntry a, ImageEntry b) {
+    return java.util.Arrays.compareUnsigned(sortKey(a), sortKey(b));
+  }
+
+  private static byte[] sortKey(ImageEntry e) {
+    return (e.name() + (e.isDirectory() ? "/" : "")).getBytes(StandardCharsets.UTF_8);
   }
 
   static String trim(String path) {

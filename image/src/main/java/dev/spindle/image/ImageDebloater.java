@@ -66,7 +66,7 @@ public final class ImageDebloater {
       order.addAll(cold);
       byte[] pathIndex = img.pathIndexSection();
       AtomicFiles.write(out, ch -> new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
-          .writeSelected(img.repository(), img.header().commit(), pathIndex, order, ch));
+          .writeSelected(img.repository(), img.header().commit(), pathIndex, img.metadataSection(), order, ch));
     }
     return new Report(java.nio.file.Files.size(out), hotPrefix(out, cold), hotContent, hotFiles,
         coldFiles, List.copyOf(unknown));

@@ -7,11 +7,11 @@ import java.util.zip.CRC32C;
 import org.eclipse.jgit.lib.ObjectId;
 
 /**
- * The fixed 128-byte header at the start of every image file (format version 1, big-endian):
+ * The fixed 128-byte header at the start of every image file (format version 1 or 2, big-endian):
  *
  * <pre>
  *   0  8  magic "SPNDLIMG"
- *   8  2  format version (1)
+ *   8  2  format version (1; 2: with a metadata section)
  *  10  2  header size (128)
  *  12  4  flags (0)
  *  16 20  commit id
@@ -21,9 +21,13 @@ import org.eclipse.jgit.lib.ObjectId;
  *  88  8  path index offset 96 8  path index length
  * 104  4  object count
  * 108  4  CRC32C of the path index
- * 112 12  reserved, zero
+ * 112  8  version 2: metadata section length (the section follows the path index); 1: zero
+ * 120  4  version 2: CRC32C of the metadata section; 1: zero
  * 124  4  CRC32C of bytes 0..123
  * </pre>
+ *
+ * Version 2 adds the metadata section ({@link MetadataTable}); an image without one is written as
+ * version 1, byte for byte what Spindle wrote before, and version 1 images read as they did.
  *
  * The PACK and IDX are byte-for-byte what git writes ({@code git verify-pack} accepts them once
  * cut out); the path index is Spindle's (see {@link PathIndex}).
@@ -39,10 +43,21 @@ public record ImageHeader(
     long pathIndexOffset,
     long pathIndexLength,
     int objectCount,
-    int pathIndexCrc) {
+    int pathIndexCrc,
+    long metadataLength,
+    int metadataCrc) {
+
+  /** A header without a metadata section (format version 1). */
+  public ImageHeader(int version, ObjectId commit, ObjectId root, long packOffset, long packLength,
+      long idxOffset, long idxLength, long pathIndexOffset, long pathIndexLength, int objectCount,
+      int pathIndexCrc) {
+    this(version, commit, root, packOffset, packLength, idxOffset, idxLength, pathIndexOffset,
+        pathIndexLength, objectCount, pathIndexCrc, 0, 0);
+  }
 
   public static final byte[] MAGIC = "SPNDLIMG".getBytes(StandardCharsets.US_ASCII);
   public static final int VERSION = 1;
+  public static final int VERSION_METADATA = 2;
   public static final int SIZE = 128;
   static final int CRC_OFFSET = 124;
 
@@ -58,6 +73,7 @@ public record ImageHeader(
     b.putLong(idxOffset).putLong(idxLength);
     b.putLong(pathIndexOffset).putLong(pathIndexLength);
     b.putInt(objectCount).putInt(pathIndexCrc);
+    b.putLong(metadataLength).putInt(metadataCrc);
     b.position(CRC_OFFSET);
     b.putInt(crc(b.array()));
     return b.array();
@@ -86,9 +102,9 @@ public record ImageHeader(
     }
     ByteBuffer b = ByteBuffer.wrap(h).order(ByteOrder.BIG_ENDIAN);
     int version = Short.toUnsignedInt(b.getShort(8));
-    if (version != VERSION) {
-      throw new ImageFormatException(
-          file, 8, "unsupported format version " + version + " (this Spindle reads " + VERSION + ")");
+    if (version != VERSION && version != VERSION_METADATA) {
+      throw new ImageFormatException(file, 8, "unsupported format version " + version
+          + " (this Spindle reads " + VERSION + " and " + VERSION_METADATA + ")");
     }
     int size = Short.toUnsignedInt(b.getShort(10));
     if (size != SIZE) {
@@ -110,7 +126,17 @@ public record ImageHeader(
             b.getLong(88),
             b.getLong(96),
             b.getInt(104),
-            b.getInt(108));
+            b.getInt(108),
+            b.getLong(112),
+            b.getInt(120));
+    if (version == VERSION && (hdr.metadataLength != 0 || hdr.metadataCrc != 0)) {
+      throw new ImageFormatException(file, 112, "reserved bytes not zero in a version 1 header");
+    }
+    if (version == VERSION_METADATA
+        && (hdr.metadataLength < 12 || hdr.metadataLength > MetadataTable.MAX_SECTION)) {
+      throw new ImageFormatException(file, 112, "metadata section length " + hdr.metadataLength
+          + " is not between 12 and " + MetadataTable.MAX_SECTION);
+    }
     hdr.checkSection(file, "PACK", 56, hdr.packOffset, hdr.packLength, SIZE, fileSize);
     hdr.checkSection(
         file, "IDX", 72, hdr.idxOffset, hdr.idxLength, hdr.packOffset + hdr.packLength, fileSize);
@@ -122,7 +148,21 @@ public record ImageHeader(
         hdr.pathIndexLength,
         hdr.idxOffset + hdr.idxLength,
         fileSize);
+    if (version == VERSION_METADATA) {
+      hdr.checkSection(file, "metadata", 112, hdr.metadataOffset(), hdr.metadataLength,
+          hdr.pathIndexOffset + hdr.pathIndexLength, fileSize);
+    }
     return hdr;
+  }
+
+  /** Whether the image has a metadata section (format version 2). */
+  public boolean hasMetadata() {
+    return version == VERSION_METADATA;
+  }
+
+  /** Where the metadata section starts: right after the path index. */
+  public long metadataOffset() {
+    return pathIndexOffset + pathIndexLength;
   }
 
   private void checkSection(

@@ -1,6 +1,7 @@
 package dev.spindle.image;
 
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -48,9 +49,10 @@ public final class ImageMaker {
     switch (src) {
       case ImageSource.Directory d -> {
         try (InMemoryRepository repo = newMemoryRepository()) {
-          ObjectId commit = commitDirectory(repo, d.dir());
+          byte[][] metadata = new byte[1][];
+          ObjectId commit = commitDirectory(repo, d.dir(), metadata);
           requireWellFormed(repo, commit, d.dir().toString());
-          AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, out));
+          AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, metadata[0], out));
         }
       }
       case ImageSource.LocalRepository l -> {
@@ -99,10 +101,16 @@ public final class ImageMaker {
     return new InMemoryRepository(new DfsRepositoryDescription("spindle-make"));
   }
 
-  private ObjectId commitDirectory(Repository repo, Path dir) throws IOException {
+  /**
+   * Commits {@code dir}'s tree; its metadata section goes into {@code metadata[0]}, and the
+   * commit message names the section's SHA-256, so the commit id (and a signature) covers it.
+   */
+  private ObjectId commitDirectory(Repository repo, Path dir, byte[][] metadata) throws IOException {
     try (ObjectInserter ins = repo.newObjectInserter()) {
       progress.begin("Hashing files", 0);
-      ObjectId tree = new DirectoryTreeWriter(ins, progress).write(dir);
+      DirectoryTreeWriter w = new DirectoryTreeWriter(ins, progress, options.owners(), options.metadata());
+      ObjectId tree = w.write(dir);
+      metadata[0] = w.metadata().write();
       progress.end();
       OffsetDateTime when = options.date() != null ? options.date() : OffsetDateTime.now();
       PersonIdent who =
@@ -113,7 +121,8 @@ public final class ImageMaker {
       c.setAuthor(who);
       c.setCommitter(who);
       Path name = dir.toAbsolutePath().normalize().getFileName();
-      c.setMessage("Spindle image of " + (name == null ? "/" : name) + "\n");
+      c.setMessage("Spindle image of " + (name == null ? "/" : name) + "\n\n"
+          + MetadataTable.COMMIT_TRAILER + Hashes.sha256Hex(metadata[0]) + "\n");
       ObjectId id = ins.insert(c);
       ins.flush();
       return id;

@@ -80,7 +80,7 @@ public final class ImageVerifier {
         }
       }
       CommitInfo info = null;
-      try (Image img = Image.open(file, AccessMode.LAZY)) {
+      try (Image img = Image.openForVerify(file)) {
         rehash(img, h, entries, crcOk);
         info = checkTrees(img, h, ch);
       } catch (IOException | RuntimeException e) {
@@ -396,7 +396,62 @@ public final class ImageVerifier {
       return info;
     }
     checkPathIndex(img, h, ch, walked);
+    checkMetadata(h, ch, info, walked);
     return info;
+  }
+
+  /**
+   * The metadata section: its CRC, the SHA-256 the commit names, every field in bounds, and one
+   * entry for the root, for each path of the trees and for each empty directory (of the type the
+   * tree says, the executable bit as Git's mode says), nothing else.
+   */
+  private void checkMetadata(ImageHeader h, FileChannel ch, CommitInfo info, List<ImageEntry> walked)
+      throws IOException {
+    byte[] section = h.hasMetadata() ? read(ch, h.metadataOffset(), Math.toIntExact(h.metadataLength())) : null;
+    String sectionProblem = MetadataTable.sectionProblem(h, MetadataTable.namedBy(info.message()), section);
+    if (sectionProblem != null) {
+      problem(h.hasMetadata() ? h.metadataOffset() : 16, null, sectionProblem);
+      return;
+    }
+    if (section == null) {
+      return;
+    }
+    MetadataTable t;
+    try {
+      t = MetadataTable.read("", h.metadataOffset(), section);
+    } catch (ImageFormatException e) {
+      problem(e.offset(), null, e.getMessage().replaceFirst("^: at byte \\d+: ", ""));
+      return;
+    }
+    long at = h.metadataOffset();
+    java.util.Set<String> inTree = new java.util.HashSet<>();
+    inTree.add("");
+    for (ImageEntry e : walked) {
+      inTree.add(e.path());
+      EntryMetadata m = t.get(e.path()).orElse(null);
+      if (m == null) {
+        problem(at, e.id(), "metadata section has no entry for " + MetadataTable.quote(e.path()));
+        continue;
+      }
+      EntryMetadata d = EntryMetadata.defaults(e);
+      boolean typeOk = m.type() == d.type() && !m.emptyDirectory()
+          && (!e.isRegularFile() || ((m.mode() & 0100) != 0) == e.isExecutable());
+      if (!typeOk) {
+        problem(at, e.id(), "metadata of " + MetadataTable.quote(e.path()) + " (mode "
+            + Integer.toOctalString(m.mode()) + ") does not match the tree's mode " + e.modeString());
+      }
+    }
+    for (EntryMetadata m : t.entries()) {
+      if (!inTree.contains(m.path()) && !m.emptyDirectory()) {
+        problem(at, null, "metadata section names " + MetadataTable.quote(m.path()) + ", which the trees do not hold");
+      }
+      if (m.emptyDirectory() && inTree.contains(m.path())) {
+        problem(at, null, "metadata section calls " + MetadataTable.quote(m.path()) + " an empty directory, but the trees hold it");
+      }
+    }
+    if (t.get("").map(EntryMetadata::isDirectory).orElse(false) == Boolean.FALSE) {
+      problem(at, null, "metadata section's root is not a directory");
+    }
   }
 
   private void checkPathIndex(Image img, ImageHeader h, FileChannel ch, List<ImageEntry> walked)

@@ -50,6 +50,12 @@ final class ImageWriter {
   }
 
   ImageHeader write(Repository repo, ObjectId commitId, FileChannel out) throws IOException {
+    return write(repo, commitId, null, out);
+  }
+
+  /** {@code metadata}: the metadata section (null: none, a version 1 image). */
+  ImageHeader write(Repository repo, ObjectId commitId, byte[] metadata, FileChannel out)
+      throws IOException {
     try (ObjectReader reader = repo.newObjectReader();
         RevWalk rw = new RevWalk(reader)) {
       RevCommit commit = rw.parseCommit(commitId);
@@ -60,7 +66,7 @@ final class ImageWriter {
         pw.setShallowPack(1, Set.of());
         JGitProgress pm = new JGitProgress(progress);
         pw.preparePack(pm, Set.of(commit), PackWriter.NONE, PackWriter.NONE);
-        return writeSections(pw, pm, commit, root, pathIndex, out);
+        return writeSections(pw, pm, commit, root, pathIndex, metadata, out);
       }
     }
   }
@@ -70,9 +76,9 @@ final class ImageWriter {
    * index (the source image's, byte for byte). A lazily pulled image is this file; its blobs are
    * fetched by id when first read.
    */
-  ImageHeader writeMetadata(Repository repo, ObjectId commitId, byte[] pathIndex, FileChannel out)
-      throws IOException {
-    return writeSelected(repo, commitId, pathIndex, List.of(), out);
+  ImageHeader writeMetadata(Repository repo, ObjectId commitId, byte[] pathIndex, byte[] metadata,
+      FileChannel out) throws IOException {
+    return writeSelected(repo, commitId, pathIndex, metadata, List.of(), out);
   }
 
   /**
@@ -80,8 +86,8 @@ final class ImageWriter {
    * within a type; a reused delta's base is written just before it), beside the given path index.
    */
   ImageHeader writeSelected(
-      Repository repo, ObjectId commitId, byte[] pathIndex, List<ObjectId> blobs, FileChannel out)
-      throws IOException {
+      Repository repo, ObjectId commitId, byte[] pathIndex, byte[] metadata, List<ObjectId> blobs,
+      FileChannel out) throws IOException {
     try (ObjectReader reader = repo.newObjectReader();
         ObjectWalk ow = new ObjectWalk(reader)) {
       RevCommit commit = ow.parseCommit(commitId);
@@ -101,7 +107,7 @@ final class ImageWriter {
       try (PackWriter pw = new PackWriter(packConfig(repo), reader)) {
         pw.preparePack(objects.iterator());
         JGitProgress pm = new JGitProgress(progress);
-        return writeSections(pw, pm, commit, commit.getTree().copy(), pathIndex, out);
+        return writeSections(pw, pm, commit, commit.getTree().copy(), pathIndex, metadata, out);
       }
     }
   }
@@ -124,7 +130,7 @@ final class ImageWriter {
 
   private static ImageHeader writeSections(
       PackWriter pw, JGitProgress pm, RevCommit commit, ObjectId root, byte[] pathIndex,
-      FileChannel out) throws IOException {
+      byte[] metadata, FileChannel out) throws IOException {
     long packOffset = ImageHeader.SIZE;
     out.position(packOffset);
     writeStream(out, s -> pw.writePack(pm, pm, s));
@@ -132,13 +138,20 @@ final class ImageWriter {
     writeStream(out, pw::writeIndex);
     long pathOffset = out.position();
     writeFully(out, ByteBuffer.wrap(pathIndex));
+    int metadataCrc = 0;
+    if (metadata != null) {
+      writeFully(out, ByteBuffer.wrap(metadata));
+      CRC32C m = new CRC32C();
+      m.update(metadata);
+      metadataCrc = (int) m.getValue();
+    }
     long end = out.position();
 
     CRC32C crc = new CRC32C();
     crc.update(pathIndex);
     ImageHeader header =
         new ImageHeader(
-            ImageHeader.VERSION,
+            metadata == null ? ImageHeader.VERSION : ImageHeader.VERSION_METADATA,
             commit.copy(),
             root.copy(),
             packOffset,
@@ -146,9 +159,11 @@ final class ImageWriter {
             idxOffset,
             pathOffset - idxOffset,
             pathOffset,
-            end - pathOffset,
+            pathIndex.length,
             Math.toIntExact(pw.getObjectCount()),
-            (int) crc.getValue());
+            (int) crc.getValue(),
+            metadata == null ? 0 : metadata.length,
+            metadataCrc);
     out.position(0);
     writeFully(out, ByteBuffer.wrap(header.encode()));
     out.truncate(end);

@@ -49,7 +49,7 @@ public final class LazyImages {
         FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE,
             StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
       new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
-          .writeMetadata(img.repository(), img.header().commit(), img.pathIndexSection(), ch);
+          .writeMetadata(img.repository(), img.header().commit(), img.pathIndexSection(), img.metadataSection(), ch);
     }
   }
 

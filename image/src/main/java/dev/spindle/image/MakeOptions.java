@@ -1,6 +1,7 @@
 package dev.spindle.image;
 
 import java.time.OffsetDateTime;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -10,22 +11,22 @@ import java.util.regex.Pattern;
  * same tree, date and author always give a byte-identical image.
  */
 public record MakeOptions(String ref, OffsetDateTime date, String authorName, String authorEmail,
-    boolean directoryAsFiles, int packWindow) {
+    boolean directoryAsFiles, int packWindow, Owners owners, Map<String, EntryMetadata> metadata) {
   private static final Pattern IDENT = Pattern.compile("\\s*(.*?)\\s*<([^<>]*)>\\s*");
   public static final String DEFAULT_NAME = "Spindle";
   public static final String DEFAULT_EMAIL = "spindle@localhost";
 
   public static MakeOptions defaults() {
     return new MakeOptions(null, null, DEFAULT_NAME, DEFAULT_EMAIL, false,
-        ImageWriter.PackSettings.DEFAULT.window());
+        ImageWriter.PackSettings.DEFAULT.window(), Owners.forCurrentUser(), null);
   }
 
   public MakeOptions withRef(String r) {
-    return new MakeOptions(r, date, authorName, authorEmail, directoryAsFiles, packWindow);
+    return new MakeOptions(r, date, authorName, authorEmail, directoryAsFiles, packWindow, owners, metadata);
   }
 
   public MakeOptions withDate(OffsetDateTime d) {
-    return new MakeOptions(ref, d, authorName, authorEmail, directoryAsFiles, packWindow);
+    return new MakeOptions(ref, d, authorName, authorEmail, directoryAsFiles, packWindow, owners, metadata);
   }
 
   /** Parses {@code "Name <mail>"}, as git prints an identity. */
@@ -35,12 +36,12 @@ public record MakeOptions(String ref, OffsetDateTime date, String authorName, St
       throw new IllegalArgumentException(
           "--author must look like \"Name <mail@example.org>\", got: " + ident);
     }
-    return new MakeOptions(ref, date, m.group(1), m.group(2), directoryAsFiles, packWindow);
+    return new MakeOptions(ref, date, m.group(1), m.group(2), directoryAsFiles, packWindow, owners, metadata);
   }
 
   /** Treat a directory as plain files even when it holds a Git repository. */
   public MakeOptions withDirectoryAsFiles(boolean b) {
-    return new MakeOptions(ref, date, authorName, authorEmail, b, packWindow);
+    return new MakeOptions(ref, date, authorName, authorEmail, b, packWindow, owners, metadata);
   }
 
   /**
@@ -51,6 +52,21 @@ public record MakeOptions(String ref, OffsetDateTime date, String authorName, St
     if (w < 0 || w > 10_000) {
       throw new IllegalArgumentException("--window must be between 0 and 10000, got: " + w);
     }
-    return new MakeOptions(ref, date, authorName, authorEmail, directoryAsFiles, w);
+    return new MakeOptions(ref, date, authorName, authorEmail, directoryAsFiles, w, owners, metadata);
+  }
+
+  /** Which owners a directory's image records ({@link Owners}). */
+  public MakeOptions withOwners(Owners o) {
+    return new MakeOptions(ref, date, authorName, authorEmail, directoryAsFiles, packWindow, o, metadata);
+  }
+
+  /**
+   * Metadata that wins over the directory's own, by path (mode bits, owner, attributes; the type
+   * and hard links stay the directory's): an OCI import applies layers as an unprivileged user and
+   * takes what the layer tars say.
+   */
+  public MakeOptions withMetadata(Map<String, EntryMetadata> m) {
+    return new MakeOptions(ref, date, authorName, authorEmail, directoryAsFiles, packWindow, owners,
+        m == null ? null : Map.copyOf(m));
   }
 }

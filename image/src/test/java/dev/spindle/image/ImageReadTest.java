@@ -45,8 +45,14 @@ class ImageReadTest {
         String rel = src.relativize(p).toString();
         boolean emptyDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && isEmptyTree(p);
         var e = img.lookup(rel);
-        if (emptyDir) {
-          assertThat(e).as(rel).isEmpty();
+        if (emptyDir) { // not in the Git tree; the metadata section keeps it
+          assertThat(e).as(rel).isPresent();
+          assertThat(e.get().isDirectory()).as(rel).isTrue();
+          try (Stream<Path> children = Files.list(p)) { // only empty directories below it
+            assertThat(img.list(e.get())).as(rel).extracting(ImageEntry::name)
+                .containsExactlyInAnyOrderElementsOf(children.map(c -> c.getFileName().toString()).toList());
+          }
+          assertThat(img.metadata(e.get()).emptyDirectory()).as(rel).isTrue();
           continue;
         }
         assertThat(e).as(rel).isPresent();

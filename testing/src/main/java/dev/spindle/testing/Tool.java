@@ -49,6 +49,27 @@ public enum Tool {
       return Files.isExecutable(Path.of("/usr/bin/docker-registry"));
     }
   },
+  /** getfattr and setfattr (Debian's attr), the oracle of extended attributes in metadata tests. */
+  ATTR("getfattr and setfattr", "apt-get install attr") {
+    @Override
+    boolean probe() {
+      return onPath("getfattr") && onPath("setfattr");
+    }
+  },
+  /**
+   * Running as root (CI does): owners, setuid bits and security.* attributes can only be set, and
+   * so tested, by root.
+   */
+  ROOT("root (uid 0)", "run the tests as root (CI does)") {
+    @Override
+    boolean probe() {
+      try {
+        return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+      } catch (java.io.IOException | UnsupportedOperationException e) {
+        return false;
+      }
+    }
+  },
   /** skopeo, the registry tests' oracle of what a registry holds. */
   SKOPEO("skopeo", "apt-get install skopeo") {
     @Override

@@ -50,13 +50,34 @@ enum AttributeProvider {
       };
     }
   },
-  /** Spindle's own: what Git stores, for tools that want the object id or the exact mode. */
-  SPINDLE("spindle", List.of("objectId", "gitMode")) {
+  /**
+   * unix = posix + the numbers, as the JDK's unix view names them: {@code mode} (st_mode, with
+   * setuid, setgid and sticky), {@code uid}, {@code gid}, {@code nlink} (the entries sharing the
+   * file through hard links; 1 for a directory, whose links an image does not count).
+   */
+  UNIX("unix", concat(POSIX.attributes, List.of("mode", "uid", "gid", "nlink"), List.of())) {
+    @Override
+    Object get(ImageFileAttributes a, String name) {
+      return switch (name) {
+        case "mode" -> a.mode();
+        case "uid" -> a.meta().uid();
+        case "gid" -> a.meta().gid();
+        case "nlink" -> a.nlink();
+        default -> POSIX.get(a, name);
+      };
+    }
+  },
+  /**
+   * Spindle's own: what Git stores, for tools that want the object id or the exact mode, and the
+   * extended attributes (name to value; {@code security.capability} and the like).
+   */
+  SPINDLE("spindle", List.of("objectId", "gitMode", "xattrs")) {
     @Override
     Object get(ImageFileAttributes a, String name) {
       return switch (name) {
         case "objectId" -> a.objectId();
         case "gitMode" -> a.gitMode();
+        case "xattrs" -> a.xattrs();
         default -> null;
       };
     }

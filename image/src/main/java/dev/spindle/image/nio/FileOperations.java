@@ -85,8 +85,8 @@ final class FileOperations {
     }
   }
 
-  private ImageFileAttributes attributes(ImageEntry e) {
-    return new ImageFileAttributes(e, time);
+  private ImageFileAttributes attributes(ImageEntry e) throws IOException {
+    return new ImageFileAttributes(e, time, image.metadata(e), image.linkCount(e));
   }
 
   ImagePath toRealPath(ImagePath path, LinkOption... options) throws IOException {
@@ -150,8 +150,8 @@ final class FileOperations {
   <A extends BasicFileAttributes> A readAttributesIfExists(
       ImagePath path, Class<A> type, LinkOption... options) throws IOException {
     checkAttributesType(type);
-    return find(path, ReadOnlyOptions.follow(options)).map(e -> type.cast(attributes(e)))
-        .orElse(null);
+    Optional<ImageEntry> e = find(path, ReadOnlyOptions.follow(options));
+    return e.isPresent() ? type.cast(attributes(e.get())) : null;
   }
 
   private static void checkAttributesType(Class<?> type) {

@@ -1,0 +1,57 @@
+package dev.spindle.container;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageExtractor;
+import dev.spindle.image.ImageStore;
+import dev.spindle.image.ImageVerifier;
+import dev.spindle.image.MakeOptions;
+import dev.spindle.image.MetadataFixture;
+import dev.spindle.image.Progress;
+import dev.spindle.store.Tag;
+import dev.spindle.store.SpindleHome;
+import dev.spindle.testing.Requires;
+import dev.spindle.testing.Tool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A layer tar written by GNU tar ({@code --xattrs --numeric-owner}) of a tree with owners, setuid,
+ * sticky and 0600 modes, hard links, file capabilities and empty directories imports into an image
+ * that extracts to the same {@code find -printf} and {@code getfattr} listings as the tree.
+ */
+@Requires({Tool.ROOT, Tool.ATTR})
+class OciMetadataTest {
+  @TempDir Path tmp;
+
+  @Test
+  void gnuTarsOwnersModesLinksAndAttributesSurviveImport() throws Exception {
+    Path src = MetadataFixture.build(tmp.resolve("src"));
+    Path tar = tmp.resolve("layer.tar");
+    MetadataFixture.run(tmp, "tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "--format=posix",
+        "-cf", tar.toString(), "-C", src.toString(), ".");
+    byte[] layer = Files.readAllBytes(tar);
+    byte[] config = OciFixture.config(List.of("/bin/sh"), List.of(), List.of(), "/", "", List.of(layer));
+    Path layout = OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(OciFixture.gzip(layer)));
+
+    ImageStore store = new ImageStore(new SpindleHome(tmp.resolve("home")));
+    new OciImporter(store, Progress.NONE)
+        .importImage("oci-layout:" + layout, Tag.of("meta"), MakeOptions.defaults());
+    Path file = store.path(Tag.of("meta"));
+    assertThat(new ImageVerifier(Progress.NONE).verify(file).problems()).isEmpty();
+    try (Image img = Image.open(file, AccessMode.INDEXED)) {
+      Path out = tmp.resolve("out");
+      ImageExtractor x = new ImageExtractor(img, Progress.NONE);
+      x.extract(img.rootEntry(), out);
+      assertThat(x.notRestored()).isEmpty();
+      assertThat(MetadataFixture.listing(out)).isEqualTo(MetadataFixture.listing(src));
+      assertThat(MetadataFixture.xattrs(out)).isEqualTo(MetadataFixture.xattrs(src))
+          .contains("security.capability=" + MetadataFixture.CAP_NET_RAW);
+    }
+  }
+}
