@@ -104,6 +104,36 @@ const scenarios = {
     return { parent: parent.text, children, listed, parentId: s.sandboxId }
   },
 
+  // The SDK's files and Python's open() share one tree, which forks and pause carry: each child
+  // writes its own copy, the parent never sees a child's write.
+  async files() {
+    const s = await Sandbox.create()
+    await s.files.write('/home/user/from-sdk.txt', 'written by the SDK')
+    const seenByPython = await s.runCode('open("/home/user/from-sdk.txt").read()')
+    await s.runCode('import os\nos.makedirs("/home/user/out", exist_ok=True)\nopen("/home/user/out/py.txt", "w").write("written by Python")')
+    const readBySdk = await s.files.read('/home/user/out/py.txt')
+    const listed = (await s.files.list('/home/user')).map((e) => [e.name, e.type]).sort()
+    const exists = await s.files.exists('/home/user/out/py.txt')
+    const missing = await expectError(() => s.files.read('/home/user/nope.txt'))
+    const kids = await s.fork({ count: 2 })
+    const childWrites = []
+    for (const [i, k] of kids.entries()) {
+      await k.files.write('/home/user/out/py.txt', 'child ' + i)
+      childWrites.push(await k.runCode('open("/home/user/out/py.txt").read()').then((r) => r.text))
+    }
+    const parentAfterForks = await s.files.read('/home/user/out/py.txt')
+    await s.files.write('/home/user/from-sdk.txt', 'before pause')
+    await s.pause()
+    const c = await Sandbox.connect(s.sandboxId)
+    const afterPause = await c.runCode('open("/home/user/from-sdk.txt").read()')
+    await c.files.remove('/home/user/from-sdk.txt')
+    const removed = await c.files.exists('/home/user/from-sdk.txt')
+    for (const k of kids) await k.kill()
+    await c.kill()
+    return { seenByPython: seenByPython.text, readBySdk, listed, exists, missing, childWrites,
+      parentAfterForks, afterPause: afterPause.text, removed }
+  },
+
   // Pause keeps the sandbox (a snapshot), connect resumes it under the same id with its state.
   async pause() {
     const s = await Sandbox.create({ metadata: { scenario: 'pause' } })

@@ -175,6 +175,20 @@ class E2bSdkTest {
   }
 
   @Test
+  void filesAreTheTreePythonSeesAndTravelWithForkAndPause() throws Exception {
+    JsonNode r = scenario("files");
+    assertEquals("'written by the SDK'", r.get("seenByPython").asText());
+    assertEquals("written by Python", r.get("readBySdk").asText());
+    assertEquals("[[\"from-sdk.txt\",\"file\"],[\"out\",\"dir\"]]", r.get("listed").toString());
+    assertTrue(r.get("exists").asBoolean());
+    assertTrue(r.at("/missing/isNotFound").asBoolean(), r.get("missing").toString());
+    assertEquals("[\"'child 0'\",\"'child 1'\"]", r.get("childWrites").toString());
+    assertEquals("written by Python", r.get("parentAfterForks").asText(), "a child's write is its own");
+    assertEquals("'before pause'", r.get("afterPause").asText());
+    assertFalse(r.get("removed").asBoolean());
+  }
+
+  @Test
   void pauseThenConnectKeepsTheState() throws Exception {
     JsonNode r = scenario("pause");
     assertTrue(r.get("paused").asBoolean());
