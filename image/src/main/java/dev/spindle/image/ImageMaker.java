@@ -104,7 +104,7 @@ public final class ImageMaker {
       progress.begin("Hashing files", 0);
       ObjectId tree = new DirectoryTreeWriter(ins, progress).write(dir);
       progress.end();
-      OffsetDateTime when = options.date() != null ? options.date() : OffsetDateTime.now();
+      OffsetDateTime when = options.date() != null ? options.date() : OffsetDateTime.now(java.time.ZoneId.systemDefault());
       PersonIdent who =
           new PersonIdent(
               options.authorName(), options.authorEmail(), when.toInstant(), when.getOffset());

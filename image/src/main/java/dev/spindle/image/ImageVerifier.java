@@ -395,11 +395,11 @@ public final class ImageVerifier {
       problem(-1, null, "trees cannot be walked: " + e.getMessage());
       return info;
     }
-    checkPathIndex(img, h, ch, walked);
+    checkPathIndex(h, ch, walked);
     return info;
   }
 
-  private void checkPathIndex(Image img, ImageHeader h, FileChannel ch, List<ImageEntry> walked)
+  private void checkPathIndex(ImageHeader h, FileChannel ch, List<ImageEntry> walked)
       throws IOException {
     byte[] section = read(ch, h.pathIndexOffset(), Math.toIntExact(h.pathIndexLength()));
     CRC32C crc = new CRC32C();
