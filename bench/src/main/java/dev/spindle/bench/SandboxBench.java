@@ -138,7 +138,7 @@ public final class SandboxBench {
     if (ruby) {
       Path rubyWasm = RubyVm.wasm(SpindleCache.root().resolve("guests/npm"));
       if (Files.exists(rubyWasm) || (new ProcessBuilder(repo.resolve("scripts/npm-guests").toString())
-          .inheritIO().start().waitFor() == 0) && Files.exists(rubyWasm)) {
+          .inheritIO().start().waitFor() == 0 && Files.exists(rubyWasm))) {
         double rc = timeMs(() -> rubyStart(rubyWasm, cache));
         double rw = Math.min(timeMs(() -> rubyStart(rubyWasm, cache)), timeMs(() -> rubyStart(rubyWasm, cache)));
         String label = "CRuby 3.4 (ruby+stdlib.wasm)";
