@@ -39,7 +39,6 @@ import java.util.Random;
 public final class BranchBench {
   private static final int ENTRIES = 100_000;
   private static final int[] COUNTS = {1, 10, 100, 1000};
-  private static final long MIB = 1 << 20;
 
   private final Path work;
   private final Path python;

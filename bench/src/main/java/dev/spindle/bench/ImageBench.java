@@ -203,7 +203,7 @@ public final class ImageBench {
     try (Image im = Image.open(img, mode)) {
       for (int w = 0; w < 3; w++) { // warm-up: JIT and JGit's caches
         for (String p : paths) {
-          im.lookup(p).orElseThrow(() -> new IllegalStateException("missing " + p));
+          var _ = im.lookup(p).orElseThrow(() -> new IllegalStateException("missing " + p));
         }
       }
       double[] t = new double[5];

@@ -90,7 +90,8 @@ public final class RemoteBench {
           RemoteFork.Resumed r16 = RemoteFork.resume(DescriptorCodec.decode(wire), null, 16, Duration.ofSeconds(10));
           t0 = System.nanoTime();
           PagedMemory child16 = PagedMemory.branch(new MemoryLimits(pages, pages), r16.table());
-          sum += touch(child16, order) - touch(child16, order);
+          sum += touch(child16, order);
+          sum -= touch(child16, order);
           double remote16 = ms(t0);
           t0 = System.nanoTime();
           PagedMemory local = PagedMemory.branch(new MemoryLimits(pages, pages), table);
@@ -99,7 +100,8 @@ public final class RemoteBench {
           t0 = System.nanoTime();
           PageTable copied = copyAll(table);
           PagedMemory full = PagedMemory.branch(new MemoryLimits(pages, pages), copied);
-          sum += touch(full, order) - touch(full, order);
+          sum += touch(full, order);
+          sum -= touch(full, order);
           double copyMs = ms(t0);
           if (sum != 0) {
             throw new IllegalStateException("children disagree");

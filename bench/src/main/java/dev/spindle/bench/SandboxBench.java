@@ -137,8 +137,8 @@ public final class SandboxBench {
     t.row("C hello", kib(hello), "fresh JVM", ms(jc), ms(jw), Table.ratio(jc, jw));
     if (ruby) {
       Path rubyWasm = RubyVm.wasm(SpindleCache.root().resolve("guests/npm"));
-      if (Files.exists(rubyWasm) || new ProcessBuilder(repo.resolve("scripts/npm-guests").toString())
-          .inheritIO().start().waitFor() == 0 && Files.exists(rubyWasm)) {
+      if (Files.exists(rubyWasm) || (new ProcessBuilder(repo.resolve("scripts/npm-guests").toString())
+          .inheritIO().start().waitFor() == 0 && Files.exists(rubyWasm))) {
         double rc = timeMs(() -> rubyStart(rubyWasm, cache));
         double rw = Math.min(timeMs(() -> rubyStart(rubyWasm, cache)), timeMs(() -> rubyStart(rubyWasm, cache)));
         String label = "CRuby 3.4 (ruby+stdlib.wasm)";

@@ -78,7 +78,7 @@ final class QuickstartCommand implements Callable<Integer> {
         try (Image img = store.open(Tag.of(TAG), mode)) {
           ImageEntry e = new PathResolver(img).resolve("docs/latest/guide.md", true);
           String text = new String(img.read(e), StandardCharsets.UTF_8);
-          times.put("open + read via symlink (" + mode.name().toLowerCase() + ")", ms(t));
+          times.put("open + read via symlink (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")", ms(t));
           if (mode == AccessMode.INDEXED) {
             System.out.println("read /docs/latest/guide.md (a symlinked directory): "
                 + text.lines().findFirst().orElse(""));

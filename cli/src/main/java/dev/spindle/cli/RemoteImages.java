@@ -27,7 +27,7 @@ final class RemoteImages {
   static int list(SpindleClient node) {
     for (ImageInfo i : node.images()) {
       String what = i.ready() ? i.root() + " " + String.format("%10d bytes", i.sizeBytes())
-          : i.status().toUpperCase() + (i.error() != null ? ": " + i.error() : "");
+          : i.status().toUpperCase(java.util.Locale.ROOT) + (i.error() != null ? ": " + i.error() : "");
       System.out.printf("%-24s %-8s %s%s%n", i.tag(), i.kind(), what, i.parent() != null ? "  (from " + i.parent() + ")" : "");
     }
     return 0;

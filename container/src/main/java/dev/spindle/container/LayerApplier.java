@@ -75,7 +75,7 @@ final class LayerApplier {
    */
   String apply(InputStream layer, String name) throws IOException {
     BufferedInputStream buffered = new BufferedInputStream(layer);
-    DigestInputStream uncompressed = new DigestInputStream(decompress(buffered, name), Hashes.sha256());
+    DigestInputStream uncompressed = new DigestInputStream(decompress(buffered), Hashes.sha256());
     Set<String> mine = new HashSet<>(); // paths this layer wrote: whiteouts only hide lower ones
     PaxXattrs raw = new PaxXattrs(uncompressed);
     TarArchiveInputStream tar = new TarArchiveInputStream(raw);
@@ -99,7 +99,7 @@ final class LayerApplier {
     return "sha256:" + HexFormat.of().formatHex(uncompressed.getMessageDigest().digest());
   }
 
-  private static InputStream decompress(BufferedInputStream in, String name) throws IOException {
+  private static InputStream decompress(BufferedInputStream in) throws IOException {
     in.mark(4);
     byte[] magic = in.readNBytes(4);
     in.reset();

@@ -3,7 +3,6 @@ package dev.spindle.container;
 import dev.spindle.testing.Requirements;
 import dev.spindle.testing.Tool;
 
-
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -131,15 +130,6 @@ final class TestRegistry implements AutoCloseable {
       throw new IOException(String.join(" ", cmd) + " failed: " + new String(out, StandardCharsets.UTF_8));
     }
     return digestOfOutput ? OciFixture.digest(out) : new String(out, StandardCharsets.UTF_8);
-  }
-
-  private static boolean onPath(String tool) {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(d, tool))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Override

@@ -25,7 +25,7 @@ final class Errors {
           "field '" + path(m) + "' has the wrong type: " + m.getOriginalMessage().split("\n")[0]);
       case JsonProcessingException j -> ApiError.badRequest("bad_json",
           "the body is not valid JSON: " + j.getOriginalMessage().split("\n")[0]);
-      case SandboxLimitException l -> new ApiError(422, "limit_" + l.limit().name().toLowerCase(), l.getMessage());
+      case SandboxLimitException l -> new ApiError(422, "limit_" + l.limit().name().toLowerCase(java.util.Locale.ROOT), l.getMessage());
       case SandboxException s -> new ApiError(422, "guest_failed", s.getMessage());
       case dev.spindle.remote.RemotePageException p -> new ApiError(502, "page_unavailable", p.getMessage());
       // An image the node's signature policy refuses: the client can fix it (sign, trust a key).

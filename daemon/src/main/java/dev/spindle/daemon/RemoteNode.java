@@ -55,7 +55,7 @@ final class RemoteNode implements AutoCloseable {
     return t;
   });
   private final Map<String, Held> held = new ConcurrentHashMap<>();
-  /** Page sources of resumed children still held, by sandbox id; see {@link #retire}. */
+  /** Page sources of resumed children still held, by sandbox id; see {@link #totals}. */
   private final Map<String, RemotePageSource> children = new ConcurrentHashMap<>();
   /** Totals of children already deleted: a source holds its descriptor, so it is not kept. */
   private long retiredFetched;
@@ -211,6 +211,7 @@ final class RemoteNode implements AutoCloseable {
     m.gauge("spindle_remote_page_faults", () -> totals(held).faults());
   }
 
+  @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // a ConcurrentHashMap: removal while iterating is safe
   private synchronized RemotePageSource.Stats totals(Predicate<String> held) {
     long fetched = retiredFetched;
     long fallback = retiredFallback;

@@ -50,7 +50,7 @@ public final class MountPoints {
     // attr_timeout), so stat can succeed on a dead mount. Opening the directory always asks the
     // server.
     try (var entries = Files.newDirectoryStream(dir)) {
-      entries.iterator().hasNext();
+      var _ = entries.iterator().hasNext();
       return false;
     } catch (IOException | java.io.UncheckedIOException e) {
       return String.valueOf(e.getMessage()).contains("Transport endpoint is not connected")

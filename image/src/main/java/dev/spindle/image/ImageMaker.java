@@ -112,7 +112,7 @@ public final class ImageMaker {
       ObjectId tree = w.write(dir);
       metadata[0] = w.metadata().write();
       progress.end();
-      OffsetDateTime when = options.date() != null ? options.date() : OffsetDateTime.now();
+      OffsetDateTime when = options.date() != null ? options.date() : OffsetDateTime.now(java.time.ZoneId.systemDefault());
       PersonIdent who =
           new PersonIdent(
               options.authorName(), options.authorEmail(), when.toInstant(), when.getOffset());

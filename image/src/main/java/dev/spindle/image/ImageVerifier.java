@@ -395,7 +395,7 @@ public final class ImageVerifier {
       problem(-1, null, "trees cannot be walked: " + e.getMessage());
       return info;
     }
-    checkPathIndex(img, h, ch, walked);
+    checkPathIndex(h, ch, walked);
     checkMetadata(h, ch, info, walked);
     return info;
   }
@@ -454,7 +454,7 @@ public final class ImageVerifier {
     }
   }
 
-  private void checkPathIndex(Image img, ImageHeader h, FileChannel ch, List<ImageEntry> walked)
+  private void checkPathIndex(ImageHeader h, FileChannel ch, List<ImageEntry> walked)
       throws IOException {
     byte[] section = read(ch, h.pathIndexOffset(), Math.toIntExact(h.pathIndexLength()));
     CRC32C crc = new CRC32C();

@@ -27,7 +27,9 @@ class RepositoryImageTest {
     GitCli.run(repo, "commit", "-q", "-m", "first");
     GitCli.run(repo, "tag", "v1");
     TestTrees.write(repo.resolve("second.txt"), "second commit\n");
-    Files.delete(Files.list(repo).filter(Files::isRegularFile).findFirst().orElseThrow());
+    try (var files = Files.list(repo)) {
+      Files.delete(files.filter(Files::isRegularFile).findFirst().orElseThrow());
+    }
     GitCli.run(repo, "add", "-A");
     GitCli.run(repo, "commit", "-q", "-m", "second\n\nwith a body");
     GitCli.run(repo, "branch", "other", "v1");

@@ -82,7 +82,7 @@ public final class FrameBudget {
             if (frames.incrementAndGet() > limitFrames) {
                 frames.decrementAndGet();
                 throw new ChicoryException("the node's memory budget is used up ("
-                    + (limitFrames * Pages.SIZE >> 20) + " MiB of guest pages): this sandbox cannot write "
+                    + ((limitFrames * Pages.SIZE) >> 20) + " MiB of guest pages): this sandbox cannot write "
                     + "another page");
             }
         }

@@ -130,7 +130,7 @@ class RemoteForkTest {
     assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
     Descriptor d = p.descriptor();
     try (ServerSocket evil = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-      Thread t = Thread.ofVirtual().start(() -> serveFlipped(evil, d));
+      Thread t = Thread.ofVirtual().start(() -> serveFlipped(evil));
       Descriptor viaEvil = d.withAddress("127.0.0.1", evil.getLocalPort());
       RemoteFork.Resumed withStore = RemoteFork.resume(viaEvil, store, 1, Duration.ofSeconds(5));
       checkAll(Patterns.child(withStore.table()), 4, 4);
@@ -147,7 +147,7 @@ class RemoteForkTest {
    * A page service that answers with every page's first byte flipped on the way (the hash sent
    * with it is the true page's) and refuses to list hashes.
    */
-  private static void serveFlipped(ServerSocket s, Descriptor d) {
+  private static void serveFlipped(ServerSocket s) {
     while (!s.isClosed()) {
       try {
         Socket c = s.accept();

@@ -60,7 +60,7 @@ class WasiTestsuiteTest {
                 languages.add(DynamicContainer.dynamicContainer(language, cases(dir).stream()
                         .map(wasm -> DynamicTest.dynamicTest(name(wasm), () -> runCase(engine, language, wasm)))));
             }
-            engines.add(DynamicContainer.dynamicContainer(engine.name().toLowerCase(), languages));
+            engines.add(DynamicContainer.dynamicContainer(engine.name().toLowerCase(java.util.Locale.ROOT), languages));
         }
         return engines.stream();
     }
@@ -79,7 +79,7 @@ class WasiTestsuiteTest {
 
     private void runCase(Engine engine, String language, Path wasm) throws IOException {
         String id = language + "/" + name(wasm);
-        String key = engine.name().toLowerCase() + " " + id;
+        String key = engine.name().toLowerCase(java.util.Locale.ROOT) + " " + id;
         String excluded = EXCLUDED.get(id);
         if (excluded != null) {
             OUTCOMES.put(key, "skipped: " + excluded);

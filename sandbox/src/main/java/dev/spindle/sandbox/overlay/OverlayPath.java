@@ -77,7 +77,7 @@ final class OverlayPath implements Path {
                 && o.names.size() <= names.size() && names.subList(0, o.names.size()).equals(o.names);
     }
     @Override public boolean endsWith(Path other) {
-        return other instanceof OverlayPath o && o.fs == fs && (!o.absolute || absolute && o.names.equals(names))
+        return other instanceof OverlayPath o && o.fs == fs && (!o.absolute || (absolute && o.names.equals(names)))
                 && o.names.size() <= names.size()
                 && names.subList(names.size() - o.names.size(), names.size()).equals(o.names);
     }
