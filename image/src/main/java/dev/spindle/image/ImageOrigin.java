@@ -51,7 +51,19 @@ interface ImageOrigin {
     return b;
   }
 
-  /** The origin a marker names: {@code s3://…} is a bucket, anything else a node. */
+  /**
+   * The origin the marker of {@code image} names: {@code s3://…} is a bucket, {@code docker://…} a
+   * registry read by byte ranges ({@link PackRangeOrigin}), anything else a node.
+   */
+  static ImageOrigin of(RemoteImage remote, java.nio.file.Path image) throws IOException {
+    String source = remote.node().toString();
+    if (source.startsWith("docker://")) {
+      return PackRangeOrigin.open(remote, image);
+    }
+    return of(remote);
+  }
+
+  /** The origin of a pull from a node or bucket. */
   static ImageOrigin of(RemoteImage remote) {
     String source = remote.node().toString();
     return Bucket.isBucket(source)
