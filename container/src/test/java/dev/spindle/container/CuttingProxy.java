@@ -21,6 +21,8 @@ final class CuttingProxy implements AutoCloseable {
   private final long cutAfter;
   final AtomicBoolean cut = new AtomicBoolean();
   final AtomicBoolean rangeAsked = new AtomicBoolean();
+  /** Bytes carried towards the client (headers included): what a pull moved. */
+  final java.util.concurrent.atomic.AtomicLong toClient = new java.util.concurrent.atomic.AtomicLong();
 
   private final boolean staysDown;
 
@@ -77,6 +79,9 @@ final class CuttingProxy implements AutoCloseable {
         out.write(buf, 0, n);
         out.flush();
         carried += n;
+        if (towardsClient) {
+          toClient.addAndGet(n);
+        }
       }
     } catch (IOException done) {
       // either side went away

@@ -171,7 +171,7 @@ final class PackRangeOrigin implements ImageOrigin {
       }
       return out;
     } catch (DataFormatException e) {
-      throw new IOException(where + ": the PACK entry at offset " + off + " does not inflate", e);
+      throw new IOException(where + ": the PACK entry at offset " + off + " does not inflate (damaged or tampered on the way; nothing stored)", e);
     } finally {
       inf.end();
     }
