@@ -11,6 +11,7 @@ import java.io.IOException;
  */
 public final class RegistryRanges implements RemoteRanges {
   static final String INSECURE = "?insecure";
+  private static final int TRIES = 3;
   private final RegistryClient client;
   private final String digest;
 
@@ -24,9 +25,24 @@ public final class RegistryRanges implements RemoteRanges {
     return RegistryRef.PREFIX + ref.host() + "/" + ref.repository() + "@" + digest + (insecure ? INSECURE : "");
   }
 
+  /**
+   * One range, tried again when the connection breaks (a flaky link costs a retry, not the read);
+   * an answer the registry gives (404, 401, Range ignored) is final.
+   */
   @Override
   public byte[] read(long offset, int length) throws IOException {
-    return client.range(digest, offset, length);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client.range(digest, offset, length);
+      } catch (RegistryClient.StatusException | java.io.InterruptedIOException answered) {
+        throw answered;
+      } catch (IOException broken) {
+        if (attempt >= TRIES || broken.getMessage() == null || broken.getMessage().contains("ignores Range")
+            || broken.getMessage().contains("another range")) {
+          throw broken;
+        }
+      }
+    }
   }
 
   @Override
