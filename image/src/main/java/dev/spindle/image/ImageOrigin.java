@@ -8,7 +8,8 @@ import org.eclipse.jgit.lib.ObjectId;
 
 /**
  * Where a pulled image comes from, as a puller sees it: a node's image routes ({@link NodeImages})
- * or a bucket an image was pushed to ({@link BucketImages}). The whole image, its metadata image,
+ * or a bucket an image was pushed to ({@link BucketImages}), or, for reads of a lazy image only, a
+ * remote image file read by byte ranges ({@link PackRangeOrigin}). The whole image, its metadata image,
  * its signature, one blob; every failure names the source.
  */
 interface ImageOrigin {
