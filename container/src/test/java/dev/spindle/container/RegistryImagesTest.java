@@ -215,6 +215,27 @@ class RegistryImagesTest {
     assertThat(new ImageStore(b).exists(Tag.of("copy"))).isFalse();
   }
 
+  @Test
+  void aWholePullBrokenMidBlobResumesAndOneThatCannotGoOnStoresNothing() throws Exception {
+    ImageStore a = store("a");
+    Path image = lazyImage(a, "resumed");
+    RegistryImages.push(image, registry.ref("spindle/resumed:v1"), options("a"), Progress.NONE);
+    ImageStore c = store("c");
+    try (CuttingProxy gone = new CuttingProxy(registry.port, 1 << 20, true)) {
+      assertThatThrownBy(() -> RegistryImages.pull(c, Tag.of("t"), "docker://127.0.0.1:" + gone.port()
+          + "/spindle/resumed:v1", options("c"), Progress.NONE))
+          .hasMessageContaining("the connection broke 4 times in a row");
+    }
+    assertThat(c.exists(Tag.of("t"))).as("nothing half-stored").isFalse();
+    try (CuttingProxy cut = new CuttingProxy(registry.port, 1 << 20)) {
+      VerifyReport r = RegistryImages.pull(c, Tag.of("t"), "docker://127.0.0.1:" + cut.port() + "/spindle/resumed:v1",
+          options("c"), Progress.NONE);
+      assertThat(r.ok()).isTrue();
+      assertThat(cut.rangeAsked).as("resumed with a Range request").isTrue();
+    }
+    assertThat(Files.readAllBytes(c.path(Tag.of("t")))).isEqualTo(Files.readAllBytes(image));
+  }
+
   private static int indexOf(byte[] hay, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= hay.length; i++) {
