@@ -64,9 +64,15 @@ final class PackRangeOrigin implements ImageOrigin {
   static PackRangeOrigin open(RemoteImage remote, Path image) throws IOException {
     String where = remote.node().toString();
     byte[] b = Files.readAllBytes(sidecar(image));
-    ImageHeader h = ImageHeader.decode(sidecar(image).toString(), b, Long.MAX_VALUE);
-    PackIndex idx = PackIndex.read(new ByteArrayInputStream(b, ImageHeader.SIZE, b.length - ImageHeader.SIZE));
-    return new PackRangeOrigin(RemoteRanges.open(where, remote.token()), h, idx, where);
+    return over(RemoteRanges.open(where, remote.token()), b, where);
+  }
+
+  /** Blobs of the remote file {@code ranges} reads, located by its {@code headerAndIdx}. */
+  static PackRangeOrigin over(RemoteRanges ranges, byte[] headerAndIdx, String where) throws IOException {
+    ImageHeader h = ImageHeader.decode(where, headerAndIdx, Long.MAX_VALUE);
+    PackIndex idx = PackIndex.read(new ByteArrayInputStream(headerAndIdx, ImageHeader.SIZE,
+        headerAndIdx.length - ImageHeader.SIZE));
+    return new PackRangeOrigin(ranges, h, idx, where);
   }
 
   @Override
