@@ -25,6 +25,8 @@ final class CuttingProxy implements AutoCloseable {
   final java.util.concurrent.atomic.AtomicLong toClient = new java.util.concurrent.atomic.AtomicLong();
 
   private final boolean staysDown;
+  /** When set, requests reach the registry with their Range header renamed: a registry ignoring Range. */
+  volatile boolean hideRange;
 
   CuttingProxy(int upstream, long cutAfter) throws IOException {
     this(upstream, cutAfter, false);
@@ -69,6 +71,9 @@ final class CuttingProxy implements AutoCloseable {
             .contains("range: bytes=")) {
           rangeAsked.set(true);
         }
+        if (!towardsClient && hideRange) {
+          hide(buf, n);
+        }
         if (towardsClient && carried + n > cutAfter && cut.compareAndSet(false, true)) {
           out.write(buf, 0, (int) (cutAfter - carried));
           out.flush();
@@ -88,6 +93,20 @@ final class CuttingProxy implements AutoCloseable {
     } finally {
       closeQuietly(from);
       closeQuietly(to);
+    }
+  }
+
+  /** "Range:" becomes "X-Nop:" (same length) wherever a request line starts it. */
+  private static void hide(byte[] buf, int n) {
+    byte[] range = "\r\nRange:".getBytes(StandardCharsets.ISO_8859_1);
+    for (int i = 0; i + range.length <= n; i++) {
+      boolean match = true;
+      for (int j = 0; j < range.length && match; j++) {
+        match = Character.toLowerCase(buf[i + j]) == Character.toLowerCase(range[j]);
+      }
+      if (match) {
+        System.arraycopy("X-Nop".getBytes(StandardCharsets.ISO_8859_1), 0, buf, i + 2, 5);
+      }
     }
   }
 

@@ -236,6 +236,22 @@ class RegistryImagesTest {
     assertThat(Files.readAllBytes(c.path(Tag.of("t")))).isEqualTo(Files.readAllBytes(image));
   }
 
+  @Test
+  void aRegistryIgnoringRangeRefusesALazyPullClearlyAndStoresNothing() throws Exception {
+    ImageStore a = store("a");
+    Path image = lazyImage(a, "no-range");
+    RegistryImages.push(image, registry.ref("spindle/no-range:v1"), options("a"), Progress.NONE);
+    SpindleHome b = new SpindleHome(tmp.resolve("b"));
+    try (CuttingProxy noRange = new CuttingProxy(registry.port, Long.MAX_VALUE)) {
+      noRange.hideRange = true;
+      assertThatThrownBy(() -> RegistryImages.pullLazy(b, Tag.of("copy"), "docker://127.0.0.1:" + noRange.port()
+          + "/spindle/no-range:v1", options("b"), Progress.NONE))
+          .hasMessageContaining("the registry ignores Range requests, which lazy pulls need (pull whole, without --lazy)");
+      assertThat(noRange.toClient.get()).as("the whole blob is not read to say so").isLessThan(Files.size(image) / 2);
+    }
+    assertThat(new ImageStore(b).exists(Tag.of("copy"))).isFalse();
+  }
+
   private static int indexOf(byte[] hay, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= hay.length; i++) {
