@@ -27,7 +27,7 @@ final class ImagePullCommands {
           "and path index; file contents are fetched on first read, checked against their Git id",
           "and kept in the home's object cache. A bucket is s3://BUCKET[/PREFIX]?endpoint=URL, its",
           "keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. A registry is",
-          "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (whole pulls only)."})
+          "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (lazily: contents by Range requests on the image blob)."})
   static final class Pull implements Callable<Integer> {
     @Mixin CommonOptions common;
 
@@ -90,19 +90,27 @@ final class ImagePullCommands {
 
     /** The image of a registry artifact ('image push --to docker://…'); the registry's tag names it. */
     private int fromRegistry() throws Exception {
-      if (lazy) {
-        throw new IllegalArgumentException("--lazy is not supported from a registry yet: pull whole");
-      }
       Tag t = Tag.of(localTag != null ? localTag : tag);
-      VerifyReport r = RegistryImages.pull(common.images(), t, from.toString(),
-          registry.options(common.home(), null), common.progress());
+      SpindleHome home = common.home();
+      if (cacheSize != null) {
+        LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
+      }
+      VerifyReport r = lazy
+          ? RegistryImages.pullLazy(home, t, from.toString(), registry.options(home, null), common.progress())
+          : RegistryImages.pull(common.images(), t, from.toString(), registry.options(home, null), common.progress());
       if (!r.ok()) {
         r.problems().forEach(p -> System.err.println(from + ": " + p));
         System.err.println("spindle: not pulled: the image from " + from + " is damaged");
         return 1;
       }
-      System.out.println("pulled " + from + " as " + t + " (root " + r.commit().root().name() + ", "
-          + Files.size(common.images().path(t)) + " bytes stored)");
+      Path p = common.images().path(t);
+      System.out.println((lazy ? "pulled lazily " : "pulled ") + from + " as " + t + " (root "
+          + r.commit().root().name() + ", " + Files.size(p) + " bytes stored)");
+      if (lazy && prefetch != null) {
+        int n = LazyImages.prefetch(p, AccessTraces.paths(prefetch));
+        System.out.println("prefetched " + n + " files of " + prefetch + " ("
+            + LazyImages.cacheStats(home).bytesFetched() + " bytes fetched)");
+      }
       return 0;
     }
   }

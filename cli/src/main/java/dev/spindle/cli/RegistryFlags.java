@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 final class RegistryFlags {
   @Option(names = "--creds", paramLabel = "USER:PASS",
       description = "Registry credentials (shown by ps to other users; 'docker login' keeps them in"
-          + " ~/.docker/config.json, used by default).")
+          + " ~/.docker/config.json, used by default, with its credHelpers and credsStore).")
   String creds;
 
   @Option(names = "--insecure",

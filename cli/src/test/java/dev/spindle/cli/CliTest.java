@@ -88,8 +88,9 @@ class CliTest {
     CliRunner.Result down = run("container", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--insecure");
     assertThat(down.code()).isEqualTo(1);
     assertThat(down.err()).startsWith("spindle: ").contains("registry 127.0.0.1:9: ");
-    CliRunner.Result lazy = run("image", "pull", "d", "--from", "docker://127.0.0.1:9/x:1", "--lazy");
-    assertThat(lazy.err()).contains("--lazy is not supported from a registry yet");
+    CliRunner.Result lazy = run("image", "pull", "d", "--from", "docker://127.0.0.1:9/x:1", "--lazy", "--insecure");
+    assertThat(lazy.code()).isEqualTo(1);
+    assertThat(lazy.err()).startsWith("spindle: ").contains("registry 127.0.0.1:9: ");
     CliRunner.Result toDigest = run("image", "push", tmp.resolve("none.img").toString(), "--to",
         "docker://127.0.0.1:9/x@sha256:" + "0".repeat(64));
     assertThat(toDigest.code()).isEqualTo(1);

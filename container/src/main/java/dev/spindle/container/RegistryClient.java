@@ -230,6 +230,34 @@ final class RegistryClient implements AutoCloseable {
     return b;
   }
 
+  /**
+   * Exactly {@code length} bytes at {@code offset} of blob {@code digest}, by a Range request; a
+   * registry that answers with the whole blob (it ignores Range) is a clear error, not a download.
+   */
+  byte[] range(String digest, long offset, int length) throws IOException {
+    long last = offset + length - 1;
+    HttpResponse<InputStream> r = get("blobs/" + digest, Map.of("Range", "bytes=" + offset + "-" + last));
+    try (InputStream in = r.body()) {
+      if (r.statusCode() == 200) {
+        throw new IOException(where() + ": blob " + digest + ": the registry ignores Range requests, which lazy"
+            + " pulls need (pull whole, without --lazy)");
+      }
+      if (r.statusCode() != 206) {
+        throw failure("blob " + digest + " bytes " + offset + "-" + last, r.statusCode());
+      }
+      String cr = r.headers().firstValue("Content-Range").orElse("");
+      if (!cr.startsWith("bytes " + offset + "-" + last + "/")) {
+        throw new IOException(where() + ": blob " + digest + ": the registry answered a range request with another range");
+      }
+      byte[] b = readAtMost(in, length, "blob " + digest + " bytes " + offset + "-" + last);
+      if (b.length != length) {
+        throw new IOException(where() + ": blob " + digest + ": " + b.length + " of the " + length + " bytes at "
+            + offset + " arrived (the connection broke)");
+      }
+      return b;
+    }
+  }
+
   /** The error for an answer other than the one expected: status code and our reason only. */
   StatusException failure(String what, int status) {
     String reason = switch (status) {

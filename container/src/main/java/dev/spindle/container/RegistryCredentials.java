@@ -11,9 +11,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A user and password for a registry: {@code --creds USER:PASS}, else the {@code auths} entry of
- * Docker's {@code config.json} for the registry's host (what {@code docker login} writes). Never
- * printed: {@link #toString} hides the password.
+ * A user and password for a registry: {@code --creds USER:PASS}, else what Docker's {@code
+ * config.json} gives for the registry's host, in the docker CLI's order: its {@code credHelpers}
+ * entry, else its {@code credsStore}, each a {@code docker-credential-NAME} program asked with
+ * {@code get}, else its {@code auths} entry (what {@code docker login} writes without a store).
+ * Never printed: {@link #toString} hides the password.
  */
 record RegistryCredentials(String user, String password) {
   /** Docker Hub's entries are keyed by its old v1 URL, or by any of its names. */
@@ -34,6 +36,11 @@ record RegistryCredentials(String user, String password) {
    * (a config.json, may be missing or null) holds for it, else null (anonymous).
    */
   static RegistryCredentials resolve(String creds, Path dockerConfig, String host) throws IOException {
+    return resolve(creds, dockerConfig, host, System.getenv("PATH"));
+  }
+
+  /** As {@link #resolve(String, Path, String)}, credential helpers searched for in {@code path}. */
+  static RegistryCredentials resolve(String creds, Path dockerConfig, String host, String path) throws IOException {
     if (creds != null) {
       return parse(creds);
     }
@@ -47,13 +54,27 @@ record RegistryCredentials(String user, String password) {
     if (bytes.length > MAX_CONFIG) {
       throw new IOException(dockerConfig + " is larger than " + MAX_CONFIG + " bytes");
     }
-    JsonNode auths = OciArchive.json(bytes, dockerConfig.toString()).path("auths");
+    JsonNode config = OciArchive.json(bytes, dockerConfig.toString());
+    for (Map.Entry<String, JsonNode> e : config.path("credHelpers").properties()) {
+      if (sameHost(key(e.getKey()), host)) {
+        return CredentialHelper.get(e.getValue().asText(), serverUrl(host), path, dockerConfig);
+      }
+    }
+    if (!config.path("credsStore").asText("").isEmpty()) {
+      return CredentialHelper.get(config.path("credsStore").asText(), serverUrl(host), path, dockerConfig);
+    }
+    JsonNode auths = config.path("auths");
     for (Map.Entry<String, JsonNode> e : auths.properties()) {
       if (sameHost(key(e.getKey()), host)) {
         return fromEntry(e.getValue(), dockerConfig);
       }
     }
     return null;
+  }
+
+  /** What docker hands a helper for a host: Docker Hub's v1 URL, else the bare host. */
+  private static String serverUrl(String host) {
+    return DOCKER_HUB.contains(host) ? "https://index.docker.io/v1/" : host;
   }
 
   /** The {@code host[:port]} of an auths key, which may be a bare host or a URL. */

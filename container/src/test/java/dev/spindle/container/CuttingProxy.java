@@ -21,8 +21,12 @@ final class CuttingProxy implements AutoCloseable {
   private final long cutAfter;
   final AtomicBoolean cut = new AtomicBoolean();
   final AtomicBoolean rangeAsked = new AtomicBoolean();
+  /** Bytes carried towards the client (headers included): what a pull moved. */
+  final java.util.concurrent.atomic.AtomicLong toClient = new java.util.concurrent.atomic.AtomicLong();
 
   private final boolean staysDown;
+  /** When set, requests reach the registry with their Range header renamed: a registry ignoring Range. */
+  volatile boolean hideRange;
 
   CuttingProxy(int upstream, long cutAfter) throws IOException {
     this(upstream, cutAfter, false);
@@ -67,6 +71,9 @@ final class CuttingProxy implements AutoCloseable {
             .contains("range: bytes=")) {
           rangeAsked.set(true);
         }
+        if (!towardsClient && hideRange) {
+          hide(buf, n);
+        }
         if (towardsClient && carried + n > cutAfter && cut.compareAndSet(false, true)) {
           out.write(buf, 0, (int) (cutAfter - carried));
           out.flush();
@@ -77,12 +84,29 @@ final class CuttingProxy implements AutoCloseable {
         out.write(buf, 0, n);
         out.flush();
         carried += n;
+        if (towardsClient) {
+          toClient.addAndGet(n);
+        }
       }
     } catch (IOException done) {
       // either side went away
     } finally {
       closeQuietly(from);
       closeQuietly(to);
+    }
+  }
+
+  /** "Range:" becomes "X-Nop:" (same length) wherever a request line starts it. */
+  private static void hide(byte[] buf, int n) {
+    byte[] range = "\r\nRange:".getBytes(StandardCharsets.ISO_8859_1);
+    for (int i = 0; i + range.length <= n; i++) {
+      boolean match = true;
+      for (int j = 0; j < range.length && match; j++) {
+        match = Character.toLowerCase(buf[i + j]) == Character.toLowerCase(range[j]);
+      }
+      if (match) {
+        System.arraycopy("X-Nop".getBytes(StandardCharsets.ISO_8859_1), 0, buf, i + 2, 5);
+      }
     }
   }
 

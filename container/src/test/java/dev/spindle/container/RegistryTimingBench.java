@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The Debian root file system (scripts/debian-rootfs) pushed by skopeo to a local registry, then
  * imported by Spindle and copied by {@code skopeo copy} to an OCI layout, the tool users have
  * today, in the same run. The layout skopeo wrote, imported directly, must give the same root.
- * Prints the times (the first half of issue 18's bench/registry).
+ * Then the image, pushed back as a Spindle artifact, pulled whole and lazily, each followed by a
+ * first run of python3 in a container: time and bytes moved as a share of the image. Prints the table.
  */
 // A benchmark, not a test (it takes minutes, and tests assert no timings): its name is outside
 // surefire's default includes, so only bench/registry runs it (-Dtest=RegistryTimingBench).
@@ -69,6 +70,8 @@ class RegistryTimingBench {
           blob += Files.size(p);
         }
       }
+      String[] runs = firstRuns(registry, store, o);
+
       String table = String.join("\n",
           "| step (Debian bookworm + python3, " + (blob >> 20) + " MiB of blobs, 127.0.0.1 registry) | seconds |",
           "|---|---|",
@@ -77,10 +80,56 @@ class RegistryTimingBench {
           String.format("| skopeo copy docker:// -> oci: layout (fetch, verify, write blobs) | %.1f |", skopeo / 1e9),
           String.format("| spindle import oci-layout: of that layout (verify, apply, make; no fetch) | %.1f |", local / 1e9),
           String.format("| spindle fetch only (RegistryPull: fetch, verify, stage; warm JVM) | %.1f |", fetch / 1e9),
-          "");
+          "",
+          "| the Spindle image pushed as an artifact, pulled into a fresh home, then `" + String.join(" ", RUN)
+              + "` in a container | seconds | bytes moved | of the image |",
+          "|---|---|---|---|",
+          runs[0], runs[1], "");
       System.out.println(table);
       Files.writeString(Path.of("target", "registry-timing.md"), table, StandardCharsets.UTF_8);
     }
+  }
+
+  private static final List<String> RUN = List.of("/usr/bin/python3", "-c", "import json, sqlite3, email; print('ok')");
+
+  /**
+   * Pushes the imported image to the registry as an artifact, then per mode (whole, lazy) pulls it
+   * through a counting proxy into a fresh home and runs {@link #RUN} over it: time from the pull's
+   * start to the container's end, bytes the registry sent (headers included).
+   */
+  private String[] firstRuns(TestRegistry registry, ImageStore store, RegistryOptions o) throws Exception {
+    Path image = store.path(Tag.of("debian"));
+    RegistryImages.push(image, registry.ref("spindle/debian:v1"), o, Progress.NONE);
+    long size = Files.size(image);
+    String[] rows = new String[2];
+    for (int lazy = 0; lazy < 2; lazy++) {
+      try (CuttingProxy counting = new CuttingProxy(registry.port, Long.MAX_VALUE)) {
+        Path home = tmp.resolve("run-" + lazy);
+        SpindleHome h = new SpindleHome(home);
+        String via = "docker://127.0.0.1:" + counting.port() + "/spindle/debian:v1";
+        RegistryOptions ro = new RegistryOptions(o.creds(), null, null, true, RegistryOptions.stagingIn(home));
+        long t0 = System.nanoTime();
+        var r = lazy == 1 ? RegistryImages.pullLazy(h, Tag.of("debian"), via, ro, Progress.NONE)
+            : RegistryImages.pull(new ImageStore(h), Tag.of("debian"), via, ro, Progress.NONE);
+        assertThat(r.ok()).as(r.problems().toString()).isTrue();
+        long pulled = counting.toClient.get();
+        String out;
+        try (dev.spindle.image.Image img = dev.spindle.image.Image.open(new ImageStore(h).path(Tag.of("debian")),
+                dev.spindle.image.AccessMode.INDEXED);
+            Container c = new ContainerRuntime(home.resolve("state")).start(img, ContainerSpec.of(RUN.toArray(String[]::new)),
+                dev.spindle.fuse.MountOptions.defaults())) {
+          out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8).strip();
+          String err = new String(c.stderr().readAllBytes(), StandardCharsets.UTF_8);
+          assertThat(c.waitFor()).as(err).isZero();
+        }
+        assertThat(out).isEqualTo("ok");
+        long seconds = System.nanoTime() - t0;
+        long moved = counting.toClient.get();
+        rows[lazy] = String.format("| %s pull (%d KiB moved) + first run | %.1f | %d KiB | %.1f%% |",
+            lazy == 1 ? "lazy" : "whole", pulled >> 10, seconds / 1e9, moved >> 10, 100.0 * moved / size);
+      }
+    }
+    return rows;
   }
 
   /** The cached docker-save archive of scripts/debian-rootfs; skips when it cannot be made here. */

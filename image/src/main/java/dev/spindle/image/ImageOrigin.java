@@ -8,7 +8,8 @@ import org.eclipse.jgit.lib.ObjectId;
 
 /**
  * Where a pulled image comes from, as a puller sees it: a node's image routes ({@link NodeImages})
- * or a bucket an image was pushed to ({@link BucketImages}). The whole image, its metadata image,
+ * or a bucket an image was pushed to ({@link BucketImages}), or, for reads of a lazy image only, a
+ * remote image file read by byte ranges ({@link PackRangeOrigin}). The whole image, its metadata image,
  * its signature, one blob; every failure names the source.
  */
 interface ImageOrigin {
@@ -51,7 +52,19 @@ interface ImageOrigin {
     return b;
   }
 
-  /** The origin a marker names: {@code s3://…} is a bucket, anything else a node. */
+  /**
+   * The origin the marker of {@code image} names: {@code s3://…} is a bucket, {@code docker://…} a
+   * registry read by byte ranges ({@link PackRangeOrigin}), anything else a node.
+   */
+  static ImageOrigin of(RemoteImage remote, java.nio.file.Path image) throws IOException {
+    String source = remote.node().toString();
+    if (source.startsWith("docker://")) {
+      return PackRangeOrigin.open(remote, image);
+    }
+    return of(remote);
+  }
+
+  /** The origin of a pull from a node or bucket. */
   static ImageOrigin of(RemoteImage remote) {
     String source = remote.node().toString();
     return Bucket.isBucket(source)

@@ -62,6 +62,7 @@ public final class ImageStore {
     boolean deleted = tags.delete(tag);
     Files.deleteIfExists(tags.directory().resolve(tag.value() + ".oci.json"));
     Files.deleteIfExists(RemoteImage.marker(tags.path(tag)));
+    Files.deleteIfExists(PackRangeOrigin.sidecar(tags.path(tag)));
     Files.deleteIfExists(ImageSignatures.signatureOf(tags.path(tag)));
     return deleted;
   }
@@ -119,6 +120,7 @@ public final class ImageStore {
       Path sig = ImageSignatures.signatureOf(target);
       AtomicFiles.publish(tmp, target);
       Files.deleteIfExists(RemoteImage.marker(target)); // a whole image now, not lazy
+      Files.deleteIfExists(PackRangeOrigin.sidecar(target));
       // After the image: in between, the old signature does not match the new commit, so a
       // policy refuses the image rather than letting it pass under another's signature.
       if (Files.isRegularFile(tmpSig)) {

@@ -150,6 +150,48 @@ public final class LazyImages {
     }
   }
 
+  /**
+   * Stores a lazy pull of an image whose whole file is read by byte ranges ({@link RemoteRanges}):
+   * {@code metadataImage} (its commit, trees and path index, fetched by the caller and consumed
+   * here), its {@code signature} if any, and {@code headerAndIdx}, the remote file's header and
+   * IDX, which locate its blobs. Policy and verification as for a lazy pull from a node; the
+   * metadata image must have the remote file's commit. Nothing is stored unless all pass.
+   */
+  public static VerifyReport pullLazyByRanges(SpindleHome home, Tag tag, Path metadataImage,
+      Optional<byte[]> signature, URI source, String secret, byte[] headerAndIdx, long fileSize,
+      String what, String signHint, Progress progress) throws IOException {
+    ImageHeader remoteHeader = PackRangeOrigin.check(headerAndIdx, fileSize, what);
+    Path target = new ImageStore(home).path(tag);
+    Files.createDirectories(target.getParent());
+    Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+    Path tmpSig = ImageSignatures.signatureOf(tmp);
+    try {
+      Files.move(metadataImage, tmp, StandardCopyOption.REPLACE_EXISTING);
+      if (signature.isPresent()) {
+        Files.write(tmpSig, signature.get());
+      }
+      try (Image meta = Image.open(tmp, AccessMode.LAZY)) {
+        if (!meta.header().commit().equals(remoteHeader.commit())) {
+          throw new IOException(what + ": its metadata image is of commit " + meta.header().commit().name()
+              + ", the image of " + remoteHeader.commit().name());
+        }
+      }
+      TrustedKeys.of(home).require(tmp, null, what, signHint);
+      VerifyReport r = new ImageVerifier(progress, true).verify(tmp);
+      if (r.ok()) {
+        // Sidecar and marker first: an image file never exists without what it needs to read its blobs.
+        AtomicFiles.write(PackRangeOrigin.sidecar(target), headerAndIdx);
+        new RemoteImage(source, tag.value(), secret, objectCache(home)).write(target);
+        keepSignature(signature.isPresent(), tmpSig, target);
+        AtomicFiles.publish(tmp, target);
+      }
+      return r;
+    } finally {
+      Files.deleteIfExists(tmp);
+      Files.deleteIfExists(tmpSig);
+    }
+  }
+
   private static Path download(ImageOrigin node, Path target, boolean whole) throws IOException {
     Files.createDirectories(target.getParent());
     Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");

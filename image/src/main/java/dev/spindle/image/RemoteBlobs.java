@@ -38,7 +38,7 @@ final class RemoteBlobs {
         sizes.put(e.id(), e.size());
       }
     }
-    return new RemoteBlobs(ImageOrigin.of(remote), ObjectCache.of(remote.cache()), sizes);
+    return new RemoteBlobs(ImageOrigin.of(remote, file), ObjectCache.of(remote.cache()), sizes);
   }
 
   boolean holds(AnyObjectId id) {
