@@ -363,7 +363,7 @@ final class E2bHandler extends Handler.Wrapper {
     n.put("endAt", e.endAt.toString());
     n.put("state", e.state());
     n.put("cpuCount", 1);
-    n.put("memoryMB", (long) Sandboxes.DEFAULT_LIMITS.maxMemoryPages() * NodeLimits.PAGE >> 20);
+    n.put("memoryMB", ((long) Sandboxes.DEFAULT_LIMITS.maxMemoryPages() * NodeLimits.PAGE) >> 20);
     n.put("diskSizeMB", 0);
     n.put("envdVersion", E2bSandboxes.ENVD_VERSION);
     ObjectNode meta = n.putObject("metadata");

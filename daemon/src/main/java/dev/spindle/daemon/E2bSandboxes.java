@@ -99,7 +99,7 @@ final class E2bSandboxes implements AutoCloseable {
     this.catalog = catalog;
     this.snapshots = snapshots;
     // Expiry is checked a few times a second: a sandbox ends within that of its end time.
-    reaper.scheduleWithFixedDelay(this::expire, 200, 200, TimeUnit.MILLISECONDS);
+    var _ = reaper.scheduleWithFixedDelay(this::expire, 200, 200, TimeUnit.MILLISECONDS);
   }
 
   /** What a create asks for, checked by the caller. */
@@ -273,7 +273,7 @@ final class E2bSandboxes implements AutoCloseable {
       } finally {
         // The files, which nobody needs, are deleted once written (not before the branches are
         // made: dropping the tag also drops the in-memory copy they branch).
-        taken.settled().whenComplete((row, err) -> dropTag(tag.value()));
+        var _ = taken.settled().whenComplete((row, err) -> dropTag(tag.value()));
       }
       contexts = new LinkedHashMap<>(parent.contexts);
     } finally {

@@ -116,7 +116,7 @@ final class Envd {
     try {
       JsonNode req = connect.read(request, false);
       result = path.startsWith(FS) ? filesystem(path.substring(FS.length()), req, guest)
-          : process(path.substring(PROC.length()), req, guest, key);
+          : process(path.substring(PROC.length()), req, key);
     } catch (RuntimeException e) {
       connect.unaryError(response, callback, envdError(e));
       return;
@@ -265,7 +265,7 @@ final class Envd {
     return processes.computeIfAbsent(key, k -> new EnvdProcesses());
   }
 
-  private JsonNode process(String name, JsonNode req, EnvdGuest guest, Object key) {
+  private JsonNode process(String name, JsonNode req, Object key) {
     EnvdProcesses t = table(key);
     return switch (name) {
       case "List" -> {

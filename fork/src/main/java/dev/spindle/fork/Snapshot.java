@@ -171,7 +171,7 @@ public final class Snapshot implements Closeable {
       throw damaged(statePath, "field base_page_hashes_sha256 is missing");
     }
     Path bitsPath = dir.resolve(SnapshotFormat.INHERITED);
-    long want = (pages + 7) / 8;
+    long want = (pages + 7L) / 8;
     if (!Files.isRegularFile(bitsPath) || Files.size(bitsPath) != want) {
       throw damaged(bitsPath, Files.isRegularFile(bitsPath)
           ? "has " + Files.size(bitsPath) + " bytes, expected " + want + " for " + pages + " pages"

@@ -449,7 +449,7 @@ public final class ImageVerifier {
         problem(at, null, "metadata section calls " + MetadataTable.quote(m.path()) + " an empty directory, but the trees hold it");
       }
     }
-    if (t.get("").map(EntryMetadata::isDirectory).orElse(false) == Boolean.FALSE) {
+    if (!t.get("").map(EntryMetadata::isDirectory).orElse(false)) {
       problem(at, null, "metadata section's root is not a directory");
     }
   }

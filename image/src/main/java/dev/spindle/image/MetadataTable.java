@@ -265,7 +265,7 @@ public final class MetadataTable {
         entries.add(new EntryMetadata(p, mode, uid, gid, (int) link, empty, xattrs));
       }
       if (b.hasRemaining()) {
-        throw bad(b.position(), (b.remaining()) + " bytes after the last entry");
+        throw bad(b.position(), b.remaining() + " bytes after the last entry");
       }
       MetadataTable t = new MetadataTable((flags & OWNERS) != 0, entries);
       for (EntryMetadata m : entries) {

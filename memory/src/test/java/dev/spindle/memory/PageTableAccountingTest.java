@@ -118,31 +118,35 @@ class PageTableAccountingTest {
         assertThat(budget.usedBytes()).isEqualTo((long) leaves * SIZE);
 
         List<PagedMemory> children = new ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            children.add(child(table, budget));
+        try {
+            for (int i = 0; i < 100; i++) {
+                children.add(child(table, budget));
+            }
+            assertThat(budget.usedBytes()).as("branching costs no frame").isEqualTo((long) leaves * SIZE);
+
+            for (int i = 0; i < 100; i++) {
+                // Each copies a shared page (and its leaf); a second write to it costs nothing more.
+                children.get(i).writeI32(i % leaves * Pages.LEAF * SIZE + 4, i);
+                children.get(i).writeI32(i % leaves * Pages.LEAF * SIZE + 8, i);
+            }
+            assertThat(budget.usedBytes()).isEqualTo((long) (leaves + 100) * SIZE);
+
+            PagedMemory last = children.get(99);
+            last.write(3 * SIZE, new byte[SIZE], 0, SIZE); // a whole page: allocated, not copied
+            last.writeI32(4 * SIZE, 1);
+            assertThat(budget.usedBytes()).isEqualTo((long) (leaves + 102) * SIZE);
+
+            // The budget is used up: the next page traps this guest and changes nothing.
+            PageCounts before = last.counts();
+            assertThatThrownBy(() -> last.writeI32(5 * SIZE, 1))
+                    .isInstanceOf(ChicoryException.class)
+                    .hasMessageContaining("memory budget is used up");
+            assertThat(last.counts()).isEqualTo(before);
+            assertThat(last.state(5)).isEqualTo(PageState.ZERO);
+            assertThat(budget.usedBytes()).isEqualTo((long) (leaves + 102) * SIZE);
+        } finally {
+            // Frames are counted until their memory is collected: keep every child alive to the end.
+            java.lang.ref.Reference.reachabilityFence(children);
         }
-        assertThat(budget.usedBytes()).as("branching costs no frame").isEqualTo((long) leaves * SIZE);
-
-        for (int i = 0; i < 100; i++) {
-            // Each copies a shared page (and its leaf); a second write to it costs nothing more.
-            children.get(i).writeI32(i % leaves * Pages.LEAF * SIZE + 4, i);
-            children.get(i).writeI32(i % leaves * Pages.LEAF * SIZE + 8, i);
-        }
-        assertThat(budget.usedBytes()).isEqualTo((long) (leaves + 100) * SIZE);
-
-        PagedMemory last = children.get(99);
-        last.write(3 * SIZE, new byte[SIZE], 0, SIZE); // a whole page: allocated, not copied
-        last.writeI32(4 * SIZE, 1);
-        assertThat(budget.usedBytes()).isEqualTo((long) (leaves + 102) * SIZE);
-
-        // The budget is used up: the next page traps this guest and changes nothing.
-        PageCounts before = last.counts();
-        assertThatThrownBy(() -> last.writeI32(5 * SIZE, 1))
-                .isInstanceOf(ChicoryException.class)
-                .hasMessageContaining("memory budget is used up");
-        assertThat(last.counts()).isEqualTo(before);
-        assertThat(last.state(5)).isEqualTo(PageState.ZERO);
-        assertThat(budget.usedBytes()).isEqualTo((long) (leaves + 102) * SIZE);
-        java.lang.ref.Reference.reachabilityFence(children);
     }
 }
