@@ -101,7 +101,7 @@ public final class SnapshotBench {
       g.call("warm", 1000);
       g.call("touch", 16);
       for (int i = 0; i < 100; i++) {
-        g.call("poke", i * 8192, i);
+        g.call("poke", i * 8192L, i);
         SandboxSnapshot x = forks.snapshot(g, Tag.of("x" + i), i % 2 == 0 ? SnapshotMode.LIVE : SnapshotMode.FULL);
         x.persisted().get();
       }
@@ -142,7 +142,7 @@ public final class SnapshotBench {
           int writes = Math.max(1, touchedPages * percent / 100);
           int step = touchedPages / writes;
           for (int w = 0; w < writes; w++) {
-            child.call("poke", w * step * (PAGE / 8), w + 1);
+            child.call("poke", (long) w * step * (PAGE / 8), w + 1);
           }
           long i0 = System.nanoTime();
           forks.snapshot(child, Tag.of("inc" + percent), SnapshotMode.FULL);

@@ -68,10 +68,6 @@ class RegistryCredentialHelperTest {
     return Files.writeString(tmp.resolve("config.json"), json);
   }
 
-  private RegistryOptions options(Path config) {
-    return new RegistryOptions(null, config, null, true, tmp.resolve("staging"));
-  }
-
   private ImageStore store() {
     return new ImageStore(new SpindleHome(tmp.resolve("b")));
   }

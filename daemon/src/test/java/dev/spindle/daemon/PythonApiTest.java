@@ -213,7 +213,11 @@ class PythonApiTest {
       assertThat(c.eval(fromDisk, "open('/home/user/kept.txt').read()").value())
           .as("a snapshot's files outlive the node's process").isEqualTo("'kept'");
       assertThat(home.resolve("files/live")).as("private trees of the killed node's sandboxes are gone")
-          .satisfies(live -> assertThat(java.nio.file.Files.list(live).count()).isEqualTo(1));
+          .satisfies(live -> {
+            try (var entries = java.nio.file.Files.list(live)) {
+              assertThat(entries.count()).isEqualTo(1);
+            }
+          });
       List<SandboxInfo> kids = c.createSandboxes(CreateSandboxes.python(3, null));
       ImageInfo warm = c.image(warmTag);
       assertThat(warm.status()).isEqualTo("ready");
