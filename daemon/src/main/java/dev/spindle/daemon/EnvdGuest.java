@@ -18,6 +18,11 @@ interface EnvdGuest {
 
   boolean isPython();
 
+  /** A container sandbox's container, where commands run as processes ({@code runc exec}). */
+  default Optional<ContainerSandboxes.Box> containerBox() {
+    return Optional.empty();
+  }
+
   /** Evaluates code in the sandbox's interpreter; an {@link ApiError} when the sandbox cannot (dead, limit hit). */
   EvalResult eval(String code);
 
