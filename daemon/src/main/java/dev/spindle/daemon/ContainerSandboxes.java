@@ -26,6 +26,11 @@ import java.util.Optional;
 final class ContainerSandboxes {
   /** Processes one container sandbox may hold at once (its commands and what they start). */
   static final long MAX_PIDS = 512;
+  /**
+   * The container's own process: says it runs (runc run returns before the container exists, and
+   * an exec before then fails), then waits on a stdin this node never writes or closes.
+   */
+  private static final String READY = "echo ready; while read -r line; do :; done";
 
   private final ImageStore images;
   private final ContainerRuntime runtime;
@@ -47,17 +52,35 @@ final class ContainerSandboxes {
     }
     // The image's run config gives env, working directory and user; the command is ours: a shell
     // that waits on its stdin for as long as the sandbox lives.
-    spec = new ContainerSpec(List.of("/bin/sh"), spec.env(), spec.cwd(), "spindle", memoryBytes, MAX_PIDS, null,
+    spec = new ContainerSpec(List.of("/bin/sh", "-c", READY), spec.env(), spec.cwd(), "spindle", memoryBytes, MAX_PIDS, null,
         false, 0, 0, false);
     Image img = images.open(tag, AccessMode.INDEXED);
     try {
       int[] ids = ImageUsers.resolve(img, oci.map(OciImageConfig::user).orElse(""));
       Container c = runtime.start(img, spec.withUser(ids[0], ids[1]), MountOptions.defaults());
+      try {
+        awaitReady(c);
+      } catch (IOException | RuntimeException e) {
+        c.close();
+        throw e;
+      }
       return new Box(id, img, c, spec.cwd(), spec.env());
     } catch (IOException | RuntimeException e) {
       img.close();
       throw e;
     }
+  }
+
+  /** Waits for the container's first line; its end before that is a failed start (runc's stderr says why). */
+  private static void awaitReady(Container c) throws IOException {
+    byte[] line = new byte[6];
+    int n = c.stdout().readNBytes(line, 0, line.length);
+    if (n == line.length && new String(line, java.nio.charset.StandardCharsets.US_ASCII).equals("ready\n")) {
+      return;
+    }
+    byte[] err = c.stderr().readNBytes(4096);
+    throw new IOException("the container did not start (the image needs /bin/sh): "
+        + new String(err, java.nio.charset.StandardCharsets.UTF_8).strip());
   }
 
   /** One container sandbox: its image (open while the container runs) and the container. */
@@ -86,6 +109,12 @@ final class ContainerSandboxes {
     @Override
     public Optional<Path> filesRoot() {
       return Optional.of(container.rootfs());
+    }
+
+    /** The container's root's host ids: what envd writes is the container root's inside. */
+    @Override
+    public int[] filesOwner() {
+      return container.rootOwner();
     }
 
     @Override

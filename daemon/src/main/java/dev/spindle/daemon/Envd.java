@@ -219,7 +219,7 @@ final class Envd {
   }
 
   static Optional<EnvdFiles> tree(EnvdGuest guest) {
-    return guest.filesRoot().map(root -> new EnvdHostFiles(root, guest.filesMount()));
+    return guest.filesRoot().map(root -> new EnvdHostFiles(root, guest.filesMount(), guest.filesOwner()));
   }
 
   private ObjectNode wrapEntry(EnvdFiles.Entry e) {

@@ -18,6 +18,11 @@ interface EnvdGuest {
 
   boolean isPython();
 
+  /** Who files created through envd belong to on the host (uid, gid); null: this process. */
+  default int[] filesOwner() {
+    return null;
+  }
+
   /** A container sandbox's container, where commands run as processes ({@code runc exec}). */
   default Optional<ContainerSandboxes.Box> containerBox() {
     return Optional.empty();
