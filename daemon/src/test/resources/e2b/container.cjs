@@ -15,6 +15,11 @@ async function outcome(f) {
 }
 
 const scenarios = {
+  // A node without --containers: the image template is refused at once.
+  async refused() {
+    return { create: await outcome(() => Sandbox.create(process.env.SPINDLE_IMAGE)) }
+  },
+
   async container() {
     const s = await Sandbox.create(process.env.SPINDLE_IMAGE, { metadata: { scenario: 'container' } })
     const ls = await outcome(() => s.commands.run('ls /'))
@@ -44,10 +49,17 @@ const scenarios = {
     const info = await s.getInfo()
     const sandboxes = (await Sandbox.list().nextItems()).map((i) => [i.sandboxId, i.state, i.templateId])
     const pause = await outcome(() => s.pause())
+    const snapshot = await outcome(() => s.createSnapshot())
+    // fork is the code interpreter SDK's; its wire call, as it sends it.
+    const forkAnswer = await fetch(process.env.E2B_API_URL + '/sandboxes/' + s.sandboxId + '/fork', {
+      method: 'POST', headers: { 'X-API-Key': process.env.E2B_API_KEY, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ count: 1 }) })
+    const fork = { status: forkAnswer.status, body: await forkAnswer.json() }
     await s.kill()
     const infoKilled = await outcome(() => Sandbox.getInfo(s.sandboxId))
     return { id: s.sandboxId, ls, exit3, envs, cat, readBack, listed, beforeInput, slowEnd: slowEnd.stdout,
-      bgPid: bg.pid, running, killed, bgEnd, after, killedAgain, info, sandboxes, pause, infoKilled }
+      bgPid: bg.pid, running, killed, bgEnd, after, killedAgain, info, sandboxes, pause, snapshot, fork,
+      infoKilled }
   },
 }
 

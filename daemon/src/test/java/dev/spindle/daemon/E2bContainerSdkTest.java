@@ -78,6 +78,10 @@ class E2bContainerSdkTest {
   }
 
   private static JsonNode scenario(String name) throws IOException, InterruptedException {
+    return scenario(node, name);
+  }
+
+  private static JsonNode scenario(DaemonProcess node, String name) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder("node", script.toString(), name).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("NODE_PATH", modules.toString());
@@ -97,6 +101,20 @@ class E2bContainerSdkTest {
     String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
         .orElseThrow(() -> new AssertionError("scenario " + name + " printed no result:\n" + out));
     return JSON.readTree(line.substring("RESULT ".length()));
+  }
+
+  @Test
+  void aNodeWithoutContainersRefusesAnImageTemplate() throws Exception {
+    DaemonProcess closed = DaemonProcess.startOn(tmp.resolve("closed-home"), "127.0.0.1", "256m");
+    try {
+      closed.client().makeImage(new MakeImage(tmp.resolve("busybox-root").toString(), "busybox"));
+      Set<String> before = runcContainers();
+      JsonNode r = scenario(closed, "refused");
+      assertTrue(r.at("/create/message").asText().contains("this node runs no containers"), r.toString());
+      assertEquals(before, runcContainers());
+    } finally {
+      closed.close();
+    }
   }
 
   private static Set<String> runcContainers() throws IOException, InterruptedException {
@@ -147,6 +165,10 @@ class E2bContainerSdkTest {
     // Pause is refused with a clear error at once.
     assertTrue(r.at("/pause/message").asText().contains("not supported for container sandbox"),
         r.get("pause").toString());
+    assertTrue(r.at("/snapshot/message").asText().contains("not supported for container sandbox"),
+        r.get("snapshot").toString());
+    assertEquals(501, r.at("/fork/status").asInt(), r.get("fork").toString());
+    assertEquals(501, r.at("/fork/body/code").asInt(), r.get("fork").toString());
     assertEquals("SandboxNotFoundError", r.at("/infoKilled/cls").asText(), r.get("infoKilled").toString());
 
     // Killed: no runc container, mount or state directory of it is left.
