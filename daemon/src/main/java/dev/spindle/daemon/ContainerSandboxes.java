@@ -36,10 +36,23 @@ final class ContainerSandboxes {
   private final ContainerRuntime runtime;
   private final long memoryBytes;
 
-  ContainerSandboxes(ImageStore images, Path stateDir, long memoryBytes) {
+  private ContainerSandboxes(ImageStore images, ContainerRuntime runtime, long memoryBytes) {
     this.images = images;
-    this.runtime = new ContainerRuntime(stateDir);
+    this.runtime = runtime;
     this.memoryBytes = memoryBytes;
+  }
+
+  /**
+   * Container sandboxes with their state in {@code stateDir}. Fails now, naming what is missing,
+   * when this host cannot run them (no runc), rather than at a client's first create; and reaps
+   * what a node killed on this home left (its containers, mounts and cgroups).
+   */
+  static ContainerSandboxes open(ImageStore images, Path stateDir, long memoryBytes) throws IOException {
+    ContainerRuntime runtime = new ContainerRuntime(stateDir);
+    for (String id : runtime.reap()) {
+      System.err.println("spindle daemon: reaped container " + id + " (left by a node that was killed)");
+    }
+    return new ContainerSandboxes(images, runtime, memoryBytes);
   }
 
   /** Starts a container sandbox over the image {@code tag}; the caller closes it. */

@@ -157,11 +157,11 @@ final class E2bSandboxes implements AutoCloseable {
     if (!Tag.isValid(template) || template.startsWith(Catalog.RUNTIME_PREFIX)) {
       throw new ApiError(404, "not_found", "template '" + clip(template) + "' not found: this node serves the "
           + "templates " + String.join(", ", PYTHON_TEMPLATES.stream().sorted().toList())
-          + " and snapshots made with createSnapshot");
+          + ", snapshots made with createSnapshot and images (container sandboxes)");
     }
     ImageInfo row = catalog.find(template).orElseThrow(() -> new ApiError(404, "not_found", "template '" + template
         + "' not found: this node serves the templates " + String.join(", ", PYTHON_TEMPLATES.stream().sorted()
-        .toList()) + " and snapshots made with createSnapshot"));
+        .toList()) + ", snapshots made with createSnapshot and images (container sandboxes)"));
     if (!"ready".equals(row.status())) {
       throw new ApiError(409, "not_ready", (Catalog.IMAGE.equals(row.kind()) ? "image '" : "snapshot '") + template
           + "' is " + row.status());
