@@ -94,6 +94,11 @@ final class DaemonCommand implements Callable<Integer> {
           "only python), so the first Python request does not wait seconds for it. Default: none (on first need)."})
   List<String> warm = new ArrayList<>();
 
+  @Option(names = "--containers",
+      description = {"Let API clients start container sandboxes (E2B templates naming an image): runc over the image,",
+          "confined as `spindle container run` is. Needs root and runc. Default: off."})
+  boolean containers;
+
   @Override
   public Integer call() throws Exception {
     NodeLimits limits = NodeLimits.defaults().withOption("--max-timeout", maxTimeout)
@@ -103,7 +108,7 @@ final class DaemonCommand implements Callable<Integer> {
       limits = limits.withOption("--memory-budget", memoryBudget);
     }
     DaemonMain.run(DaemonConfig.defaults(common.home()).listen(listen).withCaps(maxConcurrent, maxSandboxes)
-        .withLimits(limits).withWarm(warm), pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths));
+        .withLimits(limits).withWarm(warm), pageListen, pageStore, pageAdvertise, new AccessOptions(peers, allowPaths).withContainers(containers));
     return 0;
   }
 }

@@ -78,7 +78,7 @@ public final class ContainerRuntime {
       undo.push("remove the cgroups of " + id, () -> Cgroups.remove(id));
       undo.push("delete runc container " + id, () -> runc.deleteForce(id));
       Process p = runc.run(at.bundle(), id, spec.inheritIo());
-      return new Container(id, at.rootfs(), upper, p, runc, undo, fuse);
+      return new Container(id, at.rootfs(), upper, p, runc, undo, fuse, at.dir(), userns);
     } catch (IOException | RuntimeException e) {
       try {
         undo.runAll();

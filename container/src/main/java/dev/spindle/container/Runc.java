@@ -55,6 +55,27 @@ final class Runc {
     }
   }
 
+  /**
+   * {@code runc exec} in the foreground: one more process in a running container, with the
+   * container's confinement (user namespace, capabilities, seccomp, no-new-privileges, cgroup),
+   * its stdio pipes to the caller; it exits with the process's exit code. The host pid of the
+   * process is written to {@code pidFile}.
+   */
+  Process exec(String id, List<String> args, List<String> env, String cwd, Path pidFile) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(binary, "exec", "--cwd", cwd, "--pid-file", pidFile.toString()));
+    for (String e : env) {
+      cmd.add("--env");
+      cmd.add(e);
+    }
+    cmd.add(id);
+    cmd.addAll(args);
+    try {
+      return new ProcessBuilder(cmd).start();
+    } catch (IOException e) {
+      throw new IOException(MISSING, e);
+    }
+  }
+
   boolean exists(String id) throws IOException {
     return SystemCommand.succeeds(List.of(binary, "state", id));
   }

@@ -241,6 +241,38 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void anExecRunsInTheRunningContainerConfinedAsItsInitAndIsKilledWithWhatItStarted() throws Exception {
+    Container c = start(ContainerSpec.of("sh", "-c", "echo ready; while read -r line; do :; done"));
+    BufferedReader init = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
+    assertThat(init.readLine()).isEqualTo("ready");
+    String out;
+    try (Container.Exec x = c.exec(List.of("sh", "-c", "cat /proc/self/uid_map; busybox grep -E "
+        + "'^(Seccomp|CapEff):' /proc/self/status; echo cwd: $(pwd); echo v: $V; echo oops >&2; exit 4"),
+        List.of("V=given"), "/etc")) {
+      out = new String(x.stdout().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(new String(x.stderr().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("oops\n");
+      assertThat(x.waitFor()).isEqualTo(4);
+    }
+    String[] map = out.lines().findFirst().orElseThrow().strip().split("\\s+");
+    assertThat(Long.parseLong(map[1])).as("the init's user namespace").isEqualTo(UserNamespace.forRoot().hostUid());
+    assertThat(c.rootOwner()).containsExactly(UserNamespace.forRoot().hostUid(), UserNamespace.forRoot().hostGid());
+    assertThat(status(out, "Seccomp")).isEqualTo("2");
+    assertThat(Long.parseUnsignedLong(status(out, "CapEff"), 16) & (1L << CAP_SYS_ADMIN)).isZero();
+    assertThat(status(out, "cwd")).isEqualTo("/etc");
+    assertThat(status(out, "v")).isEqualTo("given");
+
+    // SIGKILL reaches the process and what it started (the sleep holds the stdout pipe open).
+    try (Container.Exec x = c.exec(List.of("sh", "-c", "sleep 1000 & echo started; wait"), List.of(), "/")) {
+      BufferedReader r = new BufferedReader(new InputStreamReader(x.stdout(), StandardCharsets.UTF_8));
+      assertThat(r.readLine()).isEqualTo("started");
+      x.signal(true);
+      assertThat(x.waitFor()).as("128 + SIGKILL").isEqualTo(137);
+      assertThat(r.readLine()).as("every holder of the pipe is gone").isNull();
+    }
+    assertThat(c.isRunning()).as("the container runs on").isTrue();
+  }
+
+  @Test
   void aSetuidBinaryInAKeptUpperIsInertAndNotHostRoots() throws Exception {
     Path upper = tmp.resolve("upper");
     // busybox picks its applet by the name it is run as: /id runs the setuid copy as id.

@@ -8,14 +8,30 @@ import java.util.List;
  * repeatable: fork targets, descriptors' signers, image sources by URL) and the local
  * directories API clients may name ({@code --allow-path DIR}, repeatable: image sources and
  * {@code wasm.file}). Both empty by default: a node fetches and reads nothing on a client's word.
+ * {@code containers}: clients may start container sandboxes (E2B templates naming an image).
  */
-public record AccessOptions(List<String> peers, List<Path> allowPaths) {
+public record AccessOptions(List<String> peers, List<Path> allowPaths, boolean containers) {
   public AccessOptions {
     peers = List.copyOf(peers);
     allowPaths = List.copyOf(allowPaths);
   }
 
+  /** No containers: a client may not make the node run runc. */
+  public AccessOptions(List<String> peers, List<Path> allowPaths) {
+    this(peers, allowPaths, false);
+  }
+
   public static AccessOptions none() {
     return new AccessOptions(List.of(), List.of());
+  }
+
+  /**
+   * These options, letting clients start container sandboxes ({@code --containers}): runc over
+   * the node's images, confined as {@code spindle container run} confines them (the container
+   * module's README). Off by default: a container is a set of host processes under a user
+   * namespace, a larger surface than a WebAssembly sandbox.
+   */
+  public AccessOptions withContainers(boolean allowed) {
+    return new AccessOptions(peers, allowPaths, allowed);
   }
 }

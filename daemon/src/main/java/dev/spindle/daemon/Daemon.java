@@ -146,7 +146,20 @@ public final class Daemon implements AutoCloseable {
     c.setPort(config.port());
     server.addConnector(c);
     ApiHandler api = new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper());
-    E2bSandboxes e2b = new E2bSandboxes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService));
+    // Container sandboxes only where the operator allowed them; their state beside the CLI's
+    // containers, so `spindle container reap` clears what a killed node left.
+    ContainerSandboxes containers = null;
+    if (access.containers()) {
+      try {
+        containers = ContainerSandboxes.open(catalog.images(), root.resolve("containers"),
+            (long) config.limits().maxMemoryPages() * 65536);
+      } catch (IOException e) {
+        remote.close();
+        db.close();
+        throw new IOException("--containers: " + e.getMessage(), e);
+      }
+    }
+    E2bSandboxes e2b = new E2bSandboxes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService), containers);
     // E2B's API (/e2b) is served before the node's own routes, outside their table (see E2bHandler).
     server.setHandler(new E2bHandler(api, e2b, token, metrics));
     server.setErrorHandler(new JsonErrorHandler(Api.mapper()));

@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
  * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
  * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
- * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]... [--warm python]...}: a node in its own process (what the tests and the
+ * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]... [--warm python]... [--containers]}: a node in its own process (what the tests and the
  * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
  * listens, then serves until killed.
  */
@@ -26,7 +26,12 @@ public final class DaemonMain {
     java.util.List<Path> allowPaths = new java.util.ArrayList<>();
     java.util.List<String> warm = new java.util.ArrayList<>();
     NodeLimits limits = c.limits();
+    boolean containers = false;
     for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--containers")) {
+        containers = true;
+        continue;
+      }
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--listen" -> listen = v;
@@ -53,7 +58,7 @@ public final class DaemonMain {
       c = c.listen(listen);
     }
     run(c.withCaps(concurrent, sandboxes).withLimits(limits).withWarm(warm), pageListen, pageStore, pageAdvertise,
-        new AccessOptions(peers, allowPaths));
+        new AccessOptions(peers, allowPaths).withContainers(containers));
   }
 
   /**

@@ -403,11 +403,21 @@ final class E2bHandler extends Handler.Wrapper {
         if (!authorized) {
           throw new ApiError(401, "unauthorized", "missing or wrong X-Access-Token for sandbox '" + e.id + "'");
         }
+        ContainerSandboxes.Box box = e2b.containerOf(e);
+        if (box != null) {
+          call.answered = true;
+          Envd.handle(r, call.response, call.callback, box);
+          return;
+        }
         Guest g = e2b.running(e);
         call.answered = true;
         Envd.handle(r, call.response, call.callback, g);
       }
       case "49999" -> {
+        if (e2b.containerOf(e) != null) {
+          throw new ApiError(502, "port_not_open", "port 49999 is not open in container sandbox '" + e.id + "': it "
+              + "has no code interpreter (use commands.run)");
+        }
         e2b.running(e);
         interpreter.handle(call, e, path, authorized);
       }

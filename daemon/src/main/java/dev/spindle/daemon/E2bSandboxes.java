@@ -58,6 +58,8 @@ final class E2bSandboxes implements AutoCloseable {
     volatile Instant endAt;
     /** The Spindle sandbox running it; null while paused. */
     volatile String guestId;
+    /** A container sandbox's container (then {@link #guestId} is null); null for a Python sandbox. */
+    volatile ContainerSandboxes.Box container;
     /** The snapshot tag it is paused under; null while running. */
     volatile String pausedTag;
     /** Code-interpreter contexts: id → namespace number (0 is the default context's). */
@@ -78,7 +80,7 @@ final class E2bSandboxes implements AutoCloseable {
     }
 
     String state() {
-      return guestId != null ? "running" : "paused";
+      return guestId != null || container != null ? "running" : "paused";
     }
   }
 
@@ -94,7 +96,15 @@ final class E2bSandboxes implements AutoCloseable {
     return t;
   });
 
+  /** Null when the node runs no containers (started without {@code --containers}). */
+  private final ContainerSandboxes containers;
+
   E2bSandboxes(Sandboxes sandboxes, Catalog catalog, GuestSnapshots snapshots) {
+    this(sandboxes, catalog, snapshots, null);
+  }
+
+  E2bSandboxes(Sandboxes sandboxes, Catalog catalog, GuestSnapshots snapshots, ContainerSandboxes containers) {
+    this.containers = containers;
     this.sandboxes = sandboxes;
     this.catalog = catalog;
     this.snapshots = snapshots;
@@ -108,6 +118,9 @@ final class E2bSandboxes implements AutoCloseable {
 
   Entry create(Create c) throws IOException {
     String snapshot = resolve(c.template());
+    if (snapshot != null && isImage(snapshot)) {
+      return createContainer(c);
+    }
     SandboxInfo info = start(snapshot, 1).getFirst();
     Entry e = new Entry(info.id(), c.template(), Map.copyOf(c.metadata()), token(), c.autoPause(),
         Instant.now().plus(c.timeout()), info.id());
@@ -144,19 +157,73 @@ final class E2bSandboxes implements AutoCloseable {
     if (!Tag.isValid(template) || template.startsWith(Catalog.RUNTIME_PREFIX)) {
       throw new ApiError(404, "not_found", "template '" + clip(template) + "' not found: this node serves the "
           + "templates " + String.join(", ", PYTHON_TEMPLATES.stream().sorted().toList())
-          + " and snapshots made with createSnapshot");
+          + ", snapshots made with createSnapshot and images (container sandboxes)");
     }
     ImageInfo row = catalog.find(template).orElseThrow(() -> new ApiError(404, "not_found", "template '" + template
         + "' not found: this node serves the templates " + String.join(", ", PYTHON_TEMPLATES.stream().sorted()
-        .toList()) + " and snapshots made with createSnapshot"));
-    if (Catalog.IMAGE.equals(row.kind())) {
-      throw new ApiError(400, "unsupported_template", "template '" + template + "' is a Spindle image; container "
-          + "sandboxes are not served through the E2B API yet (use template code-interpreter-v1)");
-    }
+        .toList()) + ", snapshots made with createSnapshot and images (container sandboxes)"));
     if (!"ready".equals(row.status())) {
-      throw new ApiError(409, "not_ready", "snapshot '" + template + "' is " + row.status());
+      throw new ApiError(409, "not_ready", (Catalog.IMAGE.equals(row.kind()) ? "image '" : "snapshot '") + template
+          + "' is " + row.status());
     }
     return template;
+  }
+
+  private boolean isImage(String tag) {
+    return catalog.find(tag).map(r -> Catalog.IMAGE.equals(r.kind())).orElse(false);
+  }
+
+  /**
+   * A container sandbox over the image the template names: only on a node that runs containers.
+   * Its E2B id is its own ({@code ct-…}); envs given at create apply to each command.
+   */
+  private Entry createContainer(Create c) throws IOException {
+    if (containers == null) {
+      throw new ApiError(403, "containers_disabled", "template '" + c.template() + "' is a Spindle image, and this "
+          + "node runs no containers (its operator starts it with --containers to allow them)");
+    }
+    if (!c.envs().isEmpty()) {
+      throw new ApiError(400, "unsupported_envs", "envs at create are not supported for a container sandbox; give "
+          + "them to each command (commands.run(cmd, {envs}))");
+    }
+    if (sandboxes.count() + containerCount() >= maxSandboxes()) {
+      throw new ApiError(429, "too_many_sandboxes", "the node holds as many sandboxes as it may");
+    }
+    String id = "ct-" + suffix().substring(0, 12);
+    ContainerSandboxes.Box box;
+    try {
+      box = containers.start(id, c.template());
+    } catch (IOException e) {
+      throw new ApiError(500, "container_failed", "cannot start a container from image '" + c.template() + "': "
+          + e.getMessage());
+    }
+    Entry e = new Entry(id, c.template(), Map.copyOf(c.metadata()), token(), false,
+        Instant.now().plus(c.timeout()), null);
+    e.container = box;
+    entries.put(e.id, e);
+    return e;
+  }
+
+  private long containerCount() {
+    return entries.values().stream().filter(e -> e.container != null).count();
+  }
+
+  private int maxSandboxes() {
+    return sandboxes.max();
+  }
+
+  /** Refuses what a container sandbox cannot do, in E2B's shape (the SDK's SandboxError). */
+  private static void notForContainers(Entry e, String what) {
+    if (e.container != null) {
+      throw new ApiError(501, "not_supported", what + " is not supported for container sandbox '" + e.id
+          + "': its state is processes and a writable layer, which Spindle does not snapshot; only Python "
+          + "sandboxes can be paused, forked or snapshotted");
+    }
+  }
+
+  /** The container of a running container sandbox, or null when {@code e} is a Python sandbox. */
+  ContainerSandboxes.Box containerOf(Entry e) {
+    return e.container;
   }
 
   Entry get(String id) {
@@ -194,6 +261,11 @@ final class E2bSandboxes implements AutoCloseable {
         sandboxes.delete(e.guestId);
       }
       e.guestId = null;
+      ContainerSandboxes.Box box = e.container;
+      e.container = null;
+      if (box != null) {
+        box.close();
+      }
       dropTag(e.pausedTag);
       e.pausedTag = null;
     } finally {
@@ -208,6 +280,7 @@ final class E2bSandboxes implements AutoCloseable {
   void pause(Entry e) throws Exception {
     e.lock.lock();
     try {
+      notForContainers(e, "pause");
       if (e.guestId == null) {
         throw new ApiError(409, "already_paused", "sandbox '" + e.id + "' is already paused");
       }
@@ -234,7 +307,7 @@ final class E2bSandboxes implements AutoCloseable {
     e.lock.lock();
     try {
       Instant end = Instant.now().plus(timeout);
-      if (e.guestId != null) {
+      if (e.guestId != null || e.container != null) {
         if (end.isAfter(e.endAt)) {
           e.endAt = end;
         }
@@ -262,6 +335,7 @@ final class E2bSandboxes implements AutoCloseable {
   List<Entry> fork(Entry parent, int count, Duration timeout) throws Exception {
     List<SandboxInfo> children;
     Map<String, Integer> contexts;
+    notForContainers(parent, "fork");
     parent.lock.lock();
     try {
       Guest g = running(parent);
@@ -294,6 +368,7 @@ final class E2bSandboxes implements AutoCloseable {
 
   /** A named snapshot of a running sandbox (E2B pauses it meanwhile; here a full snapshot does). */
   ImageInfo snapshot(Entry e, String name) throws Exception {
+    notForContainers(e, "createSnapshot");
     e.lock.lock();
     try {
       Guest g = running(e);
@@ -376,11 +451,11 @@ final class E2bSandboxes implements AutoCloseable {
   private void expire() {
     Instant now = Instant.now();
     for (Entry e : entries.values()) {
-      if (e.guestId == null || e.endAt.isAfter(now)) {
+      if ((e.guestId == null && e.container == null) || e.endAt.isAfter(now)) {
         continue;
       }
       try {
-        if (e.autoPause) {
+        if (e.autoPause && e.container == null) {
           pause(e);
         } else {
           kill(e);
@@ -417,5 +492,17 @@ final class E2bSandboxes implements AutoCloseable {
   @Override
   public void close() {
     reaper.shutdownNow();
+    // Containers are processes and mounts of this node: none outlives it.
+    for (Entry e : entries.values()) {
+      ContainerSandboxes.Box box = e.container;
+      e.container = null;
+      if (box != null) {
+        try {
+          box.close();
+        } catch (IOException | RuntimeException ex) {
+          System.err.println("spindle daemon: e2b: cannot remove container sandbox " + e.id + ": " + ex.getMessage());
+        }
+      }
+    }
   }
 }

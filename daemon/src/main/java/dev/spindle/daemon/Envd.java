@@ -64,6 +64,12 @@ final class Envd {
     return NODE.serve(request, response, callback, EnvdGuest.of(guest), guest);
   }
 
+  /** Serves one envd request for a container sandbox. */
+  static boolean handle(Request request, Response response, Callback callback, ContainerSandboxes.Box box)
+      throws IOException {
+    return NODE.serve(request, response, callback, box, box);
+  }
+
   /** As {@link #handle} for any {@link EnvdGuest}; {@code key} names the sandbox whose running commands are kept. */
   boolean serve(Request request, Response response, Callback callback, EnvdGuest guest, Object key)
       throws IOException {
@@ -213,7 +219,7 @@ final class Envd {
   }
 
   static Optional<EnvdFiles> tree(EnvdGuest guest) {
-    return guest.filesRoot().map(root -> new EnvdHostFiles(root, guest.filesMount()));
+    return guest.filesRoot().map(root -> new EnvdHostFiles(root, guest.filesMount(), guest.filesOwner()));
   }
 
   private ObjectNode wrapEntry(EnvdFiles.Entry e) {
@@ -282,17 +288,26 @@ final class Envd {
         yield out;
       }
       case "SendInput" -> {
-        selected(req, t);
+        EnvdProcesses.Running r = selected(req, t);
+        if (r.process() != null) {
+          yield EnvdContainerCommands.sendInput(r, req, this);
+        }
         throw EnvdError.precondition("a Python sandbox's commands read no stdin (they run in the interpreter, "
             + "not as processes)");
       }
       case "SendSignal" -> {
-        selected(req, t);
+        EnvdProcesses.Running r = selected(req, t);
+        if (r.process() != null) {
+          yield EnvdContainerCommands.signal(r, req, this);
+        }
         throw EnvdError.precondition("a running Python command cannot be interrupted: it runs in the sandbox's "
             + "interpreter and ends at the sandbox's timeout");
       }
       case "CloseStdin" -> {
-        selected(req, t);
+        EnvdProcesses.Running r = selected(req, t);
+        if (r.process() != null) {
+          yield EnvdContainerCommands.closeStdin(r, this);
+        }
         yield connect.object(); // nothing reads it: closing is already true
       }
       case "Update", "StreamInput" -> throw EnvdError.unimplemented("terminals (pty) are not supported by Spindle's "
@@ -330,6 +345,11 @@ final class Envd {
     config.path("envs").properties().forEach(en -> envs.put(en.getKey(), en.getValue().asText()));
     String cwd = config.hasNonNull("cwd") ? EnvdPath.parse("process.cwd", config.get("cwd").asText()).toString()
         : EnvdPath.HOME;
+    if (guest.containerBox().isPresent()) {
+      EnvdContainerCommands.run(guest.containerBox().get(), table(key), req, config, cmd, args, envs,
+          shellLine(cmd, args), this, s);
+      return;
+    }
     if (!guest.isPython()) {
       throw EnvdError.precondition("sandbox " + guest.id() + " is not a Python sandbox: Spindle's envd runs commands "
           + "in Python sandboxes (python -c, python FILE, and the built-ins " + String.join(", ", EnvdProgram.BUILT_INS)
@@ -357,7 +377,7 @@ final class Envd {
   }
 
   /** The line of a {@code bash -c LINE} (how the SDK wraps every command), else null. */
-  private static String shellLine(String cmd, List<String> args) {
+  static String shellLine(String cmd, List<String> args) {
     if (!List.of("/bin/bash", "bash", "/bin/sh", "sh", "/usr/bin/bash").contains(cmd)) {
       return null;
     }
@@ -424,7 +444,11 @@ final class Envd {
   }
 
   /** A {@code StartResponse}/{@code ConnectResponse}: {@code {"event": {KIND: VALUE}}}. */
-  private ObjectNode event(String kind, ObjectNode value) {
+  ObjectNode connectObject() {
+    return connect.object();
+  }
+
+  ObjectNode event(String kind, ObjectNode value) {
     ObjectNode e = connect.object();
     e.putObject("event").set(kind, value);
     return e;

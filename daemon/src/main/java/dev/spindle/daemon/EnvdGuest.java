@@ -18,6 +18,16 @@ interface EnvdGuest {
 
   boolean isPython();
 
+  /** Who files created through envd belong to on the host (uid, gid); null: this process. */
+  default int[] filesOwner() {
+    return null;
+  }
+
+  /** A container sandbox's container, where commands run as processes ({@code runc exec}). */
+  default Optional<ContainerSandboxes.Box> containerBox() {
+    return Optional.empty();
+  }
+
   /** Evaluates code in the sandbox's interpreter; an {@link ApiError} when the sandbox cannot (dead, limit hit). */
   EvalResult eval(String code);
 

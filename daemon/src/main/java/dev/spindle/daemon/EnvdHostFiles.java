@@ -43,8 +43,28 @@ final class EnvdHostFiles implements EnvdFiles {
 
   /** {@code root} is what the guest sees at {@code mount}. */
   EnvdHostFiles(Path root, EnvdPath mount) {
+    this(root, mount, null);
+  }
+
+  /**
+   * As above; what is created is given to {@code owner} (host uid, gid): a container sandbox's
+   * root, so that files written from the host are its own inside its user namespace (host root's
+   * would be nobody's there, and not writable by it). Null: left to whoever this process is.
+   */
+  EnvdHostFiles(Path root, EnvdPath mount, int[] owner) {
     this.root = root;
     this.mount = mount;
+    this.owner = owner == null ? null : owner.clone();
+  }
+
+  private final int[] owner;
+
+  /** Gives what {@code p} names (never a link's target) to {@link #owner}, if there is one. */
+  private void own(Path p) throws IOException {
+    if (owner != null) {
+      Files.setAttribute(p, "unix:uid", owner[0], NOFOLLOW);
+      Files.setAttribute(p, "unix:gid", owner[1], NOFOLLOW);
+    }
   }
 
   /** The components below the tree's root of a guest path, which must be at or below the mount. */
@@ -147,6 +167,7 @@ final class EnvdHostFiles implements EnvdFiles {
           OutputStream out = Files.newOutputStream(u.path(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
               StandardOpenOption.TRUNCATE_EXISTING, NOFOLLOW)) {
         out.write(data);
+        own(u.path());
       }
       return entry(t, path);
     } catch (IOException e) {
@@ -237,6 +258,7 @@ final class EnvdHostFiles implements EnvdFiles {
       try (HostTree.Use u = t.at(prefix)) {
         try {
           Files.createDirectory(u.path());
+          own(u.path());
         } catch (FileAlreadyExistsException e) {
           if (!Files.readAttributes(u.path(), PosixFileAttributes.class, NOFOLLOW).isDirectory()) {
             throw new NotDirectoryException("/" + String.join("/", prefix));

@@ -14,13 +14,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class EnvdProcesses {
   /** A running command: what started it (the SDK's {@code ProcessConfig}, kept as sent) and its end. */
-  record Running(int pid, String tag, JsonNode config, CompletableFuture<EnvdProgram.Outcome> done) {}
+  record Running(int pid, String tag, JsonNode config, CompletableFuture<EnvdProgram.Outcome> done,
+      dev.spindle.container.Container.Exec process) {}
 
   private final AtomicInteger next = new AtomicInteger(1);
   private final Map<Integer, Running> running = new ConcurrentHashMap<>();
 
   Running start(String tag, JsonNode config) {
-    Running r = new Running(next.getAndIncrement(), tag, config, new CompletableFuture<>());
+    return start(tag, config, null);
+  }
+
+  /** A command; {@code process} its process in a container sandbox (null: a Python sandbox's command). */
+  Running start(String tag, JsonNode config, dev.spindle.container.Container.Exec process) {
+    Running r = new Running(next.getAndIncrement(), tag, config, new CompletableFuture<>(), process);
     running.put(r.pid(), r);
     return r;
   }

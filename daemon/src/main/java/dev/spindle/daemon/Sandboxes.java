@@ -69,6 +69,11 @@ final class Sandboxes implements AutoCloseable {
     this.python = python;
   }
 
+  /** The most sandboxes the node holds at once ({@code --max-sandboxes}). */
+  int max() {
+    return max;
+  }
+
   int count() {
     return guests.size();
   }
