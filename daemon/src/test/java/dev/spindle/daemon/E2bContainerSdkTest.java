@@ -176,8 +176,8 @@ class E2bContainerSdkTest {
     left.removeAll(before);
     assertEquals(Set.of(), left, "runc containers left");
     Path real = home.toRealPath();
-    assertTrue(MountPoints.list().stream().noneMatch(m -> m.startsWith(real) || m.toString().startsWith(
-        "/run/spindle/spindle-") && !before.contains(m.getFileName().toString())), "mounts left: " + MountPoints.list());
+    assertTrue(MountPoints.list().stream().noneMatch(m -> m.startsWith(real) || (m.toString().startsWith(
+        "/run/spindle/spindle-") && !before.contains(m.getFileName().toString()))), "mounts left: " + MountPoints.list());
     Path state = home.resolve("containers");
     if (Files.isDirectory(state)) {
       try (Stream<Path> s = Files.list(state)) {
