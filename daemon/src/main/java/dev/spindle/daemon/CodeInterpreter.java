@@ -134,7 +134,7 @@ final class CodeInterpreter {
       if (ns == null) {
         throw new ApiError(404, "not_found", "context '" + E2bSandboxes.clip(id) + "' not found");
       }
-      Guest g = e2b.running(e);
+      NodeSandbox g = e2b.running(e);
       g.eval("globals().clear()\nglobals()['__name__'] = '__main__'", ns, false);
       e.executions.remove(ns);
       if (remove && ns != 0) {
@@ -170,7 +170,7 @@ final class CodeInterpreter {
     }
     e.lock.lock();
     try {
-      Guest g = e2b.running(e);
+      NodeSandbox g = e2b.running(e);
       Response response = call.response();
       response.setStatus(200);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson");
@@ -191,7 +191,7 @@ final class CodeInterpreter {
   }
 
   /** Runs the cell on another thread, sending its output on as it comes, then its result or error. */
-  private void run(OutputStream out, E2bSandboxes.Entry e, Guest g, int ns, String code, Map<String, String> envs)
+  private void run(OutputStream out, E2bSandboxes.Entry e, NodeSandbox g, int ns, String code, Map<String, String> envs)
       throws IOException, InterruptedException {
     Reactor reactor = g.reactor();
     // Output written outside a streamed cell is not this cell's.

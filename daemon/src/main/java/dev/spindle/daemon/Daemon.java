@@ -86,7 +86,7 @@ public final class Daemon implements AutoCloseable {
     // run with the node's defaults, except memory, which was their parent's and may be up to the
     // ceiling; without this they ran with the sandbox builder's own (4 GiB, 5 min), whatever the
     // ceilings.
-    // Guest pages count against the budget from now on (one node per process).
+    // NodeSandbox pages count against the budget from now on (one node per process).
     FrameBudget.global().limitBytes(config.limits().memoryBudget());
     Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
         .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));

@@ -409,7 +409,7 @@ final class E2bHandler extends Handler.Wrapper {
           Envd.handle(r, call.response, call.callback, box);
           return;
         }
-        Guest g = e2b.running(e);
+        NodeSandbox g = e2b.running(e);
         call.answered = true;
         Envd.handle(r, call.response, call.callback, g);
       }

@@ -235,7 +235,7 @@ final class E2bSandboxes implements AutoCloseable {
   }
 
   /** The Spindle sandbox running {@code e}: 502 when paused or gone (as E2B's proxy answers). */
-  Guest running(Entry e) {
+  NodeSandbox running(Entry e) {
     String g = e.guestId;
     if (g == null || !sandboxes.holds(g)) {
       throw new ApiError(502, "sandbox_not_running", "sandbox '" + e.id + "' is not running (" + e.state() + ")");
@@ -284,7 +284,7 @@ final class E2bSandboxes implements AutoCloseable {
       if (e.guestId == null) {
         throw new ApiError(409, "already_paused", "sandbox '" + e.id + "' is already paused");
       }
-      Guest g = running(e);
+      NodeSandbox g = running(e);
       Tag tag = Tag.of(PAUSE_PREFIX + suffix());
       ImageInfo row = snapshots.take(g, tag, SnapshotService.Mode.FULL).settled().get();
       if (!"ready".equals(row.status())) {
@@ -338,7 +338,7 @@ final class E2bSandboxes implements AutoCloseable {
     notForContainers(parent, "fork");
     parent.lock.lock();
     try {
-      Guest g = running(parent);
+      NodeSandbox g = running(parent);
       Tag tag = Tag.of(FORK_PREFIX + suffix());
       GuestSnapshots.Taken taken = snapshots.take(g, tag, SnapshotService.Mode.LIVE);
       try {
@@ -371,7 +371,7 @@ final class E2bSandboxes implements AutoCloseable {
     notForContainers(e, "createSnapshot");
     e.lock.lock();
     try {
-      Guest g = running(e);
+      NodeSandbox g = running(e);
       Tag tag = name == null ? Tag.of("e2b-snapshot-" + suffix()) : Catalog.tag(name, "name");
       if (tag.value().startsWith(PAUSE_PREFIX) || tag.value().startsWith(FORK_PREFIX)) {
         throw new ApiError(400, "bad_name", "snapshot names starting " + PAUSE_PREFIX + " or " + FORK_PREFIX
@@ -422,7 +422,7 @@ final class E2bSandboxes implements AutoCloseable {
   }
 
   /** Sets environment variables in a sandbox's interpreter (os.environ), for every later execution. */
-  void setEnvs(Guest g, Map<String, String> envs) {
+  void setEnvs(NodeSandbox g, Map<String, String> envs) {
     try {
       var r = g.eval("__import__('os').environ.update(" + json.writeValueAsString(envs) + ")\nNone", 0, false);
       if (r.error() != null) {

@@ -31,10 +31,10 @@ import org.eclipse.jetty.util.Callback;
  * filesystem.Filesystem} (Stat, MakeDir, Move, ListDir, Remove; watching answers {@code
  * unimplemented}) and {@code process.Process} (Start, Connect, List, SendInput, SendSignal,
  * CloseStdin), the plain-HTTP {@code /files} (download; upload as multipart or raw bytes) and
- * {@code /health}. Files act on the sandbox's writable tree ({@link Guest#filesRoot()}) through
+ * {@code /health}. Files act on the sandbox's writable tree ({@link NodeSandbox#filesRoot()}) through
  * {@link EnvdHostFiles}; commands run as {@link EnvdProgram} says. The caller (the E2B router)
  * has already picked the sandbox and checked its access token. The tables of running commands
- * are kept per sandbox (by its {@link Guest}, weakly: a sandbox that is gone takes its table
+ * are kept per sandbox (by its {@link NodeSandbox}, weakly: a sandbox that is gone takes its table
  * along), in one instance for the process ({@link #handle}).
  */
 final class Envd {
@@ -60,7 +60,7 @@ final class Envd {
   private static final Envd NODE = new Envd();
 
   /** Serves one envd request for {@code guest}; always answers it (true). */
-  static boolean handle(Request request, Response response, Callback callback, Guest guest) throws IOException {
+  static boolean handle(Request request, Response response, Callback callback, NodeSandbox guest) throws IOException {
     return NODE.serve(request, response, callback, EnvdGuest.of(guest), guest);
   }
 

@@ -31,7 +31,7 @@ interface EnvdGuest {
   /** Evaluates code in the sandbox's interpreter; an {@link ApiError} when the sandbox cannot (dead, limit hit). */
   EvalResult eval(String code);
 
-  static EnvdGuest of(Guest g) {
+  static EnvdGuest of(NodeSandbox g) {
     return new EnvdGuest() {
       @Override
       public String id() {

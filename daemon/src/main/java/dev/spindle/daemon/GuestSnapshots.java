@@ -21,7 +21,7 @@ final class GuestSnapshots {
   /** The row as claimed (status {@code writing}), and the future of the settled one. */
   record Taken(ImageInfo claimed, CompletableFuture<ImageInfo> settled) {}
 
-  Taken take(Guest g, Tag tag, SnapshotService.Mode mode) throws Exception {
+  Taken take(NodeSandbox g, Tag tag, SnapshotService.Mode mode) throws Exception {
     if (!g.isReactor()) {
       throw ApiError.conflict("not_a_reactor", "sandbox " + g.id + " is a command module; only reactors can be "
           + "snapshotted");

@@ -47,7 +47,7 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
 
   /**
    * Ten minutes, 4 GiB and 64 MiB a sandbox; a budget of three quarters of this JVM's largest
-   * heap. Guest memory is pages of {@code byte[]} on the Java heap (PagedMemory), so the heap,
+   * heap. NodeSandbox memory is pages of {@code byte[]} on the Java heap (PagedMemory), so the heap,
    * not the machine's RAM, is what sandboxes exhaust: past it any thread of the node, the HTTP
    * server's included, fails with OutOfMemoryError. The quarter left is for the node itself
    * (request bodies up to 64 MiB, snapshots being written, page caches). Thirty seconds idle.

@@ -102,7 +102,7 @@ final class RemoteNode implements AutoCloseable {
   record Prepared(String id, byte[] descriptor) {}
 
   /** Prepares {@code g} (its lock held by the caller): see {@link RemoteForks#prepare}. */
-  Prepared prepare(Guest g, Duration ttl) throws IOException {
+  Prepared prepare(NodeSandbox g, Duration ttl) throws IOException {
     if (advertisedHost == null) {
       throw ApiError.conflict("no_page_address", "this node cannot prepare forks: " + noAddress);
     }

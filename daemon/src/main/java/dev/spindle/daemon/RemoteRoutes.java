@@ -44,7 +44,7 @@ final class RemoteRoutes {
    * descriptor.
    */
   private void fork(Exchange x) throws Exception {
-    Guest g = sandboxes.get(x.param("id"));
+    NodeSandbox g = sandboxes.get(x.param("id"));
     Fork f = x.body(Fork.class);
     if (!g.isReactor()) {
       throw ApiError.conflict("not_a_reactor", "sandbox " + g.id + " is a command module; only reactors can be forked");

@@ -36,14 +36,14 @@ final class SandboxRoutes {
     r.add("POST", "/v1/sandboxes/{id}/call", this::call);
     r.add("POST", "/v1/sandboxes/{id}/eval", this::eval);
     r.add("GET", "/v1/sandboxes/{id}/output", x -> {
-      Guest g = sandboxes.get(x.param("id"));
-      x.json(new Output(Guest.text(g.stdout()), Guest.text(g.stderr())));
+      NodeSandbox g = sandboxes.get(x.param("id"));
+      x.json(new Output(NodeSandbox.text(g.stdout()), NodeSandbox.text(g.stderr())));
     });
     r.add("POST", "/v1/sandboxes/{id}/snapshot", this::snapshot);
   }
 
   private void call(Exchange x) throws Exception {
-    Guest g = sandboxes.get(x.param("id"));
+    NodeSandbox g = sandboxes.get(x.param("id"));
     Call c = x.body(Call.class);
     if (c.export() == null || c.export().isEmpty()) {
       throw ApiError.badRequest("bad_field", "field 'export' is required: the name of an exported function");
@@ -61,7 +61,7 @@ final class SandboxRoutes {
   }
 
   private void eval(Exchange x) throws Exception {
-    Guest g = sandboxes.get(x.param("id"));
+    NodeSandbox g = sandboxes.get(x.param("id"));
     Eval e = x.body(Eval.class);
     if (e.code() == null) {
       throw ApiError.badRequest("bad_field", "field 'code' is required: Python source");
@@ -77,7 +77,7 @@ final class SandboxRoutes {
    * {@code wait} the answer is the ready snapshot (201); without, 202 with status {@code writing}.
    */
   private void snapshot(Exchange x) throws Exception {
-    Guest g = sandboxes.get(x.param("id"));
+    NodeSandbox g = sandboxes.get(x.param("id"));
     Snapshot s = x.body(Snapshot.class);
     Tag tag = Catalog.tag(s.tag(), "tag");
     SnapshotService.Mode mode = mode(s.mode());

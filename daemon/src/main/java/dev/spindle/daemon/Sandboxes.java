@@ -35,7 +35,7 @@ final class Sandboxes implements AutoCloseable {
   /** Node defaults, so a request that names no limits cannot take the host. */
   static final Limits DEFAULT_LIMITS = new Limits(60_000L, 4096, 1 << 20);
 
-  private final Map<String, Guest> guests = new ConcurrentHashMap<>();
+  private final Map<String, NodeSandbox> guests = new ConcurrentHashMap<>();
   /** Sandboxes held or being started; guarded by {@code this}, with {@link #memoryHeld}. */
   private int reserved;
   /**
@@ -112,7 +112,7 @@ final class Sandboxes implements AutoCloseable {
   long[] pages() {
     long shared = 0;
     long own = 0;
-    for (Guest g : guests.values()) {
+    for (NodeSandbox g : guests.values()) {
       if (g.forked() != null) {
         var c = g.forked().counts();
         shared += c.sharedPages();
@@ -171,10 +171,10 @@ final class Sandboxes implements AutoCloseable {
     return admit(n, memory, i -> {
       String id = newId();
       if (reactor) {
-        return Guest.reactor(id, module.image(), exports, SandboxDirs.start(forks, sandbox, dirs, roots),
+        return NodeSandbox.reactor(id, module.image(), exports, SandboxDirs.start(forks, sandbox, dirs, roots),
             limits.outputCap());
       }
-      Guest g = Guest.command(id, module.image());
+      NodeSandbox g = NodeSandbox.command(id, module.image());
       commands.execute(() -> {
         try {
           g.finished(sandbox.run());
@@ -191,7 +191,7 @@ final class Sandboxes implements AutoCloseable {
 
   /** Starts one sandbox of a request. */
   private interface Starter {
-    Guest start(int index) throws IOException;
+    NodeSandbox start(int index) throws IOException;
   }
 
   /**
@@ -201,10 +201,10 @@ final class Sandboxes implements AutoCloseable {
   private List<SandboxInfo> admit(int n, long memory, Starter starter) throws IOException {
     reserve(n, memory);
     long pending = n * memory;
-    List<Guest> started = new ArrayList<>();
+    List<NodeSandbox> started = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
-        Guest g = starter.start(i);
+        NodeSandbox g = starter.start(i);
         started.add(g);
         pending -= memory;
         if (!g.holdMemory(memory)) {
@@ -212,16 +212,16 @@ final class Sandboxes implements AutoCloseable {
         }
       }
     } catch (IOException | RuntimeException e) {
-      started.forEach(Guest::close);
+      started.forEach(NodeSandbox::close);
       long back = pending;
-      for (Guest g : started) {
+      for (NodeSandbox g : started) {
         back += g.releaseMemory();
       }
       unreserve(n, back);
       throw e;
     }
     started.forEach(g -> guests.put(g.id, g));
-    return started.stream().map(Guest::info).toList();
+    return started.stream().map(NodeSandbox::info).toList();
   }
 
   /**
@@ -244,7 +244,7 @@ final class Sandboxes implements AutoCloseable {
    */
   private List<SandboxInfo> branchAdmitted(SandboxSnapshot snap, int n, Applied limits, String image)
       throws IOException {
-    return admit(n, 0, i -> Guest.reactor(newId(), image, null, forks.branch(snap, 1,
+    return admit(n, 0, i -> NodeSandbox.reactor(newId(), image, null, forks.branch(snap, 1,
         Duration.ofMillis(limits.timeoutMs()), limits.maxMemoryPages(), limits.outputCap()).getFirst(),
         limits.outputCap()));
   }
@@ -274,9 +274,9 @@ final class Sandboxes implements AutoCloseable {
       return admit(n, 0, i -> {
         if (i == 0) {
           handed.set(true);
-          return Guest.reactor(newId(), tag.value(), null, first, limits.outputCap());
+          return NodeSandbox.reactor(newId(), tag.value(), null, first, limits.outputCap());
         }
-        return Guest.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst(), limits.outputCap());
+        return NodeSandbox.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst(), limits.outputCap());
       });
     } catch (IOException | RuntimeException e) {
       if (!handed.get()) {
@@ -301,7 +301,7 @@ final class Sandboxes implements AutoCloseable {
       throw e;
     }
     // A resumed CPython takes evals; its output cap is the node's default (no request named one).
-    Guest g = Guest.reactor(newId(), image, null, child, limits(null, ceilings).outputCap());
+    NodeSandbox g = NodeSandbox.reactor(newId(), image, null, child, limits(null, ceilings).outputCap());
     g.holdMemory(memory);
     g.onClose(onClose);
     guests.put(g.id, g);
@@ -336,7 +336,7 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /** Gives back what {@code g} holds of the budget; once, however many ways it ends. */
-  private void release(Guest g) {
+  private void release(NodeSandbox g) {
     unreserve(0, g.releaseMemory());
   }
 
@@ -450,8 +450,8 @@ final class Sandboxes implements AutoCloseable {
     return guests.containsKey(id);
   }
 
-  Guest get(String id) {
-    Guest g = guests.get(id);
+  NodeSandbox get(String id) {
+    NodeSandbox g = guests.get(id);
     if (g == null) {
       throw ApiError.notFound("no sandbox '" + id + "' on this node");
     }
@@ -459,11 +459,11 @@ final class Sandboxes implements AutoCloseable {
   }
 
   List<SandboxInfo> list() {
-    return guests.values().stream().map(Guest::info).sorted((a, b) -> a.createdAt().compareTo(b.createdAt())).toList();
+    return guests.values().stream().map(NodeSandbox::info).sorted((a, b) -> a.createdAt().compareTo(b.createdAt())).toList();
   }
 
   void delete(String id) {
-    Guest g = guests.remove(id);
+    NodeSandbox g = guests.remove(id);
     if (g == null) {
       throw ApiError.notFound("no sandbox '" + id + "' on this node");
     }
@@ -478,7 +478,7 @@ final class Sandboxes implements AutoCloseable {
 
   @Override
   public void close() {
-    guests.values().forEach(Guest::close);
+    guests.values().forEach(NodeSandbox::close);
     guests.clear();
     commands.shutdownNow();
     try {

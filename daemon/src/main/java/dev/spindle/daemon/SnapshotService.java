@@ -19,7 +19,7 @@ interface SnapshotService {
    * {@code LIVE} it runs on as soon as the page table is taken. The future completes when the
    * files are ready.
    */
-  CompletableFuture<Void> snapshot(Guest guest, Tag tag, Mode mode) throws IOException;
+  CompletableFuture<Void> snapshot(NodeSandbox guest, Tag tag, Mode mode) throws IOException;
 
   /** Snapshots through the fork module: page table, globals, tables and WASI state. */
   final class ForkSnapshots implements SnapshotService {
@@ -30,7 +30,7 @@ interface SnapshotService {
     }
 
     @Override
-    public CompletableFuture<Void> snapshot(Guest guest, Tag tag, Mode mode) throws IOException {
+    public CompletableFuture<Void> snapshot(NodeSandbox guest, Tag tag, Mode mode) throws IOException {
       SnapshotMode m = mode == Mode.LIVE ? SnapshotMode.LIVE : SnapshotMode.FULL;
       return forks.snapshot(guest.forked(), tag, m).persisted();
     }

@@ -35,7 +35,7 @@ class PythonApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // Guest memory (the warm interpreter's pages, shared by its branches) is on the node's heap.
+    // NodeSandbox memory (the warm interpreter's pages, shared by its branches) is on the node's heap.
     node = DaemonProcess.startOn(tmp.resolve("home"), "127.0.0.1", "1g");
     client = node.client();
   }

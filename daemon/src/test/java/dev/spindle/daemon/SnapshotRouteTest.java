@@ -35,7 +35,7 @@ class SnapshotRouteTest {
     final List<Mode> modes = new ArrayList<>();
 
     @Override
-    public synchronized CompletableFuture<Void> snapshot(Guest guest, Tag tag, Mode mode) {
+    public synchronized CompletableFuture<Void> snapshot(NodeSandbox guest, Tag tag, Mode mode) {
       CompletableFuture<Void> f = new CompletableFuture<>();
       pending.add(f);
       modes.add(mode);

@@ -8,7 +8,7 @@ import java.util.List;
  * {@link PreopenRoot}, so a directory renamed away and replaced by a link cannot carry the guest
  * anywhere new. It costs nothing to keep or to snapshot.
  */
-final class DirFd extends Descriptor {
+final class DirFd extends FdEntry {
     private final int preopen;
     private final List<String> components;
     private final String preopenName;

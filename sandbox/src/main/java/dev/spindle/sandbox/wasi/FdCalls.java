@@ -23,7 +23,7 @@ final class FdCalls {
     }
 
     int fdRead(Memory m, int fd, int iovs, int iovsLen, int nreadPtr) throws IOException {
-        Descriptor d = fds.get(fd);
+        FdEntry d = fds.get(fd);
         d.require(Abi.RIGHT_FD_READ);
         byte[] buf = new byte[Iovecs.totalLength(m, iovs, iovsLen)];
         int n = switch (d) {
@@ -54,7 +54,7 @@ final class FdCalls {
     }
 
     int fdWrite(Memory m, int fd, int iovs, int iovsLen, int nwrittenPtr) throws IOException {
-        Descriptor d = fds.get(fd);
+        FdEntry d = fds.get(fd);
         d.require(Abi.RIGHT_FD_WRITE);
         byte[] data = Iovecs.gather(m, iovs, iovsLen);
         switch (d) {
@@ -129,7 +129,7 @@ final class FdCalls {
     }
 
     int fdFdstatGet(Memory m, int fd, int ptr) {
-        Descriptor d = fds.get(fd);
+        FdEntry d = fds.get(fd);
         m.writeLong(ptr, 0);
         m.writeByte(ptr, (byte) d.fileType());
         m.writeShort(ptr + 2, (short) d.fdFlags());
@@ -139,7 +139,7 @@ final class FdCalls {
     }
 
     int fdFdstatSetFlags(int fd, int flags) {
-        Descriptor d = fds.get(fd);
+        FdEntry d = fds.get(fd);
         int known = Abi.FDFLAGS_APPEND | Abi.FDFLAGS_DSYNC | Abi.FDFLAGS_NONBLOCK | Abi.FDFLAGS_RSYNC
                 | Abi.FDFLAGS_SYNC;
         if ((flags & ~known) != 0) {
@@ -237,7 +237,7 @@ final class FdCalls {
      * starts with {@code .} and {@code ..}: stateless, so it survives snapshot and restore.
      */
     int fdReaddir(Memory m, int fd, int buf, int bufLen, long cookie, int bufusedPtr) throws IOException {
-        Descriptor d = fds.get(fd);
+        FdEntry d = fds.get(fd);
         if (!(d instanceof DirFd dir)) {
             throw new WasiError(d instanceof FileFd ? Errno.NOTDIR : Errno.BADF);
         }
@@ -288,7 +288,7 @@ final class FdCalls {
     }
 
     int fdRenumber(int from, int to) {
-        Descriptor d = fds.get(from);
+        FdEntry d = fds.get(from);
         fds.get(to);
         if (from != to) {
             fds.remove(to).close();

@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * preopens' {@link PreopenRoot}s, through which every descriptor reaches its files.
  */
 final class FdTable {
-    private final TreeMap<Integer, Descriptor> fds = new TreeMap<>();
+    private final TreeMap<Integer, FdEntry> fds = new TreeMap<>();
     private final List<WasiState.Preopen> preopens;
     private final List<PreopenRoot> roots = new ArrayList<>();
 
@@ -50,8 +50,8 @@ final class FdTable {
         return roots.get(dir.preopen());
     }
 
-    Descriptor get(int fd) {
-        Descriptor d = fds.get(fd);
+    FdEntry get(int fd) {
+        FdEntry d = fds.get(fd);
         if (d == null) {
             throw new WasiError(Errno.BADF);
         }
@@ -73,7 +73,7 @@ final class FdTable {
         throw new WasiError(Errno.NOTDIR);
     }
 
-    int add(Descriptor d) {
+    int add(FdEntry d) {
         int fd = 0;
         for (int used : fds.keySet()) {
             if (used != fd) {
@@ -85,25 +85,25 @@ final class FdTable {
         return fd;
     }
 
-    void put(int fd, Descriptor d) {
+    void put(int fd, FdEntry d) {
         fds.put(fd, d);
     }
 
-    Descriptor remove(int fd) {
-        Descriptor d = get(fd);
+    FdEntry remove(int fd) {
+        FdEntry d = get(fd);
         fds.remove(fd);
         return d;
     }
 
     void closeAll() {
-        fds.values().forEach(Descriptor::close);
+        fds.values().forEach(FdEntry::close);
         fds.clear();
         roots.forEach(PreopenRoot::close);
     }
 
     List<WasiState.Fd> capture() {
         List<WasiState.Fd> out = new ArrayList<>();
-        for (Map.Entry<Integer, Descriptor> e : fds.entrySet()) {
+        for (Map.Entry<Integer, FdEntry> e : fds.entrySet()) {
             out.add(e.getValue().capture(e.getKey()));
         }
         return out;
@@ -154,7 +154,7 @@ final class FdTable {
         FdTable table = new FdTable(state.preopens());
         try {
             for (WasiState.Fd f : state.fds()) {
-                Descriptor d = switch (f.kind()) {
+                FdEntry d = switch (f.kind()) {
                     case STDIN -> new StdioFd(f.kind(), in, null, f.rightsBase(), f.fdFlags());
                     case STDOUT -> new StdioFd(f.kind(), null, out, f.rightsBase(), f.fdFlags());
                     case STDERR -> new StdioFd(f.kind(), null, err, f.rightsBase(), f.fdFlags());
@@ -202,7 +202,7 @@ final class FdTable {
         if (f.preopen() < 0 || f.preopen() >= roots.size()) {
             throw new IOException("fd " + f.fd() + ": no preopen " + f.preopen());
         }
-        List<String> components = PathResolver.split(f.path());
+        List<String> components = GuestPathResolver.split(f.path());
         if (components.contains("..") || f.path().indexOf('\0') >= 0 || f.path().startsWith("/")) {
             throw new IOException("fd " + f.fd() + ": path '" + f.path() + "' leaves its preopen");
         }

@@ -9,7 +9,7 @@ import java.nio.channels.SeekableByteChannel;
  * {@link #self()} names this very file for stat and times (on the host's file system, the file
  * itself even if its path now names another).
  */
-final class FileFd extends Descriptor {
+final class FileFd extends FdEntry {
     private final int preopen;
     private final String path;
     private final PreopenRoot.Access self;

@@ -13,7 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 
 /**
- * The {@code path_*} calls: every lookup goes through {@link PathResolver}, every use through
+ * The {@code path_*} calls: every lookup goes through {@link GuestPathResolver}, every use through
  * the preopen's {@link PreopenRoot} (so a link is never followed by the host), and every
  * operation on the last component is one that does not follow it.
  */
@@ -31,7 +31,7 @@ final class PathCalls {
         DirFd dir = fds.dir(dirFd);
         dir.require(Abi.RIGHT_PATH_OPEN);
         boolean follow = (lookupFlags & Abi.LOOKUP_SYMLINK_FOLLOW) != 0;
-        PathResolver.Resolved r = PathResolver.resolve(fds.root(dir), dir, string(m, path, pathLen), follow);
+        GuestPathResolver.Resolved r = GuestPathResolver.resolve(fds.root(dir), dir, string(m, path, pathLen), follow);
         boolean creat = (oflags & Abi.OFLAGS_CREAT) != 0;
         boolean excl = (oflags & Abi.OFLAGS_EXCL) != 0;
         boolean trunc = (oflags & Abi.OFLAGS_TRUNC) != 0;
@@ -54,7 +54,7 @@ final class PathCalls {
         // derives the same from the captured rights.
         boolean read = (base & Abi.RIGHT_FD_READ) != 0;
         boolean writable = (base & Abi.RIGHT_FD_WRITE) != 0;
-        Descriptor opened;
+        FdEntry opened;
         if (exists) {
             if (creat && excl) {
                 throw new WasiError(Errno.EXIST);
@@ -93,7 +93,7 @@ final class PathCalls {
     }
 
     int pathCreateDirectory(Memory m, int dirFd, int path, int pathLen) throws IOException {
-        PathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
         try (PreopenRoot.Access a = r.at()) {
             Files.createDirectory(a.path());
         }
@@ -101,7 +101,7 @@ final class PathCalls {
     }
 
     int pathRemoveDirectory(Memory m, int dirFd, int path, int pathLen) throws IOException {
-        PathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
         if (r.isBase()) {
             throw new WasiError(Errno.INVAL); // rmdir of the directory fd itself
         }
@@ -115,7 +115,7 @@ final class PathCalls {
     }
 
     int pathUnlinkFile(Memory m, int dirFd, int path, int pathLen) throws IOException {
-        PathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
         try (PreopenRoot.Access a = r.at()) {
             if (Files.isDirectory(a.path(), NOFOLLOW)) {
                 throw new WasiError(Errno.ISDIR);
@@ -130,7 +130,7 @@ final class PathCalls {
 
     int pathFilestatGet(Memory m, int dirFd, int flags, int path, int pathLen, int ptr) throws IOException {
         boolean follow = (flags & Abi.LOOKUP_SYMLINK_FOLLOW) != 0;
-        PathResolver.Resolved r = resolve(m, dirFd, path, pathLen, follow);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, path, pathLen, follow);
         r.checkTrailingSlash();
         // The resolver followed what was to be followed: the last component is stat'ed as it is.
         try (PreopenRoot.Access a = r.at()) {
@@ -142,7 +142,7 @@ final class PathCalls {
     int pathFilestatSetTimes(Memory m, int dirFd, int flags, int path, int pathLen, long atim,
             long mtim, int fst) throws IOException {
         boolean follow = (flags & Abi.LOOKUP_SYMLINK_FOLLOW) != 0;
-        PathResolver.Resolved r = resolve(m, dirFd, path, pathLen, follow);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, path, pathLen, follow);
         r.checkTrailingSlash();
         try (PreopenRoot.Access a = r.at()) {
             FileStats.setTimes(a.path(), atim, mtim, fst, NOFOLLOW);
@@ -153,8 +153,8 @@ final class PathCalls {
     int pathLink(Memory m, int oldFd, int oldFlags, int oldPath, int oldLen, int newFd, int newPath,
             int newLen) throws IOException {
         boolean follow = (oldFlags & Abi.LOOKUP_SYMLINK_FOLLOW) != 0;
-        PathResolver.Resolved from = resolve(m, oldFd, oldPath, oldLen, follow);
-        PathResolver.Resolved to = resolve(m, newFd, newPath, newLen, false);
+        GuestPathResolver.Resolved from = resolve(m, oldFd, oldPath, oldLen, follow);
+        GuestPathResolver.Resolved to = resolve(m, newFd, newPath, newLen, false);
         try (PreopenRoot.Access src = from.at(); PreopenRoot.Access dst = to.at()) {
             if (!Files.exists(src.path(), NOFOLLOW)) {
                 throw new WasiError(Errno.NOENT);
@@ -174,7 +174,7 @@ final class PathCalls {
 
     int pathReadlink(Memory m, int dirFd, int path, int pathLen, int buf, int bufLen, int usedPtr)
             throws IOException {
-        PathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, path, pathLen, false);
         byte[] target;
         try (PreopenRoot.Access a = r.at()) {
             target = Files.readSymbolicLink(a.path()).toString().getBytes(StandardCharsets.UTF_8);
@@ -187,8 +187,8 @@ final class PathCalls {
 
     int pathRename(Memory m, int oldFd, int oldPath, int oldLen, int newFd, int newPath, int newLen)
             throws IOException {
-        PathResolver.Resolved from = resolve(m, oldFd, oldPath, oldLen, false);
-        PathResolver.Resolved to = resolve(m, newFd, newPath, newLen, false);
+        GuestPathResolver.Resolved from = resolve(m, oldFd, oldPath, oldLen, false);
+        GuestPathResolver.Resolved to = resolve(m, newFd, newPath, newLen, false);
         if (from.isBase() || to.isBase()) {
             throw new WasiError(Errno.BUSY);
         }
@@ -223,13 +223,13 @@ final class PathCalls {
     int pathSymlink(Memory m, int oldPath, int oldLen, int dirFd, int newPath, int newLen) throws IOException {
         String target = string(m, oldPath, oldLen);
         if (target.startsWith("/")) {
-            // It could never be followed inside the sandbox (see PathResolver), so refuse it now.
+            // It could never be followed inside the sandbox (see GuestPathResolver), so refuse it now.
             throw new WasiError(Errno.PERM);
         }
         if (target.indexOf('\0') >= 0) {
             throw new WasiError(Errno.INVAL);
         }
-        PathResolver.Resolved r = resolve(m, dirFd, newPath, newLen, false);
+        GuestPathResolver.Resolved r = resolve(m, dirFd, newPath, newLen, false);
         try (PreopenRoot.Access a = r.at()) {
             if (Files.exists(a.path(), NOFOLLOW) || Files.isSymbolicLink(a.path())) {
                 throw new WasiError(Errno.EXIST);
@@ -242,10 +242,10 @@ final class PathCalls {
         return Errno.SUCCESS;
     }
 
-    private PathResolver.Resolved resolve(Memory m, int dirFd, int path, int pathLen, boolean follow)
+    private GuestPathResolver.Resolved resolve(Memory m, int dirFd, int path, int pathLen, boolean follow)
             throws IOException {
         DirFd dir = fds.dir(dirFd);
-        return PathResolver.resolve(fds.root(dir), dir, string(m, path, pathLen), follow);
+        return GuestPathResolver.resolve(fds.root(dir), dir, string(m, path, pathLen), follow);
     }
 
     private static String string(Memory m, int ptr, int len) {

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The one way the WASI layer reaches a preopen's files. Every path handed out names an object
- * by a list of components below the preopen that {@link PathResolver} has already resolved (no
+ * by a list of components below the preopen that {@link GuestPathResolver} has already resolved (no
  * {@code ..}, no symlink but maybe the last), and the root guarantees that using it follows no
  * symlink on the way: a directory swapped for a link after the resolver looked makes the use fail
  * ({@code ELOOP}) instead of leading out of the sandbox.

@@ -96,7 +96,7 @@ final class ProcessCalls {
         return Errno.SUCCESS;
     }
 
-    private static long readable(Descriptor d, int type) throws IOException {
+    private static long readable(FdEntry d, int type) throws IOException {
         if (type == Abi.EVENTTYPE_FD_WRITE) {
             return 0;
         }

@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /** fd 0, 1 or 2: a host stream, not seekable, reported as a character device. */
-final class StdioFd extends Descriptor {
+final class StdioFd extends FdEntry {
     private final WasiState.Kind kind;
     private final InputStream in;
     private final OutputStream out;

@@ -17,11 +17,11 @@ import java.util.List;
  * Linux. Every look at the host goes through the preopen's {@link PreopenRoot}, so a link is only
  * ever read, never followed by the host.
  */
-final class PathResolver {
+final class GuestPathResolver {
     static final int MAX_LINKS = 40;
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
-    private PathResolver() {}
+    private GuestPathResolver() {}
 
     /**
      * A resolved guest path.

@@ -4,12 +4,12 @@ package dev.spindle.sandbox.wasi;
  * An entry of the descriptor table. Rights and flags are mutable because the guest may narrow
  * them ({@code fd_fdstat_set_rights}, {@code fd_fdstat_set_flags}).
  */
-abstract sealed class Descriptor permits StdioFd, FileFd, DirFd {
+abstract sealed class FdEntry permits StdioFd, FileFd, DirFd {
     private long rightsBase;
     private long rightsInheriting;
     private int fdFlags;
 
-    Descriptor(long rightsBase, long rightsInheriting, int fdFlags) {
+    FdEntry(long rightsBase, long rightsInheriting, int fdFlags) {
         this.rightsBase = rightsBase;
         this.rightsInheriting = rightsInheriting;
         this.fdFlags = fdFlags;

@@ -17,7 +17,7 @@ import java.util.Set;
  * {@code _start} runs once on a worker. Calls into one reactor are serialised (a Chicory
  * instance is single-threaded); different sandboxes run in parallel.
  */
-final class Guest {
+final class NodeSandbox {
   final String id;
   final String image;
   private final Set<String> exports;
@@ -37,7 +37,7 @@ final class Guest {
    */
   private boolean reseeded;
 
-  private Guest(String id, String image, Set<String> exports, dev.spindle.fork.Guest forked, String status,
+  private NodeSandbox(String id, String image, Set<String> exports, dev.spindle.fork.Guest forked, String status,
       int outputCap) {
     this.id = id;
     this.image = image;
@@ -55,12 +55,12 @@ final class Guest {
    * Python sandbox: it takes {@link #eval}, each stream of an eval kept up to {@code outputCap}
    * bytes.
    */
-  static Guest reactor(String id, String image, Set<String> exports, dev.spindle.fork.Guest g, int outputCap) {
-    return new Guest(id, image, exports, g, "ready", outputCap);
+  static NodeSandbox reactor(String id, String image, Set<String> exports, dev.spindle.fork.Guest g, int outputCap) {
+    return new NodeSandbox(id, image, exports, g, "ready", outputCap);
   }
 
-  static Guest command(String id, String image) {
-    return new Guest(id, image, Set.of(), null, "running", 0);
+  static NodeSandbox command(String id, String image) {
+    return new NodeSandbox(id, image, Set.of(), null, "running", 0);
   }
 
   boolean isPython() {
