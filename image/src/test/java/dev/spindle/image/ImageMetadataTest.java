@@ -80,6 +80,13 @@ class ImageMetadataTest {
       assertThat(key.permissions()).isEqualTo(PosixFilePermissions.fromString("rw-------"));
       assertThat(Files.getAttribute(fs.getPath("/usr/bin/b"), "unix:nlink")).isEqualTo(3);
       assertThat(Files.getAttribute(fs.getPath("/usr/bin/e"), "unix:nlink")).isEqualTo(2);
+      // What callers ask of the default file system's unix view (WASI's filestat does) is answered,
+      // hard links sharing an inode number as they do on the host.
+      assertThat(Files.readAttributes(fs.getPath("/usr/bin/a"), "unix:dev,ino,nlink,ctime")).containsOnlyKeys(
+          "dev", "ino", "nlink", "ctime");
+      assertThat(Files.getAttribute(fs.getPath("/usr/bin/a"), "unix:ino"))
+          .isEqualTo(Files.getAttribute(fs.getPath("/usr/bin/c"), "unix:ino"))
+          .isNotEqualTo(Files.getAttribute(fs.getPath("/usr/bin/e"), "unix:ino"));
       assertThat(Files.getAttribute(fs.getPath("/tmp"), "unix:mode")).isEqualTo(041777);
       assertThat(Files.getAttribute(fs.getPath("/var/empty"), "unix:nlink")).isEqualTo(3);
       assertThat(Files.isDirectory(fs.getPath("/var/empty/a/b"))).isTrue();

@@ -53,9 +53,14 @@ enum AttributeProvider {
   /**
    * unix = posix + the numbers, as the JDK's unix view names them: {@code mode} (st_mode, with
    * setuid, setgid and sticky), {@code uid}, {@code gid}, {@code nlink} (the entries sharing the
-   * file through hard links; 1 for a directory, whose links an image does not count).
+   * file through hard links; 1 for a directory, whose links an image does not count), and the
+   * rest of the JDK's set, so that a caller asking for what it asks of the default file system
+   * ({@code unix:dev,ino,nlink,ctime}, as WASI's filestat does) gets an answer: {@code dev} 0 (one
+   * image), {@code rdev} 0 (no device files), {@code ctime} the image's time, and {@code ino} a
+   * number shared by an entry's hard links (their link number) and otherwise stable per path.
    */
-  UNIX("unix", concat(POSIX.attributes, List.of("mode", "uid", "gid", "nlink"), List.of())) {
+  UNIX("unix", concat(POSIX.attributes,
+      List.of("mode", "uid", "gid", "nlink", "dev", "ino", "rdev", "ctime"), List.of())) {
     @Override
     Object get(ImageFileAttributes a, String name) {
       return switch (name) {
@@ -63,6 +68,11 @@ enum AttributeProvider {
         case "uid" -> a.meta().uid();
         case "gid" -> a.meta().gid();
         case "nlink" -> a.nlink();
+        case "dev", "rdev" -> 0L;
+        case "ino" -> a.meta().link() != 0
+            ? (1L << 32) | a.meta().link()
+            : Integer.toUnsignedLong(a.entry().path().hashCode());
+        case "ctime" -> a.lastModifiedTime();
         default -> POSIX.get(a, name);
       };
     }
