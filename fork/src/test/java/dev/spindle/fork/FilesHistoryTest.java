@@ -83,8 +83,10 @@ class FilesHistoryTest {
         "M\thome/user/notes.txt\nD\tscratch/a.txt\nA\ttmp/new.txt");
     assertThat(git(out, "rev-parse", "s2")).isEqualTo(e.commit());
 
-    // Snapshot s1's files are referenced as long as s1 exists; deleting it drops its ref.
+    // Snapshot s1's files are referenced as long as s1 exists; deleting it drops its ref. (s2, a
+    // snapshot of s1's branch, reads its pages through s1: compacted first, it stands alone.)
     try (Forks forks = new Forks(home)) {
+      forks.store().compact(Tag.of("s2"));
       forks.store().delete(Tag.of("s1"));
     }
     assertThatThrownBy(() -> FilesHistory.export(home, Tag.of("s1"), tmp.resolve("gone.git")))

@@ -90,6 +90,9 @@ class SnapshotCrashTest {
         int written = 0;
         String line;
         while (written < 2 + r.nextInt(3) && (line = out.readLine()) != null) {
+          if (line.startsWith("SLF4J(")) {
+            continue; // JGit's logging API, when the test class path has no provider
+          }
           assertThat(line).startsWith("written ");
           written++;
         }
