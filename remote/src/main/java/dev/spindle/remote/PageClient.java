@@ -12,17 +12,25 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One connection to a parent's page service, used by one child. Requests are synchronous and
- * serialised (a child faults one page at a time; batching is how it asks for more), with connect
- * and read timeouts so a dead parent is noticed, not waited on.
+ * One connection to a parent's page service, used by one child, with connect and read timeouts
+ * so a dead parent is noticed, not waited on.
+ *
+ * <p>Requests are pipelined: {@link #send} writes a request and returns at once, up to
+ * {@value #MAX_IN_FLIGHT} may be in flight, and {@link #await} waits for one answer. The
+ * service answers a connection's requests in the order they came (protocol version 2 already
+ * does: it reads the next request only after writing an answer), so answers are matched to
+ * requests by position and each GET_PAGES answer is still checked to carry exactly the pages
+ * asked. There is no reader thread: whoever awaits an answer reads the ones before it off the
+ * socket and leaves them for their own waiters, so a lone fault pays no thread hand-off.
  */
 final class PageClient implements Closeable {
+  /** Requests in flight on a connection; a 64-page batch is 4 MiB, so 16 are 64 MiB. */
+  static final int MAX_IN_FLIGHT = 16;
   private final InetSocketAddress address;
   private final int timeoutMillis;
   private final int pageSize;
-  private Socket socket;
-  private DataInputStream in;
-  private DataOutputStream out;
+  /** The open connection, or null; guarded by {@code this}, which also orders sends. */
+  private Connection connection;
 
   PageClient(InetSocketAddress address, int timeoutMillis, int pageSize) {
     this.address = address;
@@ -30,17 +38,163 @@ final class PageClient implements Closeable {
     this.pageSize = pageSize;
   }
 
-  /** Pages as the parent sent them, in the order asked, each with the hash the parent computed. */
-  record Fetched(byte[][] pages, byte[][] hashes) {}
+  /** A request sent and its answer, once read (or the failure that ended its connection). */
+  static final class Pending {
+    private final Connection connection;
+    /** Whether the connection was open before this request (see {@link #roundTrip}). */
+    private final boolean reused;
+    private PageProtocol.Frame answer;
+    private IOException failure;
 
-  /** Fetches pages {@code indices}. */
-  synchronized Fetched fetch(Capability cap, int[] indices) throws IOException {
+    Pending(Connection connection, boolean reused) {
+      this.connection = connection;
+      this.reused = reused;
+    }
+
+    boolean done() {
+      synchronized (connection) {
+        return answer != null || failure != null;
+      }
+    }
+  }
+
+  /** A socket and the requests on it awaiting their answers, oldest first. */
+  private final class Connection {
+    final Socket socket;
+    final DataInputStream in;
+    final DataOutputStream out;
+    /** Held by the one thread reading answers off the socket. */
+    final Object reading = new Object();
+    /** Guarded by {@code this}. */
+    final java.util.ArrayDeque<Pending> awaiting = new java.util.ArrayDeque<>();
+    IOException broken;
+
+    Connection(Socket s) throws IOException {
+      socket = s;
+      in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
+      out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
+    }
+
+    /** Reads answers until {@code p}'s is in; answers before it go to their own requests. */
+    void readUntil(Pending p) {
+      synchronized (reading) {
+        while (!p.done()) {
+          Pending head;
+          synchronized (this) {
+            head = awaiting.peekFirst();
+          }
+          try {
+            PageProtocol.Frame f = PageProtocol.read(in, PageProtocol.maxResponse(pageSize));
+            if (f == null) {
+              throw new ClosedByPeer("page service at " + address + " closed the connection");
+            }
+            synchronized (this) {
+              awaiting.pollFirst();
+              head.answer = f;
+            }
+          } catch (IOException e) {
+            fail(e);
+          }
+        }
+      }
+    }
+
+    /** Ends the connection: every request on it fails with {@code e}. */
+    void fail(IOException e) {
+      synchronized (this) {
+        if (broken == null) {
+          broken = e;
+        }
+        for (Pending q : awaiting) {
+          q.failure = broken;
+        }
+        awaiting.clear();
+      }
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
+    }
+  }
+
+  /**
+   * Sends a request without waiting for its answer. With {@value #MAX_IN_FLIGHT} already in
+   * flight, first reads the oldest answer (kept for its waiter), so the server never blocks
+   * writing answers that nobody reads while this side blocks writing requests.
+   */
+  synchronized Pending send(int type, byte[] payload) throws IOException {
+    Connection before = connection;
+    Connection c = connect();
+    boolean reused = c == before;
+    while (true) {
+      Pending oldest;
+      synchronized (c) {
+        oldest = c.awaiting.size() < MAX_IN_FLIGHT ? null : c.awaiting.peekFirst();
+      }
+      if (oldest == null) {
+        break;
+      }
+      c.readUntil(oldest);
+    }
+    Pending p;
+    synchronized (c) {
+      if (c.broken != null) {
+        connection = null;
+        throw c.broken;
+      }
+      p = new Pending(c, reused);
+      c.awaiting.addLast(p);
+    }
+    try {
+      PageProtocol.write(c.out, type, payload);
+    } catch (IOException e) {
+      c.fail(e);
+    }
+    return p;
+  }
+
+  /** {@code p}'s answer: read off the socket here if nobody has yet. */
+  PageProtocol.Frame await(Pending p) throws IOException {
+    p.connection.readUntil(p);
+    synchronized (p.connection) {
+      if (p.failure != null) {
+        synchronized (this) {
+          if (connection == p.connection) {
+            connection = null;
+          }
+        }
+        throw p.failure;
+      }
+      return p.answer;
+    }
+  }
+
+  /** Asks for pages {@code indices} without waiting: {@link #pages(Pending, int[])} has them. */
+  Pending sendFetch(Capability cap, int[] indices) throws IOException {
+    return send(PageProtocol.GET_PAGES, fetchRequest(cap, indices));
+  }
+
+  /** The answer to {@link #sendFetch}, checked to be exactly the pages asked. */
+  Fetched pages(Pending p, int[] indices) throws IOException {
+    return pages(await(p), indices, pageSize);
+  }
+
+  private static byte[] fetchRequest(Capability cap, int[] indices) {
     ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 2 + 4 * indices.length);
     req.put(cap.bytes()).putShort((short) indices.length);
     for (int i : indices) {
       req.putInt(i);
     }
-    return pages(roundTrip(PageProtocol.GET_PAGES, req.array()), indices, pageSize);
+    return req.array();
+  }
+
+  /** Pages as the parent sent them, in the order asked, each with the hash the parent computed. */
+  record Fetched(byte[][] pages, byte[][] hashes) {}
+
+  /** Fetches pages {@code indices}. */
+  Fetched fetch(Capability cap, int[] indices) throws IOException {
+    return pages(roundTrip(PageProtocol.GET_PAGES, fetchRequest(cap, indices)), indices, pageSize);
   }
 
   /** Parses an answer to GET_PAGES {@code indices}: bytes from the network, checked throughout. */
@@ -69,7 +223,7 @@ final class PageClient implements Closeable {
   }
 
   /** The hashes of pages {@code first .. first+count-1}, 32 bytes each (zero for a zero page). */
-  synchronized byte[] hashes(Capability cap, int first, int count) throws IOException {
+  byte[] hashes(Capability cap, int first, int count) throws IOException {
     ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 6);
     req.put(cap.bytes()).putInt(first).putShort((short) count);
     return hashes(roundTrip(PageProtocol.GET_HASHES, req.array()), count);
@@ -88,7 +242,7 @@ final class PageClient implements Closeable {
   }
 
   /** The exported module, fetched in chunks; at most {@code maxBytes} long. */
-  synchronized byte[] module(Capability cap, int maxBytes) throws IOException {
+  byte[] module(Capability cap, int maxBytes) throws IOException {
     byte[] module = null;
     int offset = 0;
     do {
@@ -127,17 +281,15 @@ final class PageClient implements Closeable {
    */
   void warmUpInBackground() {
     Thread.ofVirtual().name("spindle-page-connect").start(() -> {
-      synchronized (this) {
-        try {
-          connect();
-        } catch (IOException e) {
-          // the first request reports it
-        }
+      try {
+        connect();
+      } catch (IOException e) {
+        // the first request reports it
       }
     });
   }
 
-  synchronized void release(Capability cap) throws IOException {
+  void release(Capability cap) throws IOException {
     ok(roundTrip(PageProtocol.RELEASE, cap.bytes()));
   }
 
@@ -148,14 +300,14 @@ final class PageClient implements Closeable {
    * idle for a minute. Closed before answering, such a request is sent once more on a new one.
    */
   private PageProtocol.Frame roundTrip(int type, byte[] payload) throws IOException {
-    boolean reused = socket != null;
+    Pending p = send(type, payload);
     try {
-      return attempt(type, payload);
+      return await(p);
     } catch (ClosedByPeer | java.net.SocketException e) {
-      if (!reused) {
+      if (!p.reused) {
         throw e;
       }
-      return attempt(type, payload);
+      return await(send(type, payload));
     }
   }
 
@@ -165,21 +317,6 @@ final class PageClient implements Closeable {
 
     ClosedByPeer(String message) {
       super(message);
-    }
-  }
-
-  private PageProtocol.Frame attempt(int type, byte[] payload) throws IOException {
-    try {
-      connect();
-      PageProtocol.write(out, type, payload);
-      PageProtocol.Frame f = PageProtocol.read(in, PageProtocol.maxResponse(pageSize));
-      if (f == null) {
-        throw new ClosedByPeer("page service at " + address + " closed the connection");
-      }
-      return f;
-    } catch (IOException e) {
-      disconnect();
-      throw e;
     }
   }
 
@@ -193,37 +330,34 @@ final class PageClient implements Closeable {
     return new String(m, StandardCharsets.UTF_8);
   }
 
-  private void connect() throws IOException {
-    if (socket != null) {
-      return;
+  /** The open connection, opened now if there is none (or the last one failed). */
+  private synchronized Connection connect() throws IOException {
+    if (connection != null) {
+      synchronized (connection) {
+        if (connection.broken == null) {
+          return connection;
+        }
+      }
     }
+    connection = null;
     Socket s = new Socket();
     try {
       s.connect(address, timeoutMillis);
       s.setSoTimeout(timeoutMillis);
       s.setTcpNoDelay(true);
+      connection = new Connection(s);
     } catch (IOException e) {
       s.close();
       throw new IOException("page service at " + address + " does not answer: " + e.getMessage(), e);
     }
-    socket = s;
-    in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
-    out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
-  }
-
-  private void disconnect() {
-    if (socket != null) {
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // already failing
-      }
-      socket = null;
-    }
+    return connection;
   }
 
   @Override
   public synchronized void close() {
-    disconnect();
+    if (connection != null) {
+      connection.fail(new IOException("page client closed"));
+      connection = null;
+    }
   }
 }
