@@ -68,6 +68,12 @@ final class PageClient implements Closeable {
     /** Guarded by {@code this}. */
     final java.util.ArrayDeque<Pending> awaiting = new java.util.ArrayDeque<>();
     IOException broken;
+    /**
+     * A request could not be written: no more are sent here, but the answers already on their way
+     * are still read, so that what the peer sent (a protocol error, say) is what their requests
+     * learn, not the write's failure.
+     */
+    boolean retired;
 
     Connection(Socket s) throws IOException {
       socket = s;
@@ -91,6 +97,9 @@ final class PageClient implements Closeable {
             synchronized (this) {
               awaiting.pollFirst();
               head.answer = f;
+              if (retired && awaiting.isEmpty()) {
+                fail(new IOException("page client retired this connection"));
+              }
             }
           } catch (IOException e) {
             fail(e);
@@ -139,9 +148,9 @@ final class PageClient implements Closeable {
     }
     Pending p;
     synchronized (c) {
-      if (c.broken != null) {
+      if (c.broken != null || c.retired) {
         connection = null;
-        throw c.broken;
+        throw c.broken != null ? c.broken : new IOException("page service at " + address + " stopped reading");
       }
       p = new Pending(c, reused);
       c.awaiting.addLast(p);
@@ -149,7 +158,15 @@ final class PageClient implements Closeable {
     try {
       PageProtocol.write(c.out, type, payload);
     } catch (IOException e) {
-      c.fail(e);
+      synchronized (c) {
+        c.retired = true;
+        c.awaiting.removeLastOccurrence(p);
+        p.failure = e;
+        if (c.awaiting.isEmpty()) {
+          c.fail(e);
+        }
+      }
+      connection = null;
     }
     return p;
   }
@@ -177,7 +194,14 @@ final class PageClient implements Closeable {
 
   /** The answer to {@link #sendFetch}, checked to be exactly the pages asked. */
   Fetched pages(Pending p, int[] indices) throws IOException {
-    return pages(await(p), indices, pageSize);
+    try {
+      return pages(await(p), indices, pageSize);
+    } catch (PageProtocolException e) {
+      // Answers are matched by position: after one that is not what was asked, none on this
+      // connection can be trusted to be.
+      p.connection.fail(e);
+      throw e;
+    }
   }
 
   private static byte[] fetchRequest(Capability cap, int[] indices) {
@@ -194,25 +218,34 @@ final class PageClient implements Closeable {
 
   /** Fetches pages {@code indices}. */
   Fetched fetch(Capability cap, int[] indices) throws IOException {
-    return pages(roundTrip(PageProtocol.GET_PAGES, fetchRequest(cap, indices)), indices, pageSize);
+    byte[] request = fetchRequest(cap, indices);
+    Pending p = send(PageProtocol.GET_PAGES, request);
+    try {
+      return pages(p, indices);
+    } catch (ClosedByPeer | java.net.SocketException e) {
+      if (!p.reused) {
+        throw e;
+      }
+      return pages(send(PageProtocol.GET_PAGES, request), indices); // see roundTrip
+    }
   }
 
   /** Parses an answer to GET_PAGES {@code indices}: bytes from the network, checked throughout. */
   static Fetched pages(PageProtocol.Frame f, int[] indices, int pageSize) throws IOException {
     ByteBuffer p = ok(f);
     if (p.remaining() < 2) {
-      throw new IOException("page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
+      throw new PageProtocolException("page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
     }
     int count = Short.toUnsignedInt(p.getShort());
     if (count != indices.length || p.remaining() != count * (4 + PageProtocol.HASH + pageSize)) {
-      throw new IOException("page service answered " + count + " pages for " + indices.length + " asked");
+      throw new PageProtocolException("page service answered " + count + " pages for " + indices.length + " asked");
     }
     byte[][] pages = new byte[count][];
     byte[][] hashes = new byte[count][];
     for (int i = 0; i < count; i++) {
       int index = p.getInt();
       if (index != indices[i]) {
-        throw new IOException("page service sent page " + index + " for page " + indices[i]);
+        throw new PageProtocolException("page service sent page " + index + " for page " + indices[i]);
       }
       hashes[i] = new byte[PageProtocol.HASH];
       p.get(hashes[i]);
@@ -234,7 +267,7 @@ final class PageClient implements Closeable {
     ByteBuffer p = ok(f);
     int n = p.remaining() < 2 ? -1 : Short.toUnsignedInt(p.getShort());
     if (n != count || p.remaining() != count * PageProtocol.HASH) {
-      throw new IOException("page service answered " + n + " hashes for " + count + " asked");
+      throw new PageProtocolException("page service answered " + n + " hashes for " + count + " asked");
     }
     byte[] h = new byte[count * PageProtocol.HASH];
     p.get(h);
@@ -251,7 +284,7 @@ final class PageClient implements Closeable {
       int total = p.remaining() >= 4 ? p.getInt() : -1;
       if (total < 0 || total > maxBytes || (module != null && total != module.length)
           || p.remaining() > total - offset || (p.remaining() == 0 && offset < total)) {
-        throw new IOException("page service sent a bad module chunk at offset " + offset);
+        throw new PageProtocolException("page service sent a bad module chunk at offset " + offset);
       }
       if (module == null) {
         module = new byte[total];
@@ -266,7 +299,7 @@ final class PageClient implements Closeable {
   private static ByteBuffer ok(PageProtocol.Frame f) throws IOException {
     ByteBuffer p = ByteBuffer.wrap(f.payload());
     if (!p.hasRemaining()) {
-      throw new IOException("page service sent an empty answer");
+      throw new PageProtocolException("page service sent an empty answer");
     }
     int status = Byte.toUnsignedInt(p.get());
     if (status != PageProtocol.OK) {
@@ -334,7 +367,7 @@ final class PageClient implements Closeable {
   private synchronized Connection connect() throws IOException {
     if (connection != null) {
       synchronized (connection) {
-        if (connection.broken == null) {
+        if (connection.broken == null && !connection.retired) {
           return connection;
         }
       }

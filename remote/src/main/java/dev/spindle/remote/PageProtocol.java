@@ -68,18 +68,18 @@ final class PageProtocol {
       return null; // clean close between frames
     }
     if (len < 2 || len > maxLength) {
-      throw new IOException("frame length " + len + " out of bounds (max " + maxLength + ")");
+      throw new PageProtocolException("frame length " + len + " out of bounds (max " + maxLength + ")");
     }
     int version = in.readUnsignedByte();
     if (version != VERSION) {
-      throw new IOException("unsupported page protocol version " + version + " (this side speaks " + VERSION + ")");
+      throw new PageProtocolException("unsupported page protocol version " + version + " (this side speaks " + VERSION + ")");
     }
     int type = in.readUnsignedByte();
     byte[] payload = new byte[len - 2];
     for (int at = 0; at < payload.length; ) {
       int n = in.read(payload, at, payload.length - at);
       if (n < 0) {
-        throw new EOFException("frame of " + len + " bytes truncated at byte " + (at + 6));
+        throw new PageProtocolException("frame of " + len + " bytes truncated at byte " + (at + 6));
       }
       at += n;
     }

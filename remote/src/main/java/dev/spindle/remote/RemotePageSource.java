@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * stops the child.
  *
  * <p>Readahead adapts to the access pattern ({@link #readAhead}): each touch that follows the
- * previous one in page order doubles a window of pages asked for ahead of the reader, up to the
- * window given at resume, and each touch elsewhere halves it, so a random reader soon asks for
- * its own pages only (bytes moved stay those touched) while a sequential one keeps up to
+ * previous one in page order widens a window of pages asked for ahead of the reader, up to the
+ * bound given at resume, and each touch elsewhere halves it and asks for its own page only (bytes
+ * moved stay those touched), while a sequential reader keeps up to
  * {@value #MAX_WINDOW} pages in flight as pipelined batches on its one connection (throughput is
  * no longer one round trip per page).
  *
@@ -168,9 +168,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       if (fetched == null && failure == null) {
         try {
           fetched = client.pages(pending, asked);
+        } catch (PageProtocolException e) {
+          failure = new PageProtocolException("answering pages " + asked[0] + ".." + asked[asked.length - 1]
+              + ": " + e.getMessage());
         } catch (IOException e) {
-          failure = new IOException("answering pages " + asked[0] + ".." + asked[asked.length - 1] + ": "
-              + e.getMessage(), e);
+          failure = e;
         }
       }
       if (failure != null) {
@@ -212,6 +214,10 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
         }
         corruptPages.incrementAndGet();
         parentFailure = "sent page " + index + " with a wrong hash";
+        return fromStore(index);
+      } catch (PageProtocolException e) {
+        parentFailure = e.getMessage();
+        parentDownUntil = System.currentTimeMillis() + PARENT_BACKOFF_MS;
         return fromStore(index);
       } catch (IOException e) {
         parentFailure = e.getMessage();
@@ -265,9 +271,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   /**
    * Adapts the readahead to this touch of page {@code index}, then asks for what it wants that is
    * not asked for yet, in pipelined batches. A touch of the page just past the previous touch
-   * (zero pages skipped: they are never loaded) doubles the window, from {@value #FIRST_WINDOW}
-   * up to the bound; any other touch halves it. The readahead asks again only once half the
-   * window (at most a batch) is missing, so that it sends full batches, and never past the table.
+   * (zero pages skipped: they are never loaded) widens the window by two pages, from {@value
+   * #FIRST_WINDOW} up to the bound, so a run of n touches reads at most 2n + {@value
+   * #FIRST_WINDOW} pages past its end; any other touch halves it and reads nothing ahead, so a
+   * random reader moves the pages it touches. The readahead asks again only once half the window
+   * (at most a batch) is missing, so that it sends full batches, and never past the table.
    */
   private void readAhead(int index) {
     if (maxWindow <= 1 || released || !parentUp()) {
@@ -277,10 +285,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     synchronized (this) {
       boolean sequential = index == expected;
       expected = nextNonZero(index + 1);
-      window = sequential ? Math.min(maxWindow, Math.max(FIRST_WINDOW, window * 2)) : window / 2;
-      if (window == 0) {
+      if (!sequential) {
+        window /= 2;
         return;
       }
+      window = Math.min(maxWindow, Math.max(FIRST_WINDOW, window + 2));
       int end = (int) Math.min(d.pages(), (long) index + 1 + window);
       aheadEnd = Math.max(aheadEnd, index + 1);
       int missing = end - aheadEnd;
