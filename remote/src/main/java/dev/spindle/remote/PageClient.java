@@ -31,6 +31,8 @@ final class PageClient implements Closeable {
   private final int pageSize;
   /** The open connection, or null; guarded by {@code this}, which also orders sends. */
   private Connection connection;
+  /** Closed: no connection is opened any more (a warm-up that runs late must not leak one). */
+  private boolean closed;
 
   PageClient(InetSocketAddress address, int timeoutMillis, int pageSize) {
     this.address = address;
@@ -373,6 +375,9 @@ final class PageClient implements Closeable {
       }
     }
     connection = null;
+    if (closed) {
+      throw new IOException("page client for " + address + " is closed");
+    }
     Socket s = new Socket();
     try {
       s.connect(address, timeoutMillis);
@@ -388,6 +393,7 @@ final class PageClient implements Closeable {
 
   @Override
   public synchronized void close() {
+    closed = true;
     if (connection != null) {
       connection.fail(new IOException("page client closed"));
       connection = null;
