@@ -45,17 +45,21 @@ final class PageClient implements Closeable {
     private final Connection connection;
     /** Whether the connection was open before this request (see {@link #roundTrip}). */
     private final boolean reused;
+    /** The pages asked by a GET_PAGES request (read off the socket page by page), else null. */
+    private final int[] asked;
     private PageProtocol.Frame answer;
+    private Fetched pages;
     private IOException failure;
 
-    Pending(Connection connection, boolean reused) {
+    Pending(Connection connection, boolean reused, int[] asked) {
       this.connection = connection;
       this.reused = reused;
+      this.asked = asked;
     }
 
     boolean done() {
       synchronized (connection) {
-        return answer != null || failure != null;
+        return answer != null || pages != null || failure != null;
       }
     }
   }
@@ -92,13 +96,14 @@ final class PageClient implements Closeable {
             head = awaiting.peekFirst();
           }
           try {
-            PageProtocol.Frame f = PageProtocol.read(in, PageProtocol.maxResponse(pageSize));
-            if (f == null) {
-              throw new ClosedByPeer("page service at " + address + " closed the connection");
-            }
+            Object a = readAnswer(head.asked);
             synchronized (this) {
               awaiting.pollFirst();
-              head.answer = f;
+              if (a instanceof Fetched f) {
+                head.pages = f;
+              } else {
+                head.answer = (PageProtocol.Frame) a;
+              }
               if (retired && awaiting.isEmpty()) {
                 fail(new IOException("page client retired this connection"));
               }
@@ -108,6 +113,71 @@ final class PageClient implements Closeable {
           }
         }
       }
+    }
+
+    /**
+     * The next answer: to GET_PAGES {@code asked} (when not null) read page by page into the
+     * arrays the child keeps, checked to be exactly the pages asked as it comes (a whole 64-page
+     * answer as one array is 4 MiB, a humongous object for the collector); else a frame.
+     */
+    private Object readAnswer(int[] asked) throws IOException {
+      int len;
+      try {
+        len = in.readInt();
+      } catch (java.io.EOFException e) {
+        throw new ClosedByPeer("page service at " + address + " closed the connection");
+      }
+      int max = PageProtocol.maxResponse(pageSize);
+      if (len < 2 || len > max) {
+        throw new PageProtocolException("frame length " + len + " out of bounds (max " + max + ")");
+      }
+      int version = in.readUnsignedByte();
+      if (version != PageProtocol.VERSION) {
+        throw new PageProtocolException("unsupported page protocol version " + version + " (this side speaks "
+            + PageProtocol.VERSION + ")");
+      }
+      int type = in.readUnsignedByte();
+      if (asked == null || type != PageProtocol.PAGES || len < 5) {
+        return new PageProtocol.Frame(type, readFully(new byte[len - 2], 0, len, 6));
+      }
+      int status = in.readUnsignedByte();
+      if (status != PageProtocol.OK) {
+        byte[] payload = new byte[len - 2];
+        payload[0] = (byte) status;
+        return new PageProtocol.Frame(type, readFully(payload, 1, len, 7));
+      }
+      int count = in.readUnsignedShort();
+      if (count != asked.length) {
+        throw new PageProtocolException("page service answered " + count + " pages for " + asked.length + " asked");
+      }
+      if (len != 5 + (long) count * (4 + PageProtocol.HASH + pageSize)) {
+        throw new PageProtocolException("page service answered " + len + " bytes for " + count + " pages");
+      }
+      byte[][] pages = new byte[count][];
+      byte[][] hashes = new byte[count][];
+      int at = 9;
+      for (int k = 0; k < count; k++) {
+        int index = in.readInt();
+        if (index != asked[k]) {
+          throw new PageProtocolException("page service sent page " + index + " for page " + asked[k]);
+        }
+        hashes[k] = readFully(new byte[PageProtocol.HASH], 0, len, at + 4);
+        pages[k] = readFully(new byte[pageSize], 0, len, at + 4 + PageProtocol.HASH);
+        at += 4 + PageProtocol.HASH + pageSize;
+      }
+      return new Fetched(pages, hashes);
+    }
+
+    /** Fills {@code b} from {@code from} on, of a frame of {@code len} bytes whose byte {@code at} comes next. */
+    private byte[] readFully(byte[] b, int from, int len, int at) throws IOException {
+      for (int i = from; i < b.length; ) {
+        int n = in.read(b, i, b.length - i);
+        if (n < 0) {
+          throw new PageProtocolException("frame of " + len + " bytes truncated at byte " + (at + i - from));
+        }
+        i += n;
+      }
+      return b;
     }
 
     /** Ends the connection: every request on it fails with {@code e}. */
@@ -135,6 +205,11 @@ final class PageClient implements Closeable {
    * writing answers that nobody reads while this side blocks writing requests.
    */
   synchronized Pending send(int type, byte[] payload) throws IOException {
+    return send(type, payload, null);
+  }
+
+  /** As {@link #send(int, byte[])}; {@code asked}: the pages of a GET_PAGES request. */
+  synchronized Pending send(int type, byte[] payload, int[] asked) throws IOException {
     Connection before = connection;
     Connection c = connect();
     boolean reused = c == before;
@@ -154,7 +229,7 @@ final class PageClient implements Closeable {
         connection = null;
         throw c.broken != null ? c.broken : new IOException("page service at " + address + " stopped reading");
       }
-      p = new Pending(c, reused);
+      p = new Pending(c, reused, asked);
       c.awaiting.addLast(p);
     }
     try {
@@ -175,6 +250,16 @@ final class PageClient implements Closeable {
 
   /** {@code p}'s answer: read off the socket here if nobody has yet. */
   PageProtocol.Frame await(Pending p) throws IOException {
+    awaitDone(p);
+    synchronized (p.connection) {
+      if (p.answer == null) {
+        throw new PageProtocolException("page service answered a frame read as pages");
+      }
+      return p.answer;
+    }
+  }
+
+  private void awaitDone(Pending p) throws IOException {
     p.connection.readUntil(p);
     synchronized (p.connection) {
       if (p.failure != null) {
@@ -185,19 +270,23 @@ final class PageClient implements Closeable {
         }
         throw p.failure;
       }
-      return p.answer;
     }
   }
 
   /** Asks for pages {@code indices} without waiting: {@link #pages(Pending, int[])} has them. */
   Pending sendFetch(Capability cap, int[] indices) throws IOException {
-    return send(PageProtocol.GET_PAGES, fetchRequest(cap, indices));
+    return send(PageProtocol.GET_PAGES, fetchRequest(cap, indices), indices.clone());
   }
 
   /** The answer to {@link #sendFetch}, checked to be exactly the pages asked. */
   Fetched pages(Pending p, int[] indices) throws IOException {
     try {
-      return pages(await(p), indices, pageSize);
+      awaitDone(p);
+      Fetched f;
+      synchronized (p.connection) {
+        f = p.pages;
+      }
+      return f != null ? f : pages(await(p), indices, pageSize);
     } catch (PageProtocolException e) {
       // Answers are matched by position: after one that is not what was asked, none on this
       // connection can be trusted to be.
@@ -221,14 +310,14 @@ final class PageClient implements Closeable {
   /** Fetches pages {@code indices}. */
   Fetched fetch(Capability cap, int[] indices) throws IOException {
     byte[] request = fetchRequest(cap, indices);
-    Pending p = send(PageProtocol.GET_PAGES, request);
+    Pending p = send(PageProtocol.GET_PAGES, request, indices.clone());
     try {
       return pages(p, indices);
     } catch (ClosedByPeer | java.net.SocketException e) {
       if (!p.reused) {
         throw e;
       }
-      return pages(send(PageProtocol.GET_PAGES, request), indices); // see roundTrip
+      return pages(send(PageProtocol.GET_PAGES, request, indices.clone()), indices); // see roundTrip
     }
   }
 
