@@ -322,6 +322,7 @@ public final class PageServer implements Closeable {
    */
   private void writePages(DataOutputStream out, Pages p) throws IOException {
     int n = p.indices().length;
+    pagesServed.addAndGet(n); // before the answer: whoever reads it may read the count next
     out.writeInt(2 + 3 + n * (4 + PageProtocol.HASH + PageTable.PAGE_SIZE));
     out.writeByte(PageProtocol.VERSION);
     out.writeByte(PageProtocol.PAGES);
@@ -337,7 +338,6 @@ public final class PageServer implements Closeable {
       out.write(page);
     }
     out.flush();
-    pagesServed.addAndGet(n);
   }
 
   /** Whether {@code f} names a capability exported here and not expired: it is a child's. */
