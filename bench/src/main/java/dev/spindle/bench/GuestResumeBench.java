@@ -24,7 +24,7 @@ import java.util.Arrays;
  * resumed on another (a second home): descriptor bytes → decode → module stored and compiled
  * (the first time only) → {@code resumeReactor} → first call. {@code tick} touches no page (a
  * Wasm global); {@code peek} reads one cell of the touched region: its page, the shadow stack's
- * and the data pages the call touches come from the parent, each fault with a prefetch window.
+ * and the data pages the call touches come from the parent, with the adaptive readahead.
  */
 final class GuestResumeBench {
   private static final int RUNS = 7;
@@ -36,7 +36,7 @@ final class GuestResumeBench {
     byte[] wasm = BranchBench.compileGuest(
         Path.of(System.getProperty("spindle.repo", ".")).resolve("sandbox/src/test/c/warm.c"), work);
     Table t = new Table("parent", "descriptor", "resume → first call, cold (module compiled)",
-        "resume → tick (no page)", "resume → peek (one cell)", "pages fetched by peek (prefetch 16)");
+        "resume → tick (no page)", "resume → peek (one cell)", "pages fetched by peek (readahead)");
     try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
       for (int mib : mibs) {
         Path homes = Files.createTempDirectory(work, "resume-" + mib);
@@ -75,7 +75,7 @@ final class GuestResumeBench {
   private static Timed resumeAndCall(RemoteForks node, byte[] wire, String export) throws Exception {
     long t0 = System.nanoTime();
     Descriptor d = DescriptorCodec.decode(wire);
-    RemoteForks.Child c = node.resume(d, null, 16, Duration.ofSeconds(10));
+    RemoteForks.Child c = node.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(10));
     if (export.equals("peek")) {
       c.guest().call("peek", 0);
     } else {

@@ -34,8 +34,11 @@ import java.util.function.Predicate;
  */
 final class RemoteNode implements AutoCloseable {
   static final Duration DEFAULT_TTL = Duration.ofHours(1);
-  /** Pages asked for per fault beyond the one touched: sequential touches then cost one round trip per 8. */
-  static final int PREFETCH = 8;
+  /**
+   * The most pages read ahead of a child's sequential touches (the readahead adapts below it:
+   * random touches move only the pages touched).
+   */
+  static final int PREFETCH = RemoteFork.READAHEAD;
   static final Duration PAGE_TIMEOUT = Duration.ofSeconds(5);
 
   private record Held(String id, String sandbox, Descriptor descriptor, CompletableFuture<Long> upload) {}

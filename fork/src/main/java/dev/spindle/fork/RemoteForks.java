@@ -97,8 +97,8 @@ public final class RemoteForks {
    *
    * @throws SnapshotDamagedException when the descriptor's state is not a sandbox state
    */
-  public Child resume(Descriptor d, PageStore store, int prefetchWindow, Duration timeout) throws IOException {
-    return resume(d, store, prefetchWindow, timeout, true);
+  public Child resume(Descriptor d, PageStore store, int readahead, Duration timeout) throws IOException {
+    return resume(d, store, readahead, timeout, true);
   }
 
   /**
@@ -106,7 +106,7 @@ public final class RemoteForks {
    * snapshot or fork, recorded in the descriptor) is fetched in the background, so the child's
    * first touches of them cost no round trip; without, only touched pages move.
    */
-  public Child resume(Descriptor d, PageStore store, int prefetchWindow, Duration timeout, boolean replay)
+  public Child resume(Descriptor d, PageStore store, int readahead, Duration timeout, boolean replay)
       throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
@@ -119,7 +119,7 @@ public final class RemoteForks {
     if (fs.module() != null) {
       forks.modules().put(s.moduleSha256(), fs.module());
     }
-    RemoteFork.Resumed resumed = RemoteFork.resume(d, store, prefetchWindow, timeout);
+    RemoteFork.Resumed resumed = RemoteFork.resume(d, store, readahead, timeout);
     if (!forks.modules().has(s.moduleSha256())) {
       try {
         forks.modules().put(s.moduleSha256(), resumed.source().module(s.moduleSha256(), MAX_MODULE));

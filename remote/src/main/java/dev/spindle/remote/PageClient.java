@@ -12,17 +12,27 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One connection to a parent's page service, used by one child. Requests are synchronous and
- * serialised (a child faults one page at a time; batching is how it asks for more), with connect
- * and read timeouts so a dead parent is noticed, not waited on.
+ * One connection to a parent's page service, used by one child, with connect and read timeouts
+ * so a dead parent is noticed, not waited on.
+ *
+ * <p>Requests are pipelined: {@link #send} writes a request and returns at once, up to
+ * {@value #MAX_IN_FLIGHT} may be in flight, and {@link #await} waits for one answer. The
+ * service answers a connection's requests in the order they came (protocol version 2 already
+ * does: it reads the next request only after writing an answer), so answers are matched to
+ * requests by position and each GET_PAGES answer is still checked to carry exactly the pages
+ * asked. There is no reader thread: whoever awaits an answer reads the ones before it off the
+ * socket and leaves them for their own waiters, so a lone fault pays no thread hand-off.
  */
 final class PageClient implements Closeable {
+  /** Requests in flight on a connection; a 64-page batch is 4 MiB, so 16 are 64 MiB. */
+  static final int MAX_IN_FLIGHT = 16;
   private final InetSocketAddress address;
   private final int timeoutMillis;
   private final int pageSize;
-  private Socket socket;
-  private DataInputStream in;
-  private DataOutputStream out;
+  /** The open connection, or null; guarded by {@code this}, which also orders sends. */
+  private Connection connection;
+  /** Closed: no connection is opened any more (a warm-up that runs late must not leak one). */
+  private boolean closed;
 
   PageClient(InetSocketAddress address, int timeoutMillis, int pageSize) {
     this.address = address;
@@ -30,35 +40,303 @@ final class PageClient implements Closeable {
     this.pageSize = pageSize;
   }
 
-  /** Pages as the parent sent them, in the order asked, each with the hash the parent computed. */
-  record Fetched(byte[][] pages, byte[][] hashes) {}
+  /** A request sent and its answer, once read (or the failure that ended its connection). */
+  static final class Pending {
+    private final Connection connection;
+    /** Whether the connection was open before this request (see {@link #roundTrip}). */
+    private final boolean reused;
+    /** The pages asked by a GET_PAGES request (read off the socket page by page), else null. */
+    private final int[] asked;
+    private PageProtocol.Frame answer;
+    private Fetched pages;
+    private IOException failure;
 
-  /** Fetches pages {@code indices}. */
-  synchronized Fetched fetch(Capability cap, int[] indices) throws IOException {
+    Pending(Connection connection, boolean reused, int[] asked) {
+      this.connection = connection;
+      this.reused = reused;
+      this.asked = asked;
+    }
+
+    boolean done() {
+      synchronized (connection) {
+        return answer != null || pages != null || failure != null;
+      }
+    }
+  }
+
+  /** A socket and the requests on it awaiting their answers, oldest first. */
+  private final class Connection {
+    final Socket socket;
+    final DataInputStream in;
+    final DataOutputStream out;
+    /** Held by the one thread reading answers off the socket. */
+    final Object reading = new Object();
+    /** Guarded by {@code this}. */
+    final java.util.ArrayDeque<Pending> awaiting = new java.util.ArrayDeque<>();
+    IOException broken;
+    /**
+     * A request could not be written: no more are sent here, but the answers already on their way
+     * are still read, so that what the peer sent (a protocol error, say) is what their requests
+     * learn, not the write's failure.
+     */
+    boolean retired;
+
+    Connection(Socket s) throws IOException {
+      socket = s;
+      in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
+      out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
+    }
+
+    /** Reads answers until {@code p}'s is in; answers before it go to their own requests. */
+    void readUntil(Pending p) {
+      synchronized (reading) {
+        while (!p.done()) {
+          Pending head;
+          synchronized (this) {
+            head = awaiting.peekFirst();
+          }
+          try {
+            Object a = readAnswer(head.asked);
+            synchronized (this) {
+              awaiting.pollFirst();
+              if (a instanceof Fetched f) {
+                head.pages = f;
+              } else {
+                head.answer = (PageProtocol.Frame) a;
+              }
+              if (retired && awaiting.isEmpty()) {
+                fail(new IOException("page client retired this connection"));
+              }
+            }
+          } catch (IOException e) {
+            fail(e);
+          }
+        }
+      }
+    }
+
+    /**
+     * The next answer: to GET_PAGES {@code asked} (when not null) read page by page into the
+     * arrays the child keeps, checked to be exactly the pages asked as it comes (a whole 64-page
+     * answer as one array is 4 MiB, a humongous object for the collector); else a frame.
+     */
+    private Object readAnswer(int[] asked) throws IOException {
+      int len;
+      try {
+        len = in.readInt();
+      } catch (java.io.EOFException e) {
+        throw new ClosedByPeer("page service at " + address + " closed the connection");
+      }
+      int max = PageProtocol.maxResponse(pageSize);
+      if (len < 2 || len > max) {
+        throw new PageProtocolException("frame length " + len + " out of bounds (max " + max + ")");
+      }
+      int version = in.readUnsignedByte();
+      if (version != PageProtocol.VERSION) {
+        throw new PageProtocolException("unsupported page protocol version " + version + " (this side speaks "
+            + PageProtocol.VERSION + ")");
+      }
+      int type = in.readUnsignedByte();
+      if (asked == null || type != PageProtocol.PAGES || len < 5) {
+        return new PageProtocol.Frame(type, readFully(new byte[len - 2], 0, len, 6));
+      }
+      int status = in.readUnsignedByte();
+      if (status != PageProtocol.OK) {
+        byte[] payload = new byte[len - 2];
+        payload[0] = (byte) status;
+        return new PageProtocol.Frame(type, readFully(payload, 1, len, 7));
+      }
+      int count = in.readUnsignedShort();
+      if (count != asked.length) {
+        throw new PageProtocolException("page service answered " + count + " pages for " + asked.length + " asked");
+      }
+      if (len != 5 + (long) count * (4 + PageProtocol.HASH + pageSize)) {
+        throw new PageProtocolException("page service answered " + len + " bytes for " + count + " pages");
+      }
+      byte[][] pages = new byte[count][];
+      byte[][] hashes = new byte[count][];
+      int at = 9;
+      for (int k = 0; k < count; k++) {
+        int index = in.readInt();
+        if (index != asked[k]) {
+          throw new PageProtocolException("page service sent page " + index + " for page " + asked[k]);
+        }
+        hashes[k] = readFully(new byte[PageProtocol.HASH], 0, len, at + 4);
+        pages[k] = readFully(new byte[pageSize], 0, len, at + 4 + PageProtocol.HASH);
+        at += 4 + PageProtocol.HASH + pageSize;
+      }
+      return new Fetched(pages, hashes);
+    }
+
+    /** Fills {@code b} from {@code from} on, of a frame of {@code len} bytes whose byte {@code at} comes next. */
+    private byte[] readFully(byte[] b, int from, int len, int at) throws IOException {
+      for (int i = from; i < b.length; ) {
+        int n = in.read(b, i, b.length - i);
+        if (n < 0) {
+          throw new PageProtocolException("frame of " + len + " bytes truncated at byte " + (at + i - from));
+        }
+        i += n;
+      }
+      return b;
+    }
+
+    /** Ends the connection: every request on it fails with {@code e}. */
+    void fail(IOException e) {
+      synchronized (this) {
+        if (broken == null) {
+          broken = e;
+        }
+        for (Pending q : awaiting) {
+          q.failure = broken;
+        }
+        awaiting.clear();
+      }
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
+    }
+  }
+
+  /**
+   * Sends a request without waiting for its answer. With {@value #MAX_IN_FLIGHT} already in
+   * flight, first reads the oldest answer (kept for its waiter), so the server never blocks
+   * writing answers that nobody reads while this side blocks writing requests.
+   */
+  synchronized Pending send(int type, byte[] payload) throws IOException {
+    return send(type, payload, null);
+  }
+
+  /** As {@link #send(int, byte[])}; {@code asked}: the pages of a GET_PAGES request. */
+  synchronized Pending send(int type, byte[] payload, int[] asked) throws IOException {
+    Connection before = connection;
+    Connection c = connect();
+    boolean reused = c == before;
+    while (true) {
+      Pending oldest;
+      synchronized (c) {
+        oldest = c.awaiting.size() < MAX_IN_FLIGHT ? null : c.awaiting.peekFirst();
+      }
+      if (oldest == null) {
+        break;
+      }
+      c.readUntil(oldest);
+    }
+    Pending p;
+    synchronized (c) {
+      if (c.broken != null || c.retired) {
+        connection = null;
+        throw c.broken != null ? c.broken : new IOException("page service at " + address + " stopped reading");
+      }
+      p = new Pending(c, reused, asked);
+      c.awaiting.addLast(p);
+    }
+    try {
+      PageProtocol.write(c.out, type, payload);
+    } catch (IOException e) {
+      synchronized (c) {
+        c.retired = true;
+        c.awaiting.removeLastOccurrence(p);
+        p.failure = e;
+        if (c.awaiting.isEmpty()) {
+          c.fail(e);
+        }
+      }
+      connection = null;
+    }
+    return p;
+  }
+
+  /** {@code p}'s answer: read off the socket here if nobody has yet. */
+  PageProtocol.Frame await(Pending p) throws IOException {
+    awaitDone(p);
+    synchronized (p.connection) {
+      if (p.answer == null) {
+        throw new PageProtocolException("page service answered a frame read as pages");
+      }
+      return p.answer;
+    }
+  }
+
+  private void awaitDone(Pending p) throws IOException {
+    p.connection.readUntil(p);
+    synchronized (p.connection) {
+      if (p.failure != null) {
+        synchronized (this) {
+          if (connection == p.connection) {
+            connection = null;
+          }
+        }
+        throw p.failure;
+      }
+    }
+  }
+
+  /** Asks for pages {@code indices} without waiting: {@link #pages(Pending, int[])} has them. */
+  Pending sendFetch(Capability cap, int[] indices) throws IOException {
+    return send(PageProtocol.GET_PAGES, fetchRequest(cap, indices), indices.clone());
+  }
+
+  /** The answer to {@link #sendFetch}, checked to be exactly the pages asked. */
+  Fetched pages(Pending p, int[] indices) throws IOException {
+    try {
+      awaitDone(p);
+      Fetched f;
+      synchronized (p.connection) {
+        f = p.pages;
+      }
+      return f != null ? f : pages(await(p), indices, pageSize);
+    } catch (PageProtocolException e) {
+      // Answers are matched by position: after one that is not what was asked, none on this
+      // connection can be trusted to be.
+      p.connection.fail(e);
+      throw e;
+    }
+  }
+
+  private static byte[] fetchRequest(Capability cap, int[] indices) {
     ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 2 + 4 * indices.length);
     req.put(cap.bytes()).putShort((short) indices.length);
     for (int i : indices) {
       req.putInt(i);
     }
-    return pages(roundTrip(PageProtocol.GET_PAGES, req.array()), indices, pageSize);
+    return req.array();
+  }
+
+  /** Pages as the parent sent them, in the order asked, each with the hash the parent computed. */
+  record Fetched(byte[][] pages, byte[][] hashes) {}
+
+  /** Fetches pages {@code indices}. */
+  Fetched fetch(Capability cap, int[] indices) throws IOException {
+    byte[] request = fetchRequest(cap, indices);
+    Pending p = send(PageProtocol.GET_PAGES, request, indices.clone());
+    try {
+      return pages(p, indices);
+    } catch (ClosedByPeer | java.net.SocketException e) {
+      if (!p.reused) {
+        throw e;
+      }
+      return pages(send(PageProtocol.GET_PAGES, request, indices.clone()), indices); // see roundTrip
+    }
   }
 
   /** Parses an answer to GET_PAGES {@code indices}: bytes from the network, checked throughout. */
   static Fetched pages(PageProtocol.Frame f, int[] indices, int pageSize) throws IOException {
     ByteBuffer p = ok(f);
     if (p.remaining() < 2) {
-      throw new IOException("page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
+      throw new PageProtocolException("page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
     }
     int count = Short.toUnsignedInt(p.getShort());
     if (count != indices.length || p.remaining() != count * (4 + PageProtocol.HASH + pageSize)) {
-      throw new IOException("page service answered " + count + " pages for " + indices.length + " asked");
+      throw new PageProtocolException("page service answered " + count + " pages for " + indices.length + " asked");
     }
     byte[][] pages = new byte[count][];
     byte[][] hashes = new byte[count][];
     for (int i = 0; i < count; i++) {
       int index = p.getInt();
       if (index != indices[i]) {
-        throw new IOException("page service sent page " + index + " for page " + indices[i]);
+        throw new PageProtocolException("page service sent page " + index + " for page " + indices[i]);
       }
       hashes[i] = new byte[PageProtocol.HASH];
       p.get(hashes[i]);
@@ -69,7 +347,7 @@ final class PageClient implements Closeable {
   }
 
   /** The hashes of pages {@code first .. first+count-1}, 32 bytes each (zero for a zero page). */
-  synchronized byte[] hashes(Capability cap, int first, int count) throws IOException {
+  byte[] hashes(Capability cap, int first, int count) throws IOException {
     ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 6);
     req.put(cap.bytes()).putInt(first).putShort((short) count);
     return hashes(roundTrip(PageProtocol.GET_HASHES, req.array()), count);
@@ -80,7 +358,7 @@ final class PageClient implements Closeable {
     ByteBuffer p = ok(f);
     int n = p.remaining() < 2 ? -1 : Short.toUnsignedInt(p.getShort());
     if (n != count || p.remaining() != count * PageProtocol.HASH) {
-      throw new IOException("page service answered " + n + " hashes for " + count + " asked");
+      throw new PageProtocolException("page service answered " + n + " hashes for " + count + " asked");
     }
     byte[] h = new byte[count * PageProtocol.HASH];
     p.get(h);
@@ -88,7 +366,7 @@ final class PageClient implements Closeable {
   }
 
   /** The exported module, fetched in chunks; at most {@code maxBytes} long. */
-  synchronized byte[] module(Capability cap, int maxBytes) throws IOException {
+  byte[] module(Capability cap, int maxBytes) throws IOException {
     byte[] module = null;
     int offset = 0;
     do {
@@ -97,7 +375,7 @@ final class PageClient implements Closeable {
       int total = p.remaining() >= 4 ? p.getInt() : -1;
       if (total < 0 || total > maxBytes || (module != null && total != module.length)
           || p.remaining() > total - offset || (p.remaining() == 0 && offset < total)) {
-        throw new IOException("page service sent a bad module chunk at offset " + offset);
+        throw new PageProtocolException("page service sent a bad module chunk at offset " + offset);
       }
       if (module == null) {
         module = new byte[total];
@@ -112,7 +390,7 @@ final class PageClient implements Closeable {
   private static ByteBuffer ok(PageProtocol.Frame f) throws IOException {
     ByteBuffer p = ByteBuffer.wrap(f.payload());
     if (!p.hasRemaining()) {
-      throw new IOException("page service sent an empty answer");
+      throw new PageProtocolException("page service sent an empty answer");
     }
     int status = Byte.toUnsignedInt(p.get());
     if (status != PageProtocol.OK) {
@@ -127,17 +405,15 @@ final class PageClient implements Closeable {
    */
   void warmUpInBackground() {
     Thread.ofVirtual().name("spindle-page-connect").start(() -> {
-      synchronized (this) {
-        try {
-          connect();
-        } catch (IOException e) {
-          // the first request reports it
-        }
+      try {
+        connect();
+      } catch (IOException e) {
+        // the first request reports it
       }
     });
   }
 
-  synchronized void release(Capability cap) throws IOException {
+  void release(Capability cap) throws IOException {
     ok(roundTrip(PageProtocol.RELEASE, cap.bytes()));
   }
 
@@ -148,14 +424,14 @@ final class PageClient implements Closeable {
    * idle for a minute. Closed before answering, such a request is sent once more on a new one.
    */
   private PageProtocol.Frame roundTrip(int type, byte[] payload) throws IOException {
-    boolean reused = socket != null;
+    Pending p = send(type, payload);
     try {
-      return attempt(type, payload);
+      return await(p);
     } catch (ClosedByPeer | java.net.SocketException e) {
-      if (!reused) {
+      if (!p.reused) {
         throw e;
       }
-      return attempt(type, payload);
+      return await(send(type, payload));
     }
   }
 
@@ -165,21 +441,6 @@ final class PageClient implements Closeable {
 
     ClosedByPeer(String message) {
       super(message);
-    }
-  }
-
-  private PageProtocol.Frame attempt(int type, byte[] payload) throws IOException {
-    try {
-      connect();
-      PageProtocol.write(out, type, payload);
-      PageProtocol.Frame f = PageProtocol.read(in, PageProtocol.maxResponse(pageSize));
-      if (f == null) {
-        throw new ClosedByPeer("page service at " + address + " closed the connection");
-      }
-      return f;
-    } catch (IOException e) {
-      disconnect();
-      throw e;
     }
   }
 
@@ -193,37 +454,38 @@ final class PageClient implements Closeable {
     return new String(m, StandardCharsets.UTF_8);
   }
 
-  private void connect() throws IOException {
-    if (socket != null) {
-      return;
+  /** The open connection, opened now if there is none (or the last one failed). */
+  private synchronized Connection connect() throws IOException {
+    if (connection != null) {
+      synchronized (connection) {
+        if (connection.broken == null && !connection.retired) {
+          return connection;
+        }
+      }
+    }
+    connection = null;
+    if (closed) {
+      throw new IOException("page client for " + address + " is closed");
     }
     Socket s = new Socket();
     try {
       s.connect(address, timeoutMillis);
       s.setSoTimeout(timeoutMillis);
       s.setTcpNoDelay(true);
+      connection = new Connection(s);
     } catch (IOException e) {
       s.close();
       throw new IOException("page service at " + address + " does not answer: " + e.getMessage(), e);
     }
-    socket = s;
-    in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
-    out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
-  }
-
-  private void disconnect() {
-    if (socket != null) {
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // already failing
-      }
-      socket = null;
-    }
+    return connection;
   }
 
   @Override
   public synchronized void close() {
-    disconnect();
+    closed = true;
+    if (connection != null) {
+      connection.fail(new IOException("page client closed"));
+      connection = null;
+    }
   }
 }

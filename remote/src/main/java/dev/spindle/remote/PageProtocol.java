@@ -24,7 +24,10 @@ import java.nio.charset.StandardCharsets;
  *                 otherwise: u16 length, UTF-8 message
  * </pre>
  *
- * A page travels with its hash so that a child can check a page whose hash was still pending in
+ * A connection's requests are answered in the order they came, so a client may pipeline them
+ * (send several before reading the first answer) and match answers by position.
+ *
+ * <p>A page travels with its hash so that a child can check a page whose hash was still pending in
  * its descriptor against what the parent hashed: damage on the way is caught either way.
  */
 final class PageProtocol {
@@ -65,15 +68,21 @@ final class PageProtocol {
       return null; // clean close between frames
     }
     if (len < 2 || len > maxLength) {
-      throw new IOException("frame length " + len + " out of bounds (max " + maxLength + ")");
+      throw new PageProtocolException("frame length " + len + " out of bounds (max " + maxLength + ")");
     }
     int version = in.readUnsignedByte();
     if (version != VERSION) {
-      throw new IOException("unsupported page protocol version " + version);
+      throw new PageProtocolException("unsupported page protocol version " + version + " (this side speaks " + VERSION + ")");
     }
     int type = in.readUnsignedByte();
     byte[] payload = new byte[len - 2];
-    in.readFully(payload);
+    for (int at = 0; at < payload.length; ) {
+      int n = in.read(payload, at, payload.length - at);
+      if (n < 0) {
+        throw new PageProtocolException("frame of " + len + " bytes truncated at byte " + (at + 6));
+      }
+      at += n;
+    }
     return new Frame(type, payload);
   }
 

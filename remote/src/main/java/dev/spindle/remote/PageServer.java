@@ -304,8 +304,40 @@ public final class PageServer implements Closeable {
       if (namesExport(f)) {
         authenticated.run();
       }
-      PageProtocol.write(out, PageProtocol.PAGES, answer(f));
+      Object a = answer(f);
+      if (a instanceof Pages pages) {
+        writePages(out, pages);
+      } else {
+        PageProtocol.write(out, PageProtocol.PAGES, (byte[]) a);
+      }
     }
+  }
+
+  /** Pages to answer with, all in the table: written as they are read, not built as one array. */
+  private record Pages(PageTable table, int[] indices) {}
+
+  /**
+   * Writes an answer to GET_PAGES page by page: a 64-page answer built whole was a 4 MiB array
+   * per request, which the collector allocates as a humongous object (as was the client's).
+   */
+  private void writePages(DataOutputStream out, Pages p) throws IOException {
+    int n = p.indices().length;
+    pagesServed.addAndGet(n); // before the answer: whoever reads it may read the count next
+    out.writeInt(2 + 3 + n * (4 + PageProtocol.HASH + PageTable.PAGE_SIZE));
+    out.writeByte(PageProtocol.VERSION);
+    out.writeByte(PageProtocol.PAGES);
+    out.writeByte(PageProtocol.OK);
+    out.writeShort(n);
+    byte[] page = new byte[PageTable.PAGE_SIZE];
+    for (int index : p.indices()) {
+      // Hashing here (once per frame; cached) is what lets a child check a page whose hash was
+      // pending in its descriptor.
+      out.writeInt(index);
+      out.write(p.table().sha256(index));
+      p.table().page(index).get(page);
+      out.write(page);
+    }
+    out.flush();
   }
 
   /** Whether {@code f} names a capability exported here and not expired: it is a child's. */
@@ -317,7 +349,8 @@ public final class PageServer implements Closeable {
     return e != null && System.currentTimeMillis() <= e.expiresAtMillis();
   }
 
-  private byte[] answer(PageProtocol.Frame f) {
+  /** The answer to {@code f}: its bytes, or the {@link Pages} to write. */
+  private Object answer(PageProtocol.Frame f) {
     ByteBuffer p = ByteBuffer.wrap(f.payload());
     if (p.remaining() < Capability.BYTES) {
       return refuse(PageProtocol.BAD_REQUEST, "no capability");
@@ -350,19 +383,15 @@ public final class PageServer implements Closeable {
     if (count < 1 || count > PageProtocol.MAX_BATCH || p.remaining() != 4 * count) {
       return refuse(PageProtocol.BAD_REQUEST, "bad page count " + count);
     }
-    ByteBuffer b = ByteBuffer.allocate(3 + count * (4 + PageProtocol.HASH + PageTable.PAGE_SIZE));
-    b.put((byte) PageProtocol.OK).putShort((short) count);
+    int[] indices = new int[count];
     for (int i = 0; i < count; i++) {
       int index = p.getInt();
       if (index < 0 || index >= e.table().pages()) {
         return refuse(PageProtocol.NO_SUCH_PAGE, "page " + index + " is not in the descriptor");
       }
-      // Hashing here (once per frame; cached) is what lets a child check a page whose hash was
-      // pending in its descriptor.
-      b.putInt(index).put(e.table().sha256(index)).put(e.table().page(index));
+      indices[i] = index;
     }
-    pagesServed.addAndGet(count);
-    return b.array();
+    return new Pages(e.table(), indices);
   }
 
   private byte[] module(byte[] module, int offset) {

@@ -99,12 +99,19 @@ public final class RemoteFork {
   /** A child's page table and its source (for statistics), from a descriptor alone. */
   public record Resumed(PageTable table, RemotePageSource source) {}
 
-  public static Resumed resume(Descriptor d, PageStore store, int prefetchWindow, Duration timeout) {
+  /** The readahead bound to give {@link #resume} for the full adaptive readahead (1 turns it off). */
+  public static final int READAHEAD = RemotePageSource.MAX_WINDOW;
+
+  /**
+   * A child's table whose pages come from the parent named by {@code d} (else from {@code
+   * store}), reading ahead up to {@code readahead} pages of a sequential reader (1: none).
+   */
+  public static Resumed resume(Descriptor d, PageStore store, int readahead, Duration timeout) {
     InetSocketAddress parent = new InetSocketAddress(d.host(), d.port());
     PageClient client = new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE);
     client.warmUpInBackground();
     PageClient background = new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE);
-    RemotePageSource source = new RemotePageSource(d, client, background, store, prefetchWindow);
+    RemotePageSource source = new RemotePageSource(d, client, background, store, readahead);
     source.learnHashesInBackground();
     BitSet zero = new BitSet(d.pages());
     for (int i = 0; i < d.pages(); i++) {

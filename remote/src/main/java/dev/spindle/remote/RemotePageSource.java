@@ -16,9 +16,16 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where a resumed child's pages come from: the parent's page service on first touch, checked
- * against the descriptor's hash, with the next pages of the same fault fetched in the same
- * request (prefetch window) and kept until touched; the durable store when the parent does not
- * answer, times out or sends a page whose hash is wrong. A page neither has stops the child.
+ * against the descriptor's hash when it is taken; the durable store when the parent does not
+ * answer, times out, breaks the protocol or sends a page whose hash is wrong. A page neither has
+ * stops the child.
+ *
+ * <p>Readahead adapts to the access pattern ({@link #readAhead}): each touch that follows the
+ * previous one in page order widens a window of pages asked for ahead of the reader, up to the
+ * bound given at resume, and each touch elsewhere halves it and asks for its own page only (bytes
+ * moved stay those touched), while a sequential reader keeps up to
+ * {@value #MAX_WINDOW} pages in flight as pipelined batches on its one connection (throughput is
+ * no longer one round trip per page).
  *
  * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
  * page must match the hash the parent computed, so damage on the way is caught), and as a list
@@ -40,9 +47,22 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   private final byte[] hashes;
   private final BitSet pending;
   private final PageStore fallback;
-  private final int window;
-  private final Map<Integer, byte[]> prefetched = new ConcurrentHashMap<>();
+  /** Most pages read ahead of a sequential reader: every batch the connection may have in flight. */
+  static final int MAX_WINDOW = PageClient.MAX_IN_FLIGHT * PageProtocol.MAX_BATCH;
+  /** A sequential run's first readahead, in pages. */
+  private static final int FIRST_WINDOW = 4;
+  /** A readahead's bound, in pages: 1 turns it off. */
+  private final int maxWindow;
+  /** Pages asked for before they were touched, each with the request that brings it. */
+  private final Map<Integer, Batch> prefetched = new ConcurrentHashMap<>();
+  /** Pages asked for already (by a fault, the readahead or the replay); guarded by {@code this}. */
   private final BitSet requested = new BitSet();
+  /** The readahead's state, guarded by {@code this}: the page a sequential reader touches next, */
+  private int expected = -1;
+  /** the window now (0: none), */
+  private int window;
+  /** and the first page past what it has asked for. */
+  private int aheadEnd;
   private volatile long parentDownUntil;
   private volatile String parentFailure;
   final AtomicLong faults = new AtomicLong();
@@ -58,7 +78,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     this.client = client;
     this.background = background;
     this.fallback = fallback;
-    this.window = Math.max(1, Math.min(window, PageProtocol.MAX_BATCH));
+    this.maxWindow = Math.max(1, Math.min(window, MAX_WINDOW));
     this.hashes = d.pageHashes().clone();
     this.pending = (BitSet) d.pendingHashes().clone();
   }
@@ -122,69 +142,228 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
         fallbackPages.get(), corruptPages.get());
   }
 
+  /**
+   * Pages asked for in one request, whose answer is read, parsed and checked for being exactly
+   * the pages asked once, by whoever needs one of them first.
+   */
+  private static final class Batch {
+    private final PageClient client;
+    private final int[] asked;
+    private final PageClient.Pending pending;
+    private PageClient.Fetched fetched;
+    private IOException failure;
+    /** Whether each page matched its hash, once checked (null: not yet). */
+    private final Boolean[] checked;
+
+    Batch(PageClient client, int[] asked, PageClient.Pending pending) {
+      this.client = client;
+      this.asked = asked;
+      this.pending = pending;
+      this.checked = new Boolean[asked.length];
+    }
+
+    Batch(int[] asked, PageClient.Fetched fetched) {
+      this(null, asked, null);
+      this.fetched = fetched;
+    }
+
+    synchronized PageClient.Fetched get() throws IOException {
+      if (fetched == null && failure == null) {
+        try {
+          fetched = client.pages(pending, asked);
+        } catch (PageProtocolException e) {
+          failure = new PageProtocolException("answering pages " + asked[0] + ".." + asked[asked.length - 1]
+              + ": " + e.getMessage());
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      return fetched;
+    }
+
+    /** Page {@code index} if it matches its hash, else null (counted as corrupt once). */
+    synchronized byte[] checkedPage(int index, RemotePageSource source) throws IOException {
+      PageClient.Fetched got = get();
+      int k = position(index);
+      if (checked[k] == null) {
+        checked[k] = source.matches(index, got.pages()[k], got.hashes()[k]);
+      }
+      return checked[k] ? got.pages()[k] : null;
+    }
+
+    /** Reads the answer and checks every page, ahead of the touches that take them. */
+    synchronized void checkAll(RemotePageSource source) {
+      try {
+        for (int index : asked) {
+          checkedPage(index, source);
+        }
+      } catch (IOException e) {
+        // the touch that takes one of them reports it
+      }
+    }
+
+    int position(int index) {
+      for (int k = 0; k < asked.length; k++) {
+        if (asked[k] == index) {
+          return k;
+        }
+      }
+      throw new IllegalStateException("page " + index + " is not in this batch");
+    }
+  }
+
   @Override
   public byte[] load(int index) {
-    byte[] p = prefetched.remove(index);
-    if (p != null) {
-      return p;
+    Batch b = prefetched.remove(index);
+    if (b == null) {
+      faults.incrementAndGet();
+      synchronized (this) {
+        requested.set(index);
+      }
+      if (parentUp()) {
+        // Sent before the readahead's requests, so that its answer comes first.
+        b = send(client, new int[] {index});
+      }
     }
-    faults.incrementAndGet();
-    if (System.currentTimeMillis() >= parentDownUntil) {
+    readAhead(index);
+    if (b != null) {
       try {
-        int[] asked = batch(index);
-        PageClient.Fetched got = client.fetch(d.capability(), asked);
-        byte[][] pages = got.pages();
-        byte[] mine = null;
-        for (int k = 0; k < asked.length; k++) {
-          pagesFetched.incrementAndGet();
-          if (!matches(asked[k], pages[k], got.hashes()[k])) {
-            corruptPages.incrementAndGet();
-            continue; // the store is asked for it when it is touched
-          }
-          if (asked[k] == index) {
-            mine = pages[k];
-          } else {
-            prefetched.put(asked[k], pages[k]);
-          }
+        byte[] page = b.checkedPage(index, this);
+        if (page != null) {
+          return page;
         }
-        if (mine != null) {
-          return mine;
-        }
+        corruptPages.incrementAndGet();
         parentFailure = "sent page " + index + " with a wrong hash";
-      } catch (IOException e) {
+        return fromStore(index);
+      } catch (PageProtocolException e) {
         parentFailure = e.getMessage();
         parentDownUntil = System.currentTimeMillis() + PARENT_BACKOFF_MS;
+        return fromStore(index);
+      } catch (IOException e) {
+        parentFailure = e.getMessage();
+      }
+      if (parentUp()) {
+        // One more time on its own (and on a new connection if that one ended): a connection the
+        // server closed while idle fails every request that was in flight on it.
+        byte[] p = fetchOne(index);
+        if (p != null) {
+          return p;
+        }
       }
     }
     return fromStore(index);
   }
 
-  /** The page a sequential reader faults on next: just past the last fault or batch. */
-  private int sequentialNext = -1;
+  private boolean parentUp() {
+    return System.currentTimeMillis() >= parentDownUntil;
+  }
+
+  /** Sends a request for {@code pages}; null (the parent marked down) when it cannot be sent. */
+  private Batch send(PageClient c, int[] pages) {
+    try {
+      Batch b = new Batch(c, pages, c.sendFetch(d.capability(), pages));
+      pagesFetched.addAndGet(pages.length);
+      return b;
+    } catch (IOException e) {
+      parentFailure = e.getMessage();
+      parentDownUntil = System.currentTimeMillis() + PARENT_BACKOFF_MS;
+      return null;
+    }
+  }
+
+  /** Page {@code index} in a request of its own, checked; null when the parent failed. */
+  private byte[] fetchOne(int index) {
+    try {
+      PageClient.Fetched got = client.fetch(d.capability(), new int[] {index});
+      pagesFetched.incrementAndGet();
+      if (matches(index, got.pages()[0], got.hashes()[0])) {
+        return got.pages()[0];
+      }
+      corruptPages.incrementAndGet();
+      parentFailure = "sent page " + index + " with a wrong hash";
+    } catch (IOException e) {
+      parentFailure = e.getMessage();
+      parentDownUntil = System.currentTimeMillis() + PARENT_BACKOFF_MS;
+    }
+    return null;
+  }
 
   /**
-   * The faulting page, and, when the faults run sequentially (this one is just past the last
-   * fault or the last batch), the next non-zero pages not yet asked for, up to the window: a
-   * readahead. Random faults fetch only their page: a fixed 16-page window moved 8-16x the
-   * bytes touched on a 10% random touch (bench/remote), while sequential scans keep their cut.
+   * Adapts the readahead to this touch of page {@code index}, then asks for what it wants that is
+   * not asked for yet, in pipelined batches. A touch of the page just past the previous touch
+   * (zero pages skipped: they are never loaded) widens the window by two pages, from {@value
+   * #FIRST_WINDOW} up to the bound, so a run of n touches reads at most 2n + {@value
+   * #FIRST_WINDOW} pages past its end; any other touch halves it and reads nothing ahead, so a
+   * random reader moves the pages it touches. The readahead asks again only once half the window
+   * (at most a batch) is missing, so that it sends full batches, and never past the table.
    */
-  private synchronized int[] batch(int index) {
-    List<Integer> b = new ArrayList<>();
-    b.add(index);
-    requested.set(index);
-    int limit = index == sequentialNext ? window : 1;
-    for (int i = index + 1; i < d.pages() && b.size() < limit; i++) {
-      if (!requested.get(i) && !d.isZero(i)) {
-        b.add(i);
-        requested.set(i);
+  private void readAhead(int index) {
+    if (maxWindow <= 1 || released || !parentUp()) {
+      return;
+    }
+    List<int[]> batches = new ArrayList<>();
+    synchronized (this) {
+      boolean sequential = index == expected;
+      expected = nextNonZero(index + 1);
+      if (!sequential) {
+        window /= 2;
+        return;
+      }
+      window = Math.min(maxWindow, Math.max(FIRST_WINDOW, window + 2));
+      int end = (int) Math.min(d.pages(), (long) index + 1 + window);
+      aheadEnd = Math.max(aheadEnd, index + 1);
+      int missing = end - aheadEnd;
+      if (missing <= 0 || (missing < Math.min(PageProtocol.MAX_BATCH, window / 2) && end < d.pages())) {
+        return;
+      }
+      List<Integer> want = new ArrayList<>();
+      for (int i = aheadEnd; i < end; i++) {
+        if (!requested.get(i) && !d.isZero(i)) {
+          requested.set(i);
+          want.add(i);
+          if (want.size() == PageProtocol.MAX_BATCH) {
+            batches.add(want.stream().mapToInt(Integer::intValue).toArray());
+            want.clear();
+          }
+        }
+      }
+      if (!want.isEmpty()) {
+        batches.add(want.stream().mapToInt(Integer::intValue).toArray());
+      }
+      aheadEnd = end;
+    }
+    for (int[] pages : batches) {
+      Batch b = send(client, pages);
+      if (b == null) {
+        synchronized (this) {
+          for (int p : pages) {
+            requested.clear(p); // a touch fetches it (or falls back)
+          }
+        }
+        return;
+      }
+      for (int p : pages) {
+        prefetched.put(p, b);
+      }
+      // Read and hash-check the batch on another core while the reader works through the ones
+      // before it: SHA-256 (~0.6 GB/s a core on this machine) was most of a sequential reader's
+      // time when the guest's thread checked each page as it took it.
+      Thread.ofVirtual().name("spindle-page-check").start(() -> b.checkAll(this));
+    }
+  }
+
+  /** The first non-zero page from {@code from}, looking no further than a window; -1 if none. */
+  private int nextNonZero(int from) {
+    int limit = (int) Math.min(d.pages(), (long) from + MAX_WINDOW);
+    for (int i = from; i < limit; i++) {
+      if (!d.isZero(i)) {
+        return i;
       }
     }
-    int next = b.getLast() + 1;
-    while (next < d.pages() && d.isZero(next)) {
-      next++; // zero pages are never fetched: the reader's next fault skips them
-    }
-    sequentialNext = next;
-    return b.stream().mapToInt(Integer::intValue).toArray();
+    return -1;
   }
 
   /**
@@ -216,14 +395,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
         int[] asked = want.stream().mapToInt(Integer::intValue).toArray();
         try {
           PageClient.Fetched got = background.fetch(d.capability(), asked);
-          for (int k = 0; k < asked.length; k++) {
-            pagesFetched.incrementAndGet();
-            replayed.incrementAndGet();
-            if (matches(asked[k], got.pages()[k], got.hashes()[k])) {
-              prefetched.put(asked[k], got.pages()[k]);
-            } else {
-              corruptPages.incrementAndGet();
-            }
+          pagesFetched.addAndGet(asked.length);
+          replayed.addAndGet(asked.length);
+          Batch b = new Batch(asked, got); // checked when touched
+          for (int p : asked) {
+            prefetched.put(p, b);
           }
         } catch (IOException e) {
           synchronized (this) {
