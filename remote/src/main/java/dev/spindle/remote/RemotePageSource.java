@@ -152,14 +152,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     private final PageClient.Pending pending;
     private PageClient.Fetched fetched;
     private IOException failure;
-    /** Whether each page matched its hash, once checked (null: not yet). */
-    private final Boolean[] checked;
 
     Batch(PageClient client, int[] asked, PageClient.Pending pending) {
       this.client = client;
       this.asked = asked;
       this.pending = pending;
-      this.checked = new Boolean[asked.length];
     }
 
     Batch(int[] asked, PageClient.Fetched fetched) {
@@ -182,27 +179,6 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
         throw failure;
       }
       return fetched;
-    }
-
-    /** Page {@code index} if it matches its hash, else null (counted as corrupt once). */
-    synchronized byte[] checkedPage(int index, RemotePageSource source) throws IOException {
-      PageClient.Fetched got = get();
-      int k = position(index);
-      if (checked[k] == null) {
-        checked[k] = source.matches(index, got.pages()[k], got.hashes()[k]);
-      }
-      return checked[k] ? got.pages()[k] : null;
-    }
-
-    /** Reads the answer and checks every page, ahead of the touches that take them. */
-    synchronized void checkAll(RemotePageSource source) {
-      try {
-        for (int index : asked) {
-          checkedPage(index, source);
-        }
-      } catch (IOException e) {
-        // the touch that takes one of them reports it
-      }
     }
 
     int position(int index) {
@@ -231,9 +207,10 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     readAhead(index);
     if (b != null) {
       try {
-        byte[] page = b.checkedPage(index, this);
-        if (page != null) {
-          return page;
+        PageClient.Fetched got = b.get();
+        int k = b.position(index);
+        if (matches(index, got.pages()[k], got.hashes()[k])) {
+          return got.pages()[k];
         }
         corruptPages.incrementAndGet();
         parentFailure = "sent page " + index + " with a wrong hash";
@@ -348,10 +325,6 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       for (int p : pages) {
         prefetched.put(p, b);
       }
-      // Read and hash-check the batch on another core while the reader works through the ones
-      // before it: SHA-256 (~0.6 GB/s a core on this machine) was most of a sequential reader's
-      // time when the guest's thread checked each page as it took it.
-      Thread.ofVirtual().name("spindle-page-check").start(() -> b.checkAll(this));
     }
   }
 
