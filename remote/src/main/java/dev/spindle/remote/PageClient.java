@@ -456,10 +456,11 @@ final class PageClient implements Closeable {
 
   /** The open connection, opened now if there is none (or the last one failed). */
   private synchronized Connection connect() throws IOException {
-    if (connection != null) {
-      synchronized (connection) {
-        if (connection.broken == null && !connection.retired) {
-          return connection;
+    Connection c = connection;
+    if (c != null) {
+      synchronized (c) {
+        if (c.broken == null && !c.retired) {
+          return c;
         }
       }
     }
