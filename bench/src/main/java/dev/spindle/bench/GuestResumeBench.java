@@ -7,7 +7,7 @@ import dev.spindle.memory.PagedMemory;
 import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
 import dev.spindle.remote.PageServer;
-import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePages;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.SpindleHome;
 import java.net.InetAddress;
@@ -45,7 +45,7 @@ final class GuestResumeBench {
             Guest parent = parentNode.start(Sandbox.builder(wasm).memoryFactory(PagedMemory::new).build())) {
           parent.call("warm", 100_000);
           parent.call("touch", mib);
-          RemoteFork.Prepared p = new RemoteForks(parentNode).prepare(parent, server, "127.0.0.1",
+          RemotePages.Prepared p = new RemoteForks(parentNode).prepare(parent, server, "127.0.0.1",
               Duration.ofMinutes(10), null, Runnable::run);
           byte[] wire = DescriptorCodec.encode(p.descriptor());
           RemoteForks child = new RemoteForks(childNode);
@@ -75,7 +75,7 @@ final class GuestResumeBench {
   private static Timed resumeAndCall(RemoteForks node, byte[] wire, String export) throws Exception {
     long t0 = System.nanoTime();
     Descriptor d = DescriptorCodec.decode(wire);
-    RemoteForks.Child c = node.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(10));
+    RemoteForks.Child c = node.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(10));
     if (export.equals("peek")) {
       c.guest().call("peek", 0);
     } else {

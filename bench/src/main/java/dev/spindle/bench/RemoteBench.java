@@ -6,7 +6,7 @@ import dev.spindle.memory.PagedMemory;
 import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
 import dev.spindle.remote.PageServer;
-import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePages;
 import dev.spindle.store.Trees;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -58,7 +58,7 @@ public final class RemoteBench {
         // marking 1 GiB of new frames) out of the millisecond being measured.
         System.gc();
         long t0 = System.nanoTime();
-        RemoteFork.Prepared p = prep(parent, server);
+        RemotePages.Prepared p = prep(parent, server);
         double first = ms(t0);
         int firstSize = DescriptorCodec.encode(p.descriptor()).length;
         p.upload().join();
@@ -75,7 +75,7 @@ public final class RemoteBench {
         for (int i = 0; i < resume.length; i++) {
           t0 = System.nanoTime();
           Descriptor d = DescriptorCodec.decode(wire);
-          RemoteFork.Resumed r = RemoteFork.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(10));
+          RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(10));
           PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
           child.readInt(0);
           resume[i] = ms(t0);
@@ -87,7 +87,7 @@ public final class RemoteBench {
         PageTable table = parent.snapshot();
         for (int pct : new int[] {1, 10, 100}) {
           int[] order = touchOrder(pages, pct);
-          RemoteFork.Resumed r = RemoteFork.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
+          RemotePages.Resumed r = RemotePages.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
           t0 = System.nanoTime();
           PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
           long sum = touch(child, order);
@@ -96,7 +96,7 @@ public final class RemoteBench {
           // column's run pay for the collector's work on it (2x at 100%, whichever ran second).
           child = null;
           System.gc();
-          RemoteFork.Resumed r16 = RemoteFork.resume(DescriptorCodec.decode(wire), null, RemoteFork.READAHEAD,
+          RemotePages.Resumed r16 = RemotePages.resume(DescriptorCodec.decode(wire), null, RemotePages.READAHEAD,
               Duration.ofSeconds(10));
           t0 = System.nanoTime();
           PagedMemory child16 = PagedMemory.branch(new MemoryLimits(pages, pages), r16.table());
@@ -133,9 +133,9 @@ public final class RemoteBench {
         }
 
         int[] seq = touchOrder(pages, 100);
-        RemoteFork.Resumed w1 = RemoteFork.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
+        RemotePages.Resumed w1 = RemotePages.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
         touch(PagedMemory.branch(new MemoryLimits(pages, pages), w1.table()), seq);
-        RemoteFork.Resumed w16 = RemoteFork.resume(DescriptorCodec.decode(wire), null, RemoteFork.READAHEAD,
+        RemotePages.Resumed w16 = RemotePages.resume(DescriptorCodec.decode(wire), null, RemotePages.READAHEAD,
             Duration.ofSeconds(10));
         touch(PagedMemory.branch(new MemoryLimits(pages, pages), w16.table()), seq);
         prefetch.row(label, w1.source().stats().faults(), w16.source().stats().faults(),
@@ -147,7 +147,7 @@ public final class RemoteBench {
         int children = quick ? 50 : 200;
         t0 = System.nanoTime();
         for (int c = 0; c < children; c++) {
-          RemoteFork.Resumed r = RemoteFork.resume(DescriptorCodec.decode(wire), null, RemoteFork.READAHEAD,
+          RemotePages.Resumed r = RemotePages.resume(DescriptorCodec.decode(wire), null, RemotePages.READAHEAD,
               Duration.ofSeconds(10));
           PagedMemory.branch(new MemoryLimits(pages, pages), r.table()).readInt(c % pages * PAGE);
           r.source().close();
@@ -187,8 +187,8 @@ public final class RemoteBench {
   private static final java.util.concurrent.ExecutorService BACKGROUND =
       java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().factory());
 
-  private static RemoteFork.Prepared prep(PagedMemory parent, PageServer server) {
-    return RemoteFork.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(10),
+  private static RemotePages.Prepared prep(PagedMemory parent, PageServer server) {
+    return RemotePages.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(10),
         null, BACKGROUND);
   }
 

@@ -9,7 +9,7 @@ import dev.spindle.remote.DirectoryPageStore;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.PageStore;
 import dev.spindle.remote.PageStores;
-import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePages;
 import dev.spindle.remote.RemotePageSource;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -38,7 +38,7 @@ final class RemoteNode implements AutoCloseable {
    * The most pages read ahead of a child's sequential touches (the readahead adapts below it:
    * random touches move only the pages touched).
    */
-  static final int PREFETCH = RemoteFork.READAHEAD;
+  static final int PREFETCH = RemotePages.READAHEAD;
   static final Duration PAGE_TIMEOUT = Duration.ofSeconds(5);
 
   private record Held(String id, String sandbox, Descriptor descriptor, CompletableFuture<Long> upload) {}
@@ -109,7 +109,7 @@ final class RemoteNode implements AutoCloseable {
     if (advertisedHost == null) {
       throw ApiError.conflict("no_page_address", "this node cannot prepare forks: " + noAddress);
     }
-    RemoteFork.Prepared p = forks.prepare(g.forked(), server, advertisedHost, ttl, store, uploads);
+    RemotePages.Prepared p = forks.prepare(g.forked(), server, advertisedHost, ttl, store, uploads);
     byte[] hex = new byte[6];
     random.nextBytes(hex);
     String id = "fd-" + HexFormat.of().formatHex(hex);

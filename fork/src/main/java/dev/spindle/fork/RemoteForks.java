@@ -5,7 +5,7 @@ import dev.spindle.memory.PagedMemory;
 import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.PageStore;
-import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePages;
 import dev.spindle.remote.RemotePageSource;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
- * Remote fork of running sandboxes: the sandbox-level half over {@link RemoteFork} (pages). The
+ * Remote fork of running sandboxes: the sandbox-level half over {@link RemotePages} (pages). The
  * fork module depends on the remote module, not the other way round, because the remote module
  * knows pages only while a sandbox's state (globals, tables, WASI, module) is this module's.
  */
@@ -37,7 +37,7 @@ public final class RemoteForks {
    * descriptor's state bytes, the table is exported on {@code server}, and its pages go to {@code
    * store} in the background.
    */
-  public RemoteFork.Prepared prepare(Guest guest, PageServer server, String advertisedHost, Duration ttl,
+  public RemotePages.Prepared prepare(Guest guest, PageServer server, String advertisedHost, Duration ttl,
       PageStore store, Executor background) throws IOException {
     // Pages written since the last snapshot or fork are private now: they are the working set
     // the child replays in the background. (A snapshot makes every page shared again.)
@@ -67,7 +67,7 @@ public final class RemoteForks {
         w.monotonicNanos(), w.randomState());
     SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), w);
     byte[] bytes = new ForkState(state, null, workingSet, privateDirs).toBytes();
-    return RemoteFork.prepare(table, bytes, forks.modules().get(guest.moduleSha256()), server, advertisedHost, ttl,
+    return RemotePages.prepare(table, bytes, forks.modules().get(guest.moduleSha256()), server, advertisedHost, ttl,
         store, background);
   }
 
@@ -119,7 +119,7 @@ public final class RemoteForks {
     if (fs.module() != null) {
       forks.modules().put(s.moduleSha256(), fs.module());
     }
-    RemoteFork.Resumed resumed = RemoteFork.resume(d, store, readahead, timeout);
+    RemotePages.Resumed resumed = RemotePages.resume(d, store, readahead, timeout);
     if (!forks.modules().has(s.moduleSha256())) {
       try {
         forks.modules().put(s.moduleSha256(), resumed.source().module(s.moduleSha256(), MAX_MODULE));

@@ -9,7 +9,7 @@ import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
 import dev.spindle.remote.DirectoryPageStore;
 import dev.spindle.remote.PageServer;
-import dev.spindle.remote.RemoteFork;
+import dev.spindle.remote.RemotePages;
 import dev.spindle.sandbox.Engine;
 import dev.spindle.store.SpindleHome;
 import java.net.InetAddress;
@@ -40,7 +40,7 @@ class RemoteForksTest {
       assertThat(BranchTest.one(parent, "tick")).isEqualTo(1);
       long lookup = BranchTest.one(parent, "lookup", 500);
       DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("pages"));
-      RemoteFork.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), store,
+      RemotePages.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), store,
           Runnable::run);
       assertThat(p.upload().get()).isPositive();
       parent.call("fill_cells", 7);
@@ -73,7 +73,7 @@ class RemoteForksTest {
       parent.call("fill_cells", 9);
       sha = ModuleStore.sha256(parent.sandbox().wasm());
       try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-        RemoteFork.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), store,
+        RemotePages.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), store,
             Runnable::run);
         p.upload().get();
         wire = DescriptorCodec.encode(p.descriptor());
@@ -112,7 +112,7 @@ class RemoteForksTest {
       a.snapshot(parent, dev.spindle.store.Tag.of("base"), SnapshotMode.FULL);
       parent.call("fill_cells", 42);
       assertThat(parent.counts().privatePages()).as("%s", parent.counts()).isPositive();
-      RemoteFork.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
+      RemotePages.Prepared p = new RemoteForks(a).prepare(parent, server, "127.0.0.1", Duration.ofMinutes(1), null,
           Runnable::run);
       int[] ws = ForkState.fromBytes(p.descriptor().state()).workingSet();
       assertThat(ws).as("pages written since the snapshot").isNotEmpty();

@@ -23,7 +23,7 @@ public final class PageServerProcess {
     Path out = Path.of(args[2]);
     PagedMemory m = Patterns.filled(pages, seed);
     PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    RemoteFork.Prepared p = RemoteFork.prepare(m.snapshot(), "{}".getBytes(), server, "127.0.0.1",
+    RemotePages.Prepared p = RemotePages.prepare(m.snapshot(), "{}".getBytes(), server, "127.0.0.1",
         Duration.ofMinutes(5), new DirectoryPageStore(Path.of(args[3])), Executors.newSingleThreadExecutor());
     p.upload().get();
     Path tmp = Files.createTempFile(out.getParent(), "desc", ".tmp");

@@ -53,8 +53,8 @@ class PipelinedFetchTest {
     background.shutdownNow();
   }
 
-  private RemoteFork.Prepared prepare(PagedMemory m, PageStore store) {
-    return RemoteFork.prepare(m.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(1), store,
+  private RemotePages.Prepared prepare(PagedMemory m, PageStore store) {
+    return RemotePages.prepare(m.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(1), store,
         background);
   }
 
@@ -159,12 +159,12 @@ class PipelinedFetchTest {
     int pages = 300;
     PagedMemory parent = Patterns.filled(pages, 10);
     DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("store"));
-    RemoteFork.Prepared p = prepare(parent, store);
+    RemotePages.Prepared p = prepare(parent, store);
     p.upload().get();
     // The fourth answer is a readahead batch, sent while earlier ones were still in flight.
     try (Proxy proxy = new Proxy(server.address(), tamper, 4)) {
       Descriptor d = p.descriptor().withAddress("127.0.0.1", proxy.port());
-      RemoteFork.Resumed r = RemoteFork.resume(d, store, RemoteFork.READAHEAD, Duration.ofSeconds(5));
+      RemotePages.Resumed r = RemotePages.resume(d, store, RemotePages.READAHEAD, Duration.ofSeconds(5));
       checkAll(Patterns.child(r.table()), pages, 10);
       assertThat(proxy.tampered()).isTrue();
       assertThat(r.source().stats().fallbackPages()).isPositive();
@@ -175,7 +175,7 @@ class PipelinedFetchTest {
     }
     try (Proxy proxy = new Proxy(server.address(), tamper, 4)) {
       Descriptor d = p.descriptor().withAddress("127.0.0.1", proxy.port());
-      RemoteFork.Resumed r = RemoteFork.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(5));
+      RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
       PagedMemory child = Patterns.child(r.table());
       String why = switch (tamper) {
         case WRONG_PAGE -> "wrong hash";
@@ -195,7 +195,7 @@ class PipelinedFetchTest {
     int pages = 150; // not a multiple of a batch
     PagedMemory parent = Patterns.filled(pages, 11);
     Descriptor d = prepare(parent, null).descriptor();
-    RemoteFork.Resumed r = RemoteFork.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(5));
+    RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
     checkAll(Patterns.child(r.table()), pages, 11);
     assertThat(r.source().stats().pagesFetched()).isEqualTo(d.nonZeroPages());
     assertThat(server.pagesServed()).isEqualTo(d.nonZeroPages());
@@ -204,7 +204,7 @@ class PipelinedFetchTest {
     r.source().close();
 
     // A scan that starts near the end: the window may reach past the table, the requests do not.
-    RemoteFork.Resumed tail = RemoteFork.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(5));
+    RemotePages.Resumed tail = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(tail.table());
     long before = server.pagesServed();
     int touched = 0;
@@ -222,7 +222,7 @@ class PipelinedFetchTest {
     int pages = 1000;
     PagedMemory parent = Patterns.filled(pages, 12);
     Descriptor d = prepare(parent, null).descriptor();
-    RemoteFork.Resumed r = RemoteFork.resume(d, null, RemoteFork.READAHEAD, Duration.ofSeconds(5));
+    RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(r.table());
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < pages; i++) {

@@ -34,14 +34,14 @@ class S3PageStoreTest {
     PagedMemory parent = Patterns.filled(8, 11);
     Descriptor d;
     try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      RemoteFork.Prepared p = RemoteFork.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1",
+      RemotePages.Prepared p = RemotePages.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1",
           Duration.ofMinutes(1), store, Executors.newSingleThreadExecutor());
       assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
       d = p.descriptor();
     }
     assertThat(store.contains(parent.snapshot().sha256(0))).isTrue();
     assertThat(store.getHashes(d.id())).as("the descriptor's hash list").isPresent();
-    RemoteFork.Resumed r = RemoteFork.resume(d, store, 4, Duration.ofSeconds(2));
+    RemotePages.Resumed r = RemotePages.resume(d, store, 4, Duration.ofSeconds(2));
     PagedMemory child = Patterns.child(r.table());
     for (int a = 0; a < 8 * Patterns.PAGE; a += 4) {
       assertThat(child.readInt(a)).isEqualTo(Patterns.expected(a, 11));

@@ -10,13 +10,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
- * Remote fork in two steps. {@link #prepare} on the parent's node: describe the page table by
+ * The pages half of a remote fork (the sandbox half is the fork module's {@code RemoteForks}), in
+ * two steps. {@link #prepare} on the parent's node: describe the page table by
  * hash and export it on the page service (no page is copied; the table is immutable, the parent
  * keeps running). {@link #resume} on another node: a page table whose non-zero pages are all
  * remote, fetched on first touch.
  */
-public final class RemoteFork {
-  private RemoteFork() {}
+public final class RemotePages {
+  private RemotePages() {}
 
   /**
    * A prepared fork: the descriptor to send, and the background work that follows it (hashing

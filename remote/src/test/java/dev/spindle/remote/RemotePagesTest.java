@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RemoteForkTest {
+class RemotePagesTest {
   private static final int PAGE = Patterns.PAGE;
   @TempDir Path tmp;
   PageServer server;
@@ -38,8 +38,8 @@ class RemoteForkTest {
     server.close();
   }
 
-  private RemoteFork.Prepared prepare(PagedMemory m, PageStore store) {
-    return RemoteFork.prepare(m.snapshot(), "{\"k\":1}".getBytes(), server, "127.0.0.1",
+  private RemotePages.Prepared prepare(PagedMemory m, PageStore store) {
+    return RemotePages.prepare(m.snapshot(), "{\"k\":1}".getBytes(), server, "127.0.0.1",
         Duration.ofMinutes(1), store, Executors.newSingleThreadExecutor());
   }
 
@@ -54,12 +54,12 @@ class RemoteForkTest {
   @Test
   void childSeesEveryByteAndNeverTheParentsLaterWrites() throws Exception {
     PagedMemory parent = Patterns.filled(32, 5);
-    RemoteFork.Prepared p = prepare(parent, null);
+    RemotePages.Prepared p = prepare(parent, null);
     Descriptor d = DescriptorCodec.decode(DescriptorCodec.encode(p.descriptor()));
     for (int a = 0; a < 32 * PAGE; a += 1024) {
       parent.writeI32(a, -1);
     }
-    RemoteFork.Resumed r = RemoteFork.resume(d, null, 8, Duration.ofSeconds(5));
+    RemotePages.Resumed r = RemotePages.resume(d, null, 8, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(r.table());
     checkAll(child, 32, 5);
     assertThat(r.source().stats().pagesFetched()).isEqualTo(d.nonZeroPages());
@@ -71,7 +71,7 @@ class RemoteForkTest {
   void touchingOnePercentMovesAboutOnePercent() throws Exception {
     PagedMemory parent = Patterns.filled(400, 1);
     Descriptor d = prepare(parent, null).descriptor();
-    RemoteFork.Resumed r = RemoteFork.resume(d, null, 1, Duration.ofSeconds(5));
+    RemotePages.Resumed r = RemotePages.resume(d, null, 1, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(r.table());
     int touched = 0;
     for (int page = 0; page < 400; page += 100) {
@@ -93,9 +93,9 @@ class RemoteForkTest {
   void prefetchCutsFaultsOnASequentialScan() throws Exception {
     PagedMemory parent = Patterns.filled(128, 2);
     Descriptor d = prepare(parent, null).descriptor();
-    RemoteFork.Resumed one = RemoteFork.resume(d, null, 1, Duration.ofSeconds(5));
+    RemotePages.Resumed one = RemotePages.resume(d, null, 1, Duration.ofSeconds(5));
     checkAll(Patterns.child(one.table()), 128, 2);
-    RemoteFork.Resumed sixteen = RemoteFork.resume(d, null, 16, Duration.ofSeconds(5));
+    RemotePages.Resumed sixteen = RemotePages.resume(d, null, 16, Duration.ofSeconds(5));
     checkAll(Patterns.child(sixteen.table()), 128, 2);
     assertThat(sixteen.source().stats().faults() * 5).isLessThanOrEqualTo(one.source().stats().faults());
     assertThat(sixteen.source().stats().pagesFetched()).isEqualTo(one.source().stats().pagesFetched());
@@ -106,7 +106,7 @@ class RemoteForkTest {
     PagedMemory parent = Patterns.filled(4, 3);
     Descriptor good = prepare(parent, null).descriptor();
     Descriptor stolen = good.withCapability(Capability.random());
-    PagedMemory child = Patterns.child(RemoteFork.resume(stolen, null, 1, Duration.ofSeconds(5)).table());
+    PagedMemory child = Patterns.child(RemotePages.resume(stolen, null, 1, Duration.ofSeconds(5)).table());
     assertThatThrownBy(() -> child.readInt(0))
         .isInstanceOf(RemotePageException.class)
         .hasMessageContaining("page 0").hasMessageContaining("unknown or released capability");
@@ -114,11 +114,11 @@ class RemoteForkTest {
     Capability shortLived = server.export(parent.snapshot(), Duration.ofMillis(1));
     Thread.sleep(20);
     Descriptor expired = good.withCapability(shortLived);
-    PagedMemory child2 = Patterns.child(RemoteFork.resume(expired, null, 1, Duration.ofSeconds(5)).table());
+    PagedMemory child2 = Patterns.child(RemotePages.resume(expired, null, 1, Duration.ofSeconds(5)).table());
     assertThatThrownBy(() -> child2.readInt(0)).hasMessageContaining("expired");
 
     assertThat(server.release(good.capability())).isTrue();
-    PagedMemory child3 = Patterns.child(RemoteFork.resume(good, null, 1, Duration.ofSeconds(5)).table());
+    PagedMemory child3 = Patterns.child(RemotePages.resume(good, null, 1, Duration.ofSeconds(5)).table());
     assertThatThrownBy(() -> child3.readInt(0)).hasMessageContaining("unknown or released");
   }
 
@@ -126,17 +126,17 @@ class RemoteForkTest {
   void corruptedPageOnTheWireIsCaughtAndTheStoreServesIt() throws Exception {
     PagedMemory parent = Patterns.filled(4, 4);
     DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("store"));
-    RemoteFork.Prepared p = prepare(parent, store);
+    RemotePages.Prepared p = prepare(parent, store);
     assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
     Descriptor d = p.descriptor();
     try (ServerSocket evil = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
       Thread t = Thread.ofVirtual().start(() -> serveFlipped(evil));
       Descriptor viaEvil = d.withAddress("127.0.0.1", evil.getLocalPort());
-      RemoteFork.Resumed withStore = RemoteFork.resume(viaEvil, store, 1, Duration.ofSeconds(5));
+      RemotePages.Resumed withStore = RemotePages.resume(viaEvil, store, 1, Duration.ofSeconds(5));
       checkAll(Patterns.child(withStore.table()), 4, 4);
       assertThat(withStore.source().stats().corruptPages()).isPositive();
       assertThat(withStore.source().stats().fallbackPages()).isEqualTo(d.nonZeroPages());
-      PagedMemory noStore = Patterns.child(RemoteFork.resume(viaEvil, null, 1, Duration.ofSeconds(5)).table());
+      PagedMemory noStore = Patterns.child(RemotePages.resume(viaEvil, null, 1, Duration.ofSeconds(5)).table());
       assertThatThrownBy(() -> noStore.readInt(0))
           .isInstanceOf(RemotePageException.class).hasMessageContaining("page 0").hasMessageContaining("wrong hash");
       t.interrupt();
@@ -207,7 +207,7 @@ class RemoteForkTest {
       }
       assertThat(desc).as(Files.exists(tmp.resolve("parent.log")) ? Files.readString(tmp.resolve("parent.log")) : "").exists();
       Descriptor d = DescriptorCodec.decode(Files.readAllBytes(desc));
-      RemoteFork.Resumed r = RemoteFork.resume(d, new DirectoryPageStore(store), 4, Duration.ofSeconds(2));
+      RemotePages.Resumed r = RemotePages.resume(d, new DirectoryPageStore(store), 4, Duration.ofSeconds(2));
       PagedMemory child = Patterns.child(r.table());
       for (int a = 0; a < pages / 2 * PAGE; a += 4) {
         assertThat(child.readInt(a)).isEqualTo(Patterns.expected(a, 9));
@@ -228,9 +228,9 @@ class RemoteForkTest {
   void uploadsAreDeduplicatedByHash() throws Exception {
     DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("store"));
     PagedMemory m = Patterns.filled(8, 6);
-    RemoteFork.Prepared first = prepare(m, store);
+    RemotePages.Prepared first = prepare(m, store);
     assertThat(first.upload().get()).isEqualTo(first.descriptor().nonZeroPages());
-    RemoteFork.Prepared second = prepare(m, store);
+    RemotePages.Prepared second = prepare(m, store);
     assertThat(second.upload().get()).isZero();
     m.writeI32(0, 1);
     assertThat(prepare(m, store).upload().get()).isEqualTo(1);
@@ -240,11 +240,11 @@ class RemoteForkTest {
   @Test
   void pendingHashesAreLearntFromTheParentAndASecondPrepareHasNone() throws Exception {
     PagedMemory parent = Patterns.filled(64, 6);
-    RemoteFork.Prepared first = prepare(parent, null);
+    RemotePages.Prepared first = prepare(parent, null);
     Descriptor d = DescriptorCodec.decode(DescriptorCodec.encode(first.descriptor()));
     // Nothing had hashed these pages: preparing described them without hashing.
     assertThat(d.pendingHashes().cardinality()).isEqualTo(d.nonZeroPages()).isEqualTo(64 - 9);
-    RemoteFork.Resumed r = RemoteFork.resume(d, null, 1, Duration.ofSeconds(5));
+    RemotePages.Resumed r = RemotePages.resume(d, null, 1, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(r.table());
     assertThat(child.readInt(PAGE + 8)).isEqualTo(Patterns.expected(PAGE + 8, 6));
     for (int i = 0; i < 200 && r.source().pendingHashes() > 0; i++) {
@@ -272,13 +272,13 @@ class RemoteForkTest {
     PagedMemory parent = Patterns.filled(8, 7);
     Descriptor d;
     try (PageServer gone = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      RemoteFork.Prepared p = RemoteFork.prepare(parent.snapshot(), new byte[0], gone, "127.0.0.1",
+      RemotePages.Prepared p = RemotePages.prepare(parent.snapshot(), new byte[0], gone, "127.0.0.1",
           Duration.ofMinutes(1), store, Runnable::run);
       assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
       d = p.descriptor();
     }
     assertThat(d.pendingHashes().isEmpty()).isFalse();
-    RemoteFork.Resumed r = RemoteFork.resume(d, store, 1, Duration.ofSeconds(2));
+    RemotePages.Resumed r = RemotePages.resume(d, store, 1, Duration.ofSeconds(2));
     checkAll(Patterns.child(r.table()), 8, 7);
     assertThat(r.source().stats().fallbackPages()).isEqualTo(d.nonZeroPages());
 
@@ -287,7 +287,7 @@ class RemoteForkTest {
         Files.delete(f);
       }
     }
-    PagedMemory orphan = Patterns.child(RemoteFork.resume(d, store, 1, Duration.ofSeconds(2)).table());
+    PagedMemory orphan = Patterns.child(RemotePages.resume(d, store, 1, Duration.ofSeconds(2)).table());
     assertThatThrownBy(() -> orphan.readInt(0))
         .isInstanceOf(RemotePageException.class)
         .hasMessageContaining("page 0").hasMessageContaining("pending")
