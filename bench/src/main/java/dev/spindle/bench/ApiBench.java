@@ -23,23 +23,23 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The API benchmark ({@code bench/api}): what the REST API costs over doing the same in-process.
- * A daemon runs in its own JVM on a loopback port; this process is the load generator.
+ * The API benchmark ({@code bench/api}): what the REST API costs over doing the same in-process. A
+ * daemon runs in its own JVM on a loopback port; this process is the load generator.
  *
  * <ul>
  *   <li>spawn: 100 reactors of the sample guest, one {@code POST /v1/sandboxes} with {@code n=100}
  *       beside {@code Sandbox.build()} + 100 {@code startReactor()} (median of several rounds);
  *   <li>call: {@code add(40, 2)} from T threads, each with its own sandbox (calls into one sandbox
- *       are serialised), a bounded number of calls per thread and a time cap; p50/p99 latency
- *       and throughput, beside {@code Reactor.call} in-process with the same threads. The
- *       callers are big-stack threads ({@link GuestThreads}), so in-process calls run on them
- *       (as the node's request threads run calls); one more row has in-process calls from
- *       plain threads, which hand each call to a pooled guest thread.
+ *       are serialised), a bounded number of calls per thread and a time cap; p50/p99 latency and
+ *       throughput, beside {@code Reactor.call} in-process with the same threads. The callers are
+ *       big-stack threads ({@link GuestThreads}), so in-process calls run on them (as the node's
+ *       request threads run calls); one more row has in-process calls from plain threads, which
+ *       hand each call to a pooled guest thread.
  * </ul>
  *
  * <p>Usage: {@code bench/api [--quick] [--daemon-classpath CP]}. Loopback only; the daemon is
- * killed at the end. {@code --daemon-classpath} runs the daemon from another build (e.g. the jar
- * of an earlier commit), so that two servers are compared through the same client code.
+ * killed at the end. {@code --daemon-classpath} runs the daemon from another build (e.g. the jar of
+ * an earlier commit), so that two servers are compared through the same client code.
  */
 public final class ApiBench {
   private static final int SPAWN = 100;
@@ -48,7 +48,8 @@ public final class ApiBench {
   private final boolean quick;
   private final String daemonClasspath;
   private final byte[] wasm = SampleGuest.wasm();
-  private final Table table = new Table("measure", "in-process", "REST (loopback)", "REST / in-process");
+  private final Table table =
+      new Table("measure", "in-process", "REST (loopback)", "REST / in-process");
 
   private ApiBench(boolean quick, String daemonClasspath) {
     this.quick = quick;
@@ -77,8 +78,12 @@ public final class ApiBench {
       for (int threads : new int[] {1, 4}) {
         calls(client, url, token, threads, calls);
       }
-      System.out.println("## Spindle API vs in-process (sample reactor, " + Runtime.getRuntime().availableProcessors()
-          + " CPUs, " + (quick ? "quick" : "full") + " run)");
+      System.out.println(
+          "## Spindle API vs in-process (sample reactor, "
+              + Runtime.getRuntime().availableProcessors()
+              + " CPUs, "
+              + (quick ? "quick" : "full")
+              + " run)");
       System.out.println();
       System.out.print(table.render());
     } finally {
@@ -102,7 +107,8 @@ public final class ApiBench {
       double l = (System.nanoTime() - t) / 1e6;
       rs.forEach(Reactor::close);
       t = System.nanoTime();
-      List<SandboxInfo> made = client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, SPAWN, null));
+      List<SandboxInfo> made =
+          client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, SPAWN, null));
       double r = (System.nanoTime() - t) / 1e6;
       for (SandboxInfo i : made) {
         client.deleteSandbox(i.id());
@@ -114,7 +120,11 @@ public final class ApiBench {
     }
     double ml = median(local);
     double mr = median(rest);
-    table.row("spawn " + SPAWN + " sandboxes, ms (median of " + rounds + ")", f(ml), f(mr), ratio(mr, ml));
+    table.row(
+        "spawn " + SPAWN + " sandboxes, ms (median of " + rounds + ")",
+        f(ml),
+        f(mr),
+        ratio(mr, ml));
   }
 
   /** Per-thread latencies in nanoseconds, and the wall time of the whole run. */
@@ -135,7 +145,8 @@ public final class ApiBench {
     void call() throws Exception;
   }
 
-  private void calls(SpindleClient client, String url, String token, int threads, int callsPerThread)
+  private void calls(
+      SpindleClient client, String url, String token, int threads, int callsPerThread)
       throws Exception {
     Sandbox s = Sandbox.builder(wasm).build();
     List<Reactor> reactors = new ArrayList<>();
@@ -145,7 +156,8 @@ public final class ApiBench {
       reactors.add(r);
       local.add(() -> r.call("add", 40, 2));
     }
-    List<SandboxInfo> made = client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, threads, null));
+    List<SandboxInfo> made =
+        client.createSandboxes(new CreateSandboxes(Wasm.bytes(wasm), null, null, threads, null));
     List<Caller> rest = new ArrayList<>();
     List<Caller> raw = new ArrayList<>();
     List<KeepAliveHttp> sockets = new ArrayList<>();
@@ -153,7 +165,9 @@ public final class ApiBench {
       rest.add(() -> client.call(i.id(), "add", 40, 2));
       KeepAliveHttp h = new KeepAliveHttp(url, token);
       sockets.add(h);
-      raw.add(() -> h.post("/v1/sandboxes/" + i.id() + "/call", "{\"export\":\"add\",\"args\":[40,2]}"));
+      raw.add(
+          () ->
+              h.post("/v1/sandboxes/" + i.id() + "/call", "{\"export\":\"add\",\"args\":[40,2]}"));
     }
     drive(local, Math.min(2_000, callsPerThread), BIG_STACK);
     drive(rest, Math.min(2_000, callsPerThread), BIG_STACK);
@@ -171,18 +185,33 @@ public final class ApiBench {
       client.deleteSandbox(i.id());
     }
     String t = threads + " thread" + (threads > 1 ? "s" : "");
-    table.row("call add(), " + t + ": p50 µs", f(l.percentile(0.50)), f(r.percentile(0.50)),
+    table.row(
+        "call add(), " + t + ": p50 µs",
+        f(l.percentile(0.50)),
+        f(r.percentile(0.50)),
         ratio(r.percentile(0.50), l.percentile(0.50)));
-    table.row("call add(), " + t + ": p99 µs", f(l.percentile(0.99)), f(r.percentile(0.99)),
+    table.row(
+        "call add(), " + t + ": p99 µs",
+        f(l.percentile(0.99)),
+        f(r.percentile(0.99)),
         ratio(r.percentile(0.99), l.percentile(0.99)));
-    table.row("call add(), " + t + ": calls/s (" + r.latencies.length + " REST calls)", f(l.throughput()),
-        f(r.throughput()), ratio(r.throughput(), l.throughput()));
-    String sock = "call add(), " + t + ", REST on a plain keep-alive socket per thread (no HttpClient): ";
-    table.row(sock + "p50 µs", "", f(k.percentile(0.50)), ratio(k.percentile(0.50), l.percentile(0.50)));
-    table.row(sock + "p99 µs", "", f(k.percentile(0.99)), ratio(k.percentile(0.99), l.percentile(0.99)));
+    table.row(
+        "call add(), " + t + ": calls/s (" + r.latencies.length + " REST calls)",
+        f(l.throughput()),
+        f(r.throughput()),
+        ratio(r.throughput(), l.throughput()));
+    String sock =
+        "call add(), " + t + ", REST on a plain keep-alive socket per thread (no HttpClient): ";
+    table.row(
+        sock + "p50 µs", "", f(k.percentile(0.50)), ratio(k.percentile(0.50), l.percentile(0.50)));
+    table.row(
+        sock + "p99 µs", "", f(k.percentile(0.99)), ratio(k.percentile(0.99), l.percentile(0.99)));
     table.row(sock + "calls/s", "", f(k.throughput()), ratio(k.throughput(), l.throughput()));
-    table.row("call add(), " + t + ", plain caller threads (hand-off): p50 µs / calls/s", f(h.percentile(0.50))
-        + " / " + f(h.throughput()), "", "");
+    table.row(
+        "call add(), " + t + ", plain caller threads (hand-off): p50 µs / calls/s",
+        f(h.percentile(0.50)) + " / " + f(h.throughput()),
+        "",
+        "");
   }
 
   private static final ThreadFactory BIG_STACK = GuestThreads.factory("bench-caller");
@@ -195,16 +224,17 @@ public final class ApiBench {
       long deadline = start + TIME_CAP_NANOS;
       List<Future<long[]>> fs = new ArrayList<>();
       for (Caller c : callers) {
-        Callable<long[]> task = () -> {
-          long[] lat = new long[n];
-          int done = 0;
-          while (done < n && System.nanoTime() < deadline) {
-            long t = System.nanoTime();
-            c.call();
-            lat[done++] = System.nanoTime() - t;
-          }
-          return Arrays.copyOf(lat, done);
-        };
+        Callable<long[]> task =
+            () -> {
+              long[] lat = new long[n];
+              int done = 0;
+              while (done < n && System.nanoTime() < deadline) {
+                long t = System.nanoTime();
+                c.call();
+                lat[done++] = System.nanoTime() - t;
+              }
+              return Arrays.copyOf(lat, done);
+            };
         fs.add(pool.submit(task));
       }
       List<long[]> all = new ArrayList<>();
@@ -220,12 +250,20 @@ public final class ApiBench {
 
   private Process startDaemon(Path home) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-        "-cp", daemonClasspath, DaemonMain.class.getName(),
-        "--listen", "127.0.0.1:0", "--home", home.toString())
-        .redirectErrorStream(true).start();
+    return new ProcessBuilder(
+            java,
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xmx1g",
+            "-cp",
+            daemonClasspath,
+            DaemonMain.class.getName(),
+            "--listen",
+            "127.0.0.1:0",
+            "--home",
+            home.toString())
+        .redirectErrorStream(true)
+        .start();
   }
-
 
   private static double median(double[] v) {
     double[] s = v.clone();

@@ -33,9 +33,12 @@ final class BenchGuests {
     return build(name, ".bin", List.of("cc", "-O2"));
   }
 
-  private Path build(String name, String suffix, List<String> compiler) throws IOException, InterruptedException {
+  private Path build(String name, String suffix, List<String> compiler)
+      throws IOException, InterruptedException {
     Path source = sources.resolve(name + ".c");
-    Path out = cache.resolve(name + "-" + hash(Files.readAllBytes(source), String.join(" ", compiler)) + suffix);
+    Path out =
+        cache.resolve(
+            name + "-" + hash(Files.readAllBytes(source), String.join(" ", compiler)) + suffix);
     if (Files.exists(out)) {
       return out;
     }

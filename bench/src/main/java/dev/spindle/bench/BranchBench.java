@@ -24,15 +24,16 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The branch benchmark ({@code bench/branch}): a C reactor guest ({@code sandbox/src/test/c/warm.c})
- * warmed with a hash map and 64 MiB or 1 GiB of touched memory, then branched N = 1, 10, 100, 1000
- * times from a snapshot held in memory, beside a cold start of the same guest (instantiate the
- * already-compiled module, run {@code _initialize}, warm it up) and beside wasmtime instantiating
- * a module whose memory is the same bytes as one data segment with {@code memory_init_cow} (the
- * Wizer path; docs/PLATFORM-FACTS.md), all in one run. Also: private bytes per child before and after a
- * small write, the live-snapshot pause (p50, p99) while the parent keeps writing between
- * snapshots, and full-snapshot throughput. Before timing, the branch and snapshot paths are
- * warmed up on a small guest (4,000 branches, 300 live snapshots), as in a long-running host.
+ * The branch benchmark ({@code bench/branch}): a C reactor guest ({@code
+ * sandbox/src/test/c/warm.c}) warmed with a hash map and 64 MiB or 1 GiB of touched memory, then
+ * branched N = 1, 10, 100, 1000 times from a snapshot held in memory, beside a cold start of the
+ * same guest (instantiate the already-compiled module, run {@code _initialize}, warm it up) and
+ * beside wasmtime instantiating a module whose memory is the same bytes as one data segment with
+ * {@code memory_init_cow} (the Wizer path; docs/PLATFORM-FACTS.md), all in one run. Also: private
+ * bytes per child before and after a small write, the live-snapshot pause (p50, p99) while the
+ * parent keeps writing between snapshots, and full-snapshot throughput. Before timing, the branch
+ * and snapshot paths are warmed up on a small guest (4,000 branches, 300 live snapshots), as in a
+ * long-running host.
  *
  * <p>Usage: {@code bench/branch [--sizes 64,1024] [--venv DIR]}; prints Markdown tables.
  */
@@ -43,13 +44,34 @@ public final class BranchBench {
   private final Path work;
   private final Path python;
   private final Sandbox sandbox;
-  private final Table branch = new Table("memory", "N", "spindle branch", "per child",
-      "cold start × N", "cold/branch", "wasmtime CoW", "spindle/wasmtime");
-  private final Table memory = new Table("memory", "private per child, no write",
-      "after one 8-byte write", "page table per child", "wasmtime after one write");
-  private final Table snapshots = new Table("memory", "live pause p50", "live pause p99",
-      "pause CPU p50", "samples",
-      "full snapshot", "full GB/s", "wasmtime: module from memory + compile", "first instance");
+  private final Table branch =
+      new Table(
+          "memory",
+          "N",
+          "spindle branch",
+          "per child",
+          "cold start × N",
+          "cold/branch",
+          "wasmtime CoW",
+          "spindle/wasmtime");
+  private final Table memory =
+      new Table(
+          "memory",
+          "private per child, no write",
+          "after one 8-byte write",
+          "page table per child",
+          "wasmtime after one write");
+  private final Table snapshots =
+      new Table(
+          "memory",
+          "live pause p50",
+          "live pause p99",
+          "pause CPU p50",
+          "samples",
+          "full snapshot",
+          "full GB/s",
+          "wasmtime: module from memory + compile",
+          "first instance");
   private final List<String> notes = new ArrayList<>();
 
   private BranchBench(Path work, Path python, byte[] wasm) {
@@ -63,7 +85,8 @@ public final class BranchBench {
     Path venv = SpindleCache.root().resolve("venv");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--sizes" ->
+            sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--venv" -> venv = Path.of(args[++i]);
         default -> {
           System.err.println("usage: bench/branch [--sizes 64,1024] [--venv DIR]");
@@ -89,8 +112,17 @@ public final class BranchBench {
 
   static byte[] compileGuest(Path source, Path work) throws IOException, InterruptedException {
     Path out = work.resolve("warm.wasm");
-    Cmd.run(work, List.of("clang", "--target=wasm32-wasi", "-O2", "-g0", "-mexec-model=reactor", "-o",
-        out.toString(), source.toAbsolutePath().toString()));
+    Cmd.run(
+        work,
+        List.of(
+            "clang",
+            "--target=wasm32-wasi",
+            "-O2",
+            "-g0",
+            "-mexec-model=reactor",
+            "-o",
+            out.toString(),
+            source.toAbsolutePath().toString()));
     return Files.readAllBytes(out);
   }
 
@@ -102,10 +134,13 @@ public final class BranchBench {
       g.call("touch", 1);
       SandboxSnapshot s = forks.snapshot(g, Tag.of("w"), SnapshotMode.LIVE);
       for (int round = 0; round < 40; round++) {
-        forks.branch(s, 100).forEach(c -> {
-          c.call("tick");
-          c.close();
-        });
+        forks
+            .branch(s, 100)
+            .forEach(
+                c -> {
+                  c.call("tick");
+                  c.close();
+                });
       }
       s.persisted().get();
       // The snapshot path too: a long-running host has it compiled, a fresh JVM interprets it.
@@ -159,7 +194,8 @@ public final class BranchBench {
       int samples = mib <= 256 ? 41 : 11;
       long[] pauses = new long[samples];
       long[] pauseCpu = new long[samples];
-      java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      java.lang.management.ThreadMXBean threads =
+          java.lang.management.ManagementFactory.getThreadMXBean();
       Random r = new Random(1);
       SandboxSnapshot live = null;
       for (int i = 0; i < samples; i++) {
@@ -227,23 +263,47 @@ public final class BranchBench {
       for (int k = 0; k < COUNTS.length; k++) {
         int n = COUNTS[k];
         double coldN = (double) cold * n;
-        Double w = peer == null ? null : peer.get("branch_s").get(Integer.toString(n)).asDouble() * 1e9;
-        branch.row(label, n, ms(branchNanos[k]), us(branchNanos[k] / (double) n), ms(coldN),
-            String.format("%.0fx", coldN / branchNanos[k]), w == null ? "skipped" : ms(w),
+        Double w =
+            peer == null ? null : peer.get("branch_s").get(Integer.toString(n)).asDouble() * 1e9;
+        branch.row(
+            label,
+            n,
+            ms(branchNanos[k]),
+            us(branchNanos[k] / (double) n),
+            ms(coldN),
+            String.format("%.0fx", coldN / branchNanos[k]),
+            w == null ? "skipped" : ms(w),
             w == null ? "n/a" : Table.ratio(branchNanos[k], w));
       }
       // The table a child holds alone (PagedMemory.tableBytes): before a write, then after the one
       // 8-byte write of the column before.
-      memory.row(label, kib(privateBefore), kib(privateAfter),
+      memory.row(
+          label,
+          kib(privateBefore),
+          kib(privateAfter),
           kib(tableBefore) + " (" + kib(tableAfter) + " after the write)",
           peer == null ? "skipped" : "4 KiB (kernel page)");
-      snapshots.row(label, us(pauses[samples / 2]), us(pauses[(int) Math.ceil(samples * 0.99) - 1]),
-          us(pauseCpu[samples / 2]), samples,
-          ms(fullNanos), String.format("%.2f", bytes / (double) fullNanos),
+      snapshots.row(
+          label,
+          us(pauses[samples / 2]),
+          us(pauses[(int) Math.ceil(samples * 0.99) - 1]),
+          us(pauseCpu[samples / 2]),
+          samples,
+          ms(fullNanos),
+          String.format("%.2f", bytes / (double) fullNanos),
           peer == null ? "skipped" : ms(peer.get("module_build_s").asDouble() * 1e9),
           peer == null ? "skipped" : ms(peer.get("first_instantiate_s").asDouble() * 1e9));
-      notes.add(label + ": cold start (instantiate + _initialize + warm(" + ENTRIES + ") + touch) "
-          + ms(cold) + "; " + table.pages() + " pages, " + table.zeroPages() + " zero");
+      notes.add(
+          label
+              + ": cold start (instantiate + _initialize + warm("
+              + ENTRIES
+              + ") + touch) "
+              + ms(cold)
+              + "; "
+              + table.pages()
+              + " pages, "
+              + table.zeroPages()
+              + " zero");
     }
     Trees.delete(home);
   }
@@ -251,11 +311,13 @@ public final class BranchBench {
   /** wasmtime's numbers for the same memory image, or null (with a note) if it cannot run. */
   private JsonNode wasmtime(Path image) throws IOException, InterruptedException {
     if (python == null) {
-      notes.add("wasmtime skipped: no venv with the wasmtime package (bench/branch installs it with pip)");
+      notes.add(
+          "wasmtime skipped: no venv with the wasmtime package (bench/branch installs it with pip)");
       return null;
     }
     Path script = Path.of(System.getProperty("spindle.repo", "."), "bench", "wasmtime_branch.py");
-    List<String> cmd = new ArrayList<>(List.of(python.toString(), script.toString(), image.toString()));
+    List<String> cmd =
+        new ArrayList<>(List.of(python.toString(), script.toString(), image.toString()));
     Arrays.stream(COUNTS).forEach(n -> cmd.add(Integer.toString(n)));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -273,16 +335,24 @@ public final class BranchBench {
     System.out.println(memory.render());
     System.out.println("## Snapshots\n");
     System.out.println(snapshots.render());
-    System.out.println("Targets: 100 children from a 1 GiB parent <= 10 ms and <= 1x wasmtime, 1,000 <= 1.5x"
-        + " wasmtime; <= 64 KiB private and <= 4 KiB of page table per child before writes; live pause"
-        + " <= 1 ms at 1 GiB; full snapshot >= 2 GB/s.");
-    System.out.println("- cold start × N: one cold start (median of three up to 256 MiB) times N;"
-        + " branch: the best of 5 runs (2 for N = 1000), children closed between runs");
+    System.out.println(
+        "Targets: 100 children from a 1 GiB parent <= 10 ms and <= 1x wasmtime, 1,000 <= 1.5x"
+            + " wasmtime; <= 64 KiB private and <= 4 KiB of page table per child before writes; live pause"
+            + " <= 1 ms at 1 GiB; full snapshot >= 2 GB/s.");
+    System.out.println(
+        "- cold start × N: one cold start (median of three up to 256 MiB) times N;"
+            + " branch: the best of 5 runs (2 for N = 1000), children closed between runs");
     notes.forEach(n -> System.out.println("- " + n));
-    System.out.println("- pause CPU: the snapshotting thread's CPU time (wall time minus preemption on a"
-        + " shared machine); load average at the end: " + String.format("%.1f",
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
-        + " on " + Runtime.getRuntime().availableProcessors() + " cores");
+    System.out.println(
+        "- pause CPU: the snapshotting thread's CPU time (wall time minus preemption on a"
+            + " shared machine); load average at the end: "
+            + String.format(
+                "%.1f",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                    .getSystemLoadAverage())
+            + " on "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores");
   }
 
   private static String ms(double nanos) {

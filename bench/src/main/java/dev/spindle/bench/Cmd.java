@@ -18,15 +18,27 @@ final class Cmd {
     byte[] out = p.getInputStream().readAllBytes();
     byte[] err = p.getErrorStream().readAllBytes();
     if (p.waitFor() != 0) {
-      throw new IOException(String.join(" ", cmd) + " failed: " + new String(err, StandardCharsets.UTF_8));
+      throw new IOException(
+          String.join(" ", cmd) + " failed: " + new String(err, StandardCharsets.UTF_8));
     }
     return new String(out, StandardCharsets.UTF_8).strip();
   }
 
   static String git(Path dir, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new java.util.ArrayList<>(List.of("git", "-c", "user.name=Bench",
-        "-c", "user.email=bench@localhost", "-c", "core.excludesFile=/dev/null",
-        "-c", "gc.auto=0", "-c", "init.defaultBranch=main"));
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                "git",
+                "-c",
+                "user.name=Bench",
+                "-c",
+                "user.email=bench@localhost",
+                "-c",
+                "core.excludesFile=/dev/null",
+                "-c",
+                "gc.auto=0",
+                "-c",
+                "init.defaultBranch=main"));
     cmd.addAll(List.of(args));
     return run(dir, cmd);
   }

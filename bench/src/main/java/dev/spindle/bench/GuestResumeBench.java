@@ -18,13 +18,13 @@ import java.time.Duration;
 import java.util.Arrays;
 
 /**
- * Remote fork of a whole sandbox, timed to the child's first guest instruction: the warmed C
- * guest of {@code bench/branch} ({@code warm.c}: a 100,000-entry hash map, then N MiB touched) is
+ * Remote fork of a whole sandbox, timed to the child's first guest instruction: the warmed C guest
+ * of {@code bench/branch} ({@code warm.c}: a 100,000-entry hash map, then N MiB touched) is
  * prepared on one "node" (a {@link Forks} over its own home, with a page service on loopback) and
- * resumed on another (a second home): descriptor bytes → decode → module stored and compiled
- * (the first time only) → {@code resumeReactor} → first call. {@code tick} touches no page (a
- * Wasm global); {@code peek} reads one cell of the touched region: its page, the shadow stack's
- * and the data pages the call touches come from the parent, with the adaptive readahead.
+ * resumed on another (a second home): descriptor bytes → decode → module stored and compiled (the
+ * first time only) → {@code resumeReactor} → first call. {@code tick} touches no page (a Wasm
+ * global); {@code peek} reads one cell of the touched region: its page, the shadow stack's and the
+ * data pages the call touches come from the parent, with the adaptive readahead.
  */
 final class GuestResumeBench {
   private static final int RUNS = 7;
@@ -33,20 +33,32 @@ final class GuestResumeBench {
   private GuestResumeBench() {}
 
   static Table run(int[] mibs, Path work) throws Exception {
-    byte[] wasm = BranchBench.compileGuest(
-        Path.of(System.getProperty("spindle.repo", ".")).resolve("sandbox/src/test/c/warm.c"), work);
-    Table t = new Table("parent", "descriptor", "resume → first call, cold (module compiled)",
-        "resume → tick (no page)", "resume → peek (one cell)", "pages fetched by peek (readahead)");
-    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+    byte[] wasm =
+        BranchBench.compileGuest(
+            Path.of(System.getProperty("spindle.repo", ".")).resolve("sandbox/src/test/c/warm.c"),
+            work);
+    Table t =
+        new Table(
+            "parent",
+            "descriptor",
+            "resume → first call, cold (module compiled)",
+            "resume → tick (no page)",
+            "resume → peek (one cell)",
+            "pages fetched by peek (readahead)");
+    try (PageServer server =
+        PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
       for (int mib : mibs) {
         Path homes = Files.createTempDirectory(work, "resume-" + mib);
         try (Forks parentNode = new Forks(new SpindleHome(homes.resolve("a")));
             Forks childNode = new Forks(new SpindleHome(homes.resolve("b")));
-            Guest parent = parentNode.start(Sandbox.builder(wasm).memoryFactory(PagedMemory::new).build())) {
+            Guest parent =
+                parentNode.start(Sandbox.builder(wasm).memoryFactory(PagedMemory::new).build())) {
           parent.call("warm", 100_000);
           parent.call("touch", mib);
-          RemotePages.Prepared p = new RemoteForks(parentNode).prepare(parent, server, "127.0.0.1",
-              Duration.ofMinutes(10), null, Runnable::run);
+          RemotePages.Prepared p =
+              new RemoteForks(parentNode)
+                  .prepare(
+                      parent, server, "127.0.0.1", Duration.ofMinutes(10), null, Runnable::run);
           byte[] wire = DescriptorCodec.encode(p.descriptor());
           RemoteForks child = new RemoteForks(childNode);
           double cold = resumeAndCall(child, wire, "tick").ms;
@@ -62,8 +74,13 @@ final class GuestResumeBench {
             peek[i] = r.ms;
             fetched = r.fetched;
           }
-          t.row(mib + " MiB", String.format("%.0f KiB", wire.length / 1024.0), f(cold) + " ms",
-              f(median(tick)) + " ms", f(median(peek)) + " ms", fetched);
+          t.row(
+              mib + " MiB",
+              String.format("%.0f KiB", wire.length / 1024.0),
+              f(cold) + " ms",
+              f(median(tick)) + " ms",
+              f(median(peek)) + " ms",
+              fetched);
         }
       }
     }
@@ -72,7 +89,8 @@ final class GuestResumeBench {
 
   private record Timed(double ms, long fetched) {}
 
-  private static Timed resumeAndCall(RemoteForks node, byte[] wire, String export) throws Exception {
+  private static Timed resumeAndCall(RemoteForks node, byte[] wire, String export)
+      throws Exception {
     long t0 = System.nanoTime();
     Descriptor d = DescriptorCodec.decode(wire);
     RemoteForks.Child c = node.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(10));

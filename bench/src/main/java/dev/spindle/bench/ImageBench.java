@@ -24,26 +24,43 @@ import java.util.stream.Stream;
 
 /**
  * The image benchmark ({@code bench/image}): on real trees nobody here wrote, Spindle's image
- * beside git's aggressive pack, tar.gz and squashfs (size), beside {@code git add+commit+gc}
- * (make time), indexed beside lazy lookups, and image reads beside the same files on disk. All
- * baselines run in the same process run, so the ratios hold on a noisy shared machine.
+ * beside git's aggressive pack, tar.gz and squashfs (size), beside {@code git add+commit+gc} (make
+ * time), indexed beside lazy lookups, and image reads beside the same files on disk. All baselines
+ * run in the same process run, so the ratios hold on a noisy shared machine.
  *
  * <p>Usage: {@code bench/image [--quick] [LABEL=DIR_OR_REPO ...]}; without trees it uses
- * /usr/lib/python3.11, /usr/share/doc, python3.11-doc's HTML, Spindle's own Git repository
- * and a synthetic 100k-file tree.
+ * /usr/lib/python3.11, /usr/share/doc, python3.11-doc's HTML, Spindle's own Git repository and a
+ * synthetic 100k-file tree.
  */
 public final class ImageBench {
   private static final Random RANDOM = new Random(42);
   private final Path work;
   private final boolean quick;
-  private final Table sizes = new Table("tree", "files", "content", "spindle image", "git gc --aggressive",
-      "image/git", "tar.gz", "image/tar.gz", "squashfs zstd", "image/squashfs");
-  private final Table times = new Table("tree", "spindle make", "git add+commit+gc", "make/git",
-      "verify", "verify MB/s");
-  private final Table lookups = new Table("tree", "open indexed", "open lazy", "lookup indexed",
-      "lookup lazy", "lazy/indexed", "depth");
-  private final Table reads = new Table("tree", "image random read", "disk random read", "image/disk",
-      "files read");
+  private final Table sizes =
+      new Table(
+          "tree",
+          "files",
+          "content",
+          "spindle image",
+          "git gc --aggressive",
+          "image/git",
+          "tar.gz",
+          "image/tar.gz",
+          "squashfs zstd",
+          "image/squashfs");
+  private final Table times =
+      new Table("tree", "spindle make", "git add+commit+gc", "make/git", "verify", "verify MB/s");
+  private final Table lookups =
+      new Table(
+          "tree",
+          "open indexed",
+          "open lazy",
+          "lookup indexed",
+          "lookup lazy",
+          "lazy/indexed",
+          "depth");
+  private final Table reads =
+      new Table("tree", "image random read", "disk random read", "image/disk", "files read");
 
   private ImageBench(Path work, boolean quick) {
     this.work = work;
@@ -70,7 +87,10 @@ public final class ImageBench {
       trees.add(new String[] {"share-doc", "/usr/share/doc"});
       trees.add(new String[] {"python-html-doc", "/usr/share/doc/python3.11/html"});
       trees.add(new String[] {"spindle-git", System.getProperty("spindle.repo", ".")});
-      trees.add(new String[] {"synthetic-100k", synthetic(cache.resolve("tree-100k"), 100_000).toString()});
+      trees.add(
+          new String[] {
+            "synthetic-100k", synthetic(cache.resolve("tree-100k"), 100_000).toString()
+          });
     }
     Path work = Files.createTempDirectory("spindle-bench-");
     try {
@@ -108,8 +128,10 @@ public final class ImageBench {
     // Make.
     Path img = work.resolve(label + ".img");
     long t0 = System.nanoTime();
-    new ImageMaker(MakeOptions.defaults().withDate(OffsetDateTime.parse("2026-01-01T00:00:00Z")),
-        Progress.NONE).make(source.toString(), img);
+    new ImageMaker(
+            MakeOptions.defaults().withDate(OffsetDateTime.parse("2026-01-01T00:00:00Z")),
+            Progress.NONE)
+        .make(source.toString(), img);
     double makeS = secs(t0);
     long imageSize = Files.size(img);
 
@@ -130,19 +152,36 @@ public final class ImageBench {
     } else {
       gitPack = packSize(repo.resolve(".git/objects/pack"));
     }
-    long tgz = Long.parseLong(Cmd.run(files, List.of("sh", "-c", "tar -czf - . 2>/dev/null | wc -c")));
+    long tgz =
+        Long.parseLong(Cmd.run(files, List.of("sh", "-c", "tar -czf - . 2>/dev/null | wc -c")));
     long sqfs = -1;
     if (Cmd.available("mksquashfs") && !synthetic) {
       Path sq = work.resolve(label + ".sqfs");
-      Cmd.run(work, List.of("mksquashfs", files.toString(), sq.toString(), "-comp", "zstd", "-noappend",
-          "-quiet", "-no-progress"));
+      Cmd.run(
+          work,
+          List.of(
+              "mksquashfs",
+              files.toString(),
+              sq.toString(),
+              "-comp",
+              "zstd",
+              "-noappend",
+              "-quiet",
+              "-no-progress"));
       sqfs = Files.size(sq);
       Files.delete(sq);
     }
-    sizes.row(label + (quick || synthetic ? " (git gc, not aggressive)" : ""), all.size(),
-        Table.mb(content), Table.mb(imageSize), Table.mb(gitPack), Table.ratio(imageSize, gitPack),
-        Table.mb(tgz), Table.ratio(imageSize, tgz),
-        sqfs < 0 ? "n/a" : Table.mb(sqfs), sqfs < 0 ? "n/a" : Table.ratio(imageSize, sqfs));
+    sizes.row(
+        label + (quick || synthetic ? " (git gc, not aggressive)" : ""),
+        all.size(),
+        Table.mb(content),
+        Table.mb(imageSize),
+        Table.mb(gitPack),
+        Table.ratio(imageSize, gitPack),
+        Table.mb(tgz),
+        Table.ratio(imageSize, tgz),
+        sqfs < 0 ? "n/a" : Table.mb(sqfs),
+        sqfs < 0 ? "n/a" : Table.ratio(imageSize, sqfs));
 
     // Verify.
     t0 = System.nanoTime();
@@ -151,8 +190,12 @@ public final class ImageBench {
     if (!r.ok()) {
       throw new IllegalStateException("benchmark image failed verify: " + r.problems());
     }
-    times.row(label, String.format("%.2f s", makeS), String.format("%.2f s", gitS),
-        Table.ratio(makeS, gitS), String.format("%.2f s", verifyS),
+    times.row(
+        label,
+        String.format("%.2f s", makeS),
+        String.format("%.2f s", gitS),
+        Table.ratio(makeS, gitS),
+        String.format("%.2f s", verifyS),
         String.format("%.0f", r.unpackedBytes() / 1e6 / verifyS));
 
     // Open and lookups, both modes.
@@ -162,16 +205,26 @@ public final class ImageBench {
     double openLazy = openMillis(img, AccessMode.LAZY);
     double lkIdx = lookupMicros(img, AccessMode.INDEXED, paths);
     double lkLazy = lookupMicros(img, AccessMode.LAZY, paths);
-    lookups.row(label, String.format("%.2f ms", openIdx), String.format("%.2f ms", openLazy),
-        String.format("%.1f us", lkIdx), String.format("%.1f us", lkLazy), Table.ratio(lkLazy, lkIdx), depth);
+    lookups.row(
+        label,
+        String.format("%.2f ms", openIdx),
+        String.format("%.2f ms", openLazy),
+        String.format("%.1f us", lkIdx),
+        String.format("%.1f us", lkLazy),
+        Table.ratio(lkLazy, lkIdx),
+        depth);
 
     // Random reads: the same sample of files, from the image and from disk.
     List<Path> sample = new ArrayList<>(all);
     Collections.shuffle(sample, RANDOM);
     sample = sample.subList(0, Math.min(sample.size(), quick ? 300 : 2000));
     double[] rr = randomReads(img, files, sample);
-    reads.row(label, String.format("%.0f MB/s", rr[0]), String.format("%.0f MB/s", rr[1]),
-        Table.ratio(rr[1] > 0 ? 1 / rr[0] : 0, 1 / rr[1]), sample.size());
+    reads.row(
+        label,
+        String.format("%.0f MB/s", rr[0]),
+        String.format("%.0f MB/s", rr[1]),
+        Table.ratio(rr[1] > 0 ? 1 / rr[0] : 0, 1 / rr[1]),
+        sample.size());
     Files.delete(img);
     Trees.delete(repo);
   }
@@ -181,9 +234,11 @@ public final class ImageBench {
     System.out.print(sizes.render());
     System.out.println("\n## Make and verify (target verify >= 200 MB/s of unpacked content)\n");
     System.out.print(times.render());
-    System.out.println("\n## Open and lookup, deepest paths (targets: lazy lookup <= 50 us; indexed open <= 100 ms at 100k files)\n");
+    System.out.println(
+        "\n## Open and lookup, deepest paths (targets: lazy lookup <= 50 us; indexed open <= 100 ms at 100k files)\n");
     System.out.print(lookups.render());
-    System.out.println("\n## Random whole-file reads, warm page cache (image/disk: time ratio, lower is better)\n");
+    System.out.println(
+        "\n## Random whole-file reads, warm page cache (image/disk: time ratio, lower is better)\n");
     System.out.print(reads.render());
   }
 
@@ -199,7 +254,8 @@ public final class ImageBench {
     return median(t);
   }
 
-  private static double lookupMicros(Path img, AccessMode mode, List<String> paths) throws IOException {
+  private static double lookupMicros(Path img, AccessMode mode, List<String> paths)
+      throws IOException {
     try (Image im = Image.open(img, mode)) {
       for (int w = 0; w < 3; w++) { // warm-up: JIT and JGit's caches
         for (String p : paths) {
@@ -253,7 +309,8 @@ public final class ImageBench {
     }
     int max = paths.stream().mapToInt(s -> s.split("/").length).max().orElse(0);
     int want = Math.min(5, max);
-    List<String> chosen = new ArrayList<>(paths.stream().filter(s -> s.split("/").length == want).sorted().toList());
+    List<String> chosen =
+        new ArrayList<>(paths.stream().filter(s -> s.split("/").length == want).sorted().toList());
     Collections.shuffle(chosen, RANDOM);
     return chosen.subList(0, Math.min(n, chosen.size()));
   }
@@ -261,14 +318,16 @@ public final class ImageBench {
   private static List<Path> regularFiles(Path root) throws IOException {
     try (Stream<Path> s = Files.walk(root)) {
       return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
-          .filter(p -> !root.relativize(p).startsWith(".git")).toList();
+          .filter(p -> !root.relativize(p).startsWith(".git"))
+          .toList();
     }
   }
 
   private static long packSize(Path packDir) throws IOException {
     try (Stream<Path> s = Files.list(packDir)) {
       long total = 0;
-      for (Path p : s.filter(p -> p.toString().endsWith(".pack") || p.toString().endsWith(".idx")).toList()) {
+      for (Path p :
+          s.filter(p -> p.toString().endsWith(".pack") || p.toString().endsWith(".idx")).toList()) {
         total += Files.size(p);
       }
       return total;
@@ -284,8 +343,11 @@ public final class ImageBench {
     Trees.delete(dir);
     Path tree = dir.resolve("tree");
     for (int i = 0; i < n; i++) {
-      Path f = tree.resolve(String.format("d%02d/e%02d/f%02d/g%02d/file%06d.txt",
-          i % 10, (i / 10) % 10, (i / 100) % 10, (i / 1000) % 100, i));
+      Path f =
+          tree.resolve(
+              String.format(
+                  "d%02d/e%02d/f%02d/g%02d/file%06d.txt",
+                  i % 10, (i / 10) % 10, (i / 100) % 10, (i / 1000) % 100, i));
       Files.createDirectories(f.getParent());
       Files.writeString(f, "record " + i + "\nthe same line in every file of the synthetic tree\n");
     }

@@ -10,22 +10,25 @@ final class NodeOutput {
   private NodeOutput() {}
 
   /**
-   * The URL the node prints once it listens; its output is drained from then on, so it never
-   * blocks on a full pipe.
+   * The URL the node prints once it listens; its output is drained from then on, so it never blocks
+   * on a full pipe.
    */
   static String readUrl(Process p) throws IOException {
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line;
     while ((line = r.readLine()) != null) {
       int at = line.indexOf("listening on ");
       if (at >= 0) {
-        Thread drain = new Thread(() -> {
-          try {
-            r.transferTo(java.io.Writer.nullWriter());
-          } catch (IOException e) {
-            // the daemon ended
-          }
-        });
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    r.transferTo(java.io.Writer.nullWriter());
+                  } catch (IOException e) {
+                    // the daemon ended
+                  }
+                });
         drain.setDaemon(true);
         drain.start();
         return line.substring(at + "listening on ".length()).split(" ")[0];

@@ -32,8 +32,8 @@ import java.util.Map;
  * (a cold boot beside a branch of a warm snapshot, in-process and over REST), 100 branched
  * children, a {@code 1+1} eval in-process and over REST, and small pure-Python workloads timed
  * inside the interpreter (best of 5 after two warm-up runs) in a Spindle sandbox and in Debian's
- * native {@code python3} ({@code /usr/bin/python3}, else {@code $BENCH_PYTHON}), with the
- * geometric mean of the ratios. The targets of issue 15 are in the last column.
+ * native {@code python3} ({@code /usr/bin/python3}, else {@code $BENCH_PYTHON}), with the geometric
+ * mean of the ratios. The targets of issue 15 are in the last column.
  *
  * <p>Usage: {@code bench/python [--quick]}. The daemon (own JVM, loopback) is killed at the end.
  */
@@ -45,21 +45,27 @@ public final class PythonBench {
   static final Map<String, String> WORKLOADS = new LinkedHashMap<>();
 
   static {
-    WORKLOADS.put("loops (arithmetic, 300k iterations)", """
+    WORKLOADS.put(
+        "loops (arithmetic, 300k iterations)",
+        """
         def work():
             s = 0
             for i in range(300000):
                 s += i * i % 7
             return s
         """);
-    WORKLOADS.put("json round trip (2,000 records)", """
+    WORKLOADS.put(
+        "json round trip (2,000 records)",
+        """
         import json
         data = [{'id': i, 'name': 'item%d' % i, 'tags': ['a', 'b', 'c'], 'v': i * 0.5, 'ok': i % 2 == 0}
                 for i in range(2000)]
         def work():
             return len(json.loads(json.dumps(data)))
         """);
-    WORKLOADS.put("regex (findall + sub, 3,000 lines)", """
+    WORKLOADS.put(
+        "regex (findall + sub, 3,000 lines)",
+        """
         import re
         text = '\\n'.join('user%d@example.com wrote %d words at 12:%02d' % (i, i * 7, i % 60) for i in range(3000))
         mail = re.compile(r'\\b(\\w+)@(\\w+)\\.com\\b')
@@ -67,7 +73,9 @@ public final class PythonBench {
         def work():
             return len(mail.findall(text)) + len(clock.sub(r'\\2h\\1', text))
         """);
-    WORKLOADS.put("string building (100k pieces)", """
+    WORKLOADS.put(
+        "string building (100k pieces)",
+        """
         def work():
             parts = []
             for i in range(100000):
@@ -75,7 +83,9 @@ public final class PythonBench {
             s = ''.join(parts)
             return len(s.upper().replace(';', ','))
         """);
-    WORKLOADS.put("dict/set work (200k operations)", """
+    WORKLOADS.put(
+        "dict/set work (200k operations)",
+        """
         def work():
             d = {}
             for i in range(100000):
@@ -85,7 +95,9 @@ public final class PythonBench {
             b = set(range(0, 50000, 5))
             return len(d) + len(a & b) + len(a | b) + len(a - b)
         """);
-    WORKLOADS.put("decimal (3,000 divisions, 50 digits)", """
+    WORKLOADS.put(
+        "decimal (3,000 divisions, 50 digits)",
+        """
         import decimal
         def work():
             ctx = decimal.Context(prec=50)
@@ -94,7 +106,9 @@ public final class PythonBench {
                 s = ctx.add(s, ctx.divide(decimal.Decimal(1), decimal.Decimal(i)))
             return str(s)
         """);
-    WORKLOADS.put("hashlib (sha256 of 4,000 x 1 KiB)", """
+    WORKLOADS.put(
+        "hashlib (sha256 of 4,000 x 1 KiB)",
+        """
         import hashlib
         blocks = [bytes([i % 256]) * 1024 for i in range(4000)]
         def work():
@@ -106,10 +120,11 @@ public final class PythonBench {
   }
 
   /**
-   * Times {@code work()}: two warm-up runs, then the best of 5, in milliseconds (on the Spindle side
-   * the JIT is still compiling CPython's huge methods in the background early in a run).
+   * Times {@code work()}: two warm-up runs, then the best of 5, in milliseconds (on the Spindle
+   * side the JIT is still compiling CPython's huge methods in the background early in a run).
    */
-  static final String HARNESS = """
+  static final String HARNESS =
+      """
       import time as _t
       def _best(fn, reps=5):
           fn()
@@ -125,10 +140,11 @@ public final class PythonBench {
 
   /** Branch + first eval rounds before those measured. */
   private static final int WARMUP = 100;
+
   /**
    * Rounds of 100 children before those measured: the first rounds run in a cold JIT, and with
-   * -XX:-DontCompileHugeMethods beside C2 compiling CPython's huge methods on the same 2 CPUs (70-90
-   * ms for 100 in-process after 20 rounds; 8-14 ms once warm, 2026-12-05).
+   * -XX:-DontCompileHugeMethods beside C2 compiling CPython's huge methods on the same 2 CPUs
+   * (70-90 ms for 100 in-process after 20 rounds; 8-14 ms once warm, 2026-12-05).
    */
   private static final int HUNDRED_WARMUP = 60;
 
@@ -155,16 +171,26 @@ public final class PythonBench {
       branches(tmp, cold);
       rest(tmp.resolve("node"));
       workloadRows.forEach(r -> table.row(r));
-      List<String> xx = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-          .filter(a -> a.startsWith("-XX:")).toList();
-      System.out.println("## Spindle Python (CPython 3.13 on Chicory) — " + Runtime.getRuntime().availableProcessors()
-          + " CPUs, JDK " + Runtime.version() + ", " + (xx.isEmpty() ? "default JIT" : String.join(" ", xx)) + ", "
-          + (quick ? "quick" : "full") + " run");
+      List<String> xx =
+          ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+              .filter(a -> a.startsWith("-XX:"))
+              .toList();
+      System.out.println(
+          "## Spindle Python (CPython 3.13 on Chicory) — "
+              + Runtime.getRuntime().availableProcessors()
+              + " CPUs, JDK "
+              + Runtime.version()
+              + ", "
+              + (xx.isEmpty() ? "default JIT" : String.join(" ", xx))
+              + ", "
+              + (quick ? "quick" : "full")
+              + " run");
       System.out.println();
       System.out.print(table.render());
       System.out.println();
       // The machine is shared: the load says how much of it this run had.
-      System.out.println("Load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() + ".");
+      System.out.println(
+          "Load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() + ".");
     } finally {
       Trees.delete(tmp);
     }
@@ -174,13 +200,15 @@ public final class PythonBench {
   private double coldBoots(Path guest) throws Exception {
     // This JVM's first start: reads and parses the 30 MB module and loads the generated classes.
     long t0 = System.nanoTime();
-    PythonRuntime first = PythonRuntime.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(5)).build());
+    PythonRuntime first =
+        PythonRuntime.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(5)).build());
     String v = first.eval("1+1").value();
     double coldFresh = ms(t0);
     check("2", v);
     first.close();
     t0 = System.nanoTime();
-    PythonRuntime again = PythonRuntime.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(5)).build());
+    PythonRuntime again =
+        PythonRuntime.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(5)).build());
     again.eval("1+1");
     double coldWarmJvm = ms(t0);
     again.close();
@@ -193,7 +221,8 @@ public final class PythonBench {
   private void branches(Path tmp, double coldWarmJvm) throws Exception {
     Path guest = tmp.resolve("guest");
     try (Forks forks = new Forks(new SpindleHome(tmp.resolve("home")))) {
-      Guest parent = forks.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(5)).build());
+      Guest parent =
+          forks.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(5)).build());
       PythonRuntime warm = PythonRuntime.setup(parent.reactor());
       warm.eval("__import__('os').close(3)", "<spindle>");
       SandboxSnapshot snap = forks.snapshot(parent, Tag.of("warm"), SnapshotMode.FULL);
@@ -215,8 +244,14 @@ public final class PythonBench {
         }
       }
       double b = median(branchFirst);
-      table.row("start → first eval: branch of the warm snapshot, in-process (ms, median of " + rounds + ")", f(b),
-          f(coldWarmJvm) + " (cold)", ratio(b, coldWarmJvm), "≤ 10 ms");
+      table.row(
+          "start → first eval: branch of the warm snapshot, in-process (ms, median of "
+              + rounds
+              + ")",
+          f(b),
+          f(coldWarmJvm) + " (cold)",
+          ratio(b, coldWarmJvm),
+          "≤ 10 ms");
 
       int hundredRounds = quick ? 5 : 15;
       double[] hundred = new double[hundredRounds];
@@ -229,7 +264,11 @@ public final class PythonBench {
           hundred[i] = d;
         }
       }
-      table.row("100 branched children, in-process (ms, median of " + hundredRounds + ")", f(median(hundred)), "", "",
+      table.row(
+          "100 branched children, in-process (ms, median of " + hundredRounds + ")",
+          f(median(hundred)),
+          "",
+          "",
           "≤ 50 ms");
 
       Guest child = forks.branch(snap, 1).getFirst();
@@ -245,8 +284,12 @@ public final class PythonBench {
         lat[i] = System.nanoTime() - t;
       }
       Arrays.sort(lat);
-      table.row("`1+1` eval, in-process (ms: p50 / p10 / p99 of " + n + ")",
-          f(lat[n / 2] / 1e6) + " / " + f(lat[n / 10] / 1e6) + " / " + f(lat[n * 99 / 100] / 1e6), "", "", "≤ 1 ms");
+      table.row(
+          "`1+1` eval, in-process (ms: p50 / p10 / p99 of " + n + ")",
+          f(lat[n / 2] / 1e6) + " / " + f(lat[n / 10] / 1e6) + " / " + f(lat[n * 99 / 100] / 1e6),
+          "",
+          "",
+          "≤ 1 ms");
       child.close();
       parent.close();
     }
@@ -256,12 +299,18 @@ public final class PythonBench {
   private void rest(Path home) throws Exception {
     Process daemon = startDaemon(home);
     try {
-      SpindleClient c = SpindleClient.connect(NodeOutput.readUrl(daemon), Files.readString(home.resolve("daemon.token")).strip());
+      SpindleClient c =
+          SpindleClient.connect(
+              NodeOutput.readUrl(daemon), Files.readString(home.resolve("daemon.token")).strip());
       long t0 = System.nanoTime();
       String id = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
       check("2", c.eval(id, "1+1").value());
       double boot = ms(t0);
-      table.row("REST: first Python sandbox of a fresh node → first eval (boots the warm snapshot, ms)", f(boot), "", "",
+      table.row(
+          "REST: first Python sandbox of a fresh node → first eval (boots the warm snapshot, ms)",
+          f(boot),
+          "",
+          "",
           "");
       c.deleteSandbox(id);
 
@@ -279,7 +328,11 @@ public final class PythonBench {
         }
       }
       double fr = median(first);
-      table.row("REST: create (branch of the warm snapshot) → first eval (ms, median of " + rounds + ")", f(fr), "", "",
+      table.row(
+          "REST: create (branch of the warm snapshot) → first eval (ms, median of " + rounds + ")",
+          f(fr),
+          "",
+          "",
           "≤ 10 ms");
 
       int hundredRounds = quick ? 5 : 15;
@@ -295,8 +348,12 @@ public final class PythonBench {
           hundred[i] = d;
         }
       }
-      table.row("REST: 100 Python sandboxes in one request (ms, median of " + hundredRounds + ")", f(median(hundred)),
-          "", "", "≤ 50 ms");
+      table.row(
+          "REST: 100 Python sandboxes in one request (ms, median of " + hundredRounds + ")",
+          f(median(hundred)),
+          "",
+          "",
+          "≤ 50 ms");
 
       String k = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
       for (int i = 0; i < 2_000; i++) {
@@ -310,8 +367,12 @@ public final class PythonBench {
         lat[i] = System.nanoTime() - t;
       }
       Arrays.sort(lat);
-      table.row("`1+1` eval over REST (ms: p50 / p10 / p99 of " + n + ")",
-          f(lat[n / 2] / 1e6) + " / " + f(lat[n / 10] / 1e6) + " / " + f(lat[n * 99 / 100] / 1e6), "", "", "");
+      table.row(
+          "`1+1` eval over REST (ms: p50 / p10 / p99 of " + n + ")",
+          f(lat[n / 2] / 1e6) + " / " + f(lat[n / 10] / 1e6) + " / " + f(lat[n * 99 / 100] / 1e6),
+          "",
+          "",
+          "");
     } finally {
       daemon.destroyForcibly();
       daemon.waitFor();
@@ -322,7 +383,8 @@ public final class PythonBench {
   private List<Object[]> workloads(Path guest) throws Exception {
     List<Object[]> rows = new ArrayList<>();
     Map<String, Double> nativeMs = nativeTimes();
-    PythonRuntime py = PythonRuntime.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(10)).build());
+    PythonRuntime py =
+        PythonRuntime.start(PythonRuntime.sandbox(guest).timeout(Duration.ofMinutes(10)).build());
     try {
       check(null, py.eval(HARNESS).error() == null ? null : "harness failed");
       double logSum = 0;
@@ -339,13 +401,25 @@ public final class PythonBench {
         double spindle = Double.parseDouble(r.value());
         double base = nativeMs.get("w" + i);
         logSum += Math.log(spindle / base);
-        rows.add(new Object[] {"workload: " + w.getKey() + " (ms, best of 5)", f(spindle), f(base) + " (native)",
-            ratio(spindle, base), ""});
+        rows.add(
+            new Object[] {
+              "workload: " + w.getKey() + " (ms, best of 5)",
+              f(spindle),
+              f(base) + " (native)",
+              ratio(spindle, base),
+              ""
+            });
         i++;
       }
       double geomean = Math.exp(logSum / WORKLOADS.size());
-      rows.add(new Object[] {"workloads: geometric mean of the ratios", "", "", String.format("%.1fx", geomean),
-          "≤ 30x"});
+      rows.add(
+          new Object[] {
+            "workloads: geometric mean of the ratios",
+            "",
+            "",
+            String.format("%.1fx", geomean),
+            "≤ 30x"
+          });
       return rows;
     } finally {
       py.close();
@@ -358,17 +432,24 @@ public final class PythonBench {
     int i = 0;
     for (String w : WORKLOADS.values()) {
       // Each workload in its own namespace, as each is its own eval on the Spindle side.
-      script.append("_ns = {'_best': _best}\nexec(").append(pyString(w)).append(", _ns)\n")
-          .append("_out['w").append(i).append("'] = _best(_ns['work'])\n");
+      script
+          .append("_ns = {'_best': _best}\nexec(")
+          .append(pyString(w))
+          .append(", _ns)\n")
+          .append("_out['w")
+          .append(i)
+          .append("'] = _best(_ns['work'])\n");
       i++;
     }
     script.append("print(_json.dumps(_out))\n");
-    Process p = new ProcessBuilder(python, "-c", script.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(python, "-c", script.toString()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.waitFor() != 0) {
       throw new IOException(python + " failed:\n" + out);
     }
-    JsonNode json = new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElse("{}"));
+    JsonNode json =
+        new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElse("{}"));
     Map<String, Double> m = new LinkedHashMap<>();
     for (int w = 0; w < WORKLOADS.size(); w++) {
       m.put("w" + w, json.get("w" + w).asDouble());
@@ -382,15 +463,23 @@ public final class PythonBench {
 
   private static Process startDaemon(Path home) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx2g"));
+    List<String> cmd =
+        new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx2g"));
     // The node runs with this JVM's JIT options (bench/python: those ./spindle gives the daemon).
     ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("-XX:") && !a.startsWith("-XX:StartFlightRecording")).forEach(cmd::add);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DaemonMain.class.getName(),
-        "--listen", "127.0.0.1:0", "--home", home.toString()));
+        .filter(a -> a.startsWith("-XX:") && !a.startsWith("-XX:StartFlightRecording"))
+        .forEach(cmd::add);
+    cmd.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            DaemonMain.class.getName(),
+            "--listen",
+            "127.0.0.1:0",
+            "--home",
+            home.toString()));
     return new ProcessBuilder(cmd).redirectErrorStream(true).start();
   }
-
 
   private static String loadAverage() {
     try {
@@ -418,7 +507,9 @@ public final class PythonBench {
   }
 
   private static String f(double v) {
-    return v >= 100 ? String.format("%.0f", v) : v >= 10 ? String.format("%.1f", v) : String.format("%.2f", v);
+    return v >= 100
+        ? String.format("%.0f", v)
+        : v >= 10 ? String.format("%.1f", v) : String.format("%.2f", v);
   }
 
   private static String ratio(double a, double b) {

@@ -22,11 +22,11 @@ import java.util.Random;
 
 /**
  * The remote-fork benchmark at the page level ({@code bench/remote}): a parent memory of 64 MiB,
- * 256 MiB and 1 GiB is prepared (descriptor), resumed from the descriptor alone, and touched at
- * 1%, 10% and 100% of its pages over loopback TCP, beside (a) a local branch of the same table
- * and (b) copying the whole memory to the child first, then branching (the Firecracker/CRIU way).
- * All in one run; then a whole sandbox ({@link GuestResumeBench}). Usage: {@code bench/remote
- * [--quick] [--guests-only]}.
+ * 256 MiB and 1 GiB is prepared (descriptor), resumed from the descriptor alone, and touched at 1%,
+ * 10% and 100% of its pages over loopback TCP, beside (a) a local branch of the same table and (b)
+ * copying the whole memory to the child first, then branching (the Firecracker/CRIU way). All in
+ * one run; then a whole sandbox ({@link GuestResumeBench}). Usage: {@code bench/remote [--quick]
+ * [--guests-only]}.
  */
 public final class RemoteBench {
   private static final int PAGE = PageTable.PAGE_SIZE;
@@ -40,16 +40,34 @@ public final class RemoteBench {
     // --pages-only: just the page-level tables.
     boolean pagesOnly = List.of(args).contains("--pages-only");
     int[] mibs = guestsOnly ? new int[0] : quick ? new int[] {64, 256} : new int[] {64, 256, 1024};
-    Table prep = new Table("parent", "prepare (first)", "descriptor (first)", "hashes done after",
-        "prepare (again)", "descriptor (again)", "resume to first access");
+    Table prep =
+        new Table(
+            "parent",
+            "prepare (first)",
+            "descriptor (first)",
+            "hashes done after",
+            "prepare (again)",
+            "descriptor (again)",
+            "resume to first access");
     // "one at a time" is the page path before pipelining (window 1: no readahead), kept as the
     // same-run baseline; "readahead" is the adaptive, pipelined one children get.
-    Table touch = new Table("parent", "touch", "remote, one at a time", "remote, readahead", "local branch",
-        "copy all, then branch", "readahead/local", "readahead/copy-all", "one at a time/copy-all",
-        "bytes moved/touched, readahead", "same, one at a time");
+    Table touch =
+        new Table(
+            "parent",
+            "touch",
+            "remote, one at a time",
+            "remote, readahead",
+            "local branch",
+            "copy all, then branch",
+            "readahead/local",
+            "readahead/copy-all",
+            "one at a time/copy-all",
+            "bytes moved/touched, readahead",
+            "same, one at a time");
     Table prefetch = new Table("parent", "sequential scan faults, window 1", "readahead", "cut");
     Table rate = new Table("parent", "children resumed + first access", "children/s");
-    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+    try (PageServer server =
+        PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
       for (int mib : mibs) {
         int pages = mib * 1024 * 1024 / PAGE;
         PagedMemory parent = fill(pages);
@@ -75,19 +93,27 @@ public final class RemoteBench {
         for (int i = 0; i < resume.length; i++) {
           t0 = System.nanoTime();
           Descriptor d = DescriptorCodec.decode(wire);
-          RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(10));
+          RemotePages.Resumed r =
+              RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(10));
           PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
           child.readInt(0);
           resume[i] = ms(t0);
           r.source().close(); // the page service caps connections per peer: children end
         }
-        prep.row(label, f(first) + " ms", String.format("%.1f KiB", firstSize / 1024.0), f(hashed) + " ms",
-            f(again) + " ms", String.format("%.1f KiB", wire.length / 1024.0), f(median(resume)) + " ms");
+        prep.row(
+            label,
+            f(first) + " ms",
+            String.format("%.1f KiB", firstSize / 1024.0),
+            f(hashed) + " ms",
+            f(again) + " ms",
+            String.format("%.1f KiB", wire.length / 1024.0),
+            f(median(resume)) + " ms");
 
         PageTable table = parent.snapshot();
         for (int pct : new int[] {1, 10, 100}) {
           int[] order = touchOrder(pages, pct);
-          RemotePages.Resumed r = RemotePages.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
+          RemotePages.Resumed r =
+              RemotePages.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
           t0 = System.nanoTime();
           PagedMemory child = PagedMemory.branch(new MemoryLimits(pages, pages), r.table());
           long sum = touch(child, order);
@@ -96,8 +122,12 @@ public final class RemoteBench {
           // column's run pay for the collector's work on it (2x at 100%, whichever ran second).
           child = null;
           System.gc();
-          RemotePages.Resumed r16 = RemotePages.resume(DescriptorCodec.decode(wire), null, RemotePages.READAHEAD,
-              Duration.ofSeconds(10));
+          RemotePages.Resumed r16 =
+              RemotePages.resume(
+                  DescriptorCodec.decode(wire),
+                  null,
+                  RemotePages.READAHEAD,
+                  Duration.ofSeconds(10));
           t0 = System.nanoTime();
           PagedMemory child16 = PagedMemory.branch(new MemoryLimits(pages, pages), r16.table());
           sum += touch(child16, order);
@@ -119,10 +149,20 @@ public final class RemoteBench {
             throw new IllegalStateException("children disagree");
           }
           double moved = r.source().stats().bytesFetched() / (double) ((long) order.length * PAGE);
-          double moved16 = r16.source().stats().bytesFetched() / (double) ((long) order.length * PAGE);
-          touch.row(label, pct + "%", f(remote) + " ms", f(remote16) + " ms", f(localMs) + " ms",
-              f(copyMs) + " ms", Table.ratio(remote16, localMs), Table.ratio(remote16, copyMs),
-              Table.ratio(remote, copyMs), String.format("%.3f", moved16), String.format("%.3f", moved));
+          double moved16 =
+              r16.source().stats().bytesFetched() / (double) ((long) order.length * PAGE);
+          touch.row(
+              label,
+              pct + "%",
+              f(remote) + " ms",
+              f(remote16) + " ms",
+              f(localMs) + " ms",
+              f(copyMs) + " ms",
+              Table.ratio(remote16, localMs),
+              Table.ratio(remote16, copyMs),
+              Table.ratio(remote, copyMs),
+              String.format("%.3f", moved16),
+              String.format("%.3f", moved));
           r.source().close();
           r16.source().close();
           child = null;
@@ -133,13 +173,21 @@ public final class RemoteBench {
         }
 
         int[] seq = touchOrder(pages, 100);
-        RemotePages.Resumed w1 = RemotePages.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
+        RemotePages.Resumed w1 =
+            RemotePages.resume(DescriptorCodec.decode(wire), null, 1, Duration.ofSeconds(10));
         touch(PagedMemory.branch(new MemoryLimits(pages, pages), w1.table()), seq);
-        RemotePages.Resumed w16 = RemotePages.resume(DescriptorCodec.decode(wire), null, RemotePages.READAHEAD,
-            Duration.ofSeconds(10));
+        RemotePages.Resumed w16 =
+            RemotePages.resume(
+                DescriptorCodec.decode(wire), null, RemotePages.READAHEAD, Duration.ofSeconds(10));
         touch(PagedMemory.branch(new MemoryLimits(pages, pages), w16.table()), seq);
-        prefetch.row(label, w1.source().stats().faults(), w16.source().stats().faults(),
-            String.format("%.1fx", w1.source().stats().faults() / (double) Math.max(1, w16.source().stats().faults())));
+        prefetch.row(
+            label,
+            w1.source().stats().faults(),
+            w16.source().stats().faults(),
+            String.format(
+                "%.1fx",
+                w1.source().stats().faults()
+                    / (double) Math.max(1, w16.source().stats().faults())));
         w1.source().close();
         w16.source().close();
         System.gc();
@@ -147,8 +195,12 @@ public final class RemoteBench {
         int children = quick ? 50 : 200;
         t0 = System.nanoTime();
         for (int c = 0; c < children; c++) {
-          RemotePages.Resumed r = RemotePages.resume(DescriptorCodec.decode(wire), null, RemotePages.READAHEAD,
-              Duration.ofSeconds(10));
+          RemotePages.Resumed r =
+              RemotePages.resume(
+                  DescriptorCodec.decode(wire),
+                  null,
+                  RemotePages.READAHEAD,
+                  Duration.ofSeconds(10));
           PagedMemory.branch(new MemoryLimits(pages, pages), r.table()).readInt(c % pages * PAGE);
           r.source().close();
         }
@@ -159,10 +211,12 @@ public final class RemoteBench {
       }
     }
     if (!guestsOnly) {
-      System.out.println("\n## Prepare and resume (targets: prepare <= 1 ms at 1 GiB, first and again; resume <= 1 ms)\n");
+      System.out.println(
+          "\n## Prepare and resume (targets: prepare <= 1 ms at 1 GiB, first and again; resume <= 1 ms)\n");
       System.out.print(prep.render());
-      System.out.println("\n## Child touching pages: remote fork vs local branch vs copying everything first"
-          + " (targets, readahead: 100% <= copy-all, 10% <= 0.2x copy-all; bytes moved <= 1.05x touched)\n");
+      System.out.println(
+          "\n## Child touching pages: remote fork vs local branch vs copying everything first"
+              + " (targets, readahead: 100% <= copy-all, 10% <= 0.2x copy-all; bytes moved <= 1.05x touched)\n");
       System.out.print(touch.render());
       System.out.println("\n## Readahead on a sequential scan: faults (target: cut >= 5x)\n");
       System.out.print(prefetch.render());
@@ -179,17 +233,25 @@ public final class RemoteBench {
     } finally {
       Trees.delete(work);
     }
-    System.out.println("\n## Whole sandbox: descriptor to the child's first guest instruction (warm.c)\n");
+    System.out.println(
+        "\n## Whole sandbox: descriptor to the child's first guest instruction (warm.c)\n");
     System.out.print(guests.render());
   }
 
   /** The parent's node hashes pending pages on a background thread, as the daemon does. */
   private static final java.util.concurrent.ExecutorService BACKGROUND =
-      java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().factory());
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().daemon().factory());
 
   private static RemotePages.Prepared prep(PagedMemory parent, PageServer server) {
-    return RemotePages.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(10),
-        null, BACKGROUND);
+    return RemotePages.prepare(
+        parent.snapshot(),
+        new byte[0],
+        server,
+        "127.0.0.1",
+        Duration.ofMinutes(10),
+        null,
+        BACKGROUND);
   }
 
   private static PagedMemory fill(int pages) {
@@ -212,7 +274,9 @@ public final class RemoteBench {
     if (pct < 100) {
       Collections.shuffle(all, new Random(pct));
     }
-    return all.subList(0, Math.max(1, pages * pct / 100)).stream().mapToInt(Integer::intValue).toArray();
+    return all.subList(0, Math.max(1, pages * pct / 100)).stream()
+        .mapToInt(Integer::intValue)
+        .toArray();
   }
 
   private static long touch(PagedMemory m, int[] pages) {
@@ -226,21 +290,27 @@ public final class RemoteBench {
   /** The baseline: every page crosses loopback TCP before the child starts. */
   private static PageTable copyAll(PageTable table) throws Exception {
     try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Thread sender = Thread.ofPlatform().start(() -> {
-        try (Socket s = ss.accept(); DataOutputStream out = new DataOutputStream(
-            new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 20))) {
-          byte[] buf = new byte[PAGE];
-          for (int i = 0; i < table.pages(); i++) {
-            table.page(i).get(buf);
-            out.write(buf);
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      Thread sender =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try (Socket s = ss.accept();
+                        DataOutputStream out =
+                            new DataOutputStream(
+                                new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 20))) {
+                      byte[] buf = new byte[PAGE];
+                      for (int i = 0; i < table.pages(); i++) {
+                        table.page(i).get(buf);
+                        out.write(buf);
+                      }
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
       PagedMemory received = new PagedMemory(new MemoryLimits(table.pages(), table.pages()));
       try (Socket s = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
-          DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 20))) {
+          DataInputStream in =
+              new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 20))) {
         byte[] buf = new byte[PAGE];
         for (int i = 0; i < table.pages(); i++) {
           in.readFully(buf);

@@ -62,7 +62,8 @@ public final class SandboxBench {
   }
 
   private static String machine() {
-    return String.format("JDK %s, %d CPUs, Chicory 1.7.5. Kernel times are the guest's own (monotonic clock).%n",
+    return String.format(
+        "JDK %s, %d CPUs, Chicory 1.7.5. Kernel times are the guest's own (monotonic clock).%n",
         Runtime.version(), Runtime.getRuntime().availableProcessors());
   }
 
@@ -70,11 +71,20 @@ public final class SandboxBench {
   record Workload(String label, String program, String... args) {}
 
   private void memory() throws Exception {
-    List<Workload> workloads = List.of(
-        new Workload("memset+memcpy+10M random (64 MiB)", "memkernel", "64", "10000000"),
-        new Workload("hash table, 1M inserts + 2M lookups", "hashtable", "1000000"));
-    Table t = new Table("workload", "ByteArrayMemory", "PagedMemory", "paged/builtin", "native cc -O2",
-        "paged/native", "node:wasi", "paged/node");
+    List<Workload> workloads =
+        List.of(
+            new Workload("memset+memcpy+10M random (64 MiB)", "memkernel", "64", "10000000"),
+            new Workload("hash table, 1M inserts + 2M lookups", "hashtable", "1000000"));
+    Table t =
+        new Table(
+            "workload",
+            "ByteArrayMemory",
+            "PagedMemory",
+            "paged/builtin",
+            "native cc -O2",
+            "paged/native",
+            "node:wasi",
+            "paged/node");
     for (Workload w : workloads) {
       Path wasm = guests.wasm(w.program());
       Kernel expected = nativeRun(w);
@@ -94,10 +104,18 @@ public final class SandboxBench {
       double node = nodeRun(wasm, w, expected);
       double b = min(builtin);
       double p = min(paged);
-      t.row(w.label(), ms(b), ms(p), Table.ratio(p, b), ms(nat), Table.ratio(p, nat),
-          node < 0 ? "n/a" : ms(node), node < 0 ? "n/a" : Table.ratio(p, node));
+      t.row(
+          w.label(),
+          ms(b),
+          ms(p),
+          Table.ratio(p, b),
+          ms(nat),
+          Table.ratio(p, nat),
+          node < 0 ? "n/a" : ms(node),
+          node < 0 ? "n/a" : Table.ratio(p, node));
     }
-    System.out.println("\n## Memory-heavy guests, compiled mode (kernel time, lower is better; target paged/builtin <= 1.5)\n");
+    System.out.println(
+        "\n## Memory-heavy guests, compiled mode (kernel time, lower is better; target paged/builtin <= 1.5)\n");
     System.out.print(t.render());
   }
 
@@ -128,36 +146,70 @@ public final class SandboxBench {
     double[] cold = new double[REPS];
     double[] warm = new double[REPS];
     for (int i = 0; i < REPS; i++) {
-      cold[i] = timeMs(() -> check(Sandbox.builder(hello).noCompiledCache().build().run(), "hello\n"));
-      warm[i] = timeMs(() -> check(Sandbox.builder(hello).compiledCache(cache).build().run(), "hello\n"));
+      cold[i] =
+          timeMs(() -> check(Sandbox.builder(hello).noCompiledCache().build().run(), "hello\n"));
+      warm[i] =
+          timeMs(() -> check(Sandbox.builder(hello).compiledCache(cache).build().run(), "hello\n"));
     }
-    t.row("C hello", kib(hello), "warm JVM, min of 5", ms(min(cold)), ms(min(warm)), Table.ratio(min(cold), min(warm)));
+    t.row(
+        "C hello",
+        kib(hello),
+        "warm JVM, min of 5",
+        ms(min(cold)),
+        ms(min(warm)),
+        Table.ratio(min(cold), min(warm)));
     double jc = freshJvm("c", hello, "none", "hello");
     double jw = freshJvm("c", hello, cache.toString(), "hello");
     t.row("C hello", kib(hello), "fresh JVM", ms(jc), ms(jw), Table.ratio(jc, jw));
     if (ruby) {
       Path rubyWasm = RubyVm.wasm(SpindleCache.root().resolve("guests/npm"));
-      if (Files.exists(rubyWasm) || (new ProcessBuilder(repo.resolve("scripts/npm-guests").toString())
-          .inheritIO().start().waitFor() == 0 && Files.exists(rubyWasm))) {
+      if (Files.exists(rubyWasm)
+          || (new ProcessBuilder(repo.resolve("scripts/npm-guests").toString())
+                      .inheritIO()
+                      .start()
+                      .waitFor()
+                  == 0
+              && Files.exists(rubyWasm))) {
         double rc = timeMs(() -> rubyStart(rubyWasm, cache));
-        double rw = Math.min(timeMs(() -> rubyStart(rubyWasm, cache)), timeMs(() -> rubyStart(rubyWasm, cache)));
+        double rw =
+            Math.min(
+                timeMs(() -> rubyStart(rubyWasm, cache)), timeMs(() -> rubyStart(rubyWasm, cache)));
         String label = "CRuby 3.4 (ruby+stdlib.wasm)";
         t.row(label, kib(rubyWasm), "in-process, to `puts 1`", ms(rc), ms(rw), Table.ratio(rc, rw));
         double fw = freshJvm("ruby", rubyWasm, cache.toString(), "1");
-        t.row(label, kib(rubyWasm), "fresh JVM, to `puts 1`", "(as above)", ms(fw), Table.ratio(rc, fw));
+        t.row(
+            label,
+            kib(rubyWasm),
+            "fresh JVM, to `puts 1`",
+            "(as above)",
+            ms(fw),
+            Table.ratio(rc, fw));
       } else {
         t.row("CRuby", "n/a", "npm missing", "", "", "");
       }
     }
-    System.out.println("\n## Start: a new Sandbox to the guest's first output (target: cached CRuby <= 1 s)\n");
+    System.out.println(
+        "\n## Start: a new Sandbox to the guest's first output (target: cached CRuby <= 1 s)\n");
     System.out.print(t.render());
   }
 
   /** {@link StartOnce} in a new JVM with this JVM's class path; its own main-to-output time. */
-  private static double freshJvm(String kind, Path wasm, String cache, String expected) throws Exception {
+  private static double freshJvm(String kind, Path wasm, String cache, String expected)
+      throws Exception {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    String out = Cmd.run(Path.of("."), List.of(java.toString(), "-Xss64m", "--sun-misc-unsafe-memory-access=allow",
-        "-cp", System.getProperty("java.class.path"), StartOnce.class.getName(), kind, wasm.toString(), cache));
+    String out =
+        Cmd.run(
+            Path.of("."),
+            List.of(
+                java.toString(),
+                "-Xss64m",
+                "--sun-misc-unsafe-memory-access=allow",
+                "-cp",
+                System.getProperty("java.class.path"),
+                StartOnce.class.getName(),
+                kind,
+                wasm.toString(),
+                cache));
     Matcher m = Pattern.compile("ms=([0-9.]+) out=(.*)").matcher(out);
     if (!m.find() || !m.group(2).equals(expected)) {
       throw new IllegalStateException("StartOnce printed " + out);
@@ -176,7 +228,8 @@ public final class SandboxBench {
     }
   }
 
-  private static Sandbox sandbox(Path wasm, Workload w, Engine engine, Function<MemoryLimits, Memory> memory)
+  private static Sandbox sandbox(
+      Path wasm, Workload w, Engine engine, Function<MemoryLimits, Memory> memory)
       throws IOException {
     return Sandbox.builder(wasm).args(w.args()).engine(engine).memoryFactory(memory).build();
   }
@@ -208,15 +261,17 @@ public final class SandboxBench {
   }
 
   /**
-   * node 20's {@code node:wasi} on the same module, min of 5; -1 if node is absent. node exits
-   * with SIGSEGV after the guest finishes on this machine (measured), so only the output counts.
+   * node 20's {@code node:wasi} on the same module, min of 5; -1 if node is absent. node exits with
+   * SIGSEGV after the guest finishes on this machine (measured), so only the output counts.
    */
   private double nodeRun(Path wasm, Workload w, Kernel expected) throws Exception {
     if (!Cmd.available("node")) {
       return -1;
     }
     Path runner = Files.createTempFile("spindle-wasi-", ".mjs");
-    Files.writeString(runner, """
+    Files.writeString(
+        runner,
+        """
         import { readFile } from 'node:fs/promises';
         import { WASI } from 'node:wasi';
         const [file, ...args] = process.argv.slice(2);
@@ -226,7 +281,8 @@ public final class SandboxBench {
         """);
     double best = Double.MAX_VALUE;
     for (int i = 0; i < REPS; i++) {
-      List<String> cmd = new ArrayList<>(List.of("node", "--no-warnings", runner.toString(), wasm.toString()));
+      List<String> cmd =
+          new ArrayList<>(List.of("node", "--no-warnings", runner.toString(), wasm.toString()));
       cmd.addAll(List.of(w.args()));
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -279,6 +335,8 @@ public final class SandboxBench {
 
   private static String kib(Path p) throws IOException {
     long n = Files.size(p);
-    return n >= 1 << 20 ? String.format("%.1f MiB", n / 1048576.0) : String.format("%.0f KiB", n / 1024.0);
+    return n >= 1 << 20
+        ? String.format("%.1f MiB", n / 1048576.0)
+        : String.format("%.0f KiB", n / 1024.0);
   }
 }

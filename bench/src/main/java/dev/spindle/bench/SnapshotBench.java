@@ -19,14 +19,14 @@ import java.util.Random;
 
 /**
  * The snapshot benchmark ({@code bench/snapshot}): the warm C guest ({@code warm.c}) with 1 GiB
- * touched, then, in one run and on each target (the disk under {@code java.io.tmpdir}, and tmpfs
- * at {@code /dev/shm} when present):
+ * touched, then, in one run and on each target (the disk under {@code java.io.tmpdir}, and tmpfs at
+ * {@code /dev/shm} when present):
  *
  * <ul>
  *   <li>a full snapshot (every page hashed for the first time, written, fsynced) beside {@code dd
  *       if=/dev/zero bs=4M conv=fsync} of the same size into the same directory;
- *   <li>an incremental snapshot of a branch of it that wrote 1% of its pages (and 10%), against
- *       the full snapshot's time;
+ *   <li>an incremental snapshot of a branch of it that wrote 1% of its pages (and 10%), against the
+ *       full snapshot's time;
  *   <li>the live-snapshot pause (p50, p99, max) over many samples while the parent writes a few
  *       pages between snapshots.
  * </ul>
@@ -37,12 +37,28 @@ public final class SnapshotBench {
   private static final int PAGE = PageTable.PAGE_SIZE;
 
   private final Sandbox sandbox;
-  private final Table full = new Table("target", "memory", "full snapshot", "full GB/s", "dd conv=fsync",
-      "dd GB/s", "full/dd speed", "SHA-256 GB/s, 1 thread", "hash-bound GB/s (all cores)");
-  private final Table incremental = new Table("target", "branch wrote", "pages written", "incremental snapshot",
-      "full snapshot", "incremental/full");
-  private final Table pauses = new Table("memory", "live pause p50", "p90", "p99", "max", "samples",
-      "pause CPU p50", "CPU p99");
+  private final Table full =
+      new Table(
+          "target",
+          "memory",
+          "full snapshot",
+          "full GB/s",
+          "dd conv=fsync",
+          "dd GB/s",
+          "full/dd speed",
+          "SHA-256 GB/s, 1 thread",
+          "hash-bound GB/s (all cores)");
+  private final Table incremental =
+      new Table(
+          "target",
+          "branch wrote",
+          "pages written",
+          "incremental snapshot",
+          "full snapshot",
+          "incremental/full");
+  private final Table pauses =
+      new Table(
+          "memory", "live pause p50", "p90", "p99", "max", "samples", "pause CPU p50", "CPU p99");
   private final List<String> notes = new ArrayList<>();
 
   private SnapshotBench(byte[] wasm) {
@@ -57,9 +73,11 @@ public final class SnapshotBench {
       switch (args[i]) {
         case "--mib" -> mib = Integer.parseInt(args[++i]);
         case "--samples" -> samples = Integer.parseInt(args[++i]);
-        case "--targets" -> targets = args[++i].equals("none") ? List.of() : List.of(args[i].split(","));
+        case "--targets" ->
+            targets = args[++i].equals("none") ? List.of() : List.of(args[i].split(","));
         default -> {
-          System.err.println("usage: bench/snapshot [--mib 1024] [--samples 200] [--targets disk,tmpfs]");
+          System.err.println(
+              "usage: bench/snapshot [--mib 1024] [--samples 200] [--targets disk,tmpfs]");
           System.exit(2);
         }
       }
@@ -71,11 +89,13 @@ public final class SnapshotBench {
       SnapshotBench b = new SnapshotBench(wasm);
       b.warmUp(work);
       for (String t : targets) {
-        Path dir = switch (t) {
-          case "disk" -> work;
-          case "tmpfs" -> Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : null;
-          default -> throw new IllegalArgumentException("unknown target " + t + " (disk, tmpfs)");
-        };
+        Path dir =
+            switch (t) {
+              case "disk" -> work;
+              case "tmpfs" -> Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : null;
+              default ->
+                  throw new IllegalArgumentException("unknown target " + t + " (disk, tmpfs)");
+            };
         if (dir == null) {
           b.notes.add("tmpfs skipped: no /dev/shm");
           continue;
@@ -102,7 +122,8 @@ public final class SnapshotBench {
       g.call("touch", 16);
       for (int i = 0; i < 100; i++) {
         g.call("poke", i * 8192L, i);
-        SandboxSnapshot x = forks.snapshot(g, Tag.of("x" + i), i % 2 == 0 ? SnapshotMode.LIVE : SnapshotMode.FULL);
+        SandboxSnapshot x =
+            forks.snapshot(g, Tag.of("x" + i), i % 2 == 0 ? SnapshotMode.LIVE : SnapshotMode.FULL);
         x.persisted().get();
       }
     }
@@ -128,8 +149,15 @@ public final class SnapshotBench {
       long bytes = (long) s.table().pages() * PAGE;
       double dd = dd(home, bytes);
       double sha = sha256Rate();
-      full.row(target, label, ms(fullNanos), gbs(bytes, fullNanos), ms(dd), gbs(bytes, dd),
-          String.format("%.2fx", dd / fullNanos), String.format("%.2f", sha),
+      full.row(
+          target,
+          label,
+          ms(fullNanos),
+          gbs(bytes, fullNanos),
+          ms(dd),
+          gbs(bytes, dd),
+          String.format("%.2fx", dd / fullNanos),
+          String.format("%.2f", sha),
           String.format("%.2f", sha * Runtime.getRuntime().availableProcessors()));
       parent.close();
 
@@ -149,10 +177,15 @@ public final class SnapshotBench {
           long incNanos = System.nanoTime() - i0;
           int written;
           try (var files = forks.store().open(Tag.of("inc" + percent))) {
-            written = files.pages() - files.inheritedPages()
-                - files.state().get("zero_pages").asInt();
+            written =
+                files.pages() - files.inheritedPages() - files.state().get("zero_pages").asInt();
           }
-          incremental.row(target, percent + "% of pages", written, ms(incNanos), ms(fullNanos),
+          incremental.row(
+              target,
+              percent + "% of pages",
+              written,
+              ms(incNanos),
+              ms(fullNanos),
               String.format("%.1f%%", 100.0 * incNanos / fullNanos));
         }
       }
@@ -176,12 +209,17 @@ public final class SnapshotBench {
     return (double) n * PAGE / (System.nanoTime() - t0);
   }
 
-  /** Nanoseconds for dd to write {@code bytes} of zeros into {@code dir} with an fsync at the end. */
+  /**
+   * Nanoseconds for dd to write {@code bytes} of zeros into {@code dir} with an fsync at the end.
+   */
   private static double dd(Path dir, long bytes) throws Exception {
     Path out = dir.resolve("dd.bin");
     long t0 = System.nanoTime();
-    Process p = new ProcessBuilder("dd", "if=/dev/zero", "of=" + out, "bs=4M", "count=" + (bytes >> 22),
-        "conv=fsync").redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "dd", "if=/dev/zero", "of=" + out, "bs=4M", "count=" + (bytes >> 22), "conv=fsync")
+            .redirectErrorStream(true)
+            .start();
     p.getInputStream().readAllBytes();
     if (p.waitFor() != 0) {
       throw new IllegalStateException("dd failed");
@@ -194,7 +232,8 @@ public final class SnapshotBench {
   private void pauses(Path work, int mib, int samples) throws Exception {
     String label = mib >= 1024 ? (mib / 1024) + " GiB" : mib + " MiB";
     Path home = work.resolve("home-pauses");
-    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
     try (Forks forks = new Forks(new SpindleHome(home));
         Guest parent = parent(forks, mib)) {
       forks.snapshot(parent, Tag.of("base"), SnapshotMode.FULL);
@@ -224,27 +263,43 @@ public final class SnapshotBench {
       }
       Arrays.sort(wall);
       Arrays.sort(cpu);
-      pauses.row(label, us(wall[samples / 2]), us(wall[(int) Math.ceil(samples * 0.9) - 1]),
-          us(wall[(int) Math.ceil(samples * 0.99) - 1]), us(wall[samples - 1]), samples,
-          us(cpu[samples / 2]), us(cpu[(int) Math.ceil(samples * 0.99) - 1]));
+      pauses.row(
+          label,
+          us(wall[samples / 2]),
+          us(wall[(int) Math.ceil(samples * 0.9) - 1]),
+          us(wall[(int) Math.ceil(samples * 0.99) - 1]),
+          us(wall[samples - 1]),
+          samples,
+          us(cpu[samples / 2]),
+          us(cpu[(int) Math.ceil(samples * 0.99) - 1]));
     }
     Trees.delete(home);
   }
 
   private void print() {
-    System.out.println("## Full snapshot against dd conv=fsync (same size, same directory, same run)\n");
+    System.out.println(
+        "## Full snapshot against dd conv=fsync (same size, same directory, same run)\n");
     System.out.println(full.render());
     System.out.println("## Incremental snapshot of a branch\n");
     System.out.println(incremental.render());
     System.out.println("## Live snapshot pause\n");
     System.out.println(pauses.render());
-    System.out.println("Targets: full >= 0.9x dd and >= 2 GB/s on tmpfs; incremental of a 1 GiB branch that wrote"
-        + " 1% <= 5% of a full snapshot; live pause p99 <= 2 ms at 1 GiB.");
+    System.out.println(
+        "Targets: full >= 0.9x dd and >= 2 GB/s on tmpfs; incremental of a 1 GiB branch that wrote"
+            + " 1% <= 5% of a full snapshot; live pause p99 <= 2 ms at 1 GiB.");
     notes.forEach(n -> System.out.println("- " + n));
-    System.out.println("- load average at the end: " + String.format("%.1f",
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
-        + " on " + Runtime.getRuntime().availableProcessors() + " cores; JVM: "
-        + String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    System.out.println(
+        "- load average at the end: "
+            + String.format(
+                "%.1f",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                    .getSystemLoadAverage())
+            + " on "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores; JVM: "
+            + String.join(
+                " ",
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
   }
 
   private static String ms(double nanos) {

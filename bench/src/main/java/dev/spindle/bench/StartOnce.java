@@ -9,9 +9,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One sandbox start in a fresh JVM, for {@link SandboxBench}'s start rows: {@code StartOnce
- * c|ruby WASM CACHE_DIR|none} prints the milliseconds from {@code main} to the guest's first
- * output ({@code hello} for C, {@code puts 1} for CRuby).
+ * One sandbox start in a fresh JVM, for {@link SandboxBench}'s start rows: {@code StartOnce c|ruby
+ * WASM CACHE_DIR|none} prints the milliseconds from {@code main} to the guest's first output
+ * ({@code hello} for C, {@code puts 1} for CRuby).
  */
 public final class StartOnce {
   private StartOnce() {}

@@ -27,10 +27,11 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * A prefix in an S3-compatible bucket, named by one string: {@code
- * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, its keys from {@code AWS_ACCESS_KEY_ID} and
- * {@code AWS_SECRET_ACCESS_KEY} (else the system properties {@code aws.accessKeyId} and {@code
+ * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, its keys from {@code AWS_ACCESS_KEY_ID} and {@code
+ * AWS_SECRET_ACCESS_KEY} (else the system properties {@code aws.accessKeyId} and {@code
  * aws.secretAccessKey}, as the AWS SDK reads them), never from the string, which ends up in process
- * lists, markers and logs. Keys given to its methods are relative to the prefix; errors name {@code s3://bucket/key}.
+ * lists, markers and logs. Keys given to its methods are relative to the prefix; errors name {@code
+ * s3://bucket/key}.
  */
 public final class Bucket {
   private final S3Client s3;
@@ -65,22 +66,28 @@ public final class Bucket {
     }
     String bucket = u.getHost();
     if (!"s3".equals(u.getScheme()) || bucket == null || bucket.isEmpty()) {
-      throw new IllegalArgumentException(what + " '" + spec + "' names no bucket: s3://BUCKET[/PREFIX]?endpoint=URL");
+      throw new IllegalArgumentException(
+          what + " '" + spec + "' names no bucket: s3://BUCKET[/PREFIX]?endpoint=URL");
     }
     Map<String, String> q = query(spec, u.getRawQuery(), what);
     String endpoint = q.get("endpoint");
     if (endpoint == null) {
-      throw new IllegalArgumentException(what + " '" + spec + "' needs ?endpoint=URL (the S3 API to talk to)");
+      throw new IllegalArgumentException(
+          what + " '" + spec + "' needs ?endpoint=URL (the S3 API to talk to)");
     }
     // The AWS SDK's own names: the environment, else the JVM's system properties.
     String access = env.getOrDefault("AWS_ACCESS_KEY_ID", System.getProperty("aws.accessKeyId"));
-    String secret = env.getOrDefault("AWS_SECRET_ACCESS_KEY", System.getProperty("aws.secretAccessKey"));
+    String secret =
+        env.getOrDefault("AWS_SECRET_ACCESS_KEY", System.getProperty("aws.secretAccessKey"));
     if (access == null || secret == null) {
-      throw new IllegalArgumentException(what + " '" + spec + "' needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+      throw new IllegalArgumentException(
+          what + " '" + spec + "' needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
     }
     String path = u.getPath() == null ? "" : u.getPath().replaceFirst("^/+", "");
     String prefix = path.isEmpty() || path.endsWith("/") ? path : path + "/";
-    return new Bucket(client(URI.create(endpoint), q.getOrDefault("region", "us-east-1"), access, secret), bucket,
+    return new Bucket(
+        client(URI.create(endpoint), q.getOrDefault("region", "us-east-1"), access, secret),
+        bucket,
         prefix);
   }
 
@@ -93,8 +100,8 @@ public final class Bucket {
       int eq = kv.indexOf('=');
       String k = eq < 0 ? kv : kv.substring(0, eq);
       if (!k.equals("endpoint") && !k.equals("region")) {
-        throw new IllegalArgumentException(what + " '" + spec + "': unknown parameter '" + k
-            + "' (known: endpoint, region)");
+        throw new IllegalArgumentException(
+            what + " '" + spec + "': unknown parameter '" + k + "' (known: endpoint, region)");
       }
       q.put(k, URLDecoder.decode(eq < 0 ? "" : kv.substring(eq + 1), StandardCharsets.UTF_8));
     }
@@ -110,7 +117,8 @@ public final class Bucket {
     return S3Client.builder()
         .endpointOverride(endpoint)
         .region(Region.of(region))
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
         .forcePathStyle(true)
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
@@ -126,8 +134,9 @@ public final class Bucket {
 
   public Optional<byte[]> get(String key) throws IOException {
     try {
-      return Optional.of(s3.getObjectAsBytes(GetObjectRequest.builder().bucket(name).key(prefix + key).build())
-          .asByteArray());
+      return Optional.of(
+          s3.getObjectAsBytes(GetObjectRequest.builder().bucket(name).key(prefix + key).build())
+              .asByteArray());
     } catch (NoSuchKeyException e) {
       return Optional.empty();
     } catch (S3Exception e) {
@@ -138,7 +147,8 @@ public final class Bucket {
   /** The object as a stream (the caller closes it); empty when there is none. */
   public Optional<InputStream> stream(String key) throws IOException {
     try {
-      return Optional.of(s3.getObject(GetObjectRequest.builder().bucket(name).key(prefix + key).build()));
+      return Optional.of(
+          s3.getObject(GetObjectRequest.builder().bucket(name).key(prefix + key).build()));
     } catch (NoSuchKeyException e) {
       return Optional.empty();
     } catch (S3Exception e) {
@@ -148,7 +158,9 @@ public final class Bucket {
 
   public void put(String key, byte[] bytes) throws IOException {
     try {
-      s3.putObject(PutObjectRequest.builder().bucket(name).key(prefix + key).build(), RequestBody.fromBytes(bytes));
+      s3.putObject(
+          PutObjectRequest.builder().bucket(name).key(prefix + key).build(),
+          RequestBody.fromBytes(bytes));
     } catch (S3Exception e) {
       throw new IOException(where(key) + ": " + e.getMessage(), e);
     }
@@ -156,7 +168,9 @@ public final class Bucket {
 
   public void put(String key, Path file) throws IOException {
     try {
-      s3.putObject(PutObjectRequest.builder().bucket(name).key(prefix + key).build(), RequestBody.fromFile(file));
+      s3.putObject(
+          PutObjectRequest.builder().bucket(name).key(prefix + key).build(),
+          RequestBody.fromFile(file));
     } catch (S3Exception e) {
       throw new IOException(where(key) + ": " + e.getMessage(), e);
     }

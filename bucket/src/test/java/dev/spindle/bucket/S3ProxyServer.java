@@ -32,16 +32,24 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** Starts a server on a free loopback port holding the empty bucket {@code bucket}. */
   public static S3ProxyServer start(String bucket) throws Exception {
-    BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("id", "secret")
-        .overrides(new Properties()).build(BlobStoreContext.class);
-    S3Proxy proxy = S3Proxy.builder().blobStore(context.getBlobStore())
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET)
-        .endpoint(URI.create("http://127.0.0.1:0")).build();
+    BlobStoreContext context =
+        ContextBuilder.newBuilder("transient")
+            .credentials("id", "secret")
+            .overrides(new Properties())
+            .build(BlobStoreContext.class);
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(context.getBlobStore())
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET)
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .build();
     proxy.start();
     while (!proxy.getState().equals("STARTED")) {
       Thread.sleep(10);
     }
-    S3Client client = Bucket.client(URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1", ACCESS, SECRET);
+    S3Client client =
+        Bucket.client(
+            URI.create("http://127.0.0.1:" + proxy.getPort()), "us-east-1", ACCESS, SECRET);
     client.createBucket(CreateBucketRequest.builder().bucket(bucket).build());
     return new S3ProxyServer(context, proxy, client, bucket);
   }

@@ -17,23 +17,30 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The training run the {@code spindle} launcher records its AOT cache (JEP 483/514) from: what
- * most starts do, so that their classes come already parsed and linked. It starts a node in a
- * temporary home on a free loopback port, starts a sandbox of the sample guest over the API, calls
- * it, stops the node and removes the home, then renders the whole command tree's help. Before,
- * the cache was trained on {@code --help} alone and a node's start (Jetty, Jackson, SQLite, the
- * JCA providers: some 3,000 classes) loaded every class from the jar.
+ * The training run the {@code spindle} launcher records its AOT cache (JEP 483/514) from: what most
+ * starts do, so that their classes come already parsed and linked. It starts a node in a temporary
+ * home on a free loopback port, starts a sandbox of the sample guest over the API, calls it, stops
+ * the node and removes the home, then renders the whole command tree's help. Before, the cache was
+ * trained on {@code --help} alone and a node's start (Jetty, Jackson, SQLite, the JCA providers:
+ * some 3,000 classes) loaded every class from the jar.
  */
-@Command(name = "aot-training", hidden = true,
-    description = "The launcher's AOT training run: start a node in a temporary home, call a guest, print nothing.")
+@Command(
+    name = "aot-training",
+    hidden = true,
+    description =
+        "The launcher's AOT training run: start a node in a temporary home, call a guest, print nothing.")
 final class AotTrainingCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path home = Files.createTempDirectory("spindle-aot-training-");
-    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(home)).listen("127.0.0.1:0"))) {
+    try (Daemon node =
+        Daemon.start(DaemonConfig.defaults(new SpindleHome(home)).listen("127.0.0.1:0"))) {
       SpindleClient c = SpindleClient.connect(node.url(), node.token());
-      String id = c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1, null))
-          .getFirst().id();
+      String id =
+          c.createSandboxes(
+                  new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1, null))
+              .getFirst()
+              .id();
       c.call(id, "add", 40, 2);
       c.deleteSandbox(id);
     } finally {

@@ -29,7 +29,11 @@ final class BranchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "TAG", description = "A snapshot tag.")
   String tag;
 
-  @Option(names = "-n", paramLabel = "N", defaultValue = "1", description = "How many children (default 1).")
+  @Option(
+      names = "-n",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "How many children (default 1).")
   int n;
 
   @Mixin EngineOption engine;
@@ -57,9 +61,15 @@ final class BranchCommand implements Callable<Integer> {
       }
       PageCounts table = s.table().counts();
       long shared = (long) (table.sharedPages() + table.unloadedPages()) * PageTable.PAGE_SIZE;
-      System.out.printf("%d children started in %.3f ms (%.1f µs each); shared %s (once), "
+      System.out.printf(
+          "%d children started in %.3f ms (%.1f µs each); shared %s (once), "
               + "private %s in all (%s per child)%n",
-          n, started / 1e6, started / 1e3 / n, bytes(shared), bytes(privateBytes), bytes(privateBytes / n));
+          n,
+          started / 1e6,
+          started / 1e3 / n,
+          bytes(shared),
+          bytes(privateBytes),
+          bytes(privateBytes / n));
     }
     return 0;
   }

@@ -14,15 +14,18 @@ import picocli.CommandLine.Option;
 
 /**
  * Repeated {@code --call EXPORT [ARG...]} options: exports of a reactor guest to call in order,
- * with integer arguments. Shared by {@code run}, {@code snapshot create} and {@code branch}. Each {@code
- * --call} takes the words up to the next option (picocli's multi-value options would merge
+ * with integer arguments. Shared by {@code run}, {@code snapshot create} and {@code branch}. Each
+ * {@code --call} takes the words up to the next option (picocli's multi-value options would merge
  * repeated occurrences into one list; negative numbers stay arguments).
  */
 final class CallOptions {
   /** One {@code --call}: the export's name and its arguments. */
   record Call(String export, long[] args) {}
 
-  @Option(names = "--call", paramLabel = "EXPORT [ARG...]", parameterConsumer = Consumer.class,
+  @Option(
+      names = "--call",
+      paramLabel = "EXPORT [ARG...]",
+      parameterConsumer = Consumer.class,
       description = "Call export EXPORT with integer ARGs (repeatable; in order).")
   List<Call> calls = new ArrayList<>();
 
@@ -43,8 +46,8 @@ final class CallOptions {
 
     /**
      * The one reading of a {@code --call} argument in every command: decimal (a leading zero is
-     * still decimal: 010 is 10), or hexadecimal after {@code 0x} (all 64 bits, so 0xffffffffffffffff
-     * is -1).
+     * still decimal: 010 is 10), or hexadecimal after {@code 0x} (all 64 bits, so
+     * 0xffffffffffffffff is -1).
      */
     static long parseArg(String export, String word) {
       try {
@@ -53,12 +56,14 @@ final class CallOptions {
         }
         return Long.parseLong(word);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--call " + export + ": argument '" + word + "' is not an integer");
+        throw new IllegalArgumentException(
+            "--call " + export + ": argument '" + word + "' is not an integer");
       }
     }
 
     private static boolean isOption(String word, CommandSpec spec) {
-      return word.startsWith("-") && (spec.findOption(word.split("=", 2)[0]) != null || word.startsWith("--"));
+      return word.startsWith("-")
+          && (spec.findOption(word.split("=", 2)[0]) != null || word.startsWith("--"));
     }
   }
 
@@ -71,8 +76,16 @@ final class CallOptions {
     for (Call c : calls) {
       long[] result = guest.call(c.export(), c.args());
       String args = Arrays.toString(c.args());
-      out.println(prefix + c.export() + "(" + args.substring(1, args.length() - 1) + ")"
-          + (result.length == 0 ? "" : " = " + (result.length == 1 ? Long.toString(result[0]) : Arrays.toString(result))));
+      out.println(
+          prefix
+              + c.export()
+              + "("
+              + args.substring(1, args.length() - 1)
+              + ")"
+              + (result.length == 0
+                  ? ""
+                  : " = "
+                      + (result.length == 1 ? Long.toString(result[0]) : Arrays.toString(result))));
       byte[] stdout = guest.reactor().stdout();
       String text = new String(stdout, printed, stdout.length - printed, StandardCharsets.UTF_8);
       printed = stdout.length;

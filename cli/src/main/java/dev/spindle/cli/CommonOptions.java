@@ -14,7 +14,9 @@ final class CommonOptions {
       description = "Spindle home (store directory). Default: $SPINDLE_HOME, else ~/.spindle.")
   Path home;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "No progress bars.")
   boolean quiet;
 
   SpindleHome home() {

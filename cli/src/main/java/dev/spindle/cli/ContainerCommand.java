@@ -28,7 +28,11 @@ import picocli.CommandLine.Parameters;
     name = "container",
     mixinStandardHelpOptions = true,
     description = "OCI containers from images: runc over overlay(upper, FUSE mount of the image).",
-    subcommands = {ContainerCommand.Run.class, ContainerCommand.Import.class, ContainerCommand.Reap.class})
+    subcommands = {
+      ContainerCommand.Run.class,
+      ContainerCommand.Import.class,
+      ContainerCommand.Reap.class
+    })
 final class ContainerCommand {
   private ContainerCommand() {}
 
@@ -44,10 +48,16 @@ final class ContainerCommand {
   static final class Run implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
+    @Parameters(
+        index = "0",
+        paramLabel = "TAG|FILE",
+        description = "A tag in the store, or an image file.")
     String image;
 
-    @Parameters(index = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
+    @Parameters(
+        index = "1..*",
+        paramLabel = "CMD",
+        description = "The command and its arguments (after --).")
     List<String> command = new ArrayList<>();
 
     @Option(names = "--memory", paramLabel = "SIZE", description = "Memory limit, e.g. 256m, 1g.")
@@ -56,43 +66,74 @@ final class ContainerCommand {
     @Option(names = "--pids", paramLabel = "N", description = "At most N processes and threads.")
     long pids;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "NAME=VALUE", description = "Environment (default: a PATH only).")
+    @Option(
+        names = {"-e", "--env"},
+        paramLabel = "NAME=VALUE",
+        description = "Environment (default: a PATH only).")
     List<String> env = new ArrayList<>();
 
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside (default: the image's, else /).")
+    @Option(
+        names = {"-w", "--workdir"},
+        paramLabel = "DIR",
+        description = "Working directory inside (default: the image's, else /).")
     String workdir;
 
-    @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "Run as (names from the image's /etc/passwd; default: the image's, else root).")
+    @Option(
+        names = {"-u", "--user"},
+        paramLabel = "USER[:GROUP]",
+        description =
+            "Run as (names from the image's /etc/passwd; default: the image's, else root).")
     String user;
 
-    @Option(names = "--upper", paramLabel = "DIR",
-        description = {"Keep the container's writes in DIR (default: a temporary directory, removed). DIR itself",
-            "becomes owned by the container's root (host uid 100000 or root's /etc/subuid range)."})
+    @Option(
+        names = "--upper",
+        paramLabel = "DIR",
+        description = {
+          "Keep the container's writes in DIR (default: a temporary directory, removed). DIR itself",
+          "becomes owned by the container's root (host uid 100000 or root's /etc/subuid range)."
+        })
     Path upper;
 
-    @Option(names = "--privileged-root",
-        description = {"Run without a user namespace: the container's root is host root. By default it is an",
-            "unprivileged host user (container ids 0-65535 = host 100000-165535, or root's /etc/subuid range).",
-            "This gives away: capabilities MKNOD, NET_RAW, SETFCAP on top of CHOWN, DAC_OVERRIDE, FOWNER,",
-            "SETUID... acting on host ids; files it writes to --upper belong to host root (setuid binaries",
-            "and device nodes included; the overlay is still nosuid,nodev, the host's view of DIR is not);",
-            "a kernel exploit inside is host root. Seccomp and no-new-privileges stay."})
+    @Option(
+        names = "--privileged-root",
+        description = {
+          "Run without a user namespace: the container's root is host root. By default it is an",
+          "unprivileged host user (container ids 0-65535 = host 100000-165535, or root's /etc/subuid range).",
+          "This gives away: capabilities MKNOD, NET_RAW, SETFCAP on top of CHOWN, DAC_OVERRIDE, FOWNER,",
+          "SETUID... acting on host ids; files it writes to --upper belong to host root (setuid binaries",
+          "and device nodes included; the overlay is still nosuid,nodev, the host's view of DIR is not);",
+          "a kernel exploit inside is host root. Seccomp and no-new-privileges stay."
+        })
     boolean privilegedRoot;
 
-    @Option(names = "--trace", paramLabel = "FILE", description = "Record each first open of an image file (JSON lines).")
+    @Option(
+        names = "--trace",
+        paramLabel = "FILE",
+        description = "Record each first open of an image file (JSON lines).")
     Path trace;
 
-    @Option(names = "--mode", defaultValue = "indexed", description = "Image path lookups: indexed or lazy.")
+    @Option(
+        names = "--mode",
+        defaultValue = "indexed",
+        description = "Image path lookups: indexed or lazy.")
     String mode;
 
-    @Option(names = "--hot", paramLabel = "PROFILE",
-        description = {"The image's hot files (a profile, as 'image debloat --profile' took): files the run opens",
-            "outside it are cold; they are served all the same, counted, and reported on exit."})
+    @Option(
+        names = "--hot",
+        paramLabel = "PROFILE",
+        description = {
+          "The image's hot files (a profile, as 'image debloat --profile' took): files the run opens",
+          "outside it are cold; they are served all the same, counted, and reported on exit."
+        })
     Path hot;
 
-    @Option(names = "--prefetch", paramLabel = "PROFILE",
-        description = {"For a lazily pulled image: fetch PROFILE's files ('image profile') in the background",
-            "from the start, in recorded order, while the container starts and runs."})
+    @Option(
+        names = "--prefetch",
+        paramLabel = "PROFILE",
+        description = {
+          "For a lazily pulled image: fetch PROFILE's files ('image profile') in the background",
+          "from the start, in recorded order, while the container starts and runs."
+        })
     Path prefetch;
 
     @Override
@@ -101,13 +142,18 @@ final class ContainerCommand {
       if (prefetch != null && dev.spindle.image.LazyImages.isLazy(file)) {
         List<String> hot = dev.spindle.fuse.AccessTraces.paths(prefetch);
         // A failure here costs only speed: the run fetches what it opens anyway.
-        Thread.ofPlatform().daemon().name("spindle-prefetch").start(() -> {
-          try {
-            dev.spindle.image.LazyImages.prefetch(file, hot);
-          } catch (IOException e) {
-            System.err.println("spindle: prefetch of " + prefetch + " stopped: " + e.getMessage());
-          }
-        });
+        Thread.ofPlatform()
+            .daemon()
+            .name("spindle-prefetch")
+            .start(
+                () -> {
+                  try {
+                    dev.spindle.image.LazyImages.prefetch(file, hot);
+                  } catch (IOException e) {
+                    System.err.println(
+                        "spindle: prefetch of " + prefetch + " stopped: " + e.getMessage());
+                  }
+                });
       }
       MountOptions mountOptions = new MountOptions(trace, null);
       if (hot != null) {
@@ -118,8 +164,11 @@ final class ContainerCommand {
       if (args.isEmpty()) {
         args = oci.map(OciImageConfig::command).orElse(List.of());
         if (args.isEmpty()) {
-          throw new IllegalArgumentException("no command: the image has no Entrypoint or Cmd; give one after '--',"
-              + " e.g. spindle container run " + image + " -- sh -c 'echo hi'");
+          throw new IllegalArgumentException(
+              "no command: the image has no Entrypoint or Cmd; give one after '--',"
+                  + " e.g. spindle container run "
+                  + image
+                  + " -- sh -c 'echo hi'");
         }
       }
       ContainerSpec spec = ContainerSpec.of(args);
@@ -129,7 +178,11 @@ final class ContainerCommand {
       if (workdir != null) {
         spec = spec.withCwd(workdir);
       }
-      spec = spec.withPids(pids).withUpperDir(upper).withInheritedIo(true).withPrivilegedRoot(privilegedRoot);
+      spec =
+          spec.withPids(pids)
+              .withUpperDir(upper)
+              .withInheritedIo(true)
+              .withPrivilegedRoot(privilegedRoot);
       if (memory != null) {
         spec = spec.withMemory(ContainerSpec.parseSize(memory));
       }
@@ -156,8 +209,14 @@ final class ContainerCommand {
       Runtime.getRuntime().addShutdownHook(hook);
       int code = c.waitFor();
       if (hot != null) {
-        System.err.println("spindle: the run opened " + c.firstOpens() + " image files, " + c.coldOpens()
-            + " of them cold (not in " + hot + ")");
+        System.err.println(
+            "spindle: the run opened "
+                + c.firstOpens()
+                + " image files, "
+                + c.coldOpens()
+                + " of them cold (not in "
+                + hot
+                + ")");
       }
       closer.close();
       try {
@@ -183,15 +242,24 @@ final class ContainerCommand {
 
     @Mixin RegistryFlags registry;
 
-    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
-        description = "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
+    @Option(
+        names = "--platform",
+        paramLabel = "OS/ARCH[/VARIANT]",
+        description =
+            "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
     String platform;
 
-    @Parameters(index = "0", paramLabel = "SOURCE",
-        description = "oci-layout:DIR, docker-archive:FILE.tar or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")
+    @Parameters(
+        index = "0",
+        paramLabel = "SOURCE",
+        description =
+            "oci-layout:DIR, docker-archive:FILE.tar or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")
     String source;
 
-    @Option(names = {"-t", "--tag"}, required = true, description = "Tag to store the image under.")
+    @Option(
+        names = {"-t", "--tag"},
+        required = true,
+        description = "Tag to store the image under.")
     String tag;
 
     @Option(names = "--force", description = "Replace an existing image with the same tag.")
@@ -203,19 +271,34 @@ final class ContainerCommand {
     }
 
     /** Shared with {@code spindle image import oci-layout:…|docker-archive:…|docker://…}. */
-    static int importOci(CommonOptions common, String source, String tag, boolean force, RegistryOptions registry)
+    static int importOci(
+        CommonOptions common, String source, String tag, boolean force, RegistryOptions registry)
         throws Exception {
       Tag t = Tag.of(tag);
       ImageStore store = common.images();
       if (store.exists(t) && !force) {
-        throw new IllegalArgumentException("an image tagged '" + tag + "' exists already (use --force to replace it)");
+        throw new IllegalArgumentException(
+            "an image tagged '" + tag + "' exists already (use --force to replace it)");
       }
-      OciImporter.Result r = new OciImporter(store, common.progress())
-          .importImage(source, t, MakeOptions.defaults(), registry);
-      System.out.println("imported " + source + " as " + tag + ": " + r.layers() + " layers, root "
-          + r.header().root().name() + ", image id " + r.config().imageId());
+      OciImporter.Result r =
+          new OciImporter(store, common.progress())
+              .importImage(source, t, MakeOptions.defaults(), registry);
+      System.out.println(
+          "imported "
+              + source
+              + " as "
+              + tag
+              + ": "
+              + r.layers()
+              + " layers, root "
+              + r.header().root().name()
+              + ", image id "
+              + r.config().imageId());
       if (r.skipped() > 0) {
-        System.out.println("skipped " + r.skipped() + " devices and FIFOs (an image holds files, directories and symlinks)");
+        System.out.println(
+            "skipped "
+                + r.skipped()
+                + " devices and FIFOs (an image holds files, directories and symlinks)");
       }
       return 0;
     }
@@ -224,7 +307,8 @@ final class ContainerCommand {
   @Command(
       name = "reap",
       mixinStandardHelpOptions = true,
-      description = "Remove what containers of killed spindle processes left (runc, cgroups, mounts).")
+      description =
+          "Remove what containers of killed spindle processes left (runc, cgroups, mounts).")
   static final class Reap implements Callable<Integer> {
     @Mixin CommonOptions common;
 

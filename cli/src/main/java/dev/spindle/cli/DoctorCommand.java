@@ -40,7 +40,11 @@ import picocli.CommandLine.Option;
     })
 final class DoctorCommand implements Callable<Integer> {
   /** One finding: FAIL stops Spindle, WARN disables a feature (FUSE mounts, containers, ...). */
-  enum Level { OK, WARN, FAIL }
+  enum Level {
+    OK,
+    WARN,
+    FAIL
+  }
 
   record Check(String name, Level level, String detail) {}
 
@@ -48,11 +52,16 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Option(names = "--node", paramLabel = "URL", defaultValue = Api.DEFAULT_NODE,
+  @Option(
+      names = "--node",
+      paramLabel = "URL",
+      defaultValue = Api.DEFAULT_NODE,
       description = "The node address to check (default ${DEFAULT-VALUE}).")
   String node;
 
-  @Option(names = "--registry", paramLabel = "docker://HOST[:PORT]",
+  @Option(
+      names = "--registry",
+      paramLabel = "docker://HOST[:PORT]",
       description = "A registry to check (repeatable); --creds and --insecure apply to each.")
   List<String> registries = new ArrayList<>();
 
@@ -76,11 +85,12 @@ final class DoctorCommand implements Callable<Integer> {
     }
     int width = checks.stream().mapToInt(c -> c.name().length()).max().orElse(10);
     for (Check c : checks) {
-      String mark = switch (c.level()) {
-        case OK -> "ok  ";
-        case WARN -> "warn";
-        case FAIL -> "FAIL";
-      };
+      String mark =
+          switch (c.level()) {
+            case OK -> "ok  ";
+            case WARN -> "warn";
+            case FAIL -> "FAIL";
+          };
       System.out.printf("%-" + width + "s  %s  %s%n", c.name(), mark, c.detail());
     }
     return checks.stream().anyMatch(c -> c.level() == Level.FAIL) ? 1 : 0;
@@ -90,7 +100,8 @@ final class DoctorCommand implements Callable<Integer> {
     Runtime.Version v = Runtime.version();
     return v.feature() >= 25
         ? new Check("jdk", Level.OK, "Java " + v + " (" + System.getProperty("java.home") + ")")
-        : new Check("jdk", Level.FAIL, "Java " + v + ": install JDK 25 (Temurin) and set JAVA_HOME");
+        : new Check(
+            "jdk", Level.FAIL, "Java " + v + ": install JDK 25 (Temurin) and set JAVA_HOME");
   }
 
   static Check fuse() {
@@ -99,8 +110,12 @@ final class DoctorCommand implements Callable<Integer> {
     if (dev && fusermount != null) {
       return new Check("fuse", Level.OK, "/dev/fuse and " + fusermount);
     }
-    return new Check("fuse", Level.WARN, (dev ? "" : "no /dev/fuse (modprobe fuse); ")
-        + (fusermount != null ? "" : "no fusermount3 (apt-get install fuse3); ") + "needed for FUSE mounts of images");
+    return new Check(
+        "fuse",
+        Level.WARN,
+        (dev ? "" : "no /dev/fuse (modprobe fuse); ")
+            + (fusermount != null ? "" : "no fusermount3 (apt-get install fuse3); ")
+            + "needed for FUSE mounts of images");
   }
 
   /** Spindle FUSE mounts whose process died: each named with the command that clears it. */
@@ -111,19 +126,26 @@ final class DoctorCommand implements Callable<Integer> {
     } catch (java.io.IOException e) {
       return new Check("mounts", Level.WARN, "cannot read /proc/self/mountinfo: " + e.getMessage());
     }
-    List<String> stale = all.stream().filter(dev.spindle.fuse.MountPoints::isStale)
-        .map(p -> p + " (clear it: spindle umount " + p + ")").toList();
+    List<String> stale =
+        all.stream()
+            .filter(dev.spindle.fuse.MountPoints::isStale)
+            .map(p -> p + " (clear it: spindle umount " + p + ")")
+            .toList();
     if (!stale.isEmpty()) {
-      return new Check("mounts", Level.FAIL, "stale Spindle FUSE mount(s), their process died: "
-          + String.join("; ", stale));
+      return new Check(
+          "mounts",
+          Level.FAIL,
+          "stale Spindle FUSE mount(s), their process died: " + String.join("; ", stale));
     }
     return new Check("mounts", Level.OK, all.size() + " Spindle FUSE mount(s), none stale");
   }
 
   static Check runc() {
     Path runc = onPath("runc");
-    return runc != null ? new Check("runc", Level.OK, runc.toString())
-        : new Check("runc", Level.WARN, "not found: apt-get install runc (needed for OCI containers)");
+    return runc != null
+        ? new Check("runc", Level.OK, runc.toString())
+        : new Check(
+            "runc", Level.WARN, "not found: apt-get install runc (needed for OCI containers)");
   }
 
   static Check userfaultfd() {
@@ -138,7 +160,9 @@ final class DoctorCommand implements Callable<Integer> {
     } catch (IOException e) {
       // absent: an old kernel or no /proc; same advice
     }
-    return new Check("userfaultfd", Level.WARN,
+    return new Check(
+        "userfaultfd",
+        Level.WARN,
         "not available to this user: sysctl -w vm.unprivileged_userfaultfd=1, or run as root (remote paging between processes)");
   }
 
@@ -150,14 +174,22 @@ final class DoctorCommand implements Callable<Integer> {
       }
       long free = Files.getFileStore(p).getUsableSpace();
       String amount = String.format("%.1f GiB free at %s", free / (double) (1L << 30), home.root());
-      return free >= MIN_FREE ? new Check("disk", Level.OK, amount)
-          : new Check("disk", Level.FAIL, amount + ": free at least 1 GiB, or point --home/SPINDLE_HOME elsewhere");
+      return free >= MIN_FREE
+          ? new Check("disk", Level.OK, amount)
+          : new Check(
+              "disk",
+              Level.FAIL,
+              amount + ": free at least 1 GiB, or point --home/SPINDLE_HOME elsewhere");
     } catch (IOException e) {
-      return new Check("disk", Level.FAIL, "cannot read free space of " + home.root() + ": " + e.getMessage());
+      return new Check(
+          "disk", Level.FAIL, "cannot read free space of " + home.root() + ": " + e.getMessage());
     }
   }
 
-  /** The daemon's port: a node answering there is fine, and so is a free port; anything else is in the way. */
+  /**
+   * The daemon's port: a node answering there is fine, and so is a free port; anything else is in
+   * the way.
+   */
   static Check port(URI node) {
     String name = "daemon " + node.getHost() + ":" + node.getPort();
     try (Socket s = new Socket()) {
@@ -166,16 +198,27 @@ final class DoctorCommand implements Callable<Integer> {
       return new Check(name, Level.OK, "port free: 'spindle daemon' can listen there");
     }
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(node.resolve("/healthz")).timeout(Duration.ofSeconds(3)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(node.resolve("/healthz"))
+                      .timeout(Duration.ofSeconds(3))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() == 200 && r.body().strip().equals("ok")) {
         return new Check(name, Level.OK, "a Spindle node answers");
       }
-      return new Check(name, Level.FAIL, "something else holds the port (GET /healthz answered " + r.statusCode()
-          + "): stop it or use 'spindle daemon --listen HOST:PORT'");
+      return new Check(
+          name,
+          Level.FAIL,
+          "something else holds the port (GET /healthz answered "
+              + r.statusCode()
+              + "): stop it or use 'spindle daemon --listen HOST:PORT'");
     } catch (IOException e) {
-      return new Check(name, Level.FAIL, "the port is taken by something that does not speak HTTP: stop it or use --listen");
+      return new Check(
+          name,
+          Level.FAIL,
+          "the port is taken by something that does not speak HTTP: stop it or use --listen");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Check(name, Level.FAIL, "interrupted");
@@ -196,8 +239,12 @@ final class DoctorCommand implements Callable<Integer> {
       if (damaged.isEmpty()) {
         return new Check("store", Level.OK, tags.size() + " image(s) verified in " + home.images());
       }
-      return new Check("store", Level.FAIL, "damaged: " + String.join(", ", damaged)
-          + ": remove with 'spindle image rm TAG' and make or import again");
+      return new Check(
+          "store",
+          Level.FAIL,
+          "damaged: "
+              + String.join(", ", damaged)
+              + ": remove with 'spindle image rm TAG' and make or import again");
     } catch (IOException e) {
       return new Check("store", Level.FAIL, "cannot read " + home.images() + ": " + e.getMessage());
     }
@@ -206,8 +253,10 @@ final class DoctorCommand implements Callable<Integer> {
   /** A registry's base endpoint: anything but a registry answering, logged in if it asks, fails. */
   static Check registry(String source, RegistryOptions options) {
     RegistryProbe p = RegistryProbe.check(source, options);
-    return new Check("registry " + p.address(),
-        p.outcome() == RegistryProbe.Outcome.OK ? Level.OK : Level.FAIL, p.detail());
+    return new Check(
+        "registry " + p.address(),
+        p.outcome() == RegistryProbe.Outcome.OK ? Level.OK : Level.FAIL,
+        p.detail());
   }
 
   private static Path onPath(String program) {

@@ -42,10 +42,15 @@ final class ImageMakeCommand implements Callable<Integer> {
               + " ssh://, user@host:path).")
   String source;
 
-  @Option(names = {"-t", "--tag"}, required = true, description = "Tag to store the image under.")
+  @Option(
+      names = {"-t", "--tag"},
+      required = true,
+      description = "Tag to store the image under.")
   String tag;
 
-  @Option(names = {"-b", "--ref"}, description = "Branch, tag or ref of a repository (default HEAD).")
+  @Option(
+      names = {"-b", "--ref"},
+      description = "Branch, tag or ref of a repository (default HEAD).")
   String ref;
 
   @Option(
@@ -54,21 +59,33 @@ final class ImageMakeCommand implements Callable<Integer> {
       description = "Commit date for a directory source, e.g. 2026-01-01T00:00:00Z (default now).")
   String date;
 
-  @Option(names = "--author", paramLabel = "\"Name <mail>\"", description = "Commit author for a directory source.")
+  @Option(
+      names = "--author",
+      paramLabel = "\"Name <mail>\"",
+      description = "Commit author for a directory source.")
   String author;
 
-  @Option(names = "--files", description = "Treat a directory as plain files even if it is a Git repository.")
+  @Option(
+      names = "--files",
+      description = "Treat a directory as plain files even if it is a Git repository.")
   boolean files;
 
-  @Option(names = "--window", paramLabel = "N",
+  @Option(
+      names = "--window",
+      paramLabel = "N",
       description = "Delta search window (default 10, as git gc; 250 as git gc --aggressive).")
   Integer window;
 
-  @Option(names = "--owner", paramLabel = "UID:GID",
-      description = "Record this owner for every entry of a directory (default: the files' own as root, none otherwise).")
+  @Option(
+      names = "--owner",
+      paramLabel = "UID:GID",
+      description =
+          "Record this owner for every entry of a directory (default: the files' own as root, none otherwise).")
   String owner;
 
-  @Option(names = "--no-owners", description = "Record no owners, even as root (readers show root).")
+  @Option(
+      names = "--no-owners",
+      description = "Record no owners, even as root (readers show root).")
   boolean noOwners;
 
   @Option(names = "--force", description = "Replace an existing image with the same tag.")
@@ -76,20 +93,30 @@ final class ImageMakeCommand implements Callable<Integer> {
 
   @Mixin NodeOptions node;
 
-  @Option(names = "--no-wait", description = "With --node: return at once; the image is made in the background.")
+  @Option(
+      names = "--no-wait",
+      description = "With --node: return at once; the image is made in the background.")
   boolean noWait;
 
   @Override
   public Integer call() throws Exception {
     if (node.remote()) {
-      if (date != null || author != null || window != null || files || force || owner != null || noOwners) {
-        throw new IllegalArgumentException("--date, --author, --window, --files, --owner, --no-owners and --force"
-            + " are for embedded makes, not with --node");
+      if (date != null
+          || author != null
+          || window != null
+          || files
+          || force
+          || owner != null
+          || noOwners) {
+        throw new IllegalArgumentException(
+            "--date, --author, --window, --files, --owner, --no-owners and --force"
+                + " are for embedded makes, not with --node");
       }
       return RemoteImages.make(node.client(common.home()), source, tag, ref, !noWait);
     }
     if (noWait) {
-      throw new IllegalArgumentException("--no-wait goes with --node (an embedded make always waits)");
+      throw new IllegalArgumentException(
+          "--no-wait goes with --node (an embedded make always waits)");
     }
     Tag t = Tag.of(tag);
     var store = common.images();

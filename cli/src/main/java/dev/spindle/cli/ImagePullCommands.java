@@ -21,40 +21,60 @@ import picocli.CommandLine.Parameters;
 final class ImagePullCommands {
   private ImagePullCommands() {}
 
-  @Command(name = "pull", mixinStandardHelpOptions = true,
-      description = {"Fetch an image from a node, or from a bucket or registry it was pushed to ('image push').",
-          "Whole (default): the image file, verified, then stored. --lazy: only its commit, trees",
-          "and path index; file contents are fetched on first read, checked against their Git id",
-          "and kept in the home's object cache. A bucket is s3://BUCKET[/PREFIX]?endpoint=URL, its",
-          "keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. A registry is",
-          "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (lazily: contents by Range requests on the image blob)."})
+  @Command(
+      name = "pull",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Fetch an image from a node, or from a bucket or registry it was pushed to ('image push').",
+        "Whole (default): the image file, verified, then stored. --lazy: only its commit, trees",
+        "and path index; file contents are fetched on first read, checked against their Git id",
+        "and kept in the home's object cache. A bucket is s3://BUCKET[/PREFIX]?endpoint=URL, its",
+        "keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. A registry is",
+        "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (lazily: contents by Range requests on the image blob)."
+      })
   static final class Pull implements Callable<Integer> {
     @Mixin CommonOptions common;
 
     @Mixin RegistryFlags registry;
 
-    @Parameters(paramLabel = "TAG", description = "The image's tag on the node.") String tag;
+    @Parameters(paramLabel = "TAG", description = "The image's tag on the node.")
+    String tag;
 
-    @Option(names = "--from", paramLabel = "NODE_URL|s3://BUCKET[/PREFIX]?endpoint=URL|docker://HOST/REPO:TAG",
-        required = true, description = "The node serving the image (e.g. http://10.0.0.2:8889), a bucket or a registry.")
+    @Option(
+        names = "--from",
+        paramLabel = "NODE_URL|s3://BUCKET[/PREFIX]?endpoint=URL|docker://HOST/REPO:TAG",
+        required = true,
+        description =
+            "The node serving the image (e.g. http://10.0.0.2:8889), a bucket or a registry.")
     URI from;
 
-    @Option(names = "--token", paramLabel = "TOKEN",
-        description = "The node's bearer token. Default: $SPINDLE_TOKEN, else the home's daemon.token.")
+    @Option(
+        names = "--token",
+        paramLabel = "TOKEN",
+        description =
+            "The node's bearer token. Default: $SPINDLE_TOKEN, else the home's daemon.token.")
     String token;
 
-    @Option(names = {"-t", "--tag"}, paramLabel = "LOCAL_TAG", description = "Store under this tag (default: TAG).")
+    @Option(
+        names = {"-t", "--tag"},
+        paramLabel = "LOCAL_TAG",
+        description = "Store under this tag (default: TAG).")
     String localTag;
 
     @Option(names = "--lazy", description = "Fetch metadata now, file contents on first read.")
     boolean lazy;
 
-    @Option(names = "--cache-size", paramLabel = "SIZE",
+    @Option(
+        names = "--cache-size",
+        paramLabel = "SIZE",
         description = "Cap the home's object cache (e.g. 512M, 2G); kept for later runs.")
     String cacheSize;
 
-    @Option(names = "--prefetch", paramLabel = "PROFILE",
-        description = "With --lazy: fetch the files of PROFILE ('image profile') now, in recorded order.")
+    @Option(
+        names = "--prefetch",
+        paramLabel = "PROFILE",
+        description =
+            "With --lazy: fetch the files of PROFILE ('image profile') now, in recorded order.")
     Path prefetch;
 
     @Override
@@ -63,76 +83,131 @@ final class ImagePullCommands {
         return fromRegistry();
       }
       SpindleHome home = common.home();
-      String tok = token != null ? token
-          : dev.spindle.bucket.Bucket.isBucket(from.toString()) ? "" : SpindleClient.defaultToken(home.root());
+      String tok =
+          token != null
+              ? token
+              : dev.spindle.bucket.Bucket.isBucket(from.toString())
+                  ? ""
+                  : SpindleClient.defaultToken(home.root());
       Tag t = Tag.of(localTag != null ? localTag : tag);
       if (cacheSize != null) {
         LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
       }
-      VerifyReport r = lazy
-          ? LazyImages.pullLazy(home, t, from, tok, tag, common.progress())
-          : LazyImages.pull(home, t, from, tok, tag, common.progress());
+      VerifyReport r =
+          lazy
+              ? LazyImages.pullLazy(home, t, from, tok, tag, common.progress())
+              : LazyImages.pull(home, t, from, tok, tag, common.progress());
       if (!r.ok()) {
         r.problems().forEach(p -> System.err.println(from + " " + tag + ": " + p));
         System.err.println("spindle: not pulled: the image from " + from + " is damaged");
         return 1;
       }
       Path p = common.images().path(t);
-      System.out.println((lazy ? "pulled lazily " : "pulled ") + tag + " from " + from + " as " + t
-          + " (root " + r.commit().root().name() + ", " + Files.size(p) + " bytes stored)");
+      System.out.println(
+          (lazy ? "pulled lazily " : "pulled ")
+              + tag
+              + " from "
+              + from
+              + " as "
+              + t
+              + " (root "
+              + r.commit().root().name()
+              + ", "
+              + Files.size(p)
+              + " bytes stored)");
       if (lazy && prefetch != null) {
         int n = LazyImages.prefetch(p, AccessTraces.paths(prefetch));
-        System.out.println("prefetched " + n + " files of " + prefetch + " ("
-            + LazyImages.cacheStats(home).bytesFetched() + " bytes fetched)");
+        System.out.println(
+            "prefetched "
+                + n
+                + " files of "
+                + prefetch
+                + " ("
+                + LazyImages.cacheStats(home).bytesFetched()
+                + " bytes fetched)");
       }
       return 0;
     }
 
-    /** The image of a registry artifact ('image push --to docker://…'); the registry's tag names it. */
+    /**
+     * The image of a registry artifact ('image push --to docker://…'); the registry's tag names it.
+     */
     private int fromRegistry() throws Exception {
       Tag t = Tag.of(localTag != null ? localTag : tag);
       SpindleHome home = common.home();
       if (cacheSize != null) {
         LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
       }
-      VerifyReport r = lazy
-          ? RegistryImages.pullLazy(home, t, from.toString(), registry.options(home, null), common.progress())
-          : RegistryImages.pull(common.images(), t, from.toString(), registry.options(home, null), common.progress());
+      VerifyReport r =
+          lazy
+              ? RegistryImages.pullLazy(
+                  home, t, from.toString(), registry.options(home, null), common.progress())
+              : RegistryImages.pull(
+                  common.images(),
+                  t,
+                  from.toString(),
+                  registry.options(home, null),
+                  common.progress());
       if (!r.ok()) {
         r.problems().forEach(p -> System.err.println(from + ": " + p));
         System.err.println("spindle: not pulled: the image from " + from + " is damaged");
         return 1;
       }
       Path p = common.images().path(t);
-      System.out.println((lazy ? "pulled lazily " : "pulled ") + from + " as " + t + " (root "
-          + r.commit().root().name() + ", " + Files.size(p) + " bytes stored)");
+      System.out.println(
+          (lazy ? "pulled lazily " : "pulled ")
+              + from
+              + " as "
+              + t
+              + " (root "
+              + r.commit().root().name()
+              + ", "
+              + Files.size(p)
+              + " bytes stored)");
       if (lazy && prefetch != null) {
         int n = LazyImages.prefetch(p, AccessTraces.paths(prefetch));
-        System.out.println("prefetched " + n + " files of " + prefetch + " ("
-            + LazyImages.cacheStats(home).bytesFetched() + " bytes fetched)");
+        System.out.println(
+            "prefetched "
+                + n
+                + " files of "
+                + prefetch
+                + " ("
+                + LazyImages.cacheStats(home).bytesFetched()
+                + " bytes fetched)");
       }
       return 0;
     }
   }
 
-  @Command(name = "push", mixinStandardHelpOptions = true,
-      description = {"Copy a whole image to an S3-compatible bucket, laid out for whole and lazy pulls:",
-          "images/TAG.img, its metadata image and signature, and each file's content as",
-          "objects/GIT_ID, shared by every image pushed there (blobs already there are not sent).",
-          "Keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Or to an OCI registry,",
-          "docker://HOST[:PORT]/REPO:TAG, as an artifact: the image file and its signature as blobs."})
+  @Command(
+      name = "push",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Copy a whole image to an S3-compatible bucket, laid out for whole and lazy pulls:",
+        "images/TAG.img, its metadata image and signature, and each file's content as",
+        "objects/GIT_ID, shared by every image pushed there (blobs already there are not sent).",
+        "Keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Or to an OCI registry,",
+        "docker://HOST[:PORT]/REPO:TAG, as an artifact: the image file and its signature as blobs."
+      })
   static final class Push implements Callable<Integer> {
     @Mixin CommonOptions common;
 
     @Mixin RegistryFlags registry;
 
-    @Parameters(paramLabel = "TAG|FILE", description = "The image to push.") String image;
+    @Parameters(paramLabel = "TAG|FILE", description = "The image to push.")
+    String image;
 
-    @Option(names = "--to", paramLabel = "s3://BUCKET[/PREFIX]?endpoint=URL|docker://HOST/REPO:TAG", required = true,
-        description = "The bucket, e.g. 's3://images/prod?endpoint=http://10.0.0.9:9000', or a registry.")
+    @Option(
+        names = "--to",
+        paramLabel = "s3://BUCKET[/PREFIX]?endpoint=URL|docker://HOST/REPO:TAG",
+        required = true,
+        description =
+            "The bucket, e.g. 's3://images/prod?endpoint=http://10.0.0.9:9000', or a registry.")
     String to;
 
-    @Option(names = {"-t", "--tag"}, paramLabel = "REMOTE_TAG",
+    @Option(
+        names = {"-t", "--tag"},
+        paramLabel = "REMOTE_TAG",
         description = "The tag in the bucket (default: the image's tag).")
     String remoteTag;
 
@@ -142,31 +217,60 @@ final class ImagePullCommands {
       java.nio.file.Path file = common.images().locateUnchecked(image);
       if (to.startsWith("docker://")) {
         if (LazyImages.isLazy(file)) {
-          throw new IllegalArgumentException(image + " was pulled lazily (its blobs are not here): pull it whole first");
+          throw new IllegalArgumentException(
+              image + " was pulled lazily (its blobs are not here): pull it whole first");
         }
-        RegistryImages.Pushed p = RegistryImages.push(file, to, registry.options(common.home(), null), common.progress());
-        System.out.println("pushed " + image + " to " + to + ": " + p.imageBytes() + " bytes of image, "
-            + p.bytesSent() + " bytes sent, manifest " + p.manifestDigest());
+        RegistryImages.Pushed p =
+            RegistryImages.push(file, to, registry.options(common.home(), null), common.progress());
+        System.out.println(
+            "pushed "
+                + image
+                + " to "
+                + to
+                + ": "
+                + p.imageBytes()
+                + " bytes of image, "
+                + p.bytesSent()
+                + " bytes sent, manifest "
+                + p.manifestDigest());
         return 0;
       }
-      String tag = remoteTag != null ? remoteTag
-          : file.getFileName().toString().replaceFirst("\\.img$", "");
+      String tag =
+          remoteTag != null ? remoteTag : file.getFileName().toString().replaceFirst("\\.img$", "");
       if (!Tag.isValid(tag)) {
-        throw new IllegalArgumentException("'" + tag + "' is not a tag ([A-Za-z0-9_-]{1,64}): give one with -t");
+        throw new IllegalArgumentException(
+            "'" + tag + "' is not a tag ([A-Za-z0-9_-]{1,64}): give one with -t");
       }
       LazyImages.Pushed p = LazyImages.push(file, tag, to, System.getenv(), common.progress());
-      System.out.println("pushed " + image + " as " + tag + ": " + p.imageBytes() + " bytes of image, " + p.blobs()
-          + " blobs (" + p.blobBytes() + " bytes) sent, " + p.blobsPresent() + " already there");
+      System.out.println(
+          "pushed "
+              + image
+              + " as "
+              + tag
+              + ": "
+              + p.imageBytes()
+              + " bytes of image, "
+              + p.blobs()
+              + " blobs ("
+              + p.blobBytes()
+              + " bytes) sent, "
+              + p.blobsPresent()
+              + " already there");
       return 0;
     }
   }
 
-  @Command(name = "cache", mixinStandardHelpOptions = true,
+  @Command(
+      name = "cache",
+      mixinStandardHelpOptions = true,
       description = "Show (and with --cache-size set) the object cache lazily pulled images share.")
   static final class Cache implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Option(names = "--cache-size", paramLabel = "SIZE", description = "New cap (e.g. 512M); evicts down to it.")
+    @Option(
+        names = "--cache-size",
+        paramLabel = "SIZE",
+        description = "New cap (e.g. 512M); evicts down to it.")
     String cacheSize;
 
     @Override

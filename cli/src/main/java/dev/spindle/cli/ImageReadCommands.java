@@ -23,11 +23,17 @@ final class ImageReadCommands {
   abstract static class Base implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
+    @Parameters(
+        index = "0",
+        paramLabel = "TAG|FILE",
+        description = "A tag in the store, or an image file.")
     String image;
 
-    @Option(names = "--mode", defaultValue = "indexed",
-        description = "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "--mode",
+        defaultValue = "indexed",
+        description =
+            "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
     String mode;
 
     Image open() throws IOException {
@@ -41,28 +47,42 @@ final class ImageReadCommands {
    * {@code image ls}: with no image, the images in the store (what {@code list}, its alias, always
    * meant); with one, a directory of it. One verb for listing, as in every other command group.
    */
-  @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
-      description = {"List the images in the store, or, given an image, a directory of it.",
-          "  spindle image ls                 the images (also: spindle image list)",
-          "  spindle image ls app /etc -l     a directory of image app"})
+  @Command(
+      name = "ls",
+      aliases = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "List the images in the store, or, given an image, a directory of it.",
+        "  spindle image ls                 the images (also: spindle image list)",
+        "  spindle image ls app /etc -l     a directory of image app"
+      })
   static final class Ls implements Callable<Integer> {
     @Mixin CommonOptions common;
 
     @Mixin NodeOptions node;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "TAG|FILE",
+    @Parameters(
+        index = "0",
+        arity = "0..1",
+        paramLabel = "TAG|FILE",
         description = "A tag in the store, or an image file; none lists the store's images.")
     String image;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", defaultValue = "/") String path;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", defaultValue = "/")
+    String path;
 
-    @Option(names = "--mode", defaultValue = "indexed",
-        description = "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "--mode",
+        defaultValue = "indexed",
+        description =
+            "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
     String mode;
 
-    @Option(names = "-l", description = "Long format: mode, object id, size.") boolean longFormat;
+    @Option(names = "-l", description = "Long format: mode, object id, size.")
+    boolean longFormat;
 
-    @Option(names = "-R", description = "Recurse into directories.") boolean recursive;
+    @Option(names = "-R", description = "Recurse into directories.")
+    boolean recursive;
 
     @Override
     public Integer call() throws Exception {
@@ -70,7 +90,8 @@ final class ImageReadCommands {
         return ImageTransferCommands.listImages(common, node);
       }
       if (node.remote()) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(this),
             "--node lists a node's images; reading one image's directories is local only");
       }
       try (Image img = common.images().open(image, AccessMode.parse(mode))) {
@@ -102,16 +123,21 @@ final class ImageReadCommands {
         name += " -> " + img.readLink(e);
       }
       if (longFormat) {
-        System.out.printf("%s %s %s %10d %s%n", e.modeString(), e.type(), e.id().name(), e.size(), name);
+        System.out.printf(
+            "%s %s %s %10d %s%n", e.modeString(), e.type(), e.id().name(), e.size(), name);
       } else {
         System.out.println(name);
       }
     }
   }
 
-  @Command(name = "cat", mixinStandardHelpOptions = true, description = "Write a file of an image to stdout.")
+  @Command(
+      name = "cat",
+      mixinStandardHelpOptions = true,
+      description = "Write a file of an image to stdout.")
   static final class Cat extends Base {
-    @Parameters(index = "1", paramLabel = "PATH") String path;
+    @Parameters(index = "1", paramLabel = "PATH")
+    String path;
 
     @Override
     public Integer call() throws Exception {
@@ -130,11 +156,17 @@ final class ImageReadCommands {
     }
   }
 
-  @Command(name = "stat", mixinStandardHelpOptions = true, description = "Show one entry of an image.")
+  @Command(
+      name = "stat",
+      mixinStandardHelpOptions = true,
+      description = "Show one entry of an image.")
   static final class Stat extends Base {
-    @Parameters(index = "1", paramLabel = "PATH") String path;
+    @Parameters(index = "1", paramLabel = "PATH")
+    String path;
 
-    @Option(names = {"-L", "--dereference"}, description = "Follow a symlink at the end of PATH.")
+    @Option(
+        names = {"-L", "--dereference"},
+        description = "Follow a symlink at the end of PATH.")
     boolean follow;
 
     @Override
@@ -142,7 +174,13 @@ final class ImageReadCommands {
       try (Image img = open()) {
         ImageEntry e = new PathResolver(img).resolve(path, follow);
         System.out.println("path: /" + e.path());
-        System.out.println("type: " + (e.isDirectory() ? "directory" : e.isSymlink() ? "symlink" : e.type().equals("commit") ? "submodule" : "file"));
+        System.out.println(
+            "type: "
+                + (e.isDirectory()
+                    ? "directory"
+                    : e.isSymlink()
+                        ? "symlink"
+                        : e.type().equals("commit") ? "submodule" : "file"));
         System.out.println("mode: " + e.modeString());
         System.out.println("id:   " + e.id().name());
         System.out.println("size: " + e.size());
@@ -153,8 +191,11 @@ final class ImageReadCommands {
         var m = img.metadata(e);
         boolean owners = img.metadata().map(t -> t.ownersRecorded()).orElse(false);
         System.out.printf("access: %04o%n", m.permissions());
-        System.out.println("owner: " + (owners ? Integer.toUnsignedString(m.uid()) + ":" + Integer.toUnsignedString(m.gid())
-            : "not recorded (root)"));
+        System.out.println(
+            "owner: "
+                + (owners
+                    ? Integer.toUnsignedString(m.uid()) + ":" + Integer.toUnsignedString(m.gid())
+                    : "not recorded (root)"));
         System.out.println("links: " + img.linkCount(e));
         for (var x : m.xattrs()) {
           System.out.println("xattr: " + x.name() + " (" + x.value().length + " bytes)");
@@ -164,10 +205,13 @@ final class ImageReadCommands {
     }
   }
 
-  @Command(name = "extract", mixinStandardHelpOptions = true,
+  @Command(
+      name = "extract",
+      mixinStandardHelpOptions = true,
       description = "Write an image (or one of its paths) to a directory on the host.")
   static final class Extract extends Base {
-    @Parameters(index = "1", paramLabel = "DIR") Path target;
+    @Parameters(index = "1", paramLabel = "DIR")
+    Path target;
 
     @Option(names = "--path", defaultValue = "/", description = "Only this path of the image.")
     String path;
@@ -178,7 +222,8 @@ final class ImageReadCommands {
         ImageEntry e = new PathResolver(img).resolve(path, true);
         ImageExtractor x = new ImageExtractor(img, common.progress());
         x.extract(e, e.isDirectory() ? target : target.resolve(e.name()));
-        System.out.println("extracted " + x.files() + " files, " + x.bytes() + " bytes to " + target);
+        System.out.println(
+            "extracted " + x.files() + " files, " + x.bytes() + " bytes to " + target);
         for (String line : x.notRestored()) { // said, not hidden: the tree on disk differs there
           System.err.println("not restored: " + line);
         }

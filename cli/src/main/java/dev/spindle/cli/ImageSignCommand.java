@@ -8,15 +8,24 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "sign", mixinStandardHelpOptions = true,
-    description = {"Sign an image's commit and root with an Ed25519 key ('spindle key new'); the",
-        "signature is stored beside the image. Check it with 'image verify TAG --key KEY.pub'."})
+@Command(
+    name = "sign",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Sign an image's commit and root with an Ed25519 key ('spindle key new'); the",
+      "signature is stored beside the image. Check it with 'image verify TAG --key KEY.pub'."
+    })
 final class ImageSignCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(paramLabel = "TAG|FILE") String image;
+  @Parameters(paramLabel = "TAG|FILE")
+  String image;
 
-  @Option(names = "--key", paramLabel = "KEY", required = true, description = "The private key (KEY.pub beside it).")
+  @Option(
+      names = "--key",
+      paramLabel = "KEY",
+      required = true,
+      description = "The private key (KEY.pub beside it).")
   Path key;
 
   @Override

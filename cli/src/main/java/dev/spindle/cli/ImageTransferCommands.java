@@ -17,14 +17,18 @@ import picocli.CommandLine.Parameters;
 final class ImageTransferCommands {
   private ImageTransferCommands() {}
 
-  @Command(name = "export", mixinStandardHelpOptions = true,
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
       description = "Write an image to one self-contained file (like docteur's disk.img).")
   static final class Export implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "TAG") String tag;
+    @Parameters(index = "0", paramLabel = "TAG")
+    String tag;
 
-    @Parameters(index = "1", paramLabel = "FILE") Path file;
+    @Parameters(index = "1", paramLabel = "FILE")
+    Path file;
 
     @Override
     public Integer call() throws Exception {
@@ -34,24 +38,34 @@ final class ImageTransferCommands {
     }
   }
 
-  @Command(name = "import", mixinStandardHelpOptions = true,
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
       header = "Store an image file (verified first), or import a container image.",
-      description = {"Verify an image file whole, then store it under a tag; or import an OCI",
-          "image (oci-layout:DIR, docker-archive:FILE.tar, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]",
-          "from a registry, every digest checked, a broken download resumed): layers applied in",
-          "order with whiteouts."})
+      description = {
+        "Verify an image file whole, then store it under a tag; or import an OCI",
+        "image (oci-layout:DIR, docker-archive:FILE.tar, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]",
+        "from a registry, every digest checked, a broken download resumed): layers applied in",
+        "order with whiteouts."
+      })
   static final class Import implements Callable<Integer> {
     @Mixin CommonOptions common;
 
     @Mixin RegistryFlags registry;
 
-    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
-        description = "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
+    @Option(
+        names = "--platform",
+        paramLabel = "OS/ARCH[/VARIANT]",
+        description =
+            "From a registry: the image to take from a multi-platform index (default: linux/amd64).")
     String platform;
 
-    @Parameters(paramLabel = "FILE|oci-layout:DIR|docker-archive:FILE.tar|docker://HOST/REPO:TAG") String source;
+    @Parameters(paramLabel = "FILE|oci-layout:DIR|docker-archive:FILE.tar|docker://HOST/REPO:TAG")
+    String source;
 
-    @Option(names = {"-t", "--tag"}, description = "Tag (default: the file name without extension).")
+    @Option(
+        names = {"-t", "--tag"},
+        description = "Tag (default: the file name without extension).")
     String tag;
 
     @Option(names = "--force", description = "Replace an existing image with the same tag.")
@@ -59,11 +73,14 @@ final class ImageTransferCommands {
 
     @Override
     public Integer call() throws Exception {
-      if (source.startsWith("oci-layout:") || source.startsWith("docker-archive:") || source.startsWith("docker://")) {
+      if (source.startsWith("oci-layout:")
+          || source.startsWith("docker-archive:")
+          || source.startsWith("docker://")) {
         if (tag == null) {
           throw new IllegalArgumentException("-t TAG is required to import " + source);
         }
-        return ContainerCommand.Import.importOci(common, source, tag, force, registry.options(common.home(), platform));
+        return ContainerCommand.Import.importOci(
+            common, source, tag, force, registry.options(common.home(), platform));
       }
       Path file = Path.of(source);
       String name = tag;
@@ -82,7 +99,8 @@ final class ImageTransferCommands {
         System.err.println("spindle: not imported: " + file + " is damaged");
         return 1;
       }
-      System.out.println("imported " + file + " as " + name + " (root " + r.commit().root().name() + ")");
+      System.out.println(
+          "imported " + file + " as " + name + " (root " + r.commit().root().name() + ")");
       return 0;
     }
   }
@@ -105,11 +123,15 @@ final class ImageTransferCommands {
     return 0;
   }
 
-  @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove an image from the store.")
+  @Command(
+      name = "rm",
+      mixinStandardHelpOptions = true,
+      description = "Remove an image from the store.")
   static final class Remove implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(paramLabel = "TAG") String tag;
+    @Parameters(paramLabel = "TAG")
+    String tag;
 
     @Override
     public Integer call() throws Exception {

@@ -26,7 +26,9 @@ final class ImageVerifyCommand implements Callable<Integer> {
   @Parameters(paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
   String image;
 
-  @Option(names = "--key", paramLabel = "KEY.pub",
+  @Option(
+      names = "--key",
+      paramLabel = "KEY.pub",
       description = "Also require a signature by this public key ('image sign'); refuse otherwise.")
   Path key;
 

@@ -8,16 +8,28 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "key", mixinStandardHelpOptions = true,
+@Command(
+    name = "key",
+    mixinStandardHelpOptions = true,
     description = "Signing keys for images (Ed25519).",
-    subcommands = {KeyCommand.New.class, KeyCommand.Trust.class, KeyCommand.Untrust.class, KeyCommand.ListKeys.class})
+    subcommands = {
+      KeyCommand.New.class,
+      KeyCommand.Trust.class,
+      KeyCommand.Untrust.class,
+      KeyCommand.ListKeys.class
+    })
 final class KeyCommand {
-  @Command(name = "new", mixinStandardHelpOptions = true,
-      description = {"Make a key pair: KEY (private, mode 0600) and KEY.pub (give it to verifiers)."})
+  @Command(
+      name = "new",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Make a key pair: KEY (private, mode 0600) and KEY.pub (give it to verifiers)."
+      })
   static final class New implements Callable<Integer> {
     @Mixin CommonOptions common; // --home, accepted by every command; keys live where KEY says
 
-    @Parameters(paramLabel = "KEY") Path key;
+    @Parameters(paramLabel = "KEY")
+    Path key;
 
     @Override
     public Integer call() throws Exception {
@@ -27,31 +39,46 @@ final class KeyCommand {
     }
   }
 
-  @Command(name = "trust", mixinStandardHelpOptions = true,
-      description = {"Trust KEY.pub on this node. Once it trusts any key, the node pulls, mounts and runs",
-          "only images signed by a trusted key ('image sign'): unsigned, untrusted and altered",
-          "images are refused, saying which."})
+  @Command(
+      name = "trust",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Trust KEY.pub on this node. Once it trusts any key, the node pulls, mounts and runs",
+        "only images signed by a trusted key ('image sign'): unsigned, untrusted and altered",
+        "images are refused, saying which."
+      })
   static final class Trust implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(paramLabel = "KEY.pub") Path key;
+    @Parameters(paramLabel = "KEY.pub")
+    Path key;
 
     @Override
     public Integer call() throws Exception {
       TrustedKeys trusted = TrustedKeys.of(common.home());
       String fp = trusted.trust(key);
-      System.out.println("trusting key " + fp + " (" + trusted.keys().size() + " trusted): images must be signed by a trusted key");
+      System.out.println(
+          "trusting key "
+              + fp
+              + " ("
+              + trusted.keys().size()
+              + " trusted): images must be signed by a trusted key");
       return 0;
     }
   }
 
-  @Command(name = "untrust", mixinStandardHelpOptions = true,
-      description = {"Stop trusting a key (its fingerprint, from 'key list'). With no key left, images",
-          "are no longer required to be signed."})
+  @Command(
+      name = "untrust",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Stop trusting a key (its fingerprint, from 'key list'). With no key left, images",
+        "are no longer required to be signed."
+      })
   static final class Untrust implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Parameters(paramLabel = "FINGERPRINT") String fingerprint;
+    @Parameters(paramLabel = "FINGERPRINT")
+    String fingerprint;
 
     @Override
     public Integer call() throws Exception {
@@ -60,13 +87,20 @@ final class KeyCommand {
         System.err.println("spindle: key " + fingerprint + " was not trusted ('spindle key ls')");
         return 1;
       }
-      System.out.println("no longer trusting key " + fingerprint
-          + (trusted.enforced() ? "" : "; no key is trusted now, so signatures are not required"));
+      System.out.println(
+          "no longer trusting key "
+              + fingerprint
+              + (trusted.enforced()
+                  ? ""
+                  : "; no key is trusted now, so signatures are not required"));
       return 0;
     }
   }
 
-  @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
+  @Command(
+      name = "ls",
+      aliases = "list",
+      mixinStandardHelpOptions = true,
       description = "The keys this node trusts, and whether it requires signed images.")
   static final class ListKeys implements Callable<Integer> {
     @Mixin CommonOptions common;
@@ -75,7 +109,8 @@ final class KeyCommand {
     public Integer call() throws Exception {
       java.util.List<Path> keys = TrustedKeys.of(common.home()).keys();
       if (keys.isEmpty()) {
-        System.out.println("no trusted keys: images are not required to be signed ('spindle key trust KEY.pub')");
+        System.out.println(
+            "no trusted keys: images are not required to be signed ('spindle key trust KEY.pub')");
       }
       for (Path k : keys) {
         System.out.println(k.getFileName().toString().replace(".pub", "") + "  " + k);

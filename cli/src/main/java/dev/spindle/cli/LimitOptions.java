@@ -6,18 +6,26 @@ import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /**
- * A sandbox's limits, the same options in every command that starts one ({@code run},
- * {@code python}, {@code sandbox create}): durations and sizes, never milliseconds or pages.
+ * A sandbox's limits, the same options in every command that starts one ({@code run}, {@code
+ * python}, {@code sandbox create}): durations and sizes, never milliseconds or pages.
  */
 final class LimitOptions {
-  @Option(names = "--timeout", paramLabel = "DURATION",
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
       description = "Wall-clock limit (per call for a reactor), e.g. 500ms, 30s, 2m.")
   String timeout;
 
-  @Option(names = "--max-memory", paramLabel = "SIZE", description = "Linear-memory limit, e.g. 64MiB, 1g.")
+  @Option(
+      names = "--max-memory",
+      paramLabel = "SIZE",
+      description = "Linear-memory limit, e.g. 64MiB, 1g.")
   String maxMemory;
 
-  @Option(names = "--max-output", paramLabel = "SIZE", description = "Cap on stdout and on stderr, e.g. 1MiB.")
+  @Option(
+      names = "--max-output",
+      paramLabel = "SIZE",
+      description = "Cap on stdout and on stderr, e.g. 1MiB.")
   String maxOutput;
 
   Duration timeout() {
@@ -51,6 +59,7 @@ final class LimitOptions {
     if (timeout == null && maxMemory == null && maxOutput == null) {
       return null;
     }
-    return new Limits(timeout == null ? null : timeout().toMillis(), maxMemoryPages(), maxOutputBytes());
+    return new Limits(
+        timeout == null ? null : timeout().toMillis(), maxMemoryPages(), maxOutputBytes());
   }
 }

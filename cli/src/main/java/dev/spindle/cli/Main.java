@@ -29,8 +29,8 @@ public final class Main {
   }
 
   /**
-   * Errors a user can act on are one line naming what was wrong; the stack trace is only shown
-   * with SPINDLE_DEBUG=1.
+   * Errors a user can act on are one line naming what was wrong; the stack trace is only shown with
+   * SPINDLE_DEBUG=1.
    */
   private static int reportError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
     PrintWriter err = cl.getErr();

@@ -23,18 +23,26 @@ import picocli.CommandLine.Parameters;
 final class MountCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", paramLabel = "TAG|FILE", description = "A tag in the store, or an image file.")
+  @Parameters(
+      index = "0",
+      paramLabel = "TAG|FILE",
+      description = "A tag in the store, or an image file.")
   String image;
 
   @Parameters(index = "1", paramLabel = "DIR", description = "An existing, empty directory.")
   Path dir;
 
-  @Option(names = "--trace", paramLabel = "FILE",
+  @Option(
+      names = "--trace",
+      paramLabel = "FILE",
       description = "Write each first open (path, id, size, pid, time) as a JSON line to FILE.")
   Path trace;
 
-  @Option(names = "--mode", defaultValue = "indexed",
-      description = "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--mode",
+      defaultValue = "indexed",
+      description =
+          "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
   String mode;
 
   @Override
@@ -51,8 +59,14 @@ final class MountCommand implements Callable<Integer> {
     // SIGTERM and Ctrl-C run shutdown hooks: the mount must not outlive the process serving it.
     Thread hook = new Thread(closer::closeQuietly, "spindle-umount");
     Runtime.getRuntime().addShutdownHook(hook);
-    System.err.println("spindle: mounted " + image + " at " + m.mountPoint()
-        + " (read-only); stop with Ctrl-C or 'spindle umount " + m.mountPoint() + "'");
+    System.err.println(
+        "spindle: mounted "
+            + image
+            + " at "
+            + m.mountPoint()
+            + " (read-only); stop with Ctrl-C or 'spindle umount "
+            + m.mountPoint()
+            + "'");
     m.awaitUnmounted();
     closer.close();
     try {

@@ -7,16 +7,22 @@ import picocli.CommandLine.Option;
 
 /**
  * Options of commands that can talk to a node: {@code --node URL} sends the work to that daemon
- * instead of doing it in this process; the token comes from {@code --token}, else
- * {@code SPINDLE_TOKEN}, else the home's {@code daemon.token}.
+ * instead of doing it in this process; the token comes from {@code --token}, else {@code
+ * SPINDLE_TOKEN}, else the home's {@code daemon.token}.
  */
 final class NodeOptions {
-  @Option(names = "--node", paramLabel = "URL",
-      description = "Talk to the Spindle node at URL (e.g. http://127.0.0.1:8889) instead of running embedded.")
+  @Option(
+      names = "--node",
+      paramLabel = "URL",
+      description =
+          "Talk to the Spindle node at URL (e.g. http://127.0.0.1:8889) instead of running embedded.")
   String node;
 
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "The node's bearer token. Default: $SPINDLE_TOKEN, else the daemon.token file in the home.")
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description =
+          "The node's bearer token. Default: $SPINDLE_TOKEN, else the daemon.token file in the home.")
   String token;
 
   boolean remote() {
@@ -29,6 +35,7 @@ final class NodeOptions {
 
   /** A client of {@code url} (the node given, or a default for daemon-only commands). */
   SpindleClient client(SpindleHome home, String url) throws IOException {
-    return SpindleClient.connect(url, token != null ? token : SpindleClient.defaultToken(home.root()));
+    return SpindleClient.connect(
+        url, token != null ? token : SpindleClient.defaultToken(home.root()));
   }
 }

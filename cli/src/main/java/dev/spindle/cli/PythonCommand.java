@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "python",
     mixinStandardHelpOptions = true,
-    description = "Run Python code or a script in a sandbox (CPython 3.13 for WASI, standard library included).",
+    description =
+        "Run Python code or a script in a sandbox (CPython 3.13 for WASI, standard library included).",
     footer = {
       "",
       "  spindle python -c 'print(sum(range(10)))'",
@@ -28,8 +29,13 @@ import picocli.CommandLine.Parameters;
       "",
       "Arguments after FILE reach sys.argv; put -- before any that start with '-'.",
       "Output is printed when the code ends. Exit code: as python3 (an uncaught exception prints its",
-      "traceback on stderr and is 1, sys.exit(N) is N); " + RunCommand.EXIT_TIMEOUT + " timeout, "
-          + RunCommand.EXIT_MEMORY + " memory limit, " + RunCommand.EXIT_OUTPUT + " output limit."
+      "traceback on stderr and is 1, sys.exit(N) is N); "
+          + RunCommand.EXIT_TIMEOUT
+          + " timeout, "
+          + RunCommand.EXIT_MEMORY
+          + " memory limit, "
+          + RunCommand.EXIT_OUTPUT
+          + " output limit."
     })
 final class PythonCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -39,8 +45,10 @@ final class PythonCommand implements Callable<Integer> {
 
   @Mixin LimitOptions limits;
 
-  @Parameters(paramLabel = "FILE [ARGS]", description = "A script on the host and its arguments (without -c),"
-      + " or the arguments of -c.")
+  @Parameters(
+      paramLabel = "FILE [ARGS]",
+      description =
+          "A script on the host and its arguments (without -c)," + " or the arguments of -c.")
   List<String> rest = new ArrayList<>();
 
   @Override
@@ -59,7 +67,8 @@ final class PythonCommand implements Callable<Integer> {
       filename = rest.getFirst();
       argv.addAll(rest);
     } else {
-      throw new IllegalArgumentException("give -c CODE or a FILE (an interactive prompt is not supported)");
+      throw new IllegalArgumentException(
+          "give -c CODE or a FILE (an interactive prompt is not supported)");
     }
     Sandbox.Builder b = PythonRuntime.sandbox();
     limits.apply(b);
@@ -105,15 +114,17 @@ final class PythonCommand implements Callable<Integer> {
   /** A Python string literal of {@code s}: ASCII, every other code point escaped. */
   static String literal(String s) {
     StringBuilder b = new StringBuilder("'");
-    s.codePoints().forEach(c -> {
-      if (c == '\\' || c == '\'') {
-        b.append('\\').append((char) c);
-      } else if (c >= 0x20 && c < 0x7f) {
-        b.append((char) c);
-      } else {
-        b.append(String.format("\\U%08x", c));
-      }
-    });
+    s.codePoints()
+        .forEach(
+            c -> {
+              if (c == '\\' || c == '\'') {
+                b.append('\\').append((char) c);
+              } else if (c >= 0x20 && c < 0x7f) {
+                b.append((char) c);
+              } else {
+                b.append(String.format("\\U%08x", c));
+              }
+            });
     return b.append('\'').toString();
   }
 

@@ -52,16 +52,24 @@ final class QuickstartCommand implements Callable<Integer> {
       ImageStore store = common.images();
       common.home().create();
       t = System.nanoTime();
-      ImageHeader h = store.make(
-          sample.toString(), Tag.of(TAG),
-          MakeOptions.defaults().withDate(OffsetDateTime.parse("2026-01-01T00:00:00Z")),
-          common.progress());
+      ImageHeader h =
+          store.make(
+              sample.toString(),
+              Tag.of(TAG),
+              MakeOptions.defaults().withDate(OffsetDateTime.parse("2026-01-01T00:00:00Z")),
+              common.progress());
       times.put("image make", ms(t));
       Path file = store.path(Tag.of(TAG));
       System.out.println("made image '" + TAG + "' at " + file);
       System.out.println("  root   " + h.root().name() + "  (= git write-tree of the sample)");
-      System.out.println("  commit " + h.commit().name() + ", " + h.objectCount() + " objects, "
-          + Files.size(file) + " bytes");
+      System.out.println(
+          "  commit "
+              + h.commit().name()
+              + ", "
+              + h.objectCount()
+              + " objects, "
+              + Files.size(file)
+              + " bytes");
 
       t = System.nanoTime();
       VerifyReport r = new ImageVerifier(common.progress()).verify(file);
@@ -71,17 +79,21 @@ final class QuickstartCommand implements Callable<Integer> {
         System.err.println("spindle: quickstart: verification failed");
         return 1;
       }
-      System.out.println("verified: " + r.objects() + " objects rehashed, every tree entry resolves");
+      System.out.println(
+          "verified: " + r.objects() + " objects rehashed, every tree entry resolves");
 
       for (AccessMode mode : AccessMode.values()) {
         t = System.nanoTime();
         try (Image img = store.open(Tag.of(TAG), mode)) {
           ImageEntry e = new PathResolver(img).resolve("docs/latest/guide.md", true);
           String text = new String(img.read(e), StandardCharsets.UTF_8);
-          times.put("open + read via symlink (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")", ms(t));
+          times.put(
+              "open + read via symlink (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")",
+              ms(t));
           if (mode == AccessMode.INDEXED) {
-            System.out.println("read /docs/latest/guide.md (a symlinked directory): "
-                + text.lines().findFirst().orElse(""));
+            System.out.println(
+                "read /docs/latest/guide.md (a symlinked directory): "
+                    + text.lines().findFirst().orElse(""));
           }
         }
       }
@@ -90,7 +102,10 @@ final class QuickstartCommand implements Callable<Integer> {
       System.out.printf("%-40s %10s%n", "step", "ms");
       times.forEach((k, v) -> System.out.printf("%-40s %10.1f%n", k, v));
       System.out.println();
-      System.out.println("Next: ./spindle image ls " + TAG + " -R -l   |   ./spindle daemon   |   ./spindle doctor");
+      System.out.println(
+          "Next: ./spindle image ls "
+              + TAG
+              + " -R -l   |   ./spindle daemon   |   ./spindle doctor");
       return 0;
     } finally {
       Trees.delete(sample);
@@ -118,8 +133,13 @@ final class QuickstartCommand implements Callable<Integer> {
     n++;
     Path data = Files.createDirectories(root.resolve("data/records"));
     for (int i = 0; i < 200; i++) {
-      Files.writeString(data.resolve(String.format("r%03d.json", i)),
-          "{\"id\": " + i + ", \"name\": \"record " + i + "\", \"tags\": [\"sample\", \"spindle\"]}\n");
+      Files.writeString(
+          data.resolve(String.format("r%03d.json", i)),
+          "{\"id\": "
+              + i
+              + ", \"name\": \"record "
+              + i
+              + "\", \"tags\": [\"sample\", \"spindle\"]}\n");
       n++;
     }
     Files.writeString(root.resolve(".hidden"), "hidden files are kept\n");

@@ -3,8 +3,8 @@ package dev.spindle.cli;
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.MakeImage;
-import dev.spindle.client.Api.Snapshot;
 import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.client.Api.Snapshot;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.ApiException;
 import dev.spindle.client.SpindleClient;
@@ -20,9 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The node part of {@code spindle quickstart}: an embedded daemon on a free loopback port, an
- * image made over the API, a real guest started from that image and called over the API; each
- * step timed into the quickstart's table.
+ * The node part of {@code spindle quickstart}: an embedded daemon on a free loopback port, an image
+ * made over the API, a real guest started from that image and called over the API; each step timed
+ * into the quickstart's table.
  */
 final class QuickstartNode {
   static final String TAG = "quickstart-node";
@@ -33,23 +33,29 @@ final class QuickstartNode {
 
   /** Puts the sample guest into the sample tree, so the image carries the module the node runs. */
   static void writeGuest(Path sampleRoot) throws IOException {
-    Files.write(Files.createDirectories(sampleRoot.resolve("bin")).resolve("guest.wasm"), SampleGuest.wasm());
+    Files.write(
+        Files.createDirectories(sampleRoot.resolve("bin")).resolve("guest.wasm"),
+        SampleGuest.wasm());
   }
 
   static void run(SpindleHome home, Path sample, Map<String, Double> times) throws Exception {
     long t = System.nanoTime();
     // The embedded node makes its image from the sample tree, so that tree is its one --allow-path.
-    try (Daemon node = Daemon.start(DaemonConfig.defaults(home).listen("127.0.0.1:0"),
-        new AccessOptions(List.of(), List.of(sample)))) {
+    try (Daemon node =
+        Daemon.start(
+            DaemonConfig.defaults(home).listen("127.0.0.1:0"),
+            new AccessOptions(List.of(), List.of(sample)))) {
       SpindleClient c = SpindleClient.connect(node.url(), node.token());
       times.put("node start (embedded daemon)", ms(t));
-      System.out.println("node: embedded daemon at " + node.url() + " (token in " + node.tokenFile() + ")");
+      System.out.println(
+          "node: embedded daemon at " + node.url() + " (token in " + node.tokenFile() + ")");
 
       deleteIfPresent(c, TAG);
       t = System.nanoTime();
       ImageInfo img = c.makeImage(new MakeImage(sample.toString(), TAG));
       times.put("image make over the API", ms(t));
-      System.out.println("node: made image '" + TAG + "' (" + img.status() + ", root " + img.root() + ")");
+      System.out.println(
+          "node: made image '" + TAG + "' (" + img.status() + ", root " + img.root() + ")");
 
       t = System.nanoTime();
       String id = c.createSandboxes(new CreateSandboxes(Wasm.inImage(TAG, GUEST))).getFirst().id();
@@ -63,7 +69,15 @@ final class QuickstartNode {
         last = c.call(id, "next").getFirst();
       }
       times.put(CALLS + " calls (API), per call", ms(t) / CALLS);
-      System.out.println("node: sandbox " + id + ": add(40, 2) = " + sum.getFirst() + ", next() x" + CALLS + " = " + last);
+      System.out.println(
+          "node: sandbox "
+              + id
+              + ": add(40, 2) = "
+              + sum.getFirst()
+              + ", next() x"
+              + CALLS
+              + " = "
+              + last);
 
       snapshotAndBranch(c, id, times);
 
@@ -76,7 +90,8 @@ final class QuickstartNode {
    * background), then branches 100 children from it over the API and calls each: every child sees
    * the warm state and none sees another's writes.
    */
-  static void snapshotAndBranch(SpindleClient c, String sandboxId, Map<String, Double> times) throws Exception {
+  static void snapshotAndBranch(SpindleClient c, String sandboxId, Map<String, Double> times)
+      throws Exception {
     String tag = "quickstart-snap";
     deleteIfPresent(c, tag);
     long parentNext = c.call(sandboxId, "next").getFirst();
@@ -94,8 +109,15 @@ final class QuickstartNode {
       }
     }
     times.put("call each child once (API), per call", ms(t) / children.size());
-    System.out.println("node: snapshot '" + tag + "' (live), 100 children branched; " + same
-        + " of 100 continued the parent's counter from " + parentNext + " to " + (parentNext + 1));
+    System.out.println(
+        "node: snapshot '"
+            + tag
+            + "' (live), 100 children branched; "
+            + same
+            + " of 100 continued the parent's counter from "
+            + parentNext
+            + " to "
+            + (parentNext + 1));
     if (same != children.size()) {
       throw new IllegalStateException("children did not resume the parent's state");
     }

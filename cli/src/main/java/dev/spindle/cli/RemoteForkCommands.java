@@ -32,32 +32,47 @@ final class RemoteForkCommands {
     }
   }
 
-  @Command(name = "fork", mixinStandardHelpOptions = true,
+  @Command(
+      name = "fork",
+      mixinStandardHelpOptions = true,
       description = {
         "Fork a running reactor sandbox to another node: it continues there at once, its memory",
         "pages fetched on first touch from this node (or from the fallback store if this node is",
         "gone). With -o, write the descriptor to a file for 'spindle resume' instead."
       })
   static final class ForkCommand extends Base {
-    @Parameters(index = "0", paramLabel = "SANDBOX") String sandbox;
+    @Parameters(index = "0", paramLabel = "SANDBOX")
+    String sandbox;
 
     /** Exactly one destination. */
     static final class Destination {
-      @Option(names = "--to", paramLabel = "URL", required = true, description = "The node to continue on.")
+      @Option(
+          names = "--to",
+          paramLabel = "URL",
+          required = true,
+          description = "The node to continue on.")
       String to;
 
-      @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true,
+      @Option(
+          names = {"-o", "--output"},
+          paramLabel = "FILE",
+          required = true,
           description = "Write the descriptor here instead.")
       Path output;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1") Destination destination;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Destination destination;
 
-    @Option(names = "--to-token", paramLabel = "TOKEN",
+    @Option(
+        names = "--to-token",
+        paramLabel = "TOKEN",
         description = "The destination node's token (default: the one used for --node).")
     String toToken;
 
-    @Option(names = "--ttl", paramLabel = "DURATION",
+    @Option(
+        names = "--ttl",
+        paramLabel = "DURATION",
         description = "How long this node serves the pages, e.g. 10m, 1h (default 1h).")
     String ttl;
 
@@ -69,25 +84,46 @@ final class RemoteForkCommands {
     public Integer call() throws Exception {
       SpindleClient c = client();
       if (destination.to != null) {
-        String token = toToken != null ? toToken
-            : node.token != null ? node.token : SpindleClient.defaultToken(common.home().root());
+        String token =
+            toToken != null
+                ? toToken
+                : node.token != null
+                    ? node.token
+                    : SpindleClient.defaultToken(common.home().root());
         ForkResult r = c.fork(sandbox, new Fork(destination.to, token, ttlSeconds()));
-        System.out.println(r.child().id() + " on " + r.node() + " (descriptor " + r.descriptorId() + ", "
-            + r.descriptorBytes() + " bytes)");
+        System.out.println(
+            r.child().id()
+                + " on "
+                + r.node()
+                + " (descriptor "
+                + r.descriptorId()
+                + ", "
+                + r.descriptorBytes()
+                + " bytes)");
       } else {
         ForkResult r = c.fork(sandbox, new Fork(null, null, ttlSeconds()));
-        AtomicFiles.write(destination.output.toAbsolutePath(), Base64.getDecoder().decode(r.descriptor()));
-        System.out.println("descriptor " + r.descriptorId() + ": " + r.descriptorBytes() + " bytes in "
-            + destination.output);
+        AtomicFiles.write(
+            destination.output.toAbsolutePath(), Base64.getDecoder().decode(r.descriptor()));
+        System.out.println(
+            "descriptor "
+                + r.descriptorId()
+                + ": "
+                + r.descriptorBytes()
+                + " bytes in "
+                + destination.output);
       }
       return 0;
     }
   }
 
-  @Command(name = "resume", mixinStandardHelpOptions = true,
-      description = "Continue a sandbox on a node from a descriptor file written by 'spindle fork -o'.")
+  @Command(
+      name = "resume",
+      mixinStandardHelpOptions = true,
+      description =
+          "Continue a sandbox on a node from a descriptor file written by 'spindle fork -o'.")
   static final class ResumeCommand extends Base {
-    @Parameters(index = "0", paramLabel = "FILE") Path file;
+    @Parameters(index = "0", paramLabel = "FILE")
+    Path file;
 
     @Override
     public Integer call() throws Exception {

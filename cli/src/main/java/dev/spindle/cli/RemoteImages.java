@@ -8,7 +8,8 @@ import dev.spindle.client.SpindleClient;
 final class RemoteImages {
   private RemoteImages() {}
 
-  static int make(SpindleClient node, String source, String tag, String ref, boolean wait) throws InterruptedException {
+  static int make(SpindleClient node, String source, String tag, String ref, boolean wait)
+      throws InterruptedException {
     long t0 = System.nanoTime();
     ImageInfo i = node.makeImage(new MakeImage(source, tag, ref, wait));
     long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -17,18 +18,26 @@ final class RemoteImages {
     if (i.ready()) {
       System.out.printf("commit  %s%n", i.commit());
       System.out.printf("root    %s%n", i.root());
-      System.out.printf("objects %d, %d bytes, made in %d ms by %s%n", i.objects(), i.sizeBytes(), ms, node.base());
+      System.out.printf(
+          "objects %d, %d bytes, made in %d ms by %s%n",
+          i.objects(), i.sizeBytes(), ms, node.base());
     } else {
-      System.out.printf("poll    spindle image ls --node %s   (or GET /v1/images/%s)%n", node.base(), i.tag());
+      System.out.printf(
+          "poll    spindle image ls --node %s   (or GET /v1/images/%s)%n", node.base(), i.tag());
     }
     return 0;
   }
 
   static int list(SpindleClient node) {
     for (ImageInfo i : node.images()) {
-      String what = i.ready() ? i.root() + " " + String.format("%10d bytes", i.sizeBytes())
-          : i.status().toUpperCase(java.util.Locale.ROOT) + (i.error() != null ? ": " + i.error() : "");
-      System.out.printf("%-24s %-8s %s%s%n", i.tag(), i.kind(), what, i.parent() != null ? "  (from " + i.parent() + ")" : "");
+      String what =
+          i.ready()
+              ? i.root() + " " + String.format("%10d bytes", i.sizeBytes())
+              : i.status().toUpperCase(java.util.Locale.ROOT)
+                  + (i.error() != null ? ": " + i.error() : "");
+      System.out.printf(
+          "%-24s %-8s %s%s%n",
+          i.tag(), i.kind(), what, i.parent() != null ? "  (from " + i.parent() + ")" : "");
     }
     return 0;
   }

@@ -3,13 +3,17 @@ package dev.spindle.cli;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.fork.Forks;
+import dev.spindle.fork.Guest;
+import dev.spindle.fork.SandboxSnapshot;
+import dev.spindle.fork.SnapshotMode;
 import dev.spindle.memory.PagedMemory;
-import dev.spindle.sandbox.Engine;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.sandbox.SandboxException;
 import dev.spindle.sandbox.SandboxLimitException;
 import dev.spindle.sandbox.overlay.OverlayFileSystems;
+import dev.spindle.store.Tag;
 import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.file.FileSystem;
@@ -18,18 +22,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.spindle.fork.Forks;
-import dev.spindle.fork.Guest;
-import dev.spindle.fork.SandboxSnapshot;
-import dev.spindle.fork.SnapshotMode;
-import dev.spindle.store.Tag;
 import picocli.CommandLine.Parameters;
 
 /** {@code spindle run}: a WASI module with files from host directories and an image. */
@@ -41,8 +39,14 @@ import picocli.CommandLine.Parameters;
       "",
       "Image directories (--dir GUEST=image:PATH) are writable: writes go to an upper layer",
       "(--upper DIR, else a temporary directory removed afterwards); the image never changes.",
-      "Exit code: the guest's; " + RunCommand.EXIT_TIMEOUT + " timeout, " + RunCommand.EXIT_MEMORY
-          + " memory limit, " + RunCommand.EXIT_OUTPUT + " output limit, " + RunCommand.EXIT_TRAP
+      "Exit code: the guest's; "
+          + RunCommand.EXIT_TIMEOUT
+          + " timeout, "
+          + RunCommand.EXIT_MEMORY
+          + " memory limit, "
+          + RunCommand.EXIT_OUTPUT
+          + " output limit, "
+          + RunCommand.EXIT_TRAP
           + " trap or module error."
     })
 final class RunCommand implements Callable<Integer> {
@@ -53,22 +57,34 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Option(names = "--image", paramLabel = "TAG|FILE", description = "Image for --wasm and --dir GUEST=image:PATH.")
+  @Option(
+      names = "--image",
+      paramLabel = "TAG|FILE",
+      description = "Image for --wasm and --dir GUEST=image:PATH.")
   String image;
 
-  @Option(names = "--wasm", required = true, paramLabel = "PATH",
+  @Option(
+      names = "--wasm",
+      required = true,
+      paramLabel = "PATH",
       description = "The module: a host file, else (with --image) a path inside the image.")
   String wasm;
 
   @Option(names = "--env", paramLabel = "K=V", description = "Environment variable (repeatable).")
   List<String> env = new ArrayList<>();
 
-  @Option(names = "--dir", paramLabel = "GUEST=HOSTDIR|GUEST=image:PATH",
-      description = "Preopened directory (repeatable): a host directory, or an image directory under a writable layer.")
+  @Option(
+      names = "--dir",
+      paramLabel = "GUEST=HOSTDIR|GUEST=image:PATH",
+      description =
+          "Preopened directory (repeatable): a host directory, or an image directory under a writable layer.")
   List<String> dirs = new ArrayList<>();
 
-  @Option(names = "--upper", paramLabel = "DIR",
-      description = "Keep the writable layers of image directories here (one subdirectory per GUEST).")
+  @Option(
+      names = "--upper",
+      paramLabel = "DIR",
+      description =
+          "Keep the writable layers of image directories here (one subdirectory per GUEST).")
   Path upper;
 
   @Mixin EngineOption engine;
@@ -79,23 +95,36 @@ final class RunCommand implements Callable<Integer> {
     BUILTIN
   }
 
-  @Option(names = "--memory-model", defaultValue = "paged", paramLabel = "MODEL",
-      description = "Linear memory: ${COMPLETION-CANDIDATES}: Spindle's paged copy-on-write memory, or Chicory's "
-          + "ByteArrayMemory (for comparison). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--memory-model",
+      defaultValue = "paged",
+      paramLabel = "MODEL",
+      description =
+          "Linear memory: ${COMPLETION-CANDIDATES}: Spindle's paged copy-on-write memory, or Chicory's "
+              + "ByteArrayMemory (for comparison). Default: ${DEFAULT-VALUE}.")
   MemoryModel memoryModel;
 
   @Mixin LimitOptions limits;
 
-  /** Exports to call after _initialize; each one's results are printed on a line, space-separated. */
+  /**
+   * Exports to call after _initialize; each one's results are printed on a line, space-separated.
+   */
   @Mixin CallOptions calls;
 
-  @Option(names = "--snapshot", paramLabel = "TAG",
-      description = "After the calls, snapshot the reactor under TAG (branch it with 'spindle branch TAG -n N').")
+  @Option(
+      names = "--snapshot",
+      paramLabel = "TAG",
+      description =
+          "After the calls, snapshot the reactor under TAG (branch it with 'spindle branch TAG -n N').")
   String snapshot;
 
-  @Option(names = "--mode", defaultValue = "full", paramLabel = "full|live",
-      description = "Snapshot mode: full (written before returning) or live (page table only, written in the"
-          + " background while the sandbox runs on). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--mode",
+      defaultValue = "full",
+      paramLabel = "full|live",
+      description =
+          "Snapshot mode: full (written before returning) or live (page table only, written in the"
+              + " background while the sandbox runs on). Default: ${DEFAULT-VALUE}.")
   String mode;
 
   @Parameters(paramLabel = "ARGS", description = "Arguments for the guest (after --).")
@@ -108,12 +137,18 @@ final class RunCommand implements Callable<Integer> {
     try {
       FileSystem imageFs = null;
       if (image != null) {
-        imageFs = FileSystems.newFileSystem(common.images().usable(image), Map.of("mode", "indexed"));
+        imageFs =
+            FileSystems.newFileSystem(common.images().usable(image), Map.of("mode", "indexed"));
         open.add(imageFs);
       }
-      Sandbox.Builder b = Sandbox.builder(readModule(imageFs)).argv0(Path.of(wasm).getFileName().toString())
-          .args(args.toArray(String[]::new)).stdout(System.out).stderr(System.err)
-          .engine(engine.engine).memoryFactory(memoryFactory());
+      Sandbox.Builder b =
+          Sandbox.builder(readModule(imageFs))
+              .argv0(Path.of(wasm).getFileName().toString())
+              .args(args.toArray(String[]::new))
+              .stdout(System.out)
+              .stderr(System.err)
+              .engine(engine.engine)
+              .memoryFactory(memoryFactory());
       for (String kv : env) {
         int eq = kv.indexOf('=');
         if (eq <= 0) {
@@ -124,7 +159,8 @@ final class RunCommand implements Callable<Integer> {
       for (String d : dirs) {
         int eq = d.indexOf('=');
         if (eq <= 0) {
-          throw new IllegalArgumentException("--dir: expected GUEST=HOSTDIR or GUEST=image:PATH: " + d);
+          throw new IllegalArgumentException(
+              "--dir: expected GUEST=HOSTDIR or GUEST=image:PATH: " + d);
         }
         String guest = d.substring(0, eq);
         String source = d.substring(eq + 1);
@@ -134,12 +170,15 @@ final class RunCommand implements Callable<Integer> {
           }
           Path lower = imageFs.getPath("/").resolve(source.substring("image:".length()));
           if (!Files.isDirectory(lower)) {
-            throw new IllegalArgumentException("--dir " + d + ": not a directory in the image: " + lower);
+            throw new IllegalArgumentException(
+                "--dir " + d + ": not a directory in the image: " + lower);
           }
           if (upper == null && tempUpper == null) {
             tempUpper = Files.createTempDirectory("spindle-upper-");
           }
-          Path layer = Files.createDirectories((upper != null ? upper : tempUpper).resolve(layerName(guest)));
+          Path layer =
+              Files.createDirectories(
+                  (upper != null ? upper : tempUpper).resolve(layerName(guest)));
           FileSystem overlay = OverlayFileSystems.newFileSystem(lower, layer);
           open.add(overlay);
           b.preopen(guest, overlay.getPath("/"));
@@ -179,11 +218,13 @@ final class RunCommand implements Callable<Integer> {
       }
       return 0;
     } catch (SandboxLimitException e) {
-      return fail(e.getMessage(), switch (e.limit()) {
-        case TIMEOUT -> EXIT_TIMEOUT;
-        case MEMORY -> EXIT_MEMORY;
-        case OUTPUT -> EXIT_OUTPUT;
-      });
+      return fail(
+          e.getMessage(),
+          switch (e.limit()) {
+            case TIMEOUT -> EXIT_TIMEOUT;
+            case MEMORY -> EXIT_MEMORY;
+            case OUTPUT -> EXIT_OUTPUT;
+          });
     } catch (SandboxException e) {
       return fail(e.getMessage(), EXIT_TRAP);
     }
@@ -193,7 +234,8 @@ final class RunCommand implements Callable<Integer> {
   private int executeAndSnapshot(Sandbox sandbox) throws Exception {
     Tag tag = Tag.of(snapshot);
     SnapshotMode m = SnapshotMode.parse(mode);
-    try (Forks forks = new Forks(common.home()); Guest guest = forks.start(sandbox)) {
+    try (Forks forks = new Forks(common.home());
+        Guest guest = forks.start(sandbox)) {
       for (CallOptions.Call c : calls.calls) {
         printResults(guest.call(c.export(), c.args()));
       }
@@ -201,7 +243,8 @@ final class RunCommand implements Callable<Integer> {
       SandboxSnapshot s = forks.snapshot(guest, tag, m);
       double pauseMs = (System.nanoTime() - t0) / 1e6;
       s.persisted().get();
-      System.err.printf("snapshot %s (%s): %d pages, paused the sandbox %.2f ms, ready in %.1f ms%n",
+      System.err.printf(
+          "snapshot %s (%s): %d pages, paused the sandbox %.2f ms, ready in %.1f ms%n",
           tag, mode, s.table().pages(), pauseMs, (System.nanoTime() - t0) / 1e6);
       return 0;
     }
@@ -231,7 +274,8 @@ final class RunCommand implements Callable<Integer> {
       if (Files.isRegularFile(inImage)) {
         return Files.readAllBytes(inImage);
       }
-      throw new IllegalArgumentException("--wasm: no such file on the host or in image " + image + ": " + wasm);
+      throw new IllegalArgumentException(
+          "--wasm: no such file on the host or in image " + image + ": " + wasm);
     }
     throw new IllegalArgumentException("--wasm: no such file: " + wasm);
   }

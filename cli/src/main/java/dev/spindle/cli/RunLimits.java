@@ -26,16 +26,19 @@ final class RunLimits {
     }
     Matcher m = DURATION.matcher(t);
     if (!m.matches()) {
-      throw new IllegalArgumentException("--timeout: not a duration (e.g. 500ms, 30s, 2m): " + text);
+      throw new IllegalArgumentException(
+          "--timeout: not a duration (e.g. 500ms, 30s, 2m): " + text);
     }
     long n = Long.parseLong(m.group(1));
     String unit = m.group(2) == null ? "s" : m.group(2);
-    return positive(switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofSeconds(n);
-    }, text);
+    return positive(
+        switch (unit) {
+          case "ms" -> Duration.ofMillis(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofSeconds(n);
+        },
+        text);
   }
 
   private static Duration positive(Duration d, String text) {
@@ -53,12 +56,14 @@ final class RunLimits {
     }
     long n = Long.parseLong(m.group(1));
     String unit = m.group(2) == null ? "b" : m.group(2);
-    long bytes = n << switch (unit.charAt(0)) {
-      case 'k' -> 10;
-      case 'm' -> 20;
-      case 'g' -> 30;
-      default -> 0;
-    };
+    long bytes =
+        n
+            << switch (unit.charAt(0)) {
+              case 'k' -> 10;
+              case 'm' -> 20;
+              case 'g' -> 30;
+              default -> 0;
+            };
     if (bytes < 1 || bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(option + ": must be between 1 byte and 2GiB: " + text);
     }
@@ -66,8 +71,8 @@ final class RunLimits {
   }
 
   /**
-   * A memory size ("64MiB", "512k", "1g", bytes without a unit; k/m/g are binary) as 64 KiB
-   * Wasm pages, rounded down; at least one page and at most the 4 GiB a 32-bit memory can hold.
+   * A memory size ("64MiB", "512k", "1g", bytes without a unit; k/m/g are binary) as 64 KiB Wasm
+   * pages, rounded down; at least one page and at most the 4 GiB a 32-bit memory can hold.
    */
   static int pages(String text) {
     Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
@@ -81,12 +86,13 @@ final class RunLimits {
       throw new IllegalArgumentException("--max-memory: too large: " + text);
     }
     String unit = m.group(2) == null ? "b" : m.group(2);
-    int shift = switch (unit.charAt(0)) {
-      case 'k' -> 10;
-      case 'm' -> 20;
-      case 'g' -> 30;
-      default -> 0;
-    };
+    int shift =
+        switch (unit.charAt(0)) {
+          case 'k' -> 10;
+          case 'm' -> 20;
+          case 'g' -> 30;
+          default -> 0;
+        };
     if (n > (Long.MAX_VALUE >> shift)) {
       throw new IllegalArgumentException("--max-memory: too large: " + text);
     }

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "sandbox",
     mixinStandardHelpOptions = true,
-    description = "Start, call, read and end sandboxes on a Spindle node (default " + Api.DEFAULT_NODE + ").",
+    description =
+        "Start, call, read and end sandboxes on a Spindle node (default " + Api.DEFAULT_NODE + ").",
     subcommands = {
       SandboxCommands.Create.class,
       SandboxCommands.ListAll.class,
@@ -43,26 +44,43 @@ final class SandboxCommands {
     }
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Start N sandboxes of a module: a .wasm file here, or IMAGE:PATH inside an image on the node; "
-          + "or, with --runtime python, N CPython interpreters (branches of the node's warm one) for 'sandbox eval'.")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description =
+          "Start N sandboxes of a module: a .wasm file here, or IMAGE:PATH inside an image on the node; "
+              + "or, with --runtime python, N CPython interpreters (branches of the node's warm one) for 'sandbox eval'.")
   static final class Create extends Base {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "WASM|IMAGE:PATH") String module;
+    @Parameters(index = "0", arity = "0..1", paramLabel = "WASM|IMAGE:PATH")
+    String module;
 
-    @Option(names = "--runtime", paramLabel = "RUNTIME", description = "wasm (default: run the module) or python.")
+    @Option(
+        names = "--runtime",
+        paramLabel = "RUNTIME",
+        description = "wasm (default: run the module) or python.")
     String runtime;
 
     @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments of a command module.")
     List<String> args;
 
-    @Option(names = "-n", defaultValue = "1", description = "How many (1..1000, default ${DEFAULT-VALUE}).") int n;
+    @Option(
+        names = "-n",
+        defaultValue = "1",
+        description = "How many (1..1000, default ${DEFAULT-VALUE}).")
+    int n;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "K=V") Map<String, String> env = new LinkedHashMap<>();
+    @Option(
+        names = {"-e", "--env"},
+        paramLabel = "K=V")
+    Map<String, String> env = new LinkedHashMap<>();
 
-    @Option(names = "--dir", paramLabel = "GUEST=SOURCE",
-        description = "A directory for each sandbox (repeatable): GUEST=image:TAG (read-only), "
-            + "GUEST=image:TAG:rw (a private writable layer over the image), GUEST=scratch (empty, private). "
-            + "Private ones snapshot and branch with the sandbox.")
+    @Option(
+        names = "--dir",
+        paramLabel = "GUEST=SOURCE",
+        description =
+            "A directory for each sandbox (repeatable): GUEST=image:TAG (read-only), "
+                + "GUEST=image:TAG:rw (a private writable layer over the image), GUEST=scratch (empty, private). "
+                + "Private ones snapshot and branch with the sandbox.")
     List<String> dirs = new java.util.ArrayList<>();
 
     @Mixin LimitOptions limits;
@@ -73,19 +91,25 @@ final class SandboxCommands {
       for (String d : given) {
         int eq = d.indexOf('=');
         if (eq <= 0) {
-          throw new IllegalArgumentException("--dir: expected GUEST=image:TAG[:rw] or GUEST=scratch: " + d);
+          throw new IllegalArgumentException(
+              "--dir: expected GUEST=image:TAG[:rw] or GUEST=scratch: " + d);
         }
         String guest = d.substring(0, eq);
         String source = d.substring(eq + 1);
         if (source.equals("scratch")) {
           out.add(Api.Dir.scratch(guest));
         } else if (source.startsWith("image:") && source.endsWith(":rw")) {
-          out.add(Api.Dir.writableImage(guest, source.substring("image:".length(), source.length() - ":rw".length())));
+          out.add(
+              Api.Dir.writableImage(
+                  guest, source.substring("image:".length(), source.length() - ":rw".length())));
         } else if (source.startsWith("image:")) {
           out.add(Api.Dir.image(guest, source.substring("image:".length())));
         } else {
-          throw new IllegalArgumentException("--dir " + d + ": the source is image:TAG[:rw] or scratch "
-              + "(a node takes no host paths)");
+          throw new IllegalArgumentException(
+              "--dir "
+                  + d
+                  + ": the source is image:TAG[:rw] or scratch "
+                  + "(a node takes no host paths)");
         }
       }
       return out;
@@ -96,24 +120,32 @@ final class SandboxCommands {
       Limits limits = this.limits.api();
       if (runtime != null && !runtime.equals("wasm")) {
         if (module != null || args != null) {
-          throw new IllegalArgumentException("--runtime " + runtime + " takes no module or arguments");
+          throw new IllegalArgumentException(
+              "--runtime " + runtime + " takes no module or arguments");
         }
-        for (SandboxInfo s : client().createSandboxes(new CreateSandboxes(null, null, null, n, limits, null, runtime))) {
+        for (SandboxInfo s :
+            client()
+                .createSandboxes(new CreateSandboxes(null, null, null, n, limits, null, runtime))) {
           System.out.println(s.id() + " " + s.runtime() + " " + s.status());
         }
         return 0;
       }
       if (module == null) {
-        throw new IllegalArgumentException("name a module (WASM or IMAGE:PATH), or give --runtime python");
+        throw new IllegalArgumentException(
+            "name a module (WASM or IMAGE:PATH), or give --runtime python");
       }
       Path file = Path.of(module);
       Wasm wasm;
       if (Files.isRegularFile(file)) {
         wasm = Wasm.bytes(Files.readAllBytes(file));
       } else if (module.contains(":")) {
-        wasm = Wasm.inImage(module.substring(0, module.indexOf(':')), module.substring(module.indexOf(':') + 1));
+        wasm =
+            Wasm.inImage(
+                module.substring(0, module.indexOf(':')),
+                module.substring(module.indexOf(':') + 1));
       } else {
-        throw new IllegalArgumentException("no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
+        throw new IllegalArgumentException(
+            "no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
       }
       CreateSandboxes req = new CreateSandboxes(wasm, args, env, n, limits);
       if (!dirs.isEmpty()) {
@@ -126,25 +158,39 @@ final class SandboxCommands {
     }
   }
 
-  @Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true, description = "List the node's sandboxes.")
+  @Command(
+      name = "ls",
+      aliases = "list",
+      mixinStandardHelpOptions = true,
+      description = "List the node's sandboxes.")
   static final class ListAll extends Base {
     @Override
     public Integer call() throws Exception {
       for (SandboxInfo s : client().sandboxes()) {
-        System.out.printf("%-16s %-8s %-8s %s%n", s.id(), s.kind(), s.status(),
+        System.out.printf(
+            "%-16s %-8s %-8s %s%n",
+            s.id(),
+            s.kind(),
+            s.status(),
             s.exitCode() != null ? "exit " + s.exitCode() : s.error() != null ? s.error() : "");
       }
       return 0;
     }
   }
 
-  @Command(name = "call", mixinStandardHelpOptions = true, description = "Call a reactor's export; prints its results.")
+  @Command(
+      name = "call",
+      mixinStandardHelpOptions = true,
+      description = "Call a reactor's export; prints its results.")
   static final class CallExport extends Base {
-    @Parameters(index = "0", paramLabel = "ID") String id;
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
 
-    @Parameters(index = "1", paramLabel = "EXPORT") String export;
+    @Parameters(index = "1", paramLabel = "EXPORT")
+    String export;
 
-    @Parameters(index = "2..*", paramLabel = "INT") long[] args = new long[0];
+    @Parameters(index = "2..*", paramLabel = "INT")
+    long[] args = new long[0];
 
     @Override
     public Integer call() throws Exception {
@@ -154,17 +200,28 @@ final class SandboxCommands {
     }
   }
 
-  @Command(name = "eval", mixinStandardHelpOptions = true,
-      description = "Evaluate Python code in a Python sandbox (its state persists between evals): prints what it "
-          + "printed, then the value of its last expression; an exception's traceback goes to stderr and exits 1.")
+  @Command(
+      name = "eval",
+      mixinStandardHelpOptions = true,
+      description =
+          "Evaluate Python code in a Python sandbox (its state persists between evals): prints what it "
+              + "printed, then the value of its last expression; an exception's traceback goes to stderr and exits 1.")
   static final class Eval extends Base {
-    @Parameters(index = "0", paramLabel = "ID") String id;
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
 
-    @Parameters(index = "1", paramLabel = "CODE", description = "Python source; - reads it from stdin.") String code;
+    @Parameters(
+        index = "1",
+        paramLabel = "CODE",
+        description = "Python source; - reads it from stdin.")
+    String code;
 
     @Override
     public Integer call() throws Exception {
-      String src = "-".equals(code) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : code;
+      String src =
+          "-".equals(code)
+              ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              : code;
       Api.EvalResult r = client().eval(id, src);
       System.out.print(r.stdout());
       System.err.print(r.stderr());
@@ -179,9 +236,13 @@ final class SandboxCommands {
     }
   }
 
-  @Command(name = "output", mixinStandardHelpOptions = true, description = "Print what a sandbox wrote (stdout, then stderr to stderr).")
+  @Command(
+      name = "output",
+      mixinStandardHelpOptions = true,
+      description = "Print what a sandbox wrote (stdout, then stderr to stderr).")
   static final class Output extends Base {
-    @Parameters(index = "0", paramLabel = "ID") String id;
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
 
     @Override
     public Integer call() throws Exception {
@@ -194,7 +255,8 @@ final class SandboxCommands {
 
   @Command(name = "rm", mixinStandardHelpOptions = true, description = "End sandboxes.")
   static final class Remove extends Base {
-    @Parameters(paramLabel = "ID", arity = "1..*") List<String> ids;
+    @Parameters(paramLabel = "ID", arity = "1..*")
+    List<String> ids;
 
     @Override
     public Integer call() throws Exception {

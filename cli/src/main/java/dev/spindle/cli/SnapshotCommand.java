@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "snapshot",
     mixinStandardHelpOptions = true,
-    description = "Snapshots of reactor sandboxes (memory pages, globals, tables, WASI state, private files).",
+    description =
+        "Snapshots of reactor sandboxes (memory pages, globals, tables, WASI state, private files).",
     subcommands = {SnapshotCommand.Create.class, SnapshotCommand.History.class})
 final class SnapshotCommand {
   private SnapshotCommand() {}
@@ -34,13 +35,24 @@ final class SnapshotCommand {
   static final class Create implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @Option(names = "--wasm", required = true, paramLabel = "PATH", description = "A reactor module (WASI).")
+    @Option(
+        names = "--wasm",
+        required = true,
+        paramLabel = "PATH",
+        description = "A reactor module (WASI).")
     Path wasm;
 
-    @Option(names = {"-t", "--tag"}, required = true, paramLabel = "TAG", description = "The snapshot's tag.")
+    @Option(
+        names = {"-t", "--tag"},
+        required = true,
+        paramLabel = "TAG",
+        description = "The snapshot's tag.")
     String tag;
 
-    @Option(names = "--mode", paramLabel = "full|live", defaultValue = "full",
+    @Option(
+        names = "--mode",
+        paramLabel = "full|live",
+        defaultValue = "full",
         description = "full (default) or live.")
     String mode;
 
@@ -52,9 +64,10 @@ final class SnapshotCommand {
     public Integer call() throws Exception {
       SnapshotMode m = SnapshotMode.parse(mode);
       Tag t = Tag.of(tag);
-      Sandbox sandbox = Sandbox.builder(wasm).engine(engine.engine)
-          .memoryFactory(PagedMemory::new).build();
-      try (Forks forks = new Forks(common.home().create()); Guest g = forks.start(sandbox)) {
+      Sandbox sandbox =
+          Sandbox.builder(wasm).engine(engine.engine).memoryFactory(PagedMemory::new).build();
+      try (Forks forks = new Forks(common.home().create());
+          Guest g = forks.start(sandbox)) {
         calls.run(g, "", System.out);
         long t0 = System.nanoTime();
         SandboxSnapshot s = forks.snapshot(g, t, m);
@@ -62,7 +75,8 @@ final class SnapshotCommand {
         s.persisted().get();
         long written = System.nanoTime() - t0;
         PageCounts p = s.table().counts();
-        System.out.printf("snapshot %s (%s): %d pages, %d zero; returned in %.3f ms, written in %.1f ms%n",
+        System.out.printf(
+            "snapshot %s (%s): %d pages, %d zero; returned in %.3f ms, written in %.1f ms%n",
             t.value(), m.json(), p.pages(), p.zeroPages(), returned / 1e6, written / 1e6);
       }
       return 0;
@@ -81,9 +95,13 @@ final class SnapshotCommand {
   static final class History implements Callable<Integer> {
     @Mixin CommonOptions common;
 
-    @picocli.CommandLine.Parameters(index = "0", paramLabel = "TAG") String tag;
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "TAG")
+    String tag;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR",
+    @Option(
+        names = {"-o", "--output"},
+        required = true,
+        paramLabel = "DIR",
         description = "A new (or empty) directory for the repository.")
     Path out;
 
@@ -91,8 +109,9 @@ final class SnapshotCommand {
     public Integer call() throws Exception {
       dev.spindle.fork.FilesHistory.Exported e =
           dev.spindle.fork.FilesHistory.export(common.home(), Tag.of(tag), out);
-      System.out.printf("%s: branch %s at %s, %d commits, %d objects%n", out, tag, e.commit(), e.commits(),
-          e.objects());
+      System.out.printf(
+          "%s: branch %s at %s, %d commits, %d objects%n",
+          out, tag, e.commit(), e.commits(), e.objects());
       return 0;
     }
   }

@@ -4,8 +4,8 @@ import dev.spindle.image.Progress;
 import java.io.PrintStream;
 
 /**
- * A one-line progress bar on stderr, redrawn at most ten times a second. Only used when stderr is
- * a terminal; scripts and CI get no progress noise.
+ * A one-line progress bar on stderr, redrawn at most ten times a second. Only used when stderr is a
+ * terminal; scripts and CI get no progress noise.
  */
 final class TerminalProgress implements Progress {
   private static final long REDRAW_NANOS = 100_000_000L;

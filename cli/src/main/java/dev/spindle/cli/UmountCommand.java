@@ -10,13 +10,16 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "umount",
     mixinStandardHelpOptions = true,
-    description = {"Unmount an image mounted with 'spindle mount' (its process then exits);",
-        "also clears a stale mount whose process was killed (what 'spindle doctor' reports)."})
+    description = {
+      "Unmount an image mounted with 'spindle mount' (its process then exits);",
+      "also clears a stale mount whose process was killed (what 'spindle doctor' reports)."
+    })
 final class UmountCommand implements Callable<Integer> {
   /** Accepted like on every command, though unmounting needs no store. */
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", paramLabel = "DIR") Path dir;
+  @Parameters(index = "0", paramLabel = "DIR")
+  Path dir;
 
   @Override
   public Integer call() throws Exception {

@@ -6,8 +6,6 @@ final class VersionProvider implements IVersionProvider {
   @Override
   public String[] getVersion() {
     String v = Main.class.getPackage().getImplementationVersion();
-    return new String[] {
-      "spindle " + (v == null ? "0.1.0-dev" : v), "Java " + Runtime.version()
-    };
+    return new String[] {"spindle " + (v == null ? "0.1.0-dev" : v), "Java " + Runtime.version()};
   }
 }

@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A tiny root file system for real containers: a static busybox and symlinks to it. Tests that
- * run one need {@code @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})}.
+ * A tiny root file system for real containers: a static busybox and symlinks to it. Tests that run
+ * one need {@code @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})}.
  */
 final class BusyboxRoot {
   static final Path BUSYBOX = Path.of("/bin/busybox");

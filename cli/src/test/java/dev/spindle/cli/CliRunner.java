@@ -28,7 +28,8 @@ final class CliRunner {
       int dashes = all.indexOf("--");
       all.addAll(dashes < 0 ? all.size() : dashes, java.util.List.of("--home", home.toString()));
       int code = Main.run(all.toArray(String[]::new));
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Result(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);

@@ -21,8 +21,17 @@ class CliTest {
     Files.writeString(src.resolve("f.txt"), "content\n");
     Files.createSymbolicLink(tmp.resolve("src/link"), Path.of("dir/f.txt"));
 
-    CliRunner.Result made = run("image", "make", tmp.resolve("src").toString(), "-t", "t1", "-d", "2026-01-01T00:00:00Z",
-        "--author", "Ada <ada@example.org>");
+    CliRunner.Result made =
+        run(
+            "image",
+            "make",
+            tmp.resolve("src").toString(),
+            "-t",
+            "t1",
+            "-d",
+            "2026-01-01T00:00:00Z",
+            "--author",
+            "Ada <ada@example.org>");
     assertThat(made.code()).as(made.err()).isZero();
     assertThat(made.out()).contains("root    ");
 
@@ -30,10 +39,15 @@ class CliTest {
     assertThat(v.code()).isZero();
     assertThat(v.out()).contains("author: Ada <ada@example.org>").contains("ok");
 
-    assertThat(run("image", "ls", "t1", "-R").out()).contains("dir/f.txt").contains("link -> dir/f.txt");
+    assertThat(run("image", "ls", "t1", "-R").out())
+        .contains("dir/f.txt")
+        .contains("link -> dir/f.txt");
     assertThat(run("image", "cat", "t1", "/link").out()).isEqualTo("content\n");
-    assertThat(run("image", "cat", "t1", "dir/f.txt", "--mode", "lazy").out()).isEqualTo("content\n");
-    assertThat(run("image", "stat", "t1", "link").out()).contains("type: symlink").contains("link: dir/f.txt");
+    assertThat(run("image", "cat", "t1", "dir/f.txt", "--mode", "lazy").out())
+        .isEqualTo("content\n");
+    assertThat(run("image", "stat", "t1", "link").out())
+        .contains("type: symlink")
+        .contains("link: dir/f.txt");
 
     Path exported = tmp.resolve("t1.img");
     assertThat(run("image", "export", "t1", exported.toString()).code()).isZero();
@@ -82,17 +96,25 @@ class CliTest {
     CliRunner.Result noHost = run("image", "import", "docker://debian:12", "-t", "d");
     assertThat(noHost.code()).isEqualTo(1);
     assertThat(noHost.err()).contains("name the registry, docker://HOST[:PORT]/REPO:TAG");
-    CliRunner.Result platform = run("image", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--platform", "amd64");
+    CliRunner.Result platform =
+        run("image", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--platform", "amd64");
     assertThat(platform.err()).contains("a platform is OS/ARCH[/VARIANT]");
     // Port 9 (discard) on loopback: nothing answers, and the error says which registry failed.
-    CliRunner.Result down = run("container", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--insecure");
+    CliRunner.Result down =
+        run("container", "import", "docker://127.0.0.1:9/x:1", "-t", "d", "--insecure");
     assertThat(down.code()).isEqualTo(1);
     assertThat(down.err()).startsWith("spindle: ").contains("registry 127.0.0.1:9: ");
-    CliRunner.Result lazy = run("image", "pull", "d", "--from", "docker://127.0.0.1:9/x:1", "--lazy", "--insecure");
+    CliRunner.Result lazy =
+        run("image", "pull", "d", "--from", "docker://127.0.0.1:9/x:1", "--lazy", "--insecure");
     assertThat(lazy.code()).isEqualTo(1);
     assertThat(lazy.err()).startsWith("spindle: ").contains("registry 127.0.0.1:9: ");
-    CliRunner.Result toDigest = run("image", "push", tmp.resolve("none.img").toString(), "--to",
-        "docker://127.0.0.1:9/x@sha256:" + "0".repeat(64));
+    CliRunner.Result toDigest =
+        run(
+            "image",
+            "push",
+            tmp.resolve("none.img").toString(),
+            "--to",
+            "docker://127.0.0.1:9/x@sha256:" + "0".repeat(64));
     assertThat(toDigest.code()).isEqualTo(1);
     assertThat(run("image", "list").out()).doesNotContain("d ");
   }
@@ -135,20 +157,42 @@ class CliTest {
   @Test
   void snapshotCreateThenBranchPrintsEachChildsOutputAndASummary() throws Exception {
     String wasm = dev.spindle.sandbox.Guests.reactor("warm").toString();
-    CliRunner.Result made = run("snapshot", "create", "--wasm", wasm, "--call", "warm", "500", "--call", "tick",
-        "-t", "w1", "--mode", "live");
+    CliRunner.Result made =
+        run(
+            "snapshot",
+            "create",
+            "--wasm",
+            wasm,
+            "--call",
+            "warm",
+            "500",
+            "--call",
+            "tick",
+            "-t",
+            "w1",
+            "--mode",
+            "live");
     assertThat(made.code()).as(made.err()).isZero();
-    assertThat(made.out()).contains("warm(500) = ").contains("tick() = 1\n")
+    assertThat(made.out())
+        .contains("warm(500) = ")
+        .contains("tick() = 1\n")
         .contains("snapshot w1 (live): ");
 
-    CliRunner.Result b = run("branch", "w1", "-n", "3", "--call", "tick", "--call", "show", "7", "--call", "apply", "2", "-9");
+    CliRunner.Result b =
+        run(
+            "branch", "w1", "-n", "3", "--call", "tick", "--call", "show", "7", "--call", "apply",
+            "2", "-9");
     assertThat(b.code()).as(b.err()).isZero();
     for (int i = 0; i < 3; i++) {
-      assertThat(b.out()).contains("[" + i + "] tick() = 2\n").contains("[" + i + "] apply(2, -9) = -8\n")
+      assertThat(b.out())
+          .contains("[" + i + "] tick() = 2\n")
+          .contains("[" + i + "] apply(2, -9) = -8\n")
           .containsPattern("\\[" + i + "\\] entry 7 = \\d+ of 500\\n");
     }
-    assertThat(b.out()).containsPattern("3 children started in [0-9.]+ ms .*; shared [0-9.]+ (KiB|MiB) \\(once\\), "
-        + "private [0-9.]+ KiB in all \\([0-9.]+ KiB per child\\)");
+    assertThat(b.out())
+        .containsPattern(
+            "3 children started in [0-9.]+ ms .*; shared [0-9.]+ (KiB|MiB) \\(once\\), "
+                + "private [0-9.]+ KiB in all \\([0-9.]+ KiB per child\\)");
 
     CliRunner.Result bad = run("branch", "w1", "--call", "tick", "x");
     assertThat(bad.code()).as("a usage error").isEqualTo(2);

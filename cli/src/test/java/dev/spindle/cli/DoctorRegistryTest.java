@@ -24,14 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code doctor --registry}: the real CNCF distribution server (Debian's docker-registry, with
- * htpasswd auth) on loopback, a closed port, and an HTTP server that is not a registry. Nothing
- * the server sends is printed but its status code.
+ * htpasswd auth) on loopback, a closed port, and an HTTP server that is not a registry. Nothing the
+ * server sends is printed but its status code.
  */
 class DoctorRegistryTest {
   private static final String USER = "spindle";
   private static final String PASSWORD = "s3cret-pass";
+
   /** {@code htpasswd -nbB spindle s3cret-pass}, as in the container module's TestRegistry. */
-  private static final String HTPASSWD = "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+  private static final String HTPASSWD =
+      "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+
   private static final String SERVER_WORDS = "words-of-the-server";
 
   @TempDir static Path shared;
@@ -46,25 +49,33 @@ class DoctorRegistryTest {
       Path dir = Files.createDirectories(shared.resolve("registry"));
       Files.writeString(dir.resolve("htpasswd"), HTPASSWD);
       registryPort = freePort();
-      Files.writeString(dir.resolve("config.yml"), String.join("\n",
-          "version: 0.1",
-          "log:",
-          "  level: error",
-          "  accesslog:",
-          "    disabled: true",
-          "storage:",
-          "  filesystem:",
-          "    rootdirectory: " + dir.resolve("storage"),
-          "http:",
-          "  addr: 127.0.0.1:" + registryPort,
-          "auth:",
-          "  htpasswd:",
-          "    realm: spindle-test",
-          "    path: " + dir.resolve("htpasswd"),
-          ""));
-      registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-      HttpRequest ping = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + registryPort + "/v2/")).build();
+      Files.writeString(
+          dir.resolve("config.yml"),
+          String.join(
+              "\n",
+              "version: 0.1",
+              "log:",
+              "  level: error",
+              "  accesslog:",
+              "    disabled: true",
+              "storage:",
+              "  filesystem:",
+              "    rootdirectory: " + dir.resolve("storage"),
+              "http:",
+              "  addr: 127.0.0.1:" + registryPort,
+              "auth:",
+              "  htpasswd:",
+              "    realm: spindle-test",
+              "    path: " + dir.resolve("htpasswd"),
+              ""));
+      registry =
+          new ProcessBuilder(
+                  "/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("registry.log").toFile())
+              .start();
+      HttpRequest ping =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + registryPort + "/v2/")).build();
       try (HttpClient http = HttpClient.newHttpClient()) {
         for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); ; Thread.sleep(50)) {
           try {
@@ -75,7 +86,8 @@ class DoctorRegistryTest {
             // still starting
           }
           if (!registry.isAlive() || System.nanoTime() > end) {
-            throw new IOException("docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
+            throw new IOException(
+                "docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
           }
         }
       }
@@ -115,30 +127,38 @@ class DoctorRegistryTest {
     String r = registry();
     String line = "registry 127.0.0.1:" + registryPort;
     CliRunner.Result ok = doctor("--registry", r, "--insecure", "--creds", USER + ":" + PASSWORD);
-    assertThat(ok.out()).as(ok.err())
+    assertThat(ok.out())
+        .as(ok.err())
         .containsPattern(line + " +ok +answers /v2/ \\(registry/2\\.0\\), logged in as spindle")
         .doesNotContain(PASSWORD);
     assertThat(ok.out().lines().filter(l -> l.contains("FAIL")).toList())
-        .as("the registry adds no failure").isEmpty();
+        .as("the registry adds no failure")
+        .isEmpty();
     assertThat(ok.code()).isZero();
 
-    CliRunner.Result wrong = doctor("--registry", r, "--insecure", "--creds", USER + ":not-the-password");
-    assertThat(wrong.out()).containsPattern(line + " +FAIL +auth failed: 401 with the credentials of spindle")
+    CliRunner.Result wrong =
+        doctor("--registry", r, "--insecure", "--creds", USER + ":not-the-password");
+    assertThat(wrong.out())
+        .containsPattern(line + " +FAIL +auth failed: 401 with the credentials of spindle")
         .doesNotContain("not-the-password");
     assertThat(wrong.code()).isEqualTo(1);
 
     // No credentials at all (and no Docker config to take them from): said so.
     Path staging = tmp.resolve("staging");
-    DoctorCommand.Check none = DoctorCommand.registry(r, new RegistryOptions(null, null, null, true, staging));
+    DoctorCommand.Check none =
+        DoctorCommand.registry(r, new RegistryOptions(null, null, null, true, staging));
     assertThat(none.level()).isEqualTo(DoctorCommand.Level.FAIL);
-    assertThat(none.detail()).startsWith("auth failed: 401 without credentials").contains("--creds");
+    assertThat(none.detail())
+        .startsWith("auth failed: 401 without credentials")
+        .contains("--creds");
   }
 
   @Test
   @Requires(Tool.REGISTRY)
   void aPlainHttpRegistryWithoutInsecureIsATlsProblem() throws Exception {
     CliRunner.Result r = doctor("--registry", registry(), "--creds", USER + ":" + PASSWORD);
-    assertThat(r.out()).containsPattern("registry 127.0.0.1:" + registryPort + " +FAIL +TLS problem")
+    assertThat(r.out())
+        .containsPattern("registry 127.0.0.1:" + registryPort + " +FAIL +TLS problem")
         .contains("--insecure");
     assertThat(r.code()).isEqualTo(1);
   }
@@ -147,31 +167,47 @@ class DoctorRegistryTest {
   void aClosedPortIsUnreachableByItsAddress() throws Exception {
     int port = freePort();
     CliRunner.Result r = doctor("--registry", "docker://127.0.0.1:" + port, "--insecure");
-    assertThat(r.out()).containsPattern("registry 127.0.0.1:" + port + " +FAIL +unreachable: connection to 127.0.0.1:"
-        + port + " refused");
+    assertThat(r.out())
+        .containsPattern(
+            "registry 127.0.0.1:"
+                + port
+                + " +FAIL +unreachable: connection to 127.0.0.1:"
+                + port
+                + " refused");
     assertThat(r.code()).isEqualTo(1);
   }
 
   @Test
   void anHttpServerThatIsNotARegistryIsSaidSoAndNotQuoted() throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", exchange -> {
-      byte[] body = (SERVER_WORDS + "\n").getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("X-Words", SERVER_WORDS);
-      exchange.sendResponseHeaders(404, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          byte[] body = (SERVER_WORDS + "\n").getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("X-Words", SERVER_WORDS);
+          exchange.sendResponseHeaders(404, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
     server.start();
     try {
       int port = server.getAddress().getPort();
-      CliRunner.Result r = doctor("--registry", "docker://127.0.0.1:" + port, "--insecure",
-          "--registry", "docker://127.0.0.1:" + port + "/");
-      assertThat(r.out()).containsPattern("registry 127.0.0.1:" + port
-          + " +FAIL +not a registry: GET /v2/ answered 404 without a Docker-Distribution-API-Version header")
+      CliRunner.Result r =
+          doctor(
+              "--registry",
+              "docker://127.0.0.1:" + port,
+              "--insecure",
+              "--registry",
+              "docker://127.0.0.1:" + port + "/");
+      assertThat(r.out())
+          .containsPattern(
+              "registry 127.0.0.1:"
+                  + port
+                  + " +FAIL +not a registry: GET /v2/ answered 404 without a Docker-Distribution-API-Version header")
           .doesNotContain(SERVER_WORDS);
-      assertThat(r.out().lines().filter(l -> l.startsWith("registry ")).count()).as("one line per registry")
+      assertThat(r.out().lines().filter(l -> l.startsWith("registry ")).count())
+          .as("one line per registry")
           .isEqualTo(2);
       assertThat(r.code()).isEqualTo(1);
     } finally {

@@ -23,16 +23,20 @@ class ImageMetadataCliTest {
     Files.setPosixFilePermissions(src.resolve("key"), PosixFilePermissions.fromString("rw-------"));
     Files.createDirectories(src.resolve("empty"));
 
-    CliRunner.Result made = run("image", "make", src.toString(), "-t", "named", "--owner", "1000:50");
+    CliRunner.Result made =
+        run("image", "make", src.toString(), "-t", "named", "--owner", "1000:50");
     assertThat(made.code()).as(made.err()).isZero();
     assertThat(run("image", "stat", "named", "key").out())
-        .contains("access: 0600").contains("owner: 1000:50").contains("links: 1");
+        .contains("access: 0600")
+        .contains("owner: 1000:50")
+        .contains("links: 1");
     assertThat(run("image", "stat", "named", "empty").out()).contains("type: directory");
 
     assertThat(run("image", "make", src.toString(), "-t", "none", "--no-owners").code()).isZero();
     assertThat(run("image", "stat", "none", "key").out()).contains("owner: not recorded (root)");
 
-    CliRunner.Result both = run("image", "make", src.toString(), "-t", "x", "--owner", "1:1", "--no-owners");
+    CliRunner.Result both =
+        run("image", "make", src.toString(), "-t", "x", "--owner", "1:1", "--no-owners");
     assertThat(both.code()).isNotZero();
     assertThat(both.err()).contains("--owner and --no-owners contradict each other");
     CliRunner.Result bad = run("image", "make", src.toString(), "-t", "y", "--owner", "root");

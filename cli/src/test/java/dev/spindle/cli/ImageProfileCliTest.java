@@ -28,12 +28,14 @@ class ImageProfileCliTest {
     assertThat(cli.run("image", "make", root.toString(), "-t", "app").code()).isZero();
 
     Path profile = tmp.resolve("app.profile");
-    CliRunner.Result ran = cli.run("image", "profile", "app", "-o", profile.toString(),
-        "--", "sh", "-c", "cat /etc/motd");
+    CliRunner.Result ran =
+        cli.run(
+            "image", "profile", "app", "-o", profile.toString(), "--", "sh", "-c", "cat /etc/motd");
     assertThat(ran.code()).as(ran.out() + ran.err()).isZero();
     assertThat(AccessTraces.paths(profile)).containsExactly("/bin/busybox", "/etc/motd");
 
-    CliRunner.Result slim = cli.run("image", "debloat", "app", "--profile", profile.toString(), "-t", "slim");
+    CliRunner.Result slim =
+        cli.run("image", "debloat", "app", "--profile", profile.toString(), "-t", "slim");
     assertThat(slim.code()).as(slim.err()).isZero();
     // cold: the five unused files and the two symlinks (sh, cat), never opened as themselves
     assertThat(slim.out()).contains("hot: 2 files").contains("cold: 7 files");
@@ -41,9 +43,19 @@ class ImageProfileCliTest {
     assertThat(cli.run("image", "cat", "slim", "etc/unused3").out()).isEqualTo("never opened 3\n");
 
     // A run that opens a cold file works, and says so.
-    CliRunner.Result cold = cli.run("container", "run", "slim", "--hot", profile.toString(),
-        "--", "sh", "-c", "cat /etc/motd /etc/unused3 > /dev/null");
+    CliRunner.Result cold =
+        cli.run(
+            "container",
+            "run",
+            "slim",
+            "--hot",
+            profile.toString(),
+            "--",
+            "sh",
+            "-c",
+            "cat /etc/motd /etc/unused3 > /dev/null");
     assertThat(cold.code()).as(cold.err()).isZero();
-    assertThat(cold.err()).contains("opened 3 image files, 1 of them cold (not in " + profile + ")");
+    assertThat(cold.err())
+        .contains("opened 3 image files, 1 of them cold (not in " + profile + ")");
   }
 }

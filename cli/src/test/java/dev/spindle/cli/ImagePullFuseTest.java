@@ -30,18 +30,23 @@ class ImagePullFuseTest {
     Path src = Files.createDirectories(tmp.resolve("src/etc"));
     Files.writeString(src.resolve("motd"), "fetched on first read\n");
     Files.writeString(src.resolve("unread"), "stays on the node\n");
-    assertThat(new CliRunner(nodeHome).run("image", "make", src.getParent().toString(), "-t", "src").code())
+    assertThat(
+            new CliRunner(nodeHome)
+                .run("image", "make", src.getParent().toString(), "-t", "src")
+                .code())
         .isZero();
     SpindleHome home = new SpindleHome(tmp.resolve("puller"));
     CliRunner cli = new CliRunner(home.root());
-    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
-      CliRunner.Result pulled = cli.run("image", "pull", "src", "--from", node.url(), "--token", node.token(),
-          "--lazy");
+    try (Daemon node =
+        Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
+      CliRunner.Result pulled =
+          cli.run("image", "pull", "src", "--from", node.url(), "--token", node.token(), "--lazy");
       assertThat(pulled.code()).as(pulled.err()).isZero();
       Path mnt = Files.createDirectories(tmp.resolve("mnt"));
       try (Image image = Image.open(new ImageStore(home).path(Tag.of("src")), AccessMode.INDEXED);
           ImageMount mount = ImageMount.mount(image, mnt, MountOptions.defaults())) {
-        assertThat(Files.readString(mount.mountPoint().resolve("etc/motd"))).isEqualTo("fetched on first read\n");
+        assertThat(Files.readString(mount.mountPoint().resolve("etc/motd")))
+            .isEqualTo("fetched on first read\n");
         assertThat(Files.size(mount.mountPoint().resolve("etc/unread"))).isEqualTo(18);
       }
     }

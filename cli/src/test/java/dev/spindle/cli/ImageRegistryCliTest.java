@@ -19,15 +19,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code image push --to docker://…} then {@code image pull --from docker://… --lazy} into a
- * second home, end to end through the CLI against Debian's docker-registry (htpasswd auth) on
- * loopback: the lazy image reads back what was made, and the object cache holds only what was read.
+ * {@code image push --to docker://…} then {@code image pull --from docker://… --lazy} into a second
+ * home, end to end through the CLI against Debian's docker-registry (htpasswd auth) on loopback:
+ * the lazy image reads back what was made, and the object cache holds only what was read.
  */
 @Requires(Tool.REGISTRY)
 class ImageRegistryCliTest {
   private static final String CREDS = "spindle:s3cret-pass";
+
   /** {@code htpasswd -nbB spindle s3cret-pass}, as in the container module's TestRegistry. */
-  private static final String HTPASSWD = "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+  private static final String HTPASSWD =
+      "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+
   @TempDir static Path shared;
   private static Process registry;
   private static int port;
@@ -41,13 +44,33 @@ class ImageRegistryCliTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Files.writeString(dir.resolve("config.yml"), String.join("\n", "version: 0.1", "log:", "  level: error",
-        "  accesslog:", "    disabled: true", "storage:", "  filesystem:", "    rootdirectory: " + dir.resolve("storage"),
-        "http:", "  addr: 127.0.0.1:" + port, "auth:", "  htpasswd:", "    realm: spindle-test",
-        "    path: " + dir.resolve("htpasswd"), ""));
-    registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-    HttpRequest ping = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/")).build();
+    Files.writeString(
+        dir.resolve("config.yml"),
+        String.join(
+            "\n",
+            "version: 0.1",
+            "log:",
+            "  level: error",
+            "  accesslog:",
+            "    disabled: true",
+            "storage:",
+            "  filesystem:",
+            "    rootdirectory: " + dir.resolve("storage"),
+            "http:",
+            "  addr: 127.0.0.1:" + port,
+            "auth:",
+            "  htpasswd:",
+            "    realm: spindle-test",
+            "    path: " + dir.resolve("htpasswd"),
+            ""));
+    registry =
+        new ProcessBuilder(
+                "/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("registry.log").toFile())
+            .start();
+    HttpRequest ping =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/")).build();
     try (HttpClient http = HttpClient.newHttpClient()) {
       for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); ; Thread.sleep(50)) {
         try {
@@ -58,7 +81,8 @@ class ImageRegistryCliTest {
           // still starting
         }
         if (!registry.isAlive() || System.nanoTime() > end) {
-          throw new IOException("docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
+          throw new IOException(
+              "docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
         }
       }
     }
@@ -83,18 +107,33 @@ class ImageRegistryCliTest {
     CliRunner a = new CliRunner(tmp.resolve("a"));
     assertThat(a.run("image", "make", src.toString(), "-t", "app").code()).isZero();
     String ref = "docker://127.0.0.1:" + port + "/spindle/cli:v1";
-    CliRunner.Result pushed = a.run("image", "push", "app", "--to", ref, "--insecure", "--creds", CREDS);
+    CliRunner.Result pushed =
+        a.run("image", "push", "app", "--to", ref, "--insecure", "--creds", CREDS);
     assertThat(pushed.code()).as(pushed.err()).isZero();
 
     CliRunner b = new CliRunner(tmp.resolve("b"));
-    CliRunner.Result pulled = b.run("image", "pull", "app", "--from", ref, "--lazy", "-t", "copy", "--insecure",
-        "--creds", CREDS);
+    CliRunner.Result pulled =
+        b.run(
+            "image",
+            "pull",
+            "app",
+            "--from",
+            ref,
+            "--lazy",
+            "-t",
+            "copy",
+            "--insecure",
+            "--creds",
+            CREDS);
     assertThat(pulled.code()).as(pulled.err()).isZero();
     assertThat(pulled.out()).startsWith("pulled lazily " + ref + " as copy");
     assertThat(b.run("image", "cat", "copy", "small.txt").out()).isEqualTo("small\n");
     CliRunner.Result cache = b.run("image", "cache");
-    assertThat(cache.out()).as("only small.txt was fetched").containsPattern("objects +1\\n")
+    assertThat(cache.out())
+        .as("only small.txt was fetched")
+        .containsPattern("objects +1\\n")
         .containsPattern("bytes +6 of");
-    assertThat(b.run("image", "cat", "copy", "large.txt").out()).isEqualTo(Files.readString(src.resolve("large.txt")));
+    assertThat(b.run("image", "cat", "copy", "large.txt").out())
+        .isEqualTo(Files.readString(src.resolve("large.txt")));
   }
 }

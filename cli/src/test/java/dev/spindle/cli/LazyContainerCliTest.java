@@ -41,23 +41,38 @@ class LazyContainerCliTest {
       files.append(" /data/f").append(i);
     }
     Path nodeHome = tmp.resolve("node");
-    assertThat(new CliRunner(nodeHome).run("image", "make", root.toString(), "-t", "app", "-q").code()).isZero();
+    assertThat(
+            new CliRunner(nodeHome).run("image", "make", root.toString(), "-t", "app", "-q").code())
+        .isZero();
     SpindleHome home = new SpindleHome(tmp.resolve("puller"));
     CliRunner cli = new CliRunner(home.root());
-    try (Daemon node = Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
+    try (Daemon node =
+        Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
       // A cap of two files: the binary and the four files cannot all stay.
-      CliRunner.Result pulled = cli.run("image", "pull", "app", "--from", node.url(), "--token", node.token(),
-          "--lazy", "--cache-size", (2 * SIZE / 1024) + "K");
+      CliRunner.Result pulled =
+          cli.run(
+              "image",
+              "pull",
+              "app",
+              "--from",
+              node.url(),
+              "--token",
+              node.token(),
+              "--lazy",
+              "--cache-size",
+              (2 * SIZE / 1024) + "K");
       assertThat(pulled.code()).as(pulled.err()).isZero();
       // Twice over the files: the second pass reads what the first evicted (the kernel's page cache
       // may serve some of it), and the byte count must be whole.
-      String script = "n=$(cat" + files + files + " | wc -c); test \"$n\" -eq " + (2L * FILES * SIZE);
+      String script =
+          "n=$(cat" + files + files + " | wc -c); test \"$n\" -eq " + (2L * FILES * SIZE);
       CliRunner.Result ran = cli.run("container", "run", "app", "--", "sh", "-c", script);
       assertThat(ran.code()).as(ran.err()).isZero();
     }
     LazyImages.CacheStats s = LazyImages.cacheStats(home);
     assertThat(s.evictions()).as("%s", s).isPositive();
     assertThat(s.bytes()).isLessThanOrEqualTo(2L * SIZE);
-    assertThat(s.bytesFetched()).isGreaterThanOrEqualTo((long) FILES * SIZE + Files.size(BusyboxRoot.BUSYBOX));
+    assertThat(s.bytesFetched())
+        .isGreaterThanOrEqualTo((long) FILES * SIZE + Files.size(BusyboxRoot.BUSYBOX));
   }
 }

@@ -25,7 +25,9 @@ class PythonCommandTest {
     assertThat(c.out()).isEqualTo("45 ['-c']\n"); // a -c program prints no expression values
 
     Path script = tmp.resolve("greet.py");
-    Files.writeString(script, """
+    Files.writeString(
+        script,
+        """
         import sys
         def main(args):
             print('hello', *args, 'from', __name__, __file__.endswith('greet.py'))
@@ -42,12 +44,16 @@ class PythonCommandTest {
 
     CliRunner.Result f = run(script.toString(), "--", "--fail");
     assertThat(f.code()).isEqualTo(1);
-    assertThat(f.err()).contains("Traceback (most recent call last):\n  File \"" + script + "\", line 8, in <module>\n")
-        .contains("    {}['missing']").endsWith("KeyError: 'missing'\n");
+    assertThat(f.err())
+        .contains(
+            "Traceback (most recent call last):\n  File \"" + script + "\", line 8, in <module>\n")
+        .contains("    {}['missing']")
+        .endsWith("KeyError: 'missing'\n");
   }
 
   @Test
   void literalsEscapeWhatPythonWouldReadDifferently() {
-    assertThat(PythonCommand.literal("a'b\\c\né😀")).isEqualTo("'a\\'b\\\\c\\U0000000a\\U000000e9\\U0001f600'");
+    assertThat(PythonCommand.literal("a'b\\c\né😀"))
+        .isEqualTo("'a\\'b\\\\c\\U0000000a\\U000000e9\\U0001f600'");
   }
 }

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code spindle fork} and {@code spindle resume} between two nodes (each its own home and token). */
+/**
+ * {@code spindle fork} and {@code spindle resume} between two nodes (each its own home and token).
+ */
 class RemoteForkCliTest {
   @TempDir Path tmp;
 
@@ -25,34 +27,52 @@ class RemoteForkCliTest {
     // Two nodes that list each other with --peer: ports chosen first so each can name the other.
     int portA = freePort();
     int portB = freePort();
-    try (Daemon a = Daemon.start(DaemonConfig.defaults(new SpindleHome(homeA)).listen("127.0.0.1:" + portA),
-            new AccessOptions(java.util.List.of("http://127.0.0.1:" + portB), java.util.List.of()));
-        Daemon b = Daemon.start(DaemonConfig.defaults(new SpindleHome(tmp.resolve("b"))).listen("127.0.0.1:" + portB),
-            new AccessOptions(java.util.List.of("http://127.0.0.1:" + portA), java.util.List.of()))) {
-      String id = cli.run("sandbox", "create", wasm.toString(), "--node", a.url()).out().split(" ")[0];
+    try (Daemon a =
+            Daemon.start(
+                DaemonConfig.defaults(new SpindleHome(homeA)).listen("127.0.0.1:" + portA),
+                new AccessOptions(
+                    java.util.List.of("http://127.0.0.1:" + portB), java.util.List.of()));
+        Daemon b =
+            Daemon.start(
+                DaemonConfig.defaults(new SpindleHome(tmp.resolve("b")))
+                    .listen("127.0.0.1:" + portB),
+                new AccessOptions(
+                    java.util.List.of("http://127.0.0.1:" + portA), java.util.List.of()))) {
+      String id =
+          cli.run("sandbox", "create", wasm.toString(), "--node", a.url()).out().split(" ")[0];
       for (int i = 0; i < 3; i++) {
         cli.run("sandbox", "call", id, "next", "--node", a.url());
       }
 
-      CliRunner.Result forked = cli.run("fork", id, "--to", b.url(), "--to-token", b.token(), "--node", a.url());
+      CliRunner.Result forked =
+          cli.run("fork", id, "--to", b.url(), "--to-token", b.token(), "--node", a.url());
       assertThat(forked.code()).as(forked.err()).isZero();
       assertThat(forked.out()).contains(" on " + b.url()).contains("descriptor fd-");
       String child = forked.out().split(" ")[0];
-      assertThat(cli.run("sandbox", "call", child, "next", "--node", b.url(), "--token", b.token()).out().strip())
+      assertThat(
+              cli.run("sandbox", "call", child, "next", "--node", b.url(), "--token", b.token())
+                  .out()
+                  .strip())
           .isEqualTo("4");
-      assertThat(cli.run("sandbox", "call", id, "next", "--node", a.url()).out().strip()).isEqualTo("4");
+      assertThat(cli.run("sandbox", "call", id, "next", "--node", a.url()).out().strip())
+          .isEqualTo("4");
 
       Path file = tmp.resolve("sandbox.descriptor");
       CliRunner.Result written = cli.run("fork", id, "-o", file.toString(), "--node", a.url());
       assertThat(written.code()).as(written.err()).isZero();
       assertThat(Files.size(file)).isPositive();
-      CliRunner.Result resumed = cli.run("resume", file.toString(), "--node", b.url(), "--token", b.token());
+      CliRunner.Result resumed =
+          cli.run("resume", file.toString(), "--node", b.url(), "--token", b.token());
       assertThat(resumed.code()).as(resumed.err()).isZero();
       String second = resumed.out().split(" ")[0];
-      assertThat(cli.run("sandbox", "call", second, "next", "--node", b.url(), "--token", b.token()).out().strip())
+      assertThat(
+              cli.run("sandbox", "call", second, "next", "--node", b.url(), "--token", b.token())
+                  .out()
+                  .strip())
           .isEqualTo("5");
 
-      CliRunner.Result both = cli.run("fork", id, "--to", b.url(), "-o", file.toString(), "--node", a.url());
+      CliRunner.Result both =
+          cli.run("fork", id, "--to", b.url(), "-o", file.toString(), "--node", a.url());
       assertThat(both.code()).isNotZero();
     }
   }

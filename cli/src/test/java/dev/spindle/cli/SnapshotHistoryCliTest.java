@@ -31,7 +31,10 @@ class SnapshotHistoryCliTest {
     try (Forks forks = new Forks(new SpindleHome(home).create())) {
       Path root = forks.privateRoot(List.of("home/user"));
       Files.writeString(root.resolve("home/user/f.txt"), "hello\n");
-      Sandbox s = Sandbox.builder(Guests.bytes(Guests.reactor("warm"))).memoryFactory(PagedMemory::new).build();
+      Sandbox s =
+          Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
+              .memoryFactory(PagedMemory::new)
+              .build();
       try (Guest g = forks.startWithDirs(s.withPreopens(Map.of("/", root)), Map.of())) {
         forks.snapshot(g, Tag.of("h1"), SnapshotMode.FULL);
       }
@@ -40,11 +43,14 @@ class SnapshotHistoryCliTest {
     CliRunner.Result r = new CliRunner(home).run("snapshot", "history", "h1", "-o", out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("branch h1 at ").contains("1 commits");
-    Process p = new ProcessBuilder("git", "-C", out.toString(), "show", "h1:home/user/f.txt").start();
-    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello\n");
+    Process p =
+        new ProcessBuilder("git", "-C", out.toString(), "show", "h1:home/user/f.txt").start();
+    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("hello\n");
     assertThat(p.waitFor()).isZero();
 
-    CliRunner.Result none = new CliRunner(home).run("snapshot", "history", "nope", "-o", tmp.resolve("x").toString());
+    CliRunner.Result none =
+        new CliRunner(home).run("snapshot", "history", "nope", "-o", tmp.resolve("x").toString());
     assertThat(none.code()).isNotZero();
     assertThat(none.err()).contains("'nope' has no files");
   }

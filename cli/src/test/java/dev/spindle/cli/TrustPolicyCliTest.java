@@ -24,7 +24,8 @@ class TrustPolicyCliTest {
     CliRunner cli = new CliRunner(tmp.resolve("home"));
     Path src = Files.createDirectories(tmp.resolve("src/bin"));
     Files.copy(dev.spindle.sandbox.Guests.command("hello"), src.resolve("hello.wasm"));
-    assertThat(cli.run("image", "make", src.getParent().toString(), "-t", "app", "-q").code()).isZero();
+    assertThat(cli.run("image", "make", src.getParent().toString(), "-t", "app", "-q").code())
+        .isZero();
     Path key = tmp.resolve("key");
     Path other = tmp.resolve("other");
     assertThat(cli.run("key", "new", key.toString()).code()).isZero();
@@ -32,7 +33,8 @@ class TrustPolicyCliTest {
 
     // No trusted key: nothing is required.
     assertThat(cli.run("key", "list").out()).contains("no trusted keys");
-    CliRunner.Result free = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    CliRunner.Result free =
+        cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
     assertThat(free.out()).as(free.err()).isEqualTo("hello x\n");
 
     CliRunner.Result trusted = cli.run("key", "trust", key + ".pub");
@@ -40,21 +42,29 @@ class TrustPolicyCliTest {
     String fp = trusted.out().split(" ")[2];
     assertThat(cli.run("key", "list").out()).contains(fp);
 
-    CliRunner.Result unsigned = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    CliRunner.Result unsigned =
+        cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
     assertThat(unsigned.code()).isEqualTo(1);
     assertThat(unsigned.out()).isEmpty();
-    assertThat(unsigned.err()).contains("image 'app' is unsigned").contains("requires a signature by a trusted key");
-    CliRunner.Result mount = cli.run("mount", "app", Files.createDirectories(tmp.resolve("mnt")).toString());
+    assertThat(unsigned.err())
+        .contains("image 'app' is unsigned")
+        .contains("requires a signature by a trusted key");
+    CliRunner.Result mount =
+        cli.run("mount", "app", Files.createDirectories(tmp.resolve("mnt")).toString());
     assertThat(mount.code()).isEqualTo(1);
     assertThat(mount.err()).contains("image 'app' is unsigned");
 
     assertThat(cli.run("image", "sign", "app", "--key", other.toString()).code()).isZero();
-    CliRunner.Result untrusted = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    CliRunner.Result untrusted =
+        cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
     assertThat(untrusted.code()).isEqualTo(1);
-    assertThat(untrusted.err()).contains("is signed by key").contains("which this node does not trust (trusted: " + fp);
+    assertThat(untrusted.err())
+        .contains("is signed by key")
+        .contains("which this node does not trust (trusted: " + fp);
 
     assertThat(cli.run("image", "sign", "app", "--key", key.toString()).code()).isZero();
-    CliRunner.Result signed = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    CliRunner.Result signed =
+        cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
     assertThat(signed.out()).as(signed.err()).isEqualTo("hello x\n");
 
     // The signature names another commit and root now: altered.
@@ -66,12 +76,14 @@ class TrustPolicyCliTest {
     String forged = original.substring(0, at) + swapped + original.substring(at + 1);
     assertThat(forged).isNotEqualTo(original);
     Files.writeString(sig, forged);
-    CliRunner.Result altered = cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
+    CliRunner.Result altered =
+        cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x");
     assertThat(altered.code()).isEqualTo(1);
     assertThat(altered.err()).contains("does not match its commit and root");
 
     assertThat(cli.run("key", "untrust", fp).code()).isZero();
-    assertThat(cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x").out()).isEqualTo("hello x\n");
+    assertThat(cli.run("run", "--image", "app", "--wasm", "/bin/hello.wasm", "--", "x").out())
+        .isEqualTo("hello x\n");
   }
 
   @Test
@@ -88,19 +100,28 @@ class TrustPolicyCliTest {
 
     CliRunner cli = new CliRunner(tmp.resolve("puller"));
     assertThat(cli.run("key", "trust", key + ".pub").code()).isZero();
-    try (Daemon d = Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
+    try (Daemon d =
+        Daemon.start(DaemonConfig.defaults(new SpindleHome(nodeHome)).listen("127.0.0.1:0"))) {
       for (String mode : new String[] {"", "--lazy"}) {
         String local = mode.isEmpty() ? "whole" : "lazy";
-        CliRunner.Result plain = mode.isEmpty()
-            ? cli.run("image", "pull", "plain", "--from", d.url(), "--token", d.token(), "-t", local)
-            : cli.run("image", "pull", "plain", "--from", d.url(), "--token", d.token(), "-t", local, mode);
+        CliRunner.Result plain =
+            mode.isEmpty()
+                ? cli.run(
+                    "image", "pull", "plain", "--from", d.url(), "--token", d.token(), "-t", local)
+                : cli.run(
+                    "image", "pull", "plain", "--from", d.url(), "--token", d.token(), "-t", local,
+                    mode);
         assertThat(plain.code()).isEqualTo(1);
         assertThat(plain.err()).contains("plain from " + d.url() + " is unsigned");
         assertThat(tmp.resolve("puller/images/" + local + ".img")).doesNotExist();
 
-        CliRunner.Result ok = mode.isEmpty()
-            ? cli.run("image", "pull", "signed", "--from", d.url(), "--token", d.token(), "-t", local)
-            : cli.run("image", "pull", "signed", "--from", d.url(), "--token", d.token(), "-t", local, mode);
+        CliRunner.Result ok =
+            mode.isEmpty()
+                ? cli.run(
+                    "image", "pull", "signed", "--from", d.url(), "--token", d.token(), "-t", local)
+                : cli.run(
+                    "image", "pull", "signed", "--from", d.url(), "--token", d.token(), "-t", local,
+                    mode);
         assertThat(ok.code()).as(ok.err()).isZero();
         assertThat(tmp.resolve("puller/images/" + local + ".img.sig")).exists();
         assertThat(cli.run("image", "verify", local, "--key", key + ".pub").code()).isZero();
@@ -121,7 +142,8 @@ class TrustPolicyCliTest {
     assertThat(tmp.resolve("app.img.sig")).doesNotExist();
 
     // No trusted key: nothing changes.
-    assertThat(cli.run("image", "extract", "app", tmp.resolve("free").toString(), "-q").code()).isZero();
+    assertThat(cli.run("image", "extract", "app", tmp.resolve("free").toString(), "-q").code())
+        .isZero();
     assertThat(tmp.resolve("free/f.txt")).hasContent("x");
     CliRunner.Result freeImport = cli.run("image", "import", file.toString(), "-t", "plain", "-q");
     assertThat(freeImport.code()).as(freeImport.err()).isZero();
@@ -131,10 +153,13 @@ class TrustPolicyCliTest {
     CliRunner.Result extract = cli.run("image", "extract", "app", out.toString(), "-q");
     assertThat(extract.code()).isEqualTo(1);
     assertThat(extract.out()).isEmpty();
-    assertThat(extract.err()).contains("image 'app' is unsigned").contains("trusts 1 key")
+    assertThat(extract.err())
+        .contains("image 'app' is unsigned")
+        .contains("trusts 1 key")
         .contains("'spindle image sign app --key KEY'");
     assertThat(out).doesNotExist();
-    for (String[] read : new String[][] {{"ls", "app"}, {"cat", "app", "f.txt"}, {"stat", "app", "f.txt"}}) {
+    for (String[] read :
+        new String[][] {{"ls", "app"}, {"cat", "app", "f.txt"}, {"stat", "app", "f.txt"}}) {
       String[] args = new String[read.length + 1];
       args[0] = "image";
       System.arraycopy(read, 0, args, 1, read.length);
@@ -146,11 +171,13 @@ class TrustPolicyCliTest {
 
     CliRunner.Result imported = cli.run("image", "import", file.toString(), "-t", "copy", "-q");
     assertThat(imported.code()).isEqualTo(1);
-    assertThat(imported.err()).contains("image file '" + file + "' is unsigned")
+    assertThat(imported.err())
+        .contains("image file '" + file + "' is unsigned")
         .contains("'spindle image sign " + file + " --key KEY' writes app.img.sig beside it");
     try (var left = Files.list(tmp.resolve("home/images"))) {
       assertThat(left.map(p -> p.getFileName().toString()).sorted().toList())
-          .as("nothing stored, no temporary file left").containsExactly("app.img", "plain.img");
+          .as("nothing stored, no temporary file left")
+          .containsExactly("app.img", "plain.img");
     }
 
     // What must work on any image still does: the catalog, verify, sign, rm.
@@ -188,11 +215,15 @@ class TrustPolicyCliTest {
     Files.copy(shipped, altered);
     Files.copy(tmp.resolve("shipped.img.sig"), tmp.resolve("altered.img.sig"));
     long at;
-    try (dev.spindle.image.Image img = dev.spindle.image.Image.open(altered, dev.spindle.image.AccessMode.LAZY)) {
+    try (dev.spindle.image.Image img =
+        dev.spindle.image.Image.open(altered, dev.spindle.image.AccessMode.LAZY)) {
       at = img.header().packOffset() + img.header().packLength() / 2;
     }
-    try (var ch = java.nio.channels.FileChannel.open(altered, java.nio.file.StandardOpenOption.READ,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (var ch =
+        java.nio.channels.FileChannel.open(
+            altered,
+            java.nio.file.StandardOpenOption.READ,
+            java.nio.file.StandardOpenOption.WRITE)) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
       ch.read(b, at);
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~b.get(0)}), at);
@@ -200,8 +231,10 @@ class TrustPolicyCliTest {
     CliRunner.Result tampered = other.run("image", "cat", altered.toString(), "f.txt");
     assertThat(tampered.code()).isEqualTo(1);
     assertThat(tampered.out()).isEmpty();
-    assertThat(tampered.err()).contains("image '" + altered + "' does not hash up to the commit and root");
-    CliRunner.Result tamperedImport = other.run("image", "import", altered.toString(), "-t", "altered", "-q");
+    assertThat(tampered.err())
+        .contains("image '" + altered + "' does not hash up to the commit and root");
+    CliRunner.Result tamperedImport =
+        other.run("image", "import", altered.toString(), "-t", "altered", "-q");
     assertThat(tamperedImport.code()).isEqualTo(1);
     assertThat(tmp.resolve("other/images/altered.img")).doesNotExist();
   }

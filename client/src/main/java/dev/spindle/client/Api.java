@@ -30,7 +30,8 @@ public final class Api {
   public static ObjectMapper mapper() {
     return JsonMapper.builder()
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+        .defaultPropertyInclusion(
+            JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -50,7 +51,8 @@ public final class Api {
 
   /** {@code POST /v1/images}: make an image of {@code source}; {@code wait=false} answers 202. */
   // "wait" cannot be a record component (it would override Object.wait), hence the rename.
-  public record MakeImage(String source, String tag, String ref, @JsonProperty("wait") Boolean awaitReady) {
+  public record MakeImage(
+      String source, String tag, String ref, @JsonProperty("wait") Boolean awaitReady) {
     public MakeImage(String source, String tag) {
       this(source, tag, null, true);
     }
@@ -76,10 +78,23 @@ public final class Api {
       List<String> ancestors,
       List<String> dependents) {
     /** A row without lineage and pause (the node fills those in when it answers). */
-    public ImageInfo(String tag, String kind, String status, String source, String ref, String root, String commit,
-        Long sizeBytes, Integer objects, String parent, String createdAt, String updatedAt, String error) {
-      this(tag, kind, status, source, ref, root, commit, sizeBytes, objects, parent, createdAt, updatedAt, error,
-          null, null, null, null);
+    public ImageInfo(
+        String tag,
+        String kind,
+        String status,
+        String source,
+        String ref,
+        String root,
+        String commit,
+        Long sizeBytes,
+        Integer objects,
+        String parent,
+        String createdAt,
+        String updatedAt,
+        String error) {
+      this(
+          tag, kind, status, source, ref, root, commit, sizeBytes, objects, parent, createdAt,
+          updatedAt, error, null, null, null, null);
     }
 
     public boolean ready() {
@@ -108,15 +123,29 @@ public final class Api {
   public record Limits(Long timeoutMs, Integer maxMemoryPages, Integer outputCap) {}
 
   /**
-   * {@code POST /v1/sandboxes}: {@code n} (default 1, at most 1000) sandboxes of a module ({@code wasm}), or {@code n}
-   * branches of a snapshot ({@code snapshot}: a tag; each shares every page it has not written), or with {@code
-   * runtime} {@code python} {@code n} CPython interpreters (branches of the node's warm one; no {@code wasm}).
-   * {@code runtime} is {@code wasm} when absent.
+   * {@code POST /v1/sandboxes}: {@code n} (default 1, at most 1000) sandboxes of a module ({@code
+   * wasm}), or {@code n} branches of a snapshot ({@code snapshot}: a tag; each shares every page it
+   * has not written), or with {@code runtime} {@code python} {@code n} CPython interpreters
+   * (branches of the node's warm one; no {@code wasm}). {@code runtime} is {@code wasm} when
+   * absent.
    */
-  public record CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
-      String snapshot, String runtime, List<Dir> dirs) {
-    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
-        String snapshot, String runtime) {
+  public record CreateSandboxes(
+      Wasm wasm,
+      List<String> args,
+      Map<String, String> env,
+      Integer n,
+      Limits limits,
+      String snapshot,
+      String runtime,
+      List<Dir> dirs) {
+    public CreateSandboxes(
+        Wasm wasm,
+        List<String> args,
+        Map<String, String> env,
+        Integer n,
+        Limits limits,
+        String snapshot,
+        String runtime) {
       this(wasm, args, env, n, limits, snapshot, runtime, null);
     }
 
@@ -129,11 +158,17 @@ public final class Api {
       this(wasm, null, null, null, null, null, null);
     }
 
-    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits) {
+    public CreateSandboxes(
+        Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits) {
       this(wasm, args, env, n, limits, null, null);
     }
 
-    public CreateSandboxes(Wasm wasm, List<String> args, Map<String, String> env, Integer n, Limits limits,
+    public CreateSandboxes(
+        Wasm wasm,
+        List<String> args,
+        Map<String, String> env,
+        Integer n,
+        Limits limits,
         String snapshot) {
       this(wasm, args, env, n, limits, snapshot, null);
     }
@@ -171,19 +206,32 @@ public final class Api {
   }
 
   /**
-   * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran);
-   * {@code status} ready, running, exited or dead (a trap or limit ended it); {@code runtime}
-   * {@code python} for an interpreter that takes {@code eval}, else {@code wasm}; {@code
-   * privateFileBytes} the bytes of files in its private directories and layers (null: it has none).
+   * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran); {@code
+   * status} ready, running, exited or dead (a trap or limit ended it); {@code runtime} {@code
+   * python} for an interpreter that takes {@code eval}, else {@code wasm}; {@code privateFileBytes}
+   * the bytes of files in its private directories and layers (null: it has none).
    */
   public record SandboxInfo(
-      String id, String kind, String status, Integer exitCode, String createdAt, String error, String runtime,
+      String id,
+      String kind,
+      String status,
+      Integer exitCode,
+      String createdAt,
+      String error,
+      String runtime,
       Long privateFileBytes) {
-    public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error) {
+    public SandboxInfo(
+        String id, String kind, String status, Integer exitCode, String createdAt, String error) {
       this(id, kind, status, exitCode, createdAt, error, null, null);
     }
 
-    public SandboxInfo(String id, String kind, String status, Integer exitCode, String createdAt, String error,
+    public SandboxInfo(
+        String id,
+        String kind,
+        String status,
+        Integer exitCode,
+        String createdAt,
+        String error,
         String runtime) {
       this(id, kind, status, exitCode, createdAt, error, runtime, null);
     }
@@ -203,7 +251,10 @@ public final class Api {
     }
   }
 
-  /** A Python exception: its type ({@code ZeroDivisionError}, {@code json.JSONDecodeError}), message and traceback. */
+  /**
+   * A Python exception: its type ({@code ZeroDivisionError}, {@code json.JSONDecodeError}), message
+   * and traceback.
+   */
   public record EvalError(String type, String message, String traceback) {}
 
   public record SandboxList(List<SandboxInfo> sandboxes) {}
@@ -234,13 +285,17 @@ public final class Api {
    * A prepared fork: the descriptor's id on the parent's node and its size; {@code child} and
    * {@code node} when it was resumed elsewhere, else {@code descriptor} (base64).
    */
-  public record ForkResult(String descriptorId, Integer descriptorBytes, String node, SandboxInfo child,
+  public record ForkResult(
+      String descriptorId,
+      Integer descriptorBytes,
+      String node,
+      SandboxInfo child,
       String descriptor) {}
 
   /**
    * {@code POST /v1/resume}: a descriptor (base64) made by a fork on another node. {@code replay}
-   * (default true): fetch the parent's working set (pages it wrote since its last snapshot or
-   * fork) in the background; false moves only what the child touches.
+   * (default true): fetch the parent's working set (pages it wrote since its last snapshot or fork)
+   * in the background; false moves only what the child touches.
    */
   public record Resume(String descriptor, Boolean replay) {
     public Resume(String descriptor) {
@@ -253,8 +308,14 @@ public final class Api {
    * fallback} is the upload of its pages to the store: {@code uploading}, {@code ready} or {@code
    * failed: ...}.
    */
-  public record DescriptorInfo(String id, String sandbox, String capability, Integer pages, Integer nonZeroPages,
-      String expiresAt, String fallback) {}
+  public record DescriptorInfo(
+      String id,
+      String sandbox,
+      String capability,
+      Integer pages,
+      Integer nonZeroPages,
+      String expiresAt,
+      String fallback) {}
 
   public record DescriptorList(List<DescriptorInfo> descriptors) {}
 }

@@ -42,13 +42,16 @@ public final class SpindleClient {
   private SpindleClient(URI base, String token) {
     this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
     this.token = token;
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5))
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
-  /** A client of the node at {@code url} (e.g. {@code http://127.0.0.1:8889}) with a bearer token. */
+  /**
+   * A client of the node at {@code url} (e.g. {@code http://127.0.0.1:8889}) with a bearer token.
+   */
   public static SpindleClient connect(String url, String token) {
     return new SpindleClient(URI.create(url), Objects.requireNonNull(token, "token"));
   }
@@ -64,8 +67,12 @@ public final class SpindleClient {
     }
     Path file = home.resolve(Api.TOKEN_FILE);
     if (!Files.isRegularFile(file)) {
-      throw new IOException("no token: pass --token, set SPINDLE_TOKEN, or run the daemon once with home "
-          + home + " (it writes " + file + ")");
+      throw new IOException(
+          "no token: pass --token, set SPINDLE_TOKEN, or run the daemon once with home "
+              + home
+              + " (it writes "
+              + file
+              + ")");
     }
     return Files.readString(file).strip();
   }
@@ -145,16 +152,18 @@ public final class SpindleClient {
 
   public List<Long> call(String id, String export, long... args) {
     List<Long> a = java.util.Arrays.stream(args).boxed().toList();
-    return call("POST", "v1/sandboxes/" + enc(id) + "/call", new Call(export, a), CallResult.class).results();
+    return call("POST", "v1/sandboxes/" + enc(id) + "/call", new Call(export, a), CallResult.class)
+        .results();
   }
 
   /**
    * Evaluates Python {@code code} in sandbox {@code id} (one created with runtime {@code python},
-   * or a branch of one). A Python exception is in the result; a timeout is an {@link
-   * ApiException} ({@code limit_timeout}) and leaves the sandbox dead.
+   * or a branch of one). A Python exception is in the result; a timeout is an {@link ApiException}
+   * ({@code limit_timeout}) and leaves the sandbox dead.
    */
   public Api.EvalResult eval(String id, String code) {
-    return call("POST", "v1/sandboxes/" + enc(id) + "/eval", new Api.Eval(code), Api.EvalResult.class);
+    return call(
+        "POST", "v1/sandboxes/" + enc(id) + "/eval", new Api.Eval(code), Api.EvalResult.class);
   }
 
   public Output output(String id) {
@@ -190,7 +199,9 @@ public final class SpindleClient {
     try {
       return json.readValue(r.body(), SandboxInfo.class);
     } catch (JsonProcessingException e) {
-      throw new ApiException(r.statusCode(), "bad_response",
+      throw new ApiException(
+          r.statusCode(),
+          "bad_response",
           "POST " + path + ": the node's answer is not a SandboxInfo: " + e.getOriginalMessage());
     }
   }
@@ -217,8 +228,16 @@ public final class SpindleClient {
     try {
       return json.readValue(r.body(), type);
     } catch (JsonProcessingException e) {
-      throw new ApiException(r.statusCode(), "bad_response",
-          method + " " + path + ": the node's answer is not a " + type.getSimpleName() + ": " + e.getOriginalMessage());
+      throw new ApiException(
+          r.statusCode(),
+          "bad_response",
+          method
+              + " "
+              + path
+              + ": the node's answer is not a "
+              + type.getSimpleName()
+              + ": "
+              + e.getOriginalMessage());
     }
   }
 
@@ -242,9 +261,10 @@ public final class SpindleClient {
 
   private HttpResponse<String> send(String method, String path, Object body) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-          .timeout(Duration.ofMinutes(10))
-          .header("Authorization", "Bearer " + token);
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(base.resolve(path))
+              .timeout(Duration.ofMinutes(10))
+              .header("Authorization", "Bearer " + token);
       if (body == null) {
         b.method(method, HttpRequest.BodyPublishers.noBody());
       } else if (body instanceof Octets o) {
@@ -259,7 +279,8 @@ public final class SpindleClient {
       throw new UncheckedIOException("cannot reach the Spindle node at " + base + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted calling " + base));
+      throw new UncheckedIOException(
+          new java.io.InterruptedIOException("interrupted calling " + base));
     }
   }
 

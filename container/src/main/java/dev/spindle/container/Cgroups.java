@@ -12,11 +12,12 @@ import java.util.stream.Stream;
 
 /**
  * The cgroup directories of a container. The machine has hybrid cgroups (v1 hierarchies under
- * /sys/fs/cgroup/NAME plus a v2 one at /sys/fs/cgroup/unified), and runc makes
- * {@code HIERARCHY/<cgroupsPath>} in each; this finds and removes them all.
+ * /sys/fs/cgroup/NAME plus a v2 one at /sys/fs/cgroup/unified), and runc makes {@code
+ * HIERARCHY/<cgroupsPath>} in each; this finds and removes them all.
  */
 final class Cgroups {
   static final Path ROOT = Path.of("/sys/fs/cgroup");
+
   /** Every container's cgroupsPath is {@code /spindle/<id>}. */
   static final String PARENT = "spindle";
 

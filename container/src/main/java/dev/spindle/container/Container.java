@@ -11,9 +11,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A running container. {@link #close()} stops it if it still runs and removes everything its
- * start made: the runc container, its cgroups, the overlay, the FUSE mount, the state directory
- * (the upper directory too unless the spec named one).
+ * A running container. {@link #close()} stops it if it still runs and removes everything its start
+ * made: the runc container, its cgroups, the overlay, the FUSE mount, the state directory (the
+ * upper directory too unless the spec named one).
  */
 public final class Container implements AutoCloseable {
   private final String id;
@@ -27,8 +27,16 @@ public final class Container implements AutoCloseable {
   private final UserNamespace userns;
   private boolean closed;
 
-  Container(String id, Path rootfs, Path upper, Process runc, Runc runtime, UndoStack undo,
-      dev.spindle.fuse.ImageMount image, Path stateDir, UserNamespace userns) {
+  Container(
+      String id,
+      Path rootfs,
+      Path upper,
+      Process runc,
+      Runc runtime,
+      UndoStack undo,
+      dev.spindle.fuse.ImageMount image,
+      Path stateDir,
+      UserNamespace userns) {
     this.stateDir = stateDir;
     this.userns = userns;
     this.image = image;
@@ -56,9 +64,9 @@ public final class Container implements AutoCloseable {
   }
 
   /**
-   * The host uid and gid of the container's root (its user namespace's first ids), or host
-   * root's (0, 0) for a privileged-root container: whoever writes into {@link #rootfs()} from the
-   * host gives files to these, so that they are the container root's inside.
+   * The host uid and gid of the container's root (its user namespace's first ids), or host root's
+   * (0, 0) for a privileged-root container: whoever writes into {@link #rootfs()} from the host
+   * gives files to these, so that they are the container root's inside.
    */
   public int[] rootOwner() {
     return userns == null ? new int[] {0, 0} : new int[] {userns.hostUid(), userns.hostGid()};
@@ -86,15 +94,17 @@ public final class Container implements AutoCloseable {
     return runc.isAlive();
   }
 
-  /** Waits for the container's command to end; returns its exit code (128 + n: killed by signal n). */
+  /**
+   * Waits for the container's command to end; returns its exit code (128 + n: killed by signal n).
+   */
   public int waitFor() throws InterruptedException {
     return runc.waitFor();
   }
 
   /**
-   * Starts one more process in the running container ({@code runc exec}), confined as the
-   * container is; {@code env} is added to the container's environment, {@code cwd} is absolute.
-   * Its stdio are pipes; {@link Exec#close()} kills it (and what it started) if it still runs.
+   * Starts one more process in the running container ({@code runc exec}), confined as the container
+   * is; {@code env} is added to the container's environment, {@code cwd} is absolute. Its stdio are
+   * pipes; {@link Exec#close()} kills it (and what it started) if it still runs.
    */
   public Exec exec(List<String> args, List<String> env, String cwd) throws IOException {
     if (args.isEmpty()) {
@@ -113,7 +123,9 @@ public final class Container implements AutoCloseable {
     return new Exec(runtime.exec(id, args, env, cwd, pidFile), pidFile);
   }
 
-  /** A process started by {@link #exec}: the {@code runc exec} that waits for it, and its host pid. */
+  /**
+   * A process started by {@link #exec}: the {@code runc exec} that waits for it, and its host pid.
+   */
   public static final class Exec implements AutoCloseable {
     private final Process runc;
     private final Path pidFile;
@@ -145,8 +157,8 @@ public final class Container implements AutoCloseable {
     }
 
     /**
-     * Signals the process and every process it started, as seen from the host: SIGKILL when
-     * {@code force}, else SIGTERM. Before runc has started it, runc itself is stopped.
+     * Signals the process and every process it started, as seen from the host: SIGKILL when {@code
+     * force}, else SIGTERM. Before runc has started it, runc itself is stopped.
      */
     public void signal(boolean force) {
       Optional<ProcessHandle> p = hostProcess();
@@ -172,7 +184,9 @@ public final class Container implements AutoCloseable {
     private Optional<ProcessHandle> hostProcess() {
       try {
         String s = Files.readString(pidFile).strip();
-        return s.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(s)).filter(ProcessHandle::isAlive);
+        return s.isEmpty()
+            ? Optional.empty()
+            : ProcessHandle.of(Long.parseLong(s)).filter(ProcessHandle::isAlive);
       } catch (IOException | NumberFormatException e) {
         return Optional.empty();
       }

@@ -18,8 +18,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Runs OCI containers from images: {@code runc} over {@code overlay(upper, lower = FUSE mount
- * of the image)}, with each container's parts under {@code STATE/<id>/} (see {@link Layout}).
+ * Runs OCI containers from images: {@code runc} over {@code overlay(upper, lower = FUSE mount of
+ * the image)}, with each container's parts under {@code STATE/<id>/} (see {@link Layout}).
  */
 public final class ContainerRuntime {
   private static final SecureRandom IDS = new SecureRandom();
@@ -33,24 +33,28 @@ public final class ContainerRuntime {
   /**
    * Starts {@code spec} over {@code image}; the image must stay open until the container closes.
    * First reaps what killed processes left (see {@link #reap()}). Unless the spec asks for
-   * privileged root, the container runs in a {@link UserNamespace}: the image's files and the
-   * upper directory (the directory itself, not what an earlier run left in it) belong to its
-   * root, an unprivileged host user.
+   * privileged root, the container runs in a {@link UserNamespace}: the image's files and the upper
+   * directory (the directory itself, not what an earlier run left in it) belong to its root, an
+   * unprivileged host user.
    */
-  public Container start(Image image, ContainerSpec spec, MountOptions mountOptions) throws IOException {
+  public Container start(Image image, ContainerSpec spec, MountOptions mountOptions)
+      throws IOException {
     Runc runc = Runc.locate();
     reap(runc);
     UserNamespace userns = spec.privilegedRoot() ? null : UserNamespace.forRoot();
-    Layout at = new Layout(Files.createDirectories(stateRoot).toRealPath().resolve("spindle-" + randomHex()));
+    Layout at =
+        new Layout(
+            Files.createDirectories(stateRoot).toRealPath().resolve("spindle-" + randomHex()));
     String id = at.id();
     UndoStack undo = new UndoStack();
     try {
       Files.createDirectory(at.dir());
       undo.push("remove " + at.dir(), () -> deleteTree(at.dir()));
       Owner.current().write(at.owner());
-      Path upper = spec.upperDir() != null
-          ? Files.createDirectories(spec.upperDir()).toRealPath()
-          : Files.createDirectory(at.upper());
+      Path upper =
+          spec.upperDir() != null
+              ? Files.createDirectories(spec.upperDir()).toRealPath()
+              : Files.createDirectory(at.upper());
       for (Path d : List.of(at.lower(), at.work(), at.bundle())) {
         Files.createDirectory(d);
       }
@@ -73,8 +77,11 @@ public final class ContainerRuntime {
       undo.push("unmount the FUSE mount " + at.lower(), fuse::close);
       Overlay.mount(at.lower(), upper, at.work(), at.rootfs());
       undo.push("unmount the overlay " + at.rootfs(), () -> Overlay.unmount(at.rootfs()));
-      OciConfig.JSON.writer(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(at.config().toFile(), OciConfig.of(spec, at.rootfs().toString(), Cgroups.pathOf(id), userns));
+      OciConfig.JSON
+          .writer(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(
+              at.config().toFile(),
+              OciConfig.of(spec, at.rootfs().toString(), Cgroups.pathOf(id), userns));
       undo.push("remove the cgroups of " + id, () -> Cgroups.remove(id));
       undo.push("delete runc container " + id, () -> runc.deleteForce(id));
       Process p = runc.run(at.bundle(), id, spec.inheritIo());
@@ -98,9 +105,9 @@ public final class ContainerRuntime {
   }
 
   /**
-   * Removes the containers whose owning process is gone (killed with SIGKILL, or the machine's
-   * JVM crashed): their runc container, cgroups, overlay, dead FUSE mount and state. A shutdown
-   * hook covers SIGTERM and Ctrl-C; this covers what no hook can. Returns the ids reaped.
+   * Removes the containers whose owning process is gone (killed with SIGKILL, or the machine's JVM
+   * crashed): their runc container, cgroups, overlay, dead FUSE mount and state. A shutdown hook
+   * covers SIGTERM and Ctrl-C; this covers what no hook can. Returns the ids reaped.
    */
   public List<String> reap() throws IOException {
     return reap(Runc.locate());

@@ -15,31 +15,44 @@ import java.util.regex.Pattern;
 /**
  * A docker credential helper ({@code docker-credential-NAME}, as {@code credHelpers} or {@code
  * credsStore} in Docker's config.json name it), run with {@code get}, the registry's server URL on
- * stdin, its answer the JSON {@code {"Username":…,"Secret":…}} on stdout. Its output is bounded
- * and goes into no message (it holds the secret); its stderr is dropped for the same reason.
+ * stdin, its answer the JSON {@code {"Username":…,"Secret":…}} on stdout. Its output is bounded and
+ * goes into no message (it holds the secret); its stderr is dropped for the same reason.
  */
 final class CredentialHelper {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final int MAX_ANSWER = 64 << 10;
   private static final long TIMEOUT_SECONDS = 60;
+
   /** The helpers' own word for "no credentials stored for this server". */
   private static final String NOT_FOUND = "credentials not found";
 
   private CredentialHelper() {}
 
-  /** The credentials helper {@code name} holds for {@code serverUrl}, or null when it holds none. */
-  static RegistryCredentials get(String name, String serverUrl, String path, Path config) throws IOException {
+  /**
+   * The credentials helper {@code name} holds for {@code serverUrl}, or null when it holds none.
+   */
+  static RegistryCredentials get(String name, String serverUrl, String path, Path config)
+      throws IOException {
     if (!NAME.matcher(name).matches()) {
-      throw new IOException(config + ": '" + name.replaceAll("[^\\x20-\\x7e]", "?")
-          + "' is not a credential helper's name");
+      throw new IOException(
+          config
+              + ": '"
+              + name.replaceAll("[^\\x20-\\x7e]", "?")
+              + "' is not a credential helper's name");
     }
     String program = "docker-credential-" + name;
     Path exe = find(program, path);
     if (exe == null) {
-      throw new IOException(config + " names the credential helper " + program
-          + ", which is not on PATH (install it, or give --creds USER:PASS)");
+      throw new IOException(
+          config
+              + " names the credential helper "
+              + program
+              + ", which is not on PATH (install it, or give --creds USER:PASS)");
     }
-    Process p = new ProcessBuilder(exe.toString(), "get").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(exe.toString(), "get")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     byte[] out;
     try {
       try (OutputStream in = p.getOutputStream()) {
@@ -62,7 +75,9 @@ final class CredentialHelper {
     }
     if (p.exitValue() != 0) {
       // Helpers print "credentials not found in native keychain" on stdout and exit 1.
-      if (new String(out, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT).contains(NOT_FOUND)) {
+      if (new String(out, StandardCharsets.UTF_8)
+          .toLowerCase(java.util.Locale.ROOT)
+          .contains(NOT_FOUND)) {
         return null;
       }
       throw new IOException(program + " get failed (exit " + p.exitValue() + ") for " + serverUrl);
@@ -79,8 +94,11 @@ final class CredentialHelper {
       throw new IOException(program + " get: its answer holds no Secret");
     }
     if (user.isEmpty() || user.equals("<token>")) {
-      throw new IOException(program + " get: it holds an identity token for " + serverUrl
-          + ", which Spindle does not exchange (give --creds USER:PASS)");
+      throw new IOException(
+          program
+              + " get: it holds an identity token for "
+              + serverUrl
+              + ", which Spindle does not exchange (give --creds USER:PASS)");
     }
     return new RegistryCredentials(user, secret);
   }

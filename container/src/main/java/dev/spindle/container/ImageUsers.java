@@ -23,16 +23,23 @@ public final class ImageUsers {
     Integer uid = number(ug[0]);
     Integer gid = null;
     if (uid == null) {
-      String[] pw = find(image, "etc/passwd", ug[0])
-          .orElseThrow(() -> new IOException("user '" + ug[0] + "' is not in the image's /etc/passwd"));
+      String[] pw =
+          find(image, "etc/passwd", ug[0])
+              .orElseThrow(
+                  () -> new IOException("user '" + ug[0] + "' is not in the image's /etc/passwd"));
       uid = Integer.parseInt(pw[2]);
       gid = Integer.parseInt(pw[3]);
     }
     if (ug.length == 2) {
       gid = number(ug[1]);
       if (gid == null) {
-        gid = Integer.parseInt(find(image, "etc/group", ug[1])
-            .orElseThrow(() -> new IOException("group '" + ug[1] + "' is not in the image's /etc/group"))[2]);
+        gid =
+            Integer.parseInt(
+                find(image, "etc/group", ug[1])
+                    .orElseThrow(
+                        () ->
+                            new IOException(
+                                "group '" + ug[1] + "' is not in the image's /etc/group"))[2]);
       }
     }
     return new int[] {uid, gid == null ? 0 : gid};
@@ -51,8 +58,8 @@ public final class ImageUsers {
     for (String line : new String(image.read(e.get()), StandardCharsets.UTF_8).split("\n")) {
       String[] f = line.split(":", -1);
       // passwd: name:x:uid:gid:...; group: name:x:gid:members
-      boolean wellFormed = f.length >= 4 && number(f[2]) != null
-          && (file.endsWith("group") || number(f[3]) != null);
+      boolean wellFormed =
+          f.length >= 4 && number(f[2]) != null && (file.endsWith("group") || number(f[3]) != null);
       if (wellFormed && f[0].equals(name)) {
         return Optional.of(f);
       }

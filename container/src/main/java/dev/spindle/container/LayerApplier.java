@@ -17,9 +17,9 @@ import java.security.DigestInputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,18 +35,19 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  *
  * <p>Runs as root over untrusted archives, so no path ever leaves the root: names with {@code ..}
  * are refused, and symlinks on the way to an entry resolve inside the root as in a chroot (see
- * {@link #directory}); the entry itself replaces whatever is at its path, never writing through
- * it. What an image cannot hold is skipped and counted: devices, FIFOs; times are dropped.
+ * {@link #directory}); the entry itself replaces whatever is at its path, never writing through it.
+ * What an image cannot hold is skipped and counted: devices, FIFOs; times are dropped.
  *
- * <p>The tree on disk is the contents (files keep only their execute bit, as a Git tree does;
- * hard links are hard links); what the tars say of each entry's mode bits, owner and extended
- * attributes ({@code SCHILY.xattr.*}, {@code LIBARCHIVE.xattr.*} PAX records) is kept apart in
- * {@link #metadata}, by final path, for the image's metadata section: applying layers as an
- * unprivileged user could not set it on disk.
+ * <p>The tree on disk is the contents (files keep only their execute bit, as a Git tree does; hard
+ * links are hard links); what the tars say of each entry's mode bits, owner and extended attributes
+ * ({@code SCHILY.xattr.*}, {@code LIBARCHIVE.xattr.*} PAX records) is kept apart in {@link
+ * #metadata}, by final path, for the image's metadata section: applying layers as an unprivileged
+ * user could not set it on disk.
  */
 final class LayerApplier {
   private static final String WHITEOUT = ".wh.";
   private static final String OPAQUE = ".wh..wh..opq";
+
   /** Linux's limit of symlinks per lookup (ELOOP). */
   private static final int MAX_HOPS = 40;
 
@@ -70,8 +71,9 @@ final class LayerApplier {
   }
 
   /**
-   * Applies one layer (plain, gzip or zstd tar, told apart by their magic numbers); returns {@code sha256:<hex>} of the uncompressed tar,
-   * the layer's diff id, which the caller checks against the image config.
+   * Applies one layer (plain, gzip or zstd tar, told apart by their magic numbers); returns {@code
+   * sha256:<hex>} of the uncompressed tar, the layer's diff id, which the caller checks against the
+   * image config.
    */
   String apply(InputStream layer, String name) throws IOException {
     BufferedInputStream buffered = new BufferedInputStream(layer);
@@ -83,19 +85,26 @@ final class LayerApplier {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
         PaxXattrs.Found x = raw.next();
         if (x.size() != e.getSize() && !(e.isDirectory() || e.isSymbolicLink() || e.isLink())) {
-          throw new IOException("layer " + name + ": entry " + bounded(e.getName())
-              + ": its size differs between the tar reader and the attribute reader");
+          throw new IOException(
+              "layer "
+                  + name
+                  + ": entry "
+                  + bounded(e.getName())
+                  + ": its size differs between the tar reader and the attribute reader");
         }
         if (x.problem() != null) {
-          throw new IOException("layer " + name + ": entry " + bounded(e.getName()) + " has " + x.problem());
+          throw new IOException(
+              "layer " + name + ": entry " + bounded(e.getName()) + " has " + x.problem());
         }
         xattrs = x.xattrs();
         applyEntry(tar, e, name, mine);
       }
     } catch (IllegalArgumentException malformed) {
-      throw new IOException("layer " + name + " is not a valid tar: " + malformed.getMessage(), malformed);
+      throw new IOException(
+          "layer " + name + " is not a valid tar: " + malformed.getMessage(), malformed);
     }
-    uncompressed.transferTo(OutputStream.nullOutputStream()); // the tar's padding counts in the diff id
+    uncompressed.transferTo(
+        OutputStream.nullOutputStream()); // the tar's padding counts in the diff id
     return "sha256:" + HexFormat.of().formatHex(uncompressed.getMessageDigest().digest());
   }
 
@@ -104,16 +113,23 @@ final class LayerApplier {
     byte[] magic = in.readNBytes(4);
     in.reset();
     if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
-      return GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
+      return GzipCompressorInputStream.builder()
+          .setInputStream(in)
+          .setDecompressConcatenated(true)
+          .get();
     }
-    if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5
-        && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
+    if (magic.length == 4
+        && (magic[0] & 0xff) == 0x28
+        && (magic[1] & 0xff) == 0xb5
+        && (magic[2] & 0xff) == 0x2f
+        && (magic[3] & 0xff) == 0xfd) {
       return new ZstdInputStream(in);
     }
     return in;
   }
 
-  private void applyEntry(TarArchiveInputStream tar, TarArchiveEntry e, String layer, Set<String> mine)
+  private void applyEntry(
+      TarArchiveInputStream tar, TarArchiveEntry e, String layer, Set<String> mine)
       throws IOException {
     String rel = normalize(e.getName(), layer);
     if (rel.isEmpty()) {
@@ -157,7 +173,8 @@ final class LayerApplier {
       Files.createLink(p, target); // one file, two names: the image keeps the link
       EntryMetadata t = metadata.get(key(target));
       if (t != null) { // a hard link's header carries no mode of its own: the file's
-        metadata.put(key(p), new EntryMetadata(key(p), t.mode(), t.uid(), t.gid(), 0, false, t.xattrs()));
+        metadata.put(
+            key(p), new EntryMetadata(key(p), t.mode(), t.uid(), t.gid(), 0, false, t.xattrs()));
       }
       mine.add(rel);
       return;
@@ -165,10 +182,17 @@ final class LayerApplier {
       Trees.delete(p);
       Files.copy(tar, p);
       boolean exec = (e.getMode() & 0100) != 0;
-      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
+      Files.setPosixFilePermissions(
+          p, PosixFilePermissions.fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
     } else {
-      throw new IOException("layer " + layer + ": entry " + rel + " has a tar type spindle does not know: '"
-          + (char) e.getLinkFlag() + "'");
+      throw new IOException(
+          "layer "
+              + layer
+              + ": entry "
+              + rel
+              + " has a tar type spindle does not know: '"
+              + (char) e.getLinkFlag()
+              + "'");
     }
     metadata.put(key(p), entryMetadata(key(p), e, layer));
     mine.add(rel);
@@ -189,7 +213,8 @@ final class LayerApplier {
   }
 
   /** Mode bits, owner and extended attributes of a tar entry, bounded as an image holds them. */
-  private EntryMetadata entryMetadata(String path, TarArchiveEntry e, String layer) throws IOException {
+  private EntryMetadata entryMetadata(String path, TarArchiveEntry e, String layer)
+      throws IOException {
     long uid = e.getLongUserId();
     long gid = e.getLongGroupId();
     if (uid < 0 || gid < 0 || uid >= 0xffffffffL || gid >= 0xffffffffL) {
@@ -199,12 +224,19 @@ final class LayerApplier {
     for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
       int n = x.getKey().getBytes(StandardCharsets.UTF_8).length;
       if (n == 0 || n > 255 || x.getKey().indexOf('.') <= 0 || x.getValue().length > 65536) {
-        throw new IOException("layer " + layer + ": entry " + path + ": extended attribute "
-            + bounded(x.getKey()) + " has a bad name or a value over 64 KiB");
+        throw new IOException(
+            "layer "
+                + layer
+                + ": entry "
+                + path
+                + ": extended attribute "
+                + bounded(x.getKey())
+                + " has a bad name or a value over 64 KiB");
       }
       list.add(new EntryMetadata.Xattr(x.getKey(), x.getValue()));
     }
-    return new EntryMetadata(path, e.getMode() & EntryMetadata.PERMISSIONS, (int) uid, (int) gid, 0, false, list);
+    return new EntryMetadata(
+        path, e.getMode() & EntryMetadata.PERMISSIONS, (int) uid, (int) gid, 0, false, list);
   }
 
   /** A tar name as a clean relative path; {@code ..} anywhere is refused. */
@@ -215,7 +247,8 @@ final class LayerApplier {
         continue;
       }
       if (s.equals("..")) {
-        throw new IOException("layer " + layer + " has an entry that climbs out of the root: " + name);
+        throw new IOException(
+            "layer " + layer + " has an entry that climbs out of the root: " + name);
       }
       parts.add(s);
     }
@@ -224,10 +257,10 @@ final class LayerApplier {
 
   /**
    * The directory {@code rel} names, resolved as the kernel would inside a chroot at the root:
-   * symlinks on the way are followed (an absolute target starts again at the root, {@code ..}
-   * stops at the root, at most {@value #MAX_HOPS} hops), missing directories are made, and a
-   * file where a directory must be is replaced. So a layer writes through a lower layer's
-   * {@code /bin -> usr/bin} as Docker does, and nothing it names can leave the root.
+   * symlinks on the way are followed (an absolute target starts again at the root, {@code ..} stops
+   * at the root, at most {@value #MAX_HOPS} hops), missing directories are made, and a file where a
+   * directory must be is replaced. So a layer writes through a lower layer's {@code /bin ->
+   * usr/bin} as Docker does, and nothing it names can leave the root.
    */
   private Path directory(String rel, String layer) throws IOException {
     Deque<String> todo = new ArrayDeque<>(components(rel));
@@ -244,7 +277,8 @@ final class LayerApplier {
       Path p = under(done).resolve(s);
       if (Files.isSymbolicLink(p)) {
         if (++hops > MAX_HOPS) {
-          throw new IOException("layer " + layer + ": more than " + MAX_HOPS + " symlinks on the way to " + rel);
+          throw new IOException(
+              "layer " + layer + ": more than " + MAX_HOPS + " symlinks on the way to " + rel);
         }
         String target = Files.readSymbolicLink(p).toString();
         List<String> t = components(target);
@@ -288,10 +322,18 @@ final class LayerApplier {
   /** The regular file a hard link names (an earlier entry of the image), resolved like any path. */
   private Path linkTarget(String rel, String layer, String link) throws IOException {
     int slash = rel.lastIndexOf('/');
-    Path p = directory(slash < 0 ? "" : rel.substring(0, slash), layer).resolve(rel.substring(slash + 1));
+    Path p =
+        directory(slash < 0 ? "" : rel.substring(0, slash), layer)
+            .resolve(rel.substring(slash + 1));
     if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException("layer " + layer + ": hard link " + link + " points at " + rel
-          + ", which is not a file of the image");
+      throw new IOException(
+          "layer "
+              + layer
+              + ": hard link "
+              + link
+              + " points at "
+              + rel
+              + ", which is not a file of the image");
     }
     return p;
   }

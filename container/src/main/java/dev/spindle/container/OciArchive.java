@@ -25,7 +25,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 final class OciArchive {
   private static final Pattern SHA256 = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final String INDEX_TYPE = "application/vnd.oci.image.index.v1+json";
-  private static final String DOCKER_LIST_TYPE = "application/vnd.docker.distribution.manifest.list.v2+json";
+  private static final String DOCKER_LIST_TYPE =
+      "application/vnd.docker.distribution.manifest.list.v2+json";
 
   /** One layer: a name for messages, where its bytes are, the digest they must have (or null). */
   record Layer(String name, Path file, String digest) {
@@ -42,8 +43,8 @@ final class OciArchive {
   private OciArchive() {}
 
   /**
-   * Reads {@code source}. A docker archive is unpacked into {@code scratch} first (its entries
-   * are plain files; a tar has no random access).
+   * Reads {@code source}. A docker archive is unpacked into {@code scratch} first (its entries are
+   * plain files; a tar has no random access).
    */
   static Parts read(String source, Path scratch) throws IOException {
     if (source.startsWith("oci-layout:")) {
@@ -61,9 +62,12 @@ final class OciArchive {
 
   private static Parts readLayout(Path dir) throws IOException {
     if (!Files.isRegularFile(dir.resolve("oci-layout"))) {
-      throw new NoSuchFileException(dir.resolve("oci-layout").toString(), null, "not an OCI image layout");
+      throw new NoSuchFileException(
+          dir.resolve("oci-layout").toString(), null, "not an OCI image layout");
     }
-    JsonNode layoutVersion = json(Files.readAllBytes(dir.resolve("oci-layout")), "oci-layout").path("imageLayoutVersion");
+    JsonNode layoutVersion =
+        json(Files.readAllBytes(dir.resolve("oci-layout")), "oci-layout")
+            .path("imageLayoutVersion");
     if (!layoutVersion.asText().startsWith("1.")) {
       throw new IOException(dir + ": unsupported imageLayoutVersion " + layoutVersion);
     }
@@ -85,7 +89,9 @@ final class OciArchive {
 
   static boolean isIndex(JsonNode desc, JsonNode manifest) {
     String t = manifest.path("mediaType").asText(desc.path("mediaType").asText());
-    return t.equals(INDEX_TYPE) || t.equals(DOCKER_LIST_TYPE) || (manifest.has("manifests") && !manifest.has("layers"));
+    return t.equals(INDEX_TYPE)
+        || t.equals(DOCKER_LIST_TYPE)
+        || (manifest.has("manifests") && !manifest.has("layers"));
   }
 
   /**
@@ -106,9 +112,11 @@ final class OciArchive {
   }
 
   private static Parts readDockerDir(Path dir, String where) throws IOException {
-    JsonNode all = json(Files.readAllBytes(dir.resolve("manifest.json")), where + ": manifest.json");
+    JsonNode all =
+        json(Files.readAllBytes(dir.resolve("manifest.json")), where + ": manifest.json");
     if (all.size() != 1) {
-      throw new IOException(where + ": holds " + all.size() + " images; import one at a time (docker save IMAGE)");
+      throw new IOException(
+          where + ": holds " + all.size() + " images; import one at a time (docker save IMAGE)");
     }
     JsonNode m = all.get(0);
     String configName = m.path("Config").asText();
@@ -122,7 +130,10 @@ final class OciArchive {
     return new Parts(config, layers);
   }
 
-  /** Newer docker saves blobs as blobs/sha256/HEX, older ones the config as HEX.json: both say the hash. */
+  /**
+   * Newer docker saves blobs as blobs/sha256/HEX, older ones the config as HEX.json: both say the
+   * hash.
+   */
   private static String digestFromName(String name) {
     String hex = name.replaceFirst("^blobs/sha256/", "").replaceFirst("\\.json$", "");
     return hex.matches("[0-9a-f]{64}") ? "sha256:" + hex : null;
@@ -138,7 +149,8 @@ final class OciArchive {
   private static Path inside(Path dir, String name, String where) throws IOException {
     Path p = dir.resolve(name).normalize();
     if (!p.startsWith(dir) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException(where + ": manifest names " + name + ", which is not a file of the archive");
+      throw new IOException(
+          where + ": manifest names " + name + ", which is not a file of the archive");
     }
     return p;
   }
@@ -154,7 +166,8 @@ final class OciArchive {
   private static Path blobPath(Path layout, String digest) throws IOException {
     Path p = layout.resolve("blobs/sha256").resolve(digest.substring("sha256:".length()));
     if (!Files.isRegularFile(p)) {
-      throw new NoSuchFileException(p.toString(), null, "blob " + digest + " missing from the layout");
+      throw new NoSuchFileException(
+          p.toString(), null, "blob " + digest + " missing from the layout");
     }
     return p;
   }
@@ -180,8 +193,13 @@ final class OciArchive {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       // Where, not what: Jackson's message quotes the input, which may come from a registry.
       var at = e.getLocation();
-      throw new IOException(what + " is not valid JSON" + (at == null ? ""
-          : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);
+      throw new IOException(
+          what
+              + " is not valid JSON"
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
+          e);
     }
   }
 
@@ -242,7 +260,8 @@ final class OciArchive {
       checked = true;
       String actual = "sha256:" + HexFormat.of().formatHex(getMessageDigest().digest());
       if (!actual.equals(expected)) {
-        throw new IOException("layer " + name + " is damaged: its sha256 is " + actual + ", expected " + expected);
+        throw new IOException(
+            "layer " + name + " is damaged: its sha256 is " + actual + ", expected " + expected);
       }
     }
   }

@@ -13,13 +13,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * How an imported container image wants to run: what its OCI/Docker config says (Entrypoint,
- * Cmd, Env, WorkingDir, User) and its image id (sha256 of the config, as {@code docker images}
- * shows it). Kept beside the image file as {@code <tag>.oci.json}: the image itself holds files
- * only.
+ * How an imported container image wants to run: what its OCI/Docker config says (Entrypoint, Cmd,
+ * Env, WorkingDir, User) and its image id (sha256 of the config, as {@code docker images} shows
+ * it). Kept beside the image file as {@code <tag>.oci.json}: the image itself holds files only.
  */
 public record OciImageConfig(
-    String imageId, List<String> entrypoint, List<String> cmd, List<String> env, String workingDir,
+    String imageId,
+    List<String> entrypoint,
+    List<String> cmd,
+    List<String> env,
+    String workingDir,
     String user) {
   public static final String SUFFIX = ".oci.json";
   private static final int VERSION = 1;
@@ -35,8 +38,13 @@ public record OciImageConfig(
     JsonNode root = OciArchive.json(configBlob, "image config");
     JsonNode c = root.path("config");
     String id = "sha256:" + Hashes.sha256Hex(configBlob);
-    return new OciImageConfig(id, strings(c.path("Entrypoint")), strings(c.path("Cmd")),
-        strings(c.path("Env")), c.path("WorkingDir").asText(""), c.path("User").asText(""));
+    return new OciImageConfig(
+        id,
+        strings(c.path("Entrypoint")),
+        strings(c.path("Cmd")),
+        strings(c.path("Env")),
+        c.path("WorkingDir").asText(""),
+        c.path("User").asText(""));
   }
 
   /** What to run when the user gives no command: Entrypoint + Cmd. */
@@ -71,11 +79,17 @@ public record OciImageConfig(
     }
     JsonNode j = OciArchive.json(Files.readAllBytes(p), p.toString());
     if (j.path("version").asInt() != VERSION) {
-      throw new IOException(p + ": unknown version " + j.path("version") + " (this spindle reads " + VERSION + ")");
+      throw new IOException(
+          p + ": unknown version " + j.path("version") + " (this spindle reads " + VERSION + ")");
     }
-    return Optional.of(new OciImageConfig(j.path("imageId").asText(), strings(j.path("entrypoint")),
-        strings(j.path("cmd")), strings(j.path("env")), j.path("workingDir").asText(""),
-        j.path("user").asText("")));
+    return Optional.of(
+        new OciImageConfig(
+            j.path("imageId").asText(),
+            strings(j.path("entrypoint")),
+            strings(j.path("cmd")),
+            strings(j.path("env")),
+            j.path("workingDir").asText(""),
+            j.path("user").asText("")));
   }
 
   void writeFor(Path imageFile) throws IOException {
@@ -87,7 +101,9 @@ public record OciImageConfig(
     env.forEach(j.putArray("env")::add);
     j.put("workingDir", workingDir);
     j.put("user", user);
-    AtomicFiles.write(sidecarOf(imageFile), OciConfig.JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j));
+    AtomicFiles.write(
+        sidecarOf(imageFile),
+        OciConfig.JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j));
   }
 
   private static List<String> strings(JsonNode a) {

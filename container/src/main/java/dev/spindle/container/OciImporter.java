@@ -19,9 +19,9 @@ import java.util.List;
 
 /**
  * Imports a container image ({@code oci-layout:DIR}, {@code docker-archive:FILE.tar} or {@code
- * docker://HOST/REPO:TAG}, see {@link RegistryPull}) as a
- * Spindle image: layers applied in order into one tree (whiteouts honoured), the tree made into
- * an image under the tag, the run config kept beside it ({@link OciImageConfig}).
+ * docker://HOST/REPO:TAG}, see {@link RegistryPull}) as a Spindle image: layers applied in order
+ * into one tree (whiteouts honoured), the tree made into an image under the tag, the run config
+ * kept beside it ({@link OciImageConfig}).
  */
 public final class OciImporter {
   /** What an import did. {@code skipped}: entries an image cannot hold (devices, FIFOs). */
@@ -51,7 +51,8 @@ public final class OciImporter {
       OciArchive.Parts parts;
       if (RegistryRef.isRegistry(source)) {
         if (registry == null) {
-          throw new IllegalArgumentException("importing from a registry needs RegistryOptions: " + source);
+          throw new IllegalArgumentException(
+              "importing from a registry needs RegistryOptions: " + source);
         }
         pulled = RegistryPull.pull(RegistryRef.parse(source), registry, progress);
         parts = pulled.parts();
@@ -61,8 +62,12 @@ public final class OciImporter {
       OciImageConfig config = OciImageConfig.parse(parts.config());
       List<String> diffIds = diffIds(parts.config());
       if (!diffIds.isEmpty() && diffIds.size() != parts.layers().size()) {
-        throw new IOException(source + ": the config lists " + diffIds.size() + " layers, the manifest "
-            + parts.layers().size());
+        throw new IOException(
+            source
+                + ": the config lists "
+                + diffIds.size()
+                + " layers, the manifest "
+                + parts.layers().size());
       }
       Path rootfs = Files.createDirectory(scratch.resolve("rootfs"));
       LayerApplier applier = new LayerApplier(rootfs);
@@ -70,7 +75,8 @@ public final class OciImporter {
       for (OciArchive.Layer layer : parts.layers()) {
         bytes += Files.size(layer.file());
       }
-      // Applying a large layer takes a while with nothing else to show: its bytes read are the units.
+      // Applying a large layer takes a while with nothing else to show: its bytes read are the
+      // units.
       progress.begin("applying layers", bytes);
       try {
         for (int i = 0; i < parts.layers().size(); i++) {
@@ -78,11 +84,17 @@ public final class OciImporter {
           String diffId;
           try (InputStream in = new Counted(layer.open(), progress)) {
             diffId = applier.apply(in, layer.name());
-            in.transferTo(OutputStream.nullOutputStream()); // to the end, where the digest is checked
+            in.transferTo(
+                OutputStream.nullOutputStream()); // to the end, where the digest is checked
           }
           if (!diffIds.isEmpty() && !diffIds.get(i).equals(diffId)) {
-            throw new IOException("layer " + layer.name() + " is damaged: its uncompressed sha256 is "
-                + diffId + ", the config says " + diffIds.get(i));
+            throw new IOException(
+                "layer "
+                    + layer.name()
+                    + " is damaged: its uncompressed sha256 is "
+                    + diffId
+                    + ", the config says "
+                    + diffIds.get(i));
           }
         }
       } finally {
@@ -114,7 +126,8 @@ public final class OciImporter {
     try {
       return c.isEmpty() ? OffsetDateTime.parse("1970-01-01T00:00:00Z") : OffsetDateTime.parse(c);
     } catch (DateTimeParseException e) {
-      throw new IOException("image config: 'created' is not an RFC 3339 date", e); // not echoed: a registry's text
+      throw new IOException(
+          "image config: 'created' is not an RFC 3339 date", e); // not echoed: a registry's text
     }
   }
 

@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * The container's root: overlayfs with the image's FUSE mount as the read-only lower layer and a
- * directory as the writable upper one (overlay over a FUSE lower works here, docs/PLATFORM-FACTS.md).
- * Mounted nosuid and nodev: a setuid binary or device node the container (or a kept upper
- * directory from an earlier run) puts there is only a file.
+ * directory as the writable upper one (overlay over a FUSE lower works here,
+ * docs/PLATFORM-FACTS.md). Mounted nosuid and nodev: a setuid binary or device node the container
+ * (or a kept upper directory from an earlier run) puts there is only a file.
  */
 final class Overlay {
   private Overlay() {}
@@ -23,7 +23,8 @@ final class Overlay {
       }
     }
     String options = "nosuid,nodev,lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
-    SystemCommand.run(List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()),
+    SystemCommand.run(
+        List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()),
         "cannot mount overlay at " + target + " (" + options + ")",
         "mount not found: apt-get install mount");
   }
@@ -36,7 +37,8 @@ final class Overlay {
     try {
       MountPoints.unmount(target);
     } catch (IOException busy) {
-      SystemCommand.run(List.of("umount", "-l", target.toString()),
+      SystemCommand.run(
+          List.of("umount", "-l", target.toString()),
           "umount -l failed to unmount " + target + " (after: " + busy.getMessage() + ")",
           "umount not found: apt-get install mount");
     }

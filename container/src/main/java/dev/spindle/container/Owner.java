@@ -8,8 +8,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * The process that owns a container's state: its pid and start time (a pid alone may be reused
- * by the time anyone looks). A container whose owner is gone was left by a killed process.
+ * The process that owns a container's state: its pid and start time (a pid alone may be reused by
+ * the time anyone looks). A container whose owner is gone was left by a killed process.
  */
 record Owner(long pid, Instant started) {
   static Owner current() {
@@ -35,8 +35,9 @@ record Owner(long pid, Instant started) {
 
   boolean isAlive() {
     return ProcessHandle.of(pid)
-        .filter(p -> p.info().startInstant().orElse(Instant.EPOCH).equals(started))
-        .isPresent() && !isZombie();
+            .filter(p -> p.info().startInstant().orElse(Instant.EPOCH).equals(started))
+            .isPresent()
+        && !isZombie();
   }
 
   /**

@@ -14,16 +14,20 @@ import java.util.TreeMap;
  * Reads the extended attributes of a tar's entries exactly, from the raw bytes as they pass to the
  * tar reader: commons-compress decodes PAX values as UTF-8, which alters a binary one (a file
  * capability, a trusted.* value), and GNU tar writes {@code SCHILY.xattr.NAME} values raw. Each
- * real entry (not a PAX, GNU long-name or global header) queues its attributes, in order, with
- * its size so the caller can check it pairs the right ones with the entry the tar reader gives.
+ * real entry (not a PAX, GNU long-name or global header) queues its attributes, in order, with its
+ * size so the caller can check it pairs the right ones with the entry the tar reader gives.
  */
 final class PaxXattrs extends FilterInputStream {
-  /** What one entry's PAX record said: its attributes, and the entry's size for the pairing check. */
+  /**
+   * What one entry's PAX record said: its attributes, and the entry's size for the pairing check.
+   */
   record Found(long size, Map<String, byte[]> xattrs, String problem) {}
 
   private static final int BLOCK = 512;
+
   /** A PAX record above this is not read for attributes (the tar reader still reads it). */
   private static final int MAX_PAX = 8 << 20;
+
   private static final String SCHILY = "SCHILY.xattr.";
   private static final String LIBARCHIVE = "LIBARCHIVE.xattr.";
 
@@ -182,7 +186,11 @@ final class PaxXattrs extends FilterInputStream {
         len = len * 10 + (r[sp] - '0');
         sp++;
       }
-      if (sp >= r.length || r[sp] != ' ' || len <= sp - i || i + len > r.length || r[(int) (i + len - 1)] != '\n') {
+      if (sp >= r.length
+          || r[sp] != ' '
+          || len <= sp - i
+          || i + len > r.length
+          || r[(int) (i + len - 1)] != '\n') {
         pendingProblem = "a malformed PAX record";
         break;
       }
@@ -201,8 +209,12 @@ final class PaxXattrs extends FilterInputStream {
         out.putIfAbsent(key.substring(SCHILY.length()), value);
       } else if (key.startsWith(LIBARCHIVE)) {
         try {
-          String name = java.net.URLDecoder.decode(key.substring(LIBARCHIVE.length()), StandardCharsets.UTF_8);
-          out.put(name, Base64.getDecoder().decode(new String(value, StandardCharsets.US_ASCII).strip()));
+          String name =
+              java.net.URLDecoder.decode(
+                  key.substring(LIBARCHIVE.length()), StandardCharsets.UTF_8);
+          out.put(
+              name,
+              Base64.getDecoder().decode(new String(value, StandardCharsets.US_ASCII).strip()));
         } catch (IllegalArgumentException bad) {
           pendingProblem = "an attribute that is not base64";
         }

@@ -2,14 +2,19 @@ package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** Which image of a multi-platform index to take: {@code OS/ARCH[/VARIANT]}, linux/amd64 by default. */
+/**
+ * Which image of a multi-platform index to take: {@code OS/ARCH[/VARIANT]}, linux/amd64 by default.
+ */
 record Platform(String os, String architecture, String variant) {
   static final Platform DEFAULT = new Platform("linux", "amd64", null);
 
   static Platform parse(String s) {
     String[] p = s.split("/", -1);
-    if (p.length < 2 || p.length > 3 || java.util.Arrays.stream(p).anyMatch(x -> !x.matches("[a-z0-9_.-]+"))) {
-      throw new IllegalArgumentException("a platform is OS/ARCH[/VARIANT] (e.g. linux/arm64/v8), got: " + s);
+    if (p.length < 2
+        || p.length > 3
+        || java.util.Arrays.stream(p).anyMatch(x -> !x.matches("[a-z0-9_.-]+"))) {
+      throw new IllegalArgumentException(
+          "a platform is OS/ARCH[/VARIANT] (e.g. linux/arm64/v8), got: " + s);
     }
     return new Platform(p[0], p[1], p.length == 3 ? p[2] : null);
   }

@@ -19,7 +19,9 @@ import java.util.Set;
  */
 record RegistryCredentials(String user, String password) {
   /** Docker Hub's entries are keyed by its old v1 URL, or by any of its names. */
-  private static final Set<String> DOCKER_HUB = Set.of("docker.io", "index.docker.io", "registry-1.docker.io");
+  private static final Set<String> DOCKER_HUB =
+      Set.of("docker.io", "index.docker.io", "registry-1.docker.io");
+
   private static final int MAX_CONFIG = 1 << 20;
 
   /** {@code USER:PASS}, split at the first colon (a password may hold colons, a user may not). */
@@ -35,12 +37,14 @@ record RegistryCredentials(String user, String password) {
    * The credentials to offer {@code host}: {@code creds} if given, else those {@code dockerConfig}
    * (a config.json, may be missing or null) holds for it, else null (anonymous).
    */
-  static RegistryCredentials resolve(String creds, Path dockerConfig, String host) throws IOException {
+  static RegistryCredentials resolve(String creds, Path dockerConfig, String host)
+      throws IOException {
     return resolve(creds, dockerConfig, host, System.getenv("PATH"));
   }
 
   /** As {@link #resolve(String, Path, String)}, credential helpers searched for in {@code path}. */
-  static RegistryCredentials resolve(String creds, Path dockerConfig, String host, String path) throws IOException {
+  static RegistryCredentials resolve(String creds, Path dockerConfig, String host, String path)
+      throws IOException {
     if (creds != null) {
       return parse(creds);
     }
@@ -61,7 +65,8 @@ record RegistryCredentials(String user, String password) {
       }
     }
     if (!config.path("credsStore").asText("").isEmpty()) {
-      return CredentialHelper.get(config.path("credsStore").asText(), serverUrl(host), path, dockerConfig);
+      return CredentialHelper.get(
+          config.path("credsStore").asText(), serverUrl(host), path, dockerConfig);
     }
     JsonNode auths = config.path("auths");
     for (Map.Entry<String, JsonNode> e : auths.properties()) {
@@ -92,7 +97,8 @@ record RegistryCredentials(String user, String password) {
     if (e.hasNonNull("auth")) {
       String decoded;
       try {
-        decoded = new String(Base64.getDecoder().decode(e.get("auth").asText()), StandardCharsets.UTF_8);
+        decoded =
+            new String(Base64.getDecoder().decode(e.get("auth").asText()), StandardCharsets.UTF_8);
       } catch (IllegalArgumentException bad) {
         throw new IOException(where + ": an 'auth' entry is not base64", bad);
       }
@@ -109,7 +115,9 @@ record RegistryCredentials(String user, String password) {
   }
 
   String basic() {
-    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   @Override

@@ -2,59 +2,73 @@ package dev.spindle.container;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spindle.image.ImageHeader;
 import dev.spindle.image.ImageSignatures;
 import dev.spindle.image.ImageStore;
-import dev.spindle.image.ImageHeader;
 import dev.spindle.image.LazyImages;
-import dev.spindle.store.SpindleHome;
-import java.net.URI;
-import java.util.Optional;
 import dev.spindle.image.Progress;
 import dev.spindle.image.VerifyReport;
+import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.store.Trees;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
- * Spindle images kept in an OCI registry as artifacts of their own media types, so a registry is
- * a distribution point with no Spindle node in between: an OCI image manifest whose {@code
- * artifactType} is {@value #IMAGE_TYPE}, config the empty descriptor, and as layers the image
- * file ({@value #IMAGE_TYPE}), its metadata image ({@value #METADATA_TYPE}: commit, trees, path
- * index) and, when signed, its signature ({@value #SIGNATURE_TYPE}). Container
- * tools do not mistake it for a runnable image; a pull takes it whole and stores it through
- * {@link ImageStore#importFile}, which checks the node's policy against the signature and
- * verifies the image before anything is stored. A lazy pull takes the metadata image and the
- * image file's header and IDX (by Range requests on its blob); file contents come later, each
- * by a Range request on the image blob ({@link RegistryRanges}), checked against its Git id.
+ * Spindle images kept in an OCI registry as artifacts of their own media types, so a registry is a
+ * distribution point with no Spindle node in between: an OCI image manifest whose {@code
+ * artifactType} is {@value #IMAGE_TYPE}, config the empty descriptor, and as layers the image file
+ * ({@value #IMAGE_TYPE}), its metadata image ({@value #METADATA_TYPE}: commit, trees, path index)
+ * and, when signed, its signature ({@value #SIGNATURE_TYPE}). Container tools do not mistake it for
+ * a runnable image; a pull takes it whole and stores it through {@link ImageStore#importFile},
+ * which checks the node's policy against the signature and verifies the image before anything is
+ * stored. A lazy pull takes the metadata image and the image file's header and IDX (by Range
+ * requests on its blob); file contents come later, each by a Range request on the image blob
+ * ({@link RegistryRanges}), checked against its Git id.
  */
 public final class RegistryImages {
   static final String IMAGE_TYPE = "application/vnd.spindle.image.v1";
   static final String SIGNATURE_TYPE = "application/vnd.spindle.image.signature.v1";
+
   /** The image's commit, trees and path index, no blob: what a lazy pull takes now. */
   static final String METADATA_TYPE = "application/vnd.spindle.image.metadata.v1";
-  /** The remote file's header and IDX a lazy pull reads by range: bounds what a registry can make it fetch. */
+
+  /**
+   * The remote file's header and IDX a lazy pull reads by range: bounds what a registry can make it
+   * fetch.
+   */
   private static final long MAX_IDX = 256L << 20;
+
   private static final String MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
   private static final String EMPTY_TYPE = "application/vnd.oci.empty.v1+json";
   private static final byte[] EMPTY = {'{', '}'};
   private static final int MAX_SIGNATURE = 64 << 10;
 
-  /** What a push sent: the manifest's digest, and bytes of blobs sent (those already there are not). */
+  /**
+   * What a push sent: the manifest's digest, and bytes of blobs sent (those already there are not).
+   */
   public record Pushed(String manifestDigest, long bytesSent, long imageBytes) {}
 
   private RegistryImages() {}
 
-  /** Pushes the image {@code file} (and its signature, if beside it) as {@code docker://HOST/REPO:TAG}. */
-  public static Pushed push(Path file, String destination, RegistryOptions o, Progress progress) throws IOException {
+  /**
+   * Pushes the image {@code file} (and its signature, if beside it) as {@code
+   * docker://HOST/REPO:TAG}.
+   */
+  public static Pushed push(Path file, String destination, RegistryOptions o, Progress progress)
+      throws IOException {
     RegistryRef ref = RegistryRef.parse(destination);
     if (ref.digest() != null) {
-      throw new IllegalArgumentException(destination + ": push to a tag, not a digest (the digest is the result)");
+      throw new IllegalArgumentException(
+          destination + ": push to a tag, not a digest (the digest is the result)");
     }
     Path sig = ImageSignatures.signatureOf(file);
-    RegistryCredentials creds = RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
+    RegistryCredentials creds =
+        RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
     try (RegistryClient client = new RegistryClient(ref, o.insecure(), creds, "pull,push")) {
       long sent = 0;
       long size = Files.size(file);
@@ -78,9 +92,14 @@ public final class RegistryImages {
       m.put("mediaType", MANIFEST_TYPE);
       m.put("artifactType", IMAGE_TYPE);
       m.set("config", descriptor(EMPTY_TYPE, emptyDigest, EMPTY.length));
-      m.withArray("layers").add(descriptor(IMAGE_TYPE, imageDigest, size)
-          .set("annotations", OciConfig.JSON.createObjectNode()
-              .put("org.opencontainers.image.title", file.getFileName().toString())));
+      m.withArray("layers")
+          .add(
+              descriptor(IMAGE_TYPE, imageDigest, size)
+                  .set(
+                      "annotations",
+                      OciConfig.JSON
+                          .createObjectNode()
+                          .put("org.opencontainers.image.title", file.getFileName().toString())));
       Path meta = Files.createTempFile("spindle-push-", ".img");
       try {
         LazyImages.writeMetadata(file, meta);
@@ -113,10 +132,12 @@ public final class RegistryImages {
    * Pulls the Spindle image at {@code source} whole and stores it under {@code tag}: staged (and
    * resumable) like any blob, digest checked, then policy and verification as for an imported file.
    */
-  public static VerifyReport pull(ImageStore store, Tag tag, String source, RegistryOptions o, Progress progress)
+  public static VerifyReport pull(
+      ImageStore store, Tag tag, String source, RegistryOptions o, Progress progress)
       throws IOException {
     RegistryRef ref = RegistryRef.parse(source);
-    RegistryCredentials creds = RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
+    RegistryCredentials creds =
+        RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
     Path dir = Files.createDirectories(o.staging().resolve("sha256"));
     Path tmp = Files.createTempDirectory(o.staging(), "pull-");
     try (RegistryClient client = new RegistryClient(ref, o.insecure(), creds, "pull")) {
@@ -130,8 +151,15 @@ public final class RegistryImages {
       }
       long free = Files.getFileStore(dir).getUsableSpace();
       if (2 * size > free) { // staged, then copied into the store
-        throw new IOException(ref + ": the image takes " + size + " bytes, twice that is needed and " + dir
-            + " has " + free + " free");
+        throw new IOException(
+            ref
+                + ": the image takes "
+                + size
+                + " bytes, twice that is needed and "
+                + dir
+                + " has "
+                + free
+                + " free");
       }
       progress.begin("pulling " + ref, size);
       Path staged;
@@ -144,7 +172,8 @@ public final class RegistryImages {
       Files.move(staged, file);
       if (signature != null) {
         String sd = OciArchive.digest(signature, "signature");
-        Files.write(ImageSignatures.signatureOf(file),
+        Files.write(
+            ImageSignatures.signatureOf(file),
             client.smallBlob(sd, signature.path("size").asLong(-1), MAX_SIGNATURE));
       }
       return store.importFile(file, tag, progress);
@@ -172,7 +201,8 @@ public final class RegistryImages {
         }
       }
       if (!json.path("artifactType").asText().equals(IMAGE_TYPE) || image == null) {
-        throw new IOException(ref + " is not a Spindle image ('spindle image import' takes container images)");
+        throw new IOException(
+            ref + " is not a Spindle image ('spindle image import' takes container images)");
       }
       return new Artifact(image, metadata, signature);
     }
@@ -181,37 +211,46 @@ public final class RegistryImages {
       if (signature == null) {
         return Optional.empty();
       }
-      return Optional.of(client.smallBlob(OciArchive.digest(signature, "signature"), signature.path("size").asLong(-1),
-          MAX_SIGNATURE));
+      return Optional.of(
+          client.smallBlob(
+              OciArchive.digest(signature, "signature"),
+              signature.path("size").asLong(-1),
+              MAX_SIGNATURE));
     }
   }
 
   /**
    * Pulls the Spindle image at {@code source} lazily into {@code home} under {@code tag}: its
-   * metadata image (staged, digest checked) and signature now, the header and IDX of the image
-   * file by Range requests; file contents on first read. A registry ignoring Range is refused
-   * here, before anything is stored.
+   * metadata image (staged, digest checked) and signature now, the header and IDX of the image file
+   * by Range requests; file contents on first read. A registry ignoring Range is refused here,
+   * before anything is stored.
    */
-  public static VerifyReport pullLazy(SpindleHome home, Tag tag, String source, RegistryOptions o, Progress progress)
+  public static VerifyReport pullLazy(
+      SpindleHome home, Tag tag, String source, RegistryOptions o, Progress progress)
       throws IOException {
     RegistryRef ref = RegistryRef.parse(source);
-    RegistryCredentials creds = RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
+    RegistryCredentials creds =
+        RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
     Path dir = Files.createDirectories(o.staging().resolve("sha256"));
     try (RegistryClient client = new RegistryClient(ref, o.insecure(), creds, "pull")) {
       Artifact a = Artifact.read(client, ref);
       if (a.metadata() == null) {
-        throw new IOException(ref + " was pushed without a metadata image, which lazy pulls need: push it again"
-            + " with this Spindle, or pull it whole");
+        throw new IOException(
+            ref
+                + " was pushed without a metadata image, which lazy pulls need: push it again"
+                + " with this Spindle, or pull it whole");
       }
       String d = OciArchive.digest(a.image(), "image");
       long size = a.image().path("size").asLong(-1);
       if (size < ImageHeader.SIZE) {
-        throw new IOException(ref + ": the manifest gives the image " + size + " bytes, less than its header");
+        throw new IOException(
+            ref + ": the manifest gives the image " + size + " bytes, less than its header");
       }
       byte[] h = client.range(d, 0, ImageHeader.SIZE);
       ImageHeader header = ImageHeader.decode(ref + " image " + d, h, size);
       if (header.idxLength() > MAX_IDX) {
-        throw new IOException(ref + ": the image's IDX is " + header.idxLength() + " bytes, more than " + MAX_IDX);
+        throw new IOException(
+            ref + ": the image's IDX is " + header.idxLength() + " bytes, more than " + MAX_IDX);
       }
       byte[] idx = client.range(d, header.idxOffset(), (int) header.idxLength());
       byte[] headerAndIdx = new byte[h.length + idx.length];
@@ -230,9 +269,18 @@ public final class RegistryImages {
         progress.end();
       }
       try {
-        return LazyImages.pullLazyByRanges(home, tag, meta, a.signatureBytes(client),
-            URI.create(RegistryRanges.source(ref, d, o.insecure())), o.creds() == null ? "" : o.creds(), headerAndIdx,
-            size, ref.toString(), "sign it with a key this node trusts before 'image push', then pull again", progress);
+        return LazyImages.pullLazyByRanges(
+            home,
+            tag,
+            meta,
+            a.signatureBytes(client),
+            URI.create(RegistryRanges.source(ref, d, o.insecure())),
+            o.creds() == null ? "" : o.creds(),
+            headerAndIdx,
+            size,
+            ref.toString(),
+            "sign it with a key this node trusts before 'image push', then pull again",
+            progress);
       } finally {
         Files.deleteIfExists(meta);
       }
@@ -240,6 +288,10 @@ public final class RegistryImages {
   }
 
   private static ObjectNode descriptor(String mediaType, String digest, long size) {
-    return OciConfig.JSON.createObjectNode().put("mediaType", mediaType).put("digest", digest).put("size", size);
+    return OciConfig.JSON
+        .createObjectNode()
+        .put("mediaType", mediaType)
+        .put("digest", digest)
+        .put("size", size);
   }
 }

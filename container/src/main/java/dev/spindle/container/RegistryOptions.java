@@ -9,11 +9,17 @@ import java.nio.file.Path;
  * blobs are staged while they download ({@code staging}, below the Spindle home so a rerun after a
  * broken connection resumes where it stopped).
  */
-public record RegistryOptions(String creds, Path dockerConfig, String platform, boolean insecure, Path staging) {
-  /** Docker's config.json as the docker CLI finds it: {@code $DOCKER_CONFIG}, else {@code ~/.docker}. */
+public record RegistryOptions(
+    String creds, Path dockerConfig, String platform, boolean insecure, Path staging) {
+  /**
+   * Docker's config.json as the docker CLI finds it: {@code $DOCKER_CONFIG}, else {@code
+   * ~/.docker}.
+   */
   public static Path defaultDockerConfig() {
     String dir = System.getenv("DOCKER_CONFIG");
-    return (dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".docker"))
+    return (dir != null && !dir.isBlank()
+            ? Path.of(dir)
+            : Path.of(System.getProperty("user.home"), ".docker"))
         .resolve("config.json");
   }
 

@@ -22,23 +22,30 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Pulls an image's parts from a registry: the manifest (through an index to the platform's),
- * the config and the layer blobs, each checked against its digest. Layers are staged as files
- * ({@code STAGING/sha256/HEX}, while arriving {@code HEX.part}): a broken connection is resumed
- * with a Range request, a few times in the same run, and from where it stopped by a later run.
- * The staged files then take the path of any OCI layout's layers ({@link OciArchive.Parts}), so
- * layers are applied by the one {@link LayerApplier}.
+ * Pulls an image's parts from a registry: the manifest (through an index to the platform's), the
+ * config and the layer blobs, each checked against its digest. Layers are staged as files ({@code
+ * STAGING/sha256/HEX}, while arriving {@code HEX.part}): a broken connection is resumed with a
+ * Range request, a few times in the same run, and from where it stopped by a later run. The staged
+ * files then take the path of any OCI layout's layers ({@link OciArchive.Parts}), so layers are
+ * applied by the one {@link LayerApplier}.
  */
 final class RegistryPull {
   private static final int MAX_CONFIG = 16 << 20;
+
   /** Tries in a row that bring no byte before a broken blob download is given up. */
   private static final int TRIES = 4;
-  private static final Set<String> MANIFEST = Set.of(
-      "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json");
-  private static final Set<String> LAYER = Set.of(
-      "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+gzip",
-      "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.docker.image.rootfs.diff.tar.gzip",
-      "application/vnd.docker.image.rootfs.diff.tar");
+
+  private static final Set<String> MANIFEST =
+      Set.of(
+          "application/vnd.oci.image.manifest.v1+json",
+          "application/vnd.docker.distribution.manifest.v2+json");
+  private static final Set<String> LAYER =
+      Set.of(
+          "application/vnd.oci.image.layer.v1.tar",
+          "application/vnd.oci.image.layer.v1.tar+gzip",
+          "application/vnd.oci.image.layer.v1.tar+zstd",
+          "application/vnd.docker.image.rootfs.diff.tar.gzip",
+          "application/vnd.docker.image.rootfs.diff.tar");
 
   /** What a pull gave: the parts to apply; the staged blobs go once the image is made. */
   record Pulled(OciArchive.Parts parts, String manifestDigest, List<Path> staged) {
@@ -53,7 +60,8 @@ final class RegistryPull {
 
   static Pulled pull(RegistryRef ref, RegistryOptions o, Progress progress) throws IOException {
     Platform platform = o.platform() == null ? Platform.DEFAULT : Platform.parse(o.platform());
-    RegistryCredentials creds = RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
+    RegistryCredentials creds =
+        RegistryCredentials.resolve(o.creds(), o.dockerConfig(), ref.host());
     try (RegistryClient client = new RegistryClient(ref, o.insecure(), creds, "pull")) {
       RegistryClient.Manifest m = client.manifest(ref.reference());
       JsonNode json = OciArchive.json(m.bytes(), "manifest of " + ref);
@@ -69,8 +77,13 @@ final class RegistryPull {
       }
       String type = json.path("mediaType").asText(m.mediaType());
       if (!MANIFEST.contains(type) || json.path("schemaVersion").asInt() != 2) {
-        throw new IOException("manifest " + m.digest() + " of " + ref + " is not an image manifest"
-            + " (OCI, or Docker schema 2) of a media type Spindle reads");
+        throw new IOException(
+            "manifest "
+                + m.digest()
+                + " of "
+                + ref
+                + " is not an image manifest"
+                + " (OCI, or Docker schema 2) of a media type Spindle reads");
       }
       JsonNode cd = json.path("config");
       String configDigest = OciArchive.digest(cd, "config");
@@ -82,8 +95,13 @@ final class RegistryPull {
       for (JsonNode l : layers) {
         String d = OciArchive.digest(l, "layer");
         if (!LAYER.contains(l.path("mediaType").asText())) {
-          throw new IOException("layer " + d + " of " + ref + " is of a media type Spindle cannot apply"
-              + " (tar, tar+gzip, tar+zstd; foreign layers are not fetched)");
+          throw new IOException(
+              "layer "
+                  + d
+                  + " of "
+                  + ref
+                  + " is of a media type Spindle cannot apply"
+                  + " (tar, tar+gzip, tar+zstd; foreign layers are not fetched)");
         }
         long size = l.path("size").asLong(-1);
         if (size < 0) {
@@ -94,7 +112,8 @@ final class RegistryPull {
       Path dir = Files.createDirectories(o.staging().resolve("sha256"));
       long free = Files.getFileStore(dir).getUsableSpace();
       if (total > free) {
-        throw new IOException(ref + ": its layers take " + total + " bytes, " + dir + " has " + free + " free");
+        throw new IOException(
+            ref + ": its layers take " + total + " bytes, " + dir + " has " + free + " free");
       }
       List<OciArchive.Layer> parts = new ArrayList<>();
       List<Path> staged = new ArrayList<>();
@@ -114,31 +133,45 @@ final class RegistryPull {
   }
 
   /** A single-platform image for another platform would import, then fail to run: said now. */
-  private static void checkPlatform(JsonNode config, Platform platform, RegistryRef ref) throws IOException {
-    boolean other = config.has("os") && config.has("architecture")
-        && (!config.path("os").asText().equals(platform.os())
-            || !config.path("architecture").asText().equals(platform.architecture())
-            || (platform.variant() != null && config.has("variant")
-                && !config.path("variant").asText().equals(platform.variant())));
+  private static void checkPlatform(JsonNode config, Platform platform, RegistryRef ref)
+      throws IOException {
+    boolean other =
+        config.has("os")
+            && config.has("architecture")
+            && (!config.path("os").asText().equals(platform.os())
+                || !config.path("architecture").asText().equals(platform.architecture())
+                || (platform.variant() != null
+                    && config.has("variant")
+                    && !config.path("variant").asText().equals(platform.variant())));
     if (other) {
-      throw new IOException(ref + " is an image for another platform than " + platform
-          + " (--platform OS/ARCH chooses)");
+      throw new IOException(
+          ref
+              + " is an image for another platform than "
+              + platform
+              + " (--platform OS/ARCH chooses)");
     }
   }
 
   /**
    * Fetches blob {@code digest} of {@code size} bytes into {@code dir}; returns the complete,
-   * checked file. Bytes an earlier try left ({@code HEX.part}) are hashed again and continued
-   * with a Range request; a registry that ignores the range is read from the start.
+   * checked file. Bytes an earlier try left ({@code HEX.part}) are hashed again and continued with
+   * a Range request; a registry that ignores the range is read from the start.
    */
-  static Path fetch(RegistryClient client, String digest, long size, Path dir, Progress progress) throws IOException {
+  static Path fetch(RegistryClient client, String digest, long size, Path dir, Progress progress)
+      throws IOException {
     String hex = digest.substring("sha256:".length());
     Path done = dir.resolve(hex);
     Path part = dir.resolve(hex + ".part");
-    try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE); FileLock lock = ch.tryLock()) {
+    try (FileChannel ch =
+            FileChannel.open(
+                part,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        FileLock lock = ch.tryLock()) {
       if (lock == null) {
-        throw new IOException("blob " + digest + " is being fetched by another process into " + dir);
+        throw new IOException(
+            "blob " + digest + " is being fetched by another process into " + dir);
       }
       if (Files.isRegularFile(done)) {
         if (Files.size(done) == size && sha256(done).equals(digest)) {
@@ -165,7 +198,9 @@ final class RegistryPull {
           r = client.get("blobs/" + digest, range);
         } catch (InterruptedIOException e) {
           throw e;
-        } catch (IOException unreachable) { // a connection refused or reset before an answer: one more try
+        } catch (
+            IOException
+                unreachable) { // a connection refused or reset before an answer: one more try
           fruitless = giveUpAfter(fruitless + 1, digest, have, size, dir, unreachable);
           continue;
         }
@@ -180,7 +215,8 @@ final class RegistryPull {
           } else if (s == 206) {
             String cr = r.headers().firstValue("Content-Range").orElse("");
             if (!cr.startsWith("bytes " + have + "-")) {
-              throw new IOException("blob " + digest + ": the registry answered a range request with another range");
+              throw new IOException(
+                  "blob " + digest + ": the registry answered a range request with another range");
             }
           } else if (s != 200) {
             throw client.failure("blob " + digest, s);
@@ -204,14 +240,26 @@ final class RegistryPull {
   }
 
   /**
-   * After {@code fruitless} tries in a row that brought nothing, waits a little longer each time
-   * (a registry restarting, a flaky link), or gives up at {@value #TRIES}, saying what is kept.
+   * After {@code fruitless} tries in a row that brought nothing, waits a little longer each time (a
+   * registry restarting, a flaky link), or gives up at {@value #TRIES}, saying what is kept.
    */
-  private static int giveUpAfter(int fruitless, String digest, long have, long size, Path dir, IOException cause)
+  private static int giveUpAfter(
+      int fruitless, String digest, long have, long size, Path dir, IOException cause)
       throws IOException {
     if (fruitless >= TRIES) {
-      throw new IOException("blob " + digest + ": the connection broke " + TRIES + " times in a row; "
-          + have + " of " + size + " bytes are staged in " + dir + ", and the same import resumes there", cause);
+      throw new IOException(
+          "blob "
+              + digest
+              + ": the connection broke "
+              + TRIES
+              + " times in a row; "
+              + have
+              + " of "
+              + size
+              + " bytes are staged in "
+              + dir
+              + ", and the same import resumes there",
+          cause);
     }
     try {
       Thread.sleep(250L * (fruitless - 1));
@@ -223,11 +271,18 @@ final class RegistryPull {
   }
 
   /**
-   * Copies the body into the file until it ends or breaks; returns how many bytes the file has.
-   * A body longer than the manifest's size is refused: the size bounds what a registry can write.
+   * Copies the body into the file until it ends or breaks; returns how many bytes the file has. A
+   * body longer than the manifest's size is refused: the size bounds what a registry can write.
    */
-  private static long copy(InputStream in, FileChannel ch, MessageDigest md, long have, long size,
-      String digest, Progress progress) throws IOException {
+  private static long copy(
+      InputStream in,
+      FileChannel ch,
+      MessageDigest md,
+      long have,
+      long size,
+      String digest,
+      Progress progress)
+      throws IOException {
     byte[] buf = new byte[1 << 16];
     while (true) {
       int n;
@@ -240,8 +295,12 @@ final class RegistryPull {
         return have;
       }
       if (have + n > size) {
-        throw new IOException("blob " + digest + ": the registry sent more than the " + size
-            + " bytes the manifest gives it");
+        throw new IOException(
+            "blob "
+                + digest
+                + ": the registry sent more than the "
+                + size
+                + " bytes the manifest gives it");
       }
       ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
       while (b.hasRemaining()) {

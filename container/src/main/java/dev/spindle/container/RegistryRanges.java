@@ -6,8 +6,8 @@ import java.io.IOException;
 /**
  * Byte ranges of a Spindle image a registry holds as a blob, for the lazy images pulled from it
  * ({@link RegistryImages#pullLazy}). The lazy marker names {@code docker://HOST/REPO@BLOB_DIGEST},
- * with {@code ?insecure} for plain HTTP; its secret is the {@code --creds} the pull was given,
- * else Docker's config is asked again now (a login since the pull counts).
+ * with {@code ?insecure} for plain HTTP; its secret is the {@code --creds} the pull was given, else
+ * Docker's config is asked again now (a login since the pull counts).
  */
 public final class RegistryRanges implements RemoteRanges {
   static final String INSECURE = "?insecure";
@@ -22,7 +22,13 @@ public final class RegistryRanges implements RemoteRanges {
 
   /** The source a lazy marker names for blob {@code digest} of {@code ref}'s repository. */
   static String source(RegistryRef ref, String digest, boolean insecure) {
-    return RegistryRef.PREFIX + ref.host() + "/" + ref.repository() + "@" + digest + (insecure ? INSECURE : "");
+    return RegistryRef.PREFIX
+        + ref.host()
+        + "/"
+        + ref.repository()
+        + "@"
+        + digest
+        + (insecure ? INSECURE : "");
   }
 
   /**
@@ -37,7 +43,9 @@ public final class RegistryRanges implements RemoteRanges {
       } catch (RegistryClient.StatusException | java.io.InterruptedIOException answered) {
         throw answered;
       } catch (IOException broken) {
-        if (attempt >= TRIES || broken.getMessage() == null || broken.getMessage().contains("ignores Range")
+        if (attempt >= TRIES
+            || broken.getMessage() == null
+            || broken.getMessage().contains("ignores Range")
             || broken.getMessage().contains("another range")) {
           throw broken;
         }
@@ -60,12 +68,15 @@ public final class RegistryRanges implements RemoteRanges {
     @Override
     public RemoteRanges open(String source, String secret) throws IOException {
       boolean insecure = source.endsWith(INSECURE);
-      RegistryRef ref = RegistryRef.parse(insecure ? source.substring(0, source.length() - INSECURE.length()) : source);
+      RegistryRef ref =
+          RegistryRef.parse(
+              insecure ? source.substring(0, source.length() - INSECURE.length()) : source);
       if (ref.digest() == null) {
         throw new IOException(source + ": a lazy image's source names its blob by digest");
       }
-      RegistryCredentials creds = RegistryCredentials.resolve(secret.isEmpty() ? null : secret,
-          RegistryOptions.defaultDockerConfig(), ref.host());
+      RegistryCredentials creds =
+          RegistryCredentials.resolve(
+              secret.isEmpty() ? null : secret, RegistryOptions.defaultDockerConfig(), ref.host());
       return new RegistryRanges(new RegistryClient(ref, insecure, creds, "pull"), ref.digest());
     }
   }

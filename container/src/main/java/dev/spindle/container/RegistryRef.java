@@ -4,14 +4,15 @@ import java.net.URI;
 import java.util.regex.Pattern;
 
 /**
- * An image in a registry: {@code docker://HOST[:PORT]/REPO[:TAG|@DIGEST]} (skopeo's spelling).
- * The host is always named, so a name never silently means Docker Hub; {@code docker.io} does,
- * with its API at {@code registry-1.docker.io} and one-word names under {@code library/}.
+ * An image in a registry: {@code docker://HOST[:PORT]/REPO[:TAG|@DIGEST]} (skopeo's spelling). The
+ * host is always named, so a name never silently means Docker Hub; {@code docker.io} does, with its
+ * API at {@code registry-1.docker.io} and one-word names under {@code library/}.
  */
 record RegistryRef(String host, String repository, String tag, String digest) {
   static final String PREFIX = "docker://";
   // The distribution spec's grammar: lowercase path components, tags of at most 128 characters.
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?");
+  private static final Pattern HOST =
+      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?");
   private static final Pattern COMPONENT = Pattern.compile("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
   static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
@@ -22,14 +23,18 @@ record RegistryRef(String host, String repository, String tag, String digest) {
 
   static RegistryRef parse(String source) {
     if (!isRegistry(source)) {
-      throw new IllegalArgumentException("a registry image is docker://HOST[:PORT]/REPO[:TAG|@DIGEST], got: " + source);
+      throw new IllegalArgumentException(
+          "a registry image is docker://HOST[:PORT]/REPO[:TAG|@DIGEST], got: " + source);
     }
     String rest = source.substring(PREFIX.length());
     int slash = rest.indexOf('/');
     String host = slash < 0 ? "" : rest.substring(0, slash);
-    if (!HOST.matcher(host).matches() || !(host.contains(".") || host.contains(":") || host.equals("localhost"))) {
-      throw new IllegalArgumentException(source + ": name the registry, docker://HOST[:PORT]/REPO:TAG"
-          + " (Docker Hub is docker://docker.io/library/debian:12)");
+    if (!HOST.matcher(host).matches()
+        || !(host.contains(".") || host.contains(":") || host.equals("localhost"))) {
+      throw new IllegalArgumentException(
+          source
+              + ": name the registry, docker://HOST[:PORT]/REPO:TAG"
+              + " (Docker Hub is docker://docker.io/library/debian:12)");
     }
     String name = rest.substring(slash + 1);
     String tag = null;
@@ -47,7 +52,8 @@ record RegistryRef(String host, String repository, String tag, String digest) {
         tag = name.substring(colon + 1);
         name = name.substring(0, colon);
         if (!TAG.matcher(tag).matches()) {
-          throw new IllegalArgumentException(source + ": a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+          throw new IllegalArgumentException(
+              source + ": a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
         }
       } else {
         tag = "latest";
@@ -55,7 +61,8 @@ record RegistryRef(String host, String repository, String tag, String digest) {
     }
     for (String c : name.split("/", -1)) {
       if (!COMPONENT.matcher(c).matches()) {
-        throw new IllegalArgumentException(source + ": a repository is lowercase components separated by '/'");
+        throw new IllegalArgumentException(
+            source + ": a repository is lowercase components separated by '/'");
       }
     }
     if (host.equals("docker.io") && !name.contains("/")) {
@@ -73,14 +80,18 @@ record RegistryRef(String host, String repository, String tag, String digest) {
     if (host.endsWith("/")) {
       host = host.substring(0, host.length() - 1);
     }
-    if (!HOST.matcher(host).matches() || !(host.contains(".") || host.contains(":") || host.equals("localhost"))) {
-      throw new IllegalArgumentException("a registry is docker://HOST[:PORT] (Docker Hub is docker://docker.io), got: "
-          + source);
+    if (!HOST.matcher(host).matches()
+        || !(host.contains(".") || host.contains(":") || host.equals("localhost"))) {
+      throw new IllegalArgumentException(
+          "a registry is docker://HOST[:PORT] (Docker Hub is docker://docker.io), got: " + source);
     }
     return new RegistryRef(host, "", null, null);
   }
 
-  /** The API's base endpoint, {@code /v2/}, which every registry answers (200, or 401 with a challenge). */
+  /**
+   * The API's base endpoint, {@code /v2/}, which every registry answers (200, or 401 with a
+   * challenge).
+   */
   URI base(boolean insecure) {
     return URI.create((insecure ? "http://" : "https://") + apiHost() + "/v2/");
   }
@@ -102,7 +113,8 @@ record RegistryRef(String host, String repository, String tag, String digest) {
   }
 
   URI api(boolean insecure, String path) {
-    return URI.create((insecure ? "http://" : "https://") + apiHost() + "/v2/" + repository + "/" + path);
+    return URI.create(
+        (insecure ? "http://" : "https://") + apiHost() + "/v2/" + repository + "/" + path);
   }
 
   @Override

@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * The OCI runtime: {@code runc} (1.1.5 here). Not crun: crun 1.8.1 refuses this machine's hybrid
- * cgroups (docs/PLATFORM-FACTS.md). State stays in runc's default root, so {@code runc list} shows Spindle's
- * containers next to any others.
+ * cgroups (docs/PLATFORM-FACTS.md). State stays in runc's default root, so {@code runc list} shows
+ * Spindle's containers next to any others.
  */
 final class Runc {
   private static final String MISSING = "runc not found: apt-get install runc";
@@ -57,12 +57,14 @@ final class Runc {
 
   /**
    * {@code runc exec} in the foreground: one more process in a running container, with the
-   * container's confinement (user namespace, capabilities, seccomp, no-new-privileges, cgroup),
-   * its stdio pipes to the caller; it exits with the process's exit code. The host pid of the
-   * process is written to {@code pidFile}.
+   * container's confinement (user namespace, capabilities, seccomp, no-new-privileges, cgroup), its
+   * stdio pipes to the caller; it exits with the process's exit code. The host pid of the process
+   * is written to {@code pidFile}.
    */
-  Process exec(String id, List<String> args, List<String> env, String cwd, Path pidFile) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(binary, "exec", "--cwd", cwd, "--pid-file", pidFile.toString()));
+  Process exec(String id, List<String> args, List<String> env, String cwd, Path pidFile)
+      throws IOException {
+    List<String> cmd =
+        new ArrayList<>(List.of(binary, "exec", "--cwd", cwd, "--pid-file", pidFile.toString()));
     for (String e : env) {
       cmd.add("--env");
       cmd.add(e);
@@ -83,7 +85,8 @@ final class Runc {
   /** Kills every process of the container (SIGKILL) and deletes it, when it exists. */
   void deleteForce(String id) throws IOException {
     if (exists(id)) {
-      SystemCommand.run(List.of(binary, "delete", "-f", id), "runc delete -f " + id + " failed", MISSING);
+      SystemCommand.run(
+          List.of(binary, "delete", "-f", id), "runc delete -f " + id + " failed", MISSING);
     }
   }
 

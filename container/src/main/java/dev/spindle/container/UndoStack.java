@@ -5,10 +5,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * What to undo, in reverse order of doing: each step of starting a container (FUSE mount,
- * overlay, cgroups, runc container) pushes its undo right after it succeeds, so a failure at any
- * step and the normal end both release exactly what exists. Every undo runs even when an earlier
- * one fails; the first failure is thrown with the others suppressed.
+ * What to undo, in reverse order of doing: each step of starting a container (FUSE mount, overlay,
+ * cgroups, runc container) pushes its undo right after it succeeds, so a failure at any step and
+ * the normal end both release exactly what exists. Every undo runs even when an earlier one fails;
+ * the first failure is thrown with the others suppressed.
  */
 final class UndoStack {
   interface Step {

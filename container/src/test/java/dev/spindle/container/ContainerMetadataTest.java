@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A container (runc, user namespace, overlay over the FUSE mount) sees the image's owners, mode
  * bits and hard links as the original tree has them: busybox's {@code stat} inside gives what GNU
- * {@code stat} gives on the tree, entry by entry (a directory's link count left out: overlay
- * counts a merged directory as 1).
+ * {@code stat} gives on the tree, entry by entry (a directory's link count left out: overlay counts
+ * a merged directory as 1).
  */
 @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC, Tool.ROOT, Tool.ATTR})
 class ContainerMetadataTest {
@@ -43,24 +43,43 @@ class ContainerMetadataTest {
     List<String> dirs = paths(src, "d");
     List<String> others = paths(src, "f,l");
     Path file = tmp.resolve("meta.img");
-    new ImageMaker(MakeOptions.defaults().withOwners(Owners.FROM_FILES)
-        .withDate(OffsetDateTime.parse("2026-01-02T03:04:05Z")), Progress.NONE).make(src.toString(), file);
+    new ImageMaker(
+            MakeOptions.defaults()
+                .withOwners(Owners.FROM_FILES)
+                .withDate(OffsetDateTime.parse("2026-01-02T03:04:05Z")),
+            Progress.NONE)
+        .make(src.toString(), file);
 
     String expected = hostStat(src, FILE_FORMAT, others) + hostStat(src, DIR_FORMAT, dirs);
-    String script = "/busybox stat -c '" + FILE_FORMAT + "' " + String.join(" ", absolute(others))
-        + " && /busybox stat -c '" + DIR_FORMAT + "' " + String.join(" ", absolute(dirs));
+    String script =
+        "/busybox stat -c '"
+            + FILE_FORMAT
+            + "' "
+            + String.join(" ", absolute(others))
+            + " && /busybox stat -c '"
+            + DIR_FORMAT
+            + "' "
+            + String.join(" ", absolute(dirs));
     Path state = tmp.resolve("state");
     String out;
     try (Image image = Image.open(file, AccessMode.INDEXED);
-        Container c = new ContainerRuntime(state).start(image,
-            ContainerSpec.of("/busybox", "sh", "-c", script), MountOptions.defaults())) {
+        Container c =
+            new ContainerRuntime(state)
+                .start(
+                    image,
+                    ContainerSpec.of("/busybox", "sh", "-c", script),
+                    MountOptions.defaults())) {
       out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
       String err = new String(c.stderr().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(c.waitFor()).as("exit code; stderr: " + err).isZero();
     }
-    assertThat(out.replace(" /", " ")).isEqualTo(expected)
-        .contains("4755 0 0 1 4 regular file bin/ping", "1777 0 0 directory tmp",
-            "600 1000 1000 1 3 regular file home/user/key", "755 0 0 3 4 regular file usr/bin/c");
+    assertThat(out.replace(" /", " "))
+        .isEqualTo(expected)
+        .contains(
+            "4755 0 0 1 4 regular file bin/ping",
+            "1777 0 0 directory tmp",
+            "600 1000 1000 1 3 regular file home/user/key",
+            "755 0 0 3 4 regular file usr/bin/c");
     Path root = tmp.toRealPath();
     assertThat(MountPoints.list()).as("mounts left").noneMatch(m -> m.startsWith(root));
   }
@@ -70,8 +89,23 @@ class ContainerMetadataTest {
    * /proc, where runc mounts procfs over the image's empty directory.
    */
   private static List<String> paths(Path src, String types) throws Exception {
-    String out = MetadataFixture.run(src, "find", ".", "-mindepth", "1", "-type", types,
-        "!", "-name", "busybox", "!", "-name", "proc", "-printf", "%P\\n");
+    String out =
+        MetadataFixture.run(
+            src,
+            "find",
+            ".",
+            "-mindepth",
+            "1",
+            "-type",
+            types,
+            "!",
+            "-name",
+            "busybox",
+            "!",
+            "-name",
+            "proc",
+            "-printf",
+            "%P\\n");
     List<String> l = new ArrayList<>(Arrays.asList(out.split("\n")));
     l.removeIf(String::isEmpty);
     l.sort(null);

@@ -48,9 +48,12 @@ class ContainerRuntimeTest {
     for (String applet : List.of("sh", "ls", "cat", "echo", "rm", "sleep")) {
       Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
     }
-    Files.writeString(Files.createDirectories(root.resolve("etc")).resolve("motd"), "welcome to the image\n");
+    Files.writeString(
+        Files.createDirectories(root.resolve("etc")).resolve("motd"), "welcome to the image\n");
     imageFile = shared.resolve("busybox.img");
-    new ImageMaker(MakeOptions.defaults().withDate(OffsetDateTime.parse("2026-01-01T00:00:00Z")), Progress.NONE)
+    new ImageMaker(
+            MakeOptions.defaults().withDate(OffsetDateTime.parse("2026-01-01T00:00:00Z")),
+            Progress.NONE)
         .make(root.toString(), imageFile);
     image = Image.open(imageFile, AccessMode.INDEXED);
   }
@@ -107,8 +110,11 @@ class ContainerRuntimeTest {
 
   /** The value of {@code name:} in /proc/self/status lines. */
   private static String status(String out, String name) {
-    return out.lines().filter(l -> l.startsWith(name + ":")).map(l -> l.substring(name.length() + 1).strip())
-        .findFirst().orElseThrow(() -> new AssertionError("no " + name + " in: " + out));
+    return out.lines()
+        .filter(l -> l.startsWith(name + ":"))
+        .map(l -> l.substring(name.length() + 1).strip())
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " in: " + out));
   }
 
   private static final int CAP_DAC_READ_SEARCH = 2;
@@ -117,11 +123,16 @@ class ContainerRuntimeTest {
 
   @Test
   void runsACommandAndReturnsItsOutputAndExitCode() throws Exception {
-    Container c = start(ContainerSpec.of("sh", "-c", "echo hello; ls /; cat /etc/motd; echo oops >&2; exit 3"));
+    Container c =
+        start(
+            ContainerSpec.of("sh", "-c", "echo hello; ls /; cat /etc/motd; echo oops >&2; exit 3"));
     String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
     String err = new String(c.stderr().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(c.waitFor()).isEqualTo(3);
-    assertThat(out).startsWith("hello\n").contains("bin\n", "etc\n", "proc\n").endsWith("welcome to the image\n");
+    assertThat(out)
+        .startsWith("hello\n")
+        .contains("bin\n", "etc\n", "proc\n")
+        .endsWith("welcome to the image\n");
     assertThat(err).isEqualTo("oops\n");
     c.close();
     assertNothingLeft(c);
@@ -130,27 +141,41 @@ class ContainerRuntimeTest {
   @Test
   void writesLandInTheUpperDirectoryNotInTheImage() throws Exception {
     Path upper = tmp.resolve("upper");
-    Container c = start(ContainerSpec.of("sh", "-c",
-        "echo new > /new.txt; echo changed > /etc/motd; rm /bin/ls; cat /etc/motd").withUpperDir(upper));
-    assertThat(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("changed\n");
+    Container c =
+        start(
+            ContainerSpec.of(
+                    "sh",
+                    "-c",
+                    "echo new > /new.txt; echo changed > /etc/motd; rm /bin/ls; cat /etc/motd")
+                .withUpperDir(upper));
+    assertThat(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("changed\n");
     assertThat(c.waitFor()).isZero();
     c.close();
     assertNothingLeft(c);
     assertThat(upper.resolve("new.txt")).hasContent("new");
     assertThat(upper.resolve("etc/motd")).hasContent("changed");
     // overlayfs records a deletion as a whiteout: a character device 0/0 in the upper layer
-    int mode = (Integer) Files.getAttribute(upper.resolve("bin/ls"), "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    int mode =
+        (Integer)
+            Files.getAttribute(upper.resolve("bin/ls"), "unix:mode", LinkOption.NOFOLLOW_LINKS);
     assertThat(mode & 0170000).isEqualTo(0020000);
-    assertThat(new String(image.read(image.require("etc/motd")), StandardCharsets.UTF_8)).isEqualTo("welcome to the image\n");
+    assertThat(new String(image.read(image.require("etc/motd")), StandardCharsets.UTF_8))
+        .isEqualTo("welcome to the image\n");
     assertThat(image.lookup("new.txt")).isEmpty();
     assertThat(image.lookup("bin/ls")).isPresent();
   }
 
   @Test
   void memoryAndPidsLimitsAreInTheContainersCgroup() throws Exception {
-    Container c = start(ContainerSpec.of("sh", "-c", "cat /sys/fs/cgroup/pids/pids.max; echo started; read x; exit 0")
-        .withMemory(64L << 20).withPids(32));
-    BufferedReader out = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
+    Container c =
+        start(
+            ContainerSpec.of(
+                    "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max; echo started; read x; exit 0")
+                .withMemory(64L << 20)
+                .withPids(32));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
     assertThat(out.readLine()).as("pids.max seen inside").isEqualTo("32");
     assertThat(out.readLine()).isEqualTo("started");
     // While it runs, from outside: the explicit cgroupsPath in each hierarchy.
@@ -158,7 +183,8 @@ class ContainerRuntimeTest {
     Path memory = Cgroups.ROOT.resolve("memory").resolve(c.cgroupsPath().substring(1));
     assertThat(Cgroups.existing(c.id())).contains(pids, memory);
     assertThat(Files.readString(pids.resolve("pids.max")).strip()).isEqualTo("32");
-    assertThat(Files.readString(memory.resolve("memory.limit_in_bytes")).strip()).isEqualTo(String.valueOf(64L << 20));
+    assertThat(Files.readString(memory.resolve("memory.limit_in_bytes")).strip())
+        .isEqualTo(String.valueOf(64L << 20));
     assertThat(Files.readAllLines(pids.resolve("cgroup.procs"))).isNotEmpty();
     c.stdin().write("go\n".getBytes(StandardCharsets.UTF_8));
     c.stdin().close();
@@ -168,7 +194,10 @@ class ContainerRuntimeTest {
   @Test
   void closeKillsARunningContainerAndCleansUp() throws Exception {
     Container c = start(ContainerSpec.of("sh", "-c", "echo started; read x"));
-    assertThat(new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8)).readLine()).isEqualTo("started");
+    assertThat(
+            new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8))
+                .readLine())
+        .isEqualTo("started");
     assertThat(c.isRunning()).isTrue();
     assertThat(Runc.locate().list()).contains(c.id());
     c.close();
@@ -179,11 +208,15 @@ class ContainerRuntimeTest {
   @Test
   void containersOfAKilledOwnerAreReapedByTheNextRuntime() throws Exception {
     Container c = start(ContainerSpec.of("sh", "-c", "echo started; read x"));
-    assertThat(new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8)).readLine()).isEqualTo("started");
+    assertThat(
+            new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8))
+                .readLine())
+        .isEqualTo("started");
     // As if the owning JVM had been SIGKILLed: its owner record names a process that has ended.
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
-    new Owner(gone.pid(), gone.info().startInstant().orElse(java.time.Instant.EPOCH)).write(new Layout(state.resolve(c.id())).owner());
+    new Owner(gone.pid(), gone.info().startInstant().orElse(java.time.Instant.EPOCH))
+        .write(new Layout(state.resolve(c.id())).owner());
     Container alive = start(ContainerSpec.of("sh", "-c", "exit 0")); // reaps first
     assertThat(alive.waitFor()).isZero();
     alive.close();
@@ -195,8 +228,12 @@ class ContainerRuntimeTest {
   @Test
   void theTraceListsWhatTheContainerOpenedInOrder() throws Exception {
     Path trace = tmp.resolve("trace.jsonl");
-    Container c = start(ContainerSpec.of("sh", "-c", "cat /etc/motd"), MountOptions.defaults().withTrace(trace));
-    assertThat(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("welcome to the image\n");
+    Container c =
+        start(
+            ContainerSpec.of("sh", "-c", "cat /etc/motd"),
+            MountOptions.defaults().withTrace(trace));
+    assertThat(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("welcome to the image\n");
     assertThat(c.waitFor()).isZero();
     c.close(); // the trace is complete once the mount is gone
     List<String> paths = new ArrayList<>();
@@ -219,51 +256,75 @@ class ContainerRuntimeTest {
 
   @Test
   void rootIsAnUnprivilegedHostUserUnderSeccompWithoutAdminCapabilities() throws Exception {
-    String out = output(ContainerSpec.of("sh", "-c", "cat /proc/self/uid_map;"
-        + " busybox grep -E '^(Seccomp|CapEff):' /proc/self/status;"
-        + " if busybox mknod /null c 1 3; then echo mknod: made; else echo mknod: refused; fi;"
-        + " echo owner: $(busybox stat -c '%u:%g' /etc/motd); echo whoami: $(busybox id -u)"));
+    String out =
+        output(
+            ContainerSpec.of(
+                "sh",
+                "-c",
+                "cat /proc/self/uid_map;"
+                    + " busybox grep -E '^(Seccomp|CapEff):' /proc/self/status;"
+                    + " if busybox mknod /null c 1 3; then echo mknod: made; else echo mknod: refused; fi;"
+                    + " echo owner: $(busybox stat -c '%u:%g' /etc/motd); echo whoami: $(busybox id -u)"));
     String[] map = out.lines().findFirst().orElseThrow().strip().split("\\s+");
     assertThat(String.join(" ", map)).as("uid_map").isNotEqualTo("0 0 4294967295");
     assertThat(map[0]).isEqualTo("0");
-    assertThat(Long.parseLong(map[1])).as("host uid of the container's root").isPositive()
+    assertThat(Long.parseLong(map[1]))
+        .as("host uid of the container's root")
+        .isPositive()
         .isEqualTo(UserNamespace.forRoot().hostUid());
     assertThat(map[2]).isEqualTo(String.valueOf(UserNamespace.SIZE));
     assertThat(status(out, "Seccomp")).as("seccomp mode (2: filter)").isEqualTo("2");
     long capEff = Long.parseUnsignedLong(status(out, "CapEff"), 16);
     assertThat(capEff & 1).as("CAP_CHOWN kept").isEqualTo(1);
     for (int cap : new int[] {CAP_SYS_ADMIN, CAP_MKNOD, CAP_DAC_READ_SEARCH}) {
-      assertThat(capEff & (1L << cap)).as("capability " + cap + " in CapEff " + Long.toHexString(capEff)).isZero();
+      assertThat(capEff & (1L << cap))
+          .as("capability " + cap + " in CapEff " + Long.toHexString(capEff))
+          .isZero();
     }
     assertThat(status(out, "mknod")).isEqualTo("refused");
-    assertThat(status(out, "owner")).as("the image's files are the container root's").isEqualTo("0:0");
+    assertThat(status(out, "owner"))
+        .as("the image's files are the container root's")
+        .isEqualTo("0:0");
     assertThat(status(out, "whoami")).isEqualTo("0");
   }
 
   @Test
-  void anExecRunsInTheRunningContainerConfinedAsItsInitAndIsKilledWithWhatItStarted() throws Exception {
+  void anExecRunsInTheRunningContainerConfinedAsItsInitAndIsKilledWithWhatItStarted()
+      throws Exception {
     Container c = start(ContainerSpec.of("sh", "-c", "echo ready; while read -r line; do :; done"));
-    BufferedReader init = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
+    BufferedReader init =
+        new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
     assertThat(init.readLine()).isEqualTo("ready");
     String out;
-    try (Container.Exec x = c.exec(List.of("sh", "-c", "cat /proc/self/uid_map; busybox grep -E "
-        + "'^(Seccomp|CapEff):' /proc/self/status; echo cwd: $(pwd); echo v: $V; echo oops >&2; exit 4"),
-        List.of("V=given"), "/etc")) {
+    try (Container.Exec x =
+        c.exec(
+            List.of(
+                "sh",
+                "-c",
+                "cat /proc/self/uid_map; busybox grep -E "
+                    + "'^(Seccomp|CapEff):' /proc/self/status; echo cwd: $(pwd); echo v: $V; echo oops >&2; exit 4"),
+            List.of("V=given"),
+            "/etc")) {
       out = new String(x.stdout().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(new String(x.stderr().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("oops\n");
       assertThat(x.waitFor()).isEqualTo(4);
     }
     String[] map = out.lines().findFirst().orElseThrow().strip().split("\\s+");
-    assertThat(Long.parseLong(map[1])).as("the init's user namespace").isEqualTo(UserNamespace.forRoot().hostUid());
-    assertThat(c.rootOwner()).containsExactly(UserNamespace.forRoot().hostUid(), UserNamespace.forRoot().hostGid());
+    assertThat(Long.parseLong(map[1]))
+        .as("the init's user namespace")
+        .isEqualTo(UserNamespace.forRoot().hostUid());
+    assertThat(c.rootOwner())
+        .containsExactly(UserNamespace.forRoot().hostUid(), UserNamespace.forRoot().hostGid());
     assertThat(status(out, "Seccomp")).isEqualTo("2");
     assertThat(Long.parseUnsignedLong(status(out, "CapEff"), 16) & (1L << CAP_SYS_ADMIN)).isZero();
     assertThat(status(out, "cwd")).isEqualTo("/etc");
     assertThat(status(out, "v")).isEqualTo("given");
 
     // SIGKILL reaches the process and what it started (the sleep holds the stdout pipe open).
-    try (Container.Exec x = c.exec(List.of("sh", "-c", "sleep 1000 & echo started; wait"), List.of(), "/")) {
-      BufferedReader r = new BufferedReader(new InputStreamReader(x.stdout(), StandardCharsets.UTF_8));
+    try (Container.Exec x =
+        c.exec(List.of("sh", "-c", "sleep 1000 & echo started; wait"), List.of(), "/")) {
+      BufferedReader r =
+          new BufferedReader(new InputStreamReader(x.stdout(), StandardCharsets.UTF_8));
       assertThat(r.readLine()).isEqualTo("started");
       x.signal(true);
       assertThat(x.waitFor()).as("128 + SIGKILL").isEqualTo(137);
@@ -276,17 +337,25 @@ class ContainerRuntimeTest {
   void aSetuidBinaryInAKeptUpperIsInertAndNotHostRoots() throws Exception {
     Path upper = tmp.resolve("upper");
     // busybox picks its applet by the name it is run as: /id runs the setuid copy as id.
-    String out = output(ContainerSpec.of("sh", "-c", "cat /bin/busybox > /suid && busybox chmod 4755 /suid"
-        + " && busybox ln -s suid /id && echo mode: $(busybox stat -c %a /suid);"
-        + " echo root: $(busybox grep ' / / ' /proc/self/mountinfo)")
-        .withUpperDir(upper));
+    String out =
+        output(
+            ContainerSpec.of(
+                    "sh",
+                    "-c",
+                    "cat /bin/busybox > /suid && busybox chmod 4755 /suid"
+                        + " && busybox ln -s suid /id && echo mode: $(busybox stat -c %a /suid);"
+                        + " echo root: $(busybox grep ' / / ' /proc/self/mountinfo)")
+                .withUpperDir(upper));
     assertThat(status(out, "mode")).isEqualTo("4755");
     // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ...
     String[] root = status(out, "root").split(" ");
     assertThat(List.of(root[5].split(","))).as("options of / inside").contains("nosuid", "nodev");
     Path suid = upper.resolve("suid");
-    assertThat((Integer) Files.getAttribute(suid, "unix:mode") & 04000).as("setuid bit kept on the host").isNotZero();
-    assertThat(Files.getAttribute(suid, "unix:uid")).as("owner on the host: the mapped root, not root")
+    assertThat((Integer) Files.getAttribute(suid, "unix:mode") & 04000)
+        .as("setuid bit kept on the host")
+        .isNotZero();
+    assertThat(Files.getAttribute(suid, "unix:uid"))
+        .as("owner on the host: the mapped root, not root")
         .isEqualTo(UserNamespace.forRoot().hostUid());
     // A later run over the same upper: an ordinary user runs it and stays who it is.
     assertThat(output(ContainerSpec.of("/id", "-u").withUpperDir(upper).withUser(1000, 1000)))
@@ -295,8 +364,14 @@ class ContainerRuntimeTest {
 
   @Test
   void privilegedRootIsHostRootStillUnderSeccomp() throws Exception {
-    String out = output(ContainerSpec.of("sh", "-c", "cat /proc/self/uid_map;"
-        + " busybox grep -E '^(Seccomp|CapEff):' /proc/self/status").withPrivilegedRoot(true));
+    String out =
+        output(
+            ContainerSpec.of(
+                    "sh",
+                    "-c",
+                    "cat /proc/self/uid_map;"
+                        + " busybox grep -E '^(Seccomp|CapEff):' /proc/self/status")
+                .withPrivilegedRoot(true));
     assertThat(String.join(" ", out.lines().findFirst().orElseThrow().strip().split("\\s+")))
         .isEqualTo("0 0 4294967295");
     assertThat(status(out, "Seccomp")).isEqualTo("2");

@@ -22,22 +22,29 @@ class ContainerSpecTest {
     assertThat(ContainerSpec.parseSize("2g")).isEqualTo(2L << 30);
     assertThat(ContainerSpec.parseSize("512k")).isEqualTo(512L << 10);
     for (String bad : List.of("", "m", "-1m", "0", "1.5g", "12x", "99999999999999g")) {
-      assertThatThrownBy(() -> ContainerSpec.parseSize(bad)).as(bad)
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(bad);
+      assertThatThrownBy(() -> ContainerSpec.parseSize(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(bad);
     }
   }
 
   @Test
   void specRefusesWhatRuncWouldRefuseLater() {
     assertThatThrownBy(() -> ContainerSpec.of(List.of())).hasMessageContaining("no command");
-    assertThatThrownBy(() -> ContainerSpec.of("sh").withCwd("tmp")).hasMessageContaining("absolute");
+    assertThatThrownBy(() -> ContainerSpec.of("sh").withCwd("tmp"))
+        .hasMessageContaining("absolute");
     assertThatThrownBy(() -> ContainerSpec.of("sh").withPids(-1)).hasMessageContaining("negative");
   }
 
   @Test
   void configCarriesCommandLimitsNamespacesAndCgroupsPath() {
-    ContainerSpec spec = ContainerSpec.of("sh", "-c", "true").withCwd("/tmp").withMemory(1 << 20).withPids(7)
-        .withEnv(List.of("A=b"));
+    ContainerSpec spec =
+        ContainerSpec.of("sh", "-c", "true")
+            .withCwd("/tmp")
+            .withMemory(1 << 20)
+            .withPids(7)
+            .withEnv(List.of("A=b"));
     JsonNode c = OciConfig.of(spec, "rootfs", "/spindle/x", USERNS);
     assertThat(c.at("/process/args").toString()).isEqualTo("[\"sh\",\"-c\",\"true\"]");
     assertThat(c.at("/process/env/0").asText()).isEqualTo("A=b");
@@ -57,18 +64,30 @@ class ContainerSpecTest {
 
   @Test
   void byDefaultRootIsAnUnprivilegedHostUserWithFewCapabilitiesAndSeccomp() {
-    JsonNode c = OciConfig.of(ContainerSpec.of("sh"), "rootfs", "/spindle/x", new UserNamespace(200000, 300000));
+    JsonNode c =
+        OciConfig.of(
+            ContainerSpec.of("sh"), "rootfs", "/spindle/x", new UserNamespace(200000, 300000));
     assertThat(c.at("/linux/uidMappings").toString())
         .isEqualTo("[{\"containerID\":0,\"hostID\":200000,\"size\":65536}]");
     assertThat(c.at("/linux/gidMappings").toString())
         .isEqualTo("[{\"containerID\":0,\"hostID\":300000,\"size\":65536}]");
     for (String set : List.of("bounding", "effective", "permitted")) {
-      assertThat(texts(c.at("/process/capabilities/" + set))).as(set).contains("CAP_CHOWN", "CAP_SETUID", "CAP_KILL")
-          .doesNotContain("CAP_SYS_ADMIN", "CAP_DAC_READ_SEARCH", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETFCAP",
-              "CAP_SYS_PTRACE", "CAP_NET_ADMIN", "CAP_SYS_MODULE");
+      assertThat(texts(c.at("/process/capabilities/" + set)))
+          .as(set)
+          .contains("CAP_CHOWN", "CAP_SETUID", "CAP_KILL")
+          .doesNotContain(
+              "CAP_SYS_ADMIN",
+              "CAP_DAC_READ_SEARCH",
+              "CAP_MKNOD",
+              "CAP_NET_RAW",
+              "CAP_SETFCAP",
+              "CAP_SYS_PTRACE",
+              "CAP_NET_ADMIN",
+              "CAP_SYS_MODULE");
     }
     assertThat(c.at("/process/noNewPrivileges").asBoolean()).isTrue();
-    assertThat(texts(c.at("/linux/maskedPaths"))).contains("/proc/kcore", "/proc/keys", "/sys/firmware");
+    assertThat(texts(c.at("/linux/maskedPaths")))
+        .contains("/proc/kcore", "/proc/keys", "/sys/firmware");
     assertThat(texts(c.at("/linux/readonlyPaths"))).contains("/proc/sys", "/proc/sysrq-trigger");
     JsonNode seccomp = c.at("/linux/seccomp");
     assertThat(seccomp.at("/defaultAction").asText()).isEqualTo("SCMP_ACT_ERRNO");
@@ -79,9 +98,23 @@ class ContainerSpecTest {
         allowed.addAll(texts(rule.at("/names")));
       }
     }
-    assertThat(allowed).contains("read", "write", "execve", "openat", "futex", "chroot")
-        .doesNotContain("mount", "umount2", "unshare", "setns", "pivot_root", "keyctl", "bpf", "init_module",
-            "open_by_handle_at", "kexec_load", "reboot", "swapon", "clone", "clone3");
+    assertThat(allowed)
+        .contains("read", "write", "execve", "openat", "futex", "chroot")
+        .doesNotContain(
+            "mount",
+            "umount2",
+            "unshare",
+            "setns",
+            "pivot_root",
+            "keyctl",
+            "bpf",
+            "init_module",
+            "open_by_handle_at",
+            "kexec_load",
+            "reboot",
+            "swapon",
+            "clone",
+            "clone3");
   }
 
   @Test
@@ -90,13 +123,17 @@ class ContainerSpecTest {
     JsonNode c = OciConfig.of(spec, "rootfs", "/spindle/x", null);
     assertThat(c.at("/linux/namespaces").findValuesAsText("type")).doesNotContain("user");
     assertThat(c.at("/linux").has("uidMappings")).isFalse();
-    assertThat(texts(c.at("/process/capabilities/effective"))).contains("CAP_MKNOD").doesNotContain("CAP_SYS_ADMIN");
+    assertThat(texts(c.at("/process/capabilities/effective")))
+        .contains("CAP_MKNOD")
+        .doesNotContain("CAP_SYS_ADMIN");
     assertThat(c.at("/linux/seccomp/defaultAction").asText()).isEqualTo("SCMP_ACT_ERRNO");
     assertThat(c.at("/process/noNewPrivileges").asBoolean()).isTrue();
-    assertThatThrownBy(() -> OciConfig.of(spec, "rootfs", "/spindle/x", USERNS)).hasMessageContaining("privileged");
+    assertThatThrownBy(() -> OciConfig.of(spec, "rootfs", "/spindle/x", USERNS))
+        .hasMessageContaining("privileged");
     assertThatThrownBy(() -> OciConfig.of(ContainerSpec.of("sh"), "rootfs", "/spindle/x", null))
         .hasMessageContaining("privileged");
-    assertThatThrownBy(() -> OciConfig.of(ContainerSpec.of("sh").withUser(70000, 0), "rootfs", "/s/x", USERNS))
+    assertThatThrownBy(
+            () -> OciConfig.of(ContainerSpec.of("sh").withUser(70000, 0), "rootfs", "/s/x", USERNS))
         .hasMessageContaining("outside the container's user namespace");
   }
 
@@ -104,7 +141,8 @@ class ContainerSpecTest {
   void theHostRangeIsRootsFromSubuidElseTheDefault(@TempDir Path tmp) throws Exception {
     Path subuid = tmp.resolve("subuid");
     assertThat(UserNamespace.firstRange(subuid)).isEqualTo(UserNamespace.DEFAULT_HOST_ID);
-    Files.writeString(subuid, "alice:100000:65536\nroot:0:65536\nroot:300000:1000\n0:x:y\nroot:400000:65536\n");
+    Files.writeString(
+        subuid, "alice:100000:65536\nroot:0:65536\nroot:300000:1000\n0:x:y\nroot:400000:65536\n");
     assertThat(UserNamespace.firstRange(subuid)).isEqualTo(400000);
     Files.writeString(subuid, "alice:100000:65536\n");
     assertThat(UserNamespace.firstRange(subuid)).isEqualTo(UserNamespace.DEFAULT_HOST_ID);

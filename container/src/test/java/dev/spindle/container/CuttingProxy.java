@@ -21,18 +21,26 @@ final class CuttingProxy implements AutoCloseable {
   private final long cutAfter;
   final AtomicBoolean cut = new AtomicBoolean();
   final AtomicBoolean rangeAsked = new AtomicBoolean();
+
   /** Bytes carried towards the client (headers included): what a pull moved. */
-  final java.util.concurrent.atomic.AtomicLong toClient = new java.util.concurrent.atomic.AtomicLong();
+  final java.util.concurrent.atomic.AtomicLong toClient =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final boolean staysDown;
-  /** When set, requests reach the registry with their Range header renamed: a registry ignoring Range. */
+
+  /**
+   * When set, requests reach the registry with their Range header renamed: a registry ignoring
+   * Range.
+   */
   volatile boolean hideRange;
 
   CuttingProxy(int upstream, long cutAfter) throws IOException {
     this(upstream, cutAfter, false);
   }
 
-  /** {@code staysDown}: after the cut, every new connection is closed at once (the link is gone). */
+  /**
+   * {@code staysDown}: after the cut, every new connection is closed at once (the link is gone).
+   */
   CuttingProxy(int upstream, long cutAfter, boolean staysDown) throws IOException {
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.upstream = upstream;
@@ -65,10 +73,13 @@ final class CuttingProxy implements AutoCloseable {
   private void pump(Socket from, Socket to, boolean towardsClient) {
     long carried = 0;
     byte[] buf = new byte[8192];
-    try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+    try (InputStream in = from.getInputStream();
+        OutputStream out = to.getOutputStream()) {
       for (int n; (n = in.read(buf)) > 0; ) {
-        if (!towardsClient && new String(buf, 0, n, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT)
-            .contains("range: bytes=")) {
+        if (!towardsClient
+            && new String(buf, 0, n, StandardCharsets.ISO_8859_1)
+                .toLowerCase(Locale.ROOT)
+                .contains("range: bytes=")) {
           rangeAsked.set(true);
         }
         if (!towardsClient && hideRange) {

@@ -101,8 +101,14 @@ final class OciFixture {
   }
 
   /** An image config: entrypoint, cmd, env, working dir, user, and the layers' diff ids. */
-  static byte[] config(List<String> entrypoint, List<String> cmd, List<String> env, String workdir,
-      String user, List<byte[]> uncompressedLayers) throws IOException {
+  static byte[] config(
+      List<String> entrypoint,
+      List<String> cmd,
+      List<String> env,
+      String workdir,
+      String user,
+      List<byte[]> uncompressedLayers)
+      throws IOException {
     ObjectNode c = OciConfig.JSON.createObjectNode();
     c.put("created", "2025-05-06T07:08:09Z");
     c.put("architecture", "amd64");
@@ -134,7 +140,9 @@ final class OciFixture {
     byte[] manifest = OciConfig.JSON.writeValueAsBytes(m);
     ObjectNode index = OciConfig.JSON.createObjectNode();
     index.put("schemaVersion", 2);
-    index.withArray("manifests").add(descriptor(blobs, "application/vnd.oci.image.manifest.v1+json", manifest));
+    index
+        .withArray("manifests")
+        .add(descriptor(blobs, "application/vnd.oci.image.manifest.v1+json", manifest));
     Files.write(dir.resolve("index.json"), OciConfig.JSON.writeValueAsBytes(index));
     return dir;
   }

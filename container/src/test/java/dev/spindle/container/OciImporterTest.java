@@ -40,30 +40,55 @@ class OciImporterTest {
   @BeforeEach
   void layers() throws IOException {
     store = new ImageStore(new SpindleHome(tmp.resolve("home")));
-    byte[] busybox = Files.isReadable(Path.of("/bin/busybox"))
-        ? Files.readAllBytes(Path.of("/bin/busybox")) : "#!/bin/false\n".getBytes(StandardCharsets.UTF_8);
-    OciFixture.Layer l1 = new OciFixture.Layer().dir("bin").dir("etc").dir("data").dir("keep")
-        .file("bin/busybox", busybox, 0755);
+    byte[] busybox =
+        Files.isReadable(Path.of("/bin/busybox"))
+            ? Files.readAllBytes(Path.of("/bin/busybox"))
+            : "#!/bin/false\n".getBytes(StandardCharsets.UTF_8);
+    OciFixture.Layer l1 =
+        new OciFixture.Layer()
+            .dir("bin")
+            .dir("etc")
+            .dir("data")
+            .dir("keep")
+            .file("bin/busybox", busybox, 0755);
     for (String applet : List.of("sh", "cat", "ls", "echo", "pwd")) {
       l1.symlink("bin/" + applet, "busybox");
     }
-    layer1 = l1.file("etc/motd", "one\n").file("etc/old", "old\n").file("data/a", "a").file("data/b", "b")
-        .file("keep/k", "kept\n").hardlink("keep/k2", "keep/k").fifo("keep/fifo")
-        .file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
-        .file("etc/group", "root:x:0:\nstaff:x:50:\n")
-        .tar();
-    layer2 = new OciFixture.Layer().file("etc/motd", "two\n").file("etc/.wh.old", "")
-        .file("data/.wh..wh..opq", "").file("data/c", "c").dir("new").file("new/file", "n").tar();
+    layer1 =
+        l1.file("etc/motd", "one\n")
+            .file("etc/old", "old\n")
+            .file("data/a", "a")
+            .file("data/b", "b")
+            .file("keep/k", "kept\n")
+            .hardlink("keep/k2", "keep/k")
+            .fifo("keep/fifo")
+            .file(
+                "etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+            .file("etc/group", "root:x:0:\nstaff:x:50:\n")
+            .tar();
+    layer2 =
+        new OciFixture.Layer()
+            .file("etc/motd", "two\n")
+            .file("etc/.wh.old", "")
+            .file("data/.wh..wh..opq", "")
+            .file("data/c", "c")
+            .dir("new")
+            .file("new/file", "n")
+            .tar();
     config = OciFixture.config(ENTRYPOINT, CMD, ENV, "/data", "", List.of(layer1, layer2));
   }
 
   OciImporter.Result importAs(String source, String tag) throws IOException {
-    return new OciImporter(store, Progress.NONE).importImage(source, Tag.of(tag), MakeOptions.defaults());
+    return new OciImporter(store, Progress.NONE)
+        .importImage(source, Tag.of(tag), MakeOptions.defaults());
   }
 
   @Test
   void ociLayoutLayersApplyInOrderWithWhiteoutsAndOpaqueDirectories() throws IOException {
-    Path layout = OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, OciFixture.gzip(layer2)));
+    Path layout =
+        OciFixture.ociLayout(
+            tmp.resolve("layout"), config, List.of(layer1, OciFixture.gzip(layer2)));
     OciImporter.Result r = importAs("oci-layout:" + layout, "app");
     assertThat(r.layers()).isEqualTo(2);
     assertThat(r.skipped()).as("the FIFO").isEqualTo(1);
@@ -90,8 +115,11 @@ class OciImporterTest {
 
   @Test
   void aDockerArchiveOfTheSameLayersGivesTheSameImage() throws IOException {
-    Path layout = OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, OciFixture.gzip(layer2)));
-    Path archive = OciFixture.dockerArchive(tmp.resolve("saved.tar"), config, List.of(layer1, layer2));
+    Path layout =
+        OciFixture.ociLayout(
+            tmp.resolve("layout"), config, List.of(layer1, OciFixture.gzip(layer2)));
+    Path archive =
+        OciFixture.dockerArchive(tmp.resolve("saved.tar"), config, List.of(layer1, layer2));
     OciImporter.Result oci = importAs("oci-layout:" + layout, "from-oci");
     OciImporter.Result docker = importAs("docker-archive:" + archive, "from-docker");
     assertThat(docker.header().root()).isEqualTo(oci.header().root());
@@ -100,9 +128,12 @@ class OciImporterTest {
 
   @Test
   void zstdLayersGiveTheSameImageAsPlainAndGzipOnes() throws IOException {
-    Path plain = OciFixture.ociLayout(tmp.resolve("plain"), config, List.of(layer1, OciFixture.gzip(layer2)));
-    Path zstd = OciFixture.ociLayout(tmp.resolve("zstd"), config,
-        List.of(OciFixture.zstd(layer1), OciFixture.zstd(layer2)));
+    Path plain =
+        OciFixture.ociLayout(
+            tmp.resolve("plain"), config, List.of(layer1, OciFixture.gzip(layer2)));
+    Path zstd =
+        OciFixture.ociLayout(
+            tmp.resolve("zstd"), config, List.of(OciFixture.zstd(layer1), OciFixture.zstd(layer2)));
     OciImporter.Result a = importAs("oci-layout:" + plain, "plain");
     OciImporter.Result b = importAs("oci-layout:" + zstd, "zstd");
     assertThat(b.header().root()).isEqualTo(a.header().root());
@@ -123,19 +154,34 @@ class OciImporterTest {
 
   @Test
   void aDiffIdThatDoesNotMatchIsRefused() throws IOException {
-    byte[] other = OciFixture.config(ENTRYPOINT, CMD, ENV, "/", "", List.of(layer2, layer1)); // swapped
-    Path archive = OciFixture.dockerArchive(tmp.resolve("saved.tar"), other, List.of(layer1, layer2));
+    byte[] other =
+        OciFixture.config(ENTRYPOINT, CMD, ENV, "/", "", List.of(layer2, layer1)); // swapped
+    Path archive =
+        OciFixture.dockerArchive(tmp.resolve("saved.tar"), other, List.of(layer1, layer2));
     assertThatThrownBy(() -> importAs("docker-archive:" + archive, "bad"))
-        .hasMessageContaining("is damaged: its uncompressed sha256 is " + OciFixture.digest(layer1));
+        .hasMessageContaining(
+            "is damaged: its uncompressed sha256 is " + OciFixture.digest(layer1));
   }
 
   @Test
   void symlinksResolveInsideTheRootAsInAChroot(@TempDir Path outside) throws IOException {
     // An absolute symlink in a lower layer must not let a later layer write on the host; a
     // relative one (usrmerge's bin -> usr/bin) is written through, as Docker does.
-    byte[] l1 = new OciFixture.Layer().symlink("lib", outside.toString()).dir("usr").dir("usr/bin")
-        .file("usr/bin/old", "old\n").symlink("bin", "usr/bin").symlink("up", "../../..").tar();
-    byte[] l2 = new OciFixture.Layer().file("lib/x", "inside\n").file("bin/new", "new\n").file("up/y", "y").tar();
+    byte[] l1 =
+        new OciFixture.Layer()
+            .symlink("lib", outside.toString())
+            .dir("usr")
+            .dir("usr/bin")
+            .file("usr/bin/old", "old\n")
+            .symlink("bin", "usr/bin")
+            .symlink("up", "../../..")
+            .tar();
+    byte[] l2 =
+        new OciFixture.Layer()
+            .file("lib/x", "inside\n")
+            .file("bin/new", "new\n")
+            .file("up/y", "y")
+            .tar();
     byte[] cfg = OciFixture.config(List.of(), List.of("sh"), List.of(), "", "", List.of(l1, l2));
     importAs("oci-layout:" + OciFixture.ociLayout(tmp.resolve("l"), cfg, List.of(l1, l2)), "safe");
     assertThat(outside.resolve("x")).doesNotExist();
@@ -144,29 +190,45 @@ class OciImporterTest {
       assertThat(img.readLink(img.require("lib"))).isEqualTo(outside.toString());
       assertThat(text(img, outside + "/x")).as("re-rooted").isEqualTo("inside\n");
       assertThat(img.readLink(img.require("bin"))).isEqualTo("usr/bin");
-      assertThat(img.list(img.require("usr/bin"))).extracting(ImageEntry::name).containsExactly("new", "old");
+      assertThat(img.list(img.require("usr/bin")))
+          .extracting(ImageEntry::name)
+          .containsExactly("new", "old");
       assertThat(text(img, "y")).as("'..' stops at the root").isEqualTo("y");
     }
     byte[] evil = new OciFixture.Layer().file("../evil", "x").tar();
     byte[] cfg2 = OciFixture.config(List.of(), List.of("sh"), List.of(), "", "", List.of(evil));
     Path layout = OciFixture.ociLayout(tmp.resolve("e"), cfg2, List.of(evil));
-    assertThatThrownBy(() -> importAs("oci-layout:" + layout, "evil")).hasMessageContaining("climbs out of the root: ../evil");
+    assertThatThrownBy(() -> importAs("oci-layout:" + layout, "evil"))
+        .hasMessageContaining("climbs out of the root: ../evil");
     assertThat(tmp.resolve("evil")).doesNotExist();
   }
 
   @Test
-  void tarSlipVariantsNeitherWriteOutsideNorBringHostFilesIn(@TempDir Path outside) throws IOException {
+  void tarSlipVariantsNeitherWriteOutsideNorBringHostFilesIn(@TempDir Path outside)
+      throws IOException {
     Files.writeString(outside.resolve("secret"), "HOST SECRET\n");
     Files.writeString(outside.resolve("victim"), "keep\n");
     // Each layer tries one way out; each must either be refused naming the entry or be re-rooted.
-    List<byte[]> attempts = List.of(
-        new OciFixture.Layer().hardlink("h", outside.resolve("secret").toString()).tar(),
-        new OciFixture.Layer().hardlink("h", "../../../../../../../.." + outside.resolve("secret")).tar(),
-        new OciFixture.Layer().symlink("out", outside.toString()).hardlink("h", "out/secret").tar(),
-        new OciFixture.Layer().symlink("out", outside.toString()).file("out/victim", "PWNED\n").tar(),
-        new OciFixture.Layer().file(outside.resolve("victim").toString(), "PWNED\n").tar(),
-        new OciFixture.Layer().symlink("out", outside.toString()).file("out/.wh.victim", "").tar(),
-        new OciFixture.Layer().dir("d").file("d/../../victim", "PWNED\n").tar());
+    List<byte[]> attempts =
+        List.of(
+            new OciFixture.Layer().hardlink("h", outside.resolve("secret").toString()).tar(),
+            new OciFixture.Layer()
+                .hardlink("h", "../../../../../../../.." + outside.resolve("secret"))
+                .tar(),
+            new OciFixture.Layer()
+                .symlink("out", outside.toString())
+                .hardlink("h", "out/secret")
+                .tar(),
+            new OciFixture.Layer()
+                .symlink("out", outside.toString())
+                .file("out/victim", "PWNED\n")
+                .tar(),
+            new OciFixture.Layer().file(outside.resolve("victim").toString(), "PWNED\n").tar(),
+            new OciFixture.Layer()
+                .symlink("out", outside.toString())
+                .file("out/.wh.victim", "")
+                .tar(),
+            new OciFixture.Layer().dir("d").file("d/../../victim", "PWNED\n").tar());
     int i = 0;
     for (byte[] layer : attempts) {
       String tag = "slip" + i++;
@@ -180,14 +242,17 @@ class OciImporterTest {
       }
       try (Image img = Image.open(store.path(Tag.of(tag)), AccessMode.LAZY)) {
         if (img.lookup("h").isPresent()) {
-          assertThat(text(img, "h")).as(tag + ": a hard link never carries a host file in").doesNotContain("HOST SECRET");
+          assertThat(text(img, "h"))
+              .as(tag + ": a hard link never carries a host file in")
+              .doesNotContain("HOST SECRET");
         }
       }
     }
     assertThat(Files.readString(outside.resolve("victim"))).isEqualTo("keep\n");
     assertThat(Files.readString(outside.resolve("secret"))).isEqualTo("HOST SECRET\n");
     try (var files = Files.list(outside)) {
-      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("secret", "victim");
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .containsExactly("secret", "victim");
     }
   }
 
@@ -195,32 +260,43 @@ class OciImporterTest {
   void unknownSourcesAreNamed() {
     assertThatThrownBy(() -> importAs("registry:docker.io/library/busybox", "x"))
         .hasMessageContaining("oci-layout:DIR or docker-archive:FILE.tar");
-    assertThatThrownBy(() -> importAs("oci-layout:" + tmp.resolve("missing"), "x")).hasMessageContaining("oci-layout");
+    assertThatThrownBy(() -> importAs("oci-layout:" + tmp.resolve("missing"), "x"))
+        .hasMessageContaining("oci-layout");
   }
 
   @Test
   void usersResolveThroughTheImagesPasswdAndGroup() throws IOException {
-    importAs("oci-layout:" + OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, layer2)), "u");
+    importAs(
+        "oci-layout:"
+            + OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, layer2)),
+        "u");
     try (Image img = Image.open(store.path(Tag.of("u")), AccessMode.INDEXED)) {
       assertThat(ImageUsers.resolve(img, "")).containsExactly(0, 0);
       assertThat(ImageUsers.resolve(img, "nobody")).containsExactly(65534, 65534);
       assertThat(ImageUsers.resolve(img, "nobody:staff")).containsExactly(65534, 50);
       assertThat(ImageUsers.resolve(img, "1000:50")).containsExactly(1000, 50);
       assertThat(ImageUsers.resolve(img, "1000")).containsExactly(1000, 0);
-      assertThatThrownBy(() -> ImageUsers.resolve(img, "ghost")).hasMessageContaining("user 'ghost' is not in the image's /etc/passwd");
-      assertThatThrownBy(() -> ImageUsers.resolve(img, "0:wheel")).hasMessageContaining("group 'wheel'");
+      assertThatThrownBy(() -> ImageUsers.resolve(img, "ghost"))
+          .hasMessageContaining("user 'ghost' is not in the image's /etc/passwd");
+      assertThatThrownBy(() -> ImageUsers.resolve(img, "0:wheel"))
+          .hasMessageContaining("group 'wheel'");
     }
   }
 
   @Test
   @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})
   void runningWithoutACommandUsesEntrypointCmdEnvAndWorkingDir() throws Exception {
-    importAs("oci-layout:" + OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, layer2)), "app");
+    importAs(
+        "oci-layout:"
+            + OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(layer1, layer2)),
+        "app");
     Path file = store.path(Tag.of("app"));
     OciImageConfig c = OciImageConfig.readFor(file).orElseThrow();
     Path state = tmp.resolve("state");
     try (Image img = Image.open(file, AccessMode.INDEXED)) {
-      Container ct = new ContainerRuntime(state).start(img, c.applyTo(ContainerSpec.of(c.command())), MountOptions.defaults());
+      Container ct =
+          new ContainerRuntime(state)
+              .start(img, c.applyTo(ContainerSpec.of(c.command())), MountOptions.defaults());
       try (ct) {
         String out = new String(ct.stdout().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(ct.waitFor()).isZero();

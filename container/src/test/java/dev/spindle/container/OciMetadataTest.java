@@ -10,8 +10,8 @@ import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.MakeOptions;
 import dev.spindle.image.MetadataFixture;
 import dev.spindle.image.Progress;
-import dev.spindle.store.Tag;
 import dev.spindle.store.SpindleHome;
+import dev.spindle.store.Tag;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.file.Files;
@@ -33,11 +33,23 @@ class OciMetadataTest {
   void gnuTarsOwnersModesLinksAndAttributesSurviveImport() throws Exception {
     Path src = MetadataFixture.build(tmp.resolve("src"));
     Path tar = tmp.resolve("layer.tar");
-    MetadataFixture.run(tmp, "tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "--format=posix",
-        "-cf", tar.toString(), "-C", src.toString(), ".");
+    MetadataFixture.run(
+        tmp,
+        "tar",
+        "--xattrs",
+        "--xattrs-include=*",
+        "--numeric-owner",
+        "--format=posix",
+        "-cf",
+        tar.toString(),
+        "-C",
+        src.toString(),
+        ".");
     byte[] layer = Files.readAllBytes(tar);
-    byte[] config = OciFixture.config(List.of("/bin/sh"), List.of(), List.of(), "/", "", List.of(layer));
-    Path layout = OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(OciFixture.gzip(layer)));
+    byte[] config =
+        OciFixture.config(List.of("/bin/sh"), List.of(), List.of(), "/", "", List.of(layer));
+    Path layout =
+        OciFixture.ociLayout(tmp.resolve("layout"), config, List.of(OciFixture.gzip(layer)));
 
     ImageStore store = new ImageStore(new SpindleHome(tmp.resolve("home")));
     new OciImporter(store, Progress.NONE)
@@ -50,7 +62,8 @@ class OciMetadataTest {
       x.extract(img.rootEntry(), out);
       assertThat(x.notRestored()).isEmpty();
       assertThat(MetadataFixture.listing(out)).isEqualTo(MetadataFixture.listing(src));
-      assertThat(MetadataFixture.xattrs(out)).isEqualTo(MetadataFixture.xattrs(src))
+      assertThat(MetadataFixture.xattrs(out))
+          .isEqualTo(MetadataFixture.xattrs(src))
           .contains("security.capability=" + MetadataFixture.CAP_NET_RAW);
     }
   }

@@ -38,8 +38,16 @@ class RegistryCredentialHelperTest {
     Files.writeString(src.resolve("motd"), "hello helpers\n");
     a.make(src.toString(), Tag.of("app"), MakeOptions.defaults(), Progress.NONE);
     image = a.path(Tag.of("app"));
-    RegistryImages.push(image, registry.ref("spindle/helped:v1"), new RegistryOptions(
-        TestRegistry.USER + ":" + TestRegistry.PASSWORD, null, null, true, shared.resolve("staging")), Progress.NONE);
+    RegistryImages.push(
+        image,
+        registry.ref("spindle/helped:v1"),
+        new RegistryOptions(
+            TestRegistry.USER + ":" + TestRegistry.PASSWORD,
+            null,
+            null,
+            true,
+            shared.resolve("staging")),
+        Progress.NONE);
   }
 
   @AfterAll
@@ -53,13 +61,22 @@ class RegistryCredentialHelperTest {
   private Path helper(String name, String password) throws Exception {
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     Path script = bin.resolve("docker-credential-" + name);
-    Files.writeString(script, "#!/bin/sh\n"
-        + "[ \"$1\" = get ] || exit 2\n"
-        + "read server\n"
-        + "echo \"$server\" > " + tmp.resolve("asked") + "\n"
-        + "if [ \"$server\" != '" + registry.host() + "' ]; then echo 'credentials not found in native keychain'; exit 1; fi\n"
-        + "printf '{\"ServerURL\":\"%s\",\"Username\":\"" + TestRegistry.USER + "\",\"Secret\":\"" + password
-        + "\"}' \"$server\"\n");
+    Files.writeString(
+        script,
+        "#!/bin/sh\n"
+            + "[ \"$1\" = get ] || exit 2\n"
+            + "read server\n"
+            + "echo \"$server\" > "
+            + tmp.resolve("asked")
+            + "\n"
+            + "if [ \"$server\" != '"
+            + registry.host()
+            + "' ]; then echo 'credentials not found in native keychain'; exit 1; fi\n"
+            + "printf '{\"ServerURL\":\"%s\",\"Username\":\""
+            + TestRegistry.USER
+            + "\",\"Secret\":\""
+            + password
+            + "\"}' \"$server\"\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
     return bin;
   }
@@ -75,15 +92,27 @@ class RegistryCredentialHelperTest {
   @Test
   void aCredHelperForTheHostGivesTheCredentialsThatPull() throws Exception {
     Path bin = helper("fake", TestRegistry.PASSWORD);
-    Path config = config("{\"credHelpers\":{\"" + registry.host() + "\":\"fake\"},"
-        + "\"auths\":{\"" + registry.host() + "\":{\"auth\":\"bm9ib2R5Ondyb25n\"}}}");
-    RegistryCredentials c = RegistryCredentials.resolve(null, config, registry.host(), bin.toString());
+    Path config =
+        config(
+            "{\"credHelpers\":{\""
+                + registry.host()
+                + "\":\"fake\"},"
+                + "\"auths\":{\""
+                + registry.host()
+                + "\":{\"auth\":\"bm9ib2R5Ondyb25n\"}}}");
+    RegistryCredentials c =
+        RegistryCredentials.resolve(null, config, registry.host(), bin.toString());
     assertThat(c).isEqualTo(new RegistryCredentials(TestRegistry.USER, TestRegistry.PASSWORD));
     assertThat(Files.readString(tmp.resolve("asked")).strip()).isEqualTo(registry.host());
 
     ImageStore b = store();
-    RegistryImages.pull(b, Tag.of("copy"), registry.ref("spindle/helped:v1"),
-        new RegistryOptions(c.user() + ":" + c.password(), null, null, true, tmp.resolve("staging")), Progress.NONE);
+    RegistryImages.pull(
+        b,
+        Tag.of("copy"),
+        registry.ref("spindle/helped:v1"),
+        new RegistryOptions(
+            c.user() + ":" + c.password(), null, null, true, tmp.resolve("staging")),
+        Progress.NONE);
     assertThat(Files.readAllBytes(b.path(Tag.of("copy")))).isEqualTo(Files.readAllBytes(image));
   }
 
@@ -94,13 +123,15 @@ class RegistryCredentialHelperTest {
     assertThat(RegistryCredentials.resolve(null, config, registry.host(), bin.toString()))
         .isEqualTo(new RegistryCredentials(TestRegistry.USER, TestRegistry.PASSWORD));
     assertThat(RegistryCredentials.resolve(null, config, "other.example:5000", bin.toString()))
-        .as("a store holding nothing for a host: anonymous").isNull();
+        .as("a store holding nothing for a host: anonymous")
+        .isNull();
   }
 
   @Test
   void aMissingHelperIsAClearErrorNamingIt() throws Exception {
     Path config = config("{\"credHelpers\":{\"" + registry.host() + "\":\"nowhere\"}}");
-    assertThatThrownBy(() -> RegistryCredentials.resolve(null, config, registry.host(), tmp.toString()))
+    assertThatThrownBy(
+            () -> RegistryCredentials.resolve(null, config, registry.host(), tmp.toString()))
         .hasMessageContaining("docker-credential-nowhere, which is not on PATH");
   }
 
@@ -108,11 +139,20 @@ class RegistryCredentialHelperTest {
   void aWrongPasswordFromTheHelperIsRefusedAndNothingIsStored() throws Exception {
     Path bin = helper("fake", "not-the-password");
     Path config = config("{\"credHelpers\":{\"" + registry.host() + "\":\"fake\"}}");
-    RegistryCredentials c = RegistryCredentials.resolve(null, config, registry.host(), bin.toString());
+    RegistryCredentials c =
+        RegistryCredentials.resolve(null, config, registry.host(), bin.toString());
     ImageStore b = store();
-    assertThatThrownBy(() -> RegistryImages.pull(b, Tag.of("copy"), registry.ref("spindle/helped:v1"),
-        new RegistryOptions(c.user() + ":" + c.password(), null, null, true, tmp.resolve("staging")), Progress.NONE))
-        .hasMessageContaining("401 unauthorized: the registry refused the credentials for " + TestRegistry.USER);
+    assertThatThrownBy(
+            () ->
+                RegistryImages.pull(
+                    b,
+                    Tag.of("copy"),
+                    registry.ref("spindle/helped:v1"),
+                    new RegistryOptions(
+                        c.user() + ":" + c.password(), null, null, true, tmp.resolve("staging")),
+                    Progress.NONE))
+        .hasMessageContaining(
+            "401 unauthorized: the registry refused the credentials for " + TestRegistry.USER);
     assertThat(b.exists(Tag.of("copy"))).isFalse();
   }
 }

@@ -2,7 +2,6 @@ package dev.spindle.container;
 
 import dev.spindle.testing.Requirements;
 import dev.spindle.testing.Tool;
-
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -17,15 +16,18 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The CNCF distribution server (Debian's {@code docker-registry}) on 127.0.0.1, with htpasswd
- * auth and storage in a test's directory, and {@code skopeo} to put images into it: the oracle of
- * what a registry holds is what skopeo pushed. Stopped by its PID on {@link #close}.
+ * The CNCF distribution server (Debian's {@code docker-registry}) on 127.0.0.1, with htpasswd auth
+ * and storage in a test's directory, and {@code skopeo} to put images into it: the oracle of what a
+ * registry holds is what skopeo pushed. Stopped by its PID on {@link #close}.
  */
 final class TestRegistry implements AutoCloseable {
   static final String USER = "spindle";
   static final String PASSWORD = "s3cret-pass";
+
   /** {@code htpasswd -nbB spindle s3cret-pass}, made once: the tests need no apache2-utils. */
-  private static final String HTPASSWD = "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+  private static final String HTPASSWD =
+      "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+
   private static final Path REGISTRY = Path.of("/usr/bin/docker-registry");
 
   final Path dir;
@@ -51,27 +53,34 @@ final class TestRegistry implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Files.writeString(dir.resolve("config.yml"), String.join("\n",
-        "version: 0.1",
-        "log:",
-        "  level: error",
-        "  accesslog:",
-        "    disabled: true",
-        "storage:",
-        "  filesystem:",
-        "    rootdirectory: " + dir.resolve("storage"),
-        "http:",
-        "  addr: 127.0.0.1:" + port,
-        "auth:",
-        "  htpasswd:",
-        "    realm: spindle-test",
-        "    path: " + dir.resolve("htpasswd"),
-        ""));
-    Process p = new ProcessBuilder(REGISTRY.toString(), "serve", dir.resolve("config.yml").toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
+    Files.writeString(
+        dir.resolve("config.yml"),
+        String.join(
+            "\n",
+            "version: 0.1",
+            "log:",
+            "  level: error",
+            "  accesslog:",
+            "    disabled: true",
+            "storage:",
+            "  filesystem:",
+            "    rootdirectory: " + dir.resolve("storage"),
+            "http:",
+            "  addr: 127.0.0.1:" + port,
+            "auth:",
+            "  htpasswd:",
+            "    realm: spindle-test",
+            "    path: " + dir.resolve("htpasswd"),
+            ""));
+    Process p =
+        new ProcessBuilder(REGISTRY.toString(), "serve", dir.resolve("config.yml").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("registry.log").toFile())
+            .start();
     TestRegistry r = new TestRegistry(dir, port, p);
     try (HttpClient http = HttpClient.newHttpClient()) {
-      HttpRequest ping = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/")).build();
+      HttpRequest ping =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/")).build();
       for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); ; Thread.sleep(50)) {
         try {
           if (http.send(ping, HttpResponse.BodyHandlers.discarding()).statusCode() == 401) {
@@ -82,7 +91,8 @@ final class TestRegistry implements AutoCloseable {
         }
         if (!p.isAlive() || System.nanoTime() > end) {
           r.close();
-          throw new IOException("docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
+          throw new IOException(
+              "docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
         }
       }
     }
@@ -99,8 +109,16 @@ final class TestRegistry implements AutoCloseable {
 
   /** Pushes with skopeo: {@code skopeo copy [EXTRA] SOURCE docker://HOST/REPO:TAG}. */
   void push(String source, String repoAndTag, String... extra) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("skopeo", "--insecure-policy", "copy", "--quiet",
-        "--dest-tls-verify=false", "--dest-creds", USER + ":" + PASSWORD));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "skopeo",
+                "--insecure-policy",
+                "copy",
+                "--quiet",
+                "--dest-tls-verify=false",
+                "--dest-creds",
+                USER + ":" + PASSWORD));
     cmd.addAll(List.of(extra));
     cmd.addAll(List.of(source, ref(repoAndTag)));
     run(cmd);
@@ -108,26 +126,41 @@ final class TestRegistry implements AutoCloseable {
 
   /** The digest of the manifest (or index) a tag names, as skopeo reads it. */
   String digest(String repoAndTag) throws Exception {
-    return run(List.of("skopeo", "--insecure-policy", "inspect", "--tls-verify=false", "--creds", USER + ":" + PASSWORD,
-        "--raw", ref(repoAndTag)), true);
+    return run(
+        List.of(
+            "skopeo",
+            "--insecure-policy",
+            "inspect",
+            "--tls-verify=false",
+            "--creds",
+            USER + ":" + PASSWORD,
+            "--raw",
+            ref(repoAndTag)),
+        true);
   }
 
   /** Where the registry keeps a blob's bytes (the filesystem driver's layout). */
   Path blobData(String digest) {
     String hex = digest.substring("sha256:".length());
-    return dir.resolve("storage/docker/registry/v2/blobs/sha256").resolve(hex.substring(0, 2)).resolve(hex).resolve("data");
+    return dir.resolve("storage/docker/registry/v2/blobs/sha256")
+        .resolve(hex.substring(0, 2))
+        .resolve(hex)
+        .resolve("data");
   }
 
   static String run(List<String> cmd) throws Exception {
     return run(cmd, false);
   }
 
-  /** Runs a command to its end; with {@code digestOfOutput}, returns the sha256 of what it printed. */
+  /**
+   * Runs a command to its end; with {@code digestOfOutput}, returns the sha256 of what it printed.
+   */
   private static String run(List<String> cmd, boolean digestOfOutput) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IOException(String.join(" ", cmd) + " failed: " + new String(out, StandardCharsets.UTF_8));
+      throw new IOException(
+          String.join(" ", cmd) + " failed: " + new String(out, StandardCharsets.UTF_8));
     }
     return digestOfOutput ? OciFixture.digest(out) : new String(out, StandardCharsets.UTF_8);
   }

@@ -18,14 +18,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Token authentication as Docker Hub, GHCR or Harbor do it, in front of a {@link TestRegistry}
- * (whose own auth is Basic): {@code /v2/} answers 401 with a Bearer challenge naming this
- * server's {@code /token} realm, which gives a token for the test credentials; requests bearing
- * it are passed to the registry. It records the scopes asked for.
+ * (whose own auth is Basic): {@code /v2/} answers 401 with a Bearer challenge naming this server's
+ * {@code /token} realm, which gives a token for the test credentials; requests bearing it are
+ * passed to the registry. It records the scopes asked for.
  */
 final class TokenFront implements AutoCloseable {
   private static final String TOKEN = "tok-" + Long.toHexString(System.nanoTime());
   private final HttpServer server;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final TestRegistry registry;
   final List<String> scopes = new CopyOnWriteArrayList<>();
 
@@ -48,26 +49,43 @@ final class TokenFront implements AutoCloseable {
         scopes.add(java.net.URLDecoder.decode(p.substring(6), StandardCharsets.UTF_8));
       }
     }
-    String basic = "Basic " + Base64.getEncoder().encodeToString(
-        (TestRegistry.USER + ":" + TestRegistry.PASSWORD).getBytes(StandardCharsets.UTF_8));
+    String basic =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString(
+                    (TestRegistry.USER + ":" + TestRegistry.PASSWORD)
+                        .getBytes(StandardCharsets.UTF_8));
     if (!basic.equals(x.getRequestHeaders().getFirst("Authorization"))) {
       send(x, 401, "{\"details\":\"bad credentials\"}".getBytes(StandardCharsets.UTF_8));
       return;
     }
-    send(x, 200, ("{\"token\":\"" + TOKEN + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8));
+    send(
+        x,
+        200,
+        ("{\"token\":\"" + TOKEN + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8));
   }
 
   private void v2(HttpExchange x) throws IOException {
     if (!("Bearer " + TOKEN).equals(x.getRequestHeaders().getFirst("Authorization"))) {
-      x.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"http://" + host()
-          + "/token\",service=\"test-registry\",scope=\"repository:whatever:pull\"");
+      x.getResponseHeaders()
+          .add(
+              "WWW-Authenticate",
+              "Bearer realm=\"http://"
+                  + host()
+                  + "/token\",service=\"test-registry\",scope=\"repository:whatever:pull\"");
       send(x, 401, new byte[0]);
       return;
     }
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + registry.host() + x.getRequestURI()))
-        .method(x.getRequestMethod(), HttpRequest.BodyPublishers.noBody())
-        .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-            (TestRegistry.USER + ":" + TestRegistry.PASSWORD).getBytes(StandardCharsets.UTF_8)));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://" + registry.host() + x.getRequestURI()))
+            .method(x.getRequestMethod(), HttpRequest.BodyPublishers.noBody())
+            .header(
+                "Authorization",
+                "Basic "
+                    + Base64.getEncoder()
+                        .encodeToString(
+                            (TestRegistry.USER + ":" + TestRegistry.PASSWORD)
+                                .getBytes(StandardCharsets.UTF_8)));
     for (String h : List.of("Accept", "Range")) {
       List<String> v = x.getRequestHeaders().get(h);
       if (v != null) {

@@ -5,10 +5,10 @@ import java.util.List;
 
 /**
  * What the node may reach for its clients ({@link NodePolicy}): its peers ({@code --peer URL},
- * repeatable: fork targets, descriptors' signers, image sources by URL) and the local
- * directories API clients may name ({@code --allow-path DIR}, repeatable: image sources and
- * {@code wasm.file}). Both empty by default: a node fetches and reads nothing on a client's word.
- * {@code containers}: clients may start container sandboxes (E2B templates naming an image).
+ * repeatable: fork targets, descriptors' signers, image sources by URL) and the local directories
+ * API clients may name ({@code --allow-path DIR}, repeatable: image sources and {@code wasm.file}).
+ * Both empty by default: a node fetches and reads nothing on a client's word. {@code containers}:
+ * clients may start container sandboxes (E2B templates naming an image).
  */
 public record AccessOptions(List<String> peers, List<Path> allowPaths, boolean containers) {
   public AccessOptions {
@@ -26,10 +26,10 @@ public record AccessOptions(List<String> peers, List<Path> allowPaths, boolean c
   }
 
   /**
-   * These options, letting clients start container sandboxes ({@code --containers}): runc over
-   * the node's images, confined as {@code spindle container run} confines them (the container
-   * module's README). Off by default: a container is a set of host processes under a user
-   * namespace, a larger surface than a WebAssembly sandbox.
+   * These options, letting clients start container sandboxes ({@code --containers}): runc over the
+   * node's images, confined as {@code spindle container run} confines them (the container module's
+   * README). Off by default: a container is a set of host processes under a user namespace, a
+   * larger surface than a WebAssembly sandbox.
    */
   public AccessOptions withContainers(boolean allowed) {
     return new AccessOptions(peers, allowPaths, allowed);

@@ -56,10 +56,14 @@ final class ApiHandler extends Handler.Abstract {
       }
       m.route().handler().handle(x);
     } catch (Throwable e) {
-      ApiError a = Errors.map(e instanceof java.util.concurrent.ExecutionException ee && ee.getCause() != null
-          ? ee.getCause() : e);
+      ApiError a =
+          Errors.map(
+              e instanceof java.util.concurrent.ExecutionException ee && ee.getCause() != null
+                  ? ee.getCause()
+                  : e);
       if (a.status == 500) {
-        System.err.println("spindle daemon: " + method + " " + request.getHttpURI().getPath() + ": " + e);
+        System.err.println(
+            "spindle daemon: " + method + " " + request.getHttpURI().getPath() + ": " + e);
       }
       x.json(a.status, Errors.body(a));
       if (a.status == 401) {
@@ -95,8 +99,10 @@ final class ApiHandler extends Handler.Abstract {
   void enter() {
     if (!cap.tryAcquire()) {
       metrics.rejectedBusy.increment();
-      throw new ApiError(503, "busy", "the node is at its concurrency cap (" + capacity
-          + " requests at once); retry later");
+      throw new ApiError(
+          503,
+          "busy",
+          "the node is at its concurrency cap (" + capacity + " requests at once); retry later");
     }
     metrics.inFlight.incrementAndGet();
   }
@@ -119,7 +125,8 @@ final class ApiHandler extends Handler.Abstract {
   /** Streams a large body (an image file) in chunks instead of holding it in memory. */
   private static void writeStream(Exchange x, Response response, Callback callback) {
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, x.streamLength);
-    try (InputStream in = x.stream; OutputStream out = Content.Sink.asOutputStream(response)) {
+    try (InputStream in = x.stream;
+        OutputStream out = Content.Sink.asOutputStream(response)) {
       // Exactly the announced length: a range's stream runs on to the end of the file.
       byte[] buf = new byte[1 << 16];
       for (long left = x.streamLength; left > 0; ) {
@@ -140,8 +147,11 @@ final class ApiHandler extends Handler.Abstract {
   private void authorize(Request request) {
     String h = request.getHeaders().get(HttpHeader.AUTHORIZATION);
     if (h == null || !h.startsWith("Bearer ")) {
-      throw new ApiError(401, "unauthorized", "missing 'Authorization: Bearer TOKEN' (the token is in the node's "
-          + "home, file daemon.token)");
+      throw new ApiError(
+          401,
+          "unauthorized",
+          "missing 'Authorization: Bearer TOKEN' (the token is in the node's "
+              + "home, file daemon.token)");
     }
     if (!TokenFile.matches(token, h.substring("Bearer ".length()).strip())) {
       throw new ApiError(401, "unauthorized", "wrong token");

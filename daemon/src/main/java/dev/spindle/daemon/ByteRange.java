@@ -1,9 +1,9 @@
 package dev.spindle.daemon;
 
 /**
- * One byte range of an HTTP {@code Range} header ({@code bytes=F-L}, {@code bytes=F-},
- * {@code bytes=-N}), clamped to the resource. Several ranges in one request are refused: pullers
- * ask for one span at a time.
+ * One byte range of an HTTP {@code Range} header ({@code bytes=F-L}, {@code bytes=F-}, {@code
+ * bytes=-N}), clamped to the resource. Several ranges in one request are refused: pullers ask for
+ * one span at a time.
  */
 record ByteRange(long first, long last) {
   long length() {
@@ -50,7 +50,13 @@ record ByteRange(long first, long last) {
   }
 
   private static ApiError unsatisfiable(String header, long size) {
-    return new ApiError(416, "bad_range", "cannot serve Range '" + header + "' of a " + size
-        + "-byte file (one range, bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX)");
+    return new ApiError(
+        416,
+        "bad_range",
+        "cannot serve Range '"
+            + header
+            + "' of a "
+            + size
+            + "-byte file (one range, bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX)");
   }
 }

@@ -23,14 +23,16 @@ final class CacheGauges {
     gauge(metrics, home, "spindle_object_cache_cap_bytes", LazyImages.CacheStats::cap);
   }
 
-  private static void gauge(Metrics metrics, SpindleHome home, String name,
-      ToLongFunction<LazyImages.CacheStats> field) {
-    metrics.gauge(name, () -> {
-      try {
-        return field.applyAsLong(LazyImages.cacheStats(home));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+  private static void gauge(
+      Metrics metrics, SpindleHome home, String name, ToLongFunction<LazyImages.CacheStats> field) {
+    metrics.gauge(
+        name,
+        () -> {
+          try {
+            return field.applyAsLong(LazyImages.cacheStats(home));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
   }
 }

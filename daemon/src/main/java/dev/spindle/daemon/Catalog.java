@@ -33,6 +33,7 @@ import java.util.concurrent.Executors;
 final class Catalog implements AutoCloseable {
   static final String IMAGE = "image";
   static final String SNAPSHOT = "snapshot";
+
   /**
    * Tags the node makes for itself (a warm interpreter's snapshot, {@link WarmPython}): listed and
    * deletable like any snapshot, but no client can claim one, so none can stand in for the node's.
@@ -43,11 +44,14 @@ final class Catalog implements AutoCloseable {
   private final ImageStore images;
   private final SnapshotStore snapshots;
   private final StateDb db;
-  private final ExecutorService makers = Executors.newFixedThreadPool(2, r -> {
-    Thread t = new Thread(r, "spindle-image-make");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService makers =
+      Executors.newFixedThreadPool(
+          2,
+          r -> {
+            Thread t = new Thread(r, "spindle-image-make");
+            t.setDaemon(true);
+            return t;
+          });
 
   Catalog(SpindleHome home, ImageStore images, SnapshotStore snapshots, StateDb db) {
     this.home = home;
@@ -66,9 +70,9 @@ final class Catalog implements AutoCloseable {
 
   /**
    * Reconciles rows and files at start: work that was in flight when the process died is marked
-   * {@code failed} and its partial files removed; every {@code ready} tag is verified (a damaged
-   * or missing one becomes {@code failed} with the reason); tags found on disk without a row
-   * (made by the embedded CLI) are verified and adopted.
+   * {@code failed} and its partial files removed; every {@code ready} tag is verified (a damaged or
+   * missing one becomes {@code failed} with the reason); tags found on disk without a row (made by
+   * the embedded CLI) are verified and adopted.
    */
   List<String> recover() throws IOException {
     List<String> log = new ArrayList<>();
@@ -102,8 +106,10 @@ final class Catalog implements AutoCloseable {
     for (Tag t : snapshots.list()) {
       if (!known.contains(t.value())) {
         String damage = checkSnapshot(t);
-        db.put(damage == null ? row(t.value(), SNAPSHOT, "ready", null, null, null)
-            : row(t.value(), SNAPSHOT, "failed", null, null, damage));
+        db.put(
+            damage == null
+                ? row(t.value(), SNAPSHOT, "ready", null, null, null)
+                : row(t.value(), SNAPSHOT, "failed", null, null, damage));
       }
     }
     return log;
@@ -112,8 +118,16 @@ final class Catalog implements AutoCloseable {
   private void adoptImage(Tag t) throws IOException {
     VerifyReport r = new ImageVerifier(Progress.NONE).verify(images.path(t));
     if (r.ok()) {
-      db.put(readyImage(t, null, null, r.commit().root().name(), r.commit().commit().name(),
-          Files.size(images.path(t)), (int) r.objects(), null));
+      db.put(
+          readyImage(
+              t,
+              null,
+              null,
+              r.commit().root().name(),
+              r.commit().commit().name(),
+              Files.size(images.path(t)),
+              (int) r.objects(),
+              null));
     } else {
       db.put(row(t.value(), IMAGE, "failed", null, null, damage(r)));
     }
@@ -147,7 +161,8 @@ final class Catalog implements AutoCloseable {
 
   /** The verifier's findings in one line: the first few, each naming its offset or object. */
   private static String damage(VerifyReport r) {
-    return "damaged: " + String.join("; ", r.problems().stream().limit(3).map(Object::toString).toList());
+    return "damaged: "
+        + String.join("; ", r.problems().stream().limit(3).map(Object::toString).toList());
   }
 
   /** Leftovers of image writes a crash interrupted ({@code images/.<tag>.img.*.tmp}). */
@@ -165,12 +180,13 @@ final class Catalog implements AutoCloseable {
   // --- requests ---------------------------------------------------------------------------
 
   /**
-   * Claims the tag and makes the image on a worker. Returns the settled row when {@code wait},
-   * else at once with the {@code writing} row.
+   * Claims the tag and makes the image on a worker. Returns the settled row when {@code wait}, else
+   * at once with the {@code writing} row.
    */
   ImageInfo make(MakeImage m) throws IOException, InterruptedException {
     if (m.source() == null || m.source().isBlank()) {
-      throw ApiError.badRequest("bad_field", "field 'source' is required: a directory, a local repository or a Git URL");
+      throw ApiError.badRequest(
+          "bad_field", "field 'source' is required: a directory, a local repository or a Git URL");
     }
     Tag tag = tag(m.tag(), "tag");
     claim(row(tag.value(), IMAGE, "writing", m.source(), m.ref(), null));
@@ -190,12 +206,21 @@ final class Catalog implements AutoCloseable {
       MakeOptions o = MakeOptions.defaults().withRef(m.ref());
       ImageHeader h = images.make(m.source(), tag, o, Progress.NONE);
       ImageInfo claimed = db.get(tag.value()).orElseThrow();
-      ImageInfo ready = readyImage(tag, m.source(), m.ref(), h.root().name(), h.commit().name(),
-          Files.size(images.path(tag)), h.objectCount(), claimed.createdAt());
+      ImageInfo ready =
+          readyImage(
+              tag,
+              m.source(),
+              m.ref(),
+              h.root().name(),
+              h.commit().name(),
+              Files.size(images.path(tag)),
+              h.objectCount(),
+              claimed.createdAt());
       db.put(ready);
       return withLineage(db.get(tag.value()).orElseThrow());
     } catch (IOException | RuntimeException e) {
-      db.fail(tag.value(), "make failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      db.fail(
+          tag.value(), "make failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return withLineage(db.get(tag.value()).orElseThrow());
     }
   }
@@ -203,13 +228,19 @@ final class Catalog implements AutoCloseable {
   /** Claims a tag for new work: 409 when it names something ready or in flight. */
   void claim(ImageInfo row) throws IOException {
     if (row.tag().startsWith(RUNTIME_PREFIX)) {
-      throw ApiError.badRequest("bad_tag", "tags starting '" + RUNTIME_PREFIX + "' are the node's own (its warm "
-          + "interpreters); choose another tag");
+      throw ApiError.badRequest(
+          "bad_tag",
+          "tags starting '"
+              + RUNTIME_PREFIX
+              + "' are the node's own (its warm "
+              + "interpreters); choose another tag");
     }
     claimAny(row);
   }
 
-  /** Claims one of the node's own tags ({@link #RUNTIME_PREFIX}), as {@link #claim} does a client's. */
+  /**
+   * Claims one of the node's own tags ({@link #RUNTIME_PREFIX}), as {@link #claim} does a client's.
+   */
   void claimRuntime(ImageInfo row) throws IOException {
     if (!row.tag().startsWith(RUNTIME_PREFIX)) {
       throw new IllegalArgumentException("not a runtime tag: " + row.tag());
@@ -221,14 +252,22 @@ final class Catalog implements AutoCloseable {
     Tag t = Tag.of(row.tag());
     // One namespace: a file of either kind holds the tag, even one no row knows yet.
     if ((images.exists(t) || snapshots.exists(t)) && db.get(row.tag()).isEmpty()) {
-      throw ApiError.conflict("tag_exists", "tag '" + row.tag() + "' exists (" + (images.exists(t) ? "an image" : "a snapshot")
-          + " file in the store)");
+      throw ApiError.conflict(
+          "tag_exists",
+          "tag '"
+              + row.tag()
+              + "' exists ("
+              + (images.exists(t) ? "an image" : "a snapshot")
+              + " file in the store)");
     }
     if (!db.claim(row)) {
       ImageInfo other = db.get(row.tag()).orElseThrow();
       throw "writing".equals(other.status())
-          ? ApiError.conflict("tag_in_flight", "tag '" + row.tag() + "' is being written (" + article(other.kind()) + ")")
-          : ApiError.conflict("tag_exists", "tag '" + row.tag() + "' exists (" + article(other.kind()) + ")");
+          ? ApiError.conflict(
+              "tag_in_flight",
+              "tag '" + row.tag() + "' is being written (" + article(other.kind()) + ")")
+          : ApiError.conflict(
+              "tag_exists", "tag '" + row.tag() + "' exists (" + article(other.kind()) + ")");
     }
   }
 
@@ -257,8 +296,9 @@ final class Catalog implements AutoCloseable {
 
   ImageInfo get(String tagText) {
     Tag tag = tag(tagText, "tag");
-    return withLineage(db.get(tag.value())
-        .orElseThrow(() -> ApiError.notFound("no image or snapshot tagged '" + tag + "'")));
+    return withLineage(
+        db.get(tag.value())
+            .orElseThrow(() -> ApiError.notFound("no image or snapshot tagged '" + tag + "'")));
   }
 
   /**
@@ -274,21 +314,43 @@ final class Catalog implements AutoCloseable {
     }
     List<String> dependents = db.children(i.tag()).stream().map(ImageInfo::tag).toList();
     int depth = SNAPSHOT.equals(i.kind()) ? ancestors.size() : 0;
-    return new ImageInfo(i.tag(), i.kind(), i.status(), i.source(), i.ref(), i.root(), i.commit(), i.sizeBytes(),
-        i.objects(), i.parent(), i.createdAt(), i.updatedAt(), i.error(), i.pauseMs(), depth, ancestors,
+    return new ImageInfo(
+        i.tag(),
+        i.kind(),
+        i.status(),
+        i.source(),
+        i.ref(),
+        i.root(),
+        i.commit(),
+        i.sizeBytes(),
+        i.objects(),
+        i.parent(),
+        i.createdAt(),
+        i.updatedAt(),
+        i.error(),
+        i.pauseMs(),
+        depth,
+        ancestors,
         dependents);
   }
 
   /**
-   * Flattens a snapshot's chain: an incremental snapshot (one that reads pages through its base)
-   * is rewritten whole and swapped in ({@link SnapshotStore#compact}), then the lineage link is
-   * cut, so the parent can be deleted without {@code cascade} and the snapshot's depth becomes 0.
+   * Flattens a snapshot's chain: an incremental snapshot (one that reads pages through its base) is
+   * rewritten whole and swapped in ({@link SnapshotStore#compact}), then the lineage link is cut,
+   * so the parent can be deleted without {@code cascade} and the snapshot's depth becomes 0.
    */
   ImageInfo compact(String tagText) throws IOException {
     ImageInfo i = get(tagText);
     if (!SNAPSHOT.equals(i.kind()) || !"ready".equals(i.status())) {
-      throw ApiError.conflict("not_a_ready_snapshot", "tag '" + i.tag() + "' is " + article(i.kind()) + " ("
-          + i.status() + "); only a ready snapshot can be compacted");
+      throw ApiError.conflict(
+          "not_a_ready_snapshot",
+          "tag '"
+              + i.tag()
+              + "' is "
+              + article(i.kind())
+              + " ("
+              + i.status()
+              + "); only a ready snapshot can be compacted");
     }
     snapshots.compact(Tag.of(i.tag()));
     db.clearParent(i.tag());
@@ -296,18 +358,24 @@ final class Catalog implements AutoCloseable {
   }
 
   /**
-   * Deletes a tag. Its dependents are the snapshots whose parent it is: with any, 409 unless
-   * {@code cascade}, which deletes them first (depth first). Work in flight cannot be deleted.
+   * Deletes a tag. Its dependents are the snapshots whose parent it is: with any, 409 unless {@code
+   * cascade}, which deletes them first (depth first). Work in flight cannot be deleted.
    */
   List<String> delete(String tagText, boolean cascade) throws IOException {
     ImageInfo i = get(tagText);
     if ("writing".equals(i.status())) {
-      throw ApiError.conflict("tag_in_flight", "tag '" + i.tag() + "' is being written; delete it once it settles");
+      throw ApiError.conflict(
+          "tag_in_flight", "tag '" + i.tag() + "' is being written; delete it once it settles");
     }
     List<ImageInfo> children = db.children(i.tag());
     if (!children.isEmpty() && !cascade) {
-      throw ApiError.conflict("has_dependents", "tag '" + i.tag() + "' has dependents: "
-          + String.join(", ", children.stream().map(ImageInfo::tag).toList()) + " (use ?cascade=true)");
+      throw ApiError.conflict(
+          "has_dependents",
+          "tag '"
+              + i.tag()
+              + "' has dependents: "
+              + String.join(", ", children.stream().map(ImageInfo::tag).toList())
+              + " (use ?cascade=true)");
     }
     List<String> deleted = new ArrayList<>();
     for (ImageInfo c : children) {
@@ -340,21 +408,35 @@ final class Catalog implements AutoCloseable {
 
   static Tag tag(String value, String field) {
     if (value == null) {
-      throw ApiError.badRequest("bad_tag", "field '" + field + "' is required: 1 to 64 of A-Z a-z 0-9 _ -");
+      throw ApiError.badRequest(
+          "bad_tag", "field '" + field + "' is required: 1 to 64 of A-Z a-z 0-9 _ -");
     }
     if (!Tag.isValid(value)) {
-      throw ApiError.badRequest("bad_tag", "invalid tag '" + value + "' in '" + field + "': use 1 to 64 of A-Z a-z 0-9 _ -");
+      throw ApiError.badRequest(
+          "bad_tag",
+          "invalid tag '" + value + "' in '" + field + "': use 1 to 64 of A-Z a-z 0-9 _ -");
     }
     return Tag.of(value);
   }
 
-  static ImageInfo row(String tag, String kind, String status, String source, String parent, String error) {
-    return new ImageInfo(tag, kind, status, source, null, null, null, null, null, parent, null, null, error);
+  static ImageInfo row(
+      String tag, String kind, String status, String source, String parent, String error) {
+    return new ImageInfo(
+        tag, kind, status, source, null, null, null, null, null, parent, null, null, error);
   }
 
-  private static ImageInfo readyImage(Tag t, String source, String ref, String root, String commit, long size,
-      int objects, String createdAt) {
-    return new ImageInfo(t.value(), IMAGE, "ready", source, ref, root, commit, size, objects, null, createdAt, null, null);
+  private static ImageInfo readyImage(
+      Tag t,
+      String source,
+      String ref,
+      String root,
+      String commit,
+      long size,
+      int objects,
+      String createdAt) {
+    return new ImageInfo(
+        t.value(), IMAGE, "ready", source, ref, root, commit, size, objects, null, createdAt, null,
+        null);
   }
 
   @Override

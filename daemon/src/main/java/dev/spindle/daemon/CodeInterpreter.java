@@ -26,23 +26,25 @@ import org.eclipse.jetty.server.Response;
 
 /**
  * E2B's code interpreter (sandbox port 49999) over a Python sandbox: {@code POST /execute} runs a
- * cell and answers an NDJSON stream (stdout and stderr lines as the code writes them, then the
- * last expression's {@code repr} as the main result or the exception as an error, then the
- * execution count and the end), and {@code /contexts} makes, lists, restarts and removes separate
- * namespaces in the same interpreter.
+ * cell and answers an NDJSON stream (stdout and stderr lines as the code writes them, then the last
+ * expression's {@code repr} as the main result or the exception as an error, then the execution
+ * count and the end), and {@code /contexts} makes, lists, restarts and removes separate namespaces
+ * in the same interpreter.
  */
 final class CodeInterpreter {
   /** The largest cell accepted. */
   static final int MAX_CODE = 16 << 20;
+
   static final int MAX_CONTEXTS = 1000;
+
   /** How often output written meanwhile is sent on while a cell runs. */
   private static final long POLL_MS = 10;
 
   private final E2bSandboxes e2b;
   private final ObjectMapper json;
   private final SecureRandom random = new SecureRandom();
-  private final ExecutorService cells = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spindle-e2b-cell-", 0)
-      .factory());
+  private final ExecutorService cells =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spindle-e2b-cell-", 0).factory());
 
   CodeInterpreter(E2bSandboxes e2b, ObjectMapper json) {
     this.e2b = e2b;
@@ -50,16 +52,18 @@ final class CodeInterpreter {
   }
 
   /**
-   * Answers one request to port 49999 of {@code e} ({@code path} after the sandbox prefix).
-   * {@code authorized}: whether it carried the sandbox's access token; the SDK sends it with
-   * {@code /execute} only, so the context calls go without (as on E2B, where the interpreter
-   * port checks none).
+   * Answers one request to port 49999 of {@code e} ({@code path} after the sandbox prefix). {@code
+   * authorized}: whether it carried the sandbox's access token; the SDK sends it with {@code
+   * /execute} only, so the context calls go without (as on E2B, where the interpreter port checks
+   * none).
    */
-  void handle(E2bHandler.Call call, E2bSandboxes.Entry e, String path, boolean authorized) throws Exception {
+  void handle(E2bHandler.Call call, E2bSandboxes.Entry e, String path, boolean authorized)
+      throws Exception {
     String method = call.request().getMethod();
     if (path.equals("/execute") && method.equals("POST")) {
       if (!authorized) {
-        throw new ApiError(401, "unauthorized", "missing or wrong X-Access-Token for sandbox '" + e.id + "'");
+        throw new ApiError(
+            401, "unauthorized", "missing or wrong X-Access-Token for sandbox '" + e.id + "'");
       }
       execute(call, e);
       return;
@@ -82,8 +86,14 @@ final class CodeInterpreter {
         return;
       }
     }
-    throw new ApiError(404, "not_found", "the code interpreter has no " + method + " " + E2bSandboxes.clip(path)
-        + " (it serves POST /execute and /contexts)");
+    throw new ApiError(
+        404,
+        "not_found",
+        "the code interpreter has no "
+            + method
+            + " "
+            + E2bSandboxes.clip(path)
+            + " (it serves POST /execute and /contexts)");
   }
 
   private ObjectNode createContext(E2bSandboxes.Entry e, JsonNode body) {
@@ -93,8 +103,10 @@ final class CodeInterpreter {
     e.lock.lock();
     try {
       if (e.contexts.size() >= MAX_CONTEXTS) {
-        throw new ApiError(429, "too_many_contexts", "sandbox '" + e.id + "' has " + MAX_CONTEXTS
-            + " contexts; remove some");
+        throw new ApiError(
+            429,
+            "too_many_contexts",
+            "sandbox '" + e.id + "' has " + MAX_CONTEXTS + " contexts; remove some");
       }
       byte[] b = new byte[16];
       random.nextBytes(b);
@@ -126,7 +138,9 @@ final class CodeInterpreter {
     return n;
   }
 
-  /** Empties a context's namespace; {@code remove} also forgets its id (its number is never reused). */
+  /**
+   * Empties a context's namespace; {@code remove} also forgets its id (its number is never reused).
+   */
   private void clearContext(E2bSandboxes.Entry e, String id, boolean remove) {
     e.lock.lock();
     try {
@@ -164,7 +178,8 @@ final class CodeInterpreter {
         e.lock.unlock();
       }
       if (n == null) {
-        throw new ApiError(404, "not_found", "context '" + E2bSandboxes.clip(contextId) + "' not found");
+        throw new ApiError(
+            404, "not_found", "context '" + E2bSandboxes.clip(contextId) + "' not found");
       }
       ns = n;
     }
@@ -177,8 +192,11 @@ final class CodeInterpreter {
       call.answered = true;
       try (OutputStream out = Content.Sink.asOutputStream(response)) {
         if (language != null && !isPython(language)) {
-          error(out, "NotImplementedError", "this Spindle node runs python only, not '" + E2bSandboxes.clip(language)
-              + "'", "");
+          error(
+              out,
+              "NotImplementedError",
+              "this Spindle node runs python only, not '" + E2bSandboxes.clip(language) + "'",
+              "");
         } else {
           run(out, e, g, ns, code, envs);
         }
@@ -190,16 +208,29 @@ final class CodeInterpreter {
     }
   }
 
-  /** Runs the cell on another thread, sending its output on as it comes, then its result or error. */
-  private void run(OutputStream out, E2bSandboxes.Entry e, NodeSandbox g, int ns, String code, Map<String, String> envs)
+  /**
+   * Runs the cell on another thread, sending its output on as it comes, then its result or error.
+   */
+  private void run(
+      OutputStream out,
+      E2bSandboxes.Entry e,
+      NodeSandbox g,
+      int ns,
+      String code,
+      Map<String, String> envs)
       throws IOException, InterruptedException {
     Reactor reactor = g.reactor();
     // Output written outside a streamed cell is not this cell's.
     reactor.takeStdout();
     reactor.takeStderr();
     if (!envs.isEmpty()) {
-      g.eval("(lambda o, d: (setattr(o, '_spindle_saved_env', {k: o.environ.get(k) for k in d}), "
-          + "o.environ.update(d)))(__import__('os'), " + json.writeValueAsString(envs) + ")\nNone", ns, false);
+      g.eval(
+          "(lambda o, d: (setattr(o, '_spindle_saved_env', {k: o.environ.get(k) for k in d}), "
+              + "o.environ.update(d)))(__import__('os'), "
+              + json.writeValueAsString(envs)
+              + ")\nNone",
+          ns,
+          false);
     }
     Future<EvalResult> cell = cells.submit(() -> g.eval(code, ns, true));
     EvalResult r = null;
@@ -215,41 +246,66 @@ final class CodeInterpreter {
       output(out, reactor);
     }
     if (!envs.isEmpty() && failed == null) {
-      g.eval("(lambda o: [o.environ.pop(k, None) if v is None else o.environ.__setitem__(k, v) "
-          + "for k, v in o.__dict__.pop('_spindle_saved_env', {}).items()])(__import__('os'))\nNone", ns, false);
+      g.eval(
+          "(lambda o: [o.environ.pop(k, None) if v is None else o.environ.__setitem__(k, v) "
+              + "for k, v in o.__dict__.pop('_spindle_saved_env', {}).items()])(__import__('os'))\nNone",
+          ns,
+          false);
     }
     if (failed != null) {
       ApiError a = Errors.map(failed);
-      // A limit (the cell's timeout, the memory cap) ended the interpreter: later cells answer so too.
+      // A limit (the cell's timeout, the memory cap) ended the interpreter: later cells answer so
+      // too.
       error(out, a.code.startsWith("limit_") ? "TimeoutError" : "SandboxError", a.getMessage(), "");
       return;
     }
     int count = e.executions.merge(ns, 1, Integer::sum);
     if (r.value() != null) {
-      line(out, json.createObjectNode().put("type", "result").put("text", r.value()).put("is_main_result", true));
+      line(
+          out,
+          json.createObjectNode()
+              .put("type", "result")
+              .put("text", r.value())
+              .put("is_main_result", true));
     }
     if (r.error() != null) {
       error(out, r.error().type(), r.error().message(), r.error().traceback());
     }
-    line(out, json.createObjectNode().put("type", "number_of_executions").put("execution_count", count));
+    line(
+        out,
+        json.createObjectNode().put("type", "number_of_executions").put("execution_count", count));
   }
 
   private void output(OutputStream out, Reactor reactor) throws IOException {
     byte[] o = reactor.takeStdout();
     if (o.length > 0) {
-      line(out, json.createObjectNode().put("type", "stdout").put("text", new String(o, StandardCharsets.UTF_8))
-          .put("timestamp", Instant.now().toString()));
+      line(
+          out,
+          json.createObjectNode()
+              .put("type", "stdout")
+              .put("text", new String(o, StandardCharsets.UTF_8))
+              .put("timestamp", Instant.now().toString()));
     }
     byte[] err = reactor.takeStderr();
     if (err.length > 0) {
-      line(out, json.createObjectNode().put("type", "stderr").put("text", new String(err, StandardCharsets.UTF_8))
-          .put("timestamp", Instant.now().toString()));
+      line(
+          out,
+          json.createObjectNode()
+              .put("type", "stderr")
+              .put("text", new String(err, StandardCharsets.UTF_8))
+              .put("timestamp", Instant.now().toString()));
     }
   }
 
-  private void error(OutputStream out, String name, String value, String traceback) throws IOException {
-    line(out, json.createObjectNode().put("type", "error").put("name", name).put("value", value)
-        .put("traceback", traceback));
+  private void error(OutputStream out, String name, String value, String traceback)
+      throws IOException {
+    line(
+        out,
+        json.createObjectNode()
+            .put("type", "error")
+            .put("name", name)
+            .put("value", value)
+            .put("traceback", traceback));
   }
 
   private void line(OutputStream out, ObjectNode n) throws IOException {
@@ -264,8 +320,10 @@ final class CodeInterpreter {
 
   private static void checkLanguage(String language) {
     if (language != null && !isPython(language)) {
-      throw new ApiError(400, "unsupported_language", "this Spindle node runs python only, not '"
-          + E2bSandboxes.clip(language) + "'");
+      throw new ApiError(
+          400,
+          "unsupported_language",
+          "this Spindle node runs python only, not '" + E2bSandboxes.clip(language) + "'");
     }
   }
 
@@ -292,8 +350,10 @@ final class CodeInterpreter {
     }
     for (var f : n.properties()) {
       if (!f.getValue().isTextual()) {
-        throw new ApiError(400, "bad_field", "field '" + field + "." + E2bSandboxes.clip(f.getKey())
-            + "' must be a string");
+        throw new ApiError(
+            400,
+            "bad_field",
+            "field '" + field + "." + E2bSandboxes.clip(f.getKey()) + "' must be a string");
       }
       out.put(f.getKey(), f.getValue().asText());
     }

@@ -18,17 +18,18 @@ import java.util.Optional;
 /**
  * Container sandboxes for the E2B API: a template naming a Spindle image starts the container
  * module's runtime ({@link ContainerRuntime}, as {@code spindle container run} does: runc over an
- * overlay of a private upper directory on a FUSE mount of the image, in a user namespace, with
- * its seccomp profile and capabilities) with {@code /bin/sh} reading a pipe this node never
- * writes, so the container lives until it is closed; each command is a {@code runc exec} in it.
- * Only a node started with {@code --containers} makes them ({@code null} otherwise).
+ * overlay of a private upper directory on a FUSE mount of the image, in a user namespace, with its
+ * seccomp profile and capabilities) with {@code /bin/sh} reading a pipe this node never writes, so
+ * the container lives until it is closed; each command is a {@code runc exec} in it. Only a node
+ * started with {@code --containers} makes them ({@code null} otherwise).
  */
 final class ContainerSandboxes {
   /** Processes one container sandbox may hold at once (its commands and what they start). */
   static final long MAX_PIDS = 512;
+
   /**
-   * The container's own process: says it runs (runc run returns before the container exists, and
-   * an exec before then fails), then waits on a stdin this node never writes or closes.
+   * The container's own process: says it runs (runc run returns before the container exists, and an
+   * exec before then fails), then waits on a stdin this node never writes or closes.
    */
   private static final String READY = "echo ready; while read -r line; do :; done";
 
@@ -47,10 +48,12 @@ final class ContainerSandboxes {
    * when this host cannot run them (no runc), rather than at a client's first create; and reaps
    * what a node killed on this home left (its containers, mounts and cgroups).
    */
-  static ContainerSandboxes open(ImageStore images, Path stateDir, long memoryBytes) throws IOException {
+  static ContainerSandboxes open(ImageStore images, Path stateDir, long memoryBytes)
+      throws IOException {
     ContainerRuntime runtime = new ContainerRuntime(stateDir);
     for (String id : runtime.reap()) {
-      System.err.println("spindle daemon: reaped container " + id + " (left by a node that was killed)");
+      System.err.println(
+          "spindle daemon: reaped container " + id + " (left by a node that was killed)");
     }
     return new ContainerSandboxes(images, runtime, memoryBytes);
   }
@@ -65,8 +68,19 @@ final class ContainerSandboxes {
     }
     // The image's run config gives env, working directory and user; the command is ours: a shell
     // that waits on its stdin for as long as the sandbox lives.
-    spec = new ContainerSpec(List.of("/bin/sh", "-c", READY), spec.env(), spec.cwd(), "spindle", memoryBytes, MAX_PIDS, null,
-        false, 0, 0, false);
+    spec =
+        new ContainerSpec(
+            List.of("/bin/sh", "-c", READY),
+            spec.env(),
+            spec.cwd(),
+            "spindle",
+            memoryBytes,
+            MAX_PIDS,
+            null,
+            false,
+            0,
+            0,
+            false);
     Image img = images.open(tag, AccessMode.INDEXED);
     try {
       int[] ids = ImageUsers.resolve(img, oci.map(OciImageConfig::user).orElse(""));
@@ -84,16 +98,21 @@ final class ContainerSandboxes {
     }
   }
 
-  /** Waits for the container's first line; its end before that is a failed start (runc's stderr says why). */
+  /**
+   * Waits for the container's first line; its end before that is a failed start (runc's stderr says
+   * why).
+   */
   private static void awaitReady(Container c) throws IOException {
     byte[] line = new byte[6];
     int n = c.stdout().readNBytes(line, 0, line.length);
-    if (n == line.length && new String(line, java.nio.charset.StandardCharsets.US_ASCII).equals("ready\n")) {
+    if (n == line.length
+        && new String(line, java.nio.charset.StandardCharsets.US_ASCII).equals("ready\n")) {
       return;
     }
     byte[] err = c.stderr().readNBytes(4096);
-    throw new IOException("the container did not start (the image needs /bin/sh): "
-        + new String(err, java.nio.charset.StandardCharsets.UTF_8).strip());
+    throw new IOException(
+        "the container did not start (the image needs /bin/sh): "
+            + new String(err, java.nio.charset.StandardCharsets.UTF_8).strip());
   }
 
   /** One container sandbox: its image (open while the container runs) and the container. */
@@ -101,8 +120,10 @@ final class ContainerSandboxes {
     private final String id;
     private final Image image;
     final Container container;
+
     /** Where a command runs when it names no directory: the image's working directory, else /. */
     final String workdir;
+
     final List<String> env;
 
     Box(String id, Image image, Container container, String workdir, List<String> env) {
@@ -142,10 +163,14 @@ final class ContainerSandboxes {
 
     @Override
     public EvalResult eval(String code) {
-      throw EnvdError.precondition("sandbox " + id + " is a container sandbox: it has no Python interpreter");
+      throw EnvdError.precondition(
+          "sandbox " + id + " is a container sandbox: it has no Python interpreter");
     }
 
-    /** Kills every process in the container and removes it, its mounts and state; then closes the image. */
+    /**
+     * Kills every process in the container and removes it, its mounts and state; then closes the
+     * image.
+     */
     @Override
     public void close() throws IOException {
       try {

@@ -1,13 +1,13 @@
 package dev.spindle.daemon;
 
 import dev.spindle.client.Api;
+import dev.spindle.fork.Forks;
+import dev.spindle.fork.RemoteForks;
 import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageStore;
-import java.io.IOException;
-import dev.spindle.fork.Forks;
 import dev.spindle.memory.FrameBudget;
 import dev.spindle.sandbox.GuestThreads;
-import dev.spindle.fork.RemoteForks;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -31,8 +31,16 @@ public final class Daemon implements AutoCloseable {
   private final Path tokenFile;
   private final List<String> recovered;
 
-  private Daemon(Server server, StateDb db, Catalog catalog, Sandboxes sandboxes, E2bSandboxes e2b, RemoteNode remote,
-      String token, Path tokenFile, List<String> recovered) {
+  private Daemon(
+      Server server,
+      StateDb db,
+      Catalog catalog,
+      Sandboxes sandboxes,
+      E2bSandboxes e2b,
+      RemoteNode remote,
+      String token,
+      Path tokenFile,
+      List<String> recovered) {
     this.server = server;
     this.db = db;
     this.catalog = catalog;
@@ -58,13 +66,19 @@ public final class Daemon implements AutoCloseable {
   }
 
   /** Starts a node; {@code snapshotService} null for the real one (tests pass a stand-in). */
-  static Daemon start(DaemonConfig config, RemoteOptions remoteOptions, AccessOptions access,
-      SnapshotService snapshotService) throws IOException {
+  static Daemon start(
+      DaemonConfig config,
+      RemoteOptions remoteOptions,
+      AccessOptions access,
+      SnapshotService snapshotService)
+      throws IOException {
     config.home().create();
     Path root = config.home().root();
     String token = TokenFile.loadOrCreate(root);
     StateDb db = new StateDb(root.resolve("state.db"));
-    Catalog catalog = new Catalog(config.home(), new ImageStore(config.home()), new SnapshotStore(config.home()), db);
+    Catalog catalog =
+        new Catalog(
+            config.home(), new ImageStore(config.home()), new SnapshotStore(config.home()), db);
     List<String> recovered;
     try {
       recovered = catalog.recover();
@@ -88,12 +102,24 @@ public final class Daemon implements AutoCloseable {
     // ceilings.
     // NodeSandbox pages count against the budget from now on (one node per process).
     FrameBudget.global().limitBytes(config.limits().memoryBudget());
-    Forks forks = new Forks(config.home(), b -> b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
-        .maxMemoryPages(config.limits().maxMemoryPages()).outputCap(node.outputCap()));
+    Forks forks =
+        new Forks(
+            config.home(),
+            b ->
+                b.timeout(java.time.Duration.ofMillis(node.timeoutMs()))
+                    .maxMemoryPages(config.limits().maxMemoryPages())
+                    .outputCap(node.outputCap()));
     ImageDirOpener imageDirs = new ImageDirOpener(catalog);
     forks.imageDirs(imageDirs);
-    Sandboxes sandboxes = new Sandboxes(config.maxSandboxes(), config.limits(), new WasmSource(catalog, policy), forks,
-        catalog, new WarmPython(forks, catalog), imageDirs);
+    Sandboxes sandboxes =
+        new Sandboxes(
+            config.maxSandboxes(),
+            config.limits(),
+            new WasmSource(catalog, policy),
+            forks,
+            catalog,
+            new WarmPython(forks, catalog),
+            imageDirs);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
@@ -103,8 +129,14 @@ public final class Daemon implements AutoCloseable {
       remote = RemoteNode.start(remoteOptions, root, new RemoteForks(forks), key, policy);
     } catch (IOException e) {
       db.close();
-      throw new IOException("cannot start the page service on " + remoteOptions.pageHost() + ":"
-          + remoteOptions.pagePort() + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot start the page service on "
+              + remoteOptions.pageHost()
+              + ":"
+              + remoteOptions.pagePort()
+              + ": "
+              + e.getMessage(),
+          e);
     }
 
     Metrics metrics = new Metrics();
@@ -133,8 +165,15 @@ public final class Daemon implements AutoCloseable {
     // The job queue is the JDK's: Jetty's default (BlockingArrayQueue) asks the platform MBean
     // server for the cache-line size in its static initialiser, which loads JMX and JFR's MXBeans
     // (~300 classes, a tenth of the node's start) to learn a padding width.
-    QueuedThreadPool pool = new QueuedThreadPool(Math.max(16, config.maxConcurrent() + 8), 4, 60_000, -1,
-        new LinkedBlockingQueue<>(), null, GuestThreads.factory("spindle-http"));
+    QueuedThreadPool pool =
+        new QueuedThreadPool(
+            Math.max(16, config.maxConcurrent() + 8),
+            4,
+            60_000,
+            -1,
+            new LinkedBlockingQueue<>(),
+            null,
+            GuestThreads.factory("spindle-http"));
     pool.setName("spindle-http");
     Server server = new Server(pool);
     ServerConnector c = new ServerConnector(server, 1, 1);
@@ -151,44 +190,61 @@ public final class Daemon implements AutoCloseable {
     ContainerSandboxes containers = null;
     if (access.containers()) {
       try {
-        containers = ContainerSandboxes.open(catalog.images(), root.resolve("containers"),
-            (long) config.limits().maxMemoryPages() * 65536);
+        containers =
+            ContainerSandboxes.open(
+                catalog.images(),
+                root.resolve("containers"),
+                (long) config.limits().maxMemoryPages() * 65536);
       } catch (IOException e) {
         remote.close();
         db.close();
         throw new IOException("--containers: " + e.getMessage(), e);
       }
     }
-    E2bSandboxes e2b = new E2bSandboxes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService), containers);
-    // E2B's API (/e2b) is served before the node's own routes, outside their table (see E2bHandler).
+    E2bSandboxes e2b =
+        new E2bSandboxes(
+            sandboxes, catalog, new GuestSnapshots(catalog, snapshotService), containers);
+    // E2B's API (/e2b) is served before the node's own routes, outside their table (see
+    // E2bHandler).
     server.setHandler(new E2bHandler(api, e2b, token, metrics));
     server.setErrorHandler(new JsonErrorHandler(Api.mapper()));
     server.setStopTimeout(2000);
-    Daemon d = new Daemon(server, db, catalog, sandboxes, e2b, remote, token, TokenFile.path(root), recovered);
+    Daemon d =
+        new Daemon(
+            server, db, catalog, sandboxes, e2b, remote, token, TokenFile.path(root), recovered);
     try {
       server.start();
     } catch (Exception e) {
       d.close();
-      throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     config.warm().forEach(sandboxes::warm);
     return d;
   }
 
   /** The route table, built the same way for the server and for the OpenAPI test. */
-  static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, Metrics metrics) {
-    return routes(catalog, sandboxes, snapshotService, null, NodePolicy.closed(new byte[0]), metrics);
+  static Router routes(
+      Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, Metrics metrics) {
+    return routes(
+        catalog, sandboxes, snapshotService, null, NodePolicy.closed(new byte[0]), metrics);
   }
 
-  static Router routes(Catalog catalog, Sandboxes sandboxes, SnapshotService snapshotService, RemoteNode remote,
-      NodePolicy policy, Metrics metrics) {
+  static Router routes(
+      Catalog catalog,
+      Sandboxes sandboxes,
+      SnapshotService snapshotService,
+      RemoteNode remote,
+      NodePolicy policy,
+      Metrics metrics) {
     Router router = new Router();
     new SystemRoutes(metrics).register(router);
     new ImageRoutes(catalog, policy).register(router);
     ImageFileRoutes files = new ImageFileRoutes(catalog);
     files.register(router);
     metrics.gauge("spindle_image_bytes_served", files::bytesServed);
-    new SandboxRoutes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService)).register(router);
+    new SandboxRoutes(sandboxes, catalog, new GuestSnapshots(catalog, snapshotService))
+        .register(router);
     new RemoteRoutes(sandboxes, remote).register(router);
     return router;
   }

@@ -5,8 +5,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * How a node runs: its home, where it listens (loopback by default: the API drives code
- * execution, so exposing it is a decision to make explicitly), and its caps.
+ * How a node runs: its home, where it listens (loopback by default: the API drives code execution,
+ * so exposing it is a decision to make explicitly), and its caps.
  *
  * @param port 0 picks a free port
  * @param maxConcurrent requests handled at once before answering 503
@@ -15,9 +15,16 @@ import java.util.List;
  * @param warm the runtimes whose warm snapshot is made (or opened) in the background as soon as the
  *     node listens ({@code --warm python}), so no request waits for the boot; empty: on first need
  */
-public record DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes,
-    NodeLimits limits, List<String> warm) {
+public record DaemonConfig(
+    SpindleHome home,
+    String host,
+    int port,
+    int maxConcurrent,
+    int maxSandboxes,
+    NodeLimits limits,
+    List<String> warm) {
   public static final int DEFAULT_PORT = 8889;
+
   /** The runtimes {@code --warm} takes. */
   public static final List<String> WARM_RUNTIMES = List.of("python");
 
@@ -32,16 +39,24 @@ public record DaemonConfig(SpindleHome home, String host, int port, int maxConcu
     warm = List.copyOf(new LinkedHashSet<>(warm));
     for (String r : warm) {
       if (!WARM_RUNTIMES.contains(r)) {
-        throw new IllegalArgumentException("--warm takes " + String.join(", ", WARM_RUNTIMES) + ", got '" + r + "'");
+        throw new IllegalArgumentException(
+            "--warm takes " + String.join(", ", WARM_RUNTIMES) + ", got '" + r + "'");
       }
     }
   }
 
-  public DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes, NodeLimits limits) {
+  public DaemonConfig(
+      SpindleHome home,
+      String host,
+      int port,
+      int maxConcurrent,
+      int maxSandboxes,
+      NodeLimits limits) {
     this(home, host, port, maxConcurrent, maxSandboxes, limits, List.of());
   }
 
-  public DaemonConfig(SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes) {
+  public DaemonConfig(
+      SpindleHome home, String host, int port, int maxConcurrent, int maxSandboxes) {
     this(home, host, port, maxConcurrent, maxSandboxes, NodeLimits.defaults());
   }
 
@@ -59,9 +74,11 @@ public record DaemonConfig(SpindleHome home, String host, int port, int maxConcu
       p = hostPort.substring(colon + 1);
     }
     try {
-      return new DaemonConfig(home, h, Integer.parseInt(p), maxConcurrent, maxSandboxes, limits, warm);
+      return new DaemonConfig(
+          home, h, Integer.parseInt(p), maxConcurrent, maxSandboxes, limits, warm);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--listen wants HOST:PORT, e.g. 127.0.0.1:8889, got '" + hostPort + "'");
+      throw new IllegalArgumentException(
+          "--listen wants HOST:PORT, e.g. 127.0.0.1:8889, got '" + hostPort + "'");
     }
   }
 

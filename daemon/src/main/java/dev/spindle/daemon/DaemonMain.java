@@ -6,10 +6,11 @@ import java.nio.file.Path;
 /**
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
  * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
- * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT] [--page-store DIR|s3://...]
- * [--page-advertise HOST] [--peer URL]... [--allow-path DIR]... [--warm python]... [--containers]}: a node in its own process (what the tests and the
- * benchmark start; users run {@code spindle daemon}). Prints one line with the URL once it
- * listens, then serves until killed.
+ * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT]
+ * [--page-store DIR|s3://...] [--page-advertise HOST] [--peer URL]... [--allow-path DIR]... [--warm
+ * python]... [--containers]}: a node in its own process (what the tests and the benchmark start;
+ * users run {@code spindle daemon}). Prints one line with the URL once it listens, then serves
+ * until killed.
  */
 public final class DaemonMain {
   private DaemonMain() {}
@@ -35,8 +36,16 @@ public final class DaemonMain {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--listen" -> listen = v;
-        case "--home" -> c = new DaemonConfig(new SpindleHome(Path.of(v)), c.host(), c.port(), c.maxConcurrent(),
-            c.maxSandboxes(), c.limits(), c.warm());
+        case "--home" ->
+            c =
+                new DaemonConfig(
+                    new SpindleHome(Path.of(v)),
+                    c.host(),
+                    c.port(),
+                    c.maxConcurrent(),
+                    c.maxSandboxes(),
+                    c.limits(),
+                    c.warm());
         case "--max-concurrent" -> concurrent = Integer.parseInt(v);
         case "--max-sandboxes" -> sandboxes = Integer.parseInt(v);
         case "--max-timeout", "--max-memory", "--max-output", "--memory-budget", "--idle-timeout" ->
@@ -57,7 +66,11 @@ public final class DaemonMain {
     if (listen != null) {
       c = c.listen(listen);
     }
-    run(c.withCaps(concurrent, sandboxes).withLimits(limits).withWarm(warm), pageListen, pageStore, pageAdvertise,
+    run(
+        c.withCaps(concurrent, sandboxes).withLimits(limits).withWarm(warm),
+        pageListen,
+        pageStore,
+        pageAdvertise,
         new AccessOptions(peers, allowPaths).withContainers(containers));
   }
 
@@ -67,8 +80,13 @@ public final class DaemonMain {
    * s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]}, keys from the AWS_* environment (null: {@code
    * HOME/pages}), advertised to children as {@code pageAdvertise} (null: the host it listens on).
    */
-  public static void run(DaemonConfig c, String pageListen, String pageStore, String pageAdvertise,
-      AccessOptions access) throws Exception {
+  public static void run(
+      DaemonConfig c,
+      String pageListen,
+      String pageStore,
+      String pageAdvertise,
+      AccessOptions access)
+      throws Exception {
     RemoteOptions remote = RemoteOptions.defaults(c).store(pageStore).advertise(pageAdvertise);
     run(c, pageListen == null ? remote : remote.listen(pageListen), access);
   }
@@ -78,12 +96,21 @@ public final class DaemonMain {
     run(c, RemoteOptions.defaults(c), AccessOptions.none());
   }
 
-  private static void run(DaemonConfig c, RemoteOptions remote, AccessOptions access) throws Exception {
+  private static void run(DaemonConfig c, RemoteOptions remote, AccessOptions access)
+      throws Exception {
     Daemon d = Daemon.start(c, remote, access, null);
     Runtime.getRuntime().addShutdownHook(new Thread(d::close, "spindle-daemon-stop"));
     d.recovered().forEach(line -> System.out.println("recovered: " + line));
-    System.out.println("spindle daemon listening on " + d.url() + " (home " + c.home().root() + ", token in "
-        + d.tokenFile() + ", pages on " + d.pageService() + ")");
+    System.out.println(
+        "spindle daemon listening on "
+            + d.url()
+            + " (home "
+            + c.home().root()
+            + ", token in "
+            + d.tokenFile()
+            + ", pages on "
+            + d.pageService()
+            + ")");
     System.out.flush();
     d.join();
   }

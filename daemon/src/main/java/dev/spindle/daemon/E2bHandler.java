@@ -32,14 +32,15 @@ import org.eclipse.jetty.util.Callback;
  * the {@link CodeInterpreter}. Every other path goes on to the node's own API.
  *
  * <p>These routes are E2B's, in E2B's shapes (errors are {@code {"code": status, "message": ...}}),
- * so they stay out of the node's route table and its {@code openapi.json}, which describe
- * Spindle's API; {@code daemon/E2B.md} maps them.
+ * so they stay out of the node's route table and its {@code openapi.json}, which describe Spindle's
+ * API; {@code daemon/E2B.md} maps them.
  */
 final class E2bHandler extends Handler.Wrapper {
   static final String PREFIX = "/e2b";
   static final String SANDBOX_PREFIX = "/e2b/sandbox";
   static final int ENVD_PORT = 49983;
   static final int INTERPRETER_PORT = 49999;
+
   /** The largest control-plane body read; cells are larger ({@link CodeInterpreter#MAX_CODE}). */
   static final long MAX_BODY = 1 << 20;
 
@@ -48,7 +49,8 @@ final class E2bHandler extends Handler.Wrapper {
   private final CodeInterpreter interpreter;
   private final String token;
   private final Metrics metrics;
-  private final ObjectMapper json = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private final ObjectMapper json =
+      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private final Router router = new Router();
 
   E2bHandler(ApiHandler api, E2bSandboxes e2b, String token, Metrics metrics) {
@@ -61,7 +63,10 @@ final class E2bHandler extends Handler.Wrapper {
     routes();
   }
 
-  /** The path of a sandbox-side request after {@link #SANDBOX_PREFIX} ({@code /execute}, {@code /files}). */
+  /**
+   * The path of a sandbox-side request after {@link #SANDBOX_PREFIX} ({@code /execute}, {@code
+   * /files}).
+   */
   static String sandboxPath(Request request) {
     String p = request.getHttpURI().getDecodedPath();
     return p.length() <= SANDBOX_PREFIX.length() ? "/" : p.substring(SANDBOX_PREFIX.length());
@@ -97,8 +102,10 @@ final class E2bHandler extends Handler.Wrapper {
   }
 
   private void fail(Call call, Throwable t) {
-    Throwable cause = t instanceof java.util.concurrent.ExecutionException ee && ee.getCause() != null
-        ? ee.getCause() : t;
+    Throwable cause =
+        t instanceof java.util.concurrent.ExecutionException ee && ee.getCause() != null
+            ? ee.getCause()
+            : t;
     if (call.answered) {
       // The stream had begun: all that can be done is to cut it.
       call.callback.failed(cause);
@@ -107,12 +114,18 @@ final class E2bHandler extends Handler.Wrapper {
     ApiError a = Errors.map(cause);
     int status = a.status;
     if ("capacity".equals(a.code)) {
-      // E2B answers a full account 429 (the SDK's RateLimitError); no Retry-After, so it does not wait.
+      // E2B answers a full account 429 (the SDK's RateLimitError); no Retry-After, so it does not
+      // wait.
       status = 429;
     }
     if (status == 500) {
-      System.err.println("spindle daemon: e2b: " + call.request.getMethod() + " "
-          + call.request.getHttpURI().getPath() + ": " + cause);
+      System.err.println(
+          "spindle daemon: e2b: "
+              + call.request.getMethod()
+              + " "
+              + call.request.getHttpURI().getPath()
+              + ": "
+              + cause);
     }
     if (status == 503) {
       call.response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
@@ -151,8 +164,14 @@ final class E2bHandler extends Handler.Wrapper {
     try {
       m = router.match(call.request.getMethod(), path);
     } catch (ApiError a) {
-      throw new ApiError(a.status, a.code, "this node's E2B API has no " + call.request.getMethod() + " "
-          + E2bSandboxes.clip(path) + " (see daemon/E2B.md)");
+      throw new ApiError(
+          a.status,
+          a.code,
+          "this node's E2B API has no "
+              + call.request.getMethod()
+              + " "
+              + E2bSandboxes.clip(path)
+              + " (see daemon/E2B.md)");
     }
     authorize(call.request);
     String t = m.route().template().replace("/e2b/v2/", "/e2b/");
@@ -176,40 +195,51 @@ final class E2bHandler extends Handler.Wrapper {
       }
       case "POST /e2b/sandboxes/{id}/resume", "POST /e2b/sandboxes/{id}/connect" -> {
         E2bSandboxes.Entry e = e2b.get(id);
-        boolean resumed = e2b.connect(e, timeout(call.body(MAX_BODY), E2bSandboxes.DEFAULT_TIMEOUT, false));
+        boolean resumed =
+            e2b.connect(e, timeout(call.body(MAX_BODY), E2bSandboxes.DEFAULT_TIMEOUT, false));
         call.json(resumed ? 201 : 200, sandbox(e));
       }
       case "POST /e2b/sandboxes/{id}/fork" -> fork(call, e2b.get(id));
       case "POST /e2b/sandboxes/{id}/snapshots" -> {
         JsonNode body = call.body(MAX_BODY);
         ImageInfo row = e2b.snapshot(e2b.get(id), CodeInterpreter.text(body, "name"));
-        call.json(201, json.createObjectNode().put("snapshotID", row.tag())
-            .set("names", json.createArrayNode().add(row.tag())));
+        call.json(
+            201,
+            json.createObjectNode()
+                .put("snapshotID", row.tag())
+                .set("names", json.createArrayNode().add(row.tag())));
       }
       case "GET /e2b/snapshots" -> {
         ArrayNode a = json.createArrayNode();
         String name = call.query("name");
         for (ImageInfo i : e2b.snapshots(call.query("sandboxID"))) {
           if (name == null || name.equals(i.tag())) {
-            a.add(json.createObjectNode().put("snapshotID", i.tag()).set("names", json.createArrayNode().add(i.tag())));
+            a.add(
+                json.createObjectNode()
+                    .put("snapshotID", i.tag())
+                    .set("names", json.createArrayNode().add(i.tag())));
           }
         }
         call.json(200, a);
       }
       case "DELETE /e2b/templates/{id}" -> {
         if (!e2b.deleteSnapshot(id)) {
-          throw new ApiError(404, "not_found", "snapshot '" + E2bSandboxes.clip(id) + "' not found");
+          throw new ApiError(
+              404, "not_found", "snapshot '" + E2bSandboxes.clip(id) + "' not found");
         }
         call.noContent();
       }
       case "PUT /e2b/sandboxes/{id}/network" -> {
         e2b.get(id);
-        throw new ApiError(501, "not_implemented", "network rules are not served: a Spindle Python sandbox has "
-            + "no network at all");
+        throw new ApiError(
+            501,
+            "not_implemented",
+            "network rules are not served: a Spindle Python sandbox has " + "no network at all");
       }
       default -> {
         e2b.get(id);
-        throw new ApiError(501, "not_implemented", "sandbox metrics and logs are not served by this node");
+        throw new ApiError(
+            501, "not_implemented", "sandbox metrics and logs are not served by this node");
       }
     }
     return t;
@@ -222,15 +252,20 @@ final class E2bHandler extends Handler.Wrapper {
       key = h != null && h.startsWith("Bearer ") ? h.substring("Bearer ".length()).strip() : null;
     }
     if (key == null) {
-      throw new ApiError(401, "unauthorized", "missing X-API-Key: set E2B_API_KEY to the node's token (file "
-          + "daemon.token in its home)");
+      throw new ApiError(
+          401,
+          "unauthorized",
+          "missing X-API-Key: set E2B_API_KEY to the node's token (file "
+              + "daemon.token in its home)");
     }
     if (!TokenFile.matches(token, key)) {
-      throw new ApiError(401, "unauthorized", "wrong API key (E2B_API_KEY must be the node's token)");
+      throw new ApiError(
+          401, "unauthorized", "wrong API key (E2B_API_KEY must be the node's token)");
     }
   }
 
-  private static final Set<String> REFUSED_CREATE_FIELDS = Set.of("mcp", "volumeMounts", "network", "iam");
+  private static final Set<String> REFUSED_CREATE_FIELDS =
+      Set.of("mcp", "volumeMounts", "network", "iam");
 
   private void create(Call call) throws Exception {
     JsonNode body = call.body(MAX_BODY);
@@ -240,18 +275,29 @@ final class E2bHandler extends Handler.Wrapper {
     }
     for (String f : REFUSED_CREATE_FIELDS) {
       if (body.hasNonNull(f)) {
-        throw new ApiError(400, "unsupported_field", "field '" + f + "' is not served by this node (see daemon/E2B.md)");
+        throw new ApiError(
+            400,
+            "unsupported_field",
+            "field '" + f + "' is not served by this node (see daemon/E2B.md)");
       }
     }
     Map<String, String> metadata = CodeInterpreter.strings(body, "metadata");
     if (metadata.size() > E2bSandboxes.MAX_METADATA) {
-      throw new ApiError(400, "bad_field", "field 'metadata' has more than " + E2bSandboxes.MAX_METADATA + " entries");
+      throw new ApiError(
+          400,
+          "bad_field",
+          "field 'metadata' has more than " + E2bSandboxes.MAX_METADATA + " entries");
     }
     Map<String, String> envs = CodeInterpreter.strings(body, "envVars");
     JsonNode autoPause = body.get("autoPause");
-    E2bSandboxes.Entry e = e2b.create(new E2bSandboxes.Create(template,
-        timeout(body, E2bSandboxes.DEFAULT_TIMEOUT, false), metadata, envs,
-        autoPause != null && autoPause.asBoolean(false)));
+    E2bSandboxes.Entry e =
+        e2b.create(
+            new E2bSandboxes.Create(
+                template,
+                timeout(body, E2bSandboxes.DEFAULT_TIMEOUT, false),
+                metadata,
+                envs,
+                autoPause != null && autoPause.asBoolean(false)));
     call.json(201, sandbox(e));
   }
 
@@ -264,22 +310,29 @@ final class E2bHandler extends Handler.Wrapper {
       }
       return fallback;
     }
-    if (!n.canConvertToLong() || n.asLong() < 0 || n.asLong() > E2bSandboxes.MAX_TIMEOUT.toSeconds()) {
-      throw new ApiError(400, "bad_field", "field 'timeout' must be 0.." + E2bSandboxes.MAX_TIMEOUT.toSeconds()
-          + " seconds");
+    if (!n.canConvertToLong()
+        || n.asLong() < 0
+        || n.asLong() > E2bSandboxes.MAX_TIMEOUT.toSeconds()) {
+      throw new ApiError(
+          400,
+          "bad_field",
+          "field 'timeout' must be 0.." + E2bSandboxes.MAX_TIMEOUT.toSeconds() + " seconds");
     }
     return Duration.ofSeconds(n.asLong());
   }
 
   private void list(Call call) throws IOException {
     String states = call.query("state");
-    Set<String> wanted = states == null || states.isBlank() ? Set.of("running", "paused")
-        : Set.of(states.split(","));
+    Set<String> wanted =
+        states == null || states.isBlank()
+            ? Set.of("running", "paused")
+            : Set.of(states.split(","));
     String template = call.query("template");
     Map<String, String> meta = metadataQuery(call.query("metadata"));
     List<E2bSandboxes.Entry> all = new ArrayList<>();
     for (E2bSandboxes.Entry e : e2b.list()) {
-      if (wanted.contains(e.state()) && (template == null || template.equals(e.template))
+      if (wanted.contains(e.state())
+          && (template == null || template.equals(e.template))
           && e.metadata.entrySet().containsAll(meta.entrySet())) {
         all.add(e);
       }
@@ -290,7 +343,8 @@ final class E2bHandler extends Handler.Wrapper {
       try {
         from = Math.max(0, Math.min(all.size(), Integer.parseInt(next)));
       } catch (NumberFormatException ex) {
-        throw new ApiError(400, "bad_query", "query parameter 'nextToken' is not one this node gave");
+        throw new ApiError(
+            400, "bad_query", "query parameter 'nextToken' is not one this node gave");
       }
     }
     int to = all.size();
@@ -319,9 +373,11 @@ final class E2bHandler extends Handler.Wrapper {
     for (String pair : q.split("&")) {
       int eq = pair.indexOf('=');
       if (eq <= 0) {
-        throw new ApiError(400, "bad_query", "query parameter 'metadata' must be key=value pairs joined by &");
+        throw new ApiError(
+            400, "bad_query", "query parameter 'metadata' must be key=value pairs joined by &");
       }
-      m.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+      m.put(
+          URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
           URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
     return m;
@@ -335,7 +391,8 @@ final class E2bHandler extends Handler.Wrapper {
       throw new ApiError(400, "bad_field", "field 'count' must be 1.." + E2bSandboxes.MAX_FORKS);
     }
     ArrayNode a = json.createArrayNode();
-    for (E2bSandboxes.Entry e : e2b.fork(parent, count, timeout(body, E2bSandboxes.DEFAULT_TIMEOUT, false))) {
+    for (E2bSandboxes.Entry e :
+        e2b.fork(parent, count, timeout(body, E2bSandboxes.DEFAULT_TIMEOUT, false))) {
       a.add(json.createObjectNode().set("sandbox", sandbox(e)));
     }
     call.json(201, a);
@@ -385,15 +442,21 @@ final class E2bHandler extends Handler.Wrapper {
     String id = r.getHeaders().get("E2b-Sandbox-Id");
     String port = r.getHeaders().get("E2b-Sandbox-Port");
     if (id == null || port == null) {
-      throw new ApiError(400, "bad_request", "a request to " + SANDBOX_PREFIX + " names its sandbox and port with the "
-          + "E2b-Sandbox-Id and E2b-Sandbox-Port headers");
+      throw new ApiError(
+          400,
+          "bad_request",
+          "a request to "
+              + SANDBOX_PREFIX
+              + " names its sandbox and port with the "
+              + "E2b-Sandbox-Id and E2b-Sandbox-Port headers");
     }
     E2bSandboxes.Entry e;
     try {
       e = e2b.get(id);
     } catch (ApiError a) {
       // E2B's proxy answers a sandbox it does not know 502: the SDK reads it as "not running".
-      throw new ApiError(502, "sandbox_not_found", "sandbox '" + E2bSandboxes.clip(id) + "' not found");
+      throw new ApiError(
+          502, "sandbox_not_found", "sandbox '" + E2bSandboxes.clip(id) + "' not found");
     }
     String given = r.getHeaders().get("X-Access-Token");
     boolean authorized = given != null && TokenFile.matches(e.accessToken, given);
@@ -401,7 +464,8 @@ final class E2bHandler extends Handler.Wrapper {
     switch (port) {
       case "49983" -> {
         if (!authorized) {
-          throw new ApiError(401, "unauthorized", "missing or wrong X-Access-Token for sandbox '" + e.id + "'");
+          throw new ApiError(
+              401, "unauthorized", "missing or wrong X-Access-Token for sandbox '" + e.id + "'");
         }
         ContainerSandboxes.Box box = e2b.containerOf(e);
         if (box != null) {
@@ -415,14 +479,27 @@ final class E2bHandler extends Handler.Wrapper {
       }
       case "49999" -> {
         if (e2b.containerOf(e) != null) {
-          throw new ApiError(502, "port_not_open", "port 49999 is not open in container sandbox '" + e.id + "': it "
-              + "has no code interpreter (use commands.run)");
+          throw new ApiError(
+              502,
+              "port_not_open",
+              "port 49999 is not open in container sandbox '"
+                  + e.id
+                  + "': it "
+                  + "has no code interpreter (use commands.run)");
         }
         e2b.running(e);
         interpreter.handle(call, e, path, authorized);
       }
-      default -> throw new ApiError(502, "port_not_open", "port " + E2bSandboxes.clip(port) + " is not open in "
-          + "sandbox '" + e.id + "' (a Spindle sandbox serves envd on 49983 and the code interpreter on 49999)");
+      default ->
+          throw new ApiError(
+              502,
+              "port_not_open",
+              "port "
+                  + E2bSandboxes.clip(port)
+                  + " is not open in "
+                  + "sandbox '"
+                  + e.id
+                  + "' (a Spindle sandbox serves envd on 49983 and the code interpreter on 49999)");
     }
   }
 

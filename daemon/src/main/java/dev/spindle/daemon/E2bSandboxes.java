@@ -23,8 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The node's sandboxes as E2B sees them: each names the Spindle sandbox that runs it now, its
- * access token, timeout and metadata. Everything is done through Spindle's own pieces: a sandbox
- * is a branch of the warm interpreter ({@link Sandboxes}), pause is a snapshot (kept under a tag)
+ * access token, timeout and metadata. Everything is done through Spindle's own pieces: a sandbox is
+ * a branch of the warm interpreter ({@link Sandboxes}), pause is a snapshot (kept under a tag)
  * after which the sandbox is deleted, resume is a branch of that snapshot under the same E2B id,
  * fork is a live snapshot branched {@code count} times, and an E2B snapshot is a snapshot tag.
  * Entries live in this process only, as Spindle sandboxes do: a restart ends them, paused ones
@@ -33,14 +33,20 @@ import java.util.concurrent.locks.ReentrantLock;
 final class E2bSandboxes implements AutoCloseable {
   /** What the SDK is told envd is: it gates features by it (octet-stream uploads from 0.5.7). */
   static final String ENVD_VERSION = "0.5.7";
+
   /** E2B's default when a create names no timeout. */
   static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+
   /** The longest timeout accepted (E2B's Pro limit). */
   static final Duration MAX_TIMEOUT = Duration.ofHours(24);
+
   /** Templates that mean "a Python code interpreter" (the SDKs' defaults among them). */
-  static final Set<String> PYTHON_TEMPLATES = Set.of("code-interpreter-v1", "code-interpreter", "base", "python");
+  static final Set<String> PYTHON_TEMPLATES =
+      Set.of("code-interpreter-v1", "code-interpreter", "base", "python");
+
   /** Tag prefixes of the snapshots this layer keeps for itself (pauses and forks in flight). */
   static final String PAUSE_PREFIX = "e2b-pause-";
+
   static final String FORK_PREFIX = "e2b-fork-";
   static final int MAX_FORKS = 100;
   static final int MAX_METADATA = 64;
@@ -53,23 +59,39 @@ final class E2bSandboxes implements AutoCloseable {
     final Instant startedAt = Instant.now();
     final String accessToken;
     final boolean autoPause;
+
     /** Held by each operation on this sandbox: a pause waits for a running execution, and so on. */
     final ReentrantLock lock = new ReentrantLock();
+
     volatile Instant endAt;
+
     /** The Spindle sandbox running it; null while paused. */
     volatile String guestId;
-    /** A container sandbox's container (then {@link #guestId} is null); null for a Python sandbox. */
+
+    /**
+     * A container sandbox's container (then {@link #guestId} is null); null for a Python sandbox.
+     */
     volatile ContainerSandboxes.Box container;
+
     /** The snapshot tag it is paused under; null while running. */
     volatile String pausedTag;
+
     /** Code-interpreter contexts: id → namespace number (0 is the default context's). */
     final Map<String, Integer> contexts = new LinkedHashMap<>();
+
     /** Executions so far per namespace (E2B's execution_count). */
     final Map<Integer, Integer> executions = new ConcurrentHashMap<>();
+
     int nextNamespace = 1;
 
-    Entry(String id, String template, Map<String, String> metadata, String accessToken, boolean autoPause,
-        Instant endAt, String guestId) {
+    Entry(
+        String id,
+        String template,
+        Map<String, String> metadata,
+        String accessToken,
+        boolean autoPause,
+        Instant endAt,
+        String guestId) {
       this.id = id;
       this.template = template;
       this.metadata = metadata;
@@ -90,11 +112,13 @@ final class E2bSandboxes implements AutoCloseable {
   private final GuestSnapshots snapshots;
   private final ObjectMapper json = new ObjectMapper();
   private final SecureRandom random = new SecureRandom();
-  private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "spindle-e2b-expiry");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService reaper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "spindle-e2b-expiry");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** Null when the node runs no containers (started without {@code --containers}). */
   private final ContainerSandboxes containers;
@@ -103,7 +127,11 @@ final class E2bSandboxes implements AutoCloseable {
     this(sandboxes, catalog, snapshots, null);
   }
 
-  E2bSandboxes(Sandboxes sandboxes, Catalog catalog, GuestSnapshots snapshots, ContainerSandboxes containers) {
+  E2bSandboxes(
+      Sandboxes sandboxes,
+      Catalog catalog,
+      GuestSnapshots snapshots,
+      ContainerSandboxes containers) {
     this.containers = containers;
     this.sandboxes = sandboxes;
     this.catalog = catalog;
@@ -113,7 +141,11 @@ final class E2bSandboxes implements AutoCloseable {
   }
 
   /** What a create asks for, checked by the caller. */
-  record Create(String template, Duration timeout, Map<String, String> metadata, Map<String, String> envs,
+  record Create(
+      String template,
+      Duration timeout,
+      Map<String, String> metadata,
+      Map<String, String> envs,
       boolean autoPause) {}
 
   Entry create(Create c) throws IOException {
@@ -122,13 +154,25 @@ final class E2bSandboxes implements AutoCloseable {
       return createContainer(c);
     }
     SandboxInfo info = start(snapshot, 1).getFirst();
-    Entry e = new Entry(info.id(), c.template(), Map.copyOf(c.metadata()), token(), c.autoPause(),
-        Instant.now().plus(c.timeout()), info.id());
+    Entry e =
+        new Entry(
+            info.id(),
+            c.template(),
+            Map.copyOf(c.metadata()),
+            token(),
+            c.autoPause(),
+            Instant.now().plus(c.timeout()),
+            info.id());
     e.contexts.put("default", 0);
     try {
       if (!sandboxes.get(info.id()).isPython()) {
-        throw new ApiError(400, "unsupported_template", "snapshot '" + c.template() + "' is of a WebAssembly "
-            + "sandbox, not a Python one; the E2B API runs Python sandboxes only");
+        throw new ApiError(
+            400,
+            "unsupported_template",
+            "snapshot '"
+                + c.template()
+                + "' is of a WebAssembly "
+                + "sandbox, not a Python one; the E2B API runs Python sandboxes only");
       }
       if (!c.envs().isEmpty()) {
         setEnvs(sandboxes.get(info.id()), c.envs());
@@ -141,9 +185,14 @@ final class E2bSandboxes implements AutoCloseable {
     return e;
   }
 
-  /** {@code n} Python sandboxes: branches of the warm interpreter ({@code snapshot} null) or of a snapshot tag. */
+  /**
+   * {@code n} Python sandboxes: branches of the warm interpreter ({@code snapshot} null) or of a
+   * snapshot tag.
+   */
   private List<SandboxInfo> start(String snapshot, int n) throws IOException {
-    return sandboxes.create(new CreateSandboxes(null, null, null, n, null, snapshot, snapshot == null ? "python" : null));
+    return sandboxes.create(
+        new CreateSandboxes(
+            null, null, null, n, null, snapshot, snapshot == null ? "python" : null));
   }
 
   /**
@@ -155,16 +204,37 @@ final class E2bSandboxes implements AutoCloseable {
       return null;
     }
     if (!Tag.isValid(template) || template.startsWith(Catalog.RUNTIME_PREFIX)) {
-      throw new ApiError(404, "not_found", "template '" + clip(template) + "' not found: this node serves the "
-          + "templates " + String.join(", ", PYTHON_TEMPLATES.stream().sorted().toList())
-          + ", snapshots made with createSnapshot and images (container sandboxes)");
+      throw new ApiError(
+          404,
+          "not_found",
+          "template '"
+              + clip(template)
+              + "' not found: this node serves the "
+              + "templates "
+              + String.join(", ", PYTHON_TEMPLATES.stream().sorted().toList())
+              + ", snapshots made with createSnapshot and images (container sandboxes)");
     }
-    ImageInfo row = catalog.find(template).orElseThrow(() -> new ApiError(404, "not_found", "template '" + template
-        + "' not found: this node serves the templates " + String.join(", ", PYTHON_TEMPLATES.stream().sorted()
-        .toList()) + ", snapshots made with createSnapshot and images (container sandboxes)"));
+    ImageInfo row =
+        catalog
+            .find(template)
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        404,
+                        "not_found",
+                        "template '"
+                            + template
+                            + "' not found: this node serves the templates "
+                            + String.join(", ", PYTHON_TEMPLATES.stream().sorted().toList())
+                            + ", snapshots made with createSnapshot and images (container sandboxes)"));
     if (!"ready".equals(row.status())) {
-      throw new ApiError(409, "not_ready", (Catalog.IMAGE.equals(row.kind()) ? "image '" : "snapshot '") + template
-          + "' is " + row.status());
+      throw new ApiError(
+          409,
+          "not_ready",
+          (Catalog.IMAGE.equals(row.kind()) ? "image '" : "snapshot '")
+              + template
+              + "' is "
+              + row.status());
     }
     return template;
   }
@@ -174,17 +244,25 @@ final class E2bSandboxes implements AutoCloseable {
   }
 
   /**
-   * A container sandbox over the image the template names: only on a node that runs containers.
-   * Its E2B id is its own ({@code ct-…}); envs given at create apply to each command.
+   * A container sandbox over the image the template names: only on a node that runs containers. Its
+   * E2B id is its own ({@code ct-…}); envs given at create apply to each command.
    */
   private Entry createContainer(Create c) throws IOException {
     if (containers == null) {
-      throw new ApiError(403, "containers_disabled", "template '" + c.template() + "' is a Spindle image, and this "
-          + "node runs no containers (its operator starts it with --containers to allow them)");
+      throw new ApiError(
+          403,
+          "containers_disabled",
+          "template '"
+              + c.template()
+              + "' is a Spindle image, and this "
+              + "node runs no containers (its operator starts it with --containers to allow them)");
     }
     if (!c.envs().isEmpty()) {
-      throw new ApiError(400, "unsupported_envs", "envs at create are not supported for a container sandbox; give "
-          + "them to each command (commands.run(cmd, {envs}))");
+      throw new ApiError(
+          400,
+          "unsupported_envs",
+          "envs at create are not supported for a container sandbox; give "
+              + "them to each command (commands.run(cmd, {envs}))");
     }
     if (sandboxes.count() + containerCount() >= maxSandboxes()) {
       throw new ApiError(429, "too_many_sandboxes", "the node holds as many sandboxes as it may");
@@ -194,11 +272,20 @@ final class E2bSandboxes implements AutoCloseable {
     try {
       box = containers.start(id, c.template());
     } catch (IOException e) {
-      throw new ApiError(500, "container_failed", "cannot start a container from image '" + c.template() + "': "
-          + e.getMessage());
+      throw new ApiError(
+          500,
+          "container_failed",
+          "cannot start a container from image '" + c.template() + "': " + e.getMessage());
     }
-    Entry e = new Entry(id, c.template(), Map.copyOf(c.metadata()), token(), false,
-        Instant.now().plus(c.timeout()), null);
+    Entry e =
+        new Entry(
+            id,
+            c.template(),
+            Map.copyOf(c.metadata()),
+            token(),
+            false,
+            Instant.now().plus(c.timeout()),
+            null);
     e.container = box;
     entries.put(e.id, e);
     return e;
@@ -215,9 +302,14 @@ final class E2bSandboxes implements AutoCloseable {
   /** Refuses what a container sandbox cannot do, in E2B's shape (the SDK's SandboxError). */
   private static void notForContainers(Entry e, String what) {
     if (e.container != null) {
-      throw new ApiError(501, "not_supported", what + " is not supported for container sandbox '" + e.id
-          + "': its state is processes and a writable layer, which Spindle does not snapshot; only Python "
-          + "sandboxes can be paused, forked or snapshotted");
+      throw new ApiError(
+          501,
+          "not_supported",
+          what
+              + " is not supported for container sandbox '"
+              + e.id
+              + "': its state is processes and a writable layer, which Spindle does not snapshot; only Python "
+              + "sandboxes can be paused, forked or snapshotted");
     }
   }
 
@@ -238,7 +330,8 @@ final class E2bSandboxes implements AutoCloseable {
   NodeSandbox running(Entry e) {
     String g = e.guestId;
     if (g == null || !sandboxes.holds(g)) {
-      throw new ApiError(502, "sandbox_not_running", "sandbox '" + e.id + "' is not running (" + e.state() + ")");
+      throw new ApiError(
+          502, "sandbox_not_running", "sandbox '" + e.id + "' is not running (" + e.state() + ")");
     }
     return sandboxes.get(g);
   }
@@ -289,7 +382,8 @@ final class E2bSandboxes implements AutoCloseable {
       ImageInfo row = snapshots.take(g, tag, SnapshotService.Mode.FULL).settled().get();
       if (!"ready".equals(row.status())) {
         dropTag(tag.value());
-        throw new ApiError(500, "pause_failed", "pausing sandbox '" + e.id + "' failed: " + row.error());
+        throw new ApiError(
+            500, "pause_failed", "pausing sandbox '" + e.id + "' failed: " + row.error());
       }
       sandboxes.delete(g.id);
       e.guestId = null;
@@ -328,9 +422,9 @@ final class E2bSandboxes implements AutoCloseable {
   /**
    * {@code count} children of a running sandbox: a live snapshot of it (the parent pauses only
    * while its page table is taken), branched {@code count} times from memory; its tag is dropped
-   * once its files are written. Each
-   * child has its own id and token and continues the parent's state (its contexts included);
-   * Python's {@code random} is reseeded in each before its first execution.
+   * once its files are written. Each child has its own id and token and continues the parent's
+   * state (its contexts included); Python's {@code random} is reseeded in each before its first
+   * execution.
    */
   List<Entry> fork(Entry parent, int count, Duration timeout) throws Exception {
     List<SandboxInfo> children;
@@ -355,8 +449,15 @@ final class E2bSandboxes implements AutoCloseable {
     }
     List<Entry> out = new ArrayList<>();
     for (SandboxInfo c : children) {
-      Entry e = new Entry(c.id(), parent.template, parent.metadata, token(), parent.autoPause,
-          Instant.now().plus(timeout), c.id());
+      Entry e =
+          new Entry(
+              c.id(),
+              parent.template,
+              parent.metadata,
+              token(),
+              parent.autoPause,
+              Instant.now().plus(timeout),
+              c.id());
       e.contexts.putAll(contexts);
       e.nextNamespace = parent.nextNamespace;
       e.executions.putAll(parent.executions);
@@ -374,12 +475,19 @@ final class E2bSandboxes implements AutoCloseable {
       NodeSandbox g = running(e);
       Tag tag = name == null ? Tag.of("e2b-snapshot-" + suffix()) : Catalog.tag(name, "name");
       if (tag.value().startsWith(PAUSE_PREFIX) || tag.value().startsWith(FORK_PREFIX)) {
-        throw new ApiError(400, "bad_name", "snapshot names starting " + PAUSE_PREFIX + " or " + FORK_PREFIX
-            + " are this node's own");
+        throw new ApiError(
+            400,
+            "bad_name",
+            "snapshot names starting "
+                + PAUSE_PREFIX
+                + " or "
+                + FORK_PREFIX
+                + " are this node's own");
       }
       ImageInfo row = snapshots.take(g, tag, SnapshotService.Mode.FULL).settled().get();
       if (!"ready".equals(row.status())) {
-        throw new ApiError(500, "snapshot_failed", "snapshot of sandbox '" + e.id + "' failed: " + row.error());
+        throw new ApiError(
+            500, "snapshot_failed", "snapshot of sandbox '" + e.id + "' failed: " + row.error());
       }
       snapshotsOf.put(tag.value(), e.id);
       return row;
@@ -388,20 +496,27 @@ final class E2bSandboxes implements AutoCloseable {
     }
   }
 
-  /** Which E2B sandbox each snapshot made here came from (for {@code listSnapshots({sandboxId})}). */
+  /**
+   * Which E2B sandbox each snapshot made here came from (for {@code listSnapshots({sandboxId})}).
+   */
   private final Map<String, String> snapshotsOf = new ConcurrentHashMap<>();
 
   /** Ready snapshot tags a client may branch (not the node's own), optionally of one sandbox. */
   List<ImageInfo> snapshots(String sandboxId) {
     return catalog.list().stream()
         .filter(i -> Catalog.SNAPSHOT.equals(i.kind()) && "ready".equals(i.status()))
-        .filter(i -> !i.tag().startsWith(Catalog.RUNTIME_PREFIX) && !i.tag().startsWith(PAUSE_PREFIX)
-            && !i.tag().startsWith(FORK_PREFIX))
+        .filter(
+            i ->
+                !i.tag().startsWith(Catalog.RUNTIME_PREFIX)
+                    && !i.tag().startsWith(PAUSE_PREFIX)
+                    && !i.tag().startsWith(FORK_PREFIX))
         .filter(i -> sandboxId == null || sandboxId.equals(snapshotsOf.get(i.tag())))
         .toList();
   }
 
-  /** Deletes a snapshot tag; false when there is none. Images and the node's own tags are refused. */
+  /**
+   * Deletes a snapshot tag; false when there is none. Images and the node's own tags are refused.
+   */
   boolean deleteSnapshot(String name) throws IOException {
     if (!Tag.isValid(name)) {
       return false;
@@ -410,10 +525,18 @@ final class E2bSandboxes implements AutoCloseable {
     if (row == null) {
       return false;
     }
-    if (!Catalog.SNAPSHOT.equals(row.kind()) || name.startsWith(Catalog.RUNTIME_PREFIX)
-        || name.startsWith(PAUSE_PREFIX) || name.startsWith(FORK_PREFIX)) {
-      throw new ApiError(409, "not_deletable", "'" + name + "' is not a snapshot made through this API; delete it "
-          + "with DELETE /v1/images/" + name);
+    if (!Catalog.SNAPSHOT.equals(row.kind())
+        || name.startsWith(Catalog.RUNTIME_PREFIX)
+        || name.startsWith(PAUSE_PREFIX)
+        || name.startsWith(FORK_PREFIX)) {
+      throw new ApiError(
+          409,
+          "not_deletable",
+          "'"
+              + name
+              + "' is not a snapshot made through this API; delete it "
+              + "with DELETE /v1/images/"
+              + name);
     }
     catalog.delete(name, false);
     sandboxes.forget(Tag.of(name));
@@ -421,10 +544,16 @@ final class E2bSandboxes implements AutoCloseable {
     return true;
   }
 
-  /** Sets environment variables in a sandbox's interpreter (os.environ), for every later execution. */
+  /**
+   * Sets environment variables in a sandbox's interpreter (os.environ), for every later execution.
+   */
   void setEnvs(NodeSandbox g, Map<String, String> envs) {
     try {
-      var r = g.eval("__import__('os').environ.update(" + json.writeValueAsString(envs) + ")\nNone", 0, false);
+      var r =
+          g.eval(
+              "__import__('os').environ.update(" + json.writeValueAsString(envs) + ")\nNone",
+              0,
+              false);
       if (r.error() != null) {
         throw new ApiError(400, "bad_envs", "cannot set the environment: " + r.error().message());
       }
@@ -442,7 +571,8 @@ final class E2bSandboxes implements AutoCloseable {
         catalog.delete(tag, false);
       }
     } catch (IOException | RuntimeException ex) {
-      System.err.println("spindle daemon: e2b: cannot delete snapshot " + tag + ": " + ex.getMessage());
+      System.err.println(
+          "spindle daemon: e2b: cannot delete snapshot " + tag + ": " + ex.getMessage());
     }
     sandboxes.forget(Tag.of(tag));
   }
@@ -463,7 +593,8 @@ final class E2bSandboxes implements AutoCloseable {
       } catch (ApiError ex) {
         // Killed or paused meanwhile by a client.
       } catch (Exception ex) {
-        System.err.println("spindle daemon: e2b: expiring sandbox " + e.id + " failed: " + ex.getMessage());
+        System.err.println(
+            "spindle daemon: e2b: expiring sandbox " + e.id + " failed: " + ex.getMessage());
       }
     }
   }
@@ -500,7 +631,11 @@ final class E2bSandboxes implements AutoCloseable {
         try {
           box.close();
         } catch (IOException | RuntimeException ex) {
-          System.err.println("spindle daemon: e2b: cannot remove container sandbox " + e.id + ": " + ex.getMessage());
+          System.err.println(
+              "spindle daemon: e2b: cannot remove container sandbox "
+                  + e.id
+                  + ": "
+                  + ex.getMessage());
         }
       }
     }

@@ -31,23 +31,27 @@ import org.eclipse.jetty.util.Callback;
  * filesystem.Filesystem} (Stat, MakeDir, Move, ListDir, Remove; watching answers {@code
  * unimplemented}) and {@code process.Process} (Start, Connect, List, SendInput, SendSignal,
  * CloseStdin), the plain-HTTP {@code /files} (download; upload as multipart or raw bytes) and
- * {@code /health}. Files act on the sandbox's writable tree ({@link NodeSandbox#filesRoot()}) through
- * {@link EnvdHostFiles}; commands run as {@link EnvdProgram} says. The caller (the E2B router)
- * has already picked the sandbox and checked its access token. The tables of running commands
- * are kept per sandbox (by its {@link NodeSandbox}, weakly: a sandbox that is gone takes its table
- * along), in one instance for the process ({@link #handle}).
+ * {@code /health}. Files act on the sandbox's writable tree ({@link NodeSandbox#filesRoot()})
+ * through {@link EnvdHostFiles}; commands run as {@link EnvdProgram} says. The caller (the E2B
+ * router) has already picked the sandbox and checked its access token. The tables of running
+ * commands are kept per sandbox (by its {@link NodeSandbox}, weakly: a sandbox that is gone takes
+ * its table along), in one instance for the process ({@link #handle}).
  */
 final class Envd {
   private static final String FS = "/filesystem.Filesystem/";
   private static final String PROC = "/process.Process/";
+
   /** Output is sent in data events of at most this many bytes. */
   private static final int CHUNK = 32 << 10;
+
   /** The deepest {@code files.list} walks, and the most entries one answers. */
   static final int MAX_DEPTH = 64;
+
   static final int MAX_ENTRIES = 10_000;
 
   private final EnvdConnect connect;
-  private final Map<Object, EnvdProcesses> processes = Collections.synchronizedMap(new WeakHashMap<>());
+  private final Map<Object, EnvdProcesses> processes =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   Envd() {
     this(new ObjectMapper());
@@ -60,17 +64,22 @@ final class Envd {
   private static final Envd NODE = new Envd();
 
   /** Serves one envd request for {@code guest}; always answers it (true). */
-  static boolean handle(Request request, Response response, Callback callback, NodeSandbox guest) throws IOException {
+  static boolean handle(Request request, Response response, Callback callback, NodeSandbox guest)
+      throws IOException {
     return NODE.serve(request, response, callback, EnvdGuest.of(guest), guest);
   }
 
   /** Serves one envd request for a container sandbox. */
-  static boolean handle(Request request, Response response, Callback callback, ContainerSandboxes.Box box)
+  static boolean handle(
+      Request request, Response response, Callback callback, ContainerSandboxes.Box box)
       throws IOException {
     return NODE.serve(request, response, callback, box, box);
   }
 
-  /** As {@link #handle} for any {@link EnvdGuest}; {@code key} names the sandbox whose running commands are kept. */
+  /**
+   * As {@link #handle} for any {@link EnvdGuest}; {@code key} names the sandbox whose running
+   * commands are kept.
+   */
   boolean serve(Request request, Response response, Callback callback, EnvdGuest guest, Object key)
       throws IOException {
     String path = envdPath(request.getHttpURI().getDecodedPath());
@@ -83,13 +92,21 @@ final class Envd {
       response.setStatus(204);
       callback.succeeded();
     } else {
-      httpError(response, callback, new EnvdError(EnvdError.Code.NOT_FOUND, "envd has no route for this path; "
-          + "it serves /files, /health and the Connect services filesystem.Filesystem and process.Process"));
+      httpError(
+          response,
+          callback,
+          new EnvdError(
+              EnvdError.Code.NOT_FOUND,
+              "envd has no route for this path; "
+                  + "it serves /files, /health and the Connect services filesystem.Filesystem and process.Process"));
     }
     return true;
   }
 
-  /** envd's own path in a request's path, whatever prefix the router serves it under ({@code /e2b/sandbox}). */
+  /**
+   * envd's own path in a request's path, whatever prefix the router serves it under ({@code
+   * /e2b/sandbox}).
+   */
   static String envdPath(String path) {
     for (String service : List.of(FS, PROC)) {
       int i = path.indexOf(service);
@@ -102,16 +119,26 @@ final class Envd {
 
   // ---- Connect RPC ----------------------------------------------------------------------------
 
-  private void rpc(Request request, Response response, Callback callback, EnvdGuest guest, Object key, String path,
-      String method) throws IOException {
-    boolean stream = switch (path) {
-      case PROC + "Start", PROC + "Connect", FS + "WatchDir" -> true;
-      default -> false;
-    };
+  private void rpc(
+      Request request,
+      Response response,
+      Callback callback,
+      EnvdGuest guest,
+      Object key,
+      String path,
+      String method)
+      throws IOException {
+    boolean stream =
+        switch (path) {
+          case PROC + "Start", PROC + "Connect", FS + "WatchDir" -> true;
+          default -> false;
+        };
     if (!method.equals("POST")) {
       response.getHeaders().put(HttpHeader.ALLOW, "POST");
-      connect.unaryError(response, callback, new EnvdError(EnvdError.Code.UNIMPLEMENTED, 405,
-          "Connect calls are POSTs"));
+      connect.unaryError(
+          response,
+          callback,
+          new EnvdError(EnvdError.Code.UNIMPLEMENTED, 405, "Connect calls are POSTs"));
       return;
     }
     if (stream) {
@@ -121,8 +148,10 @@ final class Envd {
     JsonNode result;
     try {
       JsonNode req = connect.read(request, false);
-      result = path.startsWith(FS) ? filesystem(path.substring(FS.length()), req, guest)
-          : process(path.substring(PROC.length()), req, key);
+      result =
+          path.startsWith(FS)
+              ? filesystem(path.substring(FS.length()), req, guest)
+              : process(path.substring(PROC.length()), req, key);
     } catch (RuntimeException e) {
       connect.unaryError(response, callback, envdError(e));
       return;
@@ -130,7 +159,12 @@ final class Envd {
     connect.unary(response, callback, result);
   }
 
-  private void streaming(Request request, Response response, Callback callback, EnvdGuest guest, Object key,
+  private void streaming(
+      Request request,
+      Response response,
+      Callback callback,
+      EnvdGuest guest,
+      Object key,
       String path) {
     try (EnvdConnect.Stream s = connect.stream(response)) {
       try {
@@ -138,8 +172,10 @@ final class Envd {
         switch (path) {
           case PROC + "Start" -> start(req, guest, key, s);
           case PROC + "Connect" -> connectTo(req, key, s);
-          default -> throw EnvdError.unimplemented("watching a directory is not supported by Spindle's envd; "
-              + "poll with files.list instead");
+          default ->
+              throw EnvdError.unimplemented(
+                  "watching a directory is not supported by Spindle's envd; "
+                      + "poll with files.list instead");
         }
         s.end(null);
       } catch (RuntimeException e) {
@@ -154,17 +190,24 @@ final class Envd {
     callback.succeeded();
   }
 
-  /** Any failure as envd's: a node error keeps its message, anything unexpected is {@code internal}. */
+  /**
+   * Any failure as envd's: a node error keeps its message, anything unexpected is {@code internal}.
+   */
   static EnvdError envdError(Throwable e) {
     if (e instanceof EnvdError x) {
       return x;
     }
     if (e instanceof ApiError a) {
-      EnvdError.Code code = a.status == 408 ? EnvdError.Code.DEADLINE_EXCEEDED
-          : a.code.equals("limit_timeout") ? EnvdError.Code.DEADLINE_EXCEEDED
-          : a.status == 413 ? EnvdError.Code.INVALID_ARGUMENT
-          : a.status >= 500 ? EnvdError.Code.INTERNAL
-          : EnvdError.Code.FAILED_PRECONDITION;
+      EnvdError.Code code =
+          a.status == 408
+              ? EnvdError.Code.DEADLINE_EXCEEDED
+              : a.code.equals("limit_timeout")
+                  ? EnvdError.Code.DEADLINE_EXCEEDED
+                  : a.status == 413
+                      ? EnvdError.Code.INVALID_ARGUMENT
+                      : a.status >= 500
+                          ? EnvdError.Code.INTERNAL
+                          : EnvdError.Code.FAILED_PRECONDITION;
       return new EnvdError(code, a.status, e.getMessage());
     }
     if (e instanceof ExecutionException && e.getCause() != null) {
@@ -192,13 +235,15 @@ final class Envd {
         }
         ObjectNode out = connect.object();
         ArrayNode entries = out.putArray("entries");
-        for (EnvdFiles.Entry e : files(guest).list(path(req, "path"), (int) Math.max(1, depth), MAX_ENTRIES)) {
+        for (EnvdFiles.Entry e :
+            files(guest).list(path(req, "path"), (int) Math.max(1, depth), MAX_ENTRIES)) {
           entries.add(entry(e));
         }
         yield out;
       }
-      case "CreateWatcher", "GetWatcherEvents", "RemoveWatcher" -> throw EnvdError.unimplemented(
-          "watching a directory is not supported by Spindle's envd; poll with files.list instead");
+      case "CreateWatcher", "GetWatcherEvents", "RemoveWatcher" ->
+          throw EnvdError.unimplemented(
+              "watching a directory is not supported by Spindle's envd; poll with files.list instead");
       default -> throw EnvdError.unimplemented("filesystem.Filesystem has no method by that name");
     };
   }
@@ -211,15 +256,25 @@ final class Envd {
     return EnvdPath.parse(field, v == null || v.isNull() ? null : v.asText());
   }
 
-  /** The sandbox's tree, or a clear error when it has none (a WebAssembly sandbox, or no tree given yet). */
+  /**
+   * The sandbox's tree, or a clear error when it has none (a WebAssembly sandbox, or no tree given
+   * yet).
+   */
   static EnvdFiles files(EnvdGuest guest) {
-    return tree(guest).orElseThrow(() -> EnvdError.precondition(
-        "sandbox " + guest.id() + " has no writable file tree: files and file commands need a Python sandbox with "
-            + "its own tree"));
+    return tree(guest)
+        .orElseThrow(
+            () ->
+                EnvdError.precondition(
+                    "sandbox "
+                        + guest.id()
+                        + " has no writable file tree: files and file commands need a Python sandbox with "
+                        + "its own tree"));
   }
 
   static Optional<EnvdFiles> tree(EnvdGuest guest) {
-    return guest.filesRoot().map(root -> new EnvdHostFiles(root, guest.filesMount(), guest.filesOwner()));
+    return guest
+        .filesRoot()
+        .map(root -> new EnvdHostFiles(root, guest.filesMount(), guest.filesOwner()));
   }
 
   private ObjectNode wrapEntry(EnvdFiles.Entry e) {
@@ -228,16 +283,20 @@ final class Envd {
     return out;
   }
 
-  /** envd's {@code EntryInfo} in protobuf JSON (size is an int64, so a string; the time RFC 3339). */
+  /**
+   * envd's {@code EntryInfo} in protobuf JSON (size is an int64, so a string; the time RFC 3339).
+   */
   private ObjectNode entry(EnvdFiles.Entry e) {
     ObjectNode n = connect.object();
     n.put("name", e.name());
-    n.put("type", switch (e.type()) {
-      case FILE -> "FILE_TYPE_FILE";
-      case DIR -> "FILE_TYPE_DIRECTORY";
-      case SYMLINK -> "FILE_TYPE_SYMLINK";
-      case OTHER -> "FILE_TYPE_UNSPECIFIED";
-    });
+    n.put(
+        "type",
+        switch (e.type()) {
+          case FILE -> "FILE_TYPE_FILE";
+          case DIR -> "FILE_TYPE_DIRECTORY";
+          case SYMLINK -> "FILE_TYPE_SYMLINK";
+          case OTHER -> "FILE_TYPE_UNSPECIFIED";
+        });
     n.put("path", e.path().toString());
     n.put("size", Long.toString(e.size()));
     n.put("mode", e.mode());
@@ -251,13 +310,18 @@ final class Envd {
     return n;
   }
 
-  /** As Go's {@code FileMode.String()}, which envd reports: {@code drwxr-xr-x}, {@code -rw-r--r--}, {@code Lrwxrwxrwx}. */
+  /**
+   * As Go's {@code FileMode.String()}, which envd reports: {@code drwxr-xr-x}, {@code -rw-r--r--},
+   * {@code Lrwxrwxrwx}.
+   */
   static String permissions(EnvdFiles.Entry e) {
-    StringBuilder b = new StringBuilder(switch (e.type()) {
-      case DIR -> "d";
-      case SYMLINK -> "L";
-      default -> "-";
-    });
+    StringBuilder b =
+        new StringBuilder(
+            switch (e.type()) {
+              case DIR -> "d";
+              case SYMLINK -> "L";
+              default -> "-";
+            });
     String rwx = "rwxrwxrwx";
     for (int i = 0; i < 9; i++) {
       b.append((e.mode() & (1 << (8 - i))) != 0 ? rwx.charAt(i) : '-');
@@ -292,16 +356,18 @@ final class Envd {
         if (r.process() != null) {
           yield EnvdContainerCommands.sendInput(r, req, this);
         }
-        throw EnvdError.precondition("a Python sandbox's commands read no stdin (they run in the interpreter, "
-            + "not as processes)");
+        throw EnvdError.precondition(
+            "a Python sandbox's commands read no stdin (they run in the interpreter, "
+                + "not as processes)");
       }
       case "SendSignal" -> {
         EnvdProcesses.Running r = selected(req, t);
         if (r.process() != null) {
           yield EnvdContainerCommands.signal(r, req, this);
         }
-        throw EnvdError.precondition("a running Python command cannot be interrupted: it runs in the sandbox's "
-            + "interpreter and ends at the sandbox's timeout");
+        throw EnvdError.precondition(
+            "a running Python command cannot be interrupted: it runs in the sandbox's "
+                + "interpreter and ends at the sandbox's timeout");
       }
       case "CloseStdin" -> {
         EnvdProcesses.Running r = selected(req, t);
@@ -310,13 +376,15 @@ final class Envd {
         }
         yield connect.object(); // nothing reads it: closing is already true
       }
-      case "Update", "StreamInput" -> throw EnvdError.unimplemented("terminals (pty) are not supported by Spindle's "
-          + "envd");
+      case "Update", "StreamInput" ->
+          throw EnvdError.unimplemented("terminals (pty) are not supported by Spindle's " + "envd");
       default -> throw EnvdError.unimplemented("process.Process has no method by that name");
     };
   }
 
-  /** The running command a {@code ProcessSelector} ({@code {"pid": N}} or {@code {"tag": T}}) names. */
+  /**
+   * The running command a {@code ProcessSelector} ({@code {"pid": N}} or {@code {"tag": T}}) names.
+   */
   private static EnvdProcesses.Running selected(JsonNode req, EnvdProcesses t) {
     JsonNode sel = req.path("process");
     EnvdProcesses.Running r;
@@ -328,37 +396,57 @@ final class Envd {
       throw EnvdError.invalid("'process' must select a process by 'pid' or 'tag'");
     }
     if (r == null) {
-      throw EnvdError.notFound("no running command with that " + (sel.has("pid") ? "pid" : "tag")
-          + " (a command leaves the list when it ends)");
+      throw EnvdError.notFound(
+          "no running command with that "
+              + (sel.has("pid") ? "pid" : "tag")
+              + " (a command leaves the list when it ends)");
     }
     return r;
   }
 
-  private void start(JsonNode req, EnvdGuest guest, Object key, EnvdConnect.Stream s) throws IOException {
+  private void start(JsonNode req, EnvdGuest guest, Object key, EnvdConnect.Stream s)
+      throws IOException {
     if (req.hasNonNull("pty")) {
-      throw EnvdError.unimplemented("terminals (pty) are not supported by Spindle's envd; use commands.run");
+      throw EnvdError.unimplemented(
+          "terminals (pty) are not supported by Spindle's envd; use commands.run");
     }
     JsonNode config = req.path("process");
     String cmd = config.path("cmd").asText("");
     List<String> args = strings(config.path("args"), "process.args");
     Map<String, String> envs = new LinkedHashMap<>();
     config.path("envs").properties().forEach(en -> envs.put(en.getKey(), en.getValue().asText()));
-    String cwd = config.hasNonNull("cwd") ? EnvdPath.parse("process.cwd", config.get("cwd").asText()).toString()
-        : EnvdPath.HOME;
+    String cwd =
+        config.hasNonNull("cwd")
+            ? EnvdPath.parse("process.cwd", config.get("cwd").asText()).toString()
+            : EnvdPath.HOME;
     if (guest.containerBox().isPresent()) {
-      EnvdContainerCommands.run(guest.containerBox().get(), table(key), req, config, cmd, args, envs,
-          shellLine(cmd, args), this, s);
+      EnvdContainerCommands.run(
+          guest.containerBox().get(),
+          table(key),
+          req,
+          config,
+          cmd,
+          args,
+          envs,
+          shellLine(cmd, args),
+          this,
+          s);
       return;
     }
     if (!guest.isPython()) {
-      throw EnvdError.precondition("sandbox " + guest.id() + " is not a Python sandbox: Spindle's envd runs commands "
-          + "in Python sandboxes (python -c, python FILE, and the built-ins " + String.join(", ", EnvdProgram.BUILT_INS)
-          + ")");
+      throw EnvdError.precondition(
+          "sandbox "
+              + guest.id()
+              + " is not a Python sandbox: Spindle's envd runs commands "
+              + "in Python sandboxes (python -c, python FILE, and the built-ins "
+              + String.join(", ", EnvdProgram.BUILT_INS)
+              + ")");
     }
     Optional<EnvdFiles> files = tree(guest);
     EnvdProgram program = new EnvdProgram(guest, files, cwd, envs);
     EnvdProcesses t = table(key);
-    EnvdProcesses.Running r = t.start(req.hasNonNull("tag") ? req.get("tag").asText() : null, config.deepCopy());
+    EnvdProcesses.Running r =
+        t.start(req.hasNonNull("tag") ? req.get("tag").asText() : null, config.deepCopy());
     try {
       s.send(event("start", connect.object().put("pid", r.pid())));
       EnvdProgram.Outcome o;
@@ -405,7 +493,9 @@ final class Envd {
     if (!n.isArray()) {
       throw EnvdError.invalid("'" + field + "' must be a list of strings");
     }
-    return java.util.stream.StreamSupport.stream(n.spliterator(), false).map(JsonNode::asText).toList();
+    return java.util.stream.StreamSupport.stream(n.spliterator(), false)
+        .map(JsonNode::asText)
+        .toList();
   }
 
   private void connectTo(JsonNode req, Object key, EnvdConnect.Stream s) throws IOException {
@@ -439,7 +529,8 @@ final class Envd {
   private void data(EnvdConnect.Stream s, String stream, byte[] bytes) throws IOException {
     for (int off = 0; off < bytes.length; off += CHUNK) {
       byte[] chunk = Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + CHUNK));
-      s.send(event("data", connect.object().put(stream, Base64.getEncoder().encodeToString(chunk))));
+      s.send(
+          event("data", connect.object().put(stream, Base64.getEncoder().encodeToString(chunk))));
     }
   }
 
@@ -454,9 +545,11 @@ final class Envd {
     return e;
   }
 
-  // ---- /files ------------------------------------------------------------------------------------
+  // ---- /files
+  // ------------------------------------------------------------------------------------
 
-  private void files(Request request, Response response, Callback callback, EnvdGuest guest, String method)
+  private void files(
+      Request request, Response response, Callback callback, EnvdGuest guest, String method)
       throws IOException {
     try {
       switch (method) {
@@ -464,7 +557,8 @@ final class Envd {
         case "POST" -> upload(request, response, callback, guest);
         default -> {
           response.getHeaders().put(HttpHeader.ALLOW, "GET, POST");
-          throw new EnvdError(EnvdError.Code.UNIMPLEMENTED, 405, "/files takes GET (download) and POST (upload)");
+          throw new EnvdError(
+              EnvdError.Code.UNIMPLEMENTED, 405, "/files takes GET (download) and POST (upload)");
         }
       }
     } catch (RuntimeException e) {
@@ -473,12 +567,14 @@ final class Envd {
   }
 
   private void download(Request request, Response response, Callback callback, EnvdGuest guest) {
-    EnvdPath path = EnvdPath.parse("path", Request.extractQueryParameters(request).getValue("path"));
+    EnvdPath path =
+        EnvdPath.parse("path", Request.extractQueryParameters(request).getValue("path"));
     EnvdFiles.Opened o = files(guest).read(path);
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, o.size());
-    try (InputStream in = o.in(); OutputStream out = Content.Sink.asOutputStream(response)) {
+    try (InputStream in = o.in();
+        OutputStream out = Content.Sink.asOutputStream(response)) {
       // Exactly the length announced: a file that grew since is cut there, one that shrank fails.
       byte[] buf = new byte[1 << 16];
       for (long left = o.size(); left > 0; ) {
@@ -496,12 +592,14 @@ final class Envd {
     callback.succeeded();
   }
 
-  private void upload(Request request, Response response, Callback callback, EnvdGuest guest) throws IOException {
+  private void upload(Request request, Response response, Callback callback, EnvdGuest guest)
+      throws IOException {
     // Read (bounded) before anything is judged: a refused upload leaves the connection clean.
     byte[] body = new Exchange(request, Map.of(), connect.json()).bytes(Exchange.MAX_BODY);
     for (var f : request.getHeaders()) {
       if (f.getName().regionMatches(true, 0, "X-Metadata-", 0, "X-Metadata-".length())) {
-        throw EnvdError.invalid("file metadata (X-Metadata-* headers) is not supported by Spindle's envd");
+        throw EnvdError.invalid(
+            "file metadata (X-Metadata-* headers) is not supported by Spindle's envd");
       }
     }
     String query = Request.extractQueryParameters(request).getValue("path");
@@ -510,8 +608,10 @@ final class Envd {
     ArrayNode written = connect.json().createArrayNode();
     String boundary = EnvdMultipart.boundary(type);
     if (boundary != null) {
-      List<EnvdMultipart.Part> parts = EnvdMultipart.parse(body, boundary).stream()
-          .filter(p -> "file".equals(p.name())).toList();
+      List<EnvdMultipart.Part> parts =
+          EnvdMultipart.parse(body, boundary).stream()
+              .filter(p -> "file".equals(p.name()))
+              .toList();
       if (parts.isEmpty()) {
         throw EnvdError.invalid("the upload has no part named 'file'");
       }
@@ -522,7 +622,9 @@ final class Envd {
     } else {
       String encoding = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
       byte[] data = encoding != null && encoding.equalsIgnoreCase("gzip") ? gunzip(body) : body;
-      if (encoding != null && !encoding.equalsIgnoreCase("gzip") && !encoding.equalsIgnoreCase("identity")) {
+      if (encoding != null
+          && !encoding.equalsIgnoreCase("gzip")
+          && !encoding.equalsIgnoreCase("identity")) {
         throw EnvdError.invalid("Content-Encoding must be gzip or identity");
       }
       written.add(uploaded(files.write(EnvdPath.parse("path", query), data)));
@@ -532,15 +634,20 @@ final class Envd {
     response.write(true, ByteBuffer.wrap(connect.json().writeValueAsBytes(written)), callback);
   }
 
-  /** A gzip body inflated, held to the same cap as a plain one (a small bomb must not fill the heap). */
+  /**
+   * A gzip body inflated, held to the same cap as a plain one (a small bomb must not fill the
+   * heap).
+   */
   private static byte[] gunzip(byte[] body) {
     try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       byte[] buf = new byte[1 << 16];
       for (int n; (n = in.read(buf)) > 0; ) {
         if (out.size() + n > Exchange.MAX_BODY) {
-          throw new EnvdError(EnvdError.Code.INVALID_ARGUMENT, 413, "the upload inflates past "
-              + (Exchange.MAX_BODY >> 20) + " MiB");
+          throw new EnvdError(
+              EnvdError.Code.INVALID_ARGUMENT,
+              413,
+              "the upload inflates past " + (Exchange.MAX_BODY >> 20) + " MiB");
         }
         out.write(buf, 0, n);
       }

@@ -15,17 +15,18 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The Connect protocol as the E2B SDK speaks it to envd ({@code createConnectTransport} with
- * {@code useBinaryFormat: false}): a unary call is a POST of {@code application/json} answered by
- * the message as JSON, or on failure by a non-200 status and {@code {"code", "message"}}; a
- * server-streaming call is a POST of {@code application/connect+json} whose body is one envelope
- * (a flags byte, a 4-byte big-endian length, the JSON) and whose answer is always 200: envelopes,
- * then an end envelope (flags 2) carrying {@code {}} or {@code {"error": {...}}}. Messages use
+ * The Connect protocol as the E2B SDK speaks it to envd ({@code createConnectTransport} with {@code
+ * useBinaryFormat: false}): a unary call is a POST of {@code application/json} answered by the
+ * message as JSON, or on failure by a non-200 status and {@code {"code", "message"}}; a
+ * server-streaming call is a POST of {@code application/connect+json} whose body is one envelope (a
+ * flags byte, a 4-byte big-endian length, the JSON) and whose answer is always 200: envelopes, then
+ * an end envelope (flags 2) carrying {@code {}} or {@code {"error": {...}}}. Messages use
  * protobuf's JSON mapping (camelCase names, int64 as strings, bytes as base64, enums by name).
  */
 final class EnvdConnect {
   /** The largest request an RPC takes (paths, a command line, a chunk of stdin). */
   static final long MAX_REQUEST = 4L << 20;
+
   static final String UNARY_TYPE = "application/json";
   static final String STREAM_TYPE = "application/connect+json";
   private static final int END_STREAM = 0x02;
@@ -56,24 +57,38 @@ final class EnvdConnect {
     String base = type == null ? "" : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
     String want = stream ? STREAM_TYPE : UNARY_TYPE;
     if (!base.equals(want)) {
-      throw new EnvdError(EnvdError.Code.UNIMPLEMENTED, 415, "this envd speaks Connect with JSON: the call needs "
-          + "Content-Type " + want + (base.contains("proto") ? " (binary protobuf is not supported)" : ""));
+      throw new EnvdError(
+          EnvdError.Code.UNIMPLEMENTED,
+          415,
+          "this envd speaks Connect with JSON: the call needs "
+              + "Content-Type "
+              + want
+              + (base.contains("proto") ? " (binary protobuf is not supported)" : ""));
     }
-    String encoding = request.getHeaders().get(stream ? "Connect-Content-Encoding" : "Content-Encoding");
+    String encoding =
+        request.getHeaders().get(stream ? "Connect-Content-Encoding" : "Content-Encoding");
     if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
-      throw EnvdError.unimplemented("compressed requests are not supported; send them uncompressed");
+      throw EnvdError.unimplemented(
+          "compressed requests are not supported; send them uncompressed");
     }
     if (stream) {
       if (body.length < 5) {
-        throw EnvdError.invalid("a streaming call's body must be one envelope (5-byte prefix, then JSON)");
+        throw EnvdError.invalid(
+            "a streaming call's body must be one envelope (5-byte prefix, then JSON)");
       }
       int flags = body[0] & 0xff;
-      long length = ((body[1] & 0xffL) << 24) | ((body[2] & 0xff) << 16) | ((body[3] & 0xff) << 8) | (body[4] & 0xff);
+      long length =
+          ((body[1] & 0xffL) << 24)
+              | ((body[2] & 0xff) << 16)
+              | ((body[3] & 0xff) << 8)
+              | (body[4] & 0xff);
       if ((flags & COMPRESSED) != 0) {
-        throw EnvdError.unimplemented("compressed messages are not supported; send them uncompressed");
+        throw EnvdError.unimplemented(
+            "compressed messages are not supported; send them uncompressed");
       }
       if (length != body.length - 5) {
-        throw EnvdError.invalid("the envelope declares " + length + " bytes but " + (body.length - 5) + " follow");
+        throw EnvdError.invalid(
+            "the envelope declares " + length + " bytes but " + (body.length - 5) + " follow");
       }
       return parse(new String(body, 5, body.length - 5, java.nio.charset.StandardCharsets.UTF_8));
     }
@@ -104,9 +119,9 @@ final class EnvdConnect {
   }
 
   /**
-   * Answers a unary call with an error: its status (Connect's for the code, unless the failure
-   * has a more precise one: 415 for a wrong content type) and Connect's error JSON, which the
-   * client reads the code from.
+   * Answers a unary call with an error: its status (Connect's for the code, unless the failure has
+   * a more precise one: 415 for a wrong content type) and Connect's error JSON, which the client
+   * reads the code from.
    */
   void unaryError(Response response, Callback callback, EnvdError e) throws IOException {
     closeIfUnread(response, e);
@@ -166,8 +181,13 @@ final class EnvdConnect {
     }
 
     private void envelope(int flags, byte[] body) throws IOException {
-      byte[] head = {(byte) flags, (byte) (body.length >>> 24), (byte) (body.length >>> 16), (byte) (body.length >>> 8),
-          (byte) body.length};
+      byte[] head = {
+        (byte) flags,
+        (byte) (body.length >>> 24),
+        (byte) (body.length >>> 16),
+        (byte) (body.length >>> 8),
+        (byte) body.length
+      };
       out.write(head);
       out.write(body);
       out.flush();

@@ -14,21 +14,31 @@ import java.util.Map;
 
 /**
  * envd's {@code process.Process} in a container sandbox: each command is a real process in the
- * container ({@link Container#exec}, {@code runc exec}), its output streamed as it comes, its
- * stdin open when the start asked for it ({@code stdin: true}), signals sent to it and what it
- * started. The SDK wraps every command in {@code /bin/bash -l -c LINE}; images often have no
- * bash, so the line runs as {@code /bin/sh -c LINE}. A command given without a shell runs as given.
+ * container ({@link Container#exec}, {@code runc exec}), its output streamed as it comes, its stdin
+ * open when the start asked for it ({@code stdin: true}), signals sent to it and what it started.
+ * The SDK wraps every command in {@code /bin/bash -l -c LINE}; images often have no bash, so the
+ * line runs as {@code /bin/sh -c LINE}. A command given without a shell runs as given.
  */
 final class EnvdContainerCommands {
   /** Output is sent in data events of at most this many bytes (as it comes, never gathered). */
   private static final int CHUNK = 32 << 10;
+
   /** Bytes one {@code SendInput} may carry (the RPC body is bounded anyway). */
   private static final int MAX_INPUT = 1 << 20;
 
   private EnvdContainerCommands() {}
 
-  static void run(ContainerSandboxes.Box box, EnvdProcesses table, JsonNode req, JsonNode config, String cmd,
-      List<String> args, Map<String, String> envs, String shellLine, Envd envd, EnvdConnect.Stream s)
+  static void run(
+      ContainerSandboxes.Box box,
+      EnvdProcesses table,
+      JsonNode req,
+      JsonNode config,
+      String cmd,
+      List<String> args,
+      Map<String, String> envs,
+      String shellLine,
+      Envd envd,
+      EnvdConnect.Stream s)
       throws IOException {
     List<String> argv = new ArrayList<>();
     if (shellLine != null) {
@@ -42,7 +52,9 @@ final class EnvdContainerCommands {
     }
     List<String> env = new ArrayList<>();
     for (Map.Entry<String, String> e : envs.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().contains("=") || e.getKey().indexOf('\0') >= 0
+      if (e.getKey().isEmpty()
+          || e.getKey().contains("=")
+          || e.getKey().indexOf('\0') >= 0
           || e.getValue().indexOf('\0') >= 0) {
         throw EnvdError.invalid("'process.envs' has a name that is empty or holds '=' or NUL");
       }
@@ -53,8 +65,10 @@ final class EnvdContainerCommands {
         throw EnvdError.invalid("the command holds a NUL character");
       }
     }
-    String cwd = config.hasNonNull("cwd") ? EnvdPath.parse("process.cwd", config.get("cwd").asText()).toString()
-        : box.workdir;
+    String cwd =
+        config.hasNonNull("cwd")
+            ? EnvdPath.parse("process.cwd", config.get("cwd").asText()).toString()
+            : box.workdir;
     Container.Exec p;
     try {
       p = box.container.exec(argv, env, cwd);
@@ -63,14 +77,18 @@ final class EnvdContainerCommands {
     }
     try (p) {
       if (!req.path("stdin").asBoolean(false)) {
-        p.stdin().close(); // the command reads end of file, as envd gives a command started without stdin
+        p.stdin().close(); // the command reads end of file, as envd gives a command started without
+        // stdin
       }
-      EnvdProcesses.Running r = table.start(req.hasNonNull("tag") ? req.get("tag").asText() : null,
-          config.deepCopy(), p);
+      EnvdProcesses.Running r =
+          table.start(req.hasNonNull("tag") ? req.get("tag").asText() : null, config.deepCopy(), p);
       try {
         send(s, envd.event("start", envd.connectObject().put("pid", r.pid())));
         // stderr on a thread of its own, stdout here: each sent as it arrives.
-        Thread err = Thread.ofVirtual().name("spindle-envd-stderr").start(() -> pump(p.stderr(), "stderr", envd, s, p));
+        Thread err =
+            Thread.ofVirtual()
+                .name("spindle-envd-stderr")
+                .start(() -> pump(p.stderr(), "stderr", envd, s, p));
         pump(p.stdout(), "stdout", envd, s, p);
         int code = p.waitFor();
         err.join();
@@ -87,7 +105,9 @@ final class EnvdContainerCommands {
         throw new EnvdError(EnvdError.Code.CANCELED, "interrupted while waiting for the command");
       } finally {
         if (!r.done().isDone()) {
-          r.done().completeExceptionally(new EnvdError(EnvdError.Code.CANCELED, "the command's stream ended"));
+          r.done()
+              .completeExceptionally(
+                  new EnvdError(EnvdError.Code.CANCELED, "the command's stream ended"));
         }
         table.finish(r);
       }
@@ -95,10 +115,11 @@ final class EnvdContainerCommands {
   }
 
   /**
-   * Sends what {@code in} gives as data events until it ends. When the client has gone, the
-   * command is killed (no one can see or stop it any more) and the rest is drained.
+   * Sends what {@code in} gives as data events until it ends. When the client has gone, the command
+   * is killed (no one can see or stop it any more) and the rest is drained.
    */
-  private static void pump(InputStream in, String stream, Envd envd, EnvdConnect.Stream s, Container.Exec p) {
+  private static void pump(
+      InputStream in, String stream, Envd envd, EnvdConnect.Stream s, Container.Exec p) {
     byte[] buf = new byte[CHUNK];
     boolean gone = false;
     try (in) {
@@ -107,8 +128,12 @@ final class EnvdContainerCommands {
           continue;
         }
         try {
-          send(s, envd.event("data", envd.connectObject().put(stream,
-              Base64.getEncoder().encodeToString(Arrays.copyOf(buf, n)))));
+          send(
+              s,
+              envd.event(
+                  "data",
+                  envd.connectObject()
+                      .put(stream, Base64.getEncoder().encodeToString(Arrays.copyOf(buf, n)))));
         } catch (IOException e) {
           gone = true;
           p.signal(true);
@@ -147,7 +172,8 @@ final class EnvdContainerCommands {
         out.flush();
       }
     } catch (IOException e) {
-      throw EnvdError.precondition("the command's stdin is closed (start it with stdin: true, and it must still read)");
+      throw EnvdError.precondition(
+          "the command's stdin is closed (start it with stdin: true, and it must still read)");
     }
     return envd.connectObject();
   }
@@ -161,12 +187,17 @@ final class EnvdContainerCommands {
     return envd.connectObject();
   }
 
-  /** {@code SendSignal}: SIGKILL ({@code SIGNAL_SIGKILL}, 9) or SIGTERM ({@code SIGNAL_SIGTERM}, 15). */
+  /**
+   * {@code SendSignal}: SIGKILL ({@code SIGNAL_SIGKILL}, 9) or SIGTERM ({@code SIGNAL_SIGTERM},
+   * 15).
+   */
   static JsonNode signal(EnvdProcesses.Running r, JsonNode req, Envd envd) {
     JsonNode sig = req.path("signal");
     String name = sig.asText("");
-    boolean kill = sig.isInt() ? sig.asInt() == 9 : name.equals("SIGNAL_SIGKILL") || name.equals("9");
-    boolean term = sig.isInt() ? sig.asInt() == 15 : name.equals("SIGNAL_SIGTERM") || name.equals("15");
+    boolean kill =
+        sig.isInt() ? sig.asInt() == 9 : name.equals("SIGNAL_SIGKILL") || name.equals("9");
+    boolean term =
+        sig.isInt() ? sig.asInt() == 15 : name.equals("SIGNAL_SIGTERM") || name.equals("15");
     if (!kill && !term) {
       throw EnvdError.invalid("'signal' must be SIGNAL_SIGKILL or SIGNAL_SIGTERM");
     }

@@ -1,9 +1,9 @@
 package dev.spindle.daemon;
 
 /**
- * A failure of an envd call, in the shape the E2B SDK maps to its error classes: a Connect code
- * for the RPC services (answered as Connect's error JSON, or in a stream's end message) and the
- * HTTP status of the same failure for {@code /files} (answered as envd's {@code {code, message}}).
+ * A failure of an envd call, in the shape the E2B SDK maps to its error classes: a Connect code for
+ * the RPC services (answered as Connect's error JSON, or in a stream's end message) and the HTTP
+ * status of the same failure for {@code /files} (answered as envd's {@code {code, message}}).
  */
 final class EnvdError extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -33,6 +33,7 @@ final class EnvdError extends RuntimeException {
   }
 
   final Code code;
+
   /** The HTTP status for {@code /files}, where envd's statuses differ from Connect's (507, 413). */
   final int http;
 

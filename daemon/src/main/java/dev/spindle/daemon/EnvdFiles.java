@@ -10,10 +10,22 @@ import java.util.List;
  * is an {@link EnvdError} naming what was wrong.
  */
 interface EnvdFiles {
-  enum Type { FILE, DIR, SYMLINK, OTHER }
+  enum Type {
+    FILE,
+    DIR,
+    SYMLINK,
+    OTHER
+  }
 
   /** What envd's {@code EntryInfo} carries; {@code mode} is the permission bits. */
-  record Entry(String name, EnvdPath path, Type type, long size, int mode, Instant modified, String symlinkTarget) {}
+  record Entry(
+      String name,
+      EnvdPath path,
+      Type type,
+      long size,
+      int mode,
+      Instant modified,
+      String symlinkTarget) {}
 
   /** An open file and its length, for a download; the caller closes it. */
   record Opened(InputStream in, long size) {}

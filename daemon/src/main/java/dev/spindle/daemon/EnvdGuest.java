@@ -8,10 +8,15 @@ import java.util.Optional;
 interface EnvdGuest {
   String id();
 
-  /** The host directory that is the sandbox's root ({@code /} in the guest), if it has a writable tree. */
+  /**
+   * The host directory that is the sandbox's root ({@code /} in the guest), if it has a writable
+   * tree.
+   */
   Optional<Path> filesRoot();
 
-  /** Where the guest sees {@link #filesRoot()}: its {@code /}, unless a test mounts it elsewhere. */
+  /**
+   * Where the guest sees {@link #filesRoot()}: its {@code /}, unless a test mounts it elsewhere.
+   */
   default EnvdPath filesMount() {
     return new EnvdPath(java.util.List.of());
   }
@@ -28,7 +33,10 @@ interface EnvdGuest {
     return Optional.empty();
   }
 
-  /** Evaluates code in the sandbox's interpreter; an {@link ApiError} when the sandbox cannot (dead, limit hit). */
+  /**
+   * Evaluates code in the sandbox's interpreter; an {@link ApiError} when the sandbox cannot (dead,
+   * limit hit).
+   */
   EvalResult eval(String code);
 
   static EnvdGuest of(NodeSandbox g) {

@@ -2,7 +2,6 @@ package dev.spindle.daemon;
 
 import dev.spindle.sandbox.wasi.HostTree;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -72,7 +71,8 @@ final class EnvdHostFiles implements EnvdFiles {
     List<String> c = path.components();
     List<String> m = mount.components();
     if (c.size() < m.size() || !c.subList(0, m.size()).equals(m)) {
-      throw EnvdError.invalid("path " + path + " is outside the sandbox's writable tree, which is " + mount);
+      throw EnvdError.invalid(
+          "path " + path + " is outside the sandbox's writable tree, which is " + mount);
     }
     return c.subList(m.size(), c.size());
   }
@@ -101,11 +101,16 @@ final class EnvdHostFiles implements EnvdFiles {
     }
   }
 
-  private void walk(HostTree t, EnvdPath dir, int depth, int max, List<Entry> out) throws IOException {
+  private void walk(HostTree t, EnvdPath dir, int depth, int max, List<Entry> out)
+      throws IOException {
     for (String name : names(t, dir)) {
       if (out.size() == max) {
-        throw EnvdError.invalid("the directory " + dir + " holds more than " + max
-            + " entries at this depth; list a smaller depth or a subdirectory");
+        throw EnvdError.invalid(
+            "the directory "
+                + dir
+                + " holds more than "
+                + max
+                + " entries at this depth; list a smaller depth or a subdirectory");
       }
       Entry e;
       try {
@@ -135,7 +140,8 @@ final class EnvdHostFiles implements EnvdFiles {
 
   @Override
   public Opened read(EnvdPath path) {
-    try (HostTree t = open(); HostTree.Use u = t.exact(host(path))) {
+    try (HostTree t = open();
+        HostTree.Use u = t.exact(host(path))) {
       // The type is asked of the object exact() holds open, the one then opened: a file swapped
       // for a FIFO in between cannot make the open block.
       PosixFileAttributes a = Files.readAttributes(u.path(), PosixFileAttributes.class);
@@ -160,12 +166,21 @@ final class EnvdHostFiles implements EnvdFiles {
     try (HostTree t = open()) {
       makeDirs(t, path.parent());
       if (exists(t, path) && entry(t, path).type() != Type.FILE) {
-        throw EnvdError.invalid("path " + path + " is not a regular file (a "
-            + entry(t, path).type().name().toLowerCase(Locale.ROOT) + "); links are not followed");
+        throw EnvdError.invalid(
+            "path "
+                + path
+                + " is not a regular file (a "
+                + entry(t, path).type().name().toLowerCase(Locale.ROOT)
+                + "); links are not followed");
       }
       try (HostTree.Use u = t.at(host(path));
-          OutputStream out = Files.newOutputStream(u.path(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING, NOFOLLOW)) {
+          OutputStream out =
+              Files.newOutputStream(
+                  u.path(),
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE,
+                  StandardOpenOption.TRUNCATE_EXISTING,
+                  NOFOLLOW)) {
         out.write(data);
         own(u.path());
       }
@@ -227,7 +242,8 @@ final class EnvdHostFiles implements EnvdFiles {
     try (HostTree t = open()) {
       entry(t, from); // not found before making the destination's parents
       makeDirs(t, to.parent());
-      try (HostTree.Use a = t.at(host(from)); HostTree.Use b = t.at(host(to))) {
+      try (HostTree.Use a = t.at(host(from));
+          HostTree.Use b = t.at(host(to))) {
         // rename(2): follows neither name, replaces a file at the destination as envd does.
         Files.move(a.path(), b.path(), StandardCopyOption.ATOMIC_MOVE);
       }
@@ -250,7 +266,10 @@ final class EnvdHostFiles implements EnvdFiles {
     }
   }
 
-  /** Makes {@code dir} and its missing parents, one component at a time, each checked to be a directory. */
+  /**
+   * Makes {@code dir} and its missing parents, one component at a time, each checked to be a
+   * directory.
+   */
   private void makeDirs(HostTree t, EnvdPath dir) throws IOException {
     List<String> c = host(dir);
     for (int i = 1; i <= c.size(); i++) {
@@ -271,9 +290,13 @@ final class EnvdHostFiles implements EnvdFiles {
   private Entry entry(HostTree t, EnvdPath path) throws IOException {
     try (HostTree.Use u = t.at(host(path))) {
       PosixFileAttributes a = Files.readAttributes(u.path(), PosixFileAttributes.class, NOFOLLOW);
-      Type type = a.isDirectory() ? Type.DIR : a.isRegularFile() ? Type.FILE : a.isSymbolicLink() ? Type.SYMLINK : Type.OTHER;
+      Type type =
+          a.isDirectory()
+              ? Type.DIR
+              : a.isRegularFile() ? Type.FILE : a.isSymbolicLink() ? Type.SYMLINK : Type.OTHER;
       String target = type == Type.SYMLINK ? Files.readSymbolicLink(u.path()).toString() : null;
-      return new Entry(path.name(), path, type, a.size(), mode(a), a.lastModifiedTime().toInstant(), target);
+      return new Entry(
+          path.name(), path, type, a.size(), mode(a), a.lastModifiedTime().toInstant(), target);
     }
   }
 
@@ -289,25 +312,50 @@ final class EnvdHostFiles implements EnvdFiles {
   static EnvdError failure(EnvdPath path, IOException e) {
     return switch (e) {
       case NoSuchFileException x -> EnvdError.notFound("no such file or directory: " + path);
-      case FileAlreadyExistsException x -> new EnvdError(EnvdError.Code.ALREADY_EXISTS, "already exists: " + path);
-      case NotDirectoryException x -> EnvdError.invalid("a component of " + path + " is not a directory");
+      case FileAlreadyExistsException x ->
+          new EnvdError(EnvdError.Code.ALREADY_EXISTS, "already exists: " + path);
+      case NotDirectoryException x ->
+          EnvdError.invalid("a component of " + path + " is not a directory");
       case DirectoryNotEmptyException x -> EnvdError.invalid("directory not empty: " + path);
-      case AccessDeniedException x -> new EnvdError(EnvdError.Code.PERMISSION_DENIED, "permission denied: " + path);
+      case AccessDeniedException x ->
+          new EnvdError(EnvdError.Code.PERMISSION_DENIED, "permission denied: " + path);
       case FileSystemException x when x.getReason() != null && x.getReason().contains("No space") ->
-          new EnvdError(EnvdError.Code.RESOURCE_EXHAUSTED, 507, "not enough space in the sandbox to write " + path);
-      case IOException x when !(x instanceof FileSystemException) && x.getMessage() != null
-          && x.getMessage().contains("NOFOLLOW_LINKS") ->
-          EnvdError.invalid(path + " is a symbolic link; links in the sandbox's tree are not followed");
-      case FileSystemException x when x.getReason() != null && x.getReason().contains("symbolic link") ->
-          EnvdError.invalid("a symbolic link is on the way to " + path + "; links in the sandbox's tree are not followed");
-      case FileSystemException x when x.getReason() != null && x.getReason().contains("Too many levels") ->
-          EnvdError.invalid(path + " is a symbolic link; links in the sandbox's tree are not followed");
-      case FileSystemException x when x.getReason() != null && x.getReason().contains("Is a directory") ->
+          new EnvdError(
+              EnvdError.Code.RESOURCE_EXHAUSTED,
+              507,
+              "not enough space in the sandbox to write " + path);
+      case IOException x
+          when !(x instanceof FileSystemException)
+              && x.getMessage() != null
+              && x.getMessage().contains("NOFOLLOW_LINKS") ->
+          EnvdError.invalid(
+              path + " is a symbolic link; links in the sandbox's tree are not followed");
+      case FileSystemException x
+          when x.getReason() != null && x.getReason().contains("symbolic link") ->
+          EnvdError.invalid(
+              "a symbolic link is on the way to "
+                  + path
+                  + "; links in the sandbox's tree are not followed");
+      case FileSystemException x
+          when x.getReason() != null && x.getReason().contains("Too many levels") ->
+          EnvdError.invalid(
+              path + " is a symbolic link; links in the sandbox's tree are not followed");
+      case FileSystemException x
+          when x.getReason() != null && x.getReason().contains("Is a directory") ->
           EnvdError.invalid(path + " is a directory");
-      case FileSystemException x when x.getReason() != null && x.getReason().contains("Invalid argument") ->
+      case FileSystemException x
+          when x.getReason() != null && x.getReason().contains("Invalid argument") ->
           EnvdError.invalid("cannot do that with " + path + " (e.g. move a directory into itself)");
-      default -> new EnvdError(EnvdError.Code.INTERNAL, "file operation on " + path + " failed: "
-          + e.getClass().getSimpleName() + (e instanceof FileSystemException f && f.getReason() != null ? " (" + f.getReason() + ")" : ""));
+      default ->
+          new EnvdError(
+              EnvdError.Code.INTERNAL,
+              "file operation on "
+                  + path
+                  + " failed: "
+                  + e.getClass().getSimpleName()
+                  + (e instanceof FileSystemException f && f.getReason() != null
+                      ? " (" + f.getReason() + ")"
+                      : ""));
     };
   }
 }

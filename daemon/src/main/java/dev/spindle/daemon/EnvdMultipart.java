@@ -7,14 +7,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The {@code multipart/form-data} body of an upload ({@code files.write} sends each file as a
- * part named {@code file} whose filename is its path), parsed from a body already read and
- * bounded. Only what a form upload needs: parts, their {@code Content-Disposition} name and
- * filename; a malformed body is refused, not repaired.
+ * The {@code multipart/form-data} body of an upload ({@code files.write} sends each file as a part
+ * named {@code file} whose filename is its path), parsed from a body already read and bounded. Only
+ * what a form upload needs: parts, their {@code Content-Disposition} name and filename; a malformed
+ * body is refused, not repaired.
  */
 final class EnvdMultipart {
   /** At most this many files in one upload. */
   static final int MAX_PARTS = 1000;
+
   private static final int MAX_HEADERS = 16 << 10;
 
   record Part(String name, String filename, byte[] data) {}
@@ -23,7 +24,8 @@ final class EnvdMultipart {
 
   /** The boundary of a {@code multipart/form-data} content type, or null if it is not one. */
   static String boundary(String contentType) {
-    if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+    if (contentType == null
+        || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
       return null;
     }
     for (String p : contentType.split(";")) {
@@ -56,18 +58,21 @@ final class EnvdMultipart {
         return parts; // the close delimiter
       }
       if (!startsWith(body, pos, "\r\n")) {
-        throw EnvdError.invalid("malformed multipart body: a boundary is not followed by a line end");
+        throw EnvdError.invalid(
+            "malformed multipart body: a boundary is not followed by a line end");
       }
       pos += 2;
       int headersEnd = indexOf(body, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), pos);
       if (headersEnd < 0 || headersEnd - pos > MAX_HEADERS) {
-        throw EnvdError.invalid("malformed multipart body: a part's headers do not end (or pass 16 KiB)");
+        throw EnvdError.invalid(
+            "malformed multipart body: a part's headers do not end (or pass 16 KiB)");
       }
       String headers = new String(body, pos, headersEnd - pos, StandardCharsets.UTF_8);
       int dataStart = headersEnd + 4;
       int dataEnd = indexOf(body, delim, dataStart);
       if (dataEnd < 0) {
-        throw EnvdError.invalid("malformed multipart body: the last part is not closed by the boundary");
+        throw EnvdError.invalid(
+            "malformed multipart body: the last part is not closed by the boundary");
       }
       if (parts.size() == MAX_PARTS) {
         throw EnvdError.invalid("an upload holds at most " + MAX_PARTS + " files");
@@ -82,13 +87,19 @@ final class EnvdMultipart {
       if (disposition == null) {
         throw EnvdError.invalid("a multipart part has no Content-Disposition header");
       }
-      parts.add(new Part(param(disposition, "name"), param(disposition, "filename"),
-          Arrays.copyOfRange(body, dataStart, dataEnd)));
+      parts.add(
+          new Part(
+              param(disposition, "name"),
+              param(disposition, "filename"),
+              Arrays.copyOfRange(body, dataStart, dataEnd)));
       pos = dataEnd + delim.length;
     }
   }
 
-  /** A parameter of a Content-Disposition value, quoted (with backslash escapes) or not; null if absent. */
+  /**
+   * A parameter of a Content-Disposition value, quoted (with backslash escapes) or not; null if
+   * absent.
+   */
   private static String param(String value, String name) {
     int i = 0;
     int n = value.length();

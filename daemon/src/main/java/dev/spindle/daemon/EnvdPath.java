@@ -7,14 +7,15 @@ import java.util.List;
 /**
  * A path in the sandbox as the SDK names it ({@code /home/user/a.txt}, or {@code a.txt}, relative
  * to the user's home as envd reads it), cleaned the way envd cleans it ({@code .} and empty parts
- * dropped, {@code ..} taking one back) into plain components below the sandbox's root. Nothing
- * here touches a file: resolving the components without following links is {@link EnvdFiles}'
- * work. A {@code ..} above the root is refused rather than clamped, so a path never silently
- * names something else.
+ * dropped, {@code ..} taking one back) into plain components below the sandbox's root. Nothing here
+ * touches a file: resolving the components without following links is {@link EnvdFiles}' work. A
+ * {@code ..} above the root is refused rather than clamped, so a path never silently names
+ * something else.
  */
 record EnvdPath(List<String> components) {
   /** The home of the sandbox's one user, where relative paths start (as in E2B's templates). */
   static final String HOME = "/home/user";
+
   static final int MAX_LENGTH = 4096;
   private static final int MAX_NAME = 255;
 
@@ -24,10 +25,12 @@ record EnvdPath(List<String> components) {
 
   static EnvdPath parse(String field, String path) {
     if (path == null || path.isEmpty()) {
-      throw EnvdError.invalid("'" + field + "' is required: a path in the sandbox, e.g. " + HOME + "/file.txt");
+      throw EnvdError.invalid(
+          "'" + field + "' is required: a path in the sandbox, e.g. " + HOME + "/file.txt");
     }
     if (path.length() > MAX_LENGTH) {
-      throw EnvdError.invalid("'" + field + "' has " + path.length() + " characters; the most is " + MAX_LENGTH);
+      throw EnvdError.invalid(
+          "'" + field + "' has " + path.length() + " characters; the most is " + MAX_LENGTH);
     }
     if (path.indexOf('\0') >= 0) {
       throw EnvdError.invalid("'" + field + "' holds a NUL character");

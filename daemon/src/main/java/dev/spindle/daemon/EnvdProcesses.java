@@ -8,13 +8,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The commands of one sandbox that are still running, by pid, for {@code commands.list},
- * {@code connect} and {@code kill}: a command leaves the table when it ends, as a process does.
- * Pids are numbers of this table, counted from 1; they name nothing on the host.
+ * The commands of one sandbox that are still running, by pid, for {@code commands.list}, {@code
+ * connect} and {@code kill}: a command leaves the table when it ends, as a process does. Pids are
+ * numbers of this table, counted from 1; they name nothing on the host.
  */
 final class EnvdProcesses {
-  /** A running command: what started it (the SDK's {@code ProcessConfig}, kept as sent) and its end. */
-  record Running(int pid, String tag, JsonNode config, CompletableFuture<EnvdProgram.Outcome> done,
+  /**
+   * A running command: what started it (the SDK's {@code ProcessConfig}, kept as sent) and its end.
+   */
+  record Running(
+      int pid,
+      String tag,
+      JsonNode config,
+      CompletableFuture<EnvdProgram.Outcome> done,
       dev.spindle.container.Container.Exec process) {}
 
   private final AtomicInteger next = new AtomicInteger(1);
@@ -24,9 +30,13 @@ final class EnvdProcesses {
     return start(tag, config, null);
   }
 
-  /** A command; {@code process} its process in a container sandbox (null: a Python sandbox's command). */
+  /**
+   * A command; {@code process} its process in a container sandbox (null: a Python sandbox's
+   * command).
+   */
   Running start(String tag, JsonNode config, dev.spindle.container.Container.Exec process) {
-    Running r = new Running(next.getAndIncrement(), tag, config, new CompletableFuture<>(), process);
+    Running r =
+        new Running(next.getAndIncrement(), tag, config, new CompletableFuture<>(), process);
     running.put(r.pid(), r);
     return r;
   }
@@ -44,6 +54,8 @@ final class EnvdProcesses {
   }
 
   List<Running> list() {
-    return running.values().stream().sorted(java.util.Comparator.comparingInt(Running::pid)).toList();
+    return running.values().stream()
+        .sorted(java.util.Comparator.comparingInt(Running::pid))
+        .toList();
   }
 }

@@ -23,13 +23,18 @@ import java.util.Optional;
 final class EnvdProgram {
   /** The most output a built-in gives (cat of a large file); past it the command fails. */
   static final int MAX_OUTPUT = 16 << 20;
+
   static final List<String> BUILT_INS = List.of("echo", "pwd", "ls", "cat", "mkdir", "rm");
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** How a command ended: its output, exit code, and the error envd reports beside a failure. */
   record Outcome(byte[] stdout, byte[] stderr, int exitCode, String error) {
     static Outcome of(String stdout, String stderr, int exitCode) {
-      return new Outcome(stdout.getBytes(StandardCharsets.UTF_8), stderr.getBytes(StandardCharsets.UTF_8), exitCode,
+      return new Outcome(
+          stdout.getBytes(StandardCharsets.UTF_8),
+          stderr.getBytes(StandardCharsets.UTF_8),
+          exitCode,
           exitCode == 0 ? null : "exit status " + exitCode);
     }
   }
@@ -59,21 +64,37 @@ final class EnvdProgram {
     String cmd = words.getFirst();
     List<String> args = words.subList(1, words.size());
     if (cmd.matches("[A-Za-z_][A-Za-z0-9_]*=.*")) {
-      return Outcome.of("", "spindle: a variable assignment before a command needs a shell; pass the variables "
-          + "with the envs option instead\n", 2);
+      return Outcome.of(
+          "",
+          "spindle: a variable assignment before a command needs a shell; pass the variables "
+              + "with the envs option instead\n",
+          2);
     }
     return switch (cmd) {
-      case "python", "python3", "python3.13", "/usr/bin/python", "/usr/bin/python3", "/usr/local/bin/python",
-          "/usr/local/bin/python3" -> python(args);
+      case "python",
+          "python3",
+          "python3.13",
+          "/usr/bin/python",
+          "/usr/bin/python3",
+          "/usr/local/bin/python",
+          "/usr/local/bin/python3" ->
+          python(args);
       case "echo" -> echo(args);
       case "pwd" -> Outcome.of(cwd + "\n", "", 0);
       case "ls" -> ls(args);
       case "cat" -> cat(args);
       case "mkdir" -> mkdir(args);
       case "rm" -> rm(args);
-      default -> Outcome.of("", "spindle: " + (cmd.length() > 64 ? cmd.substring(0, 64) + "..." : cmd)
-          + ": command not found. A Python sandbox runs 'python -c CODE', 'python -m MODULE', 'python FILE' and the "
-          + "built-ins " + String.join(", ", BUILT_INS) + "; other programs need a container sandbox\n", 127);
+      default ->
+          Outcome.of(
+              "",
+              "spindle: "
+                  + (cmd.length() > 64 ? cmd.substring(0, 64) + "..." : cmd)
+                  + ": command not found. A Python sandbox runs 'python -c CODE', 'python -m MODULE', 'python FILE' and the "
+                  + "built-ins "
+                  + String.join(", ", BUILT_INS)
+                  + "; other programs need a container sandbox\n",
+              127);
     };
   }
 
@@ -84,8 +105,11 @@ final class EnvdProgram {
     }
     Map<String, Object> p = new LinkedHashMap<>();
     if (i >= args.size()) {
-      return Outcome.of("", "spindle: python needs -c CODE, -m MODULE or a FILE; there is no interactive "
-          + "interpreter (use the code interpreter's runCode for a session)\n", 2);
+      return Outcome.of(
+          "",
+          "spindle: python needs -c CODE, -m MODULE or a FILE; there is no interactive "
+              + "interpreter (use the code interpreter's runCode for a session)\n",
+          2);
     }
     String a = args.get(i);
     List<String> argv = new ArrayList<>();
@@ -98,8 +122,12 @@ final class EnvdProgram {
       argv.add(a.equals("-c") ? "-c" : args.get(i + 1));
       argv.addAll(args.subList(i + 2, args.size()));
     } else if (a.startsWith("-")) {
-      return Outcome.of("", "spindle: python option " + (a.length() > 16 ? a.substring(0, 16) : a)
-          + " is not supported here (only -c, -m, -u, -B, -E, -s, -S, -I)\n", 2);
+      return Outcome.of(
+          "",
+          "spindle: python option "
+              + (a.length() > 16 ? a.substring(0, 16) : a)
+              + " is not supported here (only -c, -m, -u, -B, -E, -s, -S, -I)\n",
+          2);
     } else {
       p.put("mode", "file");
       String file = a.startsWith("/") ? a : cwd + "/" + a;
@@ -121,12 +149,13 @@ final class EnvdProgram {
   }
 
   /**
-   * Runs the command in the interpreter without touching the sandbox's namespace: the program
-   * gets a fresh {@code __main__} dict; argv, cwd and the envs are set around it and restored.
-   * The request travels as base64 (no quoting to get wrong); the whole is one expression
-   * statement whose value is None, so the eval has no value.
+   * Runs the command in the interpreter without touching the sandbox's namespace: the program gets
+   * a fresh {@code __main__} dict; argv, cwd and the envs are set around it and restored. The
+   * request travels as base64 (no quoting to get wrong); the whole is one expression statement
+   * whose value is None, so the eval has no value.
    */
-  private static final String RUNNER_SOURCE = """
+  private static final String RUNNER_SOURCE =
+      """
       import base64, json, os, runpy, sys
       p = json.loads(base64.b64decode(__spindle_request__).decode())
       argv0, cwd0, env0 = sys.argv, os.getcwd(), dict(os.environ)
@@ -157,7 +186,8 @@ final class EnvdProgram {
     return "exec(compile(__import__('base64').b64decode('"
         + Base64.getEncoder().encodeToString(RUNNER_SOURCE.getBytes(StandardCharsets.UTF_8))
         + "').decode(), '<spindle-command>', 'exec'), {'__name__': '__spindle_command__', '__spindle_request__': '"
-        + request + "'})";
+        + request
+        + "'})";
   }
 
   private static Outcome outcome(EvalResult r) {
@@ -180,8 +210,8 @@ final class EnvdProgram {
   }
 
   /**
-   * A traceback as {@code python} prints it for the program: without the frames of the eval, of
-   * the runner above and of runpy, which a process would not have.
+   * A traceback as {@code python} prints it for the program: without the frames of the eval, of the
+   * runner above and of runpy, which a process would not have.
    */
   static String trim(String traceback) {
     StringBuilder out = new StringBuilder();
@@ -190,8 +220,10 @@ final class EnvdProgram {
     for (int i = 0; i < lines.length; i++) {
       String l = lines[i];
       if (l.startsWith("  File \"")) {
-        skipping = l.startsWith("  File \"<cell ") || l.startsWith("  File \"<spindle-command>\"")
-            || l.contains("runpy");
+        skipping =
+            l.startsWith("  File \"<cell ")
+                || l.startsWith("  File \"<spindle-command>\"")
+                || l.contains("runpy");
       } else if (!(skipping && l.startsWith("    "))) {
         skipping = false;
       }
@@ -212,10 +244,14 @@ final class EnvdProgram {
       newline = false;
       i = 1;
     }
-    return Outcome.of(String.join(" ", args.subList(i, args.size())) + (newline ? "\n" : ""), "", 0);
+    return Outcome.of(
+        String.join(" ", args.subList(i, args.size())) + (newline ? "\n" : ""), "", 0);
   }
 
-  /** Splits leading single-letter flags (e.g. {@code -rf}) from the operands; an unknown one is null. */
+  /**
+   * Splits leading single-letter flags (e.g. {@code -rf}) from the operands; an unknown one is
+   * null.
+   */
   private static String flags(List<String> args, String allowed, List<String> operands) {
     StringBuilder f = new StringBuilder();
     boolean done = false;
@@ -280,7 +316,11 @@ final class EnvdProgram {
           }
         }
       } catch (EnvdError x) {
-        err.append("ls: cannot access '").append(op).append("': ").append(x.getMessage()).append('\n');
+        err.append("ls: cannot access '")
+            .append(op)
+            .append("': ")
+            .append(x.getMessage())
+            .append('\n');
         code = 2;
       }
     }
@@ -306,8 +346,14 @@ final class EnvdProgram {
         EnvdFiles.Opened o = files.get().read(path("cat", op));
         try (InputStream in = o.in()) {
           if (out.size() + o.size() > MAX_OUTPUT) {
-            return new Outcome(out.toByteArray(), ("cat: the output would pass " + (MAX_OUTPUT >> 20)
-                + " MiB; read large files with files.read\n").getBytes(StandardCharsets.UTF_8), 1, "output too large");
+            return new Outcome(
+                out.toByteArray(),
+                ("cat: the output would pass "
+                        + (MAX_OUTPUT >> 20)
+                        + " MiB; read large files with files.read\n")
+                    .getBytes(StandardCharsets.UTF_8),
+                1,
+                "output too large");
           }
           out.write(in.readNBytes(MAX_OUTPUT - out.size()));
         }
@@ -352,8 +398,11 @@ final class EnvdProgram {
         if (x.code == EnvdError.Code.ALREADY_EXISTS && parents) {
           continue;
         }
-        err.append("mkdir: cannot create directory '").append(op).append("': ")
-            .append(x.code == EnvdError.Code.ALREADY_EXISTS ? "File exists" : x.getMessage()).append('\n');
+        err.append("mkdir: cannot create directory '")
+            .append(op)
+            .append("': ")
+            .append(x.code == EnvdError.Code.ALREADY_EXISTS ? "File exists" : x.getMessage())
+            .append('\n');
         code = 1;
       }
     }
@@ -385,8 +434,12 @@ final class EnvdProgram {
         if (x.code == EnvdError.Code.NOT_FOUND && force) {
           continue;
         }
-        err.append("rm: cannot remove '").append(op).append("': ")
-            .append(x.code == EnvdError.Code.NOT_FOUND ? "No such file or directory" : x.getMessage()).append('\n');
+        err.append("rm: cannot remove '")
+            .append(op)
+            .append("': ")
+            .append(
+                x.code == EnvdError.Code.NOT_FOUND ? "No such file or directory" : x.getMessage())
+            .append('\n');
         code = 1;
       }
     }

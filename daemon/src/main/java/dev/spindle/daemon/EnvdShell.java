@@ -11,7 +11,9 @@ import java.util.List;
  * substitutions, variables, globs) is refused with a message saying what, never guessed at.
  */
 final class EnvdShell {
-  /** What a command line could not be split into: the message tells the user what is not supported. */
+  /**
+   * What a command line could not be split into: the message tells the user what is not supported.
+   */
   static final class Unsupported extends Exception {
     private static final long serialVersionUID = 1L;
 
@@ -64,8 +66,11 @@ final class EnvdShell {
             continue;
           }
           if (d == '$' || d == '`') {
-            throw new Unsupported("substitution ('" + d + "') inside double quotes needs a shell; quote it with single "
-                + "quotes to pass it literally");
+            throw new Unsupported(
+                "substitution ('"
+                    + d
+                    + "') inside double quotes needs a shell; quote it with single "
+                    + "quotes to pass it literally");
           }
           w.append(d);
           i++;
@@ -80,12 +85,15 @@ final class EnvdShell {
           inWord = true;
         }
         i += 2;
-      } else if (c == '~' && tildePrefix(w, inWord) && (i + 1 == n || " \t/:".indexOf(line.charAt(i + 1)) >= 0)) {
+      } else if (c == '~'
+          && tildePrefix(w, inWord)
+          && (i + 1 == n || " \t/:".indexOf(line.charAt(i + 1)) >= 0)) {
         w.append(EnvdPath.HOME);
         inWord = true;
         i++;
       } else if ("|&;<>()`$*?[{}\n\r".indexOf(c) >= 0 || (c == '#' && !inWord)) {
-        throw new Unsupported(describe(c) + " needs a shell, and a Python sandbox runs one command without one");
+        throw new Unsupported(
+            describe(c) + " needs a shell, and a Python sandbox runs one command without one");
       } else {
         w.append(c);
         inWord = true;
@@ -100,7 +108,8 @@ final class EnvdShell {
 
   /**
    * Whether a {@code ~} here starts a tilde prefix: at a word's start, or (bash's rule for words
-   * that look like assignments, arguments included) after the first {@code =} or a {@code :} of one.
+   * that look like assignments, arguments included) after the first {@code =} or a {@code :} of
+   * one.
    */
   private static boolean tildePrefix(StringBuilder w, boolean inWord) {
     if (!inWord) {

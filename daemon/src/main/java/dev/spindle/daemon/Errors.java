@@ -17,21 +17,42 @@ final class Errors {
   static ApiError map(Throwable e) {
     return switch (e) {
       case ApiError a -> a;
-      case UnrecognizedPropertyException u -> ApiError.badRequest("unknown_field",
-          "unknown field '" + u.getPropertyName() + "'" + where(u) + "; known fields: "
-              + u.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
-      case InvalidNullException n -> ApiError.badRequest("bad_field", "field '" + path(n) + "' must not be null");
-      case MismatchedInputException m when !m.getPath().isEmpty() -> ApiError.badRequest("bad_field",
-          "field '" + path(m) + "' has the wrong type: " + m.getOriginalMessage().split("\n")[0]);
-      case JsonProcessingException j -> ApiError.badRequest("bad_json",
-          "the body is not valid JSON: " + j.getOriginalMessage().split("\n")[0]);
-      case SandboxLimitException l -> new ApiError(422, "limit_" + l.limit().name().toLowerCase(java.util.Locale.ROOT), l.getMessage());
+      case UnrecognizedPropertyException u ->
+          ApiError.badRequest(
+              "unknown_field",
+              "unknown field '"
+                  + u.getPropertyName()
+                  + "'"
+                  + where(u)
+                  + "; known fields: "
+                  + u.getKnownPropertyIds().stream()
+                      .map(Object::toString)
+                      .sorted()
+                      .collect(Collectors.joining(", ")));
+      case InvalidNullException n ->
+          ApiError.badRequest("bad_field", "field '" + path(n) + "' must not be null");
+      case MismatchedInputException m when !m.getPath().isEmpty() ->
+          ApiError.badRequest(
+              "bad_field",
+              "field '"
+                  + path(m)
+                  + "' has the wrong type: "
+                  + m.getOriginalMessage().split("\n")[0]);
+      case JsonProcessingException j ->
+          ApiError.badRequest(
+              "bad_json", "the body is not valid JSON: " + j.getOriginalMessage().split("\n")[0]);
+      case SandboxLimitException l ->
+          new ApiError(
+              422, "limit_" + l.limit().name().toLowerCase(java.util.Locale.ROOT), l.getMessage());
       case SandboxException s -> new ApiError(422, "guest_failed", s.getMessage());
-      case dev.spindle.remote.RemotePageException p -> new ApiError(502, "page_unavailable", p.getMessage());
+      case dev.spindle.remote.RemotePageException p ->
+          new ApiError(502, "page_unavailable", p.getMessage());
       // An image the node's signature policy refuses: the client can fix it (sign, trust a key).
-      case dev.spindle.image.ImageSignatures.RefusedException r -> new ApiError(403, "untrusted_image", r.getMessage());
+      case dev.spindle.image.ImageSignatures.RefusedException r ->
+          new ApiError(403, "untrusted_image", r.getMessage());
       case UnsupportedOperationException u -> new ApiError(501, "not_implemented", u.getMessage());
-      default -> new ApiError(500, "internal", e.getClass().getSimpleName() + ": " + e.getMessage());
+      default ->
+          new ApiError(500, "internal", e.getClass().getSimpleName() + ": " + e.getMessage());
     };
   }
 

@@ -16,8 +16,12 @@ import org.eclipse.jetty.util.Fields;
 final class Exchange {
   /** The largest request body read: a base64 module of up to ~48 MiB. */
   static final long MAX_BODY = 64L << 20;
-  /** The slowest average a body may come at, past {@link #BODY_GRACE}: 64 MiB in about 4 minutes. */
+
+  /**
+   * The slowest average a body may come at, past {@link #BODY_GRACE}: 64 MiB in about 4 minutes.
+   */
   static final long MIN_BODY_RATE = 256 << 10;
+
   /** Time any body has before {@link #MIN_BODY_RATE} counts (a slow start, a small body). */
   static final Duration BODY_GRACE = Duration.ofSeconds(10);
 
@@ -28,8 +32,10 @@ final class Exchange {
   int status = 200;
   String contentType = "application/json";
   byte[] body = new byte[0];
+
   /** A body too large to hold in memory (an image file), streamed after the headers; or null. */
   InputStream stream;
+
   long streamLength;
   final Map<String, String> headers = new LinkedHashMap<>();
 
@@ -53,14 +59,17 @@ final class Exchange {
     return switch (v) {
       case "true", "1", "" -> true;
       case "false", "0" -> false;
-      default -> throw ApiError.badRequest("bad_query", "query parameter '" + name + "' must be true or false, got '" + v + "'");
+      default ->
+          throw ApiError.badRequest(
+              "bad_query", "query parameter '" + name + "' must be true or false, got '" + v + "'");
     };
   }
 
   /** Whether the body is declared raw bytes ({@code application/octet-stream}) rather than JSON. */
   boolean isOctets() {
     String type = request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE);
-    return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/octet-stream");
+    return type != null
+        && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/octet-stream");
   }
 
   /** The body as bytes, at most {@code max} of them (413 beyond). */
@@ -83,10 +92,12 @@ final class Exchange {
   private byte[] read(long max, String hint) throws IOException {
     long declared = request.getLength();
     if (declared > max) {
-      throw new ApiError(413, "too_large", "the body has " + declared + " bytes; the most is " + max + hint);
+      throw new ApiError(
+          413, "too_large", "the body has " + declared + " bytes; the most is " + max + hint);
     }
     int cap = Math.toIntExact(max + 1);
-    // Sized to the declared length (+1 to see its end) when there is one; grown by doubling, never past cap.
+    // Sized to the declared length (+1 to see its end) when there is one; grown by doubling, never
+    // past cap.
     byte[] buf = new byte[(int) Math.min(cap, declared >= 0 ? declared + 1 : 1 << 16)];
     int n = 0;
     long t0 = System.nanoTime();
@@ -107,8 +118,16 @@ final class Exchange {
         n += r;
         long allowed = BODY_GRACE.toNanos() + n * 1_000_000_000L / MIN_BODY_RATE;
         if (System.nanoTime() - t0 > allowed) {
-          throw new ApiError(408, "body_too_slow", "the body came at under " + (MIN_BODY_RATE >> 10)
-              + " KiB/s (" + n + " bytes in " + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+          throw new ApiError(
+              408,
+              "body_too_slow",
+              "the body came at under "
+                  + (MIN_BODY_RATE >> 10)
+                  + " KiB/s ("
+                  + n
+                  + " bytes in "
+                  + (System.nanoTime() - t0) / 1_000_000
+                  + " ms)");
         }
       }
     }
@@ -118,11 +137,17 @@ final class Exchange {
     return n == buf.length ? buf : Arrays.copyOf(buf, n);
   }
 
-  /** A read that Jetty's idle timeout ended is the client's silence (408); other failures stay as they are. */
+  /**
+   * A read that Jetty's idle timeout ended is the client's silence (408); other failures stay as
+   * they are.
+   */
   private static IOException stalled(IOException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof java.util.concurrent.TimeoutException) {
-        throw new ApiError(408, "body_timeout", "the body stopped arriving: nothing came for the node's idle timeout");
+        throw new ApiError(
+            408,
+            "body_timeout",
+            "the body stopped arriving: nothing came for the node's idle timeout");
       }
     }
     return e;
@@ -133,13 +158,18 @@ final class Exchange {
     return query.getValue(name);
   }
 
-  /** Reads the body as {@code type}; malformed JSON and unknown fields become 400s in {@link Errors}. */
+  /**
+   * Reads the body as {@code type}; malformed JSON and unknown fields become 400s in {@link
+   * Errors}.
+   */
   <T> T body(Class<T> type) throws IOException {
-    byte[] bytes = read(MAX_BODY, " (send a large module as a file on the node or inside an image)");
+    byte[] bytes =
+        read(MAX_BODY, " (send a large module as a file on the node or inside an image)");
     // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
     String text = new String(bytes, StandardCharsets.UTF_8);
     if (text == null || text.isBlank()) {
-      throw ApiError.badRequest("bad_json", "the request needs a JSON body (" + type.getSimpleName() + ")");
+      throw ApiError.badRequest(
+          "bad_json", "the request needs a JSON body (" + type.getSimpleName() + ")");
     }
     T value = json.readValue(text, type);
     if (value == null) {

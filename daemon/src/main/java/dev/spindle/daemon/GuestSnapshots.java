@@ -23,10 +23,12 @@ final class GuestSnapshots {
 
   Taken take(NodeSandbox g, Tag tag, SnapshotService.Mode mode) throws Exception {
     if (!g.isReactor()) {
-      throw ApiError.conflict("not_a_reactor", "sandbox " + g.id + " is a command module; only reactors can be "
-          + "snapshotted");
+      throw ApiError.conflict(
+          "not_a_reactor",
+          "sandbox " + g.id + " is a command module; only reactors can be " + "snapshotted");
     }
-    catalog.claim(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", "sandbox:" + g.id, g.image, null));
+    catalog.claim(
+        Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", "sandbox:" + g.id, g.image, null));
     CompletableFuture<Void> done;
     double pauseMs;
     try {
@@ -41,15 +43,34 @@ final class GuestSnapshots {
       throw e;
     }
     ImageInfo claimed = catalog.get(tag.value());
-    CompletableFuture<ImageInfo> settled = done.handle((ok, err) -> {
-      if (err != null) {
-        catalog.fail(tag.value(), "snapshot failed: " + err.getMessage());
-        return catalog.get(tag.value());
-      }
-      ImageInfo row = catalog.get(tag.value());
-      return catalog.settle(new ImageInfo(tag.value(), Catalog.SNAPSHOT, "ready", row.source(), null, null, null,
-          null, null, row.parent(), row.createdAt(), null, null, pauseMs, null, null, null));
-    });
+    CompletableFuture<ImageInfo> settled =
+        done.handle(
+            (ok, err) -> {
+              if (err != null) {
+                catalog.fail(tag.value(), "snapshot failed: " + err.getMessage());
+                return catalog.get(tag.value());
+              }
+              ImageInfo row = catalog.get(tag.value());
+              return catalog.settle(
+                  new ImageInfo(
+                      tag.value(),
+                      Catalog.SNAPSHOT,
+                      "ready",
+                      row.source(),
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      row.parent(),
+                      row.createdAt(),
+                      null,
+                      null,
+                      pauseMs,
+                      null,
+                      null,
+                      null));
+            });
     return new Taken(claimed, settled);
   }
 }

@@ -29,8 +29,15 @@ final class ImageDirOpener implements ImageDirs {
   String root(String tag) throws IOException {
     ImageInfo row = catalog.get(tag);
     if (!Catalog.IMAGE.equals(row.kind()) || !row.ready()) {
-      throw ApiError.conflict("not_ready", "'" + tag + "' is a " + row.kind() + " with status " + row.status()
-          + ", not a ready image");
+      throw ApiError.conflict(
+          "not_ready",
+          "'"
+              + tag
+              + "' is a "
+              + row.kind()
+              + " with status "
+              + row.status()
+              + ", not a ready image");
     }
     try (Image img = catalog.images().open(Catalog.tag(tag, "dirs[].image"), AccessMode.INDEXED)) {
       return img.root().name();
@@ -46,8 +53,14 @@ final class ImageDirOpener implements ImageDirs {
       throw new IOException("image directory '" + tag + "': " + e.getMessage(), e);
     }
     if (root != null && !root.equals(now)) {
-      throw new IOException("image '" + tag + "' now holds root " + now + ", not " + root
-          + " as when the directory was recorded: the sandbox's files would not be the same");
+      throw new IOException(
+          "image '"
+              + tag
+              + "' now holds root "
+              + now
+              + ", not "
+              + root
+              + " as when the directory was recorded: the sandbox's files would not be the same");
     }
     FileSystem fs = open.get(now);
     if (fs == null) {

@@ -18,8 +18,10 @@ final class ImageFileRoutes {
   private static final String OCTETS = "application/octet-stream";
 
   private final Catalog catalog;
+
   /** Body bytes answered by these routes, as sent (a gzipped blob counts compressed). */
-  private final java.util.concurrent.atomic.LongAdder bytesServed = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder bytesServed =
+      new java.util.concurrent.atomic.LongAdder();
 
   ImageFileRoutes(Catalog catalog) {
     this.catalog = catalog;
@@ -104,8 +106,10 @@ final class ImageFileRoutes {
     if (!LazyImages.isObjectId(id)) {
       throw ApiError.badRequest("bad_id", "'" + id + "' is not a Git object id (40 hex digits)");
     }
-    byte[] blob = LazyImages.readBlob(p, id).orElseThrow(
-        () -> ApiError.notFound("image '" + x.param("tag") + "' holds no blob " + id));
+    byte[] blob =
+        LazyImages.readBlob(p, id)
+            .orElseThrow(
+                () -> ApiError.notFound("image '" + x.param("tag") + "' holds no blob " + id));
     // Blobs leave the PACK inflated (a puller checks them by id); gzip gives back what the PACK's
     // zlib saved, for pullers that ask.
     byte[] body = blob;

@@ -19,11 +19,14 @@ final class ImageRoutes {
     r.add("GET", "/v1/images", x -> x.json(new ImageList(catalog.list())));
     r.add("GET", "/v1/images/{tag}", x -> x.json(catalog.get(x.param("tag"))));
     r.add("POST", "/v1/images/{tag}/compact", x -> x.json(catalog.compact(x.param("tag"))));
-    r.add("DELETE", "/v1/images/{tag}", x -> {
-      // force is accepted as a synonym: both remove the dependents with the tag.
-      catalog.delete(x.param("tag"), x.flag("cascade") || x.flag("force"));
-      x.noContent();
-    });
+    r.add(
+        "DELETE",
+        "/v1/images/{tag}",
+        x -> {
+          // force is accepted as a synonym: both remove the dependents with the tag.
+          catalog.delete(x.param("tag"), x.flag("cascade") || x.flag("force"));
+          x.noContent();
+        });
   }
 
   private void make(Exchange x) throws Exception {

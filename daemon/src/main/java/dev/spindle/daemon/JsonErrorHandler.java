@@ -23,8 +23,14 @@ final class JsonErrorHandler extends ErrorHandler {
   }
 
   @Override
-  protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
-      Callback callback) throws IOException {
+  protected void generateResponse(
+      Request request,
+      Response response,
+      int code,
+      String message,
+      Throwable cause,
+      Callback callback)
+      throws IOException {
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.write(true, ByteBuffer.wrap(body(code, message)), callback);
   }
@@ -32,6 +38,7 @@ final class JsonErrorHandler extends ErrorHandler {
   private byte[] body(int status, String message) throws IOException {
     String why = message == null || message.isBlank() ? HttpStatus.getMessage(status) : message;
     String code = status == 400 ? "bad_request" : "http_" + status;
-    return json.writeValueAsBytes(Errors.body(new ApiError(status, code, "the request was refused: " + why)));
+    return json.writeValueAsBytes(
+        Errors.body(new ApiError(status, code, "the request was refused: " + why)));
   }
 }

@@ -14,7 +14,8 @@ import java.util.function.Supplier;
 final class Metrics {
   /** Upper bounds in seconds: loopback calls take tens of microseconds, image makes seconds. */
   private static final double[] BUCKETS = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    30
   };
 
   private record Key(String method, String route) {}
@@ -56,32 +57,61 @@ final class Metrics {
 
   String render() {
     StringBuilder b = new StringBuilder();
-    gauges.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(g -> {
-      b.append("# TYPE ").append(g.getKey()).append(" gauge\n");
-      b.append(g.getKey()).append(' ').append(g.getValue().get()).append('\n');
-    });
+    gauges.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            g -> {
+              b.append("# TYPE ").append(g.getKey()).append(" gauge\n");
+              b.append(g.getKey()).append(' ').append(g.getValue().get()).append('\n');
+            });
     b.append("# TYPE spindle_http_requests_in_flight gauge\nspindle_http_requests_in_flight ")
-        .append(inFlight.get()).append('\n');
-    b.append("# TYPE spindle_http_requests_rejected_busy_total counter\nspindle_http_requests_rejected_busy_total ")
-        .append(rejectedBusy.sum()).append('\n');
+        .append(inFlight.get())
+        .append('\n');
+    b.append(
+            "# TYPE spindle_http_requests_rejected_busy_total counter\nspindle_http_requests_rejected_busy_total ")
+        .append(rejectedBusy.sum())
+        .append('\n');
     b.append("# TYPE spindle_http_requests_total counter\n");
-    requests.forEach((k, h) -> h.byStatus.forEach((status, n) ->
-        b.append("spindle_http_requests_total{").append(labels(k)).append(",status=\"").append(status)
-            .append("\"} ").append(n.sum()).append('\n')));
+    requests.forEach(
+        (k, h) ->
+            h.byStatus.forEach(
+                (status, n) ->
+                    b.append("spindle_http_requests_total{")
+                        .append(labels(k))
+                        .append(",status=\"")
+                        .append(status)
+                        .append("\"} ")
+                        .append(n.sum())
+                        .append('\n')));
     b.append("# TYPE spindle_http_request_duration_seconds histogram\n");
-    requests.forEach((k, h) -> {
-      String l = labels(k);
-      for (int i = 0; i < BUCKETS.length; i++) {
-        b.append("spindle_http_request_duration_seconds_bucket{").append(l).append(",le=\"")
-            .append(BUCKETS[i]).append("\"} ").append(h.buckets[i].sum()).append('\n');
-      }
-      b.append("spindle_http_request_duration_seconds_bucket{").append(l).append(",le=\"+Inf\"} ")
-          .append(h.count.sum()).append('\n');
-      b.append("spindle_http_request_duration_seconds_sum{").append(l).append("} ")
-          .append(h.sumNanos.sum() / 1e9).append('\n');
-      b.append("spindle_http_request_duration_seconds_count{").append(l).append("} ")
-          .append(h.count.sum()).append('\n');
-    });
+    requests.forEach(
+        (k, h) -> {
+          String l = labels(k);
+          for (int i = 0; i < BUCKETS.length; i++) {
+            b.append("spindle_http_request_duration_seconds_bucket{")
+                .append(l)
+                .append(",le=\"")
+                .append(BUCKETS[i])
+                .append("\"} ")
+                .append(h.buckets[i].sum())
+                .append('\n');
+          }
+          b.append("spindle_http_request_duration_seconds_bucket{")
+              .append(l)
+              .append(",le=\"+Inf\"} ")
+              .append(h.count.sum())
+              .append('\n');
+          b.append("spindle_http_request_duration_seconds_sum{")
+              .append(l)
+              .append("} ")
+              .append(h.sumNanos.sum() / 1e9)
+              .append('\n');
+          b.append("spindle_http_request_duration_seconds_count{")
+              .append(l)
+              .append("} ")
+              .append(h.count.sum())
+              .append('\n');
+        });
     return b.toString();
   }
 

@@ -20,8 +20,8 @@ import java.util.Base64;
 /**
  * The node's own Ed25519 key: it signs the descriptors this node prepares, so that a node that
  * lists this one as a peer resumes them and nobody else's. Made on first start as {@code
- * HOME/node-key} (PKCS#8, 0600) and {@code HOME/node-key.pub} (X.509); the public half is served
- * at {@code GET /v1/node/key}, which is how a peer learns it with no setting beyond {@code --peer}.
+ * HOME/node-key} (PKCS#8, 0600) and {@code HOME/node-key.pub} (X.509); the public half is served at
+ * {@code GET /v1/node/key}, which is how a peer learns it with no setting beyond {@code --peer}.
  */
 final class NodeKey {
   private static final String ALGORITHM = "Ed25519";
@@ -46,20 +46,32 @@ final class NodeKey {
       }
       KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
       // The private half is created 0600 before the secret goes in; the rename keeps the mode.
-      Path tmp = Files.createTempFile(home, ".node-key.", ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              home,
+              ".node-key.",
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       try {
-        Files.writeString(tmp, Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded()) + "\n");
-        AtomicFiles.write(pub, (Base64.getEncoder().encodeToString(pair.getPublic().getEncoded()) + "\n")
-            .getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(
+            tmp, Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded()) + "\n");
+        AtomicFiles.write(
+            pub,
+            (Base64.getEncoder().encodeToString(pair.getPublic().getEncoded()) + "\n")
+                .getBytes(StandardCharsets.US_ASCII));
         Files.move(tmp, priv, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);
       }
       return new NodeKey(pair.getPrivate(), pair.getPublic());
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException("the node key in " + home + " (node-key, node-key.pub) is damaged: " + e.getMessage()
-          + "; remove both files to make a new one (peers learn it again on their next fork)", e);
+      throw new IOException(
+          "the node key in "
+              + home
+              + " (node-key, node-key.pub) is damaged: "
+              + e.getMessage()
+              + "; remove both files to make a new one (peers learn it again on their next fork)",
+          e);
     }
   }
 
@@ -87,7 +99,8 @@ final class NodeKey {
   static boolean verify(byte[] publicKey, byte[] message, byte[] signature) {
     try {
       Signature s = Signature.getInstance(ALGORITHM);
-      s.initVerify(KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(publicKey)));
+      s.initVerify(
+          KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(publicKey)));
       s.update(message);
       return s.verify(signature);
     } catch (GeneralSecurityException | IllegalArgumentException e) {

@@ -8,53 +8,68 @@ import java.util.regex.Pattern;
 /**
  * What the sandboxes of one node may take: ceilings on each request's {@code limits} (a request
  * over one is a 400, so no client can ask for more than the operator allows), and a memory budget
- * for all sandboxes together (a create that would pass it is a 503); and how long a client may
- * hold a request thread without sending.
+ * for all sandboxes together (a create that would pass it is a 503); and how long a client may hold
+ * a request thread without sending.
  *
  * @param maxTimeout the largest {@code limits.timeout_ms}
  * @param maxMemoryPages the largest {@code limits.max_memory_pages} (64 KiB Wasm pages)
  * @param maxOutput the largest {@code limits.output_cap}, in bytes
- * @param memoryBudget bytes of guest memory all sandboxes together may reach: the sum of each
- *     one's memory maximum
+ * @param memoryBudget bytes of guest memory all sandboxes together may reach: the sum of each one's
+ *     memory maximum
  * @param idleTimeout how long a connection may send nothing, in the middle of a body too
  */
-public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput, long memoryBudget,
+public record NodeLimits(
+    Duration maxTimeout,
+    int maxMemoryPages,
+    int maxOutput,
+    long memoryBudget,
     Duration idleTimeout) {
   /** A Wasm page. */
   static final long PAGE = 64 * 1024;
+
   /** The most a 32-bit memory can have: 4 GiB. */
   static final int MAX_PAGES = 65536;
+
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
   private static final Pattern SIZE = Pattern.compile("(\\d+)([kmgt]i?b?|b)?");
 
   public NodeLimits {
     if (maxTimeout.toMillis() < 1) {
-      throw new IllegalArgumentException("the timeout ceiling must be at least 1ms, got " + maxTimeout);
+      throw new IllegalArgumentException(
+          "the timeout ceiling must be at least 1ms, got " + maxTimeout);
     }
     if (maxMemoryPages < 1 || maxMemoryPages > MAX_PAGES) {
-      throw new IllegalArgumentException("the memory ceiling must be 64KiB..4GiB, got " + maxMemoryPages + " pages");
+      throw new IllegalArgumentException(
+          "the memory ceiling must be 64KiB..4GiB, got " + maxMemoryPages + " pages");
     }
     if (maxOutput < 1) {
-      throw new IllegalArgumentException("the output ceiling must be at least 1 byte, got " + maxOutput);
+      throw new IllegalArgumentException(
+          "the output ceiling must be at least 1 byte, got " + maxOutput);
     }
     if (memoryBudget < PAGE) {
-      throw new IllegalArgumentException("the memory budget must be at least 64KiB, got " + memoryBudget);
+      throw new IllegalArgumentException(
+          "the memory budget must be at least 64KiB, got " + memoryBudget);
     }
     if (idleTimeout.toMillis() < 1) {
-      throw new IllegalArgumentException("the idle timeout must be at least 1ms, got " + idleTimeout);
+      throw new IllegalArgumentException(
+          "the idle timeout must be at least 1ms, got " + idleTimeout);
     }
   }
 
   /**
-   * Ten minutes, 4 GiB and 64 MiB a sandbox; a budget of three quarters of this JVM's largest
-   * heap. NodeSandbox memory is pages of {@code byte[]} on the Java heap (PagedMemory), so the heap,
-   * not the machine's RAM, is what sandboxes exhaust: past it any thread of the node, the HTTP
-   * server's included, fails with OutOfMemoryError. The quarter left is for the node itself
-   * (request bodies up to 64 MiB, snapshots being written, page caches). Thirty seconds idle.
+   * Ten minutes, 4 GiB and 64 MiB a sandbox; a budget of three quarters of this JVM's largest heap.
+   * NodeSandbox memory is pages of {@code byte[]} on the Java heap (PagedMemory), so the heap, not
+   * the machine's RAM, is what sandboxes exhaust: past it any thread of the node, the HTTP server's
+   * included, fails with OutOfMemoryError. The quarter left is for the node itself (request bodies
+   * up to 64 MiB, snapshots being written, page caches). Thirty seconds idle.
    */
   public static NodeLimits defaults() {
-    return new NodeLimits(Duration.ofMinutes(10), MAX_PAGES, 64 << 20,
-        Math.max(PAGE, Runtime.getRuntime().maxMemory() / 4 * 3), Duration.ofSeconds(30));
+    return new NodeLimits(
+        Duration.ofMinutes(10),
+        MAX_PAGES,
+        64 << 20,
+        Math.max(PAGE, Runtime.getRuntime().maxMemory() / 4 * 3),
+        Duration.ofSeconds(30));
   }
 
   public NodeLimits withMaxTimeout(Duration d) {
@@ -95,7 +110,8 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
       case "--max-output" -> {
         long bytes = size(option, value);
         if (bytes < 1 || bytes > Integer.MAX_VALUE) {
-          throw new IllegalArgumentException(option + ": must be between 1 byte and 2GiB: " + value);
+          throw new IllegalArgumentException(
+              option + ": must be between 1 byte and 2GiB: " + value);
         }
         yield withMaxOutput((int) bytes);
       }
@@ -110,11 +126,14 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
     };
   }
 
-  /** "500ms", "30s" (the default unit), "10m", "1h", as {@code spindle run --timeout} takes them. */
+  /**
+   * "500ms", "30s" (the default unit), "10m", "1h", as {@code spindle run --timeout} takes them.
+   */
   static Duration duration(String option, String text) {
     Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      throw new IllegalArgumentException(option + ": not a duration (e.g. 500ms, 30s, 10m): " + text);
+      throw new IllegalArgumentException(
+          option + ": not a duration (e.g. 500ms, 30s, 10m): " + text);
     }
     long n;
     try {
@@ -122,19 +141,23 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(option + ": too large: " + text);
     }
-    Duration d = switch (m.group(2) == null ? "s" : m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "m" -> Duration.ofMinutes(Math.min(n, Long.MAX_VALUE / 60 / 1000));
-      case "h" -> Duration.ofHours(Math.min(n, Long.MAX_VALUE / 3600 / 1000));
-      default -> Duration.ofSeconds(Math.min(n, Long.MAX_VALUE / 1000));
-    };
+    Duration d =
+        switch (m.group(2) == null ? "s" : m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "m" -> Duration.ofMinutes(Math.min(n, Long.MAX_VALUE / 60 / 1000));
+          case "h" -> Duration.ofHours(Math.min(n, Long.MAX_VALUE / 3600 / 1000));
+          default -> Duration.ofSeconds(Math.min(n, Long.MAX_VALUE / 1000));
+        };
     if (d.isZero()) {
       throw new IllegalArgumentException(option + ": must be positive: " + text);
     }
     return d;
   }
 
-  /** "64MiB", "512k", "4g", bytes without a unit; k/m/g/t are binary, as {@code spindle run --max-memory}. */
+  /**
+   * "64MiB", "512k", "4g", bytes without a unit; k/m/g/t are binary, as {@code spindle run
+   * --max-memory}.
+   */
   static long size(String option, String text) {
     Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
@@ -146,13 +169,14 @@ public record NodeLimits(Duration maxTimeout, int maxMemoryPages, int maxOutput,
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(option + ": too large: " + text);
     }
-    int shift = switch (m.group(2) == null ? 'b' : m.group(2).charAt(0)) {
-      case 'k' -> 10;
-      case 'm' -> 20;
-      case 'g' -> 30;
-      case 't' -> 40;
-      default -> 0;
-    };
+    int shift =
+        switch (m.group(2) == null ? 'b' : m.group(2).charAt(0)) {
+          case 'k' -> 10;
+          case 'm' -> 20;
+          case 'g' -> 30;
+          case 't' -> 40;
+          default -> 0;
+        };
     if (n > (Long.MAX_VALUE >> shift)) {
       throw new IllegalArgumentException(option + ": too large: " + text);
     }

@@ -9,7 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,29 +20,34 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What this node reaches and reads on a client's behalf. An API token lets a client run
- * sandboxes, not use the node as a proxy or a file reader: the node connects only to its peers
- * ({@code --peer URL}: fork targets, descriptors' signers, image sources by URL) and reads local
- * files only under the directories its operator names ({@code --allow-path DIR}; none by
- * default). A peer is authenticated by the key it serves at {@code GET /v1/node/key}, fetched
- * from the URL the operator gave, so two nodes that list each other need no other setting.
+ * What this node reaches and reads on a client's behalf. An API token lets a client run sandboxes,
+ * not use the node as a proxy or a file reader: the node connects only to its peers ({@code --peer
+ * URL}: fork targets, descriptors' signers, image sources by URL) and reads local files only under
+ * the directories its operator names ({@code --allow-path DIR}; none by default). A peer is
+ * authenticated by the key it serves at {@code GET /v1/node/key}, fetched from the URL the operator
+ * gave, so two nodes that list each other need no other setting.
  */
 final class NodePolicy {
   private static final Duration PEER_TIMEOUT = Duration.ofSeconds(3);
   private static final int MAX_KEY_ANSWER = 8 << 10;
-  /** A refetch of peers' keys for an unknown signer at most this often: a wrong key costs requests. */
+
+  /**
+   * A refetch of peers' keys for an unknown signer at most this often: a wrong key costs requests.
+   */
   private static final long REFRESH_MILLIS = 5_000;
 
   private final List<URI> peers;
   private final List<Path> allowPaths;
   private final byte[] ownKey;
   private final Map<URI, byte[]> peerKeys = new ConcurrentHashMap<>();
+
   /**
    * Made on first use: building an HttpClient initialises the default SSLContext (JSSE, the JCA
    * providers, the CA certificates), a fifth of a node's start-up CPU, and most nodes never ask a
    * peer for its key.
    */
   private HttpClient http;
+
   private volatile long lastRefresh;
 
   NodePolicy(List<String> peers, List<Path> allowPaths, byte[] ownKey) {
@@ -57,7 +61,8 @@ final class NodePolicy {
       try {
         a.add(dir.toRealPath());
       } catch (IOException e) {
-        throw new IllegalArgumentException("--allow-path " + dir + ": not a directory on this host", e);
+        throw new IllegalArgumentException(
+            "--allow-path " + dir + ": not a directory on this host", e);
       }
       if (!Files.isDirectory(a.getLast())) {
         throw new IllegalArgumentException("--allow-path " + dir + ": not a directory");
@@ -73,19 +78,23 @@ final class NodePolicy {
   }
 
   /**
-   * Parses a {@code --peer} value: a node's http(s) URL, or a Git server's (git, ssh) that
-   * images may be made from.
+   * Parses a {@code --peer} value: a node's http(s) URL, or a Git server's (git, ssh) that images
+   * may be made from.
    */
   static URI peerUri(String s) {
     try {
       URI u = new URI(s);
       if (u.getHost() == null || port(u) < 0) {
-        throw new IllegalArgumentException("--peer wants a node's URL, e.g. http://10.0.0.2:8889 (or a Git server's:"
-            + " https, git, ssh), got '" + s + "'");
+        throw new IllegalArgumentException(
+            "--peer wants a node's URL, e.g. http://10.0.0.2:8889 (or a Git server's:"
+                + " https, git, ssh), got '"
+                + s
+                + "'");
       }
       return u;
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("--peer wants a node's URL, e.g. http://10.0.0.2:8889, got '" + s + "'", e);
+      throw new IllegalArgumentException(
+          "--peer wants a node's URL, e.g. http://10.0.0.2:8889, got '" + s + "'", e);
     }
   }
 
@@ -102,19 +111,29 @@ final class NodePolicy {
         return;
       }
     }
-    throw new ApiError(403, "not_a_peer", "field '" + field + "': this node connects only to its peers "
-        + (peers.isEmpty() ? "(none: start it with --peer URL)" : "(--peer " + peers + ")"));
+    throw new ApiError(
+        403,
+        "not_a_peer",
+        "field '"
+            + field
+            + "': this node connects only to its peers "
+            + (peers.isEmpty() ? "(none: start it with --peer URL)" : "(--peer " + peers + ")"));
   }
 
   private synchronized HttpClient http() {
     if (http == null) {
-      http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+      http =
+          HttpClient.newBuilder()
+              .connectTimeout(PEER_TIMEOUT)
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .build();
     }
     return http;
   }
 
   private static boolean sameOrigin(URI peer, URI u) {
-    return u.getScheme() != null && u.getHost() != null
+    return u.getScheme() != null
+        && u.getHost() != null
         && peer.getScheme().equalsIgnoreCase(u.getScheme())
         && peer.getHost().toLowerCase(Locale.ROOT).equals(u.getHost().toLowerCase(Locale.ROOT))
         && port(peer) == port(u);
@@ -148,8 +167,15 @@ final class NodePolicy {
     } catch (java.nio.file.InvalidPathException e) {
       throw ApiError.badRequest("bad_field", "field '" + field + "' is not a path");
     }
-    ApiError refused = new ApiError(403, "path_not_allowed", "field '" + field + "': this node reads local files "
-        + "only under its --allow-path directories" + (allowPaths.isEmpty() ? " (none)" : ""));
+    ApiError refused =
+        new ApiError(
+            403,
+            "path_not_allowed",
+            "field '"
+                + field
+                + "': this node reads local files "
+                + "only under its --allow-path directories"
+                + (allowPaths.isEmpty() ? " (none)" : ""));
     if (!p.isAbsolute() || !under(p.normalize())) {
       throw refused;
     }
@@ -183,13 +209,17 @@ final class NodePolicy {
       return source;
     }
     if (!source.startsWith("/")) {
-      throw ApiError.badRequest("bad_field", "field 'source' must be an absolute path on the node or a URL "
-          + "(ssh://HOST/PATH rather than HOST:PATH)");
+      throw ApiError.badRequest(
+          "bad_field",
+          "field 'source' must be an absolute path on the node or a URL "
+              + "(ssh://HOST/PATH rather than HOST:PATH)");
     }
     return requireAllowed(source, "source").toString();
   }
 
-  /** Whether a descriptor sealed by {@code key} may be resumed here: this node's own, or a peer's. */
+  /**
+   * Whether a descriptor sealed by {@code key} may be resumed here: this node's own, or a peer's.
+   */
   boolean trustsSigner(byte[] key) {
     if (Arrays.equals(key, ownKey) || known(key)) {
       return true;
@@ -220,7 +250,8 @@ final class NodePolicy {
   }
 
   private byte[] fetchKey(URI peer) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(peer.resolve("/v1/node/key")).timeout(PEER_TIMEOUT).GET().build();
+    HttpRequest req =
+        HttpRequest.newBuilder(peer.resolve("/v1/node/key")).timeout(PEER_TIMEOUT).GET().build();
     HttpResponse<InputStream> r = http().send(req, HttpResponse.BodyHandlers.ofInputStream());
     try (InputStream in = r.body()) {
       byte[] body = in.readNBytes(MAX_KEY_ANSWER + 1);
@@ -231,5 +262,4 @@ final class NodePolicy {
       return Base64.getDecoder().decode(n.path("public_key").asText());
     }
   }
-
 }

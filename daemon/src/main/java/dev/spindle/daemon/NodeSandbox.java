@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * One sandbox the node holds: a started reactor whose exports are called, or a command whose
- * {@code _start} runs once on a worker. Calls into one reactor are serialised (a Chicory
- * instance is single-threaded); different sandboxes run in parallel.
+ * One sandbox the node holds: a started reactor whose exports are called, or a command whose {@code
+ * _start} runs once on a worker. Calls into one reactor are serialised (a Chicory instance is
+ * single-threaded); different sandboxes run in parallel.
  */
 final class NodeSandbox {
   final String id;
@@ -23,21 +23,29 @@ final class NodeSandbox {
   private final Set<String> exports;
   private final Instant created = Instant.now();
   private final Reactor reactor;
+
   /** The snapshot-capable guest behind a reactor (null for a command). */
   private final dev.spindle.fork.Guest forked;
+
   private volatile String status;
   private volatile RunResult result;
   private volatile String error;
 
   /** The interpreter of a Python sandbox (null for others); guarded by {@code this}. */
   private final PythonRuntime python;
+
   /**
-   * Whether Python's {@code random} was reseeded in this sandbox: done before its first eval,
-   * not at branch time, where an eval per child would cost more than the branch.
+   * Whether Python's {@code random} was reseeded in this sandbox: done before its first eval, not
+   * at branch time, where an eval per child would cost more than the branch.
    */
   private boolean reseeded;
 
-  private NodeSandbox(String id, String image, Set<String> exports, dev.spindle.fork.Guest forked, String status,
+  private NodeSandbox(
+      String id,
+      String image,
+      Set<String> exports,
+      dev.spindle.fork.Guest forked,
+      String status,
       int outputCap) {
     this.id = id;
     this.image = image;
@@ -45,8 +53,10 @@ final class NodeSandbox {
     this.forked = forked;
     this.reactor = forked == null ? null : forked.reactor();
     this.status = status;
-    this.python = forked != null && WarmPython.isPython(forked.moduleSha256())
-        ? PythonRuntime.attach(reactor).outputCap(outputCap) : null;
+    this.python =
+        forked != null && WarmPython.isPython(forked.moduleSha256())
+            ? PythonRuntime.attach(reactor).outputCap(outputCap)
+            : null;
   }
 
   /**
@@ -55,7 +65,8 @@ final class NodeSandbox {
    * Python sandbox: it takes {@link #eval}, each stream of an eval kept up to {@code outputCap}
    * bytes.
    */
-  static NodeSandbox reactor(String id, String image, Set<String> exports, dev.spindle.fork.Guest g, int outputCap) {
+  static NodeSandbox reactor(
+      String id, String image, Set<String> exports, dev.spindle.fork.Guest g, int outputCap) {
     return new NodeSandbox(id, image, exports, g, "ready", outputCap);
   }
 
@@ -79,7 +90,9 @@ final class NodeSandbox {
    * between calls); it is a plain directory, and the guest sees every change at its next call.
    */
   java.util.Optional<java.nio.file.Path> filesRoot() {
-    return forked == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(forked.privateDirs().get("/"));
+    return forked == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.ofNullable(forked.privateDirs().get("/"));
   }
 
   boolean isReactor() {
@@ -93,17 +106,30 @@ final class NodeSandbox {
 
   synchronized long[] call(String export, long[] args) {
     if (reactor == null) {
-      throw ApiError.conflict("not_a_reactor", "sandbox " + id + " is a command module; only reactors take calls");
+      throw ApiError.conflict(
+          "not_a_reactor", "sandbox " + id + " is a command module; only reactors take calls");
     }
     if (python != null) {
       // Its exports are the interpreter's internal interface (guest.py's ABI), not an API: a call
       // with the wrong arguments could leave the interpreter mid-update.
-      throw ApiError.conflict("not_a_wasm_sandbox", "sandbox " + id + " is a Python sandbox; its exports are the "
-          + "interpreter's internal interface: evaluate code with POST /v1/sandboxes/" + id + "/eval instead");
+      throw ApiError.conflict(
+          "not_a_wasm_sandbox",
+          "sandbox "
+              + id
+              + " is a Python sandbox; its exports are the "
+              + "interpreter's internal interface: evaluate code with POST /v1/sandboxes/"
+              + id
+              + "/eval instead");
     }
     if (exports != null && !exports.contains(export)) {
-      throw ApiError.badRequest("unknown_export", "sandbox " + id + " exports no function '" + export + "'; it exports "
-          + String.join(", ", exports.stream().sorted().toList()));
+      throw ApiError.badRequest(
+          "unknown_export",
+          "sandbox "
+              + id
+              + " exports no function '"
+              + export
+              + "'; it exports "
+              + String.join(", ", exports.stream().sorted().toList()));
     }
     if ("dead".equals(status)) {
       throw ApiError.conflict("sandbox_dead", "sandbox " + id + " is dead: " + error);
@@ -118,9 +144,9 @@ final class NodeSandbox {
   }
 
   /**
-   * Evaluates Python code in this sandbox's namespace. A Python exception is in the result. A
-   * limit (the timeout, the memory cap) or a failure of the interpreter itself ends the sandbox:
-   * its memory may be mid-update, so it is dead, and the error says so.
+   * Evaluates Python code in this sandbox's namespace. A Python exception is in the result. A limit
+   * (the timeout, the memory cap) or a failure of the interpreter itself ends the sandbox: its
+   * memory may be mid-update, so it is dead, and the error says so.
    */
   synchronized EvalResult eval(String code) {
     return eval(code, 0, false);
@@ -134,8 +160,12 @@ final class NodeSandbox {
    */
   synchronized EvalResult eval(String code, int namespace, boolean stream) {
     if (python == null) {
-      throw ApiError.conflict("not_an_interpreter", "sandbox " + id + " runs a WebAssembly module, not an interpreter; "
-          + "call its exports instead (create one with runtime 'python' to evaluate code)");
+      throw ApiError.conflict(
+          "not_an_interpreter",
+          "sandbox "
+              + id
+              + " runs a WebAssembly module, not an interpreter; "
+              + "call its exports instead (create one with runtime 'python' to evaluate code)");
     }
     if ("dead".equals(status)) {
       throw ApiError.conflict("sandbox_dead", "sandbox " + id + " is dead: " + error);
@@ -151,9 +181,12 @@ final class NodeSandbox {
     } catch (SandboxLimitException e) {
       status = "dead";
       error = e.getMessage();
-      throw new ApiError(422, "limit_" + e.limit().name().toLowerCase(Locale.ROOT), e.getMessage()
-          + "; the sandbox is dead now (the interpreter was stopped mid-eval, so its memory may be mid-update): "
-          + "delete it, or branch a snapshot taken before");
+      throw new ApiError(
+          422,
+          "limit_" + e.limit().name().toLowerCase(Locale.ROOT),
+          e.getMessage()
+              + "; the sandbox is dead now (the interpreter was stopped mid-eval, so its memory may be mid-update): "
+              + "delete it, or branch a snapshot taken before");
     } catch (SandboxException e) {
       status = "dead";
       error = e.getMessage();
@@ -180,20 +213,35 @@ final class NodeSandbox {
   }
 
   SandboxInfo info() {
-    Long files = forked == null || forked.privateDirs().isEmpty() ? null : forked.privateFileBytes();
-    return new SandboxInfo(id, reactor != null ? "reactor" : "command", status,
-        result != null ? result.exitCode() : null, created.toString(), error, python != null ? "python" : "wasm",
+    Long files =
+        forked == null || forked.privateDirs().isEmpty() ? null : forked.privateFileBytes();
+    return new SandboxInfo(
+        id,
+        reactor != null ? "reactor" : "command",
+        status,
+        result != null ? result.exitCode() : null,
+        created.toString(),
+        error,
+        python != null ? "python" : "wasm",
         files);
   }
 
   private volatile Runnable onClose = () -> {};
-  /** Guards {@link #memory} and {@link #ended}: not {@code this}, which a call holds while it runs. */
+
+  /**
+   * Guards {@link #memory} and {@link #ended}: not {@code this}, which a call holds while it runs.
+   */
   private final Object budget = new Object();
+
   /** Bytes of the node's memory budget this sandbox holds (its memory maximum). */
   private long memory;
+
   private boolean ended;
 
-  /** Holds {@code bytes} of the budget for this sandbox; false if it has already given its share back. */
+  /**
+   * Holds {@code bytes} of the budget for this sandbox; false if it has already given its share
+   * back.
+   */
   boolean holdMemory(long bytes) {
     synchronized (budget) {
       if (ended) {

@@ -9,8 +9,8 @@ import dev.spindle.remote.DirectoryPageStore;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.PageStore;
 import dev.spindle.remote.PageStores;
-import dev.spindle.remote.RemotePages;
 import dev.spindle.remote.RemotePageSource;
+import dev.spindle.remote.RemotePages;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -28,48 +28,64 @@ import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 
 /**
- * This node's part in remote fork: the page service that serves its prepared sandboxes' pages,
- * the fallback store their pages are uploaded to, the descriptors it holds for children, and the
- * page sources of the children it resumed (for the metrics).
+ * This node's part in remote fork: the page service that serves its prepared sandboxes' pages, the
+ * fallback store their pages are uploaded to, the descriptors it holds for children, and the page
+ * sources of the children it resumed (for the metrics).
  */
 final class RemoteNode implements AutoCloseable {
   static final Duration DEFAULT_TTL = Duration.ofHours(1);
+
   /**
    * The most pages read ahead of a child's sequential touches (the readahead adapts below it:
    * random touches move only the pages touched).
    */
   static final int PREFETCH = RemotePages.READAHEAD;
+
   static final Duration PAGE_TIMEOUT = Duration.ofSeconds(5);
 
-  private record Held(String id, String sandbox, Descriptor descriptor, CompletableFuture<Long> upload) {}
+  private record Held(
+      String id, String sandbox, Descriptor descriptor, CompletableFuture<Long> upload) {}
 
   private final PageServer server;
+
   /**
-   * The page service's host as descriptors name it (--page-advertise, else the bound address);
-   * null when it listens on every address and none was given, {@link #noAddress} saying so.
+   * The page service's host as descriptors name it (--page-advertise, else the bound address); null
+   * when it listens on every address and none was given, {@link #noAddress} saying so.
    */
   private final String advertisedHost;
+
   private final String noAddress;
   private final PageStore store;
   private final RemoteForks forks;
-  private final ExecutorService uploads = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "spindle-page-upload");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService uploads =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "spindle-page-upload");
+            t.setDaemon(true);
+            return t;
+          });
   private final Map<String, Held> held = new ConcurrentHashMap<>();
+
   /** Page sources of resumed children still held, by sandbox id; see {@link #totals}. */
   private final Map<String, RemotePageSource> children = new ConcurrentHashMap<>();
+
   /** Totals of children already deleted: a source holds its descriptor, so it is not kept. */
   private long retiredFetched;
+
   private long retiredFallback;
   private long retiredFaults;
   private final SecureRandom random = new SecureRandom();
   private final NodeKey key;
   private final NodePolicy policy;
 
-  private RemoteNode(PageServer server, String advertisedHost, String noAddress, PageStore store, RemoteForks forks,
-      NodeKey key, NodePolicy policy) {
+  private RemoteNode(
+      PageServer server,
+      String advertisedHost,
+      String noAddress,
+      PageStore store,
+      RemoteForks forks,
+      NodeKey key,
+      NodePolicy policy) {
     this.server = server;
     this.advertisedHost = advertisedHost;
     this.noAddress = noAddress;
@@ -79,12 +95,15 @@ final class RemoteNode implements AutoCloseable {
     this.policy = policy;
   }
 
-  static RemoteNode start(RemoteOptions o, Path home, RemoteForks forks, NodeKey key, NodePolicy policy)
+  static RemoteNode start(
+      RemoteOptions o, Path home, RemoteForks forks, NodeKey key, NodePolicy policy)
       throws IOException {
     PageStore store;
     try {
-      store = o.pageStore() != null ? PageStores.open(o.pageStore(), System.getenv())
-          : new DirectoryPageStore(home.resolve("pages"));
+      store =
+          o.pageStore() != null
+              ? PageStores.open(o.pageStore(), System.getenv())
+              : new DirectoryPageStore(home.resolve("pages"));
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }
@@ -144,8 +163,12 @@ final class RemoteNode implements AutoCloseable {
       throw ApiError.badRequest("bad_descriptor", "field 'descriptor': " + e.getMessage());
     }
     if (d.expiresAtMillis() < System.currentTimeMillis()) {
-      throw new ApiError(410, "descriptor_expired", "the descriptor expired at "
-          + Instant.ofEpochMilli(d.expiresAtMillis()) + "; fork the sandbox again");
+      throw new ApiError(
+          410,
+          "descriptor_expired",
+          "the descriptor expired at "
+              + Instant.ofEpochMilli(d.expiresAtMillis())
+              + "; fork the sandbox again");
     }
     RemoteForks.Child c;
     try {
@@ -162,18 +185,27 @@ final class RemoteNode implements AutoCloseable {
    */
   List<DescriptorInfo> list() {
     long now = System.currentTimeMillis();
-    held.values().removeIf(h -> {
-      if (h.descriptor().expiresAtMillis() < now) {
-        server.release(h.descriptor().capability());
-        return true;
-      }
-      return !server.isExported(h.descriptor().capability());
-    });
+    held.values()
+        .removeIf(
+            h -> {
+              if (h.descriptor().expiresAtMillis() < now) {
+                server.release(h.descriptor().capability());
+                return true;
+              }
+              return !server.isExported(h.descriptor().capability());
+            });
     return held.values().stream()
         .sorted(Comparator.comparingLong(h -> h.descriptor().expiresAtMillis()))
-        .map(h -> new DescriptorInfo(h.id(), h.sandbox(), h.descriptor().capability().toString(),
-            h.descriptor().pages(), h.descriptor().nonZeroPages(), Instant.ofEpochMilli(h.descriptor().expiresAtMillis()).toString(),
-            fallback(h.upload())))
+        .map(
+            h ->
+                new DescriptorInfo(
+                    h.id(),
+                    h.sandbox(),
+                    h.descriptor().capability().toString(),
+                    h.descriptor().pages(),
+                    h.descriptor().nonZeroPages(),
+                    Instant.ofEpochMilli(h.descriptor().expiresAtMillis()).toString(),
+                    fallback(h.upload())))
         .toList();
   }
 
@@ -197,8 +229,12 @@ final class RemoteNode implements AutoCloseable {
   }
 
   String address() {
-    return advertisedHost != null ? advertisedHost + ":" + server.address().getPort()
-        : server.address().getAddress().getHostAddress() + ":" + server.address().getPort() + " (no --page-advertise)";
+    return advertisedHost != null
+        ? advertisedHost + ":" + server.address().getPort()
+        : server.address().getAddress().getHostAddress()
+            + ":"
+            + server.address().getPort()
+            + " (no --page-advertise)";
   }
 
   /**
@@ -214,7 +250,8 @@ final class RemoteNode implements AutoCloseable {
     m.gauge("spindle_remote_page_faults", () -> totals(held).faults());
   }
 
-  @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // a ConcurrentHashMap: removal while iterating is safe
+  @SuppressWarnings(
+      "ModifyCollectionInEnhancedForLoop") // a ConcurrentHashMap: removal while iterating is safe
   private synchronized RemotePageSource.Stats totals(Predicate<String> held) {
     long fetched = retiredFetched;
     long fallback = retiredFallback;
@@ -231,7 +268,8 @@ final class RemoteNode implements AutoCloseable {
       fallback += s.fallbackPages();
       faults += s.faults();
     }
-    return new RemotePageSource.Stats(faults, fetched, fetched * dev.spindle.memory.PageTable.PAGE_SIZE, fallback, 0);
+    return new RemotePageSource.Stats(
+        faults, fetched, fetched * dev.spindle.memory.PageTable.PAGE_SIZE, fallback, 0);
   }
 
   @Override

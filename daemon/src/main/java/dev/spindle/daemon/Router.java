@@ -66,7 +66,8 @@ final class Router {
     if (pathMatched) {
       throw new ApiError(405, "method_not_allowed", method + " is not allowed on " + path);
     }
-    throw new ApiError(404, "no_route", "no such endpoint: " + method + " " + path + " (see /v1/openapi.json)");
+    throw new ApiError(
+        404, "no_route", "no such endpoint: " + method + " " + path + " (see /v1/openapi.json)");
   }
 
   private static Map<String, String> bind(String[] template, String[] parts) {

@@ -16,8 +16,8 @@ import java.util.Set;
 /**
  * The {@code dirs} of a sandbox request: checked (a client names guest paths, images and kinds,
  * never a host path), then made per sandbox through the fork module, which owns how each kind
- * snapshots and branches: an image read-only (shared), an image under a private writable layer,
- * or an empty private directory.
+ * snapshots and branches: an image read-only (shared), an image under a private writable layer, or
+ * an empty private directory.
  */
 final class SandboxDirs {
   static final int MAX_DIRS = 16;
@@ -33,7 +33,8 @@ final class SandboxDirs {
       return List.of();
     }
     if (dirs.size() > MAX_DIRS) {
-      throw ApiError.badRequest("bad_field", "field 'dirs' holds " + dirs.size() + " directories; at most " + MAX_DIRS);
+      throw ApiError.badRequest(
+          "bad_field", "field 'dirs' holds " + dirs.size() + " directories; at most " + MAX_DIRS);
     }
     List<Spec> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
@@ -45,36 +46,50 @@ final class SandboxDirs {
       }
       String guest = guestPath(at, d.guest());
       if (!seen.add(guest)) {
-        throw ApiError.badRequest("bad_field", "field '" + at + ".guest' names a directory given before");
+        throw ApiError.badRequest(
+            "bad_field", "field '" + at + ".guest' names a directory given before");
       }
       boolean scratch = Boolean.TRUE.equals(d.scratch());
       if (scratch == (d.image() != null)) {
-        throw ApiError.badRequest("bad_field", "field '" + at + "' needs exactly one of 'image' (a tag) or "
-            + "'scratch': true");
+        throw ApiError.badRequest(
+            "bad_field",
+            "field '" + at + "' needs exactly one of 'image' (a tag) or " + "'scratch': true");
       }
       if (scratch && d.writable() != null) {
-        throw ApiError.badRequest("bad_field", "field '" + at + ".writable' goes with 'image' (scratch is writable)");
+        throw ApiError.badRequest(
+            "bad_field", "field '" + at + ".writable' goes with 'image' (scratch is writable)");
       }
       if (!scratch) {
         Catalog.tag(d.image(), at + ".image");
       }
-      out.add(new Spec(guest, scratch ? null : d.image(), scratch || Boolean.TRUE.equals(d.writable())));
+      out.add(
+          new Spec(
+              guest, scratch ? null : d.image(), scratch || Boolean.TRUE.equals(d.writable())));
     }
     return out;
   }
 
   private static String guestPath(String at, String guest) {
     if (guest == null || !guest.startsWith("/") || guest.length() > MAX_GUEST_PATH) {
-      throw ApiError.badRequest("bad_field", "field '" + at + ".guest' must be an absolute path of at most "
-          + MAX_GUEST_PATH + " characters");
+      throw ApiError.badRequest(
+          "bad_field",
+          "field '"
+              + at
+              + ".guest' must be an absolute path of at most "
+              + MAX_GUEST_PATH
+              + " characters");
     }
     if (guest.equals("/")) {
       return guest;
     }
     for (String c : guest.substring(1).split("/", -1)) {
       if (c.isEmpty() || c.equals(".") || c.equals("..") || c.indexOf('\0') >= 0) {
-        throw ApiError.badRequest("bad_field", "field '" + at + ".guest' must be a plain absolute path "
-            + "(no empty, '.' or '..' component, no trailing '/')");
+        throw ApiError.badRequest(
+            "bad_field",
+            "field '"
+                + at
+                + ".guest' must be a plain absolute path "
+                + "(no empty, '.' or '..' component, no trailing '/')");
       }
     }
     return guest;
@@ -95,8 +110,8 @@ final class SandboxDirs {
   }
 
   /** Starts one sandbox of {@code sandbox} with its own directories (closed again if it fails). */
-  static dev.spindle.fork.Guest start(Forks forks, Sandbox sandbox, List<Spec> dirs, Map<String, String> roots)
-      throws IOException {
+  static dev.spindle.fork.Guest start(
+      Forks forks, Sandbox sandbox, List<Spec> dirs, Map<String, String> roots) throws IOException {
     if (dirs.isEmpty()) {
       return forks.start(sandbox);
     }

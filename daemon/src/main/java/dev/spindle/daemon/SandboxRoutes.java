@@ -26,19 +26,28 @@ final class SandboxRoutes {
   }
 
   void register(Router r) {
-    r.add("POST", "/v1/sandboxes", x -> x.json(201, new SandboxList(sandboxes.create(x.body(CreateSandboxes.class)))));
+    r.add(
+        "POST",
+        "/v1/sandboxes",
+        x -> x.json(201, new SandboxList(sandboxes.create(x.body(CreateSandboxes.class)))));
     r.add("GET", "/v1/sandboxes", x -> x.json(new SandboxList(sandboxes.list())));
     r.add("GET", "/v1/sandboxes/{id}", x -> x.json(sandboxes.get(x.param("id")).info()));
-    r.add("DELETE", "/v1/sandboxes/{id}", x -> {
-      sandboxes.delete(x.param("id"));
-      x.noContent();
-    });
+    r.add(
+        "DELETE",
+        "/v1/sandboxes/{id}",
+        x -> {
+          sandboxes.delete(x.param("id"));
+          x.noContent();
+        });
     r.add("POST", "/v1/sandboxes/{id}/call", this::call);
     r.add("POST", "/v1/sandboxes/{id}/eval", this::eval);
-    r.add("GET", "/v1/sandboxes/{id}/output", x -> {
-      NodeSandbox g = sandboxes.get(x.param("id"));
-      x.json(new Output(NodeSandbox.text(g.stdout()), NodeSandbox.text(g.stderr())));
-    });
+    r.add(
+        "GET",
+        "/v1/sandboxes/{id}/output",
+        x -> {
+          NodeSandbox g = sandboxes.get(x.param("id"));
+          x.json(new Output(NodeSandbox.text(g.stdout()), NodeSandbox.text(g.stderr())));
+        });
     r.add("POST", "/v1/sandboxes/{id}/snapshot", this::snapshot);
   }
 
@@ -46,7 +55,8 @@ final class SandboxRoutes {
     NodeSandbox g = sandboxes.get(x.param("id"));
     Call c = x.body(Call.class);
     if (c.export() == null || c.export().isEmpty()) {
-      throw ApiError.badRequest("bad_field", "field 'export' is required: the name of an exported function");
+      throw ApiError.badRequest(
+          "bad_field", "field 'export' is required: the name of an exported function");
     }
     List<Long> a = c.args() == null ? List.of() : c.args();
     long[] args = new long[a.size()];
@@ -68,8 +78,12 @@ final class SandboxRoutes {
     }
     EvalResult r = g.eval(e.code());
     EvalResult.Error err = r.error();
-    x.json(new Api.EvalResult(r.stdout(), r.stderr(), r.value(),
-        err == null ? null : new Api.EvalError(err.type(), err.message(), err.traceback())));
+    x.json(
+        new Api.EvalResult(
+            r.stdout(),
+            r.stderr(),
+            r.value(),
+            err == null ? null : new Api.EvalError(err.type(), err.message(), err.traceback())));
   }
 
   /**
@@ -96,7 +110,9 @@ final class SandboxRoutes {
     return switch (m.toLowerCase(Locale.ROOT)) {
       case "full" -> SnapshotService.Mode.FULL;
       case "live" -> SnapshotService.Mode.LIVE;
-      default -> throw ApiError.badRequest("bad_field", "field 'mode' must be full or live, got '" + m + "'");
+      default ->
+          throw ApiError.badRequest(
+              "bad_field", "field 'mode' must be full or live, got '" + m + "'");
     };
   }
 }

@@ -7,9 +7,9 @@ import com.dylibso.chicory.wasm.types.ExternalType;
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.Limits;
 import dev.spindle.client.Api.SandboxInfo;
-import dev.spindle.memory.FrameBudget;
 import dev.spindle.fork.Forks;
 import dev.spindle.fork.SandboxSnapshot;
+import dev.spindle.memory.FrameBudget;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.Tag;
 import java.io.IOException;
@@ -32,33 +32,45 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Sandboxes implements AutoCloseable {
   static final int MAX_PER_REQUEST = 1000;
+
   /** Node defaults, so a request that names no limits cannot take the host. */
   static final Limits DEFAULT_LIMITS = new Limits(60_000L, 4096, 1 << 20);
 
   private final Map<String, NodeSandbox> guests = new ConcurrentHashMap<>();
+
   /** Sandboxes held or being started; guarded by {@code this}, with {@link #memoryHeld}. */
   private int reserved;
+
   /**
-   * Bytes of the memory budget held: each sandbox's memory maximum, from before it starts until
-   * it ends (a command's run, else its delete). Guarded by {@code this}.
+   * Bytes of the memory budget held: each sandbox's memory maximum, from before it starts until it
+   * ends (a command's run, else its delete). Guarded by {@code this}.
    */
   private long memoryHeld;
+
   private final int max;
   private final NodeLimits ceilings;
   private final WasmSource wasm;
   private final SecureRandom random = new SecureRandom();
-  private final ExecutorService commands = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "spindle-command");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService commands =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "spindle-command");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final Forks forks;
   private final Catalog catalog;
   private final WarmPython python;
   private final ImageDirOpener imageDirs;
 
-  Sandboxes(int max, NodeLimits ceilings, WasmSource wasm, Forks forks, Catalog catalog, WarmPython python,
+  Sandboxes(
+      int max,
+      NodeLimits ceilings,
+      WasmSource wasm,
+      Forks forks,
+      Catalog catalog,
+      WarmPython python,
       ImageDirOpener imageDirs) {
     this.imageDirs = imageDirs;
     this.max = max;
@@ -81,20 +93,23 @@ final class Sandboxes implements AutoCloseable {
   /**
    * Makes (or opens) {@code runtime}'s warm snapshot on a background thread ({@code --warm}), so
    * the first request for it does not wait for the boot; one that comes meanwhile waits for this
-   * boot rather than starting another. A failure is recorded on the snapshot's row (status
-   * {@code failed}), and the next request boots again.
+   * boot rather than starting another. A failure is recorded on the snapshot's row (status {@code
+   * failed}), and the next request boots again.
    */
   void warm(String runtime) {
     if (!"python".equals(runtime)) {
       throw new IllegalArgumentException("no warm snapshot for runtime '" + runtime + "'");
     }
-    Thread t = new Thread(() -> {
-      try {
-        python.snapshot();
-      } catch (IOException | RuntimeException e) {
-        System.err.println("spindle daemon: --warm python failed: " + e.getMessage());
-      }
-    }, "spindle-warm-python");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                python.snapshot();
+              } catch (IOException | RuntimeException e) {
+                System.err.println("spindle daemon: --warm python failed: " + e.getMessage());
+              }
+            },
+            "spindle-warm-python");
     t.setDaemon(true);
     t.start();
   }
@@ -106,8 +121,8 @@ final class Sandboxes implements AutoCloseable {
 
   /**
    * Pages over all sandboxes by state: {@code [shared, private]}. Shared pages are held once
-   * however many sandboxes share them (a branch's unwritten pages); private ones are each
-   * sandbox's own copies.
+   * however many sandboxes share them (a branch's unwritten pages); private ones are each sandbox's
+   * own copies.
    */
   long[] pages() {
     long shared = 0;
@@ -129,24 +144,31 @@ final class Sandboxes implements AutoCloseable {
   List<SandboxInfo> create(CreateSandboxes req) throws IOException {
     int n = req.n() == null ? 1 : req.n();
     if (n < 1 || n > MAX_PER_REQUEST) {
-      throw ApiError.badRequest("bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
+      throw ApiError.badRequest(
+          "bad_field", "field 'n' must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
     Applied limits = limits(req.limits(), ceilings);
     String runtime = req.runtime() == null ? "wasm" : req.runtime();
     switch (runtime) {
-      case "wasm" -> { }
+      case "wasm" -> {}
       case "python" -> {
         return python(req, n, limits);
       }
       // RubyVm evaluates code but is not yet a reactor the fork module can snapshot and branch.
-      case "ruby" -> throw ApiError.badRequest("unsupported_runtime", "runtime 'ruby' is not served by this node yet; "
-          + "runtimes: wasm (the default), python");
-      default -> throw ApiError.badRequest("bad_field", "field 'runtime' must be wasm (the default) or python, got '"
-          + runtime + "'");
+      case "ruby" ->
+          throw ApiError.badRequest(
+              "unsupported_runtime",
+              "runtime 'ruby' is not served by this node yet; "
+                  + "runtimes: wasm (the default), python");
+      default ->
+          throw ApiError.badRequest(
+              "bad_field",
+              "field 'runtime' must be wasm (the default) or python, got '" + runtime + "'");
     }
     if (req.snapshot() != null) {
       if (req.dirs() != null) {
-        throw ApiError.badRequest("bad_field", "field 'dirs' goes with 'wasm': a branch has the snapshot's directories");
+        throw ApiError.badRequest(
+            "bad_field", "field 'dirs' goes with 'wasm': a branch has the snapshot's directories");
       }
       if (req.wasm() != null) {
         throw ApiError.badRequest("bad_field", "give either 'wasm' or 'snapshot', not both");
@@ -154,7 +176,8 @@ final class Sandboxes implements AutoCloseable {
       return branch(req, n, limits);
     }
     if (req.wasm() == null) {
-      throw ApiError.badRequest("bad_field", "field 'wasm' (a module) or 'snapshot' (a tag to branch) is required");
+      throw ApiError.badRequest(
+          "bad_field", "field 'wasm' (a module) or 'snapshot' (a tag to branch) is required");
     }
     WasmSource.Loaded module = wasm.load(req.wasm());
     WasmModule parsed = parse(module.bytes());
@@ -164,29 +187,39 @@ final class Sandboxes implements AutoCloseable {
     boolean reactor = !exports.contains("_start");
     List<SandboxDirs.Spec> dirs = SandboxDirs.parse(req.dirs());
     if (!dirs.isEmpty() && !reactor) {
-      throw ApiError.badRequest("bad_field", "field 'dirs' is for reactors (modules without _start), which can be "
-          + "snapshotted with their files; this module is a command");
+      throw ApiError.badRequest(
+          "bad_field",
+          "field 'dirs' is for reactors (modules without _start), which can be "
+              + "snapshotted with their files; this module is a command");
     }
     Map<String, String> roots = SandboxDirs.roots(dirs, imageDirs);
-    return admit(n, memory, i -> {
-      String id = newId();
-      if (reactor) {
-        return NodeSandbox.reactor(id, module.image(), exports, SandboxDirs.start(forks, sandbox, dirs, roots),
-            limits.outputCap());
-      }
-      NodeSandbox g = NodeSandbox.command(id, module.image());
-      commands.execute(() -> {
-        try {
-          g.finished(sandbox.run());
-        } catch (RuntimeException e) {
-          g.died(e);
-        } finally {
-          // The run's memory is garbage now; the sandbox stays listed for its output.
-          release(g);
-        }
-      });
-      return g;
-    });
+    return admit(
+        n,
+        memory,
+        i -> {
+          String id = newId();
+          if (reactor) {
+            return NodeSandbox.reactor(
+                id,
+                module.image(),
+                exports,
+                SandboxDirs.start(forks, sandbox, dirs, roots),
+                limits.outputCap());
+          }
+          NodeSandbox g = NodeSandbox.command(id, module.image());
+          commands.execute(
+              () -> {
+                try {
+                  g.finished(sandbox.run());
+                } catch (RuntimeException e) {
+                  g.died(e);
+                } finally {
+                  // The run's memory is garbage now; the sandbox stays listed for its output.
+                  release(g);
+                }
+              });
+          return g;
+        });
   }
 
   /** Starts one sandbox of a request. */
@@ -195,8 +228,8 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /**
-   * Reserves room for {@code n} whose memory may reach {@code memory} bytes each, then starts
-   * them: all or nothing (those started are closed, the room given back).
+   * Reserves room for {@code n} whose memory may reach {@code memory} bytes each, then starts them:
+   * all or nothing (those started are closed, the room given back).
    */
   private List<SandboxInfo> admit(int n, long memory, Starter starter) throws IOException {
     reserve(n, memory);
@@ -229,10 +262,15 @@ final class Sandboxes implements AutoCloseable {
    * each held to the request's limits. The first eval of each reseeds its {@code random}.
    */
   private List<SandboxInfo> python(CreateSandboxes req, int n, Applied limits) throws IOException {
-    if (req.wasm() != null || req.snapshot() != null || req.args() != null || req.env() != null
+    if (req.wasm() != null
+        || req.snapshot() != null
+        || req.args() != null
+        || req.env() != null
         || req.dirs() != null) {
-      throw ApiError.badRequest("bad_field", "runtime 'python' takes only 'n' and 'limits' (the interpreter is the "
-          + "node's; to continue a Python sandbox's state, branch a snapshot of it with {\"snapshot\": TAG})");
+      throw ApiError.badRequest(
+          "bad_field",
+          "runtime 'python' takes only 'n' and 'limits' (the interpreter is the "
+              + "node's; to continue a Python sandbox's state, branch a snapshot of it with {\"snapshot\": TAG})");
     }
     SandboxSnapshot snap = python.snapshot();
     return branchAdmitted(snap, n, limits, python.tag().value());
@@ -242,11 +280,25 @@ final class Sandboxes implements AutoCloseable {
    * {@code n} children of {@code snap} under the request's limits, admitted all or nothing. Their
    * "image" is the snapshot: a snapshot of a child names it as parent.
    */
-  private List<SandboxInfo> branchAdmitted(SandboxSnapshot snap, int n, Applied limits, String image)
-      throws IOException {
-    return admit(n, 0, i -> NodeSandbox.reactor(newId(), image, null, forks.branch(snap, 1,
-        Duration.ofMillis(limits.timeoutMs()), limits.maxMemoryPages(), limits.outputCap()).getFirst(),
-        limits.outputCap()));
+  private List<SandboxInfo> branchAdmitted(
+      SandboxSnapshot snap, int n, Applied limits, String image) throws IOException {
+    return admit(
+        n,
+        0,
+        i ->
+            NodeSandbox.reactor(
+                newId(),
+                image,
+                null,
+                forks
+                    .branch(
+                        snap,
+                        1,
+                        Duration.ofMillis(limits.timeoutMs()),
+                        limits.maxMemoryPages(),
+                        limits.outputCap())
+                    .getFirst(),
+                limits.outputCap()));
   }
 
   /** {@code n} branches of a snapshot: one page table shared by all, no _initialize. */
@@ -256,8 +308,15 @@ final class Sandboxes implements AutoCloseable {
     var row = catalog.get(tag.value());
     if (!Catalog.SNAPSHOT.equals(row.kind()) || !"ready".equals(row.status())) {
       forks.release(tag);
-      throw ApiError.conflict("not_a_ready_snapshot", "tag '" + tag + "' is " + row.kind() + " " + row.status()
-          + "; only a ready snapshot can be branched");
+      throw ApiError.conflict(
+          "not_a_ready_snapshot",
+          "tag '"
+              + tag
+              + "' is "
+              + row.kind()
+              + " "
+              + row.status()
+              + "; only a ready snapshot can be branched");
     }
     SandboxSnapshot snap = forks.open(tag);
     if (WarmPython.isPython(snap.moduleSha256())) {
@@ -271,13 +330,17 @@ final class Sandboxes implements AutoCloseable {
     AtomicBoolean handed = new AtomicBoolean();
     try {
       // A branch's "image" is its snapshot: a snapshot of the branch names it as parent.
-      return admit(n, 0, i -> {
-        if (i == 0) {
-          handed.set(true);
-          return NodeSandbox.reactor(newId(), tag.value(), null, first, limits.outputCap());
-        }
-        return NodeSandbox.reactor(newId(), tag.value(), null, forks.branch(snap, 1).getFirst(), limits.outputCap());
-      });
+      return admit(
+          n,
+          0,
+          i -> {
+            if (i == 0) {
+              handed.set(true);
+              return NodeSandbox.reactor(newId(), tag.value(), null, first, limits.outputCap());
+            }
+            return NodeSandbox.reactor(
+                newId(), tag.value(), null, forks.branch(snap, 1).getFirst(), limits.outputCap());
+          });
     } catch (IOException | RuntimeException e) {
       if (!handed.get()) {
         first.close();
@@ -287,8 +350,8 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /**
-   * Holds a guest made elsewhere (a resumed remote fork); it is closed if the node is full.
-   * {@code onClose} runs when it ends, whichever way.
+   * Holds a guest made elsewhere (a resumed remote fork); it is closed if the node is full. {@code
+   * onClose} runs when it ends, whichever way.
    */
   SandboxInfo adopt(dev.spindle.fork.Guest child, String image, Runnable onClose) {
     // Its pages arrive from the parent's node as they are touched, each counted as it arrives.
@@ -301,7 +364,8 @@ final class Sandboxes implements AutoCloseable {
       throw e;
     }
     // A resumed CPython takes evals; its output cap is the node's default (no request named one).
-    NodeSandbox g = NodeSandbox.reactor(newId(), image, null, child, limits(null, ceilings).outputCap());
+    NodeSandbox g =
+        NodeSandbox.reactor(newId(), image, null, child, limits(null, ceilings).outputCap());
     g.holdMemory(memory);
     g.onClose(onClose);
     guests.put(g.id, g);
@@ -317,14 +381,31 @@ final class Sandboxes implements AutoCloseable {
    */
   private synchronized void reserve(int n, long memory) {
     if (reserved + n > max) {
-      throw new ApiError(503, "capacity", "the node holds " + guests.size() + " of at most " + max
-          + " sandboxes; " + n + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
+      throw new ApiError(
+          503,
+          "capacity",
+          "the node holds "
+              + guests.size()
+              + " of at most "
+              + max
+              + " sandboxes; "
+              + n
+              + " more do not fit (delete some, or start the daemon with a larger --max-sandboxes)");
     }
     FrameBudget frames = FrameBudget.global();
     if (!frames.tryReserve(n * memory + NodeLimits.PAGE)) {
-      throw new ApiError(503, "capacity", "the node's guests hold " + mib(frames.usedBytes()) + " of its "
-          + mib(ceilings.memoryBudget()) + " memory budget; " + n + " more starting with " + mib(memory)
-          + " each do not fit (delete some, or start the daemon with a larger --memory-budget)");
+      throw new ApiError(
+          503,
+          "capacity",
+          "the node's guests hold "
+              + mib(frames.usedBytes())
+              + " of its "
+              + mib(ceilings.memoryBudget())
+              + " memory budget; "
+              + n
+              + " more starting with "
+              + mib(memory)
+              + " each do not fit (delete some, or start the daemon with a larger --memory-budget)");
     }
     reserved += n;
     memoryHeld += n * memory;
@@ -354,14 +435,16 @@ final class Sandboxes implements AutoCloseable {
     if (module.memorySection().isEmpty() || module.memorySection().get().memoryCount() == 0) {
       return 0;
     }
-    return Math.min(module.memorySection().get().getMemory(0).limits().initialPages(), cap) * NodeLimits.PAGE;
+    return Math.min(module.memorySection().get().getMemory(0).limits().initialPages(), cap)
+        * NodeLimits.PAGE;
   }
 
   private static WasmModule parse(byte[] bytes) {
     try {
       return Parser.parse(bytes);
     } catch (ChicoryException | IllegalArgumentException e) {
-      throw ApiError.badRequest("bad_wasm", "field 'wasm' is not a WebAssembly module: " + e.getMessage());
+      throw ApiError.badRequest(
+          "bad_wasm", "field 'wasm' is not a WebAssembly module: " + e.getMessage());
     }
   }
 
@@ -376,21 +459,37 @@ final class Sandboxes implements AutoCloseable {
     return names;
   }
 
-  /** A request's limits as they will run: each checked against the node's ceiling, defaults for those not named. */
+  /**
+   * A request's limits as they will run: each checked against the node's ceiling, defaults for
+   * those not named.
+   */
   record Applied(long timeoutMs, int maxMemoryPages, int outputCap) {}
 
   /**
-   * Every limit a request names must be between 1 and the node's ceiling, else a 400 naming it
-   * (an unchecked timeout_ms of Long.MAX_VALUE overflowed the watchdog into a 500). The defaults
-   * are lowered to the ceilings when an operator set those lower.
+   * Every limit a request names must be between 1 and the node's ceiling, else a 400 naming it (an
+   * unchecked timeout_ms of Long.MAX_VALUE overflowed the watchdog into a 500). The defaults are
+   * lowered to the ceilings when an operator set those lower.
    */
   static Applied limits(Limits l, NodeLimits ceilings) {
     Limits given = l == null ? new Limits(null, null, null) : l;
-    long timeout = check("limits.timeout_ms", given.timeoutMs(), ceilings.maxTimeout().toMillis(),
-        DEFAULT_LIMITS.timeoutMs());
-    long pages = check("limits.max_memory_pages", given.maxMemoryPages(), ceilings.maxMemoryPages(),
-        DEFAULT_LIMITS.maxMemoryPages());
-    long output = check("limits.output_cap", given.outputCap(), ceilings.maxOutput(), DEFAULT_LIMITS.outputCap());
+    long timeout =
+        check(
+            "limits.timeout_ms",
+            given.timeoutMs(),
+            ceilings.maxTimeout().toMillis(),
+            DEFAULT_LIMITS.timeoutMs());
+    long pages =
+        check(
+            "limits.max_memory_pages",
+            given.maxMemoryPages(),
+            ceilings.maxMemoryPages(),
+            DEFAULT_LIMITS.maxMemoryPages());
+    long output =
+        check(
+            "limits.output_cap",
+            given.outputCap(),
+            ceilings.maxOutput(),
+            DEFAULT_LIMITS.outputCap());
     return new Applied(timeout, (int) pages, (int) output);
   }
 
@@ -400,7 +499,8 @@ final class Sandboxes implements AutoCloseable {
     }
     long v = given.longValue();
     if (v < 1 || v > ceiling) {
-      throw ApiError.badRequest("bad_field", "field '" + field + "' must be between 1 and " + ceiling + ", got " + v);
+      throw ApiError.badRequest(
+          "bad_field", "field '" + field + "' must be between 1 and " + ceiling + ", got " + v);
     }
     return v;
   }
@@ -441,7 +541,9 @@ final class Sandboxes implements AutoCloseable {
     return branchAdmitted(snap, n, limits(null, ceilings), tag.value());
   }
 
-  /** Forgets this process's copy of a deleted snapshot; branches already made keep what they share. */
+  /**
+   * Forgets this process's copy of a deleted snapshot; branches already made keep what they share.
+   */
   void forget(Tag tag) {
     forks.release(tag);
   }
@@ -459,7 +561,10 @@ final class Sandboxes implements AutoCloseable {
   }
 
   List<SandboxInfo> list() {
-    return guests.values().stream().map(NodeSandbox::info).sorted((a, b) -> a.createdAt().compareTo(b.createdAt())).toList();
+    return guests.values().stream()
+        .map(NodeSandbox::info)
+        .sorted((a, b) -> a.createdAt().compareTo(b.createdAt()))
+        .toList();
   }
 
   void delete(String id) {

@@ -8,16 +8,19 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Snapshots a running sandbox into the snapshot store under a tag. The node claims the tag, calls
- * this with the guest's lock held, and settles the tag's row when the returned future completes;
- * so an implementation only captures (memory pages, globals, WASI state) and writes.
+ * this with the guest's lock held, and settles the tag's row when the returned future completes; so
+ * an implementation only captures (memory pages, globals, WASI state) and writes.
  */
 interface SnapshotService {
-  enum Mode { FULL, LIVE }
+  enum Mode {
+    FULL,
+    LIVE
+  }
 
   /**
-   * Starts the snapshot. For {@code FULL} the guest is paused until the copy is written; for
-   * {@code LIVE} it runs on as soon as the page table is taken. The future completes when the
-   * files are ready.
+   * Starts the snapshot. For {@code FULL} the guest is paused until the copy is written; for {@code
+   * LIVE} it runs on as soon as the page table is taken. The future completes when the files are
+   * ready.
    */
   CompletableFuture<Void> snapshot(NodeSandbox guest, Tag tag, Mode mode) throws IOException;
 
@@ -30,7 +33,8 @@ interface SnapshotService {
     }
 
     @Override
-    public CompletableFuture<Void> snapshot(NodeSandbox guest, Tag tag, Mode mode) throws IOException {
+    public CompletableFuture<Void> snapshot(NodeSandbox guest, Tag tag, Mode mode)
+        throws IOException {
       SnapshotMode m = mode == Mode.LIVE ? SnapshotMode.LIVE : SnapshotMode.FULL;
       return forks.snapshot(guest.forked(), tag, m).persisted();
     }

@@ -17,11 +17,10 @@ import java.util.Optional;
 
 /**
  * The node's state in SQLite ({@code <home>/state.db}): one row per tag, image or snapshot, with
- * its status ({@code writing} is in-flight work), what it was made from, and its parent
- * (lineage). A committed transaction survives {@code kill -9} (SQLite's journal), so after a
- * restart every row says what was true when the process died; {@link Catalog} then reconciles
- * the rows with the files. One connection, used under this object's lock: the node's writes are
- * few and small.
+ * its status ({@code writing} is in-flight work), what it was made from, and its parent (lineage).
+ * A committed transaction survives {@code kill -9} (SQLite's journal), so after a restart every row
+ * says what was true when the process died; {@link Catalog} then reconciles the rows with the
+ * files. One connection, used under this object's lock: the node's writes are few and small.
  */
 final class StateDb implements AutoCloseable {
   private static final String COLUMNS =
@@ -37,7 +36,8 @@ final class StateDb implements AutoCloseable {
         s.execute("PRAGMA journal_mode=WAL");
         s.execute("PRAGMA synchronous=FULL");
         s.execute("PRAGMA busy_timeout=5000");
-        s.execute("""
+        s.execute(
+            """
             CREATE TABLE IF NOT EXISTS artifacts (
               tag TEXT PRIMARY KEY,
               kind TEXT NOT NULL CHECK (kind IN ('image', 'snapshot')),
@@ -51,12 +51,14 @@ final class StateDb implements AutoCloseable {
         addColumnIfMissing(s, "pause_ms", "REAL");
       }
     } catch (SQLException e) {
-      throw new IOException("cannot open the node's state database " + file + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot open the node's state database " + file + ": " + e.getMessage(), e);
     }
   }
 
   /** Schema version 2 added pause_ms: a state.db written by an older node gains it in place. */
-  private static void addColumnIfMissing(Statement s, String column, String type) throws SQLException {
+  private static void addColumnIfMissing(Statement s, String column, String type)
+      throws SQLException {
     try (ResultSet r = s.executeQuery("PRAGMA table_info(artifacts)")) {
       while (r.next()) {
         if (column.equals(r.getString("name"))) {
@@ -85,15 +87,30 @@ final class StateDb implements AutoCloseable {
   }
 
   synchronized int count(String kind, String status) {
-    return query("SELECT " + COLUMNS + " FROM artifacts WHERE kind = ? AND status = ?", kind, status).size();
+    return query(
+            "SELECT " + COLUMNS + " FROM artifacts WHERE kind = ? AND status = ?", kind, status)
+        .size();
   }
 
   /** Inserts or replaces the whole row; {@code updated_at} becomes now. */
   synchronized void put(ImageInfo i) {
     String now = Instant.now().toString();
-    exec("INSERT OR REPLACE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        i.tag(), i.kind(), i.status(), i.source(), i.ref(), i.root(), i.commit(), i.sizeBytes(),
-        i.objects(), i.parent(), i.createdAt() == null ? now : i.createdAt(), now, i.error(), i.pauseMs());
+    exec(
+        "INSERT OR REPLACE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        i.tag(),
+        i.kind(),
+        i.status(),
+        i.source(),
+        i.ref(),
+        i.root(),
+        i.commit(),
+        i.sizeBytes(),
+        i.objects(),
+        i.parent(),
+        i.createdAt() == null ? now : i.createdAt(),
+        now,
+        i.error(),
+        i.pauseMs());
   }
 
   /**
@@ -103,14 +120,33 @@ final class StateDb implements AutoCloseable {
   synchronized boolean claim(ImageInfo i) {
     exec("DELETE FROM artifacts WHERE tag = ? AND status = 'failed'", i.tag());
     String now = Instant.now().toString();
-    return exec("INSERT OR IGNORE INTO artifacts (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        i.tag(), i.kind(), "writing", i.source(), i.ref(), null, null, null, null, i.parent(), now, now, null,
-        null) == 1;
+    return exec(
+            "INSERT OR IGNORE INTO artifacts ("
+                + COLUMNS
+                + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            i.tag(),
+            i.kind(),
+            "writing",
+            i.source(),
+            i.ref(),
+            null,
+            null,
+            null,
+            null,
+            i.parent(),
+            now,
+            now,
+            null,
+            null)
+        == 1;
   }
 
   synchronized void fail(String tag, String error) {
-    exec("UPDATE artifacts SET status = 'failed', error = ?, updated_at = ? WHERE tag = ?",
-        error, Instant.now().toString(), tag);
+    exec(
+        "UPDATE artifacts SET status = 'failed', error = ?, updated_at = ? WHERE tag = ?",
+        error,
+        Instant.now().toString(),
+        tag);
   }
 
   synchronized void delete(String tag) {
@@ -135,13 +171,29 @@ final class StateDb implements AutoCloseable {
   }
 
   private List<ImageInfo> query(String sql, Object... args) {
-    try (PreparedStatement p = prepare(sql, args); ResultSet r = p.executeQuery()) {
+    try (PreparedStatement p = prepare(sql, args);
+        ResultSet r = p.executeQuery()) {
       List<ImageInfo> out = new ArrayList<>();
       while (r.next()) {
-        out.add(new ImageInfo(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5),
-            r.getString(6), r.getString(7), longOrNull(r, 8), intOrNull(r, 9),
-            r.getString(10), r.getString(11), r.getString(12), r.getString(13), doubleOrNull(r, 14),
-            null, null, null));
+        out.add(
+            new ImageInfo(
+                r.getString(1),
+                r.getString(2),
+                r.getString(3),
+                r.getString(4),
+                r.getString(5),
+                r.getString(6),
+                r.getString(7),
+                longOrNull(r, 8),
+                intOrNull(r, 9),
+                r.getString(10),
+                r.getString(11),
+                r.getString(12),
+                r.getString(13),
+                doubleOrNull(r, 14),
+                null,
+                null,
+                null));
       }
       return out;
     } catch (SQLException e) {
@@ -156,7 +208,10 @@ final class StateDb implements AutoCloseable {
 
   /** Cuts a snapshot's lineage link (compact: its files are already whole). */
   synchronized void clearParent(String tag) {
-    exec("UPDATE artifacts SET parent = NULL, updated_at = ? WHERE tag = ?", Instant.now().toString(), tag);
+    exec(
+        "UPDATE artifacts SET parent = NULL, updated_at = ? WHERE tag = ?",
+        Instant.now().toString(),
+        tag);
   }
 
   private static Long longOrNull(ResultSet r, int column) throws SQLException {

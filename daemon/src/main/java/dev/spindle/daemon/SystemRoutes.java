@@ -36,10 +36,21 @@ final class SystemRoutes {
   }
 
   void register(Router r) {
-    r.addOpen("GET", "/healthz", x -> x.text("text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8)));
-    r.add("GET", "/version", x -> x.json(new Api.Version(version(), Runtime.version().toString(), API_VERSION)));
-    r.addUncapped("GET", "/metrics",
-        x -> x.text("text/plain; version=0.0.4; charset=utf-8", metrics.render().getBytes(StandardCharsets.UTF_8)));
+    r.addOpen(
+        "GET",
+        "/healthz",
+        x -> x.text("text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8)));
+    r.add(
+        "GET",
+        "/version",
+        x -> x.json(new Api.Version(version(), Runtime.version().toString(), API_VERSION)));
+    r.addUncapped(
+        "GET",
+        "/metrics",
+        x ->
+            x.text(
+                "text/plain; version=0.0.4; charset=utf-8",
+                metrics.render().getBytes(StandardCharsets.UTF_8)));
     r.add("GET", "/v1/openapi.json", x -> x.text("application/json", openapi));
   }
 }

@@ -5,10 +5,10 @@ import dev.spindle.store.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -17,12 +17,13 @@ import java.util.HexFormat;
 import java.util.Set;
 
 /**
- * The node's bearer token: 32 random bytes in hex, generated on first start into
- * {@code <home>/daemon.token} with mode 0600 (only the owner can read it, so only the owner, or
- * whoever they hand it to, can drive the node) and reused after.
+ * The node's bearer token: 32 random bytes in hex, generated on first start into {@code
+ * <home>/daemon.token} with mode 0600 (only the owner can read it, so only the owner, or whoever
+ * they hand it to, can drive the node) and reused after.
  */
 final class TokenFile {
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
 
   private TokenFile() {}
 
@@ -45,7 +46,9 @@ final class TokenFile {
     String token = HexFormat.of().formatHex(b);
     // Created 0600 before the secret is written into it; the rename keeps the mode.
     Files.createDirectories(home);
-    Path tmp = Files.createTempFile(home, ".daemon.token.", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+    Path tmp =
+        Files.createTempFile(
+            home, ".daemon.token.", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.write(ByteBuffer.wrap((token + "\n").getBytes(StandardCharsets.US_ASCII)));
@@ -60,7 +63,9 @@ final class TokenFile {
 
   /** Compares in constant time, so response timing does not leak how much of a guess was right. */
   static boolean matches(String expected, String given) {
-    return given != null && MessageDigest.isEqual(
-        expected.getBytes(StandardCharsets.US_ASCII), given.getBytes(StandardCharsets.US_ASCII));
+    return given != null
+        && MessageDigest.isEqual(
+            expected.getBytes(StandardCharsets.US_ASCII),
+            given.getBytes(StandardCharsets.US_ASCII));
   }
 }

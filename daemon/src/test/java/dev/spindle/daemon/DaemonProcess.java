@@ -34,11 +34,15 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   /** A daemon on a loopback {@code host} (e.g. 127.0.0.2) with a JVM heap of {@code heap}. */
-  static DaemonProcess startOn(Path home, String host, String heap, String... extra) throws IOException {
+  static DaemonProcess startOn(Path home, String host, String heap, String... extra)
+      throws IOException {
     return startAt(home, host + ":0", heap, extra);
   }
 
-  /** A port free on every loopback address now, for nodes that must name each other before they start. */
+  /**
+   * A port free on every loopback address now, for nodes that must name each other before they
+   * start.
+   */
   static int freePort() throws IOException {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();
@@ -49,21 +53,38 @@ final class DaemonProcess implements AutoCloseable {
    * A daemon listening on {@code hostPort}. The test is the node's operator: the test's temporary
    * directory (the home's parent) is an --allow-path, so images can be made from its files.
    */
-  static DaemonProcess startAt(Path home, String hostPort, String heap, String... extra) throws IOException {
-    String cp = Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
-        + Files.readString(Path.of("target/daemon-classpath.txt")).strip();
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-Xmx" + heap, "-XX:TieredStopAtLevel=1",
-        "-cp", cp, DaemonMain.class.getName(),
-        "--listen", hostPort, "--home", home.toString(),
-        "--allow-path", home.toAbsolutePath().getParent().toString(),
-        // Counted at their maximums (256 MiB by default), a few of the tests' guests pass the
-        // budget of a small heap; the budget's own test gives a small one after this (the last wins).
-        "--memory-budget", "1t"));
+  static DaemonProcess startAt(Path home, String hostPort, String heap, String... extra)
+      throws IOException {
+    String cp =
+        Path.of("target/classes").toAbsolutePath()
+            + java.io.File.pathSeparator
+            + Files.readString(Path.of("target/daemon-classpath.txt")).strip();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx" + heap,
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                cp,
+                DaemonMain.class.getName(),
+                "--listen",
+                hostPort,
+                "--home",
+                home.toString(),
+                "--allow-path",
+                home.toAbsolutePath().getParent().toString(),
+                // Counted at their maximums (256 MiB by default), a few of the tests' guests pass
+                // the
+                // budget of a small heap; the budget's own test gives a small one after this (the
+                // last wins).
+                "--memory-budget",
+                "1t"));
     cmd.addAll(List.of(extra));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     List<String> lines = new ArrayList<>();
     try {
       String line;
@@ -73,15 +94,18 @@ final class DaemonProcess implements AutoCloseable {
         if (at >= 0) {
           String url = line.substring(at + "listening on ".length()).split(" ")[0];
           // Keep draining the output so the daemon never blocks on a full pipe.
-          Thread drain = new Thread(() -> {
-            try {
-              while (r.readLine() != null) {
-                // discard
-              }
-            } catch (IOException e) {
-              // the process ended
-            }
-          }, "daemon-output");
+          Thread drain =
+              new Thread(
+                  () -> {
+                    try {
+                      while (r.readLine() != null) {
+                        // discard
+                      }
+                    } catch (IOException e) {
+                      // the process ended
+                    }
+                  },
+                  "daemon-output");
           drain.setDaemon(true);
           drain.start();
           return new DaemonProcess(p, url, home, lines);

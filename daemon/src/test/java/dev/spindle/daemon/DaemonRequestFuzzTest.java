@@ -22,26 +22,30 @@ import java.util.List;
 /**
  * Requests are outside bytes. Whatever a client sends to the node's routes (bodies, path
  * parameters, a Range header), the answer is a 2xx, or a 4xx with a JSON error naming what was
- * wrong, also when Jetty refuses it before the API sees it; never a 500, which would mean the
- * node failed on its own. One in-process node, with one
- * image and one live sandbox so that requests reach past the lookups. Left out: routes that act on
- * the node's own files by request (POST /v1/images and POST /v1/sandboxes take node paths) and
- * deletes. CI replays the seeds beside this class; {@code JAZZER_FUZZ=1 mvn -pl daemon test
- * -Dtest=DaemonRequestFuzzTest} fuzzes.
+ * wrong, also when Jetty refuses it before the API sees it; never a 500, which would mean the node
+ * failed on its own. One in-process node, with one image and one live sandbox so that requests
+ * reach past the lookups. Left out: routes that act on the node's own files by request (POST
+ * /v1/images and POST /v1/sandboxes take node paths) and deletes. CI replays the seeds beside this
+ * class; {@code JAZZER_FUZZ=1 mvn -pl daemon test -Dtest=DaemonRequestFuzzTest} fuzzes.
  */
 class DaemonRequestFuzzTest {
-  /** Method and path; {ID} becomes the live sandbox or a fuzzed id, {TAG} the image or a fuzzed tag. */
-  private static final List<String[]> ROUTES = List.of(
-      new String[] {"POST", "/v1/sandboxes/{ID}/call"},
-      new String[] {"POST", "/v1/sandboxes/{ID}/snapshot"},
-      new String[] {"POST", "/v1/sandboxes/{ID}/fork"},
-      new String[] {"POST", "/v1/resume"},
-      new String[] {"POST", "/v1/images/{TAG}/compact"},
-      new String[] {"GET", "/v1/images/{TAG}/file?path="},
-      new String[] {"GET", "/v1/images/{TAG}/objects/{ID}"},
-      new String[] {"GET", "/v1/sandboxes/{ID}/output?since="},
-      new String[] {"GET", "/v1/sandboxes?limit="});
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  /**
+   * Method and path; {ID} becomes the live sandbox or a fuzzed id, {TAG} the image or a fuzzed tag.
+   */
+  private static final List<String[]> ROUTES =
+      List.of(
+          new String[] {"POST", "/v1/sandboxes/{ID}/call"},
+          new String[] {"POST", "/v1/sandboxes/{ID}/snapshot"},
+          new String[] {"POST", "/v1/sandboxes/{ID}/fork"},
+          new String[] {"POST", "/v1/resume"},
+          new String[] {"POST", "/v1/images/{TAG}/compact"},
+          new String[] {"GET", "/v1/images/{TAG}/file?path="},
+          new String[] {"GET", "/v1/images/{TAG}/objects/{ID}"},
+          new String[] {"GET", "/v1/sandboxes/{ID}/output?since="},
+          new String[] {"GET", "/v1/sandboxes?limit="});
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private static final Node NODE = Node.start();
 
   private record Node(Daemon daemon, String url, String token, String sandbox) {
@@ -51,22 +55,31 @@ class DaemonRequestFuzzTest {
         Path src = Files.createDirectories(tmp.resolve("src"));
         Files.write(src.resolve("guest.wasm"), SampleGuest.wasm());
         Files.writeString(src.resolve("a.txt"), "hello");
-        DaemonConfig config = DaemonConfig.defaults(new SpindleHome(tmp.resolve("home"))).listen("127.0.0.1:0");
+        DaemonConfig config =
+            DaemonConfig.defaults(new SpindleHome(tmp.resolve("home"))).listen("127.0.0.1:0");
         // The fuzzer is the operator here: src is the one directory clients may name.
-        Daemon d = Daemon.start(config, new AccessOptions(java.util.List.of(), java.util.List.of(src)));
+        Daemon d =
+            Daemon.start(config, new AccessOptions(java.util.List.of(), java.util.List.of(src)));
         SpindleClient c = SpindleClient.connect(d.url(), d.token());
         c.makeImage(new MakeImage(src.toString(), "base"));
-        String id = c.createSandboxes(new CreateSandboxes(Wasm.inImage("base", "guest.wasm"))).getFirst().id();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          try {
-            d.close();
-            try (var walk = Files.walk(tmp)) {
-              walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-          } catch (Exception e) {
-            // the JVM is exiting
-          }
-        }));
+        String id =
+            c.createSandboxes(new CreateSandboxes(Wasm.inImage("base", "guest.wasm")))
+                .getFirst()
+                .id();
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      try {
+                        d.close();
+                        try (var walk = Files.walk(tmp)) {
+                          walk.sorted(java.util.Comparator.reverseOrder())
+                              .forEach(p -> p.toFile().delete());
+                        }
+                      } catch (Exception e) {
+                        // the JVM is exiting
+                      }
+                    }));
         return new Node(d, d.url().toString().replaceAll("/$", ""), d.token(), id);
       } catch (Exception e) {
         throw new ExceptionInInitializerError(e);
@@ -86,10 +99,14 @@ class DaemonRequestFuzzTest {
     if (path.endsWith("=")) {
       path += enc(query);
     }
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(NODE.url() + path))
-        .header("Authorization", "Bearer " + NODE.token())
-        .method(route[0], route[0].equals("GET") ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(NODE.url() + path))
+            .header("Authorization", "Bearer " + NODE.token())
+            .method(
+                route[0],
+                route[0].equals("GET")
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(body));
     if (range != null && isHeaderSafe(range)) {
       b.header("Range", range);
     }
@@ -102,11 +119,28 @@ class DaemonRequestFuzzTest {
     }
     // 502-504 are answers about another node (a fork to an unreachable one), not failures here.
     if (r.statusCode() == 500 || r.statusCode() == 501 || r.statusCode() > 504) {
-      throw new AssertionError(route[0] + " " + path + " (body " + body.length + " bytes, Range " + range
-          + ") answered " + r.statusCode() + ": " + r.body());
+      throw new AssertionError(
+          route[0]
+              + " "
+              + path
+              + " (body "
+              + body.length
+              + " bytes, Range "
+              + range
+              + ") answered "
+              + r.statusCode()
+              + ": "
+              + r.body());
     }
     if (r.statusCode() >= 400 && !r.body().contains("\"error\"")) {
-      throw new AssertionError(route[0] + " " + path + " answered " + r.statusCode() + " without a JSON error: " + r.body());
+      throw new AssertionError(
+          route[0]
+              + " "
+              + path
+              + " answered "
+              + r.statusCode()
+              + " without a JSON error: "
+              + r.body());
     }
   }
 

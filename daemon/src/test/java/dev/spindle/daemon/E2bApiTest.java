@@ -28,8 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class E2bApiTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
   private static DaemonProcess node;
   private static String key;
 
@@ -54,8 +53,13 @@ class E2bApiTest {
 
   private static Answer send(String method, String path, String body, String... headers)
       throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.url + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(node.url + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (headers.length > 0) {
       b.headers(headers);
     }
@@ -63,7 +67,8 @@ class E2bApiTest {
     return new Answer(r.statusCode(), r.body());
   }
 
-  private static Answer api(String method, String path, String body) throws IOException, InterruptedException {
+  private static Answer api(String method, String path, String body)
+      throws IOException, InterruptedException {
     return send(method, "/e2b" + path, body, "X-API-Key", key, "Content-Type", "application/json");
   }
 
@@ -74,8 +79,17 @@ class E2bApiTest {
   }
 
   private static List<JsonNode> execute(String id, String token, String code) throws Exception {
-    Answer a = send("POST", "/e2b/sandbox/execute", JSON.createObjectNode().put("code", code).toString(),
-        "E2b-Sandbox-Id", id, "E2b-Sandbox-Port", "49999", "X-Access-Token", token);
+    Answer a =
+        send(
+            "POST",
+            "/e2b/sandbox/execute",
+            JSON.createObjectNode().put("code", code).toString(),
+            "E2b-Sandbox-Id",
+            id,
+            "E2b-Sandbox-Port",
+            "49999",
+            "X-Access-Token",
+            token);
     assertEquals(200, a.status(), a.body());
     List<JsonNode> lines = new ArrayList<>();
     for (String l : a.body().split("\n")) {
@@ -92,7 +106,11 @@ class E2bApiTest {
     assertError(404, api("GET", "/sandboxes/sb-000000000000", null));
     assertError(404, api("POST", "/v2/sandboxes", "{\"templateID\": \"no-such-template\"}"));
 
-    Answer created = api("POST", "/v2/sandboxes", "{\"templateID\": \"code-interpreter-v1\", \"metadata\": {\"k\": \"v\"}}");
+    Answer created =
+        api(
+            "POST",
+            "/v2/sandboxes",
+            "{\"templateID\": \"code-interpreter-v1\", \"metadata\": {\"k\": \"v\"}}");
     assertEquals(201, created.status(), created.body());
     String id = created.json().get("sandboxID").asText();
     String token = created.json().get("envdAccessToken").asText();
@@ -101,14 +119,52 @@ class E2bApiTest {
     assertError(429, api("POST", "/v2/sandboxes", "{\"templateID\": \"code-interpreter-v1\"}"));
 
     // The sandbox side: the sandbox's own token, and E2B's 502 for what is not there.
-    assertError(401, send("POST", "/e2b/sandbox/execute", "{\"code\": \"1\"}", "E2b-Sandbox-Id", id,
-        "E2b-Sandbox-Port", "49999"));
-    assertError(401, send("POST", "/e2b/sandbox/execute", "{\"code\": \"1\"}", "E2b-Sandbox-Id", id,
-        "E2b-Sandbox-Port", "49999", "X-Access-Token", key));
-    assertError(502, send("POST", "/e2b/sandbox/execute", "{\"code\": \"1\"}", "E2b-Sandbox-Id", "sb-000000000000",
-        "E2b-Sandbox-Port", "49999", "X-Access-Token", token));
-    assertError(502, send("GET", "/e2b/sandbox/", null, "E2b-Sandbox-Id", id, "E2b-Sandbox-Port", "8080",
-        "X-Access-Token", token));
+    assertError(
+        401,
+        send(
+            "POST",
+            "/e2b/sandbox/execute",
+            "{\"code\": \"1\"}",
+            "E2b-Sandbox-Id",
+            id,
+            "E2b-Sandbox-Port",
+            "49999"));
+    assertError(
+        401,
+        send(
+            "POST",
+            "/e2b/sandbox/execute",
+            "{\"code\": \"1\"}",
+            "E2b-Sandbox-Id",
+            id,
+            "E2b-Sandbox-Port",
+            "49999",
+            "X-Access-Token",
+            key));
+    assertError(
+        502,
+        send(
+            "POST",
+            "/e2b/sandbox/execute",
+            "{\"code\": \"1\"}",
+            "E2b-Sandbox-Id",
+            "sb-000000000000",
+            "E2b-Sandbox-Port",
+            "49999",
+            "X-Access-Token",
+            token));
+    assertError(
+        502,
+        send(
+            "GET",
+            "/e2b/sandbox/",
+            null,
+            "E2b-Sandbox-Id",
+            id,
+            "E2b-Sandbox-Port",
+            "8080",
+            "X-Access-Token",
+            token));
 
     List<JsonNode> lines = execute(id, token, "print('hi')\nx = 6 * 7\nx");
     // Output comes as the node finds it: a print may be in more than one line.
@@ -133,10 +189,24 @@ class E2bApiTest {
     assertEquals(204, api("POST", "/sandboxes/" + id + "/pause", "{}").status());
     assertError(409, api("POST", "/sandboxes/" + id + "/pause", "{}"));
     assertEquals("paused", api("GET", "/sandboxes/" + id, null).json().get("state").asText());
-    assertError(502, send("POST", "/e2b/sandbox/execute", "{\"code\": \"1\"}", "E2b-Sandbox-Id", id,
-        "E2b-Sandbox-Port", "49999", "X-Access-Token", token));
-    assertEquals(201, api("POST", "/v2/sandboxes/" + id + "/connect", "{\"timeout\": 60}").status(), "resumed");
-    assertEquals(200, api("POST", "/v2/sandboxes/" + id + "/connect", "{}").status(), "already running");
+    assertError(
+        502,
+        send(
+            "POST",
+            "/e2b/sandbox/execute",
+            "{\"code\": \"1\"}",
+            "E2b-Sandbox-Id",
+            id,
+            "E2b-Sandbox-Port",
+            "49999",
+            "X-Access-Token",
+            token));
+    assertEquals(
+        201,
+        api("POST", "/v2/sandboxes/" + id + "/connect", "{\"timeout\": 60}").status(),
+        "resumed");
+    assertEquals(
+        200, api("POST", "/v2/sandboxes/" + id + "/connect", "{}").status(), "already running");
     assertEquals("42", execute(id, token, "x").get(0).get("text").asText());
     JsonNode listed = api("GET", "/v2/sandboxes?state=running", null).json();
     assertEquals(1, listed.size(), listed.toString());
@@ -149,6 +219,11 @@ class E2bApiTest {
 
     assertEquals(204, api("DELETE", "/sandboxes/" + id, null).status());
     assertError(404, api("DELETE", "/sandboxes/" + id, null));
-    assertEquals(0, send("GET", "/v1/sandboxes", null, "Authorization", "Bearer " + key).json().get("sandboxes").size());
+    assertEquals(
+        0,
+        send("GET", "/v1/sandboxes", null, "Authorization", "Bearer " + key)
+            .json()
+            .get("sandboxes")
+            .size());
   }
 }

@@ -29,17 +29,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A container sandbox through E2B's own SDK ({@code e2b} 2.51.0) against a real node started
- * with {@code --containers}: a template naming a busybox image made here starts a runc container
- * over it; commands, files, background commands, stdin and kill go through the SDK
- * ({@code e2b/container.cjs}); runc, the mount table and the node's state directory are the
- * witnesses that kill leaves nothing behind.
+ * A container sandbox through E2B's own SDK ({@code e2b} 2.51.0) against a real node started with
+ * {@code --containers}: a template naming a busybox image made here starts a runc container over
+ * it; commands, files, background commands, stdin and kill go through the SDK ({@code
+ * e2b/container.cjs}); runc, the mount table and the node's state directory are the witnesses that
+ * kill leaves nothing behind.
  */
 @Requires({Tool.E2B_SDK, Tool.FUSE, Tool.RUNC, Tool.BUSYBOX})
 class E2bContainerSdkTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
   private static DaemonProcess node;
   private static Path modules;
   private static Path script;
@@ -48,7 +47,9 @@ class E2bContainerSdkTest {
   @BeforeAll
   static void start() throws IOException, URISyntaxException {
     modules = SpindleCache.root().resolve("guests/npm/node_modules");
-    Requirements.require(Tool.E2B_SDK, Files.exists(modules.resolve("e2b/package.json")),
+    Requirements.require(
+        Tool.E2B_SDK,
+        Files.exists(modules.resolve("e2b/package.json")),
         "E2B's SDK is not in " + modules + " (run scripts/npm-guests)");
     script = Path.of(E2bContainerSdkTest.class.getResource("/e2b/container.cjs").toURI());
     // The image: a static busybox and a few applets (as the container module's tests make it).
@@ -58,7 +59,8 @@ class E2bContainerSdkTest {
     for (String applet : List.of("sh", "ls", "cat", "echo", "sleep", "pwd")) {
       Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
     }
-    Files.writeString(Files.createDirectories(root.resolve("etc")).resolve("motd"), "from the image\n");
+    Files.writeString(
+        Files.createDirectories(root.resolve("etc")).resolve("motd"), "from the image\n");
     home = tmp.resolve("home");
     node = DaemonProcess.startOn(home, "127.0.0.1", "1g", "--containers");
     node.client().makeImage(new MakeImage(root.toString(), "busybox"));
@@ -68,7 +70,8 @@ class E2bContainerSdkTest {
   static void stop() throws InterruptedException {
     if (node != null) {
       node.close();
-      // The node was killed (SIGKILL): what a failed scenario left is reaped as a restarted node would.
+      // The node was killed (SIGKILL): what a failed scenario left is reaped as a restarted node
+      // would.
       try {
         new dev.spindle.container.ContainerRuntime(home.resolve("containers")).reap();
       } catch (IOException e) {
@@ -81,8 +84,10 @@ class E2bContainerSdkTest {
     return scenario(node, name);
   }
 
-  private static JsonNode scenario(DaemonProcess node, String name) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder("node", script.toString(), name).redirectErrorStream(true);
+  private static JsonNode scenario(DaemonProcess node, String name)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder("node", script.toString(), name).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("NODE_PATH", modules.toString());
     env.put("E2B_API_URL", node.url + "/e2b");
@@ -98,8 +103,12 @@ class E2bContainerSdkTest {
       p.destroyForcibly();
     }
     assertEquals(0, p.exitValue(), "scenario " + name + " failed:\n" + out);
-    String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
-        .orElseThrow(() -> new AssertionError("scenario " + name + " printed no result:\n" + out));
+    String line =
+        out.lines()
+            .filter(l -> l.startsWith("RESULT "))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("scenario " + name + " printed no result:\n" + out));
     return JSON.readTree(line.substring("RESULT ".length()));
   }
 
@@ -110,7 +119,8 @@ class E2bContainerSdkTest {
       closed.client().makeImage(new MakeImage(tmp.resolve("busybox-root").toString(), "busybox"));
       Set<String> before = runcContainers();
       JsonNode r = scenario(closed, "refused");
-      assertTrue(r.at("/create/message").asText().contains("this node runs no containers"), r.toString());
+      assertTrue(
+          r.at("/create/message").asText().contains("this node runs no containers"), r.toString());
       assertEquals(before, runcContainers());
     } finally {
       closed.close();
@@ -160,24 +170,36 @@ class E2bContainerSdkTest {
 
     assertEquals("running", r.at("/info/state").asText());
     assertEquals("busybox", r.at("/info/templateId").asText());
-    assertTrue(r.get("sandboxes").toString().contains("[\"" + r.get("id").asText() + "\",\"running\",\"busybox\"]"),
+    assertTrue(
+        r.get("sandboxes")
+            .toString()
+            .contains("[\"" + r.get("id").asText() + "\",\"running\",\"busybox\"]"),
         r.get("sandboxes").toString());
     // Pause is refused with a clear error at once.
-    assertTrue(r.at("/pause/message").asText().contains("not supported for container sandbox"),
+    assertTrue(
+        r.at("/pause/message").asText().contains("not supported for container sandbox"),
         r.get("pause").toString());
-    assertTrue(r.at("/snapshot/message").asText().contains("not supported for container sandbox"),
+    assertTrue(
+        r.at("/snapshot/message").asText().contains("not supported for container sandbox"),
         r.get("snapshot").toString());
     assertEquals(501, r.at("/fork/status").asInt(), r.get("fork").toString());
     assertEquals(501, r.at("/fork/body/code").asInt(), r.get("fork").toString());
-    assertEquals("SandboxNotFoundError", r.at("/infoKilled/cls").asText(), r.get("infoKilled").toString());
+    assertEquals(
+        "SandboxNotFoundError", r.at("/infoKilled/cls").asText(), r.get("infoKilled").toString());
 
     // Killed: no runc container, mount or state directory of it is left.
     Set<String> left = runcContainers();
     left.removeAll(before);
     assertEquals(Set.of(), left, "runc containers left");
     Path real = home.toRealPath();
-    assertTrue(MountPoints.list().stream().noneMatch(m -> m.startsWith(real) || (m.toString().startsWith(
-        "/run/spindle/spindle-") && !before.contains(m.getFileName().toString()))), "mounts left: " + MountPoints.list());
+    assertTrue(
+        MountPoints.list().stream()
+            .noneMatch(
+                m ->
+                    m.startsWith(real)
+                        || (m.toString().startsWith("/run/spindle/spindle-")
+                            && !before.contains(m.getFileName().toString()))),
+        "mounts left: " + MountPoints.list());
     Path state = home.resolve("containers");
     if (Files.isDirectory(state)) {
       try (Stream<Path> s = Files.list(state)) {

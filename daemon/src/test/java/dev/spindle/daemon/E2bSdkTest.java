@@ -33,14 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  * daemon/NPM-PACKAGES and installed by scripts/npm-guests) driven by node against a real node in
  * its own process, configured only by E2B's three environment variables. The scenarios are in
  * {@code e2b/scenarios.cjs}; each prints what the SDK saw, and the node's own API is the second
- * witness. The node runs with {@code --max-timeout 20s}: the streaming scenario's cell never
- * ends, so its output can only reach the SDK while it runs.
+ * witness. The node runs with {@code --max-timeout 20s}: the streaming scenario's cell never ends,
+ * so its output can only reach the SDK while it runs.
  */
 @Requires(Tool.E2B_SDK)
 class E2bSdkTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
   private static DaemonProcess node;
   private static SpindleClient spindle;
   private static Path modules;
@@ -49,8 +48,10 @@ class E2bSdkTest {
   @BeforeAll
   static void start() throws IOException, URISyntaxException {
     modules = SpindleCache.root().resolve("guests/npm/node_modules");
-    Requirements.require(Tool.E2B_SDK, Files.exists(modules.resolve("e2b/package.json"))
-        && Files.exists(modules.resolve("@e2b/code-interpreter/package.json")),
+    Requirements.require(
+        Tool.E2B_SDK,
+        Files.exists(modules.resolve("e2b/package.json"))
+            && Files.exists(modules.resolve("@e2b/code-interpreter/package.json")),
         "E2B's SDKs are not in " + modules + " (run scripts/npm-guests)");
     script = Path.of(E2bSdkTest.class.getResource("/e2b/scenarios.cjs").toURI());
     node = DaemonProcess.startOn(tmp.resolve("home"), "127.0.0.1", "1g", "--max-timeout", "20s");
@@ -66,7 +67,8 @@ class E2bSdkTest {
 
   /** Runs one scenario with node and answers what it printed after {@code RESULT}. */
   private static JsonNode scenario(String name) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder("node", script.toString(), name).redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder("node", script.toString(), name).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.put("NODE_PATH", modules.toString());
     env.put("E2B_API_URL", node.url + "/e2b");
@@ -81,8 +83,12 @@ class E2bSdkTest {
       p.destroyForcibly();
     }
     assertEquals(0, p.exitValue(), "scenario " + name + " failed:\n" + out);
-    String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
-        .orElseThrow(() -> new AssertionError("scenario " + name + " printed no result:\n" + out));
+    String line =
+        out.lines()
+            .filter(l -> l.startsWith("RESULT "))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("scenario " + name + " printed no result:\n" + out));
     return JSON.readTree(line.substring("RESULT ".length()));
   }
 
@@ -101,7 +107,8 @@ class E2bSdkTest {
     assertEquals("running", r.at("/info/state").asText());
     assertEquals("state", r.at("/info/metadata/scenario").asText());
     assertEquals("code-interpreter-v1", r.at("/info/templateId").asText());
-    assertFalse(spindleSandboxes().contains(r.get("id").asText()), "killed, so gone from /v1/sandboxes");
+    assertFalse(
+        spindleSandboxes().contains(r.get("id").asText()), "killed, so gone from /v1/sandboxes");
   }
 
   @Test
@@ -114,7 +121,8 @@ class E2bSdkTest {
     JsonNode events = r.get("events");
     for (int i = 0; i < events.size() - 1; i++) {
       String kind = events.get(i).get(0).asText();
-      assertTrue(kind.equals("stdout") || kind.equals("stderr"), "output before the end only: " + events);
+      assertTrue(
+          kind.equals("stdout") || kind.equals("stderr"), "output before the end only: " + events);
       (kind.equals("stdout") ? out : err).append(events.get(i).get(1).asText());
     }
     assertEquals("started\n", out.toString());
@@ -129,7 +137,8 @@ class E2bSdkTest {
     assertEquals("ZeroDivisionError", r.at("/div/name").asText());
     assertEquals("division by zero", r.at("/div/value").asText());
     String tb = r.at("/div/traceback").asText();
-    assertTrue(tb.startsWith("Traceback (most recent call last):") && tb.contains("return 1/0"), tb);
+    assertTrue(
+        tb.startsWith("Traceback (most recent call last):") && tb.contains("return 1/0"), tb);
     assertEquals("NotImplementedError", r.at("/otherLanguage/name").asText());
     assertEquals("'still alive'", r.get("after").asText());
     assertTrue(r.at("/wrongKey/isAuth").asBoolean(), r.get("wrongKey").toString());
@@ -138,7 +147,9 @@ class E2bSdkTest {
     assertFalse(r.get("killKilled").asBoolean());
     // The SDK reads E2B's 502 for a sandbox that is gone as a timeout.
     assertTrue(r.at("/runKilled/isTimeout").asBoolean(), r.get("runKilled").toString());
-    assertTrue(r.at("/badTemplate/message").asText().startsWith("404: template"), r.get("badTemplate").toString());
+    assertTrue(
+        r.at("/badTemplate/message").asText().startsWith("404: template"),
+        r.get("badTemplate").toString());
   }
 
   @Test
@@ -161,16 +172,19 @@ class E2bSdkTest {
     Set<String> draws = new HashSet<>();
     for (JsonNode c : children) {
       String text = c.path("text").asText();
-      assertTrue(text.startsWith("(2, "), "each child has the parent's history plus its own step: " + c);
+      assertTrue(
+          text.startsWith("(2, "), "each child has the parent's history plus its own step: " + c);
       draws.add(text);
       assertTrue(r.get("listed").toString().contains(c.get("id").asText()));
     }
     assertEquals(5, draws.size(), "five distinct draws: " + draws);
     // The parent ran on, untouched by its children.
     assertTrue(r.get("parent").asText().startsWith("(1, "), r.get("parent").asText());
-    assertFalse(draws.stream().anyMatch(d -> d.substring(4).equals(r.get("parent").asText().substring(4))));
+    assertFalse(
+        draws.stream().anyMatch(d -> d.substring(4).equals(r.get("parent").asText().substring(4))));
     for (JsonNode c : children) {
-      assertFalse(spindleSandboxes().contains(c.get("id").asText()), "killed, so gone from /v1/sandboxes");
+      assertFalse(
+          spindleSandboxes().contains(c.get("id").asText()), "killed, so gone from /v1/sandboxes");
     }
   }
 
@@ -183,7 +197,8 @@ class E2bSdkTest {
     assertTrue(r.get("exists").asBoolean());
     assertTrue(r.at("/missing/isNotFound").asBoolean(), r.get("missing").toString());
     assertEquals("[\"'child 0'\",\"'child 1'\"]", r.get("childWrites").toString());
-    assertEquals("written by Python", r.get("parentAfterForks").asText(), "a child's write is its own");
+    assertEquals(
+        "written by Python", r.get("parentAfterForks").asText(), "a child's write is its own");
     assertEquals("'before pause'", r.get("afterPause").asText());
     assertFalse(r.get("removed").asBoolean());
   }

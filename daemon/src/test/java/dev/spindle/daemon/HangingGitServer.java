@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A git:// address that accepts connections and never answers: an image make from it stays
- * {@code writing} for as long as the test needs, with no timing involved.
+ * A git:// address that accepts connections and never answers: an image make from it stays {@code
+ * writing} for as long as the test needs, with no timing involved.
  */
 final class HangingGitServer implements AutoCloseable {
   private final ServerSocket socket;
@@ -17,18 +17,21 @@ final class HangingGitServer implements AutoCloseable {
 
   HangingGitServer() throws IOException {
     socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(() -> {
-      try {
-        while (true) {
-          Socket s = socket.accept();
-          synchronized (held) {
-            held.add(s);
-          }
-        }
-      } catch (IOException closed) {
-        // close() ends the loop
-      }
-    }, "hanging-git");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  Socket s = socket.accept();
+                  synchronized (held) {
+                    held.add(s);
+                  }
+                }
+              } catch (IOException closed) {
+                // close() ends the loop
+              }
+            },
+            "hanging-git");
     t.setDaemon(true);
     t.start();
   }

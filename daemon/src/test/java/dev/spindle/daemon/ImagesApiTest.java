@@ -20,6 +20,7 @@ class ImagesApiTest {
   static DaemonProcess node;
   static SpindleClient client;
   static Path source;
+
   /** A Git server that never answers, listed as the node's peer so images may be made from it. */
   static HangingGitServer git;
 
@@ -50,20 +51,26 @@ class ImagesApiTest {
     assertThat(client.image("waited")).isEqualTo(i);
     assertThat(client.images()).extracting(ImageInfo::tag).contains("waited");
 
-    ApiException again = catchApi(() -> client.makeImage(new MakeImage(source.toString(), "waited")));
+    ApiException again =
+        catchApi(() -> client.makeImage(new MakeImage(source.toString(), "waited")));
     assertThat(again.status()).isEqualTo(409);
     assertThat(again.code()).isEqualTo("tag_exists");
   }
 
   @Test
   void makeWithoutWaitingAnswers202WritingThenBecomesReady() throws Exception {
-    RawHttp.Answer a = RawHttp.send("POST", node.url + "/v1/images", node.token(),
-        "{\"source\": \"" + source + "\", \"tag\": \"later\", \"wait\": false}");
+    RawHttp.Answer a =
+        RawHttp.send(
+            "POST",
+            node.url + "/v1/images",
+            node.token(),
+            "{\"source\": \"" + source + "\", \"tag\": \"later\", \"wait\": false}");
     assertThat(a.status()).isEqualTo(202);
     assertThat(a.json().get("status").asText()).isEqualTo("writing");
     ImageInfo done = client.awaitImage("later", Duration.ofMinutes(1));
     assertThat(done.status()).isEqualTo("ready");
-    assertThat(done.root()).isEqualTo(client.makeImage(new MakeImage(source.toString(), "same")).root());
+    assertThat(done.root())
+        .isEqualTo(client.makeImage(new MakeImage(source.toString(), "same")).root());
   }
 
   @Test
@@ -71,7 +78,8 @@ class ImagesApiTest {
     {
       ImageInfo w = client.makeImage(new MakeImage(git.url(), "stuck", null, false));
       assertThat(w.status()).isEqualTo("writing");
-      ApiException dup = catchApi(() -> client.makeImage(new MakeImage(source.toString(), "stuck")));
+      ApiException dup =
+          catchApi(() -> client.makeImage(new MakeImage(source.toString(), "stuck")));
       assertThat(dup.status()).isEqualTo(409);
       assertThat(dup.code()).isEqualTo("tag_in_flight");
       ApiException del = catchApi(() -> client.deleteImage("stuck", false));
@@ -82,14 +90,16 @@ class ImagesApiTest {
 
   @Test
   void aFailedMakeSays422WhyAndLeavesAFailedRowThatFreesTheTag() throws Exception {
-    ApiException e = catchApi(() -> client.makeImage(new MakeImage(tmp.resolve("absent").toString(), "broken")));
+    ApiException e =
+        catchApi(() -> client.makeImage(new MakeImage(tmp.resolve("absent").toString(), "broken")));
     assertThat(e.status()).isEqualTo(422);
     assertThat(e.code()).isEqualTo("make_failed");
     assertThat(e.getMessage()).contains("absent");
     ImageInfo f = client.image("broken");
     assertThat(f.status()).isEqualTo("failed");
     assertThat(f.error()).contains("absent");
-    assertThat(client.makeImage(new MakeImage(source.toString(), "broken")).status()).isEqualTo("ready");
+    assertThat(client.makeImage(new MakeImage(source.toString(), "broken")).status())
+        .isEqualTo("ready");
   }
 
   @Test

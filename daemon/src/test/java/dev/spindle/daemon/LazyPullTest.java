@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real node serves an image; other homes in this JVM pull it over HTTP, whole or lazily, and
- * read it through {@link Image}, the NIO provider and the shared object cache.
+ * A real node serves an image; other homes in this JVM pull it over HTTP, whole or lazily, and read
+ * it through {@link Image}, the NIO provider and the shared object cache.
  */
 class LazyPullTest {
   private static final int FILES = 24;
@@ -77,7 +77,8 @@ class LazyPullTest {
   }
 
   private static VerifyReport pullLazy(SpindleHome h, String url) throws Exception {
-    return LazyImages.pullLazy(h, Tag.of("app"), URI.create(url), node.token(), "src", Progress.NONE);
+    return LazyImages.pullLazy(
+        h, Tag.of("app"), URI.create(url), node.token(), "src", Progress.NONE);
   }
 
   private static byte[] sourceFile(String path) throws IOException {
@@ -102,21 +103,27 @@ class LazyPullTest {
       assertThat(i.readLink(i.require("etc/link"))).isEqualTo("hello.txt");
     }
     try (FileSystem fs = FileSystems.newFileSystem(img, Map.of("mode", "indexed"))) {
-      assertThat(Files.readAllBytes(fs.getPath("/etc/link"))).isEqualTo(sourceFile("etc/hello.txt"));
-      assertThat(Files.readAllBytes(fs.getPath("/big/f17.bin"))).isEqualTo(sourceFile("big/f17.bin"));
+      assertThat(Files.readAllBytes(fs.getPath("/etc/link")))
+          .isEqualTo(sourceFile("etc/hello.txt"));
+      assertThat(Files.readAllBytes(fs.getPath("/big/f17.bin")))
+          .isEqualTo(sourceFile("big/f17.bin"));
     }
     CacheStats s = LazyImages.cacheStats(h);
     long read = 2L * FILE_SIZE + "hello.txt".length() + "hello from the node\n".length();
     assertThat(s.misses()).isEqualTo(4);
     assertThat(s.bytesFetched()).isEqualTo(read);
     assertThat(s.objects()).isEqualTo(4);
-    System.out.printf("lazy pull: metadata %d bytes of a %d-byte image; 4 files read fetched %d bytes%n",
+    System.out.printf(
+        "lazy pull: metadata %d bytes of a %d-byte image; 4 files read fetched %d bytes%n",
         Files.size(img), full, s.bytesFetched());
 
     // A second image holding the same blobs shares the cache: nothing is fetched again.
     long hits = s.hits(); // the NIO provider read the link's blob again (a hit) to follow it
-    assertThat(LazyImages.pullLazy(h, Tag.of("again"), URI.create(node.url), node.token(), "src",
-        Progress.NONE).ok()).isTrue();
+    assertThat(
+            LazyImages.pullLazy(
+                    h, Tag.of("again"), URI.create(node.url), node.token(), "src", Progress.NONE)
+                .ok())
+        .isTrue();
     try (Image i = Image.open(new ImageStore(h).path(Tag.of("again")), AccessMode.INDEXED)) {
       assertThat(i.read(i.require("big/f03.bin"))).isEqualTo(sourceFile("big/f03.bin"));
     }
@@ -145,17 +152,19 @@ class LazyPullTest {
   void aTamperedObjectFromTheNodeIsRefused() throws Exception {
     // A stand-in node: the real metadata, but every blob with one byte flipped.
     HttpServer fake = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    fake.createContext("/", x -> {
-      try {
-        byte[] real = get(node.url + x.getRequestURI().getPath(), null).body();
-        if (x.getRequestURI().getPath().contains("/objects/")) {
-          real[real.length / 2] ^= 1;
-        }
-        answer(x, 200, real);
-      } catch (Exception e) {
-        answer(x, 500, e.toString().getBytes());
-      }
-    });
+    fake.createContext(
+        "/",
+        x -> {
+          try {
+            byte[] real = get(node.url + x.getRequestURI().getPath(), null).body();
+            if (x.getRequestURI().getPath().contains("/objects/")) {
+              real[real.length / 2] ^= 1;
+            }
+            answer(x, 200, real);
+          } catch (Exception e) {
+            answer(x, 500, e.toString().getBytes());
+          }
+        });
     fake.start();
     try {
       SpindleHome h = home("tampered");
@@ -177,8 +186,8 @@ class LazyPullTest {
   void aFullPullVerifiesAndStoresTheWholeImage() throws Exception {
     SpindleHome h = home("full");
     assertThat(pullLazy(h, node.url).ok()).isTrue(); // replaced by the full pull below
-    VerifyReport r = LazyImages.pull(h, Tag.of("app"), URI.create(node.url), node.token(), "src",
-        Progress.NONE);
+    VerifyReport r =
+        LazyImages.pull(h, Tag.of("app"), URI.create(node.url), node.token(), "src", Progress.NONE);
     assertThat(r.ok()).isTrue();
     Path img = new ImageStore(h).path(Tag.of("app"));
     assertThat(Files.readAllBytes(img)).isEqualTo(Files.readAllBytes(served));
@@ -189,8 +198,16 @@ class LazyPullTest {
     assertThat(LazyImages.cacheStats(h).misses()).isZero();
 
     // A pull of something that is not an image is refused and stores nothing.
-    assertThatThrownBy(() -> LazyImages.pull(h, Tag.of("nope"), URI.create(node.url), node.token(),
-        "missing", Progress.NONE)).hasMessageContaining("404");
+    assertThatThrownBy(
+            () ->
+                LazyImages.pull(
+                    h,
+                    Tag.of("nope"),
+                    URI.create(node.url),
+                    node.token(),
+                    "missing",
+                    Progress.NONE))
+        .hasMessageContaining("404");
     assertThat(new ImageStore(h).exists(Tag.of("nope"))).isFalse();
   }
 
@@ -206,8 +223,12 @@ class LazyPullTest {
     assertThat(tail.body()).isEqualTo(Arrays.copyOfRange(whole, whole.length - 20, whole.length));
     assertThat(get(file, "bytes=" + whole.length + "-").statusCode()).isEqualTo(416);
     assertThat(get(file, null).body()).isEqualTo(whole);
-    assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(file)).build(),
-        HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(401);
+    assertThat(
+            HTTP.send(
+                    HttpRequest.newBuilder(URI.create(file)).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode())
+        .isEqualTo(401);
 
     String blob = node.url + "/v1/images/src/objects/";
     try (Image i = Image.open(served, AccessMode.INDEXED)) {
@@ -217,7 +238,8 @@ class LazyPullTest {
     }
     assertThat(get(blob + "nothex", null).statusCode()).isEqualTo(400);
     assertThat(new String(get(node.url + "/metrics", null).body()))
-        .contains("spindle_object_cache_fetched_bytes").contains("spindle_object_cache_cap_bytes");
+        .contains("spindle_object_cache_fetched_bytes")
+        .contains("spindle_object_cache_cap_bytes");
   }
 
   @Test
@@ -232,19 +254,28 @@ class LazyPullTest {
     }
     String blob = node.url + "/v1/images/text/objects/" + id;
     long before = metric("spindle_image_bytes_served");
-    HttpResponse<byte[]> zipped = HTTP.send(HttpRequest.newBuilder(URI.create(blob))
-        .header("Authorization", "Bearer " + node.token()).header("Accept-Encoding", "gzip").build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> zipped =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(blob))
+                .header("Authorization", "Bearer " + node.token())
+                .header("Accept-Encoding", "gzip")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(zipped.headers().firstValue("Content-Encoding")).hasValue("gzip");
     assertThat(zipped.body().length).isLessThan(line.length() * 2000 / 20);
-    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))) {
-      assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(line.repeat(2000));
+    try (var in =
+        new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))) {
+      assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo(line.repeat(2000));
     }
     assertThat(metric("spindle_image_bytes_served") - before).isEqualTo(zipped.body().length);
     // Without asking, the blob comes as it is; and a lazy pull (which asks) reads it back whole.
     assertThat(get(blob, null).headers().firstValue("Content-Encoding")).isEmpty();
     SpindleHome h = home("gzip");
-    assertThat(LazyImages.pullLazy(h, Tag.of("t"), URI.create(node.url), node.token(), "text", Progress.NONE).ok())
+    assertThat(
+            LazyImages.pullLazy(
+                    h, Tag.of("t"), URI.create(node.url), node.token(), "text", Progress.NONE)
+                .ok())
         .isTrue();
     try (Image i = Image.open(new ImageStore(h).path(Tag.of("t")), AccessMode.INDEXED)) {
       assertThat(i.read(i.require("notes.txt"))).hasSize(line.length() * 2000);
@@ -261,8 +292,8 @@ class LazyPullTest {
   }
 
   private static HttpResponse<byte[]> get(String url, String range) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
-        .header("Authorization", "Bearer " + node.token());
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + node.token());
     if (range != null) {
       b.header("Range", range);
     }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A token holder runs sandboxes but cannot use the node to read its files or reach other hosts:
- * local paths only under --allow-path (here the test's directory, as DaemonProcess sets it),
- * URLs only at --peer nodes (none here). Refusals are the same whether a path exists or not.
+ * local paths only under --allow-path (here the test's directory, as DaemonProcess sets it), URLs
+ * only at --peer nodes (none here). Refusals are the same whether a path exists or not.
  */
 class NodePolicyApiTest {
   @TempDir static Path tmp;
@@ -39,7 +39,8 @@ class NodePolicyApiTest {
   @Test
   void imageSourcesOutsideTheAllowedPathsAreRefusedAlikeWhetherTheyExistOrNot() throws Exception {
     ApiException exists = catchApi(() -> client.makeImage(new MakeImage("/etc", "etc")));
-    ApiException absent = catchApi(() -> client.makeImage(new MakeImage("/etc/no-such-dir-here", "absent")));
+    ApiException absent =
+        catchApi(() -> client.makeImage(new MakeImage("/etc/no-such-dir-here", "absent")));
     assertThat(exists.status()).isEqualTo(403);
     assertThat(exists.code()).isEqualTo("path_not_allowed");
     assertThat(absent.getMessage()).isEqualTo(exists.getMessage());
@@ -55,12 +56,16 @@ class NodePolicyApiTest {
 
     Path inside = Files.createDirectories(tmp.resolve("src"));
     Files.writeString(inside.resolve("a.txt"), "a\n");
-    assertThat(client.makeImage(new MakeImage(inside.toString(), "inside")).status()).isEqualTo("ready");
+    assertThat(client.makeImage(new MakeImage(inside.toString(), "inside")).status())
+        .isEqualTo("ready");
   }
 
   @Test
   void urlsThatAreNotPeersAreNeverFetched() throws Exception {
-    for (String url : new String[] {"http://127.0.0.1:1/repo.git", "https://169.254.169.254/latest", "ssh://10.0.0.1/r"}) {
+    for (String url :
+        new String[] {
+          "http://127.0.0.1:1/repo.git", "https://169.254.169.254/latest", "ssh://10.0.0.1/r"
+        }) {
       ApiException e = catchApi(() -> client.makeImage(new MakeImage(url, "remote")));
       assertThat(e.status()).as(url).isEqualTo(403);
       assertThat(e.code()).as(url).isEqualTo("not_a_peer");
@@ -71,13 +76,17 @@ class NodePolicyApiTest {
 
   @Test
   void aModuleFileIsReadOnlyUnderTheAllowedPaths() throws Exception {
-    ApiException secret = catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file("/etc/shadow"))));
-    ApiException absent = catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file("/etc/nothing"))));
+    ApiException secret =
+        catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file("/etc/shadow"))));
+    ApiException absent =
+        catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file("/etc/nothing"))));
     assertThat(secret.status()).isEqualTo(403);
     assertThat(secret.code()).isEqualTo("path_not_allowed");
     assertThat(absent.getMessage()).isEqualTo(secret.getMessage()).doesNotContain("shadow");
     Path link = Files.createSymbolicLink(tmp.resolve("shadow-link"), Path.of("/etc/shadow"));
-    assertThat(catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file(link.toString())))).code())
+    assertThat(
+            catchApi(() -> client.createSandboxes(new CreateSandboxes(Wasm.file(link.toString()))))
+                .code())
         .isEqualTo("path_not_allowed");
 
     Path wasm = Files.write(tmp.resolve("guest.wasm"), TestGuests.reactor("counter"));

@@ -30,18 +30,23 @@ import org.junit.jupiter.api.io.TempDir;
 class RemoteForkApiTest {
   /** The size: a 256 MiB parent, checked byte by byte on the other node. */
   private static final int BIG_MIB = 256;
+
   /** The other tests move less. */
   private static final int MIB = 16;
+
   /** One Wasm page is 64 KiB: 16 MiB of pattern is 256 pages. */
   private static final int PATTERN_PAGES = MIB * 16;
+
   private static final int BIG_PAGES = BIG_MIB * 16;
 
   @TempDir Path tmp;
 
   @Test
-  void childContinuesOnTheOtherNodeFetchingWhatItTouchesAndNeverSeesLaterParentWrites() throws Exception {
+  void childContinuesOnTheOtherNodeFetchingWhatItTouchesAndNeverSeesLaterParentWrites()
+      throws Exception {
     Path store = tmp.resolve("pages");
-    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store)) {
+    try (DaemonProcess a = node("a", store);
+        DaemonProcess b = node("b", store)) {
       SpindleClient ca = a.client();
       SpindleClient cb = b.client();
       String parent = filled(ca, 7, BIG_MIB);
@@ -91,7 +96,8 @@ class RemoteForkApiTest {
   @Test
   void childFinishesFromTheFallbackStoreAfterTheParentsNodeIsKilled() throws Exception {
     Path store = tmp.resolve("pages");
-    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store)) {
+    try (DaemonProcess a = node("a", store);
+        DaemonProcess b = node("b", store)) {
       SpindleClient ca = a.client();
       SpindleClient cb = b.client();
       String parent = filled(ca, 3);
@@ -110,13 +116,15 @@ class RemoteForkApiTest {
   @Test
   void aStolenReleasedOrExpiredCapabilityGetsNoPage() throws Exception {
     // Separate stores: what the parent's page service refuses, the child cannot get elsewhere.
-    try (DaemonProcess a = node("a", tmp.resolve("pages-a")); DaemonProcess b = node("b", tmp.resolve("pages-b"))) {
+    try (DaemonProcess a = node("a", tmp.resolve("pages-a"));
+        DaemonProcess b = node("b", tmp.resolve("pages-b"))) {
       SpindleClient ca = a.client();
       SpindleClient cb = b.client();
       String parent = filled(ca, 5);
 
       // A node that refuses the descriptor (here: a wrong token): 502, and nothing stays exported.
-      ApiException unresumed = catchApi(() -> ca.fork(parent, new Fork(b.url, "not-the-token", null)));
+      ApiException unresumed =
+          catchApi(() -> ca.fork(parent, new Fork(b.url, "not-the-token", null)));
       assertThat(unresumed.status()).isEqualTo(502);
       assertThat(unresumed.code()).isEqualTo("resume_failed");
       assertThat(ca.descriptors()).isEmpty();
@@ -134,36 +142,46 @@ class RemoteForkApiTest {
       // A guessed capability: b lacks the module, and the parent refuses it as it refuses pages.
       Descriptor forged = d.withCapability(Capability.random());
       long refused = metric(ca, "spindle_remote_requests_refused");
-      ApiException e = catchApi(() -> cb.resume(DescriptorSeal.seal(aKey, DescriptorCodec.encode(forged))));
+      ApiException e =
+          catchApi(() -> cb.resume(DescriptorSeal.seal(aKey, DescriptorCodec.encode(forged))));
       assertThat(e.status()).isEqualTo(502);
       assertThat(e.getMessage()).contains("module ").contains("unknown or released capability");
       assertThat(cb.sandboxes()).isEmpty();
       assertThat(metric(ca, "spindle_remote_requests_refused")).isGreaterThan(refused);
       assertThat(metric(ca, "spindle_remote_pages_served")).isZero();
 
-      // The real descriptor works until released: as bytes (what the SDK sends), and as base64 in JSON.
+      // The real descriptor works until released: as bytes (what the SDK sends), and as base64 in
+      // JSON.
       SandboxInfo child = cb.resume(bytes);
       assertThat(cb.call(child.id(), "check_range", 0, 64, 5)).containsExactly(0L);
-      RawHttp.Answer asJson = RawHttp.send("POST", b.url + "/v1/resume", b.token(),
-          "{\"descriptor\": \"" + f.descriptor() + "\", \"replay\": false}");
+      RawHttp.Answer asJson =
+          RawHttp.send(
+              "POST",
+              b.url + "/v1/resume",
+              b.token(),
+              "{\"descriptor\": \"" + f.descriptor() + "\", \"replay\": false}");
       assertThat(asJson.status()).as(asJson.body()).isEqualTo(201);
       String twin = asJson.json().path("id").asText();
       assertThat(cb.call(twin, "check_range", 64, 64, 5)).containsExactly(0L);
-      RawHttp.Answer empty = RawHttp.sendBytes("POST", b.url + "/v1/resume", b.token(), new byte[0]);
+      RawHttp.Answer empty =
+          RawHttp.sendBytes("POST", b.url + "/v1/resume", b.token(), new byte[0]);
       assertThat(empty.status()).isEqualTo(400);
       assertThat(empty.code()).isEqualTo("bad_descriptor");
       ca.releaseDescriptor(f.descriptorId());
       SandboxInfo late = cb.resume(bytes);
-      assertThat(catchApi(() -> cb.call(late.id(), "check", 5)).getMessage()).containsPattern("page \\d+");
+      assertThat(catchApi(() -> cb.call(late.id(), "check", 5)).getMessage())
+          .containsPattern("page \\d+");
 
       // An expired descriptor is refused before anything runs.
       Descriptor expired = d.withExpiry(System.currentTimeMillis() - 1);
-      ApiException gone = catchApi(() -> cb.resume(DescriptorSeal.seal(aKey, DescriptorCodec.encode(expired))));
+      ApiException gone =
+          catchApi(() -> cb.resume(DescriptorSeal.seal(aKey, DescriptorCodec.encode(expired))));
       assertThat(gone.status()).isEqualTo(410);
       assertThat(gone.code()).isEqualTo("descriptor_expired");
 
       // Bytes that are no sealed descriptor are refused before anything else is read.
-      assertThat(catchApi(() -> cb.resume(new byte[] {1, 2, 3})).code()).isEqualTo("unsigned_descriptor");
+      assertThat(catchApi(() -> cb.resume(new byte[] {1, 2, 3})).code())
+          .isEqualTo("unsigned_descriptor");
     }
   }
 
@@ -172,13 +190,24 @@ class RemoteForkApiTest {
     Path store = tmp.resolve("pages");
     // a and b list each other; c lists them but neither lists c (it is not in their --peer).
     String cAddress = addresses.remove("c");
-    try (DaemonProcess a = node("a", store); DaemonProcess b = node("b", store);
-        DaemonProcess c = DaemonProcess.startAt(tmp.resolve("c"), cAddress, "1g", "--page-store", store.toString(),
-            "--peer", "http://" + addresses.get("a"), "--peer", "http://" + addresses.get("b"))) {
+    try (DaemonProcess a = node("a", store);
+        DaemonProcess b = node("b", store);
+        DaemonProcess c =
+            DaemonProcess.startAt(
+                tmp.resolve("c"),
+                cAddress,
+                "1g",
+                "--page-store",
+                store.toString(),
+                "--peer",
+                "http://" + addresses.get("a"),
+                "--peer",
+                "http://" + addresses.get("b"))) {
       SpindleClient ca = a.client();
       SpindleClient cb = b.client();
       String parent = filled(ca, 4);
-      byte[] sealed = Base64.getDecoder().decode(ca.fork(parent, new Fork(null, null, null)).descriptor());
+      byte[] sealed =
+          Base64.getDecoder().decode(ca.fork(parent, new Fork(null, null, null)).descriptor());
       byte[] plain = DescriptorSeal.open(sealed, k -> true).descriptor();
 
       // The bare descriptor (what a CRC alone guarded), a flipped byte, another node's seal.
@@ -203,7 +232,8 @@ class RemoteForkApiTest {
       assertThat(notAPeer.code()).isEqualTo("not_a_peer");
       SpindleClient cc = c.client();
       String cParent = filled(cc, 6);
-      byte[] fromC = Base64.getDecoder().decode(cc.fork(cParent, new Fork(null, null, null)).descriptor());
+      byte[] fromC =
+          Base64.getDecoder().decode(cc.fork(cParent, new Fork(null, null, null)).descriptor());
       assertThat(catchApi(() -> cb.resume(fromC)).code()).isEqualTo("untrusted_descriptor");
 
       // The sealed descriptor from a peer resumes, and so does a fork straight to the peer.
@@ -216,14 +246,17 @@ class RemoteForkApiTest {
   @Test
   void aPageServiceOnEveryAddressNeedsTheAddressChildrenUse() throws Exception {
     Path store = tmp.resolve("pages");
-    try (DaemonProcess a = node("a", store, "--page-listen", "0.0.0.0:0", "--page-advertise", "127.0.0.2");
+    try (DaemonProcess a =
+            node("a", store, "--page-listen", "0.0.0.0:0", "--page-advertise", "127.0.0.2");
         DaemonProcess b = node("b", store);
         DaemonProcess c = node("c", store, "--page-listen", "0.0.0.0:0")) {
       String parent = filled(a.client(), 5);
       ForkResult f = a.client().fork(parent, new Fork(b.url, b.token(), null, false));
       assertThat(a.client().descriptors().getFirst().id()).isEqualTo(f.descriptorId());
       assertThat(b.client().call(f.child().id(), "check", 5)).containsExactly(0L);
-      assertThat(metric(b.client(), "spindle_remote_fallback_pages")).as("every page came from a's service").isZero();
+      assertThat(metric(b.client(), "spindle_remote_fallback_pages"))
+          .as("every page came from a's service")
+          .isZero();
 
       // Bound to every address with nothing advertised: the node runs, but will not write a
       // descriptor naming 0.0.0.0.
@@ -239,8 +272,10 @@ class RemoteForkApiTest {
 
   @Test
   void aNodeWithAnUnusablePageStoreDoesNotStart() {
-    assertThatThrownBy(() -> DaemonProcess.start(tmp.resolve("c"), "--page-store", "s3://bucket").close())
-        .hasMessageContaining("the daemon ended before listening").hasMessageContaining("needs ?endpoint=URL");
+    assertThatThrownBy(
+            () -> DaemonProcess.start(tmp.resolve("c"), "--page-store", "s3://bucket").close())
+        .hasMessageContaining("the daemon ended before listening")
+        .hasMessageContaining("needs ?endpoint=URL");
   }
 
   /** Each node's address, chosen before any starts so that each can list the others with --peer. */
@@ -256,13 +291,15 @@ class RemoteForkApiTest {
   /** Node {@code name} on its planned address, the other planned nodes its peers. */
   private DaemonProcess node(String name, Path store, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("--page-store", store.toString()));
-    addresses.forEach((other, address) -> {
-      if (!other.equals(name)) {
-        args.addAll(List.of("--peer", "http://" + address));
-      }
-    });
+    addresses.forEach(
+        (other, address) -> {
+          if (!other.equals(name)) {
+            args.addAll(List.of("--peer", "http://" + address));
+          }
+        });
     args.addAll(List.of(extra));
-    return DaemonProcess.startAt(tmp.resolve(name), addresses.get(name), "2g", args.toArray(String[]::new));
+    return DaemonProcess.startAt(
+        tmp.resolve(name), addresses.get(name), "2g", args.toArray(String[]::new));
   }
 
   /** A reactor of fill.c with {@value #MIB} MiB filled with seed's pattern. */
@@ -273,15 +310,23 @@ class RemoteForkApiTest {
   private static String filled(SpindleClient c, int seed, int mib) throws Exception {
     // Room for mib MiB of pattern on top of the guest's own pages.
     Limits roomy = new Limits(null, (mib + 16) * 16, null);
-    SandboxInfo s = c.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.reactor("fill")), null, null, 1, roomy,
-        null)).getFirst();
+    SandboxInfo s =
+        c.createSandboxes(
+                new CreateSandboxes(
+                    Wasm.bytes(TestGuests.reactor("fill")), null, null, 1, roomy, null))
+            .getFirst();
     assertThat(c.call(s.id(), "fill", mib, seed)).containsExactly(0L);
     return s.id();
   }
 
   private static void awaitFallback(SpindleClient c, String id) throws InterruptedException {
     while (true) {
-      String state = c.descriptors().stream().filter(d -> d.id().equals(id)).findFirst().orElseThrow().fallback();
+      String state =
+          c.descriptors().stream()
+              .filter(d -> d.id().equals(id))
+              .findFirst()
+              .orElseThrow()
+              .fallback();
       assertThat(state).doesNotStartWith("failed");
       if (state.equals("ready")) {
         return;

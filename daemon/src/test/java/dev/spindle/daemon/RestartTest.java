@@ -28,7 +28,8 @@ class RestartTest {
       token = first.token();
       c.makeImage(new MakeImage(src.toString(), "keep"));
       c.makeImage(new MakeImage(src.toString(), "damaged"));
-      assertThat(c.makeImage(new MakeImage(git.url(), "interrupted", null, false)).status()).isEqualTo("writing");
+      assertThat(c.makeImage(new MakeImage(git.url(), "interrupted", null, false)).status())
+          .isEqualTo("writing");
       // What an interrupted image write and an interrupted snapshot write leave on disk.
       Files.writeString(home.resolve("images/.partial.img.123.tmp"), "half");
       Files.createDirectories(home.resolve("snapshots/.writing-snap1-123"));
@@ -43,7 +44,8 @@ class RestartTest {
     try (DaemonProcess second = DaemonProcess.start(home)) {
       assertThat(second.token()).as("the token is kept").isEqualTo(token);
       SpindleClient c = second.client();
-      Map<String, ImageInfo> all = c.images().stream().collect(Collectors.toMap(ImageInfo::tag, i -> i));
+      Map<String, ImageInfo> all =
+          c.images().stream().collect(Collectors.toMap(ImageInfo::tag, i -> i));
       assertThat(all.get("keep").status()).isEqualTo("ready");
       assertThat(all.get("keep").root()).matches("[0-9a-f]{40}");
       assertThat(all.get("damaged").status()).isEqualTo("failed");
@@ -54,9 +56,11 @@ class RestartTest {
       assertThat(all.get("snap1").status()).isEqualTo("failed");
       assertThat(home.resolve("images/.partial.img.123.tmp")).doesNotExist();
       assertThat(home.resolve("snapshots/.writing-snap1-123")).doesNotExist();
-      assertThat(second.startupLines).anyMatch(l -> l.equals("recovered: interrupted: was writing, now failed"));
+      assertThat(second.startupLines)
+          .anyMatch(l -> l.equals("recovered: interrupted: was writing, now failed"));
       // A failed tag does not hold its name.
-      assertThat(c.makeImage(new MakeImage(src.toString(), "interrupted")).status()).isEqualTo("ready");
+      assertThat(c.makeImage(new MakeImage(src.toString(), "interrupted")).status())
+          .isEqualTo("ready");
     }
   }
 
@@ -66,7 +70,10 @@ class RestartTest {
     Path src = Files.createDirectories(tmp.resolve("src"));
     Files.writeString(src.resolve("f.txt"), "x\n");
     new dev.spindle.image.ImageStore(new dev.spindle.store.SpindleHome(home).create())
-        .make(src.toString(), dev.spindle.store.Tag.of("embedded"), dev.spindle.image.MakeOptions.defaults(),
+        .make(
+            src.toString(),
+            dev.spindle.store.Tag.of("embedded"),
+            dev.spindle.image.MakeOptions.defaults(),
             dev.spindle.image.Progress.NONE);
     try (DaemonProcess node = DaemonProcess.start(home)) {
       ImageInfo i = node.client().image("embedded");

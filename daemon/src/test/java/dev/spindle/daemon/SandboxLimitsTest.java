@@ -30,18 +30,37 @@ class SandboxLimitsTest {
     try (DaemonProcess node = DaemonProcess.start(tmp.resolve("home"))) {
       String token = node.token();
       for (long t : new long[] {0, -1, 600_001, Long.MAX_VALUE}) {
-        refused(node, token, "{\"timeout_ms\": " + t + "}", "limits.timeout_ms", "between 1 and 600000, got " + t);
+        refused(
+            node,
+            token,
+            "{\"timeout_ms\": " + t + "}",
+            "limits.timeout_ms",
+            "between 1 and 600000, got " + t);
       }
       for (long p : new long[] {0, -5, 65_537}) {
-        refused(node, token, "{\"max_memory_pages\": " + p + "}", "limits.max_memory_pages",
+        refused(
+            node,
+            token,
+            "{\"max_memory_pages\": " + p + "}",
+            "limits.max_memory_pages",
             "between 1 and 65536, got " + p);
       }
       for (long o : new long[] {0, -1, (64L << 20) + 1}) {
-        refused(node, token, "{\"output_cap\": " + o + "}", "limits.output_cap", "between 1 and " + (64 << 20));
+        refused(
+            node,
+            token,
+            "{\"output_cap\": " + o + "}",
+            "limits.output_cap",
+            "between 1 and " + (64 << 20));
       }
       // At the ceilings, and with the defaults, it runs.
-      RawHttp.Answer ok = create(node, token, "{\"timeout_ms\": 600000, \"max_memory_pages\": 65536, \"output_cap\": "
-          + (64 << 20) + "}");
+      RawHttp.Answer ok =
+          create(
+              node,
+              token,
+              "{\"timeout_ms\": 600000, \"max_memory_pages\": 65536, \"output_cap\": "
+                  + (64 << 20)
+                  + "}");
       assertThat(ok.status()).as(ok.body()).isEqualTo(201);
       String id = ok.json().path("sandboxes").get(0).path("id").asText();
       assertThat(node.client().call(id, "add", 20, 22)).containsExactly(42L);
@@ -52,30 +71,70 @@ class SandboxLimitsTest {
 
   @Test
   void ceilingsComeFromTheCommandLine() throws Exception {
-    try (DaemonProcess node = DaemonProcess.start(tmp.resolve("home"), "--max-timeout", "5s", "--max-memory", "1MiB",
-        "--max-output", "1k")) {
+    try (DaemonProcess node =
+        DaemonProcess.start(
+            tmp.resolve("home"),
+            "--max-timeout",
+            "5s",
+            "--max-memory",
+            "1MiB",
+            "--max-output",
+            "1k")) {
       String token = node.token();
-      refused(node, token, "{\"timeout_ms\": 5001}", "limits.timeout_ms", "between 1 and 5000, got 5001");
-      refused(node, token, "{\"max_memory_pages\": 17}", "limits.max_memory_pages", "between 1 and 16, got 17");
-      refused(node, token, "{\"output_cap\": 1025}", "limits.output_cap", "between 1 and 1024, got 1025");
-      assertThat(create(node, token, "{\"timeout_ms\": 5000, \"max_memory_pages\": 16, \"output_cap\": 1024}")
-          .status()).isEqualTo(201);
+      refused(
+          node,
+          token,
+          "{\"timeout_ms\": 5001}",
+          "limits.timeout_ms",
+          "between 1 and 5000, got 5001");
+      refused(
+          node,
+          token,
+          "{\"max_memory_pages\": 17}",
+          "limits.max_memory_pages",
+          "between 1 and 16, got 17");
+      refused(
+          node,
+          token,
+          "{\"output_cap\": 1025}",
+          "limits.output_cap",
+          "between 1 and 1024, got 1025");
+      assertThat(
+              create(
+                      node,
+                      token,
+                      "{\"timeout_ms\": 5000, \"max_memory_pages\": 16, \"output_cap\": 1024}")
+                  .status())
+          .isEqualTo(201);
       // The defaults (60 s, 256 MiB, 1 MiB) are lowered to ceilings set below them.
       assertThat(create(node, token, null).status()).isEqualTo(201);
     }
   }
 
   @Test
-  void aGuestWritingPastTheMemoryBudgetTrapsAndNothingNewStartsUntilItsPagesAreFreed() throws Exception {
+  void aGuestWritingPastTheMemoryBudgetTrapsAndNothingNewStartsUntilItsPagesAreFreed()
+      throws Exception {
     // 64 pages of 64 KiB for all guests together; the filler may grow to 32 MiB on its own.
     try (DaemonProcess node = DaemonProcess.start(tmp.resolve("home"), "--memory-budget", "4MiB")) {
       SpindleClient c = node.client();
-      String small = c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1,
-          new Limits(null, 8, null))).getFirst().id();
+      String small =
+          c.createSandboxes(
+                  new CreateSandboxes(
+                      Wasm.bytes(SampleGuest.wasm()), null, null, 1, new Limits(null, 8, null)))
+              .getFirst()
+              .id();
       c.call(small, "next");
       assertThat(c.snapshot(small, new Snapshot("warm", "live", true)).status()).isEqualTo("ready");
-      String filler = c.createSandboxes(new CreateSandboxes(Wasm.bytes(TestGuests.reactor("fill")), null, null, 1,
-          new Limits(null, 512, null))).getFirst().id();
+      String filler =
+          c.createSandboxes(
+                  new CreateSandboxes(
+                      Wasm.bytes(TestGuests.reactor("fill")),
+                      null,
+                      null,
+                      1,
+                      new Limits(null, 512, null)))
+              .getFirst()
+              .id();
 
       // 16 MiB of writes need 256 new pages: the guest traps, the node stays up.
       ApiException trapped = catchApi(() -> c.call(filler, "fill", 16, 1));
@@ -83,18 +142,25 @@ class SandboxLimitsTest {
       assertThat(trapped.getMessage()).contains("memory budget is used up");
       assertThat(RawHttp.send("GET", node.url + "/healthz", null, null).status()).isEqualTo(200);
 
-      // Full: nothing new starts, not even a branch (its first write would trap), until pages are freed.
-      ApiException full = catchApi(() -> c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()))));
+      // Full: nothing new starts, not even a branch (its first write would trap), until pages are
+      // freed.
+      ApiException full =
+          catchApi(() -> c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()))));
       assertThat(full.status()).isEqualTo(503);
       assertThat(full.code()).isEqualTo("capacity");
       assertThat(full.getMessage()).contains("memory budget").contains("--memory-budget");
-      assertThat(catchApi(() -> c.createSandboxes(CreateSandboxes.branch("warm", 2))).code()).isEqualTo("capacity");
+      assertThat(catchApi(() -> c.createSandboxes(CreateSandboxes.branch("warm", 2))).code())
+          .isEqualTo("capacity");
       assertThat(c.metrics()).contains("spindle_sandbox_memory_budget_bytes 4194304");
 
       c.deleteSandbox(filler);
       List<SandboxInfo> children = c.createSandboxes(CreateSandboxes.branch("warm", 100));
-      assertThat(children).as("branches share their snapshot's pages: 100 fit a 4 MiB budget").hasSize(100);
-      assertThat(c.call(children.getFirst().id(), "next")).as("the branch resumes the warm state").containsExactly(2L);
+      assertThat(children)
+          .as("branches share their snapshot's pages: 100 fit a 4 MiB budget")
+          .hasSize(100);
+      assertThat(c.call(children.getFirst().id(), "next"))
+          .as("the branch resumes the warm state")
+          .containsExactly(2L);
       assertThat(c.call(small, "add", 1, 1)).containsExactly(2L);
     }
   }
@@ -105,12 +171,17 @@ class SandboxLimitsTest {
     String[] flags = {"--max-memory", "1MiB", "--memory-budget", "1MiB"};
     try (DaemonProcess first = DaemonProcess.start(home, flags)) {
       SpindleClient c = first.client();
-      String a = c.createSandboxes(new CreateSandboxes(Wasm.bytes(SampleGuest.wasm()), null, null, 1,
-          new Limits(null, 8, null))).getFirst().id();
+      String a =
+          c.createSandboxes(
+                  new CreateSandboxes(
+                      Wasm.bytes(SampleGuest.wasm()), null, null, 1, new Limits(null, 8, null)))
+              .getFirst()
+              .id();
       c.call(a, "next");
       assertThat(c.snapshot(a, new Snapshot("disk", "full", true)).status()).isEqualTo("ready");
     }
-    // After a restart the snapshot's sandbox is built anew, at the node's ceilings: its branches run
+    // After a restart the snapshot's sandbox is built anew, at the node's ceilings: its branches
+    // run
     // within the 1 MiB budget (they write only what they change).
     try (DaemonProcess second = DaemonProcess.start(home, flags)) {
       SpindleClient c = second.client();
@@ -121,13 +192,19 @@ class SandboxLimitsTest {
     }
   }
 
-  private static RawHttp.Answer create(DaemonProcess node, String token, String limits) throws Exception {
-    String body = "{\"wasm\": {\"base64\": \"" + WASM + "\"}" + (limits == null ? "" : ", \"limits\": " + limits) + "}";
+  private static RawHttp.Answer create(DaemonProcess node, String token, String limits)
+      throws Exception {
+    String body =
+        "{\"wasm\": {\"base64\": \""
+            + WASM
+            + "\"}"
+            + (limits == null ? "" : ", \"limits\": " + limits)
+            + "}";
     return RawHttp.send("POST", node.url + "/v1/sandboxes", token, body);
   }
 
-  private static void refused(DaemonProcess node, String token, String limits, String field, String why)
-      throws Exception {
+  private static void refused(
+      DaemonProcess node, String token, String limits, String field, String why) throws Exception {
     RawHttp.Answer a = create(node, token, limits);
     assertThat(a.status()).as(limits + ": " + a.body()).isEqualTo(400);
     assertThat(a.code()).isEqualTo("bad_field");

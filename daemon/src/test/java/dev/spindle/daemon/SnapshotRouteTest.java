@@ -21,10 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The snapshot route and lineage against a stand-in {@link SnapshotService} that completes when
- * the test says, so this node runs in-process; the HTTP is still real. Checks the tag protocol the
- * real service will rely on: claim (409 when taken), 202 writing then ready, parent = the image
- * the sandbox came from, and deleting a parent with dependents.
+ * The snapshot route and lineage against a stand-in {@link SnapshotService} that completes when the
+ * test says, so this node runs in-process; the HTTP is still real. Checks the tag protocol the real
+ * service will rely on: claim (409 when taken), 202 writing then ready, parent = the image the
+ * sandbox came from, and deleting a parent with dependents.
  */
 class SnapshotRouteTest {
   @TempDir Path tmp;
@@ -48,12 +48,20 @@ class SnapshotRouteTest {
     Manual service = new Manual();
     Path dir = Files.createDirectories(tmp.resolve("src"));
     Files.write(dir.resolve("guest.wasm"), SampleGuest.wasm());
-    DaemonConfig config = DaemonConfig.defaults(new SpindleHome(tmp.resolve("home"))).listen("127.0.0.1:0");
-    try (Daemon d = Daemon.start(config, RemoteOptions.defaults(config),
-        new AccessOptions(java.util.List.of(), java.util.List.of(tmp)), service)) {
+    DaemonConfig config =
+        DaemonConfig.defaults(new SpindleHome(tmp.resolve("home"))).listen("127.0.0.1:0");
+    try (Daemon d =
+        Daemon.start(
+            config,
+            RemoteOptions.defaults(config),
+            new AccessOptions(java.util.List.of(), java.util.List.of(tmp)),
+            service)) {
       SpindleClient c = SpindleClient.connect(d.url(), d.token());
       c.makeImage(new MakeImage(dir.toString(), "base"));
-      String id = c.createSandboxes(new CreateSandboxes(Wasm.inImage("base", "guest.wasm"))).getFirst().id();
+      String id =
+          c.createSandboxes(new CreateSandboxes(Wasm.inImage("base", "guest.wasm")))
+              .getFirst()
+              .id();
       assertThat(c.call(id, "next")).containsExactly(1L);
 
       ImageInfo writing = c.snapshot(id, new Snapshot("snap", "live", false));
@@ -63,7 +71,8 @@ class SnapshotRouteTest {
       ApiException taken = catchApi(() -> c.snapshot(id, new Snapshot("snap", "full", false)));
       assertThat(taken.code()).isEqualTo("tag_in_flight");
       assertThat(catchApi(() -> c.makeImage(new MakeImage(dir.toString(), "snap"))).code())
-          .as("images and snapshots share one namespace").isEqualTo("tag_in_flight");
+          .as("images and snapshots share one namespace")
+          .isEqualTo("tag_in_flight");
       service.pending.getFirst().complete(null);
       ImageInfo ready = c.awaitImage("snap", java.time.Duration.ofMinutes(1));
       assertThat(ready.status()).isEqualTo("ready");

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A node that trusts a key ({@code spindle key trust}, read on every request) starts sandboxes
- * only from images signed by it: an unsigned one is 403 {@code untrusted_image}, naming the image
- * and how to sign it; a signed one runs as before.
+ * A node that trusts a key ({@code spindle key trust}, read on every request) starts sandboxes only
+ * from images signed by it: an unsigned one is 403 {@code untrusted_image}, naming the image and
+ * how to sign it; a signed one runs as before.
  */
 class TrustedImagesApiTest {
   @TempDir Path tmp;
@@ -48,8 +48,10 @@ class TrustedImagesApiTest {
       ApiException unsigned = catchApi(() -> client.createSandboxes(fromImage));
       assertThat(unsigned.status()).isEqualTo(403);
       assertThat(unsigned.code()).isEqualTo("untrusted_image");
-      assertThat(unsigned.getMessage()).contains("image 'guests' is unsigned")
-          .contains("trusts 1 key").contains("'spindle image sign guests --key KEY'");
+      assertThat(unsigned.getMessage())
+          .contains("image 'guests' is unsigned")
+          .contains("trusts 1 key")
+          .contains("'spindle image sign guests --key KEY'");
       assertThat(client.sandboxes()).isEmpty();
 
       Path image = home.resolve("images/guests.img");

@@ -34,8 +34,8 @@ public final class FilesHistory {
    * Writes snapshot {@code tag}'s file history into a new bare repository at {@code out} (which
    * must not exist, or be an empty directory).
    *
-   * @throws IOException if the snapshot has no files, or an object is missing or damaged (named
-   *     by id)
+   * @throws IOException if the snapshot has no files, or an object is missing or damaged (named by
+   *     id)
    */
   public static Exported export(SpindleHome home, Tag tag, Path out) throws IOException {
     if (Files.exists(out)) {
@@ -47,8 +47,15 @@ public final class FilesHistory {
     }
     FilesRepo files = new FilesRepo(home.root().resolve("files.git"));
     try {
-      ObjectId head = files.commitOf(tag).orElseThrow(() -> new IOException("snapshot '" + tag
-          + "' has no files recorded (it had no private directory, or was made before files were recorded)"));
+      ObjectId head =
+          files
+              .commitOf(tag)
+              .orElseThrow(
+                  () ->
+                      new IOException(
+                          "snapshot '"
+                              + tag
+                              + "' has no files recorded (it had no private directory, or was made before files were recorded)"));
       Repository src = files.repo();
       try (Repository dst = new FileRepositoryBuilder().setGitDir(out.toFile()).setBare().build()) {
         dst.create(true);
@@ -71,8 +78,15 @@ public final class FilesHistory {
           }
           ins.flush();
         } catch (org.eclipse.jgit.errors.MissingObjectException e) {
-          throw new IOException("the files of snapshot '" + tag + "' lack object " + e.getObjectId().name()
-              + " (" + e.getMessage() + ")", e);
+          throw new IOException(
+              "the files of snapshot '"
+                  + tag
+                  + "' lack object "
+                  + e.getObjectId().name()
+                  + " ("
+                  + e.getMessage()
+                  + ")",
+              e);
         }
         RefUpdate u = dst.updateRef(Constants.R_HEADS + tag.value());
         u.setNewObjectId(head);
@@ -85,14 +99,20 @@ public final class FilesHistory {
     }
   }
 
-  private static void copy(ObjectReader reader, ObjectInserter ins, ObjectId id, int type) throws IOException {
+  private static void copy(ObjectReader reader, ObjectInserter ins, ObjectId id, int type)
+      throws IOException {
     ObjectLoader l = reader.open(id, type);
     byte[] bytes = l.getCachedBytes(Integer.MAX_VALUE);
     ObjectId written = ins.insert(type, bytes);
     if (!written.equals(id)) {
       // The store's object is damaged: its bytes no longer hash to its name.
-      throw new IOException("object " + id.name() + " in " + reader + " is damaged: its content hashes to "
-          + written.name());
+      throw new IOException(
+          "object "
+              + id.name()
+              + " in "
+              + reader
+              + " is damaged: its content hashes to "
+              + written.name());
     }
   }
 }

@@ -30,11 +30,11 @@ import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
 /**
  * The node's files as Git objects: a bare repository {@code $SPINDLE_HOME/files.git} where each
- * snapshot with private directories is one commit (ref {@code refs/spindle/snapshots/<tag>}),
- * whose tree holds one directory per guest path of the sandbox ({@code /home} at {@code home/},
- * the root {@code /} as the tree itself) and whose parent is the commit of the snapshot the
- * sandbox was branched from. Blobs and trees are addressable by Git id, which is what a remote
- * child will fetch (a later step). Conventions in {@code docs/FILES.md}.
+ * snapshot with private directories is one commit (ref {@code refs/spindle/snapshots/<tag>}), whose
+ * tree holds one directory per guest path of the sandbox ({@code /home} at {@code home/}, the root
+ * {@code /} as the tree itself) and whose parent is the commit of the snapshot the sandbox was
+ * branched from. Blobs and trees are addressable by Git id, which is what a remote child will fetch
+ * (a later step). Conventions in {@code docs/FILES.md}.
  */
 final class FilesRepo {
   static final String REF_PREFIX = "refs/spindle/snapshots/";
@@ -69,7 +69,8 @@ final class FilesRepo {
     Repository r = repo();
     // One pack per snapshot rather than a loose object per file: 10,000 files took 20 s loose.
     try (org.eclipse.jgit.internal.storage.file.PackInserter ins =
-        ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) r.getObjectDatabase()).newPackInserter()) {
+        ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) r.getObjectDatabase())
+            .newPackInserter()) {
       ins.checkExisting(true);
       Map<String, Path> byGuest = new TreeMap<>(dirs);
       Path rootDir = byGuest.remove("/");
@@ -100,7 +101,9 @@ final class FilesRepo {
       u.setNewObjectId(id);
       u.setForceUpdate(true);
       RefUpdate.Result res = u.update();
-      if (res != RefUpdate.Result.NEW && res != RefUpdate.Result.FORCED && res != RefUpdate.Result.NO_CHANGE) {
+      if (res != RefUpdate.Result.NEW
+          && res != RefUpdate.Result.FORCED
+          && res != RefUpdate.Result.NO_CHANGE) {
         throw new IOException("cannot record the files of snapshot " + tag + ": ref update " + res);
       }
       return id;
@@ -169,14 +172,17 @@ final class FilesRepo {
   private record Entry(String name, FileMode mode, ObjectId id) {}
 
   /** Git's order: by name bytes, a tree's name compared as if followed by '/'. */
-  private static final Comparator<Entry> GIT_ORDER = Comparator.comparing(
-      e -> (e.name + (e.mode == FileMode.TREE ? "/" : "")).getBytes(StandardCharsets.UTF_8), FilesRepo::compareBytes);
+  private static final Comparator<Entry> GIT_ORDER =
+      Comparator.comparing(
+          e -> (e.name + (e.mode == FileMode.TREE ? "/" : "")).getBytes(StandardCharsets.UTF_8),
+          FilesRepo::compareBytes);
 
   private static int compareBytes(byte[] a, byte[] b) {
     return java.util.Arrays.compareUnsigned(a, b);
   }
 
-  private static ObjectId format(ObjectInserter ins, java.util.Collection<Entry> entries) throws IOException {
+  private static ObjectId format(ObjectInserter ins, java.util.Collection<Entry> entries)
+      throws IOException {
     List<Entry> sorted = new ArrayList<>(entries);
     sorted.sort(GIT_ORDER);
     TreeFormatter f = new TreeFormatter();
@@ -186,13 +192,16 @@ final class FilesRepo {
     return ins.insert(f);
   }
 
-  /** The entries of a host directory, links not followed: files, executables, links, directories. */
+  /**
+   * The entries of a host directory, links not followed: files, executables, links, directories.
+   */
   private static List<Entry> hostEntries(ObjectInserter ins, Path dir) throws IOException {
     List<Entry> out = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
         String name = p.getFileName().toString();
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        BasicFileAttributes a =
+            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (a.isSymbolicLink()) {
           byte[] target = Files.readSymbolicLink(p).toString().getBytes(StandardCharsets.UTF_8);
           out.add(new Entry(name, FileMode.SYMLINK, ins.insert(Constants.OBJ_BLOB, target)));

@@ -10,18 +10,22 @@ import java.util.Base64;
 
 /**
  * The opaque state bytes of a remote-fork descriptor: {@code {"version": 2, "sandbox":
- * SandboxState, "working_set": [page, …]}}. The working set is the pages the parent wrote since
- * its last snapshot or fork (its private pages, in page order): the child fetches them in the
+ * SandboxState, "working_set": [page, …]}}. The working set is the pages the parent wrote since its
+ * last snapshot or fork (its private pages, in page order): the child fetches them in the
  * background, as they are the ones the parent was using.
  *
  * <p>The module is named by the state's SHA-256 only: a node that has it uses its own copy, one
  * that lacks it asks the parent's page service under the descriptor's capability (no second
  * secret), else the fallback store, and checks it against the hash. Version 1 carried the module
- * inside ({@code module_base64}), which cost every fork the module's size (188 KiB of a 64 MiB
- * C guest's descriptor; ~20 MB for CRuby) and every resume its decoding and hashing; it is still
- * read ({@code module} is null otherwise).
+ * inside ({@code module_base64}), which cost every fork the module's size (188 KiB of a 64 MiB C
+ * guest's descriptor; ~20 MB for CRuby) and every resume its decoding and hashing; it is still read
+ * ({@code module} is null otherwise).
  */
-record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.util.Map<Integer, java.util.List<String>> privateDirs) {
+record ForkState(
+    SandboxState sandbox,
+    byte[] module,
+    int[] workingSet,
+    java.util.Map<Integer, java.util.List<String>> privateDirs) {
   /** The most directories a private preopen may carry (what a node creates for a child). */
   static final int MAX_PRIVATE_DIRS = 1024;
 
@@ -30,8 +34,10 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.uti
   }
 
   static final int VERSION = 2;
+
   /** Names the source in error messages, as a file path names a snapshot's state.json. */
   private static final Path SOURCE = Path.of("descriptor");
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   byte[] toBytes() {
@@ -43,12 +49,13 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.uti
     }
     if (!privateDirs.isEmpty()) {
       var pd = o.putArray("private_dirs");
-      privateDirs.forEach((preopen, dirs) -> {
-        var e = pd.addObject();
-        e.put("preopen", preopen);
-        var d = e.putArray("dirs");
-        dirs.forEach(d::add);
-      });
+      privateDirs.forEach(
+          (preopen, dirs) -> {
+            var e = pd.addObject();
+            e.put("preopen", preopen);
+            var d = e.putArray("dirs");
+            dirs.forEach(d::add);
+          });
     }
     var ws = o.putArray("working_set");
     for (int page : workingSet) {
@@ -61,7 +68,9 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.uti
     }
   }
 
-  /** @throws SnapshotDamagedException naming the field when the bytes are not such a state */
+  /**
+   * @throws SnapshotDamagedException naming the field when the bytes are not such a state
+   */
   static ForkState fromBytes(byte[] bytes) {
     JsonNode o;
     try {
@@ -87,7 +96,9 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.uti
       }
       String actual = ModuleStore.sha256(module);
       if (!actual.equals(state.moduleSha256())) {
-        throw top.damaged("module_base64", "hashes to " + actual + ", not the state's module " + state.moduleSha256());
+        throw top.damaged(
+            "module_base64",
+            "hashes to " + actual + ", not the state's module " + state.moduleSha256());
       }
     }
     JsonNode ws = o.get("working_set");
@@ -115,12 +126,16 @@ record ForkState(SandboxState sandbox, byte[] module, int[] workingSet, java.uti
         JsonNode e = pd.get(i);
         JsonNode p = e.get("preopen");
         JsonNode d = e.get("dirs");
-        if (p == null || !p.canConvertToInt() || p.asInt() < 0 || p.asInt() >= state.wasi().preopens().size()
+        if (p == null
+            || !p.canConvertToInt()
+            || p.asInt() < 0
+            || p.asInt() >= state.wasi().preopens().size()
             || privateDirs.containsKey(p.asInt())) {
           throw top.damaged(at + ".preopen", "names no preopen, or one named before");
         }
         if (d == null || !d.isArray() || d.size() > MAX_PRIVATE_DIRS) {
-          throw top.damaged(at + ".dirs", "is not an array of at most " + MAX_PRIVATE_DIRS + " directories");
+          throw top.damaged(
+              at + ".dirs", "is not an array of at most " + MAX_PRIVATE_DIRS + " directories");
         }
         java.util.List<String> dirs = new java.util.ArrayList<>();
         for (int k = 0; k < d.size(); k++) {

@@ -25,8 +25,8 @@ import java.util.function.Supplier;
 /**
  * Snapshots and branches of reactor sandboxes, over a Spindle home: {@link #start} a sandbox,
  * {@link #snapshot} it between calls (full or live), {@link #branch} N children from a snapshot
- * (each sharing every page it has not written), {@link #open} a persisted snapshot after a
- * restart. Snapshots taken here stay in memory too, so branching from them reads no disk.
+ * (each sharing every page it has not written), {@link #open} a persisted snapshot after a restart.
+ * Snapshots taken here stay in memory too, so branching from them reads no disk.
  */
 public final class Forks implements AutoCloseable {
   private final SnapshotStore store;
@@ -35,6 +35,7 @@ public final class Forks implements AutoCloseable {
   private final Map<Tag, SandboxSnapshot> taken = new ConcurrentHashMap<>();
   private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
   private final List<Snapshot> opened = new ArrayList<>();
+
   /** Applied to the sandbox of a persisted snapshot or a resumed child; null for the defaults. */
   private final Consumer<Sandbox.Builder> defaults;
 
@@ -44,8 +45,8 @@ public final class Forks implements AutoCloseable {
 
   /**
    * Forks whose snapshots read back from disk and resumed children run with {@code defaults}
-   * applied to their builder (timeout, memory cap, output cap): what a node allows when no
-   * request named limits for them. Null for the builder's own defaults.
+   * applied to their builder (timeout, memory cap, output cap): what a node allows when no request
+   * named limits for them. Null for the builder's own defaults.
    */
   public Forks(SpindleHome home, Consumer<Sandbox.Builder> defaults) {
     this.store = new SnapshotStore(home);
@@ -106,8 +107,8 @@ public final class Forks implements AutoCloseable {
 
   /**
    * Bytes of files on this home: {@code [private, snapshots]}, the running sandboxes' private
-   * directories and layers, and the snapshots' copies (each read by its branches, held once).
-   * A walk of both trees: O(files).
+   * directories and layers, and the snapshots' copies (each read by its branches, held once). A
+   * walk of both trees: O(files).
    */
   public long[] fileBytes() {
     return files.bytes();
@@ -118,15 +119,17 @@ public final class Forks implements AutoCloseable {
     files.releaseDirs(dirs);
   }
 
-  /** Starts {@code sandbox} as a reactor (running {@code _initialize}); its memory must be paged. */
+  /**
+   * Starts {@code sandbox} as a reactor (running {@code _initialize}); its memory must be paged.
+   */
   public Guest start(Sandbox sandbox) throws IOException {
     return start(sandbox, null);
   }
 
   /**
-   * Starts {@code sandbox} as a reactor whose files come from the image with root {@code
-   * imageRoot} (recorded in its snapshots). The module is stored by hash now, so that snapshots
-   * never write it on their caller's path.
+   * Starts {@code sandbox} as a reactor whose files come from the image with root {@code imageRoot}
+   * (recorded in its snapshots). The module is stored by hash now, so that snapshots never write it
+   * on their caller's path.
    */
   public Guest start(Sandbox sandbox, String imageRoot) throws IOException {
     byte[] wasm = sandbox.wasm();
@@ -151,31 +154,46 @@ public final class Forks implements AutoCloseable {
     WasiState wasi = r.wasiState();
     if (store.status(tag).filter(st -> st != SnapshotStatus.FAILED).isPresent()) {
       // Checked before the files are copied: a copy under this tag would replace the snapshot's.
-      throw new java.nio.file.FileAlreadyExistsException(tag.value(), null, "a snapshot with this tag exists");
+      throw new java.nio.file.FileAlreadyExistsException(
+          tag.value(), null, "a snapshot with this tag exists");
     }
     Tag parent = guest.parent().orElse(null);
     // The private directories are copied now, on the caller's path: the files of this instant.
     SandboxFiles.Frozen frozen = files.freeze(tag, parent, wasi.preopens());
-    wasi = new WasiState(wasi.args(), wasi.env(), frozen.preopens(), wasi.fds(),
-        wasi.realtimeOffsetNanos(), wasi.monotonicNanos(), wasi.randomState());
-    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
+    wasi =
+        new WasiState(
+            wasi.args(),
+            wasi.env(),
+            frozen.preopens(),
+            wasi.fds(),
+            wasi.realtimeOffsetNanos(),
+            wasi.monotonicNanos(),
+            wasi.randomState());
+    SandboxState state =
+        new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
     Instant now = Instant.now();
     // Values only on the caller's path; a live snapshot's JSON is built by the writer thread.
-    Supplier<ObjectNode> json = () -> {
-      ObjectNode j = stateJson(mode, parent, now, state);
-      if (frozen.commit() != null) {
-        j.put("files_commit", frozen.commit());
-      }
-      return j;
-    };
+    Supplier<ObjectNode> json =
+        () -> {
+          ObjectNode j = stateJson(mode, parent, now, state);
+          if (frozen.commit() != null) {
+            j.put("files_commit", frozen.commit());
+          }
+          return j;
+        };
     // Written as the pages that differ from the snapshot the guest's memory derives from, when
     // that one is on disk by then (else whole).
     SnapshotBase base = guest.base();
     CompletableFuture<String> root;
     if (mode == SnapshotMode.FULL) {
-      root = CompletableFuture.completedFuture(store.persist(tag, table, json.get(), base).pageHashesSha256());
+      root =
+          CompletableFuture.completedFuture(
+              store.persist(tag, table, json.get(), base).pageHashesSha256());
     } else {
-      root = store.persistAsync(tag, table, json, base).thenApply(SnapshotWriter.Written::pageHashesSha256);
+      root =
+          store
+              .persistAsync(tag, table, json, base)
+              .thenApply(SnapshotWriter.Written::pageHashesSha256);
     }
     SandboxSnapshot s = new SandboxSnapshot(tag, mode, table, state, parent, guest.sandbox(), root);
     guest.base(s.asBase());
@@ -183,7 +201,8 @@ public final class Forks implements AutoCloseable {
     return s;
   }
 
-  private static ObjectNode stateJson(SnapshotMode mode, Tag parent, Instant created, SandboxState state) {
+  private static ObjectNode stateJson(
+      SnapshotMode mode, Tag parent, Instant created, SandboxState state) {
     ObjectNode json = JsonNodeFactory.instance.objectNode();
     json.put("mode", mode.json());
     json.put("parent", parent == null ? null : parent.value());
@@ -208,9 +227,8 @@ public final class Forks implements AutoCloseable {
 
   /**
    * The persisted snapshot {@code tag}, its module run with {@code settings} applied to a fresh
-   * builder (engine, timeout, memory cap; null for the defaults). Pages load from the file on
-   * first touch, each checked against its SHA-256. The snapshot's files stay open until {@link
-   * #close()}.
+   * builder (engine, timeout, memory cap; null for the defaults). Pages load from the file on first
+   * touch, each checked against its SHA-256. The snapshot's files stay open until {@link #close()}.
    */
   public SandboxSnapshot open(Tag tag, Consumer<Sandbox.Builder> settings) throws IOException {
     Snapshot files = store.open(tag);
@@ -226,14 +244,20 @@ public final class Forks implements AutoCloseable {
         throw top.damaged("mode", e.getMessage());
       }
       String parent = top.optionalText("parent");
-      Sandbox sandbox = settings == null
-          ? sandboxes.computeIfAbsent(state.moduleSha256(), sha -> build(sha, null))
-          : build(state.moduleSha256(), settings);
+      Sandbox sandbox =
+          settings == null
+              ? sandboxes.computeIfAbsent(state.moduleSha256(), sha -> build(sha, null))
+              : build(state.moduleSha256(), settings);
       synchronized (opened) {
         opened.add(files);
       }
-      return new SandboxSnapshot(tag, mode, files.table(), state,
-          parent == null ? null : Tag.of(parent), sandbox,
+      return new SandboxSnapshot(
+          tag,
+          mode,
+          files.table(),
+          state,
+          parent == null ? null : Tag.of(parent),
+          sandbox,
           CompletableFuture.completedFuture(files.pageHashesSha256()));
     } catch (RuntimeException e) {
       files.close();
@@ -261,19 +285,20 @@ public final class Forks implements AutoCloseable {
    * Starts {@code n} children of {@code snapshot}. Each shares every page of the snapshot (and so
    * with its siblings) until it writes it; none runs {@code _initialize} again. Each gets its own
    * WASI layer from the snapshot's state with its own random stream ({@link ChildSeeds}: no two
-   * children and no child and its parent repeat each other's random bytes) and its own clocks,
-   * the monotonic one continuing from the snapshot's reading.
+   * children and no child and its parent repeat each other's random bytes) and its own clocks, the
+   * monotonic one continuing from the snapshot's reading.
    */
   public List<Guest> branch(SandboxSnapshot snapshot, int n) {
     return branch(snapshot.sandbox(), snapshot, n);
   }
 
   /**
-   * As {@link #branch(SandboxSnapshot, int)}, the children held to other limits than the
-   * snapshot's sandbox (a request's: a per-call timeout, a memory cap, an output cap). The module
-   * stays parsed and compiled once ({@link Sandbox#withLimits}).
+   * As {@link #branch(SandboxSnapshot, int)}, the children held to other limits than the snapshot's
+   * sandbox (a request's: a per-call timeout, a memory cap, an output cap). The module stays parsed
+   * and compiled once ({@link Sandbox#withLimits}).
    */
-  public List<Guest> branch(SandboxSnapshot snapshot, int n, Duration timeout, int maxMemoryPages, int outputCap) {
+  public List<Guest> branch(
+      SandboxSnapshot snapshot, int n, Duration timeout, int maxMemoryPages, int outputCap) {
     return branch(snapshot.sandbox().withLimits(timeout, maxMemoryPages, outputCap), snapshot, n);
   }
 
@@ -290,9 +315,18 @@ public final class Forks implements AutoCloseable {
         List<WasiState.Preopen> own = thaw(w.preopens());
         Reactor r;
         try {
-          r = sandbox.resumeReactor(s.instance(), new WasiState(w.args(), w.env(), own, w.fds(),
-              w.realtimeOffsetNanos(), w.monotonicNanos(), w.randomState()),
-              limits -> PagedMemory.branch(limits, table));
+          r =
+              sandbox.resumeReactor(
+                  s.instance(),
+                  new WasiState(
+                      w.args(),
+                      w.env(),
+                      own,
+                      w.fds(),
+                      w.realtimeOffsetNanos(),
+                      w.monotonicNanos(),
+                      w.randomState()),
+                  limits -> PagedMemory.branch(limits, table));
         } catch (RuntimeException e) {
           files.release(own);
           throw e;
@@ -312,7 +346,8 @@ public final class Forks implements AutoCloseable {
     try {
       return files.thaw(preopens);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot copy the snapshot's files for a branch: " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException(
+          "cannot copy the snapshot's files for a branch: " + e.getMessage(), e);
     }
   }
 
@@ -331,8 +366,14 @@ public final class Forks implements AutoCloseable {
   }
 
   static WasiState reseeded(WasiState w) {
-    return new WasiState(w.args(), w.env(), w.preopens(), w.fds(), w.realtimeOffsetNanos(),
-        w.monotonicNanos(), ChildSeeds.next());
+    return new WasiState(
+        w.args(),
+        w.env(),
+        w.preopens(),
+        w.fds(),
+        w.realtimeOffsetNanos(),
+        w.monotonicNanos(),
+        ChildSeeds.next());
   }
 
   /** Closes the files of snapshots opened from the store (their branches must be done). */

@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A running reactor sandbox that can be snapshotted and branched: started by {@link Forks#start}
- * or made by {@link Forks#branch}. Its memory is a {@link PagedMemory}, whose page table is what a
+ * A running reactor sandbox that can be snapshotted and branched: started by {@link Forks#start} or
+ * made by {@link Forks#branch}. Its memory is a {@link PagedMemory}, whose page table is what a
  * snapshot copies.
  */
 public final class Guest implements AutoCloseable {
@@ -20,18 +20,28 @@ public final class Guest implements AutoCloseable {
   private final String moduleSha256;
   private final Tag parent;
   private final String imageRoot;
+
   /**
-   * The persisted snapshot this guest's memory derives from: the one it was branched from, then
-   * its own last snapshot. Its next snapshot is written as the pages that differ from it. Only
-   * the thread that holds the guest between calls (the one that snapshots it) sets it.
+   * The persisted snapshot this guest's memory derives from: the one it was branched from, then its
+   * own last snapshot. Its next snapshot is written as the pages that differ from it. Only the
+   * thread that holds the guest between calls (the one that snapshots it) sets it.
    */
   private volatile SnapshotBase base;
+
   /** Where its private directories live (deleted when it closes); null: it owns none. */
   private final SandboxFiles files;
-  /** Its private directories by guest path, known from its start (a guest may close their fds). */
-  private final java.util.Map<String, java.nio.file.Path> privateDirs = new java.util.LinkedHashMap<>();
 
-  Guest(Reactor reactor, Sandbox sandbox, String moduleSha256, Tag parent, String imageRoot, SandboxFiles files) {
+  /** Its private directories by guest path, known from its start (a guest may close their fds). */
+  private final java.util.Map<String, java.nio.file.Path> privateDirs =
+      new java.util.LinkedHashMap<>();
+
+  Guest(
+      Reactor reactor,
+      Sandbox sandbox,
+      String moduleSha256,
+      Tag parent,
+      String imageRoot,
+      SandboxFiles files) {
     this.files = files;
     this.reactor = Objects.requireNonNull(reactor);
     this.sandbox = sandbox;
@@ -47,9 +57,10 @@ public final class Guest implements AutoCloseable {
     }
     if (!(reactor.memory() instanceof PagedMemory paged)) {
       reactor.close();
-      throw new IllegalArgumentException("a snapshot needs Spindle's paged memory, the sandbox has "
-          + reactor.memory().getClass().getName()
-          + ": build it with memoryFactory(PagedMemory::new)");
+      throw new IllegalArgumentException(
+          "a snapshot needs Spindle's paged memory, the sandbox has "
+              + reactor.memory().getClass().getName()
+              + ": build it with memoryFactory(PagedMemory::new)");
     }
     this.memory = paged;
   }
@@ -81,7 +92,8 @@ public final class Guest implements AutoCloseable {
 
   /**
    * Bytes of page table this guest holds alone (not shared with its snapshot or siblings): two
-   * small directories, plus a leaf per 256 pages it wrote or loaded ({@link PagedMemory#tableBytes}).
+   * small directories, plus a leaf per 256 pages it wrote or loaded ({@link
+   * PagedMemory#tableBytes}).
    */
   public long tableBytes() {
     return memory.tableBytes();
@@ -118,8 +130,8 @@ public final class Guest implements AutoCloseable {
   }
 
   /**
-   * The host directories private to this sandbox, by guest path (see {@link
-   * Forks#privateRoot}): the host may read and write them while the guest is between calls.
+   * The host directories private to this sandbox, by guest path (see {@link Forks#privateRoot}):
+   * the host may read and write them while the guest is between calls.
    */
   public java.util.Map<String, java.nio.file.Path> privateDirs() {
     return java.util.Collections.unmodifiableMap(privateDirs);

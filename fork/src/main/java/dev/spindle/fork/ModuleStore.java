@@ -47,7 +47,8 @@ final class ModuleStore {
   byte[] get(String sha256) throws IOException {
     Path p = path(sha256);
     if (!Files.isRegularFile(p)) {
-      throw new NoSuchFileException(p.toString(), null, "the snapshot's module is not in the store");
+      throw new NoSuchFileException(
+          p.toString(), null, "the snapshot's module is not in the store");
     }
     byte[] wasm = Files.readAllBytes(p);
     String actual = sha256(wasm);

@@ -5,8 +5,8 @@ import dev.spindle.memory.PagedMemory;
 import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.PageStore;
-import dev.spindle.remote.RemotePages;
 import dev.spindle.remote.RemotePageSource;
+import dev.spindle.remote.RemotePages;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
 import java.io.IOException;
@@ -33,17 +33,25 @@ public final class RemoteForks {
    * Prepares {@code guest} to continue elsewhere, between calls (the caller holds its lock): its
    * page table is taken as a live snapshot takes it (no page copied; the guest keeps running and
    * its later writes copy first, so the child sees this instant), its state (naming its module by
-   * hash; the module is served under the descriptor's capability and saved in the store) becomes the
-   * descriptor's state bytes, the table is exported on {@code server}, and its pages go to {@code
-   * store} in the background.
+   * hash; the module is served under the descriptor's capability and saved in the store) becomes
+   * the descriptor's state bytes, the table is exported on {@code server}, and its pages go to
+   * {@code store} in the background.
    */
-  public RemotePages.Prepared prepare(Guest guest, PageServer server, String advertisedHost, Duration ttl,
-      PageStore store, Executor background) throws IOException {
+  public RemotePages.Prepared prepare(
+      Guest guest,
+      PageServer server,
+      String advertisedHost,
+      Duration ttl,
+      PageStore store,
+      Executor background)
+      throws IOException {
     // Pages written since the last snapshot or fork are private now: they are the working set
     // the child replays in the background. (A snapshot makes every page shared again.)
     dev.spindle.memory.PagedMemory memory = guest.memory();
-    int[] workingSet = java.util.stream.IntStream.range(0, memory.pages())
-        .filter(i -> memory.state(i) == dev.spindle.memory.PageState.PRIVATE).toArray();
+    int[] workingSet =
+        java.util.stream.IntStream.range(0, memory.pages())
+            .filter(i -> memory.state(i) == dev.spindle.memory.PageState.PRIVATE)
+            .toArray();
     PageTable table = memory.snapshot();
     Reactor r = guest.reactor();
     // A descriptor must name no host path: the node resuming it would open that path as given. A
@@ -52,30 +60,52 @@ public final class RemoteForks {
     dev.spindle.sandbox.wasi.WasiState w = r.wasiState();
     java.util.Map<Integer, java.util.List<String>> privateDirs = new java.util.TreeMap<>();
     java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> sent = new java.util.ArrayList<>();
-    List<String> hostDirs = w.preopens().stream().filter(p -> !forks.files().isPlainPrivate(p.hostPath()))
-        .map(p -> p.guestPath()).toList();
+    List<String> hostDirs =
+        w.preopens().stream()
+            .filter(p -> !forks.files().isPlainPrivate(p.hostPath()))
+            .map(p -> p.guestPath())
+            .toList();
     if (!hostDirs.isEmpty()) {
-      throw new IOException("a sandbox with preopened directories (" + hostDirs
-          + ") cannot be forked to another node: its directories are host paths of this node");
+      throw new IOException(
+          "a sandbox with preopened directories ("
+              + hostDirs
+              + ") cannot be forked to another node: its directories are host paths of this node");
     }
     for (int i = 0; i < w.preopens().size(); i++) {
       var p = w.preopens().get(i);
-      privateDirs.put(i, SandboxFiles.emptyDirs(p.guestPath(), p.hostPath(), ForkState.MAX_PRIVATE_DIRS));
-      sent.add(new dev.spindle.sandbox.wasi.WasiState.Preopen(p.guestPath(), java.nio.file.Path.of("")));
+      privateDirs.put(
+          i, SandboxFiles.emptyDirs(p.guestPath(), p.hostPath(), ForkState.MAX_PRIVATE_DIRS));
+      sent.add(
+          new dev.spindle.sandbox.wasi.WasiState.Preopen(p.guestPath(), java.nio.file.Path.of("")));
     }
-    w = new dev.spindle.sandbox.wasi.WasiState(w.args(), w.env(), sent, w.fds(), w.realtimeOffsetNanos(),
-        w.monotonicNanos(), w.randomState());
-    SandboxState state = new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), w);
+    w =
+        new dev.spindle.sandbox.wasi.WasiState(
+            w.args(),
+            w.env(),
+            sent,
+            w.fds(),
+            w.realtimeOffsetNanos(),
+            w.monotonicNanos(),
+            w.randomState());
+    SandboxState state =
+        new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), w);
     byte[] bytes = new ForkState(state, null, workingSet, privateDirs).toBytes();
-    return RemotePages.prepare(table, bytes, forks.modules().get(guest.moduleSha256()), server, advertisedHost, ttl,
-        store, background);
+    return RemotePages.prepare(
+        table,
+        bytes,
+        forks.modules().get(guest.moduleSha256()),
+        server,
+        advertisedHost,
+        ttl,
+        store,
+        background);
   }
 
   /**
-   * A resumed child and where its pages come from (for statistics). Closing it closes the guest
-   * and stops its page source: a working-set replay still running would otherwise go on moving
-   * the parent's working set for a child that is gone. The descriptor is not released (other
-   * children may share it): {@link RemotePageSource#release()} does that.
+   * A resumed child and where its pages come from (for statistics). Closing it closes the guest and
+   * stops its page source: a working-set replay still running would otherwise go on moving the
+   * parent's working set for a child that is gone. The descriptor is not released (other children
+   * may share it): {@link RemotePageSource#release()} does that.
    */
   public record Child(Guest guest, RemotePageSource pages) implements AutoCloseable {
     @Override
@@ -90,14 +120,15 @@ public final class RemoteForks {
 
   /**
    * Continues the sandbox a descriptor describes, on this node: its module (this node's copy, else
-   * fetched from the parent's page service or the store, checked against its SHA-256) is stored
-   * and compiled once per module, its pages
-   * are all remote until first touch (from the parent's page service, else {@code store}), and
-   * it gets its own random stream and clocks as a branch does. It runs at once.
+   * fetched from the parent's page service or the store, checked against its SHA-256) is stored and
+   * compiled once per module, its pages are all remote until first touch (from the parent's page
+   * service, else {@code store}), and it gets its own random stream and clocks as a branch does. It
+   * runs at once.
    *
    * @throws SnapshotDamagedException when the descriptor's state is not a sandbox state
    */
-  public Child resume(Descriptor d, PageStore store, int readahead, Duration timeout) throws IOException {
+  public Child resume(Descriptor d, PageStore store, int readahead, Duration timeout)
+      throws IOException {
     return resume(d, store, readahead, timeout, true);
   }
 
@@ -106,15 +137,17 @@ public final class RemoteForks {
    * snapshot or fork, recorded in the descriptor) is fetched in the background, so the child's
    * first touches of them cost no round trip; without, only touched pages move.
    */
-  public Child resume(Descriptor d, PageStore store, int readahead, Duration timeout, boolean replay)
+  public Child resume(
+      Descriptor d, PageStore store, int readahead, Duration timeout, boolean replay)
       throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
     if (fs.privateDirs().size() != s.wasi().preopens().size()) {
       // Whoever wrote the descriptor chose these paths; this node maps no host directory for it.
-      throw new SnapshotDamagedException("the descriptor's sandbox has preopened directories "
-          + s.wasi().preopens().stream().map(p -> p.guestPath()).toList()
-          + ": a resumed sandbox gets no host directory, only private ones made here");
+      throw new SnapshotDamagedException(
+          "the descriptor's sandbox has preopened directories "
+              + s.wasi().preopens().stream().map(p -> p.guestPath()).toList()
+              + ": a resumed sandbox gets no host directory, only private ones made here");
     }
     if (fs.module() != null) {
       forks.modules().put(s.moduleSha256(), fs.module());
@@ -122,7 +155,9 @@ public final class RemoteForks {
     RemotePages.Resumed resumed = RemotePages.resume(d, store, readahead, timeout);
     if (!forks.modules().has(s.moduleSha256())) {
       try {
-        forks.modules().put(s.moduleSha256(), resumed.source().module(s.moduleSha256(), MAX_MODULE));
+        forks
+            .modules()
+            .put(s.moduleSha256(), resumed.source().module(s.moduleSha256(), MAX_MODULE));
       } catch (RuntimeException e) {
         resumed.source().close();
         throw e;
@@ -133,13 +168,24 @@ public final class RemoteForks {
     Reactor r;
     try {
       for (int i = 0; i < s.wasi().preopens().size(); i++) {
-        own.add(new dev.spindle.sandbox.wasi.WasiState.Preopen(s.wasi().preopens().get(i).guestPath(),
-            forks.files().newPrivateRoot(fs.privateDirs().get(i))));
+        own.add(
+            new dev.spindle.sandbox.wasi.WasiState.Preopen(
+                s.wasi().preopens().get(i).guestPath(),
+                forks.files().newPrivateRoot(fs.privateDirs().get(i))));
       }
       var w = Forks.reseeded(s.wasi());
-      r = sandbox.resumeReactor(s.instance(), new dev.spindle.sandbox.wasi.WasiState(w.args(), w.env(), own, w.fds(),
-          w.realtimeOffsetNanos(), w.monotonicNanos(), w.randomState()),
-          limits -> PagedMemory.branch(limits, resumed.table()));
+      r =
+          sandbox.resumeReactor(
+              s.instance(),
+              new dev.spindle.sandbox.wasi.WasiState(
+                  w.args(),
+                  w.env(),
+                  own,
+                  w.fds(),
+                  w.realtimeOffsetNanos(),
+                  w.monotonicNanos(),
+                  w.randomState()),
+              limits -> PagedMemory.branch(limits, resumed.table()));
     } catch (IOException | RuntimeException e) {
       forks.files().release(own);
       resumed.source().close();
@@ -148,6 +194,8 @@ public final class RemoteForks {
     if (replay) {
       resumed.source().replayInBackground(fs.workingSet());
     }
-    return new Child(new Guest(r, sandbox, s.moduleSha256(), null, s.imageRoot(), forks.files()), resumed.source());
+    return new Child(
+        new Guest(r, sandbox, s.moduleSha256(), null, s.imageRoot(), forks.files()),
+        resumed.source());
   }
 }

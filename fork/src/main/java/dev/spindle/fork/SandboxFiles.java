@@ -30,19 +30,26 @@ import java.util.Map;
  *
  * <p>Freezing copies the directory on the snapshot's caller path (the guest is paused between
  * calls, so the files are of the memory's instant in full and live mode alike); a copy goes to
- * {@code frozen/.tmp-*} and is renamed into place whole, so a crash leaves no half-written
- * snapshot of files ({@link #recover} removes the rest).
+ * {@code frozen/.tmp-*} and is renamed into place whole, so a crash leaves no half-written snapshot
+ * of files ({@link #recover} removes the rest).
  */
 final class SandboxFiles {
   private static final String TMP = ".tmp-";
-  /** Beside a frozen writable layer {@code I}: {@code I.image} names the image beneath (tag, root). */
+
+  /**
+   * Beside a frozen writable layer {@code I}: {@code I.image} names the image beneath (tag, root).
+   */
   private static final String IMAGE_SUFFIX = ".image";
+
   private final Path live;
   private final Path frozen;
   private final SecureRandom random = new SecureRandom();
   private final Path images;
+
   /** Directories on a file system other than the host's, by that file system: what they are. */
-  private final java.util.Map<java.nio.file.FileSystem, Mount> mounts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<java.nio.file.FileSystem, Mount> mounts =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private volatile ImageDirs imageDirs;
   private final FilesRepo repo;
 
@@ -74,10 +81,12 @@ final class SandboxFiles {
   private Path openImage(String tag, String root) throws IOException {
     ImageDirs opener = imageDirs;
     if (opener == null) {
-      throw new IOException("image directory '" + tag + "' needs images, and this node gave the fork module none");
+      throw new IOException(
+          "image directory '" + tag + "' needs images, and this node gave the fork module none");
     }
     if (!Tag.isValid(tag) || (root != null && !root.matches("[0-9a-f]{40}"))) {
-      throw new IOException("image directory names no valid image: tag '" + tag + "', root '" + root + "'");
+      throw new IOException(
+          "image directory names no valid image: tag '" + tag + "', root '" + root + "'");
     }
     return opener.open(tag, root);
   }
@@ -99,7 +108,8 @@ final class SandboxFiles {
 
   private Path overlay(String tag, String root, Path upper) throws IOException {
     try {
-      java.nio.file.FileSystem fs = dev.spindle.sandbox.overlay.OverlayFileSystems.newFileSystem(openImage(tag, root), upper);
+      java.nio.file.FileSystem fs =
+          dev.spindle.sandbox.overlay.OverlayFileSystems.newFileSystem(openImage(tag, root), upper);
       mounts.put(fs, new Mount(tag, root, upper));
       return fs.getPath("/");
     } catch (IOException | RuntimeException e) {
@@ -109,7 +119,9 @@ final class SandboxFiles {
   }
 
   private Mount mount(Path p) {
-    return p.getFileSystem() == java.nio.file.FileSystems.getDefault() ? null : mounts.get(p.getFileSystem());
+    return p.getFileSystem() == java.nio.file.FileSystems.getDefault()
+        ? null
+        : mounts.get(p.getFileSystem());
   }
 
   /** A new private directory holding the given empty directories (relative, '/'-separated). */
@@ -147,7 +159,9 @@ final class SandboxFiles {
     return root.resolve(rel);
   }
 
-  /** Whether {@code host} is private to one sandbox: a private directory or a writable image layer. */
+  /**
+   * Whether {@code host} is private to one sandbox: a private directory or a writable image layer.
+   */
   boolean isPrivate(Path host) {
     Mount m = mount(host);
     return m != null ? m.upper() != null : isPlainPrivate(host);
@@ -168,7 +182,8 @@ final class SandboxFiles {
     }
     Path p = host.toAbsolutePath().normalize();
     Path tagDir = p.getParent();
-    return tagDir != null && tagDir.getParent() != null
+    return tagDir != null
+        && tagDir.getParent() != null
         && tagDir.getParent().equals(frozen.toAbsolutePath().normalize());
   }
 
@@ -231,7 +246,8 @@ final class SandboxFiles {
           out.add(new WasiState.Preopen(p.guestPath(), imageDir(image[0], image[1])));
         } else if (isFrozen(p.hostPath())) {
           if (!Files.isDirectory(p.hostPath(), LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException("the files of preopen '" + p.guestPath() + "' are missing: " + p.hostPath());
+            throw new IOException(
+                "the files of preopen '" + p.guestPath() + "' are missing: " + p.hostPath());
           }
           Path root = newPrivateRoot(List.of());
           Path sidecar = p.hostPath().resolveSibling(p.hostPath().getFileName() + IMAGE_SUFFIX);
@@ -289,29 +305,41 @@ final class SandboxFiles {
    */
   static List<String> emptyDirs(String guestPath, Path root, int max) throws IOException {
     List<String> dirs = new ArrayList<>();
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-        if (!dir.equals(root)) {
-          if (dirs.size() == max) {
-            throw new IOException("preopen '" + guestPath + "' holds more than " + max + " directories");
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+              throws IOException {
+            if (!dir.equals(root)) {
+              if (dirs.size() == max) {
+                throw new IOException(
+                    "preopen '" + guestPath + "' holds more than " + max + " directories");
+              }
+              dirs.add(root.relativize(dir).toString());
+            }
+            return FileVisitResult.CONTINUE;
           }
-          dirs.add(root.relativize(dir).toString());
-        }
-        return FileVisitResult.CONTINUE;
-      }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        throw new IOException("preopen '" + guestPath + "' holds files ('" + root.relativize(file)
-            + "'), which do not travel to another node yet: only a sandbox whose private directories are "
-            + "empty (directories only) can be forked there");
-      }
-    });
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            throw new IOException(
+                "preopen '"
+                    + guestPath
+                    + "' holds files ('"
+                    + root.relativize(file)
+                    + "'), which do not travel to another node yet: only a sandbox whose private directories are "
+                    + "empty (directories only) can be forked there");
+          }
+        });
     return dirs;
   }
 
-  /** The host path a snapshot records for a read-only image directory: {@code files/images/TAG/ROOT}. */
+  /**
+   * The host path a snapshot records for a read-only image directory: {@code
+   * files/images/TAG/ROOT}.
+   */
   private Path imageMarker(Mount m) {
     return images.resolve(m.tag()).resolve(m.root() == null ? "any" : m.root());
   }
@@ -323,7 +351,9 @@ final class SandboxFiles {
     }
     Path n = p.toAbsolutePath().normalize();
     Path base = images.toAbsolutePath().normalize();
-    if (n.getParent() == null || n.getParent().getParent() == null || !n.getParent().getParent().equals(base)) {
+    if (n.getParent() == null
+        || n.getParent().getParent() == null
+        || !n.getParent().getParent().equals(base)) {
       return null;
     }
     String root = n.getFileName().toString();
@@ -341,7 +371,10 @@ final class SandboxFiles {
     return new String[] {lines[0], lines[1].equals("null") ? null : lines[1]};
   }
 
-  /** Bytes of sandboxes' private directories ({@code live}) and of snapshots' copies ({@code frozen}). */
+  /**
+   * Bytes of sandboxes' private directories ({@code live}) and of snapshots' copies ({@code
+   * frozen}).
+   */
   long[] bytes() {
     return new long[] {bytesBelow(live), bytesBelow(frozen)};
   }
@@ -356,20 +389,22 @@ final class SandboxFiles {
       if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
         return 0;
       }
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-          if (attrs.isRegularFile()) {
-            total[0] += attrs.size();
-          }
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+              if (attrs.isRegularFile()) {
+                total[0] += attrs.size();
+              }
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult visitFileFailed(Path file, IOException e) {
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       // A directory removed while walking: what was counted stands.
     }
@@ -433,26 +468,30 @@ final class SandboxFiles {
    * and symbolic links as links (never followed, so a guest's link cannot pull host files in).
    */
   private static void copyContents(Path from, Path to) throws IOException {
-    Files.walkFileTree(from, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-        if (!dir.equals(from)) {
-          Files.createDirectory(to.resolve(from.relativize(dir).toString()));
-        }
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        from,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+              throws IOException {
+            if (!dir.equals(from)) {
+              Files.createDirectory(to.resolve(from.relativize(dir).toString()));
+            }
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Path dest = to.resolve(from.relativize(file).toString());
-        if (attrs.isSymbolicLink()) {
-          Files.createSymbolicLink(dest, Files.readSymbolicLink(file));
-        } else if (attrs.isRegularFile()) {
-          Files.copy(file, dest, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES);
-        }
-        // Anything else (a fifo, a socket) a guest cannot make through WASI: not copied.
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Path dest = to.resolve(from.relativize(file).toString());
+            if (attrs.isSymbolicLink()) {
+              Files.createSymbolicLink(dest, Files.readSymbolicLink(file));
+            } else if (attrs.isRegularFile()) {
+              Files.copy(file, dest, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES);
+            }
+            // Anything else (a fifo, a socket) a guest cannot make through WASI: not copied.
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 }

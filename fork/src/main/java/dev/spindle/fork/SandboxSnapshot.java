@@ -7,10 +7,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A snapshot of a reactor sandbox, in memory: its page table (shared by every branch, so
- * branching from a snapshot just taken reads no disk), its globals, tables and WASI state, and the
- * module, parsed and compiled once for all branches. Made by {@link Forks#snapshot} or {@link
- * Forks#open}.
+ * A snapshot of a reactor sandbox, in memory: its page table (shared by every branch, so branching
+ * from a snapshot just taken reads no disk), its globals, tables and WASI state, and the module,
+ * parsed and compiled once for all branches. Made by {@link Forks#snapshot} or {@link Forks#open}.
  */
 public final class SandboxSnapshot {
   private final Tag tag;
@@ -20,11 +19,18 @@ public final class SandboxSnapshot {
   private final Tag parent;
   private final Sandbox sandbox;
   private final CompletableFuture<Void> persisted;
+
   /** The root hash of the files once written: what a branch's snapshot is written onto. */
   private final CompletableFuture<String> pageHashesSha256;
 
-  SandboxSnapshot(Tag tag, SnapshotMode mode, PageTable table, SandboxState state, Tag parent,
-      Sandbox sandbox, CompletableFuture<String> pageHashesSha256) {
+  SandboxSnapshot(
+      Tag tag,
+      SnapshotMode mode,
+      PageTable table,
+      SandboxState state,
+      Tag parent,
+      Sandbox sandbox,
+      CompletableFuture<String> pageHashesSha256) {
     this.tag = tag;
     this.mode = mode;
     this.table = table;

@@ -39,7 +39,11 @@ record SandboxState(String moduleSha256, String imageRoot, InstanceState instanc
     s.put("image_root", imageRoot);
     ArrayNode globals = s.putArray("globals");
     for (InstanceState.Global g : instance.globals()) {
-      globals.addObject().put("index", g.index()).put("type_id", g.typeId()).put("low", g.low())
+      globals
+          .addObject()
+          .put("index", g.index())
+          .put("type_id", g.typeId())
+          .put("low", g.low())
           .put("high", g.high());
     }
     ArrayNode tables = s.putArray("tables");
@@ -64,14 +68,23 @@ record SandboxState(String moduleSha256, String imageRoot, InstanceState instanc
     w.env().forEach(env::add);
     ArrayNode preopens = o.putArray("preopens");
     for (WasiState.Preopen p : w.preopens()) {
-      preopens.addObject().put("guest_path", p.guestPath()).put("host_path", p.hostPath().toString());
+      preopens
+          .addObject()
+          .put("guest_path", p.guestPath())
+          .put("host_path", p.hostPath().toString());
     }
     ArrayNode fds = o.putArray("fds");
     for (WasiState.Fd fd : w.fds()) {
-      fds.addObject().put("fd", fd.fd()).put("kind", fd.kind().name().toLowerCase(Locale.ROOT))
-          .put("preopen", fd.preopen()).put("path", fd.path()).put("preopened", fd.preopened())
-          .put("rights_base", fd.rightsBase()).put("rights_inheriting", fd.rightsInheriting())
-          .put("fd_flags", fd.fdFlags()).put("offset", fd.offset());
+      fds.addObject()
+          .put("fd", fd.fd())
+          .put("kind", fd.kind().name().toLowerCase(Locale.ROOT))
+          .put("preopen", fd.preopen())
+          .put("path", fd.path())
+          .put("preopened", fd.preopened())
+          .put("rights_base", fd.rightsBase())
+          .put("rights_inheriting", fd.rightsInheriting())
+          .put("fd_flags", fd.fdFlags())
+          .put("offset", fd.offset());
     }
     o.put("realtime_offset_nanos", w.realtimeOffsetNanos());
     o.put("monotonic_nanos", w.monotonicNanos());
@@ -93,8 +106,12 @@ record SandboxState(String moduleSha256, String imageRoot, InstanceState instanc
     List<InstanceState.Global> globals = new ArrayList<>();
     for (JsonFields.Element e : s.array("globals")) {
       JsonFields g = e.object();
-      globals.add(new InstanceState.Global(g.intValue("index"), g.longValue("type_id"), g.longValue("low"),
-          g.longValue("high")));
+      globals.add(
+          new InstanceState.Global(
+              g.intValue("index"),
+              g.longValue("type_id"),
+              g.longValue("low"),
+              g.longValue("high")));
     }
     List<InstanceState.Table> tables = new ArrayList<>();
     for (JsonFields.Element e : s.array("tables")) {
@@ -110,8 +127,11 @@ record SandboxState(String moduleSha256, String imageRoot, InstanceState instanc
     for (JsonFields.Element e : s.array("dropped_elements")) {
       dropped.add(e.intValue());
     }
-    return new SandboxState(module, s.optionalText("image_root"),
-        new InstanceState(globals, tables, dropped), wasi(s.object("wasi")));
+    return new SandboxState(
+        module,
+        s.optionalText("image_root"),
+        new InstanceState(globals, tables, dropped),
+        wasi(s.object("wasi")));
   }
 
   private static WasiState wasi(JsonFields w) {
@@ -144,11 +164,25 @@ record SandboxState(String moduleSha256, String imageRoot, InstanceState instanc
       if (preopen < -1 || preopen >= preopens.size()) {
         throw f.damaged(e.path + ".preopen", "names no preopen: " + preopen);
       }
-      fds.add(new WasiState.Fd(f.intValue("fd"), k, preopen, f.text("path"), f.bool("preopened"),
-          f.longValue("rights_base"), f.longValue("rights_inheriting"), f.intValue("fd_flags"),
-          f.longValue("offset")));
+      fds.add(
+          new WasiState.Fd(
+              f.intValue("fd"),
+              k,
+              preopen,
+              f.text("path"),
+              f.bool("preopened"),
+              f.longValue("rights_base"),
+              f.longValue("rights_inheriting"),
+              f.intValue("fd_flags"),
+              f.longValue("offset")));
     }
-    return new WasiState(args, env, preopens, fds, w.longValue("realtime_offset_nanos"),
-        w.longValue("monotonic_nanos"), w.longValue("random_state"));
+    return new WasiState(
+        args,
+        env,
+        preopens,
+        fds,
+        w.longValue("realtime_offset_nanos"),
+        w.longValue("monotonic_nanos"),
+        w.longValue("random_state"));
   }
 }

@@ -19,10 +19,10 @@ import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * A persisted snapshot, opened: its state and a page table whose pages load from {@code
- * memory.bin} on first touch, each checked against its SHA-256 before any guest sees it. Opening
- * checks the structure (state fields, file sizes, the hash of the page hashes), not every page;
- * {@link #verify()} checks every page.
+ * A persisted snapshot, opened: its state and a page table whose pages load from {@code memory.bin}
+ * on first touch, each checked against its SHA-256 before any guest sees it. Opening checks the
+ * structure (state fields, file sizes, the hash of the page hashes), not every page; {@link
+ * #verify()} checks every page.
  */
 public final class Snapshot implements Closeable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,20 +33,29 @@ public final class Snapshot implements Closeable {
   private final byte[] hashes;
   private final FileChannel memory;
   private final PageTable table;
+
   /** The snapshot read through for inherited pages (format version 2), else null. */
   private final Snapshot base;
+
   /** Pages whose bytes are the base's (empty for a whole snapshot). */
   private final BitSet inherited;
 
   /**
    * Pages loaded so far, shared by every branch of this snapshot: a frame from a page source is
-   * never written (a memory copies it before its first write), so N children reading one page
-   * cost one read and one hash check, not N.
+   * never written (a memory copies it before its first write), so N children reading one page cost
+   * one read and one hash check, not N.
    */
   private final AtomicReferenceArray<byte[]> loaded;
 
-  private Snapshot(Path dir, ObjectNode state, int pages, byte[] hashes, FileChannel memory,
-      BitSet dropped, Snapshot base, BitSet inherited) {
+  private Snapshot(
+      Path dir,
+      ObjectNode state,
+      int pages,
+      byte[] hashes,
+      FileChannel memory,
+      BitSet dropped,
+      Snapshot base,
+      BitSet inherited) {
     this.dir = dir;
     this.base = base;
     this.inherited = inherited;
@@ -91,12 +100,20 @@ public final class Snapshot implements Closeable {
     }
     int version = intField(statePath, state, "format_version");
     if (version != SnapshotFormat.VERSION && version != SnapshotFormat.INCREMENTAL_VERSION) {
-      throw damaged(statePath, "field format_version: " + version + " (this Spindle reads "
-          + SnapshotFormat.VERSION + " and " + SnapshotFormat.INCREMENTAL_VERSION + ")");
+      throw damaged(
+          statePath,
+          "field format_version: "
+              + version
+              + " (this Spindle reads "
+              + SnapshotFormat.VERSION
+              + " and "
+              + SnapshotFormat.INCREMENTAL_VERSION
+              + ")");
     }
     int pageSize = intField(statePath, state, "page_size");
     if (pageSize != PageTable.PAGE_SIZE) {
-      throw damaged(statePath, "field page_size: " + pageSize + ", expected " + PageTable.PAGE_SIZE);
+      throw damaged(
+          statePath, "field page_size: " + pageSize + ", expected " + PageTable.PAGE_SIZE);
     }
     int pages = intField(statePath, state, "pages");
     if (pages < 0 || pages > 65536) {
@@ -104,13 +121,27 @@ public final class Snapshot implements Closeable {
     }
     Path hashPath = dir.resolve(SnapshotFormat.HASHES);
     if (Files.size(hashPath) != (long) pages * SnapshotFormat.HASH_BYTES) {
-      throw damaged(hashPath, "has " + Files.size(hashPath) + " bytes, expected "
-          + (pages * SnapshotFormat.HASH_BYTES) + " for " + pages + " pages");
+      throw damaged(
+          hashPath,
+          "has "
+              + Files.size(hashPath)
+              + " bytes, expected "
+              + (pages * SnapshotFormat.HASH_BYTES)
+              + " for "
+              + pages
+              + " pages");
     }
     byte[] hashes = Files.readAllBytes(hashPath);
     if (hashes.length != pages * SnapshotFormat.HASH_BYTES) {
-      throw damaged(hashPath, "has " + hashes.length + " bytes, expected "
-          + (pages * SnapshotFormat.HASH_BYTES) + " for " + pages + " pages");
+      throw damaged(
+          hashPath,
+          "has "
+              + hashes.length
+              + " bytes, expected "
+              + (pages * SnapshotFormat.HASH_BYTES)
+              + " for "
+              + pages
+              + " pages");
     }
     String root = Hashes.sha256Hex(hashes);
     JsonNode stored = state.get("page_hashes_sha256");
@@ -144,7 +175,8 @@ public final class Snapshot implements Closeable {
       long size = mem.size();
       mem.close();
       closeQuietly(base);
-      throw damaged(memPath, "has " + size + " bytes, expected " + ((long) pages * PageTable.PAGE_SIZE));
+      throw damaged(
+          memPath, "has " + size + " bytes, expected " + ((long) pages * PageTable.PAGE_SIZE));
     }
     return new Snapshot(dir, state, pages, hashes, mem, dropped, base, inherited);
   }
@@ -154,17 +186,33 @@ public final class Snapshot implements Closeable {
    * snapshot this one was written onto (same root hash), no deeper than {@link
    * SnapshotFormat#MAX_CHAIN} links, and hold every inherited page with the hash this one records.
    */
-  private static Snapshot openBase(Path dir, Path statePath, ObjectNode state, int pages, byte[] hashes,
-      BitSet inherited, int depth) throws IOException {
+  private static Snapshot openBase(
+      Path dir,
+      Path statePath,
+      ObjectNode state,
+      int pages,
+      byte[] hashes,
+      BitSet inherited,
+      int depth)
+      throws IOException {
     JsonNode b = state.get("base");
     if (b == null || !b.isTextual() || !dev.spindle.store.Tag.isValid(b.asText())) {
       throw damaged(statePath, "field base is missing or not a tag");
     }
     String baseTag = b.asText();
     int chainDepth = intField(statePath, state, "chain_depth");
-    if (chainDepth < 1 || chainDepth > SnapshotFormat.MAX_CHAIN || depth + 1 > SnapshotFormat.MAX_CHAIN) {
-      throw damaged(statePath, "field chain_depth: " + chainDepth + " (chains are at most "
-          + SnapshotFormat.MAX_CHAIN + " links, this one is " + (depth + 1) + " deep here)");
+    if (chainDepth < 1
+        || chainDepth > SnapshotFormat.MAX_CHAIN
+        || depth + 1 > SnapshotFormat.MAX_CHAIN) {
+      throw damaged(
+          statePath,
+          "field chain_depth: "
+              + chainDepth
+              + " (chains are at most "
+              + SnapshotFormat.MAX_CHAIN
+              + " links, this one is "
+              + (depth + 1)
+              + " deep here)");
     }
     JsonNode baseRoot = state.get("base_page_hashes_sha256");
     if (baseRoot == null || !baseRoot.isTextual()) {
@@ -173,14 +221,23 @@ public final class Snapshot implements Closeable {
     Path bitsPath = dir.resolve(SnapshotFormat.INHERITED);
     long want = (pages + 7L) / 8;
     if (!Files.isRegularFile(bitsPath) || Files.size(bitsPath) != want) {
-      throw damaged(bitsPath, Files.isRegularFile(bitsPath)
-          ? "has " + Files.size(bitsPath) + " bytes, expected " + want + " for " + pages + " pages"
-          : "is missing");
+      throw damaged(
+          bitsPath,
+          Files.isRegularFile(bitsPath)
+              ? "has "
+                  + Files.size(bitsPath)
+                  + " bytes, expected "
+                  + want
+                  + " for "
+                  + pages
+                  + " pages"
+              : "is missing");
     }
     byte[] bits = Files.readAllBytes(bitsPath);
     JsonNode bitsHash = state.get("inherited_bits_sha256");
     if (bitsHash == null || !bitsHash.asText().equals(Hashes.sha256Hex(bits))) {
-      throw damaged(statePath, "field inherited_bits_sha256 does not match " + SnapshotFormat.INHERITED);
+      throw damaged(
+          statePath, "field inherited_bits_sha256 does not match " + SnapshotFormat.INHERITED);
     }
     inherited.or(BitSet.valueOf(bits));
     Path baseDir = dir.resolveSibling(baseTag);
@@ -189,23 +246,40 @@ public final class Snapshot implements Closeable {
     try {
       base = open(baseDir, depth + 1);
     } catch (NoSuchFileException e) {
-      throw new SnapshotDamagedException(statePath + ": " + link + ", which is missing (" + baseDir
-          + " has no snapshot; was it deleted?)");
+      throw new SnapshotDamagedException(
+          statePath
+              + ": "
+              + link
+              + ", which is missing ("
+              + baseDir
+              + " has no snapshot; was it deleted?)");
     } catch (SnapshotDamagedException e) {
-      throw new SnapshotDamagedException(statePath + ": " + link + ", which is damaged: " + e.getMessage());
+      throw new SnapshotDamagedException(
+          statePath + ": " + link + ", which is damaged: " + e.getMessage());
     }
     try {
       String actual = base.state.get("page_hashes_sha256").asText();
       if (!actual.equals(baseRoot.asText())) {
-        throw damaged(statePath, link + ", which holds other memory than when this was written"
-            + " (its page_hashes_sha256 changed)");
+        throw damaged(
+            statePath,
+            link
+                + ", which holds other memory than when this was written"
+                + " (its page_hashes_sha256 changed)");
       }
       int h = SnapshotFormat.HASH_BYTES;
       for (int i = inherited.nextSetBit(0); i >= 0; i = inherited.nextSetBit(i + 1)) {
-        if (i >= pages || i >= base.pages
+        if (i >= pages
+            || i >= base.pages
             || !Arrays.equals(hashes, i * h, i * h + h, base.hashes, i * h, i * h + h)) {
-          throw damaged(statePath, link + ": page " + i + " is inherited but "
-              + (i >= pages || i >= base.pages ? "out of range" : "the base's page " + i + " has another SHA-256"));
+          throw damaged(
+              statePath,
+              link
+                  + ": page "
+                  + i
+                  + " is inherited but "
+                  + (i >= pages || i >= base.pages
+                      ? "out of range"
+                      : "the base's page " + i + " has another SHA-256"));
         }
       }
       return base;
@@ -293,8 +367,15 @@ public final class Snapshot implements Closeable {
       try {
         return base.read(index);
       } catch (SnapshotDamagedException e) {
-        throw new SnapshotDamagedException("snapshot '" + tagOf(dir) + "' page " + index
-            + " is inherited from '" + tagOf(base.dir) + "': " + e.getMessage());
+        throw new SnapshotDamagedException(
+            "snapshot '"
+                + tagOf(dir)
+                + "' page "
+                + index
+                + " is inherited from '"
+                + tagOf(base.dir)
+                + "': "
+                + e.getMessage());
       }
     }
     return load(index);
@@ -309,8 +390,15 @@ public final class Snapshot implements Closeable {
       try {
         return base.loadShared(index);
       } catch (SnapshotDamagedException e) {
-        throw new SnapshotDamagedException("snapshot '" + tagOf(dir) + "' page " + index
-            + " is inherited from '" + tagOf(base.dir) + "': " + e.getMessage());
+        throw new SnapshotDamagedException(
+            "snapshot '"
+                + tagOf(dir)
+                + "' page "
+                + index
+                + " is inherited from '"
+                + tagOf(base.dir)
+                + "': "
+                + e.getMessage());
       }
     }
     byte[] page = new byte[PageTable.PAGE_SIZE];
@@ -324,14 +412,27 @@ public final class Snapshot implements Closeable {
         }
       }
     } catch (IOException e) {
-      throw new SnapshotDamagedException(dir.resolve(SnapshotFormat.MEMORY) + ": page " + index
-          + " cannot be read: " + e.getMessage());
+      throw new SnapshotDamagedException(
+          dir.resolve(SnapshotFormat.MEMORY)
+              + ": page "
+              + index
+              + " cannot be read: "
+              + e.getMessage());
     }
     byte[] actual = Hashes.sha256(page);
     int off = index * SnapshotFormat.HASH_BYTES;
     if (!Arrays.equals(actual, 0, 32, hashes, off, off + 32)) {
-      throw damaged(dir.resolve(SnapshotFormat.MEMORY), "snapshot '" + tagOf(dir) + "' page " + index + " (bytes " + pos + ".."
-          + (pos + PageTable.PAGE_SIZE - 1) + ") does not match its SHA-256");
+      throw damaged(
+          dir.resolve(SnapshotFormat.MEMORY),
+          "snapshot '"
+              + tagOf(dir)
+              + "' page "
+              + index
+              + " (bytes "
+              + pos
+              + ".."
+              + (pos + PageTable.PAGE_SIZE - 1)
+              + ") does not match its SHA-256");
     }
     return page;
   }

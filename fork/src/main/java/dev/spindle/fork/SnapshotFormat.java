@@ -8,7 +8,8 @@ package dev.spindle.fork;
  * <ul>
  *   <li>{@code memory.bin}: the linear memory, dense ({@code pages × page_size} bytes, zero pages
  *       as holes), byte-identical whichever mode (full, live) made it;
- *   <li>{@code pages.sha256}: 32 bytes per page, the SHA-256 of its bytes, all zero for a zero page;
+ *   <li>{@code pages.sha256}: 32 bytes per page, the SHA-256 of its bytes, all zero for a zero
+ *       page;
  *   <li>{@code state.json}: {@code format_version}, page geometry, the SHA-256 of {@code
  *       pages.sha256} (so one hash covers all memory), dropped data segments, lineage, and the
  *       sandbox's own state (globals, tables, WASI) under {@code sandbox}.
@@ -38,6 +39,7 @@ final class SnapshotFormat {
   static final String STATE = "state.json";
   static final String INHERITED = "inherited.bits";
   static final int HASH_BYTES = 32;
+
   /**
    * The longest chain a snapshot is written onto: a snapshot whose base is this deep is written
    * whole instead, so a read goes through at most this many links and opening opens at most this

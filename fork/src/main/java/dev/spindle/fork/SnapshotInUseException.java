@@ -13,9 +13,15 @@ public final class SnapshotInUseException extends IOException {
   private final transient List<Tag> dependents;
 
   SnapshotInUseException(Tag tag, List<Tag> dependents, String why) {
-    super("snapshot '" + tag.value() + "' cannot be deleted: " + (why != null ? why
-        : "snapshots read pages through it: " + String.join(", ", dependents.stream().map(Tag::value).toList())
-            + " (compact them first)"));
+    super(
+        "snapshot '"
+            + tag.value()
+            + "' cannot be deleted: "
+            + (why != null
+                ? why
+                : "snapshots read pages through it: "
+                    + String.join(", ", dependents.stream().map(Tag::value).toList())
+                    + " (compact them first)"));
     this.dependents = List.copyOf(dependents);
   }
 

@@ -30,15 +30,17 @@ import java.util.function.Supplier;
  * which {@link #recover()} removes and reports as failed. It also holds the copies of the
  * sandboxes' private directories that snapshots record ({@link SandboxFiles}).
  *
- * <p>A snapshot written with a {@link SnapshotBase} is incremental (format version 2): it holds
- * the pages that differ from its base and reads the others through it. Deleting a snapshot that
- * another reads through is refused ({@link SnapshotInUseException}) until those are compacted
- * ({@link #compact}) or deleted; compacting rewrites a snapshot whole and swaps it in.
+ * <p>A snapshot written with a {@link SnapshotBase} is incremental (format version 2): it holds the
+ * pages that differ from its base and reads the others through it. Deleting a snapshot that another
+ * reads through is refused ({@link SnapshotInUseException}) until those are compacted ({@link
+ * #compact}) or deleted; compacting rewrites a snapshot whole and swaps it in.
  */
 public final class SnapshotStore {
   private static final String WRITING_PREFIX = ".writing-";
+
   /** The old files of a snapshot being compacted, between the two renames of the swap. */
   private static final String COMPACTING_PREFIX = ".compacting-";
+
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
 
@@ -46,20 +48,24 @@ public final class SnapshotStore {
   private final SandboxFiles files;
   private final Map<Tag, SnapshotStatus> inFlight = new ConcurrentHashMap<>();
   private final Map<Tag, String> failures = new ConcurrentHashMap<>();
+
   /** Bases that writes in flight read through, with how many: deleting one is refused. */
   private final Map<Tag, Integer> basesInUse = new java.util.HashMap<>();
+
   /**
    * Guards {@link #basesInUse} and the renames of delete and compact: its own lock, not the one
    * {@link #claim} takes, so that a live snapshot's caller never waits for a delete's scan of the
    * other snapshots' states.
    */
   private final Object bases = new Object();
+
   private final ExecutorService background =
-      Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "spindle-snapshot-writer");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "spindle-snapshot-writer");
+            t.setDaemon(true);
+            return t;
+          });
 
   public SnapshotStore(SpindleHome home) {
     this.root = home.root().resolve("snapshots");
@@ -97,7 +103,8 @@ public final class SnapshotStore {
   }
 
   /** Persists a snapshot and returns when it is ready (a full snapshot's path). */
-  public SnapshotWriter.Written persist(Tag tag, PageTable table, ObjectNode state) throws IOException {
+  public SnapshotWriter.Written persist(Tag tag, PageTable table, ObjectNode state)
+      throws IOException {
     return persist(tag, table, state, null);
   }
 
@@ -112,45 +119,50 @@ public final class SnapshotStore {
   }
 
   /**
-   * Starts persisting in the background and returns at once with the tag claimed as {@code
-   * writing} (a live snapshot's path: the table is immutable, so the sandbox keeps running).
+   * Starts persisting in the background and returns at once with the tag claimed as {@code writing}
+   * (a live snapshot's path: the table is immutable, so the sandbox keeps running).
    */
-  public CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table, ObjectNode state)
-      throws IOException {
+  public CompletableFuture<SnapshotWriter.Written> persistAsync(
+      Tag tag, PageTable table, ObjectNode state) throws IOException {
     return persistAsync(tag, table, () -> state, null);
   }
 
   /**
    * As {@link #persistAsync(Tag, PageTable, ObjectNode)}, with the state built on the writer
-   * thread, off the caller's path. The writer hashes with one core fewer than the machine has
-   * (at least one): the sandbox it snapshots keeps running and needs a core.
+   * thread, off the caller's path. The writer hashes with one core fewer than the machine has (at
+   * least one): the sandbox it snapshots keeps running and needs a core.
    */
-  public CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table,
-      Supplier<ObjectNode> state) throws IOException {
+  public CompletableFuture<SnapshotWriter.Written> persistAsync(
+      Tag tag, PageTable table, Supplier<ObjectNode> state) throws IOException {
     return persistAsync(tag, table, state, null);
   }
 
-  /** As {@link #persistAsync(Tag, PageTable, Supplier)}, incremental over {@code base} when it can be. */
-  CompletableFuture<SnapshotWriter.Written> persistAsync(Tag tag, PageTable table,
-      Supplier<ObjectNode> state, SnapshotBase base) throws IOException {
+  /**
+   * As {@link #persistAsync(Tag, PageTable, Supplier)}, incremental over {@code base} when it can
+   * be.
+   */
+  CompletableFuture<SnapshotWriter.Written> persistAsync(
+      Tag tag, PageTable table, Supplier<ObjectNode> state, SnapshotBase base) throws IOException {
     claim(tag);
     CompletableFuture<SnapshotWriter.Written> f = new CompletableFuture<>();
     int cores = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-    background.execute(() -> {
-      try {
-        f.complete(writeClaimed(tag, table, state.get(), cores, base));
-      } catch (IOException | RuntimeException e) {
-        failures.put(tag, e.getMessage() == null ? e.toString() : e.getMessage());
-        inFlight.remove(tag);
-        f.completeExceptionally(e);
-      }
-    });
+    background.execute(
+        () -> {
+          try {
+            f.complete(writeClaimed(tag, table, state.get(), cores, base));
+          } catch (IOException | RuntimeException e) {
+            failures.put(tag, e.getMessage() == null ? e.toString() : e.getMessage());
+            inFlight.remove(tag);
+            f.completeExceptionally(e);
+          }
+        });
     return f;
   }
 
   private synchronized void claim(Tag tag) throws IOException {
     if (inFlight.containsKey(tag)) {
-      throw new FileAlreadyExistsException(tag.value(), null, "a snapshot with this tag is being written");
+      throw new FileAlreadyExistsException(
+          tag.value(), null, "a snapshot with this tag is being written");
     }
     if (exists(tag)) {
       throw new FileAlreadyExistsException(tag.value(), null, "a snapshot with this tag exists");
@@ -159,8 +171,8 @@ public final class SnapshotStore {
     inFlight.put(tag, SnapshotStatus.WRITING);
   }
 
-  private SnapshotWriter.Written writeClaimed(Tag tag, PageTable table, ObjectNode state, int cores,
-      SnapshotBase base) throws IOException {
+  private SnapshotWriter.Written writeClaimed(
+      Tag tag, PageTable table, ObjectNode state, int cores, SnapshotBase base) throws IOException {
     Path tmp = null;
     SnapshotWriter.Base b = null;
     try {
@@ -229,11 +241,14 @@ public final class SnapshotStore {
   private SnapshotWriter.Base readBase(Tag tag, String root) {
     Path dir = directory(tag);
     try {
-      com.fasterxml.jackson.databind.JsonNode st = JSON.readTree(dir.resolve(SnapshotFormat.STATE).toFile());
+      com.fasterxml.jackson.databind.JsonNode st =
+          JSON.readTree(dir.resolve(SnapshotFormat.STATE).toFile());
       int depth = st.path("chain_depth").asInt(0);
       int pages = st.path("pages").asInt(-1);
-      if (!root.equals(st.path("page_hashes_sha256").asText()) || depth >= SnapshotFormat.MAX_CHAIN
-          || pages < 0 || pages > 65536) {
+      if (!root.equals(st.path("page_hashes_sha256").asText())
+          || depth >= SnapshotFormat.MAX_CHAIN
+          || pages < 0
+          || pages > 65536) {
         return null;
       }
       Path hp = dir.resolve(SnapshotFormat.HASHES);
@@ -255,7 +270,8 @@ public final class SnapshotStore {
     try {
       com.fasterxml.jackson.databind.JsonNode b =
           JSON.readTree(directory(tag).resolve(SnapshotFormat.STATE).toFile()).get("base");
-      return b != null && b.isTextual() && Tag.isValid(b.asText()) ? Optional.of(Tag.of(b.asText()))
+      return b != null && b.isTextual() && Tag.isValid(b.asText())
+          ? Optional.of(Tag.of(b.asText()))
           : Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
@@ -274,8 +290,8 @@ public final class SnapshotStore {
   }
 
   /**
-   * Rewrites snapshot {@code tag} whole (format version 1) and swaps it in, so that its base can
-   * be deleted; its page hashes and root hash do not change, so snapshots reading through it stay
+   * Rewrites snapshot {@code tag} whole (format version 1) and swaps it in, so that its base can be
+   * deleted; its page hashes and root hash do not change, so snapshots reading through it stay
    * valid. Returns false when it was whole already. The swap is two renames: a crash between them
    * leaves the old files under {@code .compacting-<tag>-*}, which {@link #recover()} puts back.
    */
@@ -326,9 +342,9 @@ public final class SnapshotStore {
   }
 
   /**
-   * Deletes snapshot {@code tag}. Refused with {@link SnapshotInUseException} when another
-   * snapshot reads through it (compact or delete those first) or a write in flight is using it as
-   * its base: a chain is never left with a missing link by this store.
+   * Deletes snapshot {@code tag}. Refused with {@link SnapshotInUseException} when another snapshot
+   * reads through it (compact or delete those first) or a write in flight is using it as its base:
+   * a chain is never left with a missing link by this store.
    */
   public boolean delete(Tag tag) throws IOException {
     return delete(tag, false);
@@ -347,7 +363,8 @@ public final class SnapshotStore {
         return false;
       }
       if (basesInUse.containsKey(tag)) {
-        throw new SnapshotInUseException(tag, List.of(), "a snapshot being written reads through it");
+        throw new SnapshotInUseException(
+            tag, List.of(), "a snapshot being written reads through it");
       }
       List<Tag> dependents = evenIfReadThrough ? List.of() : dependents(tag);
       if (!dependents.isEmpty()) {

@@ -24,27 +24,34 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Writes a page table and the sandbox state into a snapshot directory (see {@link
- * SnapshotFormat}) and fsyncs every file.
+ * Writes a page table and the sandbox state into a snapshot directory (see {@link SnapshotFormat})
+ * and fsyncs every file.
  *
- * <p>Memory is cut into chunks of {@link #CHUNK_PAGES} pages. Workers (one per core) hash the
- * pages of each chunk whose hash is not known yet (a frame hashed before costs a lookup: {@link
+ * <p>Memory is cut into chunks of {@link #CHUNK_PAGES} pages. Workers (one per core) hash the pages
+ * of each chunk whose hash is not known yet (a frame hashed before costs a lookup: {@link
  * PageTable#knownSha256s}); the calling thread writes the chunks in order, each run of pages to
  * write copied into one direct buffer and written with one call, so the file is written large and
  * sequentially while later chunks are hashed. Zero pages, including written pages whose bytes are
- * all zero again, are holes. With a base, pages whose hash equals the base's are not written at
- * all (format version 2).
+ * all zero again, are holes. With a base, pages whose hash equals the base's are not written at all
+ * (format version 2).
  */
 final class SnapshotWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Pages per chunk: 4 MiB, large enough for one write call to cost nothing per page. */
   static final int CHUNK_PAGES = 64;
+
   private static final byte[] ZERO_PAGE_SHA256 = Hashes.sha256(new byte[PageTable.PAGE_SIZE]);
 
   private SnapshotWriter() {}
 
   /** What was written: sizes for the caller's status line. */
-  record Written(int pages, int zeroPages, String pageHashesSha256, long bytes, int inheritedPages,
+  record Written(
+      int pages,
+      int zeroPages,
+      String pageHashesSha256,
+      long bytes,
+      int inheritedPages,
       String base) {
     Written(int pages, int zeroPages, String pageHashesSha256, long bytes) {
       this(pages, zeroPages, pageHashesSha256, bytes, 0, null);
@@ -90,7 +97,8 @@ final class SnapshotWriter {
     BitSet inherited = new BitSet(pages);
     int shared = base == null ? 0 : Math.min(pages, base.pages());
     Path mem = dir.resolve(SnapshotFormat.MEMORY);
-    try (FileChannel ch = FileChannel.open(mem, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(mem, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       Chunks chunks = new Chunks(table, hashes, unknown, zero, inherited, base, shared);
       chunks.run(ch, cores);
       long size = (long) pages * PageTable.PAGE_SIZE;
@@ -106,7 +114,9 @@ final class SnapshotWriter {
     String rootHex = SnapshotFormat.hex(root.digest());
 
     ObjectNode s = state.deepCopy();
-    s.put("format_version", base == null ? SnapshotFormat.VERSION : SnapshotFormat.INCREMENTAL_VERSION);
+    s.put(
+        "format_version",
+        base == null ? SnapshotFormat.VERSION : SnapshotFormat.INCREMENTAL_VERSION);
     s.put("page_size", PageTable.PAGE_SIZE);
     s.put("pages", pages);
     s.put("zero_pages", zero.cardinality());
@@ -122,9 +132,16 @@ final class SnapshotWriter {
     }
     ArrayNode dropped = s.putArray("dropped_segments");
     table.droppedSegments().stream().forEach(dropped::add);
-    writeFile(dir.resolve(SnapshotFormat.STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
-    return new Written(pages, zero.cardinality(), rootHex, (long) pages * PageTable.PAGE_SIZE,
-        inherited.cardinality(), base == null ? null : base.tag());
+    writeFile(
+        dir.resolve(SnapshotFormat.STATE),
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+    return new Written(
+        pages,
+        zero.cardinality(),
+        rootHex,
+        (long) pages * PageTable.PAGE_SIZE,
+        inherited.cardinality(),
+        base == null ? null : base.tag());
   }
 
   /** The pipeline: chunks hashed by workers, written in order by the caller. */
@@ -141,7 +158,13 @@ final class SnapshotWriter {
     private final int shared;
     private final int pages;
 
-    Chunks(PageTable table, byte[] hashes, BitSet unknown, BitSet zero, BitSet inherited, Base base,
+    Chunks(
+        PageTable table,
+        byte[] hashes,
+        BitSet unknown,
+        BitSet zero,
+        BitSet inherited,
+        Base base,
         int shared) {
       this.table = table;
       this.hashes = hashes;
@@ -156,11 +179,14 @@ final class SnapshotWriter {
     void run(FileChannel ch, int cores) throws IOException {
       int n = (pages + CHUNK_PAGES - 1) / CHUNK_PAGES;
       byte[] kind = new byte[pages];
-      ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(cores, n)), r -> {
-        Thread t = new Thread(r, "spindle-snapshot-hash");
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              Math.max(1, Math.min(cores, n)),
+              r -> {
+                Thread t = new Thread(r, "spindle-snapshot-hash");
+                t.setDaemon(true);
+                return t;
+              });
       ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_PAGES * PageTable.PAGE_SIZE);
       try {
         List<Future<?>> done = new ArrayList<>(n);
@@ -222,7 +248,8 @@ final class SnapshotWriter {
         if (Arrays.equals(hashes, i * h, i * h + h, ZERO_PAGE_SHA256, 0, h)) {
           Arrays.fill(hashes, i * h, i * h + h, (byte) 0);
           kind[i] = ZERO;
-        } else if (i < shared && Arrays.equals(hashes, i * h, i * h + h, base.hashes(), i * h, i * h + h)) {
+        } else if (i < shared
+            && Arrays.equals(hashes, i * h, i * h + h, base.hashes(), i * h, i * h + h)) {
           kind[i] = INHERITED;
         }
       }
@@ -265,8 +292,11 @@ final class SnapshotWriter {
     byte[] zeroHash = new byte[h];
     int zero = 0;
     ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_PAGES * PageTable.PAGE_SIZE);
-    try (FileChannel ch = FileChannel.open(dir.resolve(SnapshotFormat.MEMORY), StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            dir.resolve(SnapshotFormat.MEMORY),
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE)) {
       int i = 0;
       while (i < pages) {
         if (Arrays.equals(hashes, i * h, i * h + h, zeroHash, 0, h)) {
@@ -276,7 +306,8 @@ final class SnapshotWriter {
         }
         int start = i;
         buf.clear();
-        while (i < pages && buf.remaining() >= PageTable.PAGE_SIZE
+        while (i < pages
+            && buf.remaining() >= PageTable.PAGE_SIZE
             && !Arrays.equals(hashes, i * h, i * h + h, zeroHash, 0, h)) {
           buf.put(src.read(i));
           i++;
@@ -295,18 +326,26 @@ final class SnapshotWriter {
     }
     writeFile(dir.resolve(SnapshotFormat.HASHES), hashes);
     ObjectNode s = state.deepCopy();
-    for (String f : List.of("base", "base_page_hashes_sha256", "chain_depth", "inherited_pages",
-        "inherited_bits_sha256")) {
+    for (String f :
+        List.of(
+            "base",
+            "base_page_hashes_sha256",
+            "chain_depth",
+            "inherited_pages",
+            "inherited_bits_sha256")) {
       s.remove(f);
     }
     s.put("format_version", SnapshotFormat.VERSION);
     s.put("zero_pages", zero);
-    writeFile(dir.resolve(SnapshotFormat.STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+    writeFile(
+        dir.resolve(SnapshotFormat.STATE),
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
     return new Written(pages, zero, src.pageHashesSha256(), (long) pages * PageTable.PAGE_SIZE);
   }
 
   private static void writeFile(Path p, byte[] bytes) throws IOException {
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.wrap(bytes);
       while (b.hasRemaining()) {
         ch.write(b);

@@ -28,8 +28,10 @@ class BranchTest {
   @TempDir Path tmp;
 
   static Sandbox sandbox(Engine engine) {
-    return Sandbox.builder(Guests.bytes(Guests.reactor("warm"))).engine(engine)
-        .memoryFactory(PagedMemory::new).build();
+    return Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
+        .engine(engine)
+        .memoryFactory(PagedMemory::new)
+        .build();
   }
 
   static long one(Guest g, String export, long... args) {
@@ -81,7 +83,9 @@ class BranchTest {
         for (int i = k; i < ENTRIES; i += 97 * 3) {
           assertThat(one(c, "lookup", i - i % 97)).isEqualTo(expected[i - i % 97]);
         }
-        assertThat(one(c, "tick")).as("the Wasm global resumes at the snapshot's value").isEqualTo(3);
+        assertThat(one(c, "tick"))
+            .as("the Wasm global resumes at the snapshot's value")
+            .isEqualTo(3);
         // Indirect calls go through the restored table into this child's own instance.
         assertThat(one(c, "apply", 2, 40 + k)).isEqualTo(41 + k);
         assertThat(one(c, "last")).isEqualTo(40 + k);
@@ -175,7 +179,9 @@ class BranchTest {
         assertThat(onDisk.mode()).isEqualTo(SnapshotMode.LIVE);
         assertThat(restarted.store().open(Tag.of("live")).verify()).isNull();
         try (Guest child = restarted.branch(onDisk, 1).getFirst()) {
-          assertThat(child.counts().unloadedPages()).as("pages come from the file on first touch").isPositive();
+          assertThat(child.counts().unloadedPages())
+              .as("pages come from the file on first touch")
+              .isPositive();
           assertThat(cells(child, cells)).isEqualTo(atSnapshot);
         }
       }
@@ -197,17 +203,18 @@ class BranchTest {
         assertThat(one(c, "checksum")).isEqualTo(sum);
       }
       forks.release(Tag.of("mem"));
-      assertThatThrownBy(() -> forks.open(Tag.of("mem"))).isInstanceOf(java.nio.file.NoSuchFileException.class);
+      assertThatThrownBy(() -> forks.open(Tag.of("mem")))
+          .isInstanceOf(java.nio.file.NoSuchFileException.class);
     }
   }
 
   /** A module with no memory at all: {@code (func (export "answer") (result i32) i32.const 42)}. */
   private static final byte[] NO_MEMORY = {
-      0, 'a', 's', 'm', 1, 0, 0, 0,
-      1, 5, 1, 0x60, 0, 1, 0x7f, // type: () -> i32
-      3, 2, 1, 0, // one function of that type
-      7, 10, 1, 6, 'a', 'n', 's', 'w', 'e', 'r', 0, 0, // export "answer"
-      10, 6, 1, 4, 0, 0x41, 42, 0x0b}; // i32.const 42
+    0, 'a', 's', 'm', 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, // type: () -> i32
+    3, 2, 1, 0, // one function of that type
+    7, 10, 1, 6, 'a', 'n', 's', 'w', 'e', 'r', 0, 0, // export "answer"
+    10, 6, 1, 4, 0, 0x41, 42, 0x0b
+  }; // i32.const 42
 
   @Test
   void aModuleWithoutMemoryRunsSnapshotsAndBranches() throws Exception {
@@ -258,8 +265,12 @@ class BranchTest {
   @Test
   void everyChildDrawsItsOwnRandomBytesAndItsMonotonicClockGoesOn() throws Exception {
     try (Forks forks = new Forks(new SpindleHome(tmp));
-        Guest parent = forks.start(Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
-            .memoryFactory(PagedMemory::new).randomSeed(7).build())) {
+        Guest parent =
+            forks.start(
+                Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
+                    .memoryFactory(PagedMemory::new)
+                    .randomSeed(7)
+                    .build())) {
       one(parent, "warm", 10);
       long clock = one(parent, "monotonic");
       SandboxSnapshot snap = forks.snapshot(parent, Tag.of("rand"), SnapshotMode.FULL);
@@ -297,7 +308,8 @@ class BranchTest {
           assertThat(files.base()).contains("a");
           assertThat(files.chainDepth()).isEqualTo(1);
           assertThat(files.inheritedPages()).isPositive();
-          assertThat(files.pages() - files.inheritedPages() - files.state().get("zero_pages").asInt())
+          assertThat(
+                  files.pages() - files.inheritedPages() - files.state().get("zero_pages").asInt())
               .isBetween(1, 4);
         }
         // A later snapshot of the root reads through the root's first one, so "a" stays.
@@ -305,8 +317,10 @@ class BranchTest {
         try (Snapshot files = forks.store().open(Tag.of("a2"))) {
           assertThat(files.base()).contains("a");
         }
-        assertThatThrownBy(() -> forks.store().delete(Tag.of("a"))).isInstanceOf(SnapshotInUseException.class)
-            .hasMessageContaining("a2").hasMessageContaining("b");
+        assertThatThrownBy(() -> forks.store().delete(Tag.of("a")))
+            .isInstanceOf(SnapshotInUseException.class)
+            .hasMessageContaining("a2")
+            .hasMessageContaining("b");
         try (Guest grandchild = forks.branch(b, 1).getFirst()) {
           assertThat(one(grandchild, "peek", 1)).isEqualTo(111);
           assertThat(one(grandchild, "peek", 2)).isEqualTo(222);
@@ -314,7 +328,8 @@ class BranchTest {
         try (Forks restarted = new Forks(new SpindleHome(tmp))) {
           SandboxSnapshot bOnDisk = restarted.open(Tag.of("b"));
           assertThat(bOnDisk.parent()).contains(Tag.of("a"));
-          assertThat(restarted.store().open(Tag.of("b")).state().get("parent").asText()).isEqualTo("a");
+          assertThat(restarted.store().open(Tag.of("b")).state().get("parent").asText())
+              .isEqualTo("a");
           try (Guest g = restarted.branch(bOnDisk, 1).getFirst()) {
             assertThat(one(g, "peek", 2)).isEqualTo(222);
             // A snapshot of a branch from disk: its unloaded pages persist through the file.

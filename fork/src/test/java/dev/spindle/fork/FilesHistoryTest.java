@@ -31,8 +31,11 @@ class FilesHistoryTest {
   @TempDir Path tmp;
 
   private static Sandbox sandbox(Map<String, Path> dirs) {
-    return Sandbox.builder(Guests.bytes(Guests.reactor("warm"))).engine(Engine.COMPILED)
-        .memoryFactory(PagedMemory::new).build().withPreopens(dirs);
+    return Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
+        .engine(Engine.COMPILED)
+        .memoryFactory(PagedMemory::new)
+        .build()
+        .withPreopens(dirs);
   }
 
   private static String git(Path repo, String... args) throws Exception {
@@ -75,12 +78,13 @@ class FilesHistoryTest {
     git(out, "fsck", "--strict", "--no-dangling");
     assertThat(git(out, "log", "--format=%s", "s2")).isEqualTo("snapshot s2\nsnapshot s1");
     assertThat(git(out, "show", "s2:home/user/notes.txt")).isEqualTo("two");
-    assertThat(git(out, "show", "s2~1:home/user/notes.txt")).as("s1's instant, not the parent's later write")
+    assertThat(git(out, "show", "s2~1:home/user/notes.txt"))
+        .as("s1's instant, not the parent's later write")
         .isEqualTo("one");
     assertThat(git(out, "show", "s2~1:scratch/a.txt")).isEqualTo("a");
     assertThat(git(out, "ls-tree", "s2", "home/user/link")).startsWith("120000 blob");
-    assertThat(git(out, "diff", "--name-status", "s2~1", "s2")).isEqualTo(
-        "M\thome/user/notes.txt\nD\tscratch/a.txt\nA\ttmp/new.txt");
+    assertThat(git(out, "diff", "--name-status", "s2~1", "s2"))
+        .isEqualTo("M\thome/user/notes.txt\nD\tscratch/a.txt\nA\ttmp/new.txt");
     assertThat(git(out, "rev-parse", "s2")).isEqualTo(e.commit());
 
     // Snapshot s1's files are referenced as long as s1 exists; deleting it drops its ref. (s2, a
@@ -90,7 +94,8 @@ class FilesHistoryTest {
       forks.store().delete(Tag.of("s1"));
     }
     assertThatThrownBy(() -> FilesHistory.export(home, Tag.of("s1"), tmp.resolve("gone.git")))
-        .isInstanceOf(IOException.class).hasMessageContaining("has no files");
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("has no files");
   }
 
   @Test
@@ -113,6 +118,7 @@ class FilesHistoryTest {
       }
     }
     assertThatThrownBy(() -> FilesHistory.export(home, Tag.of("s"), tmp.resolve("out.git")))
-        .isInstanceOf(IOException.class).hasMessageContaining(commit);
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(commit);
   }
 }

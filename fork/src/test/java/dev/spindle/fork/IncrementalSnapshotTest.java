@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Incremental snapshots (format version 2) against whole snapshots of the same tables and a
- * byte-array model: random writes across parents, children and grandchildren, from memory and
- * from disk; damaged and missing links; deletion of a base; compaction.
+ * byte-array model: random writes across parents, children and grandchildren, from memory and from
+ * disk; damaged and missing links; deletion of a base; compaction.
  */
 class IncrementalSnapshotTest {
   private static final int PAGE = PageTable.PAGE_SIZE;
@@ -62,7 +62,10 @@ class IncrementalSnapshotTest {
         int page = r.nextInt(memory.pages());
         switch (r.nextInt(4)) {
           case 0 -> write(page * PAGE, new byte[PAGE]); // the page becomes all zeros
-          case 1 -> write(page * PAGE + 16, Arrays.copyOfRange(model, page * PAGE + 16, page * PAGE + 80)); // same bytes
+          case 1 ->
+              write(
+                  page * PAGE + 16,
+                  Arrays.copyOfRange(model, page * PAGE + 16, page * PAGE + 80)); // same bytes
           default -> {
             byte[] b = new byte[1 + r.nextInt(4096)];
             r.nextBytes(b);
@@ -136,8 +139,11 @@ class IncrementalSnapshotTest {
         assertThat(wi.base()).isEqualTo(base.tag().value());
         assertThat(wi.inheritedPages()).as("seed %d gen %d", seed, gen).isPositive();
         assertThat(wi.pageHashesSha256()).isEqualTo(ww.pageHashesSha256());
-        assertThat(Files.mismatch(store.directory(inc).resolve("pages.sha256"),
-            store.directory(whole).resolve("pages.sha256"))).isEqualTo(-1);
+        assertThat(
+                Files.mismatch(
+                    store.directory(inc).resolve("pages.sha256"),
+                    store.directory(whole).resolve("pages.sha256")))
+            .isEqualTo(-1);
         assertThat(read(store, inc)).isEqualTo(current.model).isEqualTo(read(store, whole));
         try (Snapshot s = store.open(inc)) {
           assertThat(s.chainDepth()).isEqualTo(gen);
@@ -154,7 +160,8 @@ class IncrementalSnapshotTest {
   }
 
   /** The snapshot's table, from memory ({@code m}'s own) or read back from the store. */
-  private PageTable bytesTable(SnapshotStore store, Tag tag, boolean fromDisk, Modelled m) throws Exception {
+  private PageTable bytesTable(SnapshotStore store, Tag tag, boolean fromDisk, Modelled m)
+      throws Exception {
     if (!fromDisk) {
       return m.memory.snapshot();
     }
@@ -184,8 +191,12 @@ class IncrementalSnapshotTest {
     Modelled root = random(9);
     PageTable t = root.memory.snapshot();
     SnapshotWriter.Written wa = store.persist(Tag.of("a"), t, state());
-    SnapshotWriter.Written wb = store.persist(Tag.of("b"), PagedMemory.branch(limits(PAGES), t).snapshot(),
-        state(), base(Tag.of("a"), wa));
+    SnapshotWriter.Written wb =
+        store.persist(
+            Tag.of("b"),
+            PagedMemory.branch(limits(PAGES), t).snapshot(),
+            state(),
+            base(Tag.of("a"), wa));
     assertThat(wb.writtenPages()).isZero();
     assertThat(wb.inheritedPages()).isEqualTo(PAGES - wa.zeroPages());
     assertThat(read(store, Tag.of("b"))).isEqualTo(root.model);
@@ -198,12 +209,19 @@ class IncrementalSnapshotTest {
     PageTable t = root.memory.snapshot();
     SnapshotWriter.Written wa = store.persist(Tag.of("a"), t, state());
     // Still being written: whole.
-    SnapshotWriter.Written w1 = store.persist(Tag.of("b1"), t, state(),
-        new SnapshotBase(Tag.of("a"), new CompletableFuture<>()));
+    SnapshotWriter.Written w1 =
+        store.persist(
+            Tag.of("b1"), t, state(), new SnapshotBase(Tag.of("a"), new CompletableFuture<>()));
     assertThat(w1.base()).isNull();
     // The tag now holds other memory: whole, never read through the wrong base.
-    SnapshotWriter.Written w2 = store.persist(Tag.of("b2"), t, state(),
-        new SnapshotBase(Tag.of("a"), CompletableFuture.completedFuture("00" + wa.pageHashesSha256().substring(2))));
+    SnapshotWriter.Written w2 =
+        store.persist(
+            Tag.of("b2"),
+            t,
+            state(),
+            new SnapshotBase(
+                Tag.of("a"),
+                CompletableFuture.completedFuture("00" + wa.pageHashesSha256().substring(2))));
     assertThat(w2.base()).isNull();
     try (Snapshot s = store.open(Tag.of("b2"))) {
       assertThat(s.state().get("format_version").asInt()).isEqualTo(1);
@@ -219,9 +237,11 @@ class IncrementalSnapshotTest {
     }
     SnapshotWriter.Written wa = store.persist(Tag.of("a"), m.snapshot(), state());
     m.writeI32(5 * PAGE + 8, 0x555);
-    SnapshotWriter.Written wb = store.persist(Tag.of("b"), m.snapshot(), state(), base(Tag.of("a"), wa));
+    SnapshotWriter.Written wb =
+        store.persist(Tag.of("b"), m.snapshot(), state(), base(Tag.of("a"), wa));
     m.writeI32(6 * PAGE + 8, 0x666);
-    SnapshotWriter.Written wc = store.persist(Tag.of("c"), m.snapshot(), state(), base(Tag.of("b"), wb));
+    SnapshotWriter.Written wc =
+        store.persist(Tag.of("c"), m.snapshot(), state(), base(Tag.of("b"), wb));
     assertThat(wb.writtenPages()).isEqualTo(1);
     assertThat(wc.writtenPages()).isEqualTo(1);
     return store;
@@ -235,14 +255,19 @@ class IncrementalSnapshotTest {
     b[3 * PAGE + 100] ^= 1;
     Files.write(aMem, b);
     try (Snapshot c = store.open(Tag.of("c"))) {
-      assertThat(c.verify()).contains("'c' page 3 is inherited from 'b'")
-          .contains("'b' page 3 is inherited from 'a'").contains("'a' page 3").contains("SHA-256");
+      assertThat(c.verify())
+          .contains("'c' page 3 is inherited from 'b'")
+          .contains("'b' page 3 is inherited from 'a'")
+          .contains("'a' page 3")
+          .contains("SHA-256");
       PagedMemory child = PagedMemory.branch(limits(8), c.table());
       assertThat(child.readInt(5 * PAGE + 8)).isEqualTo(0x555);
       assertThat(child.readInt(6 * PAGE + 8)).isEqualTo(0x666);
       assertThat(child.readInt(4 * PAGE + 8)).isEqualTo(0x104);
-      assertThatThrownBy(() -> child.readInt(3 * PAGE + 8)).isInstanceOf(SnapshotDamagedException.class)
-          .hasMessageContaining("'a' page 3").hasMessageContaining("a/memory.bin");
+      assertThatThrownBy(() -> child.readInt(3 * PAGE + 8))
+          .isInstanceOf(SnapshotDamagedException.class)
+          .hasMessageContaining("'a' page 3")
+          .hasMessageContaining("a/memory.bin");
     }
   }
 
@@ -255,7 +280,8 @@ class IncrementalSnapshotTest {
     Path bits = b.resolve("inherited.bits");
     byte[] good = Files.readAllBytes(bits);
     Files.write(bits, new byte[0]);
-    assertThatThrownBy(() -> store.open(Tag.of("c"))).isInstanceOf(SnapshotDamagedException.class)
+    assertThatThrownBy(() -> store.open(Tag.of("c")))
+        .isInstanceOf(SnapshotDamagedException.class)
         .hasMessageContaining("link 'c' reads through base 'b', which is damaged")
         .hasMessageContaining("inherited.bits");
     // A bit flipped: a page claimed inherited whose hash differs from the base's.
@@ -270,11 +296,13 @@ class IncrementalSnapshotTest {
     PagedMemory other = new PagedMemory(limits(8));
     other.writeI32(8, 1);
     store.persist(Tag.of("a"), other.snapshot(), state());
-    assertThatThrownBy(() -> store.open(Tag.of("c"))).hasMessageContaining("link 'b' reads through base 'a'")
+    assertThatThrownBy(() -> store.open(Tag.of("c")))
+        .hasMessageContaining("link 'b' reads through base 'a'")
         .hasMessageContaining("holds other memory");
     dev.spindle.store.Trees.delete(a);
     // The base gone.
-    assertThatThrownBy(() -> store.open(Tag.of("b"))).hasMessageContaining("link 'b' reads through base 'a'")
+    assertThatThrownBy(() -> store.open(Tag.of("b")))
+        .hasMessageContaining("link 'b' reads through base 'a'")
         .hasMessageContaining("missing");
     Files.move(moved, a);
     assertThat(store.open(Tag.of("c")).verify()).isNull();
@@ -282,7 +310,9 @@ class IncrementalSnapshotTest {
     try (FileChannel ch = FileChannel.open(b.resolve("memory.bin"), StandardOpenOption.WRITE)) {
       ch.truncate(2 * PAGE);
     }
-    assertThatThrownBy(() -> store.open(Tag.of("c"))).hasMessageContaining("'b'").hasMessageContaining("memory.bin")
+    assertThatThrownBy(() -> store.open(Tag.of("c")))
+        .hasMessageContaining("'b'")
+        .hasMessageContaining("memory.bin")
         .hasMessageContaining("expected");
   }
 
@@ -292,8 +322,10 @@ class IncrementalSnapshotTest {
     byte[] c = read(store, Tag.of("c"));
     byte[] b = read(store, Tag.of("b"));
     assertThat(store.dependents(Tag.of("a"))).containsExactly(Tag.of("b"));
-    assertThatThrownBy(() -> store.delete(Tag.of("a"))).isInstanceOf(SnapshotInUseException.class)
-        .hasMessageContaining("'a' cannot be deleted").hasMessageContaining("b (compact them first)");
+    assertThatThrownBy(() -> store.delete(Tag.of("a")))
+        .isInstanceOf(SnapshotInUseException.class)
+        .hasMessageContaining("'a' cannot be deleted")
+        .hasMessageContaining("b (compact them first)");
     assertThat(store.exists(Tag.of("a"))).isTrue();
     assertThatThrownBy(() -> store.delete(Tag.of("b"))).hasMessageContaining(": c ");
     // Compacting b makes it whole with the same root hash: c still reads through it.
@@ -321,7 +353,8 @@ class IncrementalSnapshotTest {
   void aBaseDeletedDespiteItsDependentsLeavesThemNamingTheMissingLink() throws Exception {
     SnapshotStore store = chain();
     assertThat(store.delete(Tag.of("b"), true)).isTrue();
-    assertThatThrownBy(() -> store.open(Tag.of("c"))).isInstanceOf(SnapshotDamagedException.class)
+    assertThatThrownBy(() -> store.open(Tag.of("c")))
+        .isInstanceOf(SnapshotDamagedException.class)
         .hasMessageContaining("link 'c' reads through base 'b', which is missing");
     assertThat(read(store, Tag.of("a"))).hasSize(8 * PAGE);
   }
@@ -347,15 +380,22 @@ class IncrementalSnapshotTest {
     SnapshotStore store = chain();
     Path c = store.directory(Tag.of("c"));
     // Every prefix of the writer's work, as a crash would leave it in the hidden directory.
-    String[][] prefixes = {{}, {"memory.bin"}, {"memory.bin", "pages.sha256"},
-        {"memory.bin", "pages.sha256", "inherited.bits"}, {"memory.bin", "pages.sha256", "inherited.bits", "state.json"}};
+    String[][] prefixes = {
+      {},
+      {"memory.bin"},
+      {"memory.bin", "pages.sha256"},
+      {"memory.bin", "pages.sha256", "inherited.bits"},
+      {"memory.bin", "pages.sha256", "inherited.bits", "state.json"}
+    };
     int k = 0;
     for (String[] files : prefixes) {
       Path partial = Files.createDirectories(tmp.resolve("snapshots/.writing-d" + k + "-" + k));
       for (String f : files) {
         byte[] bytes = Files.readAllBytes(c.resolve(f));
         // The last file of the prefix is cut short, as a crash mid-write would leave it.
-        Files.write(partial.resolve(f), f.equals(files[files.length - 1]) ? Arrays.copyOf(bytes, bytes.length / 2) : bytes);
+        Files.write(
+            partial.resolve(f),
+            f.equals(files[files.length - 1]) ? Arrays.copyOf(bytes, bytes.length / 2) : bytes);
       }
       k++;
     }

@@ -21,9 +21,12 @@ class PythonBranchTest {
   @Test
   void warmPythonBranchesContinueTheStateIndependently() throws Exception {
     try (Forks forks = new Forks(new SpindleHome(tmp.resolve("home")))) {
-      Guest parent = forks.start(PythonRuntime.sandbox(tmp.resolve("guest")).timeout(Duration.ofMinutes(2)).build());
+      Guest parent =
+          forks.start(
+              PythonRuntime.sandbox(tmp.resolve("guest")).timeout(Duration.ofMinutes(2)).build());
       PythonRuntime warm = PythonRuntime.setup(parent.reactor());
-      assertThat(warm.eval("import json, random\nwarm = {'lib': 'json', 'n': 41}\nevals = 1").ok()).isTrue();
+      assertThat(warm.eval("import json, random\nwarm = {'lib': 'json', 'n': 41}\nevals = 1").ok())
+          .isTrue();
 
       long t0 = System.nanoTime();
       SandboxSnapshot snap = forks.snapshot(parent, Tag.of("python-warm"), SnapshotMode.LIVE);
@@ -35,12 +38,14 @@ class PythonBranchTest {
       PythonRuntime b = PythonRuntime.attach(kids.get(1).reactor());
       String first = a.eval("warm['n'] += 1\njson.dumps(warm)").value();
       long t3 = System.nanoTime();
-      System.out.printf("python snapshot %.2f ms, branch 2 %.2f ms, first eval in a child %.1f ms%n",
+      System.out.printf(
+          "python snapshot %.2f ms, branch 2 %.2f ms, first eval in a child %.1f ms%n",
           (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
 
       assertThat(first).isEqualTo("'{\"lib\": \"json\", \"n\": 42}'");
       assertThat(b.eval("warm['n'], evals").value()).isEqualTo("(41, 1)");
-      assertThat(b.eval("evals += 1\nwarm['n'] *= 2\nwarm['n'], evals").value()).isEqualTo("(82, 2)");
+      assertThat(b.eval("evals += 1\nwarm['n'] *= 2\nwarm['n'], evals").value())
+          .isEqualTo("(82, 2)");
       assertThat(a.eval("warm['n'], evals").value()).isEqualTo("(42, 1)");
       assertThat(warm.eval("warm['n'], evals").value()).isEqualTo("(-1, 1)");
 
@@ -62,7 +67,9 @@ class PythonBranchTest {
   void aPersistedWarmSnapshotBranchesAfterARestart() throws Exception {
     SpindleHome home = new SpindleHome(tmp.resolve("home"));
     try (Forks forks = new Forks(home)) {
-      Guest parent = forks.start(PythonRuntime.sandbox(tmp.resolve("guest")).timeout(Duration.ofMinutes(2)).build());
+      Guest parent =
+          forks.start(
+              PythonRuntime.sandbox(tmp.resolve("guest")).timeout(Duration.ofMinutes(2)).build());
       PythonRuntime warm = PythonRuntime.setup(parent.reactor());
       assertThat(warm.eval("import decimal\nprice = decimal.Decimal('19.99')").ok()).isTrue();
       forks.snapshot(parent, Tag.of("python-disk"), SnapshotMode.FULL);
@@ -73,7 +80,8 @@ class PythonBranchTest {
     try (Forks forks = new Forks(home)) {
       SandboxSnapshot snap = forks.open(Tag.of("python-disk"));
       List<Guest> kids = forks.branch(snap, 2);
-      assertThat(PythonRuntime.attach(kids.get(0).reactor()).eval("str(price * 3)").value()).isEqualTo("'59.97'");
+      assertThat(PythonRuntime.attach(kids.get(0).reactor()).eval("str(price * 3)").value())
+          .isEqualTo("'59.97'");
       assertThat(PythonRuntime.attach(kids.get(1).reactor()).eval("price += 1\nprice").value())
           .isEqualTo("Decimal('20.99')");
       kids.forEach(Guest::close);

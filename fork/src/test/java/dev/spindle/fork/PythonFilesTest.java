@@ -23,11 +23,15 @@ class PythonFilesTest {
   void branchesOfAWarmInterpreterEachGetTheirOwnWritableRoot() throws Exception {
     try (Forks forks = new Forks(new SpindleHome(tmp.resolve("home")))) {
       Path root = forks.privateRoot(List.of("home/user", "tmp"));
-      Guest parent = forks.start(PythonRuntime.sandboxAtRoot(root).timeout(Duration.ofMinutes(2)).build());
+      Guest parent =
+          forks.start(PythonRuntime.sandboxAtRoot(root).timeout(Duration.ofMinutes(2)).build());
       PythonRuntime warm = PythonRuntime.setupAtRoot(parent.reactor(), root);
       assertThat(root.resolve("guest.py")).as("imported, then removed").doesNotExist();
       // The environment was fixed at pre-initialisation: HOME and the directory are set in Python.
-      assertThat(warm.eval("import os\nos.environ['HOME'] = '/home/user'\nos.chdir('/home/user')").ok()).isTrue();
+      assertThat(
+              warm.eval("import os\nos.environ['HOME'] = '/home/user'\nos.chdir('/home/user')")
+                  .ok())
+          .isTrue();
       var w = warm.eval("open('/tmp/seen', 'w').write('parent')");
       assertThat(w.value()).as("%s", w.error()).isEqualTo("6");
       SandboxSnapshot snap = forks.snapshot(parent, Tag.of("warm"), SnapshotMode.FULL);
@@ -39,10 +43,14 @@ class PythonFilesTest {
       var r = a.eval("open('/tmp/seen').read()");
       assertThat(r.value()).as("%s", r.error()).isEqualTo("'parent'");
       assertThat(a.eval("open('/home/user/a.txt', 'w').write('from a')").ok()).isTrue();
-      assertThat(b.eval("import os\nos.path.exists('/home/user/a.txt'), sorted(os.listdir('/'))").value())
+      assertThat(
+              b.eval("import os\nos.path.exists('/home/user/a.txt'), sorted(os.listdir('/'))")
+                  .value())
           .isEqualTo("(False, ['home', 'tmp'])");
-      assertThat(b.eval("os.path.expanduser('~'), os.getcwd()").value()).isEqualTo("('/home/user', '/home/user')");
-      assertThat(b.eval("open('rel.txt', 'w').write('r')\nsorted(os.listdir('/home/user'))").value())
+      assertThat(b.eval("os.path.expanduser('~'), os.getcwd()").value())
+          .isEqualTo("('/home/user', '/home/user')");
+      assertThat(
+              b.eval("open('rel.txt', 'w').write('r')\nsorted(os.listdir('/home/user'))").value())
           .isEqualTo("['rel.txt']");
       Path aRoot = kids.get(0).privateDirs().get("/");
       assertThat(Files.readString(aRoot.resolve("home/user/a.txt"))).isEqualTo("from a");

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A warm interpreter: CRuby booted with a library loaded and state built, snapshotted live, then
- * branched into children that each evaluate different Ruby code. Each sees the warm state and
- * none sees another's writes. The module comes from npm (installed by scripts/npm-guests, which
- * the sandbox module's tests run first in the same build).
+ * branched into children that each evaluate different Ruby code. Each sees the warm state and none
+ * sees another's writes. The module comes from npm (installed by scripts/npm-guests, which the
+ * sandbox module's tests run first in the same build).
  */
 class RubyBranchTest {
   @TempDir Path tmp;
@@ -37,7 +37,8 @@ class RubyBranchTest {
   @Test
   void warmRubyBranchesSeeTheWarmStateAndNeverEachOther() throws Exception {
     Path wasm = rubyWasm();
-    Requirements.require(Tool.NPM_GUESTS, Files.exists(wasm), "CRuby from npm not installed (scripts/npm-guests)");
+    Requirements.require(
+        Tool.NPM_GUESTS, Files.exists(wasm), "CRuby from npm not installed (scripts/npm-guests)");
     Sandbox sandbox = Sandbox.builder(wasm).memoryFactory(PagedMemory::new).build();
     try (Forks forks = new Forks(new SpindleHome(tmp))) {
       Guest parent = forks.start(sandbox);

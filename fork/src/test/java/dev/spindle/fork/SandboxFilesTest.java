@@ -25,8 +25,11 @@ class SandboxFilesTest {
   @TempDir Path tmp;
 
   private static Sandbox sandbox(Map<String, Path> dirs) {
-    return Sandbox.builder(Guests.bytes(Guests.reactor("warm"))).engine(Engine.COMPILED)
-        .memoryFactory(PagedMemory::new).build().withPreopens(dirs);
+    return Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
+        .engine(Engine.COMPILED)
+        .memoryFactory(PagedMemory::new)
+        .build()
+        .withPreopens(dirs);
   }
 
   @Test
@@ -42,7 +45,8 @@ class SandboxFilesTest {
       Files.writeString(live.resolve("d/f.txt"), "changed");
       assertThatThrownBy(() -> forks.snapshot(g, Tag.of("done"), SnapshotMode.FULL))
           .isInstanceOf(FileAlreadyExistsException.class);
-      assertThat(files.resolve("frozen/done/0/d/f.txt")).as("a refused tag leaves the snapshot's files")
+      assertThat(files.resolve("frozen/done/0/d/f.txt"))
+          .as("a refused tag leaves the snapshot's files")
           .hasContent("kept");
       // What a kill -9 in the middle of a later snapshot leaves: a temporary copy, and a files
       // commit whose snapshot never got written.
@@ -67,7 +71,8 @@ class SandboxFilesTest {
       // Damage: the snapshot's copy is gone; a branch names the directory and the path.
       dev.spindle.store.Trees.delete(files.resolve("frozen/done/0"));
       assertThatThrownBy(() -> forks.branch(forks.open(Tag.of("done")), 1))
-          .hasMessageContaining("preopen '/'").hasMessageContaining("frozen/done/0");
+          .hasMessageContaining("preopen '/'")
+          .hasMessageContaining("frozen/done/0");
     }
   }
 
@@ -92,8 +97,10 @@ class SandboxFilesTest {
         long t3 = System.nanoTime();
         Guest child = forks.branch(with, 1).getFirst();
         long t4 = System.nanoTime();
-        System.out.printf("files: %d files; snapshot %.1f ms without files, %.1f ms with; branch %.1f ms without, "
-            + "%.1f ms with%n", n, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6);
+        System.out.printf(
+            "files: %d files; snapshot %.1f ms without files, %.1f ms with; branch %.1f ms without, "
+                + "%.1f ms with%n",
+            n, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6);
         Path c = child.privateDirs().get("/");
         assertThat(c.resolve("d7/f" + (n - 93))).hasContent("file " + (n - 93) + "\n");
         assertThat(child.privateFileBytes()).isEqualTo(SandboxFiles.bytesBelow(root));

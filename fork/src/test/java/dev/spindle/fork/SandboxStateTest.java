@@ -27,14 +27,24 @@ class SandboxStateTest {
   @TempDir Path tmp;
 
   static SandboxState sample() {
-    InstanceState instance = new InstanceState(
-        List.of(new InstanceState.Global(0, 0x7f, 65536, 0), new InstanceState.Global(3, 0x7e, -5, 0)),
-        List.of(new InstanceState.Table(0, new int[] {-1, 4, 7})), List.of(2));
-    WasiState wasi = new WasiState(List.of("guest", "a b"), List.of("K=V"),
-        List.of(new WasiState.Preopen("/data", Path.of("/host/data"))),
-        List.of(new WasiState.Fd(0, WasiState.Kind.STDIN, -1, "", false, 1, 0, 0, 0),
-            new WasiState.Fd(5, WasiState.Kind.FILE, 0, "dir/f.txt", false, 2, 3, 1, 1234)),
-        -7, 99, Long.MIN_VALUE);
+    InstanceState instance =
+        new InstanceState(
+            List.of(
+                new InstanceState.Global(0, 0x7f, 65536, 0),
+                new InstanceState.Global(3, 0x7e, -5, 0)),
+            List.of(new InstanceState.Table(0, new int[] {-1, 4, 7})),
+            List.of(2));
+    WasiState wasi =
+        new WasiState(
+            List.of("guest", "a b"),
+            List.of("K=V"),
+            List.of(new WasiState.Preopen("/data", Path.of("/host/data"))),
+            List.of(
+                new WasiState.Fd(0, WasiState.Kind.STDIN, -1, "", false, 1, 0, 0, 0),
+                new WasiState.Fd(5, WasiState.Kind.FILE, 0, "dir/f.txt", false, 2, 3, 1, 1234)),
+            -7,
+            99,
+            Long.MIN_VALUE);
     return new SandboxState("ab".repeat(32), null, instance, wasi);
   }
 
@@ -65,35 +75,51 @@ class SandboxStateTest {
         .hasMessageContaining("field sandbox is missing");
     assertDamaged(s -> s.put("version", 2), "field sandbox.version is 2 (this Spindle reads 1)");
     assertDamaged(s -> s.remove("module_sha256"), "field sandbox.module_sha256 is missing");
-    assertDamaged(s -> s.put("module_sha256", "xyz"), "field sandbox.module_sha256 is not a SHA-256");
-    assertDamaged(s -> ((ObjectNode) s.get("globals").get(1)).put("low", "five"),
+    assertDamaged(
+        s -> s.put("module_sha256", "xyz"), "field sandbox.module_sha256 is not a SHA-256");
+    assertDamaged(
+        s -> ((ObjectNode) s.get("globals").get(1)).put("low", "five"),
         "field sandbox.globals[1].low is not a 64-bit integer");
-    assertDamaged(s -> ((ArrayNode) s.get("tables").get(0).get("refs")).set(1, JSON.getNodeFactory().textNode("f")),
+    assertDamaged(
+        s ->
+            ((ArrayNode) s.get("tables").get(0).get("refs"))
+                .set(1, JSON.getNodeFactory().textNode("f")),
         "field sandbox.tables[0].refs[1] is not a 32-bit integer");
-    assertDamaged(s -> ((ObjectNode) s.get("wasi")).remove("random_state"),
+    assertDamaged(
+        s -> ((ObjectNode) s.get("wasi")).remove("random_state"),
         "field sandbox.wasi.random_state is missing");
-    assertDamaged(s -> ((ObjectNode) s.get("wasi").get("fds").get(1)).put("kind", "socket"),
+    assertDamaged(
+        s -> ((ObjectNode) s.get("wasi").get("fds").get(1)).put("kind", "socket"),
         "field sandbox.wasi.fds[1].kind is not a descriptor kind: socket");
-    assertDamaged(s -> ((ObjectNode) s.get("wasi").get("fds").get(1)).put("preopen", 4),
+    assertDamaged(
+        s -> ((ObjectNode) s.get("wasi").get("fds").get(1)).put("preopen", 4),
         "field sandbox.wasi.fds[1].preopen names no preopen: 4");
-    assertDamaged(s -> ((ObjectNode) s.get("wasi").get("preopens").get(0)).put("host_path", "a\0b"),
+    assertDamaged(
+        s -> ((ObjectNode) s.get("wasi").get("preopens").get(0)).put("host_path", "a\0b"),
         "field sandbox.wasi.preopens[0].host_path is not a path");
-    assertDamaged(s -> ((ObjectNode) s.get("wasi")).put("args", "guest"),
+    assertDamaged(
+        s -> ((ObjectNode) s.get("wasi")).put("args", "guest"),
         "field sandbox.wasi.args is not an array");
   }
 
   /**
    * Fuzzes the reader: every node of a valid state in turn is removed, nulled or replaced by a
-   * value of another type (plus random multi-node damage); the reader either accepts the result
-   * or refuses it with a {@link SnapshotDamagedException} naming a field, never anything else.
+   * value of another type (plus random multi-node damage); the reader either accepts the result or
+   * refuses it with a {@link SnapshotDamagedException} naming a field, never anything else.
    */
   @Test
   void damagedStatesAreRefusedOnlyWithANamedFieldError() {
     java.util.Random r = new java.util.Random(7);
-    JsonNode[] replacements = {JSON.getNodeFactory().nullNode(), JSON.getNodeFactory().textNode("x"),
-        JSON.getNodeFactory().numberNode(1.5), JSON.getNodeFactory().numberNode(Long.MAX_VALUE),
-        JSON.getNodeFactory().booleanNode(true), JSON.createObjectNode(), JSON.createArrayNode(),
-        JSON.getNodeFactory().numberNode(-2)};
+    JsonNode[] replacements = {
+      JSON.getNodeFactory().nullNode(),
+      JSON.getNodeFactory().textNode("x"),
+      JSON.getNodeFactory().numberNode(1.5),
+      JSON.getNodeFactory().numberNode(Long.MAX_VALUE),
+      JSON.getNodeFactory().booleanNode(true),
+      JSON.createObjectNode(),
+      JSON.createArrayNode(),
+      JSON.getNodeFactory().numberNode(-2)
+    };
     int refused = 0;
     for (int round = 0; round < 3000; round++) {
       ObjectNode s = stateJson();
@@ -153,8 +179,10 @@ class SandboxStateTest {
   @Test
   void aSandboxWithoutPagedMemoryIsRefusedSayingHowToFixIt() throws Exception {
     try (Forks forks = new Forks(new SpindleHome(tmp))) {
-      Sandbox plain = Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
-          .memoryFactory(com.dylibso.chicory.runtime.ByteArrayMemory::new).build();
+      Sandbox plain =
+          Sandbox.builder(Guests.bytes(Guests.reactor("warm")))
+              .memoryFactory(com.dylibso.chicory.runtime.ByteArrayMemory::new)
+              .build();
       assertThatThrownBy(() -> forks.start(plain))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("memoryFactory(PagedMemory::new)");

@@ -31,7 +31,9 @@ class SnapshotCrashTest {
 
   @TempDir Path tmp;
 
-  /** Generation {@code g}'s memory: generation 0 random, each next one with a few pages rewritten. */
+  /**
+   * Generation {@code g}'s memory: generation 0 random, each next one with a few pages rewritten.
+   */
   static PagedMemory generation(int g) {
     PagedMemory m = new PagedMemory(new MemoryLimits(PAGES, PAGES));
     Random r = new Random(42);
@@ -58,7 +60,10 @@ class SnapshotCrashTest {
     SnapshotBase base = null;
     if (from > 0) {
       try (Snapshot prev = store.open(Tag.of("g" + (from - 1)))) {
-        base = new SnapshotBase(Tag.of("g" + (from - 1)), CompletableFuture.completedFuture(prev.pageHashesSha256()));
+        base =
+            new SnapshotBase(
+                Tag.of("g" + (from - 1)),
+                CompletableFuture.completedFuture(prev.pageHashesSha256()));
       }
     }
     for (int g = from; ; g++) {
@@ -82,11 +87,20 @@ class SnapshotCrashTest {
     int next = 0;
     int deepest = 0;
     for (int round = 0; round < 4; round++) {
-      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx512m", "-cp", System.getProperty("java.class.path"), SnapshotCrashTest.class.getName(),
-          home.toString(), Integer.toString(next)).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx512m",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  SnapshotCrashTest.class.getName(),
+                  home.toString(),
+                  Integer.toString(next))
+              .redirectErrorStream(true)
+              .start();
       try {
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out =
+            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         int written = 0;
         String line;
         while (written < 2 + r.nextInt(3) && (line = out.readLine()) != null) {
@@ -113,7 +127,9 @@ class SnapshotCrashTest {
           deepest = Math.max(deepest, s.chainDepth());
           PagedMemory want = generation(g);
           PagedMemory got = PagedMemory.branch(new MemoryLimits(PAGES, PAGES), s.table());
-          assertThat(got.readBytes(0, PAGES * PAGE)).as("%s", t).isEqualTo(want.readBytes(0, PAGES * PAGE));
+          assertThat(got.readBytes(0, PAGES * PAGE))
+              .as("%s", t)
+              .isEqualTo(want.readBytes(0, PAGES * PAGE));
         }
       }
       // Generations are consecutive from 0: the writer resumes after the last whole one.

@@ -95,8 +95,11 @@ class SnapshotStoreTest {
     assertThat(live).isEqualTo(atInstant);
     // Same table through the full path: byte-identical memory.bin.
     store.persist(Tag.of("full"), t, state());
-    assertThat(Files.mismatch(store.directory(Tag.of("live")).resolve("memory.bin"),
-        store.directory(Tag.of("full")).resolve("memory.bin"))).isEqualTo(-1);
+    assertThat(
+            Files.mismatch(
+                store.directory(Tag.of("live")).resolve("memory.bin"),
+                store.directory(Tag.of("full")).resolve("memory.bin")))
+        .isEqualTo(-1);
     assertThat(bytes(m)).isNotEqualTo(atInstant);
   }
 
@@ -105,7 +108,8 @@ class SnapshotStoreTest {
     SnapshotStore store = new SnapshotStore(new SpindleHome(tmp));
     store.persist(Tag.of("t"), PageTable.zero(2), state());
     assertThatThrownBy(() -> store.persist(Tag.of("t"), PageTable.zero(2), state()))
-        .isInstanceOf(FileAlreadyExistsException.class).hasMessageContaining("exists");
+        .isInstanceOf(FileAlreadyExistsException.class)
+        .hasMessageContaining("exists");
   }
 
   @Test
@@ -126,7 +130,8 @@ class SnapshotStoreTest {
       assertThat(child.readInt(PAGE + 8)).isEqualTo(0x1235); // page 1 is fine
       assertThatThrownBy(() -> child.readInt(2 * PAGE + 8))
           .isInstanceOf(SnapshotDamagedException.class)
-          .hasMessageContaining("page 2").hasMessageContaining("SHA-256");
+          .hasMessageContaining("page 2")
+          .hasMessageContaining("SHA-256");
     }
   }
 
@@ -151,11 +156,14 @@ class SnapshotStoreTest {
     assertThatThrownBy(() -> Snapshot.open(dir)).hasMessageContaining("page_hashes_sha256");
     hashes[5] ^= 1;
     Files.write(dir.resolve("pages.sha256"), hashes);
-    try (var ch = java.nio.channels.FileChannel.open(dir.resolve("memory.bin"),
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (var ch =
+        java.nio.channels.FileChannel.open(
+            dir.resolve("memory.bin"), java.nio.file.StandardOpenOption.WRITE)) {
       ch.truncate(3 * PAGE);
     }
-    assertThatThrownBy(() -> Snapshot.open(dir)).hasMessageContaining("memory.bin").hasMessageContaining("expected");
+    assertThatThrownBy(() -> Snapshot.open(dir))
+        .hasMessageContaining("memory.bin")
+        .hasMessageContaining("expected");
   }
 
   @Test

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -39,8 +38,15 @@ final class AccessTrace implements Closeable {
   }
 
   static AccessTrace of(MountOptions options) throws IOException {
-    Writer w = options.trace() == null ? null : Files.newBufferedWriter(options.trace(), StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    Writer w =
+        options.trace() == null
+            ? null
+            : Files.newBufferedWriter(
+                options.trace(),
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
     return new AccessTrace(w, options.hot());
   }
 

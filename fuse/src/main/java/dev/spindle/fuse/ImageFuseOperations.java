@@ -1,7 +1,7 @@
 package dev.spindle.fuse;
 
-import dev.spindle.image.Image;
 import dev.spindle.image.EntryMetadata;
+import dev.spindle.image.Image;
 import dev.spindle.image.ImageEntry;
 import dev.spindle.image.MetadataTable;
 import java.io.IOException;
@@ -22,12 +22,12 @@ import org.cryptomator.jfuse.api.TimeSpec;
 
 /**
  * The FUSE callbacks of a read-only image. libfuse's high-level API hands over whole paths whose
- * symlinks the kernel has already followed, so each path is one {@link Image#lookup} (no
- * resolution here). Callbacks run on several libfuse worker threads at once; {@link Image} is
- * thread-safe and the handle table is concurrent.
+ * symlinks the kernel has already followed, so each path is one {@link Image#lookup} (no resolution
+ * here). Callbacks run on several libfuse worker threads at once; {@link Image} is thread-safe and
+ * the handle table is concurrent.
  *
- * <p>No exception may leave a callback: it would unwind into native code through an FFM upcall
- * and kill the JVM. {@link #guard} turns every failure into an errno.
+ * <p>No exception may leave a callback: it would unwind into native code through an FFM upcall and
+ * kill the JVM. {@link #guard} turns every failure into an errno.
  */
 final class ImageFuseOperations implements FuseOperations {
   private static final int DIR_MODE = Stat.S_IFDIR | 0755;
@@ -48,7 +48,8 @@ final class ImageFuseOperations implements FuseOperations {
   private final boolean metadata; // the image records modes, owners, links (format version 2)
   private final boolean owners;
 
-  ImageFuseOperations(Image image, Errno errno, AccessTrace trace, int uid, int gid) throws IOException {
+  ImageFuseOperations(Image image, Errno errno, AccessTrace trace, int uid, int gid)
+      throws IOException {
     this.image = image;
     this.errno = errno;
     this.trace = trace;
@@ -73,153 +74,191 @@ final class ImageFuseOperations implements FuseOperations {
 
   @Override
   public Set<Operation> supportedOperations() {
-    return EnumSet.of(Operation.GET_ATTR, Operation.READ_DIR, Operation.OPEN, Operation.READ,
-        Operation.RELEASE, Operation.READLINK, Operation.STATFS,
-        Operation.GET_XATTR, Operation.LIST_XATTR,
+    return EnumSet.of(
+        Operation.GET_ATTR,
+        Operation.READ_DIR,
+        Operation.OPEN,
+        Operation.READ,
+        Operation.RELEASE,
+        Operation.READLINK,
+        Operation.STATFS,
+        Operation.GET_XATTR,
+        Operation.LIST_XATTR,
         // Writes: the mount is "ro", so the kernel refuses them first; these answer anyway.
-        Operation.CREATE, Operation.WRITE, Operation.MKDIR, Operation.RMDIR, Operation.UNLINK,
-        Operation.RENAME, Operation.SYMLINK, Operation.TRUNCATE, Operation.CHMOD,
-        Operation.CHOWN, Operation.UTIMENS, Operation.SET_XATTR, Operation.REMOVE_XATTR);
+        Operation.CREATE,
+        Operation.WRITE,
+        Operation.MKDIR,
+        Operation.RMDIR,
+        Operation.UNLINK,
+        Operation.RENAME,
+        Operation.SYMLINK,
+        Operation.TRUNCATE,
+        Operation.CHMOD,
+        Operation.CHOWN,
+        Operation.UTIMENS,
+        Operation.SET_XATTR,
+        Operation.REMOVE_XATTR);
   }
 
   @Override
   public int getattr(String path, Stat stat, FileInfo fi) {
-    return guard(path, () -> {
-      Optional<ImageEntry> e = image.lookup(path);
-      if (e.isEmpty()) {
-        return -errno.enoent();
-      }
-      fill(stat, e.get());
-      return 0;
-    });
+    return guard(
+        path,
+        () -> {
+          Optional<ImageEntry> e = image.lookup(path);
+          if (e.isEmpty()) {
+            return -errno.enoent();
+          }
+          fill(stat, e.get());
+          return 0;
+        });
   }
 
   @Override
   public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
-    return guard(path, () -> {
-      Optional<ImageEntry> dir = image.lookup(path);
-      if (dir.isEmpty()) {
-        return -errno.enoent();
-      }
-      if (!isDirectory(dir.get())) {
-        return -errno.enotdir();
-      }
-      boolean plus = (flags & FUSE_READDIR_PLUS) != 0;
-      filler.fill(".", st -> fill(st, dir.get()), 0, 0);
-      filler.fill("..", st -> {}, 0, 0);
-      if (dir.get().isDirectory()) { // a submodule (gitlink) reads as an empty directory
-        for (ImageEntry c : image.list(dir.get())) {
-          // With readdirplus the attributes travel with the names: no getattr per entry.
-          if (filler.fill(c.name(), st -> fill(st, c), 0, plus ? DirFiller.FUSE_FILL_DIR_PLUS : 0) != 0) {
-            return -errno.enomem();
+    return guard(
+        path,
+        () -> {
+          Optional<ImageEntry> dir = image.lookup(path);
+          if (dir.isEmpty()) {
+            return -errno.enoent();
           }
-        }
-      }
-      return 0;
-    });
+          if (!isDirectory(dir.get())) {
+            return -errno.enotdir();
+          }
+          boolean plus = (flags & FUSE_READDIR_PLUS) != 0;
+          filler.fill(".", st -> fill(st, dir.get()), 0, 0);
+          filler.fill("..", st -> {}, 0, 0);
+          if (dir.get().isDirectory()) { // a submodule (gitlink) reads as an empty directory
+            for (ImageEntry c : image.list(dir.get())) {
+              // With readdirplus the attributes travel with the names: no getattr per entry.
+              if (filler.fill(
+                      c.name(), st -> fill(st, c), 0, plus ? DirFiller.FUSE_FILL_DIR_PLUS : 0)
+                  != 0) {
+                return -errno.enomem();
+              }
+            }
+          }
+          return 0;
+        });
   }
 
   @Override
   public int open(String path, FileInfo fi) {
-    return guard(path, () -> {
-      if ((fi.getFlags() & O_ACCMODE) != 0) {
-        return -errno.erofs();
-      }
-      Optional<ImageEntry> e = image.lookup(path);
-      if (e.isEmpty()) {
-        return -errno.enoent();
-      }
-      if (isDirectory(e.get())) {
-        return -errno.eisdir();
-      }
-      fi.setFh(handles.add(new OpenBlob(image, e.get())));
-      trace.opened(e.get(), LibFuse::callerPid);
-      return 0;
-    });
+    return guard(
+        path,
+        () -> {
+          if ((fi.getFlags() & O_ACCMODE) != 0) {
+            return -errno.erofs();
+          }
+          Optional<ImageEntry> e = image.lookup(path);
+          if (e.isEmpty()) {
+            return -errno.enoent();
+          }
+          if (isDirectory(e.get())) {
+            return -errno.eisdir();
+          }
+          fi.setFh(handles.add(new OpenBlob(image, e.get())));
+          trace.opened(e.get(), LibFuse::callerPid);
+          return 0;
+        });
   }
 
   @Override
   public int read(String path, ByteBuffer buf, long size, long offset, FileInfo fi) {
-    return guard(path, () -> {
-      OpenBlob b = handles.get(fi.getFh());
-      return b == null ? -errno.ebadf() : b.read(buf, offset, size);
-    });
+    return guard(
+        path,
+        () -> {
+          OpenBlob b = handles.get(fi.getFh());
+          return b == null ? -errno.ebadf() : b.read(buf, offset, size);
+        });
   }
 
   @Override
   public int release(String path, FileInfo fi) {
-    return guard(path, () -> {
-      handles.release(fi.getFh());
-      return 0;
-    });
+    return guard(
+        path,
+        () -> {
+          handles.release(fi.getFh());
+          return 0;
+        });
   }
 
   @Override
   public int readlink(String path, ByteBuffer buf, long len) {
-    return guard(path, () -> {
-      Optional<ImageEntry> e = image.lookup(path);
-      if (e.isEmpty()) {
-        return -errno.enoent();
-      }
-      if (!e.get().isSymlink()) {
-        return -errno.einval();
-      }
-      byte[] target = image.readLink(e.get()).getBytes(StandardCharsets.UTF_8);
-      int n = (int) Math.min(target.length, len - 1); // libfuse wants it NUL-terminated, truncated to fit
-      buf.put(target, 0, n).put((byte) 0);
-      return 0;
-    });
+    return guard(
+        path,
+        () -> {
+          Optional<ImageEntry> e = image.lookup(path);
+          if (e.isEmpty()) {
+            return -errno.enoent();
+          }
+          if (!e.get().isSymlink()) {
+            return -errno.einval();
+          }
+          byte[] target = image.readLink(e.get()).getBytes(StandardCharsets.UTF_8);
+          int n =
+              (int)
+                  Math.min(
+                      target.length, len - 1); // libfuse wants it NUL-terminated, truncated to fit
+          buf.put(target, 0, n).put((byte) 0);
+          return 0;
+        });
   }
 
   /**
-   * An extended attribute as the image's metadata records it ({@code security.capability},
-   * {@code user.*}...). The kernel asks with an empty buffer for the size first.
+   * An extended attribute as the image's metadata records it ({@code security.capability}, {@code
+   * user.*}...). The kernel asks with an empty buffer for the size first.
    */
   @Override
   public int getxattr(String path, String name, ByteBuffer value) {
-    return guard(path, () -> {
-      Optional<ImageEntry> e = image.lookup(path);
-      if (e.isEmpty()) {
-        return -errno.enoent();
-      }
-      for (EntryMetadata.Xattr x : image.metadata(e.get()).xattrs()) {
-        if (x.name().equals(name)) {
-          if (value.capacity() == 0) {
-            return x.value().length;
+    return guard(
+        path,
+        () -> {
+          Optional<ImageEntry> e = image.lookup(path);
+          if (e.isEmpty()) {
+            return -errno.enoent();
           }
-          if (value.remaining() < x.value().length) {
-            return -errno.erange();
+          for (EntryMetadata.Xattr x : image.metadata(e.get()).xattrs()) {
+            if (x.name().equals(name)) {
+              if (value.capacity() == 0) {
+                return x.value().length;
+              }
+              if (value.remaining() < x.value().length) {
+                return -errno.erange();
+              }
+              value.put(x.value());
+              return x.value().length;
+            }
           }
-          value.put(x.value());
-          return x.value().length;
-        }
-      }
-      return -errno.enodata();
-    });
+          return -errno.enodata();
+        });
   }
 
   /** The names of an entry's extended attributes, each NUL-terminated. */
   @Override
   public int listxattr(String path, ByteBuffer list) {
-    return guard(path, () -> {
-      Optional<ImageEntry> e = image.lookup(path);
-      if (e.isEmpty()) {
-        return -errno.enoent();
-      }
-      java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
-      for (EntryMetadata.Xattr x : image.metadata(e.get()).xattrs()) {
-        names.writeBytes(x.name().getBytes(StandardCharsets.UTF_8));
-        names.write(0);
-      }
-      if (list.capacity() == 0) {
-        return names.size();
-      }
-      if (list.remaining() < names.size()) {
-        return -errno.erange();
-      }
-      list.put(names.toByteArray());
-      return names.size();
-    });
+    return guard(
+        path,
+        () -> {
+          Optional<ImageEntry> e = image.lookup(path);
+          if (e.isEmpty()) {
+            return -errno.enoent();
+          }
+          java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
+          for (EntryMetadata.Xattr x : image.metadata(e.get()).xattrs()) {
+            names.writeBytes(x.name().getBytes(StandardCharsets.UTF_8));
+            names.write(0);
+          }
+          if (list.capacity() == 0) {
+            return names.size();
+          }
+          if (list.remaining() < names.size()) {
+            return -errno.erange();
+          }
+          list.put(names.toByteArray());
+          return names.size();
+        });
   }
 
   @Override

@@ -24,8 +24,8 @@ import org.cryptomator.jfuse.api.FuseMountFailedException;
  */
 public final class ImageMount implements AutoCloseable {
   /**
-   * The image never changes under a mount, so the kernel may cache everything for long: page
-   * cache kept across opens (kernel_cache), names, attributes and misses for a day.
+   * The image never changes under a mount, so the kernel may cache everything for long: page cache
+   * kept across opens (kernel_cache), names, attributes and misses for a day.
    */
   private static final String CACHE_OPTIONS =
       "kernel_cache,entry_timeout=86400,attr_timeout=86400,negative_timeout=86400";
@@ -60,7 +60,8 @@ public final class ImageMount implements AutoCloseable {
     try {
       FuseBuilder builder = Fuse.builder();
       builder.setLibraryPath(LibFuse.LIBRARY);
-      ImageFuseOperations ops = new ImageFuseOperations(image, builder.errno(), trace, options.uid(), options.gid());
+      ImageFuseOperations ops =
+          new ImageFuseOperations(image, builder.errno(), trace, options.uid(), options.gid());
       fuse = builder.build(ops);
       fuse.mount("spindle", at, "-o", mountOptions(image));
       return new ImageMount(at, fuse, ops, trace);
@@ -72,14 +73,20 @@ public final class ImageMount implements AutoCloseable {
       } catch (TimeoutException | IOException suppressed) {
         e.addSuppressed(suppressed);
       }
-      throw new IOException("cannot mount image " + image.file() + " at " + at + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot mount image " + image.file() + " at " + at + ": " + e.getMessage(), e);
     }
   }
 
   private static void refuseMountPoint(Path dir) throws IOException {
     if (MountPoints.isMounted(dir)) {
-      throw new IOException("cannot mount at " + dir + ": already a mount point"
-          + " (if the process serving it was killed: spindle umount " + dir + ")");
+      throw new IOException(
+          "cannot mount at "
+              + dir
+              + ": already a mount point"
+              + " (if the process serving it was killed: spindle umount "
+              + dir
+              + ")");
     }
   }
 
@@ -119,9 +126,9 @@ public final class ImageMount implements AutoCloseable {
   }
 
   /**
-   * Blocks until something else unmounts the directory ({@code spindle umount},
-   * {@code fusermount3 -u}, {@code umount}). jfuse does not expose the end of its FUSE loop, so
-   * this looks at the mount table twice a second.
+   * Blocks until something else unmounts the directory ({@code spindle umount}, {@code fusermount3
+   * -u}, {@code umount}). jfuse does not expose the end of its FUSE loop, so this looks at the
+   * mount table twice a second.
    */
   public void awaitUnmounted() throws IOException, InterruptedException {
     while (MountPoints.isMounted(dir)) {
@@ -130,9 +137,9 @@ public final class ImageMount implements AutoCloseable {
   }
 
   /**
-   * Unmounts (unless already unmounted), stops the FUSE loop and releases what it held.
-   * Idempotent. A process still using files makes the unmount lazy: the directory is detached at
-   * once, the loop ends when the last file closes (jfuse waits 10 s for that).
+   * Unmounts (unless already unmounted), stops the FUSE loop and releases what it held. Idempotent.
+   * A process still using files makes the unmount lazy: the directory is detached at once, the loop
+   * ends when the last file closes (jfuse waits 10 s for that).
    */
   @Override
   public synchronized void close() throws IOException {
@@ -143,12 +150,14 @@ public final class ImageMount implements AutoCloseable {
     try (AccessTrace t = trace) {
       fuse.close();
     } catch (TimeoutException e) {
-      throw new IOException("FUSE loop of " + dir + " still running 10 s after unmount (a file still open?)", e);
+      throw new IOException(
+          "FUSE loop of " + dir + " still running 10 s after unmount (a file still open?)", e);
     } finally {
       ops.handles().closeAll();
     }
     if (MountPoints.isMounted(dir)) {
-      throw new IOException("fusermount3 failed to unmount " + dir + ": still in /proc/self/mountinfo");
+      throw new IOException(
+          "fusermount3 failed to unmount " + dir + ": still in /proc/self/mountinfo");
     }
   }
 }

@@ -40,9 +40,9 @@ final class LibFuse {
   }
 
   /**
-   * The pid of the process whose request this FUSE worker thread is serving, or -1. Only
-   * meaningful inside a FUSE callback (libfuse keeps the context per worker thread). The kernel
-   * reports the calling thread; its thread group id is the process.
+   * The pid of the process whose request this FUSE worker thread is serving, or -1. Only meaningful
+   * inside a FUSE callback (libfuse keeps the context per worker thread). The kernel reports the
+   * calling thread; its thread group id is the process.
    */
   static long callerPid() {
     int tid = callerThread();
@@ -77,8 +77,10 @@ final class LibFuse {
     MethodHandle h = getContext;
     if (h == null) {
       SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(LIBRARY), Arena.global());
-      h = Linker.nativeLinker().downcallHandle(
-          lib.findOrThrow("fuse_get_context"), FunctionDescriptor.of(ValueLayout.ADDRESS));
+      h =
+          Linker.nativeLinker()
+              .downcallHandle(
+                  lib.findOrThrow("fuse_get_context"), FunctionDescriptor.of(ValueLayout.ADDRESS));
       getContext = h;
     }
     return h;

@@ -4,13 +4,13 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * How to mount an image. {@code trace}: a file that receives one JSON line per first open (null:
- * no trace). {@code hot}: the image's hot files (a profile's paths, {@code /}-rooted), against
- * which first opens of other files are counted as cold ({@link ImageMount#coldOpens()}) and marked
- * {@code "cold": true} in the trace; null: no hot set, nothing is cold. {@code uid}/{@code gid}:
- * the host ids of the image's root (default 0:0; a user-namespaced container's root maps to other
- * host ids, see {@link #withOwner}). An image that records owners shows each entry's owner
- * shifted by them; one that records none shows them as every entry's owner.
+ * How to mount an image. {@code trace}: a file that receives one JSON line per first open (null: no
+ * trace). {@code hot}: the image's hot files (a profile's paths, {@code /}-rooted), against which
+ * first opens of other files are counted as cold ({@link ImageMount#coldOpens()}) and marked {@code
+ * "cold": true} in the trace; null: no hot set, nothing is cold. {@code uid}/{@code gid}: the host
+ * ids of the image's root (default 0:0; a user-namespaced container's root maps to other host ids,
+ * see {@link #withOwner}). An image that records owners shows each entry's owner shifted by them;
+ * one that records none shows them as every entry's owner.
  */
 public record MountOptions(Path trace, Set<String> hot, int uid, int gid) {
   public MountOptions {

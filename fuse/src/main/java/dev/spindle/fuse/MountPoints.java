@@ -64,13 +64,17 @@ public final class MountPoints {
 
   /** Unmounts a FUSE mount the way an unprivileged user can: {@code fusermount3 -u DIR}. */
   public static void unmountFuse(Path dir) throws IOException {
-    SystemCommand.run(List.of("fusermount3", "-u", dir.toString()), "fusermount3 failed to unmount " + dir,
+    SystemCommand.run(
+        List.of("fusermount3", "-u", dir.toString()),
+        "fusermount3 failed to unmount " + dir,
         "fusermount3 not found: apt-get install fuse3");
   }
 
   /** Unmounts any mount ({@code umount DIR}); root only. */
   public static void unmount(Path dir) throws IOException {
-    SystemCommand.run(List.of("umount", dir.toString()), "umount failed to unmount " + dir,
+    SystemCommand.run(
+        List.of("umount", dir.toString()),
+        "umount failed to unmount " + dir,
         "umount not found: apt-get install mount");
   }
 

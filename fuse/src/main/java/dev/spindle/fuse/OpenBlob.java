@@ -65,7 +65,8 @@ final class OpenBlob implements Closeable {
       ByteBuffer slice = dst.slice(dst.position() + done, n - done);
       int r = spill.read(slice, offset + done);
       if (r < 0) {
-        throw new IOException("/" + entry.path() + ": spill file ended early at " + (offset + done));
+        throw new IOException(
+            "/" + entry.path() + ": spill file ended early at " + (offset + done));
       }
       done += r;
     }
@@ -111,14 +112,20 @@ final class OpenBlob implements Closeable {
     try {
       return FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
     } finally {
-      Files.delete(tmp); // unlinked at once: the space goes back when the handle closes, even on a crash
+      Files.delete(
+          tmp); // unlinked at once: the space goes back when the handle closes, even on a crash
     }
   }
 
   private void checkSize(long actual) throws IOException {
     if (actual != entry.size()) {
-      throw new IOException("image damaged: /" + entry.path() + " has " + actual
-          + " bytes, its object header says " + entry.size());
+      throw new IOException(
+          "image damaged: /"
+              + entry.path()
+              + " has "
+              + actual
+              + " bytes, its object header says "
+              + entry.size());
     }
   }
 
@@ -126,7 +133,8 @@ final class OpenBlob implements Closeable {
   public synchronized void close() throws IOException {
     closed = true;
     bytes = null;
-    try (InputStream s = stream; FileChannel c = spill) {
+    try (InputStream s = stream;
+        FileChannel c = spill) {
       stream = null;
       spill = null;
     }

@@ -16,7 +16,8 @@ public final class SystemCommand {
    * short for these tools). Throws {@code failure + ": " + output} when it exits non-zero and
    * {@code missing} (what to install) when it cannot be started.
    */
-  public static String run(List<String> command, String failure, String missing) throws IOException {
+  public static String run(List<String> command, String failure, String missing)
+      throws IOException {
     Process p;
     try {
       p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -28,10 +29,12 @@ public final class SystemCommand {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw new IOException(failure + ": " + command.getFirst() + " did not finish in " + TIMEOUT_SECONDS + " s");
+        throw new IOException(
+            failure + ": " + command.getFirst() + " did not finish in " + TIMEOUT_SECONDS + " s");
       }
       if (p.exitValue() != 0) {
-        throw new IOException(failure + ": " + (out.isEmpty() ? "exit code " + p.exitValue() : out));
+        throw new IOException(
+            failure + ": " + (out.isEmpty() ? "exit code " + p.exitValue() : out));
       }
       return out;
     } catch (InterruptedException e) {
@@ -43,8 +46,11 @@ public final class SystemCommand {
 
   /** Runs {@code command}; true when it exits 0 (for probes such as {@code runc state ID}). */
   public static boolean succeeds(List<String> command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     try {
       p.getOutputStream().close();
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

@@ -61,7 +61,8 @@ class ImageMountTest {
     Files.writeString(source.resolve("name with spaces.txt"), "spaces\n");
     Path bin = Files.createDirectories(source.resolve("bin"));
     Files.writeString(bin.resolve("run.sh"), "#!/bin/sh\necho ran from the image\n");
-    Files.setPosixFilePermissions(bin.resolve("run.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        bin.resolve("run.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
     Path deep = Files.createDirectories(source.resolve("a/b/c"));
     Files.writeString(deep.resolve("deep.txt"), "deep\n");
     byte[] big = new byte[BIG];
@@ -75,12 +76,15 @@ class ImageMountTest {
     Files.createSymbolicLink(source.resolve("link-to-dir"), Path.of("a/b"));
     Files.createSymbolicLink(source.resolve("dangling"), Path.of("nowhere/at/all"));
     imageFile = shared.resolve("test.img");
-    new ImageMaker(MakeOptions.defaults().withDate(DATE), Progress.NONE).make(source.toString(), imageFile);
+    new ImageMaker(MakeOptions.defaults().withDate(DATE), Progress.NONE)
+        .make(source.toString(), imageFile);
   }
 
   @BeforeEach
   void prepare() throws IOException {
-    mnt = Files.createDirectories(tmp.resolve("mount point")); // a space: /proc/self/mountinfo escapes it as \040
+    mnt =
+        Files.createDirectories(
+            tmp.resolve("mount point")); // a space: /proc/self/mountinfo escapes it as \040
   }
 
   void mount(AccessMode mode, MountOptions options) throws IOException {
@@ -109,7 +113,8 @@ class ImageMountTest {
     Map<String, String> expected = describe(source);
     Map<String, String> actual = describe(mnt);
     assertThat(actual).isEqualTo(expected);
-    assertThat(Files.getLastModifiedTime(mnt.resolve("hello.txt"))).isEqualTo(FileTime.from(DATE.toInstant()));
+    assertThat(Files.getLastModifiedTime(mnt.resolve("hello.txt")))
+        .isEqualTo(FileTime.from(DATE.toInstant()));
     assertThat(Files.getAttribute(mnt.resolve("hello.txt"), "unix:uid")).isEqualTo(0);
   }
 
@@ -143,7 +148,8 @@ class ImageMountTest {
     String ls = run("ls", "-l", mnt.toString());
     assertThat(ls).containsPattern("(?m)^lrwxrwxrwx .* root root .* link-to-hello -> hello.txt$");
     assertThat(ls).containsPattern("(?m)^-rw-r--r-- 1 root root +12 .* hello.txt$");
-    assertThat(run("ls", "-l", mnt.resolve("bin").toString())).containsPattern("(?m)^-rwxr-xr-x .* run.sh$");
+    assertThat(run("ls", "-l", mnt.resolve("bin").toString()))
+        .containsPattern("(?m)^-rwxr-xr-x .* run.sh$");
     assertThat(run("ls", mnt.resolve("many").toString()).lines().count()).isEqualTo(300);
     assertThat(run("stat", "-f", "-c", "%T", mnt.toString())).startsWith("fuse");
   }
@@ -151,11 +157,13 @@ class ImageMountTest {
   @Test
   void anOwnerGivenInTheOptionsOwnsEveryFile() throws Exception {
     mount(AccessMode.INDEXED, MountOptions.defaults().withOwner(100000, 100001));
-    for (Path p : List.of(mnt, mnt.resolve("hello.txt"), mnt.resolve("a/b"), mnt.resolve("bin/run.sh"))) {
+    for (Path p :
+        List.of(mnt, mnt.resolve("hello.txt"), mnt.resolve("a/b"), mnt.resolve("bin/run.sh"))) {
       assertThat(Files.getAttribute(p, "unix:uid")).as(p.toString()).isEqualTo(100000);
       assertThat(Files.getAttribute(p, "unix:gid")).as(p.toString()).isEqualTo(100001);
     }
-    assertThat(Files.getAttribute(mnt.resolve("link-to-hello"), "unix:uid", LinkOption.NOFOLLOW_LINKS))
+    assertThat(
+            Files.getAttribute(mnt.resolve("link-to-hello"), "unix:uid", LinkOption.NOFOLLOW_LINKS))
         .isEqualTo(100000);
   }
 
@@ -163,14 +171,21 @@ class ImageMountTest {
   void writesFailReadOnly() throws Exception {
     mount(AccessMode.INDEXED, MountOptions.defaults());
     assertThatThrownBy(() -> Files.writeString(mnt.resolve("new.txt"), "x"))
-        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        .isInstanceOf(FileSystemException.class)
+        .hasMessageContaining("Read-only file system");
     assertThatThrownBy(() -> Files.writeString(mnt.resolve("hello.txt"), "x"))
-        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        .isInstanceOf(FileSystemException.class)
+        .hasMessageContaining("Read-only file system");
     assertThatThrownBy(() -> Files.delete(mnt.resolve("hello.txt")))
-        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        .isInstanceOf(FileSystemException.class)
+        .hasMessageContaining("Read-only file system");
     assertThatThrownBy(() -> Files.createDirectory(mnt.resolve("d")))
-        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
-    Process p = new ProcessBuilder("touch", mnt.resolve("a/b/c/deep.txt").toString()).redirectErrorStream(true).start();
+        .isInstanceOf(FileSystemException.class)
+        .hasMessageContaining("Read-only file system");
+    Process p =
+        new ProcessBuilder("touch", mnt.resolve("a/b/c/deep.txt").toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).isNotZero();
     assertThat(out).contains("Read-only file system");
@@ -189,7 +204,8 @@ class ImageMountTest {
         byte[] got = new byte[(int) Math.min(1000, BIG - off)];
         f.seek(off);
         f.readFully(got);
-        assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(expected, (int) off, (int) off + got.length));
+        assertThat(got)
+            .isEqualTo(java.util.Arrays.copyOfRange(expected, (int) off, (int) off + got.length));
       }
       for (int i = 0; i < 50; i++) {
         int off = r.nextInt(BIG);
@@ -213,14 +229,19 @@ class ImageMountTest {
       List<java.util.concurrent.Future<Boolean>> same = new ArrayList<>();
       for (int i = 0; i < 300; i++) {
         String name = "many/f" + i;
-        same.add(pool.submit(() -> Files.readString(mnt.resolve(name)).equals(Files.readString(source.resolve(name)))));
+        same.add(
+            pool.submit(
+                () ->
+                    Files.readString(mnt.resolve(name))
+                        .equals(Files.readString(source.resolve(name)))));
       }
       for (var f : same) {
         assertThat(f.get()).isTrue();
       }
     }
     for (Process p : ps) {
-      assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).startsWith(big);
+      assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+          .startsWith(big);
       assertThat(p.waitFor()).isZero();
     }
   }
@@ -234,7 +255,8 @@ class ImageMountTest {
     image = Image.open(damaged, AccessMode.INDEXED);
     mount = ImageMount.mount(image, mnt, MountOptions.defaults());
     assertThatThrownBy(() -> Files.readAllBytes(mnt.resolve("a/big.bin")))
-        .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("Input/output error");
     assertThat(Files.readString(mnt.resolve("hello.txt"))).isEqualTo("hello, fuse\n");
   }
 
@@ -254,19 +276,22 @@ class ImageMountTest {
     for (String l : Files.readAllLines(trace)) {
       lines.add(new ObjectMapper().readTree(l));
     }
-    assertThat(lines).extracting(n -> n.get("path").asText())
+    assertThat(lines)
+        .extracting(n -> n.get("path").asText())
         .containsExactly("/a/b/c/deep.txt", "/hello.txt", "/a/big.bin");
     assertThat(lines.get(0).get("pid").asLong()).isEqualTo(cat.pid());
     assertThat(lines.get(1).get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
     assertThat(lines.get(2).get("size").asLong()).isEqualTo(BIG);
     assertThat(lines.get(1).get("id").asText()).isEqualTo(image.require("hello.txt").id().name());
-    assertThat(lines.get(1).get("ms").asDouble()).isLessThanOrEqualTo(lines.get(2).get("ms").asDouble());
+    assertThat(lines.get(1).get("ms").asDouble())
+        .isLessThanOrEqualTo(lines.get(2).get("ms").asDouble());
   }
 
   @Test
   void firstOpensOutsideTheHotSetAreServedAndCountedAsCold() throws Exception {
     Path trace = tmp.resolve("hot-trace.jsonl");
-    mount(AccessMode.INDEXED, MountOptions.defaults().withTrace(trace).withHot(List.of("hello.txt")));
+    mount(
+        AccessMode.INDEXED, MountOptions.defaults().withTrace(trace).withHot(List.of("hello.txt")));
     assertThat(Files.readString(mnt.resolve("hello.txt"))).isEqualTo("hello, fuse\n");
     assertThat(Files.readAllBytes(mnt.resolve("a/big.bin"))).hasSize(BIG);
     Files.readAllBytes(mnt.resolve("a/big.bin"));
@@ -296,11 +321,13 @@ class ImageMountTest {
   @Test
   void mountingOnAMissingDirectoryNamesIt() {
     Path missing = tmp.resolve("no-such-dir");
-    assertThatThrownBy(() -> {
-      try (Image img = Image.open(imageFile, AccessMode.INDEXED)) {
-        ImageMount.mount(img, missing, MountOptions.defaults()).close();
-      }
-    }).hasMessageContaining("cannot mount at " + missing + ": not a directory");
+    assertThatThrownBy(
+            () -> {
+              try (Image img = Image.open(imageFile, AccessMode.INDEXED)) {
+                ImageMount.mount(img, missing, MountOptions.defaults()).close();
+              }
+            })
+        .hasMessageContaining("cannot mount at " + missing + ": not a directory");
   }
 
   private static String run(String... cmd) throws Exception {

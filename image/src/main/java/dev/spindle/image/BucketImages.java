@@ -41,7 +41,8 @@ final class BucketImages implements ImageOrigin {
    */
   Pushed push(Path file, Progress progress) throws IOException {
     if (RemoteImage.isLazy(file)) {
-      throw new IOException(file + " is a lazily pulled image (its blobs are not here): pull it whole first");
+      throw new IOException(
+          file + " is a lazily pulled image (its blobs are not here): pull it whole first");
     }
     int blobs = 0;
     int present = 0;
@@ -101,14 +102,31 @@ final class BucketImages implements ImageOrigin {
     // Streamed and bounded, not Bucket.get: whoever can write the bucket could put a huge object
     // under a small blob's key, and reading it whole would exhaust the reader's memory.
     String key = "objects/" + id.name();
-    try (InputStream in = bucket.stream(key).orElseThrow(() -> new NoSuchFileException(bucket.where(key),
-        null, "the bucket holds no blob " + id.name() + " (was the image pushed whole?)"))) {
+    try (InputStream in =
+        bucket.stream(key)
+            .orElseThrow(
+                () ->
+                    new NoSuchFileException(
+                        bucket.where(key),
+                        null,
+                        "the bucket holds no blob "
+                            + id.name()
+                            + " (was the image pushed whole?)"))) {
       return ImageOrigin.readBlob(in, id, size, "bucket", bucket.where(key));
     }
   }
 
   private InputStream require(String key) throws IOException {
-    return bucket.stream(key).orElseThrow(() -> new NoSuchFileException(bucket.where(key), null,
-        "no image '" + tag + "' in the bucket ('spindle image push " + tag + " --to …')"));
+    return bucket.stream(key)
+        .orElseThrow(
+            () ->
+                new NoSuchFileException(
+                    bucket.where(key),
+                    null,
+                    "no image '"
+                        + tag
+                        + "' in the bucket ('spindle image push "
+                        + tag
+                        + " --to …')"));
   }
 }

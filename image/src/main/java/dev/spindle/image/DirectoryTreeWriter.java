@@ -23,10 +23,10 @@ import org.eclipse.jgit.lib.TreeFormatter;
 
 /**
  * Turns a directory into Git trees and blobs, exactly as {@code git add -A -f && git write-tree}
- * would: entries in Git's order (unsigned bytes, a directory compared as {@code name + "/"}),
- * empty directories left out, a file executable when its owner may execute it, symlinks stored as
- * their target, {@code .git} left out. Device files, sockets, pipes and unreadable files are
- * refused with the path named, since an image that silently lacks them would lie.
+ * would: entries in Git's order (unsigned bytes, a directory compared as {@code name + "/"}), empty
+ * directories left out, a file executable when its owner may execute it, symlinks stored as their
+ * target, {@code .git} left out. Device files, sockets, pipes and unreadable files are refused with
+ * the path named, since an image that silently lacks them would lie.
  *
  * <p>Beside the tree it gathers what the tree cannot hold ({@link #metadata}): every entry's mode
  * bits, owner (as {@link Owners} says), extended attributes and hard-link identity, and the empty
@@ -46,7 +46,10 @@ final class DirectoryTreeWriter {
     this(inserter, progress, Owners.NONE, null);
   }
 
-  DirectoryTreeWriter(ObjectInserter inserter, Progress progress, Owners owners,
+  DirectoryTreeWriter(
+      ObjectInserter inserter,
+      Progress progress,
+      Owners owners,
       Map<String, EntryMetadata> override) {
     this.inserter = inserter;
     this.progress = progress;
@@ -75,25 +78,30 @@ final class DirectoryTreeWriter {
       if (file != null && byFile.get(file).size() > 1) {
         link = numbers.computeIfAbsent(file, f -> numbers.size() + 1);
       }
-      out.add(new EntryMetadata(m.path(), m.mode(), m.uid(), m.gid(), link, m.emptyDirectory(), m.xattrs()));
+      out.add(
+          new EntryMetadata(
+              m.path(), m.mode(), m.uid(), m.gid(), link, m.emptyDirectory(), m.xattrs()));
     }
     return MetadataTable.of(sorted.ownersRecorded(), out);
   }
 
   /** Records {@code p}'s metadata ({@code rel}: its path in the image). */
   private void gather(Path p, String rel, boolean emptyDirectory) throws IOException {
-    Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,ino,dev,nlink", LinkOption.NOFOLLOW_LINKS);
+    Map<String, Object> a =
+        Files.readAttributes(p, "unix:mode,uid,gid,ino,dev,nlink", LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) a.get("mode");
-    int uid = switch (owners.kind()) {
-      case FROM_FILES -> (Integer) a.get("uid");
-      case FIXED -> owners.uid();
-      case NONE -> 0;
-    };
-    int gid = switch (owners.kind()) {
-      case FROM_FILES -> (Integer) a.get("gid");
-      case FIXED -> owners.gid();
-      case NONE -> 0;
-    };
+    int uid =
+        switch (owners.kind()) {
+          case FROM_FILES -> (Integer) a.get("uid");
+          case FIXED -> owners.uid();
+          case NONE -> 0;
+        };
+    int gid =
+        switch (owners.kind()) {
+          case FROM_FILES -> (Integer) a.get("gid");
+          case FIXED -> owners.gid();
+          case NONE -> 0;
+        };
     List<EntryMetadata.Xattr> xattrs = Xattrs.read(p);
     EntryMetadata o = override.get(rel);
     if (o != null) {

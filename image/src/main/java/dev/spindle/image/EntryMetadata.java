@@ -15,8 +15,8 @@ import java.util.List;
  *     other such directories)
  * @param xattrs sorted by name, names unique
  */
-public record EntryMetadata(String path, int mode, int uid, int gid, int link,
-    boolean emptyDirectory, List<Xattr> xattrs) {
+public record EntryMetadata(
+    String path, int mode, int uid, int gid, int link, boolean emptyDirectory, List<Xattr> xattrs) {
   public static final int S_IFMT = 0170000;
   public static final int S_IFDIR = 0040000;
   public static final int S_IFREG = 0100000;
@@ -58,9 +58,9 @@ public record EntryMetadata(String path, int mode, int uid, int gid, int link,
   }
 
   /**
-   * The metadata an entry has in an image that records none (made before images kept it, or from
-   * a Git repository): owner root, 0755 for directories and executables, 0644 for other files,
-   * 0777 for symlinks, no hard link, no attribute.
+   * The metadata an entry has in an image that records none (made before images kept it, or from a
+   * Git repository): owner root, 0755 for directories and executables, 0644 for other files, 0777
+   * for symlinks, no hard link, no attribute.
    */
   public static EntryMetadata defaults(ImageEntry e) {
     int mode;

@@ -42,8 +42,9 @@ public final class Image implements Closeable {
   /** Trees kept inflated for lazy lookups; a whole /usr/share/doc fits in a few MB. */
   private static final long TREE_CACHE_BYTES = 32L << 20;
 
-  private Image(Path file, FileChannel channel, ImageHeader header, AccessMode mode,
-      boolean checkMetadata) throws IOException {
+  private Image(
+      Path file, FileChannel channel, ImageHeader header, AccessMode mode, boolean checkMetadata)
+      throws IOException {
     this.file = file;
     this.channel = channel;
     this.header = header;
@@ -62,9 +63,9 @@ public final class Image implements Closeable {
   }
 
   /**
-   * Reads and checks the metadata section on every open, as its SHA-256 must be the one the
-   * commit names: what FUSE, NIO and extract show of owners and modes is then what was signed. A
-   * version 1 image whose commit names a section has lost it (or had it cut off): refused.
+   * Reads and checks the metadata section on every open, as its SHA-256 must be the one the commit
+   * names: what FUSE, NIO and extract show of owners and modes is then what was signed. A version 1
+   * image whose commit names a section has lost it (or had it cut off): refused.
    */
   private MetadataTable loadMetadata() throws IOException {
     String named;
@@ -76,10 +77,12 @@ public final class Image implements Closeable {
     byte[] section = metadataSection();
     String problem = MetadataTable.sectionProblem(header, named, section);
     if (problem != null) {
-      throw new ImageFormatException(file.toString(),
-          header.hasMetadata() ? header.metadataOffset() : 16, problem);
+      throw new ImageFormatException(
+          file.toString(), header.hasMetadata() ? header.metadataOffset() : 16, problem);
     }
-    return section == null ? null : MetadataTable.read(file.toString(), header.metadataOffset(), section);
+    return section == null
+        ? null
+        : MetadataTable.read(file.toString(), header.metadataOffset(), section);
   }
 
   /** The metadata section, byte for byte, or null when the image has none. */
@@ -140,7 +143,9 @@ public final class Image implements Closeable {
     }
   }
 
-  /** Opens without reading the metadata section: the verifier checks it and reports every problem. */
+  /**
+   * Opens without reading the metadata section: the verifier checks it and reports every problem.
+   */
   static Image openForVerify(Path file) throws IOException {
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
     try {
@@ -155,8 +160,8 @@ public final class Image implements Closeable {
 
   /**
    * JGit sizes its tables from the IDX's fan-out table when it first reads it; a damaged one made
-   * opening (not only verifying) an unverified file allocate gigabytes. One read of the IDX
-   * (28 bytes an object) checks its layout first.
+   * opening (not only verifying) an unverified file allocate gigabytes. One read of the IDX (28
+   * bytes an object) checks its layout first.
    */
   private static void checkIdxLayout(Path file, FileChannel ch, ImageHeader h) throws IOException {
     ByteBuffer idx = ByteBuffer.allocate(Math.toIntExact(h.idxLength()));
@@ -264,7 +269,9 @@ public final class Image implements Closeable {
     if (metadata == null) {
       return Optional.empty();
     }
-    return metadata.get(p).filter(EntryMetadata::emptyDirectory)
+    return metadata
+        .get(p)
+        .filter(EntryMetadata::emptyDirectory)
         .map(m -> new ImageEntry(p, ImageEntry.TREE, Constants.EMPTY_TREE_ID, 0));
   }
 
@@ -367,8 +374,8 @@ public final class Image implements Closeable {
   }
 
   /**
-   * JGit and the path index signal some damage with unchecked exceptions (an index past the end
-   * of an array, a malformed tree); callers of an image get an IOException naming the file.
+   * JGit and the path index signal some damage with unchecked exceptions (an index past the end of
+   * an array, a malformed tree); callers of an image get an IOException naming the file.
    */
   private ImageFormatException damaged(String what, RuntimeException e) {
     ImageFormatException x =

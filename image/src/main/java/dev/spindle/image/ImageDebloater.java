@@ -17,8 +17,8 @@ import org.eclipse.jgit.lib.ObjectReader;
 /**
  * Rewrites an image with the files a run opened (its profile, in first-open order) first and
  * contiguous in the PACK, right after the commit and trees, and the rest after them. Same commit,
- * root and path index: the same files, only their placement changes, so the hot part is one
- * prefix of the file to ship eagerly and read ahead in recorded order.
+ * root and path index: the same files, only their placement changes, so the hot part is one prefix
+ * of the file to ship eagerly and read ahead in recorded order.
  */
 public final class ImageDebloater {
   private ImageDebloater() {}
@@ -28,7 +28,11 @@ public final class ImageDebloater {
    * contents' size, and how many files are hot and cold.
    */
   public record Report(
-      long imageBytes, long hotPrefixBytes, long hotContentBytes, int hotFiles, int coldFiles,
+      long imageBytes,
+      long hotPrefixBytes,
+      long hotContentBytes,
+      int hotFiles,
+      int coldFiles,
       List<String> unknownPaths) {}
 
   public static Report debloat(Path image, List<String> hotPaths, Path out) throws IOException {
@@ -65,11 +69,25 @@ public final class ImageDebloater {
       List<ObjectId> order = new ArrayList<>(hot);
       order.addAll(cold);
       byte[] pathIndex = img.pathIndexSection();
-      AtomicFiles.write(out, ch -> new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
-          .writeSelected(img.repository(), img.header().commit(), pathIndex, img.metadataSection(), order, ch));
+      AtomicFiles.write(
+          out,
+          ch ->
+              new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
+                  .writeSelected(
+                      img.repository(),
+                      img.header().commit(),
+                      pathIndex,
+                      img.metadataSection(),
+                      order,
+                      ch));
     }
-    return new Report(java.nio.file.Files.size(out), hotPrefix(out, cold), hotContent, hotFiles,
-        coldFiles, List.copyOf(unknown));
+    return new Report(
+        java.nio.file.Files.size(out),
+        hotPrefix(out, cold),
+        hotContent,
+        hotFiles,
+        coldFiles,
+        List.copyOf(unknown));
   }
 
   /** Bytes from the start of the PACK to its first cold blob (the whole PACK when none is cold). */

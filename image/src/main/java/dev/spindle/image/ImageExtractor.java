@@ -31,11 +31,11 @@ import java.util.Set;
  * the directories above it, are the caller's choice and are taken as they are.
  *
  * <p>An image that records metadata ({@link MetadataTable}) gets it back: empty directories, hard
- * links (one file, several names), every mode bit, and, when the extracting process is root,
- * owners and every extended attribute. Modes and owners are set last, children before their
- * directory (a 0555 directory is filled first), owner before mode before attributes (chown clears
- * setuid bits and file capabilities). What could not be restored is counted in {@link
- * #notRestored}, never silently dropped.
+ * links (one file, several names), every mode bit, and, when the extracting process is root, owners
+ * and every extended attribute. Modes and owners are set last, children before their directory (a
+ * 0555 directory is filled first), owner before mode before attributes (chown clears setuid bits
+ * and file capabilities). What could not be restored is counted in {@link #notRestored}, never
+ * silently dropped.
  */
 public final class ImageExtractor {
   private static final Set<PosixFilePermission> EXECUTABLE =
@@ -81,8 +81,9 @@ public final class ImageExtractor {
    * entries"), empty when everything came back.
    */
   public java.util.List<String> notRestored() {
-    return notRestored.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()
-        + (e.getValue() == 1 ? " entry" : " entries")).toList();
+    return notRestored.entrySet().stream()
+        .map(e -> e.getKey() + ": " + e.getValue() + (e.getValue() == 1 ? " entry" : " entries"))
+        .toList();
   }
 
   private void remember(ImageEntry e, Path t) {
@@ -109,16 +110,24 @@ public final class ImageExtractor {
         Files.setAttribute(r.path(), "unix:mode", m.permissions(), LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) Files.getAttribute(r.path(), "unix:mode", LinkOption.NOFOLLOW_LINKS);
         if ((mode & EntryMetadata.PERMISSIONS) != m.permissions()) {
-          notRestored.merge("mode bits " + Integer.toOctalString(m.permissions()) + " (kernel refused "
-              + Integer.toOctalString(m.permissions() & ~mode & EntryMetadata.PERMISSIONS) + ")", 1, Integer::sum);
+          notRestored.merge(
+              "mode bits "
+                  + Integer.toOctalString(m.permissions())
+                  + " (kernel refused "
+                  + Integer.toOctalString(m.permissions() & ~mode & EntryMetadata.PERMISSIONS)
+                  + ")",
+              1,
+              Integer::sum);
         }
       }
       for (EntryMetadata.Xattr x : m.xattrs()) {
         int err = Xattrs.set(r.path(), x);
         if (err != 0) {
           String ns = x.name().substring(0, x.name().indexOf('.') + 1);
-          notRestored.merge("extended attributes " + ns + "* (errno " + err
-              + (root ? "" : ", not root") + ")", 1, Integer::sum);
+          notRestored.merge(
+              "extended attributes " + ns + "* (errno " + err + (root ? "" : ", not root") + ")",
+              1,
+              Integer::sum);
         }
       }
     }
@@ -135,7 +144,10 @@ public final class ImageExtractor {
   private void extractTree(ImageEntry dir, Path target) throws IOException {
     for (ImageEntry e : image.list(dir)) {
       String name = e.name();
-      if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+      if (name.isEmpty()
+          || name.equals(".")
+          || name.equals("..")
+          || name.indexOf('/') >= 0
           || name.indexOf('\0') >= 0) {
         throw new IOException("image damaged: unsafe name '" + name + "' in " + dir.path());
       }
@@ -151,8 +163,8 @@ public final class ImageExtractor {
   }
 
   /**
-   * Creates directory {@code t} for {@code e}, or takes the real directory already there. A
-   * symlink there is refused: descending into it would write wherever it points.
+   * Creates directory {@code t} for {@code e}, or takes the real directory already there. A symlink
+   * there is refused: descending into it would write wherever it points.
    */
   private static void createDirectory(ImageEntry e, Path t) throws IOException {
     BasicFileAttributes a = lstat(t);
@@ -168,12 +180,14 @@ public final class ImageExtractor {
       }
     }
     if (a.isSymbolicLink()) {
-      throw new FileSystemException(t.toString(), null,
+      throw new FileSystemException(
+          t.toString(),
+          null,
           "is a symbolic link; extracting /" + e.path() + " will not follow it");
     }
     if (!a.isDirectory()) {
-      throw new FileAlreadyExistsException(t.toString(), null,
-          "exists; extracting /" + e.path() + " will not overwrite it");
+      throw new FileAlreadyExistsException(
+          t.toString(), null, "exists; extracting /" + e.path() + " will not overwrite it");
     }
   }
 
@@ -204,8 +218,10 @@ public final class ImageExtractor {
       } else if (e.isRegularFile()) {
         Set<PosixFilePermission> perms = e.isExecutable() ? EXECUTABLE : REGULAR;
         try (InputStream in = image.open(e);
-            OutputStream out = Channels.newOutputStream(Files.newByteChannel(
-                t, NEW_FILE, PosixFilePermissions.asFileAttribute(perms)))) {
+            OutputStream out =
+                Channels.newOutputStream(
+                    Files.newByteChannel(
+                        t, NEW_FILE, PosixFilePermissions.asFileAttribute(perms)))) {
           bytes += in.transferTo(out);
         }
         // Again, as the umask may have taken bits away at creation; NOFOLLOW so that a link put
@@ -216,8 +232,8 @@ public final class ImageExtractor {
         return; // a submodule (gitlink) has no content in the image
       }
     } catch (FileAlreadyExistsException already) {
-      throw new FileAlreadyExistsException(t.toString(), null,
-          "exists; extracting /" + e.path() + " will not overwrite it");
+      throw new FileAlreadyExistsException(
+          t.toString(), null, "exists; extracting /" + e.path() + " will not overwrite it");
     }
     files++;
     progress.advance(1);

@@ -29,7 +29,7 @@ import org.eclipse.jgit.lib.ObjectId;
  * Version 2 adds the metadata section ({@link MetadataTable}); an image without one is written as
  * version 1, byte for byte what Spindle wrote before, and version 1 images read as they did.
  *
- * The PACK and IDX are byte-for-byte what git writes ({@code git verify-pack} accepts them once
+ * <p>The PACK and IDX are byte-for-byte what git writes ({@code git verify-pack} accepts them once
  * cut out); the path index is Spindle's (see {@link PathIndex}).
  */
 public record ImageHeader(
@@ -48,11 +48,32 @@ public record ImageHeader(
     int metadataCrc) {
 
   /** A header without a metadata section (format version 1). */
-  public ImageHeader(int version, ObjectId commit, ObjectId root, long packOffset, long packLength,
-      long idxOffset, long idxLength, long pathIndexOffset, long pathIndexLength, int objectCount,
+  public ImageHeader(
+      int version,
+      ObjectId commit,
+      ObjectId root,
+      long packOffset,
+      long packLength,
+      long idxOffset,
+      long idxLength,
+      long pathIndexOffset,
+      long pathIndexLength,
+      int objectCount,
       int pathIndexCrc) {
-    this(version, commit, root, packOffset, packLength, idxOffset, idxLength, pathIndexOffset,
-        pathIndexLength, objectCount, pathIndexCrc, 0, 0);
+    this(
+        version,
+        commit,
+        root,
+        packOffset,
+        packLength,
+        idxOffset,
+        idxLength,
+        pathIndexOffset,
+        pathIndexLength,
+        objectCount,
+        pathIndexCrc,
+        0,
+        0);
   }
 
   public static final byte[] MAGIC = "SPNDLIMG".getBytes(StandardCharsets.US_ASCII);
@@ -103,8 +124,16 @@ public record ImageHeader(
     ByteBuffer b = ByteBuffer.wrap(h).order(ByteOrder.BIG_ENDIAN);
     int version = Short.toUnsignedInt(b.getShort(8));
     if (version != VERSION && version != VERSION_METADATA) {
-      throw new ImageFormatException(file, 8, "unsupported format version " + version
-          + " (this Spindle reads " + VERSION + " and " + VERSION_METADATA + ")");
+      throw new ImageFormatException(
+          file,
+          8,
+          "unsupported format version "
+              + version
+              + " (this Spindle reads "
+              + VERSION
+              + " and "
+              + VERSION_METADATA
+              + ")");
     }
     int size = Short.toUnsignedInt(b.getShort(10));
     if (size != SIZE) {
@@ -134,8 +163,13 @@ public record ImageHeader(
     }
     if (version == VERSION_METADATA
         && (hdr.metadataLength < 12 || hdr.metadataLength > MetadataTable.MAX_SECTION)) {
-      throw new ImageFormatException(file, 112, "metadata section length " + hdr.metadataLength
-          + " is not between 12 and " + MetadataTable.MAX_SECTION);
+      throw new ImageFormatException(
+          file,
+          112,
+          "metadata section length "
+              + hdr.metadataLength
+              + " is not between 12 and "
+              + MetadataTable.MAX_SECTION);
     }
     hdr.checkSection(file, "PACK", 56, hdr.packOffset, hdr.packLength, SIZE, fileSize);
     hdr.checkSection(
@@ -149,8 +183,14 @@ public record ImageHeader(
         hdr.idxOffset + hdr.idxLength,
         fileSize);
     if (version == VERSION_METADATA) {
-      hdr.checkSection(file, "metadata", 112, hdr.metadataOffset(), hdr.metadataLength,
-          hdr.pathIndexOffset + hdr.pathIndexLength, fileSize);
+      hdr.checkSection(
+          file,
+          "metadata",
+          112,
+          hdr.metadataOffset(),
+          hdr.metadataLength,
+          hdr.pathIndexOffset + hdr.pathIndexLength,
+          fileSize);
     }
     return hdr;
   }

@@ -52,12 +52,13 @@ public final class ImageMaker {
           byte[][] metadata = new byte[1][];
           ObjectId commit = commitDirectory(repo, d.dir(), metadata);
           requireWellFormed(repo, commit, d.dir().toString());
-          AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, metadata[0], out));
+          AtomicFiles.write(
+              target, out -> header[0] = writer().write(repo, commit, metadata[0], out));
         }
       }
       case ImageSource.LocalRepository l -> {
-        try (Repository repo = new FileRepositoryBuilder().setGitDir(l.gitDir().toFile())
-            .setMustExist(true).build()) {
+        try (Repository repo =
+            new FileRepositoryBuilder().setGitDir(l.gitDir().toFile()).setMustExist(true).build()) {
           ObjectId commit = resolve(repo, l.gitDir().toString());
           requireWellFormed(repo, commit, l.gitDir().toString());
           AtomicFiles.write(target, out -> header[0] = writer().write(repo, commit, out));
@@ -102,17 +103,22 @@ public final class ImageMaker {
   }
 
   /**
-   * Commits {@code dir}'s tree; its metadata section goes into {@code metadata[0]}, and the
-   * commit message names the section's SHA-256, so the commit id (and a signature) covers it.
+   * Commits {@code dir}'s tree; its metadata section goes into {@code metadata[0]}, and the commit
+   * message names the section's SHA-256, so the commit id (and a signature) covers it.
    */
-  private ObjectId commitDirectory(Repository repo, Path dir, byte[][] metadata) throws IOException {
+  private ObjectId commitDirectory(Repository repo, Path dir, byte[][] metadata)
+      throws IOException {
     try (ObjectInserter ins = repo.newObjectInserter()) {
       progress.begin("Hashing files", 0);
-      DirectoryTreeWriter w = new DirectoryTreeWriter(ins, progress, options.owners(), options.metadata());
+      DirectoryTreeWriter w =
+          new DirectoryTreeWriter(ins, progress, options.owners(), options.metadata());
       ObjectId tree = w.write(dir);
       metadata[0] = w.metadata().write();
       progress.end();
-      OffsetDateTime when = options.date() != null ? options.date() : OffsetDateTime.now(java.time.ZoneId.systemDefault());
+      OffsetDateTime when =
+          options.date() != null
+              ? options.date()
+              : OffsetDateTime.now(java.time.ZoneId.systemDefault());
       PersonIdent who =
           new PersonIdent(
               options.authorName(), options.authorEmail(), when.toInstant(), when.getOffset());
@@ -121,8 +127,13 @@ public final class ImageMaker {
       c.setAuthor(who);
       c.setCommitter(who);
       Path name = dir.toAbsolutePath().normalize().getFileName();
-      c.setMessage("Spindle image of " + (name == null ? "/" : name) + "\n\n"
-          + MetadataTable.COMMIT_TRAILER + Hashes.sha256Hex(metadata[0]) + "\n");
+      c.setMessage(
+          "Spindle image of "
+              + (name == null ? "/" : name)
+              + "\n\n"
+              + MetadataTable.COMMIT_TRAILER
+              + Hashes.sha256Hex(metadata[0])
+              + "\n");
       ObjectId id = ins.insert(c);
       ins.flush();
       return id;
@@ -151,8 +162,7 @@ public final class ImageMaker {
       t.setTagOpt(org.eclipse.jgit.transport.TagOpt.NO_TAGS);
       progress.begin("Fetching " + r.uri(), 0);
       t.fetch(
-          new JGitProgress(progress),
-          List.of(new RefSpec("+" + remote.getName() + ":" + local)));
+          new JGitProgress(progress), List.of(new RefSpec("+" + remote.getName() + ":" + local)));
       progress.end();
       return resolveFetched(repo, local, r.uri().toString());
     } catch (org.eclipse.jgit.errors.TransportException e) {

@@ -9,8 +9,8 @@ import org.eclipse.jgit.lib.ObjectId;
 /**
  * Where a pulled image comes from, as a puller sees it: a node's image routes ({@link NodeImages})
  * or a bucket an image was pushed to ({@link BucketImages}), or, for reads of a lazy image only, a
- * remote image file read by byte ranges ({@link PackRangeOrigin}). The whole image, its metadata image,
- * its signature, one blob; every failure names the source.
+ * remote image file read by byte ranges ({@link PackRangeOrigin}). The whole image, its metadata
+ * image, its signature, one blob; every failure names the source.
  */
 interface ImageOrigin {
   InputStream file() throws IOException;
@@ -41,13 +41,28 @@ interface ImageOrigin {
   static byte[] readBlob(InputStream in, ObjectId id, long size, String sender, String where)
       throws IOException {
     if (size > MAX_BLOB) {
-      throw new IOException("object " + id.name() + ": " + size + " bytes is more than a blob read into memory can be");
+      throw new IOException(
+          "object "
+              + id.name()
+              + ": "
+              + size
+              + " bytes is more than a blob read into memory can be");
     }
     long limit = size < 0 ? MAX_BLOB : size;
     byte[] b = in.readNBytes((int) limit + 1);
     if (b.length > limit) {
-      throw new IOException("object " + id.name() + ": the " + sender + " sent more than " + limit + " bytes"
-          + (size >= 0 ? ", its size in the image's path index" : "") + " (" + where + "); nothing stored");
+      throw new IOException(
+          "object "
+              + id.name()
+              + ": the "
+              + sender
+              + " sent more than "
+              + limit
+              + " bytes"
+              + (size >= 0 ? ", its size in the image's path index" : "")
+              + " ("
+              + where
+              + "); nothing stored");
     }
     return b;
   }

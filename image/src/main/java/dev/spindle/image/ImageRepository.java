@@ -22,7 +22,8 @@ import org.eclipse.jgit.lib.RefDatabase;
 /**
  * A read-only JGit repository whose single pack is the PACK and IDX sections of an image file.
  * JGit's DFS layer is the seam for packs that do not live as {@code pack-*.pack} files (see
- * docs/PLATFORM-FACTS.md): it brings JGit's block cache, delta-base cache and object reader for free.
+ * docs/PLATFORM-FACTS.md): it brings JGit's block cache, delta-base cache and object reader for
+ * free.
  */
 final class ImageRepository extends DfsRepository {
   // JGit's block cache is global and keyed by repository name: give every open image its own.
@@ -85,7 +86,8 @@ final class ImageRepository extends DfsRepository {
       this.file = file;
       this.header = h;
       DfsPackDescription d =
-          new DfsPackDescription(repo.getDescription(), "pack-" + h.commit().name(), PackSource.INSERT);
+          new DfsPackDescription(
+              repo.getDescription(), "pack-" + h.commit().name(), PackSource.INSERT);
       d.addFileExt(PackExt.PACK);
       d.addFileExt(PackExt.INDEX);
       d.setFileSize(PackExt.PACK, h.packLength());

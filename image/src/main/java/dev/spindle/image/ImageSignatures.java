@@ -51,7 +51,9 @@ public final class ImageSignatures {
     return image.resolveSibling(image.getFileName() + SUFFIX);
   }
 
-  /** Writes a new key pair: {@code key} (private, PKCS#8, base64, mode 0600) and {@code key.pub}. */
+  /**
+   * Writes a new key pair: {@code key} (private, PKCS#8, base64, mode 0600) and {@code key.pub}.
+   */
   public static String newKey(Path key) throws IOException {
     KeyPair pair;
     try {
@@ -67,7 +69,10 @@ public final class ImageSignatures {
     return fingerprint(pair.getPublic());
   }
 
-  /** Signs {@code image} with the private {@code key} (its {@code .pub} beside it); returns the file. */
+  /**
+   * Signs {@code image} with the private {@code key} (its {@code .pub} beside it); returns the
+   * file.
+   */
   public static Path sign(Path image, Path key) throws IOException {
     PrivateKey priv;
     PublicKey pub;
@@ -76,7 +81,8 @@ public final class ImageSignatures {
       priv = kf.generatePrivate(new PKCS8EncodedKeySpec(decode(key)));
       pub = readPublic(publicOf(key));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException(key + ": not an Ed25519 private key made by 'spindle key new': " + e.getMessage(), e);
+      throw new IOException(
+          key + ": not an Ed25519 private key made by 'spindle key new': " + e.getMessage(), e);
     }
     ImageHeader h = header(image);
     byte[] sig;
@@ -103,8 +109,8 @@ public final class ImageSignatures {
 
   /**
    * Checks that {@code image} carries a signature by {@code publicKey} over its current commit and
-   * root; returns the key's fingerprint. Does not check the image's bytes: run {@link ImageVerifier}
-   * too.
+   * root; returns the key's fingerprint. Does not check the image's bytes: run {@link
+   * ImageVerifier} too.
    */
   public static String verify(Path image, Path publicKey) throws IOException {
     return verify(image, header(image), publicKey);
@@ -119,21 +125,25 @@ public final class ImageSignatures {
     try {
       trusted = readPublic(publicKey);
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException(publicKey + ": not an Ed25519 public key (KEY.pub of 'spindle key new'): "
-          + e.getMessage(), e);
+      throw new IOException(
+          publicKey
+              + ": not an Ed25519 public key (KEY.pub of 'spindle key new'): "
+              + e.getMessage(),
+          e);
     }
     Path sigFile = signatureOf(image);
     Properties p = new Properties();
     try {
       p.load(new StringReader(Files.readString(sigFile, StandardCharsets.UTF_8)));
     } catch (NoSuchFileException e) {
-      throw new RefusedException(image + " is unsigned (no " + sigFile.getFileName() + "): refused");
+      throw new RefusedException(
+          image + " is unsigned (no " + sigFile.getFileName() + "): refused");
     }
     String want = fingerprint(trusted);
     String by = p.getProperty("key", "?");
     if (!want.equals(by)) {
-      throw new RefusedException(image + " is signed by key " + by + ", not by the trusted key " + want
-          + ": refused");
+      throw new RefusedException(
+          image + " is signed by key " + by + ", not by the trusted key " + want + ": refused");
     }
     boolean ok;
     try {
@@ -145,8 +155,11 @@ public final class ImageSignatures {
       ok = false;
     }
     if (!ok) {
-      throw new RefusedException("the signature of " + image + " does not match its commit and root "
-          + "(the image or its signature was altered after signing): refused");
+      throw new RefusedException(
+          "the signature of "
+              + image
+              + " does not match its commit and root "
+              + "(the image or its signature was altered after signing): refused");
     }
     return want;
   }
@@ -156,8 +169,11 @@ public final class ImageSignatures {
     try {
       return fingerprint(readPublic(publicKey));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException(publicKey + ": not an Ed25519 public key (KEY.pub of 'spindle key new'): "
-          + e.getMessage(), e);
+      throw new IOException(
+          publicKey
+              + ": not an Ed25519 public key (KEY.pub of 'spindle key new'): "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -25,7 +25,8 @@ sealed interface ImageSource {
       Path p = Path.of(source.substring("file://".length()));
       return local(p, source);
     }
-    if (URL.matcher(source).matches() || (SCP.matcher(source).matches() && !Files.exists(Path.of(source)))) {
+    if (URL.matcher(source).matches()
+        || (SCP.matcher(source).matches() && !Files.exists(Path.of(source)))) {
       try {
         return new RemoteRepository(new URIish(source));
       } catch (URISyntaxException e) {

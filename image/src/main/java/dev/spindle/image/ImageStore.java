@@ -17,18 +17,18 @@ import java.util.List;
  * Images by tag under the Spindle home: {@code images/<tag>.img}, each written atomically.
  *
  * <p>This is where the node's signature policy ({@link TrustedKeys}) is enforced, once for every
- * use: whatever reads an image's contents to run, mount, extract or copy them (run, container
- * run, mount, ls, cat, stat, extract, debloat, a daemon's sandbox from an image, quickstart) gets
- * it from {@link #open} or {@link #usable}, and whatever brings an image in (import, pull) goes
+ * use: whatever reads an image's contents to run, mount, extract or copy them (run, container run,
+ * mount, ls, cat, stat, extract, debloat, a daemon's sandbox from an image, quickstart) gets it
+ * from {@link #open} or {@link #usable}, and whatever brings an image in (import, pull) goes
  * through {@link #importFile}; each refuses an image not signed by a trusted key, naming it and
  * saying how to fix it. An image file from outside the store is also verified whole first, as the
- * signature covers only its commit and root. The unchecked ways are named so ({@link #locateUnchecked}, {@link #path})
- * and serve what must work on any image in the store: {@code image sign} (an unsigned image is
- * what it is for), {@code image verify} and {@code doctor} (they report on an image, they do not
- * use it), {@code image ls} and {@code rm} (the catalog), {@code export}, {@code push} and the
- * daemon's image file routes (the bytes leave as they are, with their signature: the receiving
- * node applies its own policy), and writing a new image ({@code make}, OCI import: the result is
- * unsigned and, under a policy, unusable until signed).
+ * signature covers only its commit and root. The unchecked ways are named so ({@link
+ * #locateUnchecked}, {@link #path}) and serve what must work on any image in the store: {@code
+ * image sign} (an unsigned image is what it is for), {@code image verify} and {@code doctor} (they
+ * report on an image, they do not use it), {@code image ls} and {@code rm} (the catalog), {@code
+ * export}, {@code push} and the daemon's image file routes (the bytes leave as they are, with their
+ * signature: the receiving node applies its own policy), and writing a new image ({@code make}, OCI
+ * import: the result is unsigned and, under a policy, unusable until signed).
  */
 public final class ImageStore {
   public static final String SUFFIX = ".img";
@@ -96,9 +96,16 @@ public final class ImageStore {
       if (Files.isRegularFile(sig)) {
         Files.copy(sig, tmpSig, StandardCopyOption.REPLACE_EXISTING);
       }
-      return store(tmp, tag, progress, "image file '" + file + "'",
-          "to import it, sign it with a trusted key first: 'spindle image sign " + file
-              + " --key KEY' writes " + sig.getFileName() + " beside it, which import takes along");
+      return store(
+          tmp,
+          tag,
+          progress,
+          "image file '" + file + "'",
+          "to import it, sign it with a trusted key first: 'spindle image sign "
+              + file
+              + " --key KEY' writes "
+              + sig.getFileName()
+              + " beside it, which import takes along");
     } finally {
       Files.deleteIfExists(tmp);
       Files.deleteIfExists(tmpSig);
@@ -108,10 +115,11 @@ public final class ImageStore {
   /**
    * Stores {@code tmp}, a private image file in the images directory whose signature (if any) is
    * beside it, under {@code tag}: the node's policy first ({@code what} names it in a refusal,
-   * {@code fix} says what to do), then a whole verification. The signature goes with the image;
-   * an earlier one of the tag goes away. {@code tmp} is moved: the caller deletes what is left.
+   * {@code fix} says what to do), then a whole verification. The signature goes with the image; an
+   * earlier one of the tag goes away. {@code tmp} is moved: the caller deletes what is left.
    */
-  VerifyReport store(Path tmp, Tag tag, Progress progress, String what, String fix) throws IOException {
+  VerifyReport store(Path tmp, Tag tag, Progress progress, String what, String fix)
+      throws IOException {
     trusted.require(tmp, null, what, fix);
     VerifyReport r = new ImageVerifier(progress).verify(tmp);
     if (r.ok()) {
@@ -146,9 +154,9 @@ public final class ImageStore {
   }
 
   /**
-   * The image file a user named: a tag in this store, else a path to an image file. Says which
-   * when neither exists. Unchecked: only for the exempt operations of the class comment; to use
-   * the image, {@link #open} or {@link #usable}.
+   * The image file a user named: a tag in this store, else a path to an image file. Says which when
+   * neither exists. Unchecked: only for the exempt operations of the class comment; to use the
+   * image, {@link #open} or {@link #usable}.
    */
   public Path locateUnchecked(String tagOrFile) throws IOException {
     if (Tag.isValid(tagOrFile) && tags.exists(Tag.of(tagOrFile))) {
@@ -159,8 +167,9 @@ public final class ImageStore {
       return p;
     }
     throw new NoSuchFileException(
-        tagOrFile, null, "no image tagged '" + tagOrFile + "' in " + tags.directory()
-            + " and no such file");
+        tagOrFile,
+        null,
+        "no image tagged '" + tagOrFile + "' in " + tags.directory() + " and no such file");
   }
 
   /**
@@ -180,8 +189,8 @@ public final class ImageStore {
 
   /**
    * The file of the image a user named, checked against the node's signature policy, for a user
-   * that opens it itself (a file system, a container's mount). {@link #open} binds the check to
-   * the bytes read; prefer it where an {@link Image} will do.
+   * that opens it itself (a file system, a container's mount). {@link #open} binds the check to the
+   * bytes read; prefer it where an {@link Image} will do.
    *
    * @throws ImageSignatures.RefusedException naming the image, why, and how to fix it
    */
@@ -216,9 +225,16 @@ public final class ImageStore {
     }
     VerifyReport r = new ImageVerifier(Progress.NONE).verify(file);
     if (!r.ok()) {
-      throw new ImageSignatures.RefusedException("image '" + name + "' does not hash up to the commit and root its "
-          + "signature covers (" + r.problems().getFirst() + "): it was altered after signing, or is damaged; "
-          + "get an intact copy ('spindle image verify " + name + "' names every damage)");
+      throw new ImageSignatures.RefusedException(
+          "image '"
+              + name
+              + "' does not hash up to the commit and root its "
+              + "signature covers ("
+              + r.problems().getFirst()
+              + "): it was altered after signing, or is damaged; "
+              + "get an intact copy ('spindle image verify "
+              + name
+              + "' names every damage)");
     }
   }
 
@@ -228,7 +244,8 @@ public final class ImageStore {
   }
 
   private static String signHint(String name) {
-    return "to use it, sign it with a key this node trusts: 'spindle image sign " + name
+    return "to use it, sign it with a key this node trusts: 'spindle image sign "
+        + name
         + " --key KEY' (KEY.pub being a key given to 'spindle key trust')";
   }
 }

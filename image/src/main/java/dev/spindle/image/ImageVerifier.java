@@ -25,8 +25,8 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
  * Checks every byte of an image: header, PACK checksum, IDX checksum and its agreement with the
- * PACK, each object's CRC (which pinpoints which object's bytes are damaged), each object's
- * content against its id, that every tree is well formed ({@link TreeChecks}) and every tree entry
+ * PACK, each object's CRC (which pinpoints which object's bytes are damaged), each object's content
+ * against its id, that every tree is well formed ({@link TreeChecks}) and every tree entry
  * resolves, and the path index against the trees. Damage is reported with the file offset and the
  * object it hits, never thrown.
  */
@@ -72,8 +72,11 @@ public final class ImageVerifier {
       remoteSizes = null;
       if (metadataOnly || RemoteImage.isLazy(file)) {
         try {
-          remoteSizes = PathIndex.read(file.toString(), h.pathIndexOffset(),
-              ch.map(FileChannel.MapMode.READ_ONLY, h.pathIndexOffset(), h.pathIndexLength()));
+          remoteSizes =
+              PathIndex.read(
+                  file.toString(),
+                  h.pathIndexOffset(),
+                  ch.map(FileChannel.MapMode.READ_ONLY, h.pathIndexOffset(), h.pathIndexLength()));
         } catch (IOException | RuntimeException e) {
           problem(h.pathIndexOffset(), null, "path index unreadable: " + e.getMessage());
           return new VerifyReport(null, entries.size(), 0, List.copyOf(problems));
@@ -117,7 +120,9 @@ public final class ImageVerifier {
       problem(h.packOffset() + 4, null, "unsupported PACK version " + version);
     }
     if (count != h.objectCount()) {
-      problem(h.packOffset() + 8, null,
+      problem(
+          h.packOffset() + 8,
+          null,
           "PACK holds " + count + " objects but the header says " + h.objectCount());
     }
     byte[] packSum = read(ch, h.packOffset() + h.packLength() - 20, 20);
@@ -131,7 +136,9 @@ public final class ImageVerifier {
       problem(h.idxOffset() + idx.length - 20, null, "IDX checksum mismatch: IDX damaged");
     }
     if (!Arrays.equals(packSum, 0, 20, idx, idx.length - 40, idx.length - 20)) {
-      problem(h.idxOffset() + idx.length - 40, null,
+      problem(
+          h.idxOffset() + idx.length - 40,
+          null,
           "IDX/PACK mismatch: the IDX was written for another PACK (or the PACK trailer is damaged)");
     }
     String layout = idxLayoutProblem(idx);
@@ -161,7 +168,10 @@ public final class ImageVerifier {
         crcs[i] = pi.findCRC32(list.get(i).toObjectId());
       } catch (org.eclipse.jgit.errors.MissingObjectException e) {
         // The fan-out table disagrees with the names: the IDX cannot find what it lists.
-        problem(h.idxOffset(), list.get(i).toObjectId(), "IDX cannot find an object it lists (fan-out table damaged)");
+        problem(
+            h.idxOffset(),
+            list.get(i).toObjectId(),
+            "IDX cannot find an object it lists (fan-out table damaged)");
         return null;
       }
     }
@@ -169,13 +179,14 @@ public final class ImageVerifier {
   }
 
   private static final int IDX_MAGIC = 0xff744f63;
+
   /** Magic and version, the 256-entry fan-out table, and the two trailing SHA-1s. */
   private static final int IDX_FIXED = 8 + 256 * 4 + 40;
 
   /**
-   * The IDX's layout, checked before JGit reads it: JGit sizes its tables from the fan-out
-   * table's last count, so a damaged one made it allocate gigabytes or index past its arrays.
-   * Returns what is wrong, or null.
+   * The IDX's layout, checked before JGit reads it: JGit sizes its tables from the fan-out table's
+   * last count, so a damaged one made it allocate gigabytes or index past its arrays. Returns what
+   * is wrong, or null.
    */
   static String idxLayoutProblem(byte[] idx) {
     ByteBuffer b = ByteBuffer.wrap(idx);
@@ -203,8 +214,15 @@ public final class ImageVerifier {
       if (b.getInt(offsets + 4 * i) < 0) {
         large++;
       }
-      if (i > 0 && Arrays.compareUnsigned(idx, names + 20 * (i - 1), names + 20 * i, idx, names + 20 * i,
-          names + 20 * (i + 1)) >= 0) {
+      if (i > 0
+          && Arrays.compareUnsigned(
+                  idx,
+                  names + 20 * (i - 1),
+                  names + 20 * i,
+                  idx,
+                  names + 20 * i,
+                  names + 20 * (i + 1))
+              >= 0) {
         return "IDX object names are not sorted and unique at entry " + i;
       }
     }
@@ -217,8 +235,8 @@ public final class ImageVerifier {
   private long[] crcs;
 
   /**
-   * One pass over the PACK: its trailer SHA-1 and every object's CRC32 from the IDX. A flipped
-   * byte shows up as exactly one object whose CRC differs, so the report names it.
+   * One pass over the PACK: its trailer SHA-1 and every object's CRC32 from the IDX. A flipped byte
+   * shows up as exactly one object whose CRC differs, so the report names it.
    */
   private boolean[] checkCrcs(FileChannel ch, ImageHeader h, List<PackIndex.MutableEntry> entries)
       throws IOException {
@@ -238,7 +256,9 @@ public final class ImageVerifier {
       long start = entries.get(i).getOffset();
       long end = i + 1 < entries.size() ? entries.get(i + 1).getOffset() : dataEnd;
       if (start < 12 || end > dataEnd || end <= start) {
-        problem(h.packOffset() + start, entries.get(i).toObjectId(),
+        problem(
+            h.packOffset() + start,
+            entries.get(i).toObjectId(),
             "IDX gives an offset outside the PACK");
         continue;
       }
@@ -257,9 +277,14 @@ public final class ImageVerifier {
       progress.advance(end - start);
       ok[i] = crc.getValue() == crcs[i];
       if (!ok[i]) {
-        problem(h.packOffset() + start, entries.get(i).toObjectId(),
-            "CRC mismatch: its packed bytes " + (h.packOffset() + start) + ".."
-                + (h.packOffset() + end - 1) + " are damaged");
+        problem(
+            h.packOffset() + start,
+            entries.get(i).toObjectId(),
+            "CRC mismatch: its packed bytes "
+                + (h.packOffset() + start)
+                + ".."
+                + (h.packOffset() + end - 1)
+                + " are damaged");
       }
     }
     byte[] trailer = read(ch, h.packOffset() + dataEnd, 20);
@@ -272,13 +297,15 @@ public final class ImageVerifier {
 
   /**
    * Inflates every object (deltas resolved) and checks its content hashes to its id. Inflating is
-   * most of verify's time (zlib, measured with JFR), so the objects are split into contiguous
-   * runs by pack offset, one per core, each with its own reader and delta-base cache.
+   * most of verify's time (zlib, measured with JFR), so the objects are split into contiguous runs
+   * by pack offset, one per core, each with its own reader and delta-base cache.
    */
-  private void rehash(Image img, ImageHeader h, List<PackIndex.MutableEntry> entries,
-      boolean[] crcOk) throws IOException {
+  private void rehash(
+      Image img, ImageHeader h, List<PackIndex.MutableEntry> entries, boolean[] crcOk)
+      throws IOException {
     progress.begin("Rehashing objects", entries.size());
-    int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), entries.size() / 64));
+    int threads =
+        Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), entries.size() / 64));
     int per = (entries.size() + threads - 1) / Math.max(threads, 1);
     List<java.util.concurrent.Callable<Long>> runs = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
@@ -303,8 +330,14 @@ public final class ImageVerifier {
     progress.end();
   }
 
-  private long rehashRun(Image img, ImageHeader h, List<PackIndex.MutableEntry> entries,
-      boolean[] crcOk, int from, int to) throws IOException {
+  private long rehashRun(
+      Image img,
+      ImageHeader h,
+      List<PackIndex.MutableEntry> entries,
+      boolean[] crcOk,
+      int from,
+      int to)
+      throws IOException {
     long bytes = 0;
     try (ObjectReader reader = img.repository().newObjectReader()) {
       byte[] buf = new byte[CHUNK];
@@ -405,10 +438,12 @@ public final class ImageVerifier {
    * entry for the root, for each path of the trees and for each empty directory (of the type the
    * tree says, the executable bit as Git's mode says), nothing else.
    */
-  private void checkMetadata(ImageHeader h, FileChannel ch, CommitInfo info, List<ImageEntry> walked)
-      throws IOException {
-    byte[] section = h.hasMetadata() ? read(ch, h.metadataOffset(), Math.toIntExact(h.metadataLength())) : null;
-    String sectionProblem = MetadataTable.sectionProblem(h, MetadataTable.namedBy(info.message()), section);
+  private void checkMetadata(
+      ImageHeader h, FileChannel ch, CommitInfo info, List<ImageEntry> walked) throws IOException {
+    byte[] section =
+        h.hasMetadata() ? read(ch, h.metadataOffset(), Math.toIntExact(h.metadataLength())) : null;
+    String sectionProblem =
+        MetadataTable.sectionProblem(h, MetadataTable.namedBy(info.message()), section);
     if (sectionProblem != null) {
       problem(h.hasMetadata() ? h.metadataOffset() : 16, null, sectionProblem);
       return;
@@ -434,19 +469,38 @@ public final class ImageVerifier {
         continue;
       }
       EntryMetadata d = EntryMetadata.defaults(e);
-      boolean typeOk = m.type() == d.type() && !m.emptyDirectory()
-          && (!e.isRegularFile() || ((m.mode() & 0100) != 0) == e.isExecutable());
+      boolean typeOk =
+          m.type() == d.type()
+              && !m.emptyDirectory()
+              && (!e.isRegularFile() || ((m.mode() & 0100) != 0) == e.isExecutable());
       if (!typeOk) {
-        problem(at, e.id(), "metadata of " + MetadataTable.quote(e.path()) + " (mode "
-            + Integer.toOctalString(m.mode()) + ") does not match the tree's mode " + e.modeString());
+        problem(
+            at,
+            e.id(),
+            "metadata of "
+                + MetadataTable.quote(e.path())
+                + " (mode "
+                + Integer.toOctalString(m.mode())
+                + ") does not match the tree's mode "
+                + e.modeString());
       }
     }
     for (EntryMetadata m : t.entries()) {
       if (!inTree.contains(m.path()) && !m.emptyDirectory()) {
-        problem(at, null, "metadata section names " + MetadataTable.quote(m.path()) + ", which the trees do not hold");
+        problem(
+            at,
+            null,
+            "metadata section names "
+                + MetadataTable.quote(m.path())
+                + ", which the trees do not hold");
       }
       if (m.emptyDirectory() && inTree.contains(m.path())) {
-        problem(at, null, "metadata section calls " + MetadataTable.quote(m.path()) + " an empty directory, but the trees hold it");
+        problem(
+            at,
+            null,
+            "metadata section calls "
+                + MetadataTable.quote(m.path())
+                + " an empty directory, but the trees hold it");
       }
     }
     if (!t.get("").map(EntryMetadata::isDirectory).orElse(false)) {

@@ -25,8 +25,8 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
  * Writes one commit and its whole tree (not its history) from a repository into an image file:
- * header, PACK, IDX, path index. The pack is shallow, so a commit taken from a repository keeps
- * its own id, author and message while its parents stay out.
+ * header, PACK, IDX, path index. The pack is shallow, so a commit taken from a repository keeps its
+ * own id, author and message while its parents stay out.
  */
 final class ImageWriter {
   private final PackSettings settings;
@@ -38,13 +38,14 @@ final class ImageWriter {
   }
 
   /**
-   * Pack tuning, as git names it. The default window is git's own (10): on /usr/lib/python3.11
-   * a window of 250 (git gc --aggressive) made the image 0.5% smaller and took 2-3x longer, JGit's
+   * Pack tuning, as git names it. The default window is git's own (10): on /usr/lib/python3.11 a
+   * window of 250 (git gc --aggressive) made the image 0.5% smaller and took 2-3x longer, JGit's
    * delta search being most of the time (bench/image, 2026-11-24).
    */
   record PackSettings(int window, int depth, int compressionLevel) {
     static final PackSettings DEFAULT =
-        new PackSettings(Integer.getInteger("spindle.pack.window", 10),
+        new PackSettings(
+            Integer.getInteger("spindle.pack.window", 10),
             Integer.getInteger("spindle.pack.depth", 50),
             Integer.getInteger("spindle.pack.level", 9));
   }
@@ -76,8 +77,9 @@ final class ImageWriter {
    * index (the source image's, byte for byte). A lazily pulled image is this file; its blobs are
    * fetched by id when first read.
    */
-  ImageHeader writeMetadata(Repository repo, ObjectId commitId, byte[] pathIndex, byte[] metadata,
-      FileChannel out) throws IOException {
+  ImageHeader writeMetadata(
+      Repository repo, ObjectId commitId, byte[] pathIndex, byte[] metadata, FileChannel out)
+      throws IOException {
     return writeSelected(repo, commitId, pathIndex, metadata, List.of(), out);
   }
 
@@ -86,8 +88,13 @@ final class ImageWriter {
    * within a type; a reused delta's base is written just before it), beside the given path index.
    */
   ImageHeader writeSelected(
-      Repository repo, ObjectId commitId, byte[] pathIndex, byte[] metadata, List<ObjectId> blobs,
-      FileChannel out) throws IOException {
+      Repository repo,
+      ObjectId commitId,
+      byte[] pathIndex,
+      byte[] metadata,
+      List<ObjectId> blobs,
+      FileChannel out)
+      throws IOException {
     try (ObjectReader reader = repo.newObjectReader();
         ObjectWalk ow = new ObjectWalk(reader)) {
       RevCommit commit = ow.parseCommit(commitId);
@@ -129,8 +136,14 @@ final class ImageWriter {
   }
 
   private static ImageHeader writeSections(
-      PackWriter pw, JGitProgress pm, RevCommit commit, ObjectId root, byte[] pathIndex,
-      byte[] metadata, FileChannel out) throws IOException {
+      PackWriter pw,
+      JGitProgress pm,
+      RevCommit commit,
+      ObjectId root,
+      byte[] pathIndex,
+      byte[] metadata,
+      FileChannel out)
+      throws IOException {
     long packOffset = ImageHeader.SIZE;
     out.position(packOffset);
     writeStream(out, s -> pw.writePack(pm, pm, s));

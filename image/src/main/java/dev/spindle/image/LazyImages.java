@@ -36,7 +36,13 @@ public final class LazyImages {
 
   /** The object cache's counters (of this process) and contents (on disk). */
   public record CacheStats(
-      long hits, long misses, long bytesFetched, long evictions, int objects, long bytes, long cap) {}
+      long hits,
+      long misses,
+      long bytesFetched,
+      long evictions,
+      int objects,
+      long bytes,
+      long cap) {}
 
   /** The home's object cache, shared by all its lazily pulled images. */
   public static Path objectCache(SpindleHome home) {
@@ -46,10 +52,19 @@ public final class LazyImages {
   /** Writes the metadata image of {@code image} (node side): its commit and trees, no blob. */
   public static void writeMetadata(Path image, Path out) throws IOException {
     try (Image img = Image.open(image, AccessMode.LAZY);
-        FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE,
-            StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        FileChannel ch =
+            FileChannel.open(
+                out,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
       new ImageWriter(ImageWriter.PackSettings.DEFAULT, Progress.NONE)
-          .writeMetadata(img.repository(), img.header().commit(), img.pathIndexSection(), img.metadataSection(), ch);
+          .writeMetadata(
+              img.repository(),
+              img.header().commit(),
+              img.pathIndexSection(),
+              img.metadataSection(),
+              ch);
     }
   }
 
@@ -85,7 +100,8 @@ public final class LazyImages {
     try {
       fetchSignature(images, tmp);
       // The store checks the policy, verifies, and keeps the signature (or drops an older one).
-      return store.store(tmp, tag, progress, remoteTag + " from " + node, signHint(remoteTag, node));
+      return store.store(
+          tmp, tag, progress, remoteTag + " from " + node, signHint(remoteTag, node));
     } finally {
       Files.deleteIfExists(tmp);
       Files.deleteIfExists(tmpSig);
@@ -106,8 +122,11 @@ public final class LazyImages {
 
   /** How to make a refused pull pass: the image is signed where it is served from. */
   private static String signHint(String remoteTag, URI node) {
-    return "sign it with a key this node trusts where it comes from ('spindle image sign " + remoteTag
-        + " --key KEY' on " + node + ", or before 'image push' to a bucket), then pull again";
+    return "sign it with a key this node trusts where it comes from ('spindle image sign "
+        + remoteTag
+        + " --key KEY' on "
+        + node
+        + ", or before 'image push' to a bucket), then pull again";
   }
 
   /** The pulled image's signature goes beside it (or an older one goes away). */
@@ -135,7 +154,8 @@ public final class LazyImages {
     try {
       // The metadata image has the whole image's commit and root: the same signature covers it.
       boolean signed = fetchSignature(images, tmp);
-      TrustedKeys.of(home).require(tmp, null, remoteTag + " from " + node, signHint(remoteTag, node));
+      TrustedKeys.of(home)
+          .require(tmp, null, remoteTag + " from " + node, signHint(remoteTag, node));
       VerifyReport r = new ImageVerifier(progress, true).verify(tmp);
       if (r.ok()) {
         // Marker first: an image file never exists without what it needs to read its blobs.
@@ -157,9 +177,19 @@ public final class LazyImages {
    * IDX, which locate its blobs. Policy and verification as for a lazy pull from a node; the
    * metadata image must have the remote file's commit. Nothing is stored unless all pass.
    */
-  public static VerifyReport pullLazyByRanges(SpindleHome home, Tag tag, Path metadataImage,
-      Optional<byte[]> signature, URI source, String secret, byte[] headerAndIdx, long fileSize,
-      String what, String signHint, Progress progress) throws IOException {
+  public static VerifyReport pullLazyByRanges(
+      SpindleHome home,
+      Tag tag,
+      Path metadataImage,
+      Optional<byte[]> signature,
+      URI source,
+      String secret,
+      byte[] headerAndIdx,
+      long fileSize,
+      String what,
+      String signHint,
+      Progress progress)
+      throws IOException {
     ImageHeader remoteHeader = PackRangeOrigin.check(headerAndIdx, fileSize, what);
     Path target = new ImageStore(home).path(tag);
     Files.createDirectories(target.getParent());
@@ -172,14 +202,19 @@ public final class LazyImages {
       }
       try (Image meta = Image.open(tmp, AccessMode.LAZY)) {
         if (!meta.header().commit().equals(remoteHeader.commit())) {
-          throw new IOException(what + ": its metadata image is of commit " + meta.header().commit().name()
-              + ", the image of " + remoteHeader.commit().name());
+          throw new IOException(
+              what
+                  + ": its metadata image is of commit "
+                  + meta.header().commit().name()
+                  + ", the image of "
+                  + remoteHeader.commit().name());
         }
       }
       TrustedKeys.of(home).require(tmp, null, what, signHint);
       VerifyReport r = new ImageVerifier(progress, true).verify(tmp);
       if (r.ok()) {
-        // Sidecar and marker first: an image file never exists without what it needs to read its blobs.
+        // Sidecar and marker first: an image file never exists without what it needs to read its
+        // blobs.
         AtomicFiles.write(PackRangeOrigin.sidecar(target), headerAndIdx);
         new RemoteImage(source, tag.value(), secret, objectCache(home)).write(target);
         keepSignature(signature.isPresent(), tmpSig, target);
@@ -215,10 +250,12 @@ public final class LazyImages {
    * s3://BUCKET[/PREFIX]?endpoint=URL}, keys from {@code env}), laid out for whole and lazy pulls
    * ({@link BucketImages}); blobs the bucket holds already are not sent again.
    */
-  public static Pushed push(Path file, String tag, String spec, java.util.Map<String, String> env, Progress progress)
+  public static Pushed push(
+      Path file, String tag, String spec, java.util.Map<String, String> env, Progress progress)
       throws IOException {
-    BucketImages.Pushed p = new BucketImages(dev.spindle.bucket.Bucket.open(spec, env, "image destination"), tag)
-        .push(file, progress);
+    BucketImages.Pushed p =
+        new BucketImages(dev.spindle.bucket.Bucket.open(spec, env, "image destination"), tag)
+            .push(file, progress);
     return new Pushed(p.blobs(), p.blobsPresent(), p.blobBytes(), p.imageBytes());
   }
 
@@ -237,18 +274,22 @@ public final class LazyImages {
     try (var pool = java.util.concurrent.Executors.newFixedThreadPool(workers)) {
       for (int w = 0; w < workers; w++) {
         int first = w;
-        done.add(pool.submit(() -> {
-          try (Image img = Image.open(image, AccessMode.INDEXED)) {
-            for (int i = first; i < paths.size(); i += workers) {
-              Optional<ImageEntry> e = img.lookup(paths.get(i));
-              if (e.isPresent() && !e.get().isDirectory() && e.get().mode() != ImageEntry.GITLINK) {
-                img.read(e.get());
-                n.incrementAndGet();
-              }
-            }
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  try (Image img = Image.open(image, AccessMode.INDEXED)) {
+                    for (int i = first; i < paths.size(); i += workers) {
+                      Optional<ImageEntry> e = img.lookup(paths.get(i));
+                      if (e.isPresent()
+                          && !e.get().isDirectory()
+                          && e.get().mode() != ImageEntry.GITLINK) {
+                        img.read(e.get());
+                        n.incrementAndGet();
+                      }
+                    }
+                  }
+                  return null;
+                }));
       }
       for (var f : done) {
         f.get();
@@ -261,7 +302,6 @@ public final class LazyImages {
     }
     return n.get();
   }
-
 
   /** True when {@code image} was pulled lazily (its blobs come from a node). */
   public static boolean isLazy(Path image) {

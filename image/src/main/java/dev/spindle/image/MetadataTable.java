@@ -38,11 +38,16 @@ public final class MetadataTable {
   static final int OWNERS = 1;
   private static final int EMPTY_DIRECTORY = 1;
   static final int MAX_XATTR_VALUE = 65536; // Linux's XATTR_SIZE_MAX
+
   /** Large enough for any root file system; bounds what an image can make a reader allocate. */
   static final long MAX_SECTION = 256L << 20;
+
   private static final int HEADER = 12;
   private static final int ENTRY_FIXED = 2 + 1 + 4 * 4 + 2;
-  /** The line of the commit message that names the section: {@code Spindle-Metadata: sha256:HEX}. */
+
+  /**
+   * The line of the commit message that names the section: {@code Spindle-Metadata: sha256:HEX}.
+   */
   public static final String COMMIT_TRAILER = "Spindle-Metadata: sha256:";
 
   private final boolean ownersRecorded;
@@ -64,7 +69,8 @@ public final class MetadataTable {
       }
       if (m.emptyDirectory()) {
         int slash = m.path().lastIndexOf('/');
-        emptyChildren.computeIfAbsent(slash < 0 ? "" : m.path().substring(0, slash), k -> new ArrayList<>())
+        emptyChildren
+            .computeIfAbsent(slash < 0 ? "" : m.path().substring(0, slash), k -> new ArrayList<>())
             .add(m.path().substring(slash + 1));
       }
     }
@@ -73,7 +79,9 @@ public final class MetadataTable {
   /** A table of {@code entries} (any order). */
   public static MetadataTable of(boolean ownersRecorded, List<EntryMetadata> entries) {
     List<EntryMetadata> s = new ArrayList<>(entries);
-    s.sort(Comparator.comparing(e -> e.path().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
+    s.sort(
+        Comparator.comparing(
+            e -> e.path().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
     return new MetadataTable(ownersRecorded, s);
   }
 
@@ -123,7 +131,9 @@ public final class MetadataTable {
         throw new IOException(m.path() + ": more than 65535 extended attributes");
       }
       List<EntryMetadata.Xattr> xs = new ArrayList<>(m.xattrs());
-      xs.sort(Comparator.comparing(x -> x.name().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
+      xs.sort(
+          Comparator.comparing(
+              x -> x.name().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
       out.writeShort(xs.size());
       for (EntryMetadata.Xattr x : xs) {
         byte[] n = x.name().getBytes(StandardCharsets.UTF_8);
@@ -138,7 +148,8 @@ public final class MetadataTable {
     }
     out.flush();
     if (bytes.size() > MAX_SECTION) {
-      throw new IOException("metadata of " + sorted.size() + " entries exceeds " + (MAX_SECTION >> 20) + " MiB");
+      throw new IOException(
+          "metadata of " + sorted.size() + " entries exceeds " + (MAX_SECTION >> 20) + " MiB");
     }
     return bytes.toByteArray();
   }
@@ -188,7 +199,8 @@ public final class MetadataTable {
       }
       long n = Integer.toUnsignedLong(b.getInt());
       if (n == 0 || n > (b.capacity() - HEADER) / ENTRY_FIXED) {
-        throw bad(8, "entry count " + n + " does not fit the section of " + b.capacity() + " bytes");
+        throw bad(
+            8, "entry count " + n + " does not fit the section of " + b.capacity() + " bytes");
       }
       List<EntryMetadata> entries = new ArrayList<>((int) n);
       byte[] previous = null;
@@ -200,8 +212,14 @@ public final class MetadataTable {
         b.get(path);
         String p = utf8(path, at + 2, "entry " + i + " path");
         if (previous == null ? path.length != 0 : Arrays.compareUnsigned(previous, path) >= 0) {
-          throw bad(at, "entry " + i + " (" + quote(p) + ") is out of order or repeated"
-              + (previous == null ? ": the root must come first" : ""));
+          throw bad(
+              at,
+              "entry "
+                  + i
+                  + " ("
+                  + quote(p)
+                  + ") is out of order or repeated"
+                  + (previous == null ? ": the root must come first" : ""));
         }
         checkPath(p, at + 2, i);
         previous = path;
@@ -219,17 +237,39 @@ public final class MetadataTable {
         }
         int type = mode & EntryMetadata.S_IFMT;
         if ((mode & ~(EntryMetadata.S_IFMT | EntryMetadata.PERMISSIONS)) != 0
-            || (type != EntryMetadata.S_IFDIR && type != EntryMetadata.S_IFREG && type != EntryMetadata.S_IFLNK)) {
-          throw bad(modeAt, "entry " + i + " (" + quote(p) + "): mode " + Integer.toOctalString(mode)
-              + " is not a directory, regular file or symlink");
+            || (type != EntryMetadata.S_IFDIR
+                && type != EntryMetadata.S_IFREG
+                && type != EntryMetadata.S_IFLNK)) {
+          throw bad(
+              modeAt,
+              "entry "
+                  + i
+                  + " ("
+                  + quote(p)
+                  + "): mode "
+                  + Integer.toOctalString(mode)
+                  + " is not a directory, regular file or symlink");
         }
         boolean empty = (flags1 & EMPTY_DIRECTORY) != 0;
         if (empty && (type != EntryMetadata.S_IFDIR || p.isEmpty())) {
-          throw bad(modeAt - 1, "entry " + i + " (" + quote(p) + "): only a directory below the root can be an empty directory");
+          throw bad(
+              modeAt - 1,
+              "entry "
+                  + i
+                  + " ("
+                  + quote(p)
+                  + "): only a directory below the root can be an empty directory");
         }
         if (link > n || (link != 0 && type == EntryMetadata.S_IFDIR)) {
-          throw bad(linkAt, "entry " + i + " (" + quote(p) + "): hard-link number " + link
-              + (link > n ? " exceeds the entry count" : " on a directory"));
+          throw bad(
+              linkAt,
+              "entry "
+                  + i
+                  + " ("
+                  + quote(p)
+                  + "): hard-link number "
+                  + link
+                  + (link > n ? " exceeds the entry count" : " on a directory"));
         }
         List<EntryMetadata.Xattr> xattrs = new ArrayList<>(Math.min(count, 64));
         byte[] previousName = null;
@@ -255,7 +295,8 @@ public final class MetadataTable {
           need(4, field + " value length");
           long len = Integer.toUnsignedLong(b.getInt());
           if (len > MAX_XATTR_VALUE) {
-            throw bad(xat + 1 + nameLen, field + ": value length " + len + " exceeds " + MAX_XATTR_VALUE);
+            throw bad(
+                xat + 1 + nameLen, field + ": value length " + len + " exceeds " + MAX_XATTR_VALUE);
           }
           need((int) len, field + " value");
           byte[] value = new byte[(int) len];
@@ -286,15 +327,20 @@ public final class MetadataTable {
       }
       for (String c : p.split("/", -1)) {
         if (c.isEmpty() || c.equals(".") || c.equals("..") || c.indexOf('\0') >= 0) {
-          throw bad(at, "entry " + i + " path " + quote(p) + " has an empty, '.', '..' or NUL component");
+          throw bad(
+              at, "entry " + i + " path " + quote(p) + " has an empty, '.', '..' or NUL component");
         }
       }
     }
 
     private String utf8(byte[] bytes, int at, String field) throws ImageFormatException {
       try {
-        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        return StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(bytes))
+            .toString();
       } catch (CharacterCodingException e) {
         throw bad(at, field + " is not UTF-8");
       }
@@ -310,7 +356,6 @@ public final class MetadataTable {
     }
     return out.append(s.length() > 200 ? "...'" : "'").toString();
   }
-
 
   /** The SHA-256 (hex) a commit message names for the metadata section, or null. */
   static String namedBy(String commitMessage) {
@@ -328,7 +373,8 @@ public final class MetadataTable {
    */
   static String sectionProblem(ImageHeader h, String named, byte[] section) {
     if (section == null) {
-      return named == null ? null
+      return named == null
+          ? null
           : "the commit names a metadata section but the image has none (cut off or downgraded)";
     }
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();

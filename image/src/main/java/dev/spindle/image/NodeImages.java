@@ -65,10 +65,14 @@ final class NodeImages implements ImageOrigin {
 
   private InputStream get(String what) throws IOException {
     String base = remote.node().toString().replaceAll("/+$", "");
-    URI uri = URI.create(base + "/v1/images/"
-        + URLEncoder.encode(remote.tag(), StandardCharsets.UTF_8) + what);
-    HttpRequest.Builder rq = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET()
-        .header("Accept-Encoding", "gzip"); // a node gzips blobs (they leave its PACK inflated)
+    URI uri =
+        URI.create(
+            base + "/v1/images/" + URLEncoder.encode(remote.tag(), StandardCharsets.UTF_8) + what);
+    HttpRequest.Builder rq =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofMinutes(5))
+            .GET()
+            .header("Accept-Encoding", "gzip"); // a node gzips blobs (they leave its PACK inflated)
     if (!remote.token().isEmpty()) {
       rq.header("Authorization", "Bearer " + remote.token());
     }
@@ -84,11 +88,22 @@ final class NodeImages implements ImageOrigin {
       try (InputStream in = r.body()) {
         body = new String(in.readNBytes(512), StandardCharsets.UTF_8);
       }
-      String message = "node " + remote.node() + " answered " + r.statusCode() + " for GET " + uri.getPath() + ": "
-          + body;
+      String message =
+          "node "
+              + remote.node()
+              + " answered "
+              + r.statusCode()
+              + " for GET "
+              + uri.getPath()
+              + ": "
+              + body;
       throw r.statusCode() == 404 ? new NotFound(message) : new IOException(message);
     }
-    boolean gzip = r.headers().firstValue("Content-Encoding").map(v -> v.equalsIgnoreCase("gzip")).orElse(false);
+    boolean gzip =
+        r.headers()
+            .firstValue("Content-Encoding")
+            .map(v -> v.equalsIgnoreCase("gzip"))
+            .orElse(false);
     return gzip ? new java.util.zip.GZIPInputStream(r.body()) : r.body();
   }
 }

@@ -27,8 +27,8 @@ import org.eclipse.jgit.lib.ObjectInserter;
  * a blob is stored once whatever images hold it. Every blob is checked against its id when it
  * arrives and again when it is read back (a torn or damaged file is dropped and fetched again,
  * which is why writes need no fsync). Size-capped, evicted least recently used first; the access
- * time is the file's mtime, so the order survives a restart. One instance per directory per JVM,
- * so pins (blobs being read, never evicted) and counters are shared by all images of the process.
+ * time is the file's mtime, so the order survives a restart. One instance per directory per JVM, so
+ * pins (blobs being read, never evicted) and counters are shared by all images of the process.
  */
 final class ObjectCache {
   static final long DEFAULT_CAP = 1L << 30;
@@ -79,13 +79,15 @@ final class ObjectCache {
 
   static ObjectCache of(Path dir) throws IOException {
     try {
-      return OPEN.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> {
-        try {
-          return new ObjectCache(d).load();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      return OPEN.computeIfAbsent(
+          dir.toAbsolutePath().normalize(),
+          d -> {
+            try {
+              return new ObjectCache(d).load();
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
@@ -144,14 +146,16 @@ final class ObjectCache {
   }
 
   /** Fetches in progress, by blob: a second reader of the same blob waits for the first's fetch. */
-  private final Map<ObjectId, java.util.concurrent.CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+  private final Map<ObjectId, java.util.concurrent.CompletableFuture<byte[]>> inFlight =
+      new ConcurrentHashMap<>();
 
   /**
    * Fetches {@code id} once however many threads miss it at the same time: a background prefetch
    * and the run it serves often reach the same blob together.
    */
   private byte[] fetchOnce(ObjectId id, long size, Source source) throws IOException {
-    java.util.concurrent.CompletableFuture<byte[]> mine = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<byte[]> mine =
+        new java.util.concurrent.CompletableFuture<>();
     java.util.concurrent.CompletableFuture<byte[]> theirs = inFlight.putIfAbsent(id, mine);
     if (theirs != null) {
       try {
@@ -286,7 +290,8 @@ final class ObjectCache {
     }
     // Atomically: written in place, a crash mid-write left an empty or torn file that every later
     // open of the home refused as "not a size in bytes".
-    AtomicFiles.write(dir.resolve(CAP_FILE), Long.toString(newCap).getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(
+        dir.resolve(CAP_FILE), Long.toString(newCap).getBytes(StandardCharsets.UTF_8));
     synchronized (this) {
       cap = newCap;
     }
@@ -294,8 +299,8 @@ final class ObjectCache {
   }
 
   synchronized LazyImages.CacheStats stats() {
-    return new LazyImages.CacheStats(hits.get(), misses.get(), fetched.get(), evictions.get(),
-        entries.size(), bytes, cap);
+    return new LazyImages.CacheStats(
+        hits.get(), misses.get(), fetched.get(), evictions.get(), entries.size(), bytes, cap);
   }
 
   private Path file(ObjectId id) {
@@ -311,12 +316,21 @@ final class ObjectCache {
   private static void check(ObjectId id, long size, byte[] b) throws IOException {
     ObjectId actual = idOf(b);
     if (!actual.equals(id)) {
-      throw new IOException("object " + id.name() + " refused: its content hashes to "
-          + actual.name() + " (damaged or tampered on the way; nothing stored)");
+      throw new IOException(
+          "object "
+              + id.name()
+              + " refused: its content hashes to "
+              + actual.name()
+              + " (damaged or tampered on the way; nothing stored)");
     }
     if (size >= 0 && b.length != size) {
-      throw new IOException("object " + id.name() + " refused: " + b.length
-          + " bytes where the image's path index says " + size);
+      throw new IOException(
+          "object "
+              + id.name()
+              + " refused: "
+              + b.length
+              + " bytes where the image's path index says "
+              + size);
     }
   }
 }

@@ -12,7 +12,11 @@ import java.nio.file.Path;
  * on disk).
  */
 public record Owners(Kind kind, int uid, int gid) {
-  public enum Kind { FROM_FILES, NONE, FIXED }
+  public enum Kind {
+    FROM_FILES,
+    NONE,
+    FIXED
+  }
 
   public static final Owners FROM_FILES = new Owners(Kind.FROM_FILES, 0, 0);
   public static final Owners NONE = new Owners(Kind.NONE, 0, 0);

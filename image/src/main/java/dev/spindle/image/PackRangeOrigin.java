@@ -16,10 +16,10 @@ import org.eclipse.jgit.lib.ObjectId;
 
 /**
  * The blobs of a lazily pulled image whose whole file sits somewhere only byte ranges of it can be
- * read ({@link RemoteRanges}: an OCI registry blob). The pull kept the remote file's header and
- * IDX ({@link #sidecar}); a blob is the PACK entry at the offset the IDX gives, up to the next
- * entry's offset, inflated, its delta bases read the same way. Nothing here is trusted: a bad
- * offset or entry gives bytes that the object cache refuses, as they do not hash to the id asked.
+ * read ({@link RemoteRanges}: an OCI registry blob). The pull kept the remote file's header and IDX
+ * ({@link #sidecar}); a blob is the PACK entry at the offset the IDX gives, up to the next entry's
+ * offset, inflated, its delta bases read the same way. Nothing here is trusted: a bad offset or
+ * entry gives bytes that the object cache refuses, as they do not hash to the id asked.
  */
 final class PackRangeOrigin implements ImageOrigin {
   /** Deeper chains than the writer makes ({@link ImageWriter.PackSettings}) are refused. */
@@ -54,8 +54,12 @@ final class PackRangeOrigin implements ImageOrigin {
   static ImageHeader check(byte[] headerAndIdx, long fileSize, String where) throws IOException {
     ImageHeader h = ImageHeader.decode(where, headerAndIdx, fileSize);
     if (headerAndIdx.length != ImageHeader.SIZE + h.idxLength()) {
-      throw new IOException(where + ": " + (headerAndIdx.length - ImageHeader.SIZE) + " bytes of IDX, the header says "
-          + h.idxLength());
+      throw new IOException(
+          where
+              + ": "
+              + (headerAndIdx.length - ImageHeader.SIZE)
+              + " bytes of IDX, the header says "
+              + h.idxLength());
     }
     PackIndex.read(new ByteArrayInputStream(headerAndIdx, ImageHeader.SIZE, (int) h.idxLength()));
     return h;
@@ -68,10 +72,13 @@ final class PackRangeOrigin implements ImageOrigin {
   }
 
   /** Blobs of the remote file {@code ranges} reads, located by its {@code headerAndIdx}. */
-  static PackRangeOrigin over(RemoteRanges ranges, byte[] headerAndIdx, String where) throws IOException {
+  static PackRangeOrigin over(RemoteRanges ranges, byte[] headerAndIdx, String where)
+      throws IOException {
     ImageHeader h = ImageHeader.decode(where, headerAndIdx, Long.MAX_VALUE);
-    PackIndex idx = PackIndex.read(new ByteArrayInputStream(headerAndIdx, ImageHeader.SIZE,
-        headerAndIdx.length - ImageHeader.SIZE));
+    PackIndex idx =
+        PackIndex.read(
+            new ByteArrayInputStream(
+                headerAndIdx, ImageHeader.SIZE, headerAndIdx.length - ImageHeader.SIZE));
     return new PackRangeOrigin(ranges, h, idx, where);
   }
 
@@ -79,7 +86,8 @@ final class PackRangeOrigin implements ImageOrigin {
   public byte[] blob(ObjectId id, long size) throws IOException {
     long off = index.findOffset(id);
     if (off < 0) {
-      throw new IOException("object " + id.name() + ": the image at " + where + " does not hold it");
+      throw new IOException(
+          "object " + id.name() + ": the image at " + where + " does not hold it");
     }
     Entry e = entry(off, size < 0 ? MAX_BLOB : size, 0);
     if (e.type != Constants.OBJ_BLOB) {
@@ -93,10 +101,14 @@ final class PackRangeOrigin implements ImageOrigin {
   /** The object at PACK offset {@code off}, at most {@code limit} bytes, its deltas applied. */
   private Entry entry(long off, long limit, int depth) throws IOException {
     if (depth > MAX_DEPTH) {
-      throw new IOException(where + ": a delta chain deeper than " + MAX_DEPTH + " at PACK offset " + off);
+      throw new IOException(
+          where + ": a delta chain deeper than " + MAX_DEPTH + " at PACK offset " + off);
     }
     int at = Arrays.binarySearch(offsets, off);
-    long end = at + 1 < offsets.length ? offsets[at + 1] : header.packLength() - Constants.OBJECT_ID_LENGTH;
+    long end =
+        at + 1 < offsets.length
+            ? offsets[at + 1]
+            : header.packLength() - Constants.OBJECT_ID_LENGTH;
     if (at < 0 || end <= off || end - off > MAX_BLOB) {
       throw new IOException(where + ": no PACK entry at offset " + off);
     }
@@ -115,8 +127,15 @@ final class PackRangeOrigin implements ImageOrigin {
     switch (type) {
       case Constants.OBJ_BLOB, Constants.OBJ_TREE, Constants.OBJ_COMMIT, Constants.OBJ_TAG -> {
         if (inflated > limit) {
-          throw new IOException(where + ": the PACK entry at offset " + off + " is " + inflated
-              + " bytes, more than the " + limit + " expected");
+          throw new IOException(
+              where
+                  + ": the PACK entry at offset "
+                  + off
+                  + " is "
+                  + inflated
+                  + " bytes, more than the "
+                  + limit
+                  + " expected");
         }
         return new Entry(type, inflate(raw, p, (int) inflated, off));
       }
@@ -137,11 +156,14 @@ final class PackRangeOrigin implements ImageOrigin {
         long baseOff = index.findOffset(base);
         return delta(raw, p + Constants.OBJECT_ID_LENGTH, inflated, off, baseOff, limit, depth);
       }
-      default -> throw new IOException(where + ": a PACK entry of unknown type " + type + " at offset " + off);
+      default ->
+          throw new IOException(
+              where + ": a PACK entry of unknown type " + type + " at offset " + off);
     }
   }
 
-  private Entry delta(byte[] raw, int p, long inflated, long off, long baseOff, long limit, int depth)
+  private Entry delta(
+      byte[] raw, int p, long inflated, long off, long baseOff, long limit, int depth)
       throws IOException {
     if (inflated > MAX_BLOB || baseOff < 0 || baseOff >= off) {
       throw new IOException(where + ": a damaged delta at PACK offset " + off);
@@ -149,8 +171,15 @@ final class PackRangeOrigin implements ImageOrigin {
     byte[] d = inflate(raw, p, (int) inflated, off);
     long result = BinaryDelta.getResultSize(d);
     if (result > limit) {
-      throw new IOException(where + ": the PACK entry at offset " + off + " is " + result
-          + " bytes, more than the " + limit + " expected");
+      throw new IOException(
+          where
+              + ": the PACK entry at offset "
+              + off
+              + " is "
+              + result
+              + " bytes, more than the "
+              + limit
+              + " expected");
     }
     Entry base = entry(baseOff, MAX_BLOB, depth + 1);
     if (BinaryDelta.getBaseSize(d) != base.data.length) {
@@ -173,11 +202,17 @@ final class PackRangeOrigin implements ImageOrigin {
         n += k;
       }
       if (n != size) {
-        throw new IOException(where + ": the PACK entry at offset " + off + " inflates to fewer bytes than it says");
+        throw new IOException(
+            where + ": the PACK entry at offset " + off + " inflates to fewer bytes than it says");
       }
       return out;
     } catch (DataFormatException e) {
-      throw new IOException(where + ": the PACK entry at offset " + off + " does not inflate (damaged or tampered on the way; nothing stored)", e);
+      throw new IOException(
+          where
+              + ": the PACK entry at offset "
+              + off
+              + " does not inflate (damaged or tampered on the way; nothing stored)",
+          e);
     } finally {
       inf.end();
     }

@@ -117,7 +117,9 @@ public final class PathIndex {
         sorted.add(e);
       }
     }
-    sorted.sort(Comparator.comparing(e -> e.path().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
+    sorted.sort(
+        Comparator.comparing(
+            e -> e.path().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
     for (ImageEntry e : sorted) {
       byte[] p = e.path().getBytes(StandardCharsets.UTF_8);
       if (p.length > 0xffff) {

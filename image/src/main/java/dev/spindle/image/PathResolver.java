@@ -12,11 +12,11 @@ import java.util.Optional;
 
 /**
  * Resolves a path inside an image the way the kernel does: component by component, following
- * symlinks in the middle (and at the end when asked), with {@code ..} never climbing above the
- * root and at most {@value #MAX_HOPS} symlinks per lookup (as Linux's ELOOP limit).
+ * symlinks in the middle (and at the end when asked), with {@code ..} never climbing above the root
+ * and at most {@value #MAX_HOPS} symlinks per lookup (as Linux's ELOOP limit).
  *
- * <p>The common case costs one lookup: the whole path is tried first, and the component walk
- * only runs when that misses (a symlinked directory in the middle, {@code ..}, or a real miss).
+ * <p>The common case costs one lookup: the whole path is tried first, and the component walk only
+ * runs when that misses (a symlinked directory in the middle, {@code ..}, or a real miss).
  */
 public final class PathResolver {
   public static final int MAX_HOPS = 40;
@@ -44,9 +44,15 @@ public final class PathResolver {
   }
 
   private static boolean isPlain(String path) {
-    return !path.contains("/./") && !path.contains("/../") && !path.startsWith("../")
-        && !path.startsWith("./") && !path.endsWith("/..") && !path.endsWith("/.")
-        && !path.equals("..") && !path.equals(".") && !path.contains("//");
+    return !path.contains("/./")
+        && !path.contains("/../")
+        && !path.startsWith("../")
+        && !path.startsWith("./")
+        && !path.endsWith("/..")
+        && !path.endsWith("/.")
+        && !path.equals("..")
+        && !path.equals(".")
+        && !path.contains("//");
   }
 
   private Optional<ImageEntry> walk(String path, boolean followLast) throws IOException {
@@ -64,7 +70,8 @@ public final class PathResolver {
         if (!done.isEmpty()) {
           done.removeLast();
         }
-        current = done.isEmpty() ? image.rootEntry() : image.lookup(String.join("/", done)).orElseThrow();
+        current =
+            done.isEmpty() ? image.rootEntry() : image.lookup(String.join("/", done)).orElseThrow();
         continue;
       }
       if (name.equals(".")) {
@@ -78,7 +85,8 @@ public final class PathResolver {
       ImageEntry e = next.get();
       if (e.isSymlink() && (followLast || !todo.isEmpty())) {
         if (++hops > MAX_HOPS) {
-          throw new FileSystemException("/" + Image.trim(path), null, "too many levels of symbolic links");
+          throw new FileSystemException(
+              "/" + Image.trim(path), null, "too many levels of symbolic links");
         }
         String target = image.readLink(e);
         done.removeLast();
@@ -89,7 +97,8 @@ public final class PathResolver {
         if (target.startsWith("/")) {
           done.clear();
         }
-        current = done.isEmpty() ? image.rootEntry() : image.lookup(String.join("/", done)).orElseThrow();
+        current =
+            done.isEmpty() ? image.rootEntry() : image.lookup(String.join("/", done)).orElseThrow();
         continue;
       }
       current = e;

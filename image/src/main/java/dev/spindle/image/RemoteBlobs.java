@@ -9,8 +9,8 @@ import org.eclipse.jgit.lib.AnyObjectId;
 import org.eclipse.jgit.lib.ObjectId;
 
 /**
- * The blobs of a lazily pulled image: named by its (verified) trees, sized by its path index,
- * read through the shared {@link ObjectCache} and fetched from the node on a miss.
+ * The blobs of a lazily pulled image: named by its (verified) trees, sized by its path index, read
+ * through the shared {@link ObjectCache} and fetched from the node on a miss.
  */
 final class RemoteBlobs {
   private final ImageOrigin node;
@@ -29,8 +29,11 @@ final class RemoteBlobs {
       return null;
     }
     RemoteImage remote = RemoteImage.read(file);
-    PathIndex index = PathIndex.read(file.toString(), h.pathIndexOffset(),
-        ch.map(FileChannel.MapMode.READ_ONLY, h.pathIndexOffset(), h.pathIndexLength()));
+    PathIndex index =
+        PathIndex.read(
+            file.toString(),
+            h.pathIndexOffset(),
+            ch.map(FileChannel.MapMode.READ_ONLY, h.pathIndexOffset(), h.pathIndexLength()));
     Map<ObjectId, Long> sizes = new HashMap<>();
     for (int i = 0; i < index.size(); i++) {
       ImageEntry e = index.entry(i);

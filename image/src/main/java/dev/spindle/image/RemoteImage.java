@@ -12,8 +12,8 @@ import java.util.Properties;
 
 /**
  * The marker beside a lazily pulled image ({@code <tag>.img.remote}): the node its blobs come from,
- * the tag there, the node's bearer token and the object cache its blobs land in. Its presence is what makes an image lazy; it is
- * written 0600 (a temp file's mode) because it holds the token.
+ * the tag there, the node's bearer token and the object cache its blobs land in. Its presence is
+ * what makes an image lazy; it is written 0600 (a temp file's mode) because it holds the token.
  */
 record RemoteImage(URI node, String tag, String token, Path cache) {
   static Path marker(Path image) {

@@ -27,7 +27,8 @@ public interface RemoteRanges extends AutoCloseable {
 
   /** The provider for {@code source}, or an IOException saying none is on the class path. */
   static RemoteRanges open(String source, String secret) throws IOException {
-    for (Provider p : java.util.ServiceLoader.load(Provider.class, RemoteRanges.class.getClassLoader())) {
+    for (Provider p :
+        java.util.ServiceLoader.load(Provider.class, RemoteRanges.class.getClassLoader())) {
       if (p.handles(source)) {
         return p.open(source, secret);
       }

@@ -11,9 +11,9 @@ import org.eclipse.jgit.lib.ObjectReader;
 
 /**
  * Raw tree objects of an image, inflated once and kept in a bounded LRU, so that a lazy lookup
- * costs one hash probe and a scan of a few dozen entries per path level instead of inflating
- * (and resolving deltas of) every tree on the way. Measured on /usr/share/doc at depth 5: JGit's
- * {@code TreeWalk.forPath} took ~160 us per lookup; see bench/image for the figure with the cache.
+ * costs one hash probe and a scan of a few dozen entries per path level instead of inflating (and
+ * resolving deltas of) every tree on the way. Measured on /usr/share/doc at depth 5: JGit's {@code
+ * TreeWalk.forPath} took ~160 us per lookup; see bench/image for the figure with the cache.
  */
 final class TreeCache {
   private final long maxBytes;

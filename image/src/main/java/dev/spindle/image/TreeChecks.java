@@ -19,10 +19,10 @@ import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
 
 /**
- * What a tree of an image may hold, checked by JGit's {@link ObjectChecker} (git fsck's rules):
- * no duplicate or unsorted entries, no empty name, no '.', '..' or '.git' (in any case), no '/' or
- * NUL in a name, no unknown mode. Make, verify (and so import and both pulls) all call this one
- * class: a tree holding a symlink {@code x} and a directory {@code x} hashes and packs fine, but
+ * What a tree of an image may hold, checked by JGit's {@link ObjectChecker} (git fsck's rules): no
+ * duplicate or unsorted entries, no empty name, no '.', '..' or '.git' (in any case), no '/' or NUL
+ * in a name, no unknown mode. Make, verify (and so import and both pulls) all call this one class:
+ * a tree holding a symlink {@code x} and a directory {@code x} hashes and packs fine, but
  * extracting it writes through the symlink, so it must be refused wherever an image comes in.
  */
 final class TreeChecks {
@@ -114,7 +114,9 @@ final class TreeChecks {
     // does), as git itself refuses it. A zero-padded mode ("040000") is allowed: old git wrote
     // such trees, git fsck only warns, and the mode means the same.
     ObjectChecker checker =
-        new ObjectChecker().setSafeForWindows(false).setSafeForMacOS(false)
+        new ObjectChecker()
+            .setSafeForWindows(false)
+            .setSafeForMacOS(false)
             .setAllowLeadingZeroFileMode(true);
     try {
       checker.checkTree(id, length == raw.length ? raw : Arrays.copyOf(raw, length));
@@ -182,13 +184,15 @@ final class TreeChecks {
   private static String name(byte[] raw, Entry e) {
     String s = new String(raw, e.nameStart(), e.nameEnd() - e.nameStart(), StandardCharsets.UTF_8);
     StringBuilder b = new StringBuilder();
-    s.codePoints().forEach(c -> {
-      if (c < 0x20 || c == 0x7f) {
-        b.append(String.format("\\x%02x", c));
-      } else {
-        b.appendCodePoint(c);
-      }
-    });
+    s.codePoints()
+        .forEach(
+            c -> {
+              if (c < 0x20 || c == 0x7f) {
+                b.append(String.format("\\x%02x", c));
+              } else {
+                b.appendCodePoint(c);
+              }
+            });
     return b.toString();
   }
 }

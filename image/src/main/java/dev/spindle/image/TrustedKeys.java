@@ -11,11 +11,12 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * A node's signature policy: the public keys it trusts, as {@code HOME/trusted-keys/<fingerprint>.pub}.
- * With none, images are used as they are; with at least one, this node pulls, mounts and runs only
- * images signed by one of them ({@link #require}), and says which check failed: unsigned, signed by
- * a key it does not trust, or altered since it was signed. As every byte of an image hashes up to
- * the signed commit and root, the signature also covers each file a lazy image fetches later.
+ * A node's signature policy: the public keys it trusts, as {@code
+ * HOME/trusted-keys/<fingerprint>.pub}. With none, images are used as they are; with at least one,
+ * this node pulls, mounts and runs only images signed by one of them ({@link #require}), and says
+ * which check failed: unsigned, signed by a key it does not trust, or altered since it was signed.
+ * As every byte of an image hashes up to the signed commit and root, the signature also covers each
+ * file a lazy image fetches later.
  */
 public final class TrustedKeys {
   private final Path dir;
@@ -54,15 +55,18 @@ public final class TrustedKeys {
   /** Stops trusting the key with this fingerprint; false when it was not trusted. */
   public boolean untrust(String fingerprint) throws IOException {
     if (!fingerprint.matches("[0-9a-f]{16}")) {
-      throw new IOException("'" + fingerprint + "' is not a key fingerprint (16 hex digits, as 'spindle key list' shows)");
+      throw new IOException(
+          "'"
+              + fingerprint
+              + "' is not a key fingerprint (16 hex digits, as 'spindle key list' shows)");
     }
     return Files.deleteIfExists(dir.resolve(fingerprint + ".pub"));
   }
 
   /**
-   * Refuses {@code image} (what the user called it: {@code what}) unless this node does not
-   * enforce signatures or its signature is by a trusted key and matches its commit and root.
-   * Returns the signer's fingerprint, or empty when nothing is enforced.
+   * Refuses {@code image} (what the user called it: {@code what}) unless this node does not enforce
+   * signatures or its signature is by a trusted key and matches its commit and root. Returns the
+   * signer's fingerprint, or empty when nothing is enforced.
    *
    * @throws ImageSignatures.RefusedException saying which check failed
    */
@@ -75,29 +79,46 @@ public final class TrustedKeys {
    * read it from the file), so the check covers the bytes in use. {@code fix}, when not null, ends
    * each refusal: how to make the image usable here.
    */
-  Optional<String> require(Path image, ImageHeader header, String what, String fix) throws IOException {
+  Optional<String> require(Path image, ImageHeader header, String what, String fix)
+      throws IOException {
     List<Path> keys = keys();
     if (keys.isEmpty()) {
       return Optional.empty();
     }
     String how = fix == null ? "" : "; " + fix;
-    String policy = " (this node trusts " + keys.size() + " key" + (keys.size() == 1 ? "" : "s")
-        + ": 'spindle key list')";
+    String policy =
+        " (this node trusts "
+            + keys.size()
+            + " key"
+            + (keys.size() == 1 ? "" : "s")
+            + ": 'spindle key list')";
     Optional<String> signer = ImageSignatures.signer(image);
     if (signer.isEmpty()) {
-      throw new ImageSignatures.RefusedException(what + " is unsigned, and this node requires a signature by a "
-          + "trusted key" + policy + how);
+      throw new ImageSignatures.RefusedException(
+          what
+              + " is unsigned, and this node requires a signature by a "
+              + "trusted key"
+              + policy
+              + how);
     }
     Path key = dir.resolve(signer.get() + ".pub");
     if (!keys.contains(key)) {
       List<String> trusted = new ArrayList<>();
       keys.forEach(k -> trusted.add(k.getFileName().toString().replace(".pub", "")));
-      throw new ImageSignatures.RefusedException(what + " is signed by key " + signer.get()
-          + ", which this node does not trust (trusted: " + String.join(", ", trusted) + ")" + how);
+      throw new ImageSignatures.RefusedException(
+          what
+              + " is signed by key "
+              + signer.get()
+              + ", which this node does not trust (trusted: "
+              + String.join(", ", trusted)
+              + ")"
+              + how);
     }
     try {
-      return Optional.of(header == null ? ImageSignatures.verify(image, key)
-          : ImageSignatures.verify(image, header, key));
+      return Optional.of(
+          header == null
+              ? ImageSignatures.verify(image, key)
+              : ImageSignatures.verify(image, header, key));
     } catch (ImageSignatures.RefusedException e) {
       throw new ImageSignatures.RefusedException(what + ": " + e.getMessage() + how);
     }

@@ -3,8 +3,8 @@ package dev.spindle.image;
 import java.util.List;
 
 /**
- * What {@code image verify} found. {@code commit} is null when the image is too damaged to read
- * it; {@code problems} is empty when every check passed.
+ * What {@code image verify} found. {@code commit} is null when the image is too damaged to read it;
+ * {@code problems} is empty when every check passed.
  */
 public record VerifyReport(
     CommitInfo commit, long objects, long unpackedBytes, List<Problem> problems) {

@@ -16,10 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Extended attributes of a path, not following a symlink, through {@code llistxattr},
- * {@code lgetxattr} and {@code lsetxattr} (FFM): the JDK's {@code UserDefinedFileAttributeView}
- * reaches only the {@code user.} namespace, and a root file system keeps file capabilities in
- * {@code security.capability}.
+ * Extended attributes of a path, not following a symlink, through {@code llistxattr}, {@code
+ * lgetxattr} and {@code lsetxattr} (FFM): the JDK's {@code UserDefinedFileAttributeView} reaches
+ * only the {@code user.} namespace, and a root file system keeps file capabilities in {@code
+ * security.capability}.
  */
 @SuppressWarnings("restricted") // FFM into libc; the JVM runs with --enable-native-access
 final class Xattrs {
@@ -36,15 +36,36 @@ final class Xattrs {
   static {
     Linker linker = Linker.nativeLinker();
     Linker.Option errno = Linker.Option.captureCallState("errno");
-    LIST = linker.downcallHandle(linker.defaultLookup().find("llistxattr").orElseThrow(),
-        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-            ValueLayout.JAVA_LONG), errno);
-    GET = linker.downcallHandle(linker.defaultLookup().find("lgetxattr").orElseThrow(),
-        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), errno);
-    SET = linker.downcallHandle(linker.defaultLookup().find("lsetxattr").orElseThrow(),
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno);
+    LIST =
+        linker.downcallHandle(
+            linker.defaultLookup().find("llistxattr").orElseThrow(),
+            FunctionDescriptor.of(
+                ValueLayout.JAVA_LONG,
+                ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG),
+            errno);
+    GET =
+        linker.downcallHandle(
+            linker.defaultLookup().find("lgetxattr").orElseThrow(),
+            FunctionDescriptor.of(
+                ValueLayout.JAVA_LONG,
+                ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG),
+            errno);
+    SET =
+        linker.downcallHandle(
+            linker.defaultLookup().find("lsetxattr").orElseThrow(),
+            FunctionDescriptor.of(
+                ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT),
+            errno);
   }
 
   private Xattrs() {}
@@ -87,8 +108,11 @@ final class Xattrs {
     } catch (Throwable t) {
       throw new IOException(p + ": reading extended attributes: " + t, t);
     }
-    out.sort((x, y) -> java.util.Arrays.compareUnsigned(
-        x.name().getBytes(StandardCharsets.UTF_8), y.name().getBytes(StandardCharsets.UTF_8)));
+    out.sort(
+        (x, y) ->
+            java.util.Arrays.compareUnsigned(
+                x.name().getBytes(StandardCharsets.UTF_8),
+                y.name().getBytes(StandardCharsets.UTF_8)));
     return out;
   }
 
@@ -102,7 +126,8 @@ final class Xattrs {
       if (err == ENODATA) {
         return null; // removed since listed
       }
-      throw new IOException(p + ": cannot read extended attribute " + name + " (errno " + err + ")");
+      throw new IOException(
+          p + ": cannot read extended attribute " + name + " (errno " + err + ")");
     }
     return buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
   }
@@ -113,8 +138,15 @@ final class Xattrs {
       MemorySegment state = a.allocate(CAPTURE);
       MemorySegment v = a.allocate(Math.max(1, x.value().length));
       MemorySegment.copy(x.value(), 0, v, ValueLayout.JAVA_BYTE, 0, x.value().length);
-      int r = (int) SET.invokeExact(state, a.allocateFrom(p.toString()), a.allocateFrom(x.name()), v,
-          (long) x.value().length, 0);
+      int r =
+          (int)
+              SET.invokeExact(
+                  state,
+                  a.allocateFrom(p.toString()),
+                  a.allocateFrom(x.name()),
+                  v,
+                  (long) x.value().length,
+                  0);
       return r == 0 ? 0 : (int) ERRNO.get(state, 0L);
     } catch (RuntimeException | Error e) {
       throw e;

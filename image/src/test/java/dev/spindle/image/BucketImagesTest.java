@@ -26,7 +26,8 @@ class BucketImagesTest {
   @TempDir Path tmp;
   S3ProxyServer s3;
   String spec;
-  final Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
+  final Map<String, String> env =
+      Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
 
   @BeforeEach
   void start() throws Exception {
@@ -70,14 +71,17 @@ class BucketImagesTest {
     assertThat(again.blobsPresent()).isEqualTo(4);
 
     SpindleHome home = new SpindleHome(tmp.resolve("home"));
-    VerifyReport whole = LazyImages.pull(home, Tag.of("whole"), URI.create(spec), "", "app", Progress.NONE);
+    VerifyReport whole =
+        LazyImages.pull(home, Tag.of("whole"), URI.create(spec), "", "app", Progress.NONE);
     assertThat(whole.ok()).as("%s", whole.problems()).isTrue();
     assertThat(Files.mismatch(new ImageStore(home).path(Tag.of("whole")), app)).isEqualTo(-1);
 
-    VerifyReport lazy = LazyImages.pullLazy(home, Tag.of("lazy"), URI.create(spec), "", "app2", Progress.NONE);
+    VerifyReport lazy =
+        LazyImages.pullLazy(home, Tag.of("lazy"), URI.create(spec), "", "app2", Progress.NONE);
     assertThat(lazy.ok()).as("%s", lazy.problems()).isTrue();
     try (Image img = Image.open(new ImageStore(home).path(Tag.of("lazy")), AccessMode.INDEXED)) {
-      assertThat(new String(img.read(img.require("readme.txt")), StandardCharsets.UTF_8)).isEqualTo("read me\n");
+      assertThat(new String(img.read(img.require("readme.txt")), StandardCharsets.UTF_8))
+          .isEqualTo("read me\n");
     }
     LazyImages.CacheStats s = LazyImages.cacheStats(home);
     assertThat(s.misses()).isEqualTo(1);
@@ -89,7 +93,9 @@ class BucketImagesTest {
     Path app = image("t", "x.bin");
     LazyImages.push(app, "t", spec, env, Progress.NONE);
     SpindleHome home = new SpindleHome(tmp.resolve("home"));
-    assertThat(LazyImages.pullLazy(home, Tag.of("t"), URI.create(spec), "", "t", Progress.NONE).ok()).isTrue();
+    assertThat(
+            LazyImages.pullLazy(home, Tag.of("t"), URI.create(spec), "", "t", Progress.NONE).ok())
+        .isTrue();
     String id;
     try (Image img = Image.open(app, AccessMode.INDEXED)) {
       id = img.require("readme.txt").id().name();
@@ -98,7 +104,10 @@ class BucketImagesTest {
     try (Image img = Image.open(new ImageStore(home).path(Tag.of("t")), AccessMode.INDEXED)) {
       assertThatThrownBy(() -> img.read(img.require("readme.txt"))).hasMessageContaining(id);
     }
-    assertThatThrownBy(() -> LazyImages.pull(home, Tag.of("none"), URI.create(spec), "", "nothere", Progress.NONE))
+    assertThatThrownBy(
+            () ->
+                LazyImages.pull(
+                    home, Tag.of("none"), URI.create(spec), "", "nothere", Progress.NONE))
         .hasMessageContaining("no image 'nothere' in the bucket");
   }
 
@@ -107,7 +116,10 @@ class BucketImagesTest {
     Path app = image("big", "x.bin");
     LazyImages.push(app, "big", spec, env, Progress.NONE);
     SpindleHome home = new SpindleHome(tmp.resolve("home"));
-    assertThat(LazyImages.pullLazy(home, Tag.of("big"), URI.create(spec), "", "big", Progress.NONE).ok()).isTrue();
+    assertThat(
+            LazyImages.pullLazy(home, Tag.of("big"), URI.create(spec), "", "big", Progress.NONE)
+                .ok())
+        .isTrue();
     String id;
     try (Image img = Image.open(app, AccessMode.INDEXED)) {
       id = img.require("readme.txt").id().name();

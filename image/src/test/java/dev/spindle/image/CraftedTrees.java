@@ -97,8 +97,9 @@ final class CraftedTrees implements AutoCloseable {
   ObjectId commit(ObjectId tree) throws IOException {
     CommitBuilder c = new CommitBuilder();
     c.setTreeId(tree);
-    PersonIdent who = new PersonIdent(
-        "T", "t@example.org", TestTrees.DATE.toInstant(), TestTrees.DATE.getOffset());
+    PersonIdent who =
+        new PersonIdent(
+            "T", "t@example.org", TestTrees.DATE.toInstant(), TestTrees.DATE.getOffset());
     c.setAuthor(who);
     c.setCommitter(who);
     c.setMessage("crafted\n");
@@ -146,8 +147,19 @@ final class CraftedTrees implements AutoCloseable {
     long po = ImageHeader.SIZE;
     long io = po + pack.size();
     long xo = io + idx.size();
-    ImageHeader h = new ImageHeader(ImageHeader.VERSION, commit, root, po, pack.size(), io,
-        idx.size(), xo, pi.length, count, (int) crc.getValue());
+    ImageHeader h =
+        new ImageHeader(
+            ImageHeader.VERSION,
+            commit,
+            root,
+            po,
+            pack.size(),
+            io,
+            idx.size(),
+            xo,
+            pi.length,
+            count,
+            (int) crc.getValue());
     ByteArrayOutputStream img = new ByteArrayOutputStream();
     img.write(h.encode());
     img.write(pack.toByteArray());

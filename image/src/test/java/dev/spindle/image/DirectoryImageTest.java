@@ -22,8 +22,9 @@ class DirectoryImageTest {
   @Test
   void rootEqualsGitWriteTreeForEveryKindOfEntry() throws Exception {
     Path src = TestTrees.fixed(Files.createDirectory(tmp.resolve("src")));
-    ImageHeader h = new ImageMaker(MakeOptions.defaults().withDate(TestTrees.DATE), Progress.NONE)
-        .make(src.toString(), tmp.resolve("a.img"));
+    ImageHeader h =
+        new ImageMaker(MakeOptions.defaults().withDate(TestTrees.DATE), Progress.NONE)
+            .make(src.toString(), tmp.resolve("a.img"));
     assertThat(h.root().name()).isEqualTo(GitCli.writeTree(src));
   }
 
@@ -65,8 +66,12 @@ class DirectoryImageTest {
     }
     byte[] all = Files.readAllBytes(img);
     Path packDir = Files.createDirectories(tmp.resolve("packs"));
-    byte[] pack = java.util.Arrays.copyOfRange(all, (int) h.packOffset(), (int) (h.packOffset() + h.packLength()));
-    byte[] idx = java.util.Arrays.copyOfRange(all, (int) h.idxOffset(), (int) (h.idxOffset() + h.idxLength()));
+    byte[] pack =
+        java.util.Arrays.copyOfRange(
+            all, (int) h.packOffset(), (int) (h.packOffset() + h.packLength()));
+    byte[] idx =
+        java.util.Arrays.copyOfRange(
+            all, (int) h.idxOffset(), (int) (h.idxOffset() + h.idxLength()));
     Path p = Files.write(packDir.resolve("pack-x.pack"), pack);
     Files.write(packDir.resolve("pack-x.idx"), idx);
     String out = GitCli.run(packDir, "verify-pack", "-v", p.toString());
@@ -76,13 +81,17 @@ class DirectoryImageTest {
     Files.copy(p, reindexed, StandardCopyOption.REPLACE_EXISTING);
     GitCli.run(packDir, "index-pack", reindexed.toString());
     // git's own index of our pack lists the same objects as ours.
-    assertThat(objectsOf(packDir, packDir.resolve("re.idx"))).isEqualTo(objectsOf(packDir, packDir.resolve("pack-x.idx")));
+    assertThat(objectsOf(packDir, packDir.resolve("re.idx")))
+        .isEqualTo(objectsOf(packDir, packDir.resolve("pack-x.idx")));
     assertThat(out).contains(h.commit().name()).contains(h.root().name());
   }
 
   private static List<String> objectsOf(Path dir, Path idx) throws Exception {
-    Process p = new ProcessBuilder("git", "show-index").directory(dir.toFile())
-        .redirectInput(idx.toFile()).start();
+    Process p =
+        new ProcessBuilder("git", "show-index")
+            .directory(dir.toFile())
+            .redirectInput(idx.toFile())
+            .start();
     String s = new String(p.getInputStream().readAllBytes());
     p.waitFor(30, TimeUnit.SECONDS);
     return s.lines().map(l -> l.split(" ")[1]).sorted().toList();
@@ -107,7 +116,8 @@ class DirectoryImageTest {
     assumeTrue(!"root".equals(System.getProperty("user.name")), "root reads everything");
     Path src = Files.createDirectory(tmp.resolve("src"));
     Path f = TestTrees.write(src.resolve("secret"), "x");
-    Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+    Files.setPosixFilePermissions(
+        f, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
     assertThatThrownBy(() -> TestTrees.makeImage(src, tmp.resolve("x.img")))
         .hasMessageContaining(f.toString());
   }

@@ -34,7 +34,8 @@ final class GitCli {
     }
     String s = new String(out, StandardCharsets.UTF_8);
     if (p.exitValue() != 0) {
-      throw new IOException("git " + String.join(" ", args) + " failed (" + p.exitValue() + "): " + s);
+      throw new IOException(
+          "git " + String.join(" ", args) + " failed (" + p.exitValue() + "): " + s);
     }
     return s.strip();
   }

@@ -54,7 +54,8 @@ class ImageDebloaterTest {
       assertThat(f7).isLessThan(f2);
       assertThat(f2).isLessThan(f5);
       for (int i : new int[] {0, 1, 3, 4, 6, 8, 9}) {
-        assertThat(idx.findOffset(b.require("d/f" + i).id())).isGreaterThan(f5)
+        assertThat(idx.findOffset(b.require("d/f" + i).id()))
+            .isGreaterThan(f5)
             .isGreaterThanOrEqualTo(rep.hotPrefixBytes());
         assertThat(b.read(b.require("d/f" + i))).isEqualTo(a.read(a.require("d/f" + i)));
       }

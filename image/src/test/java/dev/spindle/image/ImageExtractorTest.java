@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Extraction never follows a symlink below its target and never overwrites: not one from the
- * image (an unverified image may name a symlink and a directory alike), nor one already there.
+ * Extraction never follows a symlink below its target and never overwrites: not one from the image
+ * (an unverified image may name a symlink and a directory alike), nor one already there.
  */
 class ImageExtractorTest {
   @TempDir Path tmp;
@@ -151,7 +151,8 @@ class ImageExtractorTest {
     for (String link : links) {
       Path t = target.resolve(link);
       assertThat(Files.isSymbolicLink(t)).as(link).isTrue();
-      assertThat(Files.readSymbolicLink(t)).as(link)
+      assertThat(Files.readSymbolicLink(t))
+          .as(link)
           .isEqualTo(Files.readSymbolicLink(src.resolve(link)));
     }
     assertThat(target.resolve("dir/file")).hasContent("content");

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Images are outside bytes: whatever a file holds, verify reports problems and readers throw
- * {@link IOException}s, never anything else. In CI this replays the seed corpus beside this class
+ * Images are outside bytes: whatever a file holds, verify reports problems and readers throw {@link
+ * IOException}s, never anything else. In CI this replays the seed corpus beside this class
  * (ImageFuzzTestInputs/); {@code JAZZER_FUZZ=1 mvn -pl image test -Dtest=ImageFuzzTest} fuzzes.
  */
 class ImageFuzzTest {

@@ -49,8 +49,11 @@ class ImageReadTest {
           assertThat(e).as(rel).isPresent();
           assertThat(e.get().isDirectory()).as(rel).isTrue();
           try (Stream<Path> children = Files.list(p)) { // only empty directories below it
-            assertThat(img.list(e.get())).as(rel).extracting(ImageEntry::name)
-                .containsExactlyInAnyOrderElementsOf(children.map(c -> c.getFileName().toString()).toList());
+            assertThat(img.list(e.get()))
+                .as(rel)
+                .extracting(ImageEntry::name)
+                .containsExactlyInAnyOrderElementsOf(
+                    children.map(c -> c.getFileName().toString()).toList());
           }
           assertThat(img.metadata(e.get()).emptyDirectory()).as(rel).isTrue();
           continue;
@@ -64,8 +67,11 @@ class ImageReadTest {
           assertThat(entry.isDirectory()).as(rel).isTrue();
         } else {
           assertThat(entry.isRegularFile()).isTrue();
-          assertThat(entry.isExecutable()).isEqualTo(Files.isExecutable(p) && Files.getPosixFilePermissions(p)
-              .contains(java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE));
+          assertThat(entry.isExecutable())
+              .isEqualTo(
+                  Files.isExecutable(p)
+                      && Files.getPosixFilePermissions(p)
+                          .contains(java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE));
           assertThat(entry.size()).isEqualTo(Files.size(p));
           assertThat(img.read(entry)).isEqualTo(Files.readAllBytes(p));
           try (InputStream in = img.open(entry)) {
@@ -94,7 +100,8 @@ class ImageReadTest {
         names.add(e.name());
       }
       assertThat(names).containsExactlyInAnyOrder("b", "x.txt", "up");
-      assertThatThrownBy(() -> img.list(img.require("README.md"))).hasMessageContaining("not a directory");
+      assertThatThrownBy(() -> img.list(img.require("README.md")))
+          .hasMessageContaining("not a directory");
     }
   }
 
@@ -111,7 +118,8 @@ class ImageReadTest {
       assertThat(r.resolve("link-to-a/b/c/../../up", true).path()).isEqualTo("README.md");
       assertThatThrownBy(() -> r.resolve("dangling", true)).isInstanceOf(NoSuchFileException.class);
       assertThat(r.resolve("dangling", false).isSymlink()).isTrue();
-      assertThatThrownBy(() -> r.resolve("README.md/x", true)).isInstanceOf(FileSystemException.class);
+      assertThatThrownBy(() -> r.resolve("README.md/x", true))
+          .isInstanceOf(FileSystemException.class);
       assertThatThrownBy(() -> r.resolve("README.md/..", true))
           .isInstanceOf(java.nio.file.NotDirectoryException.class);
       assertThatThrownBy(() -> r.resolve("a/x.txt/.", true))

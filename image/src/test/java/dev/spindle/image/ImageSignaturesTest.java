@@ -12,7 +12,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Ed25519 signatures: a good one passes; unsigned, other key, altered image or signature refused. */
+/**
+ * Ed25519 signatures: a good one passes; unsigned, other key, altered image or signature refused.
+ */
 class ImageSignaturesTest {
   @TempDir Path tmp;
   Path image;
@@ -37,7 +39,8 @@ class ImageSignaturesTest {
   void aSignedImageVerifiesWithItsKeyAndThePrivateKeyIsPrivate() throws IOException {
     ImageSignatures.sign(image, key);
     assertThat(ImageSignatures.verify(image, tmp.resolve("key.pub"))).hasSize(16);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+        .isEqualTo("rw-------");
     assertThatThrownBy(() -> ImageSignatures.newKey(key)).hasMessageContaining("not overwriting");
   }
 

@@ -49,11 +49,13 @@ class ImageVerifierTreesTest {
     Path image = git.image(commit, root, tmp.resolve("crafted.img"));
     VerifyReport whole = verify(image, false);
     assertThat(whole.ok()).isFalse();
-    assertThat(whole.problems()).anySatisfy(p -> {
-      assertThat(p.object()).isEqualTo(badTree.name());
-      assertThat(p.message()).contains(expected);
-      assertThat(p.offset()).isGreaterThanOrEqualTo(ImageHeader.SIZE);
-    });
+    assertThat(whole.problems())
+        .anySatisfy(
+            p -> {
+              assertThat(p.object()).isEqualTo(badTree.name());
+              assertThat(p.message()).contains(expected);
+              assertThat(p.offset()).isGreaterThanOrEqualTo(ImageHeader.SIZE);
+            });
 
     Path metadata = tmp.resolve("crafted-metadata.img");
     try {
@@ -80,8 +82,7 @@ class ImageVerifierTreesTest {
     Path outside = Files.createDirectory(tmp.resolve("outside-dir"));
     ObjectId link = git.blob(outside.toString());
     ObjectId sub = git.tree(entry("pwned", FileMode.REGULAR_FILE, git.blob("pwned\n")));
-    ObjectId root =
-        git.tree(entry("x", FileMode.SYMLINK, link), entry("x", FileMode.TREE, sub));
+    ObjectId root = git.tree(entry("x", FileMode.SYMLINK, link), entry("x", FileMode.TREE, sub));
     ObjectId commit = git.commit(root);
     String expected = "tree " + root.name() + ": duplicate entry name 'x'";
     refusedEverywhere(commit, root, root, expected);
@@ -96,8 +97,10 @@ class ImageVerifierTreesTest {
 
   @Test
   void twoFilesOfTheSameNameAreRefused() throws Exception {
-    ObjectId root = git.tree(entry("a", FileMode.REGULAR_FILE, git.blob("1\n")),
-        entry("a", FileMode.EXECUTABLE_FILE, git.blob("2\n")));
+    ObjectId root =
+        git.tree(
+            entry("a", FileMode.REGULAR_FILE, git.blob("1\n")),
+            entry("a", FileMode.EXECUTABLE_FILE, git.blob("2\n")));
     refusedEverywhere(git.commit(root), root, root, "duplicate entry name 'a'");
     assertThatThrownBy(() -> GitCli.run(git.gitDir, "fsck", "--strict"))
         .hasMessageContaining("duplicateEntries");
@@ -106,8 +109,8 @@ class ImageVerifierTreesTest {
   @Test
   void unsortedEntriesAreRefused() throws Exception {
     ObjectId blob = git.blob("x\n");
-    ObjectId root = git.tree(entry("b", FileMode.REGULAR_FILE, blob),
-        entry("a", FileMode.REGULAR_FILE, blob));
+    ObjectId root =
+        git.tree(entry("b", FileMode.REGULAR_FILE, blob), entry("a", FileMode.REGULAR_FILE, blob));
     refusedEverywhere(
         git.commit(root), root, root, "tree " + root.name() + ": entries out of order at 'a'");
     assertThatThrownBy(() -> GitCli.run(git.gitDir, "fsck", "--strict"))
@@ -129,10 +132,13 @@ class ImageVerifierTreesTest {
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("forbiddenNames")
   void forbiddenNameIsRefused(String name, FileMode mode, String expected) throws Exception {
-    ObjectId hooks = git.tree(entry("post-checkout", FileMode.EXECUTABLE_FILE,
-        git.blob("#!/bin/sh\necho pwned\n")));
-    ObjectId content = mode == FileMode.TREE ? git.tree(entry("hooks", FileMode.TREE, hooks))
-        : git.blob("content\n");
+    ObjectId hooks =
+        git.tree(
+            entry("post-checkout", FileMode.EXECUTABLE_FILE, git.blob("#!/bin/sh\necho pwned\n")));
+    ObjectId content =
+        mode == FileMode.TREE
+            ? git.tree(entry("hooks", FileMode.TREE, hooks))
+            : git.blob("content\n");
     // Nested, so that the message names a tree other than the root and the path to it.
     ObjectId bad = git.tree(entry(name, mode, content));
     ObjectId root = git.tree(entry("dir", FileMode.TREE, bad));
@@ -156,10 +162,12 @@ class ImageVerifierTreesTest {
     assertThatThrownBy(() -> TestTrees.makeImage(git.gitDir, tmp.resolve("made.img")))
         .hasMessageContaining(expected);
     Path image = git.image(commit, root, tmp.resolve("crafted.img"));
-    assertThat(verify(image, false).problems()).anySatisfy(p -> {
-      assertThat(p.object()).isEqualTo(root.name());
-      assertThat(p.message()).contains(expected);
-    });
+    assertThat(verify(image, false).problems())
+        .anySatisfy(
+            p -> {
+              assertThat(p.object()).isEqualTo(root.name());
+              assertThat(p.message()).contains(expected);
+            });
     assertThatThrownBy(() -> GitCli.run(git.gitDir, "fsck", "--strict"))
         .isInstanceOf(IOException.class);
   }

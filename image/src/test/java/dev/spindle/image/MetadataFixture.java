@@ -11,13 +11,15 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A directory tree with everything a Git tree cannot hold, built with the real tools (chown,
- * chmod, setfattr, ln, mkdir; as root), and its listings by the real tools as the oracle: {@code
- * find -printf '%m %U %G %n %s %y %P'} and {@code getfattr -d -m -}. Shared with the fuse and
- * container tests (test-jar).
+ * A directory tree with everything a Git tree cannot hold, built with the real tools (chown, chmod,
+ * setfattr, ln, mkdir; as root), and its listings by the real tools as the oracle: {@code find
+ * -printf '%m %U %G %n %s %y %P'} and {@code getfattr -d -m -}. Shared with the fuse and container
+ * tests (test-jar).
  */
 public final class MetadataFixture {
-  /** v2 file capability cap_net_raw+ep, as setcap writes it (magic 0x02000001, permitted bit 13). */
+  /**
+   * v2 file capability cap_net_raw+ep, as setcap writes it (magic 0x02000001, permitted bit 13).
+   */
   public static final String CAP_NET_RAW = "0x0100000200200000000000000000000000000000";
 
   private MetadataFixture() {}
@@ -25,7 +27,9 @@ public final class MetadataFixture {
   /** Builds the tree at {@code dir} (which must not exist); needs root, setfattr. */
   public static Path build(Path dir) throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    sh(dir, """
+    sh(
+        dir,
+        """
         set -e
         mkdir -p bin tmp var/empty/a/b etc home/user srv/shared usr/bin proc
         printf 'ping' > bin/ping; chmod 4755 bin/ping
@@ -44,7 +48,8 @@ public final class MetadataFixture {
         printf 'none' > usr/bin/zero; chmod 0000 usr/bin/zero
         ln -s ../usr/bin/a bin/a-link; chown -h 1000:1000 bin/a-link
         chmod 0555 proc
-        """.formatted(CAP_NET_RAW));
+        """
+            .formatted(CAP_NET_RAW));
     return dir;
   }
 
@@ -53,8 +58,20 @@ public final class MetadataFixture {
    * it is the file system's own (4096 on ext4, entries on tmpfs).
    */
   public static String listing(Path dir) throws IOException, InterruptedException {
-    String out = run(dir, "find", ".", "(", "-type", "d", "-printf", "%m %U %G %n - %y %P\\n", ")",
-        "-o", "-printf", "%m %U %G %n %s %y %P\\n");
+    String out =
+        run(
+            dir,
+            "find",
+            ".",
+            "(",
+            "-type",
+            "d",
+            "-printf",
+            "%m %U %G %n - %y %P\\n",
+            ")",
+            "-o",
+            "-printf",
+            "%m %U %G %n %s %y %P\\n");
     String[] lines = out.split("\n");
     Arrays.sort(lines);
     return String.join("\n", lines);
@@ -74,7 +91,8 @@ public final class MetadataFixture {
       }
     }
     StringBuilder b = new StringBuilder();
-    blocks.forEach((file, attrs) -> b.append(file).append('\n').append(String.join("\n", attrs)).append('\n'));
+    blocks.forEach(
+        (file, attrs) -> b.append(file).append('\n').append(String.join("\n", attrs)).append('\n'));
     return b.toString();
   }
 
@@ -83,7 +101,8 @@ public final class MetadataFixture {
   }
 
   public static String run(Path cwd, String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.waitFor() != 0) {
       throw new IOException(String.join(" ", command) + " failed: " + out);

@@ -40,10 +40,14 @@ class NodeImagesTest {
   HttpServer server;
   ExecutorService handlers;
   Path image;
+
   /** What the node answers for a blob: honest unless a test says otherwise. */
   final Map<String, Answer> answers = new ConcurrentHashMap<>();
 
-  enum Answer { BOMB, OVERSIZED }
+  enum Answer {
+    BOMB,
+    OVERSIZED
+  }
 
   @BeforeEach
   void start() throws Exception {
@@ -60,23 +64,25 @@ class NodeImagesTest {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     handlers = Executors.newCachedThreadPool();
     server.setExecutor(handlers);
-    server.createContext("/v1/images/app/", x -> {
-      try (x) {
-        String what = x.getRequestURI().getPath().substring("/v1/images/app/".length());
-        if (what.equals("metadata")) {
-          x.sendResponseHeaders(200, Files.size(metadata));
-          try (OutputStream out = x.getResponseBody()) {
-            Files.copy(metadata, out);
+    server.createContext(
+        "/v1/images/app/",
+        x -> {
+          try (x) {
+            String what = x.getRequestURI().getPath().substring("/v1/images/app/".length());
+            if (what.equals("metadata")) {
+              x.sendResponseHeaders(200, Files.size(metadata));
+              try (OutputStream out = x.getResponseBody()) {
+                Files.copy(metadata, out);
+              }
+            } else if (what.startsWith("objects/")) {
+              blob(x, what.substring("objects/".length()));
+            } else {
+              x.sendResponseHeaders(404, -1);
+            }
+          } catch (IOException e) {
+            // The puller hung up on a bomb: what the test wants.
           }
-        } else if (what.startsWith("objects/")) {
-          blob(x, what.substring("objects/".length()));
-        } else {
-          x.sendResponseHeaders(404, -1);
-        }
-      } catch (IOException e) {
-        // The puller hung up on a bomb: what the test wants.
-      }
-    });
+        });
     server.start();
   }
 
@@ -126,7 +132,9 @@ class NodeImagesTest {
   private static long cachedFiles(SpindleHome home) throws IOException {
     Path objects = LazyImages.objectCache(home);
     try (Stream<Path> s = Files.walk(objects)) {
-      return s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().equals("cache-size")).count();
+      return s.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().equals("cache-size"))
+          .count();
     }
   }
 
@@ -144,7 +152,8 @@ class NodeImagesTest {
       assertThatThrownBy(() -> img.read(e))
           .hasStackTraceContaining("object " + readme + ": the node sent more than 8 bytes");
       // Honest blobs of the same image, gzipped too, still read.
-      assertThat(img.read(img.require("a.bin"))).isEqualTo(Files.readAllBytes(tmp.resolve("src/a.bin")));
+      assertThat(img.read(img.require("a.bin")))
+          .isEqualTo(Files.readAllBytes(tmp.resolve("src/a.bin")));
     }
     long allocated = threads.getCurrentThreadAllocatedBytes() - before;
     // Unbounded, the read inflated the whole GiB (and copied it); bounded, it stops at 9 bytes.
@@ -162,8 +171,10 @@ class NodeImagesTest {
     try (Image img = Image.open(lazy, AccessMode.INDEXED)) {
       ImageEntry e = img.require("a.bin");
       assertThatThrownBy(() -> img.read(e))
-          .hasStackTraceContaining("object " + big + ": the node sent more than " + (64 * 1024) + " bytes");
-      assertThat(new String(img.read(img.require("readme.txt")), StandardCharsets.UTF_8)).isEqualTo("read me\n");
+          .hasStackTraceContaining(
+              "object " + big + ": the node sent more than " + (64 * 1024) + " bytes");
+      assertThat(new String(img.read(img.require("readme.txt")), StandardCharsets.UTF_8))
+          .isEqualTo("read me\n");
     }
     assertThat(cachedFiles(home)).isEqualTo(1); // readme.txt alone
   }

@@ -24,10 +24,13 @@ class ObjectCacheTest {
 
   private byte[] read(ObjectCache cache, byte[] content) throws IOException {
     ObjectId id = ObjectCache.idOf(content);
-    return cache.blob(id, content.length, (i, size) -> {
-      fetched.add(i);
-      return content;
-    });
+    return cache.blob(
+        id,
+        content.length,
+        (i, size) -> {
+          fetched.add(i);
+          return content;
+        });
   }
 
   @Test
@@ -94,7 +97,8 @@ class ObjectCacheTest {
     cache.cap(123);
     assertThat(java.nio.file.Files.readString(dir.resolve("cache-size"))).isEqualTo("123");
     try (var names = java.nio.file.Files.list(dir)) {
-      assertThat(names.map(p -> p.getFileName().toString())).containsExactly("cache-size"); // no temporary left
+      assertThat(names.map(p -> p.getFileName().toString()))
+          .containsExactly("cache-size"); // no temporary left
     }
     assertThat(ObjectCache.unshared(dir).stats().cap()).isEqualTo(123);
   }

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Blobs read as PACK entries by byte ranges of an image file, as a lazy image from a registry
- * reads them: every blob equals what the whole image gives, deltas included (git verify-pack, the
- * oracle, shows the PACK has them), and a flipped byte in an entry is refused.
+ * Blobs read as PACK entries by byte ranges of an image file, as a lazy image from a registry reads
+ * them: every blob equals what the whole image gives, deltas included (git verify-pack, the oracle,
+ * shows the PACK has them), and a flipped byte in an entry is refused.
  */
 class PackRangeOriginTest {
   @TempDir Path tmp;
@@ -82,13 +82,21 @@ class PackRangeOriginTest {
     ImageHeader h = ImageHeader.decode(image.toString(), all, all.length);
     Path pack = tmp.resolve("git/pack-x.pack");
     Files.createDirectories(pack.getParent());
-    Files.write(pack, java.util.Arrays.copyOfRange(all, (int) h.packOffset(), (int) (h.packOffset() + h.packLength())));
-    Files.write(tmp.resolve("git/pack-x.idx"),
-        java.util.Arrays.copyOfRange(all, (int) h.idxOffset(), (int) (h.idxOffset() + h.idxLength())));
+    Files.write(
+        pack,
+        java.util.Arrays.copyOfRange(
+            all, (int) h.packOffset(), (int) (h.packOffset() + h.packLength())));
+    Files.write(
+        tmp.resolve("git/pack-x.idx"),
+        java.util.Arrays.copyOfRange(
+            all, (int) h.idxOffset(), (int) (h.idxOffset() + h.idxLength())));
     String verify = GitCli.run(pack.getParent(), "verify-pack", "-v", pack.toString());
-    assertThat(verify).as("the oracle: the PACK holds deltas").containsPattern("\\bblob\\s+\\d+ \\d+ \\d+ 1 ");
+    assertThat(verify)
+        .as("the oracle: the PACK holds deltas")
+        .containsPattern("\\bblob\\s+\\d+ \\d+ \\d+ 1 ");
 
-    try (FileRanges ranges = new FileRanges(image); Image whole = Image.open(image, AccessMode.INDEXED);
+    try (FileRanges ranges = new FileRanges(image);
+        Image whole = Image.open(image, AccessMode.INDEXED);
         ObjectReader reader = whole.repository().newObjectReader()) {
       PackRangeOrigin origin = PackRangeOrigin.over(ranges, headerAndIdx(image), "test");
       List<ImageEntry> entries = ImageWriter.entries(reader, whole.root());
@@ -107,15 +115,20 @@ class PackRangeOriginTest {
   @Test
   void aFlippedByteInAnEntryIsRefused() throws Exception {
     Path image = image();
-    try (FileRanges ranges = new FileRanges(image); Image whole = Image.open(image, AccessMode.INDEXED)) {
+    try (FileRanges ranges = new FileRanges(image);
+        Image whole = Image.open(image, AccessMode.INDEXED)) {
       ImageEntry e = whole.lookup("text0").orElseThrow();
       PackRangeOrigin origin = PackRangeOrigin.over(ranges, headerAndIdx(image), "test");
-      ImageHeader h = ImageHeader.decode(image.toString(), Files.readAllBytes(image), Files.size(image));
-      org.eclipse.jgit.internal.storage.file.PackIndex idx = org.eclipse.jgit.internal.storage.file.PackIndex.read(
-          new java.io.ByteArrayInputStream(headerAndIdx(image), ImageHeader.SIZE, (int) h.idxLength()));
+      ImageHeader h =
+          ImageHeader.decode(image.toString(), Files.readAllBytes(image), Files.size(image));
+      org.eclipse.jgit.internal.storage.file.PackIndex idx =
+          org.eclipse.jgit.internal.storage.file.PackIndex.read(
+              new java.io.ByteArrayInputStream(
+                  headerAndIdx(image), ImageHeader.SIZE, (int) h.idxLength()));
       ranges.flip = h.packOffset() + idx.findOffset(e.id()) + 8; // inside its deflated data
       ObjectCache cache = ObjectCache.of(tmp.resolve("cache"));
-      assertThatThrownBy(() -> cache.blob(e.id(), e.size(), origin::blob)).hasMessageContaining("nothing stored");
+      assertThatThrownBy(() -> cache.blob(e.id(), e.size(), origin::blob))
+          .hasMessageContaining("nothing stored");
     }
   }
 }

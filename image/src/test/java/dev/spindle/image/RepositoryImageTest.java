@@ -57,7 +57,8 @@ class RepositoryImageTest {
     for (String ref : new String[] {"v1", "other", "refs/tags/v1", "HEAD~1"}) {
       VerifyReport r = make("file://" + repo, MakeOptions.defaults().withRef(ref));
       assertThat(r.commit().root().name())
-          .as(ref).isEqualTo(GitCli.run(repo, "rev-parse", ref + "^{tree}"));
+          .as(ref)
+          .isEqualTo(GitCli.run(repo, "rev-parse", ref + "^{tree}"));
     }
     VerifyReport head = make(repo.toString(), MakeOptions.defaults());
     // Only the tip's commit + tree + blobs: the first commit's removed file is not in the pack.
@@ -76,7 +77,8 @@ class RepositoryImageTest {
     TestTrees.write(repo.resolve("uncommitted.txt"), "not in HEAD\n");
     VerifyReport files = make(repo.toString(), MakeOptions.defaults().withDirectoryAsFiles(true));
     assertThat(files.commit().root().name()).isEqualTo(GitCli.writeTree(repo));
-    assertThat(files.commit().root().name()).isNotEqualTo(GitCli.run(repo, "rev-parse", "HEAD^{tree}"));
+    assertThat(files.commit().root().name())
+        .isNotEqualTo(GitCli.run(repo, "rev-parse", "HEAD^{tree}"));
   }
 
   @Test
@@ -87,15 +89,26 @@ class RepositoryImageTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Process daemon = new ProcessBuilder("git", "daemon", "--reuseaddr", "--export-all",
-        "--listen=127.0.0.1", "--port=" + port, "--base-path=" + base, base.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("daemon.log").toFile()).start();
+    Process daemon =
+        new ProcessBuilder(
+                "git",
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+                "--port=" + port,
+                "--base-path=" + base,
+                base.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("daemon.log").toFile())
+            .start();
     try {
       awaitPort(port);
       String url = "git://127.0.0.1:" + port + "/r.git";
       VerifyReport head = make(url, MakeOptions.defaults());
       assertThat(head.commit().commit().name()).isEqualTo(GitCli.run(repo, "rev-parse", "HEAD"));
-      assertThat(head.commit().root().name()).isEqualTo(GitCli.run(repo, "rev-parse", "HEAD^{tree}"));
+      assertThat(head.commit().root().name())
+          .isEqualTo(GitCli.run(repo, "rev-parse", "HEAD^{tree}"));
       VerifyReport v1 = make(url, MakeOptions.defaults().withRef("v1"));
       assertThat(v1.commit().root().name()).isEqualTo(GitCli.run(repo, "rev-parse", "v1^{tree}"));
       assertThatThrownBy(() -> make(url, MakeOptions.defaults().withRef("missing")))

@@ -59,7 +59,9 @@ final class TestTrees {
         byte[] b = new byte[r.nextInt(kind == 1 ? 70_000 : 2_000)];
         // Similar content across files so the packer has deltas to find.
         for (int j = 0; j < b.length; j++) {
-          b[j] = (byte) ("spindle images are git packs ".charAt(j % 29) + (r.nextInt(50) == 0 ? 1 : 0));
+          b[j] =
+              (byte)
+                  ("spindle images are git packs ".charAt(j % 29) + (r.nextInt(50) == 0 ? 1 : 0));
         }
         write(f, b);
         if (kind == 2) {
@@ -91,7 +93,8 @@ final class TestTrees {
   }
 
   static Path makeImage(Path source, Path target) throws IOException {
-    new ImageMaker(MakeOptions.defaults().withDate(DATE), Progress.NONE).make(source.toString(), target);
+    new ImageMaker(MakeOptions.defaults().withDate(DATE), Progress.NONE)
+        .make(source.toString(), target);
     return target;
   }
 }

@@ -67,8 +67,10 @@ class VerifyDamageTest {
 
   @Test
   void flippedByteInAnObjectNamesThatObjectAndItsOffset() throws Exception {
-    PackIndex idx = PackIndex.read(new java.io.ByteArrayInputStream(bytes,
-        (int) header.idxOffset(), (int) header.idxLength()));
+    PackIndex idx =
+        PackIndex.read(
+            new java.io.ByteArrayInputStream(
+                bytes, (int) header.idxOffset(), (int) header.idxLength()));
     List<PackIndex.MutableEntry> entries = new java.util.ArrayList<>();
     idx.forEach(e -> entries.add(e.cloneEntry()));
     entries.sort(java.util.Comparator.comparingLong(PackIndex.MutableEntry::getOffset));
@@ -81,17 +83,18 @@ class VerifyDamageTest {
       VerifyReport rep = verify(flip(bytes, at));
       assertThat(rep.ok()).isFalse();
       assertThat(rep.problems())
-          .anySatisfy(p -> {
-            assertThat(p.object()).isEqualTo(entries.get(i).name());
-            assertThat(p.offset()).isEqualTo(start);
-            assertThat(p.message()).contains("CRC mismatch").contains(start + "..");
-          });
+          .anySatisfy(
+              p -> {
+                assertThat(p.object()).isEqualTo(entries.get(i).name());
+                assertThat(p.offset()).isEqualTo(start);
+                assertThat(p.message()).contains("CRC mismatch").contains(start + "..");
+              });
     }
   }
 
   @Property(tries = 40)
-  void anyFlippedByteAnywhereIsCaught(@ForAll @DoubleRange(min = 0, max = 1, maxIncluded = false) double where)
-      throws Exception {
+  void anyFlippedByteAnywhereIsCaught(
+      @ForAll @DoubleRange(min = 0, max = 1, maxIncluded = false) double where) throws Exception {
     makeImageOnce();
     long at = (long) (where * bytes.length);
     assertThat(verify(flip(bytes, at)).ok()).as("flip at %d", at).isFalse();
@@ -116,17 +119,21 @@ class VerifyDamageTest {
   @Test
   void wrongMagicIsNamed() throws Exception {
     VerifyReport r = verify(flip(bytes, 2));
-    assertThat(r.problems()).singleElement().satisfies(p -> {
-      assertThat(p.offset()).isEqualTo(2);
-      assertThat(p.message()).contains("wrong magic");
-    });
+    assertThat(r.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.offset()).isEqualTo(2);
+              assertThat(p.message()).contains("wrong magic");
+            });
   }
 
   @Test
   void damagedHeaderFieldIsCaughtByItsChecksum() throws Exception {
     VerifyReport r = verify(flip(bytes, 20)); // inside the commit id
-    assertThat(r.problems()).singleElement().satisfies(p ->
-        assertThat(p.message()).contains("header checksum mismatch"));
+    assertThat(r.problems())
+        .singleElement()
+        .satisfies(p -> assertThat(p.message()).contains("header checksum mismatch"));
   }
 
   @Test
@@ -147,7 +154,12 @@ class VerifyDamageTest {
     // Same shape (same object count, same IDX size), one file's content differs.
     Path src2 = TestTrees.random(Files.createDirectory(tmp.resolve("src2")), 11, 40);
     try (var files = Files.walk(src2)) {
-      Path f = files.filter(Files::isRegularFile).filter(p -> !Files.isSymbolicLink(p)).findFirst().orElseThrow();
+      Path f =
+          files
+              .filter(Files::isRegularFile)
+              .filter(p -> !Files.isSymbolicLink(p))
+              .findFirst()
+              .orElseThrow();
       byte[] c = Files.readAllBytes(f);
       c[0] ^= 1;
       Files.write(f, c);
@@ -156,7 +168,8 @@ class VerifyDamageTest {
     ImageHeader h2 = ImageHeader.decode("other", java.util.Arrays.copyOf(other, 128), other.length);
     assertThat(h2.idxLength()).isEqualTo(header.idxLength());
     byte[] spliced = bytes.clone();
-    System.arraycopy(other, (int) h2.idxOffset(), spliced, (int) header.idxOffset(), (int) header.idxLength());
+    System.arraycopy(
+        other, (int) h2.idxOffset(), spliced, (int) header.idxOffset(), (int) header.idxLength());
     VerifyReport r = verify(spliced);
     assertThat(r.problems()).anySatisfy(p -> assertThat(p.message()).contains("IDX/PACK mismatch"));
   }
@@ -173,7 +186,8 @@ class VerifyDamageTest {
       ObjectId tree = ins.insert(t);
       CommitBuilder c = new CommitBuilder();
       c.setTreeId(tree);
-      PersonIdent who = new PersonIdent("T", "t@x", TestTrees.DATE.toInstant(), TestTrees.DATE.getOffset());
+      PersonIdent who =
+          new PersonIdent("T", "t@x", TestTrees.DATE.toInstant(), TestTrees.DATE.getOffset());
       c.setAuthor(who);
       c.setCommitter(who);
       c.setMessage("m\n");
@@ -184,8 +198,10 @@ class VerifyDamageTest {
       ByteArrayOutputStream pack = new ByteArrayOutputStream();
       ByteArrayOutputStream idx = new ByteArrayOutputStream();
       int count;
-      try (RevWalk rw = new RevWalk(repo); PackWriter pw = new PackWriter(new PackConfig(repo), repo.newObjectReader())) {
-        List<RevObject> objs = List.of(rw.parseCommit(commit), rw.parseTree(tree), rw.lookupBlob(present));
+      try (RevWalk rw = new RevWalk(repo);
+          PackWriter pw = new PackWriter(new PackConfig(repo), repo.newObjectReader())) {
+        List<RevObject> objs =
+            List.of(rw.parseCommit(commit), rw.parseTree(tree), rw.lookupBlob(present));
         pw.preparePack(objs.iterator());
         pw.writePack(null, null, pack);
         pw.writeIndex(idx);
@@ -197,18 +213,31 @@ class VerifyDamageTest {
       long po = ImageHeader.SIZE;
       long io = po + pack.size();
       long xo = io + idx.size();
-      ImageHeader h = new ImageHeader(1, commit, tree, po, pack.size(), io, idx.size(), xo, pi.length,
-          count, (int) crc.getValue());
+      ImageHeader h =
+          new ImageHeader(
+              1,
+              commit,
+              tree,
+              po,
+              pack.size(),
+              io,
+              idx.size(),
+              xo,
+              pi.length,
+              count,
+              (int) crc.getValue());
       ByteArrayOutputStream img = new ByteArrayOutputStream();
       img.write(h.encode());
       img.write(pack.toByteArray());
       img.write(idx.toByteArray());
       img.write(pi);
       VerifyReport r = verify(img.toByteArray());
-      assertThat(r.problems()).anySatisfy(p -> {
-        assertThat(p.object()).isEqualTo(absent.name());
-        assertThat(p.message()).contains("missing").contains("absent.txt");
-      });
+      assertThat(r.problems())
+          .anySatisfy(
+              p -> {
+                assertThat(p.object()).isEqualTo(absent.name());
+                assertThat(p.message()).contains("missing").contains("absent.txt");
+              });
     }
   }
 }

@@ -6,16 +6,16 @@ import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SHA-256 of frames, by frame identity, forgetting frames nothing else holds. A frame in a table
- * is never written again, so its hash never changes: computing it once per frame makes a second
+ * SHA-256 of frames, by frame identity, forgetting frames nothing else holds. A frame in a table is
+ * never written again, so its hash never changes: computing it once per frame makes a second
  * snapshot or fork of a sandbox that wrote a few pages cost a lookup per page instead of hashing
  * all of memory (SHA-256 runs at ~1.3 GB/s per core here: 0.8 s for 1 GiB).
  *
  * <p>Why not a synchronized {@code WeakHashMap}: every call there first expunges the frames the
- * last GC freed, so whichever fork came first after a GC paid for all of them (6 ms for 20,000
- * dead frames at a 1 GiB prepare, against 0.4 ms for the walk itself). Here lookups take no lock
- * and a daemon thread removes dead frames as the GC reports them. (Caffeine's weak keys were
- * measured too: 0.7-1.2 ms per 16,384 lookups, for bookkeeping this map does not need.)
+ * last GC freed, so whichever fork came first after a GC paid for all of them (6 ms for 20,000 dead
+ * frames at a 1 GiB prepare, against 0.4 ms for the walk itself). Here lookups take no lock and a
+ * daemon thread removes dead frames as the GC reports them. (Caffeine's weak keys were measured
+ * too: 0.7-1.2 ms per 16,384 lookups, for bookkeeping this map does not need.)
  */
 final class FrameHashes {
   private static final ReferenceQueue<byte[]> DEAD = new ReferenceQueue<>();
@@ -67,7 +67,8 @@ final class FrameHashes {
         return true;
       }
       byte[] frame = get();
-      return frame != null && (o instanceof Probe p ? p.frame == frame : o instanceof Key k && k.get() == frame);
+      return frame != null
+          && (o instanceof Probe p ? p.frame == frame : o instanceof Key k && k.get() == frame);
     }
   }
 

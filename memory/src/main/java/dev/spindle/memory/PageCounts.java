@@ -6,13 +6,13 @@ package dev.spindle.memory;
  */
 public record PageCounts(int zeroPages, int sharedPages, int privatePages, int unloadedPages) {
 
-    /** All pages, whatever their state. */
-    public int pages() {
-        return zeroPages + sharedPages + privatePages + unloadedPages;
-    }
+  /** All pages, whatever their state. */
+  public int pages() {
+    return zeroPages + sharedPages + privatePages + unloadedPages;
+  }
 
-    /** Bytes this memory alone holds. */
-    public long privateBytes() {
-        return (long) privatePages * Pages.SIZE;
-    }
+  /** Bytes this memory alone holds. */
+  public long privateBytes() {
+    return (long) privatePages * Pages.SIZE;
+  }
 }

@@ -13,12 +13,12 @@ package dev.spindle.memory;
  */
 @FunctionalInterface
 public interface PageSource {
-    /** A source for tables that have no unloaded pages: loading from it is a bug. */
-    PageSource NONE =
-            index -> {
-                throw new IllegalStateException("no page source for page " + index);
-            };
+  /** A source for tables that have no unloaded pages: loading from it is a bug. */
+  PageSource NONE =
+      index -> {
+        throw new IllegalStateException("no page source for page " + index);
+      };
 
-    /** Returns page {@code index}'s bytes (see the interface's contract). */
-    byte[] load(int index);
+  /** Returns page {@code index}'s bytes (see the interface's contract). */
+  byte[] load(int index);
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
-
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,12 +13,12 @@ import org.junit.jupiter.api.Test;
  */
 class ChicoryQuirksTest {
 
-    /** Why {@code MemoryOps} models atomics itself instead of asking {@code ByteArrayMemory}. */
-    @Test
-    void byteArrayMemoryAtomicsFailOnNonSharedMemoryOnThisJdk() {
-        var memory = new ByteArrayMemory(new MemoryLimits(1, 1));
-        assertThatThrownBy(() -> memory.atomicReadInt(0))
-                .isInstanceOf(WasmRuntimeException.class)
-                .hasMessageStartingWith(Bounds.PREFIX);
-    }
+  /** Why {@code MemoryOps} models atomics itself instead of asking {@code ByteArrayMemory}. */
+  @Test
+  void byteArrayMemoryAtomicsFailOnNonSharedMemoryOnThisJdk() {
+    var memory = new ByteArrayMemory(new MemoryLimits(1, 1));
+    assertThatThrownBy(() -> memory.atomicReadInt(0))
+        .isInstanceOf(WasmRuntimeException.class)
+        .hasMessageStartingWith(Bounds.PREFIX);
+  }
 }

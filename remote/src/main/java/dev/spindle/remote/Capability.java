@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * An unguessable 128-bit id that grants reading exactly one descriptor's pages until it expires
- * or is released. Compared in constant time: the page service answers strangers.
+ * An unguessable 128-bit id that grants reading exactly one descriptor's pages until it expires or
+ * is released. Compared in constant time: the page service answers strangers.
  */
 public final class Capability {
   static final int BYTES = 16;

@@ -13,11 +13,11 @@ import java.util.HexFormat;
  * page data.
  *
  * <p>A page whose hash the parent had not computed yet when it prepared is <em>pending</em>:
- * hashing 1 GiB costs ~0.8 s on one core here, while preparing is meant to cost a table walk.
- * The parent hashes pending pages right after preparing; a child learns their hashes from the
- * page service (with each page it fetches, and as a list in the background) or, when the parent
- * is gone, from the hash list the parent saved in the fallback store. Its pageHashes entry is 32
- * zero bytes until then.
+ * hashing 1 GiB costs ~0.8 s on one core here, while preparing is meant to cost a table walk. The
+ * parent hashes pending pages right after preparing; a child learns their hashes from the page
+ * service (with each page it fetches, and as a list in the background) or, when the parent is gone,
+ * from the hash list the parent saved in the fallback store. Its pageHashes entry is 32 zero bytes
+ * until then.
  */
 public record Descriptor(
     int pages,
@@ -37,14 +37,31 @@ public record Descriptor(
           "page hashes: " + pageHashes.length + " bytes for " + pages + " pages");
     }
     if (pendingHashes.length() > pages) {
-      throw new IllegalArgumentException("pending page " + (pendingHashes.length() - 1) + " of " + pages);
+      throw new IllegalArgumentException(
+          "pending page " + (pendingHashes.length() - 1) + " of " + pages);
     }
   }
 
   /** A descriptor whose every hash is known. */
-  public Descriptor(int pages, byte[] pageHashes, BitSet droppedSegments, byte[] state, String host,
-      int port, Capability capability, long expiresAtMillis) {
-    this(pages, pageHashes, new BitSet(), droppedSegments, state, host, port, capability, expiresAtMillis);
+  public Descriptor(
+      int pages,
+      byte[] pageHashes,
+      BitSet droppedSegments,
+      byte[] state,
+      String host,
+      int port,
+      Capability capability,
+      long expiresAtMillis) {
+    this(
+        pages,
+        pageHashes,
+        new BitSet(),
+        droppedSegments,
+        state,
+        host,
+        port,
+        capability,
+        expiresAtMillis);
   }
 
   /** Page {@code i}'s SHA-256 (32 bytes; all zero for a zero page and for a pending one). */
@@ -89,16 +106,27 @@ public record Descriptor(
 
   /** The same descriptor with another capability (tests forge stolen ones with it). */
   public Descriptor withCapability(Capability c) {
-    return new Descriptor(pages, pageHashes, pendingHashes, droppedSegments, state, host, port, c, expiresAtMillis);
+    return new Descriptor(
+        pages, pageHashes, pendingHashes, droppedSegments, state, host, port, c, expiresAtMillis);
   }
 
   /** The same descriptor with another expiry. */
   public Descriptor withExpiry(long millis) {
-    return new Descriptor(pages, pageHashes, pendingHashes, droppedSegments, state, host, port, capability, millis);
+    return new Descriptor(
+        pages, pageHashes, pendingHashes, droppedSegments, state, host, port, capability, millis);
   }
 
   /** The same descriptor pointing at another page service. */
   public Descriptor withAddress(String h, int p) {
-    return new Descriptor(pages, pageHashes, pendingHashes, droppedSegments, state, h, p, capability, expiresAtMillis);
+    return new Descriptor(
+        pages,
+        pageHashes,
+        pendingHashes,
+        droppedSegments,
+        state,
+        h,
+        p,
+        capability,
+        expiresAtMillis);
   }
 }

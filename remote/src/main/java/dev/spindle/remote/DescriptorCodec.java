@@ -1,7 +1,7 @@
 package dev.spindle.remote;
 
-import java.nio.ByteBuffer;
 import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.zip.CRC32C;
@@ -23,14 +23,15 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * Version 1 (still read) had N × 32 hash bytes, zero for a zero page, in place of the bitsets and
- * hashes. Decoding checks every length against what is left and names the byte offset of a
- * problem.
+ * hashes. Decoding checks every length against what is left and names the byte offset of a problem.
  */
 public final class DescriptorCodec {
   static final byte[] MAGIC = "SPDS".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 2;
+
   /** 65536 Wasm pages = 4 GiB, the most a 32-bit memory has. */
   static final int MAX_PAGES = 65536;
+
   static final int MAX_STATE = 64 << 20;
   private static final int HASH = Descriptor.HASH_BYTES;
 
@@ -49,9 +50,26 @@ public final class DescriptorCodec {
     byte[] host = d.host().getBytes(StandardCharsets.UTF_8);
     int hashed = d.pages() - zero.cardinality() - d.pendingHashes().cardinality();
     // Sized exactly and written once: a 1 GiB memory's descriptor is half a megabyte.
-    ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 1 + 4 + 4 + pending.length + 4 + zeros.length
-        + hashed * HASH + 4 + dropped.length + 4 + d.state().length + 2 + host.length + 4
-        + Capability.BYTES + 8 + 4);
+    ByteBuffer out =
+        ByteBuffer.allocate(
+            MAGIC.length
+                + 1
+                + 4
+                + 4
+                + pending.length
+                + 4
+                + zeros.length
+                + hashed * HASH
+                + 4
+                + dropped.length
+                + 4
+                + d.state().length
+                + 2
+                + host.length
+                + 4
+                + Capability.BYTES
+                + 8
+                + 4);
     out.put(MAGIC).put((byte) VERSION).putInt(d.pages());
     out.putInt(pending.length).put(pending).putInt(zeros.length).put(zeros);
     byte[] all = d.pageHashes();
@@ -106,7 +124,8 @@ public final class DescriptorCodec {
         if (zero.intersects(pending)) {
           BitSet both = (BitSet) zero.clone();
           both.and(pending);
-          throw new DescriptorException(in.position(), "page " + both.nextSetBit(0) + " is both zero and pending");
+          throw new DescriptorException(
+              in.position(), "page " + both.nextSetBit(0) + " is both zero and pending");
         }
         hashes = new byte[pages * HASH];
         for (int i = 0; i < pages; i++) {
@@ -117,7 +136,8 @@ public final class DescriptorCodec {
             }
             in.get(hashes, i * HASH, HASH);
             if (isAllZero(hashes, i * HASH)) {
-              throw new DescriptorException(at, "page " + i + " has an all-zero hash but is not a zero page");
+              throw new DescriptorException(
+                  at, "page " + i + " has an all-zero hash but is not a zero page");
             }
           }
         }
@@ -125,7 +145,8 @@ public final class DescriptorCodec {
       BitSet dropped = BitSet.valueOf(take(in, in.getInt(), "dropped segments"));
       int stateLen = in.getInt();
       if (stateLen > MAX_STATE) {
-        throw new DescriptorException(in.position() - 4, "state of " + stateLen + " bytes is too large");
+        throw new DescriptorException(
+            in.position() - 4, "state of " + stateLen + " bytes is too large");
       }
       byte[] state = take(in, stateLen, "state");
       int hostLen = Short.toUnsignedInt(in.getShort());
@@ -137,7 +158,8 @@ public final class DescriptorCodec {
       Capability cap = Capability.of(take(in, Capability.BYTES, "capability"));
       long expires = in.getLong();
       if (in.remaining() != 4) {
-        throw new DescriptorException(in.position(), (in.remaining() - 4) + " unexpected trailing bytes");
+        throw new DescriptorException(
+            in.position(), (in.remaining() - 4) + " unexpected trailing bytes");
       }
       return new Descriptor(pages, hashes, pending, dropped, state, host, port, cap, expires);
     } catch (BufferUnderflowException e) {
@@ -165,8 +187,8 @@ public final class DescriptorCodec {
 
   private static byte[] take(ByteBuffer in, long len, String what) throws DescriptorException {
     if (len < 0 || len > in.remaining()) {
-      throw new DescriptorException(in.position(), what + ": " + len + " bytes announced, "
-          + in.remaining() + " left");
+      throw new DescriptorException(
+          in.position(), what + ": " + len + " bytes announced, " + in.remaining() + " left");
     }
     byte[] b = new byte[(int) len];
     in.get(b);

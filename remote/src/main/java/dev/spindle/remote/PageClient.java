@@ -12,25 +12,28 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One connection to a parent's page service, used by one child, with connect and read timeouts
- * so a dead parent is noticed, not waited on.
+ * One connection to a parent's page service, used by one child, with connect and read timeouts so a
+ * dead parent is noticed, not waited on.
  *
- * <p>Requests are pipelined: {@link #send} writes a request and returns at once, up to
- * {@value #MAX_IN_FLIGHT} may be in flight, and {@link #await} waits for one answer. The
- * service answers a connection's requests in the order they came (protocol version 2 already
- * does: it reads the next request only after writing an answer), so answers are matched to
- * requests by position and each GET_PAGES answer is still checked to carry exactly the pages
- * asked. There is no reader thread: whoever awaits an answer reads the ones before it off the
- * socket and leaves them for their own waiters, so a lone fault pays no thread hand-off.
+ * <p>Requests are pipelined: {@link #send} writes a request and returns at once, up to {@value
+ * #MAX_IN_FLIGHT} may be in flight, and {@link #await} waits for one answer. The service answers a
+ * connection's requests in the order they came (protocol version 2 already does: it reads the next
+ * request only after writing an answer), so answers are matched to requests by position and each
+ * GET_PAGES answer is still checked to carry exactly the pages asked. There is no reader thread:
+ * whoever awaits an answer reads the ones before it off the socket and leaves them for their own
+ * waiters, so a lone fault pays no thread hand-off.
  */
 final class PageClient implements Closeable {
   /** Requests in flight on a connection; a 64-page batch is 4 MiB, so 16 are 64 MiB. */
   static final int MAX_IN_FLIGHT = 16;
+
   private final InetSocketAddress address;
   private final int timeoutMillis;
   private final int pageSize;
+
   /** The open connection, or null; guarded by {@code this}, which also orders sends. */
   private Connection connection;
+
   /** Closed: no connection is opened any more (a warm-up that runs late must not leak one). */
   private boolean closed;
 
@@ -43,10 +46,13 @@ final class PageClient implements Closeable {
   /** A request sent and its answer, once read (or the failure that ended its connection). */
   static final class Pending {
     private final Connection connection;
+
     /** Whether the connection was open before this request (see {@link #roundTrip}). */
     private final boolean reused;
+
     /** The pages asked by a GET_PAGES request (read off the socket page by page), else null. */
     private final int[] asked;
+
     private PageProtocol.Frame answer;
     private Fetched pages;
     private IOException failure;
@@ -69,11 +75,15 @@ final class PageClient implements Closeable {
     final Socket socket;
     final DataInputStream in;
     final DataOutputStream out;
+
     /** Held by the one thread reading answers off the socket. */
     final Object reading = new Object();
+
     /** Guarded by {@code this}. */
     final java.util.ArrayDeque<Pending> awaiting = new java.util.ArrayDeque<>();
+
     IOException broken;
+
     /**
      * A request could not be written: no more are sent here, but the answers already on their way
      * are still read, so that what the peer sent (a protocol error, say) is what their requests
@@ -116,9 +126,9 @@ final class PageClient implements Closeable {
     }
 
     /**
-     * The next answer: to GET_PAGES {@code asked} (when not null) read page by page into the
-     * arrays the child keeps, checked to be exactly the pages asked as it comes (a whole 64-page
-     * answer as one array is 4 MiB, a humongous object for the collector); else a frame.
+     * The next answer: to GET_PAGES {@code asked} (when not null) read page by page into the arrays
+     * the child keeps, checked to be exactly the pages asked as it comes (a whole 64-page answer as
+     * one array is 4 MiB, a humongous object for the collector); else a frame.
      */
     private Object readAnswer(int[] asked) throws IOException {
       int len;
@@ -133,8 +143,12 @@ final class PageClient implements Closeable {
       }
       int version = in.readUnsignedByte();
       if (version != PageProtocol.VERSION) {
-        throw new PageProtocolException("unsupported page protocol version " + version + " (this side speaks "
-            + PageProtocol.VERSION + ")");
+        throw new PageProtocolException(
+            "unsupported page protocol version "
+                + version
+                + " (this side speaks "
+                + PageProtocol.VERSION
+                + ")");
       }
       int type = in.readUnsignedByte();
       if (asked == null || type != PageProtocol.PAGES || len < 5) {
@@ -148,10 +162,12 @@ final class PageClient implements Closeable {
       }
       int count = in.readUnsignedShort();
       if (count != asked.length) {
-        throw new PageProtocolException("page service answered " + count + " pages for " + asked.length + " asked");
+        throw new PageProtocolException(
+            "page service answered " + count + " pages for " + asked.length + " asked");
       }
       if (len != 5 + (long) count * (4 + PageProtocol.HASH + pageSize)) {
-        throw new PageProtocolException("page service answered " + len + " bytes for " + count + " pages");
+        throw new PageProtocolException(
+            "page service answered " + len + " bytes for " + count + " pages");
       }
       byte[][] pages = new byte[count][];
       byte[][] hashes = new byte[count][];
@@ -159,7 +175,8 @@ final class PageClient implements Closeable {
       for (int k = 0; k < count; k++) {
         int index = in.readInt();
         if (index != asked[k]) {
-          throw new PageProtocolException("page service sent page " + index + " for page " + asked[k]);
+          throw new PageProtocolException(
+              "page service sent page " + index + " for page " + asked[k]);
         }
         hashes[k] = readFully(new byte[PageProtocol.HASH], 0, len, at + 4);
         pages[k] = readFully(new byte[pageSize], 0, len, at + 4 + PageProtocol.HASH);
@@ -168,12 +185,16 @@ final class PageClient implements Closeable {
       return new Fetched(pages, hashes);
     }
 
-    /** Fills {@code b} from {@code from} on, of a frame of {@code len} bytes whose byte {@code at} comes next. */
+    /**
+     * Fills {@code b} from {@code from} on, of a frame of {@code len} bytes whose byte {@code at}
+     * comes next.
+     */
     private byte[] readFully(byte[] b, int from, int len, int at) throws IOException {
       for (int i = from; i < b.length; ) {
         int n = in.read(b, i, b.length - i);
         if (n < 0) {
-          throw new PageProtocolException("frame of " + len + " bytes truncated at byte " + (at + i - from));
+          throw new PageProtocolException(
+              "frame of " + len + " bytes truncated at byte " + (at + i - from));
         }
         i += n;
       }
@@ -200,9 +221,9 @@ final class PageClient implements Closeable {
   }
 
   /**
-   * Sends a request without waiting for its answer. With {@value #MAX_IN_FLIGHT} already in
-   * flight, first reads the oldest answer (kept for its waiter), so the server never blocks
-   * writing answers that nobody reads while this side blocks writing requests.
+   * Sends a request without waiting for its answer. With {@value #MAX_IN_FLIGHT} already in flight,
+   * first reads the oldest answer (kept for its waiter), so the server never blocks writing answers
+   * that nobody reads while this side blocks writing requests.
    */
   synchronized Pending send(int type, byte[] payload) throws IOException {
     return send(type, payload, null);
@@ -227,7 +248,9 @@ final class PageClient implements Closeable {
     synchronized (c) {
       if (c.broken != null || c.retired) {
         connection = null;
-        throw c.broken != null ? c.broken : new IOException("page service at " + address + " stopped reading");
+        throw c.broken != null
+            ? c.broken
+            : new IOException("page service at " + address + " stopped reading");
       }
       p = new Pending(c, reused, asked);
       c.awaiting.addLast(p);
@@ -317,7 +340,8 @@ final class PageClient implements Closeable {
       if (!p.reused) {
         throw e;
       }
-      return pages(send(PageProtocol.GET_PAGES, request, indices.clone()), indices); // see roundTrip
+      return pages(
+          send(PageProtocol.GET_PAGES, request, indices.clone()), indices); // see roundTrip
     }
   }
 
@@ -325,18 +349,21 @@ final class PageClient implements Closeable {
   static Fetched pages(PageProtocol.Frame f, int[] indices, int pageSize) throws IOException {
     ByteBuffer p = ok(f);
     if (p.remaining() < 2) {
-      throw new PageProtocolException("page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
+      throw new PageProtocolException(
+          "page service answered " + p.remaining() + " bytes for " + indices.length + " pages");
     }
     int count = Short.toUnsignedInt(p.getShort());
     if (count != indices.length || p.remaining() != count * (4 + PageProtocol.HASH + pageSize)) {
-      throw new PageProtocolException("page service answered " + count + " pages for " + indices.length + " asked");
+      throw new PageProtocolException(
+          "page service answered " + count + " pages for " + indices.length + " asked");
     }
     byte[][] pages = new byte[count][];
     byte[][] hashes = new byte[count][];
     for (int i = 0; i < count; i++) {
       int index = p.getInt();
       if (index != indices[i]) {
-        throw new PageProtocolException("page service sent page " + index + " for page " + indices[i]);
+        throw new PageProtocolException(
+            "page service sent page " + index + " for page " + indices[i]);
       }
       hashes[i] = new byte[PageProtocol.HASH];
       p.get(hashes[i]);
@@ -358,7 +385,8 @@ final class PageClient implements Closeable {
     ByteBuffer p = ok(f);
     int n = p.remaining() < 2 ? -1 : Short.toUnsignedInt(p.getShort());
     if (n != count || p.remaining() != count * PageProtocol.HASH) {
-      throw new PageProtocolException("page service answered " + n + " hashes for " + count + " asked");
+      throw new PageProtocolException(
+          "page service answered " + n + " hashes for " + count + " asked");
     }
     byte[] h = new byte[count * PageProtocol.HASH];
     p.get(h);
@@ -373,8 +401,11 @@ final class PageClient implements Closeable {
       ByteBuffer req = ByteBuffer.allocate(Capability.BYTES + 4).put(cap.bytes()).putInt(offset);
       ByteBuffer p = ok(roundTrip(PageProtocol.GET_MODULE, req.array()));
       int total = p.remaining() >= 4 ? p.getInt() : -1;
-      if (total < 0 || total > maxBytes || (module != null && total != module.length)
-          || p.remaining() > total - offset || (p.remaining() == 0 && offset < total)) {
+      if (total < 0
+          || total > maxBytes
+          || (module != null && total != module.length)
+          || p.remaining() > total - offset
+          || (p.remaining() == 0 && offset < total)) {
         throw new PageProtocolException("page service sent a bad module chunk at offset " + offset);
       }
       if (module == null) {
@@ -404,13 +435,16 @@ final class PageClient implements Closeable {
    * TCP handshake; a failure is left for the first request to report (and fall back on).
    */
   void warmUpInBackground() {
-    Thread.ofVirtual().name("spindle-page-connect").start(() -> {
-      try {
-        connect();
-      } catch (IOException e) {
-        // the first request reports it
-      }
-    });
+    Thread.ofVirtual()
+        .name("spindle-page-connect")
+        .start(
+            () -> {
+              try {
+                connect();
+              } catch (IOException e) {
+                // the first request reports it
+              }
+            });
   }
 
   void release(Capability cap) throws IOException {
@@ -476,7 +510,8 @@ final class PageClient implements Closeable {
       connection = new Connection(s);
     } catch (IOException e) {
       s.close();
-      throw new IOException("page service at " + address + " does not answer: " + e.getMessage(), e);
+      throw new IOException(
+          "page service at " + address + " does not answer: " + e.getMessage(), e);
     }
     return connection;
   }

@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The page service's frames over TCP, version 2 (big-endian). Every frame is {@code u32 length,
- * u8 version, u8 type, payload}; lengths are bounded before anything is allocated.
+ * The page service's frames over TCP, version 2 (big-endian). Every frame is {@code u32 length, u8
+ * version, u8 type, payload}; lengths are bounded before anything is allocated.
  *
  * <pre>
  * GET_PAGES  (1): 16-byte capability, u16 count (1..{@value #MAX_BATCH}), count × u32 page index
@@ -24,8 +24,8 @@ import java.nio.charset.StandardCharsets;
  *                 otherwise: u16 length, UTF-8 message
  * </pre>
  *
- * A connection's requests are answered in the order they came, so a client may pipeline them
- * (send several before reading the first answer) and match answers by position.
+ * A connection's requests are answered in the order they came, so a client may pipeline them (send
+ * several before reading the first answer) and match answers by position.
  *
  * <p>A page travels with its hash so that a child can check a page whose hash was still pending in
  * its descriptor against what the parent hashed: damage on the way is caught either way.
@@ -36,12 +36,16 @@ final class PageProtocol {
   static final int RELEASE = 2;
   static final int GET_HASHES = 3;
   static final int GET_MODULE = 4;
+
   /** Module bytes per answer: 2 MiB, so a 30 MB CRuby module takes 15 round trips. */
   static final int MAX_CHUNK = 2 << 20;
+
   static final int PAGES = 0x81;
   static final int MAX_BATCH = 64;
+
   /** 4096 hashes: 128 KiB, a quarter of a 1 GiB memory's list per request. */
   static final int MAX_HASHES = 4096;
+
   static final int HASH = Descriptor.HASH_BYTES;
   static final int MAX_REQUEST = 2 + Capability.BYTES + 2 + 4 * MAX_BATCH;
 
@@ -54,7 +58,10 @@ final class PageProtocol {
   private PageProtocol() {}
 
   static int maxResponse(int pageSize) {
-    return 2 + 1 + 4 + Math.max(Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH), MAX_CHUNK);
+    return 2
+        + 1
+        + 4
+        + Math.max(Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH), MAX_CHUNK);
   }
 
   /** A frame read off the wire: its type and payload. */
@@ -68,11 +75,13 @@ final class PageProtocol {
       return null; // clean close between frames
     }
     if (len < 2 || len > maxLength) {
-      throw new PageProtocolException("frame length " + len + " out of bounds (max " + maxLength + ")");
+      throw new PageProtocolException(
+          "frame length " + len + " out of bounds (max " + maxLength + ")");
     }
     int version = in.readUnsignedByte();
     if (version != VERSION) {
-      throw new PageProtocolException("unsupported page protocol version " + version + " (this side speaks " + VERSION + ")");
+      throw new PageProtocolException(
+          "unsupported page protocol version " + version + " (this side speaks " + VERSION + ")");
     }
     int type = in.readUnsignedByte();
     byte[] payload = new byte[len - 2];

@@ -22,16 +22,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Serves pages of exported page tables to children on other nodes. A table is immutable, so
- * serving needs no locking and the parent keeps running (its later writes copy pages first, as a
- * live snapshot's do). Each export is reachable only with its capability, until it expires or
- * is released.
+ * Serves pages of exported page tables to children on other nodes. A table is immutable, so serving
+ * needs no locking and the parent keeps running (its later writes copy pages first, as a live
+ * snapshot's do). Each export is reachable only with its capability, until it expires or is
+ * released.
  *
- * <p>Connections are capped ({@link Limits}): anyone who can reach the port can open them, and
- * each costs a platform thread (3,000 idle ones took a node from 35 to 1,391 threads). Beyond the
- * caps a connection is closed at once; one that has not shown an exported capability within the
- * first-frame timeout is dropped, so a flood of silent connections holds its slots for seconds,
- * not the minute an idle child is allowed.
+ * <p>Connections are capped ({@link Limits}): anyone who can reach the port can open them, and each
+ * costs a platform thread (3,000 idle ones took a node from 35 to 1,391 threads). Beyond the caps a
+ * connection is closed at once; one that has not shown an exported capability within the
+ * first-frame timeout is dropped, so a flood of silent connections holds its slots for seconds, not
+ * the minute an idle child is allowed.
  */
 public final class PageServer implements Closeable {
   private static final int IDLE_TIMEOUT_MS = 60_000;
@@ -46,11 +46,12 @@ public final class PageServer implements Closeable {
 
     public Limits {
       if (maxConnections < 1 || maxConnectionsPerPeer < 1) {
-        throw new IllegalArgumentException("connection caps must be at least 1: " + maxConnections + ", "
-            + maxConnectionsPerPeer);
+        throw new IllegalArgumentException(
+            "connection caps must be at least 1: " + maxConnections + ", " + maxConnectionsPerPeer);
       }
       if (firstFrameTimeout.isNegative() || firstFrameTimeout.isZero()) {
-        throw new IllegalArgumentException("first-frame timeout must be positive: " + firstFrameTimeout);
+        throw new IllegalArgumentException(
+            "first-frame timeout must be positive: " + firstFrameTimeout);
       }
     }
   }
@@ -65,8 +66,10 @@ public final class PageServer implements Closeable {
   private final AtomicLong connectionsRefused = new AtomicLong();
   private final AtomicLong connectionsTimedOut = new AtomicLong();
   private final Limits limits;
+
   /** Open connections, in total and by peer address; guarded by {@code this}. */
   private int open;
+
   private final Map<InetAddress, Integer> openByPeer = new HashMap<>();
   private final Thread acceptor;
 
@@ -99,8 +102,8 @@ public final class PageServer implements Closeable {
   }
 
   /**
-   * As {@link #export(PageTable, Duration)}, with the sandbox's Wasm module readable under the
-   * same capability, for a child whose node does not have it.
+   * As {@link #export(PageTable, Duration)}, with the sandbox's Wasm module readable under the same
+   * capability, for a child whose node does not have it.
    */
   public Capability export(PageTable table, byte[] module, Duration ttl) {
     long now = System.currentTimeMillis();
@@ -173,13 +176,17 @@ public final class PageServer implements Closeable {
         // thread wakes on its socket directly where a virtual one goes through the poller and a
         // carrier. Measured on random faults over a 1 GiB parent: 92-123 us a page against
         // 122-169 us. A child holds two connections; idle ones close after a minute.
-        Thread.ofPlatform().daemon().name("spindle-page-conn").start(() -> {
-          try {
-            serve(s);
-          } finally {
-            leave(peer);
-          }
-        });
+        Thread.ofPlatform()
+            .daemon()
+            .name("spindle-page-conn")
+            .start(
+                () -> {
+                  try {
+                    serve(s);
+                  } finally {
+                    leave(peer);
+                  }
+                });
       } catch (OutOfMemoryError | RuntimeException e) {
         // No thread to be had (the node's limit): refuse this one, keep accepting.
         leave(peer);
@@ -217,8 +224,10 @@ public final class PageServer implements Closeable {
     try (s) {
       s.setTcpNoDelay(true);
       deadline = new FirstFrameDeadline(s, limits.firstFrameTimeout());
-      serve(new DataInputStream(new BufferedInputStream(deadline, 1 << 16)),
-          new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 17)), deadline::lift);
+      serve(
+          new DataInputStream(new BufferedInputStream(deadline, 1 << 16)),
+          new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 17)),
+          deadline::lift);
     } catch (SocketTimeoutException e) {
       if (deadline != null && !deadline.lifted()) {
         connectionsTimedOut.incrementAndGet(); // silent, slow or never authenticated
@@ -290,14 +299,15 @@ public final class PageServer implements Closeable {
 
   /**
    * Answers the frames of one connection until it closes. Bytes from anywhere: a malformed frame
-   * ends the connection with an IOException, any other request gets an answer (the fuzz test
-   * holds it to that).
+   * ends the connection with an IOException, any other request gets an answer (the fuzz test holds
+   * it to that).
    */
   void serve(DataInputStream in, DataOutputStream out) throws IOException {
     serve(in, out, () -> {});
   }
 
-  private void serve(DataInputStream in, DataOutputStream out, OnAuthenticated authenticated) throws IOException {
+  private void serve(DataInputStream in, DataOutputStream out, OnAuthenticated authenticated)
+      throws IOException {
     PageProtocol.Frame f;
     while ((f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null) {
       // Before answering: a RELEASE ends the export it names, yet it showed the capability.
@@ -317,8 +327,8 @@ public final class PageServer implements Closeable {
   private record Pages(PageTable table, int[] indices) {}
 
   /**
-   * Writes an answer to GET_PAGES page by page: a 64-page answer built whole was a 4 MiB array
-   * per request, which the collector allocates as a humongous object (as was the client's).
+   * Writes an answer to GET_PAGES page by page: a 64-page answer built whole was a 4 MiB array per
+   * request, which the collector allocates as a humongous object (as was the client's).
    */
   private void writePages(DataOutputStream out, Pages p) throws IOException {
     int n = p.indices().length;
@@ -399,16 +409,31 @@ public final class PageServer implements Closeable {
       return refuse(PageProtocol.NO_SUCH_PAGE, "this descriptor has no module to serve");
     }
     if (offset < 0 || offset > module.length) {
-      return refuse(PageProtocol.BAD_REQUEST, "module offset " + offset + " of " + module.length + " bytes");
+      return refuse(
+          PageProtocol.BAD_REQUEST, "module offset " + offset + " of " + module.length + " bytes");
     }
     int n = Math.min(PageProtocol.MAX_CHUNK, module.length - offset);
-    return ByteBuffer.allocate(5 + n).put((byte) PageProtocol.OK).putInt(module.length).put(module, offset, n).array();
+    return ByteBuffer.allocate(5 + n)
+        .put((byte) PageProtocol.OK)
+        .putInt(module.length)
+        .put(module, offset, n)
+        .array();
   }
 
   private byte[] hashes(PageTable table, int first, int count) {
-    if (count < 1 || count > PageProtocol.MAX_HASHES || first < 0 || first > table.pages() - count) {
-      return refuse(PageProtocol.NO_SUCH_PAGE, "pages " + first + ".." + (first + count - 1L)
-          + " are not all in the descriptor (" + table.pages() + " pages)");
+    if (count < 1
+        || count > PageProtocol.MAX_HASHES
+        || first < 0
+        || first > table.pages() - count) {
+      return refuse(
+          PageProtocol.NO_SUCH_PAGE,
+          "pages "
+              + first
+              + ".."
+              + (first + count - 1L)
+              + " are not all in the descriptor ("
+              + table.pages()
+              + " pages)");
     }
     ByteBuffer b = ByteBuffer.allocate(3 + count * PageProtocol.HASH);
     b.put((byte) PageProtocol.OK).putShort((short) count);

@@ -23,46 +23,64 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Readahead adapts to the access pattern ({@link #readAhead}): each touch that follows the
  * previous one in page order widens a window of pages asked for ahead of the reader, up to the
  * bound given at resume, and each touch elsewhere halves it and asks for its own page only (bytes
- * moved stay those touched), while a sequential reader keeps up to
- * {@value #MAX_WINDOW} pages in flight as pipelined batches on its one connection (throughput is
- * no longer one round trip per page).
+ * moved stay those touched), while a sequential reader keeps up to {@value #MAX_WINDOW} pages in
+ * flight as pipelined batches on its one connection (throughput is no longer one round trip per
+ * page).
  *
  * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
  * page must match the hash the parent computed, so damage on the way is caught), and as a list
- * fetched in the background over a second connection from resume on; when the parent is gone,
- * from the list it saved in the store. A page whose hash the child never learnt is not taken
- * from the store: it stops the child, naming the page.
+ * fetched in the background over a second connection from resume on; when the parent is gone, from
+ * the list it saved in the store. A page whose hash the child never learnt is not taken from the
+ * store: it stops the child, naming the page.
  */
 public final class RemotePageSource implements PageSource, AutoCloseable {
-  /** After the parent failed, go straight to the store for this long instead of timing out per page. */
+  /**
+   * After the parent failed, go straight to the store for this long instead of timing out per page.
+   */
   private static final long PARENT_BACKOFF_MS = 5_000;
+
   private static final int HASH = Descriptor.HASH_BYTES;
 
   private final Descriptor d;
+
   /** Faults only: a fault never waits behind background work. */
   private final PageClient client;
+
   /** The hash list and the working-set replay, which move up to a whole memory. */
   private final PageClient background;
+
   /** Page hashes as known now: the descriptor's, then pending ones as they are learnt. */
   private final byte[] hashes;
+
   private final BitSet pending;
   private final PageStore fallback;
-  /** Most pages read ahead of a sequential reader: every batch the connection may have in flight. */
+
+  /**
+   * Most pages read ahead of a sequential reader: every batch the connection may have in flight.
+   */
   static final int MAX_WINDOW = PageClient.MAX_IN_FLIGHT * PageProtocol.MAX_BATCH;
+
   /** A sequential run's first readahead, in pages. */
   private static final int FIRST_WINDOW = 4;
+
   /** A readahead's bound, in pages: 1 turns it off. */
   private final int maxWindow;
+
   /** Pages asked for before they were touched, each with the request that brings it. */
   private final Map<Integer, Batch> prefetched = new ConcurrentHashMap<>();
+
   /** Pages asked for already (by a fault, the readahead or the replay); guarded by {@code this}. */
   private final BitSet requested = new BitSet();
+
   /** The readahead's state, guarded by {@code this}: the page a sequential reader touches next, */
   private int expected = -1;
+
   /** the window now (0: none), */
   private int window;
+
   /** and the first page past what it has asked for. */
   private int aheadEnd;
+
   private volatile long parentDownUntil;
   private volatile String parentFailure;
   final AtomicLong faults = new AtomicLong();
@@ -73,7 +91,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   private final AtomicLong hashListBytes = new AtomicLong();
   private volatile boolean released;
 
-  RemotePageSource(Descriptor d, PageClient client, PageClient background, PageStore fallback, int window) {
+  RemotePageSource(
+      Descriptor d, PageClient client, PageClient background, PageStore fallback, int window) {
     this.d = d;
     this.client = client;
     this.background = background;
@@ -84,27 +103,30 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   }
 
   /**
-   * Fetches the hashes the descriptor left pending, over the background connection so that
-   * faults never queue behind it. A failure stops it quietly: pages still come with their
-   * hashes, and the store holds the full list.
+   * Fetches the hashes the descriptor left pending, over the background connection so that faults
+   * never queue behind it. A failure stops it quietly: pages still come with their hashes, and the
+   * store holds the full list.
    */
   void learnHashesInBackground() {
     if (pendingHashes() == 0) {
       return;
     }
-    Thread.ofVirtual().name("spindle-hashes").start(() -> {
-      try {
-        int first;
-        while (!released && (first = nextPending()) >= 0) {
-          int count = Math.min(PageProtocol.MAX_HASHES, d.pages() - first);
-          byte[] got = background.hashes(d.capability(), first, count);
-          hashListBytes.addAndGet(got.length);
-          learn(first, got);
-        }
-      } catch (IOException e) {
-        // see above
-      }
-    });
+    Thread.ofVirtual()
+        .name("spindle-hashes")
+        .start(
+            () -> {
+              try {
+                int first;
+                while (!released && (first = nextPending()) >= 0) {
+                  int count = Math.min(PageProtocol.MAX_HASHES, d.pages() - first);
+                  byte[] got = background.hashes(d.capability(), first, count);
+                  hashListBytes.addAndGet(got.length);
+                  learn(first, got);
+                }
+              } catch (IOException e) {
+                // see above
+              }
+            });
   }
 
   private synchronized int nextPending() {
@@ -119,7 +141,9 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   /** Takes the hashes of pages {@code first..} from {@code list}, for the pages still pending. */
   private synchronized void learn(int first, byte[] list) {
     int count = list.length / HASH;
-    for (int i = pending.nextSetBit(first); i >= 0 && i < first + count; i = pending.nextSetBit(i + 1)) {
+    for (int i = pending.nextSetBit(first);
+        i >= 0 && i < first + count;
+        i = pending.nextSetBit(i + 1)) {
       System.arraycopy(list, (i - first) * HASH, hashes, i * HASH, HASH);
       pending.clear(i);
     }
@@ -134,17 +158,22 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
    * Counters for tests, metrics and benchmarks. {@code bytesFetched} counts what came from the
    * parent: pages with their hashes, and hash lists.
    */
-  public record Stats(long faults, long pagesFetched, long bytesFetched, long fallbackPages, long corruptPages) {}
+  public record Stats(
+      long faults, long pagesFetched, long bytesFetched, long fallbackPages, long corruptPages) {}
 
   public Stats stats() {
     long fetched = pagesFetched.get();
-    return new Stats(faults.get(), fetched, fetched * (PageTable.PAGE_SIZE + HASH) + hashListBytes.get(),
-        fallbackPages.get(), corruptPages.get());
+    return new Stats(
+        faults.get(),
+        fetched,
+        fetched * (PageTable.PAGE_SIZE + HASH) + hashListBytes.get(),
+        fallbackPages.get(),
+        corruptPages.get());
   }
 
   /**
-   * Pages asked for in one request, whose answer is read, parsed and checked for being exactly
-   * the pages asked once, by whoever needs one of them first.
+   * Pages asked for in one request, whose answer is read, parsed and checked for being exactly the
+   * pages asked once, by whoever needs one of them first.
    */
   private static final class Batch {
     private final PageClient client;
@@ -169,8 +198,14 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
         try {
           fetched = client.pages(pending, asked);
         } catch (PageProtocolException e) {
-          failure = new PageProtocolException("answering pages " + asked[0] + ".." + asked[asked.length - 1]
-              + ": " + e.getMessage());
+          failure =
+              new PageProtocolException(
+                  "answering pages "
+                      + asked[0]
+                      + ".."
+                      + asked[asked.length - 1]
+                      + ": "
+                      + e.getMessage());
         } catch (IOException e) {
           failure = e;
         }
@@ -270,12 +305,12 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   /**
    * Adapts the readahead to this touch of page {@code index}, then asks for what it wants that is
-   * not asked for yet, in pipelined batches. A touch of the page just past the previous touch
-   * (zero pages skipped: they are never loaded) widens the window by two pages, from {@value
-   * #FIRST_WINDOW} up to the bound, so a run of n touches reads at most 2n + {@value
-   * #FIRST_WINDOW} pages past its end; any other touch halves it and reads nothing ahead, so a
-   * random reader moves the pages it touches. The readahead asks again only once half the window
-   * (at most a batch) is missing, so that it sends full batches, and never past the table.
+   * not asked for yet, in pipelined batches. A touch of the page just past the previous touch (zero
+   * pages skipped: they are never loaded) widens the window by two pages, from {@value
+   * #FIRST_WINDOW} up to the bound, so a run of n touches reads at most 2n + {@value #FIRST_WINDOW}
+   * pages past its end; any other touch halves it and reads nothing ahead, so a random reader moves
+   * the pages it touches. The readahead asks again only once half the window (at most a batch) is
+   * missing, so that it sends full batches, and never past the table.
    */
   private void readAhead(int index) {
     if (maxWindow <= 1 || released || !parentUp()) {
@@ -293,7 +328,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       int end = (int) Math.min(d.pages(), (long) index + 1 + window);
       aheadEnd = Math.max(aheadEnd, index + 1);
       int missing = end - aheadEnd;
-      if (missing <= 0 || (missing < Math.min(PageProtocol.MAX_BATCH, window / 2) && end < d.pages())) {
+      if (missing <= 0
+          || (missing < Math.min(PageProtocol.MAX_BATCH, window / 2) && end < d.pages())) {
         return;
       }
       List<Integer> want = new ArrayList<>();
@@ -341,55 +377,58 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   /**
    * Fetches {@code pages} (the parent's working set) in the background, in order and in batches,
-   * over the background connection (faults never queue behind it), so the child's first touches
-   * of them find them here. Pages already asked for are skipped; a
-   * failure stops the replay quietly, since touching a page still fetches it (or falls back).
+   * over the background connection (faults never queue behind it), so the child's first touches of
+   * them find them here. Pages already asked for are skipped; a failure stops the replay quietly,
+   * since touching a page still fetches it (or falls back).
    */
   public void replayInBackground(int[] pages) {
     if (pages.length == 0) {
       return;
     }
-    Thread.ofVirtual().name("spindle-replay").start(() -> {
-      int i = 0;
-      while (i < pages.length && !released) {
-        List<Integer> want = new ArrayList<>();
-        synchronized (this) {
-          while (i < pages.length && want.size() < PageProtocol.MAX_BATCH) {
-            int p = pages[i++];
-            if (p >= 0 && p < d.pages() && !requested.get(p) && !d.isZero(p)) {
-              requested.set(p);
-              want.add(p);
-            }
-          }
-        }
-        if (want.isEmpty()) {
-          continue;
-        }
-        int[] asked = want.stream().mapToInt(Integer::intValue).toArray();
-        try {
-          PageClient.Fetched got = background.fetch(d.capability(), asked);
-          pagesFetched.addAndGet(asked.length);
-          replayed.addAndGet(asked.length);
-          Batch b = new Batch(asked, got); // checked when touched
-          for (int p : asked) {
-            prefetched.put(p, b);
-          }
-        } catch (IOException e) {
-          synchronized (this) {
-            for (int p : asked) {
-              requested.clear(p); // let a touch fetch them (or fall back)
-            }
-          }
-          return;
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .name("spindle-replay")
+        .start(
+            () -> {
+              int i = 0;
+              while (i < pages.length && !released) {
+                List<Integer> want = new ArrayList<>();
+                synchronized (this) {
+                  while (i < pages.length && want.size() < PageProtocol.MAX_BATCH) {
+                    int p = pages[i++];
+                    if (p >= 0 && p < d.pages() && !requested.get(p) && !d.isZero(p)) {
+                      requested.set(p);
+                      want.add(p);
+                    }
+                  }
+                }
+                if (want.isEmpty()) {
+                  continue;
+                }
+                int[] asked = want.stream().mapToInt(Integer::intValue).toArray();
+                try {
+                  PageClient.Fetched got = background.fetch(d.capability(), asked);
+                  pagesFetched.addAndGet(asked.length);
+                  replayed.addAndGet(asked.length);
+                  Batch b = new Batch(asked, got); // checked when touched
+                  for (int p : asked) {
+                    prefetched.put(p, b);
+                  }
+                } catch (IOException e) {
+                  synchronized (this) {
+                    for (int p : asked) {
+                      requested.clear(p); // let a touch fetch them (or fall back)
+                    }
+                  }
+                  return;
+                }
+              }
+            });
   }
 
   /**
    * The sandbox's Wasm module whose SHA-256 is {@code sha256Hex}, for a node that lacks it: from
-   * the parent's page service (under the descriptor's capability), else from the store (the
-   * parent saves it there with the pages); checked against the hash either way.
+   * the parent's page service (under the descriptor's capability), else from the store (the parent
+   * saves it there with the pages); checked against the hash either way.
    *
    * @throws RemotePageException naming the module when neither has it
    */
@@ -416,7 +455,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       throw new RemotePageException(why + " and the store failed: " + e.getMessage());
     }
     if (m.isEmpty() || !Arrays.equals(Hashes.sha256(m.get()), want)) {
-      throw new RemotePageException(why + " and the store has " + (m.isEmpty() ? "no such module" : "a damaged copy"));
+      throw new RemotePageException(
+          why + " and the store has " + (m.isEmpty() ? "no such module" : "a damaged copy"));
     }
     return m.get();
   }
@@ -442,8 +482,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   }
 
   /**
-   * Stops this child's use of the parent (the background replay and hash list, and the
-   * connections) without releasing the descriptor, which other children may share.
+   * Stops this child's use of the parent (the background replay and hash list, and the connections)
+   * without releasing the descriptor, which other children may share.
    */
   @Override
   public void close() {
@@ -455,7 +495,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   private byte[] fromStore(int index) {
     String why = "parent " + d.host() + ":" + d.port() + " failed (" + parentFailure + ")";
     if (fallback == null) {
-      throw new RemotePageException("page " + index + ": " + why + " and there is no fallback store");
+      throw new RemotePageException(
+          "page " + index + ": " + why + " and there is no fallback store");
     }
     Optional<byte[]> p;
     byte[] hash;
@@ -466,29 +507,44 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       }
       p = fallback.get(hash);
     } catch (IOException e) {
-      throw new RemotePageException("page " + index + ": " + why + " and the store failed: " + e.getMessage());
+      throw new RemotePageException(
+          "page " + index + ": " + why + " and the store failed: " + e.getMessage());
     }
     if (p.isEmpty() || !matches(index, p.get(), null)) {
-      throw new RemotePageException("page " + index + ": " + why + " and the store has no page "
-          + HexFormat.of().formatHex(hash) + (p.isPresent() ? " with the right content" : ""));
+      throw new RemotePageException(
+          "page "
+              + index
+              + ": "
+              + why
+              + " and the store has no page "
+              + HexFormat.of().formatHex(hash)
+              + (p.isPresent() ? " with the right content" : ""));
     }
     fallbackPages.incrementAndGet();
     return p.get();
   }
 
   /**
-   * Learns the pending hashes from the list the parent saved in the store after saving the
-   * pages. A list that contradicts a hash the descriptor gives is not used.
+   * Learns the pending hashes from the list the parent saved in the store after saving the pages. A
+   * list that contradicts a hash the descriptor gives is not used.
    */
   private byte[] hashFromStore(int index, String why) throws IOException {
     Optional<byte[]> list = fallback.getHashes(d.id());
-    String problem = list.isEmpty()
-        ? "the store has no hash list for descriptor " + d.id() + " (its pages were still being saved)"
-        : list.get().length != d.pages() * HASH
-            ? "the store's hash list for descriptor " + d.id() + " has " + list.get().length + " bytes"
-            : contradiction(list.get());
+    String problem =
+        list.isEmpty()
+            ? "the store has no hash list for descriptor "
+                + d.id()
+                + " (its pages were still being saved)"
+            : list.get().length != d.pages() * HASH
+                ? "the store's hash list for descriptor "
+                    + d.id()
+                    + " has "
+                    + list.get().length
+                    + " bytes"
+                : contradiction(list.get());
     if (problem != null) {
-      throw new RemotePageException("page " + index + ": " + why + ", its hash was still pending, and " + problem);
+      throw new RemotePageException(
+          "page " + index + ": " + why + ", its hash was still pending, and " + problem);
     }
     learn(0, list.get());
     return knownHash(index);
@@ -496,16 +552,21 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   private String contradiction(byte[] list) {
     for (int i = 0; i < d.pages(); i++) {
-      if (!d.isPending(i) && !Arrays.equals(list, i * HASH, (i + 1) * HASH, d.pageHashes(), i * HASH, (i + 1) * HASH)) {
-        return "the store's hash list for descriptor " + d.id() + " contradicts the descriptor at page " + i;
+      if (!d.isPending(i)
+          && !Arrays.equals(
+              list, i * HASH, (i + 1) * HASH, d.pageHashes(), i * HASH, (i + 1) * HASH)) {
+        return "the store's hash list for descriptor "
+            + d.id()
+            + " contradicts the descriptor at page "
+            + i;
       }
     }
     return null;
   }
 
   /**
-   * Whether {@code page} is page {@code index}'s content: its hash is the known one, or, while
-   * that is pending, the one the parent sent with it ({@code sent}), which is then learnt.
+   * Whether {@code page} is page {@code index}'s content: its hash is the known one, or, while that
+   * is pending, the one the parent sent with it ({@code sent}), which is then learnt.
    */
   private boolean matches(int index, byte[] page, byte[] sent) {
     if (page.length != PageTable.PAGE_SIZE) {

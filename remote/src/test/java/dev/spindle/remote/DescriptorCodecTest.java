@@ -16,8 +16,15 @@ class DescriptorCodecTest {
     Arrays.fill(hashes, 0, Math.min(32, hashes.length), (byte) 0); // page 0 is zero
     BitSet dropped = new BitSet();
     dropped.set(2);
-    return new Descriptor(pages, hashes, dropped, "{\"globals\":[]}".getBytes(), "127.0.0.2", 7070,
-        Capability.random(), 123456789L);
+    return new Descriptor(
+        pages,
+        hashes,
+        dropped,
+        "{\"globals\":[]}".getBytes(),
+        "127.0.0.2",
+        7070,
+        Capability.random(),
+        123456789L);
   }
 
   @Test
@@ -49,8 +56,17 @@ class DescriptorCodecTest {
         Arrays.fill(hashes, i * 32, i * 32 + 32, (byte) 0);
       }
     }
-    Descriptor p = new Descriptor(16384, hashes, pending, d.droppedSegments(), d.state(), d.host(), d.port(),
-        d.capability(), d.expiresAtMillis());
+    Descriptor p =
+        new Descriptor(
+            16384,
+            hashes,
+            pending,
+            d.droppedSegments(),
+            d.state(),
+            d.host(),
+            d.port(),
+            d.capability(),
+            d.expiresAtMillis());
     byte[] b = DescriptorCodec.encode(p);
     Descriptor back = DescriptorCodec.decode(b);
     assertThat(back.pendingHashes()).isEqualTo(pending);
@@ -96,11 +112,14 @@ class DescriptorCodecTest {
     byte[] b = DescriptorCodec.encode(sample(4));
     byte[] magic = b.clone();
     magic[1] = 'X';
-    assertThatThrownBy(() -> DescriptorCodec.decode(magic)).hasMessageContaining("at byte 1").hasMessageContaining("magic");
+    assertThatThrownBy(() -> DescriptorCodec.decode(magic))
+        .hasMessageContaining("at byte 1")
+        .hasMessageContaining("magic");
     byte[] flipped = b.clone();
     flipped[40] ^= 1;
     assertThatThrownBy(() -> DescriptorCodec.decode(flipped)).hasMessageContaining("checksum");
-    assertThatThrownBy(() -> DescriptorCodec.decode(Arrays.copyOf(b, 30))).isInstanceOf(DescriptorException.class);
+    assertThatThrownBy(() -> DescriptorCodec.decode(Arrays.copyOf(b, 30)))
+        .isInstanceOf(DescriptorException.class);
     byte[] version = b.clone();
     version[4] = 9;
     assertThatThrownBy(() -> DescriptorCodec.decode(version)).hasMessageContaining("version 9");

@@ -22,16 +22,17 @@ import org.junit.jupiter.api.AfterAll;
 
 /**
  * Page-service frames are outside bytes on both ends. Whatever a connection sends, the server
- * answers every well-formed frame with the answer the protocol gives it (the pages or hashes of
- * the export, or a refusal with its status) and drops the connection with an IOException at the
- * first malformed one, never anything else; and it serves on afterwards. Whatever an answer holds,
- * the child's parsers throw IOExceptions only. Half the server inputs are framed and carry a real
+ * answers every well-formed frame with the answer the protocol gives it (the pages or hashes of the
+ * export, or a refusal with its status) and drops the connection with an IOException at the first
+ * malformed one, never anything else; and it serves on afterwards. Whatever an answer holds, the
+ * child's parsers throw IOExceptions only. Half the server inputs are framed and carry a real
  * capability, so the fuzzer gets past the first checks. CI replays the seeds beside this class;
  * {@code JAZZER_FUZZ=1 mvn -pl remote test -Dtest=PageFrameFuzzTest} fuzzes.
  */
 class PageFrameFuzzTest {
   private static final PageServer SERVER;
   private static final PageTable TABLE;
+
   /** Never named by a fuzzed frame: what shows that the server still serves after each input. */
   private static final Capability LIVE;
 
@@ -55,8 +56,11 @@ class PageFrameFuzzTest {
         int type = data.consumeInt(0, 4);
         byte[] rest = data.consumeBytes(64);
         ByteBuffer f = ByteBuffer.allocate(4 + 2 + Capability.BYTES + rest.length);
-        f.putInt(2 + Capability.BYTES + rest.length).put((byte) PageProtocol.VERSION).put((byte) type)
-            .put(cap.bytes()).put(rest);
+        f.putInt(2 + Capability.BYTES + rest.length)
+            .put((byte) PageProtocol.VERSION)
+            .put((byte) type)
+            .put(cap.bytes())
+            .put(rest);
         stream.writeBytes(f.array());
       }
       stream.writeBytes(data.consumeRemainingAsBytes());
@@ -65,7 +69,8 @@ class PageFrameFuzzTest {
       ByteArrayOutputStream answers = new ByteArrayOutputStream();
       boolean dropped = false;
       try {
-        SERVER.serve(new DataInputStream(new ByteArrayInputStream(requests)), new DataOutputStream(answers));
+        SERVER.serve(
+            new DataInputStream(new ByteArrayInputStream(requests)), new DataOutputStream(answers));
       } catch (IOException e) {
         dropped = true; // a malformed frame: the connection is dropped, which is the contract
       }
@@ -75,7 +80,8 @@ class PageFrameFuzzTest {
       boolean malformed = false;
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(requests));
       try {
-        for (PageProtocol.Frame f; (f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null; ) {
+        for (PageProtocol.Frame f;
+            (f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null; ) {
           asked.add(f);
         }
       } catch (IOException e) {
@@ -86,7 +92,8 @@ class PageFrameFuzzTest {
       DataInputStream got = new DataInputStream(new ByteArrayInputStream(answers.toByteArray()));
       boolean released = false;
       for (PageProtocol.Frame request : asked) {
-        PageProtocol.Frame answer = PageProtocol.read(got, PageProtocol.maxResponse(PageTable.PAGE_SIZE));
+        PageProtocol.Frame answer =
+            PageProtocol.read(got, PageProtocol.maxResponse(PageTable.PAGE_SIZE));
         assertThat(answer).as("an answer to each well-formed frame").isNotNull();
         assertThat(answer.type()).isEqualTo(PageProtocol.PAGES);
         checkAnswer(request, answer.payload(), cap, released);
@@ -95,7 +102,8 @@ class PageFrameFuzzTest {
         }
       }
       assertThat(PageProtocol.read(got, PageProtocol.maxResponse(PageTable.PAGE_SIZE)))
-          .as("no answer without a request").isNull();
+          .as("no answer without a request")
+          .isNull();
       assertThat(SERVER.isExported(cap)).isEqualTo(!released);
       stillServes();
     } finally {
@@ -106,7 +114,8 @@ class PageFrameFuzzTest {
   /** The node stays up: over TCP, a child still gets its pages after every input. */
   @AfterAll
   static void serverStillServesOverTheNetwork() throws IOException {
-    try (PageServer s = SERVER; PageClient c = new PageClient(s.address(), 10_000, PageTable.PAGE_SIZE)) {
+    try (PageServer s = SERVER;
+        PageClient c = new PageClient(s.address(), 10_000, PageTable.PAGE_SIZE)) {
       PageClient.Fetched f = c.fetch(LIVE, new int[] {2, 0});
       assertThat(f.pages()[0]).isEqualTo(page(2));
       assertThat(f.pages()[1]).isEqualTo(page(0));
@@ -114,14 +123,24 @@ class PageFrameFuzzTest {
   }
 
   private static void stillServes() throws IOException {
-    byte[] req = ByteBuffer.allocate(Capability.BYTES + 2 + 4).put(LIVE.bytes()).putShort((short) 1).putInt(1).array();
+    byte[] req =
+        ByteBuffer.allocate(Capability.BYTES + 2 + 4)
+            .put(LIVE.bytes())
+            .putShort((short) 1)
+            .putInt(1)
+            .array();
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
     PageProtocol.write(new DataOutputStream(frame), PageProtocol.GET_PAGES, req);
     ByteArrayOutputStream answer = new ByteArrayOutputStream();
-    SERVER.serve(new DataInputStream(new ByteArrayInputStream(frame.toByteArray())), new DataOutputStream(answer));
-    PageProtocol.Frame f = PageProtocol.read(new DataInputStream(new ByteArrayInputStream(answer.toByteArray())),
-        PageProtocol.maxResponse(PageTable.PAGE_SIZE));
-    assertThat(PageClient.pages(f, new int[] {1}, PageTable.PAGE_SIZE).pages()[0]).isEqualTo(page(1));
+    SERVER.serve(
+        new DataInputStream(new ByteArrayInputStream(frame.toByteArray())),
+        new DataOutputStream(answer));
+    PageProtocol.Frame f =
+        PageProtocol.read(
+            new DataInputStream(new ByteArrayInputStream(answer.toByteArray())),
+            PageProtocol.maxResponse(PageTable.PAGE_SIZE));
+    assertThat(PageClient.pages(f, new int[] {1}, PageTable.PAGE_SIZE).pages()[0])
+        .isEqualTo(page(1));
   }
 
   private static boolean names(PageProtocol.Frame f, Capability cap) {
@@ -130,10 +149,11 @@ class PageFrameFuzzTest {
   }
 
   /**
-   * {@code answer} is what the protocol (PageProtocol) gives {@code request}, made with
-   * {@code cap} ({@code released} or not) over TABLE, the only export a fuzzed frame can name.
+   * {@code answer} is what the protocol (PageProtocol) gives {@code request}, made with {@code cap}
+   * ({@code released} or not) over TABLE, the only export a fuzzed frame can name.
    */
-  private static void checkAnswer(PageProtocol.Frame request, byte[] answer, Capability cap, boolean released) {
+  private static void checkAnswer(
+      PageProtocol.Frame request, byte[] answer, Capability cap, boolean released) {
     ByteBuffer p = ByteBuffer.wrap(request.payload());
     if (p.remaining() < Capability.BYTES) {
       assertRefused(answer, PageProtocol.BAD_REQUEST);
@@ -152,7 +172,10 @@ class PageFrameFuzzTest {
     } else if (type == PageProtocol.GET_HASHES && p.remaining() == 6) {
       int first = p.getInt();
       int count = Short.toUnsignedInt(p.getShort());
-      if (count < 1 || count > PageProtocol.MAX_HASHES || first < 0 || first > TABLE.pages() - count) {
+      if (count < 1
+          || count > PageProtocol.MAX_HASHES
+          || first < 0
+          || first > TABLE.pages() - count) {
         assertRefused(answer, PageProtocol.NO_SUCH_PAGE);
         return;
       }
@@ -230,7 +253,8 @@ class PageFrameFuzzTest {
       // contract
     }
     try {
-      PageProtocol.read(new DataInputStream(new ByteArrayInputStream(payload)), PageProtocol.MAX_REQUEST);
+      PageProtocol.read(
+          new DataInputStream(new ByteArrayInputStream(payload)), PageProtocol.MAX_REQUEST);
     } catch (IOException expected) {
       // contract
     }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class PageServerLimitsTest {
   private static final int PAGE = Patterns.PAGE;
+
   /** Far longer than the test: in the cap tests, only the caps close connections. */
   private static final Duration NO_DEADLINE = Duration.ofMinutes(5);
 
@@ -56,7 +57,8 @@ class PageServerLimitsTest {
     return s;
   }
 
-  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+  private static void eventually(String what, BooleanSupplier condition)
+      throws InterruptedException {
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > until) {
@@ -80,7 +82,8 @@ class PageServerLimitsTest {
 
   private static long pageConnectionThreads() {
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().equals("spindle-page-conn")).count();
+        .filter(t -> t.getName().equals("spindle-page-conn"))
+        .count();
   }
 
   @Test
@@ -111,14 +114,19 @@ class PageServerLimitsTest {
     }
     assertThat(closed).as("connections closed by the server").isEqualTo(168);
     assertThat(pageConnectionThreads() - connThreadsBefore).isLessThanOrEqualTo(32);
-    assertThat(threads.getThreadCount() - threadsBefore).as("threads added").isLessThanOrEqualTo(32 + 8);
+    assertThat(threads.getThreadCount() - threadsBefore)
+        .as("threads added")
+        .isLessThanOrEqualTo(32 + 8);
 
     // A child on another address is served while the flood holds its peer's slots.
     try (PageClient child = new PageClient(server.address(), 5000, PAGE)) {
       PageClient.Fetched got = child.fetch(cap, new int[] {0, 5});
       assertThat(got.pages()[1]).hasSize(PAGE);
       int a = 5 * PAGE + 12;
-      assertThat(java.nio.ByteBuffer.wrap(got.pages()[1]).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(12))
+      assertThat(
+              java.nio.ByteBuffer.wrap(got.pages()[1])
+                  .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                  .getInt(12))
           .isEqualTo(Patterns.expected(a, 3));
     }
     assertThat(server.pagesServed()).isEqualTo(2);

@@ -10,9 +10,8 @@ import java.util.concurrent.Executors;
 
 /**
  * A parent node in its own process, for tests with real sockets between real processes: fills a
- * memory with the test pattern, prepares a fork, uploads its pages to a directory store, writes
- * the descriptor to a file, then serves until killed.
- * Args: PAGES SEED DESCRIPTOR_OUT STORE_DIR
+ * memory with the test pattern, prepares a fork, uploads its pages to a directory store, writes the
+ * descriptor to a file, then serves until killed. Args: PAGES SEED DESCRIPTOR_OUT STORE_DIR
  */
 public final class PageServerProcess {
   private PageServerProcess() {}
@@ -22,9 +21,17 @@ public final class PageServerProcess {
     int seed = Integer.parseInt(args[1]);
     Path out = Path.of(args[2]);
     PagedMemory m = Patterns.filled(pages, seed);
-    PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    RemotePages.Prepared p = RemotePages.prepare(m.snapshot(), "{}".getBytes(), server, "127.0.0.1",
-        Duration.ofMinutes(5), new DirectoryPageStore(Path.of(args[3])), Executors.newSingleThreadExecutor());
+    PageServer server =
+        PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    RemotePages.Prepared p =
+        RemotePages.prepare(
+            m.snapshot(),
+            "{}".getBytes(),
+            server,
+            "127.0.0.1",
+            Duration.ofMinutes(5),
+            new DirectoryPageStore(Path.of(args[3])),
+            Executors.newSingleThreadExecutor());
     p.upload().get();
     Path tmp = Files.createTempFile(out.getParent(), "desc", ".tmp");
     Files.write(tmp, DescriptorCodec.encode(p.descriptor()));

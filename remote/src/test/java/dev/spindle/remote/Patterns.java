@@ -10,7 +10,9 @@ final class Patterns {
 
   private Patterns() {}
 
-  /** Every 4-byte word at address a holds {@code a * 2654435761 + seed}; every 7th page stays zero. */
+  /**
+   * Every 4-byte word at address a holds {@code a * 2654435761 + seed}; every 7th page stays zero.
+   */
   static PagedMemory filled(int pages, int seed) {
     PagedMemory m = new PagedMemory(new MemoryLimits(pages, pages));
     for (int p = 0; p < pages; p++) {

@@ -54,12 +54,13 @@ class PipelinedFetchTest {
   }
 
   private RemotePages.Prepared prepare(PagedMemory m, PageStore store) {
-    return RemotePages.prepare(m.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(1), store,
-        background);
+    return RemotePages.prepare(
+        m.snapshot(), new byte[0], server, "127.0.0.1", Duration.ofMinutes(1), store, background);
   }
 
   private PageClient client(int port) {
-    return new PageClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000, PAGE);
+    return new PageClient(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000, PAGE);
   }
 
   private static void checkAll(PagedMemory child, int pages, int seed) {
@@ -86,7 +87,8 @@ class PipelinedFetchTest {
       }
       asked.add(indices);
     }
-    try (PageClient pipelined = client(d.port()); PageClient serial = client(d.port())) {
+    try (PageClient pipelined = client(d.port());
+        PageClient serial = client(d.port())) {
       List<PageClient.Pending> sent = new ArrayList<>();
       for (int[] indices : asked) {
         sent.add(pipelined.sendFetch(d.capability(), indices));
@@ -107,7 +109,8 @@ class PipelinedFetchTest {
           table.page(indices[k]).get(expected);
           assertThat(got.pages()[k]).as("page %d", indices[k]).isEqualTo(expected);
           // (a zero page's hash travels as 32 zero bytes)
-          assertThat(got.hashes()[k]).isEqualTo(d.isZero(indices[k]) ? new byte[32] : Hashes.sha256(expected));
+          assertThat(got.hashes()[k])
+              .isEqualTo(d.isZero(indices[k]) ? new byte[32] : Hashes.sha256(expected));
         }
       }
     }
@@ -117,24 +120,29 @@ class PipelinedFetchTest {
   void answersOutOfOrderAreRefusedNamingThePages() throws Exception {
     PagedMemory parent = Patterns.filled(20, 8);
     Descriptor d = prepare(parent, null).descriptor();
-    try (Proxy proxy = new Proxy(server.address(), Tamper.SWAP, 2); PageClient c = client(proxy.port())) {
+    try (Proxy proxy = new Proxy(server.address(), Tamper.SWAP, 2);
+        PageClient c = client(proxy.port())) {
       PageClient.Pending first = c.sendFetch(d.capability(), new int[] {1});
       PageClient.Pending second = c.sendFetch(d.capability(), new int[] {4, 5});
       PageClient.Pending third = c.sendFetch(d.capability(), new int[] {8});
       assertThat(c.pages(first, new int[] {1}).pages()).hasNumberOfRows(1);
       // The proxy answers the third request first: it carries page 8 where 4 and 5 were asked.
       assertThatThrownBy(() -> c.pages(second, new int[] {4, 5}))
-          .isInstanceOf(PageProtocolException.class).hasMessageContaining("1 pages for 2 asked");
+          .isInstanceOf(PageProtocolException.class)
+          .hasMessageContaining("1 pages for 2 asked");
       assertThatThrownBy(() -> c.pages(third, new int[] {8})).isInstanceOf(IOException.class);
     }
   }
 
   @ParameterizedTest
-  @EnumSource(value = Tamper.class, names = {"TRUNCATE", "TOO_LARGE"})
+  @EnumSource(
+      value = Tamper.class,
+      names = {"TRUNCATE", "TOO_LARGE"})
   void aBrokenFrameMidPipelineFailsItsRequestAndTheOnesAfterIt(Tamper tamper) throws Exception {
     PagedMemory parent = Patterns.filled(20, 9);
     Descriptor d = prepare(parent, null).descriptor();
-    try (Proxy proxy = new Proxy(server.address(), tamper, 2); PageClient c = client(proxy.port())) {
+    try (Proxy proxy = new Proxy(server.address(), tamper, 2);
+        PageClient c = client(proxy.port())) {
       List<PageClient.Pending> sent = new ArrayList<>();
       for (int q = 0; q < 4; q++) {
         sent.add(c.sendFetch(d.capability(), new int[] {q, q + 10}));
@@ -154,7 +162,9 @@ class PipelinedFetchTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Tamper.class, names = {"WRONG_PAGE", "TRUNCATE", "TOO_LARGE", "SWAP"})
+  @EnumSource(
+      value = Tamper.class,
+      names = {"WRONG_PAGE", "TRUNCATE", "TOO_LARGE", "SWAP"})
   void aPeerBreakingThePipelineIsRefusedAndTheStoreServesThePages(Tamper tamper) throws Exception {
     int pages = 300;
     PagedMemory parent = Patterns.filled(pages, 10);
@@ -164,7 +174,8 @@ class PipelinedFetchTest {
     // The fourth answer is a readahead batch, sent while earlier ones were still in flight.
     try (Proxy proxy = new Proxy(server.address(), tamper, 4)) {
       Descriptor d = p.descriptor().withAddress("127.0.0.1", proxy.port());
-      RemotePages.Resumed r = RemotePages.resume(d, store, RemotePages.READAHEAD, Duration.ofSeconds(5));
+      RemotePages.Resumed r =
+          RemotePages.resume(d, store, RemotePages.READAHEAD, Duration.ofSeconds(5));
       checkAll(Patterns.child(r.table()), pages, 10);
       assertThat(proxy.tampered()).isTrue();
       assertThat(r.source().stats().fallbackPages()).isPositive();
@@ -175,17 +186,21 @@ class PipelinedFetchTest {
     }
     try (Proxy proxy = new Proxy(server.address(), tamper, 4)) {
       Descriptor d = p.descriptor().withAddress("127.0.0.1", proxy.port());
-      RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
+      RemotePages.Resumed r =
+          RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
       PagedMemory child = Patterns.child(r.table());
-      String why = switch (tamper) {
-        case WRONG_PAGE -> "wrong hash";
-        case TRUNCATE -> "truncated at byte";
-        case TOO_LARGE -> "out of bounds";
-        case SWAP -> "answering pages";
-      };
+      String why =
+          switch (tamper) {
+            case WRONG_PAGE -> "wrong hash";
+            case TRUNCATE -> "truncated at byte";
+            case TOO_LARGE -> "out of bounds";
+            case SWAP -> "answering pages";
+          };
       assertThatThrownBy(() -> checkAll(child, pages, 10))
-          .isInstanceOf(RemotePageException.class).hasMessageMatching("page \\d+: .*")
-          .hasMessageContaining(why).hasMessageContaining("no fallback store");
+          .isInstanceOf(RemotePageException.class)
+          .hasMessageMatching("page \\d+: .*")
+          .hasMessageContaining(why)
+          .hasMessageContaining("no fallback store");
       r.source().close();
     }
   }
@@ -195,7 +210,8 @@ class PipelinedFetchTest {
     int pages = 150; // not a multiple of a batch
     PagedMemory parent = Patterns.filled(pages, 11);
     Descriptor d = prepare(parent, null).descriptor();
-    RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
+    RemotePages.Resumed r =
+        RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
     checkAll(Patterns.child(r.table()), pages, 11);
     assertThat(r.source().stats().pagesFetched()).isEqualTo(d.nonZeroPages());
     assertThat(server.pagesServed()).isEqualTo(d.nonZeroPages());
@@ -204,7 +220,8 @@ class PipelinedFetchTest {
     r.source().close();
 
     // A scan that starts near the end: the window may reach past the table, the requests do not.
-    RemotePages.Resumed tail = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
+    RemotePages.Resumed tail =
+        RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(tail.table());
     long before = server.pagesServed();
     int touched = 0;
@@ -222,7 +239,8 @@ class PipelinedFetchTest {
     int pages = 1000;
     PagedMemory parent = Patterns.filled(pages, 12);
     Descriptor d = prepare(parent, null).descriptor();
-    RemotePages.Resumed r = RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
+    RemotePages.Resumed r =
+        RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
     PagedMemory child = Patterns.child(r.table());
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < pages; i++) {
@@ -239,7 +257,8 @@ class PipelinedFetchTest {
     int random = 0;
     for (int page : order.subList(0, 200)) {
       if (page >= 40) {
-        assertThat(child.readInt(page * PAGE + 4)).isEqualTo(Patterns.expected(page * PAGE + 4, 12));
+        assertThat(child.readInt(page * PAGE + 4))
+            .isEqualTo(Patterns.expected(page * PAGE + 4, 12));
         random += d.isZero(page) ? 0 : 1;
       }
     }
@@ -300,12 +319,14 @@ class PipelinedFetchTest {
     }
 
     private void relay(Socket c) {
-      try (c; Socket up = new Socket(target.getAddress(), target.getPort())) {
+      try (c;
+          Socket up = new Socket(target.getAddress(), target.getPort())) {
         open.add(up);
         DataInputStream in = new DataInputStream(new BufferedInputStream(c.getInputStream()));
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(c.getOutputStream()));
         DataInputStream upIn = new DataInputStream(new BufferedInputStream(up.getInputStream()));
-        DataOutputStream upOut = new DataOutputStream(new BufferedOutputStream(up.getOutputStream()));
+        DataOutputStream upOut =
+            new DataOutputStream(new BufferedOutputStream(up.getOutputStream()));
         PageProtocol.Frame held = null;
         PageProtocol.Frame f;
         while ((f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null) {

@@ -39,8 +39,14 @@ class RemotePagesTest {
   }
 
   private RemotePages.Prepared prepare(PagedMemory m, PageStore store) {
-    return RemotePages.prepare(m.snapshot(), "{\"k\":1}".getBytes(), server, "127.0.0.1",
-        Duration.ofMinutes(1), store, Executors.newSingleThreadExecutor());
+    return RemotePages.prepare(
+        m.snapshot(),
+        "{\"k\":1}".getBytes(),
+        server,
+        "127.0.0.1",
+        Duration.ofMinutes(1),
+        store,
+        Executors.newSingleThreadExecutor());
   }
 
   private static void checkAll(PagedMemory child, int pages, int seed) {
@@ -86,7 +92,8 @@ class RemotePagesTest {
     assertThat(r.source().stats().pagesFetched()).isEqualTo(touched);
     // Each page travels with its hash, and the hashes prepare left pending follow as a list
     // (32 bytes a page): about 2% here, for touching 16 pages of 400.
-    assertThat(r.source().stats().bytesFetched()).isLessThanOrEqualTo((long) touched * PAGE * 102 / 100);
+    assertThat(r.source().stats().bytesFetched())
+        .isLessThanOrEqualTo((long) touched * PAGE * 102 / 100);
   }
 
   @Test
@@ -97,8 +104,10 @@ class RemotePagesTest {
     checkAll(Patterns.child(one.table()), 128, 2);
     RemotePages.Resumed sixteen = RemotePages.resume(d, null, 16, Duration.ofSeconds(5));
     checkAll(Patterns.child(sixteen.table()), 128, 2);
-    assertThat(sixteen.source().stats().faults() * 5).isLessThanOrEqualTo(one.source().stats().faults());
-    assertThat(sixteen.source().stats().pagesFetched()).isEqualTo(one.source().stats().pagesFetched());
+    assertThat(sixteen.source().stats().faults() * 5)
+        .isLessThanOrEqualTo(one.source().stats().faults());
+    assertThat(sixteen.source().stats().pagesFetched())
+        .isEqualTo(one.source().stats().pagesFetched());
   }
 
   @Test
@@ -106,19 +115,23 @@ class RemotePagesTest {
     PagedMemory parent = Patterns.filled(4, 3);
     Descriptor good = prepare(parent, null).descriptor();
     Descriptor stolen = good.withCapability(Capability.random());
-    PagedMemory child = Patterns.child(RemotePages.resume(stolen, null, 1, Duration.ofSeconds(5)).table());
+    PagedMemory child =
+        Patterns.child(RemotePages.resume(stolen, null, 1, Duration.ofSeconds(5)).table());
     assertThatThrownBy(() -> child.readInt(0))
         .isInstanceOf(RemotePageException.class)
-        .hasMessageContaining("page 0").hasMessageContaining("unknown or released capability");
+        .hasMessageContaining("page 0")
+        .hasMessageContaining("unknown or released capability");
 
     Capability shortLived = server.export(parent.snapshot(), Duration.ofMillis(1));
     Thread.sleep(20);
     Descriptor expired = good.withCapability(shortLived);
-    PagedMemory child2 = Patterns.child(RemotePages.resume(expired, null, 1, Duration.ofSeconds(5)).table());
+    PagedMemory child2 =
+        Patterns.child(RemotePages.resume(expired, null, 1, Duration.ofSeconds(5)).table());
     assertThatThrownBy(() -> child2.readInt(0)).hasMessageContaining("expired");
 
     assertThat(server.release(good.capability())).isTrue();
-    PagedMemory child3 = Patterns.child(RemotePages.resume(good, null, 1, Duration.ofSeconds(5)).table());
+    PagedMemory child3 =
+        Patterns.child(RemotePages.resume(good, null, 1, Duration.ofSeconds(5)).table());
     assertThatThrownBy(() -> child3.readInt(0)).hasMessageContaining("unknown or released");
   }
 
@@ -136,16 +149,19 @@ class RemotePagesTest {
       checkAll(Patterns.child(withStore.table()), 4, 4);
       assertThat(withStore.source().stats().corruptPages()).isPositive();
       assertThat(withStore.source().stats().fallbackPages()).isEqualTo(d.nonZeroPages());
-      PagedMemory noStore = Patterns.child(RemotePages.resume(viaEvil, null, 1, Duration.ofSeconds(5)).table());
+      PagedMemory noStore =
+          Patterns.child(RemotePages.resume(viaEvil, null, 1, Duration.ofSeconds(5)).table());
       assertThatThrownBy(() -> noStore.readInt(0))
-          .isInstanceOf(RemotePageException.class).hasMessageContaining("page 0").hasMessageContaining("wrong hash");
+          .isInstanceOf(RemotePageException.class)
+          .hasMessageContaining("page 0")
+          .hasMessageContaining("wrong hash");
       t.interrupt();
     }
   }
 
   /**
-   * A page service that answers with every page's first byte flipped on the way (the hash sent
-   * with it is the true page's) and refuses to list hashes.
+   * A page service that answers with every page's first byte flipped on the way (the hash sent with
+   * it is the true page's) and refuses to list hashes.
    */
   private static void serveFlipped(ServerSocket s) {
     while (!s.isClosed()) {
@@ -166,7 +182,8 @@ class RemotePagesTest {
         PageProtocol.Frame f;
         while ((f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null) {
           if (f.type() != PageProtocol.GET_PAGES) {
-            PageProtocol.write(out, PageProtocol.PAGES, PageProtocol.error(PageProtocol.BAD_REQUEST, "no"));
+            PageProtocol.write(
+                out, PageProtocol.PAGES, PageProtocol.error(PageProtocol.BAD_REQUEST, "no"));
             continue;
           }
           ByteBuffer req = ByteBuffer.wrap(f.payload());
@@ -178,7 +195,9 @@ class RemotePagesTest {
             int index = req.getInt();
             byte[] page = new byte[PAGE];
             for (int a = 0; a < PAGE; a += 4) {
-              ByteBuffer.wrap(page).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(a, Patterns.expected(index * PAGE + a, 4));
+              ByteBuffer.wrap(page)
+                  .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                  .putInt(a, Patterns.expected(index * PAGE + a, 4));
             }
             byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(page);
             page[0] ^= 1;
@@ -198,16 +217,32 @@ class RemotePagesTest {
     Path desc = tmp.resolve("fork.desc");
     Path store = tmp.resolve("store");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process parent = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        PageServerProcess.class.getName(), "" + pages, "9", desc.toString(), store.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("parent.log").toFile()).start();
+    Process parent =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                PageServerProcess.class.getName(),
+                "" + pages,
+                "9",
+                desc.toString(),
+                store.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("parent.log").toFile())
+            .start();
     try {
       for (int i = 0; i < 600 && !Files.exists(desc); i++) {
         Thread.sleep(50);
       }
-      assertThat(desc).as(Files.exists(tmp.resolve("parent.log")) ? Files.readString(tmp.resolve("parent.log")) : "").exists();
+      assertThat(desc)
+          .as(
+              Files.exists(tmp.resolve("parent.log"))
+                  ? Files.readString(tmp.resolve("parent.log"))
+                  : "")
+          .exists();
       Descriptor d = DescriptorCodec.decode(Files.readAllBytes(desc));
-      RemotePages.Resumed r = RemotePages.resume(d, new DirectoryPageStore(store), 4, Duration.ofSeconds(2));
+      RemotePages.Resumed r =
+          RemotePages.resume(d, new DirectoryPageStore(store), 4, Duration.ofSeconds(2));
       PagedMemory child = Patterns.child(r.table());
       for (int a = 0; a < pages / 2 * PAGE; a += 4) {
         assertThat(child.readInt(a)).isEqualTo(Patterns.expected(a, 9));
@@ -260,10 +295,14 @@ class RemotePagesTest {
     for (int i = 0; i < 64; i++) {
       byte[] page = new byte[PAGE];
       t.page(i).get(page);
-      byte[] want = i % 7 == 3 ? new byte[32] : java.security.MessageDigest.getInstance("SHA-256").digest(page);
+      byte[] want =
+          i % 7 == 3
+              ? new byte[32]
+              : java.security.MessageDigest.getInstance("SHA-256").digest(page);
       assertThat(again.hash(i)).as("page %d", i).isEqualTo(want);
     }
-    assertThat(DescriptorCodec.decode(DescriptorCodec.encode(again)).pageHashes()).isEqualTo(again.pageHashes());
+    assertThat(DescriptorCodec.decode(DescriptorCodec.encode(again)).pageHashes())
+        .isEqualTo(again.pageHashes());
   }
 
   @Test
@@ -271,9 +310,17 @@ class RemotePagesTest {
     DirectoryPageStore store = new DirectoryPageStore(tmp.resolve("store"));
     PagedMemory parent = Patterns.filled(8, 7);
     Descriptor d;
-    try (PageServer gone = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      RemotePages.Prepared p = RemotePages.prepare(parent.snapshot(), new byte[0], gone, "127.0.0.1",
-          Duration.ofMinutes(1), store, Runnable::run);
+    try (PageServer gone =
+        PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      RemotePages.Prepared p =
+          RemotePages.prepare(
+              parent.snapshot(),
+              new byte[0],
+              gone,
+              "127.0.0.1",
+              Duration.ofMinutes(1),
+              store,
+              Runnable::run);
       assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
       d = p.descriptor();
     }
@@ -287,10 +334,12 @@ class RemotePagesTest {
         Files.delete(f);
       }
     }
-    PagedMemory orphan = Patterns.child(RemotePages.resume(d, store, 1, Duration.ofSeconds(2)).table());
+    PagedMemory orphan =
+        Patterns.child(RemotePages.resume(d, store, 1, Duration.ofSeconds(2)).table());
     assertThatThrownBy(() -> orphan.readInt(0))
         .isInstanceOf(RemotePageException.class)
-        .hasMessageContaining("page 0").hasMessageContaining("pending")
+        .hasMessageContaining("page 0")
+        .hasMessageContaining("pending")
         .hasMessageContaining("no hash list for descriptor " + d.id());
   }
 }

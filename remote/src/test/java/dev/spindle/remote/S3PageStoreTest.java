@@ -3,8 +3,8 @@ package dev.spindle.remote;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.memory.PagedMemory;
 import dev.spindle.bucket.S3ProxyServer;
+import dev.spindle.memory.PagedMemory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -33,9 +33,17 @@ class S3PageStoreTest {
     S3PageStore store = new S3PageStore(s3.bucket("node-a/"));
     PagedMemory parent = Patterns.filled(8, 11);
     Descriptor d;
-    try (PageServer server = PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      RemotePages.Prepared p = RemotePages.prepare(parent.snapshot(), new byte[0], server, "127.0.0.1",
-          Duration.ofMinutes(1), store, Executors.newSingleThreadExecutor());
+    try (PageServer server =
+        PageServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      RemotePages.Prepared p =
+          RemotePages.prepare(
+              parent.snapshot(),
+              new byte[0],
+              server,
+              "127.0.0.1",
+              Duration.ofMinutes(1),
+              store,
+              Executors.newSingleThreadExecutor());
       assertThat(p.upload().get()).isEqualTo(p.descriptor().nonZeroPages());
       d = p.descriptor();
     }
@@ -53,7 +61,8 @@ class S3PageStoreTest {
   @Test
   void aNodeNamesItsStoreByOneString() throws Exception {
     String spec = "s3://pages/node-b?endpoint=" + s3.endpoint() + "&region=us-east-1";
-    Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
+    Map<String, String> env =
+        Map.of("AWS_ACCESS_KEY_ID", "access", "AWS_SECRET_ACCESS_KEY", "secret-key");
     PageStore store = PageStores.open(spec, env);
     byte[] page = new byte[Patterns.PAGE];
     page[7] = 9;
@@ -62,8 +71,11 @@ class S3PageStoreTest {
     assertThat(new S3PageStore(s3.bucket("node-b/")).get(hash)).hasValue(page);
 
     assertThat(PageStores.open("/tmp/somewhere", env)).isInstanceOf(DirectoryPageStore.class);
-    assertThatThrownBy(() -> PageStores.open("s3://pages", env)).hasMessageContaining("endpoint=URL");
-    assertThatThrownBy(() -> PageStores.open(spec, Map.of())).hasMessageContaining("AWS_ACCESS_KEY_ID");
-    assertThatThrownBy(() -> PageStores.open(spec + "&secret=x", env)).hasMessageContaining("unknown parameter 'secret'");
+    assertThatThrownBy(() -> PageStores.open("s3://pages", env))
+        .hasMessageContaining("endpoint=URL");
+    assertThatThrownBy(() -> PageStores.open(spec, Map.of()))
+        .hasMessageContaining("AWS_ACCESS_KEY_ID");
+    assertThatThrownBy(() -> PageStores.open(spec + "&secret=x", env))
+        .hasMessageContaining("unknown parameter 'secret'");
   }
 }

@@ -17,57 +17,56 @@ import java.util.List;
  * @param tables the defined tables, by index
  * @param droppedElements indices of element segments dropped by {@code elem.drop}
  */
-public record InstanceState(List<Global> globals, List<Table> tables, List<Integer> droppedElements) {
+public record InstanceState(
+    List<Global> globals, List<Table> tables, List<Integer> droppedElements) {
 
-    public InstanceState {
-        globals = List.copyOf(globals);
-        tables = List.copyOf(tables);
-        droppedElements = List.copyOf(droppedElements);
+  public InstanceState {
+    globals = List.copyOf(globals);
+    tables = List.copyOf(tables);
+    droppedElements = List.copyOf(droppedElements);
+  }
+
+  /**
+   * One global's value.
+   *
+   * @param typeId Chicory's {@code ValType.id()} of the global's type, checked on resume
+   * @param low the value (all of it, except a v128's high half)
+   * @param high a v128's high 64 bits, else 0
+   */
+  public record Global(int index, long typeId, long low, long high) {}
+
+  /** One table's entries: function indices, {@code -1} for a null reference. */
+  public record Table(int index, int[] refs) {
+    public Table {
+      refs = refs.clone();
     }
 
-    /**
-     * One global's value.
-     *
-     * @param typeId Chicory's {@code ValType.id()} of the global's type, checked on resume
-     * @param low the value (all of it, except a v128's high half)
-     * @param high a v128's high 64 bits, else 0
-     */
-    public record Global(int index, long typeId, long low, long high) {}
-
-    /**
-     * One table's entries: function indices, {@code -1} for a null reference.
-     */
-    public record Table(int index, int[] refs) {
-        public Table {
-            refs = refs.clone();
-        }
-
-        @Override
-        public int[] refs() {
-            return refs.clone();
-        }
-
-        int size() {
-            return refs.length;
-        }
-
-        int ref(int i) {
-            return refs[i];
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Table t && t.index == index && Arrays.equals(t.refs, refs);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * index + Arrays.hashCode(refs);
-        }
-
-        @Override
-        public String toString() {
-            return "Table[index=" + index + ", size=" + refs.length + "]";
-        }
+    @Override
+    public int[] refs() {
+      return refs.clone();
     }
+
+    int size() {
+      return refs.length;
+    }
+
+    int ref(int i) {
+      return refs[i];
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Table t && t.index == index && Arrays.equals(t.refs, refs);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * index + Arrays.hashCode(refs);
+    }
+
+    @Override
+    public String toString() {
+      return "Table[index=" + index + ", size=" + refs.length + "]";
+    }
+  }
 }

@@ -14,46 +14,47 @@ import java.util.function.Function;
 /**
  * A module compiled to JVM classes at build time (on the class path), found by the SHA-256 of its
  * bytes. A sandbox built from bytes alone, as the fork module builds one from a stored module to
- * resume a persisted snapshot, runs the provider's machine instead of compiling the bytes: those
- * of a build-time-compiled module may carry no code at all (trino-wasm-python's {@code
- * Python.meta} has empty function bodies). Providers are listed in {@code
+ * resume a persisted snapshot, runs the provider's machine instead of compiling the bytes: those of
+ * a build-time-compiled module may carry no code at all (trino-wasm-python's {@code Python.meta}
+ * has empty function bodies). Providers are listed in {@code
  * META-INF/services/dev.spindle.sandbox.PrecompiledModule}.
  */
 public interface PrecompiledModule {
-    /**
-     * The SHA-256 (lowercase hex) of the module bytes the classes were compiled from: a constant,
-     * so that looking a module up never loads another.
-     */
-    String sha256();
+  /**
+   * The SHA-256 (lowercase hex) of the module bytes the classes were compiled from: a constant, so
+   * that looking a module up never loads another.
+   */
+  String sha256();
 
-    /** The parsed module. */
-    WasmModule module();
+  /** The parsed module. */
+  WasmModule module();
 
-    /** Its machine factory (the generated {@code …Machine::new}). */
-    Function<Instance, Machine> machines();
+  /** Its machine factory (the generated {@code …Machine::new}). */
+  Function<Instance, Machine> machines();
 
-    /** Imports beyond WASI the module needs (see {@link Sandbox.Builder#hostFunctions}). */
-    default List<HostFunction> hostFunctions() {
-        return List.of();
+  /** Imports beyond WASI the module needs (see {@link Sandbox.Builder#hostFunctions}). */
+  default List<HostFunction> hostFunctions() {
+    return List.of();
+  }
+
+  /** The provider for module {@code wasm}, or null. */
+  static PrecompiledModule find(byte[] sha256) {
+    return Registry.PROVIDERS.get(HexFormat.of().formatHex(sha256));
+  }
+
+  /** The providers on the class path, loaded once. */
+  final class Registry {
+    static final Map<String, PrecompiledModule> PROVIDERS = load();
+
+    private Registry() {}
+
+    private static Map<String, PrecompiledModule> load() {
+      Map<String, PrecompiledModule> m = new ConcurrentHashMap<>();
+      for (PrecompiledModule p :
+          ServiceLoader.load(PrecompiledModule.class, PrecompiledModule.class.getClassLoader())) {
+        m.put(p.sha256(), p);
+      }
+      return m;
     }
-
-    /** The provider for module {@code wasm}, or null. */
-    static PrecompiledModule find(byte[] sha256) {
-        return Registry.PROVIDERS.get(HexFormat.of().formatHex(sha256));
-    }
-
-    /** The providers on the class path, loaded once. */
-    final class Registry {
-        static final Map<String, PrecompiledModule> PROVIDERS = load();
-
-        private Registry() {}
-
-        private static Map<String, PrecompiledModule> load() {
-            Map<String, PrecompiledModule> m = new ConcurrentHashMap<>();
-            for (PrecompiledModule p : ServiceLoader.load(PrecompiledModule.class, PrecompiledModule.class.getClassLoader())) {
-                m.put(p.sha256(), p);
-            }
-            return m;
-        }
-    }
+  }
 }

@@ -8,11 +8,11 @@ package dev.spindle.sandbox;
  * @param stderr captured standard error (empty when it was streamed elsewhere)
  */
 public record RunResult(int exitCode, byte[] stdout, byte[] stderr) {
-    public String stdoutText() {
-        return new String(stdout, java.nio.charset.StandardCharsets.UTF_8);
-    }
+  public String stdoutText() {
+    return new String(stdout, java.nio.charset.StandardCharsets.UTF_8);
+  }
 
-    public String stderrText() {
-        return new String(stderr, java.nio.charset.StandardCharsets.UTF_8);
-    }
+  public String stderrText() {
+    return new String(stderr, java.nio.charset.StandardCharsets.UTF_8);
+  }
 }

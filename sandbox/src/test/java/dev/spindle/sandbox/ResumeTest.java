@@ -24,9 +24,12 @@ class ResumeTest {
   @Test
   void aModuleWithAStartFunctionIsRefused() {
     Sandbox s = Sandbox.builder(moduleWithStartFunction()).build();
-    InstanceState none = new InstanceState(java.util.List.of(), java.util.List.of(), java.util.List.of());
-    assertThatThrownBy(() -> s.resumeReactor(none, dev.spindle.sandbox.wasi.Wasi.builder().state(),
-            ByteArrayMemory::new))
+    InstanceState none =
+        new InstanceState(java.util.List.of(), java.util.List.of(), java.util.List.of());
+    assertThatThrownBy(
+            () ->
+                s.resumeReactor(
+                    none, dev.spindle.sandbox.wasi.Wasi.builder().state(), ByteArrayMemory::new))
         .isInstanceOf(SandboxException.class)
         .hasMessageContaining("has a start function");
   }
@@ -41,7 +44,8 @@ class ResumeTest {
       assertThat(state.globals()).hasSizeGreaterThanOrEqualTo(2);
       assertThatThrownBy(() -> other.resumeReactor(state, r.wasiState(), ByteArrayMemory::new))
           .isInstanceOf(SandboxException.class)
-          .hasMessageMatching("global \\d+ (is not a global this module defines|has another type or mutability in this module)");
+          .hasMessageMatching(
+              "global \\d+ (is not a global this module defines|has another type or mutability in this module)");
     }
   }
 
@@ -52,7 +56,8 @@ class ResumeTest {
       assertThat(r.call("inits")[0]).as("_initialize ran the constructors once").isEqualTo(1);
       r.call("tick");
       // A fresh memory (data segments only): had _initialize run again, inits would be 1.
-      try (Reactor resumed = s.resumeReactor(r.instanceState(), r.wasiState(), ByteArrayMemory::new)) {
+      try (Reactor resumed =
+          s.resumeReactor(r.instanceState(), r.wasiState(), ByteArrayMemory::new)) {
         assertThat(resumed.call("inits")[0]).isZero();
         assertThat(resumed.call("tick")[0]).as("the Wasm global came from the state").isEqualTo(2);
       }

@@ -9,9 +9,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes files so that a crash never leaves a half-written file under the final name: the bytes
- * go to a temporary file in the same directory, which is fsynced, renamed over the target, and
- * then the directory itself is fsynced so the rename survives a power loss.
+ * Writes files so that a crash never leaves a half-written file under the final name: the bytes go
+ * to a temporary file in the same directory, which is fsynced, renamed over the target, and then
+ * the directory itself is fsynced so the rename survives a power loss.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -40,30 +40,34 @@ public final class AtomicFiles {
 
   /** Writes {@code bytes} to {@code target} atomically. */
   public static void write(Path target, byte[] bytes) throws IOException {
-    write(target, ch -> {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-    });
+    write(
+        target,
+        ch -> {
+          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+          while (b.hasRemaining()) {
+            ch.write(b);
+          }
+        });
   }
 
   /** Copies {@code source} to {@code target} atomically. */
   public static void copy(Path source, Path target) throws IOException {
-    write(target, out -> {
-      try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-        long size = in.size();
-        long pos = 0;
-        while (pos < size) {
-          pos += in.transferTo(pos, size - pos, out);
-        }
-      }
-    });
+    write(
+        target,
+        out -> {
+          try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+            long size = in.size();
+            long pos = 0;
+            while (pos < size) {
+              pos += in.transferTo(pos, size - pos, out);
+            }
+          }
+        });
   }
 
   /**
-   * Renames a fully written, fsynced temporary file over {@code target}, then fsyncs the
-   * directory. The temporary file must be in the same directory as the target.
+   * Renames a fully written, fsynced temporary file over {@code target}, then fsyncs the directory.
+   * The temporary file must be in the same directory as the target.
    */
   public static void publish(Path tmp, Path target) throws IOException {
     try {

@@ -3,8 +3,8 @@ package dev.spindle.store;
 import java.util.regex.Pattern;
 
 /**
- * The name an image or snapshot is stored under. Tags become file names, so the alphabet is
- * closed: letters, digits, '_' and '-', 1 to 64 characters (no '.', no '/', nothing to escape).
+ * The name an image or snapshot is stored under. Tags become file names, so the alphabet is closed:
+ * letters, digits, '_' and '-', 1 to 64 characters (no '.', no '/', nothing to escape).
  */
 public record Tag(String value) {
   private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_-]{1,64}");

@@ -19,8 +19,17 @@ class TagStoreTest {
   @TempDir Path tmp;
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "a.b", "../x", "a/b", "with space", "x\n", "ü",
-      "12345678901234567890123456789012345678901234567890123456789012345"})
+  @ValueSource(
+      strings = {
+        "",
+        "a.b",
+        "../x",
+        "a/b",
+        "with space",
+        "x\n",
+        "ü",
+        "12345678901234567890123456789012345678901234567890123456789012345"
+      })
   void badTagsAreRefusedWithTheRule(String tag) {
     assertThatThrownBy(() -> Tag.of(tag))
         .isInstanceOf(IllegalArgumentException.class)
@@ -28,7 +37,8 @@ class TagStoreTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a", "A-b_9", "1234567890123456789012345678901234567890123456789012345678901234"})
+  @ValueSource(
+      strings = {"a", "A-b_9", "1234567890123456789012345678901234567890123456789012345678901234"})
   void goodTags(String tag) {
     assertThat(Tag.of(tag).value()).isEqualTo(tag);
   }
@@ -40,17 +50,23 @@ class TagStoreTest {
     s.write(Tag.of("one"), ch -> ch.write(java.nio.ByteBuffer.wrap("second".getBytes())));
     assertThat(Files.readString(s.require(Tag.of("one")))).isEqualTo("second");
     // An interrupted write leaves only a hidden temp file, never a tag.
-    assertThatThrownBy(() -> s.write(Tag.of("two"), ch -> {
-      ch.write(java.nio.ByteBuffer.wrap("half".getBytes()));
-      throw new IOException("crash mid-write");
-    })).hasMessageContaining("crash");
+    assertThatThrownBy(
+            () ->
+                s.write(
+                    Tag.of("two"),
+                    ch -> {
+                      ch.write(java.nio.ByteBuffer.wrap("half".getBytes()));
+                      throw new IOException("crash mid-write");
+                    }))
+        .hasMessageContaining("crash");
     assertThat(s.list()).containsExactly(Tag.of("one"));
     assertThat(s.exists(Tag.of("two"))).isFalse();
     try (Stream<Path> files = Files.list(s.directory())) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactly("one.img");
     }
     assertThatThrownBy(() -> s.require(Tag.of("two")))
-        .isInstanceOf(NoSuchFileException.class).hasMessageContaining("no image tagged 'two'");
+        .isInstanceOf(NoSuchFileException.class)
+        .hasMessageContaining("no image tagged 'two'");
     assertThat(s.delete(Tag.of("one"))).isTrue();
     assertThat(s.list()).isEmpty();
   }

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Whether a test may go on without a tool. On a developer's machine a missing tool skips the test
- * with a message naming what to install; a build that must test everything (CI: scripts/test
- * passes {@code -Dspindle.require=all}) fails it instead, so that it cannot be green while
- * testing nothing. System properties:
+ * with a message naming what to install; a build that must test everything (CI: scripts/test passes
+ * {@code -Dspindle.require=all}) fails it instead, so that it cannot be green while testing
+ * nothing. System properties:
  *
  * <ul>
  *   <li>{@code spindle.require}: {@code all}, or a comma list of tools ({@code fuse,runc}) whose
@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Assumptions;
  *       here, to see what a machine without them does.
  * </ul>
  *
- * Unknown tool names in either fail every check, so that a misspelt requirement is not silently
- * no requirement.
+ * Unknown tool names in either fail every check, so that a misspelt requirement is not silently no
+ * requirement.
  */
 public final class Requirements {
   public static final String REQUIRE = "spindle.require";
@@ -37,27 +37,37 @@ public final class Requirements {
 
   private Requirements() {}
 
-  /** Skips the calling test, or fails it where required, unless every one of {@code tools} is here. */
+  /**
+   * Skips the calling test, or fails it where required, unless every one of {@code tools} is here.
+   */
   public static void require(Tool... tools) {
     List<Tool> missing = missing(tools);
     // A required one first: one that may be skipped must not hide it.
     Set<Tool> required = tools(REQUIRE);
-    missing.stream().filter(required::contains).findFirst().or(() -> missing.stream().findFirst())
+    missing.stream()
+        .filter(required::contains)
+        .findFirst()
+        .or(() -> missing.stream().findFirst())
         .ifPresent(t -> require(t, false, ""));
   }
 
   /**
-   * As {@link #require(Tool...)} where the caller knows better than the probe whether it has
-   * {@code tool}: a guest installed or built on first use is here or not whatever the machine
-   * has. {@code detail}, if not empty, says what went wrong.
+   * As {@link #require(Tool...)} where the caller knows better than the probe whether it has {@code
+   * tool}: a guest installed or built on first use is here or not whatever the machine has. {@code
+   * detail}, if not empty, says what went wrong.
    */
   public static void require(Tool tool, boolean present, String detail) {
     if (present && !tools(ABSENT).contains(tool)) {
       return;
     }
     if (tools(REQUIRE).contains(tool)) {
-      fail(missingMessage(tool, detail) + " The build requires it (-D" + REQUIRE + "="
-          + System.getProperty(REQUIRE) + ").");
+      fail(
+          missingMessage(tool, detail)
+              + " The build requires it (-D"
+              + REQUIRE
+              + "="
+              + System.getProperty(REQUIRE)
+              + ").");
     }
     Assumptions.abort(skipped(tool, detail));
   }
@@ -76,12 +86,18 @@ public final class Requirements {
 
   private static List<Tool> missing(Tool... tools) {
     Set<Tool> absent = tools(ABSENT);
-    return Arrays.stream(tools).filter(t -> absent.contains(t) || !PROBED.computeIfAbsent(t, Tool::probe)).toList();
+    return Arrays.stream(tools)
+        .filter(t -> absent.contains(t) || !PROBED.computeIfAbsent(t, Tool::probe))
+        .toList();
   }
 
   private static String missingMessage(Tool tool, String detail) {
-    return tool.what() + " is missing" + (detail.isEmpty() ? "" : " (" + detail + ")")
-        + ". To have it: " + tool.install() + ".";
+    return tool.what()
+        + " is missing"
+        + (detail.isEmpty() ? "" : " (" + detail + ")")
+        + ". To have it: "
+        + tool.install()
+        + ".";
   }
 
   private static String skipped(Tool tool, String detail) {
@@ -102,8 +118,16 @@ public final class Requirements {
       try {
         tools.add(Tool.valueOf(n));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("-D" + property + "=" + value + ": no tool '" + name.strip()
-            + "'; the tools are all or " + EnumSet.allOf(Tool.class).toString().toLowerCase(Locale.ROOT), e);
+        throw new IllegalArgumentException(
+            "-D"
+                + property
+                + "="
+                + value
+                + ": no tool '"
+                + name.strip()
+                + "'; the tools are all or "
+                + EnumSet.allOf(Tool.class).toString().toLowerCase(Locale.ROOT),
+            e);
       }
     }
     return tools;

@@ -9,10 +9,10 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The tools a test class or method runs. Missing ones skip it, naming what to install, or fail
- * it when the build requires them ({@code -Dspindle.require=all}, see {@link Requirements}).
- * Checked before the class's {@code @BeforeAll} methods (on a class) or before the
- * {@code @BeforeEach} methods (on a method).
+ * The tools a test class or method runs. Missing ones skip it, naming what to install, or fail it
+ * when the build requires them ({@code -Dspindle.require=all}, see {@link Requirements}). Checked
+ * before the class's {@code @BeforeAll} methods (on a class) or before the {@code @BeforeEach}
+ * methods (on a method).
  */
 @Documented
 @Inherited

@@ -9,13 +9,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real tool the tests run: how to tell whether this machine has it, and what to install when
- * it does not. The module that needs a tool lists its packages in its {@code APT-PACKAGES} (or
- * {@code NPM-PACKAGES}), which {@code scripts/test} installs.
+ * A real tool the tests run: how to tell whether this machine has it, and what to install when it
+ * does not. The module that needs a tool lists its packages in its {@code APT-PACKAGES} (or {@code
+ * NPM-PACKAGES}), which {@code scripts/test} installs.
  */
 public enum Tool {
   /** The kernel's FUSE device, which every mount needs (libfuse 3 itself comes with fuse3). */
-  FUSE("/dev/fuse", "apt-get install fuse3; in a container, also --device /dev/fuse --cap-add SYS_ADMIN") {
+  FUSE(
+      "/dev/fuse",
+      "apt-get install fuse3; in a container, also --device /dev/fuse --cap-add SYS_ADMIN") {
     @Override
     boolean probe() {
       return Files.exists(Path.of("/dev/fuse"));
@@ -78,7 +80,8 @@ public enum Tool {
     }
   },
   /** The official WASI conformance suite, beside the repository. */
-  WASI_SUITE("the WASI conformance suite (../shared/wasi-testsuite)",
+  WASI_SUITE(
+      "the WASI conformance suite (../shared/wasi-testsuite)",
       "git clone https://github.com/WebAssembly/wasi-testsuite ../shared/wasi-testsuite (beside the repository)") {
     @Override
     boolean probe() {
@@ -89,7 +92,8 @@ public enum Tool {
    * The guests from npm (CRuby, sandbox/NPM-PACKAGES), installed by {@code scripts/npm-guests};
    * what the probe can tell is whether npm is here to install them.
    */
-  NPM_GUESTS("the npm guests (CRuby; scripts/npm-guests)",
+  NPM_GUESTS(
+      "the npm guests (CRuby; scripts/npm-guests)",
       "install Node.js 20 (npm), then run scripts/npm-guests") {
     @Override
     boolean probe() {
@@ -101,7 +105,8 @@ public enum Tool {
    * @e2b/code-interpreter}) and installed by {@code scripts/npm-guests} into the cache; what the
    * probe can tell is whether node and npm are here to run and install them.
    */
-  E2B_SDK("Node.js with E2B's SDKs (daemon/NPM-PACKAGES; scripts/npm-guests)",
+  E2B_SDK(
+      "Node.js with E2B's SDKs (daemon/NPM-PACKAGES; scripts/npm-guests)",
       "install Node.js 20 (node, npm), then run scripts/npm-guests") {
     @Override
     boolean probe() {
@@ -112,15 +117,20 @@ public enum Tool {
    * The Debian root file system that {@code scripts/debian-rootfs} makes with debootstrap (as root,
    * with the network, once) and caches; the probe sees debootstrap or the cached one.
    */
-  DEBIAN_ROOTFS("a Debian root file system (scripts/debian-rootfs)",
+  DEBIAN_ROOTFS(
+      "a Debian root file system (scripts/debian-rootfs)",
       "apt-get install debootstrap, then run scripts/debian-rootfs as root with the network once") {
     @Override
     boolean probe() {
-      // The rule of dev.spindle.store.SpindleCache.root(), copied: testing does not depend on store.
+      // The rule of dev.spindle.store.SpindleCache.root(), copied: testing does not depend on
+      // store.
       String cache = System.getenv("SPINDLE_CACHE");
-      Path root = cache != null && !cache.isEmpty() ? Path.of(cache)
-          : Path.of(System.getProperty("user.home"), ".cache", "spindle");
-      return onPath("debootstrap") || Files.isExecutable(root.resolve("debian/bookworm-python3/usr/bin/python3"));
+      Path root =
+          cache != null && !cache.isEmpty()
+              ? Path.of(cache)
+              : Path.of(System.getProperty("user.home"), ".cache", "spindle");
+      return onPath("debootstrap")
+          || Files.isExecutable(root.resolve("debian/bookworm-python3/usr/bin/python3"));
     }
   };
 

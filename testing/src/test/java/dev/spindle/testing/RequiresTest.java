@@ -18,9 +18,9 @@ import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
 
 /**
- * {@code @Requires} run by a real JUnit launcher on fixture classes: a missing tool skips, or
- * fails where the build requires it; tools that are here let the test run. "Missing" is made with
- * {@code spindle.absent}, so the outcome does not depend on this machine.
+ * {@code @Requires} run by a real JUnit launcher on fixture classes: a missing tool skips, or fails
+ * where the build requires it; tools that are here let the test run. "Missing" is made with {@code
+ * spindle.absent}, so the outcome does not depend on this machine.
  */
 class RequiresTest {
   static final List<String> RAN = new ArrayList<>();
@@ -74,8 +74,12 @@ class RequiresTest {
   private static TestExecutionSummary run(Class<?> fixture, Map<String, String> properties) {
     properties.forEach(System::setProperty);
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
-    LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request()
-        .selectors(DiscoverySelectors.selectClass(fixture)).build(), listener);
+    LauncherFactory.create()
+        .execute(
+            LauncherDiscoveryRequestBuilder.request()
+                .selectors(DiscoverySelectors.selectClass(fixture))
+                .build(),
+            listener);
     return listener.getSummary();
   }
 
@@ -93,20 +97,32 @@ class RequiresTest {
 
   @Test
   void aMissingToolFailsTheClassWhenTheBuildRequiresAll() {
-    TestExecutionSummary s = run(ClassNeedsClang.class,
-        Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "all"));
+    TestExecutionSummary s =
+        run(
+            ClassNeedsClang.class,
+            Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "all"));
     assertThat(s.getContainersFailedCount()).isEqualTo(1);
-    assertThat(failure(s)).startsWith("clang is missing").contains("apt-get install -y $(cat sandbox/APT-PACKAGES)")
+    assertThat(failure(s))
+        .startsWith("clang is missing")
+        .contains("apt-get install -y $(cat sandbox/APT-PACKAGES)")
         .contains("-Dspindle.require=all");
     assertThat(RAN).isEmpty();
   }
 
   @Test
   void onlyTheListedToolsAreRequired() {
-    assertThat(run(ClassNeedsClang.class, Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "fuse,runc"))
-        .getContainersSkippedCount()).isEqualTo(1);
-    assertThat(run(ClassNeedsClang.class, Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "runc, CLANG"))
-        .getContainersFailedCount()).isEqualTo(1);
+    assertThat(
+            run(
+                    ClassNeedsClang.class,
+                    Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "fuse,runc"))
+                .getContainersSkippedCount())
+        .isEqualTo(1);
+    assertThat(
+            run(
+                    ClassNeedsClang.class,
+                    Map.of(Requirements.ABSENT, "clang", Requirements.REQUIRE, "runc, CLANG"))
+                .getContainersFailedCount())
+        .isEqualTo(1);
     assertThat(RAN).isEmpty();
   }
 
@@ -120,8 +136,10 @@ class RequiresTest {
 
   @Test
   void aRequiredMissingToolFailsEvenBesideOneThatMayBeSkipped() {
-    TestExecutionSummary s = run(ClassNeedsFuseAndClang.class,
-        Map.of(Requirements.ABSENT, "fuse,clang", Requirements.REQUIRE, "clang"));
+    TestExecutionSummary s =
+        run(
+            ClassNeedsFuseAndClang.class,
+            Map.of(Requirements.ABSENT, "fuse,clang", Requirements.REQUIRE, "clang"));
     assertThat(s.getContainersFailedCount()).isEqualTo(1);
     assertThat(failure(s)).startsWith("clang is missing");
     assertThat(RAN).isEmpty();
@@ -129,13 +147,16 @@ class RequiresTest {
 
   @Test
   void onAMethodOnlyThatMethodIsSkippedOrFailed() {
-    TestExecutionSummary skipped = run(MethodNeedsSuite.class, Map.of(Requirements.ABSENT, "wasi-suite"));
+    TestExecutionSummary skipped =
+        run(MethodNeedsSuite.class, Map.of(Requirements.ABSENT, "wasi-suite"));
     assertThat(skipped.getTestsSkippedCount()).isEqualTo(1);
     assertThat(skipped.getTestsSucceededCount()).isEqualTo(1);
     assertThat(RAN).containsExactly("needsNothing");
     RAN.clear();
-    TestExecutionSummary failed = run(MethodNeedsSuite.class,
-        Map.of(Requirements.ABSENT, "wasi-suite", Requirements.REQUIRE, "all"));
+    TestExecutionSummary failed =
+        run(
+            MethodNeedsSuite.class,
+            Map.of(Requirements.ABSENT, "wasi-suite", Requirements.REQUIRE, "all"));
     assertThat(failed.getTestsFailedCount()).isEqualTo(1);
     assertThat(failure(failed)).contains("../shared/wasi-testsuite").contains("git clone");
     assertThat(RAN).containsExactly("needsNothing");
@@ -145,11 +166,13 @@ class RequiresTest {
   void whatTheCallerKnowsDecides() {
     Requirements.require(Tool.NPM_GUESTS, true, "");
     assertThatThrownBy(() -> Requirements.require(Tool.NPM_GUESTS, false, "npm install failed"))
-        .isInstanceOf(TestAbortedException.class).hasMessageContaining("(npm install failed)")
+        .isInstanceOf(TestAbortedException.class)
+        .hasMessageContaining("(npm install failed)")
         .hasMessageContaining("scripts/npm-guests");
     System.setProperty(Requirements.REQUIRE, "npm_guests");
     assertThatThrownBy(() -> Requirements.require(Tool.NPM_GUESTS, false, "npm install failed"))
-        .isInstanceOf(AssertionFailedError.class).hasMessageContaining("(npm install failed)");
+        .isInstanceOf(AssertionFailedError.class)
+        .hasMessageContaining("(npm install failed)");
     System.setProperty(Requirements.ABSENT, "npm-guests");
     assertThatThrownBy(() -> Requirements.require(Tool.NPM_GUESTS, true, ""))
         .isInstanceOf(AssertionFailedError.class);
@@ -159,7 +182,8 @@ class RequiresTest {
   void aMisspeltToolIsAnErrorNotNoRequirement() {
     System.setProperty(Requirements.REQUIRE, "fuse,clnag");
     assertThatThrownBy(() -> Requirements.require(Tool.FUSE, false, ""))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no tool 'clnag'")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no tool 'clnag'")
         .hasMessageContaining("wasi_suite");
   }
 }

@@ -4,16 +4,23 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * One attribute view's string form ({@code "view:name"}): its name, the attributes it has, and
- * how to get each from an entry's attributes. {@link AttributeService} parses requests and asks
- * the right provider; adding a view means adding a constant here.
+ * One attribute view's string form ({@code "view:name"}): its name, the attributes it has, and how
+ * to get each from an entry's attributes. {@link AttributeService} parses requests and asks the
+ * right provider; adding a view means adding a constant here.
  */
 enum AttributeProvider {
   BASIC(
       "basic",
       List.of(
-          "lastModifiedTime", "lastAccessTime", "creationTime", "size", "isRegularFile",
-          "isDirectory", "isSymbolicLink", "isOther", "fileKey")) {
+          "lastModifiedTime",
+          "lastAccessTime",
+          "creationTime",
+          "size",
+          "isRegularFile",
+          "isDirectory",
+          "isSymbolicLink",
+          "isOther",
+          "fileKey")) {
     @Override
     Object get(ImageFileAttributes a, String name) {
       return switch (name) {
@@ -53,14 +60,18 @@ enum AttributeProvider {
   /**
    * unix = posix + the numbers, as the JDK's unix view names them: {@code mode} (st_mode, with
    * setuid, setgid and sticky), {@code uid}, {@code gid}, {@code nlink} (the entries sharing the
-   * file through hard links; 1 for a directory, whose links an image does not count), and the
-   * rest of the JDK's set, so that a caller asking for what it asks of the default file system
-   * ({@code unix:dev,ino,nlink,ctime}, as WASI's filestat does) gets an answer: {@code dev} 0 (one
-   * image), {@code rdev} 0 (no device files), {@code ctime} the image's time, and {@code ino} a
-   * number shared by an entry's hard links (their link number) and otherwise stable per path.
+   * file through hard links; 1 for a directory, whose links an image does not count), and the rest
+   * of the JDK's set, so that a caller asking for what it asks of the default file system ({@code
+   * unix:dev,ino,nlink,ctime}, as WASI's filestat does) gets an answer: {@code dev} 0 (one image),
+   * {@code rdev} 0 (no device files), {@code ctime} the image's time, and {@code ino} a number
+   * shared by an entry's hard links (their link number) and otherwise stable per path.
    */
-  UNIX("unix", concat(POSIX.attributes,
-      List.of("mode", "uid", "gid", "nlink", "dev", "ino", "rdev", "ctime"), List.of())) {
+  UNIX(
+      "unix",
+      concat(
+          POSIX.attributes,
+          List.of("mode", "uid", "gid", "nlink", "dev", "ino", "rdev", "ctime"),
+          List.of())) {
     @Override
     Object get(ImageFileAttributes a, String name) {
       return switch (name) {
@@ -69,9 +80,10 @@ enum AttributeProvider {
         case "gid" -> a.meta().gid();
         case "nlink" -> a.nlink();
         case "dev", "rdev" -> 0L;
-        case "ino" -> a.meta().link() != 0
-            ? (1L << 32) | a.meta().link()
-            : Integer.toUnsignedLong(a.entry().path().hashCode());
+        case "ino" ->
+            a.meta().link() != 0
+                ? (1L << 32) | a.meta().link()
+                : Integer.toUnsignedLong(a.entry().path().hashCode());
         case "ctime" -> a.lastModifiedTime();
         default -> POSIX.get(a, name);
       };

@@ -8,9 +8,9 @@ import java.util.stream.Collectors;
 
 /**
  * Parses {@code Files.readAttributes(path, "view:a,b")} requests ("basic" when no view is named,
- * {@code *} for all) and answers them from {@link AttributeProvider}s. An unknown view is an
- * {@link UnsupportedOperationException}, an unknown attribute an {@link IllegalArgumentException},
- * as {@code Files.readAttributes} documents.
+ * {@code *} for all) and answers them from {@link AttributeProvider}s. An unknown view is an {@link
+ * UnsupportedOperationException}, an unknown attribute an {@link IllegalArgumentException}, as
+ * {@code Files.readAttributes} documents.
  */
 final class AttributeService {
   private AttributeService() {}
@@ -31,8 +31,13 @@ final class AttributeService {
         out.put(name, provider.get(a, name));
       } else {
         throw new IllegalArgumentException(
-            "'" + name + "' is not an attribute of view '" + view + "' (it has "
-                + provider.attributes + ")");
+            "'"
+                + name
+                + "' is not an attribute of view '"
+                + view
+                + "' (it has "
+                + provider.attributes
+                + ")");
       }
     }
     return out;

@@ -7,10 +7,10 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 
 /**
- * A read-only channel over a file's content. Blobs up to the file system's buffer limit
- * ({@code bufferLimit}, 8 MiB by default) are inflated whole on open ({@link BufferedBlob});
- * larger ones are streamed and reopened on a backward seek ({@link StreamedBlob}). Thread-safe:
- * every method holds the channel's lock, as {@code SeekableByteChannel} asks.
+ * A read-only channel over a file's content. Blobs up to the file system's buffer limit ({@code
+ * bufferLimit}, 8 MiB by default) are inflated whole on open ({@link BufferedBlob}); larger ones
+ * are streamed and reopened on a backward seek ({@link StreamedBlob}). Thread-safe: every method
+ * holds the channel's lock, as {@code SeekableByteChannel} asks.
  */
 final class BlobChannel implements SeekableByteChannel {
   private final BlobContent content;

@@ -6,12 +6,13 @@ import java.util.Set;
 
 /**
  * The {@code env} map of {@code newFileSystem}, checked once: an unknown key or a bad value is an
- * {@link IllegalArgumentException} naming it, so a typo is not silently ignored. Keys are listed
- * in {@link SpindleFileSystemProvider}'s javadoc.
+ * {@link IllegalArgumentException} naming it, so a typo is not silently ignored. Keys are listed in
+ * {@link SpindleFileSystemProvider}'s javadoc.
  */
 record Env(AccessMode mode, long bufferLimit) {
   static final String MODE = "mode";
   static final String BUFFER_LIMIT = "bufferLimit";
+
   /** Blobs up to this size are read whole into memory when opened (see {@link BlobChannel}). */
   static final long DEFAULT_BUFFER_LIMIT = 8L << 20;
 
@@ -24,8 +25,13 @@ record Env(AccessMode mode, long bufferLimit) {
     for (String k : env.keySet()) {
       if (!KEYS.contains(k)) {
         throw new IllegalArgumentException(
-            "unknown Spindle file system option '" + k + "' (known: " + MODE + ", "
-                + BUFFER_LIMIT + ")");
+            "unknown Spindle file system option '"
+                + k
+                + "' (known: "
+                + MODE
+                + ", "
+                + BUFFER_LIMIT
+                + ")");
       }
     }
     Object m = env.get(MODE);
@@ -34,8 +40,8 @@ record Env(AccessMode mode, long bufferLimit) {
           case null -> AccessMode.INDEXED;
           case AccessMode a -> a;
           case String s -> AccessMode.parse(s);
-          default -> throw new IllegalArgumentException(
-              MODE + " must be 'indexed' or 'lazy', got: " + m);
+          default ->
+              throw new IllegalArgumentException(MODE + " must be 'indexed' or 'lazy', got: " + m);
         };
     Object b = env.get(BUFFER_LIMIT);
     long limit =
@@ -43,8 +49,9 @@ record Env(AccessMode mode, long bufferLimit) {
           case null -> DEFAULT_BUFFER_LIMIT;
           case Number n -> n.longValue();
           case String s -> parseLong(s);
-          default -> throw new IllegalArgumentException(
-              BUFFER_LIMIT + " must be a number of bytes, got: " + b);
+          default ->
+              throw new IllegalArgumentException(
+                  BUFFER_LIMIT + " must be a number of bytes, got: " + b);
         };
     if (limit < 0 || limit > MAX_BUFFER_LIMIT) {
       throw new IllegalArgumentException(

@@ -31,8 +31,8 @@ import java.util.Set;
 
 /**
  * Every file operation of an image file system, as jimfs's {@code FileSystemView}: the provider
- * hands each call here after checking the path's type and that the file system is open. Lookups
- * go through {@link PathResolver} (symlinks followed in the middle, at the end unless {@code
+ * hands each call here after checking the path's type and that the file system is open. Lookups go
+ * through {@link PathResolver} (symlinks followed in the middle, at the end unless {@code
  * NOFOLLOW_LINKS}) and fail with the exact NIO exception, naming the path as the caller gave it.
  */
 final class FileOperations {
@@ -45,7 +45,11 @@ final class FileOperations {
   private final long bufferLimit;
 
   FileOperations(
-      ImageFileSystem fs, Image image, FileSystemState state, FileStore store, FileTime time,
+      ImageFileSystem fs,
+      Image image,
+      FileSystemState state,
+      FileStore store,
+      FileTime time,
       long bufferLimit) {
     this.fs = fs;
     this.image = image;
@@ -114,8 +118,8 @@ final class FileOperations {
     return state.register(new BlobChannel(content, state));
   }
 
-  DirectoryStream<Path> newDirectoryStream(ImagePath dir, DirectoryStream.Filter<? super Path> filter)
-      throws IOException {
+  DirectoryStream<Path> newDirectoryStream(
+      ImagePath dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     ImageEntry e = lookup(dir, true);
     if (!e.isDirectory()) {
       throw new NotDirectoryException(dir.toString());

@@ -42,7 +42,9 @@ final class FileSystemState {
     resources.remove(c);
   }
 
-  /** Marks the state closed and closes every registered resource once, keeping the first failure. */
+  /**
+   * Marks the state closed and closes every registered resource once, keeping the first failure.
+   */
   void close() throws IOException {
     if (!open.compareAndSet(true, false)) {
       return;

@@ -24,6 +24,7 @@ import java.util.Set;
 record ImageFileAttributes(ImageEntry entry, FileTime time, EntryMetadata meta, int nlink)
     implements PosixFileAttributes {
   static final Principal ROOT = new Principal("root");
+
   /** The fixed owner and group; a record so two lookups of "root" are equal. */
   record Principal(String getName) implements GroupPrincipal {
     @Override
@@ -96,7 +97,8 @@ record ImageFileAttributes(ImageEntry entry, FileTime time, EntryMetadata meta, 
   public Set<PosixFilePermission> permissions() {
     // A new set each time: the caller may modify the set it gets (PosixFileAttributes says so).
     Set<PosixFilePermission> out = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] order = PosixFilePermission.values(); // OWNER_READ (0400) .. OTHERS_EXECUTE (01)
+    PosixFilePermission[] order =
+        PosixFilePermission.values(); // OWNER_READ (0400) .. OTHERS_EXECUTE (01)
     for (int i = 0; i < order.length; i++) {
       if ((meta.mode() & (0400 >> i)) != 0) {
         out.add(order[i]);

@@ -14,8 +14,8 @@ import java.util.Set;
  */
 final class ImageFileStore extends FileStore {
   private static final Set<Class<? extends FileAttributeView>> VIEW_CLASSES =
-      Set.of(BasicFileAttributeView.class, FileOwnerAttributeView.class,
-          PosixFileAttributeView.class);
+      Set.of(
+          BasicFileAttributeView.class, FileOwnerAttributeView.class, PosixFileAttributeView.class);
 
   private final String name;
   private final long imageSize;

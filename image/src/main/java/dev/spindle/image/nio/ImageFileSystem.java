@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 
 /**
- * An open image as a read-only file system. It holds its parts (the image, the lifecycle state,
- * the operations, the store) and checks it is open; the work is in {@link FileOperations}.
+ * An open image as a read-only file system. It holds its parts (the image, the lifecycle state, the
+ * operations, the store) and checks it is open; the work is in {@link FileOperations}.
  */
 final class ImageFileSystem extends FileSystem {
   private final SpindleFileSystemProvider provider;

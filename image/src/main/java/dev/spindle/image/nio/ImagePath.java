@@ -18,9 +18,9 @@ import java.util.Objects;
 
 /**
  * A path in an image: an immutable value (root flag + names) with no I/O of its own. The only
- * methods that touch the image, {@link #toRealPath}, hand the work to the file system's
- * operations. Names are kept as Strings because the image API ({@code Image.lookup},
- * {@code ImageEntry.path}) speaks UTF-8 Strings; a name can contain any character but '/' and NUL.
+ * methods that touch the image, {@link #toRealPath}, hand the work to the file system's operations.
+ * Names are kept as Strings because the image API ({@code Image.lookup}, {@code ImageEntry.path})
+ * speaks UTF-8 Strings; a name can contain any character but '/' and NUL.
  *
  * <p>As on Unix, the empty path {@code ""} has one name, the empty name; it resolves to the root,
  * which is the working directory of every image file system.
@@ -130,10 +130,18 @@ final class ImagePath implements Path {
 
   @Override
   public ImagePath subpath(int beginIndex, int endIndex) {
-    if (beginIndex < 0 || beginIndex >= names.size() || endIndex <= beginIndex
+    if (beginIndex < 0
+        || beginIndex >= names.size()
+        || endIndex <= beginIndex
         || endIndex > names.size()) {
       throw new IllegalArgumentException(
-          "subpath(" + beginIndex + ", " + endIndex + ") of a path with " + names.size() + " names");
+          "subpath("
+              + beginIndex
+              + ", "
+              + endIndex
+              + ") of a path with "
+              + names.size()
+              + " names");
     }
     return with(false, names.subList(beginIndex, endIndex));
   }
@@ -141,7 +149,9 @@ final class ImagePath implements Path {
   @Override
   public boolean startsWith(Path other) {
     ImagePath o = sameFileSystem(other);
-    return o != null && o.absolute == absolute && o.names.size() <= names.size()
+    return o != null
+        && o.absolute == absolute
+        && o.names.size() <= names.size()
         && names.subList(0, o.names.size()).equals(o.names);
   }
 
@@ -214,8 +224,7 @@ final class ImagePath implements Path {
     List<String> from = isEmptyPath() ? List.of() : names;
     List<String> to = o.isEmptyPath() ? List.of() : o.names;
     int common = 0;
-    while (common < from.size() && common < to.size()
-        && from.get(common).equals(to.get(common))) {
+    while (common < from.size() && common < to.size() && from.get(common).equals(to.get(common))) {
       common++;
     }
     List<String> out = new ArrayList<>();
@@ -272,7 +281,9 @@ final class ImagePath implements Path {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ImagePath p && p.fs == fs && p.absolute == absolute
+    return o instanceof ImagePath p
+        && p.fs == fs
+        && p.absolute == absolute
         && p.names.equals(names);
   }
 

@@ -5,9 +5,9 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 
 /**
- * The URI form of image paths, as zipfs's {@code jar:<file-uri>!/entry}:
- * {@code spindle:<file-uri>!/entry}. The image file's URI has every '!' escaped as {@code %21}, so
- * the first {@code "!/"} always separates it from the entry path, whatever either contains.
+ * The URI form of image paths, as zipfs's {@code jar:<file-uri>!/entry}: {@code
+ * spindle:<file-uri>!/entry}. The image file's URI has every '!' escaped as {@code %21}, so the
+ * first {@code "!/"} always separates it from the entry path, whatever either contains.
  */
 final class ImageUris {
   static final String SCHEME = "spindle";

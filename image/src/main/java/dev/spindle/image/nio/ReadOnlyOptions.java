@@ -10,13 +10,13 @@ import java.util.Set;
  * The one place that rejects writing through open options (zipfs checks read-only at ten call
  * sites; this is the only one here). {@code CREATE}, {@code CREATE_NEW} and {@code
  * TRUNCATE_EXISTING} are ignored without {@code WRITE}, as {@code Files.newByteChannel} specifies;
- * {@code SPARSE}, {@code SYNC} and {@code DSYNC} are hints. {@code DELETE_ON_CLOSE} is refused:
- * it asks for a deletion, even on a channel opened for reading.
+ * {@code SPARSE}, {@code SYNC} and {@code DSYNC} are hints. {@code DELETE_ON_CLOSE} is refused: it
+ * asks for a deletion, even on a channel opened for reading.
  */
 final class ReadOnlyOptions {
   private static final Set<StandardOpenOption> WRITING =
-      Set.of(StandardOpenOption.WRITE, StandardOpenOption.APPEND,
-          StandardOpenOption.DELETE_ON_CLOSE);
+      Set.of(
+          StandardOpenOption.WRITE, StandardOpenOption.APPEND, StandardOpenOption.DELETE_ON_CLOSE);
 
   private ReadOnlyOptions() {}
 

@@ -42,10 +42,10 @@ import java.util.concurrent.ConcurrentMap;
  *       META-INF/services}; a file that does not start with the image magic (or cannot be read)
  *       gets {@link UnsupportedOperationException}, so the JDK tries the next provider.
  *   <li>URIs are {@code spindle:<file-uri>!/entry}: {@code FileSystems.newFileSystem(uri, env)},
- *       {@code FileSystems.getFileSystem(uri)}, {@code Path.of(uri)} (its file system must be
- *       open) and {@code Path.toUri()}.
- *   <li>Open file systems are keyed by the image file's real path: opening the same file again,
- *       by path or URI, throws {@link FileSystemAlreadyExistsException} until the first closes.
+ *       {@code FileSystems.getFileSystem(uri)}, {@code Path.of(uri)} (its file system must be open)
+ *       and {@code Path.toUri()}.
+ *   <li>Open file systems are keyed by the image file's real path: opening the same file again, by
+ *       path or URI, throws {@link FileSystemAlreadyExistsException} until the first closes.
  *   <li>Everything that would write throws {@link ReadOnlyFileSystemException}; {@code
  *       checkAccess(WRITE)} throws {@link java.nio.file.AccessDeniedException}.
  * </ul>

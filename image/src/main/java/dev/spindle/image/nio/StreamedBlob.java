@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
 /**
  * A large blob read as a stream, so a 1 GiB file never sits in memory whole. The stream inflates
  * forward only: a read ahead of the stream's offset skips forward, a read behind it reopens the
- * blob and skips from the start (costs a re-inflate; sequential readers, the common case, never
- * pay it). Not thread-safe: {@link BlobChannel} serialises calls.
+ * blob and skips from the start (costs a re-inflate; sequential readers, the common case, never pay
+ * it). Not thread-safe: {@link BlobChannel} serialises calls.
  */
 final class StreamedBlob implements BlobContent {
   /** Opens the blob's stream from its first byte. */

@@ -59,8 +59,8 @@ import org.junit.jupiter.api.function.ThrowingConsumer;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The image file system against the default file system as oracle, through {@code Files} and
- * {@code Path} only. Each subclass runs it all in one access mode.
+ * The image file system against the default file system as oracle, through {@code Files} and {@code
+ * Path} only. Each subclass runs it all in one access mode.
  */
 abstract class AbstractImageFileSystemTest {
   @TempDir static Path tmp;
@@ -115,8 +115,16 @@ abstract class AbstractImageFileSystemTest {
     if (a.isDirectory()) {
       return "dir " + perms + " hidden=" + Files.isHidden(p);
     }
-    return "file " + perms + " size " + a.size() + " exec=" + Files.isExecutable(p)
-        + " hidden=" + Files.isHidden(p) + " sha=" + Arrays.hashCode(Files.readAllBytes(p));
+    return "file "
+        + perms
+        + " size "
+        + a.size()
+        + " exec="
+        + Files.isExecutable(p)
+        + " hidden="
+        + Files.isHidden(p)
+        + " sha="
+        + Arrays.hashCode(Files.readAllBytes(p));
   }
 
   @Test
@@ -138,7 +146,9 @@ abstract class AbstractImageFileSystemTest {
     try (Stream<Path> walk = Files.walk(fs.getPath("docs-link/guide"))) {
       assertThat(walk.map(Path::toString))
           .containsExactlyInAnyOrder(
-              "docs-link/guide", "docs-link/guide/notes.txt", "docs-link/guide/readme.md",
+              "docs-link/guide",
+              "docs-link/guide/notes.txt",
+              "docs-link/guide/readme.md",
               "docs-link/guide/up");
     }
   }
@@ -149,8 +159,7 @@ abstract class AbstractImageFileSystemTest {
     Files.writeString(src.resolve("f"), "f");
     Files.createSymbolicLink(src.resolve("up"), Path.of(".."));
     Path image = tmp.resolve("cycle-" + mode() + ".img");
-    new ImageMaker(MakeOptions.defaults(), Progress.NONE)
-        .make(src.getParent().toString(), image);
+    new ImageMaker(MakeOptions.defaults(), Progress.NONE).make(src.getParent().toString(), image);
     try (FileSystem cycle = FileSystems.newFileSystem(image, Map.of("mode", mode()))) {
       for (Path top : List.of(src.getParent(), cycle.getPath("/"))) {
         try (Stream<Path> walk = Files.walk(top, FileVisitOption.FOLLOW_LINKS)) {
@@ -176,8 +185,9 @@ abstract class AbstractImageFileSystemTest {
   void concurrentReadersSeeTheSameBytes() throws Exception {
     byte[] big = Files.readAllBytes(fixture.source().resolve("big.bin"));
     fs.close();
-    fs = FileSystems.newFileSystem(
-        fixture.image(), Map.of("mode", mode(), "bufferLimit", 64 * 1024));
+    fs =
+        FileSystems.newFileSystem(
+            fixture.image(), Map.of("mode", mode(), "bufferLimit", 64 * 1024));
     try (var pool = Executors.newFixedThreadPool(4)) {
       List<Future<byte[]>> reads = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
@@ -197,7 +207,8 @@ abstract class AbstractImageFileSystemTest {
     assertThat(Files.readAllBytes(fs.getPath("/empty"))).isEmpty();
     assertThat(Files.readString(fs.getPath("/docs-link/guide/up"))).isEqualTo("a\n");
     try (InputStream in = Files.newInputStream(fs.getPath("big.bin"))) {
-      assertThat(in.readAllBytes()).isEqualTo(Files.readAllBytes(fixture.source().resolve("big.bin")));
+      assertThat(in.readAllBytes())
+          .isEqualTo(Files.readAllBytes(fixture.source().resolve("big.bin")));
     }
   }
 
@@ -209,8 +220,9 @@ abstract class AbstractImageFileSystemTest {
   @Test
   void seekAndReadMatchSourceBytesWhenStreamed() throws IOException {
     fs.close();
-    fs = FileSystems.newFileSystem(
-        fixture.image(), Map.of("mode", mode(), "bufferLimit", 64 * 1024));
+    fs =
+        FileSystems.newFileSystem(
+            fixture.image(), Map.of("mode", mode(), "bufferLimit", 64 * 1024));
     seekAndRead(fs);
   }
 
@@ -243,7 +255,8 @@ abstract class AbstractImageFileSystemTest {
   @Test
   void missesThrowTheExactNioException() {
     assertThatThrownBy(() -> Files.readAttributes(fs.getPath("/nope"), BasicFileAttributes.class))
-        .isInstanceOf(NoSuchFileException.class).hasMessageContaining("/nope");
+        .isInstanceOf(NoSuchFileException.class)
+        .hasMessageContaining("/nope");
     assertThatThrownBy(() -> Files.readAllBytes(fs.getPath("hello.txt/x")))
         .isInstanceOf(NoSuchFileException.class);
     assertThatThrownBy(() -> Files.readAllBytes(fs.getPath("dangling")))
@@ -253,12 +266,15 @@ abstract class AbstractImageFileSystemTest {
     assertThatThrownBy(() -> Files.readSymbolicLink(fs.getPath("hello.txt")))
         .isInstanceOf(NotLinkException.class);
     assertThatThrownBy(() -> Files.readAllBytes(fs.getPath("loop-a")))
-        .isExactlyInstanceOf(FileSystemException.class).hasMessageContaining("loop-a");
+        .isExactlyInstanceOf(FileSystemException.class)
+        .hasMessageContaining("loop-a");
     assertThatThrownBy(() -> Files.readAllBytes(fs.getPath("docs")))
-        .isInstanceOf(FileSystemException.class).hasMessageContaining("directory");
+        .isInstanceOf(FileSystemException.class)
+        .hasMessageContaining("directory");
     assertThatThrownBy(
-            () -> Files.newByteChannel(fs.getPath("link-to-hello"), StandardOpenOption.READ,
-                NOFOLLOW_LINKS))
+            () ->
+                Files.newByteChannel(
+                    fs.getPath("link-to-hello"), StandardOpenOption.READ, NOFOLLOW_LINKS))
         .isInstanceOf(FileSystemException.class);
   }
 
@@ -277,8 +293,10 @@ abstract class AbstractImageFileSystemTest {
     SpindleFileSystemProvider provider = (SpindleFileSystemProvider) fs.provider();
     assertThat(provider.readAttributesIfExists(fs.getPath("nope"), BasicFileAttributes.class))
         .isNull();
-    assertThat(provider.readAttributesIfExists(fs.getPath("empty"), PosixFileAttributes.class)
-            .isRegularFile())
+    assertThat(
+            provider
+                .readAttributesIfExists(fs.getPath("empty"), PosixFileAttributes.class)
+                .isRegularFile())
         .isTrue();
   }
 
@@ -292,7 +310,9 @@ abstract class AbstractImageFileSystemTest {
             p -> Files.writeString(p, "x"),
             p -> Files.newByteChannel(p, StandardOpenOption.WRITE),
             p -> Files.newByteChannel(p, StandardOpenOption.APPEND),
-            p -> Files.newByteChannel(p, StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE),
+            p ->
+                Files.newByteChannel(
+                    p, StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE),
             p -> Files.newOutputStream(p),
             p -> Files.createDirectory(p.resolveSibling("new")),
             p -> Files.createFile(p.resolveSibling("new")),
@@ -304,17 +324,25 @@ abstract class AbstractImageFileSystemTest {
             p -> Files.move(p, p.resolveSibling("moved"), StandardCopyOption.ATOMIC_MOVE),
             p -> Files.setLastModifiedTime(p, FileTime.fromMillis(0)),
             p -> Files.setAttribute(p, "basic:lastModifiedTime", FileTime.fromMillis(0)),
-            p -> Files.getFileAttributeView(p, BasicFileAttributeView.class).setTimes(null, null, null),
-            p -> Files.getFileAttributeView(p, PosixFileAttributeView.class)
-                .setPermissions(PosixFilePermissions.fromString("rwxrwxrwx")),
+            p ->
+                Files.getFileAttributeView(p, BasicFileAttributeView.class)
+                    .setTimes(null, null, null),
+            p ->
+                Files.getFileAttributeView(p, PosixFileAttributeView.class)
+                    .setPermissions(PosixFilePermissions.fromString("rwxrwxrwx")),
             p -> Files.setOwner(p, Files.getOwner(p)));
     for (ThrowingConsumer<Path> w : writes) {
       assertThatThrownBy(() -> w.accept(hello)).isInstanceOf(ReadOnlyFileSystemException.class);
     }
     // Creation and truncation options mean nothing to a reader: ignored, as NIO specifies.
-    try (SeekableByteChannel ch = Files.newByteChannel(hello, StandardOpenOption.READ,
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SYNC)) {
+    try (SeekableByteChannel ch =
+        Files.newByteChannel(
+            hello,
+            StandardOpenOption.READ,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.SYNC)) {
       assertThat(ch.size()).isEqualTo(6);
     }
     assertThatThrownBy(() -> Files.newInputStream(hello, StandardOpenOption.WRITE))
@@ -343,7 +371,8 @@ abstract class AbstractImageFileSystemTest {
   @Test
   void attributesComeFromTheGitModeAndTheCommit() throws IOException {
     FileTime date = FileTime.from(ImageFixture.DATE.toInstant());
-    PosixFileAttributes tool = Files.readAttributes(fs.getPath("bin/tool.sh"), PosixFileAttributes.class);
+    PosixFileAttributes tool =
+        Files.readAttributes(fs.getPath("bin/tool.sh"), PosixFileAttributes.class);
     assertThat(tool.lastModifiedTime()).isEqualTo(date);
     assertThat(tool.lastAccessTime()).isEqualTo(date);
     assertThat(tool.creationTime()).isEqualTo(date);
@@ -352,7 +381,8 @@ abstract class AbstractImageFileSystemTest {
     assertThat(PosixFilePermissions.toString(tool.permissions())).isEqualTo("rwxr-xr-x");
     assertThat(Files.readAttributes(root, BasicFileAttributes.class).isDirectory()).isTrue();
 
-    Map<String, Object> basic = Files.readAttributes(fs.getPath("hello.txt"), "basic:size,isDirectory");
+    Map<String, Object> basic =
+        Files.readAttributes(fs.getPath("hello.txt"), "basic:size,isDirectory");
     assertThat(basic).containsExactlyInAnyOrderEntriesOf(Map.of("size", 6L, "isDirectory", false));
     assertThat(Files.readAttributes(fs.getPath("hello.txt"), "size,lastModifiedTime"))
         .containsEntry("lastModifiedTime", date);
@@ -367,7 +397,8 @@ abstract class AbstractImageFileSystemTest {
   void spindleViewGivesTheGitObjectIdAndMode() throws IOException {
     byte[] bytes = Files.readAllBytes(fixture.source().resolve("bin/tool.sh"));
     String gitId = new ObjectInserter.Formatter().idFor(Constants.OBJ_BLOB, bytes).name();
-    Map<String, Object> a = Files.readAttributes(fs.getPath("bin/tool.sh"), "spindle:objectId,gitMode");
+    Map<String, Object> a =
+        Files.readAttributes(fs.getPath("bin/tool.sh"), "spindle:objectId,gitMode");
     assertThat(a).isEqualTo(Map.of("objectId", gitId, "gitMode", 0100755));
     assertThat(Files.readAttributes(fs.getPath("bin/tool.sh"), "spindle:*"))
         .containsOnlyKeys("objectId", "gitMode", "xattrs");
@@ -375,9 +406,12 @@ abstract class AbstractImageFileSystemTest {
         .isEqualTo(0120000);
     assertThat(Files.getAttribute(fs.getPath("docs-link"), "spindle:gitMode")).isEqualTo(040000);
     assertThat(Files.readAttributes(fs.getPath("hello.txt"), BasicFileAttributes.class).fileKey())
-        .hasToString("AnyObjectId[" + new ObjectInserter.Formatter()
-            .idFor(Constants.OBJ_BLOB, "hello\n".getBytes(StandardCharsets.UTF_8))
-            .name() + "]");
+        .hasToString(
+            "AnyObjectId["
+                + new ObjectInserter.Formatter()
+                    .idFor(Constants.OBJ_BLOB, "hello\n".getBytes(StandardCharsets.UTF_8))
+                    .name()
+                + "]");
   }
 
   @Test
@@ -386,12 +420,9 @@ abstract class AbstractImageFileSystemTest {
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> Files.readAttributes(fs.getPath("hello.txt"), "basic:colour"))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(
-            () -> Files.readAttributes(fs.getPath("hello.txt"),
-                DosFileAttributes.class))
+    assertThatThrownBy(() -> Files.readAttributes(fs.getPath("hello.txt"), DosFileAttributes.class))
         .isInstanceOf(UnsupportedOperationException.class);
-    assertThat(Files.getFileAttributeView(fs.getPath("hello.txt"),
-            DosFileAttributeView.class))
+    assertThat(Files.getFileAttributeView(fs.getPath("hello.txt"), DosFileAttributeView.class))
         .isNull();
     assertThat(fs.supportedFileAttributeViews())
         .containsExactlyInAnyOrder("basic", "owner", "posix", "unix", "spindle");
@@ -401,17 +432,21 @@ abstract class AbstractImageFileSystemTest {
   void aSubmoduleIsNeitherFileNorDirectory() throws IOException {
     Path image = tmp.resolve("submodule-" + mode() + ".img");
     new ImageMaker(MakeOptions.defaults(), Progress.NONE)
-        .make(ImageFixture.repositoryWithSubmodule(tmp.resolve("repo-" + mode() + ".git")).toString(), image);
+        .make(
+            ImageFixture.repositoryWithSubmodule(tmp.resolve("repo-" + mode() + ".git")).toString(),
+            image);
     try (FileSystem repo = FileSystems.newFileSystem(image, Map.of("mode", mode()))) {
       Path sub = repo.getPath("/lib/sub");
       BasicFileAttributes a = Files.readAttributes(sub, BasicFileAttributes.class);
       assertThat(a.isOther()).isTrue();
       assertThat(a.isDirectory() || a.isRegularFile() || a.isSymbolicLink()).isFalse();
       assertThat(Files.getAttribute(sub, "spindle:gitMode")).isEqualTo(0160000);
-      assertThatThrownBy(() -> Files.newDirectoryStream(sub)).isInstanceOf(NotDirectoryException.class);
+      assertThatThrownBy(() -> Files.newDirectoryStream(sub))
+          .isInstanceOf(NotDirectoryException.class);
       assertThatThrownBy(() -> Files.readAllBytes(sub)).isInstanceOf(FileSystemException.class);
       try (Stream<Path> walk = Files.walk(repo.getPath("/"))) {
-        assertThat(walk.map(Path::toString)).containsExactlyInAnyOrder("/", "/lib", "/lib/sub", "/README");
+        assertThat(walk.map(Path::toString))
+            .containsExactlyInAnyOrder("/", "/lib", "/lib/sub", "/README");
       }
     }
   }
@@ -420,7 +455,8 @@ abstract class AbstractImageFileSystemTest {
 
   @Test
   void directoryStreamListsFiltersAndIteratesOnce() throws IOException {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(fs.getPath("docs-link/guide"), "*.md")) {
+    try (DirectoryStream<Path> ds =
+        Files.newDirectoryStream(fs.getPath("docs-link/guide"), "*.md")) {
       assertThat(ds).containsExactly(fs.getPath("docs-link/guide/readme.md"));
       assertThatThrownBy(ds::iterator).isInstanceOf(IllegalStateException.class);
     }
@@ -436,15 +472,18 @@ abstract class AbstractImageFileSystemTest {
 
   @Test
   void symlinksResolveAsTheKernelDoes() throws IOException {
-    assertThat(Files.readSymbolicLink(fs.getPath("docs/guide/up"))).isEqualTo(fs.getPath("../a.txt"));
-    assertThat(Files.readSymbolicLink(fs.getPath("dangling")).toString()).isEqualTo("nowhere/at/all");
+    assertThat(Files.readSymbolicLink(fs.getPath("docs/guide/up")))
+        .isEqualTo(fs.getPath("../a.txt"));
+    assertThat(Files.readSymbolicLink(fs.getPath("dangling")).toString())
+        .isEqualTo("nowhere/at/all");
     assertThat(fs.getPath("docs-link/guide/up").toRealPath()).isEqualTo(fs.getPath("/docs/a.txt"));
     assertThat(fs.getPath("docs-link/guide/up").toRealPath(NOFOLLOW_LINKS))
         .isEqualTo(fs.getPath("/docs/guide/up"));
     assertThat(fs.getPath("/docs/../../..").toRealPath()).isEqualTo(root);
     assertThatThrownBy(() -> fs.getPath("dangling").toRealPath())
         .isInstanceOf(NoSuchFileException.class);
-    assertThat(Files.isSameFile(fs.getPath("docs-link/a.txt"), fs.getPath("/docs/guide/up"))).isTrue();
+    assertThat(Files.isSameFile(fs.getPath("docs-link/a.txt"), fs.getPath("/docs/guide/up")))
+        .isTrue();
     assertThat(Files.isSameFile(fs.getPath("docs"), fs.getPath("docs"))).isTrue();
     assertThat(Files.isSameFile(fs.getPath("hello.txt"), fs.getPath("docs/a.txt"))).isFalse();
     assertThat(Files.isSameFile(fs.getPath("hello.txt"), fixture.source())).isFalse();

@@ -29,6 +29,7 @@ import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
  */
 record ImageFixture(Path source, Path image) {
   static final OffsetDateTime DATE = OffsetDateTime.of(2024, 5, 17, 9, 30, 0, 0, ZoneOffset.UTC);
+
   /** Larger than 1 MiB and than the streamed tests' buffer limit. */
   static final int BIG_SIZE = 1_536 * 1024 + 7;
 
@@ -47,7 +48,8 @@ record ImageFixture(Path source, Path image) {
     byte[] big = new byte[BIG_SIZE];
     new Random(42).nextBytes(big);
     Files.write(src.resolve("big.bin"), big);
-    Files.setPosixFilePermissions(src.resolve("big.bin"), PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(
+        src.resolve("big.bin"), PosixFilePermissions.fromString("rw-r--r--"));
     Files.createSymbolicLink(src.resolve("link-to-hello"), Path.of("hello.txt"));
     Files.createSymbolicLink(src.resolve("docs-link"), Path.of("docs"));
     Files.createSymbolicLink(src.resolve("docs/guide/up"), Path.of("../a.txt"));
@@ -67,12 +69,17 @@ record ImageFixture(Path source, Path image) {
 
   /** A bare repository whose HEAD commit has a README and a gitlink at lib/sub. */
   static Path repositoryWithSubmodule(Path gitDir) throws IOException {
-    try (Repository repo = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setBare().build()) {
+    try (Repository repo =
+        new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setBare().build()) {
       repo.create(true);
       try (ObjectInserter ins = repo.newObjectInserter()) {
-        ObjectId readme = ins.insert(Constants.OBJ_BLOB, "read me\n".getBytes(StandardCharsets.UTF_8));
+        ObjectId readme =
+            ins.insert(Constants.OBJ_BLOB, "read me\n".getBytes(StandardCharsets.UTF_8));
         TreeFormatter lib = new TreeFormatter();
-        lib.append("sub", FileMode.GITLINK, ObjectId.fromString("0123456789abcdef0123456789abcdef01234567"));
+        lib.append(
+            "sub",
+            FileMode.GITLINK,
+            ObjectId.fromString("0123456789abcdef0123456789abcdef01234567"));
         ObjectId libId = ins.insert(lib);
         TreeFormatter top = new TreeFormatter();
         top.append("README", FileMode.REGULAR_FILE, readme);

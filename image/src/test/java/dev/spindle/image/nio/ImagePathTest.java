@@ -33,9 +33,33 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class ImagePathTest {
   private static final List<String> PATHS =
-      List.of("", "/", "a", "a/b", "/a", "/a/b", "/a/b/c", "a/../b", "./a", "a/./b/..", "../x",
-          "/..", "/../a", "a/b/../../..", "..", ".", "b/a", "a/b/c/d", "x/y", "é/日本", "a//b/",
-          ".hidden", "/a/b.txt", "\uFFFD", "\uD83D\uDE00", "a b");
+      List.of(
+          "",
+          "/",
+          "a",
+          "a/b",
+          "/a",
+          "/a/b",
+          "/a/b/c",
+          "a/../b",
+          "./a",
+          "a/./b/..",
+          "../x",
+          "/..",
+          "/../a",
+          "a/b/../../..",
+          "..",
+          ".",
+          "b/a",
+          "a/b/c/d",
+          "x/y",
+          "é/日本",
+          "a//b/",
+          ".hidden",
+          "/a/b.txt",
+          "\uFFFD",
+          "\uD83D\uDE00",
+          "a b");
 
   @TempDir static Path tmp;
   static FileSystem fs;
@@ -71,15 +95,23 @@ final class ImagePathTest {
   void singlePathMethodsMatchTheDefaultFileSystem() {
     List<Function<Path, Object>> methods =
         List.of(
-            Path::toString, Path::isAbsolute, Path::getNameCount, p -> str(p.getFileName()),
-            p -> str(p.getParent()), p -> str(p.getRoot()), p -> str(p.normalize()),
-            p -> names(p), p -> p.getNameCount() > 1 ? str(p.subpath(1, p.getNameCount())) : null,
+            Path::toString,
+            Path::isAbsolute,
+            Path::getNameCount,
+            p -> str(p.getFileName()),
+            p -> str(p.getParent()),
+            p -> str(p.getRoot()),
+            p -> str(p.normalize()),
+            p -> names(p),
+            p -> p.getNameCount() > 1 ? str(p.subpath(1, p.getNameCount())) : null,
             p -> p.getNameCount() > 0 ? str(p.getName(p.getNameCount() - 1)) : null);
     assertSoftly(
         soft -> {
           for (String s : PATHS) {
             for (Function<Path, Object> m : methods) {
-              soft.assertThat(m.apply(fs.getPath(s))).as("'%s'", s).isEqualTo(m.apply(UNIX.getPath(s)));
+              soft.assertThat(m.apply(fs.getPath(s)))
+                  .as("'%s'", s)
+                  .isEqualTo(m.apply(UNIX.getPath(s)));
             }
           }
         });
@@ -103,13 +135,19 @@ final class ImagePathTest {
               Path ua = UNIX.getPath(a);
               Path ub = UNIX.getPath(b);
               String pair = "'" + a + "', '" + b + "'";
-              soft.assertThat(str(ia.resolve(ib))).as("resolve " + pair).isEqualTo(str(ua.resolve(ub)));
-              soft.assertThat(ia.startsWith(ib)).as("startsWith " + pair).isEqualTo(ua.startsWith(ub));
+              soft.assertThat(str(ia.resolve(ib)))
+                  .as("resolve " + pair)
+                  .isEqualTo(str(ua.resolve(ub)));
+              soft.assertThat(ia.startsWith(ib))
+                  .as("startsWith " + pair)
+                  .isEqualTo(ua.startsWith(ub));
               soft.assertThat(ia.endsWith(ib)).as("endsWith " + pair).isEqualTo(ua.endsWith(ub));
-              soft.assertThat(ia.startsWith(b)).as("startsWith(String) " + pair)
+              soft.assertThat(ia.startsWith(b))
+                  .as("startsWith(String) " + pair)
                   .isEqualTo(ua.startsWith(b));
               soft.assertThat(ia.equals(ib)).as("equals " + pair).isEqualTo(ua.equals(ub));
-              soft.assertThat(Integer.signum(ia.compareTo(ib))).as("compareTo " + pair)
+              soft.assertThat(Integer.signum(ia.compareTo(ib)))
+                  .as("compareTo " + pair)
                   .isEqualTo(Integer.signum(ua.compareTo(ub)));
               if (ia.isAbsolute() == ib.isAbsolute()) {
                 // The JDK's relativize answers differ between releases for '.' and '..' inputs;
@@ -120,16 +158,20 @@ final class ImagePathTest {
                 try {
                   expected = str(un.relativize(ub.normalize()));
                 } catch (IllegalArgumentException e) {
-                  soft.assertThatThrownBy(() -> in.relativize(ib.normalize())).as("relativize " + pair)
+                  soft.assertThatThrownBy(() -> in.relativize(ib.normalize()))
+                      .as("relativize " + pair)
                       .isInstanceOf(IllegalArgumentException.class);
                   continue;
                 }
-                soft.assertThat(str(in.relativize(ib.normalize()))).as("relativize " + pair)
+                soft.assertThat(str(in.relativize(ib.normalize())))
+                    .as("relativize " + pair)
                     .isEqualTo(expected);
                 soft.assertThat(in.resolve(in.relativize(ib.normalize())).normalize())
-                    .as("resolve(relativize) " + pair).isEqualTo(ib.normalize());
+                    .as("resolve(relativize) " + pair)
+                    .isEqualTo(ib.normalize());
               } else {
-                soft.assertThatThrownBy(() -> ia.relativize(ib)).as("relativize " + pair)
+                soft.assertThatThrownBy(() -> ia.relativize(ib))
+                    .as("relativize " + pair)
                     .isInstanceOf(IllegalArgumentException.class);
               }
             }
@@ -139,15 +181,23 @@ final class ImagePathTest {
 
   @Test
   void equalPathsHaveEqualHashCodesAndOrderConsistently() {
-    assertThat(fs.getPath("a/b")).isEqualTo(fs.getPath("a", "b")).isEqualTo(fs.getPath("a//b/"))
+    assertThat(fs.getPath("a/b"))
+        .isEqualTo(fs.getPath("a", "b"))
+        .isEqualTo(fs.getPath("a//b/"))
         .hasSameHashCodeAs(fs.getPath("a", "", "b"));
-    assertThat(fs.getPath("a/b")).isNotEqualTo(fs.getPath("/a/b")).isNotEqualTo(null)
-        .isNotEqualTo("a/b").isNotEqualTo(other.getPath("a/b")).isNotEqualTo(Path.of("a/b"));
+    assertThat(fs.getPath("a/b"))
+        .isNotEqualTo(fs.getPath("/a/b"))
+        .isNotEqualTo(null)
+        .isNotEqualTo("a/b")
+        .isNotEqualTo(other.getPath("a/b"))
+        .isNotEqualTo(Path.of("a/b"));
     assertThat(fs.getPath("a").compareTo(fs.getPath("a"))).isZero();
     assertThat(fs.getPath("a").compareTo(fs.getPath("b"))).isNegative();
     assertThat(fs.getPath("b").compareTo(fs.getPath("a"))).isPositive();
     assertThat(fs.getPath("a").startsWith(other.getPath("a"))).isFalse();
-    assertThat(fs.getPath("")).hasToString("").isEqualTo(fs.getPath("a").relativize(fs.getPath("a")));
+    assertThat(fs.getPath(""))
+        .hasToString("")
+        .isEqualTo(fs.getPath("a").relativize(fs.getPath("a")));
     assertThat(fs.getPath("").toAbsolutePath()).isEqualTo(fs.getPath("/"));
     assertThat(fs.getPath("x/y").toAbsolutePath()).hasToString("/x/y");
   }
@@ -155,7 +205,8 @@ final class ImagePathTest {
   @Test
   void pathsOfOtherFileSystemsAreRefused() {
     Path mine = fs.getPath("a");
-    assertThatThrownBy(() -> mine.resolve(Path.of("b"))).isInstanceOf(ProviderMismatchException.class);
+    assertThatThrownBy(() -> mine.resolve(Path.of("b")))
+        .isInstanceOf(ProviderMismatchException.class);
     assertThatThrownBy(() -> mine.resolve(other.getPath("b")))
         .isInstanceOf(ProviderMismatchException.class);
     assertThatThrownBy(() -> mine.relativize(Path.of("b")))
@@ -172,7 +223,8 @@ final class ImagePathTest {
     Path p = fs.getPath("/a/b");
     assertThatThrownBy(() -> p.getName(2)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> p.subpath(1, 1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> fs.getPath("/").getName(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> fs.getPath("/").getName(0))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> fs.getPath("a\0b")).isInstanceOf(InvalidPathException.class);
     assertThatThrownBy(p::toFile).isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> p.register(null, StandardWatchEventKinds.ENTRY_CREATE))
@@ -182,13 +234,61 @@ final class ImagePathTest {
   // ---- matchers ----
 
   private static final List<String> GLOBS =
-      List.of("*", "*.txt", "**", "**/*.txt", "a/*", "a/**", "?", "a?c", "[abc]", "[!abc]",
-          "[a-c]x", "{a,b}/c", "*.{txt,md}", "\\*", "[-a]", "[a-]", "**.md", "a/**/d", "/a/*",
-          "*/*", "{}", "a.b", "a+b(c)|d^$", "[[]", "[a&&b]", "日*", "{a,}");
+      List.of(
+          "*",
+          "*.txt",
+          "**",
+          "**/*.txt",
+          "a/*",
+          "a/**",
+          "?",
+          "a?c",
+          "[abc]",
+          "[!abc]",
+          "[a-c]x",
+          "{a,b}/c",
+          "*.{txt,md}",
+          "\\*",
+          "[-a]",
+          "[a-]",
+          "**.md",
+          "a/**/d",
+          "/a/*",
+          "*/*",
+          "{}",
+          "a.b",
+          "a+b(c)|d^$",
+          "[[]",
+          "[a&&b]",
+          "日*",
+          "{a,}");
   private static final List<String> MATCHED =
-      List.of("a", "b", "abc", "a.txt", "a/b", "a/b.txt", "a/b/c/d", "/a/b.txt", "/a/x", "-", "*",
-          ".hidden", "x.md", "a/c", "b/c", "c/c", "axc", "a/d", "a.b", "axb", "a+b(c)|d^$", "[",
-          "&", "日本", "");
+      List.of(
+          "a",
+          "b",
+          "abc",
+          "a.txt",
+          "a/b",
+          "a/b.txt",
+          "a/b/c/d",
+          "/a/b.txt",
+          "/a/x",
+          "-",
+          "*",
+          ".hidden",
+          "x.md",
+          "a/c",
+          "b/c",
+          "c/c",
+          "axc",
+          "a/d",
+          "a.b",
+          "axb",
+          "a+b(c)|d^$",
+          "[",
+          "&",
+          "日本",
+          "");
 
   @Test
   void globsMatchAsOnTheDefaultFileSystem() {
@@ -198,7 +298,8 @@ final class ImagePathTest {
             PathMatcher mine = fs.getPathMatcher("glob:" + glob);
             PathMatcher unix = UNIX.getPathMatcher("glob:" + glob);
             for (String s : MATCHED) {
-              soft.assertThat(mine.matches(fs.getPath(s))).as("glob '%s' on '%s'", glob, s)
+              soft.assertThat(mine.matches(fs.getPath(s)))
+                  .as("glob '%s' on '%s'", glob, s)
                   .isEqualTo(unix.matches(UNIX.getPath(s)));
             }
           }
@@ -208,9 +309,11 @@ final class ImagePathTest {
   @Test
   void badGlobsFailAsOnTheDefaultFileSystem() {
     for (String glob : List.of("{a,{b}}", "[a", "[a-", "[z-a]", "[a/b]", "a\\", "{a")) {
-      assertThatThrownBy(() -> UNIX.getPathMatcher("glob:" + glob)).as(glob)
+      assertThatThrownBy(() -> UNIX.getPathMatcher("glob:" + glob))
+          .as(glob)
           .isInstanceOf(PatternSyntaxException.class);
-      assertThatThrownBy(() -> fs.getPathMatcher("glob:" + glob)).as(glob)
+      assertThatThrownBy(() -> fs.getPathMatcher("glob:" + glob))
+          .as(glob)
           .isInstanceOf(PatternSyntaxException.class);
     }
   }
@@ -221,8 +324,10 @@ final class ImagePathTest {
     assertThat(m.matches(fs.getPath("/a/b.txt"))).isTrue();
     assertThat(m.matches(fs.getPath("a/b.txt"))).isFalse();
     assertThat(fs.getPathMatcher("GLOB:*.txt").matches(fs.getPath("x.txt"))).isTrue();
-    assertThatThrownBy(() -> fs.getPathMatcher("sql:%")).isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> fs.getPathMatcher("*.txt")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> fs.getPathMatcher("sql:%"))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> fs.getPathMatcher("*.txt"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -65,7 +65,8 @@ final class ProviderContractTest {
 
   @Test
   void urisRoundTrip() throws IOException {
-    for (String p : List.of("/", "/hello.txt", "/日本/データ.txt", "/naïve café.txt", "docs/../a b#?!/x")) {
+    for (String p :
+        List.of("/", "/hello.txt", "/日本/データ.txt", "/naïve café.txt", "docs/../a b#?!/x")) {
       Path path = fs.getPath(p);
       URI uri = path.toUri();
       assertThat(uri.getScheme()).isEqualTo("spindle");
@@ -117,10 +118,12 @@ final class ProviderContractTest {
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> provider.newFileSystem(tmp, Map.of()))
         .isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> FileSystems.newFileSystem(URI.create("spindle:" + text.toUri()), Map.of()))
+    assertThatThrownBy(
+            () -> FileSystems.newFileSystem(URI.create("spindle:" + text.toUri()), Map.of()))
         .isInstanceOf(ImageFormatException.class)
         .hasMessageContaining(text.toString());
-    assertThatThrownBy(() -> FileSystems.newFileSystem(URI.create("spindle:http://x/y!/"), Map.of()))
+    assertThatThrownBy(
+            () -> FileSystems.newFileSystem(URI.create("spindle:http://x/y!/"), Map.of()))
         .isInstanceOf(IllegalArgumentException.class);
     // Every installed provider declined (zipfs too, for a name not ending .zip or .jar).
     assertThatThrownBy(() -> FileSystems.newFileSystem(text))
@@ -131,18 +134,22 @@ final class ProviderContractTest {
   void badEnvironmentIsRefused() throws IOException {
     fs.close();
     assertThatThrownBy(() -> FileSystems.newFileSystem(fixture.image(), Map.of("mode", "eager")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eager");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("eager");
     assertThatThrownBy(() -> FileSystems.newFileSystem(fixture.image(), Map.of("create", "true")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("create");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("create");
     assertThatThrownBy(() -> FileSystems.newFileSystem(fixture.image(), Map.of("bufferLimit", -1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bufferLimit");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bufferLimit");
     fs = FileSystems.newFileSystem(fixture.image(), Map.of());
   }
 
   // ---- lifecycle ----
 
   @Test
-  // Streams stay open on purpose (close must fail them), and each operation is called only to see it throw.
+  // Streams stay open on purpose (close must fail them), and each operation is called only to see
+  // it throw.
   @SuppressWarnings({"StreamResourceLeak", "ReturnValueIgnored"})
   void everythingFailsAfterClose() throws IOException {
     Path hello = fs.getPath("hello.txt");
@@ -153,7 +160,8 @@ final class ProviderContractTest {
     fs.close(); // idempotent
     assertThat(fs.isOpen()).isFalse();
     assertThat(ch.isOpen()).isFalse();
-    assertThatThrownBy(() -> ch.read(ByteBuffer.allocate(1))).isInstanceOf(ClosedChannelException.class);
+    assertThatThrownBy(() -> ch.read(ByteBuffer.allocate(1)))
+        .isInstanceOf(ClosedChannelException.class);
     assertThatThrownBy(in::read).isInstanceOf(ClosedChannelException.class);
     assertThatThrownBy(ds::iterator).isInstanceOf(IllegalStateException.class);
     List<ThrowingConsumer<Path>> calls =
@@ -180,8 +188,9 @@ final class ProviderContractTest {
             p -> Files.copy(p, p.resolveSibling("c")),
             p -> Files.move(p, p.resolveSibling("c")),
             p -> Files.setAttribute(p, "basic:size", 1L),
-            p -> ((SpindleFileSystemProvider) fs.provider())
-                .readAttributesIfExists(p, BasicFileAttributes.class),
+            p ->
+                ((SpindleFileSystemProvider) fs.provider())
+                    .readAttributesIfExists(p, BasicFileAttributes.class),
             p -> fs.getRootDirectories(),
             p -> fs.getFileStores(),
             p -> fs.getPathMatcher("glob:*"),

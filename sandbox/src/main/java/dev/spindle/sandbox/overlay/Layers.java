@@ -17,203 +17,215 @@ import java.util.TreeSet;
 /**
  * Where an overlay path lives: in the writable upper directory, in the read-only lower tree, or
  * nowhere. The upper layer is a plain host directory in the layout OCI image layers use, so that a
- * snapshot can capture it as files: a deleted lower entry {@code name} is a whiteout file
- * {@code .wh.name} beside it, and a directory that replaced a deleted one holds
- * {@code .wh..wh..opq} (its lower contents are hidden). Names starting {@code .wh.} are reserved
- * and never shown to the guest. Writes go to the upper layer only: a lower file is copied up
- * whole on first open for writing (as overlayfs does), its parent directories first.
+ * snapshot can capture it as files: a deleted lower entry {@code name} is a whiteout file {@code
+ * .wh.name} beside it, and a directory that replaced a deleted one holds {@code .wh..wh..opq} (its
+ * lower contents are hidden). Names starting {@code .wh.} are reserved and never shown to the
+ * guest. Writes go to the upper layer only: a lower file is copied up whole on first open for
+ * writing (as overlayfs does), its parent directories first.
  */
 final class Layers {
-    static final String WHITEOUT = ".wh.";
-    static final String OPAQUE = ".wh..wh..opq";
-    private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
+  static final String WHITEOUT = ".wh.";
+  static final String OPAQUE = ".wh..wh..opq";
+  private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
-    private final Path lower;
-    private final Path upper;
+  private final Path lower;
+  private final Path upper;
 
-    Layers(Path lower, Path upper) {
-        this.lower = lower;
-        this.upper = upper;
+  Layers(Path lower, Path upper) {
+    this.lower = lower;
+    this.upper = upper;
+  }
+
+  Path upperRoot() {
+    return upper;
+  }
+
+  Path upper(List<String> names) {
+    return resolve(upper, names);
+  }
+
+  private Path lower(List<String> names) {
+    return resolve(lower, names);
+  }
+
+  private static Path resolve(Path root, List<String> names) {
+    Path p = root;
+    for (String n : names) {
+      p = p.resolve(n);
     }
+    return p;
+  }
 
-    Path upperRoot() {
-        return upper;
+  static boolean reserved(List<String> names) {
+    for (String n : names) {
+      if (n.startsWith(WHITEOUT)) {
+        return true;
+      }
     }
+    return false;
+  }
 
-    Path upper(List<String> names) {
-        return resolve(upper, names);
+  /** The layer's path for {@code names} (absolute, normalised), or null when it does not exist. */
+  Path find(List<String> names) throws IOException {
+    if (reserved(names)) {
+      return null;
     }
-
-    private Path lower(List<String> names) {
-        return resolve(lower, names);
+    Path u = upper(names);
+    if (Files.exists(u, NOFOLLOW)) {
+      return u;
     }
+    return inLower(names) ? lower(names) : null;
+  }
 
-    private static Path resolve(Path root, List<String> names) {
-        Path p = root;
-        for (String n : names) {
-            p = p.resolve(n);
+  /** Whether the lower layer has {@code names} and nothing in the upper layer hides it. */
+  boolean inLower(List<String> names) throws IOException {
+    return lower != null
+        && !names.isEmpty()
+        && !lowerHidden(names)
+        && Files.exists(lower(names), NOFOLLOW);
+  }
+
+  /** A whiteout of the entry or of an ancestor, an opaque or non-directory ancestor in upper. */
+  private boolean lowerHidden(List<String> names) {
+    for (int i = 0; i < names.size(); i++) {
+      Path parent = upper(names.subList(0, i));
+      if (Files.exists(parent.resolve(WHITEOUT + names.get(i)), NOFOLLOW)) {
+        return true;
+      }
+      if (i < names.size() - 1) {
+        Path u = parent.resolve(names.get(i));
+        if (Files.exists(u, NOFOLLOW)
+            && (!Files.isDirectory(u, NOFOLLOW) || Files.exists(u.resolve(OPAQUE), NOFOLLOW))) {
+          return true;
         }
-        return p;
+      }
     }
+    return false;
+  }
 
-    static boolean reserved(List<String> names) {
-        for (String n : names) {
-            if (n.startsWith(WHITEOUT)) {
-                return true;
-            }
+  /** The merged, sorted listing of a directory (whiteouts applied, markers left out). */
+  Set<String> list(List<String> names) throws IOException {
+    Set<String> out = new TreeSet<>();
+    Set<String> hidden = new HashSet<>();
+    Path u = upper(names);
+    boolean opaque = false;
+    if (Files.isDirectory(u, NOFOLLOW)) {
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(u)) {
+        for (Path child : s) {
+          String n = child.getFileName().toString();
+          if (n.equals(OPAQUE)) {
+            opaque = true;
+          } else if (n.startsWith(WHITEOUT)) {
+            hidden.add(n.substring(WHITEOUT.length()));
+          } else {
+            out.add(n);
+          }
         }
-        return false;
+      }
     }
+    boolean lowerDir =
+        names.isEmpty()
+            ? lower != null
+            : inLower(names) && Files.isDirectory(lower(names), NOFOLLOW);
+    if (!opaque
+        && lowerDir
+        && (names.isEmpty() || !Files.exists(u, NOFOLLOW) || Files.isDirectory(u, NOFOLLOW))) {
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(lower(names))) {
+        for (Path child : s) {
+          String n = child.getFileName().toString();
+          if (!hidden.contains(n) && !n.startsWith(WHITEOUT)) {
+            out.add(n);
+          }
+        }
+      }
+    }
+    return out;
+  }
 
-    /** The layer's path for {@code names} (absolute, normalised), or null when it does not exist. */
-    Path find(List<String> names) throws IOException {
-        if (reserved(names)) {
-            return null;
-        }
-        Path u = upper(names);
-        if (Files.exists(u, NOFOLLOW)) {
-            return u;
-        }
-        return inLower(names) ? lower(names) : null;
+  /** Creates, in the upper layer, every ancestor directory of {@code names} that lives below. */
+  void copyUpParents(Path overlayPath, List<String> names) throws IOException {
+    for (int i = 1; i < names.size(); i++) {
+      List<String> prefix = names.subList(0, i);
+      Path u = upper(prefix);
+      if (Files.exists(u, NOFOLLOW)) {
+        continue;
+      }
+      Path source = find(prefix);
+      if (source == null) {
+        throw new NoSuchFileException(
+            overlayPath.toString(), null, "no directory " + String.join("/", prefix));
+      }
+      if (!Files.isDirectory(source, NOFOLLOW)) {
+        throw new NotDirectoryException(String.join("/", prefix));
+      }
+      Files.createDirectory(u);
     }
+  }
 
-    /** Whether the lower layer has {@code names} and nothing in the upper layer hides it. */
-    boolean inLower(List<String> names) throws IOException {
-        return lower != null && !names.isEmpty() && !lowerHidden(names) && Files.exists(lower(names), NOFOLLOW);
+  /** The upper-layer path of an existing entry, copying a lower file or directory up first. */
+  Path copyUp(Path overlayPath, List<String> names) throws IOException {
+    Path u = upper(names);
+    if (names.isEmpty() || Files.exists(u, NOFOLLOW)) {
+      return u;
     }
+    Path source = find(names);
+    if (source == null) {
+      throw new NoSuchFileException(overlayPath.toString());
+    }
+    copyUpParents(overlayPath, names);
+    if (Files.isSymbolicLink(source)) {
+      Files.createSymbolicLink(
+          u, u.getFileSystem().getPath(Files.readSymbolicLink(source).toString()));
+    } else if (Files.isDirectory(source, NOFOLLOW)) {
+      Files.createDirectory(u);
+    } else {
+      try (InputStream in = Files.newInputStream(source)) {
+        Files.copy(in, u);
+      }
+      Files.setLastModifiedTime(u, Files.getLastModifiedTime(source));
+    }
+    return u;
+  }
 
-    /** A whiteout of the entry or of an ancestor, an opaque or non-directory ancestor in upper. */
-    private boolean lowerHidden(List<String> names) {
-        for (int i = 0; i < names.size(); i++) {
-            Path parent = upper(names.subList(0, i));
-            if (Files.exists(parent.resolve(WHITEOUT + names.get(i)), NOFOLLOW)) {
-                return true;
-            }
-            if (i < names.size() - 1) {
-                Path u = parent.resolve(names.get(i));
-                if (Files.exists(u, NOFOLLOW)
-                        && (!Files.isDirectory(u, NOFOLLOW) || Files.exists(u.resolve(OPAQUE), NOFOLLOW))) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
+  /** Removes a whiteout of {@code names}; true when there was one. */
+  boolean removeWhiteout(List<String> names) throws IOException {
+    return Files.deleteIfExists(whiteout(names));
+  }
 
-    /** The merged, sorted listing of a directory (whiteouts applied, markers left out). */
-    Set<String> list(List<String> names) throws IOException {
-        Set<String> out = new TreeSet<>();
-        Set<String> hidden = new HashSet<>();
-        Path u = upper(names);
-        boolean opaque = false;
-        if (Files.isDirectory(u, NOFOLLOW)) {
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(u)) {
-                for (Path child : s) {
-                    String n = child.getFileName().toString();
-                    if (n.equals(OPAQUE)) {
-                        opaque = true;
-                    } else if (n.startsWith(WHITEOUT)) {
-                        hidden.add(n.substring(WHITEOUT.length()));
-                    } else {
-                        out.add(n);
-                    }
-                }
-            }
-        }
-        boolean lowerDir = names.isEmpty() ? lower != null : inLower(names) && Files.isDirectory(lower(names), NOFOLLOW);
-        if (!opaque && lowerDir && (names.isEmpty() || !Files.exists(u, NOFOLLOW) || Files.isDirectory(u, NOFOLLOW))) {
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(lower(names))) {
-                for (Path child : s) {
-                    String n = child.getFileName().toString();
-                    if (!hidden.contains(n) && !n.startsWith(WHITEOUT)) {
-                        out.add(n);
-                    }
-                }
-            }
-        }
-        return out;
-    }
+  /** Hides the lower entry {@code names}. */
+  void addWhiteout(Path overlayPath, List<String> names) throws IOException {
+    copyUpParents(overlayPath, names);
+    Files.createFile(whiteout(names));
+  }
 
-    /** Creates, in the upper layer, every ancestor directory of {@code names} that lives below. */
-    void copyUpParents(Path overlayPath, List<String> names) throws IOException {
-        for (int i = 1; i < names.size(); i++) {
-            List<String> prefix = names.subList(0, i);
-            Path u = upper(prefix);
-            if (Files.exists(u, NOFOLLOW)) {
-                continue;
-            }
-            Path source = find(prefix);
-            if (source == null) {
-                throw new NoSuchFileException(overlayPath.toString(), null, "no directory " + String.join("/", prefix));
-            }
-            if (!Files.isDirectory(source, NOFOLLOW)) {
-                throw new NotDirectoryException(String.join("/", prefix));
-            }
-            Files.createDirectory(u);
-        }
+  /** Marks an upper directory as replacing, not merging with, the lower one of the same name. */
+  void markOpaque(List<String> names) throws IOException {
+    Path marker = upper(names).resolve(OPAQUE);
+    if (!Files.exists(marker, NOFOLLOW)) {
+      Files.createFile(marker);
     }
+  }
 
-    /** The upper-layer path of an existing entry, copying a lower file or directory up first. */
-    Path copyUp(Path overlayPath, List<String> names) throws IOException {
-        Path u = upper(names);
-        if (names.isEmpty() || Files.exists(u, NOFOLLOW)) {
-            return u;
-        }
-        Path source = find(names);
-        if (source == null) {
-            throw new NoSuchFileException(overlayPath.toString());
-        }
-        copyUpParents(overlayPath, names);
-        if (Files.isSymbolicLink(source)) {
-            Files.createSymbolicLink(u, u.getFileSystem().getPath(Files.readSymbolicLink(source).toString()));
-        } else if (Files.isDirectory(source, NOFOLLOW)) {
-            Files.createDirectory(u);
-        } else {
-            try (InputStream in = Files.newInputStream(source)) {
-                Files.copy(in, u);
-            }
-            Files.setLastModifiedTime(u, Files.getLastModifiedTime(source));
-        }
-        return u;
+  /** Deletes an upper directory whose only entries are markers (the merged listing is empty). */
+  void deleteUpperDirectory(Path dir) throws IOException {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path child : s) {
+        Files.delete(child);
+      }
     }
+    Files.delete(dir);
+  }
 
-    /** Removes a whiteout of {@code names}; true when there was one. */
-    boolean removeWhiteout(List<String> names) throws IOException {
-        return Files.deleteIfExists(whiteout(names));
-    }
+  private Path whiteout(List<String> names) {
+    return upper(names.subList(0, names.size() - 1)).resolve(WHITEOUT + names.getLast());
+  }
 
-    /** Hides the lower entry {@code names}. */
-    void addWhiteout(Path overlayPath, List<String> names) throws IOException {
-        copyUpParents(overlayPath, names);
-        Files.createFile(whiteout(names));
+  static void checkNotReserved(Path overlayPath, List<String> names) throws IOException {
+    if (reserved(names)) {
+      throw new AccessDeniedException(
+          overlayPath.toString(),
+          null,
+          "names starting '" + WHITEOUT + "' are reserved for whiteouts");
     }
-
-    /** Marks an upper directory as replacing, not merging with, the lower one of the same name. */
-    void markOpaque(List<String> names) throws IOException {
-        Path marker = upper(names).resolve(OPAQUE);
-        if (!Files.exists(marker, NOFOLLOW)) {
-            Files.createFile(marker);
-        }
-    }
-
-    /** Deletes an upper directory whose only entries are markers (the merged listing is empty). */
-    void deleteUpperDirectory(Path dir) throws IOException {
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-            for (Path child : s) {
-                Files.delete(child);
-            }
-        }
-        Files.delete(dir);
-    }
-
-    private Path whiteout(List<String> names) {
-        return upper(names.subList(0, names.size() - 1)).resolve(WHITEOUT + names.getLast());
-    }
-
-    static void checkNotReserved(Path overlayPath, List<String> names) throws IOException {
-        if (reserved(names)) {
-            throw new AccessDeniedException(overlayPath.toString(), null,
-                    "names starting '" + WHITEOUT + "' are reserved for whiteouts");
-        }
-    }
+  }
 }

@@ -14,23 +14,23 @@ import java.nio.file.Path;
  * directory alone records the sandbox's changes. Spindle's WASI uses it like any file system.
  *
  * <p>Not supported: renaming a directory that has lower entries (EXDEV, as overlayfs), file
- * attributes beyond "basic", and symlinks whose targets cross layers (a link is followed within
- * the layer that holds it; Spindle's WASI resolves links itself, one component at a time).
+ * attributes beyond "basic", and symlinks whose targets cross layers (a link is followed within the
+ * layer that holds it; Spindle's WASI resolves links itself, one component at a time).
  */
 public final class OverlayFileSystems {
-    private OverlayFileSystems() {}
+  private OverlayFileSystems() {}
 
-    /**
-     * An overlay of {@code lower} (a directory of any file system, or null for none) under the
-     * host directory {@code upper}, which must exist. Use {@code fs.getPath("/")} as a preopen.
-     */
-    public static FileSystem newFileSystem(Path lower, Path upper) throws IOException {
-        if (lower != null && !Files.isDirectory(lower)) {
-            throw new NotDirectoryException("overlay lower layer is not a directory: " + lower);
-        }
-        if (!Files.isDirectory(upper)) {
-            throw new NotDirectoryException("overlay upper layer is not a directory: " + upper);
-        }
-        return new OverlayFileSystem(new Layers(lower, upper));
+  /**
+   * An overlay of {@code lower} (a directory of any file system, or null for none) under the host
+   * directory {@code upper}, which must exist. Use {@code fs.getPath("/")} as a preopen.
+   */
+  public static FileSystem newFileSystem(Path lower, Path upper) throws IOException {
+    if (lower != null && !Files.isDirectory(lower)) {
+      throw new NotDirectoryException("overlay lower layer is not a directory: " + lower);
     }
+    if (!Files.isDirectory(upper)) {
+      throw new NotDirectoryException("overlay upper layer is not a directory: " + upper);
+    }
+    return new OverlayFileSystem(new Layers(lower, upper));
+  }
 }

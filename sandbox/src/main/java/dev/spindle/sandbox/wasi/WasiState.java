@@ -19,54 +19,54 @@ import java.util.Objects;
  * @param randomState the state of the guest's random generator
  */
 public record WasiState(
-        List<String> args,
-        List<String> env,
-        List<Preopen> preopens,
-        List<Fd> fds,
-        long realtimeOffsetNanos,
-        long monotonicNanos,
-        long randomState) {
+    List<String> args,
+    List<String> env,
+    List<Preopen> preopens,
+    List<Fd> fds,
+    long realtimeOffsetNanos,
+    long monotonicNanos,
+    long randomState) {
 
-    public WasiState {
-        args = List.copyOf(args);
-        env = List.copyOf(env);
-        preopens = List.copyOf(preopens);
-        fds = List.copyOf(fds);
+  public WasiState {
+    args = List.copyOf(args);
+    env = List.copyOf(env);
+    preopens = List.copyOf(preopens);
+    fds = List.copyOf(fds);
+  }
+
+  /** A host directory the guest sees under {@code guestPath}. */
+  public record Preopen(String guestPath, Path hostPath) {
+    public Preopen {
+      Objects.requireNonNull(guestPath, "guestPath");
+      Objects.requireNonNull(hostPath, "hostPath");
     }
+  }
 
-    /** A host directory the guest sees under {@code guestPath}. */
-    public record Preopen(String guestPath, Path hostPath) {
-        public Preopen {
-            Objects.requireNonNull(guestPath, "guestPath");
-            Objects.requireNonNull(hostPath, "hostPath");
-        }
-    }
+  /** What kind of object an fd names. */
+  public enum Kind {
+    STDIN,
+    STDOUT,
+    STDERR,
+    FILE,
+    DIRECTORY
+  }
 
-    /** What kind of object an fd names. */
-    public enum Kind {
-        STDIN,
-        STDOUT,
-        STDERR,
-        FILE,
-        DIRECTORY
-    }
-
-    /**
-     * One open descriptor.
-     *
-     * @param preopen index into {@link #preopens()}, or -1 for stdio
-     * @param path path below that preopen, {@code /}-separated, empty for the preopen itself
-     * @param preopened whether this fd is the preopen itself (it answers {@code fd_prestat_get})
-     * @param offset the file position (files only)
-     */
-    public record Fd(
-            int fd,
-            Kind kind,
-            int preopen,
-            String path,
-            boolean preopened,
-            long rightsBase,
-            long rightsInheriting,
-            int fdFlags,
-            long offset) {}
+  /**
+   * One open descriptor.
+   *
+   * @param preopen index into {@link #preopens()}, or -1 for stdio
+   * @param path path below that preopen, {@code /}-separated, empty for the preopen itself
+   * @param preopened whether this fd is the preopen itself (it answers {@code fd_prestat_get})
+   * @param offset the file position (files only)
+   */
+  public record Fd(
+      int fd,
+      Kind kind,
+      int preopen,
+      String path,
+      boolean preopened,
+      long rightsBase,
+      long rightsInheriting,
+      int fdFlags,
+      long offset) {}
 }
