@@ -71,7 +71,7 @@ public final class Image implements Closeable {
     String named;
     try (RevWalk rw = new RevWalk(repo)) {
       named = MetadataTable.namedBy(rw.parseCommit(header.commit()).getFullMessage());
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       throw damaged("reading the commit", e);
     }
     byte[] section = metadataSection();
@@ -377,7 +377,7 @@ public final class Image implements Closeable {
    * JGit and the path index signal some damage with unchecked exceptions (an index past the end of
    * an array, a malformed tree); callers of an image get an IOException naming the file.
    */
-  private ImageFormatException damaged(String what, RuntimeException e) {
+  private ImageFormatException damaged(String what, Exception e) {
     ImageFormatException x =
         new ImageFormatException(file.toString(), -1, "image damaged while " + what + ": " + e);
     x.initCause(e);

@@ -202,7 +202,15 @@ public final class ImageStore {
   }
 
   private Image checked(Path file, String name, AccessMode mode) throws IOException {
-    Image img = Image.open(file, mode);
+    Image img;
+    try {
+      img = Image.open(file, mode);
+    } catch (IOException e) {
+      // Opening reads the commit (the metadata's hash): an altered outside file can fail there
+      // first, and the verifier says precisely what does not hash up.
+      requireIntact(file, name);
+      throw e;
+    }
     try {
       trusted.require(file, img.header(), "image '" + name + "'", signHint(name));
       requireIntact(file, name);
