@@ -97,36 +97,7 @@ final class ImagePullCommands {
           lazy
               ? LazyImages.pullLazy(home, t, from, tok, tag, common.progress())
               : LazyImages.pull(home, t, from, tok, tag, common.progress());
-      if (!r.ok()) {
-        r.problems().forEach(p -> System.err.println(from + " " + tag + ": " + p));
-        System.err.println("spindle: not pulled: the image from " + from + " is damaged");
-        return 1;
-      }
-      Path p = common.images().path(t);
-      System.out.println(
-          (lazy ? "pulled lazily " : "pulled ")
-              + tag
-              + " from "
-              + from
-              + " as "
-              + t
-              + " (root "
-              + r.commit().root().name()
-              + ", "
-              + Files.size(p)
-              + " bytes stored)");
-      if (lazy && prefetch != null) {
-        int n = LazyImages.prefetch(p, AccessTraces.paths(prefetch));
-        System.out.println(
-            "prefetched "
-                + n
-                + " files of "
-                + prefetch
-                + " ("
-                + LazyImages.cacheStats(home).bytesFetched()
-                + " bytes fetched)");
-      }
-      return 0;
+      return reported(r, from + " " + tag, tag + " from " + from, t, home);
     }
 
     /**
@@ -148,15 +119,24 @@ final class ImagePullCommands {
                   from.toString(),
                   registry.options(home, null),
                   common.progress());
+      return reported(r, from.toString(), from.toString(), t, home);
+    }
+
+    /**
+     * What a pull (of a node's, a bucket's or a registry's image) left: its problems, each after
+     * {@code source}, or where {@code pulled} is stored and what {@code --prefetch} fetched.
+     */
+    private int reported(VerifyReport r, String source, String pulled, Tag t, SpindleHome home)
+        throws Exception {
       if (!r.ok()) {
-        r.problems().forEach(p -> System.err.println(from + ": " + p));
+        r.problems().forEach(p -> System.err.println(source + ": " + p));
         System.err.println("spindle: not pulled: the image from " + from + " is damaged");
         return 1;
       }
       Path p = common.images().path(t);
       System.out.println(
           (lazy ? "pulled lazily " : "pulled ")
-              + from
+              + pulled
               + " as "
               + t
               + " (root "
