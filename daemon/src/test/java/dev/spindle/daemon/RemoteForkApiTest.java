@@ -69,10 +69,15 @@ class RemoteForkApiTest {
       assertThat(cb.call(child, "check_range", 1024, 64, 7)).containsExactly(0L);
       long touched = metric(cb, "spindle_remote_pages_fetched");
       assertThat(touched).isPositive().isLessThan(BIG_PAGES / 100);
-      assertThat(metric(ca, "spindle_remote_pages_served")).isEqualTo(touched);
+      // A readahead batch may be asked for and not yet answered (the parent writes answers as the
+      // child reads them): the parent has served no more than the child asked for.
+      assertThat(metric(ca, "spindle_remote_pages_served")).isLessThanOrEqualTo(touched);
 
       assertThat(cb.call(child, "check", 7)).containsExactly(0L);
       assertThat(metric(cb, "spindle_remote_pages_fetched")).isGreaterThanOrEqualTo(BIG_PAGES);
+      // Every page touched: nothing is in flight, and both sides count the same pages.
+      assertThat(metric(ca, "spindle_remote_pages_served"))
+          .isEqualTo(metric(cb, "spindle_remote_pages_fetched"));
       assertThat(metric(cb, "spindle_remote_fallback_pages")).isZero();
       assertThat(ca.call(parent, "check", 8)).containsExactly(0L);
 
