@@ -173,18 +173,43 @@ public final class PageTable {
       throw new IllegalArgumentException(dest.length + " bytes for " + pages + " hashes");
     }
     // Pages written since the table's memory last made a table are unknown as a block (a bulk
-    // copy of the bitset); only the others are looked up.
+    // copy of the bitset); only the others are looked up, a leaf at a time when its block is known.
     BitSet unknown = (BitSet) neverHashed.clone();
-    for (int i = neverHashed.nextClearBit(0); i < pages; i = neverHashed.nextClearBit(i + 1)) {
-      byte[] frame = storedFrame(i);
-      if (frame == Pages.ZERO) {
+    for (int l = 0; l < leaves.length; l++) {
+      int from = l << Pages.LEAF_SHIFT;
+      int n = Math.min(Pages.LEAF, pages - from);
+      byte[][] leaf = leaves[l];
+      if (n <= 0 || leaf == Pages.ZERO_LEAF) {
         continue;
       }
-      byte[] h = frame == null ? null : FrameHashes.get(frame);
-      if (h == null) {
-        unknown.set(i);
-      } else {
-        System.arraycopy(h, 0, dest, i * 32, 32);
+      if (leaf == Pages.NO_FRAMES) {
+        unknown.set(from, from + n);
+        continue;
+      }
+      int written = neverHashed.nextSetBit(from);
+      boolean untouched = written < 0 || written >= from + n;
+      byte[] block = untouched && n == Pages.LEAF ? FrameHashes.leaf(leaf) : null;
+      if (block != null) {
+        System.arraycopy(block, 0, dest, from * 32, Pages.LEAF * 32);
+        continue;
+      }
+      boolean allKnown = untouched;
+      for (int j = 0; j < n; j++) {
+        int i = from + j;
+        byte[] frame = leaf[j];
+        if (frame == Pages.ZERO || neverHashed.get(i)) {
+          continue;
+        }
+        byte[] h = frame == null ? null : FrameHashes.get(frame);
+        if (h == null) {
+          unknown.set(i);
+          allKnown = false;
+        } else {
+          System.arraycopy(h, 0, dest, i * 32, 32);
+        }
+      }
+      if (allKnown && n == Pages.LEAF) {
+        FrameHashes.putLeaf(leaf, Arrays.copyOfRange(dest, from * 32, (from + n) * 32));
       }
     }
     return unknown;

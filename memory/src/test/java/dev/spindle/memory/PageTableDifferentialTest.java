@@ -186,6 +186,16 @@ class PageTableDifferentialTest {
       // Hashed in both, so that later tables sharing these frames know the same hashes.
       assertThat(f.flat().sha256(i)).as("flat sha256 of page " + i).isEqualTo(want);
     }
+    // Now every loaded frame is hashed: the first call looks frames up and keeps each whole
+    // leaf's hashes, the second copies those blocks; both must say what the flat table says.
+    for (int round = 0; round < 2; round++) {
+      byte[] again = new byte[t.pages() * 32];
+      byte[] flatAgain = new byte[t.pages() * 32];
+      assertThat(t.knownSha256s(again))
+          .as("unknown hashes, round " + round)
+          .isEqualTo(f.flat().knownSha256s(flatAgain));
+      assertThat(again).as("known hashes, round " + round).isEqualTo(flatAgain);
+    }
   }
 
   private static byte[] sha256(byte[] bytes) {
