@@ -48,7 +48,7 @@ final class Errors {
       case dev.spindle.remote.RemotePageException p ->
           new ApiError(502, "page_unavailable", p.getMessage());
       // An image the node's signature policy refuses: the client can fix it (sign, trust a key).
-      case dev.spindle.image.ImageSignatures.RefusedException r ->
+      case dev.spindle.image.trust.ImageSignatures.RefusedException r ->
           new ApiError(403, "untrusted_image", r.getMessage());
       case UnsupportedOperationException u -> new ApiError(501, "not_implemented", u.getMessage());
       default ->

@@ -172,7 +172,7 @@ public final class Image implements Closeable {
     }
   }
 
-  static ImageHeader readHeader(Path file, FileChannel ch) throws IOException {
+  public static ImageHeader readHeader(Path file, FileChannel ch) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(ImageHeader.SIZE);
     while (b.hasRemaining() && ch.read(b, b.position()) > 0) {}
     return ImageHeader.decode(file.toString(), b.array(), ch.size());

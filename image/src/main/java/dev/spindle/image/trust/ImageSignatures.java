@@ -1,5 +1,8 @@
-package dev.spindle.image;
+package dev.spindle.image.trust;
 
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.ImageVerifier;
 import dev.spindle.store.AtomicFiles;
 import dev.spindle.store.Hashes;
 import java.io.IOException;

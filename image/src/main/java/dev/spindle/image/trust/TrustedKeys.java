@@ -1,5 +1,6 @@
-package dev.spindle.image;
+package dev.spindle.image.trust;
 
+import dev.spindle.image.ImageHeader;
 import dev.spindle.store.AtomicFiles;
 import dev.spindle.store.SpindleHome;
 import java.io.IOException;
@@ -79,7 +80,7 @@ public final class TrustedKeys {
    * read it from the file), so the check covers the bytes in use. {@code fix}, when not null, ends
    * each refusal: how to make the image usable here.
    */
-  Optional<String> require(Path image, ImageHeader header, String what, String fix)
+  public Optional<String> require(Path image, ImageHeader header, String what, String fix)
       throws IOException {
     List<Path> keys = keys();
     if (keys.isEmpty()) {
