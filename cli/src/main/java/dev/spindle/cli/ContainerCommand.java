@@ -11,7 +11,7 @@ import dev.spindle.fuse.MountOptions;
 import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageStore;
-import dev.spindle.image.MakeOptions;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.nio.file.Path;

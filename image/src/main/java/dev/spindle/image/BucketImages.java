@@ -1,6 +1,7 @@
 package dev.spindle.image;
 
 import dev.spindle.bucket.Bucket;
+import dev.spindle.image.make.ImageWriter;
 import dev.spindle.image.trust.ImageSignatures;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,7 @@
 package dev.spindle.image;
 
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.image.trust.ImageSignatures;
 import dev.spindle.image.trust.TrustedKeys;
 import dev.spindle.store.AtomicFiles;

@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.image.make.ImageWriter;
 import dev.spindle.image.trust.ImageSignatures;
 import dev.spindle.image.trust.TrustedKeys;
 import dev.spindle.store.AtomicFiles;

@@ -109,7 +109,7 @@ public final class PathIndex {
   }
 
   /** Serialises entries (any order; the root entry "" is skipped) into the index format. */
-  static byte[] write(List<ImageEntry> entries) throws IOException {
+  public static byte[] write(List<ImageEntry> entries) throws IOException {
     List<byte[]> paths = new ArrayList<>(entries.size());
     List<ImageEntry> sorted = new ArrayList<>();
     for (ImageEntry e : entries) {

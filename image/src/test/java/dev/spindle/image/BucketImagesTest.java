@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.bucket.S3ProxyServer;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.net.URI;

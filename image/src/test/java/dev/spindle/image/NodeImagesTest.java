@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package dev.spindle.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.image.make.ImageWriter;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

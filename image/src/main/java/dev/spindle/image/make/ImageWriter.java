@@ -1,5 +1,9 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.PathIndex;
+import dev.spindle.image.Progress;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,11 +32,11 @@ import org.eclipse.jgit.treewalk.TreeWalk;
  * header, PACK, IDX, path index. The pack is shallow, so a commit taken from a repository keeps its
  * own id, author and message while its parents stay out.
  */
-final class ImageWriter {
+public final class ImageWriter {
   private final PackSettings settings;
   private final Progress progress;
 
-  ImageWriter(PackSettings settings, Progress progress) {
+  public ImageWriter(PackSettings settings, Progress progress) {
     this.settings = settings;
     this.progress = progress;
   }
@@ -42,8 +46,8 @@ final class ImageWriter {
    * window of 250 (git gc --aggressive) made the image 0.5% smaller and took 2-3x longer, JGit's
    * delta search being most of the time (bench/image, 2026-11-24).
    */
-  record PackSettings(int window, int depth, int compressionLevel) {
-    static final PackSettings DEFAULT =
+  public record PackSettings(int window, int depth, int compressionLevel) {
+    public static final PackSettings DEFAULT =
         new PackSettings(
             Integer.getInteger("spindle.pack.window", 10),
             Integer.getInteger("spindle.pack.depth", 50),
@@ -77,7 +81,7 @@ final class ImageWriter {
    * index (the source image's, byte for byte). A lazily pulled image is this file; its blobs are
    * fetched by id when first read.
    */
-  ImageHeader writeMetadata(
+  public ImageHeader writeMetadata(
       Repository repo, ObjectId commitId, byte[] pathIndex, byte[] metadata, FileChannel out)
       throws IOException {
     return writeSelected(repo, commitId, pathIndex, metadata, List.of(), out);
@@ -87,7 +91,7 @@ final class ImageWriter {
    * Writes the commit, every tree, then exactly {@code blobs} in that order (JGit keeps the order
    * within a type; a reused delta's base is written just before it), beside the given path index.
    */
-  ImageHeader writeSelected(
+  public ImageHeader writeSelected(
       Repository repo,
       ObjectId commitId,
       byte[] pathIndex,
@@ -184,7 +188,7 @@ final class ImageWriter {
   }
 
   /** Every path below {@code root}, trees included, with blob sizes. */
-  static List<ImageEntry> entries(ObjectReader reader, ObjectId root) throws IOException {
+  public static List<ImageEntry> entries(ObjectReader reader, ObjectId root) throws IOException {
     List<ImageEntry> list = new ArrayList<>();
     try (TreeWalk tw = new TreeWalk(reader)) {
       tw.addTree(root);

@@ -1,5 +1,9 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.MetadataTable;
+import dev.spindle.image.Progress;
+import dev.spindle.image.TreeChecks;
 import dev.spindle.store.AtomicFiles;
 import dev.spindle.store.Hashes;
 import java.io.IOException;

@@ -1,8 +1,13 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.spindle.image.GitCli;
+import dev.spindle.image.ImageVerifier;
+import dev.spindle.image.Progress;
+import dev.spindle.image.TestTrees;
+import dev.spindle.image.VerifyReport;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;

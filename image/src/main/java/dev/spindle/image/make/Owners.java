@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +47,7 @@ public record Owners(Kind kind, int uid, int gid) {
     return kind != Kind.NONE;
   }
 
-  static boolean runningAsRoot() {
+  public static boolean runningAsRoot() {
     try {
       return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
     } catch (IOException | UnsupportedOperationException e) {

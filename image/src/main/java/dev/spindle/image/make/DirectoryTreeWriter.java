@@ -1,5 +1,9 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
+import dev.spindle.image.EntryMetadata;
+import dev.spindle.image.MetadataTable;
+import dev.spindle.image.Progress;
+import dev.spindle.image.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

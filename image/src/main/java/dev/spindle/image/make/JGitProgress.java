@@ -1,5 +1,6 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
+import dev.spindle.image.Progress;
 import org.eclipse.jgit.lib.ProgressMonitor;
 
 /** Shows JGit's packing phases through Spindle's {@link Progress}. */

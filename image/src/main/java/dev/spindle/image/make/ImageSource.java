@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
 import java.net.URISyntaxException;
 import java.nio.file.Files;

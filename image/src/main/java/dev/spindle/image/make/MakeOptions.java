@@ -1,5 +1,6 @@
-package dev.spindle.image;
+package dev.spindle.image.make;
 
+import dev.spindle.image.EntryMetadata;
 import java.time.OffsetDateTime;
 import java.util.Map;
 import java.util.regex.Matcher;
