@@ -139,7 +139,7 @@ final class ContainerCommand {
     @Override
     public Integer call() throws Exception {
       Path file = common.images().usable(image);
-      if (prefetch != null && dev.spindle.image.LazyImages.isLazy(file)) {
+      if (prefetch != null && dev.spindle.image.lazy.LazyImages.isLazy(file)) {
         List<String> hot = dev.spindle.fuse.AccessTraces.paths(prefetch);
         // A failure here costs only speed: the run fetches what it opens anyway.
         Thread.ofPlatform()
@@ -148,7 +148,7 @@ final class ContainerCommand {
             .start(
                 () -> {
                   try {
-                    dev.spindle.image.LazyImages.prefetch(file, hot);
+                    dev.spindle.image.lazy.LazyImages.prefetch(file, hot);
                   } catch (IOException e) {
                     System.err.println(
                         "spindle: prefetch of " + prefetch + " stopped: " + e.getMessage());

@@ -1,6 +1,6 @@
 package dev.spindle.daemon;
 
-import dev.spindle.image.LazyImages;
+import dev.spindle.image.lazy.LazyImages;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.image.lazy.RemoteImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +49,7 @@ public final class ImageVerifier {
    * {@code metadataOnly}: the image holds its commit and trees but no blob (a lazy pull); blobs are
    * checked against their id when fetched, so here only their sizes come from the path index.
    */
-  ImageVerifier(Progress progress, boolean metadataOnly) {
+  public ImageVerifier(Progress progress, boolean metadataOnly) {
     this.progress = progress;
     this.metadataOnly = metadataOnly;
   }

@@ -36,7 +36,7 @@ public final class PathIndex {
   }
 
   /** Reads an index from its section's bytes; checks only the magic and the offset table. */
-  static PathIndex read(String file, long sectionOffset, ByteBuffer section)
+  public static PathIndex read(String file, long sectionOffset, ByteBuffer section)
       throws ImageFormatException {
     ByteBuffer b = section.duplicate().order(ByteOrder.BIG_ENDIAN);
     if (b.remaining() < 8 || b.getInt(0) != MAGIC) {

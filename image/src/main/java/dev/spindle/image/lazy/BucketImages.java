@@ -1,6 +1,10 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import dev.spindle.bucket.Bucket;
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.Progress;
 import dev.spindle.image.make.ImageWriter;
 import dev.spindle.image.trust.ImageSignatures;
 import java.io.IOException;

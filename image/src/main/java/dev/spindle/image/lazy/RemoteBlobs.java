@@ -1,5 +1,8 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.PathIndex;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -12,7 +15,7 @@ import org.eclipse.jgit.lib.ObjectId;
  * The blobs of a lazily pulled image: named by its (verified) trees, sized by its path index, read
  * through the shared {@link ObjectCache} and fetched from the node on a miss.
  */
-final class RemoteBlobs {
+public final class RemoteBlobs {
   private final ImageOrigin node;
   private final ObjectCache cache;
   private final Map<ObjectId, Long> sizes;
@@ -24,7 +27,7 @@ final class RemoteBlobs {
   }
 
   /** The remote blobs of {@code file}, or null when it is a whole (not lazily pulled) image. */
-  static RemoteBlobs of(Path file, ImageHeader h, FileChannel ch) throws IOException {
+  public static RemoteBlobs of(Path file, ImageHeader h, FileChannel ch) throws IOException {
     if (!RemoteImage.isLazy(file)) {
       return null;
     }

@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import dev.spindle.store.AtomicFiles;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import java.io.IOException;
 import org.eclipse.jgit.errors.MissingObjectException;
@@ -12,11 +12,11 @@ import org.eclipse.jgit.lib.ObjectReader;
  * it; a blob it lacks comes from {@link RemoteBlobs}. Being an ObjectReader, every consumer of an
  * image (lookups, reads, the NIO provider, FUSE) works unchanged.
  */
-final class LazyBlobReader extends ObjectReader.Filter {
+public final class LazyBlobReader extends ObjectReader.Filter {
   private final ObjectReader local;
   private final RemoteBlobs remote;
 
-  LazyBlobReader(ObjectReader local, RemoteBlobs remote) {
+  public LazyBlobReader(ObjectReader local, RemoteBlobs remote) {
     this.local = local;
     this.remote = remote;
   }

@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,13 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.ImageStore;
+import dev.spindle.image.ImageVerifier;
+import dev.spindle.image.Progress;
+import dev.spindle.image.VerifyReport;
 import dev.spindle.image.make.ImageWriter;
 import dev.spindle.image.trust.ImageSignatures;
 import dev.spindle.image.trust.TrustedKeys;

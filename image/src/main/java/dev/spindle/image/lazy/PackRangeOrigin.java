@@ -1,5 +1,6 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
+import dev.spindle.image.ImageHeader;
 import dev.spindle.image.make.ImageWriter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -22,7 +23,7 @@ import org.eclipse.jgit.lib.ObjectId;
  * offset, inflated, its delta bases read the same way. Nothing here is trusted: a bad offset or
  * entry gives bytes that the object cache refuses, as they do not hash to the id asked.
  */
-final class PackRangeOrigin implements ImageOrigin {
+public final class PackRangeOrigin implements ImageOrigin {
   /** Deeper chains than the writer makes ({@link ImageWriter.PackSettings}) are refused. */
   private static final int MAX_DEPTH = 64;
 
@@ -47,7 +48,7 @@ final class PackRangeOrigin implements ImageOrigin {
   }
 
   /** Beside a lazily pulled image: the remote file's header and IDX, what locates its blobs. */
-  static Path sidecar(Path image) {
+  public static Path sidecar(Path image) {
     return image.resolveSibling(image.getFileName() + ".remote-idx");
   }
 

@@ -1,10 +1,16 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.ImageStore;
+import dev.spindle.image.Progress;
+import dev.spindle.image.VerifyReport;
 import dev.spindle.image.make.ImageMaker;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;

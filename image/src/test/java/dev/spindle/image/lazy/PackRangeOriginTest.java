@@ -1,8 +1,14 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.spindle.image.AccessMode;
+import dev.spindle.image.GitCli;
+import dev.spindle.image.Image;
+import dev.spindle.image.ImageEntry;
+import dev.spindle.image.ImageHeader;
+import dev.spindle.image.TestTrees;
 import dev.spindle.image.make.ImageWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;

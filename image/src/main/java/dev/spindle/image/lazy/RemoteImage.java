@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.image.lazy;
 
 import dev.spindle.store.AtomicFiles;
 import java.io.IOException;
@@ -15,12 +15,12 @@ import java.util.Properties;
  * the tag there, the node's bearer token and the object cache its blobs land in. Its presence is
  * what makes an image lazy; it is written 0600 (a temp file's mode) because it holds the token.
  */
-record RemoteImage(URI node, String tag, String token, Path cache) {
-  static Path marker(Path image) {
+public record RemoteImage(URI node, String tag, String token, Path cache) {
+  public static Path marker(Path image) {
     return image.resolveSibling(image.getFileName() + ".remote");
   }
 
-  static boolean isLazy(Path image) {
+  public static boolean isLazy(Path image) {
     return Files.exists(marker(image));
   }
 
