@@ -11,10 +11,10 @@ import dev.spindle.sandbox.SandboxLimitException;
 import java.util.stream.Collectors;
 
 /** The one place an exception becomes the JSON error a client sees. */
-final class Errors {
+public final class Errors {
   private Errors() {}
 
-  static ApiError map(Throwable e) {
+  public static ApiError map(Throwable e) {
     return switch (e) {
       case ApiError a -> a;
       case UnrecognizedPropertyException u ->

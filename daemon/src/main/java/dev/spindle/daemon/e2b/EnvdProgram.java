@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import dev.spindle.sandbox.python.EvalResult;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import dev.spindle.container.Container;
 import dev.spindle.container.ContainerRuntime;
@@ -23,7 +23,7 @@ import java.util.Optional;
  * the container lives until it is closed; each command is a {@code runc exec} in it. Only a node
  * started with {@code --containers} makes them ({@code null} otherwise).
  */
-final class ContainerSandboxes {
+public final class ContainerSandboxes {
   /** Processes one container sandbox may hold at once (its commands and what they start). */
   static final long MAX_PIDS = 512;
 
@@ -48,7 +48,7 @@ final class ContainerSandboxes {
    * when this host cannot run them (no runc), rather than at a client's first create; and reaps
    * what a node killed on this home left (its containers, mounts and cgroups).
    */
-  static ContainerSandboxes open(ImageStore images, Path stateDir, long memoryBytes)
+  public static ContainerSandboxes open(ImageStore images, Path stateDir, long memoryBytes)
       throws IOException {
     ContainerRuntime runtime = new ContainerRuntime(stateDir);
     for (String id : runtime.reap()) {

@@ -1,9 +1,15 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.SandboxInfo;
+import dev.spindle.daemon.ApiError;
+import dev.spindle.daemon.Catalog;
+import dev.spindle.daemon.GuestSnapshots;
+import dev.spindle.daemon.NodeSandbox;
+import dev.spindle.daemon.Sandboxes;
+import dev.spindle.daemon.SnapshotService;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -30,7 +36,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Entries live in this process only, as Spindle sandboxes do: a restart ends them, paused ones
  * included (their snapshot tags stay, and can be branched with {@code Sandbox.create(tag)}).
  */
-final class E2bSandboxes implements AutoCloseable {
+public final class E2bSandboxes implements AutoCloseable {
   /** What the SDK is told envd is: it gates features by it (octet-stream uploads from 0.5.7). */
   static final String ENVD_VERSION = "0.5.7";
 
@@ -127,7 +133,7 @@ final class E2bSandboxes implements AutoCloseable {
     this(sandboxes, catalog, snapshots, null);
   }
 
-  E2bSandboxes(
+  public E2bSandboxes(
       Sandboxes sandboxes,
       Catalog catalog,
       GuestSnapshots snapshots,

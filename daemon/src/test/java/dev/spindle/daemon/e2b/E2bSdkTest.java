@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.SandboxInfo;
 import dev.spindle.client.SpindleClient;
+import dev.spindle.daemon.DaemonProcess;
 import dev.spindle.store.SpindleCache;
 import dev.spindle.testing.Requirements;
 import dev.spindle.testing.Requires;

@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.client.Api.MakeImage;
+import dev.spindle.daemon.DaemonProcess;
 import dev.spindle.fuse.MountPoints;
 import dev.spindle.store.SpindleCache;
 import dev.spindle.testing.Requirements;

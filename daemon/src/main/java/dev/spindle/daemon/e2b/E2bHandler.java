@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -6,6 +6,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spindle.client.Api.ImageInfo;
+import dev.spindle.daemon.ApiError;
+import dev.spindle.daemon.ApiHandler;
+import dev.spindle.daemon.Errors;
+import dev.spindle.daemon.Exchange;
+import dev.spindle.daemon.Metrics;
+import dev.spindle.daemon.NodeLimits;
+import dev.spindle.daemon.NodeSandbox;
+import dev.spindle.daemon.Router;
+import dev.spindle.daemon.Sandboxes;
+import dev.spindle.daemon.TokenFile;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
@@ -35,7 +45,7 @@ import org.eclipse.jetty.util.Callback;
  * so they stay out of the node's route table and its {@code openapi.json}, which describe Spindle's
  * API; {@code daemon/E2B.md} maps them.
  */
-final class E2bHandler extends Handler.Wrapper {
+public final class E2bHandler extends Handler.Wrapper {
   static final String PREFIX = "/e2b";
   static final String SANDBOX_PREFIX = "/e2b/sandbox";
   static final int ENVD_PORT = 49983;
@@ -53,7 +63,7 @@ final class E2bHandler extends Handler.Wrapper {
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private final Router router = new Router();
 
-  E2bHandler(ApiHandler api, E2bSandboxes e2b, String token, Metrics metrics) {
+  public E2bHandler(ApiHandler api, E2bSandboxes e2b, String token, Metrics metrics) {
     super(api);
     this.api = api;
     this.e2b = e2b;

@@ -1,5 +1,7 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
+import dev.spindle.daemon.ApiError;
+import dev.spindle.daemon.NodeSandbox;
 import dev.spindle.sandbox.python.EvalResult;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,9 +1,12 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spindle.daemon.ApiError;
+import dev.spindle.daemon.Exchange;
+import dev.spindle.daemon.NodeSandbox;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 /**
  * A failure of an envd call, in the shape the E2B SDK maps to its error classes: a Connect code for

@@ -1,4 +1,4 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;

@@ -1,8 +1,9 @@
-package dev.spindle.daemon;
+package dev.spindle.daemon.e2b;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spindle.daemon.Exchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
