@@ -11,7 +11,7 @@ import dev.spindle.fuse.MountOptions;
 import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageStore;
-import dev.spindle.image.MakeOptions;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -139,7 +139,7 @@ final class ContainerCommand {
     @Override
     public Integer call() throws Exception {
       Path file = common.images().usable(image);
-      if (prefetch != null && dev.spindle.image.LazyImages.isLazy(file)) {
+      if (prefetch != null && dev.spindle.image.lazy.LazyImages.isLazy(file)) {
         List<String> hot = dev.spindle.fuse.AccessTraces.paths(prefetch);
         // A failure here costs only speed: the run fetches what it opens anyway.
         Thread.ofPlatform()
@@ -148,7 +148,7 @@ final class ContainerCommand {
             .start(
                 () -> {
                   try {
-                    dev.spindle.image.LazyImages.prefetch(file, hot);
+                    dev.spindle.image.lazy.LazyImages.prefetch(file, hot);
                   } catch (IOException e) {
                     System.err.println(
                         "spindle: prefetch of " + prefetch + " stopped: " + e.getMessage());

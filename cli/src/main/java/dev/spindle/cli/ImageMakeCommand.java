@@ -1,8 +1,8 @@
 package dev.spindle.cli;
 
 import dev.spindle.image.ImageHeader;
-import dev.spindle.image.MakeOptions;
-import dev.spindle.image.Owners;
+import dev.spindle.image.make.MakeOptions;
+import dev.spindle.image.make.Owners;
 import dev.spindle.store.Tag;
 import java.nio.file.Files;
 import java.time.OffsetDateTime;

@@ -1,6 +1,6 @@
 package dev.spindle.cli;
 
-import dev.spindle.image.ImageSignatures;
+import dev.spindle.image.trust.ImageSignatures;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

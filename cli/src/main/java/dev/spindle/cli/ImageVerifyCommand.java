@@ -1,9 +1,9 @@
 package dev.spindle.cli;
 
 import dev.spindle.image.CommitInfo;
-import dev.spindle.image.ImageSignatures;
 import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.VerifyReport;
+import dev.spindle.image.trust.ImageSignatures;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package dev.spindle.cli;
 
-import dev.spindle.image.ImageSignatures;
-import dev.spindle.image.TrustedKeys;
+import dev.spindle.image.trust.ImageSignatures;
+import dev.spindle.image.trust.TrustedKeys;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

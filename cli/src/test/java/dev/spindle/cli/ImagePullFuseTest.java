@@ -9,7 +9,7 @@ import dev.spindle.fuse.MountOptions;
 import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageStore;
-import dev.spindle.image.LazyImages;
+import dev.spindle.image.lazy.LazyImages;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.testing.Requires;

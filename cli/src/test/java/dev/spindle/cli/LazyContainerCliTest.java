@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
-import dev.spindle.image.LazyImages;
+import dev.spindle.image.lazy.LazyImages;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;

@@ -1,6 +1,6 @@
 package dev.spindle.container;
 
-import dev.spindle.image.RemoteRanges;
+import dev.spindle.image.lazy.RemoteRanges;
 import java.io.IOException;
 
 /**

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.image.ImageStore;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.nio.file.Files;

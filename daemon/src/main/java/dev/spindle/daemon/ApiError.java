@@ -4,13 +4,13 @@ package dev.spindle.daemon;
  * A failure the client should see as-is: its HTTP status, a stable code a program can branch on,
  * and a message naming what was wrong.
  */
-final class ApiError extends RuntimeException {
+public final class ApiError extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  final int status;
-  final String code;
+  public final int status;
+  public final String code;
 
-  ApiError(int status, String code, String message) {
+  public ApiError(int status, String code, String message) {
     super(message);
     this.status = status;
     this.code = code;

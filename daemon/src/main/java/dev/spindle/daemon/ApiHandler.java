@@ -1,6 +1,7 @@
 package dev.spindle.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spindle.daemon.e2b.E2bHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,7 +20,7 @@ import org.eclipse.jetty.util.Callback;
  * concurrency cap (503, except uncapped routes), the route's work, errors mapped to JSON, and a
  * latency observation under the route's template.
  */
-final class ApiHandler extends Handler.Abstract {
+public final class ApiHandler extends Handler.Abstract {
   private final Router router;
   private final String token;
   private final Semaphore cap;
@@ -96,7 +97,7 @@ final class ApiHandler extends Handler.Abstract {
    * Takes a slot of the node's concurrency cap (503 {@code busy} when none is free), for this
    * handler's routes and for the requests {@link E2bHandler} serves; {@link #leave} gives it back.
    */
-  void enter() {
+  public void enter() {
     if (!cap.tryAcquire()) {
       metrics.rejectedBusy.increment();
       throw new ApiError(
@@ -107,7 +108,7 @@ final class ApiHandler extends Handler.Abstract {
     metrics.inFlight.incrementAndGet();
   }
 
-  void leave() {
+  public void leave() {
     metrics.inFlight.decrementAndGet();
     cap.release();
   }

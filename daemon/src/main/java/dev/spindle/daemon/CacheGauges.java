@@ -1,6 +1,6 @@
 package dev.spindle.daemon;
 
-import dev.spindle.image.LazyImages;
+import dev.spindle.image.lazy.LazyImages;
 import dev.spindle.store.SpindleHome;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -6,9 +6,9 @@ import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageHeader;
 import dev.spindle.image.ImageStore;
 import dev.spindle.image.ImageVerifier;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.image.VerifyReport;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;
@@ -30,15 +30,15 @@ import java.util.concurrent.Executors;
  * before any file is written and settled ({@code ready} or {@code failed}) after, so the database
  * always knows what is in flight.
  */
-final class Catalog implements AutoCloseable {
-  static final String IMAGE = "image";
-  static final String SNAPSHOT = "snapshot";
+public final class Catalog implements AutoCloseable {
+  public static final String IMAGE = "image";
+  public static final String SNAPSHOT = "snapshot";
 
   /**
    * Tags the node makes for itself (a warm interpreter's snapshot, {@link WarmPython}): listed and
    * deletable like any snapshot, but no client can claim one, so none can stand in for the node's.
    */
-  static final String RUNTIME_PREFIX = "runtime-";
+  public static final String RUNTIME_PREFIX = "runtime-";
 
   private final SpindleHome home;
   private final ImageStore images;
@@ -286,11 +286,11 @@ final class Catalog implements AutoCloseable {
   }
 
   /** The row of {@code tag}, if any (no lineage). */
-  java.util.Optional<ImageInfo> find(String tag) {
+  public java.util.Optional<ImageInfo> find(String tag) {
     return db.get(tag);
   }
 
-  List<ImageInfo> list() {
+  public List<ImageInfo> list() {
     return db.all().stream().map(this::withLineage).toList();
   }
 
@@ -361,7 +361,7 @@ final class Catalog implements AutoCloseable {
    * Deletes a tag. Its dependents are the snapshots whose parent it is: with any, 409 unless {@code
    * cascade}, which deletes them first (depth first). Work in flight cannot be deleted.
    */
-  List<String> delete(String tagText, boolean cascade) throws IOException {
+  public List<String> delete(String tagText, boolean cascade) throws IOException {
     ImageInfo i = get(tagText);
     if ("writing".equals(i.status())) {
       throw ApiError.conflict(
@@ -406,7 +406,7 @@ final class Catalog implements AutoCloseable {
     return IMAGE.equals(kind) ? "an image" : "a snapshot";
   }
 
-  static Tag tag(String value, String field) {
+  public static Tag tag(String value, String field) {
     if (value == null) {
       throw ApiError.badRequest(
           "bad_tag", "field '" + field + "' is required: 1 to 64 of A-Z a-z 0-9 _ -");

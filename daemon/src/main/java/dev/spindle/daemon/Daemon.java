@@ -1,6 +1,9 @@
 package dev.spindle.daemon;
 
 import dev.spindle.client.Api;
+import dev.spindle.daemon.e2b.ContainerSandboxes;
+import dev.spindle.daemon.e2b.E2bHandler;
+import dev.spindle.daemon.e2b.E2bSandboxes;
 import dev.spindle.fork.Forks;
 import dev.spindle.fork.RemoteForks;
 import dev.spindle.fork.SnapshotStore;

@@ -11,10 +11,10 @@ import dev.spindle.sandbox.SandboxLimitException;
 import java.util.stream.Collectors;
 
 /** The one place an exception becomes the JSON error a client sees. */
-final class Errors {
+public final class Errors {
   private Errors() {}
 
-  static ApiError map(Throwable e) {
+  public static ApiError map(Throwable e) {
     return switch (e) {
       case ApiError a -> a;
       case UnrecognizedPropertyException u ->
@@ -48,7 +48,7 @@ final class Errors {
       case dev.spindle.remote.RemotePageException p ->
           new ApiError(502, "page_unavailable", p.getMessage());
       // An image the node's signature policy refuses: the client can fix it (sign, trust a key).
-      case dev.spindle.image.ImageSignatures.RefusedException r ->
+      case dev.spindle.image.trust.ImageSignatures.RefusedException r ->
           new ApiError(403, "untrusted_image", r.getMessage());
       case UnsupportedOperationException u -> new ApiError(501, "not_implemented", u.getMessage());
       default ->

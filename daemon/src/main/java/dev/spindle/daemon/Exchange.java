@@ -13,9 +13,9 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
 
 /** One request as a route sees it: path parameters, query, the JSON body; and its answer. */
-final class Exchange {
+public final class Exchange {
   /** The largest request body read: a base64 module of up to ~48 MiB. */
-  static final long MAX_BODY = 64L << 20;
+  public static final long MAX_BODY = 64L << 20;
 
   /**
    * The slowest average a body may come at, past {@link #BODY_GRACE}: 64 MiB in about 4 minutes.
@@ -39,7 +39,7 @@ final class Exchange {
   long streamLength;
   final Map<String, String> headers = new LinkedHashMap<>();
 
-  Exchange(Request request, Map<String, String> params, ObjectMapper json) {
+  public Exchange(Request request, Map<String, String> params, ObjectMapper json) {
     this.request = request;
     this.params = params;
     this.json = json;
@@ -73,7 +73,7 @@ final class Exchange {
   }
 
   /** The body as bytes, at most {@code max} of them (413 beyond). */
-  byte[] bytes(long max) throws IOException {
+  public byte[] bytes(long max) throws IOException {
     return read(max, "");
   }
 

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * to the {@link SnapshotService} with the guest's lock held (its pause), and settles the tag's row
  * when the files are written. One path for {@code /v1} and {@code /e2b}.
  */
-final class GuestSnapshots {
+public final class GuestSnapshots {
   private final Catalog catalog;
   private final SnapshotService service;
 
@@ -19,9 +19,9 @@ final class GuestSnapshots {
   }
 
   /** The row as claimed (status {@code writing}), and the future of the settled one. */
-  record Taken(ImageInfo claimed, CompletableFuture<ImageInfo> settled) {}
+  public record Taken(ImageInfo claimed, CompletableFuture<ImageInfo> settled) {}
 
-  Taken take(NodeSandbox g, Tag tag, SnapshotService.Mode mode) throws Exception {
+  public Taken take(NodeSandbox g, Tag tag, SnapshotService.Mode mode) throws Exception {
     if (!g.isReactor()) {
       throw ApiError.conflict(
           "not_a_reactor",

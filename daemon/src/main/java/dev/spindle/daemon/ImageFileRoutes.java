@@ -1,6 +1,6 @@
 package dev.spindle.daemon;
 
-import dev.spindle.image.LazyImages;
+import dev.spindle.image.lazy.LazyImages;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +40,7 @@ final class ImageFileRoutes {
 
   /** The image's signature file ('spindle image sign'), for pullers whose node requires one. */
   private void signature(Exchange x) throws IOException {
-    Path sig = dev.spindle.image.ImageSignatures.signatureOf(image(x));
+    Path sig = dev.spindle.image.trust.ImageSignatures.signatureOf(image(x));
     if (!Files.isRegularFile(sig)) {
       throw ApiError.notFound("image '" + x.param("tag") + "' is unsigned on this node");
     }

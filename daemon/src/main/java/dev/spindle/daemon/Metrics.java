@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  * histogram per route template (not per raw path, so tags and ids cannot explode the series),
  * requests in flight, and gauges read at scrape time from the node's state.
  */
-final class Metrics {
+public final class Metrics {
   /** Upper bounds in seconds: loopback calls take tens of microseconds, image makes seconds. */
   private static final double[] BUCKETS = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -42,7 +42,7 @@ final class Metrics {
     gauges.put(name, value);
   }
 
-  void observe(String method, String route, int status, long nanos) {
+  public void observe(String method, String route, int status, long nanos) {
     Histogram h = requests.computeIfAbsent(new Key(method, route), k -> new Histogram());
     double s = nanos / 1e9;
     for (int i = 0; i < BUCKETS.length; i++) {

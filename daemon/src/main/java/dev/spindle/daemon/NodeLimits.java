@@ -25,7 +25,7 @@ public record NodeLimits(
     long memoryBudget,
     Duration idleTimeout) {
   /** A Wasm page. */
-  static final long PAGE = 64 * 1024;
+  public static final long PAGE = 64 * 1024;
 
   /** The most a 32-bit memory can have: 4 GiB. */
   static final int MAX_PAGES = 65536;

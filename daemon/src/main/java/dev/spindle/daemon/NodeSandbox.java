@@ -17,8 +17,8 @@ import java.util.Set;
  * _start} runs once on a worker. Calls into one reactor are serialised (a Chicory instance is
  * single-threaded); different sandboxes run in parallel.
  */
-final class NodeSandbox {
-  final String id;
+public final class NodeSandbox {
+  public final String id;
   final String image;
   private final Set<String> exports;
   private final Instant created = Instant.now();
@@ -74,7 +74,7 @@ final class NodeSandbox {
     return new NodeSandbox(id, image, Set.of(), null, "running", 0);
   }
 
-  boolean isPython() {
+  public boolean isPython() {
     return python != null;
   }
 
@@ -89,7 +89,7 @@ final class NodeSandbox {
    * if it has none. The host may read and write it between calls (hold this guest's lock to be
    * between calls); it is a plain directory, and the guest sees every change at its next call.
    */
-  java.util.Optional<java.nio.file.Path> filesRoot() {
+  public java.util.Optional<java.nio.file.Path> filesRoot() {
     return forked == null
         ? java.util.Optional.empty()
         : java.util.Optional.ofNullable(forked.privateDirs().get("/"));
@@ -100,7 +100,7 @@ final class NodeSandbox {
   }
 
   /** The reactor, for a snapshot; callers hold this guest's lock while they use it. */
-  Reactor reactor() {
+  public Reactor reactor() {
     return reactor;
   }
 
@@ -148,7 +148,7 @@ final class NodeSandbox {
    * (the timeout, the memory cap) or a failure of the interpreter itself ends the sandbox: its
    * memory may be mid-update, so it is dead, and the error says so.
    */
-  synchronized EvalResult eval(String code) {
+  public synchronized EvalResult eval(String code) {
     return eval(code, 0, false);
   }
 
@@ -158,7 +158,7 @@ final class NodeSandbox {
    * captured streams as it writes them, for another thread to take meanwhile ({@link
    * Reactor#takeStdout()}); the result's streams are empty then.
    */
-  synchronized EvalResult eval(String code, int namespace, boolean stream) {
+  public synchronized EvalResult eval(String code, int namespace, boolean stream) {
     if (python == null) {
       throw ApiError.conflict(
           "not_an_interpreter",

@@ -9,7 +9,7 @@ import java.util.Map;
  * Routes by method and path template ({@code /v1/images/{tag}}). The table is plain data so the
  * OpenAPI test can compare it with {@code openapi.json} both ways.
  */
-final class Router {
+public final class Router {
   /** A route's work; may throw {@link ApiError} or any exception {@link Errors} maps. */
   @FunctionalInterface
   interface Handler {
@@ -20,18 +20,19 @@ final class Router {
    * One route. {@code open} routes need no token ({@code /healthz}) and {@code uncapped} ones
    * bypass the concurrency cap (health, metrics), so a saturated node can still be watched.
    */
-  record Route(String method, String template, boolean open, boolean uncapped, Handler handler) {
+  public record Route(
+      String method, String template, boolean open, boolean uncapped, Handler handler) {
     String[] segments() {
       return template.substring(1).split("/", -1);
     }
   }
 
   /** A route and the path parameters it matched. */
-  record Match(Route route, Map<String, String> params) {}
+  public record Match(Route route, Map<String, String> params) {}
 
   private final List<Route> routes = new ArrayList<>();
 
-  void add(String method, String template, Handler h) {
+  public void add(String method, String template, Handler h) {
     routes.add(new Route(method, template, false, false, h));
   }
 
@@ -51,7 +52,7 @@ final class Router {
    * The route for a method and decoded path: a 404 {@code no_route} when no template matches the
    * path, a 405 when one does but not for this method.
    */
-  Match match(String method, String path) {
+  public Match match(String method, String path) {
     String[] parts = path.length() <= 1 ? new String[] {""} : path.substring(1).split("/", -1);
     boolean pathMatched = false;
     for (Route r : routes) {

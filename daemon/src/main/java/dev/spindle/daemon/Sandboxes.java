@@ -30,11 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The sandboxes this node runs, by id. They live in this process only: a restart ends them (their
  * memory was the process's), unlike images and snapshots, which are files with rows.
  */
-final class Sandboxes implements AutoCloseable {
+public final class Sandboxes implements AutoCloseable {
   static final int MAX_PER_REQUEST = 1000;
 
   /** Node defaults, so a request that names no limits cannot take the host. */
-  static final Limits DEFAULT_LIMITS = new Limits(60_000L, 4096, 1 << 20);
+  public static final Limits DEFAULT_LIMITS = new Limits(60_000L, 4096, 1 << 20);
 
   private final Map<String, NodeSandbox> guests = new ConcurrentHashMap<>();
 
@@ -82,11 +82,11 @@ final class Sandboxes implements AutoCloseable {
   }
 
   /** The most sandboxes the node holds at once ({@code --max-sandboxes}). */
-  int max() {
+  public int max() {
     return max;
   }
 
-  int count() {
+  public int count() {
     return guests.size();
   }
 
@@ -141,7 +141,7 @@ final class Sandboxes implements AutoCloseable {
    * Starts {@code n} sandboxes of one module, compiled once and shared (Sandbox keeps its compiled
    * module for every reactor it starts). All or nothing: if one fails, those started are closed.
    */
-  List<SandboxInfo> create(CreateSandboxes req) throws IOException {
+  public List<SandboxInfo> create(CreateSandboxes req) throws IOException {
     int n = req.n() == null ? 1 : req.n();
     if (n < 1 || n > MAX_PER_REQUEST) {
       throw ApiError.badRequest(
@@ -530,7 +530,7 @@ final class Sandboxes implements AutoCloseable {
    * taken: from its page table in memory, without waiting for its files (a fork: the tag is the
    * caller's and is dropped once written).
    */
-  List<SandboxInfo> branchTaken(Tag tag, int n) throws IOException {
+  public List<SandboxInfo> branchTaken(Tag tag, int n) throws IOException {
     if (n < 1 || n > MAX_PER_REQUEST) {
       throw ApiError.badRequest("bad_field", "n must be 1.." + MAX_PER_REQUEST + ", got " + n);
     }
@@ -544,15 +544,15 @@ final class Sandboxes implements AutoCloseable {
   /**
    * Forgets this process's copy of a deleted snapshot; branches already made keep what they share.
    */
-  void forget(Tag tag) {
+  public void forget(Tag tag) {
     forks.release(tag);
   }
 
-  boolean holds(String id) {
+  public boolean holds(String id) {
     return guests.containsKey(id);
   }
 
-  NodeSandbox get(String id) {
+  public NodeSandbox get(String id) {
     NodeSandbox g = guests.get(id);
     if (g == null) {
       throw ApiError.notFound("no sandbox '" + id + "' on this node");
@@ -567,7 +567,7 @@ final class Sandboxes implements AutoCloseable {
         .toList();
   }
 
-  void delete(String id) {
+  public void delete(String id) {
     NodeSandbox g = guests.remove(id);
     if (g == null) {
       throw ApiError.notFound("no sandbox '" + id + "' on this node");

@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
  * this with the guest's lock held, and settles the tag's row when the returned future completes; so
  * an implementation only captures (memory pages, globals, WASI state) and writes.
  */
-interface SnapshotService {
+public interface SnapshotService {
   enum Mode {
     FULL,
     LIVE

@@ -21,7 +21,7 @@ import java.util.Set;
  * <home>/daemon.token} with mode 0600 (only the owner can read it, so only the owner, or whoever
  * they hand it to, can drive the node) and reused after.
  */
-final class TokenFile {
+public final class TokenFile {
   private static final Set<PosixFilePermission> OWNER_ONLY =
       PosixFilePermissions.fromString("rw-------");
 
@@ -62,7 +62,7 @@ final class TokenFile {
   }
 
   /** Compares in constant time, so response timing does not leak how much of a guess was right. */
-  static boolean matches(String expected, String given) {
+  public static boolean matches(String expected, String given) {
     return given != null
         && MessageDigest.isEqual(
             expected.getBytes(StandardCharsets.US_ASCII),

@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
  * build writes to {@code target/daemon-classpath.txt}), listening on a free loopback port. Tests
  * end it by PID in {@code finally}/{@code @AfterEach}; {@link #kill9} is the crash.
  */
-final class DaemonProcess implements AutoCloseable {
+public final class DaemonProcess implements AutoCloseable {
   final Process process;
-  final String url;
+  public final String url;
   final Path home;
   final List<String> startupLines;
 
@@ -34,7 +34,7 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   /** A daemon on a loopback {@code host} (e.g. 127.0.0.2) with a JVM heap of {@code heap}. */
-  static DaemonProcess startOn(Path home, String host, String heap, String... extra)
+  public static DaemonProcess startOn(Path home, String host, String heap, String... extra)
       throws IOException {
     return startAt(home, host + ":0", heap, extra);
   }
@@ -119,11 +119,11 @@ final class DaemonProcess implements AutoCloseable {
     throw new IOException("the daemon ended before listening:\n" + String.join("\n", lines));
   }
 
-  String token() throws IOException {
+  public String token() throws IOException {
     return Files.readString(home.resolve("daemon.token")).strip();
   }
 
-  SpindleClient client() throws IOException {
+  public SpindleClient client() throws IOException {
     return SpindleClient.connect(url, token());
   }
 

@@ -73,7 +73,7 @@ class RestartTest {
         .make(
             src.toString(),
             dev.spindle.store.Tag.of("embedded"),
-            dev.spindle.image.MakeOptions.defaults(),
+            dev.spindle.image.make.MakeOptions.defaults(),
             dev.spindle.image.Progress.NONE);
     try (DaemonProcess node = DaemonProcess.start(home)) {
       ImageInfo i = node.client().image("embedded");

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
-import dev.spindle.image.ImageMaker;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.MetadataFixture;
-import dev.spindle.image.Owners;
 import dev.spindle.image.Progress;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
+import dev.spindle.image.make.Owners;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.image.lazy.RemoteBlobs;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,7 +87,7 @@ public final class Image implements Closeable {
   }
 
   /** The metadata section, byte for byte, or null when the image has none. */
-  byte[] metadataSection() throws IOException {
+  public byte[] metadataSection() throws IOException {
     if (!header.hasMetadata()) {
       return null;
     }
@@ -172,7 +173,7 @@ public final class Image implements Closeable {
     }
   }
 
-  static ImageHeader readHeader(Path file, FileChannel ch) throws IOException {
+  public static ImageHeader readHeader(Path file, FileChannel ch) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(ImageHeader.SIZE);
     while (b.hasRemaining() && ch.read(b, b.position()) > 0) {}
     return ImageHeader.decode(file.toString(), b.array(), ch.size());
@@ -198,7 +199,7 @@ public final class Image implements Closeable {
     return rootEntry;
   }
 
-  ImageRepository repository() {
+  public ImageRepository repository() {
     return repo;
   }
 
@@ -207,7 +208,7 @@ public final class Image implements Closeable {
   }
 
   /** The path index section, byte for byte (an image of the same tree carries the same one). */
-  byte[] pathIndexSection() throws IOException {
+  public byte[] pathIndexSection() throws IOException {
     ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(header.pathIndexLength()));
     while (b.hasRemaining() && channel.read(b, header.pathIndexOffset() + b.position()) > 0) {}
     return b.array();

@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.image.make.ImageWriter;
 import dev.spindle.store.AtomicFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

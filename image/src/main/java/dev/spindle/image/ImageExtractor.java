@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.image.make.Owners;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,5 +1,7 @@
 package dev.spindle.image;
 
+import dev.spindle.image.lazy.LazyBlobReader;
+import dev.spindle.image.lazy.RemoteBlobs;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -25,7 +27,7 @@ import org.eclipse.jgit.lib.RefDatabase;
  * docs/PLATFORM-FACTS.md): it brings JGit's block cache, delta-base cache and object reader for
  * free.
  */
-final class ImageRepository extends DfsRepository {
+public final class ImageRepository extends DfsRepository {
   // JGit's block cache is global and keyed by repository name: give every open image its own.
   private static final AtomicLong OPENED = new AtomicLong();
 

@@ -1,5 +1,11 @@
 package dev.spindle.image;
 
+import dev.spindle.image.lazy.PackRangeOrigin;
+import dev.spindle.image.lazy.RemoteImage;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
+import dev.spindle.image.trust.ImageSignatures;
+import dev.spindle.image.trust.TrustedKeys;
 import dev.spindle.store.AtomicFiles;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
@@ -118,7 +124,7 @@ public final class ImageStore {
    * {@code fix} says what to do), then a whole verification. The signature goes with the image; an
    * earlier one of the tag goes away. {@code tmp} is moved: the caller deletes what is left.
    */
-  VerifyReport store(Path tmp, Tag tag, Progress progress, String what, String fix)
+  public VerifyReport store(Path tmp, Tag tag, Progress progress, String what, String fix)
       throws IOException {
     trusted.require(tmp, null, what, fix);
     VerifyReport r = new ImageVerifier(progress).verify(tmp);

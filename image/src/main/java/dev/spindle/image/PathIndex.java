@@ -36,7 +36,7 @@ public final class PathIndex {
   }
 
   /** Reads an index from its section's bytes; checks only the magic and the offset table. */
-  static PathIndex read(String file, long sectionOffset, ByteBuffer section)
+  public static PathIndex read(String file, long sectionOffset, ByteBuffer section)
       throws ImageFormatException {
     ByteBuffer b = section.duplicate().order(ByteOrder.BIG_ENDIAN);
     if (b.remaining() < 8 || b.getInt(0) != MAGIC) {
@@ -109,7 +109,7 @@ public final class PathIndex {
   }
 
   /** Serialises entries (any order; the root entry "" is skipped) into the index format. */
-  static byte[] write(List<ImageEntry> entries) throws IOException {
+  public static byte[] write(List<ImageEntry> entries) throws IOException {
     List<byte[]> paths = new ArrayList<>(entries.size());
     List<ImageEntry> sorted = new ArrayList<>();
     for (ImageEntry e : entries) {

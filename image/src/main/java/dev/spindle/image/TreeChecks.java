@@ -25,11 +25,11 @@ import org.eclipse.jgit.lib.ObjectReader;
  * a tree holding a symlink {@code x} and a directory {@code x} hashes and packs fine, but
  * extracting it writes through the symlink, so it must be refused wherever an image comes in.
  */
-final class TreeChecks {
+public final class TreeChecks {
   private TreeChecks() {}
 
   /** A malformed tree: its id, and a message naming it and the entry at fault. */
-  record Problem(ObjectId tree, String message) {}
+  public record Problem(ObjectId tree, String message) {}
 
   private record Entry(int mode, int nameStart, int nameEnd, int end) {}
 
@@ -37,7 +37,7 @@ final class TreeChecks {
    * Checks every tree reachable from {@code root}, each once (a tree shared by many directories is
    * read once). A missing tree is skipped: the caller reports missing objects with their path.
    */
-  static List<Problem> checkAll(ObjectReader reader, ObjectId root) throws IOException {
+  public static List<Problem> checkAll(ObjectReader reader, ObjectId root) throws IOException {
     List<Problem> problems = new ArrayList<>();
     Set<ObjectId> seen = new HashSet<>();
     Deque<ObjectId> ids = new ArrayDeque<>();

@@ -22,7 +22,7 @@ import java.util.List;
  * security.capability}.
  */
 @SuppressWarnings("restricted") // FFM into libc; the JVM runs with --enable-native-access
-final class Xattrs {
+public final class Xattrs {
   private static final int ENODATA = 61;
   private static final int ENOTSUP = 95;
   private static final int ERANGE = 34;
@@ -71,7 +71,7 @@ final class Xattrs {
   private Xattrs() {}
 
   /** Every attribute of {@code p} this process may read, sorted by name. */
-  static List<EntryMetadata.Xattr> read(Path p) throws IOException {
+  public static List<EntryMetadata.Xattr> read(Path p) throws IOException {
     List<EntryMetadata.Xattr> out = new ArrayList<>();
     try (Arena a = Arena.ofConfined()) {
       MemorySegment path = a.allocateFrom(p.toString());

@@ -1,5 +1,6 @@
 package dev.spindle.image;
 
+import dev.spindle.image.make.ImageWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

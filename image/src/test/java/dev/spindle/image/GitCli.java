@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real {@code git}: the oracle for tree hashes, commits and packs. */
-final class GitCli {
+public final class GitCli {
   private GitCli() {}
 
-  static String run(Path dir, String... args) throws IOException, InterruptedException {
+  public static String run(Path dir, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add("git");
     cmd.add("-c");
@@ -41,7 +41,7 @@ final class GitCli {
   }
 
   /** {@code git add -A -f && git write-tree} of a directory, in a throwaway repository. */
-  static String writeTree(Path dir) throws IOException, InterruptedException {
+  public static String writeTree(Path dir) throws IOException, InterruptedException {
     Path gitDir = java.nio.file.Files.createTempDirectory("oracle-git-");
     try {
       String[] base = {"--git-dir=" + gitDir, "--work-tree=" + dir};

@@ -2,6 +2,8 @@ package dev.spindle.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -3,6 +3,9 @@ package dev.spindle.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
+import dev.spindle.image.make.Owners;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.io.IOException;

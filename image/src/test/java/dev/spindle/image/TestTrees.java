@@ -1,5 +1,7 @@
 package dev.spindle.image;
 
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,13 +13,13 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /** Trees on disk for tests: a fixed one with every kind of entry, and random ones from a seed. */
-final class TestTrees {
-  static final OffsetDateTime DATE = OffsetDateTime.parse("2026-01-01T00:00:00Z");
+public final class TestTrees {
+  public static final OffsetDateTime DATE = OffsetDateTime.parse("2026-01-01T00:00:00Z");
 
   private TestTrees() {}
 
   /** Files, nesting, Git's tricky ordering, hidden, executable, symlinks, empty dir and file. */
-  static Path fixed(Path root) throws IOException {
+  public static Path fixed(Path root) throws IOException {
     write(root.resolve("README.md"), "hello\n");
     write(root.resolve(".hidden"), "dot file\n");
     write(root.resolve("a-b"), "dash sorts before slash\n");
@@ -40,7 +42,7 @@ final class TestTrees {
   }
 
   /** A random tree: {@code files} files in nested directories, some executable or symlinks. */
-  static Path random(Path root, long seed, int files) throws IOException {
+  public static Path random(Path root, long seed, int files) throws IOException {
     Random r = new Random(seed);
     String[] words = {"src", "lib", "docs", "a", "a-b", "a.b", "A", "z", "x_y", "data"};
     for (int i = 0; i < files; i++) {
@@ -72,16 +74,16 @@ final class TestTrees {
     return root;
   }
 
-  static Path write(Path p, String s) throws IOException {
+  public static Path write(Path p, String s) throws IOException {
     return write(p, s.getBytes(StandardCharsets.UTF_8));
   }
 
-  static Path write(Path p, byte[] b) throws IOException {
+  public static Path write(Path p, byte[] b) throws IOException {
     Files.createDirectories(p.getParent());
     return Files.write(p, b);
   }
 
-  static void delete(Path root) throws IOException {
+  public static void delete(Path root) throws IOException {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
@@ -92,7 +94,7 @@ final class TestTrees {
     }
   }
 
-  static Path makeImage(Path source, Path target) throws IOException {
+  public static Path makeImage(Path source, Path target) throws IOException {
     new ImageMaker(MakeOptions.defaults().withDate(DATE), Progress.NONE)
         .make(source.toString(), target);
     return target;

@@ -2,6 +2,7 @@ package dev.spindle.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spindle.image.make.ImageWriter;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,35 @@ class VerifyDamageTest {
     assertThat(r.problems()).isEmpty();
     assertThat(r.objects()).isEqualTo(header.objectCount());
     assertThat(r.unpackedBytes()).isPositive();
+  }
+
+  /**
+   * A verifier keeps no state between calls (each is its own run): one verifier checking an intact
+   * and a damaged image at once gives each its own report, as checking them one by one does.
+   */
+  @Test
+  void oneVerifierChecksSeveralImagesAtOnceEachWithItsOwnReport() throws Exception {
+    Path damaged = Files.write(tmp.resolve("damaged.img"), flip(bytes, header.packOffset() + 100));
+    ImageVerifier verifier = new ImageVerifier(Progress.NONE);
+    VerifyReport alone = verifier.verify(damaged);
+    assertThat(alone.problems()).isNotEmpty();
+    List<java.util.concurrent.Callable<VerifyReport>> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Path p = i % 2 == 0 ? image : damaged;
+      runs.add(() -> verifier.verify(p));
+    }
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(runs.size())) {
+      List<java.util.concurrent.Future<VerifyReport>> done = pool.invokeAll(runs);
+      for (int i = 0; i < done.size(); i++) {
+        VerifyReport r = done.get(i).get();
+        if (i % 2 == 0) {
+          assertThat(r.problems()).isEmpty();
+          assertThat(r.objects()).isEqualTo(header.objectCount());
+        } else {
+          assertThat(r.problems()).isEqualTo(alone.problems());
+        }
+      }
+    }
   }
 
   @Test

@@ -2,9 +2,9 @@ package dev.spindle.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spindle.image.ImageMaker;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.sandbox.overlay.OverlayFileSystems;
 import java.io.IOException;
 import java.nio.file.FileSystem;

@@ -3,9 +3,9 @@ package dev.spindle.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.image.ImageMaker;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import dev.spindle.sandbox.ruby.RubyVm;
 import dev.spindle.store.SpindleCache;
 import dev.spindle.testing.Requirements;

@@ -4,9 +4,9 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.image.ImageMaker;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,8 +1,8 @@
 package dev.spindle.image.nio;
 
-import dev.spindle.image.ImageMaker;
-import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
+import dev.spindle.image.make.ImageMaker;
+import dev.spindle.image.make.MakeOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
