@@ -191,7 +191,7 @@ final class ContainerCommand {
         all.addAll(env);
         spec = spec.withEnv(all);
       }
-      ContainerRuntime runtime = new ContainerRuntime(common.home().root().resolve("containers"));
+      ContainerRuntime runtime = new ContainerRuntime(common.home().containers());
       // Checked again as opened: the check is bound to the bytes the container gets.
       Image img = common.images().open(image, AccessMode.parse(mode));
       Container c;
@@ -314,7 +314,7 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
-      for (String id : new ContainerRuntime(common.home().root().resolve("containers")).reap()) {
+      for (String id : new ContainerRuntime(common.home().containers()).reap()) {
         System.out.println("reaped " + id);
       }
       return 0;

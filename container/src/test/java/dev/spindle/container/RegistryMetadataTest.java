@@ -64,7 +64,7 @@ class RegistryMetadataTest {
                   null,
                   null,
                   true,
-                  RegistryOptions.stagingIn(home)));
+                  new SpindleHome(home).registryStaging()));
     }
     Path file = store.path(Tag.of("meta"));
     assertThat(new ImageVerifier(Progress.NONE).verify(file).problems()).isEmpty();

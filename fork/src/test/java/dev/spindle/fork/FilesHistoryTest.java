@@ -109,10 +109,10 @@ class FilesHistoryTest {
       }
     }
     // The store's packs removed: the first object the export needs is the snapshot's commit.
-    FilesRepo repo = new FilesRepo(home.root().resolve("files.git"));
+    FilesRepo repo = new FilesRepo(home.filesRepo());
     String commit = repo.commitOf(Tag.of("s")).orElseThrow().name();
     repo.close();
-    try (var packs = Files.list(home.root().resolve("files.git/objects/pack"))) {
+    try (var packs = Files.list(home.filesRepo().resolve("objects/pack"))) {
       for (Path p : packs.toList()) {
         Files.delete(p);
       }

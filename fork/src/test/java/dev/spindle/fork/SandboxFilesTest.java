@@ -35,7 +35,7 @@ class SandboxFilesTest {
   @Test
   void aCrashMidSnapshotLeavesNoHalfWrittenFilesAndAFinishedSnapshotKeepsItsOwn() throws Exception {
     SpindleHome home = new SpindleHome(tmp.resolve("home"));
-    Path files = home.root().resolve("files");
+    Path files = home.files();
     Path live;
     try (Forks forks = new Forks(home)) {
       live = forks.privateRoot(List.of("d"));
