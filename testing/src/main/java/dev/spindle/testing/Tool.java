@@ -1,5 +1,6 @@
 package dev.spindle.testing;
 
+import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,13 +123,7 @@ public enum Tool {
       "apt-get install debootstrap, then run scripts/debian-rootfs as root with the network once") {
     @Override
     boolean probe() {
-      // The rule of dev.spindle.store.SpindleCache.root(), copied: testing does not depend on
-      // store.
-      String cache = System.getenv("SPINDLE_CACHE");
-      Path root =
-          cache != null && !cache.isEmpty()
-              ? Path.of(cache)
-              : Path.of(System.getProperty("user.home"), ".cache", "spindle");
+      Path root = SpindleCache.root();
       return onPath("debootstrap")
           || Files.isExecutable(root.resolve("debian/bookworm-python3/usr/bin/python3"));
     }
