@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Engine;
-import dev.spindle.sandbox.Guests;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Guests;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.file.FileAlreadyExistsException;

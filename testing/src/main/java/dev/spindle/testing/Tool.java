@@ -86,7 +86,7 @@ public enum Tool {
       "git clone https://github.com/WebAssembly/wasi-testsuite ../shared/wasi-testsuite (beside the repository)") {
     @Override
     boolean probe() {
-      return findUpward("shared/wasi-testsuite/tests") != null;
+      return TestFiles.findUpward("shared/wasi-testsuite/tests") != null;
     }
   },
   /**
@@ -149,17 +149,6 @@ public enum Tool {
 
   /** Whether this machine has the tool ({@link Requirements} adds {@code spindle.absent}). */
   abstract boolean probe();
-
-  /** {@code relative} below the first ancestor of the working directory that has it, or null. */
-  static Path findUpward(String relative) {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path candidate = p.resolve(relative);
-      if (Files.exists(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
-  }
 
   // PATH, then the sbin directories a non-root PATH often lacks (runc is in /usr/sbin).
   private static boolean onPath(String name) {
