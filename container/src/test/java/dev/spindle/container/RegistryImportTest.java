@@ -11,6 +11,7 @@ import dev.spindle.image.MakeOptions;
 import dev.spindle.image.Progress;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.TestRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -13,6 +13,7 @@ import dev.spindle.image.Progress;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.testing.Requires;
+import dev.spindle.testing.TestRegistry;
 import dev.spindle.testing.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
