@@ -3,9 +3,9 @@ package dev.spindle.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.bucket.S3ProxyServer;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.S3ProxyServer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
