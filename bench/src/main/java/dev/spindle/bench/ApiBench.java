@@ -9,6 +9,7 @@ import dev.spindle.daemon.SampleGuest;
 import dev.spindle.sandbox.GuestThreads;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ public final class ApiBench {
     Process daemon = startDaemon(home);
     try {
       String url = NodeOutput.readUrl(daemon);
-      String token = Files.readString(home.resolve("daemon.token")).strip();
+      String token = Files.readString(new SpindleHome(home).token()).strip();
       SpindleClient client = SpindleClient.connect(url, token);
       spawn(client);
       int calls = quick ? 2_000 : 20_000;

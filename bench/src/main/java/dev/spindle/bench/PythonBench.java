@@ -301,7 +301,7 @@ public final class PythonBench {
     try {
       SpindleClient c =
           SpindleClient.connect(
-              NodeOutput.readUrl(daemon), Files.readString(home.resolve("daemon.token")).strip());
+              NodeOutput.readUrl(daemon), Files.readString(new SpindleHome(home).token()).strip());
       long t0 = System.nanoTime();
       String id = c.createSandboxes(CreateSandboxes.python(1, null)).getFirst().id();
       check("2", c.eval(id, "1+1").value());

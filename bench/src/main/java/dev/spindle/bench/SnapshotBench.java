@@ -7,6 +7,7 @@ import dev.spindle.fork.SnapshotMode;
 import dev.spindle.memory.PageTable;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.store.Trees;
@@ -199,7 +200,7 @@ public final class SnapshotBench {
   private static double sha256Rate() throws Exception {
     byte[] page = new byte[PAGE];
     new Random(3).nextBytes(page);
-    java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+    java.security.MessageDigest d = Hashes.sha256();
     int n = 4096;
     long t0 = System.nanoTime();
     for (int i = 0; i < n; i++) {

@@ -191,7 +191,7 @@ final class ContainerCommand {
         all.addAll(env);
         spec = spec.withEnv(all);
       }
-      ContainerRuntime runtime = new ContainerRuntime(common.home().root().resolve("containers"));
+      ContainerRuntime runtime = new ContainerRuntime(common.home().containers());
       // Checked again as opened: the check is bound to the bytes the container gets.
       Image img = common.images().open(image, AccessMode.parse(mode));
       Container c;
@@ -203,10 +203,8 @@ final class ContainerCommand {
         img.close();
         throw e;
       }
-      Closer closer = new Closer(c, img);
       // SIGTERM and Ctrl-C: kill the container and remove its mounts and cgroups before exiting.
-      Thread hook = new Thread(closer::closeQuietly, "spindle-container-cleanup");
-      Runtime.getRuntime().addShutdownHook(hook);
+      ShutdownCloser closer = new ShutdownCloser(c::close, img, "spindle-container-cleanup");
       int code = c.waitFor();
       if (hot != null) {
         System.err.println(
@@ -219,11 +217,6 @@ final class ContainerCommand {
                 + ")");
       }
       closer.close();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook ran or runs; it found everything closed
-      }
       return code;
     }
   }
@@ -314,27 +307,10 @@ final class ContainerCommand {
 
     @Override
     public Integer call() throws Exception {
-      for (String id : new ContainerRuntime(common.home().root().resolve("containers")).reap()) {
+      for (String id : new ContainerRuntime(common.home().containers()).reap()) {
         System.out.println("reaped " + id);
       }
       return 0;
-    }
-  }
-
-  /** Closes the container, then the image, once, whoever comes first (main thread or hook). */
-  private record Closer(Container container, Image image) {
-    synchronized void close() throws IOException {
-      try (Image i = image) {
-        container.close();
-      }
-    }
-
-    void closeQuietly() {
-      try {
-        close();
-      } catch (IOException | RuntimeException e) {
-        System.err.println("spindle: " + e.getMessage());
-      }
     }
   }
 }

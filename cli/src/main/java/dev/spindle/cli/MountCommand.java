@@ -55,10 +55,8 @@ final class MountCommand implements Callable<Integer> {
       img.close();
       throw e;
     }
-    Closer closer = new Closer(m, img);
     // SIGTERM and Ctrl-C run shutdown hooks: the mount must not outlive the process serving it.
-    Thread hook = new Thread(closer::closeQuietly, "spindle-umount");
-    Runtime.getRuntime().addShutdownHook(hook);
+    ShutdownCloser closer = new ShutdownCloser(m::close, img, "spindle-umount");
     System.err.println(
         "spindle: mounted "
             + image
@@ -69,28 +67,6 @@ final class MountCommand implements Callable<Integer> {
             + "'");
     m.awaitUnmounted();
     closer.close();
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // the hook is running or ran; it found everything closed
-    }
     return 0;
-  }
-
-  /** Closes the mount, then the image, once, whoever comes first (main thread or hook). */
-  private record Closer(ImageMount mount, Image image) {
-    synchronized void close() throws IOException {
-      try (Image i = image) {
-        mount.close();
-      }
-    }
-
-    void closeQuietly() {
-      try {
-        close();
-      } catch (IOException | RuntimeException e) {
-        System.err.println("spindle: " + e.getMessage());
-      }
-    }
   }
 }

@@ -23,10 +23,6 @@ final class RegistryFlags {
   /** {@code platform}: OS/ARCH[/VARIANT] to take from an index, null for linux/amd64. */
   RegistryOptions options(SpindleHome home, String platform) {
     return new RegistryOptions(
-        creds,
-        RegistryOptions.defaultDockerConfig(),
-        platform,
-        insecure,
-        RegistryOptions.stagingIn(home.root()));
+        creds, RegistryOptions.defaultDockerConfig(), platform, insecure, home.registryStaging());
   }
 }

@@ -156,7 +156,7 @@ class CliTest {
 
   @Test
   void snapshotCreateThenBranchPrintsEachChildsOutputAndASummary() throws Exception {
-    String wasm = dev.spindle.sandbox.Guests.reactor("warm").toString();
+    String wasm = dev.spindle.testing.Guests.reactor("warm").toString();
     CliRunner.Result made =
         run(
             "snapshot",

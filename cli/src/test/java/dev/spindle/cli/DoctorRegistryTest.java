@@ -5,19 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import dev.spindle.container.RegistryOptions;
 import dev.spindle.testing.Requires;
+import dev.spindle.testing.TestRegistry;
 import dev.spindle.testing.Tool;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,81 +23,28 @@ import org.junit.jupiter.api.io.TempDir;
  * server sends is printed but its status code.
  */
 class DoctorRegistryTest {
-  private static final String USER = "spindle";
-  private static final String PASSWORD = "s3cret-pass";
-
-  /** {@code htpasswd -nbB spindle s3cret-pass}, as in the container module's TestRegistry. */
-  private static final String HTPASSWD =
-      "spindle:$2y$05$mizC8V/opfqnK/cpv7nA0e/dwi7mFohhGk/OyCIrtoOXwwHi.SLlu\n";
+  private static final String USER = TestRegistry.USER;
+  private static final String PASSWORD = TestRegistry.PASSWORD;
 
   private static final String SERVER_WORDS = "words-of-the-server";
 
   @TempDir static Path shared;
-  private static Process registry;
-  private static int registryPort;
+  private static TestRegistry registry;
 
   @TempDir Path tmp;
 
   /** Starts docker-registry once, for the tests that need it (they carry @Requires(REGISTRY)). */
   private static synchronized String registry() throws Exception {
     if (registry == null) {
-      Path dir = Files.createDirectories(shared.resolve("registry"));
-      Files.writeString(dir.resolve("htpasswd"), HTPASSWD);
-      registryPort = freePort();
-      Files.writeString(
-          dir.resolve("config.yml"),
-          String.join(
-              "\n",
-              "version: 0.1",
-              "log:",
-              "  level: error",
-              "  accesslog:",
-              "    disabled: true",
-              "storage:",
-              "  filesystem:",
-              "    rootdirectory: " + dir.resolve("storage"),
-              "http:",
-              "  addr: 127.0.0.1:" + registryPort,
-              "auth:",
-              "  htpasswd:",
-              "    realm: spindle-test",
-              "    path: " + dir.resolve("htpasswd"),
-              ""));
-      registry =
-          new ProcessBuilder(
-                  "/usr/bin/docker-registry", "serve", dir.resolve("config.yml").toString())
-              .redirectErrorStream(true)
-              .redirectOutput(dir.resolve("registry.log").toFile())
-              .start();
-      HttpRequest ping =
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + registryPort + "/v2/")).build();
-      try (HttpClient http = HttpClient.newHttpClient()) {
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); ; Thread.sleep(50)) {
-          try {
-            if (http.send(ping, HttpResponse.BodyHandlers.discarding()).statusCode() == 401) {
-              break;
-            }
-          } catch (IOException notYet) {
-            // still starting
-          }
-          if (!registry.isAlive() || System.nanoTime() > end) {
-            throw new IOException(
-                "docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
-          }
-        }
-      }
+      registry = TestRegistry.start(shared.resolve("registry"));
     }
-    return "docker://127.0.0.1:" + registryPort;
+    return "docker://" + registry.host();
   }
 
   @AfterAll
   static void stopRegistry() throws InterruptedException {
     if (registry != null) {
-      registry.toHandle().destroy(); // SIGTERM to this PID only
-      if (!registry.waitFor(10, TimeUnit.SECONDS)) {
-        registry.toHandle().destroyForcibly();
-        registry.waitFor(10, TimeUnit.SECONDS);
-      }
+      registry.close();
     }
   }
 
@@ -125,7 +67,7 @@ class DoctorRegistryTest {
   @Requires(Tool.REGISTRY)
   void aRegistryWithTheRightCredentialsIsOkAndWithWrongOnesAuthFails() throws Exception {
     String r = registry();
-    String line = "registry 127.0.0.1:" + registryPort;
+    String line = "registry 127.0.0.1:" + registry.port;
     CliRunner.Result ok = doctor("--registry", r, "--insecure", "--creds", USER + ":" + PASSWORD);
     assertThat(ok.out())
         .as(ok.err())
@@ -158,7 +100,7 @@ class DoctorRegistryTest {
   void aPlainHttpRegistryWithoutInsecureIsATlsProblem() throws Exception {
     CliRunner.Result r = doctor("--registry", registry(), "--creds", USER + ":" + PASSWORD);
     assertThat(r.out())
-        .containsPattern("registry 127.0.0.1:" + registryPort + " +FAIL +TLS problem")
+        .containsPattern("registry 127.0.0.1:" + registry.port + " +FAIL +TLS problem")
         .contains("--insecure");
     assertThat(r.code()).isEqualTo(1);
   }

@@ -3,6 +3,7 @@ package dev.spindle.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.fuse.AccessTraces;
+import dev.spindle.testing.BusyboxRoot;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.file.Files;

@@ -6,6 +6,7 @@ import dev.spindle.daemon.Daemon;
 import dev.spindle.daemon.DaemonConfig;
 import dev.spindle.image.lazy.LazyImages;
 import dev.spindle.store.SpindleHome;
+import dev.spindle.testing.BusyboxRoot;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.file.Files;

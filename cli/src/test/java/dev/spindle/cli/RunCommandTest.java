@@ -2,7 +2,7 @@ package dev.spindle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spindle.sandbox.Guests;
+import dev.spindle.testing.Guests;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;

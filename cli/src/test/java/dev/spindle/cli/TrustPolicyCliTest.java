@@ -23,7 +23,7 @@ class TrustPolicyCliTest {
   void runAndMountNeedASignatureByATrustedKeyOnceTheNodeTrustsOne() throws Exception {
     CliRunner cli = new CliRunner(tmp.resolve("home"));
     Path src = Files.createDirectories(tmp.resolve("src/bin"));
-    Files.copy(dev.spindle.sandbox.Guests.command("hello"), src.resolve("hello.wasm"));
+    Files.copy(dev.spindle.testing.Guests.command("hello"), src.resolve("hello.wasm"));
     assertThat(cli.run("image", "make", src.getParent().toString(), "-t", "app", "-q").code())
         .isZero();
     Path key = tmp.resolve("key");

@@ -3,6 +3,7 @@ package dev.spindle.container;
 import dev.spindle.image.EntryMetadata;
 import dev.spindle.store.Hashes;
 import dev.spindle.store.Trees;
+import dev.spindle.store.Whiteouts;
 import io.airlift.compress.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -45,8 +46,6 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * user could not set it on disk.
  */
 final class LayerApplier {
-  private static final String WHITEOUT = ".wh.";
-  private static final String OPAQUE = ".wh..wh..opq";
 
   /** Linux's limit of symlinks per lookup (ELOOP). */
   private static final int MAX_HOPS = 40;
@@ -141,15 +140,15 @@ final class LayerApplier {
     int slash = rel.lastIndexOf('/');
     String dir = slash < 0 ? "" : rel.substring(0, slash);
     String base = rel.substring(slash + 1);
-    if (base.equals(OPAQUE)) {
+    if (base.equals(Whiteouts.OPAQUE)) {
       Path d = directory(dir, layer);
       clearLower(d, dir, mine);
       return;
     }
-    if (base.startsWith(WHITEOUT)) {
-      String hidden = (dir.isEmpty() ? "" : dir + "/") + base.substring(WHITEOUT.length());
+    if (Whiteouts.is(base)) {
+      String hidden = (dir.isEmpty() ? "" : dir + "/") + Whiteouts.hidden(base);
       if (!mine.contains(hidden)) {
-        Trees.delete(directory(dir, layer).resolve(base.substring(WHITEOUT.length())));
+        Trees.delete(directory(dir, layer).resolve(Whiteouts.hidden(base)));
       }
       return;
     }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The OCI runtime config ({@code config.json}, runtime-spec 1.0) of a Spindle container: what
@@ -47,21 +48,8 @@ final class OciConfig {
    * every container before user namespaces; real root asked for it explicitly.
    */
   private static final List<String> PRIVILEGED_CAPABILITIES =
-      List.of(
-          "CAP_AUDIT_WRITE",
-          "CAP_KILL",
-          "CAP_NET_BIND_SERVICE",
-          "CAP_CHOWN",
-          "CAP_DAC_OVERRIDE",
-          "CAP_FOWNER",
-          "CAP_FSETID",
-          "CAP_SETGID",
-          "CAP_SETUID",
-          "CAP_SETPCAP",
-          "CAP_SYS_CHROOT",
-          "CAP_MKNOD",
-          "CAP_NET_RAW",
-          "CAP_SETFCAP");
+      Stream.concat(CAPABILITIES.stream(), Stream.of("CAP_MKNOD", "CAP_NET_RAW", "CAP_SETFCAP"))
+          .toList();
 
   /**
    * Moby's default seccomp profile for x86_64 as it applies without CAP_SYS_ADMIN and the other

@@ -6,8 +6,8 @@ import java.nio.file.Path;
  * How to reach a registry: {@code creds} ({@code USER:PASS}, or null for those of {@code
  * dockerConfig}, Docker's config.json, or none), the platform to take from a multi-platform index
  * ({@code OS/ARCH[/VARIANT]}, null for linux/amd64), plain HTTP when {@code insecure}, and where
- * blobs are staged while they download ({@code staging}, below the Spindle home so a rerun after a
- * broken connection resumes where it stopped).
+ * blobs are staged while they download ({@code staging}, {@code SpindleHome.registryStaging()}, so
+ * a rerun after a broken connection resumes where it stopped).
  */
 public record RegistryOptions(
     String creds, Path dockerConfig, String platform, boolean insecure, Path staging) {
@@ -21,10 +21,5 @@ public record RegistryOptions(
             ? Path.of(dir)
             : Path.of(System.getProperty("user.home"), ".docker"))
         .resolve("config.json");
-  }
-
-  /** Where a home's pulls stage their blobs. */
-  public static Path stagingIn(Path home) {
-    return home.resolve("registry-staging");
   }
 }

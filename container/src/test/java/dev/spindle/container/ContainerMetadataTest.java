@@ -11,6 +11,7 @@ import dev.spindle.image.Progress;
 import dev.spindle.image.make.ImageMaker;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.image.make.Owners;
+import dev.spindle.testing.BusyboxRoot;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ class ContainerMetadataTest {
   @Test
   void statInsideTheContainerMatchesTheOriginalTree() throws Exception {
     Path src = MetadataFixture.build(tmp.resolve("src"));
-    Files.copy(Path.of("/bin/busybox"), src.resolve("busybox"));
+    Files.copy(BusyboxRoot.BUSYBOX, src.resolve("busybox"));
     List<String> dirs = paths(src, "d");
     List<String> others = paths(src, "f,l");
     Path file = tmp.resolve("meta.img");

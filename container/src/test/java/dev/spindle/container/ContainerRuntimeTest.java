@@ -9,6 +9,7 @@ import dev.spindle.image.Image;
 import dev.spindle.image.Progress;
 import dev.spindle.image.make.ImageMaker;
 import dev.spindle.image.make.MakeOptions;
+import dev.spindle.testing.BusyboxRoot;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.io.BufferedReader;
@@ -30,8 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real containers: runc over overlay over a FUSE mount of a busybox image made here. */
 @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})
 class ContainerRuntimeTest {
-  private static final Path BUSYBOX = Path.of("/bin/busybox");
-
   @TempDir static Path shared;
   static Path imageFile;
   static Image image;
@@ -42,12 +41,8 @@ class ContainerRuntimeTest {
 
   @BeforeAll
   static void makeBusyboxImage() throws IOException {
-    Path root = Files.createDirectories(shared.resolve("rootfs"));
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(BUSYBOX, bin.resolve("busybox"));
-    for (String applet : List.of("sh", "ls", "cat", "echo", "rm", "sleep")) {
-      Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-    }
+    Path root =
+        BusyboxRoot.make(shared.resolve("rootfs"), "sh", "ls", "cat", "echo", "rm", "sleep");
     Files.writeString(
         Files.createDirectories(root.resolve("etc")).resolve("motd"), "welcome to the image\n");
     imageFile = shared.resolve("busybox.img");

@@ -13,6 +13,7 @@ import dev.spindle.image.Progress;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.BusyboxRoot;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.io.IOException;
@@ -41,8 +42,8 @@ class OciImporterTest {
   void layers() throws IOException {
     store = new ImageStore(new SpindleHome(tmp.resolve("home")));
     byte[] busybox =
-        Files.isReadable(Path.of("/bin/busybox"))
-            ? Files.readAllBytes(Path.of("/bin/busybox"))
+        Files.isReadable(BusyboxRoot.BUSYBOX)
+            ? Files.readAllBytes(BusyboxRoot.BUSYBOX)
             : "#!/bin/false\n".getBytes(StandardCharsets.UTF_8);
     OciFixture.Layer l1 =
         new OciFixture.Layer()

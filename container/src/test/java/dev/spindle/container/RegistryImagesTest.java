@@ -14,6 +14,7 @@ import dev.spindle.image.make.MakeOptions;
 import dev.spindle.image.trust.ImageSignatures;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.TestRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,7 +55,7 @@ class RegistryImagesTest {
 
   private RegistryOptions options(String home) {
     return new RegistryOptions(
-        CREDS, null, null, true, RegistryOptions.stagingIn(tmp.resolve(home)));
+        CREDS, null, null, true, new SpindleHome(tmp.resolve(home)).registryStaging());
   }
 
   /**
@@ -106,7 +107,7 @@ class RegistryImagesTest {
     assertThat(Files.readAllBytes(b.path(Tag.of("copy")))).isEqualTo(Files.readAllBytes(image));
     assertThat(Files.readAllBytes(ImageSignatures.signatureOf(b.path(Tag.of("copy")))))
         .isEqualTo(Files.readAllBytes(ImageSignatures.signatureOf(image)));
-    try (var s = Files.list(RegistryOptions.stagingIn(tmp.resolve("b")))) {
+    try (var s = Files.list(new SpindleHome(tmp.resolve("b")).registryStaging())) {
       assertThat(s.filter(q -> !q.getFileName().toString().equals("sha256")).toList())
           .as("no scratch left")
           .isEmpty();

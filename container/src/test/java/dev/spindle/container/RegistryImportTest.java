@@ -11,6 +11,7 @@ import dev.spindle.image.Progress;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.TestRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,7 +98,7 @@ class RegistryImportTest {
   }
 
   RegistryOptions options(String creds) {
-    return new RegistryOptions(creds, null, null, true, RegistryOptions.stagingIn(home));
+    return new RegistryOptions(creds, null, null, true, new SpindleHome(home).registryStaging());
   }
 
   OciImporter.Result pull(String source, String tag, RegistryOptions o) throws IOException {
@@ -128,7 +129,8 @@ class RegistryImportTest {
         pull(
             registry.ref("test/app:v1"),
             "app",
-            new RegistryOptions(null, dockerConfig, null, true, RegistryOptions.stagingIn(home)));
+            new RegistryOptions(
+                null, dockerConfig, null, true, new SpindleHome(home).registryStaging()));
     assertThat(r.layers()).isEqualTo(3);
     assertThat(r.header().root()).isEqualTo(direct);
     assertThat(r.config().imageId())
@@ -214,7 +216,8 @@ class RegistryImportTest {
     pull(
         registry.ref("test/multi:v1"),
         "arm",
-        new RegistryOptions(creds, null, "linux/arm64", true, RegistryOptions.stagingIn(home)));
+        new RegistryOptions(
+            creds, null, "linux/arm64", true, new SpindleHome(home).registryStaging()));
     assertThat(text("default", "arch")).isEqualTo("amd64\n");
     assertThat(text("arm", "arch")).isEqualTo("arm64\n");
     assertThatThrownBy(
@@ -223,7 +226,7 @@ class RegistryImportTest {
                     registry.ref("test/multi:v1"),
                     "s390x",
                     new RegistryOptions(
-                        creds, null, "linux/s390x", true, RegistryOptions.stagingIn(home))))
+                        creds, null, "linux/s390x", true, new SpindleHome(home).registryStaging())))
         .hasMessageContaining("none for linux/s390x");
     assertThat(store.exists(Tag.of("s390x"))).isFalse();
   }
@@ -273,7 +276,7 @@ class RegistryImportTest {
                         null,
                         null,
                         false,
-                        RegistryOptions.stagingIn(home))))
+                        new SpindleHome(home).registryStaging())))
         .hasMessageContaining("registry " + registry.host() + ": ");
     assertThat(store.exists(Tag.of("tls"))).isFalse();
   }
@@ -363,7 +366,7 @@ class RegistryImportTest {
   }
 
   private List<Path> staged() throws IOException {
-    Path dir = RegistryOptions.stagingIn(home).resolve("sha256");
+    Path dir = new SpindleHome(home).registryStaging().resolve("sha256");
     if (!Files.isDirectory(dir)) {
       return List.of();
     }

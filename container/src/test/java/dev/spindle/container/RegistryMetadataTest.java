@@ -13,6 +13,7 @@ import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.testing.Requires;
+import dev.spindle.testing.TestRegistry;
 import dev.spindle.testing.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ class RegistryMetadataTest {
                   null,
                   null,
                   true,
-                  RegistryOptions.stagingIn(home)));
+                  new SpindleHome(home).registryStaging()));
     }
     Path file = store.path(Tag.of("meta"));
     assertThat(new ImageVerifier(Progress.NONE).verify(file).problems()).isEmpty();

@@ -8,6 +8,7 @@ import dev.spindle.image.Progress;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.TestRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class RegistryTimingBench {
               null,
               null,
               true,
-              RegistryOptions.stagingIn(tmp.resolve("home")));
+              new SpindleHome(tmp.resolve("home")).registryStaging());
       t0 = System.nanoTime();
       OciImporter.Result pulled =
           new OciImporter(store, Progress.NONE)
@@ -148,7 +149,8 @@ class RegistryTimingBench {
         SpindleHome h = new SpindleHome(home);
         String via = "docker://127.0.0.1:" + counting.port() + "/spindle/debian:v1";
         RegistryOptions ro =
-            new RegistryOptions(o.creds(), null, null, true, RegistryOptions.stagingIn(home));
+            new RegistryOptions(
+                o.creds(), null, null, true, new SpindleHome(home).registryStaging());
         long t0 = System.nanoTime();
         var r =
             lazy == 1

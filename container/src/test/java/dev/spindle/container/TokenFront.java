@@ -2,6 +2,7 @@ package dev.spindle.container;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.spindle.testing.TestRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -10,6 +10,7 @@ import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageStore;
 import dev.spindle.memory.FrameBudget;
 import dev.spindle.sandbox.GuestThreads;
+import dev.spindle.store.SpindleHome;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -76,9 +77,9 @@ public final class Daemon implements AutoCloseable {
       SnapshotService snapshotService)
       throws IOException {
     config.home().create();
-    Path root = config.home().root();
-    String token = TokenFile.loadOrCreate(root);
-    StateDb db = new StateDb(root.resolve("state.db"));
+    SpindleHome home = config.home();
+    String token = TokenFile.loadOrCreate(home);
+    StateDb db = new StateDb(home.stateDb());
     Catalog catalog =
         new Catalog(
             config.home(), new ImageStore(config.home()), new SnapshotStore(config.home()), db);
@@ -92,7 +93,7 @@ public final class Daemon implements AutoCloseable {
     NodeKey key;
     NodePolicy policy;
     try {
-      key = NodeKey.loadOrCreate(root);
+      key = NodeKey.loadOrCreate(home);
       policy = new NodePolicy(access.peers(), access.allowPaths(), key.publicKey());
     } catch (IOException | RuntimeException e) {
       db.close();
@@ -129,7 +130,7 @@ public final class Daemon implements AutoCloseable {
 
     RemoteNode remote;
     try {
-      remote = RemoteNode.start(remoteOptions, root, new RemoteForks(forks), key, policy);
+      remote = RemoteNode.start(remoteOptions, home, new RemoteForks(forks), key, policy);
     } catch (IOException e) {
       db.close();
       throw new IOException(
@@ -196,7 +197,7 @@ public final class Daemon implements AutoCloseable {
         containers =
             ContainerSandboxes.open(
                 catalog.images(),
-                root.resolve("containers"),
+                home.containers(),
                 (long) config.limits().maxMemoryPages() * 65536);
       } catch (IOException e) {
         remote.close();
@@ -214,7 +215,7 @@ public final class Daemon implements AutoCloseable {
     server.setStopTimeout(2000);
     Daemon d =
         new Daemon(
-            server, db, catalog, sandboxes, e2b, remote, token, TokenFile.path(root), recovered);
+            server, db, catalog, sandboxes, e2b, remote, token, TokenFile.path(home), recovered);
     try {
       server.start();
     } catch (Exception e) {

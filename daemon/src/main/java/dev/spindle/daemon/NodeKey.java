@@ -1,6 +1,7 @@
 package dev.spindle.daemon;
 
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.SpindleHome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,9 +35,9 @@ final class NodeKey {
     this.publicKey = publicKey;
   }
 
-  static NodeKey loadOrCreate(Path home) throws IOException {
-    Path priv = home.resolve("node-key");
-    Path pub = home.resolve("node-key.pub");
+  static NodeKey loadOrCreate(SpindleHome home) throws IOException {
+    Path priv = home.nodeKey();
+    Path pub = home.nodePublicKey();
     try {
       KeyFactory f = KeyFactory.getInstance(ALGORITHM);
       if (Files.isRegularFile(priv) && Files.isRegularFile(pub)) {
@@ -48,7 +49,7 @@ final class NodeKey {
       // The private half is created 0600 before the secret goes in; the rename keeps the mode.
       Path tmp =
           Files.createTempFile(
-              home,
+              home.root(),
               ".node-key.",
               ".tmp",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -67,7 +68,7 @@ final class NodeKey {
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException(
           "the node key in "
-              + home
+              + home.root()
               + " (node-key, node-key.pub) is damaged: "
               + e.getMessage()
               + "; remove both files to make a new one (peers learn it again on their next fork)",

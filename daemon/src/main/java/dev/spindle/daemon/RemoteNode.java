@@ -11,9 +11,9 @@ import dev.spindle.remote.PageStore;
 import dev.spindle.remote.PageStores;
 import dev.spindle.remote.RemotePageSource;
 import dev.spindle.remote.RemotePages;
+import dev.spindle.store.SpindleHome;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -96,14 +96,14 @@ final class RemoteNode implements AutoCloseable {
   }
 
   static RemoteNode start(
-      RemoteOptions o, Path home, RemoteForks forks, NodeKey key, NodePolicy policy)
+      RemoteOptions o, SpindleHome home, RemoteForks forks, NodeKey key, NodePolicy policy)
       throws IOException {
     PageStore store;
     try {
       store =
           o.pageStore() != null
               ? PageStores.open(o.pageStore(), System.getenv())
-              : new DirectoryPageStore(home.resolve("pages"));
+              : new DirectoryPageStore(home.pages());
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }

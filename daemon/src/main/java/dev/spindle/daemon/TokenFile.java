@@ -1,7 +1,7 @@
 package dev.spindle.daemon;
 
-import dev.spindle.client.Api;
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.SpindleHome;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,11 +27,11 @@ public final class TokenFile {
 
   private TokenFile() {}
 
-  static Path path(Path home) {
-    return home.resolve(Api.TOKEN_FILE);
+  static Path path(SpindleHome home) {
+    return home.token();
   }
 
-  static String loadOrCreate(Path home) throws IOException {
+  static String loadOrCreate(SpindleHome home) throws IOException {
     Path file = path(home);
     if (Files.isRegularFile(file)) {
       String t = Files.readString(file).strip();
@@ -45,10 +45,13 @@ public final class TokenFile {
     new SecureRandom().nextBytes(b);
     String token = HexFormat.of().formatHex(b);
     // Created 0600 before the secret is written into it; the rename keeps the mode.
-    Files.createDirectories(home);
+    Files.createDirectories(home.root());
     Path tmp =
         Files.createTempFile(
-            home, ".daemon.token.", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            home.root(),
+            ".daemon.token.",
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(OWNER_ONLY));
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.write(ByteBuffer.wrap((token + "\n").getBytes(StandardCharsets.US_ASCII)));

@@ -8,6 +8,7 @@ import dev.spindle.client.Api.MakeImage;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.ApiException;
 import dev.spindle.client.SpindleClient;
+import dev.spindle.store.SpindleHome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -99,6 +100,6 @@ class NodePolicyApiTest {
     assertThat(a.status()).isEqualTo(200);
     assertThat(a.json().path("algorithm").asText()).isEqualTo("Ed25519");
     assertThat(java.util.Base64.getDecoder().decode(a.json().path("public_key").asText()))
-        .isEqualTo(NodeKey.loadOrCreate(tmp.resolve("home")).publicKey());
+        .isEqualTo(NodeKey.loadOrCreate(new SpindleHome(tmp.resolve("home"))).publicKey());
   }
 }

@@ -16,6 +16,7 @@ import dev.spindle.client.SpindleClient;
 import dev.spindle.remote.Capability;
 import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
+import dev.spindle.store.SpindleHome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -145,7 +146,7 @@ class RemoteForkApiTest {
       DescriptorSeal.Opened opened = DescriptorSeal.open(bytes, k -> true);
       Descriptor d = DescriptorCodec.decode(opened.descriptor());
       // Only a's own key makes a seal b accepts: the test plays a's operator, who can read it.
-      NodeKey aKey = NodeKey.loadOrCreate(tmp.resolve("a"));
+      NodeKey aKey = NodeKey.loadOrCreate(new SpindleHome(tmp.resolve("a")));
 
       // A guessed capability: b lacks the module, and the parent refuses it as it refuses pages.
       Descriptor forged = d.withCapability(Capability.random());
@@ -227,7 +228,8 @@ class RemoteForkApiTest {
       ApiException changed = catchApi(() -> cb.resume(altered));
       assertThat(changed.status()).isEqualTo(403);
       assertThat(changed.getMessage()).contains("altered");
-      byte[] bySomeoneElse = DescriptorSeal.seal(NodeKey.loadOrCreate(tmp.resolve("c")), plain);
+      byte[] bySomeoneElse =
+          DescriptorSeal.seal(NodeKey.loadOrCreate(new SpindleHome(tmp.resolve("c"))), plain);
       ApiException foreign = catchApi(() -> cb.resume(bySomeoneElse));
       assertThat(foreign.code()).isEqualTo("untrusted_descriptor");
       assertThat(foreign.getMessage()).contains("--peer");

@@ -1,6 +1,6 @@
 package dev.spindle.daemon;
 
-import dev.spindle.sandbox.Guests;
+import dev.spindle.testing.Guests;
 
 /**
  * The C guests under this module's {@code src/test/c}, built and cached by the sandbox module's

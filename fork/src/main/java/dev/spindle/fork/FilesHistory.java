@@ -45,7 +45,7 @@ public final class FilesHistory {
         }
       }
     }
-    FilesRepo files = new FilesRepo(home.root().resolve("files.git"));
+    FilesRepo files = new FilesRepo(home.filesRepo());
     try {
       ObjectId head =
           files

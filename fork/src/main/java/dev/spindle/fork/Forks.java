@@ -160,15 +160,7 @@ public final class Forks implements AutoCloseable {
     Tag parent = guest.parent().orElse(null);
     // The private directories are copied now, on the caller's path: the files of this instant.
     SandboxFiles.Frozen frozen = files.freeze(tag, parent, wasi.preopens());
-    wasi =
-        new WasiState(
-            wasi.args(),
-            wasi.env(),
-            frozen.preopens(),
-            wasi.fds(),
-            wasi.realtimeOffsetNanos(),
-            wasi.monotonicNanos(),
-            wasi.randomState());
+    wasi = wasi.withPreopens(frozen.preopens());
     SandboxState state =
         new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
     Instant now = Instant.now();
@@ -317,16 +309,7 @@ public final class Forks implements AutoCloseable {
         try {
           r =
               sandbox.resumeReactor(
-                  s.instance(),
-                  new WasiState(
-                      w.args(),
-                      w.env(),
-                      own,
-                      w.fds(),
-                      w.realtimeOffsetNanos(),
-                      w.monotonicNanos(),
-                      w.randomState()),
-                  limits -> PagedMemory.branch(limits, table));
+                  s.instance(), w.withPreopens(own), limits -> PagedMemory.branch(limits, table));
         } catch (RuntimeException e) {
           files.release(own);
           throw e;
@@ -366,14 +349,7 @@ public final class Forks implements AutoCloseable {
   }
 
   static WasiState reseeded(WasiState w) {
-    return new WasiState(
-        w.args(),
-        w.env(),
-        w.preopens(),
-        w.fds(),
-        w.realtimeOffsetNanos(),
-        w.monotonicNanos(),
-        ChildSeeds.next());
+    return w.withRandomState(ChildSeeds.next());
   }
 
   /** Closes the files of snapshots opened from the store (their branches must be done). */

@@ -17,7 +17,7 @@ final class ModuleStore {
   private final Path root;
 
   ModuleStore(SpindleHome home) {
-    this.root = home.root().resolve("modules");
+    this.root = home.modules();
   }
 
   static String sha256(byte[] wasm) {

@@ -78,15 +78,7 @@ public final class RemoteForks {
       sent.add(
           new dev.spindle.sandbox.wasi.WasiState.Preopen(p.guestPath(), java.nio.file.Path.of("")));
     }
-    w =
-        new dev.spindle.sandbox.wasi.WasiState(
-            w.args(),
-            w.env(),
-            sent,
-            w.fds(),
-            w.realtimeOffsetNanos(),
-            w.monotonicNanos(),
-            w.randomState());
+    w = w.withPreopens(sent);
     SandboxState state =
         new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), w);
     byte[] bytes = new ForkState(state, null, workingSet, privateDirs).toBytes();
@@ -177,14 +169,7 @@ public final class RemoteForks {
       r =
           sandbox.resumeReactor(
               s.instance(),
-              new dev.spindle.sandbox.wasi.WasiState(
-                  w.args(),
-                  w.env(),
-                  own,
-                  w.fds(),
-                  w.realtimeOffsetNanos(),
-                  w.monotonicNanos(),
-                  w.randomState()),
+              w.withPreopens(own),
               limits -> PagedMemory.branch(limits, resumed.table()));
     } catch (IOException | RuntimeException e) {
       forks.files().release(own);

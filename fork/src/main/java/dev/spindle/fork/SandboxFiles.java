@@ -60,11 +60,11 @@ final class SandboxFiles {
   record Mount(String tag, String root, Path upper) {}
 
   SandboxFiles(SpindleHome home) {
-    Path root = home.root().resolve("files");
+    Path root = home.files();
     this.live = root.resolve("live");
     this.frozen = root.resolve("frozen");
     this.images = root.resolve("images");
-    this.repo = new FilesRepo(home.root().resolve("files.git"));
+    this.repo = new FilesRepo(home.filesRepo());
   }
 
   FilesRepo repo() {

@@ -367,18 +367,23 @@ public final class Snapshot implements Closeable {
       try {
         return base.read(index);
       } catch (SnapshotDamagedException e) {
-        throw new SnapshotDamagedException(
-            "snapshot '"
-                + tagOf(dir)
-                + "' page "
-                + index
-                + " is inherited from '"
-                + tagOf(base.dir)
-                + "': "
-                + e.getMessage());
+        throw inheritedDamaged(index, e);
       }
     }
     return load(index);
+  }
+
+  /** Damage found through the base, said again naming this link and the page. */
+  private SnapshotDamagedException inheritedDamaged(int index, SnapshotDamagedException e) {
+    return new SnapshotDamagedException(
+        "snapshot '"
+            + tagOf(dir)
+            + "' page "
+            + index
+            + " is inherited from '"
+            + tagOf(base.dir)
+            + "': "
+            + e.getMessage());
   }
 
   /**
@@ -390,15 +395,7 @@ public final class Snapshot implements Closeable {
       try {
         return base.loadShared(index);
       } catch (SnapshotDamagedException e) {
-        throw new SnapshotDamagedException(
-            "snapshot '"
-                + tagOf(dir)
-                + "' page "
-                + index
-                + " is inherited from '"
-                + tagOf(base.dir)
-                + "': "
-                + e.getMessage());
+        throw inheritedDamaged(index, e);
       }
     }
     byte[] page = new byte[PageTable.PAGE_SIZE];

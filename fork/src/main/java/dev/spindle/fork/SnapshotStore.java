@@ -68,7 +68,7 @@ public final class SnapshotStore {
           });
 
   public SnapshotStore(SpindleHome home) {
-    this.root = home.root().resolve("snapshots");
+    this.root = home.snapshots();
     this.files = new SandboxFiles(home);
   }
 

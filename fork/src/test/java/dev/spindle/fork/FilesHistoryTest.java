@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Engine;
-import dev.spindle.sandbox.Guests;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Guests;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.io.IOException;
@@ -109,10 +109,10 @@ class FilesHistoryTest {
       }
     }
     // The store's packs removed: the first object the export needs is the snapshot's commit.
-    FilesRepo repo = new FilesRepo(home.root().resolve("files.git"));
+    FilesRepo repo = new FilesRepo(home.filesRepo());
     String commit = repo.commitOf(Tag.of("s")).orElseThrow().name();
     repo.close();
-    try (var packs = Files.list(home.root().resolve("files.git/objects/pack"))) {
+    try (var packs = Files.list(home.filesRepo().resolve("objects/pack"))) {
       for (Path p : packs.toList()) {
         Files.delete(p);
       }

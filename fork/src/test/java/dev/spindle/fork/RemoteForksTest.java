@@ -224,8 +224,8 @@ class RemoteForksTest {
         Guest parent =
             a.start(
                 dev.spindle.sandbox.Sandbox.builder(
-                        dev.spindle.sandbox.Guests.bytes(
-                            dev.spindle.sandbox.Guests.reactor("warm")))
+                        dev.spindle.testing.Guests.bytes(
+                            dev.spindle.testing.Guests.reactor("warm")))
                     .engine(Engine.COMPILED)
                     .preopen("/data", data)
                     .build())) {

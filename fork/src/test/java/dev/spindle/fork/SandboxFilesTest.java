@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Engine;
-import dev.spindle.sandbox.Guests;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.Guests;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.nio.file.FileAlreadyExistsException;
@@ -35,7 +35,7 @@ class SandboxFilesTest {
   @Test
   void aCrashMidSnapshotLeavesNoHalfWrittenFilesAndAFinishedSnapshotKeepsItsOwn() throws Exception {
     SpindleHome home = new SpindleHome(tmp.resolve("home"));
-    Path files = home.root().resolve("files");
+    Path files = home.files();
     Path live;
     try (Forks forks = new Forks(home)) {
       live = forks.privateRoot(List.of("d"));

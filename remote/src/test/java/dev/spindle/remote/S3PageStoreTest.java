@@ -3,8 +3,8 @@ package dev.spindle.remote;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.bucket.S3ProxyServer;
 import dev.spindle.memory.PagedMemory;
+import dev.spindle.testing.S3ProxyServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -3,6 +3,7 @@ package dev.spindle.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.store.Hashes;
+import dev.spindle.testing.Guests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.spindle.testing.Guests;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PipedInputStream;

@@ -6,6 +6,7 @@ import dev.spindle.image.Progress;
 import dev.spindle.image.make.ImageMaker;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.sandbox.overlay.OverlayFileSystems;
+import dev.spindle.testing.Guests;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dylibso.chicory.runtime.ByteArrayMemory;
+import dev.spindle.testing.Guests;
 import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
 

@@ -9,6 +9,7 @@ import dev.spindle.image.make.MakeOptions;
 import dev.spindle.sandbox.ruby.RubyVm;
 import dev.spindle.store.SpindleCache;
 import dev.spindle.testing.Requirements;
+import dev.spindle.testing.TestFiles;
 import dev.spindle.testing.Tool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.wasi.WasiState;
+import dev.spindle.testing.Guests;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PipedInputStream;

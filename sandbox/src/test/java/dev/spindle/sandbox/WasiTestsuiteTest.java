@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.testing.Requires;
+import dev.spindle.testing.TestFiles;
 import dev.spindle.testing.Tool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

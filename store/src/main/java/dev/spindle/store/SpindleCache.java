@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * The cache directory: {@code $SPINDLE_CACHE}, else {@code ~/.cache/spindle}. It holds what can be
  * made again (compiled modules, guests, the Python root, bench inputs), unlike {@link SpindleHome}.
- * Shell scripts spell the same rule {@code ${SPINDLE_CACHE:-$HOME/.cache/spindle}}.
+ * Shell scripts ask {@code spindle_cache} in {@code scripts/lib/cache.sh}, which spells the same
+ * rule.
  */
 public final class SpindleCache {
   private SpindleCache() {}

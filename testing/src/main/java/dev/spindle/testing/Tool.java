@@ -1,5 +1,6 @@
 package dev.spindle.testing;
 
+import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public enum Tool {
       "git clone https://github.com/WebAssembly/wasi-testsuite ../shared/wasi-testsuite (beside the repository)") {
     @Override
     boolean probe() {
-      return findUpward("shared/wasi-testsuite/tests") != null;
+      return TestFiles.findUpward("shared/wasi-testsuite/tests") != null;
     }
   },
   /**
@@ -122,13 +123,7 @@ public enum Tool {
       "apt-get install debootstrap, then run scripts/debian-rootfs as root with the network once") {
     @Override
     boolean probe() {
-      // The rule of dev.spindle.store.SpindleCache.root(), copied: testing does not depend on
-      // store.
-      String cache = System.getenv("SPINDLE_CACHE");
-      Path root =
-          cache != null && !cache.isEmpty()
-              ? Path.of(cache)
-              : Path.of(System.getProperty("user.home"), ".cache", "spindle");
+      Path root = SpindleCache.root();
       return onPath("debootstrap")
           || Files.isExecutable(root.resolve("debian/bookworm-python3/usr/bin/python3"));
     }
@@ -154,17 +149,6 @@ public enum Tool {
 
   /** Whether this machine has the tool ({@link Requirements} adds {@code spindle.absent}). */
   abstract boolean probe();
-
-  /** {@code relative} below the first ancestor of the working directory that has it, or null. */
-  static Path findUpward(String relative) {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path candidate = p.resolve(relative);
-      if (Files.exists(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
-  }
 
   // PATH, then the sbin directories a non-root PATH often lacks (runc is in /usr/sbin).
   private static boolean onPath(String name) {

@@ -10,6 +10,7 @@ import dev.spindle.client.Api.MakeImage;
 import dev.spindle.daemon.DaemonProcess;
 import dev.spindle.fuse.MountPoints;
 import dev.spindle.store.SpindleCache;
+import dev.spindle.testing.BusyboxRoot;
 import dev.spindle.testing.Requirements;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
@@ -53,13 +54,9 @@ class E2bContainerSdkTest {
         Files.exists(modules.resolve("e2b/package.json")),
         "E2B's SDK is not in " + modules + " (run scripts/npm-guests)");
     script = Path.of(E2bContainerSdkTest.class.getResource("/e2b/container.cjs").toURI());
-    // The image: a static busybox and a few applets (as the container module's tests make it).
-    Path root = Files.createDirectories(tmp.resolve("busybox-root"));
-    Path bin = Files.createDirectories(root.resolve("bin"));
-    Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
-    for (String applet : List.of("sh", "ls", "cat", "echo", "sleep", "pwd")) {
-      Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-    }
+    // The image: a static busybox and a few applets.
+    Path root =
+        BusyboxRoot.make(tmp.resolve("busybox-root"), "sh", "ls", "cat", "echo", "sleep", "pwd");
     Files.writeString(
         Files.createDirectories(root.resolve("etc")).resolve("motd"), "from the image\n");
     home = tmp.resolve("home");

@@ -57,7 +57,7 @@ public final class LazyImages {
 
   /** The home's object cache, shared by all its lazily pulled images. */
   public static Path objectCache(SpindleHome home) {
-    return home.root().resolve("objects");
+    return home.objects();
   }
 
   /** Writes the metadata image of {@code image} (node side): its commit and trees, no blob. */

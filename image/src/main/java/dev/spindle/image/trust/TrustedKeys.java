@@ -27,7 +27,7 @@ public final class TrustedKeys {
   }
 
   public static TrustedKeys of(SpindleHome home) {
-    return new TrustedKeys(home.root().resolve("trusted-keys"));
+    return new TrustedKeys(home.trustedKeys());
   }
 
   /** The trusted keys' files, by fingerprint order. */

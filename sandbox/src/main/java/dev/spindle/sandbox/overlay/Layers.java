@@ -1,5 +1,6 @@
 package dev.spindle.sandbox.overlay;
 
+import dev.spindle.store.Whiteouts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
@@ -24,8 +25,6 @@ import java.util.TreeSet;
  * writing (as overlayfs does), its parent directories first.
  */
 final class Layers {
-  static final String WHITEOUT = ".wh.";
-  static final String OPAQUE = ".wh..wh..opq";
   private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
   private final Path lower;
@@ -58,7 +57,7 @@ final class Layers {
 
   static boolean reserved(List<String> names) {
     for (String n : names) {
-      if (n.startsWith(WHITEOUT)) {
+      if (Whiteouts.is(n)) {
         return true;
       }
     }
@@ -89,13 +88,14 @@ final class Layers {
   private boolean lowerHidden(List<String> names) {
     for (int i = 0; i < names.size(); i++) {
       Path parent = upper(names.subList(0, i));
-      if (Files.exists(parent.resolve(WHITEOUT + names.get(i)), NOFOLLOW)) {
+      if (Files.exists(parent.resolve(Whiteouts.of(names.get(i))), NOFOLLOW)) {
         return true;
       }
       if (i < names.size() - 1) {
         Path u = parent.resolve(names.get(i));
         if (Files.exists(u, NOFOLLOW)
-            && (!Files.isDirectory(u, NOFOLLOW) || Files.exists(u.resolve(OPAQUE), NOFOLLOW))) {
+            && (!Files.isDirectory(u, NOFOLLOW)
+                || Files.exists(u.resolve(Whiteouts.OPAQUE), NOFOLLOW))) {
           return true;
         }
       }
@@ -113,10 +113,10 @@ final class Layers {
       try (DirectoryStream<Path> s = Files.newDirectoryStream(u)) {
         for (Path child : s) {
           String n = child.getFileName().toString();
-          if (n.equals(OPAQUE)) {
+          if (n.equals(Whiteouts.OPAQUE)) {
             opaque = true;
-          } else if (n.startsWith(WHITEOUT)) {
-            hidden.add(n.substring(WHITEOUT.length()));
+          } else if (Whiteouts.is(n)) {
+            hidden.add(Whiteouts.hidden(n));
           } else {
             out.add(n);
           }
@@ -133,7 +133,7 @@ final class Layers {
       try (DirectoryStream<Path> s = Files.newDirectoryStream(lower(names))) {
         for (Path child : s) {
           String n = child.getFileName().toString();
-          if (!hidden.contains(n) && !n.startsWith(WHITEOUT)) {
+          if (!hidden.contains(n) && !Whiteouts.is(n)) {
             out.add(n);
           }
         }
@@ -200,7 +200,7 @@ final class Layers {
 
   /** Marks an upper directory as replacing, not merging with, the lower one of the same name. */
   void markOpaque(List<String> names) throws IOException {
-    Path marker = upper(names).resolve(OPAQUE);
+    Path marker = upper(names).resolve(Whiteouts.OPAQUE);
     if (!Files.exists(marker, NOFOLLOW)) {
       Files.createFile(marker);
     }
@@ -217,7 +217,7 @@ final class Layers {
   }
 
   private Path whiteout(List<String> names) {
-    return upper(names.subList(0, names.size() - 1)).resolve(WHITEOUT + names.getLast());
+    return upper(names.subList(0, names.size() - 1)).resolve(Whiteouts.of(names.getLast()));
   }
 
   static void checkNotReserved(Path overlayPath, List<String> names) throws IOException {
@@ -225,7 +225,7 @@ final class Layers {
       throw new AccessDeniedException(
           overlayPath.toString(),
           null,
-          "names starting '" + WHITEOUT + "' are reserved for whiteouts");
+          "names starting '" + Whiteouts.PREFIX + "' are reserved for whiteouts");
     }
   }
 }

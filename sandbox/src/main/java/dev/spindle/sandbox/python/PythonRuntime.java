@@ -141,14 +141,7 @@ public final class PythonRuntime implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write guest.py under " + guestRoot, e);
     }
-    // The builder copies the bytes; preparing uses the module parsed once per JVM instead.
-    return Sandbox.builder(Module.BYTES)
-        .argv0("python")
-        .precompiled(Module.PARSED, PythonMachine::new)
-        .hostFunctions(returnError())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8")
-        .preopen("/guest", guestDir);
+    return builder("/guest", guestDir);
   }
 
   /**
@@ -165,13 +158,19 @@ public final class PythonRuntime implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write guest.py into " + root, e);
     }
+    return builder("/", root);
+  }
+
+  /** CPython's builder with one preopen, {@code dir} at {@code guestPath} (fd 3). */
+  private static Sandbox.Builder builder(String guestPath, Path dir) {
+    // The builder copies the bytes; preparing uses the module parsed once per JVM instead.
     return Sandbox.builder(Module.BYTES)
         .argv0("python")
         .precompiled(Module.PARSED, PythonMachine::new)
         .hostFunctions(returnError())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONIOENCODING", "utf-8")
-        .preopen("/", root);
+        .preopen(guestPath, dir);
   }
 
   /**

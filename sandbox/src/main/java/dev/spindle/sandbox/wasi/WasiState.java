@@ -34,6 +34,18 @@ public record WasiState(
     fds = List.copyOf(fds);
   }
 
+  /** This state with other preopens (a snapshot's copies, a child's own directories). */
+  public WasiState withPreopens(List<Preopen> preopens) {
+    return new WasiState(
+        args, env, preopens, fds, realtimeOffsetNanos, monotonicNanos, randomState);
+  }
+
+  /** This state with another random generator state (each child draws its own numbers). */
+  public WasiState withRandomState(long randomState) {
+    return new WasiState(
+        args, env, preopens, fds, realtimeOffsetNanos, monotonicNanos, randomState);
+  }
+
   /** A host directory the guest sees under {@code guestPath}. */
   public record Preopen(String guestPath, Path hostPath) {
     public Preopen {

@@ -1,5 +1,6 @@
-package dev.spindle.bucket;
+package dev.spindle.testing;
 
+import dev.spindle.bucket.Bucket;
 import java.net.URI;
 import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;

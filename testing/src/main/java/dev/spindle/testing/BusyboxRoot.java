@@ -1,4 +1,4 @@
-package dev.spindle.cli;
+package dev.spindle.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,13 +8,13 @@ import java.nio.file.Path;
  * A tiny root file system for real containers: a static busybox and symlinks to it. Tests that run
  * one need {@code @Requires({Tool.FUSE, Tool.BUSYBOX, Tool.RUNC})}.
  */
-final class BusyboxRoot {
-  static final Path BUSYBOX = Path.of("/bin/busybox");
+public final class BusyboxRoot {
+  public static final Path BUSYBOX = Path.of("/bin/busybox");
 
   private BusyboxRoot() {}
 
   /** {@code root}/bin/busybox and a symlink to it per applet. */
-  static Path make(Path root, String... applets) throws IOException {
+  public static Path make(Path root, String... applets) throws IOException {
     Path bin = Files.createDirectories(root.resolve("bin"));
     Files.copy(BUSYBOX, bin.resolve("busybox"));
     for (String applet : applets) {

@@ -1,7 +1,6 @@
-package dev.spindle.container;
+package dev.spindle.testing;
 
-import dev.spindle.testing.Requirements;
-import dev.spindle.testing.Tool;
+import dev.spindle.store.Hashes;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -20,9 +19,9 @@ import java.util.concurrent.TimeUnit;
  * and storage in a test's directory, and {@code skopeo} to put images into it: the oracle of what a
  * registry holds is what skopeo pushed. Stopped by its PID on {@link #close}.
  */
-final class TestRegistry implements AutoCloseable {
-  static final String USER = "spindle";
-  static final String PASSWORD = "s3cret-pass";
+public final class TestRegistry implements AutoCloseable {
+  public static final String USER = "spindle";
+  public static final String PASSWORD = "s3cret-pass";
 
   /** {@code htpasswd -nbB spindle s3cret-pass}, made once: the tests need no apache2-utils. */
   private static final String HTPASSWD =
@@ -30,8 +29,8 @@ final class TestRegistry implements AutoCloseable {
 
   private static final Path REGISTRY = Path.of("/usr/bin/docker-registry");
 
-  final Path dir;
-  final int port;
+  public final Path dir;
+  public final int port;
   private final Process process;
 
   private TestRegistry(Path dir, int port, Process process) {
@@ -41,12 +40,12 @@ final class TestRegistry implements AutoCloseable {
   }
 
   /** Skips the calling tests when the server or skopeo is not installed, and fails them in CI. */
-  static void assumeInstalled() {
+  public static void assumeInstalled() {
     Requirements.require(Tool.REGISTRY);
     Requirements.require(Tool.SKOPEO);
   }
 
-  static TestRegistry start(Path dir) throws Exception {
+  public static TestRegistry start(Path dir) throws Exception {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("htpasswd"), HTPASSWD);
     int port;
@@ -98,17 +97,17 @@ final class TestRegistry implements AutoCloseable {
     }
   }
 
-  String host() {
+  public String host() {
     return "127.0.0.1:" + port;
   }
 
   /** {@code docker://127.0.0.1:PORT/REPO}. */
-  String ref(String repoAndTag) {
+  public String ref(String repoAndTag) {
     return "docker://" + host() + "/" + repoAndTag;
   }
 
   /** Pushes with skopeo: {@code skopeo copy [EXTRA] SOURCE docker://HOST/REPO:TAG}. */
-  void push(String source, String repoAndTag, String... extra) throws Exception {
+  public void push(String source, String repoAndTag, String... extra) throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -125,7 +124,7 @@ final class TestRegistry implements AutoCloseable {
   }
 
   /** The digest of the manifest (or index) a tag names, as skopeo reads it. */
-  String digest(String repoAndTag) throws Exception {
+  public String digest(String repoAndTag) throws Exception {
     return run(
         List.of(
             "skopeo",
@@ -140,7 +139,7 @@ final class TestRegistry implements AutoCloseable {
   }
 
   /** Where the registry keeps a blob's bytes (the filesystem driver's layout). */
-  Path blobData(String digest) {
+  public Path blobData(String digest) {
     String hex = digest.substring("sha256:".length());
     return dir.resolve("storage/docker/registry/v2/blobs/sha256")
         .resolve(hex.substring(0, 2))
@@ -148,7 +147,7 @@ final class TestRegistry implements AutoCloseable {
         .resolve("data");
   }
 
-  static String run(List<String> cmd) throws Exception {
+  public static String run(List<String> cmd) throws Exception {
     return run(cmd, false);
   }
 
@@ -162,7 +161,9 @@ final class TestRegistry implements AutoCloseable {
       throw new IOException(
           String.join(" ", cmd) + " failed: " + new String(out, StandardCharsets.UTF_8));
     }
-    return digestOfOutput ? OciFixture.digest(out) : new String(out, StandardCharsets.UTF_8);
+    return digestOfOutput
+        ? "sha256:" + Hashes.sha256Hex(out)
+        : new String(out, StandardCharsets.UTF_8);
   }
 
   @Override
