@@ -110,6 +110,45 @@ final class FilesRepo {
     }
   }
 
+  /**
+   * A remote fork's files: one tree per private directory ({@code dirs}, index to a host directory
+   * nothing writes meanwhile) and a commit over them all (the snapshot layout, by guest path), with
+   * no ref: the descriptor names them, and the page service serves what they reach while it is
+   * held. Trees are returned in the map's order, the commit last.
+   */
+  synchronized List<ObjectId> commitForFork(Map<String, Path> dirs) throws IOException {
+    Repository r = repo();
+    try (org.eclipse.jgit.internal.storage.file.PackInserter ins =
+        ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) r.getObjectDatabase())
+            .newPackInserter()) {
+      ins.checkExisting(true);
+      List<ObjectId> out = new ArrayList<>();
+      Node top = new Node();
+      for (Map.Entry<String, Path> e : dirs.entrySet()) {
+        ObjectId tree = format(ins, hostEntries(ins, e.getValue()));
+        out.add(tree);
+        if (e.getKey().equals("/")) {
+          top.hostDir = e.getValue();
+        } else {
+          Node n = top;
+          for (String c : e.getKey().substring(1).split("/")) {
+            n = n.children.computeIfAbsent(c, k -> new Node());
+          }
+          n.hostDir = e.getValue();
+        }
+      }
+      CommitBuilder c = new CommitBuilder();
+      c.setTreeId(top.write(ins));
+      PersonIdent who = new PersonIdent(SPINDLE, Instant.now());
+      c.setAuthor(who);
+      c.setCommitter(who);
+      c.setMessage("remote fork\n");
+      out.add(ins.insert(c));
+      ins.flush();
+      return out;
+    }
+  }
+
   synchronized Optional<ObjectId> commitOf(Tag tag) throws IOException {
     if (!Files.isDirectory(dir)) {
       return Optional.empty();

@@ -57,7 +57,16 @@ final class SandboxFiles {
    * An image directory: read-only ({@code upper} null; the image's file system, shared by every
    * sandbox that names it) or with a private writable layer {@code upper} (an overlay of its own).
    */
-  record Mount(String tag, String root, Path upper) {}
+  record Mount(String tag, String root, Path upper, java.nio.file.FileSystem lower) {
+    Mount(String tag, String root, Path upper) {
+      this(tag, root, upper, null);
+    }
+
+    /** A remote child's directory: an overlay over its parent's tree (no image tag). */
+    boolean remoteTree() {
+      return tag == null && upper != null;
+    }
+  }
 
   SandboxFiles(SpindleHome home) {
     Path root = home.root().resolve("files");
@@ -167,6 +176,15 @@ final class SandboxFiles {
     return m != null ? m.upper() != null : isPlainPrivate(host);
   }
 
+  /**
+   * Whether {@code host} is a directory a remote fork can carry: a private host directory, or a
+   * remote child's own directory over its parent's tree (a fork of a fork).
+   */
+  boolean isForkable(Path host) {
+    Mount m = mount(host);
+    return m != null ? m.remoteTree() : isPlainPrivate(host);
+  }
+
   /** Whether {@code host} is a private host directory (not an image's layer). */
   boolean isPlainPrivate(Path host) {
     if (host.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
@@ -204,7 +222,13 @@ final class SandboxFiles {
       for (int i = 0; i < preopens.size(); i++) {
         WasiState.Preopen p = preopens.get(i);
         Mount m = mount(p.hostPath());
-        if (m != null && m.upper() == null) {
+        if (m != null && m.remoteTree()) {
+          // A remote child's directory: its whole view is copied (the parent's files it has not
+          // read are fetched now), and branches get a plain private copy.
+          copyTree(p.hostPath(), tmp.resolve(Integer.toString(i)));
+          layers.put(p.guestPath(), tmp.resolve(Integer.toString(i)));
+          out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
+        } else if (m != null && m.upper() == null) {
           // Read-only: recorded by image, opened again for each branch (nothing to copy).
           out.add(new WasiState.Preopen(p.guestPath(), imageMarker(m)));
         } else if (m != null) {
@@ -283,6 +307,9 @@ final class SandboxFiles {
         mounts.remove(p.getFileSystem());
         try {
           p.getFileSystem().close();
+          if (m.lower() != null) {
+            m.lower().close();
+          }
           Trees.delete(m.upper());
         } catch (IOException e) {
           // Left for recover() at the next start.
@@ -294,6 +321,43 @@ final class SandboxFiles {
           // Left for recover() at the next start; the sandbox is gone either way.
         }
       }
+    }
+  }
+
+  /** Whether anything but directories is below {@code root} (links not followed). */
+  static boolean holdsFiles(Path root) throws IOException {
+    try (var s = Files.walk(root)) {
+      return s.anyMatch(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  /**
+   * A remote child's private directory over tree {@code tree} of its parent's files, whose objects
+   * {@code files} brings: an overlay whose lower layer is the tree as a read-only file system
+   * (blobs fetched on first read, each checked against its id) and whose upper is a new private
+   * directory, so the child moves only what it reads and writes only its own layer.
+   */
+  Path remoteTreeDir(
+      RemoteFiles files, org.eclipse.jgit.lib.ObjectId commit, org.eclipse.jgit.lib.ObjectId tree)
+      throws IOException {
+    Path upper = newPrivateRoot(List.of());
+    java.nio.file.FileSystem lower = null;
+    try {
+      dev.spindle.image.Image image =
+          dev.spindle.image.Image.ofTree(repo.directory(), files::newReader, commit, tree);
+      lower =
+          dev.spindle.image.nio.TreeFileSystems.open(
+              image, repo.directory().resolve("remote").resolve(tree.name()));
+      java.nio.file.FileSystem fs =
+          dev.spindle.sandbox.overlay.OverlayFileSystems.newFileSystem(lower.getPath("/"), upper);
+      mounts.put(fs, new Mount(null, tree.name(), upper, lower));
+      return fs.getPath("/");
+    } catch (IOException | RuntimeException e) {
+      if (lower != null) {
+        lower.close();
+      }
+      Trees.delete(upper);
+      throw e;
     }
   }
 
