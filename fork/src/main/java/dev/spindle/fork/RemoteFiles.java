@@ -11,8 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.jgit.errors.CorruptObjectException;
 import org.eclipse.jgit.lib.AnyObjectId;
 import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectChecker;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
 import org.eclipse.jgit.lib.ObjectReader;
@@ -139,6 +141,18 @@ final class RemoteFiles implements LazyBlobReader.Blobs {
                   + typeName(type)
                   + ", got "
                   + (o == null ? "nothing" : "a " + typeName(o.type())));
+        }
+        // Git fsck's rules for what a tree or commit may hold (no '..', '/', '.git' or duplicate
+        // names; a well-formed commit): a tree's names become the child's paths.
+        try {
+          if (type == GitObjects.TREE) {
+            new ObjectChecker().checkTree(o.content());
+          } else if (type == GitObjects.COMMIT) {
+            new ObjectChecker().checkCommit(o.content());
+          }
+        } catch (CorruptObjectException e) {
+          throw new IOException(
+              "object " + hex + " is not a well-formed " + typeName(type) + ": " + e.getMessage());
         }
         // Checked against its id already; JGit hashes it again as it stores it.
         ObjectId stored = ins.insert(type, o.content());
