@@ -7,6 +7,7 @@ import dev.spindle.client.Api.CreateSandboxes;
 import dev.spindle.client.Api.Dir;
 import dev.spindle.client.Api.Fork;
 import dev.spindle.client.Api.ForkResult;
+import dev.spindle.client.Api.Snapshot;
 import dev.spindle.client.Api.Wasm;
 import dev.spindle.client.SpindleClient;
 import dev.spindle.testing.Requires;
@@ -107,6 +108,19 @@ class RemoteForkFilesTest {
       assertThat(call(cb, child, "read_file", HOME, 101)).isEqualTo(ENOENT);
       assertThat(call(cb, child, "remove_file", HOME, 4)).isZero();
       assertThat(call(ca, parent, "check_big", HOME, 4, 4)).isEqualTo(SIZE);
+
+      // A snapshot of the child fetches the blobs it had not read (its branches read this node's
+      // files.git alone), so they read every file with the parent's node gone.
+      long beforeSnapshot = metric(cb, "spindle_remote_file_bytes_fetched");
+      cb.snapshot(child, new Snapshot("kid", "live", true));
+      assertThat(metric(cb, "spindle_remote_file_bytes_fetched") - beforeSnapshot)
+          .as("the %s files not read (the removed one is still in the parent's tree)", FILES - 1)
+          .isEqualTo((long) (FILES - 1) * SIZE);
+      a.kill9();
+      String grandchild = cb.createSandboxes(CreateSandboxes.branch("kid", 1)).getFirst().id();
+      assertThat(call(cb, grandchild, "check_big", HOME, 5, 5)).isEqualTo(SIZE);
+      assertThat(call(cb, grandchild, "read_file", HOME, 100)).isEqualTo(43);
+      assertThat(call(cb, grandchild, "check_big", HOME, 4, 4)).isEqualTo(ENOENT);
     }
   }
 

@@ -199,6 +199,21 @@ final class RemoteFiles implements LazyBlobReader.Blobs {
     return b.getFirst();
   }
 
+  /** Fetches every blob the trees name that this node lacks, a batch at a time. */
+  void fetchAll() throws IOException {
+    List<ObjectId> missing = new ArrayList<>();
+    try (ObjectReader r = repo.newObjectReader()) {
+      for (ObjectId b : blobs) {
+        if (!r.has(b)) {
+          missing.add(b);
+        }
+      }
+    }
+    for (int from = 0; from < missing.size(); from += 64) {
+      ensure(missing.subList(from, Math.min(missing.size(), from + 64)), GitObjects.BLOB, MAX_BLOB);
+    }
+  }
+
   /** A reader of the child's files: files.git, and the parent's blobs on first read. */
   ObjectReader newReader() {
     return new LazyBlobReader(repo.newObjectReader(), this);

@@ -63,7 +63,7 @@ public final class RemoteForks {
     java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> sent = new java.util.ArrayList<>();
     List<String> hostDirs =
         w.preopens().stream()
-            .filter(p -> !forks.files().isForkable(p.hostPath()))
+            .filter(p -> !forks.files().isPlainPrivate(p.hostPath()))
             .map(p -> p.guestPath())
             .toList();
     if (!hostDirs.isEmpty()) {
@@ -80,19 +80,24 @@ public final class RemoteForks {
     java.util.Map<Integer, String> privateTrees = new java.util.TreeMap<>();
     FilesExport export = null;
     if (files) {
-      java.util.Map<String, java.nio.file.Path> byGuest = new java.util.LinkedHashMap<>();
+      forks.files().fetchRemote(w.preopens());
+      java.util.Map<String, FilesRepo.Change> byGuest = new java.util.LinkedHashMap<>();
       for (var p : w.preopens()) {
-        byGuest.put(p.guestPath(), p.hostPath());
+        byGuest.put(p.guestPath(), forks.files().change(p.hostPath()));
       }
       if (byGuest.size() != w.preopens().size()) {
         throw new IOException("two private directories share a guest path: " + byGuest.keySet());
       }
       FilesRepo repo = forks.files().repo();
-      java.util.List<org.eclipse.jgit.lib.ObjectId> ids = repo.commitForFork(byGuest);
+      FilesRepo.Committed c = repo.commitForFork(byGuest);
+      java.util.List<org.eclipse.jgit.lib.ObjectId> ids = new java.util.ArrayList<>();
       for (int i = 0; i < w.preopens().size(); i++) {
-        privateTrees.put(i, ids.get(i).name());
+        org.eclipse.jgit.lib.ObjectId tree = c.trees().get(w.preopens().get(i).guestPath());
+        privateTrees.put(i, tree.name());
+        ids.add(tree);
       }
-      filesCommit = ids.getLast().name();
+      ids.add(c.commit());
+      filesCommit = c.commit().name();
       export = new FilesExport(repo.repo(), ids);
     }
     for (int i = 0; i < w.preopens().size(); i++) {
