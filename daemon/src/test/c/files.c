@@ -58,3 +58,32 @@ __attribute__((export_name("count"))) int32_t count(int32_t d) {
     closedir(dir);
     return c;
 }
+
+// File n of directory d filled with len bytes of seed's pattern (byte i is (seed + i*7) & 0xff).
+__attribute__((export_name("write_big"))) int32_t write_big(int32_t d, int32_t n, int32_t len, int32_t seed) {
+    char p[64];
+    if (path(p, sizeof p, d, n)) return -EINVAL;
+    FILE *f = fopen(p, "w");
+    if (!f) return -errno;
+    for (int32_t i = 0; i < len; i++) {
+        if (fputc((seed + i * 7) & 0xff, f) == EOF) { fclose(f); return -EIO; }
+    }
+    if (fclose(f)) return -errno;
+    return 0;
+}
+
+// Reads file n of directory d whole: its length if it is seed's pattern, -1 if not, or -errno.
+__attribute__((export_name("check_big"))) int64_t check_big(int32_t d, int32_t n, int32_t seed) {
+    char p[64];
+    if (path(p, sizeof p, d, n)) return -EINVAL;
+    FILE *f = fopen(p, "r");
+    if (!f) return -errno;
+    int64_t i = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        if (c != ((seed + i * 7) & 0xff)) { fclose(f); return -1; }
+        i++;
+    }
+    fclose(f);
+    return i;
+}

@@ -209,7 +209,9 @@ public final class Api {
    * A sandbox: {@code kind} reactor (exports are called) or command ({@code _start} ran); {@code
    * status} ready, running, exited or dead (a trap or limit ended it); {@code runtime} {@code
    * python} for an interpreter that takes {@code eval}, else {@code wasm}; {@code privateFileBytes}
-   * the bytes of files in its private directories and layers (null: it has none).
+   * the bytes of files it wrote in its private directories and layers (null: it has none); {@code
+   * sharedFileBytes} the bytes of the read-only trees below them (a snapshot's files it was
+   * branched from, an image), shared with every sandbox over the same tree.
    */
   public record SandboxInfo(
       String id,
@@ -219,10 +221,23 @@ public final class Api {
       String createdAt,
       String error,
       String runtime,
-      Long privateFileBytes) {
+      Long privateFileBytes,
+      Long sharedFileBytes) {
+    public SandboxInfo(
+        String id,
+        String kind,
+        String status,
+        Integer exitCode,
+        String createdAt,
+        String error,
+        String runtime,
+        Long privateFileBytes) {
+      this(id, kind, status, exitCode, createdAt, error, runtime, privateFileBytes, null);
+    }
+
     public SandboxInfo(
         String id, String kind, String status, Integer exitCode, String createdAt, String error) {
-      this(id, kind, status, exitCode, createdAt, error, null, null);
+      this(id, kind, status, exitCode, createdAt, error, null, null, null);
     }
 
     public SandboxInfo(
@@ -233,7 +248,7 @@ public final class Api {
         String createdAt,
         String error,
         String runtime) {
-      this(id, kind, status, exitCode, createdAt, error, runtime, null);
+      this(id, kind, status, exitCode, createdAt, error, runtime, null, null);
     }
   }
 

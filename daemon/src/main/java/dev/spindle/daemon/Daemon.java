@@ -153,6 +153,7 @@ public final class Daemon implements AutoCloseable {
     // Files (docs/FILES.md): private directories of running sandboxes, and snapshots' copies.
     metrics.gauge("spindle_files_private_bytes", () -> forks.fileBytes()[0]);
     metrics.gauge("spindle_files_snapshot_bytes", () -> forks.fileBytes()[1]);
+    metrics.gauge("spindle_files_shared_bytes", () -> forks.fileBytes()[2]);
     metrics.gauge("spindle_images_ready", () -> catalog.count(Catalog.IMAGE, "ready"));
     metrics.gauge("spindle_images_writing", () -> catalog.count(Catalog.IMAGE, "writing"));
     metrics.gauge("spindle_images_failed", () -> catalog.count(Catalog.IMAGE, "failed"));

@@ -213,8 +213,9 @@ public final class NodeSandbox {
   }
 
   SandboxInfo info() {
-    Long files =
-        forked == null || forked.privateDirs().isEmpty() ? null : forked.privateFileBytes();
+    boolean dirs = forked != null && !forked.privateDirs().isEmpty();
+    Long files = dirs ? forked.privateFileBytes() : null;
+    Long shared = dirs ? forked.sharedFileBytes() : null;
     return new SandboxInfo(
         id,
         reactor != null ? "reactor" : "command",
@@ -223,7 +224,8 @@ public final class NodeSandbox {
         created.toString(),
         error,
         python != null ? "python" : "wasm",
-        files);
+        files,
+        shared);
   }
 
   private volatile Runnable onClose = () -> {};

@@ -74,6 +74,9 @@ final class RemoteNode implements AutoCloseable {
 
   private long retiredFallback;
   private long retiredFaults;
+  private long retiredFileBytes;
+  private long retiredFileObjects;
+  private long retiredFileFallback;
   private final SecureRandom random = new SecureRandom();
   private final NodeKey key;
   private final NodePolicy policy;
@@ -248,6 +251,23 @@ final class RemoteNode implements AutoCloseable {
     m.gauge("spindle_remote_pages_fetched", () -> totals(held).pagesFetched());
     m.gauge("spindle_remote_fallback_pages", () -> totals(held).fallbackPages());
     m.gauge("spindle_remote_page_faults", () -> totals(held).faults());
+    // Files (Git objects) of forked sandboxes: served to children here, fetched by children here.
+    m.gauge("spindle_remote_file_bytes_served", server::objectBytesServed);
+    m.gauge("spindle_remote_file_bytes_fetched", () -> fileTotals(held)[0]);
+    m.gauge("spindle_remote_file_objects_fetched", () -> fileTotals(held)[1]);
+    m.gauge("spindle_remote_file_fallback_objects", () -> fileTotals(held)[2]);
+  }
+
+  /** Content bytes, objects, and objects from the store, of children's files fetched here. */
+  private synchronized long[] fileTotals(Predicate<String> held) {
+    totals(held); // retires the children no longer held
+    long[] t = {retiredFileBytes, retiredFileObjects, retiredFileFallback};
+    for (RemotePageSource s : children.values()) {
+      t[0] += s.objects().bytesFetched();
+      t[1] += s.objects().objectsFetched();
+      t[2] += s.objects().fallbackObjects();
+    }
+    return t;
   }
 
   @SuppressWarnings(
@@ -263,6 +283,9 @@ final class RemoteNode implements AutoCloseable {
         retiredFetched += s.pagesFetched();
         retiredFallback += s.fallbackPages();
         retiredFaults += s.faults();
+        retiredFileBytes += e.getValue().objects().bytesFetched();
+        retiredFileObjects += e.getValue().objects().objectsFetched();
+        retiredFileFallback += e.getValue().objects().fallbackObjects();
       }
       fetched += s.pagesFetched();
       fallback += s.fallbackPages();

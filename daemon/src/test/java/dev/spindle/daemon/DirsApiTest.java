@@ -106,6 +106,24 @@ class DirsApiTest {
       assertThat(call(c, b, "read_file", HOME, 3)).isEqualTo(ENOENT);
       assertThat(call(c, id, "read_file", HOME, 3)).as("nor does the parent").isEqualTo(ENOENT);
       assertThat(call(c, id, "read_file", APP, 1)).isEqualTo(71);
+      assertThat(c.sandbox(b).privateFileBytes()).as("a branch has written nothing").isZero();
+      assertThat(c.sandbox(b).sharedFileBytes())
+          .as("below /app: f1 '70' (f2 deleted); below /home: f1 '100'")
+          .isEqualTo(5);
+      assertThat(c.metrics()).contains("spindle_files_shared_bytes");
+
+      // A snapshot of a branch: its layer over the snapshot's layer over the image, its scratch
+      // tree with a deletion; a branch of it sees both deletions.
+      c.snapshot(a, new Snapshot("grandchild-files", "full", true));
+      String g = c.createSandboxes(CreateSandboxes.branch("grandchild-files", 1)).getFirst().id();
+      assertThat(call(c, g, "read_file", APP, 1)).isEqualTo(70);
+      assertThat(call(c, g, "read_file", APP, 2))
+          .as("the image's f2, still hidden")
+          .isEqualTo(ENOENT);
+      assertThat(call(c, g, "read_file", HOME, 1)).as("deleted by its parent").isEqualTo(ENOENT);
+      assertThat(call(c, g, "read_file", HOME, 3)).isEqualTo(300);
+      assertThat(call(c, g, "count", HOME)).isEqualTo(1);
+      c.deleteSandbox(g);
       c.deleteSandbox(a);
       node.kill9();
     }

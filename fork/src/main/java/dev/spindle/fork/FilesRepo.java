@@ -21,12 +21,14 @@ import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.TreeFormatter;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 
 /**
  * The node's files as Git objects: a bare repository {@code $SPINDLE_HOME/files.git} where each
@@ -62,51 +64,101 @@ final class FilesRepo {
   }
 
   /**
-   * Writes {@code dirs} (guest path to a host directory that nothing writes meanwhile) as snapshot
-   * {@code tag}'s commit on top of {@code parent}'s, and points the tag's ref at it.
+   * One private directory's files at a snapshot: the tree it started from ({@code base}, null for
+   * none) with its upper directory {@code upper} (OCI layout: whiteouts, opaque markers) applied. A
+   * writable image's layer keeps its whiteouts ({@code layer}: they hide the image's entries below
+   * it); any other directory's tree is its full view, whiteouts applied and dropped.
    */
-  synchronized ObjectId commit(Tag tag, Map<String, Path> dirs, Tag parent) throws IOException {
+  record Change(ObjectId base, Path upper, boolean layer) {}
+
+  /** A snapshot's files commit and, by guest path, each directory's tree as the commit holds it. */
+  record Committed(ObjectId commit, Map<String, ObjectId> trees) {}
+
+  /**
+   * Writes snapshot {@code tag}'s commit (on top of {@code parent}'s) from {@code dirs} (guest path
+   * to change; the upper directories are not written meanwhile) and points the tag's ref at it:
+   * objects first, the ref last, so a crash before leaves only objects no ref names. Only the upper
+   * directories' files are hashed and only the trees on their paths are written; every other
+   * subtree keeps the base's id: O(changed files), not O(files).
+   */
+  synchronized Committed commit(Tag tag, Map<String, Change> dirs, Tag parent) throws IOException {
+    Repository r = repo();
+    Written w =
+        write(
+            dirs,
+            parent == null ? Optional.empty() : commitOf(parent),
+            "snapshot " + tag.value() + "\n");
+    ObjectId id = w.commit();
+    RefUpdate u = r.updateRef(REF_PREFIX + tag.value());
+    u.setNewObjectId(id);
+    u.setForceUpdate(true);
+    RefUpdate.Result res = u.update();
+    if (res != RefUpdate.Result.NEW
+        && res != RefUpdate.Result.FORCED
+        && res != RefUpdate.Result.NO_CHANGE) {
+      throw new IOException("cannot record the files of snapshot " + tag + ": ref update " + res);
+    }
+    return new Committed(id, w.stored());
+  }
+
+  /**
+   * A remote fork's files: each private directory's tree (its base with its upper applied, as a
+   * snapshot writes it) and a commit over them all (the snapshot layout, by guest path), with no
+   * ref: the descriptor names them, and the page service serves what they reach while it is held.
+   * The trees are each directory's own, by guest path (the root's without the guest paths below
+   * it).
+   */
+  synchronized Committed commitForFork(Map<String, Change> dirs) throws IOException {
+    Written w = write(dirs, Optional.empty(), "remote fork\n");
+    return new Committed(w.commit(), w.own());
+  }
+
+  /** A written commit; each directory's own tree, and each as the commit's tree holds it. */
+  private record Written(
+      ObjectId commit, Map<String, ObjectId> own, Map<String, ObjectId> stored) {}
+
+  private Written write(Map<String, Change> dirs, Optional<ObjectId> p, String message)
+      throws IOException {
     Repository r = repo();
     // One pack per snapshot rather than a loose object per file: 10,000 files took 20 s loose.
     try (org.eclipse.jgit.internal.storage.file.PackInserter ins =
-        ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) r.getObjectDatabase())
-            .newPackInserter()) {
+            ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) r.getObjectDatabase())
+                .newPackInserter();
+        // Sees what this inserter wrote before its flush (a directory's tree below a guest path).
+        ObjectReader reader = ins.newReader()) {
       ins.checkExisting(true);
-      Map<String, Path> byGuest = new TreeMap<>(dirs);
-      Path rootDir = byGuest.remove("/");
-      // Nested guest paths (/a/b) become nested trees; the root's own entries come first.
-      Node top = new Node();
-      if (rootDir != null) {
-        top.hostDir = rootDir;
+      Map<String, ObjectId> own = new TreeMap<>();
+      for (Map.Entry<String, Change> e : dirs.entrySet()) {
+        Change c = e.getValue();
+        own.put(e.getKey(), apply(ins, reader, c.base(), c.upper(), c.layer()));
       }
-      for (Map.Entry<String, Path> e : byGuest.entrySet()) {
+      Map<String, ObjectId> byGuest = new TreeMap<>(own);
+      ObjectId rootTree = byGuest.remove("/");
+      // Nested guest paths (/a/b) become nested trees; the root's own entries come first.
+      Node top = new Node("/");
+      top.tree = rootTree;
+      for (Map.Entry<String, ObjectId> e : byGuest.entrySet()) {
         Node n = top;
         for (String c : e.getKey().substring(1).split("/")) {
-          n = n.children.computeIfAbsent(c, k -> new Node());
+          String above = n.guest;
+          n =
+              n.children.computeIfAbsent(
+                  c, k -> new Node(above.equals("/") ? "/" + k : above + "/" + k));
         }
-        n.hostDir = e.getValue();
+        n.tree = e.getValue();
       }
-      ObjectId tree = top.write(ins);
+      Map<String, ObjectId> stored = new TreeMap<>();
+      ObjectId tree = top.write(ins, reader, own.keySet(), stored);
       CommitBuilder c = new CommitBuilder();
       c.setTreeId(tree);
-      Optional<ObjectId> p = parent == null ? Optional.empty() : commitOf(parent);
       p.ifPresent(c::setParentId);
       PersonIdent who = new PersonIdent(SPINDLE, Instant.now());
       c.setAuthor(who);
       c.setCommitter(who);
-      c.setMessage("snapshot " + tag.value() + "\n");
+      c.setMessage(message);
       ObjectId id = ins.insert(c);
       ins.flush();
-      RefUpdate u = r.updateRef(REF_PREFIX + tag.value());
-      u.setNewObjectId(id);
-      u.setForceUpdate(true);
-      RefUpdate.Result res = u.update();
-      if (res != RefUpdate.Result.NEW
-          && res != RefUpdate.Result.FORCED
-          && res != RefUpdate.Result.NO_CHANGE) {
-        throw new IOException("cannot record the files of snapshot " + tag + ": ref update " + res);
-      }
-      return id;
+      return new Written(id, own, stored);
     }
   }
 
@@ -149,24 +201,126 @@ final class FilesRepo {
     }
   }
 
-  /** A directory of the commit's tree: a host directory's entries, then guest paths below it. */
+  /** A directory of the commit's tree: a directory's own tree, then guest paths below it. */
   private static final class Node {
-    Path hostDir;
+    final String guest;
+    ObjectId tree;
     final Map<String, Node> children = new TreeMap<>();
 
-    ObjectId write(ObjectInserter ins) throws IOException {
-      Map<String, Entry> entries = new TreeMap<>();
-      if (hostDir != null) {
-        for (Entry e : hostEntries(ins, hostDir)) {
-          entries.put(e.name, e);
+    Node(String guest) {
+      this.guest = guest;
+    }
+
+    ObjectId write(
+        ObjectInserter ins,
+        ObjectReader reader,
+        java.util.Set<String> dirs,
+        Map<String, ObjectId> stored)
+        throws IOException {
+      if (children.isEmpty() && tree != null) {
+        if (dirs.contains(guest)) {
+          stored.put(guest, tree);
         }
+        return tree;
       }
+      Map<String, Entry> entries = tree == null ? new TreeMap<>() : read(reader, tree);
       for (Map.Entry<String, Node> c : children.entrySet()) {
         // A guest path's directory replaces a same-named entry of the directory above it.
-        entries.put(c.getKey(), new Entry(c.getKey(), FileMode.TREE, c.getValue().write(ins)));
+        entries.put(
+            c.getKey(),
+            new Entry(c.getKey(), FileMode.TREE, c.getValue().write(ins, reader, dirs, stored)));
       }
-      return format(ins, entries.values());
+      ObjectId id = format(ins, entries.values());
+      if (dirs.contains(guest)) {
+        stored.put(guest, id);
+      }
+      return id;
     }
+  }
+
+  static final String WHITEOUT = ".wh.";
+  static final String OPAQUE = ".wh..wh..opq";
+
+  /**
+   * Tree {@code base} (null: none) with the host directory {@code upper} applied, the OCI way: an
+   * upper entry replaces the base's of that name (a directory merges into a base directory unless
+   * it holds {@link #OPAQUE}), {@code .wh.NAME} deletes {@code NAME}. A {@code layer} keeps the
+   * whiteouts and opaque markers as empty files, so that it still hides what lies below it.
+   */
+  static ObjectId apply(
+      ObjectInserter ins, ObjectReader reader, ObjectId base, Path upper, boolean layer)
+      throws IOException {
+    Map<String, Entry> entries = base == null ? new TreeMap<>() : read(reader, base);
+    List<Path> children = new ArrayList<>();
+    boolean opaque = false;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(upper)) {
+      for (Path p : ds) {
+        if (p.getFileName().toString().equals(OPAQUE)) {
+          opaque = true;
+        } else {
+          children.add(p);
+        }
+      }
+    }
+    if (opaque) {
+      entries.clear();
+      if (layer) {
+        entries.put(OPAQUE, new Entry(OPAQUE, FileMode.REGULAR_FILE, emptyBlob(ins)));
+      }
+    }
+    for (Path p : children) {
+      String name = p.getFileName().toString();
+      if (name.startsWith(WHITEOUT)) {
+        String gone = name.substring(WHITEOUT.length());
+        entries.remove(gone);
+        if (layer) {
+          entries.put(name, new Entry(name, FileMode.REGULAR_FILE, emptyBlob(ins)));
+        }
+        continue;
+      }
+      // An entry here is the newer one: a whiteout of the same name below it no longer applies.
+      entries.remove(WHITEOUT + name);
+      BasicFileAttributes a =
+          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (a.isSymbolicLink()) {
+        byte[] target = Files.readSymbolicLink(p).toString().getBytes(StandardCharsets.UTF_8);
+        entries.put(
+            name, new Entry(name, FileMode.SYMLINK, ins.insert(Constants.OBJ_BLOB, target)));
+      } else if (a.isDirectory()) {
+        Entry below = entries.get(name);
+        ObjectId under = below != null && below.mode == FileMode.TREE ? below.id : null;
+        entries.put(name, new Entry(name, FileMode.TREE, apply(ins, reader, under, p, layer)));
+      } else if (a.isRegularFile()) {
+        ObjectId blob;
+        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+          blob = ins.insert(Constants.OBJ_BLOB, a.size(), in);
+        }
+        boolean exec = Files.isExecutable(p);
+        entries.put(
+            name, new Entry(name, exec ? FileMode.EXECUTABLE_FILE : FileMode.REGULAR_FILE, blob));
+      }
+      // Anything else (a fifo, a socket) a guest cannot make through WASI: not recorded.
+    }
+    return format(ins, entries.values());
+  }
+
+  private static ObjectId emptyBlob(ObjectInserter ins) throws IOException {
+    return ins.insert(Constants.OBJ_BLOB, new byte[0]);
+  }
+
+  /** The entries of tree {@code id}, by name. */
+  private static Map<String, Entry> read(ObjectReader reader, ObjectId id) throws IOException {
+    Map<String, Entry> out = new TreeMap<>();
+    if (id.equals(Constants.EMPTY_TREE_ID)) {
+      return out;
+    }
+    CanonicalTreeParser p = new CanonicalTreeParser();
+    p.reset(reader.open(id, Constants.OBJ_TREE).getCachedBytes());
+    for (; !p.eof(); p.next()) {
+      String name = p.getEntryPathString();
+      out.put(name, new Entry(name, p.getEntryFileMode(), p.getEntryObjectId()));
+    }
+    return out;
   }
 
   private record Entry(String name, FileMode mode, ObjectId id) {}
@@ -190,33 +344,5 @@ final class FilesRepo {
       f.append(e.name, e.mode, e.id);
     }
     return ins.insert(f);
-  }
-
-  /**
-   * The entries of a host directory, links not followed: files, executables, links, directories.
-   */
-  private static List<Entry> hostEntries(ObjectInserter ins, Path dir) throws IOException {
-    List<Entry> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path p : ds) {
-        String name = p.getFileName().toString();
-        BasicFileAttributes a =
-            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (a.isSymbolicLink()) {
-          byte[] target = Files.readSymbolicLink(p).toString().getBytes(StandardCharsets.UTF_8);
-          out.add(new Entry(name, FileMode.SYMLINK, ins.insert(Constants.OBJ_BLOB, target)));
-        } else if (a.isDirectory()) {
-          out.add(new Entry(name, FileMode.TREE, format(ins, hostEntries(ins, p))));
-        } else if (a.isRegularFile()) {
-          ObjectId blob;
-          try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-            blob = ins.insert(Constants.OBJ_BLOB, a.size(), in);
-          }
-          boolean exec = Files.isExecutable(p);
-          out.add(new Entry(name, exec ? FileMode.EXECUTABLE_FILE : FileMode.REGULAR_FILE, blob));
-        }
-      }
-    }
-    return out;
   }
 }

@@ -25,12 +25,22 @@ record ForkState(
     SandboxState sandbox,
     byte[] module,
     int[] workingSet,
-    java.util.Map<Integer, java.util.List<String>> privateDirs) {
+    java.util.Map<Integer, java.util.List<String>> privateDirs,
+    String filesCommit,
+    java.util.Map<Integer, String> privateTrees) {
   /** The most directories a private preopen may carry (what a node creates for a child). */
   static final int MAX_PRIVATE_DIRS = 1024;
 
   ForkState(SandboxState sandbox, byte[] module, int[] workingSet) {
     this(sandbox, module, workingSet, java.util.Map.of());
+  }
+
+  ForkState(
+      SandboxState sandbox,
+      byte[] module,
+      int[] workingSet,
+      java.util.Map<Integer, java.util.List<String>> privateDirs) {
+    this(sandbox, module, workingSet, privateDirs, null, java.util.Map.of());
   }
 
   static final int VERSION = 2;
@@ -56,6 +66,12 @@ record ForkState(
             var d = e.putArray("dirs");
             dirs.forEach(d::add);
           });
+    }
+    if (filesCommit != null) {
+      // The files: a commit in the parent's files.git, and the tree of each private preopen.
+      o.put("files_commit", filesCommit);
+      var pt = o.putObject("private_trees");
+      privateTrees.forEach((preopen, tree) -> pt.put(Integer.toString(preopen), tree));
     }
     var ws = o.putArray("working_set");
     for (int page : workingSet) {
@@ -147,6 +163,34 @@ record ForkState(
         privateDirs.put(p.asInt(), dirs);
       }
     }
-    return new ForkState(state, module, workingSet, privateDirs);
+    String filesCommit = null;
+    java.util.Map<Integer, String> privateTrees = new java.util.TreeMap<>();
+    if (o.has("files_commit")) {
+      filesCommit = top.text("files_commit");
+      if (!filesCommit.matches("[0-9a-f]{40}")) {
+        throw top.damaged("files_commit", "is not a Git object id (40 hex digits)");
+      }
+      JsonNode pt = o.get("private_trees");
+      if (pt == null || !pt.isObject() || pt.size() > state.wasi().preopens().size()) {
+        throw top.damaged("private_trees", "is not an object of at most one tree per preopen");
+      }
+      for (var e : pt.properties()) {
+        String at = "private_trees." + e.getKey();
+        int preopen;
+        try {
+          preopen = Integer.parseInt(e.getKey());
+        } catch (NumberFormatException x) {
+          throw top.damaged(at, "names no preopen");
+        }
+        if (preopen < 0 || preopen >= state.wasi().preopens().size()) {
+          throw top.damaged(at, "names no preopen");
+        }
+        if (!e.getValue().isTextual() || !e.getValue().asText().matches("[0-9a-f]{40}")) {
+          throw top.damaged(at, "is not a Git object id (40 hex digits)");
+        }
+        privateTrees.put(preopen, e.getValue().asText());
+      }
+    }
+    return new ForkState(state, module, workingSet, privateDirs, filesCommit, privateTrees);
   }
 }

@@ -62,8 +62,9 @@ public final class Forks implements AutoCloseable {
 
   /**
    * A new directory private to the sandbox that preopens it (with the empty directories {@code
-   * dirs}, relative): deleted when that sandbox closes; a snapshot records a copy of it as it was
-   * at that instant, and every branch of the snapshot gets its own private copy of that.
+   * dirs}, relative): an overlay whose writes land in a host directory deleted when that sandbox
+   * closes; a snapshot records its files as a Git tree, and every branch of the snapshot reads that
+   * tree under an empty writable layer of its own (nothing copied).
    */
   public Path privateRoot(List<String> dirs) throws IOException {
     return files.newPrivateRoot(dirs);
@@ -84,8 +85,9 @@ public final class Forks implements AutoCloseable {
 
   /**
    * Image {@code tag}'s root under a new private writable layer, as a directory to preopen: the
-   * sandbox's writes land in its own layer (deleted when it closes); a snapshot records a copy of
-   * the layer and the image beneath, and every branch gets its own copy of the layer.
+   * sandbox's writes land in its own layer (deleted when it closes); a snapshot records the layer
+   * as a Git tree (whiteouts kept) and the image beneath, and every branch reads the image under
+   * that layer, under an empty writable layer of its own.
    */
   public Path writableImageDir(String tag, String root) throws IOException {
     return files.writableImageDir(tag, root);
@@ -106,9 +108,10 @@ public final class Forks implements AutoCloseable {
   }
 
   /**
-   * Bytes of files on this home: {@code [private, snapshots]}, the running sandboxes' private
-   * directories and layers, and the snapshots' copies (each read by its branches, held once). A
-   * walk of both trees: O(files).
+   * Bytes of files on this home: {@code [private, snapshots, shared]}, what the running sandboxes
+   * wrote (their upper directories), the snapshots' files ({@code files.git} on disk, each object
+   * held once), and the read-only trees below the running sandboxes' directories (each counted
+   * once, and computed once per tree). O(written files + packs).
    */
   public long[] fileBytes() {
     return files.bytes();
@@ -330,7 +333,7 @@ public final class Forks implements AutoCloseable {
       return files.thaw(preopens);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(
-          "cannot copy the snapshot's files for a branch: " + e.getMessage(), e);
+          "cannot open the snapshot's files for a branch: " + e.getMessage(), e);
     }
   }
 

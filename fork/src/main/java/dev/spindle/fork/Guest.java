@@ -138,13 +138,26 @@ public final class Guest implements AutoCloseable {
   }
 
   /**
-   * Bytes of the files in this sandbox's private directories (an image layer's: what it wrote):
-   * what it holds alone, as {@link #counts()} tells its private pages.
+   * Bytes of the files this sandbox wrote in its private directories (their upper directories):
+   * what it holds alone, as {@link #counts()} tells its private pages. O(what it wrote).
    */
   public long privateFileBytes() {
     long total = 0;
     for (java.nio.file.Path p : privateDirs.values()) {
       total += SandboxFiles.bytesBelow(files.hostDirOf(p));
+    }
+    return total;
+  }
+
+  /**
+   * Bytes of the read-only trees below its private directories (a snapshot's files it was branched
+   * from, an image), which it shares with every sandbox over the same tree: counted once per tree
+   * and remembered, so this is O(1) after the first call.
+   */
+  public long sharedFileBytes() {
+    long total = 0;
+    for (java.nio.file.Path p : privateDirs.values()) {
+      total += files.sharedBytes(p);
     }
     return total;
   }

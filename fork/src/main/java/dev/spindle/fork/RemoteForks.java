@@ -55,8 +55,9 @@ public final class RemoteForks {
     PageTable table = memory.snapshot();
     Reactor r = guest.reactor();
     // A descriptor must name no host path: the node resuming it would open that path as given. A
-    // private directory goes as the list of its (empty) directories, made anew for the child; its
-    // files do not travel yet, so one holding any is refused.
+    // private directory without files goes as the list of its (empty) directories, made anew for
+    // the child. When any holds a file, each goes as a Git tree in this node's files.git (a commit
+    // over them all beside), served under the descriptor's capability and saved to the store.
     dev.spindle.sandbox.wasi.WasiState w = r.wasiState();
     java.util.Map<Integer, java.util.List<String>> privateDirs = new java.util.TreeMap<>();
     java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> sent = new java.util.ArrayList<>();
@@ -71,26 +72,76 @@ public final class RemoteForks {
               + hostDirs
               + ") cannot be forked to another node: its directories are host paths of this node");
     }
+    boolean files = false;
+    for (var p : w.preopens()) {
+      files |= SandboxFiles.holdsFiles(p.hostPath());
+    }
+    String filesCommit = null;
+    java.util.Map<Integer, String> privateTrees = new java.util.TreeMap<>();
+    FilesExport export = null;
+    if (files) {
+      forks.files().fetchRemote(w.preopens());
+      java.util.Map<String, FilesRepo.Change> byGuest = new java.util.LinkedHashMap<>();
+      for (var p : w.preopens()) {
+        byGuest.put(p.guestPath(), forks.files().change(p.hostPath()));
+      }
+      if (byGuest.size() != w.preopens().size()) {
+        throw new IOException("two private directories share a guest path: " + byGuest.keySet());
+      }
+      FilesRepo repo = forks.files().repo();
+      FilesRepo.Committed c = repo.commitForFork(byGuest);
+      java.util.List<org.eclipse.jgit.lib.ObjectId> ids = new java.util.ArrayList<>();
+      for (int i = 0; i < w.preopens().size(); i++) {
+        org.eclipse.jgit.lib.ObjectId tree = c.trees().get(w.preopens().get(i).guestPath());
+        privateTrees.put(i, tree.name());
+        ids.add(tree);
+      }
+      ids.add(c.commit());
+      filesCommit = c.commit().name();
+      export = new FilesExport(repo.repo(), ids);
+    }
     for (int i = 0; i < w.preopens().size(); i++) {
       var p = w.preopens().get(i);
-      privateDirs.put(
-          i, SandboxFiles.emptyDirs(p.guestPath(), p.hostPath(), ForkState.MAX_PRIVATE_DIRS));
+      if (!files) {
+        privateDirs.put(
+            i, SandboxFiles.emptyDirs(p.guestPath(), p.hostPath(), ForkState.MAX_PRIVATE_DIRS));
+      }
       sent.add(
           new dev.spindle.sandbox.wasi.WasiState.Preopen(p.guestPath(), java.nio.file.Path.of("")));
     }
     w = w.withPreopens(sent);
     SandboxState state =
         new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), w);
-    byte[] bytes = new ForkState(state, null, workingSet, privateDirs).toBytes();
-    return RemotePages.prepare(
-        table,
-        bytes,
-        forks.modules().get(guest.moduleSha256()),
-        server,
-        advertisedHost,
-        ttl,
-        store,
-        background);
+    byte[] bytes =
+        new ForkState(state, null, workingSet, privateDirs, filesCommit, privateTrees).toBytes();
+    RemotePages.Prepared pages =
+        RemotePages.prepare(
+            table,
+            bytes,
+            forks.modules().get(guest.moduleSha256()),
+            export,
+            server,
+            advertisedHost,
+            ttl,
+            store,
+            background);
+    if (export == null || store == null) {
+      return pages;
+    }
+    // The files go to the store beside the pages: a child reads them once this node is gone.
+    FilesExport toUpload = export;
+    java.util.concurrent.CompletableFuture<Long> objects =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return toUpload.upload(store);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            background);
+    return new RemotePages.Prepared(
+        pages.descriptor(), pages.upload().thenCombine(objects, Long::sum));
   }
 
   /**
@@ -134,7 +185,10 @@ public final class RemoteForks {
       throws IOException {
     ForkState fs = ForkState.fromBytes(d.state());
     SandboxState s = fs.sandbox();
-    if (fs.privateDirs().size() != s.wasi().preopens().size()) {
+    boolean eachPrivate =
+        java.util.stream.IntStream.range(0, s.wasi().preopens().size())
+            .allMatch(i -> fs.privateDirs().containsKey(i) || fs.privateTrees().containsKey(i));
+    if (!eachPrivate) {
       // Whoever wrote the descriptor chose these paths; this node maps no host directory for it.
       throw new SnapshotDamagedException(
           "the descriptor's sandbox has preopened directories "
@@ -159,11 +213,32 @@ public final class RemoteForks {
     java.util.List<dev.spindle.sandbox.wasi.WasiState.Preopen> own = new java.util.ArrayList<>();
     Reactor r;
     try {
+      RemoteFiles files = null;
+      if (fs.filesCommit() != null) {
+        // The commit and every tree now (bounded), from the parent or the store; blobs on read.
+        files =
+            RemoteFiles.resume(
+                forks.files().repo().repo(),
+                resumed.source().objects(),
+                org.eclipse.jgit.lib.ObjectId.fromString(fs.filesCommit()),
+                fs.privateTrees().values().stream()
+                    .map(org.eclipse.jgit.lib.ObjectId::fromString)
+                    .toList());
+      }
       for (int i = 0; i < s.wasi().preopens().size(); i++) {
+        String tree = fs.privateTrees().get(i);
+        java.nio.file.Path dir =
+            tree == null
+                ? forks.files().newPrivateRoot(fs.privateDirs().getOrDefault(i, List.of()))
+                : forks
+                    .files()
+                    .remoteTreeDir(
+                        files,
+                        org.eclipse.jgit.lib.ObjectId.fromString(fs.filesCommit()),
+                        org.eclipse.jgit.lib.ObjectId.fromString(tree));
         own.add(
             new dev.spindle.sandbox.wasi.WasiState.Preopen(
-                s.wasi().preopens().get(i).guestPath(),
-                forks.files().newPrivateRoot(fs.privateDirs().get(i))));
+                s.wasi().preopens().get(i).guestPath(), dir));
       }
       var w = Forks.reseeded(s.wasi());
       r =

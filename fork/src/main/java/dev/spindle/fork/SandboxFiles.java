@@ -1,5 +1,9 @@
 package dev.spindle.fork;
 
+import dev.spindle.image.Image;
+import dev.spindle.image.ObjectSource;
+import dev.spindle.image.nio.TreeFileSystems;
+import dev.spindle.sandbox.overlay.OverlayFileSystems;
 import dev.spindle.sandbox.wasi.WasiState;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
@@ -18,26 +22,29 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.jgit.lib.ObjectId;
 
 /**
- * The directories a sandbox owns, under {@code $SPINDLE_HOME/files/}: a preopen whose host
- * directory is {@code live/<id>} is private to the one sandbox that preopens it (made by {@link
- * #newPrivateRoot}, deleted when that sandbox closes); {@code frozen/<tag>/<i>} is the files of
- * preopen {@code i} at the instant of snapshot {@code tag}, read only by branching. The place
- * decides the role, so a snapshot's state needs no new field: a snapshot of a sandbox with a
- * private directory records its frozen copy, and each branch gets its own private copy of that;
- * siblings and the parent never see each other's later writes.
+ * The directories a sandbox owns, under {@code $SPINDLE_HOME/files/}. Every private directory (a
+ * scratch directory, a Python sandbox's root, an image's writable layer) is an overlay: below it a
+ * read-only tree (none, a snapshot's Git tree in {@code files.git}, an image, or an image under a
+ * snapshot's layer tree), above it a new empty host directory {@code live/<id>} that receives every
+ * write (OCI whiteouts for deletions) and is deleted when the sandbox closes.
  *
- * <p>Freezing copies the directory on the snapshot's caller path (the guest is paused between
- * calls, so the files are of the memory's instant in full and live mode alike); a copy goes to
- * {@code frozen/.tmp-*} and is renamed into place whole, so a crash leaves no half-written snapshot
- * of files ({@link #recover} removes the rest).
+ * <p>A snapshot (on its caller's path, the guest paused between calls, so the files are those of
+ * the memory's instant in full and live mode alike) hashes only the upper directories into {@code
+ * files.git} and writes the trees on their paths over the base trees: O(changed files). The
+ * snapshot's state names each directory's new tree by id ({@code files/trees/<commit>/<tree>}, a
+ * name, not a directory on disk), so a branch is an overlay of that tree under a new empty upper
+ * directory: O(1), nothing copied. Siblings and the parent never see each other's later writes, as
+ * each writes only its own upper directory and a tree never changes. See {@code docs/FILES.md}.
  */
 final class SandboxFiles {
   private static final String TMP = ".tmp-";
 
   /**
-   * Beside a frozen writable layer {@code I}: {@code I.image} names the image beneath (tag, root).
+   * Beside a frozen writable layer {@code I} of a snapshot made before layers were trees: {@code
+   * I.image} names the image beneath (tag, root).
    */
   private static final String IMAGE_SUFFIX = ".image";
 
@@ -45,9 +52,22 @@ final class SandboxFiles {
   private final Path frozen;
   private final SecureRandom random = new SecureRandom();
   private final Path images;
+  private final Path trees;
+  private final Path layers;
 
   /** Directories on a file system other than the host's, by that file system: what they are. */
   private final java.util.Map<java.nio.file.FileSystem, Mount> mounts =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Bytes of the files of a read-only tree, by what identifies it: computed once per tree. */
+  private final java.util.Map<String, Long> sharedBytes =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Remote children's directories (by overlay file system) whose parent's blobs are not all here
+   * yet: a snapshot fetches the rest first, as its branches read {@code files.git} alone.
+   */
+  private final java.util.Map<java.nio.file.FileSystem, RemoteFiles> remoteSources =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private volatile ImageDirs imageDirs;
@@ -55,15 +75,34 @@ final class SandboxFiles {
 
   /**
    * An image directory: read-only ({@code upper} null; the image's file system, shared by every
-   * sandbox that names it) or with a private writable layer {@code upper} (an overlay of its own).
+   * sandbox that names it), or a private overlay whose writes go to the host directory {@code
+   * upper}: over image {@code tag} ({@code layer} true: its writable layer, whose tree {@code base}
+   * lies between the image and the upper directory, null for none), or ({@code tag} null) over the
+   * tree {@code base} (null: nothing below). {@code shared} names what lies below for accounting
+   * (null: nothing), {@code lower} is it as a path; {@code owned} are the read-only file systems
+   * made for it, closed with it.
    */
-  record Mount(String tag, String root, Path upper) {}
+  record Mount(
+      String tag,
+      String root,
+      Path upper,
+      boolean layer,
+      ObjectId base,
+      String shared,
+      Path lower,
+      List<java.nio.file.FileSystem> owned) {
+    boolean isPrivate() {
+      return upper != null;
+    }
+  }
 
   SandboxFiles(SpindleHome home) {
     Path root = home.files();
     this.live = root.resolve("live");
     this.frozen = root.resolve("frozen");
     this.images = root.resolve("images");
+    this.trees = root.resolve("trees");
+    this.layers = root.resolve("layers");
     this.repo = new FilesRepo(home.filesRepo());
   }
 
@@ -94,7 +133,8 @@ final class SandboxFiles {
   /** The read-only root of image {@code tag} (its tree {@code root}), for a preopen. */
   Path imageDir(String tag, String root) throws IOException {
     Path p = openImage(tag, root);
-    mounts.putIfAbsent(p.getFileSystem(), new Mount(tag, root, null));
+    mounts.putIfAbsent(
+        p.getFileSystem(), new Mount(tag, root, null, false, null, null, null, List.of()));
     return p;
   }
 
@@ -103,18 +143,95 @@ final class SandboxFiles {
    * upper directory is a private directory (OCI whiteouts; see {@code docs/FILES.md}).
    */
   Path writableImageDir(String tag, String root) throws IOException {
-    return overlay(tag, root, newPrivateRoot(List.of()));
+    return layerOverlay(tag, root, null, null);
   }
 
-  private Path overlay(String tag, String root, Path upper) throws IOException {
+  /**
+   * Image {@code tag} under the layer tree {@code layerTree} of commit {@code commit} (both null:
+   * no layer yet), under a new empty upper directory.
+   */
+  private Path layerOverlay(String tag, String root, ObjectId commit, ObjectId layerTree)
+      throws IOException {
+    Path image = openImage(tag, root);
+    List<java.nio.file.FileSystem> owned = new ArrayList<>();
     try {
-      java.nio.file.FileSystem fs =
-          dev.spindle.sandbox.overlay.OverlayFileSystems.newFileSystem(openImage(tag, root), upper);
-      mounts.put(fs, new Mount(tag, root, upper));
+      Path lower = image;
+      String shared = "image:" + tag + ":" + root;
+      if (layerTree != null) {
+        java.nio.file.FileSystem layerFs = treeFileSystem(commit, layerTree);
+        owned.add(layerFs);
+        // The layer's tree is read-only too: an overlay of it (whiteouts and all) on the image.
+        java.nio.file.FileSystem view =
+            OverlayFileSystems.newFileSystem(image, layerFs.getPath("/"));
+        owned.add(view);
+        lower = view.getPath("/");
+        shared += ":" + layerTree.name();
+      }
+      return overlay(new Mount(tag, root, null, true, layerTree, shared, lower, owned));
+    } catch (IOException | RuntimeException e) {
+      closeAll(owned);
+      throw e;
+    }
+  }
+
+  /** A private overlay of tree {@code tree} of {@code commit} (null: nothing) under a new upper. */
+  private Path treeOverlay(ObjectId commit, ObjectId tree) throws IOException {
+    if (tree == null) {
+      return overlay(new Mount(null, null, null, false, null, null, null, List.of()));
+    }
+    java.nio.file.FileSystem fs = treeFileSystem(commit, tree);
+    try {
+      return overlay(
+          new Mount(
+              null, null, null, false, tree, "tree:" + tree.name(), fs.getPath("/"), List.of(fs)));
+    } catch (IOException | RuntimeException e) {
+      closeAll(List.of(fs));
+      throw e;
+    }
+  }
+
+  /** Tree {@code tree} of {@code files.git} as a read-only file system (each blob checked). */
+  private java.nio.file.FileSystem treeFileSystem(ObjectId commit, ObjectId tree)
+      throws IOException {
+    return treeFileSystem(commit, tree, ObjectSource.of(repo.repo()));
+  }
+
+  /** As above, its objects read through {@code objects} (a remote child's: blobs on first read). */
+  private java.nio.file.FileSystem treeFileSystem(
+      ObjectId commit, ObjectId tree, ObjectSource objects) throws IOException {
+    org.eclipse.jgit.lib.Repository r = repo.repo();
+    if (!r.getObjectDatabase().has(tree)) {
+      throw new IOException(
+          "the files tree " + tree.name() + " is missing from " + repo.directory());
+    }
+    return TreeFileSystems.open(
+        Image.ofTree(repo.directory(), objects, commit, tree),
+        repo.directory().resolve(tree.name()));
+  }
+
+  /** {@code m} (its upper not yet made) over a new empty upper directory, as a preopen. */
+  private Path overlay(Mount m) throws IOException {
+    Path upper = newUpper();
+    try {
+      java.nio.file.FileSystem fs = OverlayFileSystems.newFileSystem(m.lower(), upper);
+      mounts.put(
+          fs,
+          new Mount(
+              m.tag(), m.root(), upper, m.layer(), m.base(), m.shared(), m.lower(), m.owned()));
       return fs.getPath("/");
     } catch (IOException | RuntimeException e) {
       Trees.delete(upper);
       throw e;
+    }
+  }
+
+  private static void closeAll(List<java.nio.file.FileSystem> fss) {
+    for (java.nio.file.FileSystem fs : fss.reversed()) {
+      try {
+        fs.close();
+      } catch (IOException | RuntimeException e) {
+        // Read-only views: nothing is lost by a failed close.
+      }
     }
   }
 
@@ -124,19 +241,27 @@ final class SandboxFiles {
         : mounts.get(p.getFileSystem());
   }
 
-  /** A new private directory holding the given empty directories (relative, '/'-separated). */
+  /**
+   * A new private directory holding the given empty directories (relative, '/'-separated): an
+   * overlay with nothing below it, whose upper directory receives them.
+   */
   Path newPrivateRoot(List<String> dirs) throws IOException {
+    Path root = treeOverlay(null, null);
+    try {
+      for (String d : dirs) {
+        Files.createDirectories(below(hostDirOf(root), d));
+      }
+    } catch (IOException | RuntimeException e) {
+      releaseDirs(List.of(root));
+      throw e;
+    }
+    return root;
+  }
+
+  private Path newUpper() throws IOException {
     Files.createDirectories(live);
     Path root = live.resolve(HexFormat.of().formatHex(bytes(12)));
     Files.createDirectory(root);
-    try {
-      for (String d : dirs) {
-        Files.createDirectories(below(root, d));
-      }
-    } catch (IOException | RuntimeException e) {
-      Trees.delete(root);
-      throw e;
-    }
     return root;
   }
 
@@ -164,11 +289,15 @@ final class SandboxFiles {
    */
   boolean isPrivate(Path host) {
     Mount m = mount(host);
-    return m != null ? m.upper() != null : isPlainPrivate(host);
+    return m != null ? m.isPrivate() : isPlainPrivate(host);
   }
 
-  /** Whether {@code host} is a private host directory (not an image's layer). */
+  /** Whether {@code host} is a private directory that is not an image's layer. */
   boolean isPlainPrivate(Path host) {
+    Mount m = mount(host);
+    if (m != null) {
+      return m.isPrivate() && m.tag() == null;
+    }
     if (host.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
       return false;
     }
@@ -176,6 +305,7 @@ final class SandboxFiles {
     return p.getParent() != null && p.getParent().equals(live.toAbsolutePath().normalize());
   }
 
+  /** A whole copy of a preopen made by a snapshot taken before snapshots recorded trees. */
   boolean isFrozen(Path host) {
     if (host.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
       return false;
@@ -188,77 +318,76 @@ final class SandboxFiles {
   }
 
   /**
-   * The preopens a snapshot records: each private one copied to {@code frozen/<tag>/<i>} now, the
-   * others as they are (host directories shared by whoever names them).
+   * The preopens a snapshot records: each private one as the tree of its files now (its base tree
+   * with its upper directory applied, written to {@code files.git}), read-only images by tag and
+   * root, the others as they are (host directories shared by whoever names them). The sandbox keeps
+   * its overlays: its next snapshot applies its upper directories to the same bases again.
    */
   Frozen freeze(Tag tag, Tag parent, List<WasiState.Preopen> preopens) throws IOException {
-    if (preopens.stream().noneMatch(p -> isPrivate(p.hostPath()) || mount(p.hostPath()) != null)) {
+    Map<String, FilesRepo.Change> changes = new java.util.LinkedHashMap<>();
+    for (WasiState.Preopen p : preopens) {
+      Mount m = mount(p.hostPath());
+      if (m != null && m.isPrivate()) {
+        changes.put(p.guestPath(), new FilesRepo.Change(m.base(), m.upper(), m.layer()));
+      } else if (isPlainPrivate(p.hostPath())) {
+        changes.put(p.guestPath(), new FilesRepo.Change(null, p.hostPath(), false));
+      }
+    }
+    boolean images = preopens.stream().anyMatch(p -> mount(p.hostPath()) != null);
+    if (changes.isEmpty() && !images) {
       return new Frozen(preopens, null);
     }
-    Map<String, Path> layers = new java.util.LinkedHashMap<>();
-    Files.createDirectories(frozen);
-    Path target = frozen.resolve(tag.value());
-    Path tmp = Files.createTempDirectory(frozen, TMP + tag.value() + "-");
-    try {
-      List<WasiState.Preopen> out = new ArrayList<>();
-      for (int i = 0; i < preopens.size(); i++) {
-        WasiState.Preopen p = preopens.get(i);
-        Mount m = mount(p.hostPath());
-        if (m != null && m.upper() == null) {
-          // Read-only: recorded by image, opened again for each branch (nothing to copy).
-          out.add(new WasiState.Preopen(p.guestPath(), imageMarker(m)));
-        } else if (m != null) {
-          // The writable layer is copied; the image beneath is named beside it.
-          copyTree(m.upper(), tmp.resolve(Integer.toString(i)));
-          layers.put(p.guestPath(), tmp.resolve(Integer.toString(i)));
-          Files.writeString(tmp.resolve(i + IMAGE_SUFFIX), m.tag() + "\n" + m.root() + "\n");
-          out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
-        } else if (isPlainPrivate(p.hostPath())) {
-          copyTree(p.hostPath(), tmp.resolve(Integer.toString(i)));
-          layers.put(p.guestPath(), tmp.resolve(Integer.toString(i)));
-          out.add(new WasiState.Preopen(p.guestPath(), target.resolve(Integer.toString(i))));
-        } else {
-          out.add(p);
-        }
-      }
-      // The copies as Git objects: one commit on top of the parent snapshot's (objects first, the
-      // ref last; a crash before leaves unreferenced objects only).
-      String commit = layers.isEmpty() ? null : repo.commit(tag, layers, parent).name();
-      // A leftover of a snapshot under this tag that was deleted or failed: its files go first.
-      Trees.delete(target);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      tmp = null;
-      return new Frozen(out, commit);
-    } finally {
-      if (tmp != null) {
-        Trees.delete(tmp);
+    // So that the snapshot's branches find every blob in this node's files.git.
+    fetchRemote(preopens);
+    // Objects first, the ref last (a crash before leaves objects no ref names); the state that
+    // names the trees is written after this returns, so no snapshot names a half-written one.
+    FilesRepo.Committed c = changes.isEmpty() ? null : repo.commit(tag, changes, parent);
+    List<WasiState.Preopen> out = new ArrayList<>();
+    for (WasiState.Preopen p : preopens) {
+      Mount m = mount(p.hostPath());
+      ObjectId tree = c == null ? null : c.trees().get(p.guestPath());
+      if (m != null && !m.isPrivate()) {
+        // Read-only: recorded by image, opened again for each branch (nothing to copy).
+        out.add(new WasiState.Preopen(p.guestPath(), imageMarker(m)));
+      } else if (m != null && m.layer()) {
+        out.add(new WasiState.Preopen(p.guestPath(), layerMarker(m, c.commit(), tree)));
+      } else if (tree != null) {
+        out.add(
+            new WasiState.Preopen(
+                p.guestPath(), trees.resolve(c.commit().name()).resolve(tree.name())));
+      } else {
+        out.add(p);
       }
     }
+    return new Frozen(out, c == null ? null : c.commit().name());
   }
 
-  /** The preopens of a new branch: each frozen one copied to a new private directory of its own. */
+  /**
+   * The preopens of a new branch: each tree a snapshot recorded under a new empty upper directory
+   * of its own (nothing copied), each image opened again.
+   */
   List<WasiState.Preopen> thaw(List<WasiState.Preopen> preopens) throws IOException {
     List<WasiState.Preopen> out = new ArrayList<>();
     try {
       for (WasiState.Preopen p : preopens) {
         String[] image = imageOf(p.hostPath());
+        ObjectId[] tree = treeOf(p.hostPath());
+        String[] layer = layerOf(p.hostPath());
         if (image != null) {
           out.add(new WasiState.Preopen(p.guestPath(), imageDir(image[0], image[1])));
+        } else if (tree != null) {
+          out.add(new WasiState.Preopen(p.guestPath(), treeOverlay(tree[0], tree[1])));
+        } else if (layer != null) {
+          out.add(
+              new WasiState.Preopen(
+                  p.guestPath(),
+                  layerOverlay(
+                      layer[0],
+                      layer[1],
+                      ObjectId.fromString(layer[2]),
+                      ObjectId.fromString(layer[3]))));
         } else if (isFrozen(p.hostPath())) {
-          if (!Files.isDirectory(p.hostPath(), LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(
-                "the files of preopen '" + p.guestPath() + "' are missing: " + p.hostPath());
-          }
-          Path root = newPrivateRoot(List.of());
-          Path sidecar = p.hostPath().resolveSibling(p.hostPath().getFileName() + IMAGE_SUFFIX);
-          if (Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS)) {
-            String[] ref = readImageRef(sidecar);
-            copyContents(p.hostPath(), root);
-            out.add(new WasiState.Preopen(p.guestPath(), overlay(ref[0], ref[1], root)));
-          } else {
-            out.add(new WasiState.Preopen(p.guestPath(), root));
-            copyContents(p.hostPath(), root);
-          }
+          out.add(new WasiState.Preopen(p.guestPath(), thawCopy(p)));
         } else {
           out.add(p);
         }
@@ -270,6 +399,29 @@ final class SandboxFiles {
     return out;
   }
 
+  /** A snapshot made before trees: its whole copy copied again into a new upper directory. */
+  private Path thawCopy(WasiState.Preopen p) throws IOException {
+    if (!Files.isDirectory(p.hostPath(), LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException(
+          "the files of preopen '" + p.guestPath() + "' are missing: " + p.hostPath());
+    }
+    Path sidecar = p.hostPath().resolveSibling(p.hostPath().getFileName() + IMAGE_SUFFIX);
+    Path dir;
+    if (Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS)) {
+      String[] ref = readImageRef(sidecar);
+      dir = layerOverlay(ref[0], ref[1], null, null);
+    } else {
+      dir = treeOverlay(null, null);
+    }
+    try {
+      copyContents(p.hostPath(), hostDirOf(dir));
+    } catch (IOException | RuntimeException e) {
+      releaseDirs(List.of(dir));
+      throw e;
+    }
+    return dir;
+  }
+
   /** Deletes the private directories among {@code preopens} (their sandbox has ended). */
   void release(List<WasiState.Preopen> preopens) {
     releaseDirs(preopens.stream().map(WasiState.Preopen::hostPath).toList());
@@ -279,9 +431,11 @@ final class SandboxFiles {
   void releaseDirs(java.util.Collection<Path> dirs) {
     for (Path p : dirs) {
       Mount m = mount(p);
-      if (m != null && m.upper() != null) {
+      if (m != null && m.isPrivate()) {
         mounts.remove(p.getFileSystem());
+        closeAll(m.owned());
         try {
+          remoteSources.remove(p.getFileSystem());
           p.getFileSystem().close();
           Trees.delete(m.upper());
         } catch (IOException e) {
@@ -295,6 +449,67 @@ final class SandboxFiles {
         }
       }
     }
+  }
+
+  /**
+   * A remote child's directories among {@code preopens} name blobs it has not read: they are
+   * fetched now (checked, as on a read), for a snapshot or a further fork, which read this node's
+   * {@code files.git} alone.
+   */
+  void fetchRemote(List<WasiState.Preopen> preopens) throws IOException {
+    for (WasiState.Preopen p : preopens) {
+      RemoteFiles remote = remoteSources.get(p.hostPath().getFileSystem());
+      if (remote != null) {
+        remote.fetchAll();
+      }
+    }
+  }
+
+  /**
+   * What a private directory holds now, as a snapshot records it: its base tree with its upper
+   * directory applied (a plain host directory: the directory alone).
+   */
+  FilesRepo.Change change(Path host) {
+    Mount m = mount(host);
+    return m != null
+        ? new FilesRepo.Change(m.base(), m.upper(), m.layer())
+        : new FilesRepo.Change(null, host, false);
+  }
+
+  /** Whether anything but directories is below {@code root} (links not followed). */
+  static boolean holdsFiles(Path root) throws IOException {
+    try (var s = Files.walk(root)) {
+      return s.anyMatch(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  /**
+   * A remote child's private directory over tree {@code tree} of its parent's files, whose objects
+   * {@code files} brings: an overlay whose lower layer is the tree as a read-only file system
+   * (blobs fetched on first read, each checked against its id) and whose upper is a new private
+   * directory, so the child moves only what it reads and writes only its own layer.
+   */
+  Path remoteTreeDir(RemoteFiles files, ObjectId commit, ObjectId tree) throws IOException {
+    java.nio.file.FileSystem fs = treeFileSystem(commit, tree, files::newReader);
+    Path dir;
+    try {
+      dir =
+          overlay(
+              new Mount(
+                  null,
+                  null,
+                  null,
+                  false,
+                  tree,
+                  "tree:" + tree.name(),
+                  fs.getPath("/"),
+                  List.of(fs)));
+    } catch (IOException | RuntimeException e) {
+      closeAll(List.of(fs));
+      throw e;
+    }
+    remoteSources.put(dir.getFileSystem(), files);
+    return dir;
   }
 
   /**
@@ -344,20 +559,66 @@ final class SandboxFiles {
     return images.resolve(m.tag()).resolve(m.root() == null ? "any" : m.root());
   }
 
-  /** {@code [tag, root]} if {@code p} is such a marker, else null. */
-  private String[] imageOf(Path p) {
+  /**
+   * What a snapshot records for a writable image directory: {@code
+   * files/layers/TAG/ROOT/COMMIT/TREE}, the image and its layer's tree.
+   */
+  private Path layerMarker(Mount m, ObjectId commit, ObjectId tree) {
+    return layers
+        .resolve(m.tag())
+        .resolve(m.root() == null ? "any" : m.root())
+        .resolve(commit.name())
+        .resolve(tree.name());
+  }
+
+  /** The {@code n} names below {@code base} of {@code p}, or null if it is not such a path. */
+  private static String[] namesBelow(Path base, Path p, int n) {
     if (p.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
       return null;
     }
-    Path n = p.toAbsolutePath().normalize();
-    Path base = images.toAbsolutePath().normalize();
-    if (n.getParent() == null
-        || n.getParent().getParent() == null
-        || !n.getParent().getParent().equals(base)) {
+    Path rel = p.toAbsolutePath().normalize();
+    String[] out = new String[n];
+    for (int i = n - 1; i >= 0; i--) {
+      if (rel == null || rel.getFileName() == null) {
+        return null;
+      }
+      out[i] = rel.getFileName().toString();
+      rel = rel.getParent();
+    }
+    return rel != null && rel.equals(base.toAbsolutePath().normalize()) ? out : null;
+  }
+
+  /** {@code [commit, tree]} if {@code p} is a snapshot's tree marker, else null. */
+  private ObjectId[] treeOf(Path p) throws IOException {
+    String[] n = namesBelow(trees, p, 2);
+    if (n == null) {
       return null;
     }
-    String root = n.getFileName().toString();
-    return new String[] {n.getParent().getFileName().toString(), root.equals("any") ? null : root};
+    return new ObjectId[] {objectId(n[0], p), objectId(n[1], p)};
+  }
+
+  /** {@code [tag, root, commit, tree]} if {@code p} is a snapshot's layer marker, else null. */
+  private String[] layerOf(Path p) throws IOException {
+    String[] n = namesBelow(layers, p, 4);
+    if (n == null) {
+      return null;
+    }
+    objectId(n[2], p);
+    objectId(n[3], p);
+    return new String[] {n[0], n[1].equals("any") ? null : n[1], n[2], n[3]};
+  }
+
+  private static ObjectId objectId(String s, Path marker) throws IOException {
+    if (!s.matches("[0-9a-f]{40}")) {
+      throw new IOException("a snapshot's files are named wrongly: " + marker);
+    }
+    return ObjectId.fromString(s);
+  }
+
+  /** {@code [tag, root]} if {@code p} is such a marker, else null. */
+  private String[] imageOf(Path p) {
+    String[] n = namesBelow(images, p, 2);
+    return n == null ? null : new String[] {n[0], n[1].equals("any") ? null : n[1]};
   }
 
   private static String[] readImageRef(Path sidecar) throws IOException {
@@ -372,11 +633,33 @@ final class SandboxFiles {
   }
 
   /**
-   * Bytes of sandboxes' private directories ({@code live}) and of snapshots' copies ({@code
-   * frozen}).
+   * Bytes of files: {@code [private, snapshots, shared]}: the running sandboxes' upper directories
+   * ({@code live}, what each holds alone), the node's {@code files.git} on disk (snapshots' trees,
+   * each object held once however many snapshots and branches name it), and the read-only trees
+   * below the running sandboxes' private directories, each counted once.
    */
   long[] bytes() {
-    return new long[] {bytesBelow(live), bytesBelow(frozen)};
+    long shared = 0;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Mount m : mounts.values()) {
+      if (m.isPrivate() && m.shared() != null && seen.add(m.shared())) {
+        shared += sharedBytes(m);
+      }
+    }
+    return new long[] {bytesBelow(live), bytesBelow(repo.directory()), shared};
+  }
+
+  /**
+   * Bytes of the files below private directory {@code p} that it shares with others (its read-only
+   * lower trees): counted once per tree, then remembered (a tree never changes).
+   */
+  long sharedBytes(Path p) {
+    Mount m = mount(p);
+    return m == null || m.shared() == null ? 0 : sharedBytes(m);
+  }
+
+  private long sharedBytes(Mount m) {
+    return sharedBytes.computeIfAbsent(m.shared(), k -> bytesBelow(m.lower()));
   }
 
   /**
@@ -411,13 +694,19 @@ final class SandboxFiles {
     return total[0];
   }
 
-  /** The host directory holding a private preopen's bytes: itself, or an overlay's upper. */
+  /**
+   * The host directory holding what a private preopen wrote: its overlay's upper directory (itself
+   * for a plain host directory).
+   */
   Path hostDirOf(Path p) {
     Mount m = mount(p);
     return m != null ? m.upper() : p;
   }
 
-  /** Deletes snapshot {@code tag}'s files. */
+  /**
+   * Deletes snapshot {@code tag}'s files: its ref (the objects stay while a later snapshot's commit
+   * names them as its parent), and its whole copy if it was made before trees.
+   */
   void delete(Tag tag) throws IOException {
     repo.delete(tag);
     Trees.delete(frozen.resolve(tag.value()));
@@ -438,7 +727,7 @@ final class SandboxFiles {
     }
   }
 
-  /** {@code frozen/<tag>} directories whose snapshot is gone. */
+  /** Refs and {@code frozen/<tag>} directories whose snapshot is gone. */
   void deleteOrphans(java.util.function.Predicate<Tag> exists) throws IOException {
     for (Tag t : repo.tags()) {
       if (!exists.test(t)) {
@@ -456,11 +745,6 @@ final class SandboxFiles {
         }
       }
     }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    Files.createDirectory(to);
-    copyContents(from, to);
   }
 
   /**

@@ -57,11 +57,15 @@ class PythonFilesTest {
       Files.writeString(aRoot.resolve("tmp/host.txt"), "from the host");
       assertThat(a.eval("open('/tmp/host.txt').read()").value()).isEqualTo("'from the host'");
 
+      // The host directories that took the writes (the overlays' upper ones) go with them.
+      Path aUpper = forks.files().hostDirOf(aRoot);
+      Path parentUpper = forks.files().hostDirOf(root);
+      assertThat(aUpper.resolve("home/user/a.txt")).hasContent("from a");
       kids.get(0).close();
-      assertThat(aRoot).doesNotExist();
+      assertThat(aUpper).doesNotExist();
       kids.get(1).close();
       parent.close();
-      assertThat(root).doesNotExist();
+      assertThat(parentUpper).doesNotExist();
     }
   }
 }

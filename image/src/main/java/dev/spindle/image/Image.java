@@ -26,14 +26,20 @@ import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 
 /**
- * An open, read-only image file. Thread-safe: every call takes its own JGit reader over the shared
- * file channel, and the path index is an immutable memory mapping.
+ * An open, read-only image: an image file, or (see {@link #ofTree}) a Git tree in a repository with
+ * no image file, read the lazy way. Thread-safe: every call takes its own JGit reader (over the
+ * shared file channel, or from the tree's {@link ObjectSource}), and the path index is an immutable
+ * memory mapping.
  */
 public final class Image implements Closeable {
   private final Path file;
-  private final FileChannel channel;
-  private final ImageHeader header;
-  private final ImageRepository repo;
+  private final FileChannel channel; // null for a tree image
+  private final ImageHeader header; // null for a tree image
+  private final ImageRepository repo; // null for a tree image
+  private final ObjectSource objects;
+  private final ObjectId root;
+  private final ObjectId commitId;
+  private final boolean checkBlobs;
   private final AccessMode mode;
   private final PathIndex index; // null in lazy mode
   private final ImageEntry rootEntry;
@@ -51,6 +57,10 @@ public final class Image implements Closeable {
     this.header = header;
     this.mode = mode;
     this.repo = ImageRepository.open(channel, header, RemoteBlobs.of(file, header, channel));
+    this.objects = repo::newObjectReader;
+    this.root = header.root();
+    this.commitId = header.commit();
+    this.checkBlobs = false;
     this.rootEntry = new ImageEntry("", ImageEntry.TREE, header.root(), 0);
     if (mode == AccessMode.INDEXED) {
       ByteBuffer map =
@@ -63,6 +73,34 @@ public final class Image implements Closeable {
     this.metadata = checkMetadata ? loadMetadata() : null;
   }
 
+  private Image(Path source, ObjectSource objects, ObjectId commit, ObjectId tree) {
+    this.file = source;
+    this.channel = null;
+    this.header = null;
+    this.repo = null;
+    this.objects = objects;
+    this.root = tree.copy();
+    this.commitId = commit.copy();
+    this.checkBlobs = true;
+    this.mode = AccessMode.LAZY;
+    this.index = null;
+    this.metadata = null;
+    this.rootEntry = new ImageEntry("", ImageEntry.TREE, root, 0);
+  }
+
+  /**
+   * Tree {@code tree} of a Git repository as a read-only image with no image file: trees are read
+   * lazily from {@code objects} (as a {@link AccessMode#LAZY} image's are), and every blob read is
+   * checked against its id, so a damaged object is an error naming the path and the id rather than
+   * wrong bytes. {@code commit} (holding the tree, or any commit) dates the files; {@code source}
+   * names the repository in errors. Closing the image leaves the repository open: its owner closes
+   * it.
+   */
+  public static Image ofTree(Path source, ObjectSource objects, ObjectId commit, ObjectId tree) {
+    java.util.Objects.requireNonNull(commit, "commit");
+    return new Image(source, objects, commit, tree);
+  }
+
   /**
    * Reads and checks the metadata section on every open, as its SHA-256 must be the one the commit
    * names: what FUSE, NIO and extract show of owners and modes is then what was signed. A version 1
@@ -70,7 +108,8 @@ public final class Image implements Closeable {
    */
   private MetadataTable loadMetadata() throws IOException {
     String named;
-    try (RevWalk rw = new RevWalk(repo)) {
+    try (ObjectReader r = objects.newReader();
+        RevWalk rw = new RevWalk(r)) {
       named = MetadataTable.namedBy(rw.parseCommit(header.commit()).getFullMessage());
     } catch (IOException | RuntimeException e) {
       throw damaged("reading the commit", e);
@@ -183,7 +222,11 @@ public final class Image implements Closeable {
     return file;
   }
 
+  /** The image file's header; a tree image ({@link #ofTree}) has none. */
   public ImageHeader header() {
+    if (header == null) {
+      throw new IllegalStateException(file + ": a tree image has no image file header");
+    }
     return header;
   }
 
@@ -192,7 +235,7 @@ public final class Image implements Closeable {
   }
 
   public ObjectId root() {
-    return header.root();
+    return root;
   }
 
   public ImageEntry rootEntry() {
@@ -200,6 +243,9 @@ public final class Image implements Closeable {
   }
 
   public ImageRepository repository() {
+    if (repo == null) {
+      throw new IllegalStateException(file + ": a tree image has no image repository");
+    }
     return repo;
   }
 
@@ -216,7 +262,8 @@ public final class Image implements Closeable {
 
   /** The commit the image was made from. */
   public CommitInfo commit() throws IOException {
-    try (RevWalk rw = new RevWalk(repo)) {
+    try (ObjectReader r = objects.newReader();
+        RevWalk rw = new RevWalk(r)) {
       return commitUnchecked(rw);
     } catch (RuntimeException e) {
       throw damaged("reading the commit", e);
@@ -224,7 +271,7 @@ public final class Image implements Closeable {
   }
 
   private CommitInfo commitUnchecked(RevWalk rw) throws IOException {
-    RevCommit c = rw.parseCommit(header.commit());
+    RevCommit c = rw.parseCommit(commitId);
     PersonIdent a = c.getAuthorIdent();
     return new CommitInfo(
         c.copy(),
@@ -256,8 +303,8 @@ public final class Image implements Closeable {
       Optional<ImageEntry> e = index.find(p);
       return e.isPresent() ? e : emptyDirectory(p);
     }
-    try (ObjectReader reader = repo.newObjectReader()) {
-      TreeCache.Hit h = trees.walk(reader, header.root(), p);
+    try (ObjectReader reader = objects.newReader()) {
+      TreeCache.Hit h = trees.walk(reader, root, p);
       if (h == null) {
         return emptyDirectory(p);
       }
@@ -298,7 +345,7 @@ public final class Image implements Closeable {
     if (dir.id().equals(Constants.EMPTY_TREE_ID)) {
       return out; // not in the pack when it is an empty directory's
     }
-    try (ObjectReader reader = repo.newObjectReader()) {
+    try (ObjectReader reader = objects.newReader()) {
       CanonicalTreeParser p = new CanonicalTreeParser();
       p.reset(reader.open(dir.id(), Constants.OBJ_TREE).getCachedBytes());
       String prefix = dir.path().isEmpty() ? "" : dir.path() + "/";
@@ -315,9 +362,15 @@ public final class Image implements Closeable {
 
   /** All bytes of a blob (file content or symlink target). */
   public byte[] read(ImageEntry e) throws IOException {
-    try (ObjectReader reader = repo.newObjectReader()) {
+    try (ObjectReader reader = objects.newReader()) {
       ObjectLoader l = reader.open(e.id(), Constants.OBJ_BLOB);
-      return l.getCachedBytes(Integer.MAX_VALUE - 8);
+      byte[] bytes = l.getCachedBytes(Integer.MAX_VALUE - 8);
+      if (checkBlobs) {
+        BlobCheck.require(source(), e.path(), e.id(), bytes);
+      }
+      return bytes;
+    } catch (MissingObjectException ex) {
+      throw missing(e, ex);
     } catch (RuntimeException ex) {
       throw damaged("reading /" + e.path(), ex);
     }
@@ -325,9 +378,13 @@ public final class Image implements Closeable {
 
   /** A stream over a blob; for large files it inflates as it goes instead of all at once. */
   public InputStream open(ImageEntry e) throws IOException {
-    ObjectReader reader = repo.newObjectReader();
+    ObjectReader reader = objects.newReader();
     try {
-      InputStream in = reader.open(e.id(), Constants.OBJ_BLOB).openStream();
+      ObjectLoader l = reader.open(e.id(), Constants.OBJ_BLOB);
+      InputStream in =
+          checkBlobs
+              ? BlobCheck.stream(source(), e.path(), e.id(), l.getSize(), l.openStream())
+              : l.openStream();
       return new java.io.FilterInputStream(in) {
         @Override
         public void close() throws IOException {
@@ -338,6 +395,9 @@ public final class Image implements Closeable {
           }
         }
       };
+    } catch (MissingObjectException ex) {
+      reader.close();
+      throw missing(e, ex);
     } catch (IOException ex) {
       reader.close();
       throw ex;
@@ -345,6 +405,16 @@ public final class Image implements Closeable {
       reader.close();
       throw damaged("reading /" + e.path(), ex);
     }
+  }
+
+  /** What errors name as the image: its file, or a tree image's repository and tree. */
+  private String source() {
+    return header == null ? file + " (tree " + root.name() + ")" : file.toString();
+  }
+
+  private IOException missing(ImageEntry e, MissingObjectException ex) {
+    return new IOException(
+        source() + ": /" + e.path() + " names missing object " + e.id().name(), ex);
   }
 
   /** A symlink's target, as stored. */
@@ -380,7 +450,7 @@ public final class Image implements Closeable {
    */
   private ImageFormatException damaged(String what, Exception e) {
     ImageFormatException x =
-        new ImageFormatException(file.toString(), -1, "image damaged while " + what + ": " + e);
+        new ImageFormatException(source(), -1, "image damaged while " + what + ": " + e);
     x.initCause(e);
     return x;
   }
@@ -408,6 +478,9 @@ public final class Image implements Closeable {
 
   @Override
   public void close() throws IOException {
+    if (repo == null) {
+      return; // a tree image borrows its objects' repository
+    }
     try {
       repo.close();
     } finally {

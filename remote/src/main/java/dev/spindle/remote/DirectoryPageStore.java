@@ -9,8 +9,9 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * Pages as files {@code <root>/<2 hex>/<62 hex>}, and descriptors' hash lists as {@code
- * <root>/hashes/<id>}, each written atomically: the default store.
+ * Pages as files {@code <root>/<2 hex>/<62 hex>}, descriptors' hash lists as {@code
+ * <root>/hashes/<id>}, and forked sandboxes' files as {@code <root>/objects/<2 hex>/<38 hex>}, each
+ * written atomically: the default store.
  */
 public final class DirectoryPageStore implements PageStore {
   private final Path root;
@@ -44,6 +45,35 @@ public final class DirectoryPageStore implements PageStore {
   @Override
   public boolean contains(byte[] hash) {
     return Files.exists(path(hash));
+  }
+
+  private Path objectPath(String idHex) {
+    if (!idHex.matches("[0-9a-f]{40}")) {
+      throw new IllegalArgumentException("not a Git object id: " + idHex.length() + " characters");
+    }
+    return root.resolve("objects").resolve(idHex.substring(0, 2)).resolve(idHex.substring(2));
+  }
+
+  @Override
+  public void putObject(String idHex, byte[] raw) throws IOException {
+    Path p = objectPath(idHex);
+    if (!Files.exists(p)) {
+      AtomicFiles.write(p, raw);
+    }
+  }
+
+  @Override
+  public boolean containsObject(String idHex) {
+    return Files.exists(objectPath(idHex));
+  }
+
+  @Override
+  public Optional<java.io.InputStream> getObject(String idHex) throws IOException {
+    try {
+      return Optional.of(Files.newInputStream(objectPath(idHex)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
   }
 
   @Override

@@ -393,6 +393,61 @@ final class PageClient implements Closeable {
     return h;
   }
 
+  /** A piece of a Git object as the parent sent it: its content from the offset asked. */
+  record ObjectPart(byte[] id, int type, long size, byte[] bytes) {}
+
+  /**
+   * Asks for Git objects {@code ids} each from {@code offsets} (-1: the header only): the answer is
+   * a prefix of them, checked to name exactly the objects asked in order, each no larger than
+   * {@code maxSize} bytes and no piece longer than what is left of it.
+   */
+  java.util.List<ObjectPart> objects(Capability cap, byte[][] ids, long[] offsets, long maxSize)
+      throws IOException {
+    ByteBuffer req =
+        ByteBuffer.allocate(Capability.BYTES + 2 + ids.length * (PageProtocol.GIT_ID + 8));
+    req.put(cap.bytes()).putShort((short) ids.length);
+    for (int k = 0; k < ids.length; k++) {
+      req.put(ids[k]).putLong(offsets[k]);
+    }
+    ByteBuffer p = ok(roundTrip(PageProtocol.GET_OBJECTS, req.array()));
+    int count = p.remaining() < 2 ? -1 : Short.toUnsignedInt(p.getShort());
+    if (count < 1 || count > ids.length) {
+      throw new PageProtocolException(
+          "page service answered " + count + " objects for " + ids.length + " asked");
+    }
+    java.util.List<ObjectPart> parts = new java.util.ArrayList<>();
+    for (int k = 0; k < count; k++) {
+      String which = "object " + java.util.HexFormat.of().formatHex(ids[k]);
+      if (p.remaining() < PageProtocol.OBJECT_HEADER) {
+        throw new PageProtocolException(which + ": the answer ends in its header");
+      }
+      byte[] id = new byte[PageProtocol.GIT_ID];
+      p.get(id);
+      if (!java.util.Arrays.equals(id, ids[k])) {
+        throw new PageProtocolException(which + ": the page service sent another object");
+      }
+      int type = Byte.toUnsignedInt(p.get());
+      long size = p.getLong();
+      long length = Integer.toUnsignedLong(p.getInt());
+      if (size < 0 || size > maxSize) {
+        throw new PageProtocolException(
+            which + ": the page service says " + size + " bytes, more than " + maxSize);
+      }
+      long left = offsets[k] < 0 ? 0 : size - offsets[k];
+      if (length > left || length > p.remaining()) {
+        throw new PageProtocolException(
+            which + ": the page service sent " + length + " bytes where " + left + " were left");
+      }
+      byte[] b = new byte[(int) length];
+      p.get(b);
+      parts.add(new ObjectPart(id, type, size, b));
+    }
+    if (p.hasRemaining()) {
+      throw new PageProtocolException("page service sent bytes past the objects it answered");
+    }
+    return parts;
+  }
+
   /** The exported module, fetched in chunks; at most {@code maxBytes} long. */
   byte[] module(Capability cap, int maxBytes) throws IOException {
     byte[] module = null;

@@ -16,10 +16,18 @@ import java.nio.charset.StandardCharsets;
  * GET_HASHES (3): 16-byte capability, u32 first page, u16 count (1..{@value #MAX_HASHES})
  * GET_MODULE (4): 16-byte capability, u32 offset
  *                 (the sandbox's Wasm module, for a child whose node lacks it, in chunks)
+ * GET_OBJECTS (5): 16-byte capability, u16 count (1..{@value #MAX_OBJECTS}),
+ *                 count × (20-byte Git id, s64 offset; -1 asks the object's header only)
+ *                 (the sandbox's files: Git objects reachable from the commit its descriptor names)
  * answer  (0x81): u8 status, then for OK:
  *                   to GET_PAGES: u16 count, count × (u32 index, 32-byte SHA-256, page bytes)
  *                   to GET_HASHES: u16 count, count × 32-byte SHA-256 (zero for a zero page)
  *                   to GET_MODULE: u32 module length, then up to {@value #MAX_CHUNK} bytes from offset
+ *                   to GET_OBJECTS: u16 count (1..asked), count × (20-byte id, u8 type, u64 size,
+ *                     u32 length, length bytes of the object's content from its offset): the
+ *                     objects asked, in order, until {@value #MAX_CHUNK} content bytes are spent (a
+ *                     prefix; its last object may be cut short, the first always has a byte if any
+ *                     is left), so a large blob comes in chunks and a child asks again from there
  *                   to RELEASE: u16 0
  *                 otherwise: u16 length, UTF-8 message
  * </pre>
@@ -36,6 +44,17 @@ final class PageProtocol {
   static final int RELEASE = 2;
   static final int GET_HASHES = 3;
   static final int GET_MODULE = 4;
+  static final int GET_OBJECTS = 5;
+
+  /**
+   * Objects per GET_OBJECTS request: a resume asks a tree's subtrees, or their headers, at once.
+   */
+  static final int MAX_OBJECTS = 256;
+
+  static final int GIT_ID = 20;
+
+  /** An entry of a GET_OBJECTS answer before its content: id, type, size, length. */
+  static final int OBJECT_HEADER = GIT_ID + 1 + 8 + 4;
 
   /** Module bytes per answer: 2 MiB, so a 30 MB CRuby module takes 15 round trips. */
   static final int MAX_CHUNK = 2 << 20;
@@ -47,7 +66,8 @@ final class PageProtocol {
   static final int MAX_HASHES = 4096;
 
   static final int HASH = Descriptor.HASH_BYTES;
-  static final int MAX_REQUEST = 2 + Capability.BYTES + 2 + 4 * MAX_BATCH;
+  static final int MAX_REQUEST =
+      2 + Capability.BYTES + 2 + Math.max(4 * MAX_BATCH, (GIT_ID + 8) * MAX_OBJECTS);
 
   static final int OK = 0;
   static final int UNKNOWN_CAPABILITY = 1;
@@ -61,7 +81,9 @@ final class PageProtocol {
     return 2
         + 1
         + 4
-        + Math.max(Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH), MAX_CHUNK);
+        + Math.max(
+            Math.max(MAX_BATCH * (4 + HASH + pageSize), MAX_HASHES * HASH),
+            2 + MAX_OBJECTS * OBJECT_HEADER + MAX_CHUNK);
   }
 
   /** A frame read off the wire: its type and payload. */

@@ -56,13 +56,17 @@ public final class PageServer implements Closeable {
     }
   }
 
-  /** An exported table, and the module children may ask for (null when there is none). */
-  private record Export(PageTable table, byte[] module, long expiresAtMillis) {}
+  /**
+   * An exported table, and the module and files children may ask for (each null when there is
+   * none).
+   */
+  private record Export(PageTable table, byte[] module, GitObjects objects, long expiresAtMillis) {}
 
   private final ServerSocket socket;
   private final Map<Capability, Export> exports = new ConcurrentHashMap<>();
   private final AtomicLong pagesServed = new AtomicLong();
   private final AtomicLong requestsRefused = new AtomicLong();
+  private final AtomicLong objectBytesServed = new AtomicLong();
   private final AtomicLong connectionsRefused = new AtomicLong();
   private final AtomicLong connectionsTimedOut = new AtomicLong();
   private final Limits limits;
@@ -106,10 +110,18 @@ public final class PageServer implements Closeable {
    * capability, for a child whose node does not have it.
    */
   public Capability export(PageTable table, byte[] module, Duration ttl) {
+    return export(table, module, null, ttl);
+  }
+
+  /**
+   * As {@link #export(PageTable, byte[], Duration)}, with the sandbox's files readable under the
+   * same capability: the Git objects {@code objects} holds (GET_OBJECTS), or none when null.
+   */
+  public Capability export(PageTable table, byte[] module, GitObjects objects, Duration ttl) {
     long now = System.currentTimeMillis();
     exports.values().removeIf(e -> now > e.expiresAtMillis());
     Capability c = Capability.random();
-    exports.put(c, new Export(table, module, System.currentTimeMillis() + ttl.toMillis()));
+    exports.put(c, new Export(table, module, objects, System.currentTimeMillis() + ttl.toMillis()));
     return c;
   }
 
@@ -132,6 +144,11 @@ public final class PageServer implements Closeable {
 
   public long pagesServed() {
     return pagesServed.get();
+  }
+
+  /** Content bytes of Git objects (files) answered to children. */
+  public long objectBytesServed() {
+    return objectBytesServed.get();
   }
 
   public long requestsRefused() {
@@ -383,6 +400,9 @@ public final class PageServer implements Closeable {
     if (f.type() == PageProtocol.GET_MODULE && p.remaining() == 4) {
       return module(e.module(), p.getInt());
     }
+    if (f.type() == PageProtocol.GET_OBJECTS) {
+      return objects(e.objects(), p);
+    }
     if (f.type() == PageProtocol.GET_HASHES && p.remaining() == 6) {
       return hashes(e.table(), p.getInt(), Short.toUnsignedInt(p.getShort()));
     }
@@ -418,6 +438,69 @@ public final class PageServer implements Closeable {
         .putInt(module.length)
         .put(module, offset, n)
         .array();
+  }
+
+  /**
+   * The answer to GET_OBJECTS: each asked object in order from its offset (its header alone for
+   * offset -1) until {@link PageProtocol#MAX_CHUNK} content bytes are spent. A large blob is read
+   * from its start at each chunk (JGit's streams do not seek); a child asks for it chunk by chunk.
+   */
+  private byte[] objects(GitObjects objects, ByteBuffer p) {
+    if (objects == null) {
+      return refuse(PageProtocol.NO_SUCH_PAGE, "this descriptor has no files to serve");
+    }
+    int count = p.remaining() < 2 ? -1 : Short.toUnsignedInt(p.getShort());
+    if (count < 1
+        || count > PageProtocol.MAX_OBJECTS
+        || p.remaining() != count * (PageProtocol.GIT_ID + 8)) {
+      return refuse(PageProtocol.BAD_REQUEST, "bad object count " + count);
+    }
+    java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+    java.io.DataOutputStream out = new java.io.DataOutputStream(answer);
+    long budget = PageProtocol.MAX_CHUNK;
+    int answered = 0;
+    try {
+      out.writeByte(PageProtocol.OK);
+      out.writeShort(0); // the count, set below
+      for (int k = 0; k < count && (budget > 0 || answered == 0); k++) {
+        byte[] id = new byte[PageProtocol.GIT_ID];
+        p.get(id);
+        long offset = p.getLong();
+        GitObjects.Opened o = objects.open(id);
+        if (o == null) {
+          // The id is not repeated: it is the asker's, and only the position matters to it.
+          return refuse(
+              PageProtocol.NO_SUCH_PAGE, "object " + k + " of the request is not in the files");
+        }
+        try (java.io.InputStream in = o.content()) {
+          if (offset < -1 || offset > o.size()) {
+            return refuse(PageProtocol.BAD_REQUEST, "object " + k + ": offset out of bounds");
+          }
+          int n = offset < 0 ? 0 : (int) Math.min(budget, o.size() - offset);
+          out.write(id);
+          out.writeByte(o.type());
+          out.writeLong(o.size());
+          out.writeInt(n);
+          if (n > 0) {
+            in.skipNBytes(offset);
+            byte[] b = in.readNBytes(n);
+            if (b.length != n) {
+              return refuse(PageProtocol.NO_SUCH_PAGE, "object " + k + " is shorter than its size");
+            }
+            out.write(b);
+          }
+          budget -= n;
+          answered++;
+        }
+      }
+    } catch (IOException e) {
+      return refuse(PageProtocol.NO_SUCH_PAGE, "the files could not be read here");
+    }
+    byte[] a = answer.toByteArray();
+    a[1] = (byte) (answered >>> 8);
+    a[2] = (byte) answered;
+    objectBytesServed.addAndGet(PageProtocol.MAX_CHUNK - budget);
+    return a;
   }
 
   private byte[] hashes(PageTable table, int first, int count) {

@@ -22,4 +22,16 @@ public interface PageStore {
   void putHashes(String descriptorId, byte[] hashes) throws IOException;
 
   Optional<byte[]> getHashes(String descriptorId) throws IOException;
+
+  /**
+   * Saves a Git object of a forked sandbox's files under its id ({@code idHex}, 40 hex digits), as
+   * Git hashes it: {@code "<type> <size>\0"} then the content, uncompressed. A child checks it
+   * against the id when it reads it back ({@link RemoteObjects}).
+   */
+  void putObject(String idHex, byte[] raw) throws IOException;
+
+  boolean containsObject(String idHex) throws IOException;
+
+  /** The stream of a saved object (the caller bounds what it reads), or empty. */
+  Optional<java.io.InputStream> getObject(String idHex) throws IOException;
 }

@@ -88,6 +88,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   final AtomicLong fallbackPages = new AtomicLong();
   final AtomicLong corruptPages = new AtomicLong();
   private final AtomicLong replayed = new AtomicLong();
+  private final RemoteObjects objects;
   private final AtomicLong hashListBytes = new AtomicLong();
   private volatile boolean released;
 
@@ -100,6 +101,15 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     this.maxWindow = Math.max(1, Math.min(window, MAX_WINDOW));
     this.hashes = d.pageHashes().clone();
     this.pending = (BitSet) d.pendingHashes().clone();
+    this.objects = new RemoteObjects(d, background, fallback);
+  }
+
+  /**
+   * The child's files as Git objects: from the parent's page service over the background connection
+   * (a file read never queues behind a page fault), else the store.
+   */
+  public RemoteObjects objects() {
+    return objects;
   }
 
   /**

@@ -59,9 +59,26 @@ public final class RemotePages {
       Duration ttl,
       PageStore store,
       Executor background) {
+    return prepare(table, state, module, null, server, advertisedHost, ttl, store, background);
+  }
+
+  /**
+   * As above, with the sandbox's files ({@code objects}, or null): served under the descriptor's
+   * capability (GET_OBJECTS). Saving them to the store is the caller's, who knows what they are.
+   */
+  public static Prepared prepare(
+      PageTable table,
+      byte[] state,
+      byte[] module,
+      GitObjects objects,
+      PageServer server,
+      String advertisedHost,
+      Duration ttl,
+      PageStore store,
+      Executor background) {
     byte[] hashes = new byte[table.pages() * Descriptor.HASH_BYTES];
     BitSet pending = table.knownSha256s(hashes);
-    Capability cap = server.export(table, module, ttl);
+    Capability cap = server.export(table, module, objects, ttl);
     InetSocketAddress a = server.address();
     Descriptor d =
         new Descriptor(

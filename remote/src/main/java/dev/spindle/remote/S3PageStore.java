@@ -6,8 +6,9 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * Pages in an S3-compatible bucket as objects {@code <prefix>pages/<sha256 hex>}, and descriptors'
- * hash lists as {@code <prefix>hashes/<id>}: for clusters.
+ * Pages in an S3-compatible bucket as objects {@code <prefix>pages/<sha256 hex>}, descriptors' hash
+ * lists as {@code <prefix>hashes/<id>}, and forked sandboxes' files as {@code <prefix>objects/<git
+ * id>}: for clusters.
  */
 public final class S3PageStore implements PageStore {
   private final Bucket bucket;
@@ -33,6 +34,21 @@ public final class S3PageStore implements PageStore {
   @Override
   public boolean contains(byte[] hash) throws IOException {
     return bucket.contains(key(hash));
+  }
+
+  @Override
+  public void putObject(String idHex, byte[] raw) throws IOException {
+    bucket.put("objects/" + idHex, raw);
+  }
+
+  @Override
+  public boolean containsObject(String idHex) throws IOException {
+    return bucket.contains("objects/" + idHex);
+  }
+
+  @Override
+  public Optional<java.io.InputStream> getObject(String idHex) throws IOException {
+    return bucket.stream("objects/" + idHex);
   }
 
   @Override

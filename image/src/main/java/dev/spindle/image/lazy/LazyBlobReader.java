@@ -8,15 +8,29 @@ import org.eclipse.jgit.lib.ObjectLoader;
 import org.eclipse.jgit.lib.ObjectReader;
 
 /**
- * JGit's reader over a lazily pulled image: what the local PACK holds (commit, trees) comes from
- * it; a blob it lacks comes from {@link RemoteBlobs}. Being an ObjectReader, every consumer of an
- * image (lookups, reads, the NIO provider, FUSE) works unchanged.
+ * JGit's reader over objects of which the blobs may be elsewhere: what the local objects hold
+ * (commit, trees) come from them; a blob they lack comes from {@link Blobs} (for a lazily pulled
+ * image, {@link RemoteBlobs}; for a remote-forked sandbox's files, its parent's node). Being an
+ * ObjectReader, every consumer of an image (lookups, reads, the NIO provider, FUSE) works
+ * unchanged.
  */
 public final class LazyBlobReader extends ObjectReader.Filter {
-  private final ObjectReader local;
-  private final RemoteBlobs remote;
+  /**
+   * The blobs that are not local: which they are (named by the local trees), their sizes, and their
+   * bytes, each checked against its id before it is returned.
+   */
+  public interface Blobs {
+    boolean holds(AnyObjectId id);
 
-  public LazyBlobReader(ObjectReader local, RemoteBlobs remote) {
+    long size(AnyObjectId id) throws IOException;
+
+    byte[] read(AnyObjectId id) throws IOException;
+  }
+
+  private final ObjectReader local;
+  private final Blobs remote;
+
+  public LazyBlobReader(ObjectReader local, Blobs remote) {
     this.local = local;
     this.remote = remote;
   }

@@ -15,7 +15,7 @@ import org.eclipse.jgit.lib.ObjectId;
  * The blobs of a lazily pulled image: named by its (verified) trees, sized by its path index, read
  * through the shared {@link ObjectCache} and fetched from the node on a miss.
  */
-public final class RemoteBlobs {
+public final class RemoteBlobs implements LazyBlobReader.Blobs {
   private final ImageOrigin node;
   private final ObjectCache cache;
   private final Map<ObjectId, Long> sizes;
@@ -47,15 +47,18 @@ public final class RemoteBlobs {
     return new RemoteBlobs(ImageOrigin.of(remote, file), ObjectCache.of(remote.cache()), sizes);
   }
 
-  boolean holds(AnyObjectId id) {
+  @Override
+  public boolean holds(AnyObjectId id) {
     return sizes.containsKey(id);
   }
 
-  long size(AnyObjectId id) {
+  @Override
+  public long size(AnyObjectId id) {
     return sizes.get(id);
   }
 
-  byte[] read(AnyObjectId id) throws IOException {
+  @Override
+  public byte[] read(AnyObjectId id) throws IOException {
     return cache.blob(id.copy(), sizes.get(id), node::blob);
   }
 }

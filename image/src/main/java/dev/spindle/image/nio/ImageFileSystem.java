@@ -12,6 +12,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
@@ -30,12 +31,13 @@ final class ImageFileSystem extends FileSystem {
   private final ImagePath root;
   private final AtomicBoolean imageClosed = new AtomicBoolean();
 
-  private ImageFileSystem(SpindleFileSystemProvider provider, Path imageFile, Image image, Env env)
+  private ImageFileSystem(
+      SpindleFileSystemProvider provider, Path imageFile, Image image, long size, Env env)
       throws IOException {
     this.provider = provider;
     this.imageFile = imageFile;
     this.image = image;
-    this.store = new ImageFileStore(imageFile.toString(), Files.size(imageFile));
+    this.store = new ImageFileStore(imageFile.toString(), size);
     FileTime time = FileTime.from(image.commit().date().toInstant());
     this.operations = new FileOperations(this, image, state, store, time, env.bufferLimit());
     this.root = ImagePath.root(this);
@@ -46,11 +48,21 @@ final class ImageFileSystem extends FileSystem {
       throws IOException {
     Image image = Image.open(imageFile, env.mode());
     try {
-      return new ImageFileSystem(provider, imageFile, image, env);
+      return new ImageFileSystem(provider, imageFile, image, Files.size(imageFile), env);
     } catch (IOException | RuntimeException e) {
       image.close();
       throw e;
     }
+  }
+
+  /**
+   * A file system over an open tree image ({@link Image#ofTree}), not in the provider's registry
+   * (no URI finds it); {@code name} stands for the image file in its store name and URIs. Closing
+   * it closes the image.
+   */
+  static ImageFileSystem ofTree(SpindleFileSystemProvider provider, Path name, Image image)
+      throws IOException {
+    return new ImageFileSystem(provider, name, image, 0, Env.parse(Map.of()));
   }
 
   Path imageFile() {

@@ -78,10 +78,20 @@ final class Layers {
 
   /** Whether the lower layer has {@code names} and nothing in the upper layer hides it. */
   boolean inLower(List<String> names) throws IOException {
-    return lower != null
-        && !names.isEmpty()
-        && !lowerHidden(names)
-        && Files.exists(lower(names), NOFOLLOW);
+    return lower != null && !names.isEmpty() && !lowerHidden(names) && exists(lower(names));
+  }
+
+  /**
+   * Whether {@code p} (in the lower tree) exists: an error other than its absence (a damaged or
+   * missing object of a Git tree) is thrown, naming it, rather than taken for "no such file".
+   */
+  private static boolean exists(Path p) throws IOException {
+    try {
+      Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, NOFOLLOW);
+      return true;
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return false;
+    }
   }
 
   /** A whiteout of the entry or of an ancestor, an opaque or non-directory ancestor in upper. */

@@ -24,6 +24,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -352,14 +353,14 @@ final class OverlayProvider extends FileSystemProvider {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public <A extends BasicFileAttributes> A readAttributes(
       Path path, Class<A> type, LinkOption... options) throws IOException {
-    if (type != BasicFileAttributes.class) {
+    if (type != BasicFileAttributes.class && type != PosixFileAttributes.class) {
       throw new UnsupportedOperationException("overlay file systems have only basic attributes");
     }
-    return (A)
-        Files.readAttributes(existing(OverlayPath.check(path)), BasicFileAttributes.class, options);
+    // POSIX attributes (permissions, for a file listing) are read, never written, from the layer
+    // that holds the entry: owners of two layers need not agree, so there is no "posix" view.
+    return Files.readAttributes(existing(OverlayPath.check(path)), type, options);
   }
 
   @Override
