@@ -1,6 +1,6 @@
 package dev.spindle.cli;
 
-import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.SandboxLimitException;
 import dev.spindle.sandbox.python.EvalResult;
 import dev.spindle.sandbox.python.PythonRuntime;
@@ -70,7 +70,7 @@ final class PythonCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "give -c CODE or a FILE (an interactive prompt is not supported)");
     }
-    Sandbox.Builder b = PythonRuntime.sandbox();
+    SandboxBuilder b = PythonRuntime.sandbox();
     limits.apply(b);
     try (PythonRuntime py = PythonRuntime.start(b.build())) {
       // sys.argv and __file__ as python3 sets them.

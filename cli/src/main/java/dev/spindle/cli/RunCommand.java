@@ -10,6 +10,7 @@ import dev.spindle.fork.SnapshotMode;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.SandboxException;
 import dev.spindle.sandbox.SandboxLimitException;
 import dev.spindle.sandbox.overlay.OverlayFileSystems;
@@ -141,7 +142,7 @@ final class RunCommand implements Callable<Integer> {
             FileSystems.newFileSystem(common.images().usable(image), Map.of("mode", "indexed"));
         open.add(imageFs);
       }
-      Sandbox.Builder b =
+      SandboxBuilder b =
           Sandbox.builder(readModule(imageFs))
               .argv0(Path.of(wasm).getFileName().toString())
               .args(args.toArray(String[]::new))
