@@ -2,6 +2,7 @@ package dev.spindle.bench;
 
 import dev.spindle.sandbox.RunResult;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.ruby.RubyVm;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,7 @@ public final class StartOnce {
 
   public static void main(String[] args) throws Exception {
     long start = System.nanoTime();
-    Sandbox.Builder b = Sandbox.builder(Path.of(args[1]));
+    SandboxBuilder b = Sandbox.builder(Path.of(args[1]));
     if (args[2].equals("none")) {
       b.noCompiledCache();
     } else {

@@ -8,7 +8,6 @@ import dev.spindle.container.OciImageConfig;
 import dev.spindle.container.OciImporter;
 import dev.spindle.container.RegistryOptions;
 import dev.spindle.fuse.MountOptions;
-import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageStore;
 import dev.spindle.image.make.MakeOptions;
@@ -66,11 +65,8 @@ final class ContainerCommand {
     @Option(names = "--pids", paramLabel = "N", description = "At most N processes and threads.")
     long pids;
 
-    @Option(
-        names = {"-e", "--env"},
-        paramLabel = "NAME=VALUE",
-        description = "Environment (default: a PATH only).")
-    List<String> env = new ArrayList<>();
+    /** Added to the image's environment (default: a PATH only). */
+    @Mixin EnvOptions env;
 
     @Option(
         names = {"-w", "--workdir"},
@@ -112,11 +108,7 @@ final class ContainerCommand {
         description = "Record each first open of an image file (JSON lines).")
     Path trace;
 
-    @Option(
-        names = "--mode",
-        defaultValue = "indexed",
-        description = "Image path lookups: indexed or lazy.")
-    String mode;
+    @Mixin LookupModeOption lookup;
 
     @Option(
         names = "--hot",
@@ -186,14 +178,14 @@ final class ContainerCommand {
       if (memory != null) {
         spec = spec.withMemory(ContainerSpec.parseSize(memory));
       }
-      if (!env.isEmpty()) {
+      if (!env.entries().isEmpty()) {
         List<String> all = new ArrayList<>(spec.env());
-        all.addAll(env);
+        all.addAll(env.entries());
         spec = spec.withEnv(all);
       }
       ContainerRuntime runtime = new ContainerRuntime(common.home().containers());
       // Checked again as opened: the check is bound to the bytes the container gets.
-      Image img = common.images().open(image, AccessMode.parse(mode));
+      Image img = common.images().open(image, lookup.mode);
       Container c;
       try {
         String who = user != null ? user : oci.map(OciImageConfig::user).orElse("");

@@ -1,6 +1,5 @@
 package dev.spindle.cli;
 
-import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageEntry;
 import dev.spindle.image.ImageExtractor;
@@ -29,17 +28,12 @@ final class ImageReadCommands {
         description = "A tag in the store, or an image file.")
     String image;
 
-    @Option(
-        names = "--mode",
-        defaultValue = "indexed",
-        description =
-            "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
-    String mode;
+    @Mixin LookupModeOption lookup;
 
     Image open() throws IOException {
       // Under the node's signature policy: what an image holds is only shown or written out
       // when it is signed by a trusted key (ImageStore's class comment).
-      return common.images().open(image, AccessMode.parse(mode));
+      return common.images().open(image, lookup.mode);
     }
   }
 
@@ -71,12 +65,7 @@ final class ImageReadCommands {
     @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", defaultValue = "/")
     String path;
 
-    @Option(
-        names = "--mode",
-        defaultValue = "indexed",
-        description =
-            "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
-    String mode;
+    @Mixin LookupModeOption lookup;
 
     @Option(names = "-l", description = "Long format: mode, object id, size.")
     boolean longFormat;
@@ -94,7 +83,7 @@ final class ImageReadCommands {
             new picocli.CommandLine(this),
             "--node lists a node's images; reading one image's directories is local only");
       }
-      try (Image img = common.images().open(image, AccessMode.parse(mode))) {
+      try (Image img = common.images().open(image, lookup.mode)) {
         ImageEntry e = new PathResolver(img).resolve(path, true);
         if (!e.isDirectory()) {
           print(img, e);

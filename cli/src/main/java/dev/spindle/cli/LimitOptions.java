@@ -1,7 +1,7 @@
 package dev.spindle.cli;
 
 import dev.spindle.client.Api.Limits;
-import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -41,7 +41,7 @@ final class LimitOptions {
   }
 
   /** Applies the limits given to a sandbox built here. */
-  Sandbox.Builder apply(Sandbox.Builder b) {
+  SandboxBuilder apply(SandboxBuilder b) {
     if (timeout != null) {
       b.timeout(timeout());
     }

@@ -2,7 +2,6 @@ package dev.spindle.cli;
 
 import dev.spindle.fuse.ImageMount;
 import dev.spindle.fuse.MountOptions;
-import dev.spindle.image.AccessMode;
 import dev.spindle.image.Image;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -38,16 +37,11 @@ final class MountCommand implements Callable<Integer> {
       description = "Write each first open (path, id, size, pid, time) as a JSON line to FILE.")
   Path trace;
 
-  @Option(
-      names = "--mode",
-      defaultValue = "indexed",
-      description =
-          "Path lookups: indexed (path index) or lazy (walk trees). Default: ${DEFAULT-VALUE}.")
-  String mode;
+  @Mixin LookupModeOption lookup;
 
   @Override
   public Integer call() throws Exception {
-    Image img = common.images().open(image, AccessMode.parse(mode));
+    Image img = common.images().open(image, lookup.mode);
     ImageMount m;
     try {
       m = ImageMount.mount(img, dir, new MountOptions(trace, null));

@@ -1,6 +1,6 @@
 package dev.spindle.cli;
 
-import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.SandboxLimitException;
 import dev.spindle.sandbox.python.EvalResult;
 import dev.spindle.sandbox.python.PythonRuntime;
@@ -30,11 +30,11 @@ import picocli.CommandLine.Parameters;
       "Arguments after FILE reach sys.argv; put -- before any that start with '-'.",
       "Output is printed when the code ends. Exit code: as python3 (an uncaught exception prints its",
       "traceback on stderr and is 1, sys.exit(N) is N); "
-          + RunCommand.EXIT_TIMEOUT
+          + ExitCodes.TIMEOUT
           + " timeout, "
-          + RunCommand.EXIT_MEMORY
+          + ExitCodes.MEMORY
           + " memory limit, "
-          + RunCommand.EXIT_OUTPUT
+          + ExitCodes.OUTPUT
           + " output limit."
     })
 final class PythonCommand implements Callable<Integer> {
@@ -70,7 +70,7 @@ final class PythonCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "give -c CODE or a FILE (an interactive prompt is not supported)");
     }
-    Sandbox.Builder b = PythonRuntime.sandbox();
+    SandboxBuilder b = PythonRuntime.sandbox();
     limits.apply(b);
     try (PythonRuntime py = PythonRuntime.start(b.build())) {
       // sys.argv and __file__ as python3 sets them.
@@ -94,7 +94,7 @@ final class PythonCommand implements Callable<Integer> {
         case "SystemExit" -> Integer.parseInt(r.error().message());
         case "OutputLimitExceeded" -> {
           print(System.err, "spindle: " + r.error().message() + "\n");
-          yield RunCommand.EXIT_OUTPUT;
+          yield ExitCodes.OUTPUT;
         }
         default -> {
           print(System.err, r.error().traceback());
@@ -103,11 +103,7 @@ final class PythonCommand implements Callable<Integer> {
       };
     } catch (SandboxLimitException e) {
       System.err.println("spindle: " + e.getMessage());
-      return switch (e.limit()) {
-        case TIMEOUT -> RunCommand.EXIT_TIMEOUT;
-        case MEMORY -> RunCommand.EXIT_MEMORY;
-        case OUTPUT -> RunCommand.EXIT_OUTPUT;
-      };
+      return ExitCodes.of(e.limit());
     }
   }
 

@@ -10,11 +10,10 @@ import dev.spindle.fork.SnapshotMode;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.SandboxException;
 import dev.spindle.sandbox.SandboxLimitException;
-import dev.spindle.sandbox.overlay.OverlayFileSystems;
 import dev.spindle.store.Tag;
-import dev.spindle.store.Trees;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -40,21 +39,16 @@ import picocli.CommandLine.Parameters;
       "Image directories (--dir GUEST=image:PATH) are writable: writes go to an upper layer",
       "(--upper DIR, else a temporary directory removed afterwards); the image never changes.",
       "Exit code: the guest's; "
-          + RunCommand.EXIT_TIMEOUT
+          + ExitCodes.TIMEOUT
           + " timeout, "
-          + RunCommand.EXIT_MEMORY
+          + ExitCodes.MEMORY
           + " memory limit, "
-          + RunCommand.EXIT_OUTPUT
+          + ExitCodes.OUTPUT
           + " output limit, "
-          + RunCommand.EXIT_TRAP
+          + ExitCodes.TRAP
           + " trap or module error."
     })
 final class RunCommand implements Callable<Integer> {
-  static final int EXIT_TIMEOUT = 124; // as coreutils timeout(1)
-  static final int EXIT_MEMORY = 125;
-  static final int EXIT_OUTPUT = 123;
-  static final int EXIT_TRAP = 134; // 128 + SIGABRT, as a native program that aborts
-
   @Mixin CommonOptions common;
 
   @Option(
@@ -70,8 +64,7 @@ final class RunCommand implements Callable<Integer> {
       description = "The module: a host file, else (with --image) a path inside the image.")
   String wasm;
 
-  @Option(names = "--env", paramLabel = "K=V", description = "Environment variable (repeatable).")
-  List<String> env = new ArrayList<>();
+  @Mixin EnvOptions env;
 
   @Option(
       names = "--dir",
@@ -118,30 +111,20 @@ final class RunCommand implements Callable<Integer> {
           "After the calls, snapshot the reactor under TAG (branch it with 'spindle branch TAG -n N').")
   String snapshot;
 
-  @Option(
-      names = "--mode",
-      defaultValue = "full",
-      paramLabel = "full|live",
-      description =
-          "Snapshot mode: full (written before returning) or live (page table only, written in the"
-              + " background while the sandbox runs on). Default: ${DEFAULT-VALUE}.")
-  String mode;
+  @Mixin SnapshotModeOption snapshotMode;
 
   @Parameters(paramLabel = "ARGS", description = "Arguments for the guest (after --).")
   List<String> args = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
-    List<AutoCloseable> open = new ArrayList<>();
-    Path tempUpper = null;
-    try {
-      FileSystem imageFs = null;
-      if (image != null) {
-        imageFs =
-            FileSystems.newFileSystem(common.images().usable(image), Map.of("mode", "indexed"));
-        open.add(imageFs);
-      }
-      Sandbox.Builder b =
+    try (FileSystem imageFs =
+            image == null
+                ? null
+                : FileSystems.newFileSystem(
+                    common.images().usable(image), Map.of("mode", "indexed"));
+        RunDirs preopens = new RunDirs(imageFs, upper)) {
+      SandboxBuilder b =
           Sandbox.builder(readModule(imageFs))
               .argv0(Path.of(wasm).getFileName().toString())
               .args(args.toArray(String[]::new))
@@ -149,57 +132,14 @@ final class RunCommand implements Callable<Integer> {
               .stderr(System.err)
               .engine(engine.engine)
               .memoryFactory(memoryFactory());
-      for (String kv : env) {
-        int eq = kv.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException("--env: expected K=V: " + kv);
-        }
-        b.env(kv.substring(0, eq), kv.substring(eq + 1));
-      }
+      env.map().forEach(b::env);
       for (String d : dirs) {
-        int eq = d.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException(
-              "--dir: expected GUEST=HOSTDIR or GUEST=image:PATH: " + d);
-        }
-        String guest = d.substring(0, eq);
-        String source = d.substring(eq + 1);
-        if (source.startsWith("image:")) {
-          if (imageFs == null) {
-            throw new IllegalArgumentException("--dir " + d + ": needs --image");
-          }
-          Path lower = imageFs.getPath("/").resolve(source.substring("image:".length()));
-          if (!Files.isDirectory(lower)) {
-            throw new IllegalArgumentException(
-                "--dir " + d + ": not a directory in the image: " + lower);
-          }
-          if (upper == null && tempUpper == null) {
-            tempUpper = Files.createTempDirectory("spindle-upper-");
-          }
-          Path layer =
-              Files.createDirectories(
-                  (upper != null ? upper : tempUpper).resolve(layerName(guest)));
-          FileSystem overlay = OverlayFileSystems.newFileSystem(lower, layer);
-          open.add(overlay);
-          b.preopen(guest, overlay.getPath("/"));
-        } else {
-          Path host = Path.of(source);
-          if (!Files.isDirectory(host)) {
-            throw new IllegalArgumentException("--dir " + d + ": not a directory: " + source);
-          }
-          b.preopen(guest, host);
-        }
+        preopens.add(b, d);
       }
       limits.apply(b);
       return execute(b.build());
     } finally {
       System.out.flush();
-      for (AutoCloseable c : open.reversed()) {
-        c.close();
-      }
-      if (tempUpper != null) {
-        Trees.delete(tempUpper);
-      }
     }
   }
 
@@ -218,22 +158,16 @@ final class RunCommand implements Callable<Integer> {
       }
       return 0;
     } catch (SandboxLimitException e) {
-      return fail(
-          e.getMessage(),
-          switch (e.limit()) {
-            case TIMEOUT -> EXIT_TIMEOUT;
-            case MEMORY -> EXIT_MEMORY;
-            case OUTPUT -> EXIT_OUTPUT;
-          });
+      return fail(e.getMessage(), ExitCodes.of(e.limit()));
     } catch (SandboxException e) {
-      return fail(e.getMessage(), EXIT_TRAP);
+      return fail(e.getMessage(), ExitCodes.TRAP);
     }
   }
 
   /** Runs the calls in a snapshot-capable guest, then snapshots it (the fork module). */
   private int executeAndSnapshot(Sandbox sandbox) throws Exception {
     Tag tag = Tag.of(snapshot);
-    SnapshotMode m = SnapshotMode.parse(mode);
+    SnapshotMode m = snapshotMode.mode;
     try (Forks forks = new Forks(common.home());
         Guest guest = forks.start(sandbox)) {
       for (CallOptions.Call c : calls.calls) {
@@ -245,7 +179,7 @@ final class RunCommand implements Callable<Integer> {
       s.persisted().get();
       System.err.printf(
           "snapshot %s (%s): %d pages, paused the sandbox %.2f ms, ready in %.1f ms%n",
-          tag, mode, s.table().pages(), pauseMs, (System.nanoTime() - t0) / 1e6);
+          tag, m.json(), s.table().pages(), pauseMs, (System.nanoTime() - t0) / 1e6);
       return 0;
     }
   }
@@ -285,11 +219,5 @@ final class RunCommand implements Callable<Integer> {
       case PAGED -> PagedMemory::new;
       case BUILTIN -> ByteArrayMemory::new;
     };
-  }
-
-  /** "/data/x" → "data_x": one layer directory per guest path. */
-  private static String layerName(String guest) {
-    String name = guest.replaceAll("^/+|/+$", "").replaceAll("[^A-Za-z0-9._-]", "_");
-    return name.isEmpty() ? "root" : name;
   }
 }

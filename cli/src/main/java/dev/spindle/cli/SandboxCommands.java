@@ -9,9 +9,7 @@ import dev.spindle.client.SpindleClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,10 +67,7 @@ final class SandboxCommands {
         description = "How many (1..1000, default ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(
-        names = {"-e", "--env"},
-        paramLabel = "K=V")
-    Map<String, String> env = new LinkedHashMap<>();
+    @Mixin EnvOptions env;
 
     @Option(
         names = "--dir",
@@ -147,7 +142,7 @@ final class SandboxCommands {
         throw new IllegalArgumentException(
             "no such file: " + module + " (or name a module in an image as IMAGE:PATH)");
       }
-      CreateSandboxes req = new CreateSandboxes(wasm, args, env, n, limits);
+      CreateSandboxes req = new CreateSandboxes(wasm, args, env.map(), n, limits);
       if (!dirs.isEmpty()) {
         req = req.withDirs(dirs(dirs));
       }

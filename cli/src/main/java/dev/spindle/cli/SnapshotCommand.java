@@ -49,12 +49,7 @@ final class SnapshotCommand {
         description = "The snapshot's tag.")
     String tag;
 
-    @Option(
-        names = "--mode",
-        paramLabel = "full|live",
-        defaultValue = "full",
-        description = "full (default) or live.")
-    String mode;
+    @Mixin SnapshotModeOption snapshotMode;
 
     @Mixin EngineOption engine;
 
@@ -62,7 +57,7 @@ final class SnapshotCommand {
 
     @Override
     public Integer call() throws Exception {
-      SnapshotMode m = SnapshotMode.parse(mode);
+      SnapshotMode m = snapshotMode.mode;
       Tag t = Tag.of(tag);
       Sandbox sandbox =
           Sandbox.builder(wasm).engine(engine.engine).memoryFactory(PagedMemory::new).build();

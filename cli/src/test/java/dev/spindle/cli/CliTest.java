@@ -126,6 +126,18 @@ class CliTest {
     assertThat(h.out()).contains("git write-tree").contains("Examples:");
   }
 
+  /** Enum options are typed: --help lists their values, and another value is refused. */
+  @Test
+  void modeOptionsListTheirValuesAndRefuseOthers() {
+    assertThat(run("image", "cat", "--help").out()).contains("INDEXED, LAZY");
+    assertThat(run("mount", "--help").out()).contains("INDEXED, LAZY");
+    assertThat(run("run", "--help").out()).contains("FULL, LIVE");
+    assertThat(run("snapshot", "create", "--help").out()).contains("FULL, LIVE");
+    CliRunner.Result bad = run("image", "cat", "t1", "/x", "--mode", "walk");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--mode").contains("INDEXED, LAZY").contains("'walk'");
+  }
+
   /**
    * The launcher's AOT training run starts a node, calls a guest over the API and cleans up after
    * itself; it is hidden from the help a user reads.

@@ -72,6 +72,17 @@ class RunCommandTest {
         .contains("COMPILED, INTERPRETER");
   }
 
+  /** -e is --env's short name here as in 'container run' and 'sandbox create' (one mixin). */
+  @Test
+  void shortEnvOptionAndMalformedEntriesAreRefusedNamingTheEntry() {
+    CliRunner.Result r =
+        run("--wasm", Guests.command("hello").toString(), "-e", "GREETING=hey", "--", "z");
+    assertThat(r.out()).isEqualTo("hey z\n");
+    CliRunner.Result bad = run("--wasm", Guests.command("hello").toString(), "-e", "GREETING");
+    assertThat(bad.err()).contains("--env").contains("NAME=VALUE").contains("GREETING");
+    assertThat(bad.code()).isNotZero();
+  }
+
   @Test
   void theModuleAndAWritableDirectoryComeFromTheImage() throws Exception {
     Path upper = tmp.resolve("upper");
@@ -181,16 +192,16 @@ class RunCommandTest {
   void limitsAndTrapsEndWithOneLineAndTheirOwnExitCodes() {
     CliRunner.Result timeout =
         run("--wasm", Guests.command("spin").toString(), "--timeout", "300ms");
-    assertThat(timeout.code()).isEqualTo(RunCommand.EXIT_TIMEOUT);
+    assertThat(timeout.code()).isEqualTo(ExitCodes.TIMEOUT);
     assertThat(timeout.err()).startsWith("spindle: TIMEOUT limit:").hasLineCount(1);
 
     CliRunner.Result memory =
         run("--wasm", Guests.command("hog").toString(), "--max-memory", "4MiB");
-    assertThat(memory.code()).isEqualTo(RunCommand.EXIT_MEMORY);
+    assertThat(memory.code()).isEqualTo(ExitCodes.MEMORY);
     assertThat(memory.err()).contains("spindle: MEMORY limit:");
 
     CliRunner.Result trap = run("--wasm", Guests.reactor("reactor").toString(), "--call", "crash");
-    assertThat(trap.code()).isEqualTo(RunCommand.EXIT_TRAP);
+    assertThat(trap.code()).isEqualTo(ExitCodes.TRAP);
     assertThat(trap.err()).startsWith("spindle: ").contains("trap").hasLineCount(1);
   }
 

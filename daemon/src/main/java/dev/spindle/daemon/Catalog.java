@@ -2,23 +2,18 @@ package dev.spindle.daemon;
 
 import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.client.Api.MakeImage;
+import dev.spindle.fork.SnapshotStatus;
 import dev.spindle.fork.SnapshotStore;
 import dev.spindle.image.ImageHeader;
 import dev.spindle.image.ImageStore;
-import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.Progress;
-import dev.spindle.image.VerifyReport;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -26,9 +21,10 @@ import java.util.concurrent.Executors;
 
 /**
  * Images and snapshots by tag, one namespace: the files in the image and snapshot stores, their
- * rows in {@link StateDb}, and the work that makes them. The row is claimed ({@code writing})
- * before any file is written and settled ({@code ready} or {@code failed}) after, so the database
- * always knows what is in flight.
+ * rows in {@link StateDb}, and the work that makes them (a tag's lifecycle: claim, make or settle,
+ * fail, compact, delete). Recovery at start is {@link CatalogRecovery}; lineage is {@link Lineage}.
+ * The row is claimed ({@code writing}) before any file is written and settled ({@code ready} or
+ * {@code failed}) after, so the database always knows what is in flight.
  */
 public final class Catalog implements AutoCloseable {
   public static final String IMAGE = "image";
@@ -44,6 +40,7 @@ public final class Catalog implements AutoCloseable {
   private final ImageStore images;
   private final SnapshotStore snapshots;
   private final StateDb db;
+  private final Lineage lineage;
   private final ExecutorService makers =
       Executors.newFixedThreadPool(
           2,
@@ -58,6 +55,7 @@ public final class Catalog implements AutoCloseable {
     this.images = images;
     this.snapshots = snapshots;
     this.db = db;
+    this.lineage = new Lineage(db);
   }
 
   SnapshotStore snapshots() {
@@ -69,112 +67,12 @@ public final class Catalog implements AutoCloseable {
   }
 
   /**
-   * Reconciles rows and files at start: work that was in flight when the process died is marked
-   * {@code failed} and its partial files removed; every {@code ready} tag is verified (a damaged or
-   * missing one becomes {@code failed} with the reason); tags found on disk without a row (made by
-   * the embedded CLI) are verified and adopted.
+   * Reconciles rows and files at start ({@link CatalogRecovery}).
+   *
+   * @return a line per tag it changed
    */
   List<String> recover() throws IOException {
-    List<String> log = new ArrayList<>();
-    for (ImageInfo i : db.withStatus("writing")) {
-      db.fail(i.tag(), "interrupted: the node stopped while this was being written");
-      log.add(i.tag() + ": was writing, now failed");
-    }
-    removeImageTempFiles();
-    for (String tag : snapshots.recover()) {
-      if (Tag.isValid(tag)) {
-        if (db.get(tag).isEmpty()) {
-          db.put(row(tag, SNAPSHOT, "failed", null, null, null));
-        }
-        db.fail(tag, "interrupted: the node stopped while this snapshot was being written");
-      }
-    }
-    for (ImageInfo i : db.withStatus("ready")) {
-      String damage = check(i);
-      if (damage != null) {
-        db.fail(i.tag(), damage);
-        log.add(i.tag() + ": " + damage);
-      }
-    }
-    Set<String> known = new HashSet<>();
-    db.all().forEach(i -> known.add(i.tag()));
-    for (Tag t : images.list()) {
-      if (!known.contains(t.value())) {
-        adoptImage(t);
-      }
-    }
-    for (Tag t : snapshots.list()) {
-      if (!known.contains(t.value())) {
-        String damage = checkSnapshot(t);
-        db.put(
-            damage == null
-                ? row(t.value(), SNAPSHOT, "ready", null, null, null)
-                : row(t.value(), SNAPSHOT, "failed", null, null, damage));
-      }
-    }
-    return log;
-  }
-
-  private void adoptImage(Tag t) throws IOException {
-    VerifyReport r = new ImageVerifier(Progress.NONE).verify(images.path(t));
-    if (r.ok()) {
-      db.put(
-          readyImage(
-              t,
-              null,
-              null,
-              r.commit().root().name(),
-              r.commit().commit().name(),
-              Files.size(images.path(t)),
-              (int) r.objects(),
-              null));
-    } else {
-      db.put(row(t.value(), IMAGE, "failed", null, null, damage(r)));
-    }
-  }
-
-  /** Why a ready tag is not usable, or null when it verifies. */
-  private String check(ImageInfo i) throws IOException {
-    Tag t = Tag.of(i.tag());
-    if (SNAPSHOT.equals(i.kind())) {
-      return checkSnapshot(t);
-    }
-    Path p = images.path(t);
-    if (!Files.isRegularFile(p)) {
-      return "missing: " + p + " is gone";
-    }
-    VerifyReport r = new ImageVerifier(Progress.NONE).verify(p);
-    return r.ok() ? null : damage(r);
-  }
-
-  private String checkSnapshot(Tag t) {
-    if (!snapshots.exists(t)) {
-      return "missing: " + snapshots.directory(t) + " is gone";
-    }
-    try (var s = snapshots.open(t)) {
-      String damage = s.verify();
-      return damage == null ? null : "damaged: " + damage;
-    } catch (IOException | RuntimeException e) {
-      return "damaged: " + e.getMessage();
-    }
-  }
-
-  /** The verifier's findings in one line: the first few, each naming its offset or object. */
-  private static String damage(VerifyReport r) {
-    return "damaged: "
-        + String.join("; ", r.problems().stream().limit(3).map(Object::toString).toList());
-  }
-
-  /** Leftovers of image writes a crash interrupted ({@code images/.<tag>.img.*.tmp}). */
-  private void removeImageTempFiles() throws IOException {
-    if (!Files.isDirectory(home.images())) {
-      return;
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(home.images(), ".*.tmp")) {
-      for (Path p : ds) {
-        Files.deleteIfExists(p);
-      }
-    }
+    return new CatalogRecovery(home, images, snapshots, db).run();
   }
 
   // --- requests ---------------------------------------------------------------------------
@@ -189,7 +87,7 @@ public final class Catalog implements AutoCloseable {
           "bad_field", "field 'source' is required: a directory, a local repository or a Git URL");
     }
     Tag tag = tag(m.tag(), "tag");
-    claim(row(tag.value(), IMAGE, "writing", m.source(), m.ref(), null));
+    claim(row(tag.value(), IMAGE, SnapshotStatus.WRITING, m.source(), m.ref(), null));
     CompletableFuture<ImageInfo> done = CompletableFuture.supplyAsync(() -> build(tag, m), makers);
     if (Boolean.FALSE.equals(m.awaitReady())) {
       return withLineage(db.get(tag.value()).orElseThrow());
@@ -207,15 +105,13 @@ public final class Catalog implements AutoCloseable {
       ImageHeader h = images.make(m.source(), tag, o, Progress.NONE);
       ImageInfo claimed = db.get(tag.value()).orElseThrow();
       ImageInfo ready =
-          readyImage(
-              tag,
-              m.source(),
-              m.ref(),
-              h.root().name(),
-              h.commit().name(),
-              Files.size(images.path(tag)),
-              h.objectCount(),
-              claimed.createdAt());
+          ImageRow.of(tag.value(), IMAGE, SnapshotStatus.READY)
+              .source(m.source())
+              .ref(m.ref())
+              .tree(h.root().name(), h.commit().name())
+              .size(Files.size(images.path(tag)), h.objectCount())
+              .createdAt(claimed.createdAt())
+              .build();
       db.put(ready);
       return withLineage(db.get(tag.value()).orElseThrow());
     } catch (IOException | RuntimeException e) {
@@ -262,7 +158,7 @@ public final class Catalog implements AutoCloseable {
     }
     if (!db.claim(row)) {
       ImageInfo other = db.get(row.tag()).orElseThrow();
-      throw "writing".equals(other.status())
+      throw SnapshotStatus.WRITING.json().equals(other.status())
           ? ApiError.conflict(
               "tag_in_flight",
               "tag '" + row.tag() + "' is being written (" + article(other.kind()) + ")")
@@ -301,37 +197,9 @@ public final class Catalog implements AutoCloseable {
             .orElseThrow(() -> ApiError.notFound("no image or snapshot tagged '" + tag + "'")));
   }
 
-  /**
-   * The row with its lineage: ancestors (parent first, up to the image a chain starts from), the
-   * chain depth (how many snapshots stand between it and that image), and its direct dependents.
-   */
+  /** The row with its lineage ({@link Lineage}). */
   private ImageInfo withLineage(ImageInfo i) {
-    List<String> ancestors = new java.util.ArrayList<>();
-    java.util.Set<String> seen = new java.util.HashSet<>(List.of(i.tag()));
-    for (String p = i.parent(); p != null && seen.add(p); ) {
-      ancestors.add(p);
-      p = db.get(p).map(ImageInfo::parent).orElse(null);
-    }
-    List<String> dependents = db.children(i.tag()).stream().map(ImageInfo::tag).toList();
-    int depth = SNAPSHOT.equals(i.kind()) ? ancestors.size() : 0;
-    return new ImageInfo(
-        i.tag(),
-        i.kind(),
-        i.status(),
-        i.source(),
-        i.ref(),
-        i.root(),
-        i.commit(),
-        i.sizeBytes(),
-        i.objects(),
-        i.parent(),
-        i.createdAt(),
-        i.updatedAt(),
-        i.error(),
-        i.pauseMs(),
-        depth,
-        ancestors,
-        dependents);
+    return lineage.of(i);
   }
 
   /**
@@ -341,7 +209,7 @@ public final class Catalog implements AutoCloseable {
    */
   ImageInfo compact(String tagText) throws IOException {
     ImageInfo i = get(tagText);
-    if (!SNAPSHOT.equals(i.kind()) || !"ready".equals(i.status())) {
+    if (!SNAPSHOT.equals(i.kind()) || !SnapshotStatus.READY.json().equals(i.status())) {
       throw ApiError.conflict(
           "not_a_ready_snapshot",
           "tag '"
@@ -363,7 +231,7 @@ public final class Catalog implements AutoCloseable {
    */
   public List<String> delete(String tagText, boolean cascade) throws IOException {
     ImageInfo i = get(tagText);
-    if ("writing".equals(i.status())) {
+    if (SnapshotStatus.WRITING.json().equals(i.status())) {
       throw ApiError.conflict(
           "tag_in_flight", "tag '" + i.tag() + "' is being written; delete it once it settles");
     }
@@ -419,24 +287,10 @@ public final class Catalog implements AutoCloseable {
     return Tag.of(value);
   }
 
+  /** A row without the tree, size and lineage an image gets once made. */
   static ImageInfo row(
-      String tag, String kind, String status, String source, String parent, String error) {
-    return new ImageInfo(
-        tag, kind, status, source, null, null, null, null, null, parent, null, null, error);
-  }
-
-  private static ImageInfo readyImage(
-      Tag t,
-      String source,
-      String ref,
-      String root,
-      String commit,
-      long size,
-      int objects,
-      String createdAt) {
-    return new ImageInfo(
-        t.value(), IMAGE, "ready", source, ref, root, commit, size, objects, null, createdAt, null,
-        null);
+      String tag, String kind, SnapshotStatus status, String source, String parent, String error) {
+    return ImageRow.of(tag, kind, status).source(source).parent(parent).error(error).build();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.spindle.daemon;
 
 import dev.spindle.client.Api.ImageInfo;
+import dev.spindle.fork.SnapshotStatus;
 import dev.spindle.store.Tag;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,7 +29,13 @@ public final class GuestSnapshots {
           "sandbox " + g.id + " is a command module; only reactors can be " + "snapshotted");
     }
     catalog.claim(
-        Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", "sandbox:" + g.id, g.image, null));
+        Catalog.row(
+            tag.value(),
+            Catalog.SNAPSHOT,
+            SnapshotStatus.WRITING,
+            "sandbox:" + g.id,
+            g.image,
+            null));
     CompletableFuture<Void> done;
     double pauseMs;
     try {

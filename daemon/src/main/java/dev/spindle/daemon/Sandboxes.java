@@ -11,6 +11,7 @@ import dev.spindle.fork.Forks;
 import dev.spindle.fork.SandboxSnapshot;
 import dev.spindle.memory.FrameBudget;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.store.Tag;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -506,7 +507,7 @@ public final class Sandboxes implements AutoCloseable {
   }
 
   private static Sandbox build(CreateSandboxes req, Applied l, byte[] bytes) {
-    Sandbox.Builder b = Sandbox.builder(bytes);
+    SandboxBuilder b = Sandbox.builder(bytes);
     if (req.args() != null) {
       b.args(req.args().toArray(String[]::new));
     }

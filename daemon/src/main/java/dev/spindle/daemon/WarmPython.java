@@ -4,6 +4,7 @@ import dev.spindle.client.Api.ImageInfo;
 import dev.spindle.fork.Forks;
 import dev.spindle.fork.SandboxSnapshot;
 import dev.spindle.fork.SnapshotMode;
+import dev.spindle.fork.SnapshotStatus;
 import dev.spindle.sandbox.python.EvalResult;
 import dev.spindle.sandbox.python.PythonModule;
 import dev.spindle.sandbox.python.PythonRuntime;
@@ -99,7 +100,8 @@ final class WarmPython {
 
   private SandboxSnapshot boot() throws IOException {
     String source = "runtime:python " + PythonRuntime.ARTIFACT;
-    catalog.claimRuntime(Catalog.row(tag.value(), Catalog.SNAPSHOT, "writing", source, null, null));
+    catalog.claimRuntime(
+        Catalog.row(tag.value(), Catalog.SNAPSHOT, SnapshotStatus.WRITING, source, null, null));
     try {
       SandboxSnapshot s;
       // Its file tree is a private directory at '/': the snapshot records a copy, and every

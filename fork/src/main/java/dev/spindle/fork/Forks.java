@@ -6,6 +6,7 @@ import dev.spindle.memory.PageTable;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.wasi.WasiState;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
@@ -37,7 +38,7 @@ public final class Forks implements AutoCloseable {
   private final List<Snapshot> opened = new ArrayList<>();
 
   /** Applied to the sandbox of a persisted snapshot or a resumed child; null for the defaults. */
-  private final Consumer<Sandbox.Builder> defaults;
+  private final Consumer<SandboxBuilder> defaults;
 
   public Forks(SpindleHome home) {
     this(home, null);
@@ -48,7 +49,7 @@ public final class Forks implements AutoCloseable {
    * applied to their builder (timeout, memory cap, output cap): what a node allows when no request
    * named limits for them. Null for the builder's own defaults.
    */
-  public Forks(SpindleHome home, Consumer<Sandbox.Builder> defaults) {
+  public Forks(SpindleHome home, Consumer<SandboxBuilder> defaults) {
     this.store = new SnapshotStore(home);
     this.modules = new ModuleStore(home);
     this.files = store.files();
@@ -225,7 +226,7 @@ public final class Forks implements AutoCloseable {
    * builder (engine, timeout, memory cap; null for the defaults). Pages load from the file on first
    * touch, each checked against its SHA-256. The snapshot's files stay open until {@link #close()}.
    */
-  public SandboxSnapshot open(Tag tag, Consumer<Sandbox.Builder> settings) throws IOException {
+  public SandboxSnapshot open(Tag tag, Consumer<SandboxBuilder> settings) throws IOException {
     Snapshot files = store.open(tag);
     try {
       ObjectNode json = files.state();
@@ -260,14 +261,14 @@ public final class Forks implements AutoCloseable {
     }
   }
 
-  private Sandbox build(String sha, Consumer<Sandbox.Builder> settings) {
+  private Sandbox build(String sha, Consumer<SandboxBuilder> settings) {
     byte[] wasm;
     try {
       wasm = modules.get(sha);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    Sandbox.Builder b = Sandbox.builder(wasm).memoryFactory(PagedMemory::new);
+    SandboxBuilder b = Sandbox.builder(wasm).memoryFactory(PagedMemory::new);
     if (settings != null) {
       settings.accept(b);
     } else if (defaults != null) {

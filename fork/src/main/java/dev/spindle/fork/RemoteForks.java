@@ -201,9 +201,7 @@ public final class RemoteForks {
     RemotePages.Resumed resumed = RemotePages.resume(d, store, readahead, timeout);
     if (!forks.modules().has(s.moduleSha256())) {
       try {
-        forks
-            .modules()
-            .put(s.moduleSha256(), resumed.source().module(s.moduleSha256(), MAX_MODULE));
+        forks.modules().put(s.moduleSha256(), resumed.module().load(s.moduleSha256(), MAX_MODULE));
       } catch (RuntimeException e) {
         resumed.source().close();
         throw e;

@@ -20,12 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * answer, times out, breaks the protocol or sends a page whose hash is wrong. A page neither has
  * stops the child.
  *
- * <p>Readahead adapts to the access pattern ({@link #readAhead}): each touch that follows the
- * previous one in page order widens a window of pages asked for ahead of the reader, up to the
- * bound given at resume, and each touch elsewhere halves it and asks for its own page only (bytes
- * moved stay those touched), while a sequential reader keeps up to {@value #MAX_WINDOW} pages in
- * flight as pipelined batches on its one connection (throughput is no longer one round trip per
- * page).
+ * <p>Readahead adapts to the access pattern ({@link Readahead}), asking for the pages a sequential
+ * reader will touch in pipelined batches on the fault connection.
  *
  * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
  * page must match the hash the parent computed, so damage on the way is caught), and as a list
@@ -50,36 +46,18 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   private final PageClient background;
 
   /** Page hashes as known now: the descriptor's, then pending ones as they are learnt. */
-  private final byte[] hashes;
+  private final PageHashes hashes;
 
-  private final BitSet pending;
   private final PageStore fallback;
 
-  /**
-   * Most pages read ahead of a sequential reader: every batch the connection may have in flight.
-   */
-  static final int MAX_WINDOW = PageClient.MAX_IN_FLIGHT * PageProtocol.MAX_BATCH;
-
-  /** A sequential run's first readahead, in pages. */
-  private static final int FIRST_WINDOW = 4;
-
-  /** A readahead's bound, in pages: 1 turns it off. */
-  private final int maxWindow;
+  /** Guarded by {@code this}, as {@link #requested} is. */
+  private final Readahead readahead;
 
   /** Pages asked for before they were touched, each with the request that brings it. */
   private final Map<Integer, Batch> prefetched = new ConcurrentHashMap<>();
 
   /** Pages asked for already (by a fault, the readahead or the replay); guarded by {@code this}. */
   private final BitSet requested = new BitSet();
-
-  /** The readahead's state, guarded by {@code this}: the page a sequential reader touches next, */
-  private int expected = -1;
-
-  /** the window now (0: none), */
-  private int window;
-
-  /** and the first page past what it has asked for. */
-  private int aheadEnd;
 
   private volatile long parentDownUntil;
   private volatile String parentFailure;
@@ -98,9 +76,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     this.client = client;
     this.background = background;
     this.fallback = fallback;
-    this.maxWindow = Math.max(1, Math.min(window, MAX_WINDOW));
-    this.hashes = d.pageHashes().clone();
-    this.pending = (BitSet) d.pendingHashes().clone();
+    this.readahead = new Readahead(d, window);
+    this.hashes = new PageHashes(d);
     this.objects = new RemoteObjects(d, background, fallback);
   }
 
@@ -127,11 +104,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
             () -> {
               try {
                 int first;
-                while (!released && (first = nextPending()) >= 0) {
+                while (!released && (first = hashes.nextPending()) >= 0) {
                   int count = Math.min(PageProtocol.MAX_HASHES, d.pages() - first);
                   byte[] got = background.hashes(d.capability(), first, count);
                   hashListBytes.addAndGet(got.length);
-                  learn(first, got);
+                  hashes.learn(first, got);
                 }
               } catch (IOException e) {
                 // see above
@@ -139,29 +116,9 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
             });
   }
 
-  private synchronized int nextPending() {
-    return pending.nextSetBit(0);
-  }
-
   /** Pages whose hash the child has not learnt yet. */
-  public synchronized int pendingHashes() {
-    return pending.cardinality();
-  }
-
-  /** Takes the hashes of pages {@code first..} from {@code list}, for the pages still pending. */
-  private synchronized void learn(int first, byte[] list) {
-    int count = list.length / HASH;
-    for (int i = pending.nextSetBit(first);
-        i >= 0 && i < first + count;
-        i = pending.nextSetBit(i + 1)) {
-      System.arraycopy(list, (i - first) * HASH, hashes, i * HASH, HASH);
-      pending.clear(i);
-    }
-  }
-
-  /** Page {@code i}'s hash, or null while pending. */
-  private synchronized byte[] knownHash(int i) {
-    return pending.get(i) ? null : Arrays.copyOfRange(hashes, i * HASH, (i + 1) * HASH);
+  public int pendingHashes() {
+    return hashes.pendingCount();
   }
 
   /**
@@ -313,50 +270,14 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     return null;
   }
 
-  /**
-   * Adapts the readahead to this touch of page {@code index}, then asks for what it wants that is
-   * not asked for yet, in pipelined batches. A touch of the page just past the previous touch (zero
-   * pages skipped: they are never loaded) widens the window by two pages, from {@value
-   * #FIRST_WINDOW} up to the bound, so a run of n touches reads at most 2n + {@value #FIRST_WINDOW}
-   * pages past its end; any other touch halves it and reads nothing ahead, so a random reader moves
-   * the pages it touches. The readahead asks again only once half the window (at most a batch) is
-   * missing, so that it sends full batches, and never past the table.
-   */
+  /** Lets the readahead see this touch of page {@code index} and sends the batches it asks for. */
   private void readAhead(int index) {
-    if (maxWindow <= 1 || released || !parentUp()) {
+    if (!readahead.on() || released || !parentUp()) {
       return;
     }
-    List<int[]> batches = new ArrayList<>();
+    List<int[]> batches;
     synchronized (this) {
-      boolean sequential = index == expected;
-      expected = nextNonZero(index + 1);
-      if (!sequential) {
-        window /= 2;
-        return;
-      }
-      window = Math.min(maxWindow, Math.max(FIRST_WINDOW, window + 2));
-      int end = (int) Math.min(d.pages(), (long) index + 1 + window);
-      aheadEnd = Math.max(aheadEnd, index + 1);
-      int missing = end - aheadEnd;
-      if (missing <= 0
-          || (missing < Math.min(PageProtocol.MAX_BATCH, window / 2) && end < d.pages())) {
-        return;
-      }
-      List<Integer> want = new ArrayList<>();
-      for (int i = aheadEnd; i < end; i++) {
-        if (!requested.get(i) && !d.isZero(i)) {
-          requested.set(i);
-          want.add(i);
-          if (want.size() == PageProtocol.MAX_BATCH) {
-            batches.add(want.stream().mapToInt(Integer::intValue).toArray());
-            want.clear();
-          }
-        }
-      }
-      if (!want.isEmpty()) {
-        batches.add(want.stream().mapToInt(Integer::intValue).toArray());
-      }
-      aheadEnd = end;
+      batches = readahead.touched(index, this::claim);
     }
     for (int[] pages : batches) {
       Batch b = send(client, pages);
@@ -374,15 +295,13 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     }
   }
 
-  /** The first non-zero page from {@code from}, looking no further than a window; -1 if none. */
-  private int nextNonZero(int from) {
-    int limit = (int) Math.min(d.pages(), (long) from + MAX_WINDOW);
-    for (int i = from; i < limit; i++) {
-      if (!d.isZero(i)) {
-        return i;
-      }
+  /** Marks page {@code p} asked for; false if it was already. Called holding {@code this}. */
+  private boolean claim(int p) {
+    if (requested.get(p)) {
+      return false;
     }
-    return -1;
+    requested.set(p);
+    return true;
   }
 
   /**
@@ -435,42 +354,6 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
             });
   }
 
-  /**
-   * The sandbox's Wasm module whose SHA-256 is {@code sha256Hex}, for a node that lacks it: from
-   * the parent's page service (under the descriptor's capability), else from the store (the parent
-   * saves it there with the pages); checked against the hash either way.
-   *
-   * @throws RemotePageException naming the module when neither has it
-   */
-  public byte[] module(String sha256Hex, int maxBytes) {
-    byte[] want = HexFormat.of().parseHex(sha256Hex);
-    String parent;
-    try {
-      byte[] m = background.module(d.capability(), maxBytes);
-      if (Arrays.equals(Hashes.sha256(m), want)) {
-        return m;
-      }
-      parent = "sent a module with another hash";
-    } catch (IOException e) {
-      parent = "failed (" + e.getMessage() + ")";
-    }
-    String why = "module " + sha256Hex + ": parent " + d.host() + ":" + d.port() + " " + parent;
-    if (fallback == null) {
-      throw new RemotePageException(why + " and there is no fallback store");
-    }
-    Optional<byte[]> m;
-    try {
-      m = fallback.get(want);
-    } catch (IOException e) {
-      throw new RemotePageException(why + " and the store failed: " + e.getMessage());
-    }
-    if (m.isEmpty() || !Arrays.equals(Hashes.sha256(m.get()), want)) {
-      throw new RemotePageException(
-          why + " and the store has " + (m.isEmpty() ? "no such module" : "a damaged copy"));
-    }
-    return m.get();
-  }
-
   /** Pages fetched by the working-set replay (a subset of {@code pagesFetched}). */
   public long replayedPages() {
     return replayed.get();
@@ -511,7 +394,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     Optional<byte[]> p;
     byte[] hash;
     try {
-      hash = knownHash(index);
+      hash = hashes.known(index);
       if (hash == null) {
         hash = hashFromStore(index, why);
       }
@@ -556,8 +439,8 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       throw new RemotePageException(
           "page " + index + ": " + why + ", its hash was still pending, and " + problem);
     }
-    learn(0, list.get());
-    return knownHash(index);
+    hashes.learn(0, list.get());
+    return hashes.known(index);
   }
 
   private String contradiction(byte[] list) {
@@ -583,21 +466,14 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       return false;
     }
     byte[] h = Hashes.sha256(page);
-    byte[] known = knownHash(index);
+    byte[] known = hashes.known(index);
     if (known != null) {
       return Arrays.equals(h, known);
     }
     if (sent != null && Arrays.equals(h, sent)) {
-      learnOne(index, h);
+      hashes.learnOne(index, h);
       return true;
     }
     return false;
-  }
-
-  private synchronized void learnOne(int index, byte[] h) {
-    if (pending.get(index)) {
-      System.arraycopy(h, 0, hashes, index * HASH, HASH);
-      pending.clear(index);
-    }
   }
 }

@@ -140,13 +140,16 @@ public final class RemotePages {
     return written;
   }
 
-  /** A child's page table and its source (for statistics), from a descriptor alone. */
-  public record Resumed(PageTable table, RemotePageSource source) {}
+  /**
+   * A child's page table, its source (for statistics, replay and release) and where its module
+   * comes from if its node lacks it, from a descriptor alone.
+   */
+  public record Resumed(PageTable table, RemotePageSource source, RemoteModuleSource module) {}
 
   /**
    * The readahead bound to give {@link #resume} for the full adaptive readahead (1 turns it off).
    */
-  public static final int READAHEAD = RemotePageSource.MAX_WINDOW;
+  public static final int READAHEAD = Readahead.MAX_WINDOW;
 
   /**
    * A child's table whose pages come from the parent named by {@code d} (else from {@code store}),
@@ -165,6 +168,9 @@ public final class RemotePages {
         zero.set(i);
       }
     }
-    return new Resumed(PageTable.restored(d.pages(), zero, d.droppedSegments(), source), source);
+    return new Resumed(
+        PageTable.restored(d.pages(), zero, d.droppedSegments(), source),
+        source,
+        new RemoteModuleSource(d, background, store));
   }
 }

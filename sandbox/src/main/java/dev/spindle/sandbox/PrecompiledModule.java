@@ -32,7 +32,7 @@ public interface PrecompiledModule {
   /** Its machine factory (the generated {@code …Machine::new}). */
   Function<Instance, Machine> machines();
 
-  /** Imports beyond WASI the module needs (see {@link Sandbox.Builder#hostFunctions}). */
+  /** Imports beyond WASI the module needs (see {@link SandboxBuilder#hostFunctions}). */
   default List<HostFunction> hostFunctions() {
     return List.of();
   }

@@ -15,13 +15,13 @@ import java.time.Duration;
 public final class Reactor implements AutoCloseable {
   private final Instance instance;
   private final Wasi wasi;
-  private final Sandbox.Streams streams;
+  private final GuestStreams streams;
   private final Duration timeout;
   private final int maxMemoryPages;
   private RuntimeException death;
 
   Reactor(
-      Instance instance, Wasi wasi, Sandbox.Streams streams, Duration timeout, int maxMemoryPages) {
+      Instance instance, Wasi wasi, GuestStreams streams, Duration timeout, int maxMemoryPages) {
     this.instance = instance;
     this.wasi = wasi;
     this.streams = streams;

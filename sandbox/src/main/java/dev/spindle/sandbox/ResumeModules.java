@@ -16,7 +16,8 @@ import java.util.List;
  * ConstantEvaluators.computeConstantValue} under {@code Instance.initialize}. After instantiation
  * an active segment behaves as dropped (the Wasm spec's implicit {@code elem.drop}), so an empty
  * one is indistinguishable to the guest. Offsets stay (they are still bounds-checked, against the
- * same tables). Used for modules compiled at build time only (see {@code Sandbox.resumeModule}).
+ * same tables). Used for modules compiled at build time only (see {@code
+ * GuestModule.resumeModule}).
  */
 final class ResumeModules {
   private ResumeModules() {}

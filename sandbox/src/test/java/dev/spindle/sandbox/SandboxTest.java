@@ -48,7 +48,7 @@ class SandboxTest {
 
   @Test
   void aBuiltSandboxIsAFrozenRecipeThatRunsAgain() throws IOException {
-    Sandbox.Builder b =
+    SandboxBuilder b =
         Sandbox.builder(Guests.bytes(Guests.command("hello")))
             .args("one")
             .stdin("in".getBytes(UTF_8));
@@ -59,7 +59,7 @@ class SandboxTest {
     assertThat(s.run().stdoutText())
         .as("stdin bytes are read afresh")
         .isEqualTo("hello one\nstdin: in\n");
-    Sandbox.Prepared first = s.prepared();
+    GuestModule.Prepared first = s.prepared();
     s.run();
     assertThat(s.prepared()).as("parsed and compiled once per sandbox").isSameAs(first);
     assertThat(first.machines()).isNotNull();

@@ -100,7 +100,7 @@ class WasiTestsuiteTest {
     Path specFile = wasm.resolveSibling(name(wasm) + ".json");
     JsonNode spec =
         Files.exists(specFile) ? JSON.readTree(specFile.toFile()) : JSON.createObjectNode();
-    Sandbox.Builder b =
+    SandboxBuilder b =
         Sandbox.builder(wasm)
             .argv0(wasm.getFileName().toString())
             .engine(engine)

@@ -1,19 +1,20 @@
 package dev.spindle.sandbox.overlay;
 
+import static dev.spindle.sandbox.overlay.OverlayOperations.existing;
+import static dev.spindle.sandbox.overlay.OverlayOperations.layers;
+import static dev.spindle.sandbox.overlay.OverlayOperations.names;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessMode;
 import java.nio.file.CopyOption;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -33,7 +34,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The overlay's {@code FileSystemProvider}: checks the path type, then asks {@link Layers}. */
+/**
+ * The overlay's {@code FileSystemProvider}: checks the path type, then dispatches to {@link
+ * OverlayOperations} (or, for reads of attributes, to the entry found in its {@link Layers}).
+ */
 final class OverlayProvider extends FileSystemProvider {
   static final OverlayProvider INSTANCE = new OverlayProvider();
   private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
@@ -60,51 +64,10 @@ final class OverlayProvider extends FileSystemProvider {
     throw new UnsupportedOperationException("overlay file systems have no URI");
   }
 
-  private static Layers layers(OverlayPath p) {
-    return ((OverlayFileSystem) p.getFileSystem()).layers();
-  }
-
-  /** The absolute, normalised names of {@code p}. */
-  private static List<String> names(OverlayPath p) {
-    ((OverlayFileSystem) p.getFileSystem()).checkOpen();
-    return ((OverlayPath) p.toAbsolutePath().normalize()).names();
-  }
-
-  private static Path existing(OverlayPath p) throws IOException {
-    Path t = layers(p).find(names(p));
-    if (t == null) {
-      throw new NoSuchFileException(p.toString());
-    }
-    return t;
-  }
-
   @Override
   public SeekableByteChannel newByteChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
-    OverlayPath p = OverlayPath.check(path);
-    Layers layers = layers(p);
-    List<String> names = names(p);
-    boolean write =
-        options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
-    Path found = layers.find(names);
-    if (!write) {
-      if (found == null) {
-        throw new NoSuchFileException(p.toString());
-      }
-      return Files.newByteChannel(found, options, attrs);
-    }
-    if (found != null) {
-      if (options.contains(StandardOpenOption.CREATE_NEW)) {
-        throw new FileAlreadyExistsException(p.toString());
-      }
-      return Files.newByteChannel(layers.copyUp(p, names), options, attrs);
-    }
-    if (!options.contains(StandardOpenOption.CREATE)
-        && !options.contains(StandardOpenOption.CREATE_NEW)) {
-      throw new NoSuchFileException(p.toString());
-    }
-    makeWay(p, layers, names);
-    return Files.newByteChannel(layers.upper(names), options, attrs);
+    return OverlayOperations.newByteChannel(OverlayPath.check(path), options, attrs);
   }
 
   @Override
@@ -132,60 +95,14 @@ final class OverlayProvider extends FileSystemProvider {
     };
   }
 
-  private static void requireAbsent(OverlayPath p, Layers layers, List<String> names)
-      throws IOException {
-    if (layers.find(names) != null) {
-      throw new FileAlreadyExistsException(p.toString());
-    }
-  }
-
-  /**
-   * Makes way for a new entry at {@code names} in the upper layer: the name is not a reserved
-   * whiteout name, its parents are copied up, and a whiteout of a deleted lower entry there is
-   * removed. Returns whether one was (a new directory must then hide the old one's contents).
-   */
-  private static boolean makeWay(OverlayPath p, Layers layers, List<String> names)
-      throws IOException {
-    Layers.checkNotReserved(p, names);
-    layers.copyUpParents(p, names);
-    return layers.removeWhiteout(names);
-  }
-
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
-    OverlayPath p = OverlayPath.check(dir);
-    Layers layers = layers(p);
-    List<String> names = names(p);
-    requireAbsent(p, layers, names);
-    boolean replacesDeleted = makeWay(p, layers, names);
-    Files.createDirectory(layers.upper(names), attrs);
-    if (replacesDeleted) {
-      layers.markOpaque(names);
-    }
+    OverlayOperations.createDirectory(OverlayPath.check(dir), attrs);
   }
 
   @Override
   public void delete(Path path) throws IOException {
-    OverlayPath p = OverlayPath.check(path);
-    Layers layers = layers(p);
-    List<String> names = names(p);
-    Path found = existing(p);
-    if (names.isEmpty()) {
-      throw new FileSystemException(p.toString(), null, "cannot delete the root");
-    }
-    if (Files.isDirectory(found, NOFOLLOW) && !layers.list(names).isEmpty()) {
-      throw new DirectoryNotEmptyException(p.toString());
-    }
-    boolean lower = layers.inLower(names);
-    Path u = layers.upper(names);
-    if (Files.isDirectory(u, NOFOLLOW)) {
-      layers.deleteUpperDirectory(u);
-    } else {
-      Files.deleteIfExists(u);
-    }
-    if (lower) {
-      layers.addWhiteout(p, names);
-    }
+    OverlayOperations.delete(OverlayPath.check(path));
   }
 
   @Override
@@ -217,71 +134,18 @@ final class OverlayProvider extends FileSystemProvider {
    */
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
-    OverlayPath s = OverlayPath.check(source);
-    OverlayPath t = OverlayPath.check(target);
-    Layers layers = layers(s);
-    List<String> from = names(s);
-    List<String> to = names(t);
-    Path found = existing(s);
-    if (from.equals(to)) {
-      return;
-    }
-    Layers.checkNotReserved(t, to);
-    boolean sourceInLower = layers.inLower(from);
-    if (sourceInLower && Files.isDirectory(found, NOFOLLOW)) {
-      throw new FileSystemException(s.toString(), t.toString(), "Invalid cross-device link");
-    }
-    List<CopyOption> opts = Arrays.asList(options);
-    boolean replace =
-        opts.contains(StandardCopyOption.REPLACE_EXISTING)
-            || opts.contains(StandardCopyOption.ATOMIC_MOVE);
-    Path existingTarget = layers.find(to);
-    if (existingTarget != null) {
-      if (!replace) {
-        throw new FileAlreadyExistsException(t.toString());
-      }
-      if (Files.isDirectory(found, NOFOLLOW) != Files.isDirectory(existingTarget, NOFOLLOW)) {
-        throw Files.isDirectory(existingTarget, NOFOLLOW)
-            ? new FileSystemException(s.toString(), t.toString(), "Is a directory")
-            : new NotDirectoryException(t.toString());
-      }
-      delete(t);
-    }
-    Path upperSource = layers.copyUp(s, from);
-    boolean targetInLower = layers.removeWhiteout(to) || layers.inLower(to);
-    layers.copyUpParents(t, to);
-    Files.move(upperSource, layers.upper(to), StandardCopyOption.ATOMIC_MOVE);
-    if (targetInLower && Files.isDirectory(layers.upper(to), NOFOLLOW)) {
-      layers.markOpaque(to);
-    }
-    if (sourceInLower) {
-      layers.addWhiteout(s, from);
-    }
+    OverlayOperations.move(OverlayPath.check(source), OverlayPath.check(target), options);
   }
 
   @Override
   public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs)
       throws IOException {
-    OverlayPath p = OverlayPath.check(link);
-    Layers layers = layers(p);
-    List<String> names = names(p);
-    requireAbsent(p, layers, names);
-    makeWay(p, layers, names);
-    Path u = layers.upper(names);
-    Files.createSymbolicLink(u, u.getFileSystem().getPath(target.toString()), attrs);
+    OverlayOperations.createSymbolicLink(OverlayPath.check(link), target, attrs);
   }
 
   @Override
   public void createLink(Path link, Path existing) throws IOException {
-    OverlayPath p = OverlayPath.check(link);
-    OverlayPath e = OverlayPath.check(existing);
-    Layers layers = layers(p);
-    List<String> names = names(p);
-    requireAbsent(p, layers, names);
-    Layers.checkNotReserved(p, names);
-    Path upperExisting = layers.copyUp(e, names(e));
-    makeWay(p, layers, names);
-    Files.createLink(layers.upper(names), upperExisting);
+    OverlayOperations.createLink(OverlayPath.check(link), OverlayPath.check(existing));
   }
 
   @Override

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spindle.sandbox.Reactor;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.sandbox.SandboxBuilder;
 import dev.spindle.sandbox.SandboxException;
 import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleCache;
@@ -129,12 +130,12 @@ public final class PythonRuntime implements AutoCloseable {
    * {@code $SPINDLE_CACHE/python}, else {@code ~/.cache/spindle/python}) and no bytecode files
    * written there. Add limits, more preopens and streams as for any sandbox.
    */
-  public static Sandbox.Builder sandbox() {
+  public static SandboxBuilder sandbox() {
     return sandbox(defaultGuestRoot());
   }
 
   /** As {@link #sandbox()}, with {@code guest.py} kept under {@code guestRoot}. */
-  public static Sandbox.Builder sandbox(Path guestRoot) {
+  public static SandboxBuilder sandbox(Path guestRoot) {
     Path guestDir;
     try {
       guestDir = guestDir(guestRoot);
@@ -152,7 +153,7 @@ public final class PythonRuntime implements AutoCloseable {
    * pre-initialised (Wizer) with {@code /guest} at fd 3, so wasi-libc's table of preopens is frozen
    * in its memory with that one entry, and a preopen added now is never looked up.
    */
-  public static Sandbox.Builder sandboxAtRoot(Path root) {
+  public static SandboxBuilder sandboxAtRoot(Path root) {
     try {
       Files.write(root.resolve(GUEST_FILE), GuestFile.BYTES);
     } catch (IOException e) {
@@ -162,7 +163,7 @@ public final class PythonRuntime implements AutoCloseable {
   }
 
   /** CPython's builder with one preopen, {@code dir} at {@code guestPath} (fd 3). */
-  private static Sandbox.Builder builder(String guestPath, Path dir) {
+  private static SandboxBuilder builder(String guestPath, Path dir) {
     // The builder copies the bytes; preparing uses the module parsed once per JVM instead.
     return Sandbox.builder(Module.BYTES)
         .argv0("python")
