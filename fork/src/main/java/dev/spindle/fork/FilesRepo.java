@@ -8,7 +8,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -280,8 +281,9 @@ final class FilesRepo {
       }
       // An entry here is the newer one: a whiteout of the same name below it no longer applies.
       entries.remove(WHITEOUT + name);
-      BasicFileAttributes a =
-          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      // One stat per entry: type, size and the owner's execute bit (Git's 100755) together.
+      PosixFileAttributes a =
+          Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (a.isSymbolicLink()) {
         byte[] target = Files.readSymbolicLink(p).toString().getBytes(StandardCharsets.UTF_8);
         entries.put(
@@ -295,7 +297,7 @@ final class FilesRepo {
         try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
           blob = ins.insert(Constants.OBJ_BLOB, a.size(), in);
         }
-        boolean exec = Files.isExecutable(p);
+        boolean exec = a.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
         entries.put(
             name, new Entry(name, exec ? FileMode.EXECUTABLE_FILE : FileMode.REGULAR_FILE, blob));
       }
