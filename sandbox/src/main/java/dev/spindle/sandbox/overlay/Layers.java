@@ -10,6 +10,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -193,8 +195,26 @@ final class Layers {
         Files.copy(in, u);
       }
       Files.setLastModifiedTime(u, Files.getLastModifiedTime(source));
+      copyPermissions(source, u);
     }
     return u;
+  }
+
+  /**
+   * The lower file's permission bits on its copy (an image's or a snapshot's executable stays
+   * executable once written), plus the owner's read and write: a copy-up is made to be written. A
+   * lower layer without POSIX attributes leaves the copy's defaults.
+   */
+  private static void copyPermissions(Path source, Path copy) throws IOException {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.readAttributes(source, PosixFileAttributes.class, NOFOLLOW).permissions();
+    } catch (UnsupportedOperationException e) {
+      return;
+    }
+    perms.add(PosixFilePermission.OWNER_READ);
+    perms.add(PosixFilePermission.OWNER_WRITE);
+    Files.setPosixFilePermissions(copy, perms);
   }
 
   /** Removes a whiteout of {@code names}; true when there was one. */

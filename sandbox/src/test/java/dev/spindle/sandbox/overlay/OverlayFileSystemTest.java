@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.ProviderMismatchException;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +43,20 @@ class OverlayFileSystemTest {
     try (Stream<Path> s = Files.list(fs.getPath(dir))) {
       return s.map(p -> p.getFileName().toString()).sorted().toList();
     }
+  }
+
+  @Test
+  void aCopiedUpFileKeepsItsPermissionBits() throws IOException {
+    Path tool = lower.resolve("dir/tool");
+    Files.writeString(tool, "#!/bin/sh\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("r-xr-x---"));
+    Files.writeString(fs.getPath("/dir/tool"), "#!/bin/sh\necho changed\n");
+    assertThat(Files.getPosixFilePermissions(upper.resolve("dir/tool")))
+        .as("the lower file's bits, plus the owner's write: the copy was made to be written")
+        .isEqualTo(PosixFilePermissions.fromString("rwxr-x---"));
+    assertThat(Files.getPosixFilePermissions(tool))
+        .as("the lower file untouched")
+        .isEqualTo(PosixFilePermissions.fromString("r-xr-x---"));
   }
 
   @Test
