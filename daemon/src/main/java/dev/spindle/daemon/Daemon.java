@@ -88,9 +88,11 @@ public final class Daemon implements AutoCloseable {
     }
     NodeKey key;
     NodePolicy policy;
+    Volumes volumes;
     try {
       key = NodeKey.loadOrCreate(root);
       policy = new NodePolicy(access.peers(), access.allowPaths(), key.publicKey());
+      volumes = Volumes.of(access.volumes(), config.home().root());
     } catch (IOException | RuntimeException e) {
       db.close();
       throw e;
@@ -111,6 +113,7 @@ public final class Daemon implements AutoCloseable {
                     .outputCap(node.outputCap()));
     ImageDirOpener imageDirs = new ImageDirOpener(catalog);
     forks.imageDirs(imageDirs);
+    forks.volumes(volumes);
     Sandboxes sandboxes =
         new Sandboxes(
             config.maxSandboxes(),
@@ -119,7 +122,8 @@ public final class Daemon implements AutoCloseable {
             forks,
             catalog,
             new WarmPython(forks, catalog),
-            imageDirs);
+            imageDirs,
+            volumes);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }
