@@ -24,6 +24,14 @@ final class BenchGuests {
     return build(name, ".wasm", List.of("clang", "--target=wasm32-wasi", "-O2", "-g0"));
   }
 
+  /** A reactor ({@code -mexec-model=reactor}): the host calls its exports. */
+  Path reactorWasm(String name) throws IOException, InterruptedException {
+    return build(
+        name,
+        ".wasm",
+        List.of("clang", "--target=wasm32-wasi", "-O2", "-g0", "-mexec-model=reactor"));
+  }
+
   Path nativeBinary(String name) throws IOException, InterruptedException {
     return build(name, ".bin", List.of("cc", "-O2"));
   }

@@ -137,6 +137,16 @@ final class DaemonCommand implements Callable<Integer> {
   List<Path> allowPaths = new ArrayList<>();
 
   @Option(
+      names = "--volume",
+      paramLabel = "NAME=DIR",
+      description = {
+        "Lend host directory DIR to sandboxes as volume NAME (repeatable); API clients name it, never the path:",
+        "\"dirs\": [{\"guest\": \"/shared\", \"volume\": \"NAME\"}]. Shared, never copied: branches see the same",
+        "directory, snapshots record it by name, remote fork refuses it. Not inside this node's home. Default: none."
+      })
+  List<String> volumes = new ArrayList<>();
+
+  @Option(
       names = "--warm",
       paramLabel = "RUNTIME",
       description = {
@@ -173,7 +183,7 @@ final class DaemonCommand implements Callable<Integer> {
         pageListen,
         pageStore,
         pageAdvertise,
-        new AccessOptions(peers, allowPaths).withContainers(containers));
+        new AccessOptions(peers, allowPaths).withContainers(containers).withVolumes(volumes));
     return 0;
   }
 }

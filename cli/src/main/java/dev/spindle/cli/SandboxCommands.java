@@ -74,7 +74,8 @@ final class SandboxCommands {
         paramLabel = "GUEST=SOURCE",
         description =
             "A directory for each sandbox (repeatable): GUEST=image:TAG (read-only), "
-                + "GUEST=image:TAG:rw (a private writable layer over the image), GUEST=scratch (empty, private). "
+                + "GUEST=image:TAG:rw (a private writable layer over the image), GUEST=scratch (empty, private), "
+                + "GUEST=volume:NAME (a host directory the node lends as NAME: shared, never copied). "
                 + "Private ones snapshot and branch with the sandbox.")
     List<String> dirs = new java.util.ArrayList<>();
 
@@ -87,12 +88,14 @@ final class SandboxCommands {
         int eq = d.indexOf('=');
         if (eq <= 0) {
           throw new IllegalArgumentException(
-              "--dir: expected GUEST=image:TAG[:rw] or GUEST=scratch: " + d);
+              "--dir: expected GUEST=image:TAG[:rw], GUEST=scratch or GUEST=volume:NAME: " + d);
         }
         String guest = d.substring(0, eq);
         String source = d.substring(eq + 1);
         if (source.equals("scratch")) {
           out.add(Api.Dir.scratch(guest));
+        } else if (source.startsWith("volume:")) {
+          out.add(Api.Dir.volume(guest, source.substring("volume:".length())));
         } else if (source.startsWith("image:") && source.endsWith(":rw")) {
           out.add(
               Api.Dir.writableImage(
@@ -103,7 +106,7 @@ final class SandboxCommands {
           throw new IllegalArgumentException(
               "--dir "
                   + d
-                  + ": the source is image:TAG[:rw] or scratch "
+                  + ": the source is image:TAG[:rw], scratch or volume:NAME "
                   + "(a node takes no host paths)");
         }
       }

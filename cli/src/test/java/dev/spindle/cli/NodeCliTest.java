@@ -105,6 +105,41 @@ class NodeCliTest {
   }
 
   @Test
+  void sandboxCreateGivesAVolumeByName() throws Exception {
+    Path home = tmp.resolve("home");
+    CliRunner cli = new CliRunner(home);
+    Path vol = Files.createDirectories(tmp.resolve("vol"));
+    Path wasm = tmp.resolve("guest.wasm");
+    Files.write(wasm, SampleGuest.wasm());
+    try (Daemon node =
+        Daemon.start(
+            DaemonConfig.defaults(new SpindleHome(home)).listen("127.0.0.1:0"),
+            new AccessOptions(java.util.List.of(), java.util.List.of())
+                .withVolumes(java.util.List.of("shared=" + vol)))) {
+      String url = node.url();
+      CliRunner.Result made =
+          cli.run("sandbox", "create", wasm.toString(), "--dir", "/s=volume:shared", "--node", url);
+      assertThat(made.code()).as(made.err()).isZero();
+      String id = made.out().split(" ")[0];
+      var info =
+          dev.spindle.client.SpindleClient.connect(
+                  url, dev.spindle.client.SpindleClient.defaultToken(home))
+              .sandbox(id);
+      assertThat(info.volumes())
+          .containsExactly(new dev.spindle.client.Api.Volume("/s", "shared", "shared", "refused"));
+
+      CliRunner.Result unknown =
+          cli.run("sandbox", "create", wasm.toString(), "--dir", "/s=volume:nope", "--node", url);
+      assertThat(unknown.code()).isNotZero();
+      assertThat(unknown.err()).contains("dirs[0].volume");
+      CliRunner.Result path =
+          cli.run("sandbox", "create", wasm.toString(), "--dir", "/s=" + vol, "--node", url);
+      assertThat(path.code()).isNotZero();
+      assertThat(path.err()).contains("volume:NAME").contains("no host paths");
+    }
+  }
+
+  @Test
   void doctorPrintsEachCheckAndFailsOnADamagedImage() throws Exception {
     Path home = tmp.resolve("home");
     CliRunner cli = new CliRunner(home);

@@ -187,11 +187,21 @@ public final class Api {
   /**
    * A directory each new sandbox sees at {@code guest} (an absolute path), exactly one source: an
    * image's root ({@code image}: a ready image's tag), read-only, or with a private writable layer
-   * when {@code writable}; or an empty private directory ({@code scratch}). Never a host path.
-   * Private directories and layers snapshot and branch with the sandbox (each branch writes its
-   * own); a read-only image is shared, never copied.
+   * when {@code writable}; or an empty private directory ({@code scratch}); or a host directory the
+   * node's operator lends by name ({@code volume}: {@code spindle daemon --volume NAME=DIR}). Never
+   * a host path. Private directories and layers snapshot and branch with the sandbox (each branch
+   * writes its own); a read-only image and a volume are shared, never copied.
    */
-  public record Dir(String guest, String image, Boolean writable, Boolean scratch) {
+  public record Dir(String guest, String image, Boolean writable, Boolean scratch, String volume) {
+    public Dir(String guest, String image, Boolean writable, Boolean scratch) {
+      this(guest, image, writable, scratch, null);
+    }
+
+    /** The node's volume {@code name}: shared by every sandbox and branch that names it. */
+    public static Dir volume(String guest, String name) {
+      return new Dir(guest, null, null, null, name);
+    }
+
     public static Dir image(String guest, String tag) {
       return new Dir(guest, tag, null, null);
     }
@@ -211,7 +221,8 @@ public final class Api {
    * python} for an interpreter that takes {@code eval}, else {@code wasm}; {@code privateFileBytes}
    * the bytes of files it wrote in its private directories and layers (null: it has none); {@code
    * sharedFileBytes} the bytes of the read-only trees below them (a snapshot's files it was
-   * branched from, an image), shared with every sandbox over the same tree.
+   * branched from, an image), shared with every sandbox over the same tree; {@code volumes} the
+   * node's host directories it was given by name, with how they fork (null: none).
    */
   public record SandboxInfo(
       String id,
@@ -222,7 +233,8 @@ public final class Api {
       String error,
       String runtime,
       Long privateFileBytes,
-      Long sharedFileBytes) {
+      Long sharedFileBytes,
+      List<Volume> volumes) {
     public SandboxInfo(
         String id,
         String kind,
@@ -232,12 +244,12 @@ public final class Api {
         String error,
         String runtime,
         Long privateFileBytes) {
-      this(id, kind, status, exitCode, createdAt, error, runtime, privateFileBytes, null);
+      this(id, kind, status, exitCode, createdAt, error, runtime, privateFileBytes, null, null);
     }
 
     public SandboxInfo(
         String id, String kind, String status, Integer exitCode, String createdAt, String error) {
-      this(id, kind, status, exitCode, createdAt, error, null, null, null);
+      this(id, kind, status, exitCode, createdAt, error, null, null, null, null);
     }
 
     public SandboxInfo(
@@ -248,9 +260,16 @@ public final class Api {
         String createdAt,
         String error,
         String runtime) {
-      this(id, kind, status, exitCode, createdAt, error, runtime, null, null);
+      this(id, kind, status, exitCode, createdAt, error, runtime, null, null, null);
     }
   }
+
+  /**
+   * A volume a sandbox holds at {@code guest}: the node's host directory {@code volume}, shared and
+   * never copied. {@code branch} {@code shared}: its branches see the same directory (a snapshot
+   * records the name, not the files); {@code remoteFork} {@code refused}: it does not travel.
+   */
+  public record Volume(String guest, String volume, String branch, String remoteFork) {}
 
   /** {@code POST /v1/sandboxes/{id}/eval}: Python source, run in the sandbox's one namespace. */
   public record Eval(String code) {}

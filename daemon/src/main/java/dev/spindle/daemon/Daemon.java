@@ -92,9 +92,11 @@ public final class Daemon implements AutoCloseable {
     }
     NodeKey key;
     NodePolicy policy;
+    Volumes volumes;
     try {
       key = NodeKey.loadOrCreate(home);
       policy = new NodePolicy(access.peers(), access.allowPaths(), key.publicKey());
+      volumes = Volumes.of(access.volumes(), config.home().root());
     } catch (IOException | RuntimeException e) {
       db.close();
       throw e;
@@ -115,6 +117,7 @@ public final class Daemon implements AutoCloseable {
                     .outputCap(node.outputCap()));
     ImageDirOpener imageDirs = new ImageDirOpener(catalog);
     forks.imageDirs(imageDirs);
+    forks.volumes(volumes);
     Sandboxes sandboxes =
         new Sandboxes(
             config.maxSandboxes(),
@@ -123,7 +126,8 @@ public final class Daemon implements AutoCloseable {
             forks,
             catalog,
             new WarmPython(forks, catalog),
-            imageDirs);
+            imageDirs,
+            volumes);
     if (snapshotService == null) {
       snapshotService = new SnapshotService.ForkSnapshots(forks);
     }

@@ -7,10 +7,10 @@ import java.nio.file.Path;
  * {@code java -cp ... dev.spindle.daemon.DaemonMain [--listen HOST:PORT] [--home DIR]
  * [--max-concurrent N] [--max-sandboxes N] [--max-timeout DURATION] [--max-memory SIZE]
  * [--max-output SIZE] [--memory-budget SIZE] [--idle-timeout DURATION] [--page-listen HOST:PORT]
- * [--page-store DIR|s3://...] [--page-advertise HOST] [--peer URL]... [--allow-path DIR]... [--warm
- * python]... [--containers]}: a node in its own process (what the tests and the benchmark start;
- * users run {@code spindle daemon}). Prints one line with the URL once it listens, then serves
- * until killed.
+ * [--page-store DIR|s3://...] [--page-advertise HOST] [--peer URL]... [--allow-path DIR]...
+ * [--volume NAME=DIR]... [--warm python]... [--containers]}: a node in its own process (what the
+ * tests and the benchmark start; users run {@code spindle daemon}). Prints one line with the URL
+ * once it listens, then serves until killed.
  */
 public final class DaemonMain {
   private DaemonMain() {}
@@ -26,6 +26,7 @@ public final class DaemonMain {
     java.util.List<String> peers = new java.util.ArrayList<>();
     java.util.List<Path> allowPaths = new java.util.ArrayList<>();
     java.util.List<String> warm = new java.util.ArrayList<>();
+    java.util.List<String> volumes = new java.util.ArrayList<>();
     NodeLimits limits = c.limits();
     boolean containers = false;
     for (int i = 0; i < args.length; i++) {
@@ -56,6 +57,7 @@ public final class DaemonMain {
         case "--peer" -> peers.add(v);
         case "--allow-path" -> allowPaths.add(Path.of(v));
         case "--warm" -> warm.add(v);
+        case "--volume" -> volumes.add(v);
         default -> {
           System.err.println("spindle daemon: unknown argument " + args[i]);
           System.exit(2);
@@ -71,7 +73,7 @@ public final class DaemonMain {
         pageListen,
         pageStore,
         pageAdvertise,
-        new AccessOptions(peers, allowPaths).withContainers(containers));
+        new AccessOptions(peers, allowPaths).withContainers(containers).withVolumes(volumes));
   }
 
   /**

@@ -28,6 +28,10 @@ public final class NodeSandbox {
   private final dev.spindle.fork.Guest forked;
 
   private volatile String status;
+
+  /** The node's volumes this sandbox holds (null: none); set once, before it is listed. */
+  private volatile java.util.List<dev.spindle.client.Api.Volume> volumes;
+
   private volatile RunResult result;
   private volatile String error;
 
@@ -212,6 +216,27 @@ public final class NodeSandbox {
     return reactor != null ? reactor.stderr() : result != null ? result.stderr() : new byte[0];
   }
 
+  /** Records the node's volumes among this sandbox's directories, for {@link #info}. */
+  void volumes(Volumes node) {
+    if (forked == null) {
+      return;
+    }
+    java.util.List<dev.spindle.client.Api.Volume> v = new java.util.ArrayList<>();
+    for (var p : forked.reactor().wasiState().preopens()) {
+      String name = node.nameOf(p.hostPath());
+      if (name != null) {
+        v.add(new dev.spindle.client.Api.Volume(p.guestPath(), name, "shared", "refused"));
+      }
+    }
+    volumes = v.isEmpty() ? null : java.util.List.copyOf(v);
+  }
+
+  /** The names of the node's volumes this sandbox holds (empty: none). */
+  java.util.List<String> volumeNames() {
+    var v = volumes;
+    return v == null ? java.util.List.of() : v.stream().map(x -> x.volume()).toList();
+  }
+
   SandboxInfo info() {
     boolean dirs = forked != null && !forked.privateDirs().isEmpty();
     Long files = dirs ? forked.privateFileBytes() : null;
@@ -225,7 +250,8 @@ public final class NodeSandbox {
         error,
         python != null ? "python" : "wasm",
         files,
-        shared);
+        shared,
+        volumes);
   }
 
   private volatile Runnable onClose = () -> {};

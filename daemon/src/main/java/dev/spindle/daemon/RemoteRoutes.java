@@ -79,6 +79,17 @@ final class RemoteRoutes {
         throw ApiError.conflict(
             "sandbox_dead", "sandbox " + g.id + " is dead: " + g.info().error());
       }
+      if (!g.volumeNames().isEmpty()) {
+        // A volume is this node's host directory: it is not copied, and another node's is another.
+        throw ApiError.conflict(
+            "volume_not_forkable",
+            "sandbox "
+                + g.id
+                + " holds volumes "
+                + g.volumeNames()
+                + ", host directories of this node, which are shared and never copied: it cannot be"
+                + " forked to another node");
+      }
       p = remote.prepare(g, ttl);
     }
     if (f.node() == null) {

@@ -16,8 +16,9 @@ import java.util.Set;
 /**
  * The {@code dirs} of a sandbox request: checked (a client names guest paths, images and kinds,
  * never a host path), then made per sandbox through the fork module, which owns how each kind
- * snapshots and branches: an image read-only (shared), an image under a private writable layer, or
- * an empty private directory.
+ * snapshots and branches: an image read-only (shared), an image under a private writable layer, an
+ * empty private directory, or a volume the node's operator lends by name ({@link Volumes}: shared,
+ * never copied).
  */
 final class SandboxDirs {
   static final int MAX_DIRS = 16;
@@ -25,10 +26,13 @@ final class SandboxDirs {
 
   private SandboxDirs() {}
 
-  /** One checked directory: {@code image} null for scratch. */
-  record Spec(String guest, String image, boolean writable) {}
+  /**
+   * One checked directory: {@code image} and {@code volume} null for scratch; {@code volume} the
+   * volume's host directory.
+   */
+  record Spec(String guest, String image, boolean writable, Path volume) {}
 
-  static List<Spec> parse(List<Dir> dirs) {
+  static List<Spec> parse(List<Dir> dirs, Volumes volumes) {
     if (dirs == null) {
       return List.of();
     }
@@ -50,21 +54,32 @@ final class SandboxDirs {
             "bad_field", "field '" + at + ".guest' names a directory given before");
       }
       boolean scratch = Boolean.TRUE.equals(d.scratch());
-      if (scratch == (d.image() != null)) {
+      int sources = (scratch ? 1 : 0) + (d.image() != null ? 1 : 0) + (d.volume() != null ? 1 : 0);
+      if (sources != 1) {
         throw ApiError.badRequest(
             "bad_field",
-            "field '" + at + "' needs exactly one of 'image' (a tag) or " + "'scratch': true");
+            "field '"
+                + at
+                + "' needs exactly one of 'image' (a tag), 'scratch': true or 'volume' (a name)");
       }
-      if (scratch && d.writable() != null) {
+      if (d.image() == null && d.writable() != null) {
         throw ApiError.badRequest(
-            "bad_field", "field '" + at + ".writable' goes with 'image' (scratch is writable)");
+            "bad_field",
+            "field '" + at + ".writable' goes with 'image' (scratch and volumes are writable)");
+      }
+      if (d.volume() != null) {
+        out.add(new Spec(guest, null, true, volumes.require(d.volume(), at + ".volume")));
+        continue;
       }
       if (!scratch) {
         Catalog.tag(d.image(), at + ".image");
       }
       out.add(
           new Spec(
-              guest, scratch ? null : d.image(), scratch || Boolean.TRUE.equals(d.writable())));
+              guest,
+              scratch ? null : d.image(),
+              scratch || Boolean.TRUE.equals(d.writable()),
+              null));
     }
     return out;
   }
@@ -119,7 +134,9 @@ final class SandboxDirs {
     try {
       for (Spec d : dirs) {
         Path p;
-        if (d.image() == null) {
+        if (d.volume() != null) {
+          p = d.volume(); // shared: nothing made, nothing released
+        } else if (d.image() == null) {
           p = forks.privateRoot(List.of());
         } else if (d.writable()) {
           p = forks.writableImageDir(d.image(), roots.get(d.image()));

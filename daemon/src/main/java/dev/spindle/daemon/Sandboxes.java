@@ -64,6 +64,7 @@ public final class Sandboxes implements AutoCloseable {
   private final Catalog catalog;
   private final WarmPython python;
   private final ImageDirOpener imageDirs;
+  private final Volumes volumes;
 
   Sandboxes(
       int max,
@@ -72,8 +73,10 @@ public final class Sandboxes implements AutoCloseable {
       Forks forks,
       Catalog catalog,
       WarmPython python,
-      ImageDirOpener imageDirs) {
+      ImageDirOpener imageDirs,
+      Volumes volumes) {
     this.imageDirs = imageDirs;
+    this.volumes = volumes;
     this.max = max;
     this.ceilings = ceilings;
     this.wasm = wasm;
@@ -186,7 +189,7 @@ public final class Sandboxes implements AutoCloseable {
     long memory = initialMemory(parsed, limits.maxMemoryPages());
     Sandbox sandbox = build(req, limits, module.bytes());
     boolean reactor = !exports.contains("_start");
-    List<SandboxDirs.Spec> dirs = SandboxDirs.parse(req.dirs());
+    List<SandboxDirs.Spec> dirs = SandboxDirs.parse(req.dirs(), volumes);
     if (!dirs.isEmpty() && !reactor) {
       throw ApiError.badRequest(
           "bad_field",
@@ -254,7 +257,10 @@ public final class Sandboxes implements AutoCloseable {
       unreserve(n, back);
       throw e;
     }
-    started.forEach(g -> guests.put(g.id, g));
+    for (NodeSandbox g : started) {
+      g.volumes(volumes);
+      guests.put(g.id, g);
+    }
     return started.stream().map(NodeSandbox::info).toList();
   }
 
@@ -320,6 +326,25 @@ public final class Sandboxes implements AutoCloseable {
               + "; only a ready snapshot can be branched");
     }
     SandboxSnapshot snap = forks.open(tag);
+    // A snapshot names its volumes; this node must lend each under that name now.
+    forks
+        .volumes(snap)
+        .forEach(
+            (guest, name) -> {
+              if (volumes.path(name) == null) {
+                throw ApiError.conflict(
+                    "volume_missing",
+                    "snapshot '"
+                        + tag
+                        + "' has volume '"
+                        + name
+                        + "' at "
+                        + guest
+                        + ", which this node does not lend (spindle daemon --volume "
+                        + name
+                        + "=DIR)");
+              }
+            });
     if (WarmPython.isPython(snap.moduleSha256())) {
       // Python children take evals under the request's limits; a runaway eval must stop at the
       // timeout the client asked for, not the node's default.

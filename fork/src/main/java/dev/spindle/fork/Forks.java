@@ -37,6 +37,11 @@ public final class Forks implements AutoCloseable {
   private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
   private final List<Snapshot> opened = new ArrayList<>();
 
+  /** Where a snapshot's state names a volume: {@code HOME/files/volumes/NAME}, never opened. */
+  private final Path volumeMarkers;
+
+  private volatile VolumeDirs volumes;
+
   /** Applied to the sandbox of a persisted snapshot or a resumed child; null for the defaults. */
   private final Consumer<SandboxBuilder> defaults;
 
@@ -54,6 +59,7 @@ public final class Forks implements AutoCloseable {
     this.modules = new ModuleStore(home);
     this.files = store.files();
     this.defaults = defaults;
+    this.volumeMarkers = home.root().resolve("files").resolve("volumes");
   }
 
   /** The snapshot files (status of live snapshots, recovery, listing). */
@@ -74,6 +80,74 @@ public final class Forks implements AutoCloseable {
   /** How this node opens images for sandboxes' image directories (none: they are refused). */
   public void imageDirs(ImageDirs opener) {
     files.imageDirs(opener);
+  }
+
+  /** The volumes this node lends (none by default: a snapshot naming one cannot be branched). */
+  public void volumes(VolumeDirs volumes) {
+    this.volumes = volumes;
+  }
+
+  /**
+   * The names of the volumes {@code snapshot} records, by guest path: its branches open the
+   * directories this node names so when they start.
+   */
+  public Map<String, String> volumes(SandboxSnapshot snapshot) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (WasiState.Preopen p : snapshot.state().wasi().preopens()) {
+      String name = volumeName(p.hostPath());
+      if (name != null) {
+        out.put(p.guestPath(), name);
+      }
+    }
+    return out;
+  }
+
+  /** The volume a snapshot's marker path names, or null if {@code p} is no marker. */
+  private String volumeName(Path p) {
+    if (p.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      return null;
+    }
+    Path n = p.toAbsolutePath().normalize();
+    return n.getParent() != null && n.getParent().equals(volumeMarkers.toAbsolutePath().normalize())
+        ? n.getFileName().toString()
+        : null;
+  }
+
+  /** A snapshot records volumes by name: their host directories become marker paths. */
+  private List<WasiState.Preopen> nameVolumes(List<WasiState.Preopen> preopens) {
+    VolumeDirs v = volumes;
+    if (v == null) {
+      return preopens;
+    }
+    List<WasiState.Preopen> out = new ArrayList<>(preopens.size());
+    for (WasiState.Preopen p : preopens) {
+      String name = v.nameOf(p.hostPath());
+      out.add(name == null ? p : new WasiState.Preopen(p.guestPath(), volumeMarkers.resolve(name)));
+    }
+    return out;
+  }
+
+  /** A branch opens each volume its snapshot names where this node has it now. */
+  private List<WasiState.Preopen> openVolumes(List<WasiState.Preopen> preopens) {
+    List<WasiState.Preopen> out = new ArrayList<>(preopens.size());
+    for (WasiState.Preopen p : preopens) {
+      String name = volumeName(p.hostPath());
+      if (name == null) {
+        out.add(p);
+        continue;
+      }
+      VolumeDirs v = volumes;
+      Path dir = v == null ? null : v.path(name);
+      if (dir == null) {
+        throw new java.io.UncheckedIOException(
+            new java.nio.file.NoSuchFileException(
+                "volume '" + name + "' (at " + p.guestPath() + ")",
+                null,
+                "the snapshot names a volume this node does not have"));
+      }
+      out.add(new WasiState.Preopen(p.guestPath(), dir));
+    }
+    return out;
   }
 
   /**
@@ -163,7 +237,7 @@ public final class Forks implements AutoCloseable {
     }
     Tag parent = guest.parent().orElse(null);
     // The private directories are copied now, on the caller's path: the files of this instant.
-    SandboxFiles.Frozen frozen = files.freeze(tag, parent, wasi.preopens());
+    SandboxFiles.Frozen frozen = files.freeze(tag, parent, nameVolumes(wasi.preopens()));
     wasi = wasi.withPreopens(frozen.preopens());
     SandboxState state =
         new SandboxState(guest.moduleSha256(), guest.imageRoot(), r.instanceState(), wasi);
@@ -308,7 +382,7 @@ public final class Forks implements AutoCloseable {
     try {
       for (int i = 0; i < n; i++) {
         WasiState w = reseeded(s.wasi());
-        List<WasiState.Preopen> own = thaw(w.preopens());
+        List<WasiState.Preopen> own = thaw(openVolumes(w.preopens()));
         Reactor r;
         try {
           r =
