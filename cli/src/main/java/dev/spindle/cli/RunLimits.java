@@ -1,5 +1,6 @@
 package dev.spindle.cli;
 
+import dev.spindle.container.ContainerSpec;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -8,7 +9,6 @@ import java.util.regex.Pattern;
 /** Parsing the limit options of {@code spindle run}: durations and memory sizes. */
 final class RunLimits {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
-  private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]i?b?|b)?");
   private static final long WASM_PAGE = 64 * 1024;
   private static final int MAX_PAGES = 65536;
 
@@ -50,21 +50,8 @@ final class RunLimits {
 
   /** A size in bytes ("1MiB", "512k", bytes without a unit; k/m/g are binary), 1 B to 2 GiB - 1. */
   static int bytes(String option, String text) {
-    Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches() || m.group(1).length() > 12) {
-      throw new IllegalArgumentException(option + ": not a size (e.g. 1MiB, 512k): " + text);
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "b" : m.group(2);
-    long bytes =
-        n
-            << switch (unit.charAt(0)) {
-              case 'k' -> 10;
-              case 'm' -> 20;
-              case 'g' -> 30;
-              default -> 0;
-            };
-    if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+    long bytes = size(option, text, "1MiB, 512k");
+    if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(option + ": must be between 1 byte and 2GiB: " + text);
     }
     return (int) bytes;
@@ -75,31 +62,20 @@ final class RunLimits {
    * pages, rounded down; at least one page and at most the 4 GiB a 32-bit memory can hold.
    */
   static int pages(String text) {
-    Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException("--max-memory: not a size (e.g. 64MiB, 1g): " + text);
-    }
-    long n;
-    try {
-      n = Long.parseLong(m.group(1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--max-memory: too large: " + text);
-    }
-    String unit = m.group(2) == null ? "b" : m.group(2);
-    int shift =
-        switch (unit.charAt(0)) {
-          case 'k' -> 10;
-          case 'm' -> 20;
-          case 'g' -> 30;
-          default -> 0;
-        };
-    if (n > (Long.MAX_VALUE >> shift)) {
-      throw new IllegalArgumentException("--max-memory: too large: " + text);
-    }
-    long pages = (n << shift) / WASM_PAGE;
+    long pages = size("--max-memory", text, "64MiB, 1g") / WASM_PAGE;
     if (pages < 1 || pages > MAX_PAGES) {
       throw new IllegalArgumentException("--max-memory: must be between 64KiB and 4GiB: " + text);
     }
     return (int) pages;
+  }
+
+  /** The one size syntax of the CLI ({@link ContainerSpec#parseSize}), errors naming the option. */
+  private static long size(String option, String text, String examples) {
+    try {
+      return ContainerSpec.parseSize(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          option + ": not a size (e.g. " + examples + "): " + text, e);
+    }
   }
 }

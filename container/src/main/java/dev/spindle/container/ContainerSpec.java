@@ -99,33 +99,38 @@ public record ContainerSpec(
         args, env, cwd, hostname, memoryBytes, pids, upperDir, inheritIo, uid, gid, b);
   }
 
-  /** Parses a size as {@code docker run --memory} does: bytes, or with k, m, g (powers of 1024). */
+  private static final java.util.regex.Pattern SIZE =
+      java.util.regex.Pattern.compile("(\\d{1,19})\\s*(?:([kmg])(?:i?b)?|b)?");
+
+  /**
+   * Parses a size, Spindle's one way of reading sizes on the command line: bytes, or a number with
+   * k, m or g, optionally followed by {@code b} or {@code ib} ({@code 512k}, {@code 64MiB}, {@code
+   * 2GB}), all powers of 1024 as {@code docker run --memory} reads them; positive, at most {@code
+   * Long.MAX_VALUE}.
+   */
   public static long parseSize(String s) {
-    String t = s.strip().toLowerCase(Locale.ROOT);
-    long unit = 1;
-    if (t.endsWith("b")) {
-      t = t.substring(0, t.length() - 1);
-    }
-    if (!t.isEmpty()) {
-      switch (t.charAt(t.length() - 1)) {
-        case 'k' -> unit = 1L << 10;
-        case 'm' -> unit = 1L << 20;
-        case 'g' -> unit = 1L << 30;
-        default -> {}
-      }
-    }
-    if (unit != 1) {
-      t = t.substring(0, t.length() - 1);
-    }
+    java.util.regex.Matcher m = SIZE.matcher(s.strip().toLowerCase(Locale.ROOT));
     try {
-      long n = Long.parseLong(t);
+      if (!m.matches()) {
+        throw new NumberFormatException();
+      }
+      long n = Long.parseLong(m.group(1));
       if (n <= 0) {
         throw new NumberFormatException();
       }
-      return Math.multiplyExact(n, unit);
+      int shift =
+          m.group(2) == null
+              ? 0
+              : switch (m.group(2).charAt(0)) {
+                case 'k' -> 10;
+                case 'm' -> 20;
+                default -> 30;
+              };
+      return Math.multiplyExact(n, 1L << shift);
     } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException(
-          "size must be a positive number with an optional k, m or g, got: " + s);
+          "size must be a positive number with an optional k, m or g (e.g. 512k, 64MiB), got: "
+              + s);
     }
   }
 }

@@ -21,7 +21,12 @@ class ContainerSpecTest {
     assertThat(ContainerSpec.parseSize("64MB")).isEqualTo(64L << 20);
     assertThat(ContainerSpec.parseSize("2g")).isEqualTo(2L << 30);
     assertThat(ContainerSpec.parseSize("512k")).isEqualTo(512L << 10);
-    for (String bad : List.of("", "m", "-1m", "0", "1.5g", "12x", "99999999999999g")) {
+    // The same syntax as every other size of the CLI (run --max-memory, --max-output).
+    assertThat(ContainerSpec.parseSize("256MiB")).isEqualTo(256L << 20);
+    assertThat(ContainerSpec.parseSize("1 GiB")).isEqualTo(1L << 30);
+    assertThat(ContainerSpec.parseSize("100b")).isEqualTo(100);
+    for (String bad :
+        List.of("", "m", "-1m", "0", "1.5g", "12x", "99999999999999g", "1kk", "5tb")) {
       assertThatThrownBy(() -> ContainerSpec.parseSize(bad))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class)
