@@ -96,23 +96,56 @@ class LazyContainerCliTest {
       url = node.url();
       CliRunner.Result lazy =
           cli.run(
-              "container", "run", "app", "--from", url, "--token", node.token(), "--lazy",
-              "--prefetch", profile.toString(), "--", "sh", "-c", check);
+              "container",
+              "run",
+              "app",
+              "--from",
+              url,
+              "--token",
+              node.token(),
+              "--lazy",
+              "--prefetch",
+              profile.toString(),
+              "--",
+              "sh",
+              "-c",
+              check);
       assertThat(lazy.code()).as(lazy.err()).isZero();
       assertThat(LazyImages.isLazy(home.images().resolve("app.img"))).isTrue();
 
       CliRunner.Result wholePull =
           new CliRunner(tmp.resolve("puller2"))
-              .run("container", "run", "app", "--from", url, "--token", node.token(), "--", "sh",
-                  "-c", check);
+              .run(
+                  "container",
+                  "run",
+                  "app",
+                  "--from",
+                  url,
+                  "--token",
+                  node.token(),
+                  "--",
+                  "sh",
+                  "-c",
+                  check);
       assertThat(wholePull.code()).as(wholePull.err()).isZero();
       assertThat(LazyImages.isLazy(tmp.resolve("puller2/images/app.img"))).isFalse();
     }
     // The node is gone: the image is in the store, so --from is not asked again, and what the
     // first run read is in the object cache.
     CliRunner.Result again =
-        cli.run("container", "run", "app", "--from", url, "--lazy", "--token", "x", "--", "sh",
-            "-c", check);
+        cli.run(
+            "container",
+            "run",
+            "app",
+            "--from",
+            url,
+            "--lazy",
+            "--token",
+            "x",
+            "--",
+            "sh",
+            "-c",
+            check);
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(cli.run("container", "run", "app", "--lazy", "--", "true").err())
         .contains("--lazy and --token go with --from");
