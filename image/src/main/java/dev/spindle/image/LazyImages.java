@@ -30,7 +30,7 @@ import org.eclipse.jgit.lib.ObjectReader;
  * object cache keyed by id is shared by every image holding that blob.
  */
 public final class LazyImages {
-  private static final int PREFETCH_WORKERS = 32;
+  private static final int PREFETCH_WORKERS = 8;
 
   private LazyImages() {}
 
@@ -265,10 +265,9 @@ public final class LazyImages {
    * files were read.
    */
   public static int prefetch(Path image, List<String> paths) throws IOException {
-    // 32 fetches in flight, each worker taking every 32nd path in recorded order: a lazy image's
-    // blobs come one HTTP round trip each, so a 2 ms link made a sequential prefetch of a python3
-    // start (~500 files) cost more than fetching them on demand (bench/lazy), and over its 20 ms
-    // link eight in flight still made ~63 round trips of it (1.3 s) where 32 make 16.
+    // Eight fetches in flight, each worker taking every eighth path in recorded order: a lazy
+    // image's blobs come one HTTP round trip each, so a 2 ms link made a sequential prefetch of a
+    // python3 start (~500 files) cost more than fetching them on demand (bench/lazy).
     int workers = Math.min(PREFETCH_WORKERS, Math.max(1, paths.size()));
     java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
     List<java.util.concurrent.Future<Void>> done = new java.util.ArrayList<>();
