@@ -10,9 +10,11 @@ import dev.spindle.container.RegistryOptions;
 import dev.spindle.fuse.MountOptions;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageStore;
+import dev.spindle.image.VerifyReport;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.store.Tag;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,8 +130,35 @@ final class ContainerCommand {
         })
     Path prefetch;
 
+    @Option(
+        names = "--from",
+        paramLabel = "NODE_URL|s3://BUCKET[/PREFIX]?endpoint=URL",
+        description = {
+          "When the store has no image tagged TAG: pull it from this node or bucket first, as",
+          "'image pull TAG --from ...' would (whole, or with --lazy), in this same process."
+        })
+    URI from;
+
+    @Option(
+        names = "--token",
+        paramLabel = "TOKEN",
+        description =
+            "With --from: the node's bearer token. Default: $SPINDLE_TOKEN, else the home's daemon.token.")
+    String token;
+
+    @Option(
+        names = "--lazy",
+        description = "With --from: pull only the metadata; file contents come on first read.")
+    boolean lazy;
+
     @Override
     public Integer call() throws Exception {
+      if (from != null && !pulled()) {
+        return 1;
+      }
+      if (from == null && (lazy || token != null)) {
+        throw new IllegalArgumentException("--lazy and --token go with --from");
+      }
       Path file = common.images().usable(image);
       if (prefetch != null && dev.spindle.image.lazy.LazyImages.isLazy(file)) {
         List<String> hot = dev.spindle.fuse.AccessTraces.paths(prefetch);
@@ -210,6 +239,24 @@ final class ContainerCommand {
       }
       closer.close();
       return code;
+    }
+
+    /**
+     * Pulls the image when the store lacks it; false when the pull was refused (its problems
+     * printed). One process for pull and run: each CLI start is a JVM start, the largest fixed cost
+     * of a lazy run over a fast link (bench/lazy).
+     */
+    private boolean pulled() throws Exception {
+      if (from.toString().startsWith("docker://")) {
+        throw new IllegalArgumentException(
+            "--from: a registry image is pulled with 'spindle image pull' first");
+      }
+      Tag t = Tag.of(image);
+      if (common.images().exists(t)) {
+        return true;
+      }
+      VerifyReport r = ImagePullCommands.Pull.fromNodeOrBucket(common, from, token, image, t, lazy);
+      return !ImagePullCommands.Pull.failed(r, from + " " + image, from);
     }
   }
 

@@ -83,21 +83,41 @@ final class ImagePullCommands {
         return fromRegistry();
       }
       SpindleHome home = common.home();
+      Tag t = Tag.of(localTag != null ? localTag : tag);
+      if (cacheSize != null) {
+        LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
+      }
+      VerifyReport r = fromNodeOrBucket(common, from, token, tag, t, lazy);
+      return reported(r, from + " " + tag, tag + " from " + from, t, home);
+    }
+
+    /**
+     * Pulls {@code tag} from a node or a bucket into the store as {@code t}, whole or lazily; the
+     * token defaults as for {@code image pull}. Shared with {@code container run --from}.
+     */
+    static VerifyReport fromNodeOrBucket(
+        CommonOptions common, URI from, String token, String tag, Tag t, boolean lazy)
+        throws Exception {
+      SpindleHome home = common.home();
       String tok =
           token != null
               ? token
               : dev.spindle.bucket.Bucket.isBucket(from.toString())
                   ? ""
                   : SpindleClient.defaultToken(home.root());
-      Tag t = Tag.of(localTag != null ? localTag : tag);
-      if (cacheSize != null) {
-        LazyImages.cacheSize(home, ContainerSpec.parseSize(cacheSize));
+      return lazy
+          ? LazyImages.pullLazy(home, t, from, tok, tag, common.progress())
+          : LazyImages.pull(home, t, from, tok, tag, common.progress());
+    }
+
+    /** Prints a failed pull's problems (each after {@code source}); true when it failed. */
+    static boolean failed(VerifyReport r, String source, URI from) {
+      if (r.ok()) {
+        return false;
       }
-      VerifyReport r =
-          lazy
-              ? LazyImages.pullLazy(home, t, from, tok, tag, common.progress())
-              : LazyImages.pull(home, t, from, tok, tag, common.progress());
-      return reported(r, from + " " + tag, tag + " from " + from, t, home);
+      r.problems().forEach(p -> System.err.println(source + ": " + p));
+      System.err.println("spindle: not pulled: the image from " + from + " is damaged");
+      return true;
     }
 
     /**
@@ -128,9 +148,7 @@ final class ImagePullCommands {
      */
     private int reported(VerifyReport r, String source, String pulled, Tag t, SpindleHome home)
         throws Exception {
-      if (!r.ok()) {
-        r.problems().forEach(p -> System.err.println(source + ": " + p));
-        System.err.println("spindle: not pulled: the image from " + from + " is damaged");
+      if (failed(r, source, from)) {
         return 1;
       }
       Path p = common.images().path(t);

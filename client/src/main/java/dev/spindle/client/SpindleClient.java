@@ -14,6 +14,7 @@ import dev.spindle.client.Api.SandboxInfo;
 import dev.spindle.client.Api.SandboxList;
 import dev.spindle.client.Api.Snapshot;
 import dev.spindle.client.Api.Version;
+import dev.spindle.store.LazyTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -46,6 +47,7 @@ public final class SpindleClient {
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
+            .sslContext(LazyTls.context()) // the trust store is read at the first https call
             .build();
   }
 

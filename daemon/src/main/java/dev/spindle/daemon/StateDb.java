@@ -1,6 +1,7 @@
 package dev.spindle.daemon;
 
 import dev.spindle.client.Api.ImageInfo;
+import dev.spindle.store.SpindleCache;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,6 +31,7 @@ final class StateDb implements AutoCloseable {
   private final Connection db;
 
   StateDb(Path file) throws IOException {
+    SqliteNative.prepare(SpindleCache.root());
     try {
       db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
       try (Statement s = db.createStatement()) {

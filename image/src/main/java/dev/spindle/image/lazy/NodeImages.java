@@ -17,7 +17,11 @@ import org.eclipse.jgit.lib.ObjectId;
  */
 final class NodeImages implements ImageOrigin {
   private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(10))
+          .sslContext(
+              dev.spindle.store.LazyTls.context()) // trust store read at the first https call
+          .build();
 
   private final RemoteImage remote;
 
