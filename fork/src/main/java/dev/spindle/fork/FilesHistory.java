@@ -220,6 +220,12 @@ public final class FilesHistory {
    * came from.
    */
   private static final class Rewrite {
+    /** Bounds a snapshot's state read whole (its preopens, globals and tables). */
+    private static final long MAX_STATE_BYTES = 64 << 20;
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+
     final SnapshotStore store;
     final CheckedObjects objs;
     final Images images;
@@ -293,15 +299,29 @@ public final class FilesHistory {
       if (!Tag.isValid(t) || !store.exists(Tag.of(t))) {
         return null;
       }
-      try (Snapshot s = store.open(Tag.of(t))) {
-        com.fasterxml.jackson.databind.node.ObjectNode json = s.state();
-        com.fasterxml.jackson.databind.JsonNode commit = json.get("files_commit");
-        if (commit == null || !commit.asText().equals(c.getId().name())) {
-          return null;
-        }
-        SandboxState state =
-            SandboxState.fromJson(s.directory().resolve(SnapshotFormat.STATE), json);
+      // The state alone: the snapshot's pages need not be readable to show its files.
+      Path file = store.directory(Tag.of(t)).resolve(SnapshotFormat.STATE);
+      if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        return null;
+      }
+      if (Files.size(file) > MAX_STATE_BYTES) {
+        throw new IOException(file + " is larger than " + MAX_STATE_BYTES + " bytes");
+      }
+      com.fasterxml.jackson.databind.JsonNode json;
+      try {
+        json = JSON.readTree(Files.readAllBytes(file));
+      } catch (com.fasterxml.jackson.core.JacksonException e) {
+        throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
+      }
+      com.fasterxml.jackson.databind.JsonNode commit = json.get("files_commit");
+      if (commit == null || !commit.asText().equals(c.getId().name())) {
+        return null;
+      }
+      try {
+        SandboxState state = SandboxState.fromJson(file, json);
         return store.files().recorded(state.wasi().preopens());
+      } catch (RuntimeException e) {
+        throw new IOException(file + ": " + e.getMessage(), e);
       }
     }
 

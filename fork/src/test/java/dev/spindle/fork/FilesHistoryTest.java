@@ -198,6 +198,17 @@ class FilesHistoryTest {
         .as("files.git keeps the layer as a layer")
         .contains("app/.wh.gone.txt")
         .doesNotContain("data/");
+
+    // v1 deleted: its commit has v2's directories (a branch has those of its snapshot), so the
+    // export is the same, commit for commit.
+    try (Forks forks = new Forks(home)) {
+      forks.store().compact(Tag.of("v2"));
+      forks.store().delete(Tag.of("v1"));
+    }
+    Path again = tmp.resolve("again.git");
+    FilesHistory.export(home, Tag.of("v2"), again);
+    assertThat(git(again, "rev-parse", "v2", "v2~1"))
+        .isEqualTo(git(out, "rev-parse", "v2", "v2~1"));
   }
 
   @Test
