@@ -84,7 +84,9 @@ final class SnapshotCommand {
       description = {
         "Write snapshot TAG's files as Git history: a bare repository at DIR whose branch TAG",
         "holds one commit per snapshot of the chain (the snapshot, the one its sandbox was",
-        "branched from, ...), each tree one directory per guest path. Read it with plain git:",
+        "branched from, ...), each tree the sandbox's file view: one directory per guest path,",
+        "an image directory as the image with the snapshot's writable layer applied (the images",
+        "must still be in this node's store). Read it with plain git:",
         "git -C DIR log TAG, git -C DIR show TAG:home/user/f.txt, git clone DIR."
       })
   static final class History implements Callable<Integer> {

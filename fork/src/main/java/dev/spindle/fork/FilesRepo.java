@@ -325,7 +325,8 @@ final class FilesRepo {
     return out;
   }
 
-  private record Entry(String name, FileMode mode, ObjectId id) {}
+  /** A tree entry: its name, mode and object. */
+  record Entry(String name, FileMode mode, ObjectId id) {}
 
   /** Git's order: by name bytes, a tree's name compared as if followed by '/'. */
   private static final Comparator<Entry> GIT_ORDER =
@@ -339,12 +340,17 @@ final class FilesRepo {
 
   private static ObjectId format(ObjectInserter ins, java.util.Collection<Entry> entries)
       throws IOException {
+    return ins.insert(formatter(entries));
+  }
+
+  /** {@code entries} as a tree, in Git's order. */
+  static TreeFormatter formatter(java.util.Collection<Entry> entries) {
     List<Entry> sorted = new ArrayList<>(entries);
     sorted.sort(GIT_ORDER);
     TreeFormatter f = new TreeFormatter();
     for (Entry e : sorted) {
       f.append(e.name, e.mode, e.id);
     }
-    return ins.insert(f);
+    return f;
   }
 }

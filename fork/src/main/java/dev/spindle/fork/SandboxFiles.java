@@ -422,6 +422,34 @@ final class SandboxFiles {
     return dir;
   }
 
+  /**
+   * One directory of a snapshot's file view, as its state records it: an image ({@code imageTag}
+   * and {@code imageRoot}, null for whatever the tag holds), under its layer if {@code layer}; else
+   * ({@code imageTag} null) a private directory whose files commit holds its whole tree.
+   */
+  record Recorded(String guest, String imageTag, String imageRoot, boolean layer) {}
+
+  /**
+   * The directories of a snapshot's preopens that its file view shows, in the order of its state:
+   * images (read-only, or under a layer) and private directories recorded as trees. Host
+   * directories and whole copies of old snapshots are not in the view.
+   */
+  List<Recorded> recorded(List<WasiState.Preopen> preopens) throws IOException {
+    List<Recorded> out = new ArrayList<>();
+    for (WasiState.Preopen p : preopens) {
+      String[] image = imageOf(p.hostPath());
+      String[] layer = layerOf(p.hostPath());
+      if (image != null) {
+        out.add(new Recorded(p.guestPath(), image[0], image[1], false));
+      } else if (layer != null) {
+        out.add(new Recorded(p.guestPath(), layer[0], layer[1], true));
+      } else if (treeOf(p.hostPath()) != null) {
+        out.add(new Recorded(p.guestPath(), null, null, false));
+      }
+    }
+    return out;
+  }
+
   /** Deletes the private directories among {@code preopens} (their sandbox has ended). */
   void release(List<WasiState.Preopen> preopens) {
     releaseDirs(preopens.stream().map(WasiState.Preopen::hostPath).toList());
