@@ -28,6 +28,9 @@ final class CuttingProxy implements AutoCloseable {
 
   private final boolean staysDown;
 
+  /** Every connection's two sockets: when the link goes down, they all break, not only one. */
+  private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /**
    * When set, requests reach the registry with their Range header renamed: a registry ignoring
    * Range.
@@ -62,6 +65,8 @@ final class CuttingProxy implements AutoCloseable {
           continue;
         }
         Socket up = new Socket(InetAddress.getLoopbackAddress(), upstream);
+        open.add(client);
+        open.add(up);
         Thread.ofVirtual().start(() -> pump(client, up, false));
         Thread.ofVirtual().start(() -> pump(up, client, true));
       } catch (IOException closed) {
@@ -90,6 +95,10 @@ final class CuttingProxy implements AutoCloseable {
           out.flush();
           from.close();
           to.close();
+          if (staysDown) {
+            // A client's other keep-alive connections must not carry its retry either.
+            open.forEach(CuttingProxy::closeQuietly);
+          }
           return;
         }
         out.write(buf, 0, n);
@@ -104,6 +113,8 @@ final class CuttingProxy implements AutoCloseable {
     } finally {
       closeQuietly(from);
       closeQuietly(to);
+      open.remove(from);
+      open.remove(to);
     }
   }
 
