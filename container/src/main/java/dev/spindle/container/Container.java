@@ -161,7 +161,7 @@ public final class Container implements AutoCloseable {
      * force}, else SIGTERM. Before runc has started it, runc itself is stopped.
      */
     public void signal(boolean force) {
-      Optional<ProcessHandle> p = hostProcess();
+      Optional<ProcessHandle> p = hostProcessOnceWritten();
       if (p.isEmpty()) {
         if (force) {
           runc.destroyForcibly();
@@ -178,6 +178,32 @@ public final class Container implements AutoCloseable {
         } else {
           h.destroy();
         }
+      }
+    }
+
+    /**
+     * The host process, waiting (up to 5 s, while runc runs) for runc to write its pid: runc writes
+     * it only after the process has started, so a process that already printed may not be named
+     * yet, and stopping runc instead would leave it and its children running in the container.
+     */
+    private Optional<ProcessHandle> hostProcessOnceWritten() {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+      while (!pidWritten() && runc.isAlive() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      return hostProcess();
+    }
+
+    private boolean pidWritten() {
+      try {
+        return Files.size(pidFile) > 0;
+      } catch (IOException e) {
+        return false;
       }
     }
 

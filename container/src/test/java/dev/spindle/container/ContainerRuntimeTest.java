@@ -331,8 +331,9 @@ class ContainerRuntimeTest {
   }
 
   /**
-   * The pids of {@code sleep} processes in {@code c}, asked until there are none (a SIGKILL takes a
-   * moment to reach every process of the exec) or 50 times.
+   * The pids of live {@code sleep} processes in {@code c}, asked until there are none (a SIGKILL
+   * takes a moment to reach every process of the exec) or 50 times. A zombie does not count: the
+   * killed sleep is reparented to the container's init, a shell that reaps it when it gets to it.
    */
   private static String sleepersLeft(Container c) throws Exception {
     String left = "";
@@ -342,8 +343,9 @@ class ContainerRuntimeTest {
               List.of(
                   "sh",
                   "-c",
-                  "for p in /proc/[0-9]*; do read -r n < $p/comm 2>/dev/null"
-                      + " && [ \"$n\" = sleep ] && echo ${p#/proc/}; done; true"),
+                  "for p in /proc/[0-9]*; do read -r pid name state rest < $p/stat 2>/dev/null"
+                      + " && [ \"$name\" = '(sleep)' ] && [ \"$state\" != Z ] && echo $pid;"
+                      + " done; true"),
               List.of(),
               "/")) {
         left = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8).strip();
