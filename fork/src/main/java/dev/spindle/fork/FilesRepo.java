@@ -8,6 +8,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
@@ -43,6 +44,10 @@ final class FilesRepo {
   static final String REF_PREFIX = "refs/spindle/snapshots/";
   private static final PersonIdent SPINDLE = new PersonIdent("Spindle", "spindle@localhost");
   private final Path dir;
+
+  /** Blob ids of upper files earlier snapshots hashed, by stat: later ones re-read only changes. */
+  private final UpperStats stats = new UpperStats();
+
   private Repository repo;
 
   FilesRepo(Path dir) {
@@ -129,9 +134,10 @@ final class FilesRepo {
         ObjectReader reader = ins.newReader()) {
       ins.checkExisting(true);
       Map<String, ObjectId> own = new TreeMap<>();
+      UpperStats.Pass pass = stats.pass();
       for (Map.Entry<String, Change> e : dirs.entrySet()) {
         Change c = e.getValue();
-        own.put(e.getKey(), apply(ins, reader, c.base(), c.upper(), c.layer()));
+        own.put(e.getKey(), apply(ins, reader, c.base(), c.upper(), c.layer(), pass));
       }
       Map<String, ObjectId> byGuest = new TreeMap<>(own);
       ObjectId rootTree = byGuest.remove("/");
@@ -159,6 +165,7 @@ final class FilesRepo {
       c.setMessage(message);
       ObjectId id = ins.insert(c);
       ins.flush();
+      pass.publish();
       return new Written(id, own, stored);
     }
   }
@@ -251,6 +258,18 @@ final class FilesRepo {
   static ObjectId apply(
       ObjectInserter ins, ObjectReader reader, ObjectId base, Path upper, boolean layer)
       throws IOException {
+    return apply(ins, reader, base, upper, layer, new UpperStats().pass());
+  }
+
+  /** As above, reusing the blob ids of files {@code pass} knows unchanged (see UpperStats). */
+  static ObjectId apply(
+      ObjectInserter ins,
+      ObjectReader reader,
+      ObjectId base,
+      Path upper,
+      boolean layer,
+      UpperStats.Pass pass)
+      throws IOException {
     Map<String, Entry> entries = base == null ? new TreeMap<>() : read(reader, base);
     List<Path> children = new ArrayList<>();
     boolean opaque = false;
@@ -281,7 +300,8 @@ final class FilesRepo {
       }
       // An entry here is the newer one: a whiteout of the same name below it no longer applies.
       entries.remove(WHITEOUT + name);
-      // One stat per entry: type, size and the owner's execute bit (Git's 100755) together.
+      // One stat per entry: type, size, the owner's execute bit (Git's 100755) and the change
+      // time (for UpperStats).
       PosixFileAttributes a =
           Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (a.isSymbolicLink()) {
@@ -291,11 +311,17 @@ final class FilesRepo {
       } else if (a.isDirectory()) {
         Entry below = entries.get(name);
         ObjectId under = below != null && below.mode == FileMode.TREE ? below.id : null;
-        entries.put(name, new Entry(name, FileMode.TREE, apply(ins, reader, under, p, layer)));
+        entries.put(
+            name, new Entry(name, FileMode.TREE, apply(ins, reader, under, p, layer, pass)));
       } else if (a.isRegularFile()) {
-        ObjectId blob;
-        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-          blob = ins.insert(Constants.OBJ_BLOB, a.size(), in);
+        UpperStats.Stat stat =
+            new UpperStats.Stat(a.fileKey(), a.size(), a.lastModifiedTime(), changeTime(p, a));
+        ObjectId blob = pass.reuse(p, stat);
+        if (blob == null) {
+          try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            blob = ins.insert(Constants.OBJ_BLOB, a.size(), in);
+          }
+          pass.learn(p, stat, blob);
         }
         boolean exec = a.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
         entries.put(
@@ -304,6 +330,22 @@ final class FilesRepo {
       // Anything else (a fifo, a socket) a guest cannot make through WASI: not recorded.
     }
     return format(ins, entries.values());
+  }
+
+  /** The file's change time (st_ctime), which no guest can set. */
+  private static FileTime changeTime(Path p, PosixFileAttributes a) throws IOException {
+    Object c = Files.getAttribute(p, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+    return c instanceof FileTime t ? t : a.lastModifiedTime();
+  }
+
+  /** Upper files whose blob id a snapshot reused, unread, since this repository was opened. */
+  long filesReused() {
+    return stats.reused();
+  }
+
+  /** Forgets what {@link UpperStats} holds of files below {@code upper} (a sandbox ended). */
+  void forgetUpper(Path upper) {
+    stats.forget(upper);
   }
 
   private static ObjectId emptyBlob(ObjectInserter ins) throws IOException {

@@ -465,6 +465,7 @@ final class SandboxFiles {
         try {
           remoteSources.remove(p.getFileSystem());
           p.getFileSystem().close();
+          repo.forgetUpper(m.upper());
           Trees.delete(m.upper());
         } catch (IOException e) {
           // Left for recover() at the next start.
