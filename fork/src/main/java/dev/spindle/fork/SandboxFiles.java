@@ -51,9 +51,7 @@ final class SandboxFiles {
   private final Path live;
   private final Path frozen;
   private final SecureRandom random = new SecureRandom();
-  private final Path images;
-  private final Path trees;
-  private final Path layers;
+  private final FileMarkers markers;
 
   /** Directories on a file system other than the host's, by that file system: what they are. */
   private final java.util.Map<java.nio.file.FileSystem, Mount> mounts =
@@ -100,9 +98,7 @@ final class SandboxFiles {
     Path root = home.files();
     this.live = root.resolve("live");
     this.frozen = root.resolve("frozen");
-    this.images = root.resolve("images");
-    this.trees = root.resolve("trees");
-    this.layers = root.resolve("layers");
+    this.markers = new FileMarkers(root);
     this.repo = new FilesRepo(home.filesRepo());
   }
 
@@ -348,13 +344,13 @@ final class SandboxFiles {
       ObjectId tree = c == null ? null : c.trees().get(p.guestPath());
       if (m != null && !m.isPrivate()) {
         // Read-only: recorded by image, opened again for each branch (nothing to copy).
-        out.add(new WasiState.Preopen(p.guestPath(), imageMarker(m)));
+        out.add(new WasiState.Preopen(p.guestPath(), markers.image(m.tag(), m.root())));
       } else if (m != null && m.layer()) {
-        out.add(new WasiState.Preopen(p.guestPath(), layerMarker(m, c.commit(), tree)));
-      } else if (tree != null) {
         out.add(
             new WasiState.Preopen(
-                p.guestPath(), trees.resolve(c.commit().name()).resolve(tree.name())));
+                p.guestPath(), markers.layer(m.tag(), m.root(), c.commit(), tree)));
+      } else if (tree != null) {
+        out.add(new WasiState.Preopen(p.guestPath(), markers.tree(c.commit(), tree)));
       } else {
         out.add(p);
       }
@@ -370,9 +366,9 @@ final class SandboxFiles {
     List<WasiState.Preopen> out = new ArrayList<>();
     try {
       for (WasiState.Preopen p : preopens) {
-        String[] image = imageOf(p.hostPath());
-        ObjectId[] tree = treeOf(p.hostPath());
-        String[] layer = layerOf(p.hostPath());
+        String[] image = markers.imageOf(p.hostPath());
+        ObjectId[] tree = markers.treeOf(p.hostPath());
+        String[] layer = markers.layerOf(p.hostPath());
         if (image != null) {
           out.add(new WasiState.Preopen(p.guestPath(), imageDir(image[0], image[1])));
         } else if (tree != null) {
@@ -437,13 +433,13 @@ final class SandboxFiles {
   List<Recorded> recorded(List<WasiState.Preopen> preopens) throws IOException {
     List<Recorded> out = new ArrayList<>();
     for (WasiState.Preopen p : preopens) {
-      String[] image = imageOf(p.hostPath());
-      String[] layer = layerOf(p.hostPath());
+      String[] image = markers.imageOf(p.hostPath());
+      String[] layer = markers.layerOf(p.hostPath());
       if (image != null) {
         out.add(new Recorded(p.guestPath(), image[0], image[1], false));
       } else if (layer != null) {
         out.add(new Recorded(p.guestPath(), layer[0], layer[1], true));
-      } else if (treeOf(p.hostPath()) != null) {
+      } else if (markers.treeOf(p.hostPath()) != null) {
         out.add(new Recorded(p.guestPath(), null, null, false));
       }
     }
@@ -578,76 +574,6 @@ final class SandboxFiles {
           }
         });
     return dirs;
-  }
-
-  /**
-   * The host path a snapshot records for a read-only image directory: {@code
-   * files/images/TAG/ROOT}.
-   */
-  private Path imageMarker(Mount m) {
-    return images.resolve(m.tag()).resolve(m.root() == null ? "any" : m.root());
-  }
-
-  /**
-   * What a snapshot records for a writable image directory: {@code
-   * files/layers/TAG/ROOT/COMMIT/TREE}, the image and its layer's tree.
-   */
-  private Path layerMarker(Mount m, ObjectId commit, ObjectId tree) {
-    return layers
-        .resolve(m.tag())
-        .resolve(m.root() == null ? "any" : m.root())
-        .resolve(commit.name())
-        .resolve(tree.name());
-  }
-
-  /** The {@code n} names below {@code base} of {@code p}, or null if it is not such a path. */
-  private static String[] namesBelow(Path base, Path p, int n) {
-    if (p.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
-      return null;
-    }
-    Path rel = p.toAbsolutePath().normalize();
-    String[] out = new String[n];
-    for (int i = n - 1; i >= 0; i--) {
-      if (rel == null || rel.getFileName() == null) {
-        return null;
-      }
-      out[i] = rel.getFileName().toString();
-      rel = rel.getParent();
-    }
-    return rel != null && rel.equals(base.toAbsolutePath().normalize()) ? out : null;
-  }
-
-  /** {@code [commit, tree]} if {@code p} is a snapshot's tree marker, else null. */
-  private ObjectId[] treeOf(Path p) throws IOException {
-    String[] n = namesBelow(trees, p, 2);
-    if (n == null) {
-      return null;
-    }
-    return new ObjectId[] {objectId(n[0], p), objectId(n[1], p)};
-  }
-
-  /** {@code [tag, root, commit, tree]} if {@code p} is a snapshot's layer marker, else null. */
-  private String[] layerOf(Path p) throws IOException {
-    String[] n = namesBelow(layers, p, 4);
-    if (n == null) {
-      return null;
-    }
-    objectId(n[2], p);
-    objectId(n[3], p);
-    return new String[] {n[0], n[1].equals("any") ? null : n[1], n[2], n[3]};
-  }
-
-  private static ObjectId objectId(String s, Path marker) throws IOException {
-    if (!s.matches("[0-9a-f]{40}")) {
-      throw new IOException("a snapshot's files are named wrongly: " + marker);
-    }
-    return ObjectId.fromString(s);
-  }
-
-  /** {@code [tag, root]} if {@code p} is such a marker, else null. */
-  private String[] imageOf(Path p) {
-    String[] n = namesBelow(images, p, 2);
-    return n == null ? null : new String[] {n[0], n[1].equals("any") ? null : n[1]};
   }
 
   private static String[] readImageRef(Path sidecar) throws IOException {
