@@ -133,6 +133,9 @@ final class FilesRepo {
         // Sees what this inserter wrote before its flush (a directory's tree below a guest path).
         ObjectReader reader = ins.newReader()) {
       ins.checkExisting(true);
+      // Deflate's fastest level: a snapshot or remote fork writes what the guest wrote on the
+      // caller's path (the guest paused), and the default level made 100 MB of files take seconds.
+      ins.setCompressionLevel(java.util.zip.Deflater.BEST_SPEED);
       Map<String, ObjectId> own = new TreeMap<>();
       UpperStats.Pass pass = stats.pass();
       for (Map.Entry<String, Change> e : dirs.entrySet()) {
