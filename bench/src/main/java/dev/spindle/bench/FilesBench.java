@@ -265,10 +265,13 @@ public final class FilesBench {
   /** The remote-fork row: timed and counted, or the node's refusal. */
   private Object[] remoteFork(
       SpindleClient ca, SpindleClient cb, String urlB, String tokenB, long expected, double base) {
-    String label = "remote fork of a parent that wrote the tree into scratch /data";
+    String label = "remote fork of a parent that wrote the tree into scratch /data (snapshotted)";
     String parent = create(ca, List.of(Dir.scratch("/data"))).id();
     long wrote = call(ca, parent, "write_tree", treeFiles, treeFileSize);
     check(wrote, (long) treeFiles * treeFileSize, "parent's tree");
+    // Untimed, as making the image is for the pull-first baseline: the parent's files are in its
+    // node's store (a snapshot), so the fork's prepare re-reads none of them (UpperStats).
+    ca.snapshot(parent, new Snapshot("remote-parent", "live", true));
     long movedBefore = metric(cb, "spindle_remote_file_bytes_fetched");
     long t0 = System.nanoTime();
     ForkResult fr;
