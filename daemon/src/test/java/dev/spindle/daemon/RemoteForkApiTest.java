@@ -86,8 +86,12 @@ class RemoteForkApiTest {
         Thread.sleep(50);
         served = metric(ca, "spindle_remote_pages_served");
       }
+      // Each side counts at its own instant (the child a page it installs, the parent a page it
+      // wrote, a readahead batch possibly asked twice): they agree to within one readahead window.
       assertThat(served)
-          .isBetween(fetchedAll, fetchedAll + dev.spindle.remote.RemotePages.READAHEAD);
+          .isBetween(
+              fetchedAll - dev.spindle.remote.RemotePages.READAHEAD,
+              fetchedAll + dev.spindle.remote.RemotePages.READAHEAD);
       assertThat(metric(cb, "spindle_remote_fallback_pages")).isZero();
       assertThat(ca.call(parent, "check", 8)).containsExactly(0L);
 
