@@ -140,6 +140,7 @@ final class FilesRepo {
       UpperStats.Pass pass = stats.pass();
       for (Map.Entry<String, Change> e : dirs.entrySet()) {
         Change c = e.getValue();
+        pass.upper(c.upper());
         own.put(e.getKey(), apply(ins, reader, c.base(), c.upper(), c.layer(), pass));
       }
       Map<String, ObjectId> byGuest = new TreeMap<>(own);

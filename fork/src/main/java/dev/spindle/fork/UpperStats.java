@@ -42,10 +42,19 @@ final class UpperStats {
         }
       };
 
+  /** Upper directories some entry lies below: a sandbox that never snapshotted costs no scan. */
+  private final java.util.Set<Path> roots = new java.util.HashSet<>();
+
   /** One snapshot's hashing: what it may reuse, and what it learnt (kept if it completes). */
   final class Pass {
     private final Instant started = Instant.now();
     private final Map<Path, Known> learnt = new HashMap<>();
+    private final java.util.Set<Path> uppers = new java.util.HashSet<>();
+
+    /** Names an upper directory this pass hashes files below (for {@link #forget}). */
+    void upper(Path upper) {
+      uppers.add(upper);
+    }
 
     /** The blob of {@code file} if it is unchanged since a pass hashed it, else null. */
     ObjectId reuse(Path file, Stat stat) {
@@ -69,6 +78,9 @@ final class UpperStats {
     void publish() {
       synchronized (UpperStats.this) {
         known.putAll(learnt);
+        if (!learnt.isEmpty()) {
+          roots.addAll(uppers);
+        }
       }
     }
   }
@@ -84,6 +96,8 @@ final class UpperStats {
 
   /** Forgets the files below {@code upper} (its sandbox ended: the directory is gone). */
   synchronized void forget(Path upper) {
-    known.keySet().removeIf(p -> p.startsWith(upper));
+    if (roots.remove(upper)) {
+      known.keySet().removeIf(p -> p.startsWith(upper));
+    }
   }
 }
