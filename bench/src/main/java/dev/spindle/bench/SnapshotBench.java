@@ -7,6 +7,7 @@ import dev.spindle.fork.SnapshotMode;
 import dev.spindle.memory.PageTable;
 import dev.spindle.memory.PagedMemory;
 import dev.spindle.sandbox.Sandbox;
+import dev.spindle.store.BackgroundThreads;
 import dev.spindle.store.Hashes;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
@@ -59,7 +60,15 @@ public final class SnapshotBench {
           "incremental/full");
   private final Table pauses =
       new Table(
-          "memory", "live pause p50", "p90", "p99", "max", "samples", "pause CPU p50", "CPU p99");
+          "memory",
+          "writer priority",
+          "live pause p50",
+          "p90",
+          "p99",
+          "max",
+          "samples",
+          "pause CPU p50",
+          "CPU p99");
   private final List<String> notes = new ArrayList<>();
 
   private SnapshotBench(byte[] wasm) {
@@ -108,7 +117,9 @@ public final class SnapshotBench {
           Trees.delete(home);
         }
       }
-      b.pauses(work, mib, samples);
+      // The writer at normal priority first (the baseline: how it ran before), then as shipped.
+      b.pauses(work, mib, samples, "normal");
+      b.pauses(work, mib, samples, "background");
       b.print();
     } finally {
       Trees.delete(work);
@@ -230,8 +241,10 @@ public final class SnapshotBench {
     return t;
   }
 
-  private void pauses(Path work, int mib, int samples) throws Exception {
+  private void pauses(Path work, int mib, int samples, String priority) throws Exception {
     String label = mib >= 1024 ? (mib / 1024) + " GiB" : mib + " MiB";
+    // Read by each writer thread as it starts: this pass's store starts its own.
+    System.setProperty(BackgroundThreads.PRIORITY_PROPERTY, priority);
     Path home = work.resolve("home-pauses");
     java.lang.management.ThreadMXBean threads =
         java.lang.management.ManagementFactory.getThreadMXBean();
@@ -266,6 +279,7 @@ public final class SnapshotBench {
       Arrays.sort(cpu);
       pauses.row(
           label,
+          priority,
           us(wall[samples / 2]),
           us(wall[(int) Math.ceil(samples * 0.9) - 1]),
           us(wall[(int) Math.ceil(samples * 0.99) - 1]),

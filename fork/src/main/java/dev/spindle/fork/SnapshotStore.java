@@ -3,6 +3,7 @@ package dev.spindle.fork;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spindle.memory.PageTable;
 import dev.spindle.store.AtomicFiles;
+import dev.spindle.store.BackgroundThreads;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
 import dev.spindle.store.Trees;
@@ -59,13 +60,13 @@ public final class SnapshotStore {
    */
   private final Object bases = new Object();
 
+  /**
+   * Writes live snapshots at background priority, so that the sandbox it snapshots, and every
+   * other, keeps its core (see {@link BackgroundThreads}); the hashing workers it starts inherit
+   * that priority. A full snapshot's caller waits for its write and writes at its own priority.
+   */
   private final ExecutorService background =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "spindle-snapshot-writer");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadExecutor(BackgroundThreads.factory("spindle-snapshot-writer"));
 
   public SnapshotStore(SpindleHome home) {
     this.root = home.snapshots();

@@ -90,6 +90,7 @@ class SnapshotCrashTest {
       Process p =
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "--enable-native-access=ALL-UNNAMED",
                   "-Xmx512m",
                   "-cp",
                   System.getProperty("java.class.path"),
