@@ -113,6 +113,7 @@ public final class Catalog implements AutoCloseable {
               .createdAt(claimed.createdAt())
               .build();
       db.put(ready);
+      recordWritten(ready);
       return withLineage(db.get(tag.value()).orElseThrow());
     } catch (IOException | RuntimeException e) {
       db.fail(
@@ -169,7 +170,24 @@ public final class Catalog implements AutoCloseable {
 
   ImageInfo settle(ImageInfo row) {
     db.put(row);
+    recordWritten(row);
     return withLineage(db.get(row.tag()).orElseThrow());
+  }
+
+  /**
+   * Records the fingerprint of a ready artifact's files as this node wrote them, so that the next
+   * start does not read them all again to verify them ({@link FileFingerprint}).
+   */
+  private void recordWritten(ImageInfo row) {
+    if (!SnapshotStatus.READY.json().equals(row.status())) {
+      return;
+    }
+    try {
+      db.verified(
+          row.tag(), FileFingerprint.ofArtifact(images, snapshots, row.kind(), Tag.of(row.tag())));
+    } catch (IOException | RuntimeException e) {
+      // not recorded: the next start verifies the files in full
+    }
   }
 
   void fail(String tag, String why) {

@@ -75,7 +75,11 @@ final class CatalogRecovery {
     }
     for (Tag t : snapshots.list()) {
       if (!known.contains(t.value())) {
+        String seen = fingerprint(SNAPSHOT, t);
         String damage = checkSnapshot(t);
+        if (damage == null && seen != null) {
+          db.verified(t.value(), seen);
+        }
         db.put(
             damage == null
                 ? Catalog.row(t.value(), SNAPSHOT, SnapshotStatus.READY, null, null, null)
@@ -86,8 +90,12 @@ final class CatalogRecovery {
   }
 
   private void adoptImage(Tag t) throws IOException {
+    String seen = fingerprint(IMAGE, t);
     VerifyReport r = new ImageVerifier(Progress.NONE).verify(images.path(t));
     if (r.ok()) {
+      if (seen != null) {
+        db.verified(t.value(), seen);
+      }
       db.put(
           ImageRow.of(t.value(), IMAGE, SnapshotStatus.READY)
               .tree(r.commit().root().name(), r.commit().commit().name())
@@ -98,9 +106,34 @@ final class CatalogRecovery {
     }
   }
 
-  /** Why a ready tag is not usable, or null when it verifies. */
+  /**
+   * Why a ready tag is not usable, or null when it verifies. Files unchanged since they last
+   * verified (or were written by this node) are not read again ({@link FileFingerprint}); files
+   * that verify now are recorded so.
+   */
   private String check(ImageInfo i) throws IOException {
     Tag t = Tag.of(i.tag());
+    String seen = fingerprint(i.kind(), t);
+    if (seen != null && db.verifiedFingerprint(i.tag()).filter(seen::equals).isPresent()) {
+      return null;
+    }
+    String damage = verify(i, t);
+    if (damage == null && seen != null) {
+      db.verified(i.tag(), seen);
+    }
+    return damage;
+  }
+
+  /** The fingerprint of the tag's files, taken before they are read; null when one is missing. */
+  private String fingerprint(String kind, Tag t) {
+    try {
+      return FileFingerprint.ofArtifact(images, snapshots, kind, t);
+    } catch (IOException | RuntimeException e) {
+      return null; // the verification names what is missing
+    }
+  }
+
+  private String verify(ImageInfo i, Tag t) throws IOException {
     if (SNAPSHOT.equals(i.kind())) {
       return checkSnapshot(t);
     }

@@ -86,6 +86,8 @@ public final class Daemon implements AutoCloseable {
     // on a loaded 2-CPU machine, with the AOT cache), and nothing before the policy needs it.
     FutureTask<NodeKey> keyTask = new FutureTask<>(() -> NodeKey.loadOrCreate(home));
     Thread.ofPlatform().daemon().name("spindle-node-key").start(keyTask);
+    FutureTask<Server> serverTask = new FutureTask<>(() -> httpServer(config));
+    Thread.ofPlatform().daemon().name("spindle-http-build").start(serverTask);
     StateDb db;
     try {
       db = new StateDb(home.stateDb());
@@ -108,7 +110,7 @@ public final class Daemon implements AutoCloseable {
     NodePolicy policy;
     Volumes volumes;
     try {
-      key = await(keyTask);
+      key = await(keyTask, "the node key");
       policy = new NodePolicy(access.peers(), access.allowPaths(), key.publicKey());
       volumes = Volumes.of(access.volumes(), config.home().root());
     } catch (IOException | RuntimeException e) {
@@ -181,32 +183,14 @@ public final class Daemon implements AutoCloseable {
     CacheGauges.register(metrics, config.home());
 
     Router router = routes(catalog, sandboxes, snapshotService, remote, policy, metrics);
-    // Request threads beyond the cap only answer 503, so the pool stays a little above it. They
-    // have a guest-sized stack, so a call route runs the guest right on the request's thread
-    // instead of handing it to another and waiting (bench/api: REST p50 ~600 -> ~100 µs); the
-    // stack is reserved, not committed, until a guest recurses deeply.
-    // The job queue is the JDK's: Jetty's default (BlockingArrayQueue) asks the platform MBean
-    // server for the cache-line size in its static initialiser, which loads JMX and JFR's MXBeans
-    // (~300 classes, a tenth of the node's start) to learn a padding width.
-    QueuedThreadPool pool =
-        new QueuedThreadPool(
-            Math.max(16, config.maxConcurrent() + 8),
-            4,
-            60_000,
-            -1,
-            new LinkedBlockingQueue<>(),
-            null,
-            GuestThreads.factory("spindle-http"));
-    pool.setName("spindle-http");
-    Server server = new Server(pool);
-    ServerConnector c = new ServerConnector(server, 1, 1);
-    // A request thread blocked reading a body that stopped arriving is released after this long
-    // without a byte: Jetty 12 fails the pending read (Exchange answers 408) and closes the
-    // connection. Set here rather than left to Jetty's default, which no reader of this file sees.
-    c.setIdleTimeout(config.limits().idleTimeout().toMillis());
-    c.setHost(config.host());
-    c.setPort(config.port());
-    server.addConnector(c);
+    Server server;
+    try {
+      server = await(serverTask, "the HTTP server");
+    } catch (IOException | RuntimeException e) {
+      remote.close();
+      db.close();
+      throw e;
+    }
     ApiHandler api = new ApiHandler(router, token, config.maxConcurrent(), metrics, Api.mapper());
     // Container sandboxes only where the operator allowed them; their state beside the CLI's
     // containers, so `spindle container reap` clears what a killed node left.
@@ -246,13 +230,48 @@ public final class Daemon implements AutoCloseable {
     return d;
   }
 
-  /** The node key, or what loading it threw. */
-  private static NodeKey await(FutureTask<NodeKey> task) throws IOException {
+  /**
+   * The HTTP server, not started and without handlers: built on its own thread while the caller
+   * opens the state database and recovers the catalog, since neither needs the other (Jetty's
+   * classes were 50-130 ms of a 250-400 ms start, recovery 90-130 ms, on 2 CPUs).
+   */
+  private static Server httpServer(DaemonConfig config) {
+    // Request threads beyond the cap only answer 503, so the pool stays a little above it. They
+    // have a guest-sized stack, so a call route runs the guest right on the request's thread
+    // instead of handing it to another and waiting (bench/api: REST p50 ~600 -> ~100 µs); the
+    // stack is reserved, not committed, until a guest recurses deeply.
+    // The job queue is the JDK's: Jetty's default (BlockingArrayQueue) asks the platform MBean
+    // server for the cache-line size in its static initialiser, which loads JMX and JFR's MXBeans
+    // (~300 classes, a tenth of the node's start) to learn a padding width.
+    QueuedThreadPool pool =
+        new QueuedThreadPool(
+            Math.max(16, config.maxConcurrent() + 8),
+            4,
+            60_000,
+            -1,
+            new LinkedBlockingQueue<>(),
+            null,
+            GuestThreads.factory("spindle-http"));
+    pool.setName("spindle-http");
+    Server server = new Server(pool);
+    ServerConnector c = new ServerConnector(server, 1, 1);
+    // A request thread blocked reading a body that stopped arriving is released after this long
+    // without a byte: Jetty 12 fails the pending read (Exchange answers 408) and closes the
+    // connection. Set here rather than left to Jetty's default, which no reader of this file sees.
+    c.setIdleTimeout(config.limits().idleTimeout().toMillis());
+    c.setHost(config.host());
+    c.setPort(config.port());
+    server.addConnector(c);
+    return server;
+  }
+
+  /** What a start task made ({@code what}: for the message), or what it threw. */
+  private static <T> T await(FutureTask<T> task, String what) throws IOException {
     try {
       return task.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while loading the node key");
+      throw new java.io.InterruptedIOException("interrupted while waiting for " + what);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof IOException io) {
         throw io;
@@ -267,7 +286,7 @@ public final class Daemon implements AutoCloseable {
   /** Waits for the key's thread before a failed start returns: it may be writing a new key. */
   private static void awaitQuietly(FutureTask<NodeKey> task) {
     try {
-      await(task);
+      await(task, "the node key");
     } catch (IOException | RuntimeException ignored) {
       // the start failed already; this is only the wait
     }

@@ -51,6 +51,9 @@ final class StateDb implements AutoCloseable {
               error TEXT)""");
         s.execute("CREATE INDEX IF NOT EXISTS artifacts_parent ON artifacts(parent)");
         addColumnIfMissing(s, "pause_ms", "REAL");
+        // What each ready artifact's files looked like when last verified (FileFingerprint).
+        s.execute(
+            "CREATE TABLE IF NOT EXISTS verified (tag TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)");
       }
     } catch (SQLException e) {
       throw new IOException(
@@ -151,7 +154,26 @@ final class StateDb implements AutoCloseable {
         tag);
   }
 
+  /** The fingerprint of {@code tag}'s files when they last verified, if recorded. */
+  synchronized Optional<String> verifiedFingerprint(String tag) {
+    try (PreparedStatement ps =
+        db.prepareStatement("SELECT fingerprint FROM verified WHERE tag = ?")) {
+      ps.setString(1, tag);
+      try (ResultSet r = ps.executeQuery()) {
+        return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("state database: " + e.getMessage(), e);
+    }
+  }
+
+  /** Records that {@code tag}'s files, with this fingerprint, verified (or were just written). */
+  synchronized void verified(String tag, String fingerprint) {
+    exec("INSERT OR REPLACE INTO verified (tag, fingerprint) VALUES (?, ?)", tag, fingerprint);
+  }
+
   synchronized void delete(String tag) {
+    exec("DELETE FROM verified WHERE tag = ?", tag);
     exec("DELETE FROM artifacts WHERE tag = ?", tag);
   }
 

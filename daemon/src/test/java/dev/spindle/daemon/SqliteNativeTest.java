@@ -55,6 +55,11 @@ class SqliteNativeTest {
   }
 
   @Test
+  void namesThePlatformsFolderAsTheDriverDoes() {
+    assertThat(SqliteNative.folder()).isEqualTo(OSInfo.getNativeLibFolderPathForCurrentOS());
+  }
+
+  @Test
   void theDriverRunsFromThePreparedCopy() throws Exception {
     SqliteNative.prepare(tmp);
     // Another test in this JVM may have loaded the driver first; then the properties were set by
