@@ -70,6 +70,7 @@ public final class ApiBench {
   private void run() throws Exception {
     Path home = Files.createTempDirectory("spindle-apibench-");
     Process daemon = startDaemon(home);
+    daemonPid = daemon.pid();
     try {
       String url = NodeOutput.readUrl(daemon);
       String token = Files.readString(new SpindleHome(home).token()).strip();
@@ -175,7 +176,11 @@ public final class ApiBench {
     Load l = drive(local, callsPerThread, BIG_STACK);
     Load r = drive(rest, callsPerThread, BIG_STACK);
     drive(raw, Math.min(2_000, callsPerThread), BIG_STACK);
+    long node0 = nodeCpuNanos();
+    long self0 = selfCpuNanos();
     Load k = drive(raw, callsPerThread, BIG_STACK);
+    double nodeUs = (nodeCpuNanos() - node0) / 1e3 / k.latencies.length;
+    double selfUs = (selfCpuNanos() - self0) / 1e3 / k.latencies.length;
     for (KeepAliveHttp h : sockets) {
       h.close();
     }
@@ -208,6 +213,13 @@ public final class ApiBench {
     table.row(
         sock + "p99 µs", "", f(k.percentile(0.99)), ratio(k.percentile(0.99), l.percentile(0.99)));
     table.row(sock + "calls/s", "", f(k.throughput()), ratio(k.throughput(), l.throughput()));
+    // What bounds calls/s when node and client share the machine's CPUs: CPU time per call.
+    int cpus = Runtime.getRuntime().availableProcessors();
+    table.row(
+        sock + "CPU µs per call, node / this client (calls/s the CPUs allow)",
+        "",
+        f(nodeUs) + " / " + f(selfUs) + " (" + f(cpus * 1e6 / (nodeUs + selfUs)) + ")",
+        "");
     table.row(
         "call add(), " + t + ", plain caller threads (hand-off): p50 µs / calls/s",
         f(h.percentile(0.50)) + " / " + f(h.throughput()),
@@ -247,6 +259,23 @@ public final class ApiBench {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  private long daemonPid;
+
+  /** The node process's CPU time (user + system), from /proc: clock ticks of 10 ms. */
+  private long nodeCpuNanos() throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(daemonPid), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+    return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+  }
+
+  /** This process's CPU time: the benchmark's client threads and the JVM's own. */
+  private static long selfCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private Process startDaemon(Path home) throws IOException {
