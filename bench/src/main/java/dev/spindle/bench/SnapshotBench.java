@@ -68,7 +68,8 @@ public final class SnapshotBench {
           "max",
           "samples",
           "pause CPU p50",
-          "CPU p99");
+          "CPU p99",
+          "pauses > 2 ms: preempted / all");
   private final List<String> notes = new ArrayList<>();
 
   private SnapshotBench(byte[] wasm) {
@@ -255,15 +256,24 @@ public final class SnapshotBench {
       long[] cpu = new long[samples];
       Random r = new Random(1);
       SandboxSnapshot last = null;
+      int slow = 0;
+      int preempted = 0;
       for (int i = 0; i < samples; i++) {
         for (int w = 0; w < 8; w++) {
           parent.call("poke", r.nextInt(1 << 30), i);
         }
+        long switches = involuntarySwitches();
         long c0 = threads.getCurrentThreadCpuTime();
         long p0 = System.nanoTime();
         SandboxSnapshot s = forks.snapshot(parent, Tag.of("live" + i), SnapshotMode.LIVE);
         wall[i] = System.nanoTime() - p0;
         cpu[i] = threads.getCurrentThreadCpuTime() - c0;
+        if (wall[i] > 2_000_000) {
+          slow++;
+          if (involuntarySwitches() > switches) {
+            preempted++; // the kernel took the CPU from this thread during the pause
+          }
+        }
         s.persisted().get();
         if (last != null) {
           forks.release(last.tag());
@@ -286,9 +296,27 @@ public final class SnapshotBench {
           us(wall[samples - 1]),
           samples,
           us(cpu[samples / 2]),
-          us(cpu[(int) Math.ceil(samples * 0.99) - 1]));
+          us(cpu[(int) Math.ceil(samples * 0.99) - 1]),
+          preempted + " / " + slow);
     }
     Trees.delete(home);
+  }
+
+  /**
+   * This thread's involuntary context switches so far (Linux): each is a time the kernel took its
+   * CPU for another thread while it could still run; -1 where /proc does not say.
+   */
+  private static long involuntarySwitches() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+        if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+          return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux
+    }
+    return -1;
   }
 
   private void print() {
