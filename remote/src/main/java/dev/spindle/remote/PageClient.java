@@ -93,7 +93,9 @@ final class PageClient implements Closeable {
 
     Connection(Socket s) throws IOException {
       socket = s;
-      in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
+      // Smaller than a page: a page's bytes are read from the socket into the page's own array,
+      // not through this buffer (BufferedInputStream reads at least its size directly).
+      in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 13));
       out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
     }
 

@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,7 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * stops the child.
  *
  * <p>Readahead adapts to the access pattern ({@link Readahead}), asking for the pages a sequential
- * reader will touch in pipelined batches on the fault connection.
+ * reader will touch in pipelined batches on the fault connection. A checker thread reads those
+ * batches off the connection as they come and hashes their pages from the last one back while the
+ * reader hashes the ones it touches from the first on: checking a page's hash (about 40 us for 64
+ * KiB) costs more than moving it, so a sequential reader alone would be held to one core's hashing
+ * speed.
  *
  * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
  * page must match the hash the parent computed, so damage on the way is caught), and as a list
@@ -58,6 +65,12 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   /** Pages asked for already (by a fault, the readahead or the replay); guarded by {@code this}. */
   private final BitSet requested = new BitSet();
+
+  /** Readahead batches for the checker, oldest first. */
+  private final LinkedBlockingQueue<Batch> toCheck = new LinkedBlockingQueue<>();
+
+  /** The checker thread while it runs, else null; guarded by {@code toCheck}. */
+  private Thread checker;
 
   private volatile long parentDownUntil;
   private volatile String parentFailure;
@@ -140,19 +153,32 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   /**
    * Pages asked for in one request, whose answer is read, parsed and checked for being exactly the
-   * pages asked once, by whoever needs one of them first.
+   * pages asked once, by whoever needs one of them first; then each page is checked against its
+   * hash once, by whoever comes to it first (the reader touching it or the checker).
    */
   private static final class Batch {
+    private static final int UNCHECKED = 0;
+    private static final int CHECKING = 1;
+    private static final int GOOD = 2;
+    private static final int BAD = 3;
+
     private final PageClient client;
     private final int[] asked;
     private final PageClient.Pending pending;
     private PageClient.Fetched fetched;
     private IOException failure;
 
+    /** Each page's check: {@link #UNCHECKED} until one side claims it. */
+    private final AtomicIntegerArray checks;
+
+    /** Waited on for a page the other side is checking. */
+    private final Object checked = new Object();
+
     Batch(PageClient client, int[] asked, PageClient.Pending pending) {
       this.client = client;
       this.asked = asked;
       this.pending = pending;
+      this.checks = new AtomicIntegerArray(asked.length);
     }
 
     Batch(int[] asked, PageClient.Fetched fetched) {
@@ -183,6 +209,41 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       return fetched;
     }
 
+    /**
+     * Whether the batch's {@code k}-th page passes {@code check}, run here unless the other side
+     * claimed the page first (then its result, waited for).
+     */
+    boolean check(int k, java.util.function.BooleanSupplier check) {
+      if (claim(k)) {
+        return checked(k, check.getAsBoolean());
+      }
+      synchronized (checked) {
+        while (checks.get(k) == CHECKING) {
+          try {
+            checked.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return check.getAsBoolean(); // its own check, not waiting any longer
+          }
+        }
+      }
+      return checks.get(k) == GOOD;
+    }
+
+    /** Claims the {@code k}-th page's check; false if a side did already. */
+    boolean claim(int k) {
+      return checks.compareAndSet(k, UNCHECKED, CHECKING);
+    }
+
+    /** Records a claimed check's result and wakes whoever waits for it. */
+    boolean checked(int k, boolean good) {
+      synchronized (checked) {
+        checks.set(k, good ? GOOD : BAD);
+        checked.notifyAll();
+      }
+      return good;
+    }
+
     int position(int index) {
       for (int k = 0; k < asked.length; k++) {
         if (asked[k] == index) {
@@ -211,7 +272,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       try {
         PageClient.Fetched got = b.get();
         int k = b.position(index);
-        if (matches(index, got.pages()[k], got.hashes()[k])) {
+        if (b.check(k, () -> matches(index, got.pages()[k], got.hashes()[k]))) {
           return got.pages()[k];
         }
         corruptPages.incrementAndGet();
@@ -291,6 +352,57 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       }
       for (int p : pages) {
         prefetched.put(p, b);
+      }
+      checkInBackground(b);
+    }
+  }
+
+  /**
+   * Has the checker read readahead batch {@code b} and check its pages from the last one back,
+   * starting the checker if it is not running (it ends after a second without batches).
+   */
+  private void checkInBackground(Batch b) {
+    synchronized (toCheck) {
+      toCheck.add(b);
+      if (checker == null) {
+        checker = Thread.ofPlatform().daemon().name("spindle-page-check").start(this::checkBatches);
+      }
+    }
+  }
+
+  private void checkBatches() {
+    while (true) {
+      Batch b;
+      try {
+        b = toCheck.poll(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        b = null;
+      }
+      if (b == null || released) {
+        synchronized (toCheck) {
+          if (toCheck.isEmpty() || released) {
+            toCheck.clear();
+            checker = null;
+            return;
+          }
+        }
+        continue;
+      }
+      PageClient.Fetched got;
+      try {
+        got = b.get();
+      } catch (IOException e) {
+        continue; // a touch of its pages fails over
+      }
+      for (int k = b.asked.length - 1; k >= 0 && !released; k--) {
+        if (b.claim(k)) {
+          boolean good = false;
+          try {
+            good = matches(b.asked[k], got.pages()[k], got.hashes()[k]);
+          } finally {
+            b.checked(k, good); // a reader may be waiting for it
+          }
+        }
       }
     }
   }
@@ -381,6 +493,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   @Override
   public void close() {
     released = true;
+    synchronized (toCheck) {
+      if (checker != null) {
+        checker.interrupt();
+      }
+    }
     client.close();
     background.close();
   }
