@@ -157,6 +157,10 @@ final class PageClient implements Closeable {
       if (left <= 0) {
         throw new SocketTimeoutException(what + " timed out after " + timeoutMillis + " ms");
       }
+      if (Thread.currentThread().isInterrupted()) {
+        // A selector does not wait for an interrupted thread: it would spin until the timeout.
+        throw new java.io.InterruptedIOException("interrupted waiting to " + what);
+      }
       try {
         selector.select(Math.max(1, left / 1_000_000L));
         selector.selectedKeys().clear();

@@ -24,11 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * stops the child.
  *
  * <p>Readahead adapts to the access pattern ({@link Readahead}), asking for the pages a sequential
- * reader will touch in pipelined batches on the fault connection. A checker thread reads those
- * batches off the connection as they come and hashes their pages from the last one back while the
- * reader hashes the ones it touches from the first on: checking a page's hash (about 40 us for 64
- * KiB) costs more than moving it, so a sequential reader alone would be held to one core's hashing
- * speed.
+ * reader will touch in pipelined batches on the fault connection. Behind a sequential reader, one
+ * thread reads those batches off the connection as they come (so the parent keeps sending), and
+ * another hashes their pages from the last one back while the reader hashes the ones it touches
+ * from the first on: checking a page's hash (about 40 us for 64 KiB) costs more than moving it, so
+ * a reader alone would be held to one core's hashing speed.
  *
  * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
  * page must match the hash the parent computed, so damage on the way is caught), and as a list
@@ -66,11 +66,11 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   /** Pages asked for already (by a fault, the readahead or the replay); guarded by {@code this}. */
   private final BitSet requested = new BitSet();
 
-  /** Readahead batches for the checker, oldest first. */
-  private final LinkedBlockingQueue<Batch> toCheck = new LinkedBlockingQueue<>();
+  /** Reads readahead batches off the connection as they come, oldest first. */
+  private final BatchWorker batchReader = new BatchWorker("spindle-page-read", this::readBatch);
 
-  /** The checker thread while it runs, else null; guarded by {@code toCheck}. */
-  private Thread checker;
+  /** Checks the pages of the batches read, each batch from its last page back. */
+  private final BatchWorker batchChecker = new BatchWorker("spindle-page-check", this::checkBatch);
 
   private volatile long parentDownUntil;
   private volatile String parentFailure;
@@ -154,7 +154,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   /**
    * Pages asked for in one request, whose answer is read, parsed and checked for being exactly the
    * pages asked once, by whoever needs one of them first; then each page is checked against its
-   * hash once, by whoever comes to it first (the reader touching it or the checker).
+   * hash once, by whoever comes to it first (a touch or the batch checker).
    */
   private static final class Batch {
     private static final int UNCHECKED = 0;
@@ -353,56 +353,93 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       for (int p : pages) {
         prefetched.put(p, b);
       }
-      checkInBackground(b);
+      batchReader.add(b);
+    }
+  }
+
+  /** Reads readahead batch {@code b}'s answer (if no touch did yet) and has its pages checked. */
+  private void readBatch(Batch b) {
+    try {
+      b.get();
+    } catch (IOException e) {
+      return; // a touch of its pages fails over
+    }
+    batchChecker.add(b);
+  }
+
+  /** Checks the pages of batch {@code b} (read) that no touch claimed, from the last one back. */
+  private void checkBatch(Batch b) {
+    PageClient.Fetched got;
+    try {
+      got = b.get();
+    } catch (IOException e) {
+      return; // not reached: only read batches come here
+    }
+    for (int k = b.asked.length - 1; k >= 0 && !released; k--) {
+      if (b.claim(k)) {
+        boolean good = false;
+        try {
+          good = matches(b.asked[k], got.pages()[k], got.hashes()[k]);
+        } finally {
+          b.checked(k, good); // a touch may be waiting for it
+        }
+      }
     }
   }
 
   /**
-   * Has the checker read readahead batch {@code b} and check its pages from the last one back,
-   * starting the checker if it is not running (it ends after a second without batches).
+   * A thread working through batches in order, started with the first one and ended after a second
+   * without any (or when the source is closed).
    */
-  private void checkInBackground(Batch b) {
-    synchronized (toCheck) {
-      toCheck.add(b);
-      if (checker == null) {
-        checker = Thread.ofPlatform().daemon().name("spindle-page-check").start(this::checkBatches);
+  private final class BatchWorker {
+    private final String name;
+    private final java.util.function.Consumer<Batch> work;
+    private final LinkedBlockingQueue<Batch> queue = new LinkedBlockingQueue<>();
+
+    /** The thread while it runs, else null; guarded by {@code queue}. */
+    private Thread thread;
+
+    BatchWorker(String name, java.util.function.Consumer<Batch> work) {
+      this.name = name;
+      this.work = work;
+    }
+
+    void add(Batch b) {
+      synchronized (queue) {
+        queue.add(b);
+        if (thread == null && !released) {
+          thread = Thread.ofPlatform().daemon().name(name).start(this::run);
+        }
       }
     }
-  }
 
-  private void checkBatches() {
-    while (true) {
-      Batch b;
-      try {
-        b = toCheck.poll(1, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        b = null;
-      }
-      if (b == null || released) {
-        synchronized (toCheck) {
-          if (toCheck.isEmpty() || released) {
-            toCheck.clear();
-            checker = null;
-            return;
-          }
+    void stop() {
+      synchronized (queue) {
+        if (thread != null) {
+          thread.interrupt();
         }
-        continue;
       }
-      PageClient.Fetched got;
-      try {
-        got = b.get();
-      } catch (IOException e) {
-        continue; // a touch of its pages fails over
-      }
-      for (int k = b.asked.length - 1; k >= 0 && !released; k--) {
-        if (b.claim(k)) {
-          boolean good = false;
-          try {
-            good = matches(b.asked[k], got.pages()[k], got.hashes()[k]);
-          } finally {
-            b.checked(k, good); // a reader may be waiting for it
-          }
+    }
+
+    private void run() {
+      while (true) {
+        Batch b;
+        try {
+          b = queue.poll(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          b = null;
         }
+        if (b == null || released) {
+          synchronized (queue) {
+            if (queue.isEmpty() || released) {
+              queue.clear();
+              thread = null;
+              return;
+            }
+          }
+          continue;
+        }
+        work.accept(b);
       }
     }
   }
@@ -493,12 +530,9 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   @Override
   public void close() {
     released = true;
-    synchronized (toCheck) {
-      if (checker != null) {
-        checker.interrupt();
-      }
-    }
-    client.close();
+    client.close(); // first: ends a read the batch reader waits in
+    batchReader.stop();
+    batchChecker.stop();
     background.close();
   }
 
