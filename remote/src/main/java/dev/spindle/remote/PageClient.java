@@ -88,11 +88,14 @@ final class PageClient implements Closeable {
     final DataInputStream in;
     final DataOutputStream out;
 
-    /** Waits for the socket to be readable (used by the one thread holding {@link #reading}). */
-    final Selector readable;
+    /**
+     * Waits for the socket to be readable (by the one thread holding {@link #reading}), and for the
+     * connect to finish or the socket to take more bytes (by sends, which are serialized): each
+     * made when first waited on (a child that never faults makes neither); guarded by {@code this}.
+     */
+    private Selector readable;
 
-    /** Waits for the connect to finish or the socket to take more bytes (sends are serialized). */
-    final Selector writable;
+    private Selector writable;
 
     /** Whether the handshake has been seen through; guarded by the client (sends). */
     boolean connected;
@@ -114,21 +117,6 @@ final class PageClient implements Closeable {
 
     Connection(SocketChannel ch) throws IOException {
       channel = ch;
-      readable = Selector.open();
-      try {
-        writable = Selector.open();
-      } catch (IOException | RuntimeException e) {
-        readable.close();
-        throw e;
-      }
-      try {
-        ch.register(readable, SelectionKey.OP_READ);
-        ch.register(writable, SelectionKey.OP_CONNECT);
-      } catch (IOException | RuntimeException e) {
-        readable.close();
-        writable.close();
-        throw e;
-      }
       // Smaller than a page: a page's bytes are read from the socket into the page's own array,
       // not through this buffer (BufferedInputStream reads at least its size directly).
       in = new DataInputStream(new BufferedInputStream(new ChannelInput(), 1 << 13));
@@ -142,17 +130,43 @@ final class PageClient implements Closeable {
       }
       long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
       while (socketIo(() -> channel.finishConnect() ? 1 : 0) == 0) {
-        await(writable, deadline, "connect");
+        await(true, SelectionKey.OP_CONNECT, deadline, "connect");
       }
-      writable.keys().iterator().next().interestOps(SelectionKey.OP_WRITE);
       connected = true;
+    }
+
+    /** The reading or the writing selector, made now if need be, waiting for {@code ops}. */
+    private Selector selector(boolean write, int ops) throws IOException {
+      synchronized (this) {
+        if (broken != null) {
+          throw new SocketException("page client closed the connection");
+        }
+        Selector s = write ? writable : readable;
+        if (s == null) {
+          s = Selector.open();
+          try {
+            channel.register(s, ops);
+          } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+          }
+          if (write) {
+            writable = s;
+          } else {
+            readable = s;
+          }
+        } else {
+          s.keys().iterator().next().interestOps(ops);
+        }
+        return s;
+      }
     }
 
     /**
      * Waits on {@code selector} for its one channel until {@code deadline}: a timeout names {@code
      * what}, a connection closed meanwhile fails as closed.
      */
-    private void await(Selector selector, long deadline, String what) throws IOException {
+    private void await(boolean write, int ops, long deadline, String what) throws IOException {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         throw new SocketTimeoutException(what + " timed out after " + timeoutMillis + " ms");
@@ -161,6 +175,7 @@ final class PageClient implements Closeable {
         // A selector does not wait for an interrupted thread: it would spin until the timeout.
         throw new java.io.InterruptedIOException("interrupted waiting to " + what);
       }
+      Selector selector = selector(write, ops);
       try {
         selector.select(Math.max(1, left / 1_000_000L));
         selector.selectedKeys().clear();
@@ -192,7 +207,7 @@ final class PageClient implements Closeable {
           if (n != 0) {
             return n;
           }
-          await(readable, deadline, "read");
+          await(false, SelectionKey.OP_READ, deadline, "read");
         }
       }
     }
@@ -210,7 +225,7 @@ final class PageClient implements Closeable {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (from.hasRemaining()) {
           if (socketIo(() -> channel.write(from)) == 0) {
-            await(writable, deadline, "write");
+            await(true, SelectionKey.OP_WRITE, deadline, "write");
           }
         }
       }
@@ -336,11 +351,20 @@ final class PageClient implements Closeable {
       } catch (IOException ignored) {
         // already failing
       }
-      try {
-        readable.close(); // wakes a reader waiting on it
-        writable.close();
-      } catch (IOException ignored) {
-        // already failing
+      Selector r;
+      Selector w;
+      synchronized (this) {
+        r = readable; // none is made from now on (broken is set)
+        w = writable;
+      }
+      for (Selector s : new Selector[] {r, w}) {
+        try {
+          if (s != null) {
+            s.close(); // wakes a thread waiting on it
+          }
+        } catch (IOException ignored) {
+          // already failing
+        }
       }
     }
   }

@@ -430,8 +430,15 @@ public final class PageServer implements Closeable {
    * {@link #writePages}: each page is copied once, from its frame into the buffer.
    */
   private static final class ChannelPageWriter {
+    /**
+     * One buffer per connection thread, kept while the thread is (threads outlive connections, and
+     * a direct buffer is slow to make).
+     */
+    private static final ThreadLocal<ByteBuffer> BUFFERS =
+        ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK));
+
     private final SocketChannel channel;
-    private ByteBuffer buffer; // made at the first GET_PAGES: the other requests do without
+    private ByteBuffer buffer; // taken at the first GET_PAGES: the other requests do without
 
     ChannelPageWriter(SocketChannel channel) {
       this.channel = channel;
@@ -439,7 +446,7 @@ public final class PageServer implements Closeable {
 
     void write(Pages p) throws IOException {
       if (buffer == null) {
-        buffer = ByteBuffer.allocateDirect(WRITE_CHUNK);
+        buffer = BUFFERS.get();
       }
       int n = p.indices().length;
       buffer.clear();
