@@ -337,6 +337,9 @@ final class PageClient implements Closeable {
 
     /** Ends the connection: every request on it fails with {@code e}. */
     void fail(IOException e) {
+      Selector r;
+      Selector w;
+      // One hold of this lock: the client's close() calls here holding the client's lock.
       synchronized (this) {
         if (broken == null) {
           broken = e;
@@ -345,17 +348,13 @@ final class PageClient implements Closeable {
           q.failure = broken;
         }
         awaiting.clear();
+        r = readable; // none is made from now on (broken is set)
+        w = writable;
       }
       try {
         channel.close();
       } catch (IOException ignored) {
         // already failing
-      }
-      Selector r;
-      Selector w;
-      synchronized (this) {
-        r = readable; // none is made from now on (broken is set)
-        w = writable;
       }
       for (Selector s : new Selector[] {r, w}) {
         try {
@@ -441,15 +440,18 @@ final class PageClient implements Closeable {
 
   private void awaitDone(Pending p) throws IOException {
     p.connection.readUntil(p);
+    IOException failure;
     synchronized (p.connection) {
-      if (p.failure != null) {
-        synchronized (this) {
-          if (connection == p.connection) {
-            connection = null;
-          }
+      failure = p.failure;
+    }
+    if (failure != null) {
+      // Not inside the connection's lock: close() takes this client's lock, then the connection's.
+      synchronized (this) {
+        if (connection == p.connection) {
+          connection = null;
         }
-        throw p.failure;
       }
+      throw failure;
     }
   }
 
