@@ -171,16 +171,19 @@ final class PageClient implements Closeable {
       if (left <= 0) {
         throw new SocketTimeoutException(what + " timed out after " + timeoutMillis + " ms");
       }
-      if (Thread.currentThread().isInterrupted()) {
-        // A selector does not wait for an interrupted thread: it would spin until the timeout.
-        throw new java.io.InterruptedIOException("interrupted waiting to " + what);
-      }
       Selector selector = selector(write, ops);
+      // A selector does not wait for an interrupted thread (it would spin until the timeout): the
+      // wait ignores the interrupt, as a socket's blocking read does, and keeps it for the caller.
+      boolean interrupted = Thread.interrupted();
       try {
         selector.select(Math.max(1, left / 1_000_000L));
         selector.selectedKeys().clear();
       } catch (ClosedSelectorException e) {
         throw new SocketException("page client closed the connection");
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
       if (!channel.isOpen()) {
         throw new SocketException("page client closed the connection");
