@@ -6,9 +6,17 @@ import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -22,6 +30,10 @@ import java.nio.charset.StandardCharsets;
  * GET_PAGES answer is still checked to carry exactly the pages asked. There is no reader thread:
  * whoever awaits an answer reads the ones before it off the socket and leaves them for their own
  * waiters, so a lone fault pays no thread hand-off.
+ *
+ * <p>The socket is a non-blocking channel, so that {@link #connectAhead} can start the TCP
+ * handshake without a thread (the kernel completes it while the child resumes; the first request
+ * sees it through) and every wait (connect, read, write) is bounded by the timeout.
  */
 final class PageClient implements Closeable {
   /** Requests in flight on a connection; a 64-page batch is 4 MiB, so 16 are 64 MiB. */
@@ -72,9 +84,21 @@ final class PageClient implements Closeable {
 
   /** A socket and the requests on it awaiting their answers, oldest first. */
   private final class Connection {
-    final Socket socket;
+    final SocketChannel channel;
     final DataInputStream in;
     final DataOutputStream out;
+
+    /**
+     * Waits for the socket to be readable (by the one thread holding {@link #reading}), and for the
+     * connect to finish or the socket to take more bytes (by sends, which are serialized): each
+     * made when first waited on (a child that never faults makes neither); guarded by {@code this}.
+     */
+    private Selector readable;
+
+    private Selector writable;
+
+    /** Whether the handshake has been seen through; guarded by the client (sends). */
+    boolean connected;
 
     /** Held by the one thread reading answers off the socket. */
     final Object reading = new Object();
@@ -91,10 +115,123 @@ final class PageClient implements Closeable {
      */
     boolean retired;
 
-    Connection(Socket s) throws IOException {
-      socket = s;
-      in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 17));
-      out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 12));
+    Connection(SocketChannel ch) throws IOException {
+      channel = ch;
+      // Smaller than a page: a page's bytes are read from the socket into the page's own array,
+      // not through this buffer (BufferedInputStream reads at least its size directly).
+      in = new DataInputStream(new BufferedInputStream(new ChannelInput(), 1 << 13));
+      out = new DataOutputStream(new BufferedOutputStream(new ChannelOutput(), 1 << 12));
+    }
+
+    /** Sees the handshake through, waiting up to the timeout; called by sends. */
+    void finishConnect() throws IOException {
+      if (connected) {
+        return;
+      }
+      long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+      while (socketIo(() -> channel.finishConnect() ? 1 : 0) == 0) {
+        await(true, SelectionKey.OP_CONNECT, deadline, "connect");
+      }
+      connected = true;
+    }
+
+    /** The reading or the writing selector, made now if need be, waiting for {@code ops}. */
+    private Selector selector(boolean write, int ops) throws IOException {
+      synchronized (this) {
+        if (broken != null) {
+          throw new SocketException("page client closed the connection");
+        }
+        Selector s = write ? writable : readable;
+        if (s == null) {
+          s = Selector.open();
+          try {
+            channel.register(s, ops);
+          } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+          }
+          if (write) {
+            writable = s;
+          } else {
+            readable = s;
+          }
+        } else {
+          s.keys().iterator().next().interestOps(ops);
+        }
+        return s;
+      }
+    }
+
+    /**
+     * Waits on {@code selector} for its one channel until {@code deadline}: a timeout names {@code
+     * what}, a connection closed meanwhile fails as closed.
+     */
+    private void await(boolean write, int ops, long deadline, String what) throws IOException {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new SocketTimeoutException(what + " timed out after " + timeoutMillis + " ms");
+      }
+      Selector selector = selector(write, ops);
+      // A selector does not wait for an interrupted thread (it would spin until the timeout): the
+      // wait ignores the interrupt, as a socket's blocking read does, and keeps it for the caller.
+      boolean interrupted = Thread.interrupted();
+      try {
+        selector.select(Math.max(1, left / 1_000_000L));
+        selector.selectedKeys().clear();
+      } catch (ClosedSelectorException e) {
+        throw new SocketException("page client closed the connection");
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      if (!channel.isOpen()) {
+        throw new SocketException("page client closed the connection");
+      }
+    }
+
+    /** The channel's bytes, waiting at most the timeout for each read. */
+    private final class ChannelInput extends InputStream {
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : Byte.toUnsignedInt(one[0]);
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+          return 0;
+        }
+        ByteBuffer into = ByteBuffer.wrap(b, off, len);
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (true) {
+          int n = socketIo(() -> channel.read(into));
+          if (n != 0) {
+            return n;
+          }
+          await(false, SelectionKey.OP_READ, deadline, "read");
+        }
+      }
+    }
+
+    /** Writes to the channel, waiting at most the timeout whenever it takes nothing. */
+    private final class ChannelOutput extends OutputStream {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        ByteBuffer from = ByteBuffer.wrap(b, off, len);
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (from.hasRemaining()) {
+          if (socketIo(() -> channel.write(from)) == 0) {
+            await(true, SelectionKey.OP_WRITE, deadline, "write");
+          }
+        }
+      }
     }
 
     /** Reads answers until {@code p}'s is in; answers before it go to their own requests. */
@@ -203,6 +340,9 @@ final class PageClient implements Closeable {
 
     /** Ends the connection: every request on it fails with {@code e}. */
     void fail(IOException e) {
+      Selector r;
+      Selector w;
+      // One hold of this lock: the client's close() calls here holding the client's lock.
       synchronized (this) {
         if (broken == null) {
           broken = e;
@@ -211,11 +351,22 @@ final class PageClient implements Closeable {
           q.failure = broken;
         }
         awaiting.clear();
+        r = readable; // none is made from now on (broken is set)
+        w = writable;
       }
       try {
-        socket.close();
+        channel.close();
       } catch (IOException ignored) {
         // already failing
+      }
+      for (Selector s : new Selector[] {r, w}) {
+        try {
+          if (s != null) {
+            s.close(); // wakes a thread waiting on it
+          }
+        } catch (IOException ignored) {
+          // already failing
+        }
       }
     }
   }
@@ -243,6 +394,14 @@ final class PageClient implements Closeable {
         break;
       }
       c.readUntil(oldest);
+    }
+    try {
+      c.finishConnect();
+    } catch (IOException e) {
+      c.fail(e);
+      connection = null;
+      throw new IOException(
+          "page service at " + address + " does not answer: " + e.getMessage(), e);
     }
     Pending p;
     synchronized (c) {
@@ -284,15 +443,18 @@ final class PageClient implements Closeable {
 
   private void awaitDone(Pending p) throws IOException {
     p.connection.readUntil(p);
+    IOException failure;
     synchronized (p.connection) {
-      if (p.failure != null) {
-        synchronized (this) {
-          if (connection == p.connection) {
-            connection = null;
-          }
+      failure = p.failure;
+    }
+    if (failure != null) {
+      // Not inside the connection's lock: close() takes this client's lock, then the connection's.
+      synchronized (this) {
+        if (connection == p.connection) {
+          connection = null;
         }
-        throw p.failure;
       }
+      throw failure;
     }
   }
 
@@ -486,20 +648,17 @@ final class PageClient implements Closeable {
   }
 
   /**
-   * Opens the connection in the background, so that the child's first fault does not pay for the
-   * TCP handshake; a failure is left for the first request to report (and fall back on).
+   * Starts opening the connection, so that the child's first fault does not pay for the TCP
+   * handshake: the kernel runs it meanwhile and no thread waits for it (starting and waking one
+   * cost more than the handshake on loopback). A failure is left for the first request to report
+   * (and fall back on).
    */
-  void warmUpInBackground() {
-    Thread.ofVirtual()
-        .name("spindle-page-connect")
-        .start(
-            () -> {
-              try {
-                connect();
-              } catch (IOException e) {
-                // the first request reports it
-              }
-            });
+  void connectAhead() {
+    try {
+      connect();
+    } catch (IOException e) {
+      // the first request reports it
+    }
   }
 
   void release(Capability cap) throws IOException {
@@ -557,18 +716,42 @@ final class PageClient implements Closeable {
     if (closed) {
       throw new IOException("page client for " + address + " is closed");
     }
-    Socket s = new Socket();
+    SocketChannel s = SocketChannel.open();
     try {
-      s.connect(address, timeoutMillis);
-      s.setSoTimeout(timeoutMillis);
-      s.setTcpNoDelay(true);
+      s.configureBlocking(false);
+      s.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      boolean connected = s.connect(address); // else seen through by the first request
       connection = new Connection(s);
-    } catch (IOException e) {
+      if (connected) {
+        connection.finishConnect();
+      }
+    } catch (IOException | RuntimeException e) {
       s.close();
       throw new IOException(
           "page service at " + address + " does not answer: " + e.getMessage(), e);
     }
     return connection;
+  }
+
+  /** One read, write or connect step on a channel. */
+  @FunctionalInterface
+  private interface SocketIo {
+    int run() throws IOException;
+  }
+
+  /**
+   * Runs {@code io}, reporting an I/O failure of the connection as a {@link SocketException} (as a
+   * socket's streams do), so that a request on a connection the server closed is sent again on a
+   * new one ({@link #roundTrip}).
+   */
+  private static int socketIo(SocketIo io) throws IOException {
+    try {
+      return io.run();
+    } catch (SocketException | java.nio.channels.ClosedChannelException e) {
+      throw e;
+    } catch (IOException e) {
+      throw (SocketException) new SocketException(e.getMessage()).initCause(e);
+    }
   }
 
   @Override

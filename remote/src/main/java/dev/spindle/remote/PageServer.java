@@ -10,15 +10,20 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,9 +37,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * connection is closed at once; one that has not shown an exported capability within the
  * first-frame timeout is dropped, so a flood of silent connections holds its slots for seconds, not
  * the minute an idle child is allowed.
+ *
+ * <p>A connection's thread is kept a few seconds after it closes, for the next one: a child's first
+ * fault then does not wait for a thread to be made.
  */
 public final class PageServer implements Closeable {
   private static final int IDLE_TIMEOUT_MS = 60_000;
+
+  /** How long a connection's thread waits for the next connection before it ends. */
+  private static final long THREAD_KEEP_ALIVE_SECONDS = 10;
+
+  /**
+   * Bytes of a GET_PAGES answer gathered before each write: written from a direct buffer, a page is
+   * copied once on its way to the socket (a heap array is copied to a direct buffer by the JDK
+   * anyway), and a 64-page answer takes 16 writes.
+   */
+  private static final int WRITE_CHUNK = 256 << 10;
 
   /**
    * Caps on connections: in total, per peer address (a child holds two; a node running many
@@ -62,7 +80,8 @@ public final class PageServer implements Closeable {
    */
   private record Export(PageTable table, byte[] module, GitObjects objects, long expiresAtMillis) {}
 
-  private final ServerSocket socket;
+  private final ServerSocketChannel socket;
+  private final InetSocketAddress address;
   private final Map<Capability, Export> exports = new ConcurrentHashMap<>();
   private final AtomicLong pagesServed = new AtomicLong();
   private final AtomicLong requestsRefused = new AtomicLong();
@@ -77,8 +96,22 @@ public final class PageServer implements Closeable {
   private final Map<InetAddress, Integer> openByPeer = new HashMap<>();
   private final Thread acceptor;
 
-  private PageServer(ServerSocket socket, Limits limits) {
+  /**
+   * The connections' threads: as many as there are connections (the caps bound them), each kept
+   * {@value #THREAD_KEEP_ALIVE_SECONDS} s after its connection closes.
+   */
+  private final ThreadPoolExecutor connectionThreads =
+      new ThreadPoolExecutor(
+          0,
+          Integer.MAX_VALUE,
+          THREAD_KEEP_ALIVE_SECONDS,
+          TimeUnit.SECONDS,
+          new SynchronousQueue<>(),
+          Thread.ofPlatform().daemon().name("spindle-page-conn").factory());
+
+  private PageServer(ServerSocketChannel socket, Limits limits) throws IOException {
     this.socket = socket;
+    this.address = (InetSocketAddress) socket.getLocalAddress();
     this.limits = limits;
     this.acceptor = Thread.ofPlatform().daemon().name("spindle-page-server").start(this::accept);
   }
@@ -90,14 +123,19 @@ public final class PageServer implements Closeable {
 
   /** Listens on {@code bind} (port 0 picks one), with {@code limits} on connections. */
   public static PageServer start(InetSocketAddress bind, Limits limits) throws IOException {
-    ServerSocket s = new ServerSocket();
-    s.setReuseAddress(true);
-    s.bind(bind);
-    return new PageServer(s, limits);
+    ServerSocketChannel s = ServerSocketChannel.open();
+    try {
+      s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      s.bind(bind);
+      return new PageServer(s, limits);
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
   }
 
   public InetSocketAddress address() {
-    return (InetSocketAddress) socket.getLocalSocketAddress();
+    return address;
   }
 
   /** Makes {@code table}'s pages readable with a new capability for {@code ttl}. */
@@ -171,17 +209,17 @@ public final class PageServer implements Closeable {
   }
 
   private void accept() {
-    while (!socket.isClosed()) {
-      Socket s;
+    while (socket.isOpen()) {
+      SocketChannel s;
       try {
         s = socket.accept();
       } catch (IOException e) {
-        if (socket.isClosed()) {
+        if (!socket.isOpen()) {
           return;
         }
         continue;
       }
-      InetAddress peer = s.getInetAddress();
+      InetAddress peer = s.socket().getInetAddress();
       // Refused before a thread exists: the caps are what bound the threads.
       if (!admit(peer)) {
         connectionsRefused.incrementAndGet();
@@ -193,17 +231,14 @@ public final class PageServer implements Closeable {
         // thread wakes on its socket directly where a virtual one goes through the poller and a
         // carrier. Measured on random faults over a 1 GiB parent: 92-123 us a page against
         // 122-169 us. A child holds two connections; idle ones close after a minute.
-        Thread.ofPlatform()
-            .daemon()
-            .name("spindle-page-conn")
-            .start(
-                () -> {
-                  try {
-                    serve(s);
-                  } finally {
-                    leave(peer);
-                  }
-                });
+        connectionThreads.execute(
+            () -> {
+              try {
+                serve(s);
+              } finally {
+                leave(peer);
+              }
+            });
       } catch (OutOfMemoryError | RuntimeException e) {
         // No thread to be had (the node's limit): refuse this one, keep accepting.
         leave(peer);
@@ -228,7 +263,7 @@ public final class PageServer implements Closeable {
     openByPeer.computeIfPresent(peer, (k, n) -> n == 1 ? null : n - 1);
   }
 
-  private static void closeQuietly(Socket s) {
+  private static void closeQuietly(SocketChannel s) {
     try {
       s.close();
     } catch (IOException e) {
@@ -236,14 +271,22 @@ public final class PageServer implements Closeable {
     }
   }
 
-  private void serve(Socket s) {
+  private void serve(SocketChannel ch) {
     FirstFrameDeadline deadline = null;
-    try (s) {
+    try (ch) {
+      Socket s = ch.socket();
       s.setTcpNoDelay(true);
       deadline = new FirstFrameDeadline(s, limits.firstFrameTimeout());
+      DataOutputStream out =
+          new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
+      ChannelPageWriter pages = new ChannelPageWriter(ch);
       serve(
           new DataInputStream(new BufferedInputStream(deadline, 1 << 16)),
-          new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 17)),
+          out,
+          p -> {
+            out.flush(); // nothing is buffered there between answers; kept in order regardless
+            pages.write(p);
+          },
           deadline::lift);
     } catch (SocketTimeoutException e) {
       if (deadline != null && !deadline.lifted()) {
@@ -320,10 +363,20 @@ public final class PageServer implements Closeable {
    * it to that).
    */
   void serve(DataInputStream in, DataOutputStream out) throws IOException {
-    serve(in, out, () -> {});
+    serve(in, out, p -> writePages(out, p), () -> {});
   }
 
-  private void serve(DataInputStream in, DataOutputStream out, OnAuthenticated authenticated)
+  /** Where a GET_PAGES answer is written. */
+  @FunctionalInterface
+  private interface PageWriter {
+    void write(Pages p) throws IOException;
+  }
+
+  private void serve(
+      DataInputStream in,
+      DataOutputStream out,
+      PageWriter pageWriter,
+      OnAuthenticated authenticated)
       throws IOException {
     PageProtocol.Frame f;
     while ((f = PageProtocol.read(in, PageProtocol.MAX_REQUEST)) != null) {
@@ -333,7 +386,8 @@ public final class PageServer implements Closeable {
       }
       Object a = answer(f);
       if (a instanceof Pages pages) {
-        writePages(out, pages);
+        pagesServed.addAndGet(pages.indices().length); // before: the reader may read it next
+        pageWriter.write(pages);
       } else {
         PageProtocol.write(out, PageProtocol.PAGES, (byte[]) a);
       }
@@ -347,10 +401,9 @@ public final class PageServer implements Closeable {
    * Writes an answer to GET_PAGES page by page: a 64-page answer built whole was a 4 MiB array per
    * request, which the collector allocates as a humongous object (as was the client's).
    */
-  private void writePages(DataOutputStream out, Pages p) throws IOException {
+  private static void writePages(DataOutputStream out, Pages p) throws IOException {
     int n = p.indices().length;
-    pagesServed.addAndGet(n); // before the answer: whoever reads it may read the count next
-    out.writeInt(2 + 3 + n * (4 + PageProtocol.HASH + PageTable.PAGE_SIZE));
+    out.writeInt(answerLength(n));
     out.writeByte(PageProtocol.VERSION);
     out.writeByte(PageProtocol.PAGES);
     out.writeByte(PageProtocol.OK);
@@ -365,6 +418,69 @@ public final class PageServer implements Closeable {
       out.write(page);
     }
     out.flush();
+  }
+
+  /** The frame length of a GET_PAGES answer of {@code n} pages. */
+  private static int answerLength(int n) {
+    return 2 + 3 + n * (4 + PageProtocol.HASH + PageTable.PAGE_SIZE);
+  }
+
+  /**
+   * Writes GET_PAGES answers to a connection's channel through one direct buffer, the same bytes as
+   * {@link #writePages}: each page is copied once, from its frame into the buffer.
+   */
+  private static final class ChannelPageWriter {
+    /**
+     * One buffer per connection thread, kept while the thread is (threads outlive connections, and
+     * a direct buffer is slow to make).
+     */
+    private static final ThreadLocal<ByteBuffer> BUFFERS =
+        ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK));
+
+    private final SocketChannel channel;
+    private ByteBuffer buffer; // taken at the first GET_PAGES: the other requests do without
+
+    ChannelPageWriter(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    void write(Pages p) throws IOException {
+      if (buffer == null) {
+        buffer = BUFFERS.get();
+      }
+      int n = p.indices().length;
+      buffer.clear();
+      buffer.putInt(answerLength(n));
+      buffer.put((byte) PageProtocol.VERSION).put((byte) PageProtocol.PAGES);
+      buffer.put((byte) PageProtocol.OK).putShort((short) n);
+      for (int index : p.indices()) {
+        if (buffer.remaining() < 4 + PageProtocol.HASH) {
+          drain();
+        }
+        // Hashing here (once per frame; cached) is what lets a child check a page whose hash was
+        // pending in its descriptor.
+        buffer.putInt(index).put(p.table().sha256(index));
+        ByteBuffer page = p.table().page(index);
+        while (page.hasRemaining()) {
+          if (!buffer.hasRemaining()) {
+            drain();
+          }
+          int k = Math.min(buffer.remaining(), page.remaining());
+          buffer.put(buffer.position(), page, page.position(), k);
+          buffer.position(buffer.position() + k);
+          page.position(page.position() + k);
+        }
+      }
+      drain();
+    }
+
+    private void drain() throws IOException {
+      buffer.flip();
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      buffer.clear();
+    }
   }
 
   /** Whether {@code f} names a capability exported here and not expired: it is a child's. */
@@ -535,6 +651,7 @@ public final class PageServer implements Closeable {
   public void close() throws IOException {
     socket.close();
     exports.clear();
+    connectionThreads.shutdown(); // idle ones end now, busy ones when their connection does
     try {
       acceptor.join(1000);
     } catch (InterruptedException e) {

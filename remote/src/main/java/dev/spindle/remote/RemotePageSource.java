@@ -4,6 +4,7 @@ import dev.spindle.memory.PageSource;
 import dev.spindle.memory.PageTable;
 import dev.spindle.store.Hashes;
 import java.io.IOException;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -12,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,7 +25,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * stops the child.
  *
  * <p>Readahead adapts to the access pattern ({@link Readahead}), asking for the pages a sequential
- * reader will touch in pipelined batches on the fault connection.
+ * reader will touch in pipelined batches on the fault connection. Behind a sequential reader, one
+ * thread reads those batches off the connection as they come (so the parent keeps sending), and
+ * another hashes their pages from the last one back while the reader hashes the ones it touches
+ * from the first on: checking a page's hash (about 40 us for 64 KiB) costs more than moving it, so
+ * a reader alone would be held to one core's hashing speed.
  *
  * <p>Hashes the descriptor left pending are learnt from the parent: with each page it sends (the
  * page must match the hash the parent computed, so damage on the way is caught), and as a list
@@ -36,6 +44,9 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   private static final long PARENT_BACKOFF_MS = 5_000;
 
   private static final int HASH = Descriptor.HASH_BYTES;
+
+  /** A digest per thread: looking one up per page showed in profiles of a sequential scan. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Hashes::sha256);
 
   private final Descriptor d;
 
@@ -58,6 +69,12 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   /** Pages asked for already (by a fault, the readahead or the replay); guarded by {@code this}. */
   private final BitSet requested = new BitSet();
+
+  /** Reads readahead batches off the connection as they come, oldest first. */
+  private final BatchWorker batchReader = new BatchWorker("spindle-page-read", this::readBatch);
+
+  /** Checks the pages of the batches read, each batch from its last page back. */
+  private final BatchWorker batchChecker = new BatchWorker("spindle-page-check", this::checkBatch);
 
   private volatile long parentDownUntil;
   private volatile String parentFailure;
@@ -140,19 +157,32 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
 
   /**
    * Pages asked for in one request, whose answer is read, parsed and checked for being exactly the
-   * pages asked once, by whoever needs one of them first.
+   * pages asked once, by whoever needs one of them first; then each page is checked against its
+   * hash once, by whoever comes to it first (a touch or the batch checker).
    */
   private static final class Batch {
+    private static final int UNCHECKED = 0;
+    private static final int CHECKING = 1;
+    private static final int GOOD = 2;
+    private static final int BAD = 3;
+
     private final PageClient client;
     private final int[] asked;
     private final PageClient.Pending pending;
     private PageClient.Fetched fetched;
     private IOException failure;
 
+    /** Each page's check: {@link #UNCHECKED} until one side claims it. */
+    private final AtomicIntegerArray checks;
+
+    /** Waited on for a page the other side is checking. */
+    private final Object checked = new Object();
+
     Batch(PageClient client, int[] asked, PageClient.Pending pending) {
       this.client = client;
       this.asked = asked;
       this.pending = pending;
+      this.checks = new AtomicIntegerArray(asked.length);
     }
 
     Batch(int[] asked, PageClient.Fetched fetched) {
@@ -183,6 +213,41 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       return fetched;
     }
 
+    /**
+     * Whether the batch's {@code k}-th page passes {@code check}, run here unless the other side
+     * claimed the page first (then its result, waited for).
+     */
+    boolean check(int k, java.util.function.BooleanSupplier check) {
+      if (claim(k)) {
+        return checked(k, check.getAsBoolean());
+      }
+      synchronized (checked) {
+        while (checks.get(k) == CHECKING) {
+          try {
+            checked.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return check.getAsBoolean(); // its own check, not waiting any longer
+          }
+        }
+      }
+      return checks.get(k) == GOOD;
+    }
+
+    /** Claims the {@code k}-th page's check; false if a side did already. */
+    boolean claim(int k) {
+      return checks.compareAndSet(k, UNCHECKED, CHECKING);
+    }
+
+    /** Records a claimed check's result and wakes whoever waits for it. */
+    boolean checked(int k, boolean good) {
+      synchronized (checked) {
+        checks.set(k, good ? GOOD : BAD);
+        checked.notifyAll();
+      }
+      return good;
+    }
+
     int position(int index) {
       for (int k = 0; k < asked.length; k++) {
         if (asked[k] == index) {
@@ -211,7 +276,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       try {
         PageClient.Fetched got = b.get();
         int k = b.position(index);
-        if (matches(index, got.pages()[k], got.hashes()[k])) {
+        if (b.check(k, () -> matches(index, got.pages()[k], got.hashes()[k]))) {
           return got.pages()[k];
         }
         corruptPages.incrementAndGet();
@@ -291,6 +356,94 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
       }
       for (int p : pages) {
         prefetched.put(p, b);
+      }
+      batchReader.add(b);
+    }
+  }
+
+  /** Reads readahead batch {@code b}'s answer (if no touch did yet) and has its pages checked. */
+  private void readBatch(Batch b) {
+    try {
+      b.get();
+    } catch (IOException e) {
+      return; // a touch of its pages fails over
+    }
+    batchChecker.add(b);
+  }
+
+  /** Checks the pages of batch {@code b} (read) that no touch claimed, from the last one back. */
+  private void checkBatch(Batch b) {
+    PageClient.Fetched got;
+    try {
+      got = b.get();
+    } catch (IOException e) {
+      return; // not reached: only read batches come here
+    }
+    for (int k = b.asked.length - 1; k >= 0 && !released; k--) {
+      if (b.claim(k)) {
+        boolean good = false;
+        try {
+          good = matches(b.asked[k], got.pages()[k], got.hashes()[k]);
+        } finally {
+          b.checked(k, good); // a touch may be waiting for it
+        }
+      }
+    }
+  }
+
+  /**
+   * A thread working through batches in order, started with the first one and ended after a second
+   * without any (or when the source is closed).
+   */
+  private final class BatchWorker {
+    private final String name;
+    private final java.util.function.Consumer<Batch> work;
+    private final LinkedBlockingQueue<Batch> queue = new LinkedBlockingQueue<>();
+
+    /** The thread while it runs, else null; guarded by {@code queue}. */
+    private Thread thread;
+
+    BatchWorker(String name, java.util.function.Consumer<Batch> work) {
+      this.name = name;
+      this.work = work;
+    }
+
+    void add(Batch b) {
+      synchronized (queue) {
+        queue.add(b);
+        if (thread == null && !released) {
+          thread = Thread.ofPlatform().daemon().name(name).start(this::run);
+        }
+      }
+    }
+
+    void stop() {
+      synchronized (queue) {
+        if (thread != null) {
+          thread.interrupt();
+        }
+      }
+    }
+
+    private void run() {
+      while (true) {
+        Batch b;
+        try {
+          b = queue.poll(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          b = null;
+        }
+        if (b == null || released) {
+          synchronized (queue) {
+            if (queue.isEmpty() || released) {
+              queue.clear();
+              thread = null;
+              return;
+            }
+          }
+          continue;
+        }
+        work.accept(b);
       }
     }
   }
@@ -381,7 +534,9 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
   @Override
   public void close() {
     released = true;
-    client.close();
+    client.close(); // first: ends a read the batch reader waits in
+    batchReader.stop();
+    batchChecker.stop();
     background.close();
   }
 
@@ -465,7 +620,7 @@ public final class RemotePageSource implements PageSource, AutoCloseable {
     if (page.length != PageTable.PAGE_SIZE) {
       return false;
     }
-    byte[] h = Hashes.sha256(page);
+    byte[] h = SHA256.get().digest(page);
     byte[] known = hashes.known(index);
     if (known != null) {
       return Arrays.equals(h, known);

@@ -158,7 +158,7 @@ public final class RemotePages {
   public static Resumed resume(Descriptor d, PageStore store, int readahead, Duration timeout) {
     InetSocketAddress parent = new InetSocketAddress(d.host(), d.port());
     PageClient client = new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE);
-    client.warmUpInBackground();
+    client.connectAhead();
     PageClient background = new PageClient(parent, (int) timeout.toMillis(), PageTable.PAGE_SIZE);
     RemotePageSource source = new RemotePageSource(d, client, background, store, readahead);
     source.learnHashesInBackground();

@@ -186,7 +186,7 @@ class PageServerLimitsTest {
     start(new PageServer.Limits(256, 32, Duration.ofMillis(200)));
     Capability cap = server.export(Patterns.filled(4, 1).snapshot(), Duration.ofMinutes(1));
     try (PageClient child = new PageClient(server.address(), 5000, PAGE)) {
-      child.warmUpInBackground();
+      child.connectAhead();
       // The child's first fault comes after the server dropped the warm, silent connection.
       eventually("the warm connection dropped", () -> server.connectionsTimedOut() == 1);
       assertThat(child.fetch(cap, new int[] {1}).pages()[0]).hasSize(PAGE);

@@ -74,6 +74,27 @@ class RemotePagesTest {
   }
 
   @Test
+  void anInterruptedThreadStillGetsItsPagesAndKeepsItsInterrupt() throws Exception {
+    PagedMemory parent = Patterns.filled(40, 6);
+    Descriptor d = prepare(parent, null).descriptor();
+    RemotePages.Resumed r =
+        RemotePages.resume(d, null, RemotePages.READAHEAD, Duration.ofSeconds(5));
+    PagedMemory child = Patterns.child(r.table());
+    // Waiting on the page service ignores an interrupt, as a blocking socket read does: the guest's
+    // thread is not failed over to the store (or stopped) for it, and the interrupt stays set.
+    Thread.currentThread().interrupt();
+    try {
+      checkAll(child, 40, 6);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(r.source().stats().fallbackPages()).isZero();
+    assertThat(r.source().stats().pagesFetched()).isEqualTo(d.nonZeroPages());
+    r.source().close();
+  }
+
+  @Test
   void touchingOnePercentMovesAboutOnePercent() throws Exception {
     PagedMemory parent = Patterns.filled(400, 1);
     Descriptor d = prepare(parent, null).descriptor();
