@@ -7,6 +7,7 @@ import dev.spindle.remote.Descriptor;
 import dev.spindle.remote.DescriptorCodec;
 import dev.spindle.remote.PageServer;
 import dev.spindle.remote.RemotePages;
+import dev.spindle.store.Hashes;
 import dev.spindle.store.Trees;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -59,8 +60,10 @@ public final class RemoteBench {
             "remote, readahead",
             "local branch",
             "copy all, then branch",
+            "copy all checked, then branch",
             "readahead/local",
             "readahead/copy-all",
+            "readahead/copy-all checked",
             "one at a time/copy-all",
             "bytes moved/touched, readahead",
             "same, one at a time");
@@ -140,11 +143,28 @@ public final class RemoteBench {
           sum -= touch(local, order);
           double localMs = ms(t0);
           t0 = System.nanoTime();
-          PageTable copied = copyAll(table);
+          PageTable copied = copyAll(table, null);
           PagedMemory full = PagedMemory.branch(new MemoryLimits(pages, pages), copied);
           sum += touch(full, order);
           sum -= touch(full, order);
           double copyMs = ms(t0);
+          full = null;
+          copied = null;
+          System.gc();
+          // The same copy, each page checked against its SHA-256 as it arrives: what resuming
+          // from a copied snapshot costs, since a snapshot's pages are checked when loaded (the
+          // remote columns check every page too; the plain copy checks none).
+          byte[] expected = new byte[pages * 32];
+          java.util.BitSet unknown = table.knownSha256s(expected);
+          for (int i = unknown.nextSetBit(0); i >= 0; i = unknown.nextSetBit(i + 1)) {
+            System.arraycopy(table.sha256(i), 0, expected, i * 32, 32);
+          }
+          t0 = System.nanoTime();
+          copied = copyAll(table, expected);
+          full = PagedMemory.branch(new MemoryLimits(pages, pages), copied);
+          sum += touch(full, order);
+          sum -= touch(full, order);
+          double checkedMs = ms(t0);
           if (sum != 0) {
             throw new IllegalStateException("children disagree");
           }
@@ -158,8 +178,10 @@ public final class RemoteBench {
               f(remote16) + " ms",
               f(localMs) + " ms",
               f(copyMs) + " ms",
+              f(checkedMs) + " ms",
               Table.ratio(remote16, localMs),
               Table.ratio(remote16, copyMs),
+              Table.ratio(remote16, checkedMs),
               Table.ratio(remote, copyMs),
               String.format("%.3f", moved16),
               String.format("%.3f", moved));
@@ -287,8 +309,11 @@ public final class RemoteBench {
     return sum;
   }
 
-  /** The baseline: every page crosses loopback TCP before the child starts. */
-  private static PageTable copyAll(PageTable table) throws Exception {
+  /**
+   * The baseline: every page crosses loopback TCP before the child starts; with {@code expected}
+   * (the pages' SHA-256s in order), each page is checked against its hash as it arrives.
+   */
+  private static PageTable copyAll(PageTable table, byte[] expected) throws Exception {
     try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Thread sender =
           Thread.ofPlatform()
@@ -312,8 +337,15 @@ public final class RemoteBench {
           DataInputStream in =
               new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 20))) {
         byte[] buf = new byte[PAGE];
+        java.security.MessageDigest sha = Hashes.sha256();
         for (int i = 0; i < table.pages(); i++) {
           in.readFully(buf);
+          if (expected != null) {
+            byte[] h = sha.digest(buf);
+            if (!java.util.Arrays.equals(h, 0, 32, expected, i * 32, i * 32 + 32)) {
+              throw new IllegalStateException("page " + i + " arrived with a wrong hash");
+            }
+          }
           received.write(i * PAGE, buf, 0, PAGE);
         }
       }

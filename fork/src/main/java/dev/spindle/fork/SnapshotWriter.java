@@ -41,6 +41,12 @@ final class SnapshotWriter {
   /** Pages per chunk: 4 MiB, large enough for one write call to cost nothing per page. */
   static final int CHUNK_PAGES = 64;
 
+  /**
+   * Pages to hash up to which the writer hashes on its own thread: 16 MiB, ~10 ms of SHA-256, about
+   * what starting and ending a pool's threads costs the machine.
+   */
+  static final int INLINE_HASH_PAGES = 4 * CHUNK_PAGES;
+
   private static final byte[] ZERO_PAGE_SHA256 = Hashes.sha256(new byte[PageTable.PAGE_SIZE]);
 
   private SnapshotWriter() {}
@@ -179,6 +185,20 @@ final class SnapshotWriter {
     void run(FileChannel ch, int cores) throws IOException {
       int n = (pages + CHUNK_PAGES - 1) / CHUNK_PAGES;
       byte[] kind = new byte[pages];
+      if (cores <= 1 || unknown.cardinality() <= INLINE_HASH_PAGES) {
+        // Little to hash (a later snapshot of a sandbox that wrote a few pages): on this thread.
+        // A pool here started and ended a thread per snapshot, and those threads were a third
+        // of what took the CPU from a sandbox in its live-snapshot pause (perf sched).
+        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_PAGES * PageTable.PAGE_SIZE);
+        for (int c = 0; c < n; c++) {
+          int from = c * CHUNK_PAGES;
+          int to = Math.min(pages, from + CHUNK_PAGES);
+          classify(from, to, kind);
+          writeChunk(ch, buf, from, to, kind);
+        }
+        mark(kind);
+        return;
+      }
       ExecutorService pool =
           Executors.newFixedThreadPool(
               Math.max(1, Math.min(cores, n)),
@@ -200,13 +220,7 @@ final class SnapshotWriter {
           int from = c * CHUNK_PAGES;
           writeChunk(ch, buf, from, Math.min(pages, from + CHUNK_PAGES), kind);
         }
-        for (int i = 0; i < pages; i++) {
-          if (kind[i] == ZERO) {
-            zero.set(i);
-          } else if (kind[i] == INHERITED) {
-            inherited.set(i);
-          }
-        }
+        mark(kind);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("snapshot write interrupted");
@@ -220,6 +234,16 @@ final class SnapshotWriter {
         throw new IOException(e.getCause());
       } finally {
         pool.shutdownNow();
+      }
+    }
+
+    private void mark(byte[] kind) {
+      for (int i = 0; i < pages; i++) {
+        if (kind[i] == ZERO) {
+          zero.set(i);
+        } else if (kind[i] == INHERITED) {
+          inherited.set(i);
+        }
       }
     }
 

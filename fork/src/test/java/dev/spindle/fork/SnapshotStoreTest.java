@@ -104,6 +104,26 @@ class SnapshotStoreTest {
   }
 
   @Test
+  void hashingOnTheWritersThreadWritesWhatThePoolWrites() throws Exception {
+    // Enough pages to hash that two cores use the pool; one core hashes inline. Two memories
+    // from one seed: a table hashed once has its hashes known, and the second write hashes none.
+    int pages = SnapshotWriter.INLINE_HASH_PAGES * 3;
+    PageTable pooled = memory(11, pages).snapshot();
+    PageTable inline = memory(11, pages).snapshot();
+    assertThat(pooled.knownSha256s(new byte[pages * 32]).cardinality())
+        .isGreaterThan(SnapshotWriter.INLINE_HASH_PAGES);
+    SnapshotWriter.Written a = SnapshotWriter.write(tmp.resolve("pool"), pooled, state(), 2);
+    SnapshotWriter.Written b = SnapshotWriter.write(tmp.resolve("inline"), inline, state(), 1);
+    assertThat(b).isEqualTo(a);
+    assertThat(a.zeroPages()).isPositive();
+    for (String f : new String[] {SnapshotFormat.MEMORY, SnapshotFormat.HASHES}) {
+      assertThat(Files.readAllBytes(tmp.resolve("inline").resolve(f)))
+          .as(f)
+          .isEqualTo(Files.readAllBytes(tmp.resolve("pool").resolve(f)));
+    }
+  }
+
+  @Test
   void tagsAreClaimedOnce() throws Exception {
     SnapshotStore store = new SnapshotStore(new SpindleHome(tmp));
     store.persist(Tag.of("t"), PageTable.zero(2), state());
