@@ -22,8 +22,9 @@ import java.util.Map;
  * <p>A node verified every ready image and snapshot in full at every start, reading all their
  * bytes: seconds per gigabyte before it could answer. A file whose inode, size and change time
  * (which no write leaves as it was, and which user space cannot set back) are those seen when it
- * verified has not been written since, so it is not read again at start; its pages and objects are
- * still checked against their hashes whenever they are read.
+ * verified has not been written since, so it is not read again at start. docs/SECURITY.md says what
+ * that leaves: damage beneath the file system is found when a snapshot's page is read, or by {@code
+ * image verify}.
  */
 final class FileFingerprint {
   /** Links followed from a snapshot to its whole base, at most (a cycle ends the walk too). */
