@@ -125,6 +125,47 @@ class DescriptorCodecTest {
     assertThatThrownBy(() -> DescriptorCodec.decode(version)).hasMessageContaining("version 9");
   }
 
+  /** {@code body} with its CRC-32C appended, as the codec ends a descriptor. */
+  private static byte[] sealed(byte[] body) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(body);
+    return java.nio.ByteBuffer.allocate(body.length + 4)
+        .put(body)
+        .putInt((int) crc.getValue())
+        .array();
+  }
+
+  /** Where page {@code page}'s hash starts in {@code b} (a random hash occurs once). */
+  private static int hashOffset(byte[] b, Descriptor d, int page) {
+    byte[] h = Arrays.copyOfRange(d.pageHashes(), page * 32, page * 32 + 32);
+    for (int at = 0; at + 32 <= b.length; at++) {
+      if (Arrays.equals(b, at, at + 32, h, 0, 32)) {
+        return at;
+      }
+    }
+    throw new AssertionError("hash of page " + page + " not found");
+  }
+
+  @Test
+  void aMissingOrAllZeroPageHashIsNamedWithItsPageAndOffset() {
+    Descriptor d = sample(16);
+    byte[] b = DescriptorCodec.encode(d);
+    int at = hashOffset(b, d, 5);
+
+    byte[] zeroed = Arrays.copyOf(b, b.length - 4);
+    Arrays.fill(zeroed, at, at + 32, (byte) 0);
+    assertThatThrownBy(() -> DescriptorCodec.decode(sealed(zeroed)))
+        .isInstanceOf(DescriptorException.class)
+        .hasMessageContaining("page 5 has an all-zero hash")
+        .hasMessageContaining("at byte " + at);
+
+    byte[] cut = sealed(Arrays.copyOf(b, at));
+    assertThatThrownBy(() -> DescriptorCodec.decode(cut))
+        .isInstanceOf(DescriptorException.class)
+        .hasMessageContaining("page 5's hash is missing")
+        .hasMessageContaining("at byte " + at);
+  }
+
   @FuzzTest(maxDuration = "30s")
   void decodeOnlyThrowsDescriptorException(byte[] data) {
     try {
