@@ -98,14 +98,7 @@ public final class RemoteBench {
         // A node resumes children all day: the first resumes of this JVM run interpreted code
         // (decode 0.4 ms cold, ~50 µs compiled), so they are run, not counted.
         for (int i = 0; i < RESUME_WARMUP; i++) {
-          RemotePages.Resumed r =
-              RemotePages.resume(
-                  DescriptorCodec.decode(wire),
-                  null,
-                  RemotePages.READAHEAD,
-                  Duration.ofSeconds(10));
-          PagedMemory.branch(new MemoryLimits(pages, pages), r.table()).readInt(0);
-          r.source().close();
+          resumeAndRead(wire, pages, 0);
         }
         double[] resume = new double[15];
         for (int i = 0; i < resume.length; i++) {
@@ -232,14 +225,7 @@ public final class RemoteBench {
         int children = quick ? 50 : 200;
         t0 = System.nanoTime();
         for (int c = 0; c < children; c++) {
-          RemotePages.Resumed r =
-              RemotePages.resume(
-                  DescriptorCodec.decode(wire),
-                  null,
-                  RemotePages.READAHEAD,
-                  Duration.ofSeconds(10));
-          PagedMemory.branch(new MemoryLimits(pages, pages), r.table()).readInt(c % pages * PAGE);
-          r.source().close();
+          resumeAndRead(wire, pages, c % pages);
         }
         double all = ms(t0);
         rate.row(label, children, String.format("%.0f", children / (all / 1000)));
@@ -317,6 +303,18 @@ public final class RemoteBench {
     return all.subList(0, Math.max(1, pages * pct / 100)).stream()
         .mapToInt(Integer::intValue)
         .toArray();
+  }
+
+  /** A child resumed from {@code wire} that reads page {@code page} once, then ends. */
+  private static void resumeAndRead(byte[] wire, int pages, int page) throws Exception {
+    RemotePages.Resumed r =
+        RemotePages.resume(
+            DescriptorCodec.decode(wire), null, RemotePages.READAHEAD, Duration.ofSeconds(10));
+    try {
+      PagedMemory.branch(new MemoryLimits(pages, pages), r.table()).readInt(page * PAGE);
+    } finally {
+      r.source().close(); // the page service caps connections per peer: children end
+    }
   }
 
   private static long touch(PagedMemory m, int[] pages) {
