@@ -13,11 +13,11 @@ import dev.spindle.sandbox.Engine;
 import dev.spindle.sandbox.Sandbox;
 import dev.spindle.store.SpindleHome;
 import dev.spindle.store.Tag;
+import dev.spindle.testing.GitCli;
 import dev.spindle.testing.Guests;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,13 +45,7 @@ class FilesHistoryTest {
   }
 
   private static String git(Path repo, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("git", "-C", repo.toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("git %s: %s", String.join(" ", args), out).isZero();
-    return out.strip();
+    return GitCli.run(repo, args);
   }
 
   @Test

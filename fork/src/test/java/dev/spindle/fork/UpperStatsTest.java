@@ -3,14 +3,11 @@ package dev.spindle.fork;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spindle.store.Tag;
-import java.nio.charset.StandardCharsets;
+import dev.spindle.testing.GitCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,12 +60,6 @@ class UpperStatsTest {
   }
 
   private static String git(Path repo, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("git", "-C", repo.toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("git %s: %s", String.join(" ", args), out).isZero();
-    return out.strip();
+    return GitCli.run(repo, args);
   }
 }

@@ -1,6 +1,7 @@
 package dev.spindle.image;
 
 import dev.spindle.image.make.ImageWriter;
+import dev.spindle.testing.GitCli;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.spindle.image.make.ImageMaker;
 import dev.spindle.image.make.MakeOptions;
 import dev.spindle.image.make.Owners;
+import dev.spindle.testing.GitCli;
 import dev.spindle.testing.Requires;
 import dev.spindle.testing.Tool;
 import java.io.IOException;

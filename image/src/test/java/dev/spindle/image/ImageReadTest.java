@@ -3,6 +3,7 @@ package dev.spindle.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.spindle.testing.GitCli;
 import java.io.InputStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spindle.image.AccessMode;
-import dev.spindle.image.GitCli;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageEntry;
 import dev.spindle.image.ImageHeader;
 import dev.spindle.image.TestTrees;
 import dev.spindle.image.make.ImageWriter;
+import dev.spindle.testing.GitCli;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

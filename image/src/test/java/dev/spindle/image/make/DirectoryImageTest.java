@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spindle.image.AccessMode;
-import dev.spindle.image.GitCli;
 import dev.spindle.image.Image;
 import dev.spindle.image.ImageHeader;
 import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.Progress;
 import dev.spindle.image.TestTrees;
 import dev.spindle.image.VerifyReport;
+import dev.spindle.testing.GitCli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,11 +3,11 @@ package dev.spindle.image.make;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spindle.image.GitCli;
 import dev.spindle.image.ImageVerifier;
 import dev.spindle.image.Progress;
 import dev.spindle.image.TestTrees;
 import dev.spindle.image.VerifyReport;
+import dev.spindle.testing.GitCli;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;

@@ -1,4 +1,4 @@
-package dev.spindle.image;
+package dev.spindle.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the real {@code git}: the oracle for tree hashes, commits and packs. */
+/**
+ * Runs the real {@code git}: the oracle for tree hashes, commits, packs and the files history, with
+ * no user or system configuration. Fails (IOException, with git's output) unless git exits 0.
+ */
 public final class GitCli {
   private GitCli() {}
 
@@ -49,7 +52,7 @@ public final class GitCli {
       run(dir, concat(base, "add", "-A", "-f"));
       return run(dir, concat(base, "write-tree"));
     } finally {
-      TestTrees.delete(gitDir);
+      dev.spindle.store.Trees.delete(gitDir);
     }
   }
 
